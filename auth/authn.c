@@ -1,0 +1,61 @@
+/* authn: bearer token or mapped client certificate → principal. */
+#include "auth/authn.h"
+
+#include <string.h>
+#include <strings.h>
+
+static bool
+from_token(const jwt_key_t *key, const char *value, int64_t now, principal_t *out,
+           kt_error_t *err)
+{
+    jwt_claims_t claims;
+
+    if (strncasecmp(value, "Bearer ", 7) != 0) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+                     "Authorization must use the Bearer scheme");
+        return false;
+    }
+    value += 7;
+    while (*value == ' ')
+        value++;
+    if (!jwt_verify(key, value, strlen(value), now, &claims, err))
+        return false;
+    memcpy(out->subject, claims.sub, sizeof out->subject);
+    memcpy(out->org, claims.org, sizeof out->org);
+    out->role = claims.role;
+    out->scopes = claims.scopes;
+    out->method = AUTH_TOKEN;
+    return true;
+}
+
+static bool
+from_certificate(const certmap_t *map, const authn_input_t *in, principal_t *out,
+                 kt_error_t *err)
+{
+    if (strcmp(in->ssl_verify, "SUCCESS") != 0) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+                     "the client certificate was not verified");
+        return false;
+    }
+    if (map == NULL || !certmap_lookup(map, in->ssl_dn, out)) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+                     "the client certificate is not registered");
+        return false;
+    }
+    out->method = AUTH_CERT;
+    return true;
+}
+
+bool
+authn_authenticate(const jwt_key_t *key, const certmap_t *map, const authn_input_t *in,
+                   principal_t *out, kt_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (in->authorization != NULL && in->authorization[0] != '\0')
+        return from_token(key, in->authorization, in->now, out, err);
+    if (in->ssl_verify != NULL && in->ssl_verify[0] != '\0' && strcmp(in->ssl_verify, "NONE") != 0)
+        return from_certificate(map, in, out, err);
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+                 "a bearer token or a client certificate is required");
+    return false;
+}

@@ -1,0 +1,780 @@
+/*
+ * jwt: compact JWS verification and minting with OpenSSL 3.
+ *
+ * A token is checked in the order that exposes the least code to an
+ * unauthenticated sender: length and shape first, then the header (whose
+ * "alg" must equal the configured one), then the signature, and only then is
+ * the payload parsed. Header and payload trees live in an arena of their own
+ * that is freed before jwt_verify() returns.
+ */
+#include "auth/jwt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/json.h"
+
+struct jwt_key {
+    EVP_PKEY *pkey;
+    jwt_alg_t alg;
+    bool can_sign; /* loaded from a private key */
+};
+
+/* Both algorithms carry 64 raw signature bytes: Ed25519's own, or r||s. */
+#define JWT_SIG_LEN   64
+#define JWT_EC_COORD  32
+#define JWT_DER_MAX   128 /* a DER ECDSA P-256 signature takes at most 72 */
+#define JWT_ORG_LEN   13  /* an ОГРН */
+#define JWT_ARENA_CAP (256 * 1024)
+
+/* A token of JWT_MAX_LEN bytes cannot hold more values than this. */
+static const json_limits_t jwt_json_limits = {
+    .max_depth = 16,
+    .max_string = JWT_MAX_LEN,
+    .max_nodes = 2048,
+};
+
+static const char *const alg_names[JWT_ALG__MAX] = {
+    [JWT_ALG_EDDSA] = "EdDSA",
+    [JWT_ALG_ES256] = "ES256",
+};
+
+/* Scope names as they appear in the space-separated "scope" claim. */
+static const struct {
+    const char *name;
+    unsigned bit;
+} scope_table[] = {
+    {"health", SCOPE_HEALTH},
+};
+
+/*
+ * Header parameters that point at or carry a key. We only ever use the
+ * configured key, so a token that offers another one is refused rather than
+ * half-honoured; "crit" names extensions we do not implement (RFC 7515 4.1.11).
+ */
+static const char *const header_refused[] = {"crit", "jku", "jwk", "x5u", "x5c"};
+
+typedef struct {
+    const char *ptr;
+    size_t len;
+} jwt_view_t;
+
+typedef struct {
+    jwt_view_t header;
+    jwt_view_t payload;
+    jwt_view_t signature;
+    jwt_view_t signed_part; /* header '.' payload: what the signature covers */
+} jwt_parts_t;
+
+/* Every verification failure is the same 401; the reason is for logs only. */
+static bool
+jwt_reject(kt_error_t *err, const char *reason)
+{
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401, "%s", reason);
+    return false;
+}
+
+static bool
+jwt_internal(kt_error_t *err, const char *reason)
+{
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "jwt: %s", reason);
+    return false;
+}
+
+bool
+jwt_alg_parse(const char *name, jwt_alg_t *alg)
+{
+    *alg = JWT_ALG__MAX;
+    if (name == NULL)
+        return false;
+    for (unsigned i = 0; i < JWT_ALG__MAX; i++) {
+        if (strcmp(name, alg_names[i]) == 0) {
+            *alg = (jwt_alg_t)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *
+jwt_alg_name(jwt_alg_t alg)
+{
+    if ((unsigned)alg >= JWT_ALG__MAX)
+        return NULL;
+    return alg_names[alg];
+}
+
+/* Ed25519 hashes internally and takes no digest; ES256 is ECDSA over SHA-256. */
+static const EVP_MD *
+jwt_alg_md(jwt_alg_t alg)
+{
+    return alg == JWT_ALG_ES256 ? EVP_sha256() : NULL;
+}
+
+/* ---- Keys ---------------------------------------------------------------- */
+
+/* Encrypted keys are refused instead of prompting on a terminal a worker does not have. */
+static int
+jwt_pem_no_password(char *buf, int size, int rwflag, void *u)
+{
+    return -1;
+}
+
+static bool
+jwt_key_is_p256(EVP_PKEY *pkey)
+{
+    char group[64];
+    size_t group_len = 0;
+    int nid;
+
+    if (!EVP_PKEY_is_a(pkey, "EC"))
+        return false;
+    if (EVP_PKEY_get_group_name(pkey, group, sizeof group, &group_len) != 1)
+        return false;
+    nid = OBJ_sn2nid(group);
+    if (nid == NID_undef)
+        nid = EC_curve_nist2nid(group);
+    return nid == NID_X9_62_prime256v1;
+}
+
+static bool
+jwt_key_type_matches(EVP_PKEY *pkey, jwt_alg_t alg)
+{
+    if (alg == JWT_ALG_EDDSA)
+        return EVP_PKEY_is_a(pkey, "ED25519");
+    return jwt_key_is_p256(pkey);
+}
+
+static void
+jwt_key_error(kt_error_t *err, const char *path, const char *reason)
+{
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "jwt key %s: %s",
+                 path != NULL ? path : "(null)", reason);
+}
+
+static EVP_PKEY *
+jwt_key_read_pem(BIO *bio, bool private_key)
+{
+    if (private_key)
+        return PEM_read_bio_PrivateKey(bio, NULL, jwt_pem_no_password, NULL);
+    return PEM_read_bio_PUBKEY(bio, NULL, jwt_pem_no_password, NULL);
+}
+
+static jwt_key_t *
+jwt_key_load(const char *path, jwt_alg_t alg, bool private_key, kt_error_t *err)
+{
+    BIO *bio = NULL;
+    EVP_PKEY *pkey = NULL;
+    jwt_key_t *key = NULL;
+
+    if (path == NULL || (unsigned)alg >= JWT_ALG__MAX) {
+        jwt_key_error(err, path, "no path or unknown algorithm");
+        goto done;
+    }
+    bio = BIO_new_file(path, "r");
+    if (bio == NULL) {
+        jwt_key_error(err, path, "cannot open");
+        goto done;
+    }
+    pkey = jwt_key_read_pem(bio, private_key);
+    if (pkey == NULL) {
+        jwt_key_error(err, path, private_key ? "not a PEM private key" : "not a PEM public key");
+        goto done;
+    }
+    if (!jwt_key_type_matches(pkey, alg)) {
+        jwt_key_error(err, path, alg == JWT_ALG_EDDSA ? "not an Ed25519 key" : "not a P-256 key");
+        goto done;
+    }
+    key = calloc(1, sizeof *key);
+    if (key == NULL) {
+        jwt_key_error(err, path, "out of memory");
+        goto done;
+    }
+    key->pkey = pkey;
+    key->alg = alg;
+    key->can_sign = private_key;
+    pkey = NULL;
+done:
+    EVP_PKEY_free(pkey);
+    BIO_free(bio);
+    ERR_clear_error(); /* leave no stale OpenSSL errors for unrelated code to find */
+    return key;
+}
+
+jwt_key_t *
+jwt_key_load_public(const char *path, jwt_alg_t alg, kt_error_t *err)
+{
+    return jwt_key_load(path, alg, false, err);
+}
+
+jwt_key_t *
+jwt_key_load_private(const char *path, jwt_alg_t alg, kt_error_t *err)
+{
+    return jwt_key_load(path, alg, true, err);
+}
+
+void
+jwt_key_free(jwt_key_t *key)
+{
+    if (key == NULL)
+        return;
+    EVP_PKEY_free(key->pkey);
+    free(key);
+}
+
+/* ---- base64url (RFC 4648 section 5, without padding) --------------------- */
+
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int
+b64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+/*
+ * Decodes strictly: no padding, no whitespace, no characters outside the
+ * alphabet, and the unused low bits of the last character must be zero, so
+ * that every byte string has exactly one accepted encoding. out must hold
+ * len / 4 * 3 + 2 bytes.
+ */
+static bool
+b64url_decode(jwt_view_t in, unsigned char *out, size_t *out_len)
+{
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    size_t n = 0;
+
+    *out_len = 0;
+    if (in.len % 4 == 1)
+        return false;
+    for (size_t i = 0; i < in.len; i++) {
+        int v = b64url_value((unsigned char)in.ptr[i]);
+        if (v < 0)
+            return false;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0)
+        return false;
+    *out_len = n;
+    return true;
+}
+
+static bool
+b64url_encode(buf_t *b, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint32_t acc = 0;
+    unsigned bits = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        acc = (acc << 8) | p[i];
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            buf_putc(b, b64url_alphabet[(acc >> bits) & 63]);
+        }
+        acc &= (1u << bits) - 1;
+    }
+    if (bits > 0)
+        buf_putc(b, b64url_alphabet[(acc << (6 - bits)) & 63]);
+    return !b->overflow;
+}
+
+/* ---- Signatures ---------------------------------------------------------- */
+
+/* JWS carries ECDSA signatures as fixed-width r||s; OpenSSL wants DER. */
+static bool
+jwt_sig_raw_to_der(const unsigned char *raw, unsigned char **der, size_t *der_len)
+{
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(raw, JWT_EC_COORD, NULL);
+    BIGNUM *s = BN_bin2bn(raw + JWT_EC_COORD, JWT_EC_COORD, NULL);
+    bool ok = false;
+    int n;
+
+    *der = NULL;
+    *der_len = 0;
+    if (sig == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(sig, r, s) != 1)
+        goto done;
+    r = s = NULL; /* sig owns them now */
+    n = i2d_ECDSA_SIG(sig, der);
+    if (n <= 0)
+        goto done;
+    *der_len = (size_t)n;
+    ok = true;
+done:
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    return ok;
+}
+
+static bool
+jwt_sig_der_to_raw(const unsigned char *der, size_t der_len, unsigned char *raw)
+{
+    const unsigned char *p = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+    const BIGNUM *r = NULL, *s = NULL;
+    bool ok = false;
+
+    if (sig == NULL)
+        goto done;
+    ECDSA_SIG_get0(sig, &r, &s);
+    ok = BN_bn2binpad(r, raw, JWT_EC_COORD) == JWT_EC_COORD &&
+         BN_bn2binpad(s, raw + JWT_EC_COORD, JWT_EC_COORD) == JWT_EC_COORD;
+done:
+    ECDSA_SIG_free(sig);
+    return ok;
+}
+
+static bool
+jwt_sig_verify(const jwt_key_t *key, jwt_view_t input, const unsigned char *sig, size_t sig_len)
+{
+    EVP_MD_CTX *ctx = NULL;
+    unsigned char *der = NULL;
+    const unsigned char *use = sig;
+    size_t use_len = sig_len;
+    bool ok = false;
+
+    if (sig_len != JWT_SIG_LEN)
+        goto done;
+    if (key->alg == JWT_ALG_ES256) {
+        if (!jwt_sig_raw_to_der(sig, &der, &use_len))
+            goto done;
+        use = der;
+    }
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL ||
+        EVP_DigestVerifyInit(ctx, NULL, jwt_alg_md(key->alg), NULL, key->pkey) != 1)
+        goto done;
+    ok = EVP_DigestVerify(ctx, use, use_len, (const unsigned char *)input.ptr, input.len) == 1;
+done:
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    ERR_clear_error();
+    return ok;
+}
+
+static bool
+jwt_sig_make(const jwt_key_t *key, const char *input, size_t len, unsigned char *out)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char sig[JWT_DER_MAX];
+    size_t sig_len = sizeof sig;
+    bool ok = false;
+
+    if (ctx == NULL || EVP_DigestSignInit(ctx, NULL, jwt_alg_md(key->alg), NULL, key->pkey) != 1)
+        goto done;
+    if (EVP_DigestSign(ctx, sig, &sig_len, (const unsigned char *)input, len) != 1)
+        goto done;
+    if (key->alg == JWT_ALG_ES256) {
+        ok = jwt_sig_der_to_raw(sig, sig_len, out);
+    } else if (sig_len == JWT_SIG_LEN) {
+        memcpy(out, sig, JWT_SIG_LEN);
+        ok = true;
+    }
+done:
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
+/* ---- Token structure ----------------------------------------------------- */
+
+/* Exactly three segments separated by two dots; any segment may be empty here. */
+static bool
+jwt_split(const char *token, size_t len, jwt_parts_t *parts)
+{
+    const char *end = token + len;
+    const char *dot1 = memchr(token, '.', len);
+    const char *dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1)) : NULL;
+
+    memset(parts, 0, sizeof *parts);
+    if (dot2 == NULL || memchr(dot2 + 1, '.', (size_t)(end - dot2 - 1)) != NULL)
+        return false;
+    parts->header = (jwt_view_t){token, (size_t)(dot1 - token)};
+    parts->payload = (jwt_view_t){dot1 + 1, (size_t)(dot2 - dot1 - 1)};
+    parts->signature = (jwt_view_t){dot2 + 1, (size_t)(end - dot2 - 1)};
+    parts->signed_part = (jwt_view_t){token, (size_t)(dot2 - token)};
+    return true;
+}
+
+static bool
+jwt_segment_decode(arena_t *arena, jwt_view_t seg, unsigned char **out, size_t *out_len)
+{
+    *out_len = 0;
+    *out = arena_alloc(arena, seg.len / 4 * 3 + 3);
+    return *out != NULL && b64url_decode(seg, *out, out_len);
+}
+
+/* A segment that must decode to a JSON object (the header and the payload). */
+static bool
+jwt_segment_object(arena_t *arena, jwt_view_t seg, json_value_t **obj)
+{
+    unsigned char *text = NULL;
+    size_t text_len = 0;
+
+    *obj = NULL;
+    if (!jwt_segment_decode(arena, seg, &text, &text_len))
+        return false;
+    if (!json_parse(arena, (const char *)text, text_len, &jwt_json_limits, obj, NULL))
+        return false;
+    return (*obj)->type == JSON_OBJECT;
+}
+
+static bool
+jwt_string_is(const json_value_t *v, const char *want)
+{
+    size_t n = strlen(want);
+
+    return v != NULL && v->type == JSON_STRING && v->len == n && memcmp(v->str, want, n) == 0;
+}
+
+static bool
+jwt_header_check(const json_value_t *header, jwt_alg_t alg, kt_error_t *err)
+{
+    const json_value_t *typ = json_get(header, "typ");
+
+    if (!jwt_string_is(json_get(header, "alg"), alg_names[alg]))
+        return jwt_reject(err, "algorithm not allowed");
+    if (typ != NULL && !jwt_string_is(typ, "JWT"))
+        return jwt_reject(err, "malformed token");
+    for (size_t i = 0; i < sizeof header_refused / sizeof header_refused[0]; i++) {
+        if (json_get(header, header_refused[i]) != NULL)
+            return jwt_reject(err, "unsupported header parameter");
+    }
+    return true;
+}
+
+static bool
+jwt_signature_check(arena_t *arena, const jwt_key_t *key, const jwt_parts_t *parts,
+                    kt_error_t *err)
+{
+    unsigned char *sig = NULL;
+    size_t sig_len = 0;
+
+    if (!jwt_segment_decode(arena, parts->signature, &sig, &sig_len) ||
+        !jwt_sig_verify(key, parts->signed_part, sig, sig_len))
+        return jwt_reject(err, "bad signature");
+    return true;
+}
+
+/* ---- Claims -------------------------------------------------------------- */
+
+static unsigned
+jwt_scope_bit(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof scope_table / sizeof scope_table[0]; i++) {
+        if (strlen(scope_table[i].name) == len && memcmp(scope_table[i].name, name, len) == 0)
+            return scope_table[i].bit;
+    }
+    return 0;
+}
+
+/* Unknown scopes are ignored: issuers may grant scopes meant for other services. */
+static unsigned
+jwt_scopes_parse(const char *s, size_t len)
+{
+    unsigned bits = 0;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t start;
+
+        while (i < len && s[i] == ' ')
+            i++;
+        start = i;
+        while (i < len && s[i] != ' ')
+            i++;
+        bits |= jwt_scope_bit(s + start, i - start);
+    }
+    return bits;
+}
+
+static bool
+jwt_org_valid(const char *org)
+{
+    for (size_t i = 0; i < JWT_ORG_LEN; i++) {
+        if (org[i] < '0' || org[i] > '9')
+            return false;
+    }
+    return org[JWT_ORG_LEN] == '\0';
+}
+
+/*
+ * The rules both verify and sign hold claims to, so that jwt_sign() can never
+ * mint a token that jwt_verify() refuses. NULL when the claims are sound.
+ */
+static const char *
+jwt_claims_problem(const jwt_claims_t *c)
+{
+    if (memchr(c->sub, '\0', sizeof c->sub) == NULL || c->sub[0] == '\0')
+        return "bad claim sub";
+    if (principal_role_name(c->role) == NULL)
+        return "unknown role";
+    if (memchr(c->org, '\0', sizeof c->org) == NULL)
+        return "bad claim org";
+    if (c->org[0] != '\0' && !jwt_org_valid(c->org))
+        return "bad claim org";
+    if (c->role == ROLE_SCHOOL && c->org[0] == '\0')
+        return "school token without org";
+    return NULL;
+}
+
+/* Copies a string claim into a fixed field; absent is fine unless required. */
+static bool
+jwt_claim_copy(const json_value_t *payload, const char *name, bool required, char *dst,
+               size_t dst_size)
+{
+    const json_value_t *v = json_get(payload, name);
+
+    if (v == NULL)
+        return !required;
+    if (v->type != JSON_STRING || v->len >= dst_size)
+        return false;
+    memcpy(dst, v->str, v->len);
+    dst[v->len] = '\0';
+    return true;
+}
+
+static bool
+jwt_claim_int(const json_value_t *payload, const char *name, bool required, int64_t *out)
+{
+    const json_value_t *v = json_get(payload, name);
+
+    *out = 0;
+    if (v == NULL)
+        return !required;
+    return json_as_int64(v, out);
+}
+
+static bool
+jwt_claims_read(const json_value_t *payload, jwt_claims_t *c, kt_error_t *err)
+{
+    const json_value_t *role = json_get(payload, "role");
+    const json_value_t *scope = json_get(payload, "scope");
+    const char *problem;
+
+    if (!jwt_claim_copy(payload, "sub", true, c->sub, sizeof c->sub))
+        return jwt_reject(err, "bad claim sub");
+    if (role == NULL || role->type != JSON_STRING)
+        return jwt_reject(err, "bad claim role");
+    c->role = principal_role_parse(role->str);
+    if (!jwt_claim_copy(payload, "org", false, c->org, sizeof c->org))
+        return jwt_reject(err, "bad claim org");
+    if (scope != NULL && scope->type != JSON_STRING)
+        return jwt_reject(err, "bad claim scope");
+    c->scopes = scope != NULL ? jwt_scopes_parse(scope->str, scope->len) : 0;
+    if (!jwt_claim_int(payload, "iat", false, &c->iat))
+        return jwt_reject(err, "bad claim iat");
+    if (!jwt_claim_int(payload, "exp", true, &c->exp))
+        return jwt_reject(err, "bad claim exp");
+    problem = jwt_claims_problem(c);
+    if (problem != NULL)
+        return jwt_reject(err, problem);
+    return true;
+}
+
+/* RFC 7519 4.1.5: a token must not be accepted before its "nbf", when it has one. */
+static bool
+jwt_claims_current(const json_value_t *payload, const jwt_claims_t *c, int64_t now,
+                   kt_error_t *err)
+{
+    int64_t nbf = 0;
+
+    if (c->exp <= now)
+        return jwt_reject(err, "token expired");
+    if (!jwt_claim_int(payload, "nbf", false, &nbf))
+        return jwt_reject(err, "bad claim nbf");
+    if (nbf > now)
+        return jwt_reject(err, "token not yet valid");
+    return true;
+}
+
+/* ---- Verify and sign ----------------------------------------------------- */
+
+bool
+jwt_verify(const jwt_key_t *key, const char *token, size_t len, int64_t now, jwt_claims_t *claims,
+           kt_error_t *err)
+{
+    arena_t *arena = NULL;
+    jwt_parts_t parts;
+    json_value_t *header = NULL, *payload = NULL;
+    jwt_claims_t c;
+    bool ok = false;
+
+    memset(claims, 0, sizeof *claims);
+    memset(&c, 0, sizeof c);
+    if (key == NULL) {
+        jwt_internal(err, "no verification key");
+        goto done;
+    }
+    if (token == NULL || len > JWT_MAX_LEN || !jwt_split(token, len, &parts)) {
+        jwt_reject(err, len > JWT_MAX_LEN ? "token too long" : "malformed token");
+        goto done;
+    }
+    arena = arena_new(JWT_ARENA_CAP);
+    if (arena == NULL) {
+        jwt_internal(err, "out of memory");
+        goto done;
+    }
+    if (!jwt_segment_object(arena, parts.header, &header)) {
+        jwt_reject(err, "malformed token");
+        goto done;
+    }
+    if (!jwt_header_check(header, key->alg, err) || !jwt_signature_check(arena, key, &parts, err))
+        goto done;
+    if (!jwt_segment_object(arena, parts.payload, &payload)) {
+        jwt_reject(err, "malformed token");
+        goto done;
+    }
+    if (!jwt_claims_read(payload, &c, err) || !jwt_claims_current(payload, &c, now, err))
+        goto done;
+    *claims = c;
+    ok = true;
+done:
+    arena_free(arena);
+    return ok;
+}
+
+static bool
+jwt_header_write(buf_t *b, jwt_alg_t alg)
+{
+    jw_t w;
+
+    jw_init(&w, b);
+    jw_object_begin(&w);
+    jw_key(&w, "alg");
+    jw_string(&w, alg_names[alg]);
+    jw_key(&w, "typ");
+    jw_string(&w, "JWT");
+    jw_object_end(&w);
+    return jw_ok(&w);
+}
+
+static void
+jwt_scope_write(jw_t *w, unsigned scopes)
+{
+    buf_t names;
+
+    buf_init(&names, 1024);
+    for (size_t i = 0; i < sizeof scope_table / sizeof scope_table[0]; i++) {
+        if ((scopes & scope_table[i].bit) == 0)
+            continue;
+        if (names.len > 0)
+            buf_putc(&names, ' ');
+        buf_puts(&names, scope_table[i].name);
+    }
+    if (names.len > 0) {
+        jw_key(w, "scope");
+        jw_string_n(w, names.data, names.len);
+    }
+    buf_release(&names);
+}
+
+static bool
+jwt_payload_write(buf_t *b, const jwt_claims_t *c)
+{
+    jw_t w;
+
+    jw_init(&w, b);
+    jw_object_begin(&w);
+    jw_key(&w, "sub");
+    jw_string(&w, c->sub);
+    jw_key(&w, "role");
+    jw_string(&w, principal_role_name(c->role));
+    if (c->org[0] != '\0') {
+        jw_key(&w, "org");
+        jw_string(&w, c->org);
+    }
+    jwt_scope_write(&w, c->scopes);
+    if (c->iat != 0) {
+        jw_key(&w, "iat");
+        jw_int(&w, c->iat);
+    }
+    jw_key(&w, "exp");
+    jw_int(&w, c->exp);
+    jw_object_end(&w);
+    return jw_ok(&w);
+}
+
+/* header64 '.' payload64, the signing input, appended to token. */
+static bool
+jwt_signing_input(buf_t *token, const jwt_key_t *key, const jwt_claims_t *claims)
+{
+    buf_t header, payload;
+    bool ok;
+
+    buf_init(&header, JWT_MAX_LEN);
+    buf_init(&payload, JWT_MAX_LEN);
+    ok = jwt_header_write(&header, key->alg) && jwt_payload_write(&payload, claims) &&
+         b64url_encode(token, header.data, header.len) && buf_putc(token, '.') &&
+         b64url_encode(token, payload.data, payload.len);
+    buf_release(&header);
+    buf_release(&payload);
+    return ok;
+}
+
+char *
+jwt_sign(const jwt_key_t *key, const jwt_claims_t *claims, kt_error_t *err)
+{
+    buf_t token;
+    unsigned char sig[JWT_SIG_LEN];
+    const char *problem = NULL;
+    char *out = NULL;
+
+    buf_init(&token, JWT_MAX_LEN);
+    if (key == NULL || claims == NULL || !key->can_sign) {
+        jwt_internal(err, "no signing key");
+        goto done;
+    }
+    problem = jwt_claims_problem(claims);
+    if (problem != NULL) {
+        jwt_internal(err, problem);
+        goto done;
+    }
+    if (!jwt_signing_input(&token, key, claims)) {
+        jwt_internal(err, "token too long");
+        goto done;
+    }
+    if (!jwt_sig_make(key, token.data, token.len, sig)) {
+        jwt_internal(err, "signing failed");
+        goto done;
+    }
+    if (!buf_putc(&token, '.') || !b64url_encode(&token, sig, sizeof sig)) {
+        jwt_internal(err, "token too long");
+        goto done;
+    }
+    out = buf_detach(&token, NULL);
+done:
+    buf_release(&token);
+    return out;
+}

@@ -1,0 +1,67 @@
+/*
+ * jwt: compact JWS tokens (RFC 7515/7519) signed with EdDSA (Ed25519) or
+ * ES256 (P-256), verified and minted with OpenSSL.
+ *
+ * The algorithm is fixed by configuration when the key is loaded; a token's
+ * own "alg" header must equal it exactly or the token is rejected ("none",
+ * HS256 and every other value included). Claims: sub, role, org (ОГРН, for
+ * school tokens), scope (space-separated, e.g. "health"), iat, exp; exp is
+ * required.
+ */
+#ifndef KT_JWT_H
+#define KT_JWT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/principal.h"
+#include "core/error.h"
+
+typedef enum { JWT_ALG_EDDSA = 0, JWT_ALG_ES256, JWT_ALG__MAX } jwt_alg_t;
+
+typedef struct jwt_key jwt_key_t;
+
+/* Maximum length of a token accepted by jwt_verify (bytes). */
+#define JWT_MAX_LEN 4096
+
+/* "EdDSA" or "ES256" → alg; false for anything else. */
+bool
+jwt_alg_parse(const char *name, jwt_alg_t *alg);
+
+const char *
+jwt_alg_name(jwt_alg_t alg);
+
+/* Loads a PEM public key (verification) or private key (signing, and it
+ * verifies too). The key type must match alg. NULL on failure, err set. */
+jwt_key_t *
+jwt_key_load_public(const char *path, jwt_alg_t alg, kt_error_t *err);
+jwt_key_t *
+jwt_key_load_private(const char *path, jwt_alg_t alg, kt_error_t *err);
+void
+jwt_key_free(jwt_key_t *key);
+
+typedef struct {
+    char sub[PRINCIPAL_SUBJECT_MAX];
+    role_t role;
+    char org[PRINCIPAL_ORG_MAX];
+    unsigned scopes; /* SCOPE_* bits */
+    int64_t iat;
+    int64_t exp;
+} jwt_claims_t;
+
+/*
+ * Verifies signature, alg, structure and expiry (exp <= now is expired; a
+ * school token without org is invalid). On success fills claims. On failure
+ * err is KT_UNAUTHENTICATED (status 401) with a message for logs that never
+ * contains the token itself.
+ */
+bool
+jwt_verify(const jwt_key_t *key, const char *token, size_t len, int64_t now, jwt_claims_t *claims,
+           kt_error_t *err);
+
+/* Mints a token for claims; returns a malloc'd NUL-terminated string or NULL. */
+char *
+jwt_sign(const jwt_key_t *key, const jwt_claims_t *claims, kt_error_t *err);
+
+#endif

@@ -1,0 +1,49 @@
+/* principal: the names of roles and authentication methods, one table each. */
+#include "auth/principal.h"
+
+#include <string.h>
+
+/* Indexed by role_t; ROLE_NONE has no name so that it can never be parsed. */
+static const char *const role_names[ROLE__MAX] = {
+    [ROLE_NONE] = NULL,
+    [ROLE_REGION] = "region",
+    [ROLE_SCHOOL] = "school",
+    [ROLE_MINISTRY] = "ministry",
+    [ROLE_AUDITOR] = "auditor",
+    [ROLE_ADMIN] = "admin",
+};
+
+static const char *const method_names[AUTH__MAX] = {
+    [AUTH_NONE] = "none",
+    [AUTH_TOKEN] = "token",
+    [AUTH_CERT] = "certificate",
+};
+
+const char *
+principal_role_name(role_t role)
+{
+    if ((unsigned)role >= ROLE__MAX)
+        return NULL;
+    return role_names[role];
+}
+
+role_t
+principal_role_parse(const char *name)
+{
+    if (name == NULL)
+        return ROLE_NONE;
+    for (unsigned i = ROLE_NONE + 1; i < ROLE__MAX; i++) {
+        if (strcmp(name, role_names[i]) == 0)
+            return (role_t)i;
+    }
+    return ROLE_NONE;
+}
+
+/* Out-of-range methods read as "none" so that a log line is never NULL. */
+const char *
+principal_method_name(auth_method_t method)
+{
+    if ((unsigned)method >= AUTH__MAX)
+        return method_names[AUTH_NONE];
+    return method_names[method];
+}

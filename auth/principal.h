@@ -1,0 +1,51 @@
+/*
+ * principal: who is making a request, and what roles exist.
+ *
+ * A principal comes from a verified bearer token (jwt.c) or from a client
+ * certificate verified by nginx and mapped through the certificate map
+ * (certmap.c). Handlers decide permissions from role, organisation and scopes.
+ */
+#ifndef KT_PRINCIPAL_H
+#define KT_PRINCIPAL_H
+
+#include <stdbool.h>
+
+typedef enum {
+    ROLE_NONE = 0,
+    ROLE_REGION,   /* regional systems: read and write all students */
+    ROLE_SCHOOL,   /* school software: its own organisation only */
+    ROLE_MINISTRY, /* ministries of education and health */
+    ROLE_AUDITOR,  /* read-only: students, history, access log */
+    ROLE_ADMIN,    /* operators */
+    ROLE__MAX
+} role_t;
+
+typedef enum { AUTH_NONE = 0, AUTH_TOKEN, AUTH_CERT, AUTH__MAX } auth_method_t;
+
+/* Scopes are bits; the health scope (phase 2) guards the health block. */
+enum { SCOPE_HEALTH = 1u << 0 };
+
+#define PRINCIPAL_SUBJECT_MAX 256
+#define PRINCIPAL_ORG_MAX 16 /* ОГРН: 13 digits (15 for ОГРНИП) + NUL */
+
+typedef struct {
+    char subject[PRINCIPAL_SUBJECT_MAX];
+    role_t role;
+    char org[PRINCIPAL_ORG_MAX]; /* "" when the principal has no organisation */
+    auth_method_t method;
+    unsigned scopes;
+} principal_t;
+
+/* "region", "school", ... ; NULL for ROLE_NONE or out of range. */
+const char *
+principal_role_name(role_t role);
+
+/* ROLE_NONE when name is not a role. */
+role_t
+principal_role_parse(const char *name);
+
+/* "token", "certificate"; "none". */
+const char *
+principal_method_name(auth_method_t method);
+
+#endif

@@ -1,0 +1,131 @@
+/* error: codes, their names, statuses and titles in one table. */
+#include "core/error.h"
+
+#include "core/arena.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int status;
+    const char *title_ru;
+    const char *title_en;
+} code_info_t;
+
+static const code_info_t code_table[KT_CODE__MAX] = {
+    [KT_OK] = {"OK", 200, "Успешно", "OK"},
+    [KT_REQUIRED] = {"REQUIRED", 422, "Не заполнено обязательное поле", "A mandatory field is missing"},
+    [KT_FORMAT] = {"FORMAT", 422, "Неверный формат", "Wrong format"},
+    [KT_UNKNOWN_FIELD] = {"UNKNOWN_FIELD", 422, "Неизвестное поле", "Unknown field"},
+    [KT_ENUM] = {"ENUM", 422, "Значение не из списка", "Value outside its list"},
+    [KT_DATE_RANGE] = {"DATE_RANGE", 422, "Дата вне допустимого диапазона", "Date out of range"},
+    [KT_DATE_ORDER] = {"DATE_ORDER", 422, "Нарушен порядок дат", "Dates out of order"},
+    [KT_SNILS_CHECKSUM] = {"SNILS_CHECKSUM", 422, "Неверная контрольная сумма СНИЛС",
+                           "SNILS check digits do not match"},
+    [KT_OGRN_CHECKSUM] = {"OGRN_CHECKSUM", 422, "Неверное контрольное число ОГРН",
+                          "OGRN check digit does not match"},
+    [KT_INN_CHECKSUM] = {"INN_CHECKSUM", 422, "Неверное контрольное число ИНН",
+                         "INN check digits do not match"},
+    [KT_DUPLICATE_SNILS] = {"DUPLICATE_SNILS", 409, "Обучающийся с таким СНИЛС уже есть",
+                            "Another student holds this SNILS"},
+    [KT_DUPLICATE_DOCUMENT] = {"DUPLICATE_DOCUMENT", 409, "Обучающийся с таким документом уже есть",
+                               "Another student holds this document"},
+    [KT_VERSION_CONFLICT] = {"VERSION_CONFLICT", 412, "Версия устарела",
+                             "The version is not the current one"},
+    [KT_NOT_FOUND] = {"NOT_FOUND", 404, "Не найдено", "Not found"},
+    [KT_GONE] = {"GONE", 410, "Запись удалена", "The record was deleted"},
+    [KT_FORBIDDEN] = {"FORBIDDEN", 403, "Доступ запрещён", "Forbidden"},
+    [KT_UNAUTHENTICATED] = {"UNAUTHENTICATED", 401, "Требуется аутентификация",
+                            "Authentication required"},
+    [KT_PAYLOAD_TOO_LARGE] = {"PAYLOAD_TOO_LARGE", 413, "Слишком большой запрос",
+                              "Payload too large"},
+    [KT_UNSUPPORTED_MEDIA_TYPE] = {"UNSUPPORTED_MEDIA_TYPE", 415, "Неподдерживаемый тип содержимого",
+                                   "Unsupported media type"},
+    [KT_MALFORMED] = {"MALFORMED", 400, "Некорректный запрос", "Malformed request"},
+    [KT_DUPLICATE_PACKET] = {"DUPLICATE_PACKET", 409, "Пакет с таким идентификатором уже получен",
+                             "A packet with this id was received with other content"},
+    [KT_XSD] = {"XSD", 422, "Нарушена XML-схема", "The package violates the schema"},
+    [KT_METHOD_NOT_ALLOWED] = {"METHOD_NOT_ALLOWED", 405, "Метод не поддерживается",
+                               "Method not allowed"},
+    [KT_NOT_ACCEPTABLE] = {"NOT_ACCEPTABLE", 406, "Неприемлемый формат ответа", "Not acceptable"},
+    [KT_PRECONDITION_REQUIRED] = {"PRECONDITION_REQUIRED", 428, "Требуется заголовок If-Match",
+                                  "If-Match is required"},
+    [KT_VALIDATION] = {"VALIDATION", 422, "Ошибки в данных", "Validation failed"},
+    [KT_STORE_UNAVAILABLE] = {"STORE_UNAVAILABLE", 503, "Хранилище недоступно",
+                              "The store is unavailable"},
+    [KT_INTERNAL] = {"INTERNAL", 500, "Внутренняя ошибка", "Internal error"},
+};
+
+static const code_info_t *
+code_info(kt_code_t code)
+{
+    if ((int)code < 0 || code >= KT_CODE__MAX || code_table[code].name == NULL)
+        return &code_table[KT_INTERNAL];
+    return &code_table[code];
+}
+
+void
+kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, const char *fmt,
+             ...)
+{
+    va_list ap;
+
+    if (err == NULL)
+        return;
+    err->domain = domain;
+    err->code = code;
+    err->status = status ? status : code_info(code)->status;
+    err->fields = NULL;
+    err->nfields = 0;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+void
+kt_error_clear(kt_error_t *err)
+{
+    if (err != NULL)
+        memset(err, 0, sizeof *err);
+}
+
+const char *
+kt_code_name(kt_code_t code)
+{
+    return code_info(code)->name;
+}
+
+int
+kt_code_status(kt_code_t code)
+{
+    return code_info(code)->status;
+}
+
+const char *
+kt_code_title(kt_code_t code, bool en)
+{
+    return en ? code_info(code)->title_en : code_info(code)->title_ru;
+}
+
+bool
+kt_error_add_field(kt_error_t *err, struct arena *arena, const char *pointer, kt_code_t code,
+                   const char *message)
+{
+    kt_field_error_t *f = arena_calloc(arena, 1, sizeof *f);
+    kt_field_error_t **tail = &err->fields;
+
+    if (f == NULL)
+        return false;
+    f->pointer = arena_strdup(arena, pointer);
+    f->code = code;
+    f->message = message ? arena_strdup(arena, message) : NULL;
+    if (f->pointer == NULL)
+        return false;
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    *tail = f;
+    err->nfields++;
+    return true;
+}

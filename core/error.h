@@ -1,0 +1,108 @@
+/*
+ * error: the one error type of Kontingent, in the shape of bson_error_t.
+ *
+ * Functions that can fail take a nullable `kt_error_t *` as their last
+ * argument and return bool. The domain says where the error came from, the
+ * code is the stable machine code of DATA-MODEL.md ("Errors"), the status is
+ * the HTTP status it maps to. Field-level errors (validation) are attached as
+ * a list that lives in the request arena; problem.c turns all of it into
+ * problem+json in one place.
+ */
+#ifndef KT_ERROR_H
+#define KT_ERROR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    KT_DOMAIN_NONE = 0,
+    KT_DOMAIN_INPUT,    /* the request: body, query, headers */
+    KT_DOMAIN_AUTH,     /* authentication and authorisation */
+    KT_DOMAIN_STORE,    /* the MongoDB-compatible store */
+    KT_DOMAIN_XML,      /* XML packages */
+    KT_DOMAIN_INTERNAL, /* our own bugs and resource exhaustion */
+    KT_DOMAIN__MAX
+} kt_domain_t;
+
+/* Stable machine codes. Keep in step with kt_code_name() and docs/api.md. */
+typedef enum {
+    KT_OK = 0,
+    KT_REQUIRED,
+    KT_FORMAT,
+    KT_UNKNOWN_FIELD,
+    KT_ENUM,
+    KT_DATE_RANGE,
+    KT_DATE_ORDER,
+    KT_SNILS_CHECKSUM,
+    KT_OGRN_CHECKSUM,
+    KT_INN_CHECKSUM,
+    KT_DUPLICATE_SNILS,
+    KT_DUPLICATE_DOCUMENT,
+    KT_VERSION_CONFLICT,
+    KT_NOT_FOUND,
+    KT_GONE,
+    KT_FORBIDDEN,
+    KT_UNAUTHENTICATED,
+    KT_PAYLOAD_TOO_LARGE,
+    KT_UNSUPPORTED_MEDIA_TYPE,
+    KT_MALFORMED,
+    KT_DUPLICATE_PACKET,
+    KT_XSD,
+    KT_METHOD_NOT_ALLOWED,
+    KT_NOT_ACCEPTABLE,
+    KT_PRECONDITION_REQUIRED,
+    KT_VALIDATION,
+    KT_STORE_UNAVAILABLE,
+    KT_INTERNAL,
+    KT_CODE__MAX
+} kt_code_t;
+
+/* One field-level error: a JSON Pointer (or XPath) into the input. */
+typedef struct kt_field_error {
+    char *pointer;
+    kt_code_t code;
+    char *message;
+    struct kt_field_error *next;
+} kt_field_error_t;
+
+#define KT_ERROR_MESSAGE_MAX 256
+
+typedef struct {
+    kt_domain_t domain;
+    kt_code_t code;
+    int status;
+    char message[KT_ERROR_MESSAGE_MAX];
+    kt_field_error_t *fields; /* arena-owned list, NULL when none */
+    size_t nfields;
+} kt_error_t;
+
+/* Sets every member of a non-NULL err; the message is a printf format. */
+void
+kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, const char *fmt,
+             ...) __attribute__((format(printf, 5, 6)));
+
+/* Clears err to "no error" (code KT_OK). */
+void
+kt_error_clear(kt_error_t *err);
+
+struct arena;
+
+/* Appends a field error (copied into arena) to err's list, in order; false
+ * when out of memory. message NULL means the code's title. */
+bool
+kt_error_add_field(kt_error_t *err, struct arena *arena, const char *pointer, kt_code_t code,
+                   const char *message);
+
+/* "FORMAT", "NOT_FOUND", ... ; "INTERNAL" for out-of-range values. */
+const char *
+kt_code_name(kt_code_t code);
+
+/* The HTTP status a code answers with when nothing more specific is known. */
+int
+kt_code_status(kt_code_t code);
+
+/* A short human title for the code, Russian by default, English when en. */
+const char *
+kt_code_title(kt_code_t code, bool en);
+
+#endif

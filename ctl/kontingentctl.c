@@ -1,0 +1,126 @@
+/*
+ * kontingentctl: the operator's command line over the same library as the
+ * server. Commands:
+ *   token issue --role R [--org OGRN] [--ttl DURATION] [--sub NAME] [--scope S]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/jwt.h"
+#include "fcgi/config.h"
+
+static int
+usage(void)
+{
+    fprintf(stderr,
+            "usage: kontingentctl token issue --role ROLE [--org OGRN] [--ttl DURATION]\n"
+            "                                [--sub NAME] [--scope health]\n"
+            "  ROLE: region, school, ministry, auditor, admin\n"
+            "  DURATION: a number with s, m, h or d (default 1h)\n"
+            "configuration comes from the environment (KT_VAR, KT_TOKEN_PRIVATE_KEY, ...)\n");
+    return 2;
+}
+
+/* "90s", "15m", "12h", "30d" → seconds; -1 when malformed. */
+static long long
+parse_duration(const char *s)
+{
+    char *end = NULL;
+    long long n = strtoll(s, &end, 10);
+
+    if (end == s || n <= 0 || n > 3650LL * 86400)
+        return -1;
+    if (strcmp(end, "s") == 0 || *end == '\0')
+        return n;
+    if (strcmp(end, "m") == 0)
+        return n * 60;
+    if (strcmp(end, "h") == 0)
+        return n * 3600;
+    if (strcmp(end, "d") == 0)
+        return n * 86400;
+    return -1;
+}
+
+static bool
+copy_arg(char *dst, size_t size, const char *value)
+{
+    size_t n = strlen(value);
+
+    if (n >= size)
+        return false;
+    memcpy(dst, value, n + 1);
+    return true;
+}
+
+static bool
+parse_token_args(int argc, char **argv, jwt_claims_t *c, long long *ttl)
+{
+    for (int i = 0; i + 1 < argc; i += 2) {
+        const char *opt = argv[i], *val = argv[i + 1];
+        if (strcmp(opt, "--role") == 0)
+            c->role = principal_role_parse(val);
+        else if (strcmp(opt, "--org") == 0 && !copy_arg(c->org, sizeof c->org, val))
+            return false;
+        else if (strcmp(opt, "--sub") == 0 && !copy_arg(c->sub, sizeof c->sub, val))
+            return false;
+        else if (strcmp(opt, "--ttl") == 0 && (*ttl = parse_duration(val)) < 0)
+            return false;
+        else if (strcmp(opt, "--scope") == 0 && strcmp(val, "health") == 0)
+            c->scopes |= SCOPE_HEALTH;
+        else if (strcmp(opt, "--role") && strcmp(opt, "--org") && strcmp(opt, "--sub") &&
+                 strcmp(opt, "--ttl") && strcmp(opt, "--scope"))
+            return false;
+    }
+    return argc % 2 == 0 && c->role != ROLE_NONE;
+}
+
+static int
+cmd_token_issue(const config_t *cfg, int argc, char **argv)
+{
+    jwt_claims_t claims = {0};
+    long long ttl = 3600;
+    kt_error_t err;
+    jwt_alg_t alg;
+    int rc = 1;
+
+    kt_error_clear(&err);
+    if (!parse_token_args(argc, argv, &claims, &ttl))
+        return usage();
+    if (claims.sub[0] == '\0')
+        snprintf(claims.sub, sizeof claims.sub, "%s-cli", principal_role_name(claims.role));
+    claims.iat = (int64_t)time(NULL);
+    claims.exp = claims.iat + ttl;
+    if (!jwt_alg_parse(cfg->token_alg, &alg)) {
+        fprintf(stderr, "kontingentctl: KT_TOKEN_ALG must be EdDSA or ES256\n");
+        return 1;
+    }
+    jwt_key_t *key = jwt_key_load_private(cfg->token_private_key, alg, &err);
+    char *token = key ? jwt_sign(key, &claims, &err) : NULL;
+    if (token != NULL) {
+        printf("%s\n", token);
+        rc = 0;
+    } else {
+        fprintf(stderr, "kontingentctl: %s\n", err.message);
+    }
+    free(token);
+    jwt_key_free(key);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    config_t cfg;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    if (!config_load(&cfg, &err)) {
+        fprintf(stderr, "kontingentctl: %s\n", err.message);
+        return 1;
+    }
+    if (argc >= 3 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "issue") == 0)
+        return cmd_token_issue(&cfg, argc - 3, argv + 3);
+    return usage();
+}

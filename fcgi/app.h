@@ -1,0 +1,28 @@
+/*
+ * app: what a worker shares between its threads — the configuration, the
+ * store's client pool, the token key and the certificate map. Built after
+ * fork, read-only afterwards (the pool is thread-safe), freed at exit.
+ */
+#ifndef KT_APP_H
+#define KT_APP_H
+
+#include "auth/certmap.h"
+#include "auth/jwt.h"
+#include "fcgi/config.h"
+#include "store/store.h"
+
+typedef struct {
+    const config_t *cfg;
+    store_t *store;
+    jwt_key_t *token_key;
+    certmap_t *certmap;
+} app_t;
+
+/* Loads keys and maps and opens the store pool; false with err when a file is bad. */
+bool
+app_init(app_t *app, const config_t *cfg, kt_error_t *err);
+
+void
+app_release(app_t *app);
+
+#endif

@@ -1,0 +1,113 @@
+/* config: environment variables with defaults and range checks. */
+#include "fcgi/config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *
+env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return (v != NULL && v[0] != '\0') ? v : fallback;
+}
+
+static bool
+copy_value(char *dst, size_t size, const char *name, const char *value, kt_error_t *err)
+{
+    size_t n = strlen(value);
+
+    if (n >= size) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "%s is too long", name);
+        return false;
+    }
+    memcpy(dst, value, n + 1);
+    return true;
+}
+
+/* A path setting: the variable, or var_dir + "/" + the default tail. */
+static bool
+path_value(char *dst, const char *name, const config_t *cfg, const char *tail, kt_error_t *err)
+{
+    const char *v = getenv(name);
+    char fallback[CONFIG_PATH_MAX];
+
+    if (v != NULL && v[0] != '\0')
+        return copy_value(dst, CONFIG_PATH_MAX, name, v, err);
+    if (snprintf(fallback, sizeof fallback, "%s/%s", cfg->var_dir, tail) >= (int)sizeof fallback) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "KT_VAR is too long");
+        return false;
+    }
+    return copy_value(dst, CONFIG_PATH_MAX, name, fallback, err);
+}
+
+static bool
+number_value(const char *name, unsigned long long fallback, unsigned long long lo,
+             unsigned long long hi, int base, unsigned long long *out, kt_error_t *err)
+{
+    const char *v = getenv(name);
+    char *end = NULL;
+
+    *out = fallback;
+    if (v == NULL || v[0] == '\0')
+        return true;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, base);
+    if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || n < lo || n > hi) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "%s must be a number in %llu..%llu",
+                     name, lo, hi);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+static bool
+load_numbers(config_t *cfg, kt_error_t *err)
+{
+    unsigned long long n;
+
+    if (!number_value("KT_WORKERS", 2, 1, 64, 10, &n, err))
+        return false;
+    cfg->workers = (int)n;
+    if (!number_value("KT_THREADS", 8, 1, 256, 10, &n, err))
+        return false;
+    cfg->threads = (int)n;
+    if (!number_value("KT_MAX_BODY", 8u << 20, 1024, 1ull << 32, 10, &n, err))
+        return false;
+    cfg->max_body = (size_t)n;
+    if (!number_value("KT_BACKLOG", 1024, 1, 65535, 10, &n, err))
+        return false;
+    cfg->backlog = (int)n;
+    if (!number_value("KT_SOCKET_MODE", 0660, 0, 0777, 8, &n, err))
+        return false;
+    cfg->socket_mode = (unsigned)n;
+    return true;
+}
+
+bool
+config_load(config_t *cfg, kt_error_t *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    if (!copy_value(cfg->var_dir, sizeof cfg->var_dir, "KT_VAR", env_or("KT_VAR", "var"), err) ||
+        !path_value(cfg->socket_path, "KT_SOCKET", cfg, "run/kontingent.sock", err) ||
+        !path_value(cfg->pid_file, "KT_PID_FILE", cfg, "run/kontingent-fcgi.pid", err) ||
+        !path_value(cfg->token_public_key, "KT_TOKEN_PUBLIC_KEY", cfg, "keys/token-signing.pub",
+                    err) ||
+        !path_value(cfg->token_private_key, "KT_TOKEN_PRIVATE_KEY", cfg, "keys/token-signing.key",
+                    err) ||
+        !path_value(cfg->client_map, "KT_CLIENT_MAP", cfg, "tls/clients.map", err) ||
+        !copy_value(cfg->mongodb_uri, sizeof cfg->mongodb_uri, "MONGODB_URI",
+                    env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"), err) ||
+        !copy_value(cfg->db_name, sizeof cfg->db_name, "KT_DB", env_or("KT_DB", "kontingent"),
+                    err) ||
+        !copy_value(cfg->token_alg, sizeof cfg->token_alg, "KT_TOKEN_ALG",
+                    env_or("KT_TOKEN_ALG", "EdDSA"), err) ||
+        !copy_value(cfg->user, sizeof cfg->user, "KT_USER", env_or("KT_USER", ""), err) ||
+        !copy_value(cfg->socket_group, sizeof cfg->socket_group, "KT_SOCKET_GROUP",
+                    env_or("KT_SOCKET_GROUP", ""), err))
+        return false;
+    return load_numbers(cfg, err);
+}

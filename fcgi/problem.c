@@ -1,0 +1,76 @@
+/* problem: error → problem+json, in one place. */
+#include "fcgi/problem.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "core/json.h"
+
+/* Problem type URIs are stable names documented in docs/api.md ("Errors"). */
+static void
+write_type(jw_t *w, kt_code_t code)
+{
+    char type[64] = "urn:kontingent:problem:";
+    size_t n = strlen(type);
+
+    for (const char *c = kt_code_name(code); *c && n + 1 < sizeof type; c++)
+        type[n++] = *c == '_' ? '-' : (char)tolower((unsigned char)*c);
+    type[n] = '\0';
+    jw_key(w, "type");
+    jw_string(w, type);
+}
+
+/* What the client may read: our own input/auth messages, never a store's. */
+static const char *
+public_detail(const kt_error_t *err, bool en)
+{
+    if (err->domain == KT_DOMAIN_STORE || err->domain == KT_DOMAIN_INTERNAL)
+        return kt_code_title(err->code, en);
+    return err->message[0] ? err->message : kt_code_title(err->code, en);
+}
+
+static void
+write_fields(jw_t *w, const kt_error_t *err, bool en)
+{
+    if (err->fields == NULL)
+        return;
+    jw_key(w, "errors");
+    jw_array_begin(w);
+    for (const kt_field_error_t *f = err->fields; f != NULL; f = f->next) {
+        jw_object_begin(w);
+        jw_key(w, "pointer");
+        jw_string(w, f->pointer);
+        jw_key(w, "code");
+        jw_string(w, kt_code_name(f->code));
+        jw_key(w, "message");
+        jw_string(w, f->message ? f->message : kt_code_title(f->code, en));
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+void
+problem_render(response_t *res, const request_t *req, const kt_error_t *err)
+{
+    int status = err->status ? err->status : kt_code_status(err->code);
+    jw_t w;
+
+    response_reset(res, status, "application/problem+json");
+    if (status == 401)
+        response_header(res, "WWW-Authenticate", "Bearer realm=\"kontingent\"");
+    jw_init(&w, &res->body);
+    jw_object_begin(&w);
+    write_type(&w, err->code);
+    jw_key(&w, "title");
+    jw_string(&w, kt_code_title(err->code, req->lang_en));
+    jw_key(&w, "status");
+    jw_int(&w, status);
+    jw_key(&w, "detail");
+    jw_string(&w, public_detail(err, req->lang_en));
+    jw_key(&w, "code");
+    jw_string(&w, kt_code_name(err->code));
+    jw_key(&w, "request_id");
+    jw_string(&w, req->request_id);
+    write_fields(&w, err, req->lang_en);
+    jw_object_end(&w);
+}

@@ -1,0 +1,55 @@
+/*
+ * router: the route table type and matching.
+ *
+ * A route names a method, a path pattern whose "{name}" segments capture one
+ * path segment each, the handler, whether authentication is needed, the
+ * media types a body may have and the body limit. routes.c holds the one
+ * static table; the server checks everything a route declares before the
+ * handler runs, so handlers see only requests that fit.
+ */
+#ifndef KT_ROUTER_H
+#define KT_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "fcgi/app.h"
+#include "fcgi/request.h"
+#include "fcgi/response.h"
+
+typedef bool (*route_handler_fn)(const app_t *app, request_t *req, response_t *res,
+                                 kt_error_t *err);
+
+enum {
+    ROUTE_PUBLIC = 1u << 0, /* no authentication (health) */
+};
+
+typedef struct {
+    const char *method;
+    const char *pattern;
+    route_handler_fn handler;
+    unsigned flags;
+    const char *const *media_types; /* NULL: the route takes no body */
+    size_t max_body;                /* 0: the configured KT_MAX_BODY */
+} route_t;
+
+/*
+ * Finds the route for method and path. On a match fills req->params and
+ * req->route_pattern. No route for the path: 404 NOT_FOUND. The path exists
+ * but not for this method: 405 with the allowed methods written to allow
+ * ("GET, PUT").
+ */
+const route_t *
+router_match(const route_t *table, size_t n, request_t *req, char *allow, size_t allow_size,
+             kt_error_t *err);
+
+/* True when the request's media type is one the route accepts. */
+bool
+router_accepts(const route_t *route, const char *media_type);
+
+/* The table of routes.c. */
+extern const route_t routes_table[];
+extern const size_t routes_count;
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * server: the worker's threads and the request pipeline.
+ *
+ * Each thread does its own poll()+accept4() on the non-blocking listening
+ * socket and hands the connection to libfcgi (FCGX_Request.ipcFd), instead
+ * of blocking inside FCGX_Accept_r. That way a thread notices a stop within
+ * one poll interval without signals, which would otherwise interrupt the
+ * reads of requests in flight; graceful stop is just "finish the current
+ * request, then leave the loop".
+ */
+#include "fcgi/server.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth/authn.h"
+#include "fcgi/log.h"
+#include "fcgi/problem.h"
+#include "fcgi/router.h"
+
+#define ACCEPT_POLL_MS 200
+#define ARENA_CAP_SLACK (16u << 20) /* arena room beyond the body itself */
+
+/* The one mutable global: set by the worker's main thread on SIGTERM. */
+static atomic_bool stopping;
+
+typedef struct {
+    const app_t *app;
+    int listen_fd;
+    pthread_t tid;
+} thread_ctx_t;
+
+static bool
+authenticate(const app_t *app, request_t *req, int64_t now, kt_error_t *err)
+{
+    authn_input_t in = {
+        .authorization = request_header(req, "authorization"),
+        .ssl_verify = req->ssl_verify,
+        .ssl_dn = req->ssl_dn,
+        .now = now,
+    };
+    return authn_authenticate(app->token_key, app->certmap, &in, &req->principal, err);
+}
+
+/* Checks what the route declares about bodies, then reads the body. */
+static bool
+take_body(const app_t *app, const route_t *route, request_t *req, const server_io_t *io,
+          kt_error_t *err)
+{
+    size_t max_body = route->max_body ? route->max_body : app->cfg->max_body;
+
+    if (route->media_types == NULL)
+        return true; /* a body on GET/DELETE is ignored, never read */
+    if (!router_accepts(route, req->media_type)) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_UNSUPPORTED_MEDIA_TYPE, 415,
+                     "Content-Type must be %s", route->media_types[0]);
+        return false;
+    }
+    if (!req->has_content_length || req->content_length == 0) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "a request body is required");
+        return false;
+    }
+    return request_read_body(req, max_body, io->read_body, io->read_ctx, err);
+}
+
+void
+server_dispatch(const app_t *app, request_t *req, bool parsed, kt_error_t *err,
+                const server_io_t *io, response_t *res)
+{
+    char allow[64] = "";
+    const route_t *route = NULL;
+
+    if (!parsed)
+        goto fail;
+    route = router_match(routes_table, routes_count, req, allow, sizeof allow, err);
+    if (route == NULL)
+        goto fail;
+    if (!(route->flags & ROUTE_PUBLIC) && !authenticate(app, req, io->now, err))
+        goto fail;
+    if (!take_body(app, route, req, io, err))
+        goto fail;
+    if (route->handler(app, req, res, err))
+        return;
+fail:
+    problem_render(res, req, err);
+    if (err->status == 405)
+        response_header(res, "Allow", arena_strdup(req->arena, allow));
+}
+
+static long
+fcgx_read(void *ctx, char *buf, size_t len)
+{
+    int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
+    return FCGX_GetStr(buf, chunk, (FCGX_Stream *)ctx);
+}
+
+static void
+write_response(FCGX_Request *fr, const request_t *req, const response_t *res)
+{
+    buf_t head;
+
+    buf_init(&head, 64 * 1024);
+    response_head(res, req, &head);
+    FCGX_PutStr(head.data, (int)head.len, fr->out);
+    if (res->body.len > 0)
+        FCGX_PutStr(res->body.data, (int)res->body.len, fr->out);
+    buf_release(&head);
+}
+
+static void
+handle_request(const app_t *app, FCGX_Request *fr, arena_t *arena)
+{
+    request_t req;
+    response_t res;
+    kt_error_t err;
+    server_io_t io = {fcgx_read, fr->in, (int64_t)time(NULL)};
+
+    kt_error_clear(&err);
+    response_init(&res);
+    bool parsed = request_parse(&req, arena, fr->envp, &err);
+    server_dispatch(app, &req, parsed, &err, &io, &res);
+    write_response(fr, &req, &res);
+    log_request(&req, res.status, err.code != KT_OK ? &err : NULL);
+    response_release(&res);
+    arena_reset(arena);
+}
+
+/* A connection, or -1 after a poll interval without one (or when another
+ * thread or worker took it first). */
+static int
+accept_connection(int listen_fd)
+{
+    struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+
+    if (poll(&p, 1, ACCEPT_POLL_MS) <= 0)
+        return -1;
+    return accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+static void *
+thread_main(void *arg)
+{
+    thread_ctx_t *t = arg;
+    FCGX_Request fr;
+    arena_t *arena = arena_new(t->app->cfg->max_body + ARENA_CAP_SLACK);
+
+    /* -1: should libfcgi ever try to accept by itself, it fails at once. */
+    FCGX_InitRequest(&fr, -1, 0);
+    while (arena != NULL && !atomic_load(&stopping)) {
+        int fd = accept_connection(t->listen_fd);
+        if (fd < 0)
+            continue;
+        fr.ipcFd = fd;
+        fr.keepConnection = 1; /* so FCGX_Accept_r keeps the fd we gave it */
+        if (FCGX_Accept_r(&fr) < 0) {
+            FCGX_Free(&fr, 1);
+            continue;
+        }
+        handle_request(t->app, &fr, arena);
+        FCGX_Finish_r(&fr);
+    }
+    FCGX_Free(&fr, 1);
+    arena_free(arena);
+    return NULL;
+}
+
+static int
+wait_for_stop(void)
+{
+    sigset_t set;
+    int sig = 0;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGQUIT);
+    sigwait(&set, &sig);
+    atomic_store(&stopping, true);
+    return sig;
+}
+
+static int
+run_threads(const app_t *app, int listen_fd)
+{
+    int n = app->cfg->threads, started = 0;
+    thread_ctx_t *threads = calloc((size_t)n, sizeof *threads);
+
+    if (threads == NULL)
+        return 1;
+    for (; started < n; started++) {
+        threads[started] = (thread_ctx_t){.app = app, .listen_fd = listen_fd};
+        if (pthread_create(&threads[started].tid, NULL, thread_main, &threads[started]) != 0)
+            break;
+    }
+    log_event(LOG_INFO, "worker ready with %d threads", started);
+    if (started == n)
+        wait_for_stop();
+    atomic_store(&stopping, true);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i].tid, NULL);
+    free(threads);
+    return started == n ? 0 : 1;
+}
+
+int
+server_worker_run(const config_t *cfg, int listen_fd)
+{
+    app_t app;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    FCGX_Init();
+    if (!app_init(&app, cfg, &err)) {
+        log_event(LOG_ERROR, "worker cannot start: %s", err.message);
+        return SERVER_EXIT_CONFIG;
+    }
+    int status = run_threads(&app, listen_fd);
+    app_release(&app);
+    log_event(LOG_INFO, "worker stopped");
+    return status;
+}

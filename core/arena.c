@@ -34,8 +34,12 @@ struct arena {
 static block_t *
 block_new(size_t size)
 {
-    block_t *b = malloc(sizeof *b + size);
+    block_t *b;
 
+    /* Without a cap nothing else bounds size, and the header must not wrap it. */
+    if (size > SIZE_MAX - sizeof *b)
+        return NULL;
+    b = malloc(sizeof *b + size);
     if (b == NULL)
         return NULL;
     b->next = NULL;

@@ -79,6 +79,7 @@ kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, co
     err->status = status ? status : code_info(code)->status;
     err->fields = NULL;
     err->nfields = 0;
+    err->ref[0] = '\0';
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);

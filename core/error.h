@@ -74,6 +74,10 @@ typedef struct {
     char message[KT_ERROR_MESSAGE_MAX];
     kt_field_error_t *fields; /* arena-owned list, NULL when none */
     size_t nfields;
+    /* What the error refers to, for the client to act on: the existing
+     * student's id for DUPLICATE_*, the current version for VERSION_CONFLICT
+     * (problem.c renders it as "existing_id" / "current_version"). */
+    char ref[64];
 } kt_error_t;
 
 /* Sets every member of a non-NULL err; the message is a printf format. */

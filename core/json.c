@@ -874,27 +874,34 @@ jw_int(jw_t *w, int64_t v)
 }
 
 /*
- * The fewest significant digits that read back as the same double: "%.17g"
- * always does, most values need far fewer ("0.1", not "0.10000000000000001").
+ * The shortest text that reads back as the same double. "%.17g" always
+ * does; most values need far fewer digits ("0.1", not "0.10000000000000001").
+ * Every precision is tried because fewer digits is not always fewer bytes:
+ * 100 round-trips as "1e+02" at one digit but is "100" at three.
  */
-static int
+static size_t
 jw_format_double(char *num, size_t size, double v)
 {
-    int n = 0;
+    char attempt[32];
+    size_t best = 0;
 
     for (int prec = 1; prec <= 17; prec++) {
-        n = snprintf(num, size, "%.*g", prec, v);
-        if (strtod(num, NULL) == v)
-            break;
+        int n = snprintf(attempt, sizeof attempt, "%.*g", prec, v);
+        if (n <= 0 || (size_t)n >= sizeof attempt || (size_t)n >= size)
+            continue;
+        if ((best == 0 || (size_t)n < best) && strtod(attempt, NULL) == v) {
+            memcpy(num, attempt, (size_t)n + 1);
+            best = (size_t)n;
+        }
     }
-    return n;
+    return best;
 }
 
 void
 jw_double(jw_t *w, double v)
 {
     char num[32];
-    int n;
+    size_t n;
 
     if (!isfinite(v)) {
         jw_null(w);
@@ -902,7 +909,7 @@ jw_double(jw_t *w, double v)
     }
     n = jw_format_double(num, sizeof num, v);
     if (jw_value_prefix(w))
-        buf_append(w->out, num, (size_t)n);
+        buf_append(w->out, num, n);
 }
 
 void

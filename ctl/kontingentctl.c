@@ -2,6 +2,9 @@
  * kontingentctl: the operator's command line over the same library as the
  * server. Commands:
  *   token issue --role R [--org OGRN] [--ttl DURATION] [--sub NAME] [--scope S]
+ *   init      create the store's indexes (idempotent; workers do it at start too)
+ *   verify    recompute every student's hash chain; exit 1 on a broken link
+ *   repair    complete interrupted writes (heads that lag their versions)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +13,9 @@
 
 #include "auth/jwt.h"
 #include "fcgi/config.h"
+#include "store/store.h"
+#include "store/students.h"
+#include "store/verify.h"
 
 static int
 usage(void)
@@ -17,6 +23,7 @@ usage(void)
     fprintf(stderr,
             "usage: kontingentctl token issue --role ROLE [--org OGRN] [--ttl DURATION]\n"
             "                                [--sub NAME] [--scope health]\n"
+            "       kontingentctl init | verify | repair\n"
             "  ROLE: region, school, ministry, auditor, admin\n"
             "  DURATION: a number with s, m, h or d (default 1h)\n"
             "configuration comes from the environment (KT_VAR, KT_TOKEN_PRIVATE_KEY, ...)\n");
@@ -109,6 +116,58 @@ cmd_token_issue(const config_t *cfg, int argc, char **argv)
     return rc;
 }
 
+typedef enum { STORE_CMD_INIT, STORE_CMD_VERIFY, STORE_CMD_REPAIR } store_cmd_t;
+
+static bool
+run_store_cmd(mongoc_client_t *client, const char *db, store_cmd_t cmd, bool *clean,
+              kt_error_t *err)
+{
+    verify_report_t r;
+
+    *clean = true;
+    switch (cmd) {
+    case STORE_CMD_INIT:
+        if (!store_ensure_indexes(client, db, err))
+            return false;
+        printf("indexes ready in %s\n", db);
+        return true;
+    case STORE_CMD_VERIFY:
+        if (!verify_all(client, db, stdout, &r, err))
+            return false;
+        printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete\n",
+               r.broken ? "BROKEN" : "OK", r.students, r.versions, r.broken, r.incomplete);
+        *clean = r.broken == 0;
+        return true;
+    case STORE_CMD_REPAIR:
+        if (!verify_repair_all(client, db, stdout, &r, err))
+            return false;
+        printf("repaired %ld of %ld students\n", r.repaired, r.students);
+        return true;
+    }
+    return false;
+}
+
+static int
+cmd_store(const config_t *cfg, store_cmd_t cmd)
+{
+    kt_error_t err;
+    bool clean = false;
+
+    kt_error_clear(&err);
+    store_t *store = store_new(cfg->mongodb_uri, cfg->db_name, &err);
+    if (store == NULL) {
+        fprintf(stderr, "kontingentctl: %s\n", err.message);
+        return 1;
+    }
+    mongoc_client_t *client = store_client_pop(store);
+    bool ok = run_store_cmd(client, cfg->db_name, cmd, &clean, &err);
+    if (!ok)
+        fprintf(stderr, "kontingentctl: %s\n", err.message);
+    store_client_push(store, client);
+    store_free(store);
+    return ok && clean ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -122,5 +181,11 @@ main(int argc, char **argv)
     }
     if (argc >= 3 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "issue") == 0)
         return cmd_token_issue(&cfg, argc - 3, argv + 3);
+    if (argc == 2 && strcmp(argv[1], "init") == 0)
+        return cmd_store(&cfg, STORE_CMD_INIT);
+    if (argc == 2 && strcmp(argv[1], "verify") == 0)
+        return cmd_store(&cfg, STORE_CMD_VERIFY);
+    if (argc == 2 && strcmp(argv[1], "repair") == 0)
+        return cmd_store(&cfg, STORE_CMD_REPAIR);
     return usage();
 }

@@ -49,8 +49,29 @@ write_fields(jw_t *w, const kt_error_t *err, bool en)
     jw_array_end(w);
 }
 
+static void
+write_ref(jw_t *w, const kt_error_t *err)
+{
+    if (err->ref[0] == '\0')
+        return;
+    if (err->code == KT_VERSION_CONFLICT) {
+        jw_key(w, "current_version");
+        jw_raw(w, err->ref, strlen(err->ref));
+    } else {
+        jw_key(w, "existing_id");
+        jw_string(w, err->ref);
+    }
+}
+
 void
 problem_render(response_t *res, const request_t *req, const kt_error_t *err)
+{
+    problem_render_with(res, req, err, NULL, NULL);
+}
+
+void
+problem_render_with(response_t *res, const request_t *req, const kt_error_t *err,
+                    problem_extra_fn extra, void *ctx)
 {
     int status = err->status ? err->status : kt_code_status(err->code);
     jw_t w;
@@ -71,6 +92,9 @@ problem_render(response_t *res, const request_t *req, const kt_error_t *err)
     jw_string(&w, kt_code_name(err->code));
     jw_key(&w, "request_id");
     jw_string(&w, req->request_id);
+    write_ref(&w, err);
     write_fields(&w, err, req->lang_en);
+    if (extra != NULL)
+        extra(&w, ctx);
     jw_object_end(&w);
 }

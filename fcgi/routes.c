@@ -6,9 +6,25 @@
 #include "fcgi/router.h"
 #include "handlers/handlers.h"
 
+static const char *const json_types[] = {"application/json", NULL};
+static const char *const patch_types[] = {"application/merge-patch+json", NULL};
+
+/* Bodies of one student are small; 1 MiB is far above any valid one. */
+#define STUDENT_BODY_MAX (1u << 20)
+
 const route_t routes_table[] = {
     {"GET", "/api/v1/health", handle_health, ROUTE_PUBLIC, NULL, 0},
     {"GET", "/api/v1/whoami", handle_whoami, 0, NULL, 0},
+    {"GET", "/api/v1/students", handle_student_search, 0, NULL, 0},
+    {"POST", "/api/v1/students", handle_student_create, 0, json_types, STUDENT_BODY_MAX},
+    {"GET", "/api/v1/students/{id}", handle_student_get, 0, NULL, 0},
+    {"PUT", "/api/v1/students/{id}", handle_student_put, 0, json_types, STUDENT_BODY_MAX},
+    {"PATCH", "/api/v1/students/{id}", handle_student_patch, 0, patch_types, STUDENT_BODY_MAX},
+    {"DELETE", "/api/v1/students/{id}", handle_student_delete, 0, NULL, 0},
+    {"GET", "/api/v1/students/{id}/history", handle_student_history, 0, NULL, 0},
+    {"GET", "/api/v1/students/{id}/versions/{n}", handle_student_version, 0, NULL, 0},
+    {"GET", "/api/v1/changes", handle_changes, 0, NULL, 0},
+    {"GET", "/api/v1/audit/access", handle_audit_access, 0, NULL, 0},
 };
 
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];

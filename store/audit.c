@@ -1,0 +1,125 @@
+/* audit: access-log entries and their queries. */
+#include "store/audit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "model/codec.h"
+#include "store/feed.h"
+#include "store/store.h"
+#include "store/util.h"
+
+#define ACCESS_LOG "access_log"
+
+/* "<13-digit ms>-<uuid>": unique, and sorts by time. */
+static void
+entry_id(char out[64])
+{
+    char uuid[37];
+
+    util_uuid(uuid);
+    snprintf(out, 64, "%013lld-%s", (long long)feed_now_ms(), uuid);
+}
+
+bool
+audit_log_read(mongoc_client_t *client, const char *db, const principal_t *who,
+               const char *request_id, const char *what, const char *const *student_ids,
+               size_t n, kt_error_t *err)
+{
+    char id[64], time[32], key[24];
+    bson_t doc = BSON_INITIALIZER, principal, ids;
+
+    entry_id(id);
+    util_time_now(time);
+    BSON_APPEND_UTF8(&doc, "_id", id);
+    BSON_APPEND_UTF8(&doc, "time", time);
+    BSON_APPEND_DOCUMENT_BEGIN(&doc, "principal", &principal);
+    BSON_APPEND_UTF8(&principal, "subject", who->subject);
+    BSON_APPEND_UTF8(&principal, "role", principal_role_name(who->role));
+    if (who->org[0])
+        BSON_APPEND_UTF8(&principal, "organization", who->org);
+    else
+        BSON_APPEND_NULL(&principal, "organization");
+    bson_append_document_end(&doc, &principal);
+    BSON_APPEND_UTF8(&doc, "subject", who->subject); /* top level: the query key */
+    BSON_APPEND_ARRAY_BEGIN(&doc, "students", &ids);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "%zu", i);
+        bson_append_utf8(&ids, key, -1, student_ids[i], -1);
+    }
+    bson_append_array_end(&doc, &ids);
+    BSON_APPEND_UTF8(&doc, "what", what);
+    BSON_APPEND_UTF8(&doc, "request_id", request_id);
+    bool ok = util_insert(client, db, ACCESS_LOG, &doc, err) == INSERT_OK;
+    bson_destroy(&doc);
+    return ok;
+}
+
+static void
+write_entry(jw_t *w, const bson_t *doc)
+{
+    static const char *const skip[] = {"subject", NULL};
+    bson_iter_t it;
+
+    jw_object_begin(w);
+    if (bson_iter_init(&it, doc)) {
+        while (bson_iter_next(&it)) {
+            const char *key = bson_iter_key(&it);
+            if (strcmp(key, skip[0]) == 0)
+                continue;
+            jw_key(w, strcmp(key, "_id") == 0 ? "id" : key);
+            codec_value_to_json(w, &it);
+        }
+    }
+    jw_object_end(w);
+}
+
+bool
+audit_query(mongoc_client_t *client, const char *db, const char *student, const char *subject,
+            const char *cursor, int limit, jw_t *w, kt_error_t *err)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(client, db, ACCESS_LOG);
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, range;
+    const bson_t *doc;
+    bson_error_t error;
+    char last[64] = "";
+    int n = 0;
+    bool ok = true;
+
+    if (student != NULL)
+        BSON_APPEND_UTF8(&filter, "students", student);
+    if (subject != NULL)
+        BSON_APPEND_UTF8(&filter, "subject", subject);
+    if (cursor != NULL) {
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &range);
+        BSON_APPEND_UTF8(&range, "$lt", cursor);
+        bson_append_document_end(&filter, &range);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, "_id", -1);
+    bson_append_document_end(&opts, &sort);
+    BSON_APPEND_INT64(&opts, "limit", limit + 1);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, &opts, NULL);
+    jw_object_begin(w);
+    jw_key(w, "items");
+    jw_array_begin(w);
+    while (mongoc_cursor_next(cur, &doc) && n < limit) {
+        write_entry(w, doc);
+        snprintf(last, sizeof last, "%s", util_get_str(doc, "_id") ? util_get_str(doc, "_id") : "");
+        n++;
+    }
+    bool more = n == limit && mongoc_cursor_more(cur) && mongoc_cursor_next(cur, &doc);
+    if (mongoc_cursor_error(cur, &error)) {
+        store_error(err, &error, ACCESS_LOG);
+        ok = false;
+    }
+    jw_array_end(w);
+    jw_key(w, "next_cursor");
+    jw_string(w, more ? last : NULL);
+    jw_object_end(w);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(c);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    return ok;
+}

@@ -1,0 +1,322 @@
+/*
+ * students: reads that roll the head forward, and the write protocol.
+ * The protocol and every crash state are described in docs/storage.md.
+ */
+#include "store/students.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "model/codec.h"
+#include "model/diff.h"
+#include "model/student.h"
+#include "store/feed.h"
+#include "store/store.h"
+#include "store/util.h"
+
+#define VERSIONS "student_versions"
+#define HEADS "students"
+#define CLAIMS "claims"
+#define MAX_KEYS (STUDENT_DOCUMENTS_MAX + 1)
+
+static const char *const kind_names[KIND__MAX] = {"create", "update", "delete"};
+
+const char *
+store_kind_name(write_kind_t kind)
+{
+    return kind < KIND__MAX ? kind_names[kind] : "update";
+}
+
+void
+student_init(student_t *s)
+{
+    memset(s, 0, sizeof *s);
+    bson_init(&s->doc);
+    bson_init(&s->record);
+}
+
+void
+student_release(student_t *s)
+{
+    bson_destroy(&s->doc);
+    bson_destroy(&s->record);
+}
+
+void
+store_version_id(const char *id, int64_t n, char out[64])
+{
+    snprintf(out, 64, "%s:%010lld", id, (long long)n);
+}
+
+/* Loads version n into out; *found false when it does not exist. */
+bool
+store_load_version(mongoc_client_t *client, const char *db, const char *id, int64_t n, student_t *out,
+             bool *found, kt_error_t *err)
+{
+    char vid[64];
+    bson_iter_t it;
+    uint32_t len = 0;
+    const uint8_t *data = NULL;
+
+    store_version_id(id, n, vid);
+    bson_destroy(&out->record);
+    if (!util_find_id(client, db, VERSIONS, vid, &out->record, found, err))
+        return false;
+    if (!*found)
+        return true;
+    bson_destroy(&out->doc);
+    if (bson_iter_init_find(&it, &out->record, "doc") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_t view;
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&view, data, len);
+        bson_copy_to(&view, &out->doc);
+    } else {
+        bson_init(&out->doc);
+    }
+    snprintf(out->id, sizeof out->id, "%s", id);
+    out->version = n;
+    const char *state = util_get_str(&out->record, "state");
+    out->deleted = state != NULL && strcmp(state, "DELETED") == 0;
+    return true;
+}
+
+/* The head document: the latest version's fields plus lookup keys. */
+static void
+head_doc(const student_t *s, bson_t *head)
+{
+    const char *org = util_get_str(&s->doc, "organization");
+    const char *snils = util_get_str(&s->doc, "snils");
+    const char *ln = util_get_str(&s->doc, "last_name");
+    const char *fn = util_get_str(&s->doc, "first_name");
+    const char *bd = util_get_str(&s->doc, "birth_date");
+    char name_key[512];
+
+    snprintf(name_key, sizeof name_key, "%s|%s|%s", ln ? ln : "", fn ? fn : "", bd ? bd : "");
+    bson_init(head);
+    BSON_APPEND_UTF8(head, "_id", s->id);
+    BSON_APPEND_INT64(head, "version", s->version);
+    BSON_APPEND_UTF8(head, "state", s->deleted ? "DELETED" : "ACTIVE");
+    BSON_APPEND_UTF8(head, "organization", org ? org : "");
+    BSON_APPEND_UTF8(head, "snils", snils ? snils : "");
+    BSON_APPEND_UTF8(head, "name_key", name_key);
+    BSON_APPEND_UTF8(head, "updated_at", util_get_str(&s->record, "time"));
+}
+
+bool
+store_move_head(mongoc_client_t *client, const char *db, const student_t *s, kt_error_t *err)
+{
+    bson_t head;
+
+    head_doc(s, &head);
+    bool ok = util_replace_id(client, db, HEADS, s->id, &head, err);
+    bson_destroy(&head);
+    return ok;
+}
+
+bool
+store_student_get(mongoc_client_t *client, const char *db, const char *id, student_t *out,
+                  kt_error_t *err)
+{
+    bson_t head;
+    bool found = false, ok;
+    int64_t hint = 0, n;
+
+    if (!util_is_uuid(id))
+        goto not_found;
+    if (!util_find_id(client, db, HEADS, id, &head, &found, err))
+        return false;
+    hint = found ? util_get_int(&head, "version", 0) : 0;
+    bson_destroy(&head);
+    /* Roll forward: the head is a hint; version hint+1 may already exist. */
+    for (n = hint > 0 ? hint : 1;; n++) {
+        student_t probe;
+        student_init(&probe);
+        ok = store_load_version(client, db, id, n, &probe, &found, err);
+        if (ok && found) {
+            student_release(out);
+            *out = probe;
+            continue;
+        }
+        student_release(&probe);
+        if (!ok)
+            return false;
+        break;
+    }
+    if (out->version == 0)
+        goto not_found;
+    if (out->version != hint) {
+        kt_error_t ignored;
+        store_move_head(client, db, out, &ignored); /* complete an interrupted write */
+    }
+    return true;
+not_found:
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
+    return false;
+}
+
+bool
+store_student_get_version(mongoc_client_t *client, const char *db, const char *id, int64_t n,
+                          student_t *out, kt_error_t *err)
+{
+    bool found = false;
+
+    if (!util_is_uuid(id) || n < 1)
+        goto not_found;
+    if (!store_load_version(client, db, id, n, out, &found, err))
+        return false;
+    if (found)
+        return true;
+not_found:
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such version");
+    return false;
+}
+
+/* Binary search for the last version whose time is ≤ as_of. */
+bool
+store_student_as_of(mongoc_client_t *client, const char *db, const char *id, const char *as_of,
+                    student_t *out, kt_error_t *err)
+{
+    student_t probe;
+    int64_t lo = 1, hi, best = 0;
+    bool found;
+
+    if (!store_student_get(client, db, id, out, err))
+        return false;
+    hi = out->version;
+    while (lo <= hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        student_init(&probe);
+        if (!store_load_version(client, db, id, mid, &probe, &found, err)) {
+            student_release(&probe);
+            return false;
+        }
+        const char *t = found ? util_get_str(&probe.record, "time") : NULL;
+        if (t != NULL && strcmp(t, as_of) <= 0) {
+            best = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+        student_release(&probe);
+    }
+    if (best == 0) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "the student did not exist then");
+        return false;
+    }
+    if (best == out->version)
+        return true;
+    student_release(out);
+    student_init(out);
+    return store_load_version(client, db, id, best, out, &found, err) && found;
+}
+
+bool
+store_version_hash(const bson_t *record, const char *prev_hash, char out[65])
+{
+    static const char *const skip[] = {"_id", "hash", NULL};
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    buf_t b;
+    bool ok;
+
+    buf_init(&b, 0);
+    buf_puts(&b, prev_hash ? prev_hash : "");
+    ok = codec_canonical(&b, record, skip) && !b.overflow &&
+         EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL) == 1;
+    buf_release(&b);
+    if (!ok)
+        return false;
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+    return true;
+}
+
+bool
+store_student_find_ids(mongoc_client_t *client, const char *db, const char *field,
+                       const char *value, const char *after, int limit, char (*ids)[40],
+                       int *n, kt_error_t *err)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(client, db, HEADS);
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, range, proj;
+    const bson_t *doc;
+    bson_error_t error;
+    bool ok = true;
+
+    *n = 0;
+    BSON_APPEND_UTF8(&filter, field, value);
+    BSON_APPEND_UTF8(&filter, "state", "ACTIVE");
+    if (after != NULL) {
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &range);
+        BSON_APPEND_UTF8(&range, "$gt", after);
+        bson_append_document_end(&filter, &range);
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, "_id", 1);
+    bson_append_document_end(&opts, &sort);
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+    BSON_APPEND_INT32(&proj, "_id", 1);
+    bson_append_document_end(&opts, &proj);
+    BSON_APPEND_INT64(&opts, "limit", limit);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, &opts, NULL);
+    while (*n < limit && mongoc_cursor_next(cur, &doc)) {
+        const char *id = util_get_str(doc, "_id");
+        if (id != NULL && strlen(id) == STUDENT_ID_LEN)
+            memcpy(ids[(*n)++], id, STUDENT_ID_LEN + 1);
+    }
+    if (mongoc_cursor_error(cur, &error)) {
+        store_error(err, &error, HEADS);
+        ok = false;
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(c);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    return ok;
+}
+
+static bool
+create_indexes(mongoc_client_t *client, const char *db, const char *coll,
+               const char *const *keys, kt_error_t *err)
+{
+    mongoc_database_t *d = mongoc_client_get_database(client, db);
+    bson_t cmd = BSON_INITIALIZER, arr, idx, key;
+    bson_error_t error;
+    char k[16];
+    bool ok;
+
+    BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
+    BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &arr);
+    for (int i = 0; keys[i] != NULL; i++) {
+        snprintf(k, sizeof k, "%d", i);
+        bson_append_document_begin(&arr, k, -1, &idx);
+        BSON_APPEND_DOCUMENT_BEGIN(&idx, "key", &key);
+        BSON_APPEND_INT32(&key, keys[i], 1);
+        bson_append_document_end(&idx, &key);
+        BSON_APPEND_UTF8(&idx, "name", keys[i]);
+        bson_append_document_end(&arr, &idx);
+    }
+    bson_append_array_end(&cmd, &arr);
+    ok = mongoc_database_write_command_with_opts(d, &cmd, NULL, NULL, &error);
+    if (!ok)
+        store_error(err, &error, coll);
+    bson_destroy(&cmd);
+    mongoc_database_destroy(d);
+    return ok;
+}
+
+bool
+store_ensure_indexes(mongoc_client_t *client, const char *db, kt_error_t *err)
+{
+    static const char *const heads[] = {"organization", "name_key", "snils", NULL};
+    static const char *const access[] = {"students", "subject", NULL};
+
+    return create_indexes(client, db, HEADS, heads, err) &&
+           create_indexes(client, db, "access_log", access, err);
+}

@@ -1,0 +1,220 @@
+/* verify: chain and head checks, and repair of interrupted writes. */
+#include "store/verify.h"
+
+#include <string.h>
+
+#include "store/store.h"
+#include "store/students.h"
+#include "store/util.h"
+
+/* Checks version n's own fields and its link to the previous hash. */
+static bool
+check_link(const student_t *v, const char *id, int64_t n, const char *prev_hash, char *problem)
+{
+    char expect_id[64], hash[65];
+    const char *stored = util_get_str(&v->record, "hash");
+    const char *prev = util_get_str(&v->record, "prev_hash");
+    const char *sid = util_get_str(&v->record, "student_id");
+
+    store_version_id(id, n, expect_id);
+    if (sid == NULL || strcmp(sid, id) != 0 || util_get_int(&v->record, "version", 0) != n) {
+        snprintf(problem, 256, "version %lld names another student or number", (long long)n);
+        return false;
+    }
+    if (prev == NULL || strcmp(prev, prev_hash) != 0) {
+        snprintf(problem, 256, "version %lld does not link to the hash of version %lld",
+                 (long long)n, (long long)n - 1);
+        return false;
+    }
+    if (stored == NULL || !store_version_hash(&v->record, prev_hash, hash) ||
+        strcmp(hash, stored) != 0) {
+        snprintf(problem, 256, "version %lld: content does not match its hash", (long long)n);
+        return false;
+    }
+    return true;
+}
+
+/* The feed entry at the version's sequence must name this version. */
+static bool
+check_feed(mongoc_client_t *client, const char *db, const student_t *v, char *problem,
+           kt_error_t *err, bool *ok)
+{
+    char sid[24];
+    bson_t entry;
+    bool found;
+
+    *ok = true;
+    snprintf(sid, sizeof sid, "%020lld", (long long)util_get_int(&v->record, "seq", 0));
+    if (!util_find_id(client, db, "changes", sid, &entry, &found, err))
+        return false;
+    const char *student = found ? util_get_str(&entry, "student_id") : NULL;
+    if (student == NULL || strcmp(student, v->id) != 0 ||
+        util_get_int(&entry, "version", 0) != v->version) {
+        snprintf(problem, 256, "version %lld has no change-feed entry", (long long)v->version);
+        *ok = false;
+    }
+    bson_destroy(&entry);
+    return true;
+}
+
+bool
+verify_student(mongoc_client_t *client, const char *db, const char *id, long *versions,
+               bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
+{
+    char prev_hash[65] = "";
+    bson_t head;
+    bool found = true, ok = true, linked = true;
+    int64_t n;
+
+    *versions = 0;
+    *bad_version = 0;
+    problem[0] = '\0';
+    for (n = 1; found && linked; n++) {
+        student_t v;
+        student_init(&v);
+        ok = store_load_version(client, db, id, n, &v, &found, err);
+        if (ok && found) {
+            linked = check_link(&v, id, n, prev_hash, problem);
+            if (linked)
+                ok = check_feed(client, db, &v, problem, err, &linked);
+            snprintf(prev_hash, sizeof prev_hash, "%s", util_get_str(&v.record, "hash") ?: "");
+            (*versions)++;
+        }
+        student_release(&v);
+        if (!ok)
+            return false;
+        if (!linked)
+            *bad_version = n;
+    }
+    if (!util_find_id(client, db, "students", id, &head, &found, err))
+        return false;
+    int64_t head_version = found ? util_get_int(&head, "version", 0) : 0;
+    bson_destroy(&head);
+    *head_lags = head_version < *versions;
+    if (linked && head_version > *versions) {
+        snprintf(problem, 256, "the head names version %lld, which does not exist",
+                 (long long)head_version);
+        *bad_version = head_version;
+    }
+    return true;
+}
+
+typedef bool (*id_visit_fn)(mongoc_client_t *client, const char *db, const char *id, FILE *out,
+                            verify_report_t *r, kt_error_t *err);
+
+/* Every student that ever existed has a version 1. */
+static bool
+each_student(mongoc_client_t *client, const char *db, id_visit_fn fn, FILE *out,
+             verify_report_t *r, kt_error_t *err)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(client, db, "student_versions");
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
+    const bson_t *doc;
+    bson_error_t error;
+    bool ok = true;
+
+    BSON_APPEND_INT64(&filter, "version", 1);
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
+    BSON_APPEND_INT32(&proj, "student_id", 1);
+    bson_append_document_end(&opts, &proj);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, &opts, NULL);
+    while (ok && mongoc_cursor_next(cur, &doc)) {
+        const char *id = util_get_str(doc, "student_id");
+        if (id != NULL)
+            ok = fn(client, db, id, out, r, err);
+    }
+    if (ok && mongoc_cursor_error(cur, &error)) {
+        store_error(err, &error, "student_versions");
+        ok = false;
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(c);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    return ok;
+}
+
+static bool
+verify_one(mongoc_client_t *client, const char *db, const char *id, FILE *out,
+           verify_report_t *r, kt_error_t *err)
+{
+    char problem[256];
+    long versions = 0;
+    bool lags = false;
+    int64_t bad = 0;
+
+    if (!verify_student(client, db, id, &versions, &lags, &bad, problem, err))
+        return false;
+    r->students++;
+    r->versions += versions;
+    if (problem[0] != '\0') {
+        r->broken++;
+        fprintf(out, "BROKEN student %s at version %lld: %s\n", id, (long long)bad, problem);
+    } else if (lags) {
+        r->incomplete++;
+        fprintf(out, "INCOMPLETE student %s: the head lags its versions (run repair)\n", id);
+    }
+    return true;
+}
+
+static void
+store_last_run(mongoc_client_t *client, const char *db, const verify_report_t *r)
+{
+    char time[32];
+    bson_t doc = BSON_INITIALIZER;
+    kt_error_t ignored;
+
+    util_time_now(time);
+    BSON_APPEND_UTF8(&doc, "_id", "last");
+    BSON_APPEND_UTF8(&doc, "time", time);
+    BSON_APPEND_INT64(&doc, "students", r->students);
+    BSON_APPEND_INT64(&doc, "versions", r->versions);
+    BSON_APPEND_INT64(&doc, "broken", r->broken);
+    BSON_APPEND_INT64(&doc, "incomplete", r->incomplete);
+    BSON_APPEND_BOOL(&doc, "ok", r->broken == 0);
+    util_replace_id(client, db, "verify_runs", "last", &doc, &ignored);
+    bson_destroy(&doc);
+}
+
+bool
+verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
+           kt_error_t *err)
+{
+    memset(r, 0, sizeof *r);
+    if (!each_student(client, db, verify_one, out, r, err))
+        return false;
+    store_last_run(client, db, r);
+    return true;
+}
+
+static bool
+repair_one(mongoc_client_t *client, const char *db, const char *id, FILE *out,
+           verify_report_t *r, kt_error_t *err)
+{
+    bson_t head;
+    bool found;
+    student_t s;
+
+    if (!util_find_id(client, db, "students", id, &head, &found, err))
+        return false;
+    int64_t before = found ? util_get_int(&head, "version", 0) : 0;
+    bson_destroy(&head);
+    student_init(&s);
+    bool ok = store_student_get(client, db, id, &s, err); /* rolls forward, moves the head */
+    if (ok && s.version != before) {
+        r->repaired++;
+        fprintf(out, "REPAIRED student %s: head %lld → %lld\n", id, (long long)before,
+                (long long)s.version);
+    }
+    r->students++;
+    student_release(&s);
+    return ok;
+}
+
+bool
+verify_repair_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
+                  kt_error_t *err)
+{
+    memset(r, 0, sizeof *r);
+    return each_student(client, db, repair_one, out, r, err);
+}

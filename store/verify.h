@@ -1,0 +1,42 @@
+/*
+ * verify: recomputes the tamper-evident chain of every student — each
+ * version's hash = SHA-256(previous hash ‖ canonical bytes of the version) —
+ * and checks that the head agrees with the versions and that each version's
+ * change-feed entry names it. Reports the first broken link of each student.
+ * repair completes interrupted writes (heads that lag their versions).
+ */
+#ifndef KT_STORE_VERIFY_H
+#define KT_STORE_VERIFY_H
+
+#include <mongoc/mongoc.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/error.h"
+
+typedef struct {
+    long students;
+    long versions;
+    long broken;     /* students with a broken link */
+    long incomplete; /* heads lagging their versions (repairable) */
+    long repaired;
+} verify_report_t;
+
+/* The verdict for one student: ok, or the first broken link in problem
+ * (size ≥ 256) with the version it is at in *bad_version. */
+bool
+verify_student(mongoc_client_t *client, const char *db, const char *id, long *versions,
+               bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err);
+
+/* Verifies every student, printing one line per problem to out; stores the
+ * summary as the last run (collection verify_runs, _id "last"). */
+bool
+verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
+           kt_error_t *err);
+
+/* Rolls every head forward to its latest version. */
+bool
+verify_repair_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
+                  kt_error_t *err);
+
+#endif

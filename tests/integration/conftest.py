@@ -1,0 +1,440 @@
+"""Fixtures for the integration tests.
+
+The tests drive the stack that scripts/test starts (FerretDB, kontingent-fcgi built with
+ASan+UBSan, nginx) through nginx, as clients would. scripts/test passes it in:
+
+    KT_BASE_URL     https://127.0.0.1:<port>
+    KT_TEST_VAR     the stack's state directory: tls/, keys/, log/, run/
+    KT_CTL          kontingentctl of the same build
+    KT_REPO, KT_FERRET_PORT, MONGODB_URI, KT_DB, KT_PID_FILE, KT_WORKERS, KT_THREADS
+
+Run one test with the stack up: scripts/test -- -k NAME.
+"""
+
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+import urllib3
+
+# The stack's certificate is self-signed; tests do not verify it.
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+_REQUIRED = ("KT_BASE_URL", "KT_TEST_VAR", "KT_CTL")
+
+
+def pytest_configure(config):
+    missing = [name for name in _REQUIRED if not os.environ.get(name)]
+    if missing:
+        raise pytest.UsageError(
+            f"{', '.join(missing)} not set: the integration tests run against the stack "
+            "that scripts/test starts. Run scripts/test (one test: scripts/test -- -k NAME)."
+        )
+
+
+BASE_URL = os.environ.get("KT_BASE_URL", "").rstrip("/")
+TEST_VAR = pathlib.Path(os.environ.get("KT_TEST_VAR", "."))
+CTL = os.environ.get("KT_CTL", "kontingentctl")
+FERRET_PORT = int(os.environ.get("KT_FERRET_PORT", "27017"))
+MONGODB_URI = os.environ.get("MONGODB_URI", f"mongodb://127.0.0.1:{FERRET_PORT}/")
+DB_NAME = os.environ.get("KT_DB", "kontingent")
+PID_FILE = pathlib.Path(os.environ.get("KT_PID_FILE", TEST_VAR / "run" / "kontingent-fcgi.pid"))
+WORKERS = int(os.environ.get("KT_WORKERS", "2"))
+THREADS = int(os.environ.get("KT_THREADS", "8"))
+TIMEOUT = 30
+
+
+# --- kontingentctl -----------------------------------------------------------------------
+
+
+def run_ctl(*args, env=None, check=True, input=None, timeout=120):
+    """Runs kontingentctl with the stack's KT_VAR; returns the CompletedProcess.
+
+    With check (the default) a non-zero exit fails the test, showing stderr."""
+    full_env = dict(os.environ, KT_VAR=str(TEST_VAR))
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [CTL, *map(str, args)],
+        env=full_env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        pytest.fail(
+            f"kontingentctl {' '.join(map(str, args))} exited with {proc.returncode}:\n"
+            f"{proc.stderr}",
+            pytrace=False,
+        )
+    return proc
+
+
+def ctl_stdout(*args, **kwargs):
+    """kontingentctl's standard output; a failure fails the test."""
+    return run_ctl(*args, **kwargs).stdout
+
+
+def issue_token(role, org=None, ttl="1h", sub=None, scope=None):
+    """A bearer token from `kontingentctl token issue`; scope is a string or a list."""
+    args = ["token", "issue", "--role", role, "--ttl", ttl]
+    if org is not None:
+        args += ["--org", org]
+    if sub is not None:
+        args += ["--sub", sub]
+    if scope is not None:
+        for s in [scope] if isinstance(scope, str) else scope:
+            args += ["--scope", s]
+    return ctl_stdout(*args).strip()
+
+
+@pytest.fixture(scope="session")
+def ctl():
+    """ctl(*args, env=None, check=True, input=None) -> stdout of kontingentctl."""
+    return ctl_stdout
+
+
+@pytest.fixture(scope="session")
+def token():
+    """token(role, org=None, ttl='1h', sub=None, scope=None) -> a signed bearer token."""
+    return issue_token
+
+
+# --- HTTP --------------------------------------------------------------------------------
+
+
+class Client:
+    """Requests to the stack: paths are relative to KT_BASE_URL, TLS is not verified,
+    a bearer token and a client certificate may be given per client or per request.
+
+        client.get("/api/v1/health")
+        client.with_token(token("admin")).post("/api/v1/students", json=doc)
+        client.get(path, token=t, headers={"If-Match": '"3"'}, cert=region_cert)
+    """
+
+    def __init__(self, base_url=BASE_URL, token=None, cert=None, headers=None, session=None):
+        self.base_url = base_url
+        self.token = token
+        self.cert = cert
+        self.headers = dict(headers or {})
+        self.session = session or requests.Session()
+
+    def with_token(self, token):
+        return Client(self.base_url, token, self.cert, self.headers, self.session)
+
+    def with_cert(self, cert):
+        return Client(self.base_url, self.token, cert, self.headers, self.session)
+
+    def with_headers(self, **headers):
+        return Client(
+            self.base_url, self.token, self.cert, {**self.headers, **headers}, self.session
+        )
+
+    def url(self, path):
+        return path if path.startswith(("https://", "http://")) else self.base_url + path
+
+    def request(self, method, path, *, token=None, cert=None, headers=None, **kwargs):
+        h = dict(self.headers)
+        bearer = token if token is not None else self.token
+        if bearer:
+            h["Authorization"] = f"Bearer {bearer}"
+        h.update(headers or {})
+        kwargs.setdefault("timeout", TIMEOUT)
+        kwargs.setdefault("verify", False)
+        client_cert = cert if cert is not None else self.cert
+        if client_cert is not None:
+            kwargs["cert"] = client_cert
+        return self.session.request(method, self.url(path), headers=h, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def head(self, path, **kwargs):
+        return self.request("HEAD", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path, **kwargs):
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+    def close(self):
+        self.session.close()
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    return BASE_URL
+
+
+@pytest.fixture
+def session():
+    """A requests.Session that does not verify the stack's self-signed certificate."""
+    s = requests.Session()
+    s.verify = False
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(session):
+    """A Client without credentials; see Client for tokens and certificates."""
+    return Client(BASE_URL, session=session)
+
+
+def assert_problem(resp, status, code=None):
+    """resp is an RFC 9457 problem+json answer with this status (and machine code);
+    returns the parsed body."""
+    assert resp.status_code == status, f"{resp.status_code} {resp.text[:500]}"
+    ctype = resp.headers.get("Content-Type", "")
+    assert ctype.startswith("application/problem+json"), ctype
+    body = resp.json()
+    assert body.get("status") == status, body
+    if code is not None:
+        assert body.get("code") == code, body
+    assert body.get("request_id") == resp.headers.get("X-Request-Id"), body
+    return body
+
+
+# --- TLS material ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def test_var():
+    """The stack's state directory (pathlib.Path)."""
+    return TEST_VAR
+
+
+@pytest.fixture(scope="session")
+def server_ca():
+    """The stack's self-signed server certificate, usable as verify=."""
+    return str(TEST_VAR / "tls" / "server.crt")
+
+
+@pytest.fixture(scope="session")
+def region_cert():
+    """(cert, key) of the regional system MUNICIPAL-EDU-07, issued by the trusted client CA
+    and mapped to role region in tls/clients.map."""
+    return (str(TEST_VAR / "tls" / "region-client.crt"), str(TEST_VAR / "tls" / "region-client.key"))
+
+
+@pytest.fixture(scope="session")
+def untrusted_cert():
+    """(cert, key) with the same subject as region_cert, issued by a CA nginx does not trust."""
+    return (
+        str(TEST_VAR / "tls" / "untrusted-client.crt"),
+        str(TEST_VAR / "tls" / "untrusted-client.key"),
+    )
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+def _proc_stat(pid):
+    """(state, ppid) of a process, or None when there is none."""
+    try:
+        text = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return fields[0], int(fields[1])
+
+
+def pid_alive(pid):
+    stat = _proc_stat(pid)
+    return stat is not None and stat[0] not in ("Z", "X")
+
+
+def wait_until(predicate, timeout=TIMEOUT, interval=0.05, what="condition"):
+    """Polls predicate until it returns something true (and returns that), or fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}", pytrace=False)
+        time.sleep(interval)
+
+
+def _read_pid(path):
+    try:
+        return int(pathlib.Path(path).read_text().split()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
+
+
+def master_pid():
+    """The kontingent-fcgi master's pid (KT_PID_FILE, else the one scripts/test started)."""
+    for path in (PID_FILE, TEST_VAR / "run" / "started" / "kontingent-fcgi.pid"):
+        pid = _read_pid(path)
+        if pid is not None and pid_alive(pid):
+            return pid
+    pytest.fail(f"no running kontingent-fcgi master (pid file {PID_FILE})", pytrace=False)
+
+
+def worker_pids():
+    """Pids of the master's live children (its workers), sorted."""
+    master = master_pid()
+    pids = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _proc_stat(entry.name)
+            if stat is not None and stat[1] == master and stat[0] not in ("Z", "X"):
+                pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def wait_for_workers(count=WORKERS, exclude=(), timeout=TIMEOUT):
+    """Waits until the master has `count` live workers, none of them in exclude (pids of
+    workers killed by the test); returns their pids."""
+    excluded = set(exclude)
+
+    def ready():
+        pids = worker_pids()
+        return pids if len(pids) == count and not excluded & set(pids) else None
+
+    return wait_until(ready, timeout, what=f"{count} kontingent-fcgi workers")
+
+
+def _port_open(port):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+_FERRET_PID = TEST_VAR / "run" / "started" / "ferretdb.pid"
+_FERRET_SCRIPT = TEST_VAR / "run" / "ferretdb.sh"
+_store_children = {}
+
+
+def store_running():
+    return _port_open(FERRET_PORT)
+
+
+def store_stop(timeout=15):
+    """Stops FerretDB (SIGTERM, then SIGKILL) and waits until its port is closed."""
+    pid = _read_pid(_FERRET_PID)
+    if pid is not None and pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    child = _store_children.pop(pid, None)
+    if child is not None:
+        child.wait(timeout)
+    _FERRET_PID.unlink(missing_ok=True)
+    wait_until(lambda: not store_running(), timeout, what="FerretDB's port to close")
+
+
+def store_start(timeout=30):
+    """Starts FerretDB again with the command line scripts/test used (run/ferretdb.sh, same
+    port and data) and waits until it accepts connections; no-op when it runs."""
+    if store_running():
+        return
+    child = subprocess.Popen(
+        [str(_FERRET_SCRIPT)],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _store_children[child.pid] = child
+    _FERRET_PID.write_text(f"{child.pid}\n")
+    wait_until(store_running, timeout, what="FerretDB to accept connections")
+
+
+@pytest.fixture
+def store():
+    """Stops and starts the store under the running workers: store.stop(), store.start(),
+    store.running(). Whatever the test does, the store runs again after it. (The same
+    functions, store_stop() and store_start(), can be imported from conftest.)"""
+
+    class Store:
+        stop = staticmethod(store_stop)
+        start = staticmethod(store_start)
+        running = staticmethod(store_running)
+
+    yield Store
+    store_start()
+
+
+@pytest.fixture
+def workers():
+    """The FastCGI processes: workers.pids(), workers.master(), workers.wait(count, exclude)."""
+
+    class Workers:
+        pids = staticmethod(worker_pids)
+        master = staticmethod(master_pid)
+        wait = staticmethod(wait_for_workers)
+
+    return Workers
+
+
+@pytest.fixture(scope="session")
+def mongo():
+    """The store's database (pymongo), to look at or tamper with what the workers wrote."""
+    import pymongo
+
+    mc = pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=10000)
+    yield mc[DB_NAME]
+    mc.close()
+
+
+# --- logs --------------------------------------------------------------------------------
+
+
+class LogWatch:
+    """What a log file gained since the watch began (or since mark())."""
+
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+        self.mark()
+
+    def mark(self):
+        self.offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def text(self):
+        if not self.path.exists():
+            return ""
+        with self.path.open("rb") as f:
+            f.seek(self.offset)
+            return f.read().decode("utf-8", "replace")
+
+    def records(self):
+        """The new lines that are JSON objects, parsed."""
+        out = []
+        for line in self.text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
+
+
+@pytest.fixture
+def server_log():
+    """kontingent.log (the master's and workers' JSON lines) from the test's start on."""
+    return LogWatch(TEST_VAR / "log" / "kontingent.log")
+
+
+@pytest.fixture
+def access_log():
+    """nginx's JSON access log from the test's start on (it is written when a request ends)."""
+    return LogWatch(TEST_VAR / "log" / "nginx-access.log")

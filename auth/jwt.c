@@ -372,8 +372,7 @@ jwt_sig_verify(const jwt_key_t *key, jwt_view_t input, const unsigned char *sig,
         use = der;
     }
     ctx = EVP_MD_CTX_new();
-    if (ctx == NULL ||
-        EVP_DigestVerifyInit(ctx, NULL, jwt_alg_md(key->alg), NULL, key->pkey) != 1)
+    if (ctx == NULL || EVP_DigestVerifyInit(ctx, NULL, jwt_alg_md(key->alg), NULL, key->pkey) != 1)
         goto done;
     ok = EVP_DigestVerify(ctx, use, use_len, (const unsigned char *)input.ptr, input.len) == 1;
 done:
@@ -475,8 +474,7 @@ jwt_header_check(const json_value_t *header, jwt_alg_t alg, kt_error_t *err)
 }
 
 static bool
-jwt_signature_check(arena_t *arena, const jwt_key_t *key, const jwt_parts_t *parts,
-                    kt_error_t *err)
+jwt_signature_check(arena_t *arena, const jwt_key_t *key, const jwt_parts_t *parts, kt_error_t *err)
 {
     unsigned char *sig = NULL;
     size_t sig_len = 0;
@@ -605,8 +603,7 @@ jwt_claims_read(const json_value_t *payload, jwt_claims_t *c, kt_error_t *err)
 
 /* RFC 7519 4.1.5: a token must not be accepted before its "nbf", when it has one. */
 static bool
-jwt_claims_current(const json_value_t *payload, const jwt_claims_t *c, int64_t now,
-                   kt_error_t *err)
+jwt_claims_current(const json_value_t *payload, const jwt_claims_t *c, int64_t now, kt_error_t *err)
 {
     int64_t nbf = 0;
 

@@ -25,15 +25,19 @@ typedef struct jwt_key jwt_key_t;
 /* Maximum length of a token accepted by jwt_verify (bytes). */
 #define JWT_MAX_LEN 4096
 
-/* "EdDSA" or "ES256" → alg; false for anything else. */
+/* "EdDSA" or "ES256" → alg; false for anything else (and *alg = JWT_ALG__MAX). */
 bool
 jwt_alg_parse(const char *name, jwt_alg_t *alg);
 
+/* The JWS "alg" value; NULL when alg is out of range. */
 const char *
 jwt_alg_name(jwt_alg_t alg);
 
 /* Loads a PEM public key (verification) or private key (signing, and it
- * verifies too). The key type must match alg. NULL on failure, err set. */
+ * verifies too). The key type must match alg: Ed25519 for EdDSA, EC on
+ * P-256 for ES256. Encrypted private keys are refused. NULL on failure, err
+ * set to KT_INTERNAL (500): a bad key is the operator's problem, not the
+ * client's. */
 jwt_key_t *
 jwt_key_load_public(const char *path, jwt_alg_t alg, kt_error_t *err);
 jwt_key_t *
@@ -52,15 +56,22 @@ typedef struct {
 
 /*
  * Verifies signature, alg, structure and expiry (exp <= now is expired; a
- * school token without org is invalid). On success fills claims. On failure
- * err is KT_UNAUTHENTICATED (status 401) with a message for logs that never
- * contains the token itself.
+ * school token without org is invalid; nbf, when present, must not be in the
+ * future). Headers carrying "crit", "jku", "jwk", "x5u" or "x5c" are refused;
+ * "kid" is ignored. token is len bytes and need not be NUL-terminated.
+ * On success fills claims; on failure claims is zeroed and err is
+ * KT_UNAUTHENTICATED (status 401) with a short reason for logs ("token
+ * expired", "bad signature", "algorithm not allowed", "malformed token", ...)
+ * that never contains the token itself.
  */
 bool
 jwt_verify(const jwt_key_t *key, const char *token, size_t len, int64_t now, jwt_claims_t *claims,
            kt_error_t *err);
 
-/* Mints a token for claims; returns a malloc'd NUL-terminated string or NULL. */
+/* Mints a token for claims; returns a malloc'd NUL-terminated string or NULL.
+ * Claims jwt_verify() would refuse (no role, empty sub, an org that is not 13
+ * digits, a school without org) and public-only keys fail with KT_INTERNAL.
+ * iat is written when non-zero, org when non-empty, scope when any bit is set. */
 char *
 jwt_sign(const jwt_key_t *key, const jwt_claims_t *claims, kt_error_t *err);
 

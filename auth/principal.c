@@ -5,12 +5,8 @@
 
 /* Indexed by role_t; ROLE_NONE has no name so that it can never be parsed. */
 static const char *const role_names[ROLE__MAX] = {
-    [ROLE_NONE] = NULL,
-    [ROLE_REGION] = "region",
-    [ROLE_SCHOOL] = "school",
-    [ROLE_MINISTRY] = "ministry",
-    [ROLE_AUDITOR] = "auditor",
-    [ROLE_ADMIN] = "admin",
+    [ROLE_NONE] = NULL,           [ROLE_REGION] = "region",   [ROLE_SCHOOL] = "school",
+    [ROLE_MINISTRY] = "ministry", [ROLE_AUDITOR] = "auditor", [ROLE_ADMIN] = "admin",
 };
 
 static const char *const method_names[AUTH__MAX] = {

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
 
 struct store {
     mongoc_client_pool_t *pool;
@@ -15,10 +18,29 @@ struct store {
 
 static pthread_once_t mongoc_once = PTHREAD_ONCE_INIT;
 
+/* libmongoc's own warnings as JSON lines like ours. FerretDB does not know
+ * endSessions, which the driver sends when a pool closes: that one is noise. */
+static void
+log_handler(mongoc_log_level_t level, const char *domain, const char *message, void *data)
+{
+    buf_t b;
+
+    if (level > MONGOC_LOG_LEVEL_WARNING || strstr(message, "endSessions") != NULL)
+        return;
+    buf_init(&b, 4096);
+    buf_puts(&b, "{\"level\":\"warn\",\"component\":\"mongoc\",\"msg\":");
+    buf_json_string(&b, message, strlen(message));
+    buf_puts(&b, "}\n");
+    if (b.data != NULL && write(STDERR_FILENO, b.data, b.len) < 0)
+        b.overflow = true;
+    buf_release(&b);
+}
+
 static void
 init_mongoc(void)
 {
     mongoc_init();
+    mongoc_log_set_handler(log_handler, NULL);
 }
 
 static void

@@ -45,6 +45,19 @@ student_release(student_t *s)
     bson_destroy(&s->record);
 }
 
+/* A bson_t must never be copied by assignment (it points into itself):
+ * its contents are stolen instead. src is left released. */
+void
+student_move(student_t *dst, student_t *src)
+{
+    student_release(dst);
+    memcpy(dst->id, src->id, sizeof dst->id);
+    dst->version = src->version;
+    dst->deleted = src->deleted;
+    bson_steal(&dst->doc, &src->doc);
+    bson_steal(&dst->record, &src->record);
+}
+
 void
 store_version_id(const char *id, int64_t n, char out[64])
 {
@@ -136,8 +149,7 @@ store_student_get(mongoc_client_t *client, const char *db, const char *id, stude
         student_init(&probe);
         ok = store_load_version(client, db, id, n, &probe, &found, err);
         if (ok && found) {
-            student_release(out);
-            *out = probe;
+            student_move(out, &probe);
             continue;
         }
         student_release(&probe);

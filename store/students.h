@@ -55,6 +55,10 @@ student_init(student_t *s);
 void
 student_release(student_t *s);
 
+/* Moves src into dst (releasing what dst held); src needs no release after. */
+void
+student_move(student_t *dst, student_t *src);
+
 /* "create", "update", "delete". */
 const char *
 store_kind_name(write_kind_t kind);

@@ -1,0 +1,47 @@
+/*
+ * student: the phase-1 student model — one declared field table drives
+ * validation and normalisation (docs/data-model.md, DATA-MODEL.md).
+ *
+ * Input is a parsed JSON tree (core/json.h); output is the normalised BSON
+ * document the store keeps, fields in table order, absent optional fields
+ * omitted. Every field error is collected with its JSON Pointer (RFC 6901)
+ * before failing, as 422 VALIDATION with err->fields. Unknown fields are
+ * UNKNOWN_FIELD; an object or array where a scalar belongs (e.g.
+ * {"$gt": ""}) is FORMAT, so nothing from a body ever reaches the store as
+ * an operator or a field name. The server-assigned members "id", "version"
+ * and "state" are accepted and ignored, so a client may PUT back what it GOT.
+ */
+#ifndef KT_STUDENT_H
+#define KT_STUDENT_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/json.h"
+
+/* Limits of one student document (docs/data-model.md "Limits"). */
+#define STUDENT_DOCUMENTS_MAX 20
+#define STUDENT_ADDRESSES_MAX 10
+#define STUDENT_REPRESENTATIVES_MAX 10
+#define STUDENT_COUNTRIES_MAX 5
+
+/*
+ * Validates body and appends the normalised fields to out (an initialised,
+ * empty bson_t). today is "YYYY-MM-DD", the upper bound of dates. On failure
+ * returns false, err = 422 KT_VALIDATION with the field list (allocated in
+ * arena), and out holds garbage the caller destroys.
+ */
+bool
+student_from_json(arena_t *arena, const json_value_t *body, const char *today, bson_t *out,
+                  kt_error_t *err);
+
+/* The lookup keys of a normalised student: its СНИЛС ("" when none) and the
+ * claim keys of its documents, "TYPE|SERIES|NUMBER", up to max. Returns the
+ * number of document keys. Strings are allocated in arena. */
+size_t
+student_keys(arena_t *arena, const bson_t *doc, const char **snils, const char **doc_keys,
+             size_t max);
+
+#endif

@@ -55,8 +55,8 @@ json_fail(json_parser_t *p, size_t at, const char *reason)
 static bool
 json_fail_limit(json_parser_t *p, size_t at, const char *what, size_t limit, const char *unit)
 {
-    kt_error_set(p->err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "JSON at byte %zu: %s %zu%s", at,
-                 what, limit, unit);
+    kt_error_set(p->err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "JSON at byte %zu: %s %zu%s", at, what,
+                 limit, unit);
     return false;
 }
 

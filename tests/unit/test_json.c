@@ -75,9 +75,10 @@ static void
 test_numbers_valid(void)
 {
     static const char *const ok[] = {
-        "0",      "-0",    "7",     "-7",        "10",    "1234567890", "0.5",  "-0.0",
-        "3.1415", "1e10",  "1E10",  "1e+10",     "1e-10", "2.5E-3",     "0e0",  "-0E+00",
-        "1.0e0",  "99999999999999999999999999", "1e400", "-1e-400",    "0.000"};
+        "0",     "-0",      "7",      "-7",     "10",    "1234567890",
+        "0.5",   "-0.0",    "3.1415", "1e10",   "1E10",  "1e+10",
+        "1e-10", "2.5E-3",  "0e0",    "-0E+00", "1.0e0", "99999999999999999999999999",
+        "1e400", "-1e-400", "0.000"};
     arena_t *a = arena_new(0);
 
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -384,8 +385,7 @@ nested_arrays(size_t n)
 }
 
 static bool
-parse_with(const char *text, size_t max_depth, size_t max_string, size_t max_nodes,
-           kt_error_t *err)
+parse_with(const char *text, size_t max_depth, size_t max_string, size_t max_nodes, kt_error_t *err)
 {
     arena_t *a = arena_new(0);
     json_limits_t lim = {max_depth, max_string, max_nodes};
@@ -578,7 +578,8 @@ test_write_round_trip(void)
     round_trip(" { \"a\" : [ 1 , 2.50 , -0 , 1E+2 ] , \"b\" : { } , \"c\" : [ ] } ",
                "{\"a\":[1,2.50,-0,1E+2],\"b\":{},\"c\":[]}");
     round_trip("[null,true,false,\"\"]", "[null,true,false,\"\"]");
-    round_trip("\"\\u00e9\\/\\t\\u0001\\u007f\\\"\\\\\"", "\"\xc3\xa9/\\u0009\\u0001\\u007f\\\"\\\\\"");
+    round_trip("\"\\u00e9\\/\\t\\u0001\\u007f\\\"\\\\\"",
+               "\"\xc3\xa9/\\u0009\\u0001\\u007f\\\"\\\\\"");
     round_trip("\"\\ud83d\\ude00\"", "\"\xf0\x9f\x98\x80\"");
     round_trip("{\"z\":1,\"a\":2,\"m\":3}", "{\"z\":1,\"a\":2,\"m\":3}");
     round_trip("[[[[]],{}],[{\"x\":[{}]}]]", "[[[[]],{}],[{\"x\":[{}]}]]");
@@ -838,16 +839,16 @@ test_jw_misuse(void)
     jw_t w;
 
     buf_init(&b, 0);
-#define MISUSE(calls)                                                                             \
-    do {                                                                                          \
-        buf_clear(&b);                                                                            \
-        jw_init(&w, &b);                                                                          \
-        calls;                                                                                    \
-        CHECK(!jw_ok(&w));                                                                        \
+#define MISUSE(calls)                                                                              \
+    do {                                                                                           \
+        buf_clear(&b);                                                                             \
+        jw_init(&w, &b);                                                                           \
+        calls;                                                                                     \
+        CHECK(!jw_ok(&w));                                                                         \
     } while (0)
     MISUSE(jw_key(&w, "top"));
-    MISUSE((jw_object_begin(&w), jw_key(&w, "a"), jw_key(&w, "b"), jw_int(&w, 1),
-            jw_object_end(&w)));
+    MISUSE(
+        (jw_object_begin(&w), jw_key(&w, "a"), jw_key(&w, "b"), jw_int(&w, 1), jw_object_end(&w)));
     MISUSE((jw_object_begin(&w), jw_key(&w, "a"), jw_object_end(&w)));
     MISUSE((jw_object_begin(&w), jw_key(&w, NULL), jw_int(&w, 1), jw_object_end(&w)));
     MISUSE(jw_object_end(&w));

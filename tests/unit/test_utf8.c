@@ -16,7 +16,7 @@ typedef struct {
 } utf8_case_t;
 
 static const utf8_case_t valid_cases[] = {
-    {"\x00", 1, 1},             /* NUL is a character; utf8_valid is what refuses it */
+    {"\x00", 1, 1}, /* NUL is a character; utf8_valid is what refuses it */
     {"A", 1, 1},
     {"\x7f", 1, 1},
     {"\xc2\x80", 2, 2},         /* U+0080, the first two-byte character */

@@ -29,8 +29,8 @@
 #define CODEC_TREE_MAX_STRING ((size_t)16 << 20)
 #define CODEC_MS_PER_DAY      86400000LL
 
-static void
-codec_document(jw_t *w, const bson_iter_t *parent, bool is_array, const char *const *skip);
+static void codec_document(jw_t *w, const bson_iter_t *parent, bool is_array,
+                           const char *const *skip);
 
 static bool
 codec_skipped(const char *key, const char *const *skip)

@@ -25,8 +25,8 @@ typedef struct {
     buf_t path;        /* JSON Pointer of the value being compared */
 } diff_ctx_t;
 
-static void
-diff_values(diff_ctx_t *cx, const bson_iter_t *old_it, const bson_iter_t *new_it, int depth);
+static void diff_values(diff_ctx_t *cx, const bson_iter_t *old_it, const bson_iter_t *new_it,
+                        int depth);
 
 static bool
 diff_skipped(const char *key, const char *const *skip)
@@ -149,8 +149,8 @@ diff_equal_foreign(const bson_iter_t *a, const bson_iter_t *b)
         return strcmp(x->value.v_regex.regex, y->value.v_regex.regex) == 0 &&
                strcmp(x->value.v_regex.options, y->value.v_regex.options) == 0;
     case BSON_TYPE_CODE:
-        return diff_same_bytes(x->value.v_code.code, x->value.v_code.code_len,
-                               y->value.v_code.code, y->value.v_code.code_len);
+        return diff_same_bytes(x->value.v_code.code, x->value.v_code.code_len, y->value.v_code.code,
+                               y->value.v_code.code_len);
     case BSON_TYPE_SYMBOL:
         return diff_same_bytes(x->value.v_symbol.symbol, x->value.v_symbol.len,
                                y->value.v_symbol.symbol, y->value.v_symbol.len);
@@ -238,8 +238,8 @@ diff_find(const bson_t *doc, const char *key, bson_iter_t *it, uint32_t *pos)
 
 /* Emits, as removals, the members of old at positions [from, to) that new lacks. */
 static void
-diff_removed(diff_ctx_t *cx, const bson_t *old_doc, const bson_t *new_doc,
-             const char *const *skip, uint32_t from, uint32_t to)
+diff_removed(diff_ctx_t *cx, const bson_t *old_doc, const bson_t *new_doc, const char *const *skip,
+             uint32_t from, uint32_t to)
 {
     bson_iter_t it, found;
     uint32_t i = 0, pos;
@@ -256,8 +256,8 @@ diff_removed(diff_ctx_t *cx, const bson_t *old_doc, const bson_t *new_doc,
 
 /* Compares two documents member by member; see the module comment for the order. */
 static void
-diff_objects(diff_ctx_t *cx, const bson_t *old_doc, const bson_t *new_doc,
-             const char *const *skip, int depth)
+diff_objects(diff_ctx_t *cx, const bson_t *old_doc, const bson_t *new_doc, const char *const *skip,
+             int depth)
 {
     bson_iter_t it, old_it;
     uint32_t cursor = 0, pos;
@@ -318,8 +318,8 @@ diff_values(diff_ctx_t *cx, const bson_iter_t *old_it, const bson_iter_t *new_it
     if (diff_equal(old_it, new_it))
         return;
     if (type != bson_iter_type(old_it) || depth > DIFF_MAX_DEPTH ||
-        (type != BSON_TYPE_DOCUMENT && type != BSON_TYPE_ARRAY) ||
-        !diff_view(old_it, &old_view) || !diff_view(new_it, &new_view)) {
+        (type != BSON_TYPE_DOCUMENT && type != BSON_TYPE_ARRAY) || !diff_view(old_it, &old_view) ||
+        !diff_view(new_it, &new_view)) {
         diff_emit(cx, old_it, new_it);
         return;
     }
@@ -338,8 +338,8 @@ diff_documents(const bson_t *old_doc, const bson_t *new_doc, const char *const *
 
     buf_init(&cx.path, 0);
     cx.next_key = bson_count_keys(changes);
-    diff_objects(&cx, old_doc != NULL ? old_doc : &empty, new_doc != NULL ? new_doc : &empty,
-                 skip, 0);
+    diff_objects(&cx, old_doc != NULL ? old_doc : &empty, new_doc != NULL ? new_doc : &empty, skip,
+                 0);
     buf_release(&cx.path);
     bson_destroy(&empty);
     return cx.count;

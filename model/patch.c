@@ -13,8 +13,8 @@
 
 #include <string.h>
 
-static json_value_t *
-patch_apply(arena_t *arena, const json_value_t *target, const json_value_t *patch);
+static json_value_t *patch_apply(arena_t *arena, const json_value_t *target,
+                                 const json_value_t *patch);
 
 /* A member of obj with the same key as m, or NULL. Keys carry their length,
  * so the comparison does not stop at a NUL. */

@@ -42,6 +42,11 @@
 #define STUDENT_REQ        true
 #define STUDENT_OPT        false
 #define STUDENT_BAD_CP     UINT32_MAX
+#define STUDENT_SERIES_MAX 20
+
+/* E.164 allows 15 digits; 10 is a Russian number without its country code. */
+#define STUDENT_PHONE_DIGITS_MIN 10
+#define STUDENT_PHONE_DIGITS_MAX 15
 
 typedef struct student_ctx student_ctx_t;
 typedef struct student_field student_field_t;
@@ -78,7 +83,7 @@ struct student_field {
     const char *name;
     student_type_t type;
     bool required;
-    size_t max; /* STRING: characters; ARRAY: items; 0: the check or enum bounds it */
+    size_t max;                   /* characters, or items of an ARRAY; 0: check/enum bound it */
     student_check_fn check;       /* STRING: shape check and normalisation, or NULL */
     const char *const *values;    /* ENUM: the NULL-terminated list */
     const student_field_t *child; /* OBJECT: member table; ARRAY: the item */
@@ -89,9 +94,9 @@ struct student_field {
 struct student_ctx {
     arena_t *arena;
     const char *today;
-    const char *birth;  /* the current person's normalised birth date, or NULL */
-    kt_error_t fields;  /* the field errors, moved into err at the end */
-    size_t nerrors;     /* errors found, including those past the cap */
+    const char *birth; /* the current person's normalised birth date, or NULL */
+    kt_error_t fields; /* the field errors, moved into err at the end */
+    size_t nerrors;    /* errors found, including those past the cap */
     bool oom;
 };
 
@@ -430,7 +435,7 @@ student_check_fias(student_ctx_t *cx, json_value_t *s, const char **msg)
 static kt_code_t
 student_check_phone(student_ctx_t *cx, json_value_t *s, const char **msg)
 {
-    char out[17];
+    char out[1 + STUDENT_PHONE_DIGITS_MAX];
     size_t k = 0;
 
     *msg = "Телефон: «+» и от 10 до 15 цифр";
@@ -442,7 +447,7 @@ student_check_phone(student_ctx_t *cx, json_value_t *s, const char **msg)
             return KT_FORMAT;
         out[k++] = c;
     }
-    if (k < 11)
+    if (k < 1 + STUDENT_PHONE_DIGITS_MIN)
         return KT_FORMAT;
     student_set(cx, s, out, k);
     return KT_OK;
@@ -469,15 +474,26 @@ static char
 student_roman_digit(uint32_t cp)
 {
     switch (cp) {
-    case 'I': case 'i': case 0x406: case 0x456:
+    case 'I':
+    case 'i':
+    case 0x406:
+    case 0x456:
         return 'I';
-    case 'V': case 'v':
+    case 'V':
+    case 'v':
         return 'V';
-    case 'X': case 'x': case 0x425: case 0x445:
+    case 'X':
+    case 'x':
+    case 0x425:
+    case 0x445:
         return 'X';
-    case 'L': case 'l':
+    case 'L':
+    case 'l':
         return 'L';
-    case 'C': case 'c': case 0x421: case 0x441:
+    case 'C':
+    case 'c':
+    case 0x421:
+    case 0x441:
         return 'C';
     default:
         return 0;
@@ -498,16 +514,16 @@ student_russian_upper(uint32_t cp)
 }
 
 /* Series of a Russian birth certificate: "IV-АМ" (Roman numeral, hyphen,
- * two Russian letters). The field's 20-character limit bounds out. */
+ * two Russian letters). The field's character limit bounds out. */
 static kt_code_t
 student_check_birth_series(student_ctx_t *cx, json_value_t *s, const char **msg)
 {
-    char out[64];
+    char out[STUDENT_SERIES_MAX + 8];
     size_t i = 0, k = 0, letters = 0;
     uint32_t cp;
 
     *msg = "Серия свидетельства о рождении: римское число, дефис, две русские буквы (IV-АМ)";
-    while (i < s->len && s->str[i] != '-' && k < 20) {
+    while (i < s->len && s->str[i] != '-' && k < STUDENT_SERIES_MAX) {
         char digit = student_roman_digit(student_cp(s->str, s->len, &i));
         if (digit == 0)
             return KT_FORMAT;
@@ -546,8 +562,14 @@ student_check_rf_number(student_ctx_t *cx, json_value_t *s, const char **msg)
 
 /* Rules across the members of one object (student_rule_fn). */
 
-enum { STUDENT_DOC_TYPE, STUDENT_DOC_SERIES, STUDENT_DOC_NUMBER, STUDENT_DOC_ISSUER,
-       STUDENT_DOC_ISSUED_ON, STUDENT_DOC__MAX };
+enum {
+    STUDENT_DOC_TYPE,
+    STUDENT_DOC_SERIES,
+    STUDENT_DOC_NUMBER,
+    STUDENT_DOC_ISSUER,
+    STUDENT_DOC_ISSUED_ON,
+    STUDENT_DOC__MAX
+};
 
 enum { STUDENT_CIT_CATEGORY, STUDENT_CIT_COUNTRIES, STUDENT_CIT__MAX };
 
@@ -671,26 +693,26 @@ student_rule_citizenship(student_ctx_t *cx, const char *ptr, student_slot_t *slo
     } else if (strcmp(category, "FOREIGN") == 0 && russia) {
         student_fail(cx, cptr, KT_FORMAT, "Для иностранного гражданства страна 643 не указывается");
     } else if (strcmp(category, "DUAL") == 0 && n < 2) {
-        student_fail(cx, cptr, KT_FORMAT, "Для двойного гражданства нужны не менее двух стран");
+        student_fail(cx, cptr, KT_FORMAT, "Для двойного гражданства нужно не менее двух стран");
     }
 }
 
 /* The field table. */
 
 static const char *const student_sexes[] = {"M", "F", NULL};
-static const char *const student_citizenship_categories[] = {"RF", "FOREIGN", "DUAL",
-                                                             "STATELESS", NULL};
+static const char *const student_citizenship_categories[] = {"RF", "FOREIGN", "DUAL", "STATELESS",
+                                                             NULL};
 static const char *const student_document_types[] = {
     "BIRTH_CERT_RF", "PASSPORT_RF", "BIRTH_CERT_FOREIGN", "PASSPORT_FOREIGN", "OTHER", NULL};
-static const char *const student_address_kinds[] = {"REGISTRATION", "RESIDENCE", "ACTUAL",
-                                                    NULL};
+static const char *const student_address_kinds[] = {"REGISTRATION", "RESIDENCE", "ACTUAL", NULL};
 static const char *const student_representative_kinds[] = {
     "MOTHER", "FATHER", "GUARDIAN", "TRUSTEE", "ADOPTIVE_PARENT", "OTHER", NULL};
 
 /* Columns: name, type, required, max, check, enum values, child, rule, flags. */
 
+/* Array items and the root have no name: designated, they read better. */
 static const student_field_t student_country = {
-    "", STUDENT_T_STRING, STUDENT_REQ, 0, student_check_country, NULL, NULL, NULL, 0};
+    .type = STUDENT_T_STRING, .required = STUDENT_REQ, .check = student_check_country};
 
 static const student_field_t student_citizenship_fields[] = {
     [STUDENT_CIT_CATEGORY] = {"category", STUDENT_T_ENUM, STUDENT_REQ, 0, NULL,
@@ -704,10 +726,9 @@ static const student_field_t student_citizenship_fields[] = {
 static const student_field_t student_document_fields[] = {
     [STUDENT_DOC_TYPE] = {"type", STUDENT_T_ENUM, STUDENT_REQ, 0, NULL, student_document_types,
                           NULL, NULL, 0},
-    [STUDENT_DOC_SERIES] = {"series", STUDENT_T_STRING, STUDENT_OPT, 20, NULL, NULL, NULL, NULL,
-                            0},
-    [STUDENT_DOC_NUMBER] = {"number", STUDENT_T_STRING, STUDENT_REQ, 30, NULL, NULL, NULL, NULL,
-                            0},
+    [STUDENT_DOC_SERIES] = {"series", STUDENT_T_STRING, STUDENT_OPT, STUDENT_SERIES_MAX, NULL, NULL,
+                            NULL, NULL, 0},
+    [STUDENT_DOC_NUMBER] = {"number", STUDENT_T_STRING, STUDENT_REQ, 30, NULL, NULL, NULL, NULL, 0},
     [STUDENT_DOC_ISSUER] = {"issuer", STUDENT_T_STRING, STUDENT_OPT, 500, NULL, NULL, NULL, NULL,
                             0},
     [STUDENT_DOC_ISSUED_ON] = {"issued_on", STUDENT_T_STRING, STUDENT_OPT, 0, student_check_date,
@@ -715,9 +736,10 @@ static const student_field_t student_document_fields[] = {
     [STUDENT_DOC__MAX] = {0},
 };
 
-static const student_field_t student_document = {
-    "", STUDENT_T_OBJECT, STUDENT_REQ, 0, NULL, NULL, student_document_fields,
-    student_rule_document, 0};
+static const student_field_t student_document = {.type = STUDENT_T_OBJECT,
+                                                 .required = STUDENT_REQ,
+                                                 .child = student_document_fields,
+                                                 .rule = student_rule_document};
 
 static const student_field_t student_address_fields[] = {
     {"kind", STUDENT_T_ENUM, STUDENT_REQ, 0, NULL, student_address_kinds, NULL, NULL, 0},
@@ -729,15 +751,14 @@ static const student_field_t student_address_fields[] = {
 };
 
 static const student_field_t student_address = {
-    "", STUDENT_T_OBJECT, STUDENT_REQ, 0, NULL, NULL, student_address_fields, NULL, 0};
+    .type = STUDENT_T_OBJECT, .required = STUDENT_REQ, .child = student_address_fields};
 
 static const student_field_t student_representative_fields[] = {
     {"kind", STUDENT_T_ENUM, STUDENT_REQ, 0, NULL, student_representative_kinds, NULL, NULL, 0},
     {"last_name", STUDENT_T_STRING, STUDENT_REQ, 100, student_check_name, NULL, NULL, NULL, 0},
     {"first_name", STUDENT_T_STRING, STUDENT_REQ, 100, student_check_name, NULL, NULL, NULL, 0},
     {"middle_name", STUDENT_T_STRING, STUDENT_OPT, 100, student_check_name, NULL, NULL, NULL, 0},
-    {"birth_date", STUDENT_T_STRING, STUDENT_OPT, 0, student_check_birth_date, NULL, NULL, NULL,
-     0},
+    {"birth_date", STUDENT_T_STRING, STUDENT_OPT, 0, student_check_birth_date, NULL, NULL, NULL, 0},
     {"snils", STUDENT_T_STRING, STUDENT_OPT, 0, student_check_snils, NULL, NULL, NULL, 0},
     {"citizenship", STUDENT_T_OBJECT, STUDENT_OPT, 0, NULL, NULL, student_citizenship_fields,
      student_rule_citizenship, 0},
@@ -748,9 +769,10 @@ static const student_field_t student_representative_fields[] = {
     {0},
 };
 
-static const student_field_t student_representative = {
-    "", STUDENT_T_OBJECT, STUDENT_REQ, 0, NULL, NULL, student_representative_fields, NULL,
-    STUDENT_F_PERSON};
+static const student_field_t student_representative = {.type = STUDENT_T_OBJECT,
+                                                       .required = STUDENT_REQ,
+                                                       .child = student_representative_fields,
+                                                       .flags = STUDENT_F_PERSON};
 
 /* The phase-1 student; phase 2 and 3 blocks become rows here. */
 static const student_field_t student_fields[] = {
@@ -761,30 +783,30 @@ static const student_field_t student_fields[] = {
     {"first_name", STUDENT_T_STRING, STUDENT_REQ, 100, student_check_name, NULL, NULL, NULL, 0},
     {"middle_name", STUDENT_T_STRING, STUDENT_OPT, 100, student_check_name, NULL, NULL, NULL, 0},
     {"sex", STUDENT_T_ENUM, STUDENT_REQ, 0, NULL, student_sexes, NULL, NULL, 0},
-    {"birth_date", STUDENT_T_STRING, STUDENT_REQ, 0, student_check_birth_date, NULL, NULL, NULL,
-     0},
+    {"birth_date", STUDENT_T_STRING, STUDENT_REQ, 0, student_check_birth_date, NULL, NULL, NULL, 0},
     {"birth_place", STUDENT_T_STRING, STUDENT_OPT, 500, NULL, NULL, NULL, NULL, 0},
     {"snils", STUDENT_T_STRING, STUDENT_OPT, 0, student_check_snils, NULL, NULL, NULL, 0},
     {"citizenship", STUDENT_T_OBJECT, STUDENT_REQ, 0, NULL, NULL, student_citizenship_fields,
      student_rule_citizenship, 0},
     {"documents", STUDENT_T_ARRAY, STUDENT_REQ, STUDENT_DOCUMENTS_MAX, NULL, NULL,
      &student_document, NULL, 0},
-    {"addresses", STUDENT_T_ARRAY, STUDENT_REQ, STUDENT_ADDRESSES_MAX, NULL, NULL,
-     &student_address, NULL, 0},
+    {"addresses", STUDENT_T_ARRAY, STUDENT_REQ, STUDENT_ADDRESSES_MAX, NULL, NULL, &student_address,
+     NULL, 0},
     {"representatives", STUDENT_T_ARRAY, STUDENT_OPT, STUDENT_REPRESENTATIVES_MAX, NULL, NULL,
      &student_representative, NULL, 0},
     {"organization", STUDENT_T_STRING, STUDENT_REQ, 0, student_check_ogrn, NULL, NULL, NULL, 0},
     {0},
 };
 
-static const student_field_t student_root = {
-    "", STUDENT_T_OBJECT, STUDENT_REQ, 0, NULL, NULL, student_fields, NULL, STUDENT_F_PERSON};
+static const student_field_t student_root = {.type = STUDENT_T_OBJECT,
+                                             .required = STUDENT_REQ,
+                                             .child = student_fields,
+                                             .flags = STUDENT_F_PERSON};
 
 /* The walk. */
 
-static void
-student_member(student_ctx_t *cx, const student_field_t *f, const json_value_t *v,
-               const char *ptr, student_slot_t *slot);
+static void student_member(student_ctx_t *cx, const student_field_t *f, const json_value_t *v,
+                           const char *ptr, student_slot_t *slot);
 
 /* Counts the characters of a string, or returns false at a control character
  * or a byte that is not UTF-8. */
@@ -849,8 +871,8 @@ student_scalar_rule(student_ctx_t *cx, const student_field_t *f, json_value_t *n
 /* STRING and ENUM: a JSON string, no control characters, trimmed, within
  * the length in characters, then the enum list or the shape check. */
 static student_state_t
-student_string(student_ctx_t *cx, const student_field_t *f, const json_value_t *in,
-               const char *ptr, json_value_t **out)
+student_string(student_ctx_t *cx, const student_field_t *f, const json_value_t *in, const char *ptr,
+               json_value_t **out)
 {
     size_t start = 0, end = in->len, chars;
 
@@ -883,8 +905,8 @@ student_string(student_ctx_t *cx, const student_field_t *f, const json_value_t *
 }
 
 static student_state_t
-student_array(student_ctx_t *cx, const student_field_t *f, const json_value_t *in,
-              const char *ptr, json_value_t **out)
+student_array(student_ctx_t *cx, const student_field_t *f, const json_value_t *in, const char *ptr,
+              json_value_t **out)
 {
     json_value_t *tail = NULL;
     student_slot_t item;
@@ -950,8 +972,8 @@ student_table_len(const student_field_t *table)
 }
 
 static student_state_t
-student_object(student_ctx_t *cx, const student_field_t *f, const json_value_t *in,
-               const char *ptr, json_value_t **out)
+student_object(student_ctx_t *cx, const student_field_t *f, const json_value_t *in, const char *ptr,
+               json_value_t **out)
 {
     size_t n = student_table_len(f->child), before = cx->nerrors;
     const char *saved_birth = cx->birth;
@@ -983,8 +1005,8 @@ student_object(student_ctx_t *cx, const student_field_t *f, const json_value_t *
 
 /* One value v (NULL when the member is absent) of field f at ptr. */
 static void
-student_member(student_ctx_t *cx, const student_field_t *f, const json_value_t *v,
-               const char *ptr, student_slot_t *slot)
+student_member(student_ctx_t *cx, const student_field_t *f, const json_value_t *v, const char *ptr,
+               student_slot_t *slot)
 {
     slot->state = STUDENT_ABSENT;
     slot->out = NULL;
@@ -1013,8 +1035,7 @@ student_member(student_ctx_t *cx, const student_field_t *f, const json_value_t *
 
 /* Output. */
 
-static bool
-student_bson_members(const json_value_t *v, bson_t *out);
+static bool student_bson_members(const json_value_t *v, bson_t *out);
 
 /* Appends one normalised value: the tree holds only strings, objects, arrays. */
 static bool

@@ -123,8 +123,7 @@ inn_valid(const char *s)
     if (val_all_digits(s, 10))
         return val_inn_check(s, w10, 9) == s[9] - '0';
     if (val_all_digits(s, 12))
-        return val_inn_check(s, w11, 10) == s[10] - '0' &&
-               val_inn_check(s, w12, 11) == s[11] - '0';
+        return val_inn_check(s, w11, 10) == s[10] - '0' && val_inn_check(s, w12, 11) == s[11] - '0';
     return false;
 }
 

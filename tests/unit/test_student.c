@@ -9,6 +9,7 @@
  * Bodies are written with ' for " and ` for ' (see q()), and most cases are the full
  * student with a merge patch applied, so each shows only what it changes.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/codec.h"

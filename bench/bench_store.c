@@ -1,0 +1,269 @@
+/*
+ * bench_store: the same store operations the API does, issued directly from
+ * C with N threads, so that bench/run can print the API's rate beside them.
+ *
+ *   bench_store seed N            create N students, print their ids
+ *   bench_store read SECONDS IDS  threads read random students (store_student_get)
+ *   bench_store write SECONDS IDS threads write a new version of random students
+ *   bench_store deep N            create one student with N versions, print its id
+ * Configuration as for the server (MONGODB_URI, KT_DB); BENCH_THREADS (8).
+ * Prints "ops=… rate=…/s p50=…ms p99=…ms".
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/principal.h"
+#include "fcgi/config.h"
+#include "store/store.h"
+#include "store/students.h"
+
+#define MAX_IDS 100000
+#define MAX_SAMPLES 2000000
+
+static store_t *store;
+static const char *db;
+static char (*ids)[40];
+static int nids;
+static double deadline;
+static atomic_long nsamples;
+static double *samples;
+static principal_t bench_principal = {.subject = "bench", .role = ROLE_ADMIN, .method = AUTH_TOKEN};
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+snils_for(long n, char out[12])
+{
+    long nine = (2000000 + n) % 1000000000;
+    int s = 0;
+    char d[16];
+    snprintf(d, sizeof d, "%09ld", nine);
+    for (int i = 0; i < 9; i++)
+        s += (d[i] - '0') * (9 - i);
+    int check = s < 100 ? s : (s == 100 || s == 101) ? 0 : (s % 101 == 100 ? 0 : s % 101);
+    snprintf(out, 12, "%.9s%02d", d, check % 100);
+}
+
+static void
+student_doc(bson_t *doc, long n, const char *place)
+{
+    char snils[12], number[8];
+    bson_t cit, arr, item, countries;
+
+    snils_for(n, snils);
+    snprintf(number, sizeof number, "%06ld", n % 1000000);
+    bson_init(doc);
+    BSON_APPEND_UTF8(doc, "last_name", "Тестова");
+    BSON_APPEND_UTF8(doc, "first_name", "Анна");
+    BSON_APPEND_UTF8(doc, "sex", "F");
+    BSON_APPEND_UTF8(doc, "birth_date", "2015-03-14");
+    BSON_APPEND_UTF8(doc, "birth_place", place);
+    BSON_APPEND_UTF8(doc, "snils", snils);
+    BSON_APPEND_DOCUMENT_BEGIN(doc, "citizenship", &cit);
+    BSON_APPEND_UTF8(&cit, "category", "RF");
+    BSON_APPEND_ARRAY_BEGIN(&cit, "countries", &countries);
+    BSON_APPEND_UTF8(&countries, "0", "643");
+    bson_append_array_end(&cit, &countries);
+    bson_append_document_end(doc, &cit);
+    BSON_APPEND_ARRAY_BEGIN(doc, "documents", &arr);
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &item);
+    BSON_APPEND_UTF8(&item, "type", "BIRTH_CERT_RF");
+    BSON_APPEND_UTF8(&item, "series", n % 2 ? "II-АБ" : "III-ВГ");
+    BSON_APPEND_UTF8(&item, "number", number);
+    bson_append_document_end(&arr, &item);
+    bson_append_array_end(doc, &arr);
+    BSON_APPEND_ARRAY_BEGIN(doc, "addresses", &arr);
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &item);
+    BSON_APPEND_UTF8(&item, "kind", "REGISTRATION");
+    BSON_APPEND_UTF8(&item, "text", "г. Казань");
+    bson_append_document_end(&arr, &item);
+    bson_append_array_end(doc, &arr);
+    BSON_APPEND_UTF8(doc, "organization", "1027700132195");
+}
+
+static bool
+write_one(mongoc_client_t *client, write_kind_t kind, const char *id, long n, const char *place,
+          write_result_t *out)
+{
+    write_meta_t meta = {.principal = &bench_principal, .request_id = "bench"};
+    bson_t doc;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    student_doc(&doc, n, place);
+    bool ok = store_student_write(client, db, kind, id, 0, &doc, &meta, out, &err);
+    if (!ok && err.code != KT_VERSION_CONFLICT)
+        fprintf(stderr, "write: %s\n", err.message);
+    bson_destroy(&doc);
+    return ok;
+}
+
+static void
+record(double seconds)
+{
+    long i = atomic_fetch_add(&nsamples, 1);
+    if (i < MAX_SAMPLES)
+        samples[i] = seconds;
+}
+
+static void *
+reader(void *arg)
+{
+    mongoc_client_t *client = store_client_pop(store);
+    unsigned seed = (unsigned)(uintptr_t)arg;
+
+    while (now_s() < deadline) {
+        student_t s;
+        kt_error_t err;
+        student_init(&s);
+        double t0 = now_s();
+        store_student_get(client, db, ids[rand_r(&seed) % nids], &s, &err);
+        record(now_s() - t0);
+        student_release(&s);
+    }
+    store_client_push(store, client);
+    return NULL;
+}
+
+static void *
+writer(void *arg)
+{
+    mongoc_client_t *client = store_client_pop(store);
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    char place[64];
+    long n = 0;
+
+    while (now_s() < deadline) {
+        int k = rand_r(&seed) % nids;
+        write_result_t out;
+        snprintf(place, sizeof place, "c-%lu-%ld", (unsigned long)(uintptr_t)arg, n++);
+        double t0 = now_s();
+        /* The student's own keys are unchanged; n only varies birth_place. */
+        student_t cur;
+        kt_error_t err;
+        student_init(&cur);
+        if (store_student_get(client, db, ids[k], &cur, &err)) {
+            bson_t doc;
+            bson_copy_to(&cur.doc, &doc);
+            bson_iter_t it;
+            bson_t next = BSON_INITIALIZER;
+            bson_iter_init(&it, &doc);
+            while (bson_iter_next(&it)) {
+                if (strcmp(bson_iter_key(&it), "birth_place") == 0)
+                    BSON_APPEND_UTF8(&next, "birth_place", place);
+                else
+                    bson_append_iter(&next, NULL, 0, &it);
+            }
+            write_meta_t meta = {.principal = &bench_principal, .request_id = "bench"};
+            store_student_write(client, db, KIND_UPDATE, ids[k], 0, &next, &meta, &out, &err);
+            bson_destroy(&next);
+            bson_destroy(&doc);
+        }
+        student_release(&cur);
+        record(now_s() - t0);
+    }
+    store_client_push(store, client);
+    return NULL;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int
+run_load(void *(*fn)(void *), double seconds)
+{
+    int threads = getenv("BENCH_THREADS") ? (int)strtol(getenv("BENCH_THREADS"), NULL, 10) : 8;
+    pthread_t tids[64];
+    double t0 = now_s();
+
+    deadline = t0 + seconds;
+    for (int i = 0; i < threads && i < 64; i++)
+        pthread_create(&tids[i], NULL, fn, (void *)(uintptr_t)(i + 1));
+    for (int i = 0; i < threads && i < 64; i++)
+        pthread_join(tids[i], NULL);
+    double elapsed = now_s() - t0;
+    long n = atomic_load(&nsamples);
+    if (n > MAX_SAMPLES)
+        n = MAX_SAMPLES;
+    qsort(samples, (size_t)n, sizeof *samples, cmp_double);
+    printf("ops=%ld rate=%.1f/s p50=%.2fms p99=%.2fms\n", n, (double)n / elapsed,
+           n ? samples[n / 2] * 1e3 : 0, n ? samples[(long)(n * 0.99)] * 1e3 : 0);
+    return 0;
+}
+
+static int
+load_ids(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[64];
+
+    if (f == NULL)
+        return -1;
+    ids = calloc(MAX_IDS, sizeof *ids);
+    while (nids < MAX_IDS && fgets(line, sizeof line, f))
+        if (strlen(line) >= 36) {
+            memcpy(ids[nids], line, 36);
+            ids[nids++][36] = '\0';
+        }
+    fclose(f);
+    return nids > 0 ? 0 : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+    config_t cfg;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    if (argc < 3 || !config_load(&cfg, &err)) {
+        fprintf(stderr, "usage: bench_store seed N | read SECONDS IDS | write SECONDS IDS | deep N\n");
+        return 2;
+    }
+    store = store_new(cfg.mongodb_uri, cfg.db_name, &err);
+    db = cfg.db_name;
+    samples = calloc(MAX_SAMPLES, sizeof *samples);
+    long n = strtol(argv[2], NULL, 10);
+    mongoc_client_t *client = store_client_pop(store);
+    write_result_t out;
+    if (strcmp(argv[1], "seed") == 0) {
+        long base = (long)time(NULL) % 100000 * 1000;
+        for (long i = 0; i < n; i++)
+            if (write_one(client, KIND_CREATE, NULL, base + i, "seed", &out))
+                printf("%s\n", out.id);
+    } else if (strcmp(argv[1], "deep") == 0) {
+        long key = (long)time(NULL) % 100000 * 1000 + 999;
+        char place[32];
+        write_one(client, KIND_CREATE, NULL, key, "v1", &out);
+        char id[40];
+        memcpy(id, out.id, sizeof out.id);
+        for (long i = 2; i <= n; i++) {
+            snprintf(place, sizeof place, "v%ld", i);
+            write_one(client, KIND_UPDATE, id, key, place, &out);
+        }
+        printf("%s\n", id);
+    } else if (argc == 4 && load_ids(argv[3]) == 0) {
+        store_client_push(store, client);
+        client = NULL;
+        run_load(strcmp(argv[1], "read") == 0 ? reader : writer, (double)n);
+    } else {
+        return 2;
+    }
+    store_client_push(store, client);
+    store_free(store);
+    return 0;
+}

@@ -51,7 +51,7 @@ snils_for(long n, char out[12])
     for (int i = 0; i < 9; i++)
         s += (d[i] - '0') * (9 - i);
     int check = s < 100 ? s : (s == 100 || s == 101) ? 0 : (s % 101 == 100 ? 0 : s % 101);
-    snprintf(out, 12, "%.9s%02d", d, check % 100);
+    snprintf(out, 12, "%.9s%02u", d, (unsigned)check % 100u);
 }
 
 static void

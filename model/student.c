@@ -560,6 +560,18 @@ student_check_rf_number(student_ctx_t *cx, json_value_t *s, const char **msg)
     return student_digits(s, 6) ? KT_OK : KT_FORMAT;
 }
 
+/* "|" separates the parts of a document's claim key (store/write.c), so it
+ * may not appear inside a series or number. */
+static kt_code_t
+student_check_key_part(student_ctx_t *cx, json_value_t *s, const char **msg)
+{
+    (void)cx;
+    if (memchr(s->str, '|', s->len) == NULL)
+        return KT_OK;
+    *msg = "Символ «|» недопустим в серии и номере документа";
+    return KT_FORMAT;
+}
+
 /* Rules across the members of one object (student_rule_fn). */
 
 enum {
@@ -726,9 +738,10 @@ static const student_field_t student_citizenship_fields[] = {
 static const student_field_t student_document_fields[] = {
     [STUDENT_DOC_TYPE] = {"type", STUDENT_T_ENUM, STUDENT_REQ, 0, NULL, student_document_types,
                           NULL, NULL, 0},
-    [STUDENT_DOC_SERIES] = {"series", STUDENT_T_STRING, STUDENT_OPT, STUDENT_SERIES_MAX, NULL, NULL,
-                            NULL, NULL, 0},
-    [STUDENT_DOC_NUMBER] = {"number", STUDENT_T_STRING, STUDENT_REQ, 30, NULL, NULL, NULL, NULL, 0},
+    [STUDENT_DOC_SERIES] = {"series", STUDENT_T_STRING, STUDENT_OPT, STUDENT_SERIES_MAX,
+                            student_check_key_part, NULL, NULL, NULL, 0},
+    [STUDENT_DOC_NUMBER] = {"number", STUDENT_T_STRING, STUDENT_REQ, 30, student_check_key_part,
+                            NULL, NULL, NULL, 0},
     [STUDENT_DOC_ISSUER] = {"issuer", STUDENT_T_STRING, STUDENT_OPT, 500, NULL, NULL, NULL, NULL,
                             0},
     [STUDENT_DOC_ISSUED_ON] = {"issued_on", STUDENT_T_STRING, STUDENT_OPT, 0, student_check_date,

@@ -895,10 +895,22 @@ test_out_of_memory(void)
     arena_free(big);
 }
 
+/* "|" joins the parts of a document's claim key, so it may not be inside one. */
+static void
+test_document_key_separator(void)
+{
+    check_one("{'documents': [{'type': 'OTHER', 'number': '12|34'}]}", "/documents/0/number",
+              KT_FORMAT);
+    check_one("{'documents': [{'type': 'OTHER', 'series': 'A|B', 'number': '1234'}]}",
+              "/documents/0/series", KT_FORMAT);
+    check_ok("{'documents': [{'type': 'OTHER', 'series': 'A-B', 'number': '12/34'}]}");
+}
+
 int
 main(void)
 {
     CHECK_RUN(test_valid_full);
+    CHECK_RUN(test_document_key_separator);
     CHECK_RUN(test_valid_minimal);
     CHECK_RUN(test_valid_absent_optionals);
     CHECK_RUN(test_errors_scalars);

@@ -244,3 +244,29 @@ def test_store_down_gives_503_then_recovers_without_restart(client, store, worke
     wait_until(lambda: client.get("/api/v1/health").status_code == 200, timeout=30,
                what="health to return to 200")
     assert set(workers.pids()) == pids, "workers were restarted"
+
+
+def test_sighup_replaces_workers_without_failing_requests(client, workers):
+    import concurrent.futures
+    import threading
+
+    before = set(workers.pids())
+    stop = threading.Event()
+
+    def hammer():
+        codes = []
+        while not stop.is_set():
+            codes.append(client.get("/api/v1/health").status_code)
+        return codes
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(hammer) for _ in range(4)]
+        time.sleep(0.3)
+        os.kill(workers.master(), signal.SIGHUP)
+        wait_until(lambda: not (set(workers.pids()) & before), timeout=30,
+                   what="the old workers to retire")
+        time.sleep(0.3)
+        stop.set()
+        codes = [c for f in futures for c in f.result()]
+    assert codes and set(codes) == {200}, {c: codes.count(c) for c in set(codes)}
+    workers.wait()

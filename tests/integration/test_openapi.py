@@ -430,6 +430,8 @@ def _scenarios():
         ("query over 8192 bytes", "region", "GET", "/api/v1/changes", {"query": {"q": "a" * 9000}}, 414),
         ("more than 64 query parameters", "region", "GET", "/api/v1/changes",
          {"query": {f"p{i}": "1" for i in range(65)}}, 400),
+        ("more than 100 headers", "region", "GET", "/api/v1/whoami",
+         {"headers": {f"X-Kt-{i}": "1" for i in range(101)}}, 431),
         ("delete", "region", "DELETE", "/api/v1/students/{victim}",
          {"headers": {"If-Match": '"1"', "X-Reason": "%D0%B2%D1%8B%D0%B1%D1%8B%D0%BB"}}, 204),
     ]

@@ -1,0 +1,581 @@
+# shellcheck shell=bash
+# scripts/lib.sh: what scripts/run, scripts/stop and scripts/test share. Source it, don't run it.
+#
+#   kt_config               settle every knob (KT_VAR, KT_PORT, ...) and export it
+#   kt_install_deps         Debian packages, only those missing
+#   kt_install_ferretdb     FerretDB 1.24.2 into KT_BIN_DIR, unless already there
+#   kt_ensure_venv          .venv with tests/integration/requirements.txt
+#   kt_build PRESET         configure once, then build (CMake presets)
+#   kt_ensure_state VAR     first-run state: directories, TLS, keys, clients.map
+#   kt_start_ferretdb       FerretDB on 127.0.0.1:KT_FERRET_PORT, SQLite files in KT_VAR/data
+#   kt_start_fcgi BINARY    the FastCGI master and its workers on KT_SOCKET
+#   kt_start_nginx          nginx with nginx/kontingent.conf.in rendered for KT_VAR
+#   kt_wait_health SECONDS  until GET /api/v1/health answers 200
+#   kt_stop_all             stop what the start functions started (pid files), idempotent
+#
+# Every process started here gets its own session (setsid), so that Ctrl-C reaches only
+# the script, which then stops them in order: nginx, the workers (they drain), the store.
+# Their pids are kept in $KT_VAR/run/started/NAME.pid.
+
+KT_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+KT_FERRETDB_MODULE=github.com/FerretDB/FerretDB
+KT_FERRETDB_VERSION=v1.24.2
+
+kt_say() { printf '==> %s\n' "$*" >&2; }
+kt_warn() { printf 'warning: %s\n' "$*" >&2; }
+kt_die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+kt_is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+# Settles every knob from the environment and exports it for the processes started later.
+kt_config() {
+    KT_VAR=${KT_VAR:-$KT_REPO/var}
+    mkdir -p "$KT_VAR"
+    KT_VAR=$(cd "$KT_VAR" && pwd -P)
+    KT_PORT=${KT_PORT:-8443}
+    KT_FERRET_PORT=${KT_FERRET_PORT:-27017}
+    KT_WORKERS=${KT_WORKERS:-2}
+    KT_THREADS=${KT_THREADS:-8}
+    KT_MAX_BODY=${KT_MAX_BODY:-8388608}
+    KT_DB=${KT_DB:-kontingent}
+    KT_TOKEN_ALG=${KT_TOKEN_ALG:-EdDSA}
+    KT_SOCKET=${KT_SOCKET:-$KT_VAR/run/kontingent.sock}
+    KT_PID_FILE=${KT_PID_FILE:-$KT_VAR/run/kontingent-fcgi.pid}
+    KT_TOKEN_PUBLIC_KEY=${KT_TOKEN_PUBLIC_KEY:-$KT_VAR/keys/token-signing.pub}
+    KT_TOKEN_PRIVATE_KEY=${KT_TOKEN_PRIVATE_KEY:-$KT_VAR/keys/token-signing.key}
+    KT_CLIENT_MAP=${KT_CLIENT_MAP:-$KT_VAR/tls/clients.map}
+    # Started as root, kontingent-fcgi becomes KT_USER (its own default: nobody) once its
+    # socket is open. Here everything runs as whoever runs the script, so that the state
+    # under KT_VAR (keys, the socket) needs no second owner; production sets KT_USER.
+    KT_USER=${KT_USER:-$(id -un)}
+    # A store URI given by the operator means: use that store, start no FerretDB.
+    if [[ -n ${MONGODB_URI:-} ]]; then
+        KT_EXTERNAL_STORE=1
+    else
+        KT_EXTERNAL_STORE=0
+        MONGODB_URI="mongodb://127.0.0.1:$KT_FERRET_PORT/"
+    fi
+    local knob
+    for knob in KT_PORT KT_FERRET_PORT KT_WORKERS KT_THREADS KT_MAX_BODY; do
+        kt_is_uint "${!knob}" || kt_die "$knob must be a number, not '${!knob}'"
+    done
+    ((KT_PORT > 0 && KT_PORT < 65536)) || kt_die "KT_PORT out of range: $KT_PORT"
+    ((KT_FERRET_PORT > 0 && KT_FERRET_PORT < 65536)) ||
+        kt_die "KT_FERRET_PORT out of range: $KT_FERRET_PORT"
+    ((KT_WORKERS > 0 && KT_THREADS > 0)) || kt_die "KT_WORKERS and KT_THREADS must be at least 1"
+    # sun_path holds 108 bytes with the terminating NUL.
+    ((${#KT_SOCKET} < 108)) ||
+        kt_die "socket path too long for a unix socket (${#KT_SOCKET} bytes): $KT_SOCKET; set KT_SOCKET or KT_VAR"
+    export KT_REPO KT_VAR KT_PORT KT_FERRET_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_DB \
+        KT_TOKEN_ALG KT_SOCKET KT_PID_FILE KT_TOKEN_PUBLIC_KEY KT_TOKEN_PRIVATE_KEY \
+        KT_CLIENT_MAP KT_USER MONGODB_URI KT_EXTERNAL_STORE
+}
+
+# ---------------------------------------------------------------------------------------------
+# Installs
+
+KT_APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
+    libfcgi-dev libmongoc-dev libbson-dev libxml2-dev libxml2-utils libssl-dev zlib1g-dev
+    nginx openssl curl ca-certificates)
+
+# Installs the Debian packages that are missing; does nothing (no apt-get) when none is.
+kt_install_deps() {
+    local missing=() pkg status
+    for pkg in "${KT_APT_PACKAGES[@]}"; do
+        # Whoever brought nginx (nginx-light, nginx-full, a build of one's own) brought enough.
+        if [[ $pkg == nginx ]] && command -v nginx >/dev/null 2>&1; then continue; fi
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+        [[ $status == installed ]] || missing+=("$pkg")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 ||
+            kt_die "missing Debian packages, install them as root: apt-get install ${missing[*]}"
+        sudo=(sudo)
+    fi
+    kt_say "installing Debian packages: ${missing[*]}"
+    local log policy_rc=/usr/sbin/policy-rc.d made_policy=0
+    mkdir -p "$KT_REPO/build"
+    log=$KT_REPO/build/apt.log
+    # Installing nginx must not start the system's nginx service: this project runs its own.
+    if [[ ! -e $policy_rc ]]; then
+        printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy_rc" >/dev/null
+        "${sudo[@]}" chmod 0755 "$policy_rc"
+        made_policy=1
+    fi
+    local rc=0
+    {
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+            "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+                --no-install-recommends "${missing[@]}"
+    } >"$log" 2>&1 || rc=$?
+    if ((made_policy)); then "${sudo[@]}" rm -f "$policy_rc"; fi
+    if ((rc != 0)); then
+        tail -n 30 "$log" >&2
+        kt_die "apt-get failed (full log: $log)"
+    fi
+}
+
+# Go is at /usr/local/go/bin on the project's machines, not always on PATH.
+kt_go_path() {
+    if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+        PATH=/usr/local/go/bin:$PATH
+        export PATH
+    fi
+}
+
+kt_ferretdb_is_wanted() {
+    local out
+    [[ -x $1 ]] && out=$("$1" --version 2>/dev/null) &&
+        grep -qx "version: $KT_FERRETDB_VERSION" <<<"$out"
+}
+
+# Sets FERRETDB to a FerretDB 1.24.2 binary, building it when KT_BIN_DIR has none.
+#
+# Not `go install ...@v1.24.2`: the module lacks build/version/version.txt (FerretDB
+# generates it from git), and the binary that go install makes panics at start-up
+# ("Invalid build/version/version.txt file content"). So: the module's own source,
+# from the module proxy, with that file written, built with go build.
+kt_install_ferretdb() {
+    if [[ -z ${KT_BIN_DIR:-} ]]; then
+        KT_BIN_DIR=/opt/kontingent/bin
+        if ! kt_ferretdb_is_wanted "$KT_BIN_DIR/ferretdb" &&
+            { ! mkdir -p "$KT_BIN_DIR" 2>/dev/null || [[ ! -w $KT_BIN_DIR ]]; }; then
+            KT_BIN_DIR=${XDG_DATA_HOME:-$HOME/.local/share}/kontingent/bin
+        fi
+    fi
+    mkdir -p "$KT_BIN_DIR"
+    FERRETDB=$KT_BIN_DIR/ferretdb
+    export KT_BIN_DIR FERRETDB
+    kt_ferretdb_is_wanted "$FERRETDB" && return 0
+
+    kt_go_path
+    command -v go >/dev/null 2>&1 ||
+        kt_die "Go (1.24 or newer) is needed to build FerretDB: install it at /usr/local/go"
+    kt_say "building FerretDB $KT_FERRETDB_VERSION into $KT_BIN_DIR (once; a few minutes)"
+    local tmp log rc
+    tmp=$(mktemp -d)
+    log=$tmp.log
+    # Not `( ... ) || rc=$?`: on the left of || the subshell's set -e would be ignored.
+    set +e
+    (
+        set -euo pipefail
+        cd "$tmp"
+        export GOWORK=off GOFLAGS=-mod=mod
+        json=$(go mod download -json "$KT_FERRETDB_MODULE@$KT_FERRETDB_VERSION") || {
+            printf '%s\n' "$json"
+            exit 1
+        }
+        dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+        [[ -n $dir && -d $dir ]] || {
+            printf 'no module source in:\n%s\n' "$json"
+            exit 1
+        }
+        cp -R "$dir" src
+        chmod -R u+w src
+        printf '%s\n' "$KT_FERRETDB_VERSION" >src/build/version/version.txt
+        cd src
+        go build -trimpath -buildvcs=false -o "$tmp/ferretdb" ./cmd/ferretdb
+        "$tmp/ferretdb" --version >/dev/null
+        install -m 0755 "$tmp/ferretdb" "$FERRETDB.new"
+        mv -f "$FERRETDB.new" "$FERRETDB"
+    ) >"$log" 2>&1
+    rc=$?
+    set -e
+    rm -rf "$tmp"
+    if ((rc != 0)); then
+        tail -n 30 "$log" >&2
+        kt_die "building FerretDB failed (full log: $log)"
+    fi
+    rm -f "$log"
+    kt_ferretdb_is_wanted "$FERRETDB" || kt_die "$FERRETDB does not report $KT_FERRETDB_VERSION"
+}
+
+# The integration tests' Python: .venv, reinstalled only when requirements.txt changes.
+kt_ensure_venv() {
+    local venv=$KT_REPO/.venv req=$KT_REPO/tests/integration/requirements.txt sum
+    sum=$(sha256sum "$req" | cut -d' ' -f1)
+    KT_PYTHON=$venv/bin/python
+    export KT_PYTHON
+    if "$KT_PYTHON" -c 'import sys' >/dev/null 2>&1 &&
+        [[ $(cat "$venv/.requirements.sha256" 2>/dev/null) == "$sum" ]]; then
+        return 0
+    fi
+    kt_say "creating $venv from $req"
+    command -v python3 >/dev/null 2>&1 || kt_die "python3 is needed for the integration tests"
+    python3 -m venv --clear "$venv" || kt_die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$KT_PYTHON" -m pip install -q --disable-pip-version-check -r "$req" ||
+        kt_die "pip install -r $req failed"
+    printf '%s\n' "$sum" >"$venv/.requirements.sha256"
+}
+
+# Configures a CMake preset once (ninja re-runs CMake itself when CMakeLists.txt changes),
+# then builds it; a build with nothing to do takes a fraction of a second. A failure does
+# not stop the rest of the build (ninja -k 0), so that the tests that did build can run.
+kt_build() {
+    local preset=$1 dir=$KT_REPO/build/$1
+    if [[ ! -f $dir/build.ninja ]]; then
+        kt_say "configuring $preset"
+        mkdir -p "$KT_REPO/build"
+        if ! (cd "$KT_REPO" && cmake --preset "$preset") >"$KT_REPO/build/$preset.configure.log" 2>&1; then
+            cat "$KT_REPO/build/$preset.configure.log" >&2
+            rm -f "$dir/build.ninja"
+            kt_warn "configuring $preset failed"
+            return 1
+        fi
+    fi
+    kt_say "building $preset"
+    (cd "$KT_REPO" && cmake --build --preset "$preset" -- -k 0)
+}
+
+# ---------------------------------------------------------------------------------------------
+# First-run state. Never overwrites: every file is made only when missing.
+
+# Both files of a pair exist (0), or neither (1); one without the other is an error.
+kt_pair_exists() {
+    if [[ -e $1 && -e $2 ]]; then return 0; fi
+    if [[ -e $1 || -e $2 ]]; then
+        kt_die "$1 and $2 go together, one is missing: restore it, or remove both to make a new pair"
+    fi
+    return 1
+}
+
+kt_new_ec_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+
+# kt_self_signed_ca KEY CRT SUBJECT: a CA certificate for client certificates.
+kt_self_signed_ca() {
+    local key=$1 crt=$2 subj=$3
+    (umask 077 && kt_new_ec_key "$key.tmp")
+    openssl req -new -x509 -key "$key.tmp" -out "$crt.tmp" -days 3650 -subj "$subj" \
+        -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    chmod 0600 "$key.tmp"
+    chmod 0644 "$crt.tmp"
+    mv "$key.tmp" "$key"
+    mv "$crt.tmp" "$crt"
+}
+
+# kt_client_cert CA_KEY CA_CRT KEY CRT SUBJECT: a client certificate signed by that CA.
+kt_client_cert() {
+    local ca_key=$1 ca_crt=$2 key=$3 crt=$4 subj=$5 ext
+    (umask 077 && kt_new_ec_key "$key.tmp")
+    ext=$(mktemp)
+    printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+        "extendedKeyUsage=clientAuth" >"$ext"
+    openssl req -new -key "$key.tmp" -subj "$subj" 2>/dev/null |
+        openssl x509 -req -CA "$ca_crt" -CAkey "$ca_key" -set_serial "0x$(openssl rand -hex 16)" \
+            -days 825 -extfile "$ext" -out "$crt.tmp" 2>/dev/null
+    rm -f "$ext"
+    chmod 0600 "$key.tmp"
+    chmod 0644 "$crt.tmp"
+    mv "$key.tmp" "$key"
+    mv "$crt.tmp" "$crt"
+}
+
+# The development regional system. nginx prints the subject in RFC 2253 order, most
+# specific first: that is the string clients.map holds.
+KT_REGION_SUBJECT="/C=RU/O=Kontingent Dev/CN=MUNICIPAL-EDU-07"
+KT_REGION_DN="CN=MUNICIPAL-EDU-07,O=Kontingent Dev,C=RU"
+
+kt_ensure_state() {
+    local var=$1
+    mkdir -p "$var/data" "$var/run/started" "$var/log" "$var/tls" "$var/keys"
+    chmod 0700 "$var/keys"
+    local tls=$var/tls keys=$var/keys
+
+    if ! kt_pair_exists "$tls/server.key" "$tls/server.crt"; then
+        kt_say "making a self-signed server certificate for 127.0.0.1 and localhost"
+        (umask 077 && kt_new_ec_key "$tls/server.key.tmp")
+        openssl req -new -x509 -key "$tls/server.key.tmp" -out "$tls/server.crt.tmp" -days 825 \
+            -subj "/O=Kontingent Dev/CN=localhost" \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+            -addext "basicConstraints=critical,CA:FALSE" \
+            -addext "keyUsage=critical,digitalSignature" \
+            -addext "extendedKeyUsage=serverAuth" 2>/dev/null
+        chmod 0600 "$tls/server.key.tmp"
+        chmod 0644 "$tls/server.crt.tmp"
+        mv "$tls/server.key.tmp" "$tls/server.key"
+        mv "$tls/server.crt.tmp" "$tls/server.crt"
+    fi
+
+    if ! kt_pair_exists "$tls/client-ca.key" "$tls/client-ca.crt"; then
+        kt_say "making the development client CA"
+        kt_self_signed_ca "$tls/client-ca.key" "$tls/client-ca.crt" \
+            "/C=RU/O=Kontingent Dev/CN=Kontingent Dev Client CA"
+    fi
+
+    if ! kt_pair_exists "$tls/region-client.key" "$tls/region-client.crt"; then
+        kt_say "making a client certificate for the regional system MUNICIPAL-EDU-07"
+        kt_client_cert "$tls/client-ca.key" "$tls/client-ca.crt" \
+            "$tls/region-client.key" "$tls/region-client.crt" "$KT_REGION_SUBJECT"
+    fi
+
+    if [[ ! -e $tls/clients.map ]]; then
+        cat >"$tls/clients.map.tmp" <<EOF
+# Client certificate subjects -> principals (docs/operations.md, "Certificates").
+# <role> <org OGRN or -> <subject DN exactly as nginx's \$ssl_client_s_dn prints it>
+region - $KT_REGION_DN
+EOF
+        mv "$tls/clients.map.tmp" "$tls/clients.map"
+    fi
+
+    if ! kt_pair_exists "$keys/token-signing.key" "$keys/token-signing.pub"; then
+        kt_say "making the Ed25519 token-signing key"
+        (umask 077 && openssl genpkey -algorithm ed25519 -out "$keys/token-signing.key.tmp")
+        openssl pkey -in "$keys/token-signing.key.tmp" -pubout -out "$keys/token-signing.pub.tmp"
+        chmod 0600 "$keys/token-signing.key.tmp"
+        chmod 0644 "$keys/token-signing.pub.tmp"
+        mv "$keys/token-signing.key.tmp" "$keys/token-signing.key"
+        mv "$keys/token-signing.pub.tmp" "$keys/token-signing.pub"
+    fi
+}
+
+# For the tests: a client certificate with the regional system's subject, signed by a CA
+# that nginx does not trust.
+kt_ensure_untrusted_cert() {
+    local tls=$1/tls
+    if ! kt_pair_exists "$tls/untrusted-ca.key" "$tls/untrusted-ca.crt"; then
+        kt_self_signed_ca "$tls/untrusted-ca.key" "$tls/untrusted-ca.crt" \
+            "/C=RU/O=Somebody Else/CN=Untrusted CA"
+    fi
+    if ! kt_pair_exists "$tls/untrusted-client.key" "$tls/untrusted-client.crt"; then
+        kt_client_cert "$tls/untrusted-ca.key" "$tls/untrusted-ca.crt" \
+            "$tls/untrusted-client.key" "$tls/untrusted-client.crt" "$KT_REGION_SUBJECT"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+# True when something listens on TCP PORT (any address); without ss, when something
+# accepts connections on 127.0.0.1:PORT.
+kt_port_busy() {
+    if command -v ss >/dev/null 2>&1; then
+        [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]
+    else
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+    fi
+}
+
+kt_require_free_port() {
+    if kt_port_busy "$1"; then
+        kt_die "port $1 ($2) is already in use on 127.0.0.1: stop what listens there (scripts/stop, if it is ours) or set $2"
+    fi
+}
+
+# kt_alive PID [NAME]: PID is running (not a zombie) and, with NAME, runs a binary of that name.
+kt_alive() {
+    local pid=$1 name=${2:-} stat state exe
+    kt_is_uint "$pid" && ((pid > 1)) || return 1
+    # (Not $(<file): under set -e a missing file would end the script.)
+    { read -r stat <"/proc/$pid/stat"; } 2>/dev/null || return 1
+    # "pid (comm) state ...": comm may hold spaces and parentheses.
+    state=${stat##*) }
+    state=${state%% *}
+    [[ $state != Z && $state != X ]] || return 1
+    [[ -z $name ]] && return 0
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+    exe=${exe% (deleted)}
+    [[ ${exe##*/} == "$name" ]]
+}
+
+kt_started_pid() { cat "$KT_VAR/run/started/$1.pid" 2>/dev/null || true; }
+
+# kt_spawn NAME LOG COMMAND...: starts COMMAND in a session of its own, output to LOG.
+kt_spawn() {
+    local name=$1 log=$2
+    shift 2
+    mkdir -p "$KT_VAR/run/started"
+    setsid "$@" </dev/null >>"$log" 2>&1 &
+    printf '%s\n' "$!" >"$KT_VAR/run/started/$name.pid"
+}
+
+kt_file_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# kt_wait_for SECONDS PID NAME LOG OFFSET TEST...: until TEST succeeds; fails, showing what
+# LOG gained past OFFSET, when PID dies first or time runs out.
+kt_wait_for() {
+    local seconds=$1 pid=$2 name=$3 log=$4 offset=$5 why=""
+    shift 5
+    local deadline=$((SECONDS + seconds))
+    until "$@"; do
+        if ! kt_alive "$pid"; then
+            why="exited during start-up"
+        elif ((SECONDS >= deadline)); then
+            why="did not come up within ${seconds}s"
+        else
+            sleep 0.1
+            continue
+        fi
+        kt_warn "$name $why; its log ($log) says:"
+        tail -c "+$((offset + 1))" "$log" 2>/dev/null | tail -n 30 >&2 || true
+        return 1
+    done
+}
+
+# Writes $KT_VAR/run/ferretdb.sh, the one command line that starts this store (the tests
+# use it to stop and start the store under the running workers), and runs it.
+kt_start_ferretdb() {
+    local script=$KT_VAR/run/ferretdb.sh log=$KT_VAR/log/ferretdb.log
+    kt_require_free_port "$KT_FERRET_PORT" KT_FERRET_PORT
+    {
+        printf '#!/usr/bin/env bash\n'
+        printf '# Written by scripts/lib.sh: FerretDB for %s\n' "$KT_VAR"
+        printf 'exec %q' "$FERRETDB"
+        printf ' %q' --handler=sqlite "--sqlite-url=file:$KT_VAR/data/" \
+            "--state-dir=$KT_VAR/data" "--listen-addr=127.0.0.1:$KT_FERRET_PORT" \
+            --debug-addr=- --telemetry=disable --log-level=warn --log-format=json
+        printf ' </dev/null >>%q 2>&1\n' "$log"
+    } >"$script.tmp"
+    chmod 0755 "$script.tmp"
+    mv "$script.tmp" "$script"
+    kt_say "starting FerretDB on 127.0.0.1:$KT_FERRET_PORT (SQLite files in $KT_VAR/data)"
+    local offset
+    offset=$(kt_file_size "$log")
+    kt_spawn ferretdb /dev/null "$script"
+    kt_wait_for 30 "$(kt_started_pid ferretdb)" FerretDB "$log" "$offset" \
+        kt_port_busy "$KT_FERRET_PORT"
+}
+
+# kt_start_fcgi BINARY [NAME=VALUE...]: the master forks KT_WORKERS workers of KT_THREADS
+# threads each; NAME=VALUE are set for it alone.
+kt_start_fcgi() {
+    local bin=$1 log=$KT_VAR/log/kontingent.log pid
+    shift
+    [[ -x $bin ]] || kt_die "$bin is not built"
+    pid=$(cat "$KT_PID_FILE" 2>/dev/null || true)
+    if [[ -n $pid ]] && kt_alive "$pid" kontingent-fcgi; then
+        kt_die "kontingent-fcgi already runs for $KT_VAR (pid $pid): scripts/stop first"
+    fi
+    # Nothing of ours listens there (checked above): a socket left by a crash is stale.
+    if [[ -S $KT_SOCKET ]]; then rm -f "$KT_SOCKET"; fi
+    mkdir -p "$(dirname "$KT_SOCKET")"
+    kt_say "starting kontingent-fcgi: $KT_WORKERS workers x $KT_THREADS threads on $KT_SOCKET"
+    local offset
+    offset=$(kt_file_size "$log")
+    kt_spawn kontingent-fcgi "$log" env "$@" "$bin"
+    kt_wait_for 60 "$(kt_started_pid kontingent-fcgi)" kontingent-fcgi "$log" "$offset" \
+        test -S "$KT_SOCKET"
+}
+
+# The *_temp_path lines for the modules this nginx was built with.
+kt_nginx_temp_paths() {
+    local v mod tmp=$KT_VAR/run/nginx
+    v=$(nginx -V 2>&1)
+    printf '    client_body_temp_path %s;\n' "$tmp/client_body"
+    for mod in fastcgi proxy scgi uwsgi; do
+        [[ $v == *"--without-http_${mod}_module"* ]] ||
+            printf '    %s_temp_path %s;\n' "$mod" "$tmp/$mod"
+    done
+}
+
+# Renders nginx/kontingent.conf.in into $KT_VAR/run/nginx.conf.
+kt_render_nginx_conf() {
+    local tpl out=$KT_VAR/run/nginx.conf user_line=""
+    tpl=$(<"$KT_REPO/nginx/kontingent.conf.in")
+    # Run as root, nginx would hand its workers to "nobody", who may not open the socket.
+    if [[ $(id -u) -eq 0 ]]; then
+        user_line="user $(id -un) $(id -gn);"
+    fi
+    tpl=${tpl//@KT_NGINX_USER@/"$user_line"}
+    tpl=${tpl//@KT_TEMP_PATHS@/"$(kt_nginx_temp_paths)"}
+    tpl=${tpl//@KT_PORT@/"$KT_PORT"}
+    tpl=${tpl//@KT_VAR@/"$KT_VAR"}
+    tpl=${tpl//@KT_REPO@/"$KT_REPO"}
+    tpl=${tpl//@KT_SOCKET@/"$KT_SOCKET"}
+    tpl=${tpl//@KT_CLIENT_MAX_BODY@/"$((KT_MAX_BODY + 1048576))"}
+    if [[ $tpl =~ @KT_[A-Z_]+@ ]]; then
+        kt_die "nginx/kontingent.conf.in: no value for ${BASH_REMATCH[0]}"
+    fi
+    printf '%s\n' "$tpl" >"$out.tmp"
+    mv "$out.tmp" "$out"
+}
+
+kt_start_nginx() {
+    local conf=$KT_VAR/run/nginx.conf prefix=$KT_VAR/run/nginx/ log=$KT_VAR/log/nginx-error.log
+    command -v nginx >/dev/null 2>&1 || kt_die "nginx is not installed"
+    kt_require_free_port "$KT_PORT" KT_PORT
+    mkdir -p "$prefix"
+    kt_render_nginx_conf
+    local out
+    if ! out=$(nginx -t -q -c "$conf" -p "$prefix" -e "$log" 2>&1); then
+        printf '%s\n' "$out" >&2
+        kt_die "nginx rejects $conf"
+    fi
+    kt_say "starting nginx on https://127.0.0.1:$KT_PORT/"
+    local offset
+    offset=$(kt_file_size "$log")
+    kt_spawn nginx "$log" nginx -c "$conf" -p "$prefix" -e "$log"
+    kt_wait_for 30 "$(kt_started_pid nginx)" nginx "$log" "$offset" kt_port_busy "$KT_PORT"
+}
+
+kt_health_code() {
+    curl -sk -o /dev/null -w '%{http_code}' --max-time 5 "https://127.0.0.1:$KT_PORT/api/v1/health" 2>/dev/null || true
+}
+
+kt_health_ok() { [[ $(kt_health_code) == 200 ]]; }
+
+# Until /api/v1/health answers 200; on time-out shows the logs' ends.
+kt_wait_health() {
+    local seconds=${1:-60} deadline f
+    deadline=$((SECONDS + seconds))
+    until kt_health_ok; do
+        if ((SECONDS >= deadline)); then
+            kt_warn "https://127.0.0.1:$KT_PORT/api/v1/health did not answer 200 within ${seconds}s (last: $(kt_health_code))"
+            for f in kontingent.log nginx-error.log ferretdb.log; do
+                if [[ -s $KT_VAR/log/$f ]]; then
+                    printf -- '--- end of %s\n' "$KT_VAR/log/$f" >&2
+                    tail -n 20 "$KT_VAR/log/$f" >&2
+                fi
+            done
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# kt_stop_one NAME BINARY SIGNAL SECONDS: signal, wait, then kill the whole session.
+kt_stop_one() {
+    local name=$1 bin=$2 sig=$3 seconds=$4 pidfile=$KT_VAR/run/started/$1.pid pid deadline
+    [[ -f $pidfile ]] || return 0
+    read -r pid <"$pidfile" || true
+    if kt_alive "$pid" "$bin"; then
+        kt_say "stopping $name (pid $pid)"
+        kill "-$sig" "$pid" 2>/dev/null || true
+        deadline=$((SECONDS + seconds))
+        while kt_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+        if kt_alive "$pid"; then
+            kt_warn "$name did not stop within ${seconds}s: killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    # Whatever it left in its session (workers of a master that died), by process group.
+    if kt_is_uint "$pid" && ((pid > 1)); then kill -KILL -- "-$pid" 2>/dev/null || true; fi
+    rm -f "$pidfile"
+}
+
+# Stops what this KT_VAR's start functions started: nginx first (no new requests), then the
+# workers (they drain what they hold), then the store. Idempotent.
+kt_stop_all() {
+    kt_stop_one nginx nginx QUIT 15
+    kt_stop_one kontingent-fcgi kontingent-fcgi TERM 30
+    kt_stop_one ferretdb ferretdb TERM 15
+    kt_stop_one log-tail tail TERM 5
+    rm -f "$KT_VAR/run/nginx.pid"
+}
+
+# Something this KT_VAR's start functions started is still running.
+kt_any_running() {
+    local name bin
+    for name in nginx:nginx kontingent-fcgi:kontingent-fcgi ferretdb:ferretdb; do
+        bin=${name#*:}
+        name=${name%%:*}
+        kt_alive "$(kt_started_pid "$name")" "$bin" && return 0
+    done
+    return 1
+}

@@ -55,6 +55,8 @@ static const code_info_t code_table[KT_CODE__MAX] = {
     [KT_VALIDATION] = {"VALIDATION", 422, "Ошибки в данных", "Validation failed"},
     [KT_STORE_UNAVAILABLE] = {"STORE_UNAVAILABLE", 503, "Хранилище недоступно",
                               "The store is unavailable"},
+    [KT_UNAVAILABLE] = {"UNAVAILABLE", 503, "Сервис временно недоступен",
+                        "The service is temporarily unavailable"},
     [KT_INTERNAL] = {"INTERNAL", 500, "Внутренняя ошибка", "Internal error"},
 };
 

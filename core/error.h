@@ -53,6 +53,7 @@ typedef enum {
     KT_PRECONDITION_REQUIRED,
     KT_VALIDATION,
     KT_STORE_UNAVAILABLE,
+    KT_UNAVAILABLE, /* nginx: the workers are down or overloaded */
     KT_INTERNAL,
     KT_CODE__MAX
 } kt_code_t;

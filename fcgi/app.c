@@ -3,23 +3,6 @@
 
 #include <string.h>
 
-#include "fcgi/log.h"
-#include "store/students.h"
-
-/* Indexes are created at start, idempotently; a store that is down now is
- * not fatal (the worker serves 503 until it returns, and the next start or
- * `kontingentctl init` creates them). */
-static void
-ensure_indexes(app_t *app)
-{
-    kt_error_t err;
-    mongoc_client_t *client = store_client_pop(app->store);
-
-    kt_error_clear(&err);
-    if (!store_ensure_indexes(client, store_db_name(app->store), &err))
-        log_event(LOG_WARN, "indexes not created: %s", err.message);
-    store_client_push(app->store, client);
-}
 
 bool
 app_init(app_t *app, const config_t *cfg, kt_error_t *err)
@@ -42,7 +25,6 @@ app_init(app_t *app, const config_t *cfg, kt_error_t *err)
     app->store = store_new(cfg->mongodb_uri, cfg->db_name, err);
     if (app->store == NULL)
         goto fail;
-    ensure_indexes(app);
     return true;
 fail:
     app_release(app);

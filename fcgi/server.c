@@ -11,6 +11,8 @@
 #include "fcgi/server.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcgiapp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,6 +28,7 @@
 #include "fcgi/log.h"
 #include "fcgi/problem.h"
 #include "fcgi/router.h"
+#include "store/students.h"
 
 #define ACCEPT_POLL_MS 200
 #define ARENA_CAP_SLACK (16u << 20) /* arena room beyond the body itself */
@@ -211,6 +214,47 @@ run_threads(const app_t *app, int listen_fd)
     return started == n ? 0 : 1;
 }
 
+/* Running as root, become KT_USER (default nobody) once the files are read
+ * and before any request is served. */
+static bool
+drop_privileges(const config_t *cfg)
+{
+    const char *name = cfg->user[0] ? cfg->user : "nobody";
+    struct passwd *pw;
+
+    if (geteuid() != 0)
+        return true;
+    pw = getpwnam(name);
+    if (pw == NULL || setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0) {
+        log_event(LOG_ERROR, "cannot drop privileges to %s", name);
+        return false;
+    }
+    return true;
+}
+
+int
+server_init_store(const config_t *cfg)
+{
+    kt_error_t err;
+    store_t *store;
+    int status = 0;
+
+    kt_error_clear(&err);
+    store = store_new(cfg->mongodb_uri, cfg->db_name, &err);
+    if (store != NULL) {
+        mongoc_client_t *client = store_client_pop(store);
+        if (!store_ensure_indexes(client, cfg->db_name, &err))
+            status = 1;
+        store_client_push(store, client);
+        store_free(store);
+    }
+    if (store == NULL || status != 0)
+        log_event(LOG_WARN, "indexes not created (run kontingentctl init later): %s",
+                  err.message);
+    return status;
+}
+
 int
 server_worker_run(const config_t *cfg, int listen_fd)
 {
@@ -221,6 +265,10 @@ server_worker_run(const config_t *cfg, int listen_fd)
     FCGX_Init();
     if (!app_init(&app, cfg, &err)) {
         log_event(LOG_ERROR, "worker cannot start: %s", err.message);
+        return SERVER_EXIT_CONFIG;
+    }
+    if (!drop_privileges(cfg)) {
+        app_release(&app);
         return SERVER_EXIT_CONFIG;
     }
     int status = run_threads(&app, listen_fd);

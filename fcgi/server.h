@@ -14,6 +14,10 @@
  * the master backs off instead of restarting it in a tight loop. */
 #define SERVER_EXIT_CONFIG 78
 
+/* Creates the store's indexes (idempotent); returns an exit status. */
+int
+server_init_store(const config_t *cfg);
+
 /* Runs a worker until SIGTERM/SIGINT; returns the process exit status. */
 int
 server_worker_run(const config_t *cfg, int listen_fd);

@@ -47,10 +47,9 @@ kt_config() {
     KT_TOKEN_PUBLIC_KEY=${KT_TOKEN_PUBLIC_KEY:-$KT_VAR/keys/token-signing.pub}
     KT_TOKEN_PRIVATE_KEY=${KT_TOKEN_PRIVATE_KEY:-$KT_VAR/keys/token-signing.key}
     KT_CLIENT_MAP=${KT_CLIENT_MAP:-$KT_VAR/tls/clients.map}
-    # Started as root, kontingent-fcgi becomes KT_USER (its own default: nobody) once its
-    # socket is open. Here everything runs as whoever runs the script, so that the state
-    # under KT_VAR (keys, the socket) needs no second owner; production sets KT_USER.
-    KT_USER=${KT_USER:-$(id -un)}
+    # Started as root, each kontingent-fcgi worker reads its key and certificate map, then
+    # becomes KT_USER (default nobody) before serving; the master stays root like nginx's.
+    KT_USER=${KT_USER:-nobody}
     # A store URI given by the operator means: use that store, start no FerretDB.
     if [[ -n ${MONGODB_URI:-} ]]; then
         KT_EXTERNAL_STORE=1

@@ -1,0 +1,105 @@
+/*
+ * xmlio: the XML exchange format (namespace urn:kontingent:exchange:1,
+ * xsd/kontingent-exchange-1.xsd) ⇄ the student model.
+ *
+ * Reading is streaming and hardened: a package is read item by item with
+ * libxml2's xmlTextReader (one item's subtree expanded, validated against the
+ * XSD, converted, freed), never as one tree, so a worker's memory does not
+ * grow with the package. No DTD (a DOCTYPE is an error), no entity
+ * expansion, no network, limits on depth, item count, and text sizes.
+ * The XSD checks shape; the values are then checked by the same field table
+ * as JSON (model/student.h) — an item is converted to the JSON tree of the
+ * student model and passed to student_from_json. One set of rules.
+ */
+#ifndef KT_XMLIO_H
+#define KT_XMLIO_H
+
+#include <bson/bson.h>
+#include <libxml/xmlwriter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/json.h"
+
+#define XMLIO_NS "urn:kontingent:exchange:1"
+
+/* Bounds (docs/xml-exchange.md, "Limits"). */
+#define XMLIO_MAX_DEPTH 32       /* element nesting */
+#define XMLIO_MAX_ITEMS 100000   /* items per package */
+#define XMLIO_MAX_TEXT 65536     /* bytes of one text node or attribute */
+#define XMLIO_MAX_ITEM_BYTES (1u << 20) /* serialised size of one item */
+
+/* The compiled schema: once per worker (thread-safe for validation with a
+ * validation context per thread). */
+typedef struct xmlio_schema xmlio_schema_t;
+
+xmlio_schema_t *
+xmlio_schema_load(const char *xsd_path, kt_error_t *err);
+
+void
+xmlio_schema_free(xmlio_schema_t *schema);
+
+typedef struct {
+    char packet_id[64];
+    char source_system[128];
+    char timestamp[40];
+} xmlio_header_t;
+
+typedef enum { XMLIO_ITEM_STUDENT = 0, XMLIO_ITEM_DELETE, XMLIO_ITEM__MAX } xmlio_item_kind_t;
+
+/* One item of a package, converted. Strings and the tree live in the arena
+ * given to xmlio_reader_next (reset by the caller between items). */
+typedef struct {
+    xmlio_item_kind_t kind;
+    size_t index;           /* 1-based position among the items */
+    const char *xpath;      /* "/Packet/Data/Student[3]" (position among its own kind) */
+    const char *id;         /* attribute id, or NULL */
+    const char *local_id;   /* attribute localId, or NULL */
+    const char *reason;     /* DeleteStudent's reason attribute, or NULL */
+    json_value_t *student;  /* XMLIO_ITEM_STUDENT: the student as a JSON tree, or NULL when
+                               the item broke the XSD (then err says so) */
+    kt_error_t error;       /* the item's own XSD error (code KT_XSD, field path = XPath) */
+} xmlio_item_t;
+
+typedef struct xmlio_reader xmlio_reader_t;
+
+/* Opens a reader over len bytes of XML (already gunzipped by the caller). */
+xmlio_reader_t *
+xmlio_reader_new(const xmlio_schema_t *schema, const char *data, size_t len, kt_error_t *err);
+
+/* Same, reading from a file (kontingentctl import). */
+xmlio_reader_t *
+xmlio_reader_new_file(const xmlio_schema_t *schema, const char *path, kt_error_t *err);
+
+void
+xmlio_reader_free(xmlio_reader_t *r);
+
+/* Reads up to the end of the Header and validates the envelope so far.
+ * Whole-package errors: not well-formed / DOCTYPE / limits → KT_MALFORMED
+ * (400); wrong namespace, root or Header shape → KT_XSD (422). */
+bool
+xmlio_reader_header(xmlio_reader_t *r, xmlio_header_t *header, kt_error_t *err);
+
+/* The next item: true with *item filled, false at the end (err code KT_OK)
+ * or on a whole-package error (err set: e.g. the document turns out not to
+ * be well-formed after item 5000, or too many items). An item that breaks
+ * the XSD is returned with item->student NULL and item->error set; the
+ * reader goes on with the next item. */
+bool
+xmlio_reader_next(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err);
+
+/* Maps a JSON Pointer of a field error ("/documents/0/number") to the XPath
+ * of the element in the item ("<item xpath>/Documents/Document[1]/Number"). */
+const char *
+xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer);
+
+/* Writes <Student id=… version=… state=…> with the fields of doc, in the
+ * order of the XSD. The writer's default namespace is XMLIO_NS. */
+bool
+xmlio_write_student(xmlTextWriterPtr w, const char *id, int64_t version, bool deleted,
+                    const bson_t *doc);
+
+#endif

@@ -147,6 +147,10 @@ store_ping(store_t *store, double *latency_ms, kt_error_t *err)
 
     BSON_APPEND_INT32(&cmd, "ping", 1);
     ok = mongoc_client_command_simple(client, "admin", &cmd, NULL, NULL, &error);
+    /* After the store restarted, a pooled connection fails once and is then
+     * dropped by the driver: try again on a fresh one before saying "down". */
+    if (!ok && error.domain == MONGOC_ERROR_STREAM)
+        ok = mongoc_client_command_simple(client, "admin", &cmd, NULL, NULL, &error);
     *latency_ms = now_ms() - t0;
     if (!ok)
         store_error(err, &error, "ping");

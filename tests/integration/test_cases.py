@@ -122,7 +122,7 @@ def test_case(path, client, region_cert):
         resp = client.request(step["method"], substitute(step["path"], saved),
                               headers=substitute(step.get("headers", {}), saved),
                               **auth, **build_body(step, saved))
-        body = check(resp, step["expect"], where)
+        body = check(resp, substitute(step["expect"], saved), where)
         for name, path_in_body in step.get("save", {}).items():
             saved[name] = dig(body, path_in_body)
         for name, header in step.get("save_header", {}).items():

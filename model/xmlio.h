@@ -42,9 +42,13 @@ xmlio_schema_load(const char *xsd_path, kt_error_t *err);
 void
 xmlio_schema_free(xmlio_schema_t *schema);
 
+/* The Header's fields, as the XSD allows them: PacketID up to 64 characters
+ * and SourceSystemID up to 128, both ASCII by their patterns (so characters
+ * are bytes), plus the terminating NUL; Timestamp is RFC 3339 with at most
+ * nine digits of fraction (35 characters). */
 typedef struct {
-    char packet_id[64];
-    char source_system[128];
+    char packet_id[65];
+    char source_system[129];
     char timestamp[40];
 } xmlio_header_t;
 

@@ -77,7 +77,7 @@ kt_config() {
 # Installs
 
 KT_APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
-    libfcgi-dev libmongoc-dev libbson-dev libxml2-dev libxml2-utils libssl-dev zlib1g-dev
+    libfcgi-dev libmongoc-dev libbson-dev libxml2-dev libxml2-utils libssl-dev zlib1g-dev sqlite3
     nginx openssl curl ca-certificates)
 
 # Installs the Debian packages that are missing; does nothing (no apt-get) when none is.
@@ -536,6 +536,24 @@ kt_wait_health() {
         fi
         sleep 0.2
     done
+    if ((!KT_EXTERNAL_STORE)); then kt_ferretdb_id_indexes; fi
+}
+
+# FerretDB 1.24's SQLite backend pushes a {_id: ...} filter down as
+# `_ferretdb_sjson->'$._id' = ?` but indexes _id as `_ferretdb_sjson->"_id"`; SQLite cannot
+# use that index for that expression, so every _id lookup scans its whole table. An index
+# on the pushed-down expression turns those lookups into index searches (docs/storage.md,
+# "What the embedded store costs"). The master creates every collection before the
+# workers start, so by the time health answers the tables exist; idempotent.
+kt_ferretdb_id_indexes() {
+    local db=$KT_VAR/data/${KT_DB:-kontingent}.sqlite table
+    [[ -f $db ]] || return 0
+    while read -r table; do
+        [[ -n $table ]] || continue
+        sqlite3 -cmd '.timeout 15000' "$db" \
+            "CREATE UNIQUE INDEX IF NOT EXISTS \"${table}_kt_id\" ON \"$table\" (_ferretdb_sjson->'\$._id')" >/dev/null
+    done < <(sqlite3 -cmd '.timeout 15000' "$db" \
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\_ferretdb%' ESCAPE '\\'")
 }
 
 # kt_stop_one NAME BINARY SIGNAL SECONDS: signal, wait, then kill the whole session.

@@ -323,12 +323,38 @@ create_indexes(mongoc_client_t *client, const char *db, const char *coll,
     return ok;
 }
 
+/* Every collection exists from the start, so that operators (and the
+ * scripts' FerretDB _id expression indexes, docs/storage.md) find them all. */
+static bool
+create_collections(mongoc_client_t *client, const char *db, kt_error_t *err)
+{
+    static const char *const names[] = {"student_versions", "students", "claims", "changes",
+                                        "counters", "access_log", "verify_runs", NULL};
+    mongoc_database_t *d = mongoc_client_get_database(client, db);
+    bool ok = true;
+
+    for (int i = 0; ok && names[i] != NULL; i++) {
+        bson_t cmd = BSON_INITIALIZER;
+        bson_error_t error;
+        BSON_APPEND_UTF8(&cmd, "create", names[i]);
+        /* 48 NamespaceExists: created before, as expected on every start but the first. */
+        if (!mongoc_database_write_command_with_opts(d, &cmd, NULL, NULL, &error) &&
+            error.code != 48) {
+            store_error(err, &error, names[i]);
+            ok = false;
+        }
+        bson_destroy(&cmd);
+    }
+    mongoc_database_destroy(d);
+    return ok;
+}
+
 bool
 store_ensure_indexes(mongoc_client_t *client, const char *db, kt_error_t *err)
 {
     static const char *const heads[] = {"organization", "name_key", "snils", NULL};
     static const char *const access[] = {"students", "subject", NULL};
 
-    return create_indexes(client, db, HEADS, heads, err) &&
+    return create_collections(client, db, err) && create_indexes(client, db, HEADS, heads, err) &&
            create_indexes(client, db, "access_log", access, err);
 }

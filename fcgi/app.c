@@ -22,6 +22,9 @@ app_init(app_t *app, const config_t *cfg, kt_error_t *err)
     app->certmap = certmap_load(cfg->client_map, err);
     if (app->certmap == NULL)
         goto fail;
+    app->schema = xmlio_schema_load(cfg->xsd_path, err);
+    if (app->schema == NULL)
+        goto fail;
     app->store = store_new(cfg->mongodb_uri, cfg->db_name, err);
     if (app->store == NULL)
         goto fail;
@@ -35,6 +38,7 @@ void
 app_release(app_t *app)
 {
     store_free(app->store);
+    xmlio_schema_free(app->schema);
     certmap_free(app->certmap);
     jwt_key_free(app->token_key);
     memset(app, 0, sizeof *app);

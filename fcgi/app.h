@@ -9,6 +9,7 @@
 #include "auth/certmap.h"
 #include "auth/jwt.h"
 #include "fcgi/config.h"
+#include "model/xmlio.h"
 #include "store/store.h"
 
 typedef struct {
@@ -16,6 +17,7 @@ typedef struct {
     store_t *store;
     jwt_key_t *token_key;
     certmap_t *certmap;
+    xmlio_schema_t *schema; /* the exchange XSD, compiled once per worker */
 } app_t;
 
 /* Loads keys and maps and opens the store pool; false with err when a file is bad. */

@@ -78,6 +78,9 @@ load_numbers(config_t *cfg, kt_error_t *err)
     if (!number_value("KT_MAX_BODY", 8u << 20, 1024, 1ull << 32, 10, &n, err))
         return false;
     cfg->max_body = (size_t)n;
+    if (!number_value("KT_MAX_PACKAGE", 128u << 20, 1024, 1ull << 34, 10, &n, err))
+        return false;
+    cfg->max_package = (size_t)n;
     if (!number_value("KT_BACKLOG", 1024, 1, 65535, 10, &n, err))
         return false;
     cfg->backlog = (int)n;
@@ -105,6 +108,8 @@ config_load(config_t *cfg, kt_error_t *err)
                     err) ||
         !copy_value(cfg->token_alg, sizeof cfg->token_alg, "KT_TOKEN_ALG",
                     env_or("KT_TOKEN_ALG", "EdDSA"), err) ||
+        !copy_value(cfg->xsd_path, sizeof cfg->xsd_path, "KT_XSD",
+                    env_or("KT_XSD", KT_SOURCE_DIR "/xsd/kontingent-exchange-1.xsd"), err) ||
         !copy_value(cfg->user, sizeof cfg->user, "KT_USER", env_or("KT_USER", ""), err) ||
         !copy_value(cfg->socket_group, sizeof cfg->socket_group, "KT_SOCKET_GROUP",
                     env_or("KT_SOCKET_GROUP", ""), err))

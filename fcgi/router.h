@@ -22,7 +22,8 @@ typedef bool (*route_handler_fn)(const app_t *app, request_t *req, response_t *r
                                  kt_error_t *err);
 
 enum {
-    ROUTE_PUBLIC = 1u << 0, /* no authentication (health) */
+    ROUTE_PUBLIC = 1u << 0,  /* no authentication (health) */
+    ROUTE_PACKAGE = 1u << 1, /* body limit KT_MAX_PACKAGE instead of KT_MAX_BODY */
 };
 
 typedef struct {

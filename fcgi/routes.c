@@ -8,6 +8,7 @@
 
 static const char *const json_types[] = {"application/json", NULL};
 static const char *const patch_types[] = {"application/merge-patch+json", NULL};
+static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
 
 /* Bodies of one student are small; 1 MiB is far above any valid one. */
 #define STUDENT_BODY_MAX (1u << 20)
@@ -25,6 +26,8 @@ const route_t routes_table[] = {
     {"GET", "/api/v1/students/{id}/versions/{n}", handle_student_version, 0, NULL, 0},
     {"GET", "/api/v1/changes", handle_changes, 0, NULL, 0},
     {"GET", "/api/v1/audit/access", handle_audit_access, 0, NULL, 0},
+    {"POST", "/api/v1/packages", handle_package_post, ROUTE_PACKAGE, xml_types, 0},
+    {"GET", "/api/v1/packages/{id}", handle_package_get, 0, NULL, 0},
 };
 
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];

@@ -59,7 +59,9 @@ static bool
 take_body(const app_t *app, const route_t *route, request_t *req, const server_io_t *io,
           kt_error_t *err)
 {
-    size_t max_body = route->max_body ? route->max_body : app->cfg->max_body;
+    size_t max_body = route->max_body    ? route->max_body
+                      : route->flags & ROUTE_PACKAGE ? app->cfg->max_package
+                                                     : app->cfg->max_body;
 
     if (route->media_types == NULL)
         return true; /* a body on GET/DELETE is ignored, never read */
@@ -154,7 +156,9 @@ thread_main(void *arg)
 {
     thread_ctx_t *t = arg;
     FCGX_Request fr;
-    arena_t *arena = arena_new(t->app->cfg->max_body + ARENA_CAP_SLACK);
+    size_t largest = t->app->cfg->max_package > t->app->cfg->max_body ? t->app->cfg->max_package
+                                                                      : t->app->cfg->max_body;
+    arena_t *arena = arena_new(largest + ARENA_CAP_SLACK);
 
     /* -1: should libfcgi ever try to accept by itself, it fails at once. */
     FCGX_InitRequest(&fr, -1, 0);

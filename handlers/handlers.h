@@ -47,4 +47,10 @@ handle_changes(const app_t *app, request_t *req, response_t *res, kt_error_t *er
 bool
 handle_audit_access(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* packages.c */
+bool
+handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool
+handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 #endif

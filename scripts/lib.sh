@@ -40,6 +40,7 @@ kt_config() {
     KT_WORKERS=${KT_WORKERS:-2}
     KT_THREADS=${KT_THREADS:-8}
     KT_MAX_BODY=${KT_MAX_BODY:-8388608}
+    KT_MAX_PACKAGE=${KT_MAX_PACKAGE:-134217728}
     KT_DB=${KT_DB:-kontingent}
     KT_TOKEN_ALG=${KT_TOKEN_ALG:-EdDSA}
     KT_SOCKET=${KT_SOCKET:-$KT_VAR/run/kontingent.sock}
@@ -58,7 +59,7 @@ kt_config() {
         MONGODB_URI="mongodb://127.0.0.1:$KT_FERRET_PORT/"
     fi
     local knob
-    for knob in KT_PORT KT_FERRET_PORT KT_WORKERS KT_THREADS KT_MAX_BODY; do
+    for knob in KT_PORT KT_FERRET_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE; do
         kt_is_uint "${!knob}" || kt_die "$knob must be a number, not '${!knob}'"
     done
     ((KT_PORT > 0 && KT_PORT < 65536)) || kt_die "KT_PORT out of range: $KT_PORT"
@@ -68,7 +69,7 @@ kt_config() {
     # sun_path holds 108 bytes with the terminating NUL.
     ((${#KT_SOCKET} < 108)) ||
         kt_die "socket path too long for a unix socket (${#KT_SOCKET} bytes): $KT_SOCKET; set KT_SOCKET or KT_VAR"
-    export KT_REPO KT_VAR KT_PORT KT_FERRET_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_DB \
+    export KT_REPO KT_VAR KT_PORT KT_FERRET_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE KT_DB \
         KT_TOKEN_ALG KT_SOCKET KT_PID_FILE KT_TOKEN_PUBLIC_KEY KT_TOKEN_PRIVATE_KEY \
         KT_CLIENT_MAP KT_USER MONGODB_URI KT_EXTERNAL_STORE
 }
@@ -488,6 +489,7 @@ kt_render_nginx_conf() {
     tpl=${tpl//@KT_REPO@/"$KT_REPO"}
     tpl=${tpl//@KT_SOCKET@/"$KT_SOCKET"}
     tpl=${tpl//@KT_CLIENT_MAX_BODY@/"$((KT_MAX_BODY + 1048576))"}
+    tpl=${tpl//@KT_CLIENT_MAX_PACKAGE@/"$((KT_MAX_PACKAGE + 1048576))"}
     if [[ $tpl =~ @KT_[A-Z_]+@ ]]; then
         kt_die "nginx/kontingent.conf.in: no value for ${BASH_REMATCH[0]}"
     fi

@@ -329,7 +329,8 @@ static bool
 create_collections(mongoc_client_t *client, const char *db, kt_error_t *err)
 {
     static const char *const names[] = {"student_versions", "students", "claims", "changes",
-                                        "counters", "access_log", "verify_runs", NULL};
+                                        "counters", "access_log", "verify_runs", "packages",
+                                        "package_items", NULL};
     mongoc_database_t *d = mongoc_client_get_database(client, db);
     bool ok = true;
 

@@ -1,0 +1,534 @@
+/* ingest: packages item by item, through the students' write path. */
+#include "handlers/ingest.h"
+
+#include <libxml/xmlwriter.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/student.h"
+#include "model/validators.h"
+#include "store/packages.h"
+#include "store/students.h"
+#include "store/util.h"
+
+#define ITEM_ARENA_CAP (32u << 20)
+#define WRITE_RETRIES 5
+
+typedef struct {
+    const ingest_ctx_t *ctx;
+    const char *packet_id;
+    arena_t *arena;
+    char today[11];
+} run_t;
+
+static void
+sha256_hex(const char *data, size_t len, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+/* --- item results ------------------------------------------------------------------- */
+
+static void
+result_begin(bson_t *r, const xmlio_item_t *item, const char *outcome)
+{
+    bson_init(r);
+    BSON_APPEND_UTF8(r, "result", outcome);
+    if (item->local_id != NULL)
+        BSON_APPEND_UTF8(r, "local_id", item->local_id);
+}
+
+static void
+result_ok(bson_t *r, const xmlio_item_t *item, const char *outcome, const char *id,
+          int64_t version)
+{
+    result_begin(r, item, outcome);
+    BSON_APPEND_UTF8(r, "id", id);
+    BSON_APPEND_INT64(r, "version", version);
+}
+
+/* REJECTED with every field error of e at its XPath (or e itself at the item). */
+static void
+result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_error_t *e)
+{
+    bson_t errors, one;
+    char key[16];
+    int n = 0;
+
+    result_begin(r, item, "REJECTED");
+    BSON_APPEND_ARRAY_BEGIN(r, "errors", &errors);
+    for (const kt_field_error_t *f = e->fields; f != NULL; f = f->next, n++) {
+        snprintf(key, sizeof key, "%d", n);
+        bson_append_document_begin(&errors, key, -1, &one);
+        BSON_APPEND_UTF8(&one, "code", kt_code_name(f->code));
+        const char *path = e->code == KT_XSD ? f->pointer
+                                             : xmlio_pointer_to_xpath(run->arena, item->xpath,
+                                                                      f->pointer);
+        BSON_APPEND_UTF8(&one, "path", path ? path : item->xpath);
+        BSON_APPEND_UTF8(&one, "message", f->message ? f->message : kt_code_title(f->code, false));
+        bson_append_document_end(&errors, &one);
+    }
+    if (n == 0) {
+        bson_append_document_begin(&errors, "0", -1, &one);
+        BSON_APPEND_UTF8(&one, "code", kt_code_name(e->code));
+        BSON_APPEND_UTF8(&one, "path", item->xpath);
+        BSON_APPEND_UTF8(&one, "message", e->domain == KT_DOMAIN_STORE ||
+                                                  e->domain == KT_DOMAIN_INTERNAL
+                                              ? kt_code_title(e->code, false)
+                                              : e->message);
+        bson_append_document_end(&errors, &one);
+    }
+    bson_append_array_end(r, &errors);
+}
+
+/* --- applying one item ---------------------------------------------------------------- */
+
+static void
+fill_meta(const run_t *run, const xmlio_item_t *item, write_meta_t *meta)
+{
+    memset(meta, 0, sizeof *meta);
+    meta->principal = run->ctx->principal;
+    meta->package_id = run->packet_id;
+    meta->item = (int64_t)item->index;
+    meta->reason = item->reason;
+}
+
+static bool
+visible(const run_t *run, const bson_t *doc)
+{
+    const char *org = util_get_str(doc, "organization");
+
+    return run->ctx->principal->role != ROLE_SCHOOL ||
+           (org != NULL && strcmp(org, run->ctx->principal->org) == 0);
+}
+
+/* Was this student's current version written by this very item (an earlier,
+ * interrupted run of the package)? Then the item is reported as it was. */
+static const char *
+earlier_outcome(const run_t *run, const xmlio_item_t *item, const student_t *s)
+{
+    const char *pkg = util_get_str(&s->record, "source.package_id");
+    const char *kind = util_get_str(&s->record, "kind");
+
+    if (pkg == NULL || kind == NULL || strcmp(pkg, run->packet_id) != 0 ||
+        util_get_int(&s->record, "source.item", 0) != (int64_t)item->index)
+        return NULL;
+    return strcmp(kind, "create") == 0 ? "CREATED"
+           : strcmp(kind, "delete") == 0 ? "DELETED"
+                                          : "UPDATED";
+}
+
+/* The student a keyed item updates: its id, by СНИЛС, then by document. */
+static bool
+find_target(const run_t *run, const xmlio_item_t *item, const bson_t *doc, char *id,
+            kt_error_t *err)
+{
+    const char *snils = NULL, *docs[STUDENT_DOCUMENTS_MAX];
+    size_t nd = student_keys(run->arena, doc, &snils, docs, STUDENT_DOCUMENTS_MAX);
+    const ingest_ctx_t *c = run->ctx;
+
+    id[0] = '\0';
+    if (item->id != NULL) {
+        snprintf(id, STUDENT_ID_LEN + 1, "%s", item->id);
+        return true;
+    }
+    for (size_t i = 0; i <= nd && id[0] == '\0'; i++) {
+        const char *key = i == 0 ? (snils && snils[0] ? arena_printf(run->arena, "snils:%s", snils)
+                                                      : NULL)
+                                 : arena_printf(run->arena, "doc:%s", docs[i - 1]);
+        if (key == NULL)
+            continue;
+        if (!store_claim_holder(c->client, c->db, key, id, err))
+            return false;
+        if (id[0] == '\0')
+            continue;
+        student_t s;
+        kt_error_t e;
+        kt_error_clear(&e);
+        student_init(&s);
+        bool live = store_student_get(c->client, c->db, id, &s, &e) && !s.deleted;
+        student_release(&s);
+        if (!live) /* a stale claim: nobody holds the key any more */
+            id[0] = '\0';
+    }
+    return true;
+}
+
+static bool
+write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bson_t *result,
+              kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    char id[STUDENT_ID_LEN + 1];
+    write_meta_t meta;
+    write_result_t out;
+
+    fill_meta(run, item, &meta);
+    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
+        if (!find_target(run, item, doc, id, err))
+            return false;
+        bool create = id[0] == '\0';
+        if (!create) {
+            student_t cur;
+            student_init(&cur);
+            bool ok = store_student_get(c->client, c->db, id, &cur, err);
+            if (ok && !visible(run, &cur.doc)) {
+                kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                             "the student belongs to another organisation");
+                ok = false;
+            }
+            student_release(&cur);
+            if (!ok)
+                return false;
+        }
+        if (store_student_write(c->client, c->db, create ? KIND_CREATE : KIND_UPDATE,
+                                create ? NULL : id, 0, doc, &meta, &out, err)) {
+            const char *outcome = create ? "CREATED" : out.unchanged ? "UNCHANGED" : "UPDATED";
+            if (out.unchanged) {
+                student_t s;
+                kt_error_t e;
+                student_init(&s);
+                if (store_student_get(c->client, c->db, out.id, &s, &e) &&
+                    earlier_outcome(run, item, &s) != NULL)
+                    outcome = earlier_outcome(run, item, &s);
+                student_release(&s);
+            }
+            result_ok(result, item, outcome, out.id, out.version);
+            return true;
+        }
+        if (err->code != KT_VERSION_CONFLICT)
+            return false;
+    }
+    return false;
+}
+
+static bool
+apply_student(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    bson_t doc = BSON_INITIALIZER;
+    bool ok = false;
+
+    if (!student_from_json(run->arena, item->student, run->today, &doc, err))
+        goto done;
+    if (!visible(run, &doc)) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                     "a school may only send students of its own organisation");
+        goto done;
+    }
+    ok = write_student(run, item, &doc, result, err);
+done:
+    bson_destroy(&doc);
+    return ok;
+}
+
+static bool
+apply_delete(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    write_meta_t meta;
+    write_result_t out;
+    student_t cur;
+    bool ok = false;
+
+    student_init(&cur);
+    if (!store_student_get(c->client, c->db, item->id, &cur, err))
+        goto done;
+    if (!visible(run, &cur.doc)) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
+        goto done;
+    }
+    if (cur.deleted && earlier_outcome(run, item, &cur) != NULL) {
+        result_ok(result, item, "DELETED", cur.id, cur.version);
+        ok = true;
+        goto done;
+    }
+    fill_meta(run, item, &meta);
+    if (store_student_write(c->client, c->db, KIND_DELETE, cur.id, 0, NULL, &meta, &out, err)) {
+        result_ok(result, item, "DELETED", out.id, out.version);
+        ok = true;
+    }
+done:
+    student_release(&cur);
+    return ok;
+}
+
+/* The item's result: the stored one when it was applied before, else apply
+ * it now and store the result. A store outage fails the whole run. */
+static bool
+item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    bool found = false, kept = false, ok;
+    kt_error_t e;
+
+    if (!packages_item_get(c->client, c->db, run->packet_id, (int64_t)item->index, result, &found,
+                           err))
+        return false;
+    if (found)
+        return true;
+    bson_destroy(result);
+    kt_error_clear(&e);
+    if (item->error.code != KT_OK)
+        ok = false, e = item->error;
+    else if (item->kind == XMLIO_ITEM_DELETE)
+        ok = apply_delete(run, item, result, &e);
+    else
+        ok = apply_student(run, item, result, &e);
+    if (!ok && (e.code == KT_STORE_UNAVAILABLE || e.code == KT_INTERNAL)) {
+        *err = e;
+        bson_init(result);
+        return false;
+    }
+    if (!ok)
+        result_rejected(result, run, item, &e);
+    if (!packages_item_put(c->client, c->db, run->packet_id, (int64_t)item->index, result, &kept,
+                           err))
+        return false;
+    if (kept) /* another run recorded this item first: report its result */
+        return packages_item_get(c->client, c->db, run->packet_id, (int64_t)item->index,
+                                 (bson_destroy(result), result), &found, err);
+    return true;
+}
+
+/* --- the receipt ---------------------------------------------------------------------- */
+
+static void
+count(ingest_totals_t *t, const char *outcome)
+{
+    t->received++;
+    if (strcmp(outcome, "CREATED") == 0)
+        t->created++;
+    else if (strcmp(outcome, "UPDATED") == 0)
+        t->updated++;
+    else if (strcmp(outcome, "UNCHANGED") == 0)
+        t->unchanged++;
+    else if (strcmp(outcome, "DELETED") == 0)
+        t->deleted++;
+    else
+        t->rejected++;
+}
+
+static void
+write_item(xmlTextWriterPtr w, size_t index, const bson_t *r)
+{
+    bson_iter_t it, arr, e;
+    char num[32];
+
+    xmlTextWriterStartElement(w, BAD_CAST "Item");
+    snprintf(num, sizeof num, "%zu", index);
+    xmlTextWriterWriteAttribute(w, BAD_CAST "index", BAD_CAST num);
+    if (util_get_str(r, "local_id"))
+        xmlTextWriterWriteAttribute(w, BAD_CAST "localId", BAD_CAST util_get_str(r, "local_id"));
+    if (util_get_str(r, "id")) {
+        xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST util_get_str(r, "id"));
+        snprintf(num, sizeof num, "%lld", (long long)util_get_int(r, "version", 0));
+        xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST num);
+    }
+    xmlTextWriterWriteAttribute(w, BAD_CAST "result", BAD_CAST util_get_str(r, "result"));
+    if (bson_iter_init_find(&it, r, "errors") && bson_iter_recurse(&it, &arr))
+        while (bson_iter_next(&arr))
+            if (BSON_ITER_HOLDS_DOCUMENT(&arr) && bson_iter_recurse(&arr, &e)) {
+                bson_t one;
+                uint32_t len;
+                const uint8_t *data;
+                bson_iter_document(&arr, &len, &data);
+                bson_init_static(&one, data, len);
+                xmlTextWriterStartElement(w, BAD_CAST "Error");
+                xmlTextWriterWriteAttribute(w, BAD_CAST "code", BAD_CAST util_get_str(&one, "code"));
+                xmlTextWriterWriteAttribute(w, BAD_CAST "path", BAD_CAST util_get_str(&one, "path"));
+                xmlTextWriterWriteString(w, BAD_CAST util_get_str(&one, "message"));
+                xmlTextWriterEndElement(w);
+            }
+    xmlTextWriterEndElement(w);
+}
+
+static const char *
+status_of(const ingest_totals_t *t)
+{
+    if (t->rejected == 0)
+        return "PROCESSED";
+    return t->rejected == t->received ? "REJECTED" : "PARTIAL";
+}
+
+static void
+totals_bson(const ingest_totals_t *t, bson_t *b)
+{
+    bson_init(b);
+    BSON_APPEND_INT64(b, "received", t->received);
+    BSON_APPEND_INT64(b, "created", t->created);
+    BSON_APPEND_INT64(b, "updated", t->updated);
+    BSON_APPEND_INT64(b, "unchanged", t->unchanged);
+    BSON_APPEND_INT64(b, "deleted", t->deleted);
+    BSON_APPEND_INT64(b, "rejected", t->rejected);
+}
+
+static void
+write_totals(xmlTextWriterPtr w, const ingest_totals_t *t)
+{
+    char n[32];
+    const struct {
+        const char *name;
+        long value;
+    } rows[] = {{"received", t->received}, {"created", t->created},   {"updated", t->updated},
+                {"unchanged", t->unchanged}, {"deleted", t->deleted}, {"rejected", t->rejected}};
+
+    xmlTextWriterStartElement(w, BAD_CAST "Totals");
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        snprintf(n, sizeof n, "%ld", rows[i].value);
+        xmlTextWriterWriteAttribute(w, BAD_CAST rows[i].name, BAD_CAST n);
+    }
+    xmlTextWriterEndElement(w);
+}
+
+/* <Receipt> around the items written so far. */
+static char *
+build_receipt(const char *packet_id, const ingest_totals_t *t, xmlBufferPtr items, size_t *len)
+{
+    xmlBufferPtr out = xmlBufferCreate();
+    xmlTextWriterPtr w = xmlNewTextWriterMemory(out, 0);
+    char *copy = NULL;
+
+    xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL);
+    xmlTextWriterStartElementNS(w, NULL, BAD_CAST "Receipt", BAD_CAST XMLIO_NS);
+    xmlTextWriterWriteElement(w, BAD_CAST "PacketID", BAD_CAST packet_id);
+    xmlTextWriterWriteElement(w, BAD_CAST "Status", BAD_CAST status_of(t));
+    write_totals(w, t);
+    xmlTextWriterStartElement(w, BAD_CAST "Items");
+    xmlTextWriterWriteRaw(w, xmlBufferContent(items));
+    xmlTextWriterEndElement(w);
+    xmlTextWriterEndDocument(w);
+    xmlFreeTextWriter(w);
+    *len = (size_t)xmlBufferLength(out);
+    copy = malloc(*len + 1);
+    if (copy != NULL) {
+        memcpy(copy, xmlBufferContent(out), *len);
+        copy[*len] = '\0';
+    }
+    xmlBufferFree(out);
+    return copy;
+}
+
+/* --- the package ---------------------------------------------------------------------- */
+
+/* First pass: the whole document must be well-formed, its envelope valid and
+ * its items within the limits before anything is written. */
+static bool
+check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_t *h,
+            kt_error_t *err)
+{
+    xmlio_reader_t *r = xmlio_reader_new(ctx->schema, data, len, err);
+    arena_t *arena = arena_new(ITEM_ARENA_CAP);
+    xmlio_item_t item;
+    bool ok = r != NULL && arena != NULL && xmlio_reader_header(r, h, err);
+
+    while (ok && xmlio_reader_next(r, arena, &item, err))
+        arena_reset(arena);
+    ok = ok && err->code == KT_OK;
+    arena_free(arena);
+    xmlio_reader_free(r);
+    return ok;
+}
+
+static bool
+apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_totals_t *t,
+          kt_error_t *err)
+{
+    xmlio_header_t h;
+    xmlio_item_t item;
+    xmlio_reader_t *r = xmlio_reader_new(run->ctx->schema, data, len, err);
+    xmlTextWriterPtr w = xmlNewTextWriterMemory(items, 0);
+    bool ok = r != NULL && xmlio_reader_header(r, &h, err);
+
+    while (ok && xmlio_reader_next(r, run->arena, &item, err)) {
+        bson_t result = BSON_INITIALIZER;
+        ok = item_result(run, &item, &result, err);
+        if (ok) {
+            write_item(w, item.index, &result);
+            count(t, util_get_str(&result, "result"));
+        }
+        bson_destroy(&result);
+        arena_reset(run->arena);
+        if (run->ctx->progress != NULL)
+            run->ctx->progress(run->ctx->progress_arg, item.index);
+    }
+    xmlTextWriterFlush(w);
+    xmlFreeTextWriter(w);
+    xmlio_reader_free(r);
+    return ok && err->code == KT_OK;
+}
+
+static char *
+stored_receipt(const bson_t *existing, size_t *len, ingest_totals_t *t)
+{
+    const char *receipt = util_get_str(existing, "receipt");
+
+    t->received = util_get_int(existing, "totals.received", 0);
+    t->created = util_get_int(existing, "totals.created", 0);
+    t->updated = util_get_int(existing, "totals.updated", 0);
+    t->unchanged = util_get_int(existing, "totals.unchanged", 0);
+    t->deleted = util_get_int(existing, "totals.deleted", 0);
+    t->rejected = util_get_int(existing, "totals.rejected", 0);
+    *len = strlen(receipt);
+    return strdup(receipt);
+}
+
+bool
+ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **receipt,
+               size_t *receipt_len, ingest_totals_t *totals, kt_error_t *err)
+{
+    run_t run = {.ctx = ctx};
+    xmlio_header_t h;
+    char hash[65];
+    package_seen_t seen;
+    bson_t existing = BSON_INITIALIZER;
+    xmlBufferPtr items = NULL;
+    bool ok = false;
+
+    *receipt = NULL;
+    memset(totals, 0, sizeof *totals);
+    if (!check_whole(ctx, data, len, &h, err))
+        goto done;
+    sha256_hex(data, len, hash);
+    bson_destroy(&existing);
+    if (!packages_register(ctx->client, ctx->db, h.packet_id, hash, ctx->principal,
+                           h.source_system, &seen, &existing, err))
+        goto done;
+    if (seen == PACKAGE_SAME) {
+        *receipt = stored_receipt(&existing, receipt_len, totals);
+        ok = *receipt != NULL;
+        goto done;
+    }
+    run.packet_id = h.packet_id;
+    run.arena = arena_new(ITEM_ARENA_CAP);
+    date_today(run.today);
+    items = xmlBufferCreate();
+    if (run.arena == NULL || items == NULL || !apply_all(&run, data, len, items, totals, err))
+        goto done;
+    *receipt = build_receipt(h.packet_id, totals, items, receipt_len);
+    bson_t tb;
+    totals_bson(totals, &tb);
+    ok = *receipt != NULL && packages_finish(ctx->client, ctx->db, h.packet_id,
+                                             status_of(totals), &tb, *receipt, err);
+    bson_destroy(&tb);
+done:
+    if (!ok) {
+        free(*receipt);
+        *receipt = NULL;
+    }
+    if (items != NULL)
+        xmlBufferFree(items);
+    arena_free(run.arena);
+    bson_destroy(&existing);
+    return ok;
+}

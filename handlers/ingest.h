@@ -1,0 +1,49 @@
+/*
+ * ingest: applies an XML package item by item through the same write path
+ * as the JSON API (model validation, store_student_write), and builds the
+ * receipt. Used by POST /api/v1/packages and by `kontingentctl import`.
+ *
+ * Idempotency (docs/xml-exchange.md): the package is registered under its
+ * PacketID with the hash of its bytes; the same bytes again return the
+ * stored receipt, other bytes are 409 DUPLICATE_PACKET. Each item's result
+ * is stored once after its write; a package processed again skips items
+ * with a result, so no item is ever applied twice.
+ */
+#ifndef KT_INGEST_H
+#define KT_INGEST_H
+
+#include <mongoc/mongoc.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "auth/principal.h"
+#include "core/error.h"
+#include "model/xmlio.h"
+
+typedef void (*ingest_progress_fn)(void *arg, size_t items_done);
+
+typedef struct {
+    mongoc_client_t *client;
+    const char *db;
+    const xmlio_schema_t *schema;
+    const principal_t *principal;
+    ingest_progress_fn progress; /* nullable */
+    void *progress_arg;
+} ingest_ctx_t;
+
+typedef struct {
+    long received, created, updated, unchanged, deleted, rejected;
+} ingest_totals_t;
+
+/*
+ * Processes len bytes of XML. On success *receipt is the receipt XML
+ * (malloc'd, the caller frees it), *totals its counts. A package that is not
+ * well-formed or whose envelope breaks the XSD fails whole (false, err
+ * MALFORMED / XSD / PAYLOAD_TOO_LARGE); so does a PacketID seen with other
+ * content (DUPLICATE_PACKET) and a store failure.
+ */
+bool
+ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **receipt,
+               size_t *receipt_len, ingest_totals_t *totals, kt_error_t *err);
+
+#endif

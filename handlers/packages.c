@@ -1,0 +1,148 @@
+/*
+ * packages: POST /api/v1/packages (an XML package, optionally gzip) → the
+ * receipt; GET /api/v1/packages/{PacketID} → the stored receipt. The work
+ * is ingest.c's; this file speaks HTTP: authorisation, gzip with a cap on
+ * the inflated size (a gzip bomb is 413), and the XML answer.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "handlers/common.h"
+#include "handlers/handlers.h"
+#include "handlers/ingest.h"
+#include "store/packages.h"
+#include "store/util.h"
+
+static void
+free_buffer(void *p)
+{
+    free(p);
+}
+
+/* Inflates a gzip body into heap memory owned by the request; at most max bytes. */
+static bool
+gunzip(request_t *req, size_t max, const char **out, size_t *out_len, kt_error_t *err)
+{
+    z_stream z = {0};
+    size_t cap = req->body_len * 4 + 4096, len = 0;
+    char *buf = malloc(cap);
+    int rc = Z_OK;
+
+    if (buf == NULL || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+        free(buf);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot inflate");
+        return false;
+    }
+    z.next_in = (Bytef *)req->body;
+    z.avail_in = (uInt)req->body_len;
+    while (rc == Z_OK) {
+        if (len == cap) {
+            size_t next = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            char *grown = next > cap ? realloc(buf, next) : NULL;
+            if (grown == NULL)
+                break;
+            buf = grown;
+            cap = next;
+        }
+        z.next_out = (Bytef *)buf + len;
+        z.avail_out = (uInt)(cap - len);
+        rc = inflate(&z, Z_NO_FLUSH);
+        len = cap - z.avail_out;
+    }
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END || len > max) {
+        free(buf);
+        if (len > max || len == cap)
+            kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, 413,
+                         "the inflated package is over the limit of %zu bytes", max);
+        else
+            kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "the gzip body is corrupt");
+        return false;
+    }
+    arena_add_cleanup(req->arena, free_buffer, buf);
+    *out = buf;
+    *out_len = len;
+    return true;
+}
+
+static bool
+package_body(const app_t *app, request_t *req, const char **data, size_t *len, kt_error_t *err)
+{
+    const char *enc = request_header(req, "content-encoding");
+
+    if (enc == NULL || strcmp(enc, "identity") == 0) {
+        *data = req->body;
+        *len = req->body_len;
+        return true;
+    }
+    if (strcmp(enc, "gzip") == 0)
+        return gunzip(req, app->cfg->max_package, data, len, err);
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_UNSUPPORTED_MEDIA_TYPE, 415,
+                 "Content-Encoding must be gzip or absent");
+    return false;
+}
+
+static void
+answer_xml(response_t *res, const char *xml, size_t len)
+{
+    response_reset(res, 200, "application/xml; charset=utf-8");
+    buf_append(&res->body, xml, len);
+}
+
+bool
+handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    mongoc_client_t *client = handler_client(app, req);
+    const char *data = NULL;
+    size_t len = 0, receipt_len = 0;
+    char *receipt = NULL;
+    ingest_totals_t totals;
+
+    if (client == NULL || !handler_can_write(req, err) || !package_body(app, req, &data, &len, err))
+        return false;
+    ingest_ctx_t ctx = {.client = client,
+                        .db = store_db_name(app->store),
+                        .schema = app->schema,
+                        .principal = &req->principal};
+    if (!ingest_package(&ctx, data, len, &receipt, &receipt_len, &totals, err))
+        return false;
+    answer_xml(res, receipt, receipt_len);
+    free(receipt);
+    return true;
+}
+
+bool
+handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    mongoc_client_t *client = handler_client(app, req);
+    bson_t pkg = BSON_INITIALIZER;
+    bool ok = false;
+
+    if (client == NULL)
+        return false;
+    bson_destroy(&pkg);
+    if (!packages_get(client, store_db_name(app->store), req->params[0], &pkg, err))
+        goto done;
+    const char *who = util_get_str(&pkg, "principal.organization");
+    if (req->principal.role == ROLE_SCHOOL && (who == NULL || strcmp(who, req->principal.org))) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such package");
+        goto done;
+    }
+    const char *receipt = util_get_str(&pkg, "receipt");
+    if (receipt == NULL) {
+        /* Still being processed (or its processing stopped): say so in a receipt. */
+        char *xml = arena_printf(req->arena,
+                                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Receipt xmlns=\"%s\">"
+                                 "<PacketID>%s</PacketID><Status>INQUEUE</Status></Receipt>\n",
+                                 XMLIO_NS, util_get_str(&pkg, "_id"));
+        answer_xml(res, xml, strlen(xml));
+        res->status = 202;
+    } else {
+        answer_xml(res, receipt, strlen(receipt));
+    }
+    ok = true;
+done:
+    bson_destroy(&pkg);
+    return ok;
+}

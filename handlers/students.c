@@ -4,6 +4,7 @@
  * model's (model/student.h), versioning the store's (store/students.h);
  * this file decides who may see what and speaks HTTP.
  */
+#include <libxml/xmlwriter.h>
 #include <string.h>
 
 #include "fcgi/problem.h"
@@ -14,6 +15,7 @@
 #include "model/patch.h"
 #include "model/student.h"
 #include "model/validators.h"
+#include "model/xmlio.h"
 #include "store/audit.h"
 #include "store/students.h"
 #include "store/util.h"
@@ -103,6 +105,40 @@ answer_gone(request_t *req, response_t *res, const student_t *s, kt_error_t *err
     return true;
 }
 
+/* Accept asks for XML (the exchange format) rather than JSON. */
+static bool
+wants_xml(const request_t *req)
+{
+    const char *accept = request_header(req, "accept");
+
+    return accept != NULL && (strstr(accept, "application/xml") || strstr(accept, "text/xml")) &&
+           !strstr(accept, "application/json");
+}
+
+/* The student as one <Student> of the exchange XSD. */
+static bool
+answer_student_xml(request_t *req, response_t *res, const student_t *s, kt_error_t *err)
+{
+    xmlBufferPtr out = xmlBufferCreate();
+    xmlTextWriterPtr w = out ? xmlNewTextWriterMemory(out, 0) : NULL;
+    bool ok = w != NULL && xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) >= 0 &&
+              xmlio_write_student(w, s->id, s->version, s->deleted, &s->doc) &&
+              xmlTextWriterEndDocument(w) >= 0;
+
+    if (w != NULL)
+        xmlFreeTextWriter(w);
+    if (ok) {
+        response_reset(res, 200, "application/xml; charset=utf-8");
+        handler_etag(req, res, s->version);
+        buf_append(&res->body, xmlBufferContent(out), (size_t)xmlBufferLength(out));
+    } else {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot write the student as XML");
+    }
+    if (out != NULL)
+        xmlBufferFree(out);
+    return ok;
+}
+
 static void
 answer_student(request_t *req, response_t *res, int status, const char *id, int64_t version,
                bool deleted, const bson_t *doc)
@@ -174,6 +210,10 @@ handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t
     const char *ids[] = {s.id};
     if (!log_read(app, req, client, as_of ? "student_as_of" : "student", ids, 1, err))
         goto done;
+    if (wants_xml(req)) {
+        ok = answer_student_xml(req, res, &s, err);
+        goto done;
+    }
     answer_student(req, res, 200, s.id, s.version, false, &s.doc);
     ok = true;
 done:

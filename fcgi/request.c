@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/utf8.h"
 
@@ -212,7 +213,7 @@ parse_language(request_t *req)
 {
     const char *al = request_header(req, "accept-language");
 
-    req->lang_en = al != NULL && (strncmp(al, "en", 2) == 0);
+    req->lang_en = al != NULL && strncasecmp(al, "en", 2) == 0;
 }
 
 static bool

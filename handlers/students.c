@@ -152,33 +152,62 @@ answer_student(request_t *req, response_t *res, int status, const char *id, int6
 }
 
 static bool
+all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* YYYY-MM-DDTHH:MM:SS[.f…]Z exactly (UTC, as every stored time is). */
+static bool
+rfc3339_utc(const char *v)
+{
+    size_t n = strlen(v), frac = 0;
+    char date[11];
+    int y, m, d;
+
+    if (n < 20 || n > 30 || !all_digits(v, 4) || v[4] != '-' || !all_digits(v + 5, 2) ||
+        v[7] != '-' || !all_digits(v + 8, 2) || (v[10] != 'T' && v[10] != 't') ||
+        !all_digits(v + 11, 2) || v[13] != ':' || !all_digits(v + 14, 2) || v[16] != ':' ||
+        !all_digits(v + 17, 2) || (v[n - 1] != 'Z' && v[n - 1] != 'z'))
+        return false;
+    if (n > 20) {
+        frac = n - 21;
+        if (v[19] != '.' || frac == 0 || !all_digits(v + 20, frac))
+            return false;
+    }
+    memcpy(date, v, 10);
+    date[10] = '\0';
+    return date_parse(date, &y, &m, &d) && (v[11] - '0') * 10 + (v[12] - '0') < 24 &&
+           (v[14] - '0') < 6 && (v[17] - '0') < 6;
+}
+
+/* The as_of query parameter, normalised for comparison with stored times
+ * ("YYYY-MM-DDTHH:MM:SS.mmmZ"): a coarser time means the end of its second. */
+static bool
 parse_as_of(const request_t *req, const char **out, kt_error_t *err)
 {
     const char *v = request_query(req, "as_of");
-    int y, m, d, hh, mm, ss;
-    char *norm;
+    char ms[4] = "999";
 
     *out = NULL;
     if (v == NULL)
         return true;
-    /* Accepted: YYYY-MM-DDTHH:MM:SS[.fff]Z; compared as text with stored times. */
-    if (strlen(v) < 20 || sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &m, &d, &hh, &mm, &ss) != 6 ||
-        v[strlen(v) - 1] != 'Z' || hh > 23 || mm > 59 || ss > 60) {
+    if (!rfc3339_utc(v)) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
                      "as_of must be an RFC 3339 time in UTC, e.g. 2026-09-01T00:00:00Z");
         return false;
     }
-    char date[11];
-    memcpy(date, v, 10);
-    date[10] = '\0';
-    if (!date_parse(date, &y, &m, &d)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "as_of names no real date");
-        return false;
+    if (strlen(v) > 20) {
+        size_t frac = strlen(v) - 21;
+        memcpy(ms, v + 20, frac < 3 ? frac : 3);
+        if (frac < 3)
+            memset(ms + frac, '9', 3 - frac);
     }
-    /* "…:SSZ" sorts before "…:SS.fffZ" of the same second; make it the end of it. */
-    norm = strlen(v) == 20 ? arena_printf(req->arena, "%.19s.999Z", v) : (char *)v;
-    *out = norm;
-    return true;
+    *out = arena_printf(req->arena, "%.10sT%.8s.%.3sZ", v, v + 11, ms);
+    return *out != NULL;
 }
 
 bool
@@ -299,8 +328,9 @@ update(const app_t *app, request_t *req, response_t *res, bool merge, kt_error_t
         student_init(&cur);
         bool ok = students_load(app, req, client, &cur, err);
         if (ok && cur.deleted) {
-            kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the student was deleted");
-            ok = false;
+            answer_gone(req, res, &cur, err);
+            student_release(&cur);
+            return true;
         }
         const json_value_t *full =
             ok && merge ? patch_merge(req->arena, codec_bson_to_tree(req->arena, &cur.doc), body)

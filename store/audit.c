@@ -103,7 +103,7 @@ audit_query(mongoc_client_t *client, const char *db, const char *student, const 
     jw_object_begin(w);
     jw_key(w, "items");
     jw_array_begin(w);
-    while (mongoc_cursor_next(cur, &doc) && n < limit) {
+    while (n < limit && mongoc_cursor_next(cur, &doc)) {
         write_entry(w, doc);
         snprintf(last, sizeof last, "%s", util_get_str(doc, "_id") ? util_get_str(doc, "_id") : "");
         n++;

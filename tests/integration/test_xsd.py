@@ -1,0 +1,197 @@
+"""The exchange XSD checked by a second, independent implementation.
+
+libxml2 validates packages in the service (model/xmlio.c); here the Python package
+`xmlschema` (its own XSD 1.0 engine, no libxml2) must agree that the schema is a valid
+XSD 1.0 schema, that every file in xsd/samples/ is valid, and that broken variants of
+them are not. The regional systems will validate with whatever their platform has, so
+a schema that only libxml2 understands would be a broken contract.
+
+No stack is needed: these tests only read files.
+"""
+
+import io
+import pathlib
+import xml.etree.ElementTree as ET
+
+import pytest
+import xmlschema
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+XSD = REPO / "xsd" / "kontingent-exchange-1.xsd"
+SAMPLES = REPO / "xsd" / "samples"
+SEEDS = REPO / "tests" / "fuzz" / "seeds" / "package"
+NS = "urn:kontingent:exchange:1"
+XS = "{http://www.w3.org/2001/XMLSchema}"
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return xmlschema.XMLSchema10(str(XSD))
+
+
+def valid(schema, text):
+    return schema.is_valid(io.BytesIO(text.encode("utf-8")))
+
+
+def sample(name):
+    return (SAMPLES / name).read_text(encoding="utf-8")
+
+
+def test_schema_loads_as_xsd_1_0(schema):
+    assert schema.target_namespace == NS
+    assert schema.XSD_VERSION == "1.0"
+    assert {e.local_name for e in schema.elements.values()} == {
+        "Packet",
+        "Student",
+        "DeleteStudent",
+        "Receipt",
+    }
+
+
+def test_every_declaration_is_documented():
+    tree = ET.parse(XSD)
+    undocumented = [
+        decl.get("name") or decl.get("ref")
+        for tag in ("element", "attribute", "simpleType", "complexType")
+        for decl in tree.iter(XS + tag)
+        if decl.get("name") is not None
+        and decl.find(f"{XS}annotation/{XS}documentation") is None
+    ]
+    assert undocumented == []
+
+
+def test_patterns_use_ascii_digits():
+    # In XSD \d also matches Arabic-Indic and other digits, which the server refuses.
+    patterns = [p.get("value") for p in ET.parse(XSD).iter(XS + "pattern")]
+    assert patterns
+    assert [p for p in patterns if "\\d" in p] == []
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.xml")), ids=lambda p: p.name)
+def test_samples_are_valid(schema, path):
+    schema.validate(str(path))
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(SEEDS.glob("valid_*.xml")) + [SEEDS / "windows1251.xml", SEEDS / "utf16_delete.xml"],
+    ids=lambda p: p.name,
+)
+def test_valid_fuzz_seeds_are_valid(schema, path):
+    schema.validate(str(path))
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(SEEDS.glob("item_*.xml")) + [SEEDS / "unknown_item.xml", SEEDS / "after_data.xml"],
+    ids=lambda p: p.name,
+)
+def test_broken_fuzz_seeds_are_invalid(schema, path):
+    assert not schema.is_valid(str(path))
+
+
+# (sample, text in it, replacement): each makes one thing wrong.
+BROKEN = {
+    "names swapped": (
+        "student.xml",
+        "<LastName>Иванова-Петрова</LastName>\n  <FirstName>Анна</FirstName>",
+        "<FirstName>Анна</FirstName>\n  <LastName>Иванова-Петрова</LastName>",
+    ),
+    "sex outside the list": ("student.xml", "<Sex>F</Sex>", "<Sex>Ж</Sex>"),
+    "sex with spaces": ("student.xml", "<Sex>F</Sex>", "<Sex> F </Sex>"),
+    "no organization": ("student.xml", "<Organization>1021600001235</Organization>", ""),
+    "organization of 12 digits": (
+        "student.xml",
+        "<Organization>1021600001235</Organization>",
+        "<Organization>102160000123</Organization>",
+    ),
+    "date with Arabic-Indic digits": (
+        "student.xml",
+        "<BirthDate>2015-05-20</BirthDate>",
+        "<BirthDate>٢٠١٥-05-20</BirthDate>",
+    ),
+    "date as a dateTime": (
+        "student.xml",
+        "<BirthDate>2015-05-20</BirthDate>",
+        "<BirthDate>2015-05-20T00:00:00</BirthDate>",
+    ),
+    "snils of 10 digits": ("student.xml", "<SNILS>11223344595</SNILS>", "<SNILS>1122334459</SNILS>"),
+    "no documents": (
+        "student.xml",
+        "<Documents>",
+        "<Documents></Documents><Documents>",
+    ),
+    "document without type": (
+        "student.xml",
+        '<Document type="BIRTH_CERT_RF">',
+        "<Document>",
+    ),
+    "six countries": (
+        "student.xml",
+        "<Country>643</Country>\n  </Citizenship>",
+        "<Country>643</Country>" + "<Country>001</Country>" * 5 + "</Citizenship>",
+    ),
+    "unknown element": ("student.xml", "<BirthPlace>", "<Nickname>Аня</Nickname><BirthPlace>"),
+    "unknown attribute": ("student.xml", 'state="ACTIVE"', 'state="ACTIVE" school="5"'),
+    "state outside the list": ("student.xml", 'state="ACTIVE"', 'state="ARCHIVED"'),
+    "version zero": ("student.xml", 'version="3"', 'version="0"'),
+    "id not a uuid": ("student.xml", 'id="83e01178-', 'id="x83e01178-'),
+    "other namespace": ("student.xml", f'xmlns="{NS}"', 'xmlns="urn:kontingent:exchange:2"'),
+    "timestamp without zone": (
+        "packet-small.xml",
+        "<Timestamp>2026-09-01T10:00:00+03:00</Timestamp>",
+        "<Timestamp>2026-09-01T10:00:00</Timestamp>",
+    ),
+    "packet id with spaces": (
+        "packet-small.xml",
+        "<PacketID>6f1c2b7e-4d3a-4f6b-9c1e-2a5d8e7f9b10</PacketID>",
+        "<PacketID>packet one</PacketID>",
+    ),
+    "packet id of 65": (
+        "packet-small.xml",
+        "<PacketID>6f1c2b7e-4d3a-4f6b-9c1e-2a5d8e7f9b10</PacketID>",
+        "<PacketID>" + "A" * 65 + "</PacketID>",
+    ),
+    "no header": ("packet-small.xml", "<Header>", "<Header/><Header>"),
+    "delete without reason": (
+        "packet-small.xml",
+        'reason="приказ № 45 от 01.09.2026 (выбыл в другой регион)"',
+        "",
+    ),
+    "delete with content": (
+        "packet-small.xml",
+        'reason="приказ № 45 от 01.09.2026 (выбыл в другой регион)"/>',
+        'reason="r"><LastName>X</LastName></DeleteStudent>',
+    ),
+    "unknown item": ("packet-small.xml", "<DeleteStudent", "<MoveStudent/><DeleteStudent"),
+    "status outside the list": ("receipt.xml", "<Status>PARTIAL</Status>", "<Status>DONE</Status>"),
+    "item without result": ("receipt.xml", ' result="CREATED"', ""),
+    "error without code": ("receipt.xml", ' code="SNILS_CHECKSUM"', ""),
+    "totals without rejected": ("receipt.xml", ' rejected="1"', ""),
+    "negative total": ("receipt.xml", 'created="1"', 'created="-1"'),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN), ids=str)
+def test_broken_variants_are_invalid(schema, case):
+    name, old, new = BROKEN[case]
+    text = sample(name)
+    assert old in text, f"{case}: the sample no longer has {old!r}"
+    broken = text.replace(old, new, 1)
+    assert valid(schema, text)
+    assert not valid(schema, broken), case
+
+
+def test_minimal_packet_and_receipt_are_valid(schema):
+    header = (
+        "<Header><PacketID>P-1</PacketID><SourceSystemID>S</SourceSystemID>"
+        "<Timestamp>2026-09-01T07:00:00.123Z</Timestamp></Header>"
+    )
+    assert valid(schema, f'<Packet xmlns="{NS}">{header}<Data/></Packet>')
+    assert valid(schema, f'<Receipt xmlns="{NS}"><Status>INQUEUE</Status></Receipt>')
+    assert valid(
+        schema,
+        f'<Receipt xmlns="{NS}"><Status>REJECTED</Status>'
+        '<Totals received="0" created="0" updated="0" unchanged="0" deleted="0" rejected="0"/>'
+        '<Error code="MALFORMED">Строка 1: XML некорректен</Error></Receipt>',
+    )

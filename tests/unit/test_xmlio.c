@@ -1,0 +1,1428 @@
+/*
+ * test_xmlio: the XML exchange format. The committed samples read item by
+ * item into the trees the student model takes; an item that breaks the XSD
+ * is rejected alone; envelope errors reject the package (XSD for the wrong
+ * root, namespace or Header, MALFORMED for what is not well-formed); the
+ * hostile inputs (external entities to a file and to the network, billion
+ * laughs, deep nesting, invalid UTF-8, truncation, too many or too large
+ * items) fail safe, quickly, without fetching anything and without a word
+ * on stderr; JSON Pointers map to XPaths; and what xmlio_write_student()
+ * writes is valid by the XSD and reads back to the same student.
+ *
+ * The XSD is found from KT_TEST_DATA (<repo>/tests/data, set by CMake) as
+ * <repo>/xsd, or else from this file's own path.
+ */
+#include <libxml/parser.h>
+#include <libxml/xmlschemas.h>
+#include <libxml/xmlwriter.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/utf8.h"
+#include "model/codec.h"
+#include "model/student.h"
+#include "model/xmlio.h"
+#include "tests/unit/check.h"
+
+#define NS        "urn:kontingent:exchange:1"
+#define PACKET_ID "6f1c2b7e-4d3a-4f6b-9c1e-2a5d8e7f9b10"
+#define HEADER                                                                                     \
+    "<Header><PacketID>" PACKET_ID "</PacketID><SourceSystemID>TEST-01</SourceSystemID>"           \
+    "<Timestamp>2026-09-01T10:00:00+03:00</Timestamp></Header>"
+#define DOCS_DEFAULT                                                                               \
+    "<Document type=\"BIRTH_CERT_RF\"><Series>II-ТН</Series><Number>654321</Number></Document>"
+#define RUN_ITEMS_MAX 8
+
+static char repo[1024];
+static xmlio_schema_t *schema;
+static xmlSchemaPtr raw_schema; /* the same XSD, loaded by libxml2 directly */
+
+/* Setup. */
+
+/* <repo> from KT_TEST_DATA (<repo>/tests/data) or from __FILE__
+ * (<repo>/tests/unit/test_xmlio.c): two or three components up. */
+static void
+find_repo(void)
+{
+    const char *data = getenv("KT_TEST_DATA");
+    const char *from = data != NULL && data[0] != '\0' ? data : __FILE__;
+    int up = from == data ? 2 : 3;
+    size_t len;
+
+    snprintf(repo, sizeof repo, "%s", from);
+    len = strlen(repo);
+    while (len > 0 && repo[len - 1] == '/')
+        repo[--len] = '\0';
+    for (int i = 0; i < up; i++) {
+        char *slash = strrchr(repo, '/');
+        if (slash == NULL) {
+            snprintf(repo, sizeof repo, ".");
+            return;
+        }
+        *slash = '\0';
+    }
+}
+
+static const char *
+repo_path(arena_t *a, const char *rel)
+{
+    return arena_printf(a, "%s/%s", repo, rel);
+}
+
+/* A whole file into the arena, NUL-terminated; NULL when unreadable. */
+static char *
+slurp(arena_t *a, const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *data = NULL;
+    long n;
+
+    *len = 0;
+    if (f == NULL)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        data = arena_alloc(a, (size_t)n + 1);
+        if (data != NULL) {
+            *len = fread(data, 1, (size_t)n, f);
+            data[*len] = '\0';
+        }
+    }
+    fclose(f);
+    return data;
+}
+
+/* libxml2 must never write to stderr: these capture fd 2 around a call. */
+static FILE *captured;
+static int saved_stderr = -1;
+
+static void
+stderr_begin(void)
+{
+    fflush(stderr);
+    captured = tmpfile();
+    saved_stderr = dup(2);
+    if (captured != NULL)
+        dup2(fileno(captured), 2);
+}
+
+/* Restores stderr; returns the bytes written meanwhile (first cap - 1 in out). */
+static size_t
+stderr_end(char *out, size_t cap)
+{
+    size_t n = 0;
+
+    fflush(stderr);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    out[0] = '\0';
+    if (captured == NULL)
+        return 0;
+    n = (size_t)ftell(captured);
+    rewind(captured);
+    out[fread(out, 1, cap - 1, captured)] = '\0';
+    fclose(captured);
+    captured = NULL;
+    return n;
+}
+
+/* An external entity loader that only counts: proof that nothing is fetched. */
+static int loader_calls;
+
+static xmlParserInputPtr
+counting_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+    (void)url;
+    (void)id;
+    (void)ctxt;
+    loader_calls++;
+    return NULL;
+}
+
+/* Reading. */
+
+typedef struct {
+    bool header_ok;
+    xmlio_header_t header;
+    kt_error_t header_err;
+    xmlio_item_t items[RUN_ITEMS_MAX];
+    size_t n;       /* items returned */
+    kt_error_t end; /* why reading stopped: KT_OK at a clean end */
+} run_t;
+
+/* Reads a whole package; items live in a (not reset between items). */
+static void
+run_xml(arena_t *a, const char *xml, size_t len, run_t *out)
+{
+    kt_error_t err;
+    xmlio_reader_t *r = xmlio_reader_new(schema, xml, len, &err);
+    xmlio_item_t item;
+
+    memset(out, 0, sizeof *out);
+    if (r == NULL) {
+        out->end = err;
+        return;
+    }
+    out->header_ok = xmlio_reader_header(r, &out->header, &out->header_err);
+    while (xmlio_reader_next(r, a, &item, &out->end)) {
+        if (out->n < RUN_ITEMS_MAX)
+            out->items[out->n] = item;
+        out->n++;
+    }
+    xmlio_reader_free(r);
+}
+
+static void
+run_str(arena_t *a, const char *xml, run_t *out)
+{
+    run_xml(a, xml, strlen(xml), out);
+}
+
+/* A package around items. */
+static const char *
+packet(arena_t *a, const char *items)
+{
+    return arena_printf(a, "<Packet xmlns=\"" NS "\">" HEADER "<Data>%s</Data></Packet>", items);
+}
+
+/* A valid student with the given localId, sex and documents (NULL: one birth certificate). */
+static const char *
+student_xml(arena_t *a, const char *local_id, const char *sex, const char *docs)
+{
+    return arena_printf(a,
+                        "<Student localId=\"%s\"><LastName>Петров</LastName>"
+                        "<FirstName>Иван</FirstName><Sex>%s</Sex><BirthDate>2014-03-02</BirthDate>"
+                        "<Citizenship category=\"RF\"/><Documents>%s</Documents><Addresses>"
+                        "<Address kind=\"REGISTRATION\"><Text>Казань</Text></Address></Addresses>"
+                        "<Organization>1027700132195</Organization></Student>",
+                        local_id, sex, docs != NULL ? docs : DOCS_DEFAULT);
+}
+
+static const char *
+tree_json(arena_t *a, const json_value_t *v)
+{
+    buf_t b;
+    const char *out;
+
+    buf_init(&b, 0);
+    out = v != NULL && json_write(&b, v) ? arena_strdup(a, b.data) : "(none)";
+    buf_release(&b);
+    return out;
+}
+
+/* The tree passes the student model. */
+static bool
+model_ok(arena_t *a, const json_value_t *tree, bson_t *out)
+{
+    kt_error_t err;
+    bool ok;
+
+    kt_error_clear(&err);
+    ok = tree != NULL && student_from_json(a, tree, NULL, out, &err);
+    if (!ok) {
+        fprintf(stderr, "  model rejected: %s\n", err.message);
+        for (const kt_field_error_t *f = err.fields; f != NULL; f = f->next)
+            fprintf(stderr, "    %s %s %s\n", f->pointer, kt_code_name(f->code),
+                    f->message ? f->message : "");
+    }
+    return ok;
+}
+
+static bool
+has_field(const kt_error_t *err, const char *pointer)
+{
+    for (const kt_field_error_t *f = err->fields; f != NULL; f = f->next) {
+        if (strcmp(f->pointer, pointer) == 0 && f->code == KT_XSD)
+            return true;
+    }
+    return false;
+}
+
+static void
+dump_fields(const kt_error_t *err)
+{
+    fprintf(stderr, "  error %s: %s\n", kt_code_name(err->code), err->message);
+    for (const kt_field_error_t *f = err->fields; f != NULL; f = f->next)
+        fprintf(stderr, "    %s: %s\n", f->pointer, f->message ? f->message : "");
+}
+
+/* A package that must fail whole with code, no item returned after. */
+static void
+check_package_fails(const char *what, const char *xml, size_t len, kt_code_t code)
+{
+    arena_t *a = arena_new(0);
+    run_t r;
+
+    run_xml(a, xml, len, &r);
+    if (r.end.code != code) {
+        fprintf(stderr, "%s: expected %s, got %s (%s)\n", what, kt_code_name(code),
+                kt_code_name(r.end.code), r.end.message);
+        check_failures_in_test++;
+    }
+    CHECK(r.end.domain == KT_DOMAIN_XML);
+    CHECK_INT(r.end.status, kt_code_status(code));
+    CHECK(utf8_valid(r.end.message, strlen(r.end.message)));
+    arena_free(a);
+}
+
+static void
+check_str_fails(const char *what, const char *xml, kt_code_t code)
+{
+    check_package_fails(what, xml, strlen(xml), code);
+}
+
+/* The samples. */
+
+static const char SAMPLE_1[] =
+    "{\"last_name\":\"Иванова-Петрова\",\"first_name\":\"Анна\",\"middle_name\":\"Сергеевна\","
+    "\"sex\":\"F\",\"birth_date\":\"2015-05-20\",\"birth_place\":\"г. Казань\","
+    "\"snils\":\"112-233-445 95\",\"citizenship\":{\"category\":\"RF\"},"
+    "\"documents\":[{\"type\":\"BIRTH_CERT_RF\",\"series\":\"IV-АМ\",\"number\":\"123456\","
+    "\"issuer\":\"Отдел ЗАГС Вахитовского района г. Казани\",\"issued_on\":\"2015-06-01\"}],"
+    "\"addresses\":[{\"kind\":\"REGISTRATION\",\"text\":\"Республика Татарстан, г. Казань, "
+    "ул. Баумана, д. 1, кв. 5\",\"region_code\":\"16\",\"oktmo\":\"92701000\","
+    "\"fias_guid\":\"0c5b2444-70a0-4932-980c-b4dc0d3f02b5\"}],"
+    "\"representatives\":[{\"kind\":\"MOTHER\",\"last_name\":\"Иванова\",\"first_name\":\"Мария\","
+    "\"middle_name\":\"Ивановна\",\"birth_date\":\"1988-01-10\",\"snils\":\"00132667900\","
+    "\"citizenship\":{\"category\":\"DUAL\",\"countries\":[\"643\",\"804\"]},"
+    "\"document\":{\"type\":\"PASSPORT_RF\",\"series\":\"9205\",\"number\":\"654321\","
+    "\"issuer\":\"МВД по Республике Татарстан\",\"issued_on\":\"2008-02-01\"},"
+    "\"phone\":\"+7 (912) 345-67-89\",\"email\":\"maria@example.ru\"}],"
+    "\"organization\":\"1021600001235\"}";
+
+static const char SAMPLE_2[] =
+    "{\"id\":\"2da35c03-2ba9-43b6-b5bf-7dc9a44fbc7b\",\"last_name\":\"Сафин\","
+    "\"first_name\":\"Тимур\",\"sex\":\"M\",\"birth_date\":\"2011-10-03\","
+    "\"snils\":\"14567891208\",\"citizenship\":{\"category\":\"RF\",\"countries\":[\"643\"]},"
+    "\"documents\":[{\"type\":\"PASSPORT_RF\",\"series\":\"9226\",\"number\":\"100200\","
+    "\"issued_on\":\"2025-10-20\"}],\"addresses\":[{\"kind\":\"RESIDENCE\","
+    "\"text\":\"г. Набережные Челны, пр. Мира, д. 10\"}],\"organization\":\"1161650004560\"}";
+
+static void
+check_sample_items(arena_t *a, const run_t *r)
+{
+    static const char *const local_ids[] = {"123", "124", "125", "126"};
+    static const char *const xpaths[] = {"/Packet/Data/Student[1]", "/Packet/Data/Student[2]",
+                                         "/Packet/Data/Student[3]",
+                                         "/Packet/Data/DeleteStudent[1]"};
+
+    CHECK_INT(r->n, 4);
+    for (size_t i = 0; i < 4 && i < r->n; i++) {
+        const xmlio_item_t *it = &r->items[i];
+        bson_t doc = BSON_INITIALIZER;
+        CHECK_INT(it->index, i + 1);
+        CHECK_STR(it->local_id, local_ids[i]);
+        CHECK_STR(it->xpath, xpaths[i]);
+        CHECK_INT(it->error.code, KT_OK);
+        CHECK_INT(it->kind, i < 3 ? XMLIO_ITEM_STUDENT : XMLIO_ITEM_DELETE);
+        if (i < 3)
+            CHECK(model_ok(a, it->student, &doc));
+        bson_destroy(&doc);
+    }
+    if (r->n < 4)
+        return;
+    CHECK_STR(tree_json(a, r->items[0].student), SAMPLE_1);
+    CHECK(r->items[0].id == NULL && r->items[0].reason == NULL);
+    CHECK_STR(tree_json(a, r->items[1].student), SAMPLE_2);
+    CHECK_STR(r->items[1].id, "2da35c03-2ba9-43b6-b5bf-7dc9a44fbc7b");
+    CHECK(r->items[3].student == NULL);
+    CHECK_STR(r->items[3].id, "5a533eb7-a50f-4060-81f7-fa37e8546c72");
+    CHECK_STR(r->items[3].reason, "приказ № 45 от 01.09.2026 (выбыл в другой регион)");
+}
+
+static void
+test_sample_packet(void)
+{
+    arena_t *a = arena_new(0);
+    size_t len;
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    run_t r;
+
+    CHECK(xml != NULL);
+    if (xml == NULL)
+        goto done;
+    run_xml(a, xml, len, &r);
+    CHECK(r.header_ok);
+    CHECK_STR(r.header.packet_id, "6f1c2b7e-4d3a-4f6b-9c1e-2a5d8e7f9b10");
+    CHECK_STR(r.header.source_system, "MUNICIPAL-EDU-07");
+    CHECK_STR(r.header.timestamp, "2026-09-01T10:00:00+03:00");
+    CHECK_INT(r.end.code, KT_OK);
+    check_sample_items(a, &r);
+done:
+    arena_free(a);
+}
+
+/* The same sample through xmlio_reader_new_file, the arena reset per item. */
+static void
+test_sample_file(void)
+{
+    arena_t *a = arena_new(0), *item_arena = arena_new(1 << 20);
+    kt_error_t err;
+    xmlio_reader_t *r =
+        xmlio_reader_new_file(schema, repo_path(a, "xsd/samples/packet-small.xml"), &err);
+    xmlio_header_t h;
+    xmlio_item_t item;
+    size_t n = 0;
+
+    CHECK(r != NULL);
+    if (r != NULL) {
+        CHECK(xmlio_reader_header(r, &h, &err));
+        CHECK(xmlio_reader_header(r, &h, &err)); /* again: the same header */
+        CHECK_STR(h.source_system, "MUNICIPAL-EDU-07");
+        while (xmlio_reader_next(r, item_arena, &item, &err)) {
+            n++;
+            CHECK_INT(item.error.code, KT_OK);
+            arena_reset(item_arena);
+        }
+        CHECK_INT(err.code, KT_OK);
+        CHECK(!xmlio_reader_next(r, item_arena, &item, &err)); /* stays at the end */
+        CHECK_INT(err.code, KT_OK);
+        xmlio_reader_free(r);
+    }
+    CHECK_INT(n, 4);
+    r = xmlio_reader_new_file(schema, "/nonexistent/packet.xml", &err);
+    CHECK(r == NULL);
+    CHECK_INT(err.code, KT_NOT_FOUND);
+    arena_free(item_arena);
+    arena_free(a);
+}
+
+/* The committed samples are valid by libxml2 too (test_xsd.py checks them with xmlschema). */
+static void
+test_samples_valid(void)
+{
+    static const char *const files[] = {"xsd/samples/packet-small.xml", "xsd/samples/student.xml",
+                                        "xsd/samples/receipt.xml"};
+    arena_t *a = arena_new(0);
+
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        xmlDocPtr doc = xmlReadFile(repo_path(a, files[i]), NULL, XML_PARSE_NONET);
+        xmlSchemaValidCtxtPtr v = xmlSchemaNewValidCtxt(raw_schema);
+        CHECK(doc != NULL && v != NULL);
+        if (doc != NULL && v != NULL && xmlSchemaValidateDoc(v, doc) != 0) {
+            fprintf(stderr, "%s is not valid\n", files[i]);
+            check_failures_in_test++;
+        }
+        xmlSchemaFreeValidCtxt(v);
+        xmlFreeDoc(doc);
+    }
+    arena_free(a);
+}
+
+/* Items standing alone. */
+
+static void
+test_item_breaking_xsd_alone(void)
+{
+    arena_t *a = arena_new(0);
+    const char *items = arena_printf(
+        a, "%s\n%s\n%s\n<DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\" localId=\"4\"/>",
+        student_xml(a, "1", "M", NULL), student_xml(a, "2", "X", NULL),
+        student_xml(a, "3", "F",
+                    DOCS_DEFAULT "<Document type=\"OTHER\"><Number>0123456789012345678901234567890"
+                                 "</Number></Document>"));
+    run_t r;
+
+    run_str(a, packet(a, items), &r);
+    CHECK_INT(r.end.code, KT_OK);
+    CHECK_INT(r.n, 4);
+    if (r.n != 4)
+        goto done;
+    CHECK(r.items[0].error.code == KT_OK && r.items[0].student != NULL);
+    /* Item 2: Sex outside its enumeration, on line 2. */
+    CHECK_INT(r.items[1].error.code, KT_XSD);
+    CHECK_INT(r.items[1].error.status, 422);
+    CHECK(r.items[1].student == NULL);
+    CHECK_STR(r.items[1].local_id, "2");
+    CHECK(has_field(&r.items[1].error, "/Packet/Data/Student[2]/Sex"));
+    CHECK(strstr(r.items[1].error.message, "Строка 2, /Packet/Data/Student[2]/Sex") != NULL);
+    CHECK(strstr(r.items[1].error.message, "{" NS "}") == NULL);
+    /* Item 3: the second document's number is too long. */
+    CHECK_INT(r.items[2].error.code, KT_XSD);
+    CHECK(has_field(&r.items[2].error, "/Packet/Data/Student[3]/Documents/Document[2]/Number"));
+    /* Item 4: a DeleteStudent without its reason. */
+    CHECK_INT(r.items[3].kind, XMLIO_ITEM_DELETE);
+    CHECK_INT(r.items[3].error.code, KT_XSD);
+    CHECK(has_field(&r.items[3].error, "/Packet/Data/DeleteStudent[1]"));
+    CHECK_STR(r.items[3].id, "5a533eb7-a50f-4060-81f7-fa37e8546c72");
+    CHECK(r.items[3].reason == NULL);
+    if (r.items[1].error.nfields == 0)
+        dump_fields(&r.items[1].error);
+done:
+    arena_free(a);
+}
+
+/* Schema errors on attributes and on order, and the text of the message. */
+static void
+test_item_error_paths(void)
+{
+    arena_t *a = arena_new(0);
+    const char *bad_type =
+        "<Student><LastName>Петров</LastName><FirstName>Иван</FirstName><Sex>M</Sex>"
+        "<BirthDate>2014-03-02</BirthDate><Citizenship category=\"RF\"/><Documents>" DOCS_DEFAULT
+        "<Document type=\"DIPLOMA\"><Number>1</Number></Document></Documents><Addresses>"
+        "<Address kind=\"REGISTRATION\"><Text>Казань</Text></Address></Addresses>"
+        "<Organization>1027700132195</Organization></Student>";
+    const char *swapped =
+        "<Student><FirstName>Иван</FirstName><LastName>Петров</LastName><Sex>M</Sex></Student>";
+    const char *long_value = arena_printf(
+        a, "%s",
+        student_xml(a, "9",
+                    "ЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖ"
+                    "ЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖЖ",
+                    NULL));
+    run_t r;
+
+    run_str(a, packet(a, arena_printf(a, "%s%s%s", bad_type, swapped, long_value)), &r);
+    CHECK_INT(r.n, 3);
+    if (r.n == 3) {
+        CHECK(has_field(&r.items[0].error, "/Packet/Data/Student[1]/Documents/Document[2]/@type"));
+        CHECK(has_field(&r.items[1].error, "/Packet/Data/Student[2]/FirstName"));
+        CHECK_INT(r.items[2].error.code, KT_XSD);
+        /* A long message is cut at a character, never inside one. */
+        CHECK(utf8_valid(r.items[2].error.message, strlen(r.items[2].error.message)));
+        for (const kt_field_error_t *f = r.items[2].error.fields; f != NULL; f = f->next)
+            CHECK(utf8_valid(f->message, strlen(f->message)));
+    }
+    arena_free(a);
+}
+
+/* Text is given exactly: CDATA, character references, text around a comment. */
+static void
+test_text_forms(void)
+{
+    arena_t *a = arena_new(0);
+    const char *item =
+        "<Student><LastName><![CDATA[Пет]]>&#x440;о<!-- note -->в</LastName>"
+        "<FirstName>Иван &amp; Co</FirstName><Sex>M</Sex><BirthDate>2014-03-02</BirthDate>"
+        "<BirthPlace>  г. Казань\t</BirthPlace><Citizenship category=\"RF\"/>"
+        "<Documents>" DOCS_DEFAULT "</Documents><Addresses><Address kind=\"ACTUAL\"><Text>"
+        "a &lt; b</Text></Address></Addresses><Representatives/>"
+        "<Organization>1027700132195</Organization></Student>";
+    run_t r;
+
+    run_str(a, packet(a, item), &r);
+    CHECK_INT(r.n, 1);
+    if (r.n == 1) {
+        const json_value_t *s = r.items[0].student;
+        CHECK_STR(json_get(s, "last_name")->str, "Петров");
+        CHECK_STR(json_get(s, "first_name")->str, "Иван & Co");
+        CHECK_STR(json_get(s, "birth_place")->str, "  г. Казань\t");
+        CHECK_STR(json_get(json_get(s, "addresses")->child, "text")->str, "a < b");
+        CHECK(json_get(s, "representatives")->type == JSON_ARRAY);
+        CHECK_INT(json_get(s, "representatives")->count, 0);
+    }
+    arena_free(a);
+}
+
+/* Prefixed names, xsi: hints and comments are all fine; nothing is fetched. */
+static void
+test_prefixes_and_hints(void)
+{
+    arena_t *a = arena_new(0);
+    const char *xml =
+        "<?xml version=\"1.0\"?>\n<!-- a comment before the root -->\n"
+        "<k:Packet xmlns:k=\"" NS "\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+        "xsi:schemaLocation=\"" NS " http://127.0.0.1:9/kontingent.xsd\">"
+        "<k:Header><k:PacketID>P-1</k:PacketID><k:SourceSystemID>S</k:SourceSystemID>"
+        "<k:Timestamp> 2026-09-01T10:00:00Z </k:Timestamp></k:Header><?pi here?>"
+        "<k:Data><k:DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\" reason=\"r\"/>"
+        "<Student xmlns=\"" NS "\"><LastName>Петров</LastName><FirstName>Иван</FirstName>"
+        "<Sex>M</Sex><BirthDate>2014-03-02</BirthDate><Citizenship "
+        "category=\"RF\"/><Documents>" DOCS_DEFAULT
+        "</Documents><Addresses><Address kind=\"REGISTRATION\"><Text>Казань</Text>"
+        "</Address></Addresses><Organization>1027700132195</Organization></Student>"
+        "</k:Data></k:Packet>\n<!-- and after -->\n";
+    run_t r;
+
+    loader_calls = 0;
+    run_str(a, xml, &r);
+    CHECK(r.header_ok);
+    CHECK_STR(r.header.packet_id, "P-1");
+    CHECK_STR(r.header.timestamp, "2026-09-01T10:00:00Z");
+    CHECK_INT(r.end.code, KT_OK);
+    CHECK_INT(r.n, 2);
+    if (r.n == 2) {
+        CHECK_INT(r.items[0].error.code, KT_OK);
+        CHECK_STR(r.items[0].xpath, "/Packet/Data/DeleteStudent[1]");
+        CHECK_INT(r.items[1].error.code, KT_OK);
+        CHECK_STR(r.items[1].xpath, "/Packet/Data/Student[1]");
+    }
+    CHECK_INT(loader_calls, 0);
+    arena_free(a);
+}
+
+/* Attributes in other namespaces are copied with them, for the XSD to refuse
+ * in the item alone; none is ever taken for one of ours. */
+static void
+test_namespaced_attributes(void)
+{
+    arena_t *a = arena_new(0);
+    const char *items = arena_printf(
+        a,
+        "<DeleteStudent xmlns:k=\"" NS "\" k:id=\"x\" k:reason=\"y\" xml:lang=\"ru\" "
+        "id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\" reason=\"r\"/>"
+        "<DeleteStudent xmlns:p=\"urn:p\" p:id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\" "
+        "p:reason=\"r\"><x xmlns:p=\"urn:q\" p:a=\"1\"/></DeleteStudent>%s",
+        student_xml(a, "3", "M", NULL));
+    run_t r;
+
+    run_str(a, packet(a, items), &r);
+    CHECK_INT(r.end.code, KT_OK);
+    CHECK_INT(r.n, 3);
+    if (r.n == 3) {
+        CHECK_INT(r.items[0].error.code, KT_XSD);
+        CHECK_STR(r.items[0].id, "5a533eb7-a50f-4060-81f7-fa37e8546c72");
+        CHECK_INT(r.items[1].error.code, KT_XSD);
+        CHECK(r.items[1].id == NULL && r.items[1].reason == NULL);
+        CHECK_INT(r.items[2].error.code, KT_OK);
+    }
+    arena_free(a);
+}
+
+/* A package in windows-1251, as some regional systems send them. */
+static void
+test_windows_1251(void)
+{
+    arena_t *a = arena_new(0);
+    /* "Петров" in windows-1251: CF E5 F2 F0 EE E2. */
+    const char *xml = packet(
+        a, "<Student><LastName>\xcf\xe5\xf2\xf0\xee\xe2</LastName><FirstName>Ivan</FirstName>"
+           "<Sex>M</Sex><BirthDate>2014-03-02</BirthDate><Citizenship category=\"RF\"/>"
+           "<Documents>"
+           "<Document type=\"OTHER\"><Number>1</Number></Document></Documents><Addresses><Address "
+           "kind=\"ACTUAL\"><Text>Kazan</Text></Address></Addresses><Organization>1027700132195"
+           "</Organization></Student>");
+    run_t r;
+
+    run_str(a, arena_printf(a, "<?xml version=\"1.0\" encoding=\"windows-1251\"?>%s", xml), &r);
+    CHECK_INT(r.n, 1);
+    if (r.n == 1)
+        CHECK_STR(json_get(r.items[0].student, "last_name")->str, "Петров");
+    arena_free(a);
+}
+
+static void
+test_empty_data(void)
+{
+    arena_t *a = arena_new(0);
+    run_t r;
+
+    run_str(a, "<Packet xmlns=\"" NS "\">" HEADER "<Data/></Packet>", &r);
+    CHECK(r.header_ok);
+    CHECK_INT(r.n, 0);
+    CHECK_INT(r.end.code, KT_OK);
+    run_str(a, "<Packet xmlns=\"" NS "\">" HEADER "<Data>\n  <!-- nothing -->\n</Data></Packet>",
+            &r);
+    CHECK_INT(r.n, 0);
+    CHECK_INT(r.end.code, KT_OK);
+    arena_free(a);
+}
+
+/* The envelope. */
+
+static void
+test_wrong_root_or_namespace(void)
+{
+    arena_t *a = arena_new(0);
+    run_t r;
+
+    check_str_fails("root Student", student_xml(a, "1", "M", NULL), KT_XSD);
+    check_str_fails("other namespace",
+                    "<Packet xmlns=\"urn:kontingent:exchange:2\">" HEADER "<Data/></Packet>",
+                    KT_XSD);
+    check_str_fails("no namespace", "<Packet>" HEADER "<Data/></Packet>", KT_XSD);
+    check_str_fails("root Receipt",
+                    "<Receipt xmlns=\"" NS "\"><Status>PROCESSED</Status></Receipt>", KT_XSD);
+    run_str(a, "<Packet>" HEADER "<Data/></Packet>", &r);
+    CHECK(!r.header_ok);
+    CHECK_INT(r.header_err.code, KT_XSD);
+    CHECK_INT(r.header_err.status, 422);
+    CHECK(strstr(r.header_err.message, "Packet") != NULL);
+    CHECK_INT(r.n, 0);
+    arena_free(a);
+}
+
+static void
+test_header_errors(void)
+{
+    arena_t *a = arena_new(0);
+    run_t r;
+
+    run_str(a,
+            "<Packet xmlns=\"" NS "\"><Header><PacketID>has spaces</PacketID>"
+            "<SourceSystemID>S</SourceSystemID><Timestamp>2026-09-01T10:00:00Z</Timestamp>"
+            "</Header><Data/></Packet>",
+            &r);
+    CHECK_INT(r.header_err.code, KT_XSD);
+    CHECK(strstr(r.header_err.message, "/Packet/Header/PacketID") != NULL);
+    CHECK_INT(r.end.code, KT_XSD); /* next() repeats the package's error */
+    check_str_fails("no Timestamp",
+                    "<Packet xmlns=\"" NS "\"><Header><PacketID>P</PacketID>"
+                    "<SourceSystemID>S</SourceSystemID></Header><Data/></Packet>",
+                    KT_XSD);
+    check_str_fails("Timestamp without zone",
+                    "<Packet xmlns=\"" NS "\"><Header><PacketID>P</PacketID><SourceSystemID>S"
+                    "</SourceSystemID><Timestamp>2026-09-01T10:00:00</Timestamp></Header><Data/>"
+                    "</Packet>",
+                    KT_XSD);
+    check_str_fails("no Header", "<Packet xmlns=\"" NS "\"><Data/></Packet>", KT_XSD);
+    check_str_fails("empty Packet", "<Packet xmlns=\"" NS "\"/>", KT_XSD);
+    check_str_fails("no Data", "<Packet xmlns=\"" NS "\">" HEADER "</Packet>", KT_XSD);
+    check_str_fails("attribute on Packet",
+                    "<Packet xmlns=\"" NS "\" mode=\"FULL\">" HEADER "<Data/></Packet>", KT_XSD);
+    check_str_fails("attribute on Data",
+                    "<Packet xmlns=\"" NS "\">" HEADER "<Data mode=\"FULL\"/></Packet>", KT_XSD);
+    check_str_fails("text in Data", packet(a, "hello"), KT_XSD);
+    check_str_fails("element after Data",
+                    "<Packet xmlns=\"" NS "\">" HEADER "<Data/><Extra/></Packet>", KT_XSD);
+    arena_free(a);
+}
+
+/* PacketID: 64 characters fill the header's field exactly; 65 break the XSD. */
+static void
+test_packet_id_length(void)
+{
+    arena_t *a = arena_new(0);
+    char id[66];
+    run_t r;
+
+    memset(id, 'A', 65);
+    id[64] = '\0';
+    run_str(a,
+            arena_printf(a,
+                         "<Packet xmlns=\"" NS "\"><Header><PacketID>%s</PacketID>"
+                         "<SourceSystemID>S</SourceSystemID><Timestamp>2026-09-01T10:00:00Z"
+                         "</Timestamp></Header><Data/></Packet>",
+                         id),
+            &r);
+    CHECK(r.header_ok);
+    CHECK_STR(r.header.packet_id, id);
+    id[64] = 'A';
+    id[65] = '\0';
+    run_str(a,
+            arena_printf(a,
+                         "<Packet xmlns=\"" NS "\"><Header><PacketID>%s</PacketID>"
+                         "<SourceSystemID>S</SourceSystemID><Timestamp>2026-09-01T10:00:00Z"
+                         "</Timestamp></Header><Data/></Packet>",
+                         id),
+            &r);
+    CHECK_INT(r.header_err.code, KT_XSD);
+    arena_free(a);
+}
+
+/* An unknown element in Data stops the package after the items before it. */
+static void
+test_unknown_item(void)
+{
+    arena_t *a = arena_new(0);
+    run_t r;
+
+    run_str(a,
+            packet(a, arena_printf(a, "%s<Graduate/>%s", student_xml(a, "1", "M", NULL),
+                                   student_xml(a, "2", "M", NULL))),
+            &r);
+    CHECK_INT(r.n, 1);
+    CHECK_INT(r.end.code, KT_XSD);
+    CHECK(strstr(r.end.message, "Graduate") != NULL);
+    run_str(a, packet(a, "<Student xmlns=\"urn:other\"><LastName>Петров</LastName></Student>"), &r);
+    CHECK_INT(r.n, 0);
+    CHECK_INT(r.end.code, KT_XSD);
+    arena_free(a);
+}
+
+static void
+test_not_well_formed(void)
+{
+    arena_t *a = arena_new(0);
+    run_t r;
+
+    check_str_fails("empty", "", KT_MALFORMED);
+    check_str_fails("not XML", "{\"json\": true}", KT_MALFORMED);
+    check_str_fails("mismatched", "<Packet xmlns=\"" NS "\"><Header></Packet>", KT_MALFORMED);
+    check_str_fails("undefined prefix",
+                    "<Packet xmlns=\"" NS "\"><Header><x:PacketID>P</x:PacketID></Header></Packet>",
+                    KT_MALFORMED);
+    check_str_fails("trailing element",
+                    "<Packet xmlns=\"" NS "\">" HEADER "<Data/></Packet><Packet/>", KT_MALFORMED);
+    check_str_fails("unknown entity", packet(a, "&nbsp;"), KT_MALFORMED);
+    /* Broken after a good item: the item comes, then the package's error. */
+    run_str(a,
+            arena_printf(a,
+                         "<Packet xmlns=\"" NS "\">" HEADER "<Data>%s%s<Student></Data></Packet>",
+                         student_xml(a, "1", "M", NULL), student_xml(a, "2", "F", NULL)),
+            &r);
+    CHECK(r.n >= 1);
+    CHECK_INT(r.end.code, KT_MALFORMED);
+    CHECK_INT(r.end.status, 400);
+    CHECK(strstr(r.end.message, "Строка 1") != NULL);
+    arena_free(a);
+}
+
+/* Hostile input. */
+
+/* Runs xml and checks it fails whole with code, quickly, fetching nothing,
+ * printing nothing, and never showing /etc/passwd. */
+static void
+check_hostile(const char *what, const char *xml, size_t len, kt_code_t code)
+{
+    arena_t *a = arena_new(0);
+    xmlExternalEntityLoader saved = xmlGetExternalEntityLoader();
+    char printed[512];
+    size_t nprinted;
+    clock_t start = clock();
+    double seconds;
+    run_t r;
+
+    loader_calls = 0;
+    xmlSetExternalEntityLoader(counting_loader);
+    stderr_begin();
+    run_xml(a, xml, len, &r);
+    nprinted = stderr_end(printed, sizeof printed);
+    xmlSetExternalEntityLoader(saved);
+    seconds = (double)(clock() - start) / CLOCKS_PER_SEC;
+    if (r.end.code != code || loader_calls != 0 || nprinted != 0 || seconds > 2.0) {
+        fprintf(stderr, "%s: got %s (%s), %d loads, %.2f s, stderr: %s\n", what,
+                kt_code_name(r.end.code), r.end.message, loader_calls, seconds, printed);
+        check_failures_in_test++;
+    }
+    CHECK(strstr(r.end.message, "root:") == NULL);
+    CHECK(strstr(r.header.packet_id, "root") == NULL);
+    for (size_t i = 0; i < r.n && i < RUN_ITEMS_MAX; i++)
+        CHECK(strstr(tree_json(a, r.items[i].student), "root:") == NULL);
+    arena_free(a);
+}
+
+static void
+check_hostile_str(const char *what, const char *xml, kt_code_t code)
+{
+    check_hostile(what, xml, strlen(xml), code);
+}
+
+#define TAIL                                                                                       \
+    "<SourceSystemID>S</SourceSystemID><Timestamp>2026-09-01T10:00:00Z</Timestamp></Header>"       \
+    "<Data/></Packet>"
+
+static void
+test_external_entities(void)
+{
+    check_hostile_str("XXE file",
+                      "<?xml version=\"1.0\"?>\n<!DOCTYPE Packet [\n"
+                      "  <!ENTITY xxe SYSTEM \"file:///etc/passwd\">\n]>\n"
+                      "<Packet xmlns=\"" NS "\"><Header><PacketID>&xxe;</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile_str("XXE http",
+                      "<!DOCTYPE Packet [<!ENTITY xxe SYSTEM \"http://127.0.0.1:9/x\">]>"
+                      "<Packet xmlns=\"" NS "\"><Header><PacketID>&xxe;</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile_str("XXE in an attribute",
+                      "<!DOCTYPE Packet [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
+                      "<Packet xmlns=\"" NS "\" a=\"&xxe;\"><Header><PacketID>P</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile_str("parameter entity",
+                      "<!DOCTYPE Packet [<!ENTITY % p SYSTEM \"file:///etc/passwd\"> %p;]>"
+                      "<Packet xmlns=\"" NS "\"><Header><PacketID>P</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile_str("external DTD file",
+                      "<!DOCTYPE Packet SYSTEM \"file:///etc/passwd\">"
+                      "<Packet xmlns=\"" NS "\"><Header><PacketID>P</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile_str("external DTD http",
+                      "<!DOCTYPE Packet PUBLIC \"-//X//Y\" \"http://127.0.0.1:9/x.dtd\">"
+                      "<Packet xmlns=\"" NS "\"><Header><PacketID>P</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile_str("XInclude is just an unknown element",
+                      "<Packet xmlns=\"" NS "\" xmlns:xi=\"http://www.w3.org/2001/XInclude\">"
+                      "<Header><PacketID>P</PacketID><xi:include href=\"file:///etc/passwd\" "
+                      "parse=\"text\"/>" TAIL,
+                      KT_XSD);
+}
+
+#define LOL_DTD                                                                                    \
+    "<?xml version=\"1.0\"?>\n<!DOCTYPE Packet [\n <!ENTITY lol \"lol\">\n"                        \
+    " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"                     \
+    " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"           \
+    " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"           \
+    " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"           \
+    " <!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"           \
+    " <!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"           \
+    " <!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"           \
+    " <!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"           \
+    " <!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n]>\n"
+
+static void
+test_billion_laughs(void)
+{
+    check_hostile_str("billion laughs in text",
+                      LOL_DTD "<Packet xmlns=\"" NS "\"><Header><PacketID>&lol9;</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile_str("billion laughs in an attribute",
+                      LOL_DTD "<Packet xmlns=\"" NS
+                              "\" a=\"&lol9;\"><Header><PacketID>P</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile_str("quadratic blowup",
+                      "<!DOCTYPE Packet [<!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">]>"
+                      "<Packet xmlns=\"" NS
+                      "\"><Header><PacketID>&a;&a;&a;&a;&a;&a;</PacketID>" TAIL,
+                      KT_MALFORMED);
+}
+
+/* ASCII text as UTF-16LE with a byte order mark, into arena. */
+static char *
+utf16le(arena_t *a, const char *ascii, size_t *len)
+{
+    size_t n = strlen(ascii);
+    char *out = arena_alloc(a, 2 * n + 2);
+
+    out[0] = '\xff';
+    out[1] = '\xfe';
+    for (size_t i = 0; i < n; i++) {
+        out[2 + 2 * i] = ascii[i];
+        out[3 + 2 * i] = '\0';
+    }
+    *len = 2 * n + 2;
+    return out;
+}
+
+/* The DOCTYPE is refused before libxml2 parses it: from memory, from a
+ * file, after a declaration and comments; in UTF-16, where the byte scan
+ * cannot see it, the reader's own check refuses it, still fetching nothing. */
+static void
+test_doctype_refused_first(void)
+{
+    static const char xxe[] =
+        "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- <!DOCTYPE in a comment -->\n"
+        "<?pi?>\n<!DOCTYPE Packet [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"
+        "<Packet xmlns=\"" NS "\"><Header><PacketID>&xxe;</PacketID>" TAIL;
+    arena_t *a = arena_new(0);
+    char path[] = "/tmp/test_xmlio_XXXXXX";
+    int fd = mkstemp(path);
+    xmlio_reader_t *r;
+    xmlio_header_t h;
+    kt_error_t err;
+    size_t len;
+    const char *wide;
+    run_t run;
+
+    run_str(a, xxe, &run);
+    CHECK_INT(run.end.code, KT_MALFORMED);
+    CHECK_STR(run.end.message, "Строка 4: DOCTYPE в пакете не допускается");
+    CHECK(fd >= 0 && write(fd, xxe, sizeof xxe - 1) == (ssize_t)(sizeof xxe - 1));
+    r = fd >= 0 ? xmlio_reader_new_file(schema, path, &err) : NULL;
+    CHECK(r != NULL && !xmlio_reader_header(r, &h, &err));
+    CHECK_STR(err.message, "Строка 4: DOCTYPE в пакете не допускается");
+    xmlio_reader_free(r);
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+    wide = utf16le(a, xxe + 3, &len);
+    check_hostile("XXE in UTF-16", wide, len, KT_MALFORMED);
+    wide = utf16le(a, LOL_DTD "<Packet xmlns=\"" NS "\"><Header><PacketID>&lol9;</PacketID>" TAIL,
+                   &len);
+    check_hostile("billion laughs in UTF-16", wide, len, KT_MALFORMED);
+    /* A UTF-16 package without a DTD is read as any other. */
+    wide = utf16le(a,
+                   packet(a, "<DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\" "
+                             "reason=\"r\"/>"),
+                   &len);
+    run_xml(a, wide, len, &run);
+    CHECK_INT(run.n, 1);
+    CHECK_INT(run.end.code, KT_OK);
+    arena_free(a);
+}
+
+/* 10 000 nested elements, inside items and inside the Header. */
+static void
+test_deep_nesting(void)
+{
+    arena_t *a = arena_new(0);
+    size_t n = 10000, len = 0;
+    char *deep = arena_alloc(a, n * 7 + 1);
+    const char *xml;
+
+    for (size_t i = 0; i < n; i++) {
+        memcpy(deep + len, "<a>", 3);
+        len += 3;
+    }
+    for (size_t i = 0; i < n; i++) {
+        memcpy(deep + len, "</a>", 4);
+        len += 4;
+    }
+    deep[len] = '\0';
+    xml = packet(a, arena_printf(a, "<Student><LastName>%s</LastName></Student>", deep));
+    check_hostile_str("deep in an item", xml, KT_MALFORMED);
+    xml = arena_printf(a, "<Packet xmlns=\"" NS "\"><Header>%s</Header><Data/></Packet>", deep);
+    check_hostile_str("deep in the Header", xml, KT_MALFORMED);
+    xml = packet(a, arena_printf(a,
+                                 "<DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\" "
+                                 "reason=\"r\">%s</DeleteStudent>",
+                                 deep));
+    check_hostile_str("deep in a DeleteStudent", xml, KT_MALFORMED);
+    arena_free(a);
+}
+
+static void
+test_invalid_utf8(void)
+{
+    static const char nul[] = "<Packet xmlns=\"" NS "\">\0</Packet>";
+    static const char odd16[] = "\xff\xfe<\0P\0a\0c\0k\0e\0t\0 \0\x00\xd8>\0";
+    arena_t *a = arena_new(0);
+
+    check_hostile_str("bad byte in an item",
+                      packet(a, student_xml(a, "1", "M",
+                                            "<Document type=\"OTHER\"><Number>\xff\xfe</Number>"
+                                            "</Document>")),
+                      KT_MALFORMED);
+    check_hostile_str("overlong slash in the Header",
+                      "<Packet xmlns=\"" NS "\"><Header><PacketID>\xc0\xaf</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile_str("surrogate in an attribute",
+                      packet(a, "<DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\" "
+                                "reason=\"\xed\xa0\x80\"/>"),
+                      KT_MALFORMED);
+    check_hostile("NUL byte", nul, sizeof nul - 1, KT_MALFORMED);
+    /* Errors of the encoding conversion reach libxml2's global handler, not the reader's. */
+    check_hostile_str("undefined windows-1251 byte",
+                      "<?xml version=\"1.0\" encoding=\"windows-1251\"?><Packet xmlns=\"" NS
+                      "\"><Header><PacketID>\x98</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile_str("unknown encoding",
+                      "<?xml version=\"1.0\" encoding=\"x-no-such\"?><Packet xmlns=\"" NS
+                      "\"><Header><PacketID>P</PacketID>" TAIL,
+                      KT_MALFORMED);
+    check_hostile("lone surrogate in UTF-16", odd16, sizeof odd16 - 1, KT_MALFORMED);
+    arena_free(a);
+}
+
+/* Cut inside the third student: the two before it come, then MALFORMED. */
+static void
+test_truncated(void)
+{
+    arena_t *a = arena_new(0);
+    size_t len;
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    const char *cut = xml != NULL ? strstr(xml, "<Representative kind=\"FATHER\">") : NULL;
+    run_t r;
+
+    CHECK(cut != NULL);
+    if (cut == NULL)
+        goto done;
+    run_xml(a, xml, (size_t)(cut - xml) + 10, &r);
+    CHECK_INT(r.n, 2);
+    CHECK_INT(r.end.code, KT_MALFORMED);
+    if (r.n == 2) {
+        CHECK_INT(r.items[0].error.code, KT_OK);
+        CHECK_INT(r.items[1].error.code, KT_OK);
+    }
+done:
+    arena_free(a);
+}
+
+/* XMLIO_MAX_ITEMS items pass, one more stops the package. */
+static void
+test_too_many_items(void)
+{
+    static const char item[] = "<DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\" "
+                               "reason=\"r\"/>\n";
+    size_t n = XMLIO_MAX_ITEMS + 1, len = 0, isz = sizeof item - 1;
+    size_t cap = n * isz + 1024, count = 0;
+    char *xml = malloc(cap);
+    arena_t *a = arena_new(1 << 16);
+    kt_error_t err;
+    xmlio_reader_t *r;
+    xmlio_item_t it;
+
+    if (xml == NULL || a == NULL) {
+        CHECK(false);
+        goto done;
+    }
+    len += (size_t)snprintf(xml, cap, "<Packet xmlns=\"" NS "\">" HEADER "<Data>\n");
+    for (size_t i = 0; i < n; i++, len += isz)
+        memcpy(xml + len, item, isz);
+    len += (size_t)snprintf(xml + len, cap - len, "</Data></Packet>");
+    r = xmlio_reader_new(schema, xml, len, &err);
+    while (r != NULL && xmlio_reader_next(r, a, &it, &err)) {
+        count++;
+        arena_reset(a);
+    }
+    CHECK_INT(count, XMLIO_MAX_ITEMS);
+    CHECK_INT(err.code, KT_PAYLOAD_TOO_LARGE);
+    CHECK_INT(err.status, 413);
+    xmlio_reader_free(r);
+done:
+    arena_free(a);
+    free(xml);
+}
+
+/* One text over XMLIO_MAX_TEXT; an item over XMLIO_MAX_ITEM_BYTES. */
+static void
+test_size_limits(void)
+{
+    arena_t *a = arena_new(0);
+    size_t big = XMLIO_MAX_TEXT + 1, part = 60000, parts = XMLIO_MAX_ITEM_BYTES / part + 1;
+    char *text = arena_alloc(a, big + 1);
+    const char *many = "";
+
+    memset(text, 'x', big);
+    text[big] = '\0';
+    check_hostile_str(
+        "long text",
+        packet(a, arena_printf(a, "<Student><BirthPlace>%s</BirthPlace></Student>", text)),
+        KT_PAYLOAD_TOO_LARGE);
+    check_hostile_str("long attribute",
+                      packet(a, arena_printf(a, "<DeleteStudent id=\"1\" reason=\"%s\"/>", text)),
+                      KT_PAYLOAD_TOO_LARGE);
+    text[part] = '\0';
+    for (size_t i = 0; i < parts; i++)
+        many = arena_printf(a, "%s<BirthPlace>%s</BirthPlace>", many, text);
+    check_hostile_str("large item", packet(a, arena_printf(a, "<Student>%s</Student>", many)),
+                      KT_PAYLOAD_TOO_LARGE);
+    /* Just under both limits, the item is the XSD's to judge. */
+    text[XMLIO_MAX_TEXT] = '\0';
+    memset(text, 'x', XMLIO_MAX_TEXT);
+    check_hostile_str(
+        "text at the limit",
+        packet(a, arena_printf(a, "<Student><BirthPlace>%s</BirthPlace></Student>", text)), KT_OK);
+    arena_free(a);
+}
+
+/* Pointers to XPaths. */
+
+static void
+test_pointer_to_xpath(void)
+{
+    static const char *const cases[][2] = {
+        {"/documents/0/number", "/Documents/Document[1]/Number"},
+        {"/citizenship/countries/1", "/Citizenship/Country[2]"},
+        {"/representatives/0/document/series",
+         "/Representatives/Representative[1]/Document/Series"},
+        {"/snils", "/SNILS"},
+        {"/last_name", "/LastName"},
+        {"/birth_date", "/BirthDate"},
+        {"/organization", "/Organization"},
+        {"/documents/2/type", "/Documents/Document[3]/@type"},
+        {"/documents/0/issued_on", "/Documents/Document[1]/IssuedOn"},
+        {"/addresses/9/fias_guid", "/Addresses/Address[10]/FiasGuid"},
+        {"/addresses/0/kind", "/Addresses/Address[1]/@kind"},
+        {"/citizenship/category", "/Citizenship/@category"},
+        {"/representatives/1/citizenship/countries/0",
+         "/Representatives/Representative[2]/Citizenship/Country[1]"},
+        {"/representatives/0/kind", "/Representatives/Representative[1]/@kind"},
+        {"/representatives/0/document/type", "/Representatives/Representative[1]/Document/@type"},
+        {"/representatives/3/email", "/Representatives/Representative[4]/Email"},
+        {"/documents", "/Documents"},
+        {"/citizenship/countries", "/Citizenship/Country"},
+        {"/citizenship", "/Citizenship"},
+        {"/id", "/@id"},
+        /* Shapes the map does not know: the item itself. */
+        {"", ""},
+        {"/", ""},
+        {"snils", ""},
+        {"/nope", ""},
+        {"/documents/x", ""},
+        {"/documents/01", ""},
+        {"/documents/-1", ""},
+        {"/documents/0/nope", ""},
+        {"/snils/0", ""},
+        {"/documents/0/number/extra", ""},
+        {"/citizenship/countries/0/x", ""},
+        {"/documents/0/category", ""},
+        {"/citizenship/id", ""},
+        {"/last_name~1x", ""},
+        {"/documents/99999999999999999999", ""},
+        {"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+         ""},
+    };
+    static const char item[] = "/Packet/Data/Student[3]";
+    arena_t *a = arena_new(0);
+
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *want = arena_printf(a, "%s%s", item, cases[i][1]);
+        const char *got = xmlio_pointer_to_xpath(a, item, cases[i][0]);
+        if (strcmp(got, want) != 0) {
+            fprintf(stderr, "pointer '%s': got %s, want %s\n", cases[i][0], got, want);
+            check_failures_in_test++;
+        }
+    }
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, NULL), item);
+    CHECK_STR(xmlio_pointer_to_xpath(a, NULL, "/snils"), "/SNILS");
+    arena_free(a);
+}
+
+/* The pointers of the model's own errors land on the elements that caused them. */
+static void
+test_model_errors_to_xpath(void)
+{
+    arena_t *a = arena_new(0);
+    const char *bad = student_xml(a, "1", "M",
+                                  "<Document type=\"BIRTH_CERT_RF\"><Series>II-ТН</Series>"
+                                  "<Number>12345</Number></Document>");
+    kt_error_t err;
+    bson_t out = BSON_INITIALIZER;
+    run_t r;
+
+    run_str(a, packet(a, bad), &r);
+    CHECK_INT(r.n, 1);
+    if (r.n == 1) {
+        CHECK(!student_from_json(a, r.items[0].student, NULL, &out, &err));
+        CHECK_INT(err.nfields, 1);
+        if (err.fields != NULL)
+            CHECK_STR(xmlio_pointer_to_xpath(a, r.items[0].xpath, err.fields->pointer),
+                      "/Packet/Data/Student[1]/Documents/Document[1]/Number");
+    }
+    bson_destroy(&out);
+    arena_free(a);
+}
+
+/* Writing. */
+
+static int raw_errors;
+
+static void
+count_error(void *ctx, xmlErrorPtr e)
+{
+    (void)ctx;
+    if (e->level >= XML_ERR_ERROR) {
+        fprintf(stderr, "  XSD: line %d: %s", e->line, e->message);
+        raw_errors++;
+    }
+}
+
+/* The document is valid by the XSD, read with libxml2 directly. */
+static bool
+valid_by_xsd(const char *xml, size_t len)
+{
+    xmlDocPtr doc = xmlReadMemory(xml, (int)len, NULL, NULL, XML_PARSE_NONET);
+    xmlSchemaValidCtxtPtr v = xmlSchemaNewValidCtxt(raw_schema);
+    bool ok;
+
+    raw_errors = 0;
+    xmlSchemaSetValidStructuredErrors(v, count_error, NULL);
+    ok = doc != NULL && v != NULL && xmlSchemaValidateDoc(v, doc) == 0 && raw_errors == 0;
+    xmlSchemaFreeValidCtxt(v);
+    xmlFreeDoc(doc);
+    return ok;
+}
+
+typedef struct {
+    const char *id;
+    int64_t version;
+    bool deleted;
+    const bson_t *doc;
+} written_t;
+
+/* Writes students, alone (n == 1, packet false) or in a Packet, into arena. */
+static const char *
+write_xml(arena_t *a, const written_t *s, size_t n, bool packet_root, size_t *len)
+{
+    xmlBufferPtr xb = xmlBufferCreate();
+    xmlTextWriterPtr w = xmlNewTextWriterMemory(xb, 0);
+    bool ok = w != NULL && xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL) >= 0;
+    const char *out = NULL;
+
+    if (ok && packet_root)
+        ok = xmlTextWriterStartElementNS(w, NULL, BAD_CAST "Packet", BAD_CAST NS) >= 0 &&
+             xmlTextWriterWriteRaw(w, BAD_CAST HEADER) >= 0 &&
+             xmlTextWriterStartElement(w, BAD_CAST "Data") >= 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = xmlio_write_student(w, s[i].id, s[i].version, s[i].deleted, s[i].doc);
+    ok = ok && xmlTextWriterEndDocument(w) >= 0;
+    xmlFreeTextWriter(w);
+    if (ok) {
+        *len = (size_t)xmlBufferLength(xb);
+        out = arena_strndup(a, (const char *)xmlBufferContent(xb), *len);
+    }
+    xmlBufferFree(xb);
+    return out;
+}
+
+static void
+check_same_student(arena_t *a, const bson_t *want, const json_value_t *tree)
+{
+    bson_t got = BSON_INITIALIZER;
+    buf_t x, y;
+
+    buf_init(&x, 0);
+    buf_init(&y, 0);
+    CHECK(model_ok(a, tree, &got));
+    codec_canonical(&x, want, NULL);
+    codec_canonical(&y, &got, NULL);
+    CHECK_STR(y.data, x.data);
+    buf_release(&x);
+    buf_release(&y);
+    bson_destroy(&got);
+}
+
+/* The sample's three students are stored, written, validated, read back. */
+static void
+test_write_round_trip(void)
+{
+    arena_t *a = arena_new(0);
+    size_t len, wlen = 0;
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    bson_t docs[3] = {BSON_INITIALIZER, BSON_INITIALIZER, BSON_INITIALIZER};
+    written_t w[3] = {{"83e01178-017e-4732-a641-207b2ab9fde5", 3, false, &docs[0]},
+                      {"2da35c03-2ba9-43b6-b5bf-7dc9a44fbc7b", 1, true, &docs[1]},
+                      {NULL, 0, false, &docs[2]}};
+    written_t alone = w[0];
+    bson_t stored;
+    const char *out;
+    run_t r;
+
+    run_xml(a, xml != NULL ? xml : "", xml != NULL ? len : 0, &r);
+    CHECK_INT(r.n, 4);
+    for (size_t i = 0; i < 3 && i < r.n; i++)
+        CHECK(model_ok(a, r.items[i].student, &docs[i]));
+    /* The store keeps its own members beside the student's: they are not written. */
+    bson_copy_to(&docs[0], &stored);
+    BSON_APPEND_UTF8(&stored, "_id", "internal");
+    BSON_APPEND_INT64(&stored, "version", 3);
+    alone.doc = &stored;
+    out = write_xml(a, &alone, 1, false, &wlen);
+    CHECK(out != NULL && valid_by_xsd(out, wlen));
+    CHECK(out != NULL && strstr(out, "_id") == NULL && strstr(out, "internal") == NULL);
+    CHECK(out != NULL && strstr(out, "version=\"3\" state=\"ACTIVE\"") != NULL);
+    out = write_xml(a, w, 3, true, &wlen);
+    CHECK(out != NULL && valid_by_xsd(out, wlen));
+    run_xml(a, out != NULL ? out : "", out != NULL ? wlen : 0, &r);
+    CHECK_INT(r.n, 3);
+    CHECK_INT(r.end.code, KT_OK);
+    for (size_t i = 0; i < 3 && i < r.n; i++)
+        check_same_student(a, &docs[i], r.items[i].student);
+    if (r.n == 3) {
+        CHECK_STR(json_get(r.items[0].student, "id")->str, w[0].id);
+        CHECK(json_get(r.items[0].student, "version")->type == JSON_NUMBER);
+        CHECK_STR(json_get(r.items[0].student, "version")->str, "3");
+        CHECK_STR(json_get(r.items[0].student, "state")->str, "ACTIVE");
+        CHECK_STR(json_get(r.items[1].student, "state")->str, "DELETED");
+        CHECK(json_get(r.items[2].student, "id") == NULL);
+        CHECK(json_get(r.items[2].student, "version") == NULL);
+    }
+    for (size_t i = 0; i < 3; i++)
+        bson_destroy(&docs[i]);
+    bson_destroy(&stored);
+    arena_free(a);
+}
+
+/* The export sample is what the writer makes of the same student. */
+static void
+test_write_matches_export_sample(void)
+{
+    arena_t *a = arena_new(0);
+    size_t len, wlen = 0, slen;
+    const char *packet_xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    const char *sample = slurp(a, repo_path(a, "xsd/samples/student.xml"), &slen);
+    bson_t doc = BSON_INITIALIZER;
+    written_t w = {"83e01178-017e-4732-a641-207b2ab9fde5", 3, false, &doc};
+    const char *out;
+    run_t r;
+
+    run_xml(a, packet_xml != NULL ? packet_xml : "", packet_xml != NULL ? len : 0, &r);
+    CHECK(r.n >= 1 && model_ok(a, r.items[0].student, &doc));
+    out = write_xml(a, &w, 1, false, &wlen);
+    CHECK(out != NULL && sample != NULL);
+    /* Same elements and values; the sample is indented, the writer's output is not. */
+    if (out != NULL && sample != NULL) {
+        CHECK(strstr(out, "<Student xmlns=\"" NS "\" id=\"83e01178-017e-4732-a641-207b2ab9fde5\" "
+                          "version=\"3\" state=\"ACTIVE\">") != NULL);
+        CHECK(strstr(sample,
+                     "<Student xmlns=\"" NS "\" id=\"83e01178-017e-4732-a641-207b2ab9fde5\" "
+                     "version=\"3\" state=\"ACTIVE\">") != NULL);
+        CHECK(strstr(out, "<SNILS>11223344595</SNILS>") != NULL);
+        CHECK(strstr(sample, "<SNILS>11223344595</SNILS>") != NULL);
+        CHECK(strstr(out, "<Citizenship category=\"RF\"><Country>643</Country></Citizenship>") !=
+              NULL);
+        CHECK(strstr(out, "<Phone>+79123456789</Phone>") != NULL);
+        CHECK(strstr(sample, "<Phone>+79123456789</Phone>") != NULL);
+    }
+    bson_destroy(&doc);
+    arena_free(a);
+}
+
+/* Schema loading. */
+
+static void
+test_schema_load_errors(void)
+{
+    arena_t *a = arena_new(0);
+    char printed[512];
+    kt_error_t err;
+    xmlio_schema_t *s;
+    size_t n;
+
+    stderr_begin();
+    s = xmlio_schema_load("/nonexistent/kontingent.xsd", &err);
+    n = stderr_end(printed, sizeof printed);
+    CHECK(s == NULL);
+    CHECK_INT(err.code, KT_INTERNAL);
+    CHECK_INT(n, 0);
+    stderr_begin();
+    s = xmlio_schema_load(repo_path(a, "xsd/samples/receipt.xml"), &err);
+    n = stderr_end(printed, sizeof printed);
+    CHECK(s == NULL);
+    CHECK_INT(err.code, KT_INTERNAL);
+    if (n != 0) {
+        fprintf(stderr, "printed: %s\n", printed);
+        check_failures_in_test++;
+    }
+    xmlio_schema_free(NULL);
+    CHECK(xmlio_reader_new(NULL, "<a/>", 4, &err) == NULL);
+    arena_free(a);
+}
+
+int
+main(void)
+{
+    arena_t *a;
+    kt_error_t err;
+    xmlSchemaParserCtxtPtr pctxt;
+
+    find_repo();
+    a = arena_new(0);
+    schema = xmlio_schema_load(repo_path(a, "xsd/kontingent-exchange-1.xsd"), &err);
+    if (schema == NULL) {
+        fprintf(stderr, "cannot load the XSD from %s: %s\n", repo, err.message);
+        return 1;
+    }
+    pctxt = xmlSchemaNewParserCtxt(repo_path(a, "xsd/kontingent-exchange-1.xsd"));
+    raw_schema = xmlSchemaParse(pctxt);
+    xmlSchemaFreeParserCtxt(pctxt);
+    arena_free(a);
+
+    CHECK_RUN(test_sample_packet);
+    CHECK_RUN(test_sample_file);
+    CHECK_RUN(test_samples_valid);
+    CHECK_RUN(test_item_breaking_xsd_alone);
+    CHECK_RUN(test_item_error_paths);
+    CHECK_RUN(test_text_forms);
+    CHECK_RUN(test_prefixes_and_hints);
+    CHECK_RUN(test_namespaced_attributes);
+    CHECK_RUN(test_windows_1251);
+    CHECK_RUN(test_empty_data);
+    CHECK_RUN(test_wrong_root_or_namespace);
+    CHECK_RUN(test_header_errors);
+    CHECK_RUN(test_packet_id_length);
+    CHECK_RUN(test_unknown_item);
+    CHECK_RUN(test_not_well_formed);
+    CHECK_RUN(test_external_entities);
+    CHECK_RUN(test_billion_laughs);
+    CHECK_RUN(test_doctype_refused_first);
+    CHECK_RUN(test_deep_nesting);
+    CHECK_RUN(test_invalid_utf8);
+    CHECK_RUN(test_truncated);
+    CHECK_RUN(test_too_many_items);
+    CHECK_RUN(test_size_limits);
+    CHECK_RUN(test_pointer_to_xpath);
+    CHECK_RUN(test_model_errors_to_xpath);
+    CHECK_RUN(test_write_round_trip);
+    CHECK_RUN(test_write_matches_export_sample);
+    CHECK_RUN(test_schema_load_errors);
+
+    xmlSchemaFree(raw_schema);
+    xmlio_schema_free(schema);
+    xmlCleanupParser();
+    CHECK_MAIN_END();
+}

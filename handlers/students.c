@@ -185,12 +185,12 @@ rfc3339_utc(const char *v)
 }
 
 /* The as_of query parameter, normalised for comparison with stored times
- * ("YYYY-MM-DDTHH:MM:SS.mmmZ"): a coarser time means the end of its second. */
+ * ("YYYY-MM-DDTHH:MM:SS.mmmZ", millisecond precision). */
 static bool
 parse_as_of(const request_t *req, const char **out, kt_error_t *err)
 {
     const char *v = request_query(req, "as_of");
-    char ms[4] = "999";
+    char ms[4] = "000";
 
     *out = NULL;
     if (v == NULL)
@@ -204,7 +204,7 @@ parse_as_of(const request_t *req, const char **out, kt_error_t *err)
         size_t frac = strlen(v) - 21;
         memcpy(ms, v + 20, frac < 3 ? frac : 3);
         if (frac < 3)
-            memset(ms + frac, '9', 3 - frac);
+            memset(ms + frac, '0', 3 - frac);
     }
     *out = arena_printf(req->arena, "%.10sT%.8s.%.3sZ", v, v + 11, ms);
     return *out != NULL;

@@ -33,7 +33,9 @@
 #define XMLIO_MAX_ITEM_BYTES (1u << 20) /* serialised size of one item */
 
 /* The compiled schema: once per worker (thread-safe for validation with a
- * validation context per thread). */
+ * validation context per thread; each reader has its own). Load it before
+ * starting threads: it calls xmlInitParser(), which libxml2 wants called
+ * from the main thread. */
 typedef struct xmlio_schema xmlio_schema_t;
 
 xmlio_schema_t *
@@ -55,7 +57,11 @@ typedef struct {
 typedef enum { XMLIO_ITEM_STUDENT = 0, XMLIO_ITEM_DELETE, XMLIO_ITEM__MAX } xmlio_item_kind_t;
 
 /* One item of a package, converted. Strings and the tree live in the arena
- * given to xmlio_reader_next (reset by the caller between items). */
+ * given to xmlio_reader_next (reset by the caller between items). The tree
+ * is what student_from_json() takes: "id", "version" (a number) and "state"
+ * from the attributes when present, then the fields in DATA-MODEL.md order,
+ * element text exactly as given (the model trims and normalises). id,
+ * local_id and reason are the attributes as given, even when invalid. */
 typedef struct {
     xmlio_item_kind_t kind;
     size_t index;           /* 1-based position among the items */
@@ -70,7 +76,10 @@ typedef struct {
 
 typedef struct xmlio_reader xmlio_reader_t;
 
-/* Opens a reader over len bytes of XML (already gunzipped by the caller). */
+/* Opens a reader over len bytes of XML (already gunzipped by the caller).
+ * The bytes are not copied: they must outlive the reader. An empty package
+ * or one with a DOCTYPE is refused here already (the first call reports it),
+ * before libxml2 parses any of it. */
 xmlio_reader_t *
 xmlio_reader_new(const xmlio_schema_t *schema, const char *data, size_t len, kt_error_t *err);
 
@@ -82,26 +91,42 @@ void
 xmlio_reader_free(xmlio_reader_t *r);
 
 /* Reads up to the end of the Header and validates the envelope so far.
- * Whole-package errors: not well-formed / DOCTYPE / limits → KT_MALFORMED
- * (400); wrong namespace, root or Header shape → KT_XSD (422). */
+ * Whole-package errors (domain KT_DOMAIN_XML): not well-formed, DOCTYPE,
+ * entities, nesting deeper than XMLIO_MAX_DEPTH → KT_MALFORMED (400); a text
+ * or attribute over XMLIO_MAX_TEXT, an item over XMLIO_MAX_ITEM_BYTES, more
+ * than XMLIO_MAX_ITEMS items → KT_PAYLOAD_TOO_LARGE (413); wrong namespace,
+ * root or Header shape → KT_XSD (422). Messages are Russian, start with the
+ * line ("Строка 12: …") and quote libxml2's English where it has the detail.
+ * Calling it again returns the same header or error. */
 bool
 xmlio_reader_header(xmlio_reader_t *r, xmlio_header_t *header, kt_error_t *err);
 
 /* The next item: true with *item filled, false at the end (err code KT_OK)
  * or on a whole-package error (err set: e.g. the document turns out not to
- * be well-formed after item 5000, or too many items). An item that breaks
- * the XSD is returned with item->student NULL and item->error set; the
- * reader goes on with the next item. */
+ * be well-formed after item 5000, or too many items, or an element in Data
+ * other than Student and DeleteStudent, which is KT_XSD for the package).
+ * An item that breaks the XSD is returned with item->student NULL and
+ * item->error set (message "Строка N, <XPath>: …", one field error per
+ * schema message with the XPath as pointer); the reader goes on with the
+ * next item. Reads the header first when xmlio_reader_header() was not
+ * called. Once false, it stays false with the same err. */
 bool
 xmlio_reader_next(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err);
 
 /* Maps a JSON Pointer of a field error ("/documents/0/number") to the XPath
- * of the element in the item ("<item xpath>/Documents/Document[1]/Number"). */
+ * of the element in the item ("<item xpath>/Documents/Document[1]/Number");
+ * members that are attributes map to "@type", "@kind", "@category"; a
+ * pointer of any other shape maps to item_xpath itself. The result is in
+ * arena (item_xpath itself when the arena is out of memory). */
 const char *
 xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer);
 
-/* Writes <Student id=… version=… state=…> with the fields of doc, in the
- * order of the XSD. The writer's default namespace is XMLIO_NS. */
+/* Writes <Student xmlns=XMLIO_NS id=… version=… state=…> with the fields of
+ * doc (a stored student: the JSON names of model/student.c; other members
+ * are left out) in the order of the XSD. The element declares its namespace
+ * itself, so it stands alone as a document's root or sits inside any
+ * element. id NULL or version 0 leave those attributes out. False when the
+ * writer fails or a string of doc is not UTF-8. */
 bool
 xmlio_write_student(xmlTextWriterPtr w, const char *id, int64_t version, bool deleted,
                     const bson_t *doc);

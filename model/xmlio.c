@@ -1,0 +1,1952 @@
+/*
+ * xmlio: packages in, students out, with libxml2 (see model/xmlio.h).
+ *
+ * Reading is a small state machine over xmlTextReader (xmlio_state_t):
+ * the root must be {urn:kontingent:exchange:1}Packet; its Header is copied
+ * and checked by the XSD; then each child of Data is one item, read, copied,
+ * validated, converted and freed before the next is touched; after Data
+ * only the end of the document may come. Every node read passes
+ * xmlio_read(), which holds the rules that apply everywhere: no DOCTYPE, no
+ * entity references, nesting within XMLIO_MAX_DEPTH, and any error libxml2
+ * reports ends the package.
+ *
+ * Hardening, beyond the parser options (XMLIO_PARSE_OPTIONS):
+ *   - A DOCTYPE is refused before libxml2 parses a byte of it: the prolog's
+ *     bytes are scanned when the reader is made (xmlio_prescan), so no
+ *     entity is ever declared. One in an encoding the scan cannot read
+ *     (UTF-16) meets the node check of xmlio_read(); by then nothing has
+ *     been fetched (no DTDLOAD, no NOENT) and libxml2's amplification limits
+ *     have bounded any expansion.
+ *   - libxml2 never prints: the reader and each validation context report
+ *     to handlers here, and while a public call runs so do the thread's
+ *     global handlers, where errors of the encoding conversion arrive.
+ *   - An item is copied node by node (below), so its memory is bounded
+ *     before it exists; the reader frees what it has passed.
+ *
+ * Choices the interface leaves open, made here:
+ *   - An item is not expanded with xmlTextReaderExpand(): that builds the
+ *     whole subtree before any limit can be checked, so a 500 MB <Student>
+ *     would sit in memory first. The item is read node by node instead and
+ *     copied into a fresh xmlDoc (xmlio_copy_*), checking depth, text and
+ *     item size at each node while the reader frees what it has passed.
+ *     The copy is validated with xmlSchemaValidateDoc() against the XSD's
+ *     global Student or DeleteStudent element, converted, and freed.
+ *   - The envelope is validated by the XSD's own Packet declaration: the
+ *     root element (with its attributes) and the Header are copied the same
+ *     way into <Packet><Header>…</Header><Data/></Packet>, and that document
+ *     is validated. No second description of the Header lives in C.
+ *   - An element in Data other than Student and DeleteStudent is a
+ *     whole-package XSD error: the interface knows no third kind of item,
+ *     and an unknown one means the sender speaks another version of the
+ *     format, so applying the rest of its package would be a guess.
+ *   - Limits: nesting deeper than XMLIO_MAX_DEPTH is MALFORMED (400); a text
+ *     or attribute value over XMLIO_MAX_TEXT bytes, an item over
+ *     XMLIO_MAX_ITEM_BYTES (counted as names, attribute values and text
+ *     arrive) or more than XMLIO_MAX_ITEMS items is PAYLOAD_TOO_LARGE (413).
+ *   - Item XPaths give a position to the elements that repeat by design
+ *     (Document[1], Country[2] even when alone), as xmlio_pointer_to_xpath()
+ *     does, and to any other element that has a same-named sibling.
+ *   - Line numbers: libxml2 keeps an element's line in 16 bits; past line
+ *     65535 the parser's own line, at most a chunk ahead, stands in.
+ *   - Attribute values and text reach the student tree exactly as given
+ *     (the model trims and normalises); the XSD's string types do not
+ *     collapse whitespace, so the schema and the model judge the same text.
+ *
+ * One table, xmlio_student below, maps XML names to JSON names; reading,
+ * writing and the pointer-to-XPath translation all walk it.
+ */
+#include "model/xmlio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlreader.h>
+#include <libxml/xmlschemas.h>
+
+#include "core/utf8.h"
+
+/* libxml2 2.12 made the error handed to structured handlers const. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError xmlio_xml_error_t;
+#else
+typedef xmlError xmlio_xml_error_t;
+#endif
+
+/* No network. Not NOENT (entities stay unexpanded), not DTDLOAD, DTDATTR or
+ * DTDVALID (no external DTD is fetched), not HUGE (libxml2's own limits on
+ * depth, text size and entity amplification stay on). */
+#define XMLIO_PARSE_OPTIONS XML_PARSE_NONET
+
+#define XMLIO_XSI_NS          "http://www.w3.org/2001/XMLSchema-instance"
+#define XMLIO_ITEM_ERRORS_MAX 10  /* schema errors kept per item */
+#define XMLIO_XPATH_MAX       512 /* bytes of an XPath built here */
+#define XMLIO_SEGMENT_MAX     32  /* bytes of one JSON Pointer segment we can know */
+#define XMLIO_INDEX_MAX       1000000
+#define XMLIO_SHORT_LINE_MAX  65535 /* libxml2's 16-bit line of an element */
+#define XMLIO_PROLOG_SCAN     65536 /* bytes of a file searched for a DOCTYPE */
+
+/* Mapping XML ⇄ JSON. */
+
+typedef enum {
+    XMLIO_M_END = 0,  /* ends a table */
+    XMLIO_M_TEXT,     /* <LastName>text</LastName> → "last_name": "text" */
+    XMLIO_M_OBJECT,   /* <Citizenship category="RF">…</Citizenship> → {"category": …, …} */
+    XMLIO_M_LIST,     /* <Documents><Document/>…</Documents> → "documents": [{…}, …] */
+    XMLIO_M_REPEATED, /* <Country>643</Country><Country>804</Country> → "countries": [...] */
+    XMLIO_M__MAX
+} xmlio_shape_t;
+
+typedef struct xmlio_map xmlio_map_t;
+
+struct xmlio_map {
+    const char *xml;  /* element name (a LIST's: the container) */
+    const char *json; /* member name; NULL for an item row */
+    xmlio_shape_t shape;
+    const char *attr;         /* OBJECT: an attribute that is a member of the same name */
+    const xmlio_map_t *child; /* OBJECT: member rows; LIST, REPEATED: the item row */
+};
+
+static const xmlio_map_t xmlio_country = {"Country", NULL, XMLIO_M_TEXT, NULL, NULL};
+
+static const xmlio_map_t xmlio_citizenship[] = {
+    {"Country", "countries", XMLIO_M_REPEATED, NULL, &xmlio_country},
+    {0},
+};
+
+static const xmlio_map_t xmlio_document[] = {
+    {"Series", "series", XMLIO_M_TEXT, NULL, NULL},
+    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
+    {"Issuer", "issuer", XMLIO_M_TEXT, NULL, NULL},
+    {"IssuedOn", "issued_on", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_address[] = {
+    {"Text", "text", XMLIO_M_TEXT, NULL, NULL},
+    {"RegionCode", "region_code", XMLIO_M_TEXT, NULL, NULL},
+    {"Oktmo", "oktmo", XMLIO_M_TEXT, NULL, NULL},
+    {"FiasGuid", "fias_guid", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_representative[] = {
+    {"LastName", "last_name", XMLIO_M_TEXT, NULL, NULL},
+    {"FirstName", "first_name", XMLIO_M_TEXT, NULL, NULL},
+    {"MiddleName", "middle_name", XMLIO_M_TEXT, NULL, NULL},
+    {"BirthDate", "birth_date", XMLIO_M_TEXT, NULL, NULL},
+    {"SNILS", "snils", XMLIO_M_TEXT, NULL, NULL},
+    {"Citizenship", "citizenship", XMLIO_M_OBJECT, "category", xmlio_citizenship},
+    {"Document", "document", XMLIO_M_OBJECT, "type", xmlio_document},
+    {"Phone", "phone", XMLIO_M_TEXT, NULL, NULL},
+    {"Email", "email", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_document_item = {"Document", NULL, XMLIO_M_OBJECT, "type",
+                                                xmlio_document};
+static const xmlio_map_t xmlio_address_item = {"Address", NULL, XMLIO_M_OBJECT, "kind",
+                                               xmlio_address};
+static const xmlio_map_t xmlio_representative_item = {"Representative", NULL, XMLIO_M_OBJECT,
+                                                      "kind", xmlio_representative};
+
+/* The student in the order of DATA-MODEL.md and the XSD; phase 2 and 3
+ * blocks become rows at the end. The attributes id, version and state are
+ * the root's (xmlio_root_attrs). */
+static const xmlio_map_t xmlio_student[] = {
+    {"LastName", "last_name", XMLIO_M_TEXT, NULL, NULL},
+    {"FirstName", "first_name", XMLIO_M_TEXT, NULL, NULL},
+    {"MiddleName", "middle_name", XMLIO_M_TEXT, NULL, NULL},
+    {"Sex", "sex", XMLIO_M_TEXT, NULL, NULL},
+    {"BirthDate", "birth_date", XMLIO_M_TEXT, NULL, NULL},
+    {"BirthPlace", "birth_place", XMLIO_M_TEXT, NULL, NULL},
+    {"SNILS", "snils", XMLIO_M_TEXT, NULL, NULL},
+    {"Citizenship", "citizenship", XMLIO_M_OBJECT, "category", xmlio_citizenship},
+    {"Documents", "documents", XMLIO_M_LIST, NULL, &xmlio_document_item},
+    {"Addresses", "addresses", XMLIO_M_LIST, NULL, &xmlio_address_item},
+    {"Representatives", "representatives", XMLIO_M_LIST, NULL, &xmlio_representative_item},
+    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+/* The root's server-assigned attributes, members of the same name. */
+static const char *const xmlio_root_attrs[] = {"id", "version", "state", NULL};
+
+static const char *const xmlio_item_names[XMLIO_ITEM__MAX] = {
+    [XMLIO_ITEM_STUDENT] = "Student",
+    [XMLIO_ITEM_DELETE] = "DeleteStudent",
+};
+
+/* The reader. */
+
+struct xmlio_schema {
+    xmlSchemaPtr xsd;
+};
+
+typedef enum {
+    XMLIO_AT_START = 0, /* nothing read yet */
+    XMLIO_AT_HEADER,    /* the Header is read and valid; Data comes next */
+    XMLIO_IN_DATA,      /* inside Data, between items */
+    XMLIO_AT_END,       /* the document is read to its end */
+    XMLIO_FAILED,       /* a whole-package error: every later call repeats it */
+    XMLIO_AT__MAX
+} xmlio_state_t;
+
+/* What the schema said about one copied document. */
+typedef struct {
+    arena_t *arena;                   /* where field errors go; NULL: keep none */
+    const char *root_xpath;           /* the XPath of the copy's root element */
+    kt_error_t fields;                /* the field errors, pointer = XPath */
+    size_t count;                     /* errors reported, kept or not */
+    bool oom;                         /* a field error did not fit in the arena */
+    char first[KT_ERROR_MESSAGE_MAX]; /* "строка N, XPath: message" of the first */
+} xmlio_vlog_t;
+
+struct xmlio_reader {
+    xmlTextReaderPtr xr;
+    xmlSchemaValidCtxtPtr vctxt; /* one per reader: validation contexts are not shared */
+    int fd;                      /* xmlio_reader_new_file's descriptor, or -1 */
+    xmlio_state_t state;
+    kt_error_t failure; /* XMLIO_FAILED: the error to repeat */
+    xmlio_header_t header;
+    bool parse_failed; /* libxml2 reported an error while parsing */
+    long parse_line;
+    char parse_message[KT_ERROR_MESSAGE_MAX];
+    xmlio_vlog_t *vlog; /* during a validation: where its errors go */
+    size_t items;       /* items met so far */
+    size_t count[XMLIO_ITEM__MAX];
+};
+
+/* A copy of one element being made from the reader's nodes. */
+typedef struct {
+    xmlDocPtr doc;
+    xmlNodePtr cur; /* the open element that takes the next child; NULL: none yet */
+    size_t bytes;   /* about the serialised size of what was copied */
+} xmlio_copy_t;
+
+typedef enum { XMLIO_NEXT_ELEMENT = 0, XMLIO_NEXT_END, XMLIO_NEXT_FAIL } xmlio_next_t;
+
+/* Messages. */
+
+/* Cuts s back to its last whole UTF-8 character: vsnprintf truncates bytes. */
+static void
+xmlio_utf8_cut(char *s)
+{
+    size_t n = strlen(s), lead = n;
+
+    while (lead > 0 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
+        lead--;
+    if (lead > 0 && utf8_char_len(s + lead - 1, n - lead + 1) == 0)
+        s[lead - 1] = '\0';
+}
+
+static void
+xmlio_vformat(char *out, size_t cap, const char *fmt, va_list ap)
+{
+    vsnprintf(out, cap, fmt, ap);
+    xmlio_utf8_cut(out);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+xmlio_format(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    xmlio_vformat(out, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* libxml2's message on one line, without "{urn:kontingent:exchange:1}"
+ * before each name, which tells the sender nothing. */
+static void
+xmlio_clean(char *out, size_t cap, const char *msg)
+{
+    static const char ns[] = "{" XMLIO_NS "}";
+    size_t k = 0;
+
+    for (const char *p = msg != NULL ? msg : ""; *p != '\0' && k + 1 < cap;) {
+        if (strncmp(p, ns, sizeof ns - 1) == 0) {
+            p += sizeof ns - 1;
+            continue;
+        }
+        out[k++] = *p == '\n' || *p == '\r' ? ' ' : *p;
+        p++;
+    }
+    while (k > 0 && out[k - 1] == ' ')
+        k--;
+    out[k] = '\0';
+    xmlio_utf8_cut(out);
+}
+
+/* Records a whole-package error: the reader stops, and every later call
+ * repeats it. Returns false, for the caller to return. */
+static bool __attribute__((format(printf, 4, 5)))
+xmlio_fail(xmlio_reader_t *r, kt_error_t *err, kt_code_t code, const char *fmt, ...)
+{
+    char msg[KT_ERROR_MESSAGE_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    xmlio_vformat(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    kt_error_set(&r->failure, KT_DOMAIN_XML, code, 0, "%s", msg);
+    r->state = XMLIO_FAILED;
+    if (err != NULL)
+        *err = r->failure;
+    return false;
+}
+
+static bool
+xmlio_repeat(const xmlio_reader_t *r, kt_error_t *err)
+{
+    if (err != NULL)
+        *err = r->failure;
+    return false;
+}
+
+static bool
+xmlio_fail_memory(xmlio_reader_t *r, kt_error_t *err)
+{
+    return xmlio_fail(r, err, KT_INTERNAL, "Не хватило памяти на разбор XML");
+}
+
+/* The request's arena is capped: running out of it is the package's fault. */
+static bool
+xmlio_fail_arena(xmlio_reader_t *r, kt_error_t *err)
+{
+    return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE,
+                      "Элемент %zu пакета не поместился в память запроса", r->items);
+}
+
+/* The line of the reader's current node. */
+static long
+xmlio_line(xmlio_reader_t *r)
+{
+    xmlNodePtr node = xmlTextReaderCurrentNode(r->xr);
+    long line = node != NULL ? xmlGetLineNo(node) : -1;
+
+    if (line <= 0 || line >= XMLIO_SHORT_LINE_MAX)
+        line = xmlTextReaderGetParserLineNumber(r->xr);
+    return line;
+}
+
+/* Error handlers: libxml2 must never print, so every reader and validation
+ * context reports here. */
+
+static void
+xmlio_on_parse_error(void *ctx, xmlio_xml_error_t *e)
+{
+    xmlio_reader_t *r = ctx;
+
+    if (e == NULL || e->level < XML_ERR_ERROR || r->parse_failed)
+        return;
+    r->parse_failed = true;
+    r->parse_line = e->line;
+    xmlio_clean(r->parse_message, sizeof r->parse_message, e->message);
+}
+
+static bool
+xmlio_fail_parse(xmlio_reader_t *r, kt_error_t *err)
+{
+    if (!r->parse_failed)
+        return xmlio_fail(r, err, KT_MALFORMED, "Строка %d: XML не прочитан",
+                          xmlTextReaderGetParserLineNumber(r->xr));
+    return xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: XML некорректен: %s", r->parse_line,
+                      r->parse_message);
+}
+
+/* libxml2 reports some errors (the input's encoding conversion, I/O) to
+ * the thread's global handlers rather than the reader's, and those print.
+ * While a public call runs, the global handlers are ours (ctx the reader,
+ * or NULL to drop the messages); then what was there is put back. */
+typedef struct {
+    xmlStructuredErrorFunc structured;
+    void *structured_ctx;
+    xmlGenericErrorFunc generic;
+    void *generic_ctx;
+} xmlio_global_t;
+
+static void
+xmlio_on_generic_error(void *ctx, const char *fmt, ...)
+{
+    xmlio_reader_t *r = ctx;
+    char msg[KT_ERROR_MESSAGE_MAX];
+    va_list ap;
+
+    if (r == NULL || r->parse_failed)
+        return;
+    va_start(ap, fmt);
+    xmlio_vformat(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->parse_failed = true;
+    r->parse_line = xmlTextReaderGetParserLineNumber(r->xr);
+    xmlio_clean(r->parse_message, sizeof r->parse_message, msg);
+}
+
+static void
+xmlio_on_global_error(void *ctx, xmlio_xml_error_t *e)
+{
+    if (ctx != NULL)
+        xmlio_on_parse_error(ctx, e);
+}
+
+static void
+xmlio_global_enter(xmlio_global_t *saved, xmlio_reader_t *r)
+{
+    saved->structured = xmlStructuredError;
+    saved->structured_ctx = xmlStructuredErrorContext;
+    saved->generic = xmlGenericError;
+    saved->generic_ctx = xmlGenericErrorContext;
+    xmlSetStructuredErrorFunc(r, xmlio_on_global_error);
+    xmlSetGenericErrorFunc(r, xmlio_on_generic_error);
+}
+
+static void
+xmlio_global_leave(const xmlio_global_t *saved)
+{
+    xmlSetStructuredErrorFunc(saved->structured_ctx, saved->structured);
+    xmlSetGenericErrorFunc(saved->generic_ctx, saved->generic);
+}
+
+/* Appends to out (cap bytes, len used), truncating at a character. */
+static void __attribute__((format(printf, 4, 5)))
+xmlio_append(char *out, size_t cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (*len + 1 >= cap)
+        return;
+    va_start(ap, fmt);
+    xmlio_vformat(out + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    *len += strlen(out + *len);
+}
+
+/* Whether the element name inside parent repeats by design in the map:
+ * the item of a LIST (Document in Documents) or a REPEATED row (Country). */
+static bool
+xmlio_map_repeats(const xmlio_map_t *rows, const xmlChar *parent, const xmlChar *name)
+{
+    for (const xmlio_map_t *row = rows; row->shape != XMLIO_M_END; row++) {
+        const xmlio_map_t *sub = NULL;
+        if (row->shape == XMLIO_M_REPEATED && xmlStrEqual(name, BAD_CAST row->xml))
+            return true;
+        if (row->shape == XMLIO_M_LIST && xmlStrEqual(parent, BAD_CAST row->xml) &&
+            xmlStrEqual(name, BAD_CAST row->child->xml))
+            return true;
+        if (row->shape == XMLIO_M_OBJECT)
+            sub = row->child;
+        else if (row->shape == XMLIO_M_LIST)
+            sub = row->child->child;
+        if (sub != NULL && xmlio_map_repeats(sub, parent, name))
+            return true;
+    }
+    return false;
+}
+
+static bool
+xmlio_same_element(const xmlNode *a, const xmlNode *b)
+{
+    return a->type == XML_ELEMENT_NODE && xmlStrEqual(a->name, b->name);
+}
+
+/* The 1-based position of an element among its same-named siblings, or 0
+ * when it needs none (alone, and not one of the repeating elements). */
+static size_t
+xmlio_position(const xmlNode *node)
+{
+    const xmlChar *parent = node->parent != NULL ? node->parent->name : NULL;
+    size_t pos = 1;
+    bool others = false;
+
+    for (const xmlNode *s = node->prev; s != NULL; s = s->prev)
+        pos += xmlio_same_element(s, node);
+    for (const xmlNode *s = node->next; s != NULL && !others; s = s->next)
+        others = xmlio_same_element(s, node);
+    if (pos > 1 || others || xmlio_map_repeats(xmlio_student, parent, node->name))
+        return pos;
+    return 0;
+}
+
+/* The attribute a schema message is about: libxml2 reports an attribute's
+ * error on its element, and says which attribute only in the text,
+ * "Element 'Document', attribute 'type': …". Copies the name into out
+ * (cap bytes) when it is there and looks like a name. */
+static bool
+xmlio_message_attr(const char *msg, char *out, size_t cap)
+{
+    static const char mark[] = "', attribute '";
+    const char *at = msg != NULL && strncmp(msg, "Element '", 9) == 0 ? strstr(msg, mark) : NULL;
+    size_t n;
+
+    if (at == NULL)
+        return false;
+    at += sizeof mark - 1;
+    n = strspn(at, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:");
+    if (n == 0 || n >= cap || at[n] != '\'')
+        return false;
+    memcpy(out, at, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* The XPath of node (an element, attribute or text of a copy): root_xpath
+ * for the copy's root, then each element's name, "@name" for an attribute. */
+static void
+xmlio_node_xpath(char *out, size_t cap, const char *root_xpath, const xmlNode *node)
+{
+    const xmlNode *chain[XMLIO_MAX_DEPTH + 2];
+    const xmlNode *attr = NULL;
+    size_t n = 0, len = 0;
+
+    out[0] = '\0';
+    xmlio_append(out, cap, &len, "%s", root_xpath);
+    if (node != NULL && node->type == XML_ATTRIBUTE_NODE)
+        attr = node;
+    if (node != NULL && node->type != XML_ELEMENT_NODE)
+        node = node->parent;
+    for (; node != NULL && node->type == XML_ELEMENT_NODE && n < sizeof chain / sizeof *chain;
+         node = node->parent)
+        chain[n++] = node;
+    /* chain[n - 1] is the root, named by root_xpath. */
+    for (size_t i = n > 0 ? n - 1 : 0; i-- > 0;) {
+        size_t pos = xmlio_position(chain[i]);
+        xmlio_append(out, cap, &len, "/%s", (const char *)chain[i]->name);
+        if (pos > 0)
+            xmlio_append(out, cap, &len, "[%zu]", pos);
+    }
+    if (attr != NULL)
+        xmlio_append(out, cap, &len, "/@%s", (const char *)attr->name);
+}
+
+/* The line an element of a copy came from (kept in _private when copied). */
+static long
+xmlio_node_line(const xmlNode *node, long fallback)
+{
+    while (node != NULL && node->type != XML_ELEMENT_NODE)
+        node = node->parent;
+    if (node != NULL && node->_private != NULL)
+        return (long)(uintptr_t)node->_private;
+    return fallback;
+}
+
+static void
+xmlio_on_valid_error(void *ctx, xmlio_xml_error_t *e)
+{
+    xmlio_reader_t *r = ctx;
+    xmlio_vlog_t *log = r->vlog;
+    char path[XMLIO_XPATH_MAX], msg[KT_ERROR_MESSAGE_MAX], attr[XMLIO_SEGMENT_MAX];
+    const char *field;
+    long line;
+
+    if (log == NULL || e == NULL || e->level < XML_ERR_ERROR)
+        return;
+    if (log->count++ >= XMLIO_ITEM_ERRORS_MAX)
+        return;
+    xmlio_node_xpath(path, sizeof path, log->root_xpath, e->node);
+    line = xmlio_node_line(e->node, e->line);
+    xmlio_clean(msg, sizeof msg, e->message);
+    if (xmlio_message_attr(msg, attr, sizeof attr) && strstr(path, "/@") == NULL) {
+        size_t len = strlen(path);
+        xmlio_append(path, sizeof path, &len, "/@%s", attr);
+    }
+    if (log->count == 1)
+        xmlio_format(log->first, sizeof log->first, "Строка %ld, %s: %s", line, path, msg);
+    if (log->arena == NULL)
+        return;
+    field = arena_printf(log->arena, "Строка %ld: %s", line, msg);
+    if (field == NULL || !kt_error_add_field(&log->fields, log->arena, path, KT_XSD, field))
+        log->oom = true;
+}
+
+/* Validates doc; 0 valid, 1 not, -1 when libxml2 could not tell. */
+static int
+xmlio_validate(xmlio_reader_t *r, xmlDocPtr doc, xmlio_vlog_t *log)
+{
+    int ret;
+
+    r->vlog = log;
+    ret = xmlSchemaValidateDoc(r->vctxt, doc);
+    r->vlog = NULL;
+    if (ret < 0)
+        return -1;
+    return ret > 0 || log->count > 0;
+}
+
+/* Reading nodes. */
+
+/* Reads the next node: 1 when there is one, 0 at the end of the document,
+ * -1 after a whole-package error (err set). xmlio_prescan() refuses a
+ * DOCTYPE before parsing; one it cannot see (UTF-16) is refused here, and
+ * as DTDLOAD and NOENT are off nothing it declares has been fetched, and
+ * libxml2's amplification limits bound what it could expand meanwhile. */
+static int
+xmlio_read(xmlio_reader_t *r, kt_error_t *err)
+{
+    int ret = xmlTextReaderRead(r->xr);
+    int type;
+
+    if (ret < 0 || r->parse_failed) {
+        xmlio_fail_parse(r, err);
+        return -1;
+    }
+    if (ret == 0)
+        return 0;
+    type = xmlTextReaderNodeType(r->xr);
+    if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+        xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: DOCTYPE в пакете не допускается",
+                   xmlio_line(r));
+        return -1;
+    }
+    if (type == XML_READER_TYPE_ENTITY_REFERENCE || type == XML_READER_TYPE_ENTITY ||
+        type == XML_READER_TYPE_NOTATION) {
+        xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: сущности в пакете не допускаются",
+                   xmlio_line(r));
+        return -1;
+    }
+    if (xmlTextReaderDepth(r->xr) > XMLIO_MAX_DEPTH) {
+        xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: вложенность элементов глубже %d",
+                   xmlio_line(r), XMLIO_MAX_DEPTH);
+        return -1;
+    }
+    return 1;
+}
+
+static bool
+xmlio_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool
+xmlio_blank(const xmlChar *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        if (!xmlio_space((char)*s))
+            return false;
+    }
+    return true;
+}
+
+/* Whether the current node is the element {XMLIO_NS}name. */
+static bool
+xmlio_is(xmlio_reader_t *r, const char *name)
+{
+    const xmlChar *ns = xmlTextReaderConstNamespaceUri(r->xr);
+
+    return ns != NULL && xmlStrEqual(ns, BAD_CAST XMLIO_NS) &&
+           xmlStrEqual(xmlTextReaderConstLocalName(r->xr), BAD_CAST name);
+}
+
+/* The current element's name for a message: "Foo", or "{ns}Foo" outside ours. */
+static void
+xmlio_describe(xmlio_reader_t *r, char *out, size_t cap)
+{
+    const char *ns = (const char *)xmlTextReaderConstNamespaceUri(r->xr);
+    const char *name = (const char *)xmlTextReaderConstLocalName(r->xr);
+
+    if (ns != NULL && strcmp(ns, XMLIO_NS) == 0)
+        xmlio_format(out, cap, "%.100s", name != NULL ? name : "?");
+    else
+        xmlio_format(out, cap, "{%.60s}%.60s", ns != NULL ? ns : "", name != NULL ? name : "?");
+}
+
+/* Moves to the next element child of the open element at depth - 1:
+ * ELEMENT on it, END at that element's end tag or the document's end, FAIL
+ * on error. Comments, processing instructions and whitespace are passed
+ * over; other text is an XSD error, as no envelope element has text. */
+static xmlio_next_t
+xmlio_next_child(xmlio_reader_t *r, int depth, kt_error_t *err)
+{
+    for (;;) {
+        int ret = xmlio_read(r, err), type;
+        if (ret < 0)
+            return XMLIO_NEXT_FAIL;
+        if (ret == 0)
+            return XMLIO_NEXT_END;
+        type = xmlTextReaderNodeType(r->xr);
+        if (type == XML_READER_TYPE_ELEMENT && xmlTextReaderDepth(r->xr) == depth)
+            return XMLIO_NEXT_ELEMENT;
+        if (type == XML_READER_TYPE_END_ELEMENT && xmlTextReaderDepth(r->xr) == depth - 1)
+            return XMLIO_NEXT_END;
+        if ((type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA) &&
+            !xmlio_blank(xmlTextReaderConstValue(r->xr))) {
+            xmlio_fail(r, err, KT_XSD, "Строка %ld: текст вне элементов данных не допускается",
+                       xmlio_line(r));
+            return XMLIO_NEXT_FAIL;
+        }
+    }
+}
+
+/* "Строка N: ожидается Data" at an end, "…: элемент X, ожидается Data" at X. */
+static bool
+xmlio_fail_expected(xmlio_reader_t *r, xmlio_next_t at, const char *want, kt_error_t *err)
+{
+    char name[KT_ERROR_MESSAGE_MAX / 2];
+
+    if (at != XMLIO_NEXT_ELEMENT)
+        return xmlio_fail(r, err, KT_XSD, "Строка %ld: ожидается элемент %s", xmlio_line(r), want);
+    xmlio_describe(r, name, sizeof name);
+    return xmlio_fail(r, err, KT_XSD, "Строка %ld: элемент %s, а ожидается %s", xmlio_line(r), name,
+                      want);
+}
+
+/* Copying (see the module comment for why not xmlTextReaderExpand). */
+
+/* Adds n bytes to the size of the item being copied. */
+static bool
+xmlio_copy_count(xmlio_reader_t *r, xmlio_copy_t *c, size_t n, kt_error_t *err)
+{
+    c->bytes += n;
+    if (c->bytes <= XMLIO_MAX_ITEM_BYTES)
+        return true;
+    return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE, "Строка %ld: элемент пакета больше %u байт",
+                      xmlio_line(r), XMLIO_MAX_ITEM_BYTES);
+}
+
+static bool
+xmlio_check_text(xmlio_reader_t *r, size_t len, kt_error_t *err)
+{
+    if (len <= XMLIO_MAX_TEXT)
+        return true;
+    return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE, "Строка %ld: текст или атрибут больше %d байт",
+                      xmlio_line(r), XMLIO_MAX_TEXT);
+}
+
+/* The namespace uri in scope at node, declared on node when none is. An
+ * attribute needs a prefixed one, looked up by its own prefix first
+ * (xmlSearchNsByHref() would find the element's default); xml: is
+ * predeclared. */
+static xmlNsPtr
+xmlio_copy_ns(xmlNodePtr node, const xmlChar *uri, const xmlChar *prefix, bool attr)
+{
+    xmlNsPtr ns;
+
+    if (xmlStrEqual(uri, XML_XML_NAMESPACE))
+        return xmlSearchNs(node->doc, node, BAD_CAST "xml");
+    if (attr) {
+        prefix = prefix != NULL ? prefix : BAD_CAST "a";
+        ns = xmlSearchNs(node->doc, node, prefix);
+        return ns != NULL && xmlStrEqual(ns->href, uri) ? ns : xmlNewNs(node, uri, prefix);
+    }
+    ns = xmlSearchNsByHref(node->doc, node, uri);
+    return ns != NULL ? ns : xmlNewNs(node, uri, NULL);
+}
+
+/* Copies the attribute the reader is on to node. */
+static bool
+xmlio_copy_attribute(xmlio_reader_t *r, xmlio_copy_t *c, xmlNodePtr node, kt_error_t *err)
+{
+    const xmlChar *name = xmlTextReaderConstLocalName(r->xr);
+    const xmlChar *value = xmlTextReaderConstValue(r->xr);
+    const xmlChar *uri = xmlTextReaderConstNamespaceUri(r->xr);
+    size_t len = value != NULL ? (size_t)xmlStrlen(value) : 0;
+    xmlNsPtr ns = NULL;
+
+    if (!xmlio_check_text(r, len, err) ||
+        !xmlio_copy_count(r, c, len + (size_t)xmlStrlen(name) + 4, err))
+        return false;
+    if (uri != NULL) {
+        ns = xmlio_copy_ns(node, uri, xmlTextReaderConstPrefix(r->xr), true);
+        if (ns == NULL)
+            return xmlio_fail_memory(r, err);
+    }
+    if (xmlNewNsProp(node, ns, name, value != NULL ? value : BAD_CAST "") == NULL)
+        return xmlio_fail_memory(r, err);
+    return true;
+}
+
+/* Copies the current element's attributes, namespace declarations aside
+ * (the copy declares what it uses), and moves back to the element. */
+static bool
+xmlio_copy_attributes(xmlio_reader_t *r, xmlio_copy_t *c, xmlNodePtr node, kt_error_t *err)
+{
+    int more = xmlTextReaderMoveToFirstAttribute(r->xr);
+    bool ok = true;
+
+    while (ok && more == 1) {
+        if (!xmlTextReaderIsNamespaceDecl(r->xr))
+            ok = xmlio_copy_attribute(r, c, node, err);
+        more = xmlTextReaderMoveToNextAttribute(r->xr);
+    }
+    xmlTextReaderMoveToElement(r->xr);
+    if (ok && more < 0)
+        return xmlio_fail_parse(r, err);
+    return ok;
+}
+
+/* Copies the reader's current element (name, namespace, attributes, line)
+ * as the last child of c->cur, or as the root of c->doc. */
+static xmlNodePtr
+xmlio_copy_element(xmlio_reader_t *r, xmlio_copy_t *c, kt_error_t *err)
+{
+    const xmlChar *name = xmlTextReaderConstLocalName(r->xr);
+    const xmlChar *uri = xmlTextReaderConstNamespaceUri(r->xr);
+    long line = xmlio_line(r);
+    xmlNodePtr node = xmlNewDocNode(c->doc, NULL, name, NULL);
+
+    if (node == NULL) {
+        xmlio_fail_memory(r, err);
+        return NULL;
+    }
+    if (c->cur == NULL)
+        xmlDocSetRootElement(c->doc, node);
+    else
+        xmlAddChild(c->cur, node);
+    node->_private = (void *)(uintptr_t)(line > 0 ? line : 0);
+    node->line = (unsigned short)(line > 0 && line < XMLIO_SHORT_LINE_MAX ? line : 0);
+    if (uri != NULL) {
+        xmlNsPtr ns = xmlio_copy_ns(node, uri, NULL, false);
+        if (ns == NULL) {
+            xmlio_fail_memory(r, err);
+            return NULL;
+        }
+        xmlSetNs(node, ns);
+    }
+    if (!xmlio_copy_count(r, c, 2 * (size_t)xmlStrlen(name) + 5, err) ||
+        !xmlio_copy_attributes(r, c, node, err))
+        return NULL;
+    return node;
+}
+
+/* Copies the current element and opens it for its children, unless empty. */
+static bool
+xmlio_copy_open(xmlio_reader_t *r, xmlio_copy_t *c, kt_error_t *err)
+{
+    xmlNodePtr node = xmlio_copy_element(r, c, err);
+
+    if (node == NULL)
+        return false;
+    if (!xmlTextReaderIsEmptyElement(r->xr))
+        c->cur = node;
+    return true;
+}
+
+static bool
+xmlio_copy_text(xmlio_reader_t *r, xmlio_copy_t *c, kt_error_t *err)
+{
+    const xmlChar *value = xmlTextReaderConstValue(r->xr);
+    size_t len = value != NULL ? (size_t)xmlStrlen(value) : 0;
+    xmlNodePtr text;
+
+    if (!xmlio_check_text(r, len, err) || !xmlio_copy_count(r, c, len, err))
+        return false;
+    text = xmlNewDocTextLen(c->doc, value, (int)len);
+    if (text == NULL)
+        return xmlio_fail_memory(r, err);
+    /* Adjacent text (text, CDATA, text) merges into one node here. */
+    if (xmlAddChild(c->cur, text) == NULL) {
+        xmlFreeNode(text);
+        return xmlio_fail_memory(r, err);
+    }
+    return true;
+}
+
+/* One node met inside the element being copied. */
+static bool
+xmlio_copy_node(xmlio_reader_t *r, xmlio_copy_t *c, kt_error_t *err)
+{
+    switch (xmlTextReaderNodeType(r->xr)) {
+    case XML_READER_TYPE_ELEMENT:
+        return xmlio_copy_open(r, c, err);
+    case XML_READER_TYPE_END_ELEMENT:
+        c->cur = c->cur->parent != NULL && c->cur->parent->type == XML_ELEMENT_NODE ? c->cur->parent
+                                                                                    : NULL;
+        return true;
+    case XML_READER_TYPE_TEXT:
+    case XML_READER_TYPE_CDATA:
+    case XML_READER_TYPE_WHITESPACE:
+    case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
+        return xmlio_copy_text(r, c, err);
+    default:
+        return true; /* comments and processing instructions are not content */
+    }
+}
+
+/* Copies the reader's current element and all inside it into c, reading up
+ * to its end tag; c->cur is as before when done. */
+static bool
+xmlio_copy_subtree(xmlio_reader_t *r, xmlio_copy_t *c, kt_error_t *err)
+{
+    xmlNodePtr top = c->cur;
+
+    if (!xmlio_copy_open(r, c, err))
+        return false;
+    while (c->cur != top) {
+        int ret = xmlio_read(r, err);
+        if (ret < 0)
+            return false;
+        if (ret == 0)
+            return xmlio_fail_parse(r, err);
+        if (!xmlio_copy_node(r, c, err))
+            return false;
+    }
+    return true;
+}
+
+/* The envelope. */
+
+/* A node's text, trimmed of XML whitespace, into out (cap bytes). */
+static void
+xmlio_copy_trimmed(char *out, size_t cap, const xmlNode *node)
+{
+    xmlChar *text = xmlNodeGetContent(node);
+    const char *s = (const char *)text;
+    size_t len;
+
+    out[0] = '\0';
+    if (text == NULL)
+        return;
+    while (xmlio_space(*s))
+        s++;
+    len = strlen(s);
+    while (len > 0 && xmlio_space(s[len - 1]))
+        len--;
+    xmlio_format(out, cap, "%.*s", (int)(len < cap ? len : cap - 1), s);
+    xmlFree(text);
+}
+
+static void
+xmlio_header_fields(xmlDocPtr doc, xmlio_header_t *h)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr header = root != NULL ? root->children : NULL;
+
+    while (header != NULL && header->type != XML_ELEMENT_NODE)
+        header = header->next;
+    for (xmlNodePtr n = header != NULL ? header->children : NULL; n != NULL; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (xmlStrEqual(n->name, BAD_CAST "PacketID"))
+            xmlio_copy_trimmed(h->packet_id, sizeof h->packet_id, n);
+        else if (xmlStrEqual(n->name, BAD_CAST "SourceSystemID"))
+            xmlio_copy_trimmed(h->source_system, sizeof h->source_system, n);
+        else if (xmlStrEqual(n->name, BAD_CAST "Timestamp"))
+            xmlio_copy_trimmed(h->timestamp, sizeof h->timestamp, n);
+    }
+}
+
+/* Finds the root, which must be our Packet, and copies it without children. */
+static bool
+xmlio_root(xmlio_reader_t *r, xmlio_copy_t *c, kt_error_t *err)
+{
+    xmlio_next_t next = xmlio_next_child(r, 0, err);
+    char name[KT_ERROR_MESSAGE_MAX / 2];
+    xmlNodePtr root;
+
+    if (next == XMLIO_NEXT_FAIL)
+        return false;
+    if (next == XMLIO_NEXT_END)
+        return xmlio_fail(r, err, KT_MALFORMED, "В документе нет корневого элемента");
+    if (!xmlio_is(r, "Packet")) {
+        xmlio_describe(r, name, sizeof name);
+        return xmlio_fail(r, err, KT_XSD,
+                          "Строка %ld: корневой элемент %s, а ожидается Packet в пространстве "
+                          "имён " XMLIO_NS,
+                          xmlio_line(r), name);
+    }
+    root = xmlio_copy_element(r, c, err);
+    if (root == NULL)
+        return false;
+    if (xmlTextReaderIsEmptyElement(r->xr))
+        return xmlio_fail_expected(r, XMLIO_NEXT_END, "Header", err);
+    c->cur = root;
+    return true;
+}
+
+/* Copies the Header under the copied root, and an empty Data after it. */
+static bool
+xmlio_header_copy(xmlio_reader_t *r, xmlio_copy_t *c, kt_error_t *err)
+{
+    xmlio_next_t next = xmlio_next_child(r, 1, err);
+
+    if (next == XMLIO_NEXT_FAIL)
+        return false;
+    if (next != XMLIO_NEXT_ELEMENT || !xmlio_is(r, "Header"))
+        return xmlio_fail_expected(r, next, "Header", err);
+    if (!xmlio_copy_subtree(r, c, err))
+        return false;
+    if (xmlNewChild(c->cur, c->cur->ns, BAD_CAST "Data", NULL) == NULL)
+        return xmlio_fail_memory(r, err);
+    return true;
+}
+
+static bool
+xmlio_header_check(xmlio_reader_t *r, xmlDocPtr doc, kt_error_t *err)
+{
+    xmlio_vlog_t log;
+    int ret;
+
+    memset(&log, 0, sizeof log);
+    log.root_xpath = "/Packet";
+    ret = xmlio_validate(r, doc, &log);
+    if (ret < 0)
+        return xmlio_fail(r, err, KT_INTERNAL, "Заголовок пакета не удалось проверить по XSD");
+    if (ret > 0)
+        return xmlio_fail(r, err, KT_XSD, "%s", log.first);
+    xmlio_header_fields(doc, &r->header);
+    return true;
+}
+
+/* Reads and checks everything up to the end of the Header. */
+static bool
+xmlio_envelope(xmlio_reader_t *r, kt_error_t *err)
+{
+    xmlio_copy_t c = {0};
+    bool ok = false;
+
+    c.doc = xmlNewDoc(BAD_CAST "1.0");
+    if (c.doc == NULL) {
+        xmlio_fail_memory(r, err);
+        goto done;
+    }
+    if (!xmlio_root(r, &c, err) || !xmlio_header_copy(r, &c, err) ||
+        !xmlio_header_check(r, c.doc, err))
+        goto done;
+    r->state = XMLIO_AT_HEADER;
+    ok = true;
+done:
+    xmlFreeDoc(c.doc);
+    return ok;
+}
+
+/* Data has no attributes of its own; namespace declarations and xsi:
+ * hints are what any element may carry. */
+static bool
+xmlio_data_attributes(xmlio_reader_t *r, kt_error_t *err)
+{
+    int more = xmlTextReaderMoveToFirstAttribute(r->xr);
+    bool bad = false;
+
+    while (!bad && more == 1) {
+        const xmlChar *uri = xmlTextReaderConstNamespaceUri(r->xr);
+        bad = !xmlTextReaderIsNamespaceDecl(r->xr) &&
+              !(uri != NULL && xmlStrEqual(uri, BAD_CAST XMLIO_XSI_NS));
+        more = xmlTextReaderMoveToNextAttribute(r->xr);
+    }
+    xmlTextReaderMoveToElement(r->xr);
+    if (bad)
+        return xmlio_fail(r, err, KT_XSD, "Строка %ld: у элемента Data не бывает атрибутов",
+                          xmlio_line(r));
+    return more < 0 ? xmlio_fail_parse(r, err) : true;
+}
+
+/* After Data only the end of Packet may come; then the document must end. */
+static bool
+xmlio_finish(xmlio_reader_t *r, kt_error_t *err)
+{
+    xmlio_next_t next = xmlio_next_child(r, 1, err);
+    int ret;
+
+    if (next == XMLIO_NEXT_FAIL)
+        return false;
+    if (next == XMLIO_NEXT_ELEMENT)
+        return xmlio_fail(r, err, KT_XSD, "Строка %ld: после Data элементов быть не должно",
+                          xmlio_line(r));
+    while ((ret = xmlio_read(r, err)) > 0)
+        continue;
+    if (ret < 0)
+        return false;
+    r->state = XMLIO_AT_END;
+    return true;
+}
+
+static bool
+xmlio_enter_data(xmlio_reader_t *r, kt_error_t *err)
+{
+    xmlio_next_t next = xmlio_next_child(r, 1, err);
+
+    if (next == XMLIO_NEXT_FAIL)
+        return false;
+    if (next != XMLIO_NEXT_ELEMENT || !xmlio_is(r, "Data"))
+        return xmlio_fail_expected(r, next, "Data", err);
+    if (!xmlio_data_attributes(r, err))
+        return false;
+    if (xmlTextReaderIsEmptyElement(r->xr))
+        return xmlio_finish(r, err);
+    r->state = XMLIO_IN_DATA;
+    return true;
+}
+
+/* Items. */
+
+static bool
+xmlio_item_kind(xmlio_reader_t *r, xmlio_item_kind_t *kind, kt_error_t *err)
+{
+    char name[KT_ERROR_MESSAGE_MAX / 2];
+
+    for (int k = 0; k < XMLIO_ITEM__MAX; k++) {
+        if (xmlio_is(r, xmlio_item_names[k])) {
+            *kind = (xmlio_item_kind_t)k;
+            return true;
+        }
+    }
+    xmlio_describe(r, name, sizeof name);
+    return xmlio_fail(r, err, KT_XSD,
+                      "Строка %ld: элемент %s, а в Data допускаются только Student и "
+                      "DeleteStudent",
+                      xmlio_line(r), name);
+}
+
+/* Numbers the item and names its XPath. */
+static bool
+xmlio_item_begin(xmlio_reader_t *r, arena_t *arena, xmlio_item_kind_t kind, xmlio_item_t *item,
+                 kt_error_t *err)
+{
+    if (r->items >= XMLIO_MAX_ITEMS)
+        return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE, "В пакете больше %d элементов",
+                          XMLIO_MAX_ITEMS);
+    item->kind = kind;
+    item->index = ++r->items;
+    r->count[kind]++;
+    item->xpath =
+        arena_printf(arena, "/Packet/Data/%s[%zu]", xmlio_item_names[kind], r->count[kind]);
+    return item->xpath != NULL ? true : xmlio_fail_arena(r, err);
+}
+
+/* The attribute name of node copied into arena, or NULL when absent. */
+static bool
+xmlio_attr(arena_t *arena, const xmlNode *node, const char *name, const char **out)
+{
+    xmlChar *value = xmlGetNoNsProp(node, BAD_CAST name);
+
+    *out = NULL;
+    if (value == NULL)
+        return true;
+    *out = arena_strdup(arena, (const char *)value);
+    xmlFree(value);
+    return *out != NULL;
+}
+
+/* The item's identifying attributes, as given even when the item is invalid
+ * (the receipt echoes localId). */
+static bool
+xmlio_item_attributes(xmlio_reader_t *r, arena_t *arena, const xmlNode *root, xmlio_item_t *item,
+                      kt_error_t *err)
+{
+    bool ok = xmlio_attr(arena, root, "id", &item->id) &&
+              xmlio_attr(arena, root, "localId", &item->local_id);
+
+    if (ok && item->kind == XMLIO_ITEM_DELETE)
+        ok = xmlio_attr(arena, root, "reason", &item->reason);
+    return ok ? true : xmlio_fail_arena(r, err);
+}
+
+/* Validates the copy; a schema error is the item's own (item->error). */
+static bool
+xmlio_item_check(xmlio_reader_t *r, arena_t *arena, xmlDocPtr doc, xmlio_item_t *item,
+                 kt_error_t *err)
+{
+    xmlio_vlog_t log;
+    int ret;
+
+    memset(&log, 0, sizeof log);
+    log.arena = arena;
+    log.root_xpath = item->xpath;
+    ret = xmlio_validate(r, doc, &log);
+    if (ret < 0)
+        return xmlio_fail(r, err, KT_INTERNAL, "Элемент %zu пакета не удалось проверить по XSD",
+                          item->index);
+    if (log.oom)
+        return xmlio_fail_arena(r, err);
+    if (ret > 0) {
+        /* kt_error_set() empties the field list: it moves over after. */
+        kt_error_set(&item->error, KT_DOMAIN_XML, KT_XSD, 0, "%s", log.first);
+        item->error.fields = log.fields.fields;
+        item->error.nfields = log.fields.nfields;
+    }
+    return true;
+}
+
+static json_value_t *xmlio_student_tree(arena_t *arena, const xmlNode *root);
+
+/* Reads the item the reader is on into item. */
+static bool
+xmlio_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err)
+{
+    xmlio_copy_t c = {0};
+    xmlNodePtr root;
+    bool ok = false;
+
+    c.doc = xmlNewDoc(BAD_CAST "1.0");
+    if (c.doc == NULL) {
+        xmlio_fail_memory(r, err);
+        goto done;
+    }
+    if (!xmlio_copy_subtree(r, &c, err))
+        goto done;
+    root = xmlDocGetRootElement(c.doc);
+    if (!xmlio_item_attributes(r, arena, root, item, err) ||
+        !xmlio_item_check(r, arena, c.doc, item, err))
+        goto done;
+    if (item->kind == XMLIO_ITEM_STUDENT && item->error.code == KT_OK) {
+        item->student = xmlio_student_tree(arena, root);
+        if (item->student == NULL) {
+            xmlio_fail_arena(r, err);
+            goto done;
+        }
+    }
+    ok = true;
+done:
+    xmlFreeDoc(c.doc);
+    return ok;
+}
+
+static bool
+xmlio_next_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err)
+{
+    xmlio_next_t next = xmlio_next_child(r, 2, err);
+    xmlio_item_kind_t kind = XMLIO_ITEM_STUDENT;
+
+    if (next == XMLIO_NEXT_FAIL)
+        return false;
+    if (next == XMLIO_NEXT_END) {
+        xmlio_finish(r, err); /* err stays KT_OK at a clean end */
+        return false;
+    }
+    if (!xmlio_item_kind(r, &kind, err) || !xmlio_item_begin(r, arena, kind, item, err))
+        return false;
+    return xmlio_item(r, arena, item, err);
+}
+
+/* The student tree: XML → JSON by the map. */
+
+typedef struct {
+    arena_t *arena;
+    bool oom;
+} xmlio_tree_t;
+
+/* A node of type with a copy of len bytes of str (NULL: none). */
+static json_value_t *
+xmlio_tree_node(xmlio_tree_t *t, json_type_t type, const char *str, size_t len)
+{
+    json_value_t *v = arena_calloc(t->arena, 1, sizeof *v);
+
+    if (v == NULL) {
+        t->oom = true;
+        return NULL;
+    }
+    v->type = type;
+    if (str != NULL) {
+        v->str = arena_strndup(t->arena, str, len);
+        v->len = len;
+        t->oom = t->oom || v->str == NULL;
+    }
+    return v;
+}
+
+/* Appends child to parent (an object, with key, or an array, key NULL);
+ * does nothing when either is NULL after a failed allocation. */
+static void
+xmlio_tree_add(json_value_t *parent, const char *key, json_value_t *child)
+{
+    json_value_t **at;
+
+    if (parent == NULL || child == NULL)
+        return;
+    child->key = key;
+    child->key_len = key != NULL ? strlen(key) : 0;
+    for (at = &parent->child; *at != NULL; at = &(*at)->next)
+        continue;
+    *at = child;
+    parent->count++;
+}
+
+/* The next element child of parent named name after after (NULL: the first). */
+static const xmlNode *
+xmlio_child(const xmlNode *parent, const char *name, const xmlNode *after)
+{
+    const xmlNode *c = after != NULL ? after->next : parent->children;
+
+    for (; c != NULL; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST name))
+            return c;
+    }
+    return NULL;
+}
+
+static json_value_t *
+xmlio_tree_text(xmlio_tree_t *t, const xmlNode *elem)
+{
+    xmlChar *text = xmlNodeGetContent(elem);
+    json_value_t *v;
+
+    if (text == NULL) {
+        t->oom = true;
+        return NULL;
+    }
+    v = xmlio_tree_node(t, JSON_STRING, (const char *)text, (size_t)xmlStrlen(text));
+    xmlFree(text);
+    return v;
+}
+
+/* Adds the attribute name of elem to obj as a member of the same name. */
+static void
+xmlio_tree_attr(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, const char *name,
+                json_type_t type)
+{
+    xmlChar *value = xmlGetNoNsProp(elem, BAD_CAST name);
+
+    if (value == NULL)
+        return;
+    xmlio_tree_add(obj, name,
+                   xmlio_tree_node(t, type, (const char *)value, (size_t)xmlStrlen(value)));
+    xmlFree(value);
+}
+
+static void xmlio_tree_members(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem,
+                               const xmlio_map_t *rows);
+
+static json_value_t *
+xmlio_tree_object(xmlio_tree_t *t, const xmlNode *elem, const xmlio_map_t *row)
+{
+    json_value_t *obj = xmlio_tree_node(t, JSON_OBJECT, NULL, 0);
+
+    if (row->attr != NULL)
+        xmlio_tree_attr(t, obj, elem, row->attr, JSON_STRING);
+    xmlio_tree_members(t, obj, elem, row->child);
+    return obj;
+}
+
+static json_value_t *xmlio_tree_value(xmlio_tree_t *t, const xmlNode *elem, const xmlio_map_t *row);
+
+/* Every child of parent named as the item row, converted, as an array. */
+static json_value_t *
+xmlio_tree_array(xmlio_tree_t *t, const xmlNode *parent, const xmlio_map_t *item)
+{
+    json_value_t *array = xmlio_tree_node(t, JSON_ARRAY, NULL, 0);
+
+    for (const xmlNode *c = xmlio_child(parent, item->xml, NULL); c != NULL;
+         c = xmlio_child(parent, item->xml, c))
+        xmlio_tree_add(array, NULL, xmlio_tree_value(t, c, item));
+    return array;
+}
+
+static json_value_t *
+xmlio_tree_value(xmlio_tree_t *t, const xmlNode *elem, const xmlio_map_t *row)
+{
+    switch (row->shape) {
+    case XMLIO_M_TEXT:
+        return xmlio_tree_text(t, elem);
+    case XMLIO_M_OBJECT:
+        return xmlio_tree_object(t, elem, row);
+    case XMLIO_M_LIST:
+        return xmlio_tree_array(t, elem, row->child);
+    default:
+        return NULL;
+    }
+}
+
+/* The members of obj from elem's children, in the order of rows. A
+ * REPEATED row is a member only when at least one element is there. */
+static void
+xmlio_tree_members(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, const xmlio_map_t *rows)
+{
+    for (const xmlio_map_t *row = rows; row->shape != XMLIO_M_END; row++) {
+        const xmlNode *child = xmlio_child(elem, row->xml, NULL);
+        if (child == NULL)
+            continue;
+        if (row->shape == XMLIO_M_REPEATED)
+            xmlio_tree_add(obj, row->json, xmlio_tree_array(t, elem, row->child));
+        else
+            xmlio_tree_add(obj, row->json, xmlio_tree_value(t, child, row));
+    }
+}
+
+/* The student as student_from_json() takes it: the root's id, version (a
+ * number) and state first, as GET answers them, then the fields. */
+static json_value_t *
+xmlio_student_tree(arena_t *arena, const xmlNode *root)
+{
+    xmlio_tree_t t = {arena, false};
+    json_value_t *obj = xmlio_tree_node(&t, JSON_OBJECT, NULL, 0);
+
+    for (size_t i = 0; xmlio_root_attrs[i] != NULL; i++) {
+        bool number = strcmp(xmlio_root_attrs[i], "version") == 0;
+        xmlio_tree_attr(&t, obj, root, xmlio_root_attrs[i], number ? JSON_NUMBER : JSON_STRING);
+    }
+    xmlio_tree_members(&t, obj, root, xmlio_student);
+    return t.oom ? NULL : obj;
+}
+
+/* JSON Pointer → XPath. */
+
+/* Reads one pointer segment (up to '/' or the end) into seg; returns what
+ * follows, or NULL when the segment is longer than any name we know. */
+static const char *
+xmlio_segment(const char *p, char *seg, size_t cap)
+{
+    size_t n = strcspn(p, "/");
+
+    if (n >= cap)
+        return NULL;
+    memcpy(seg, p, n);
+    seg[n] = '\0';
+    return p + n;
+}
+
+/* An array index of a pointer: digits, no leading zero. */
+static bool
+xmlio_index(const char *seg, size_t *out)
+{
+    size_t v = 0;
+
+    if (seg[0] == '\0' || (seg[0] == '0' && seg[1] != '\0'))
+        return false;
+    for (const char *p = seg; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || v >= XMLIO_INDEX_MAX)
+            return false;
+        v = v * 10 + (size_t)(*p - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static const xmlio_map_t *
+xmlio_row(const xmlio_map_t *rows, const char *json)
+{
+    for (const xmlio_map_t *row = rows; row != NULL && row->shape != XMLIO_M_END; row++) {
+        if (strcmp(row->json, json) == 0)
+            return row;
+    }
+    return NULL;
+}
+
+static bool
+xmlio_is_root_attr(const char *seg)
+{
+    for (size_t i = 0; xmlio_root_attrs[i] != NULL; i++) {
+        if (strcmp(xmlio_root_attrs[i], seg) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Where a pointer walk stands: the members of the current object (NULL at
+ * a leaf), the object's row (NULL at the root), and a LIST or REPEATED row
+ * whose index comes next. */
+typedef struct {
+    const xmlio_map_t *rows;
+    const xmlio_map_t *object;
+    const xmlio_map_t *pending;
+    char *out;
+    size_t cap, len;
+} xmlio_walk_t;
+
+static bool
+xmlio_walk_index(xmlio_walk_t *w, const char *seg)
+{
+    const xmlio_map_t *row = w->pending;
+    size_t i;
+
+    if (!xmlio_index(seg, &i))
+        return false;
+    w->pending = NULL;
+    if (row->shape == XMLIO_M_REPEATED) {
+        xmlio_append(w->out, w->cap, &w->len, "[%zu]", i + 1);
+        w->rows = NULL;
+        return true;
+    }
+    xmlio_append(w->out, w->cap, &w->len, "/%s[%zu]", row->child->xml, i + 1);
+    w->object = row->child;
+    w->rows = row->child->child;
+    return true;
+}
+
+static bool
+xmlio_walk_member(xmlio_walk_t *w, const char *seg)
+{
+    const char *attr = w->object != NULL ? w->object->attr : NULL;
+    const xmlio_map_t *row;
+
+    if ((w->object == NULL && xmlio_is_root_attr(seg)) || (attr != NULL && !strcmp(attr, seg))) {
+        xmlio_append(w->out, w->cap, &w->len, "/@%s", seg);
+        w->rows = NULL;
+        return true;
+    }
+    row = xmlio_row(w->rows, seg);
+    if (row == NULL)
+        return false;
+    xmlio_append(w->out, w->cap, &w->len, "/%s", row->xml);
+    w->rows = row->shape == XMLIO_M_OBJECT ? row->child : NULL;
+    w->object = row->shape == XMLIO_M_OBJECT ? row : NULL;
+    if (row->shape == XMLIO_M_LIST || row->shape == XMLIO_M_REPEATED)
+        w->pending = row;
+    return true;
+}
+
+/* The path below the item for a pointer into the student; false for a
+ * pointer the map does not know. */
+static bool
+xmlio_pointer_walk(const char *pointer, char *out, size_t cap)
+{
+    xmlio_walk_t w = {xmlio_student, NULL, NULL, out, cap, 0};
+    char seg[XMLIO_SEGMENT_MAX];
+
+    out[0] = '\0';
+    while (*pointer != '\0') {
+        if (*pointer != '/' || (w.rows == NULL && w.pending == NULL))
+            return false;
+        pointer = xmlio_segment(pointer + 1, seg, sizeof seg);
+        if (pointer == NULL)
+            return false;
+        if (w.pending != NULL ? !xmlio_walk_index(&w, seg) : !xmlio_walk_member(&w, seg))
+            return false;
+    }
+    return true;
+}
+
+const char *
+xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer)
+{
+    char below[XMLIO_XPATH_MAX];
+    const char *xpath;
+
+    if (item_xpath == NULL)
+        item_xpath = "";
+    if (pointer == NULL || !xmlio_pointer_walk(pointer, below, sizeof below))
+        return item_xpath;
+    xpath = arena_printf(arena, "%s%s", item_xpath, below);
+    return xpath != NULL ? xpath : item_xpath;
+}
+
+/* Writing: BSON of the store → XML by the map. */
+
+/* The document or array the iterator is at, as a bson_t over its bytes. */
+static bool
+xmlio_bson_sub(const bson_iter_t *it, bson_t *out)
+{
+    const uint8_t *data = NULL;
+    uint32_t len = 0;
+
+    if (BSON_ITER_HOLDS_DOCUMENT(it))
+        bson_iter_document(it, &len, &data);
+    else if (BSON_ITER_HOLDS_ARRAY(it))
+        bson_iter_array(it, &len, &data);
+    return data != NULL && bson_init_static(out, data, len);
+}
+
+/* A string member into *s (NULL when the member is no string); false for a
+ * string that is not UTF-8 without NUL, which no XML can carry. */
+static bool
+xmlio_bson_string(const bson_iter_t *it, const char **s)
+{
+    uint32_t len = 0;
+
+    *s = NULL;
+    if (!BSON_ITER_HOLDS_UTF8(it))
+        return true;
+    *s = bson_iter_utf8(it, &len);
+    return utf8_valid(*s, len);
+}
+
+static bool
+xmlio_write_text(xmlTextWriterPtr w, const bson_iter_t *it, const char *name)
+{
+    const char *s;
+
+    if (!xmlio_bson_string(it, &s))
+        return false;
+    return s == NULL || xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST s) >= 0;
+}
+
+static bool xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *rows);
+
+/* The row's attribute (type, kind, category) from the sub-document. */
+static bool
+xmlio_write_attr(xmlTextWriterPtr w, const bson_t *sub, const char *name)
+{
+    bson_iter_t it;
+    const char *value = NULL;
+
+    if (name == NULL || !bson_iter_init_find(&it, sub, name))
+        return true;
+    if (!xmlio_bson_string(&it, &value))
+        return false;
+    return value == NULL || xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST value) >= 0;
+}
+
+/* <Name attr="…">members</Name> from a sub-document. */
+static bool
+xmlio_write_object(xmlTextWriterPtr w, const bson_iter_t *it, const xmlio_map_t *row)
+{
+    bson_t sub;
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(it) || !xmlio_bson_sub(it, &sub))
+        return true;
+    return xmlTextWriterStartElement(w, BAD_CAST row->xml) >= 0 &&
+           xmlio_write_attr(w, &sub, row->attr) && xmlio_write_members(w, &sub, row->child) &&
+           xmlTextWriterEndElement(w) >= 0;
+}
+
+/* The items of an array, each as the item row says. */
+static bool
+xmlio_write_items(xmlTextWriterPtr w, const bson_t *array, const xmlio_map_t *item)
+{
+    bson_iter_t it;
+    bool ok = bson_iter_init(&it, array);
+
+    while (ok && bson_iter_next(&it)) {
+        if (item->shape == XMLIO_M_TEXT)
+            ok = xmlio_write_text(w, &it, item->xml);
+        else
+            ok = xmlio_write_object(w, &it, item);
+    }
+    return ok;
+}
+
+static bool
+xmlio_write_array(xmlTextWriterPtr w, const bson_iter_t *it, const xmlio_map_t *row)
+{
+    bson_t array;
+
+    /* An empty list is written as no element: Documents needs one item. */
+    if (!BSON_ITER_HOLDS_ARRAY(it) || !xmlio_bson_sub(it, &array) || bson_count_keys(&array) == 0)
+        return true;
+    if (row->shape == XMLIO_M_REPEATED)
+        return xmlio_write_items(w, &array, row->child);
+    return xmlTextWriterStartElement(w, BAD_CAST row->xml) >= 0 &&
+           xmlio_write_items(w, &array, row->child) && xmlTextWriterEndElement(w) >= 0;
+}
+
+/* The members of doc that rows name, in the rows' order; others (the
+ * store's own) are not part of the format. */
+static bool
+xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *rows)
+{
+    bool ok = true;
+
+    for (const xmlio_map_t *row = rows; ok && row->shape != XMLIO_M_END; row++) {
+        bson_iter_t it;
+        if (!bson_iter_init_find(&it, doc, row->json))
+            continue;
+        if (row->shape == XMLIO_M_TEXT)
+            ok = xmlio_write_text(w, &it, row->xml);
+        else if (row->shape == XMLIO_M_OBJECT)
+            ok = xmlio_write_object(w, &it, row);
+        else
+            ok = xmlio_write_array(w, &it, row);
+    }
+    return ok;
+}
+
+static bool
+xmlio_write_root(xmlTextWriterPtr w, const char *id, int64_t version, bool deleted,
+                 const bson_t *doc)
+{
+    char number[24];
+    /* xmlns as the first attribute: xmlTextWriterStartElementNS() would put it last. */
+    bool ok = xmlTextWriterStartElement(w, BAD_CAST "Student") >= 0 &&
+              xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns", BAD_CAST XMLIO_NS) >= 0;
+
+    if (ok && id != NULL)
+        ok = utf8_valid(id, strlen(id)) &&
+             xmlTextWriterWriteAttribute(w, BAD_CAST "id", BAD_CAST id) >= 0;
+    if (ok && version > 0) {
+        snprintf(number, sizeof number, "%" PRId64, version);
+        ok = xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST number) >= 0;
+    }
+    if (ok)
+        ok = xmlTextWriterWriteAttribute(w, BAD_CAST "state",
+                                         BAD_CAST(deleted ? "DELETED" : "ACTIVE")) >= 0;
+    return ok && xmlio_write_members(w, doc, xmlio_student) && xmlTextWriterEndElement(w) >= 0;
+}
+
+bool
+xmlio_write_student(xmlTextWriterPtr w, const char *id, int64_t version, bool deleted,
+                    const bson_t *doc)
+{
+    xmlio_global_t saved;
+    bool ok;
+
+    xmlio_global_enter(&saved, NULL);
+    ok = xmlio_write_root(w, id, version, deleted, doc);
+    xmlio_global_leave(&saved);
+    return ok;
+}
+
+/* The schema. */
+
+static void
+xmlio_on_schema_error(void *ctx, xmlio_xml_error_t *e)
+{
+    char *first = ctx;
+
+    if (e != NULL && e->level >= XML_ERR_ERROR && first[0] == '\0')
+        xmlio_clean(first, KT_ERROR_MESSAGE_MAX, e->message);
+}
+
+xmlio_schema_t *
+xmlio_schema_load(const char *xsd_path, kt_error_t *err)
+{
+    char first[KT_ERROR_MESSAGE_MAX] = "";
+    xmlSchemaParserCtxtPtr pctxt = NULL;
+    xmlio_schema_t *schema = NULL;
+    xmlSchemaPtr xsd = NULL;
+
+    kt_error_clear(err);
+    xmlInitParser();
+    /* Checked first: libxml2 would print its I/O error rather than report it. */
+    if (xsd_path == NULL || access(xsd_path, R_OK) != 0) {
+        kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, 0, "XSD %.200s не читается: %s",
+                     xsd_path != NULL ? xsd_path : "(null)", strerror(errno));
+        goto done;
+    }
+    pctxt = xmlSchemaNewParserCtxt(xsd_path);
+    if (pctxt != NULL) {
+        xmlSchemaSetParserStructuredErrors(pctxt, xmlio_on_schema_error, first);
+        xsd = xmlSchemaParse(pctxt);
+    }
+    schema = xsd != NULL ? calloc(1, sizeof *schema) : NULL;
+    if (schema == NULL) {
+        kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, 0, "XSD %.100s не загружена: %s", xsd_path,
+                     first[0] != '\0' ? first : "нет памяти");
+        xmlSchemaFree(xsd);
+        goto done;
+    }
+    schema->xsd = xsd;
+done:
+    xmlSchemaFreeParserCtxt(pctxt);
+    return schema;
+}
+
+void
+xmlio_schema_free(xmlio_schema_t *schema)
+{
+    if (schema == NULL)
+        return;
+    xmlSchemaFree(schema->xsd);
+    free(schema);
+}
+
+/* Readers. */
+
+/* The index just past the first end at or after i (counting the lines
+ * passed in *line), or len when there is none. */
+static size_t
+xmlio_skip_past(const char *p, size_t len, size_t i, const char *end, long *line)
+{
+    size_t n = strlen(end);
+
+    for (; i + n <= len; i++) {
+        if (memcmp(p + i, end, n) == 0)
+            return i + n;
+        *line += p[i] == '\n';
+    }
+    return len;
+}
+
+/* Whether a DOCTYPE comes in the prolog (after the XML declaration,
+ * comments, processing instructions, whitespace), found in the bytes
+ * before libxml2 parses any: a DTD is refused before any of its
+ * declarations exists. ASCII-compatible encodings only (UTF-8,
+ * windows-1251…); a UTF-16 document still meets the DOCTYPE check of
+ * xmlio_read(). *line is the DOCTYPE's line. */
+static bool
+xmlio_prolog_doctype(const char *p, size_t len, long *line)
+{
+    size_t i = len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+
+    *line = 1;
+    while (i < len) {
+        if (xmlio_space(p[i])) {
+            *line += p[i++] == '\n';
+        } else if (len - i >= 2 && memcmp(p + i, "<?", 2) == 0) {
+            i = xmlio_skip_past(p, len, i + 2, "?>", line);
+        } else if (len - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
+            i = xmlio_skip_past(p, len, i + 4, "-->", line);
+        } else {
+            /* In a prolog "<!" opens a comment or a DOCTYPE, nothing else. */
+            return len - i >= 2 && memcmp(p + i, "<!", 2) == 0;
+        }
+    }
+    return false;
+}
+
+/* Fails the reader at once for an empty package or one with a DOCTYPE;
+ * its first call then reports it. p holds the first len bytes. */
+static void
+xmlio_prescan(xmlio_reader_t *r, const char *p, size_t len)
+{
+    long line = 0;
+
+    if (len == 0)
+        xmlio_fail(r, NULL, KT_MALFORMED, "Пакет пуст");
+    else if (xmlio_prolog_doctype(p, len, &line))
+        xmlio_fail(r, NULL, KT_MALFORMED, "Строка %ld: DOCTYPE в пакете не допускается", line);
+}
+
+/* xmlio_prescan() over the first XMLIO_PROLOG_SCAN bytes of the file. */
+static void
+xmlio_prescan_fd(xmlio_reader_t *r)
+{
+    char *head = malloc(XMLIO_PROLOG_SCAN);
+    ssize_t n = head != NULL ? pread(r->fd, head, XMLIO_PROLOG_SCAN, 0) : -1;
+
+    if (n >= 0)
+        xmlio_prescan(r, head, (size_t)n);
+    free(head);
+}
+
+static xmlio_reader_t *
+xmlio_reader_alloc(const xmlio_schema_t *schema, kt_error_t *err)
+{
+    xmlio_reader_t *r = NULL;
+
+    kt_error_clear(err);
+    if (schema == NULL)
+        goto fail;
+    r = calloc(1, sizeof *r);
+    if (r == NULL)
+        goto fail;
+    r->fd = -1;
+    r->vctxt = xmlSchemaNewValidCtxt(schema->xsd);
+    if (r->vctxt == NULL)
+        goto fail;
+    xmlSchemaSetValidStructuredErrors(r->vctxt, xmlio_on_valid_error, r);
+    return r;
+fail:
+    kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, 0, "Чтение XML не началось: %s",
+                 schema == NULL ? "нет схемы" : "нет памяти");
+    xmlio_reader_free(r);
+    return NULL;
+}
+
+/* Makes a new xmlTextReader safe for input from anyone; frees r on failure.
+ * The parser properties repeat what XMLIO_PARSE_OPTIONS leaves off, so a
+ * changed libxml2 default cannot turn them on. */
+static xmlio_reader_t *
+xmlio_reader_setup(xmlio_reader_t *r, kt_error_t *err)
+{
+    static const int off[] = {XML_PARSER_LOADDTD, XML_PARSER_DEFAULTATTRS, XML_PARSER_VALIDATE,
+                              XML_PARSER_SUBST_ENTITIES};
+    bool ok = r->xr != NULL;
+
+    if (ok)
+        xmlTextReaderSetStructuredErrorHandler(r->xr, xmlio_on_parse_error, r);
+    for (size_t i = 0; ok && i < sizeof off / sizeof *off; i++)
+        ok = xmlTextReaderSetParserProp(r->xr, off[i], 0) == 0;
+    if (ok)
+        return r;
+    kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, 0, "Чтение XML не началось");
+    xmlio_reader_free(r);
+    return NULL;
+}
+
+xmlio_reader_t *
+xmlio_reader_new(const xmlio_schema_t *schema, const char *data, size_t len, kt_error_t *err)
+{
+    xmlio_global_t saved;
+    xmlio_reader_t *r;
+
+    if (len > INT32_MAX) {
+        kt_error_set(err, KT_DOMAIN_XML, KT_PAYLOAD_TOO_LARGE, 0, "Пакет больше 2 ГБ");
+        return NULL;
+    }
+    r = xmlio_reader_alloc(schema, err);
+    if (r == NULL)
+        return NULL;
+    xmlio_global_enter(&saved, r);
+    r->xr = xmlReaderForMemory(data != NULL ? data : "", (int)len, NULL, NULL, XMLIO_PARSE_OPTIONS);
+    xmlio_global_leave(&saved);
+    r = xmlio_reader_setup(r, err);
+    if (r != NULL)
+        xmlio_prescan(r, data, len);
+    return r;
+}
+
+xmlio_reader_t *
+xmlio_reader_new_file(const xmlio_schema_t *schema, const char *path, kt_error_t *err)
+{
+    xmlio_reader_t *r = xmlio_reader_alloc(schema, err);
+    xmlio_global_t saved;
+
+    if (r == NULL)
+        return NULL;
+    /* A descriptor, not xmlReaderForFile(): no gzip guessing, no entity loader. */
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        kt_error_set(err, KT_DOMAIN_XML, KT_NOT_FOUND, 0, "Файл %.200s не открыт: %s", path,
+                     strerror(errno));
+        xmlio_reader_free(r);
+        return NULL;
+    }
+    xmlio_global_enter(&saved, r);
+    r->xr = xmlReaderForFd(r->fd, path, NULL, XMLIO_PARSE_OPTIONS);
+    xmlio_global_leave(&saved);
+    r = xmlio_reader_setup(r, err);
+    if (r != NULL)
+        xmlio_prescan_fd(r);
+    return r;
+}
+
+void
+xmlio_reader_free(xmlio_reader_t *r)
+{
+    if (r == NULL)
+        return;
+    if (r->xr != NULL)
+        xmlFreeTextReader(r->xr);
+    if (r->vctxt != NULL)
+        xmlSchemaFreeValidCtxt(r->vctxt);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r);
+}
+
+bool
+xmlio_reader_header(xmlio_reader_t *r, xmlio_header_t *header, kt_error_t *err)
+{
+    xmlio_global_t saved;
+    bool ok = true;
+
+    memset(header, 0, sizeof *header);
+    kt_error_clear(err);
+    if (r->state == XMLIO_FAILED)
+        return xmlio_repeat(r, err);
+    if (r->state == XMLIO_AT_START) {
+        xmlio_global_enter(&saved, r);
+        ok = xmlio_envelope(r, err);
+        xmlio_global_leave(&saved);
+    }
+    if (ok)
+        *header = r->header;
+    return ok;
+}
+
+/* xmlio_reader_next() inside the global handler's routing. */
+static bool
+xmlio_next(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err)
+{
+    if (r->state == XMLIO_AT_START && !xmlio_envelope(r, err))
+        return false;
+    if (r->state == XMLIO_AT_HEADER && !xmlio_enter_data(r, err))
+        return false;
+    if (r->state == XMLIO_IN_DATA)
+        return xmlio_next_item(r, arena, item, err);
+    if (r->state == XMLIO_FAILED)
+        return xmlio_repeat(r, err);
+    return false;
+}
+
+bool
+xmlio_reader_next(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err)
+{
+    xmlio_global_t saved;
+    bool ok;
+
+    memset(item, 0, sizeof *item);
+    kt_error_clear(err);
+    xmlio_global_enter(&saved, r);
+    ok = xmlio_next(r, arena, item, err);
+    xmlio_global_leave(&saved);
+    return ok;
+}

@@ -5,13 +5,21 @@
  *   init      create the store's indexes (idempotent; workers do it at start too)
  *   verify    recompute every student's hash chain; exit 1 on a broken link
  *   repair    complete interrupted writes (heads that lag their versions)
+ *   import FILE [--receipt OUT]  apply an XML package offline, through the same
+ *             code path as POST /api/v1/packages (as principal "kontingentctl", admin)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "auth/jwt.h"
+#include "handlers/ingest.h"
 #include "fcgi/config.h"
 #include "store/store.h"
 #include "store/students.h"
@@ -24,6 +32,7 @@ usage(void)
             "usage: kontingentctl token issue --role ROLE [--org OGRN] [--ttl DURATION]\n"
             "                                [--sub NAME] [--scope health]\n"
             "       kontingentctl init | verify | repair\n"
+            "       kontingentctl import FILE [--receipt OUT]\n"
             "  ROLE: region, school, ministry, auditor, admin\n"
             "  DURATION: a number with s, m, h or d (default 1h)\n"
             "configuration comes from the environment (KT_VAR, KT_TOKEN_PRIVATE_KEY, ...)\n");
@@ -168,6 +177,83 @@ cmd_store(const config_t *cfg, store_cmd_t cmd)
     return ok && clean ? 0 : 1;
 }
 
+/* A progress line on a terminal, nothing otherwise. */
+static void
+progress(void *arg, size_t done)
+{
+    if (done % 100 == 0)
+        fprintf(stderr, "\rimported %zu items", done);
+}
+
+static bool
+write_receipt(const char *path, const char *receipt, size_t len)
+{
+    FILE *f = fopen(path, "w");
+    bool ok = f != NULL && fwrite(receipt, 1, len, f) == len;
+
+    if (f != NULL && fclose(f) != 0)
+        ok = false;
+    return ok;
+}
+
+static int
+import_mapped(const config_t *cfg, const char *data, size_t len, const char *receipt_path)
+{
+    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_NONE};
+    kt_error_t err;
+    ingest_totals_t t;
+    char *receipt = NULL;
+    size_t receipt_len = 0;
+    int rc = 1;
+
+    kt_error_clear(&err);
+    xmlio_schema_t *schema = xmlio_schema_load(cfg->xsd_path, &err);
+    store_t *store = schema ? store_new(cfg->mongodb_uri, cfg->db_name, &err) : NULL;
+    mongoc_client_t *client = store ? store_client_pop(store) : NULL;
+    ingest_ctx_t ctx = {client, cfg->db_name, schema, &who, isatty(STDERR_FILENO) ? progress : NULL,
+                        NULL};
+    if (client != NULL && ingest_package(&ctx, data, len, &receipt, &receipt_len, &t, &err)) {
+        fprintf(stderr, "%s", isatty(STDERR_FILENO) ? "\n" : "");
+        printf("received %ld: created %ld, updated %ld, unchanged %ld, deleted %ld, rejected %ld\n",
+               t.received, t.created, t.updated, t.unchanged, t.deleted, t.rejected);
+        rc = receipt_path && !write_receipt(receipt_path, receipt, receipt_len) ? 1 : 0;
+    } else {
+        fprintf(stderr, "kontingentctl import: %s %s\n", kt_code_name(err.code), err.message);
+    }
+    free(receipt);
+    if (store != NULL) {
+        store_client_push(store, client);
+        store_free(store);
+    }
+    xmlio_schema_free(schema);
+    return rc;
+}
+
+static int
+cmd_import(const config_t *cfg, int argc, char **argv)
+{
+    const char *receipt = argc == 3 && strcmp(argv[1], "--receipt") == 0 ? argv[2] : NULL;
+    struct stat st;
+    int fd, rc;
+
+    if (argc != 1 && receipt == NULL)
+        return usage();
+    fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) {
+        fprintf(stderr, "kontingentctl import: cannot read %s\n", argv[0]);
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    void *data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (data == MAP_FAILED)
+        return 1;
+    rc = import_mapped(cfg, data, (size_t)st.st_size, receipt);
+    munmap(data, (size_t)st.st_size);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -187,5 +273,7 @@ main(int argc, char **argv)
         return cmd_store(&cfg, STORE_CMD_VERIFY);
     if (argc == 2 && strcmp(argv[1], "repair") == 0)
         return cmd_store(&cfg, STORE_CMD_REPAIR);
+    if (argc >= 3 && strcmp(argv[1], "import") == 0)
+        return cmd_import(&cfg, argc - 2, argv + 2);
     return usage();
 }

@@ -233,3 +233,19 @@ def test_200_mb_body_is_413_without_being_read(client, region_cert):
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert b"application/problem+json" in answer and b"PAYLOAD_TOO_LARGE" in answer
     assert client.get("/api/v1/health").status_code == 200
+
+
+def test_kontingentctl_import_takes_the_same_path(client, region_cert, test_var, tmp_path):
+    from conftest import run_ctl
+
+    pid, body = packet([student_xml(student()), student_xml(student())])
+    path = tmp_path / "package.xml"
+    path.write_bytes(body)
+    out = run_ctl("import", path, "--receipt", tmp_path / "receipt.xml").stdout
+    assert "received 2: created 2" in out
+    status, _, items = receipt(client.get(f"{P}/{pid}", cert=region_cert))
+    assert status == "PROCESSED" and [i["result"] for i in items] == ["CREATED", "CREATED"]
+    assert (tmp_path / "receipt.xml").read_bytes() == client.get(f"{P}/{pid}",
+                                                                  cert=region_cert).content
+    history = client.get(f"/api/v1/students/{items[0]['id']}/history", cert=region_cert).json()
+    assert history["items"][0]["principal"]["subject"] == "kontingentctl"

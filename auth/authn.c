@@ -5,8 +5,7 @@
 #include <strings.h>
 
 static bool
-from_token(const jwt_key_t *key, const char *value, int64_t now, principal_t *out,
-           kt_error_t *err)
+from_token(const jwt_key_t *key, const char *value, int64_t now, principal_t *out, kt_error_t *err)
 {
     jwt_claims_t claims;
 
@@ -29,8 +28,7 @@ from_token(const jwt_key_t *key, const char *value, int64_t now, principal_t *ou
 }
 
 static bool
-from_certificate(const certmap_t *map, const authn_input_t *in, principal_t *out,
-                 kt_error_t *err)
+from_certificate(const certmap_t *map, const authn_input_t *in, principal_t *out, kt_error_t *err)
 {
     if (strcmp(in->ssl_verify, "SUCCESS") != 0) {
         kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,

@@ -22,8 +22,7 @@ typedef struct {
     int64_t now;               /* seconds since the epoch */
 } authn_input_t;
 
-bool
-authn_authenticate(const jwt_key_t *key, const certmap_t *map, const authn_input_t *in,
-                   principal_t *out, kt_error_t *err);
+bool authn_authenticate(const jwt_key_t *key, const certmap_t *map, const authn_input_t *in,
+                        principal_t *out, kt_error_t *err);
 
 #endif

@@ -24,15 +24,12 @@ typedef struct certmap certmap_t;
 
 /* Loads the file; a malformed line fails the load with its line number
  * (err KT_INTERNAL, 500: the operator's file, not the client, is wrong). */
-certmap_t *
-certmap_load(const char *path, kt_error_t *err);
+certmap_t *certmap_load(const char *path, kt_error_t *err);
 
-void
-certmap_free(certmap_t *map);
+void certmap_free(certmap_t *map);
 
 /* Fills p (method AUTH_CERT, subject = the DN) when the DN is mapped; on a
  * miss p is cleared (ROLE_NONE, AUTH_NONE). */
-bool
-certmap_lookup(const certmap_t *map, const char *subject_dn, principal_t *p);
+bool certmap_lookup(const certmap_t *map, const char *subject_dn, principal_t *p);
 
 #endif

@@ -26,24 +26,19 @@ typedef struct jwt_key jwt_key_t;
 #define JWT_MAX_LEN 4096
 
 /* "EdDSA" or "ES256" → alg; false for anything else (and *alg = JWT_ALG__MAX). */
-bool
-jwt_alg_parse(const char *name, jwt_alg_t *alg);
+bool jwt_alg_parse(const char *name, jwt_alg_t *alg);
 
 /* The JWS "alg" value; NULL when alg is out of range. */
-const char *
-jwt_alg_name(jwt_alg_t alg);
+const char *jwt_alg_name(jwt_alg_t alg);
 
 /* Loads a PEM public key (verification) or private key (signing, and it
  * verifies too). The key type must match alg: Ed25519 for EdDSA, EC on
  * P-256 for ES256. Encrypted private keys are refused. NULL on failure, err
  * set to KT_INTERNAL (500): a bad key is the operator's problem, not the
  * client's. */
-jwt_key_t *
-jwt_key_load_public(const char *path, jwt_alg_t alg, kt_error_t *err);
-jwt_key_t *
-jwt_key_load_private(const char *path, jwt_alg_t alg, kt_error_t *err);
-void
-jwt_key_free(jwt_key_t *key);
+jwt_key_t *jwt_key_load_public(const char *path, jwt_alg_t alg, kt_error_t *err);
+jwt_key_t *jwt_key_load_private(const char *path, jwt_alg_t alg, kt_error_t *err);
+void jwt_key_free(jwt_key_t *key);
 
 typedef struct {
     char sub[PRINCIPAL_SUBJECT_MAX];
@@ -64,15 +59,13 @@ typedef struct {
  * expired", "bad signature", "algorithm not allowed", "malformed token", ...)
  * that never contains the token itself.
  */
-bool
-jwt_verify(const jwt_key_t *key, const char *token, size_t len, int64_t now, jwt_claims_t *claims,
-           kt_error_t *err);
+bool jwt_verify(const jwt_key_t *key, const char *token, size_t len, int64_t now,
+                jwt_claims_t *claims, kt_error_t *err);
 
 /* Mints a token for claims; returns a malloc'd NUL-terminated string or NULL.
  * Claims jwt_verify() would refuse (no role, empty sub, an org that is not 13
  * digits, a school without org) and public-only keys fail with KT_INTERNAL.
  * iat is written when non-zero, org when non-empty, scope when any bit is set. */
-char *
-jwt_sign(const jwt_key_t *key, const jwt_claims_t *claims, kt_error_t *err);
+char *jwt_sign(const jwt_key_t *key, const jwt_claims_t *claims, kt_error_t *err);
 
 #endif

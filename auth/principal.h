@@ -26,7 +26,7 @@ typedef enum { AUTH_NONE = 0, AUTH_TOKEN, AUTH_CERT, AUTH__MAX } auth_method_t;
 enum { SCOPE_HEALTH = 1u << 0 };
 
 #define PRINCIPAL_SUBJECT_MAX 256
-#define PRINCIPAL_ORG_MAX 16 /* ОГРН: 13 digits (15 for ОГРНИП) + NUL */
+#define PRINCIPAL_ORG_MAX     16 /* ОГРН: 13 digits (15 for ОГРНИП) + NUL */
 
 typedef struct {
     char subject[PRINCIPAL_SUBJECT_MAX];
@@ -37,15 +37,12 @@ typedef struct {
 } principal_t;
 
 /* "region", "school", ... ; NULL for ROLE_NONE or out of range. */
-const char *
-principal_role_name(role_t role);
+const char *principal_role_name(role_t role);
 
 /* ROLE_NONE when name is not a role. */
-role_t
-principal_role_parse(const char *name);
+role_t principal_role_parse(const char *name);
 
 /* "token", "certificate"; "none". */
-const char *
-principal_method_name(auth_method_t method);
+const char *principal_method_name(auth_method_t method);
 
 #endif

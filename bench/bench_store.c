@@ -21,7 +21,7 @@
 #include "store/store.h"
 #include "store/students.h"
 
-#define MAX_IDS 100000
+#define MAX_IDS     100000
 #define MAX_SAMPLES 2000000
 
 static store_t *store;
@@ -231,7 +231,8 @@ main(int argc, char **argv)
 
     kt_error_clear(&err);
     if (argc < 3 || !config_load(&cfg, &err)) {
-        fprintf(stderr, "usage: bench_store seed N | read SECONDS IDS | write SECONDS IDS | deep N\n");
+        fprintf(stderr,
+                "usage: bench_store seed N | read SECONDS IDS | write SECONDS IDS | deep N\n");
         return 2;
     }
     store = store_new(cfg.mongodb_uri, cfg.db_name, &err);

@@ -16,7 +16,8 @@ typedef struct {
 
 static const code_info_t code_table[KT_CODE__MAX] = {
     [KT_OK] = {"OK", 200, "Успешно", "OK"},
-    [KT_REQUIRED] = {"REQUIRED", 422, "Не заполнено обязательное поле", "A mandatory field is missing"},
+    [KT_REQUIRED] = {"REQUIRED", 422, "Не заполнено обязательное поле",
+                     "A mandatory field is missing"},
     [KT_FORMAT] = {"FORMAT", 422, "Неверный формат", "Wrong format"},
     [KT_UNKNOWN_FIELD] = {"UNKNOWN_FIELD", 422, "Неизвестное поле", "Unknown field"},
     [KT_ENUM] = {"ENUM", 422, "Значение не из списка", "Value outside its list"},
@@ -41,8 +42,8 @@ static const code_info_t code_table[KT_CODE__MAX] = {
                             "Authentication required"},
     [KT_PAYLOAD_TOO_LARGE] = {"PAYLOAD_TOO_LARGE", 413, "Слишком большой запрос",
                               "Payload too large"},
-    [KT_UNSUPPORTED_MEDIA_TYPE] = {"UNSUPPORTED_MEDIA_TYPE", 415, "Неподдерживаемый тип содержимого",
-                                   "Unsupported media type"},
+    [KT_UNSUPPORTED_MEDIA_TYPE] = {"UNSUPPORTED_MEDIA_TYPE", 415,
+                                   "Неподдерживаемый тип содержимого", "Unsupported media type"},
     [KT_MALFORMED] = {"MALFORMED", 400, "Некорректный запрос", "Malformed request"},
     [KT_DUPLICATE_PACKET] = {"DUPLICATE_PACKET", 409, "Пакет с таким идентификатором уже получен",
                              "A packet with this id was received with other content"},
@@ -69,8 +70,7 @@ code_info(kt_code_t code)
 }
 
 void
-kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, const char *fmt,
-             ...)
+kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, const char *fmt, ...)
 {
     va_list ap;
 

@@ -82,32 +82,26 @@ typedef struct {
 } kt_error_t;
 
 /* Sets every member of a non-NULL err; the message is a printf format. */
-void
-kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, const char *fmt,
-             ...) __attribute__((format(printf, 5, 6)));
+void kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
 
 /* Clears err to "no error" (code KT_OK). */
-void
-kt_error_clear(kt_error_t *err);
+void kt_error_clear(kt_error_t *err);
 
 struct arena;
 
 /* Appends a field error (copied into arena) to err's list, in order; false
  * when out of memory. message NULL means the code's title. */
-bool
-kt_error_add_field(kt_error_t *err, struct arena *arena, const char *pointer, kt_code_t code,
-                   const char *message);
+bool kt_error_add_field(kt_error_t *err, struct arena *arena, const char *pointer, kt_code_t code,
+                        const char *message);
 
 /* "FORMAT", "NOT_FOUND", ... ; "INTERNAL" for out-of-range values. */
-const char *
-kt_code_name(kt_code_t code);
+const char *kt_code_name(kt_code_t code);
 
 /* The HTTP status a code answers with when nothing more specific is known. */
-int
-kt_code_status(kt_code_t code);
+int kt_code_status(kt_code_t code);
 
 /* A short human title for the code, Russian by default, English when en. */
-const char *
-kt_code_title(kt_code_t code, bool en);
+const char *kt_code_title(kt_code_t code, bool en);
 
 #endif

@@ -67,17 +67,14 @@ typedef struct {
  * Whitespace may surround the value; a byte order mark is not whitespace.
  * lim may be NULL for the defaults.
  */
-bool
-json_parse(arena_t *arena, const char *text, size_t len, const json_limits_t *lim,
-           json_value_t **out, kt_error_t *err);
+bool json_parse(arena_t *arena, const char *text, size_t len, const json_limits_t *lim,
+                json_value_t **out, kt_error_t *err);
 
 /* The member named key of an OBJECT, or NULL (also when v is not an object). */
-json_value_t *
-json_get(const json_value_t *obj, const char *key);
+json_value_t *json_get(const json_value_t *obj, const char *key);
 
 /* An integer NUMBER without fraction or exponent that fits int64. */
-bool
-json_as_int64(const json_value_t *v, int64_t *out);
+bool json_as_int64(const json_value_t *v, int64_t *out);
 
 /*
  * Serialises v compactly (no spaces), object members in their stored order,
@@ -86,8 +83,7 @@ json_as_int64(const json_value_t *v, int64_t *out);
  * false when the buf overflows or the tree is not one json_parse() could
  * have built (a member without a key, a number without a literal).
  */
-bool
-json_write(buf_t *b, const json_value_t *v);
+bool json_write(buf_t *b, const json_value_t *v);
 
 /*
  * jw: a streaming writer that places the commas and colons itself.
@@ -112,38 +108,23 @@ typedef struct {
     bool failed;
 } jw_t;
 
-void
-jw_init(jw_t *w, buf_t *out);
-void
-jw_object_begin(jw_t *w);
-void
-jw_object_end(jw_t *w);
-void
-jw_array_begin(jw_t *w);
-void
-jw_array_end(jw_t *w);
-void
-jw_key(jw_t *w, const char *key);
-void
-jw_string(jw_t *w, const char *s); /* NULL writes null */
-void
-jw_string_n(jw_t *w, const char *s, size_t len);
-void
-jw_int(jw_t *w, int64_t v);
-void
-jw_double(jw_t *w, double v); /* shortest round-tripping form; non-finite → null */
-void
-jw_bool(jw_t *w, bool v);
-void
-jw_null(jw_t *w);
+void jw_init(jw_t *w, buf_t *out);
+void jw_object_begin(jw_t *w);
+void jw_object_end(jw_t *w);
+void jw_array_begin(jw_t *w);
+void jw_array_end(jw_t *w);
+void jw_key(jw_t *w, const char *key);
+void jw_string(jw_t *w, const char *s); /* NULL writes null */
+void jw_string_n(jw_t *w, const char *s, size_t len);
+void jw_int(jw_t *w, int64_t v);
+void jw_double(jw_t *w, double v); /* shortest round-tripping form; non-finite → null */
+void jw_bool(jw_t *w, bool v);
+void jw_null(jw_t *w);
 /* Writes pre-serialised JSON as one value (trusted: the caller made it; empty fails). */
-void
-jw_raw(jw_t *w, const char *json, size_t len);
+void jw_raw(jw_t *w, const char *json, size_t len);
 /* Writes a parsed tree as one value (its depth does not count against JW_MAX_DEPTH);
  * NULL writes null. */
-void
-jw_value(jw_t *w, const json_value_t *v);
-bool
-jw_ok(const jw_t *w);
+void jw_value(jw_t *w, const json_value_t *v);
+bool jw_ok(const jw_t *w);
 
 #endif

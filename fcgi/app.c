@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-
 bool
 app_init(app_t *app, const config_t *cfg, kt_error_t *err)
 {

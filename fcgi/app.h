@@ -21,10 +21,8 @@ typedef struct {
 } app_t;
 
 /* Loads keys and maps and opens the store pool; false with err when a file is bad. */
-bool
-app_init(app_t *app, const config_t *cfg, kt_error_t *err);
+bool app_init(app_t *app, const config_t *cfg, kt_error_t *err);
 
-void
-app_release(app_t *app);
+void app_release(app_t *app);
 
 #endif

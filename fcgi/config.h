@@ -15,28 +15,27 @@
 #define CONFIG_PATH_MAX 1024
 
 typedef struct {
-    char var_dir[CONFIG_PATH_MAX];         /* KT_VAR, default "var" */
-    char socket_path[CONFIG_PATH_MAX];     /* KT_SOCKET */
-    char pid_file[CONFIG_PATH_MAX];        /* KT_PID_FILE */
-    char mongodb_uri[CONFIG_PATH_MAX];     /* MONGODB_URI */
-    char db_name[128];                     /* KT_DB */
-    char token_alg[16];                    /* KT_TOKEN_ALG: EdDSA or ES256 */
+    char var_dir[CONFIG_PATH_MAX];           /* KT_VAR, default "var" */
+    char socket_path[CONFIG_PATH_MAX];       /* KT_SOCKET */
+    char pid_file[CONFIG_PATH_MAX];          /* KT_PID_FILE */
+    char mongodb_uri[CONFIG_PATH_MAX];       /* MONGODB_URI */
+    char db_name[128];                       /* KT_DB */
+    char token_alg[16];                      /* KT_TOKEN_ALG: EdDSA or ES256 */
     char token_public_key[CONFIG_PATH_MAX];  /* KT_TOKEN_PUBLIC_KEY */
     char token_private_key[CONFIG_PATH_MAX]; /* KT_TOKEN_PRIVATE_KEY (kontingentctl) */
-    char client_map[CONFIG_PATH_MAX];      /* KT_CLIENT_MAP */
-    char user[64];                         /* KT_USER: drop privileges to it when root */
-    char socket_group[64];                 /* KT_SOCKET_GROUP: group that may connect */
-    unsigned socket_mode;                  /* KT_SOCKET_MODE, octal, default 0660 */
-    int workers;                           /* KT_WORKERS, 1..64, default 2 */
-    int threads;                           /* KT_THREADS per worker, 1..256, default 8 */
-    size_t max_body;                       /* KT_MAX_BODY bytes, default 8 MiB */
-    size_t max_package;                    /* KT_MAX_PACKAGE bytes (XML, also inflated), 128 MiB */
-    char xsd_path[CONFIG_PATH_MAX];        /* KT_XSD, default <source>/xsd/kontingent-exchange-1.xsd */
-    int backlog;                           /* KT_BACKLOG, default 1024 */
+    char client_map[CONFIG_PATH_MAX];        /* KT_CLIENT_MAP */
+    char user[64];                           /* KT_USER: drop privileges to it when root */
+    char socket_group[64];                   /* KT_SOCKET_GROUP: group that may connect */
+    unsigned socket_mode;                    /* KT_SOCKET_MODE, octal, default 0660 */
+    int workers;                             /* KT_WORKERS, 1..64, default 2 */
+    int threads;                             /* KT_THREADS per worker, 1..256, default 8 */
+    size_t max_body;                         /* KT_MAX_BODY bytes, default 8 MiB */
+    size_t max_package;             /* KT_MAX_PACKAGE bytes (XML, also inflated), 128 MiB */
+    char xsd_path[CONFIG_PATH_MAX]; /* KT_XSD, default <source>/xsd/kontingent-exchange-1.xsd */
+    int backlog;                    /* KT_BACKLOG, default 1024 */
 } config_t;
 
 /* Fills cfg from the environment; false with err for an invalid value. */
-bool
-config_load(config_t *cfg, kt_error_t *err);
+bool config_load(config_t *cfg, kt_error_t *err);
 
 #endif

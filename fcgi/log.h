@@ -15,12 +15,10 @@
 typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR, LOG__MAX } log_level_t;
 
 /* An event of the process: message is ours (static text or config values). */
-void
-log_event(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_event(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The line of a finished request; err (nullable) adds its code and, for
  * store/internal errors, its message for operators. */
-void
-log_request(const request_t *req, int status, const kt_error_t *err);
+void log_request(const request_t *req, int status, const kt_error_t *err);
 
 #endif

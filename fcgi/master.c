@@ -19,7 +19,7 @@
 #include "fcgi/log.h"
 #include "fcgi/server.h"
 
-#define MAX_WORKERS 64
+#define MAX_WORKERS    64
 #define STOP_TIMEOUT_S 30
 
 typedef struct {

@@ -12,7 +12,6 @@
 
 #include "fcgi/config.h"
 
-int
-master_run(const config_t *cfg);
+int master_run(const config_t *cfg);
 
 #endif

@@ -13,15 +13,13 @@
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 
-void
-problem_render(response_t *res, const request_t *req, const kt_error_t *err);
+void problem_render(response_t *res, const request_t *req, const kt_error_t *err);
 
 /* Extension members written into the problem object after the standard
  * ones (e.g. a deleted student's deleted_at, deleted_by, reason). */
 typedef void (*problem_extra_fn)(jw_t *w, void *ctx);
 
-void
-problem_render_with(response_t *res, const request_t *req, const kt_error_t *err,
-                    problem_extra_fn extra, void *ctx);
+void problem_render_with(response_t *res, const request_t *req, const kt_error_t *err,
+                         problem_extra_fn extra, void *ctx);
 
 #endif

@@ -330,8 +330,8 @@ request_read_body(request_t *req, size_t max_body, request_read_fn read_fn, void
     }
     body[got] = '\0';
     if (got < want) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400,
-                     "body ended after %zu of %zu bytes", got, want);
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "body ended after %zu of %zu bytes",
+                     got, want);
         return false;
     }
     req->body = body;

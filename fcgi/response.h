@@ -14,7 +14,7 @@
 #include "fcgi/request.h"
 
 #define RESPONSE_HEADERS_MAX 16
-#define RESPONSE_BODY_MAX (64u << 20) /* bodies larger than this are streamed */
+#define RESPONSE_BODY_MAX    (64u << 20) /* bodies larger than this are streamed */
 
 typedef struct {
     int status;
@@ -24,27 +24,21 @@ typedef struct {
     buf_t body;
 } response_t;
 
-void
-response_init(response_t *res);
+void response_init(response_t *res);
 
-void
-response_release(response_t *res);
+void response_release(response_t *res);
 
 /* Adds a header; name and value must outlive the response (arena or static). */
-bool
-response_header(response_t *res, const char *name, const char *value);
+bool response_header(response_t *res, const char *name, const char *value);
 
 /* Sets status and content type and clears any body written so far. */
-void
-response_reset(response_t *res, int status, const char *content_type);
+void response_reset(response_t *res, int status, const char *content_type);
 
 /* Writes "Status:", Content-Type, Content-Length, X-Request-Id, the headers
  * and the blank line into out. */
-bool
-response_head(const response_t *res, const request_t *req, buf_t *out);
+bool response_head(const response_t *res, const request_t *req, buf_t *out);
 
 /* "OK", "Not Found", ... */
-const char *
-response_reason(int status);
+const char *response_reason(int status);
 
 #endif

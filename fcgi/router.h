@@ -41,13 +41,11 @@ typedef struct {
  * but not for this method: 405 with the allowed methods written to allow
  * ("GET, PUT").
  */
-const route_t *
-router_match(const route_t *table, size_t n, request_t *req, char *allow, size_t allow_size,
-             kt_error_t *err);
+const route_t *router_match(const route_t *table, size_t n, request_t *req, char *allow,
+                            size_t allow_size, kt_error_t *err);
 
 /* True when the request's media type is one the route accepts. */
-bool
-router_accepts(const route_t *route, const char *media_type);
+bool router_accepts(const route_t *route, const char *media_type);
 
 /* The table of routes.c. */
 extern const route_t routes_table[];

@@ -30,7 +30,7 @@
 #include "fcgi/router.h"
 #include "store/students.h"
 
-#define ACCEPT_POLL_MS 200
+#define ACCEPT_POLL_MS  200
 #define ARENA_CAP_SLACK (16u << 20) /* arena room beyond the body itself */
 
 /* The one mutable global: set by the worker's main thread on SIGTERM. */
@@ -59,7 +59,7 @@ static bool
 take_body(const app_t *app, const route_t *route, request_t *req, const server_io_t *io,
           kt_error_t *err)
 {
-    size_t max_body = route->max_body    ? route->max_body
+    size_t max_body = route->max_body                ? route->max_body
                       : route->flags & ROUTE_PACKAGE ? app->cfg->max_package
                                                      : app->cfg->max_body;
 
@@ -254,8 +254,7 @@ server_init_store(const config_t *cfg)
         store_free(store);
     }
     if (store == NULL || status != 0)
-        log_event(LOG_WARN, "indexes not created (run kontingentctl init later): %s",
-                  err.message);
+        log_event(LOG_WARN, "indexes not created (run kontingentctl init later): %s", err.message);
     return status;
 }
 

@@ -15,12 +15,10 @@
 #define SERVER_EXIT_CONFIG 78
 
 /* Creates the store's indexes (idempotent); returns an exit status. */
-int
-server_init_store(const config_t *cfg);
+int server_init_store(const config_t *cfg);
 
 /* Runs a worker until SIGTERM/SIGINT; returns the process exit status. */
-int
-server_worker_run(const config_t *cfg, int listen_fd);
+int server_worker_run(const config_t *cfg, int listen_fd);
 
 /* Runs one parsed request through the route table into res (no I/O):
  * the core of a worker, exposed for tests and the fuzz target. */
@@ -30,8 +28,7 @@ typedef struct {
     int64_t now; /* seconds since the epoch, for token expiry */
 } server_io_t;
 
-void
-server_dispatch(const app_t *app, request_t *req, bool parsed, kt_error_t *err,
-                const server_io_t *io, response_t *res);
+void server_dispatch(const app_t *app, request_t *req, bool parsed, kt_error_t *err,
+                     const server_io_t *io, response_t *res);
 
 #endif

@@ -102,8 +102,8 @@ handler_reason(request_t *req, const char **out, kt_error_t *err)
     size_t len = v ? strlen(v) : 0;
 
     *out = NULL;
-    if (v == NULL && h != NULL && (v = request_percent_decode(req->arena, h, strlen(h), false,
-                                                              &len)) == NULL)
+    if (v == NULL && h != NULL &&
+        (v = request_percent_decode(req->arena, h, strlen(h), false, &len)) == NULL)
         goto bad;
     while (v != NULL && len > 0 && (*v == ' ' || *v == '\t')) {
         v++;
@@ -142,8 +142,7 @@ handler_can_write(const request_t *req, kt_error_t *err)
     case ROLE_ADMIN:
         return true;
     default:
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
-                     "this role may not change records");
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403, "this role may not change records");
         return false;
     }
 }

@@ -14,39 +14,31 @@
 #include "fcgi/router.h"
 
 #define LIST_LIMIT_DEFAULT 50
-#define LIST_LIMIT_MAX 500
-#define REASON_MAX 500 /* characters */
+#define LIST_LIMIT_MAX     500
+#define REASON_MAX         500 /* characters */
 
 /* A pooled client, given back to the pool when the request's arena resets. */
-mongoc_client_t *
-handler_client(const app_t *app, request_t *req);
+mongoc_client_t *handler_client(const app_t *app, request_t *req);
 
 /* ?limit= in 1..LIST_LIMIT_MAX (default LIST_LIMIT_DEFAULT); 400 otherwise. */
-bool
-handler_limit(const request_t *req, int *out, kt_error_t *err);
+bool handler_limit(const request_t *req, int *out, kt_error_t *err);
 
 /* If-Match: "N" → N; absent → 0; anything else 400. */
-bool
-handler_if_match(const request_t *req, int64_t *out, kt_error_t *err);
+bool handler_if_match(const request_t *req, int64_t *out, kt_error_t *err);
 
 /* ?reason= or X-Reason (percent-encoded UTF-8); NULL when absent. */
-bool
-handler_reason(request_t *req, const char **out, kt_error_t *err);
+bool handler_reason(request_t *req, const char **out, kt_error_t *err);
 
 /* The body as a JSON tree within the limits of a student document. */
-bool
-handler_json_body(request_t *req, json_value_t **out, kt_error_t *err);
+bool handler_json_body(request_t *req, json_value_t **out, kt_error_t *err);
 
 /* Writes need region, school, ministry or admin; auditors get 403. */
-bool
-handler_can_write(const request_t *req, kt_error_t *err);
+bool handler_can_write(const request_t *req, kt_error_t *err);
 
 /* Sets ETag: "N". */
-void
-handler_etag(request_t *req, response_t *res, int64_t version);
+void handler_etag(request_t *req, response_t *res, int64_t version);
 
 /* A positive decimal integer (no sign, no leading junk); false otherwise. */
-bool
-handler_parse_int(const char *s, int64_t *out);
+bool handler_parse_int(const char *s, int64_t *out);
 
 #endif

@@ -10,47 +10,33 @@
 #include "fcgi/router.h"
 
 /* health.c */
-bool
-handle_health(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_health(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* whoami.c */
-bool
-handle_whoami(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_whoami(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* students.c */
-bool
-handle_student_create(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
-bool
-handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
-bool
-handle_student_put(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
-bool
-handle_student_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
-bool
-handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_create(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_put(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* history.c */
-bool
-handle_student_history(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
-bool
-handle_student_version(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_history(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_version(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* search.c */
-bool
-handle_student_search(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_search(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* changes.c */
-bool
-handle_changes(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_changes(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* audit.c */
-bool
-handle_audit_access(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_audit_access(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* packages.c */
-bool
-handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
-bool
-handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 #endif

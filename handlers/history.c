@@ -75,7 +75,8 @@ history_start(const request_t *req, int64_t latest, int64_t *start, kt_error_t *
     if (cursor == NULL)
         return true;
     if (!handler_parse_int(cursor, start) || *start < 1 || *start > latest) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "cursor is not a version of this history");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                     "cursor is not a version of this history");
         return false;
     }
     return true;

@@ -14,7 +14,7 @@
 #include "store/util.h"
 
 #define ITEM_ARENA_CAP (32u << 20)
-#define WRITE_RETRIES 5
+#define WRITE_RETRIES  5
 
 typedef struct {
     const ingest_ctx_t *ctx;
@@ -50,8 +50,7 @@ result_begin(bson_t *r, const xmlio_item_t *item, const char *outcome)
 }
 
 static void
-result_ok(bson_t *r, const xmlio_item_t *item, const char *outcome, const char *id,
-          int64_t version)
+result_ok(bson_t *r, const xmlio_item_t *item, const char *outcome, const char *id, int64_t version)
 {
     result_begin(r, item, outcome);
     BSON_APPEND_UTF8(r, "id", id);
@@ -72,9 +71,9 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
         snprintf(key, sizeof key, "%d", n);
         bson_append_document_begin(&errors, key, -1, &one);
         BSON_APPEND_UTF8(&one, "code", kt_code_name(f->code));
-        const char *path = e->code == KT_XSD ? f->pointer
-                                             : xmlio_pointer_to_xpath(run->arena, item->xpath,
-                                                                      f->pointer);
+        const char *path = e->code == KT_XSD
+                               ? f->pointer
+                               : xmlio_pointer_to_xpath(run->arena, item->xpath, f->pointer);
         BSON_APPEND_UTF8(&one, "path", path ? path : item->xpath);
         BSON_APPEND_UTF8(&one, "message", f->message ? f->message : kt_code_title(f->code, false));
         bson_append_document_end(&errors, &one);
@@ -83,10 +82,10 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
         bson_append_document_begin(&errors, "0", -1, &one);
         BSON_APPEND_UTF8(&one, "code", kt_code_name(e->code));
         BSON_APPEND_UTF8(&one, "path", item->xpath);
-        BSON_APPEND_UTF8(&one, "message", e->domain == KT_DOMAIN_STORE ||
-                                                  e->domain == KT_DOMAIN_INTERNAL
-                                              ? kt_code_title(e->code, false)
-                                              : e->message);
+        BSON_APPEND_UTF8(&one, "message",
+                         e->domain == KT_DOMAIN_STORE || e->domain == KT_DOMAIN_INTERNAL
+                             ? kt_code_title(e->code, false)
+                             : e->message);
         bson_append_document_end(&errors, &one);
     }
     bson_append_array_end(r, &errors);
@@ -124,9 +123,9 @@ earlier_outcome(const run_t *run, const xmlio_item_t *item, const student_t *s)
     if (pkg == NULL || kind == NULL || strcmp(pkg, run->packet_id) != 0 ||
         util_get_int(&s->record, "source.item", 0) != (int64_t)item->index)
         return NULL;
-    return strcmp(kind, "create") == 0 ? "CREATED"
+    return strcmp(kind, "create") == 0   ? "CREATED"
            : strcmp(kind, "delete") == 0 ? "DELETED"
-                                          : "UPDATED";
+                                         : "UPDATED";
 }
 
 /* The student a keyed item updates: its id, by СНИЛС, then by document. */
@@ -144,9 +143,9 @@ find_target(const run_t *run, const xmlio_item_t *item, const bson_t *doc, char 
         return true;
     }
     for (size_t i = 0; i <= nd && id[0] == '\0'; i++) {
-        const char *key = i == 0 ? (snils && snils[0] ? arena_printf(run->arena, "snils:%s", snils)
-                                                      : NULL)
-                                 : arena_printf(run->arena, "doc:%s", docs[i - 1]);
+        const char *key =
+            i == 0 ? (snils && snils[0] ? arena_printf(run->arena, "snils:%s", snils) : NULL)
+                   : arena_printf(run->arena, "doc:%s", docs[i - 1]);
         if (key == NULL)
             continue;
         if (!store_claim_holder(c->client, c->db, key, id, err))
@@ -345,8 +344,10 @@ write_item(xmlTextWriterPtr w, size_t index, const bson_t *r)
                 bson_iter_document(&arr, &len, &data);
                 bson_init_static(&one, data, len);
                 xmlTextWriterStartElement(w, BAD_CAST "Error");
-                xmlTextWriterWriteAttribute(w, BAD_CAST "code", BAD_CAST util_get_str(&one, "code"));
-                xmlTextWriterWriteAttribute(w, BAD_CAST "path", BAD_CAST util_get_str(&one, "path"));
+                xmlTextWriterWriteAttribute(w, BAD_CAST "code",
+                                            BAD_CAST util_get_str(&one, "code"));
+                xmlTextWriterWriteAttribute(w, BAD_CAST "path",
+                                            BAD_CAST util_get_str(&one, "path"));
                 xmlTextWriterWriteString(w, BAD_CAST util_get_str(&one, "message"));
                 xmlTextWriterEndElement(w);
             }
@@ -380,7 +381,7 @@ write_totals(xmlTextWriterPtr w, const ingest_totals_t *t)
     const struct {
         const char *name;
         long value;
-    } rows[] = {{"received", t->received}, {"created", t->created},   {"updated", t->updated},
+    } rows[] = {{"received", t->received},   {"created", t->created}, {"updated", t->updated},
                 {"unchanged", t->unchanged}, {"deleted", t->deleted}, {"rejected", t->rejected}};
 
     xmlTextWriterStartElement(w, BAD_CAST "Totals");
@@ -501,8 +502,8 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
         goto done;
     sha256_hex(data, len, hash);
     bson_destroy(&existing);
-    if (!packages_register(ctx->client, ctx->db, h.packet_id, hash, ctx->principal,
-                           h.source_system, &seen, &existing, err))
+    if (!packages_register(ctx->client, ctx->db, h.packet_id, hash, ctx->principal, h.source_system,
+                           &seen, &existing, err))
         goto done;
     if (seen == PACKAGE_SAME) {
         *receipt = stored_receipt(&existing, receipt_len, totals);
@@ -518,8 +519,8 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
     *receipt = build_receipt(h.packet_id, totals, items, receipt_len);
     bson_t tb;
     totals_bson(totals, &tb);
-    ok = *receipt != NULL && packages_finish(ctx->client, ctx->db, h.packet_id,
-                                             status_of(totals), &tb, *receipt, err);
+    ok = *receipt != NULL &&
+         packages_finish(ctx->client, ctx->db, h.packet_id, status_of(totals), &tb, *receipt, err);
     bson_destroy(&tb);
 done:
     if (!ok) {

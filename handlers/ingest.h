@@ -42,8 +42,7 @@ typedef struct {
  * MALFORMED / XSD / PAYLOAD_TOO_LARGE); so does a PacketID seen with other
  * content (DUPLICATE_PACKET) and a store failure.
  */
-bool
-ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **receipt,
-               size_t *receipt_len, ingest_totals_t *totals, kt_error_t *err);
+bool ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **receipt,
+                    size_t *receipt_len, ingest_totals_t *totals, kt_error_t *err);
 
 #endif

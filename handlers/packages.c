@@ -132,10 +132,11 @@ handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t
     const char *receipt = util_get_str(&pkg, "receipt");
     if (receipt == NULL) {
         /* Still being processed (or its processing stopped): say so in a receipt. */
-        char *xml = arena_printf(req->arena,
-                                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Receipt xmlns=\"%s\">"
-                                 "<PacketID>%s</PacketID><Status>INQUEUE</Status></Receipt>\n",
-                                 XMLIO_NS, util_get_str(&pkg, "_id"));
+        char *xml =
+            arena_printf(req->arena,
+                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Receipt xmlns=\"%s\">"
+                         "<PacketID>%s</PacketID><Status>INQUEUE</Status></Receipt>\n",
+                         XMLIO_NS, util_get_str(&pkg, "_id"));
         answer_xml(res, xml, strlen(xml));
         res->status = 202;
     } else {

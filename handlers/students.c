@@ -74,8 +74,8 @@ static bool
 log_read(const app_t *app, request_t *req, mongoc_client_t *client, const char *what,
          const char *const *ids, size_t n, kt_error_t *err)
 {
-    return audit_log_read(client, store_db_name(app->store), &req->principal, req->request_id,
-                          what, ids, n, err);
+    return audit_log_read(client, store_db_name(app->store), &req->principal, req->request_id, what,
+                          ids, n, err);
 }
 
 static void
@@ -226,8 +226,7 @@ handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t
             goto done;
         student_release(&s);
         student_init(&s);
-        if (!store_student_as_of(client, store_db_name(app->store), req->params[0], as_of, &s,
-                                 err))
+        if (!store_student_as_of(client, store_db_name(app->store), req->params[0], as_of, &s, err))
             goto done;
     } else if (!students_load(app, req, client, &s, err)) {
         goto done;

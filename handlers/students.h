@@ -12,17 +12,14 @@
 #include "store/students.h"
 
 /* {"id", "version", "state", ...the document's fields}. */
-void
-students_write_json(jw_t *w, const char *id, int64_t version, bool deleted, const bson_t *doc);
+void students_write_json(jw_t *w, const char *id, int64_t version, bool deleted, const bson_t *doc);
 
 /* A school sees only students of its own organisation; other roles see all. */
-bool
-students_visible(const request_t *req, const bson_t *doc);
+bool students_visible(const request_t *req, const bson_t *doc);
 
 /* The current version of the student named by the route's {id}; 404 when it
  * does not exist or the principal may not see it. */
-bool
-students_load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s,
-              kt_error_t *err);
+bool students_load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s,
+                   kt_error_t *err);
 
 #endif

@@ -14,21 +14,17 @@
 
 /* Writes the document (or array) as one JSON value; keys in stored order.
  * skip (nullable, NULL-terminated) names top-level keys to leave out. */
-void
-codec_bson_to_json(jw_t *w, const bson_t *doc, bool is_array, const char *const *skip);
+void codec_bson_to_json(jw_t *w, const bson_t *doc, bool is_array, const char *const *skip);
 
 /* Writes the value the iterator is at. */
-void
-codec_value_to_json(jw_t *w, const bson_iter_t *it);
+void codec_value_to_json(jw_t *w, const bson_iter_t *it);
 
 /* Parses the JSON of codec_bson_to_json back into a tree in arena
  * (a convenience for merge patch: BSON → tree). NULL when out of memory. */
-json_value_t *
-codec_bson_to_tree(arena_t *arena, const bson_t *doc);
+json_value_t *codec_bson_to_tree(arena_t *arena, const bson_t *doc);
 
 /* Canonical bytes for hashing: the compact JSON of codec_bson_to_json with
  * top-level keys in stored order. Appends to out. */
-bool
-codec_canonical(buf_t *out, const bson_t *doc, const char *const *skip);
+bool codec_canonical(buf_t *out, const bson_t *doc, const char *const *skip);
 
 #endif

@@ -16,8 +16,7 @@
  * keys), in document order. old_doc may be NULL (creation: every field new).
  * skip (nullable, NULL-terminated) names top-level keys to ignore.
  * Returns the number of changes. */
-size_t
-diff_documents(const bson_t *old_doc, const bson_t *new_doc, const char *const *skip,
-               bson_t *changes);
+size_t diff_documents(const bson_t *old_doc, const bson_t *new_doc, const char *const *skip,
+                      bson_t *changes);
 
 #endif

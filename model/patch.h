@@ -10,7 +10,6 @@
 #include "core/json.h"
 
 /* NULL only when out of memory. target may be NULL (treated as {}). */
-json_value_t *
-patch_merge(arena_t *arena, const json_value_t *target, const json_value_t *patch);
+json_value_t *patch_merge(arena_t *arena, const json_value_t *target, const json_value_t *patch);
 
 #endif

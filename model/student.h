@@ -22,10 +22,10 @@
 #include "core/json.h"
 
 /* Limits of one student document (docs/data-model.md "Limits"). */
-#define STUDENT_DOCUMENTS_MAX 20
-#define STUDENT_ADDRESSES_MAX 10
+#define STUDENT_DOCUMENTS_MAX       20
+#define STUDENT_ADDRESSES_MAX       10
 #define STUDENT_REPRESENTATIVES_MAX 10
-#define STUDENT_COUNTRIES_MAX 5
+#define STUDENT_COUNTRIES_MAX       5
 
 /*
  * Validates body and appends the normalised fields to out (an initialised,
@@ -33,15 +33,13 @@
  * returns false, err = 422 KT_VALIDATION with the field list (allocated in
  * arena), and out holds garbage the caller destroys.
  */
-bool
-student_from_json(arena_t *arena, const json_value_t *body, const char *today, bson_t *out,
-                  kt_error_t *err);
+bool student_from_json(arena_t *arena, const json_value_t *body, const char *today, bson_t *out,
+                       kt_error_t *err);
 
 /* The lookup keys of a normalised student: its СНИЛС ("" when none) and the
  * claim keys of its documents, "TYPE|SERIES|NUMBER", up to max. Returns the
  * number of document keys. Strings are allocated in arena. */
-size_t
-student_keys(arena_t *arena, const bson_t *doc, const char **snils, const char **doc_keys,
-             size_t max);
+size_t student_keys(arena_t *arena, const bson_t *doc, const char **snils, const char **doc_keys,
+                    size_t max);
 
 #endif

@@ -27,9 +27,9 @@
 #define XMLIO_NS "urn:kontingent:exchange:1"
 
 /* Bounds (docs/xml-exchange.md, "Limits"). */
-#define XMLIO_MAX_DEPTH 32       /* element nesting */
-#define XMLIO_MAX_ITEMS 100000   /* items per package */
-#define XMLIO_MAX_TEXT 65536     /* bytes of one text node or attribute */
+#define XMLIO_MAX_DEPTH      32         /* element nesting */
+#define XMLIO_MAX_ITEMS      100000     /* items per package */
+#define XMLIO_MAX_TEXT       65536      /* bytes of one text node or attribute */
 #define XMLIO_MAX_ITEM_BYTES (1u << 20) /* serialised size of one item */
 
 /* The compiled schema: once per worker (thread-safe for validation with a
@@ -38,11 +38,9 @@
  * from the main thread. */
 typedef struct xmlio_schema xmlio_schema_t;
 
-xmlio_schema_t *
-xmlio_schema_load(const char *xsd_path, kt_error_t *err);
+xmlio_schema_t *xmlio_schema_load(const char *xsd_path, kt_error_t *err);
 
-void
-xmlio_schema_free(xmlio_schema_t *schema);
+void xmlio_schema_free(xmlio_schema_t *schema);
 
 /* The Header's fields, as the XSD allows them: PacketID up to 64 characters
  * and SourceSystemID up to 128, both ASCII by their patterns (so characters
@@ -64,14 +62,14 @@ typedef enum { XMLIO_ITEM_STUDENT = 0, XMLIO_ITEM_DELETE, XMLIO_ITEM__MAX } xmli
  * local_id and reason are the attributes as given, even when invalid. */
 typedef struct {
     xmlio_item_kind_t kind;
-    size_t index;           /* 1-based position among the items */
-    const char *xpath;      /* "/Packet/Data/Student[3]" (position among its own kind) */
-    const char *id;         /* attribute id, or NULL */
-    const char *local_id;   /* attribute localId, or NULL */
-    const char *reason;     /* DeleteStudent's reason attribute, or NULL */
-    json_value_t *student;  /* XMLIO_ITEM_STUDENT: the student as a JSON tree, or NULL when
-                               the item broke the XSD (then err says so) */
-    kt_error_t error;       /* the item's own XSD error (code KT_XSD, field path = XPath) */
+    size_t index;          /* 1-based position among the items */
+    const char *xpath;     /* "/Packet/Data/Student[3]" (position among its own kind) */
+    const char *id;        /* attribute id, or NULL */
+    const char *local_id;  /* attribute localId, or NULL */
+    const char *reason;    /* DeleteStudent's reason attribute, or NULL */
+    json_value_t *student; /* XMLIO_ITEM_STUDENT: the student as a JSON tree, or NULL when
+                              the item broke the XSD (then err says so) */
+    kt_error_t error;      /* the item's own XSD error (code KT_XSD, field path = XPath) */
 } xmlio_item_t;
 
 typedef struct xmlio_reader xmlio_reader_t;
@@ -80,15 +78,14 @@ typedef struct xmlio_reader xmlio_reader_t;
  * The bytes are not copied: they must outlive the reader. An empty package
  * or one with a DOCTYPE is refused here already (the first call reports it),
  * before libxml2 parses any of it. */
-xmlio_reader_t *
-xmlio_reader_new(const xmlio_schema_t *schema, const char *data, size_t len, kt_error_t *err);
+xmlio_reader_t *xmlio_reader_new(const xmlio_schema_t *schema, const char *data, size_t len,
+                                 kt_error_t *err);
 
 /* Same, reading from a file (kontingentctl import). */
-xmlio_reader_t *
-xmlio_reader_new_file(const xmlio_schema_t *schema, const char *path, kt_error_t *err);
+xmlio_reader_t *xmlio_reader_new_file(const xmlio_schema_t *schema, const char *path,
+                                      kt_error_t *err);
 
-void
-xmlio_reader_free(xmlio_reader_t *r);
+void xmlio_reader_free(xmlio_reader_t *r);
 
 /* Reads up to the end of the Header and validates the envelope so far.
  * Whole-package errors (domain KT_DOMAIN_XML): not well-formed, DOCTYPE,
@@ -98,8 +95,7 @@ xmlio_reader_free(xmlio_reader_t *r);
  * root or Header shape → KT_XSD (422). Messages are Russian, start with the
  * line ("Строка 12: …") and quote libxml2's English where it has the detail.
  * Calling it again returns the same header or error. */
-bool
-xmlio_reader_header(xmlio_reader_t *r, xmlio_header_t *header, kt_error_t *err);
+bool xmlio_reader_header(xmlio_reader_t *r, xmlio_header_t *header, kt_error_t *err);
 
 /* The next item: true with *item filled, false at the end (err code KT_OK)
  * or on a whole-package error (err set: e.g. the document turns out not to
@@ -110,16 +106,14 @@ xmlio_reader_header(xmlio_reader_t *r, xmlio_header_t *header, kt_error_t *err);
  * schema message with the XPath as pointer); the reader goes on with the
  * next item. Reads the header first when xmlio_reader_header() was not
  * called. Once false, it stays false with the same err. */
-bool
-xmlio_reader_next(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err);
+bool xmlio_reader_next(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err);
 
 /* Maps a JSON Pointer of a field error ("/documents/0/number") to the XPath
  * of the element in the item ("<item xpath>/Documents/Document[1]/Number");
  * members that are attributes map to "@type", "@kind", "@category"; a
  * pointer of any other shape maps to item_xpath itself. The result is in
  * arena (item_xpath itself when the arena is out of memory). */
-const char *
-xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer);
+const char *xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer);
 
 /* Writes <Student xmlns=XMLIO_NS id=… version=… state=…> with the fields of
  * doc (a stored student: the JSON names of model/student.c; other members
@@ -127,8 +121,7 @@ xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *point
  * itself, so it stands alone as a document's root or sits inside any
  * element. id NULL or version 0 leave those attributes out. False when the
  * writer fails or a string of doc is not UTF-8. */
-bool
-xmlio_write_student(xmlTextWriterPtr w, const char *id, int64_t version, bool deleted,
-                    const bson_t *doc);
+bool xmlio_write_student(xmlTextWriterPtr w, const char *id, int64_t version, bool deleted,
+                         const bson_t *doc);
 
 #endif

@@ -23,8 +23,8 @@ entry_id(char out[64])
 
 bool
 audit_log_read(mongoc_client_t *client, const char *db, const principal_t *who,
-               const char *request_id, const char *what, const char *const *student_ids,
-               size_t n, kt_error_t *err)
+               const char *request_id, const char *what, const char *const *student_ids, size_t n,
+               kt_error_t *err)
 {
     char id[64], time[32], key[24];
     bson_t doc = BSON_INITIALIZER, principal, ids;

@@ -17,16 +17,14 @@
 #include "core/json.h"
 
 /* Appends one entry; a failure fails the read that caused it (503). */
-bool
-audit_log_read(mongoc_client_t *client, const char *db, const principal_t *who,
-               const char *request_id, const char *what, const char *const *student_ids,
-               size_t n, kt_error_t *err);
+bool audit_log_read(mongoc_client_t *client, const char *db, const principal_t *who,
+                    const char *request_id, const char *what, const char *const *student_ids,
+                    size_t n, kt_error_t *err);
 
 /* Query of the access log: by student or by subject (exactly one), newest
  * first, before the cursor (an entry _id; NULL for the newest), limit ≤ 500.
  * Writes {"items": [...], "next_cursor": ...} with w. */
-bool
-audit_query(mongoc_client_t *client, const char *db, const char *student, const char *subject,
-            const char *cursor, int limit, jw_t *w, kt_error_t *err);
+bool audit_query(mongoc_client_t *client, const char *db, const char *student, const char *subject,
+                 const char *cursor, int limit, jw_t *w, kt_error_t *err);
 
 #endif

@@ -7,9 +7,9 @@
 
 #include "store/util.h"
 
-#define FEED_COLL "changes"
-#define COUNTERS_COLL "counters"
-#define FEED_HINT_ID "changes"
+#define FEED_COLL       "changes"
+#define COUNTERS_COLL   "counters"
+#define FEED_HINT_ID    "changes"
 #define FEED_MAX_PROBES 100000
 
 int64_t
@@ -127,9 +127,8 @@ resolve(mongoc_client_t *client, const char *db, const bson_t *entry, entry_stat
     if (!util_find_id(client, db, "student_versions", vid, &version, &found, err))
         return false;
     if (found)
-        *state = util_get_int(&version, "seq", -1) == util_get_int(entry, "seq", -2)
-                     ? ENTRY_VALID
-                     : ENTRY_VOID;
+        *state = util_get_int(&version, "seq", -1) == util_get_int(entry, "seq", -2) ? ENTRY_VALID
+                                                                                     : ENTRY_VOID;
     else
         *state = feed_now_ms() - util_get_int(entry, "reserved_ms", 0) > FEED_LEASE_MS
                      ? ENTRY_VOID

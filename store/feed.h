@@ -34,10 +34,9 @@ typedef struct {
 
 /* Reserves the next sequence for (student, version, kind); org is the
  * student's organisation at that version (for per-school feeds). */
-bool
-feed_reserve(mongoc_client_t *client, const char *db, const char *student_id, int64_t version,
-             const char *kind, const char *org, const char *time, feed_ticket_t *ticket,
-             kt_error_t *err);
+bool feed_reserve(mongoc_client_t *client, const char *db, const char *student_id, int64_t version,
+                  const char *kind, const char *org, const char *time, feed_ticket_t *ticket,
+                  kt_error_t *err);
 
 /* One resolved entry of the feed. */
 typedef struct {
@@ -56,12 +55,10 @@ typedef bool (*feed_visit_fn)(void *ctx, const feed_entry_t *entry);
  * all) keeps only entries of that organisation (they still advance the
  * cursor). *next is the cursor to resume from: the last sequence resolved.
  */
-bool
-feed_read(mongoc_client_t *client, const char *db, int64_t since, int limit, const char *org,
-          feed_visit_fn visit, void *ctx, int64_t *next, kt_error_t *err);
+bool feed_read(mongoc_client_t *client, const char *db, int64_t since, int limit, const char *org,
+               feed_visit_fn visit, void *ctx, int64_t *next, kt_error_t *err);
 
 /* Milliseconds since the epoch, wall clock. */
-int64_t
-feed_now_ms(void);
+int64_t feed_now_ms(void);
 
 #endif

@@ -8,7 +8,7 @@
 #include "store/util.h"
 
 #define PACKAGES "packages"
-#define ITEMS "package_items"
+#define ITEMS    "package_items"
 
 static void
 item_id(const char *packet_id, int64_t index, char out[128])
@@ -17,9 +17,9 @@ item_id(const char *packet_id, int64_t index, char out[128])
 }
 
 bool
-packages_register(mongoc_client_t *client, const char *db, const char *packet_id,
-                  const char *hash, const principal_t *who, const char *source_system,
-                  package_seen_t *seen, bson_t *existing, kt_error_t *err)
+packages_register(mongoc_client_t *client, const char *db, const char *packet_id, const char *hash,
+                  const principal_t *who, const char *source_system, package_seen_t *seen,
+                  bson_t *existing, kt_error_t *err)
 {
     bson_t doc = BSON_INITIALIZER, principal;
     char time[32];
@@ -89,8 +89,8 @@ packages_item_put(mongoc_client_t *client, const char *db, const char *packet_id
 }
 
 bool
-packages_finish(mongoc_client_t *client, const char *db, const char *packet_id,
-                const char *status, const bson_t *totals, const char *receipt, kt_error_t *err)
+packages_finish(mongoc_client_t *client, const char *db, const char *packet_id, const char *status,
+                const bson_t *totals, const char *receipt, kt_error_t *err)
 {
     bson_t current, doc = BSON_INITIALIZER;
     bson_iter_t it;

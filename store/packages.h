@@ -29,30 +29,26 @@ typedef enum {
 /* Registers PacketID with the SHA-256 (hex) of its bytes. Another content under
  * the same PacketID is 409 DUPLICATE_PACKET. existing (initialised by the call)
  * receives the stored registration when there is one. */
-bool
-packages_register(mongoc_client_t *client, const char *db, const char *packet_id,
-                  const char *hash, const principal_t *who, const char *source_system,
-                  package_seen_t *seen, bson_t *existing, kt_error_t *err);
+bool packages_register(mongoc_client_t *client, const char *db, const char *packet_id,
+                       const char *hash, const principal_t *who, const char *source_system,
+                       package_seen_t *seen, bson_t *existing, kt_error_t *err);
 
 /* The result of item index, if it was applied before (found false otherwise). */
-bool
-packages_item_get(mongoc_client_t *client, const char *db, const char *packet_id, int64_t index,
-                  bson_t *result, bool *found, kt_error_t *err);
+bool packages_item_get(mongoc_client_t *client, const char *db, const char *packet_id,
+                       int64_t index, bson_t *result, bool *found, kt_error_t *err);
 
 /* Records the result of item index; a result already there wins (returned in
  * *kept_existing so the caller reports that one). */
-bool
-packages_item_put(mongoc_client_t *client, const char *db, const char *packet_id, int64_t index,
-                  const bson_t *result, bool *kept_existing, kt_error_t *err);
+bool packages_item_put(mongoc_client_t *client, const char *db, const char *packet_id,
+                       int64_t index, const bson_t *result, bool *kept_existing, kt_error_t *err);
 
 /* Stores the final status, totals and receipt. */
-bool
-packages_finish(mongoc_client_t *client, const char *db, const char *packet_id,
-                const char *status, const bson_t *totals, const char *receipt, kt_error_t *err);
+bool packages_finish(mongoc_client_t *client, const char *db, const char *packet_id,
+                     const char *status, const bson_t *totals, const char *receipt,
+                     kt_error_t *err);
 
 /* The registration of PacketID (404 NOT_FOUND when unknown). */
-bool
-packages_get(mongoc_client_t *client, const char *db, const char *packet_id, bson_t *out,
-             kt_error_t *err);
+bool packages_get(mongoc_client_t *client, const char *db, const char *packet_id, bson_t *out,
+                  kt_error_t *err);
 
 #endif

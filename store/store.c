@@ -119,8 +119,7 @@ void
 store_error(kt_error_t *err, const bson_error_t *error, const char *what)
 {
     bool unavailable = error->domain == MONGOC_ERROR_SERVER_SELECTION ||
-                       error->domain == MONGOC_ERROR_STREAM ||
-                       error->domain == MONGOC_ERROR_CLIENT;
+                       error->domain == MONGOC_ERROR_STREAM || error->domain == MONGOC_ERROR_CLIENT;
 
     kt_error_set(err, KT_DOMAIN_STORE, unavailable ? KT_STORE_UNAVAILABLE : KT_INTERNAL,
                  unavailable ? 503 : 500, "%s: %s (%u.%u)", what, error->message, error->domain,

@@ -19,28 +19,21 @@ typedef struct store store_t;
 
 /* Opens the pool (connections are made lazily). Server selection is bounded
  * (2 s unless the URI says otherwise) so a store that is down answers fast. */
-store_t *
-store_new(const char *uri, const char *db_name, kt_error_t *err);
+store_t *store_new(const char *uri, const char *db_name, kt_error_t *err);
 
-void
-store_free(store_t *store);
+void store_free(store_t *store);
 
-mongoc_client_t *
-store_client_pop(store_t *store);
+mongoc_client_t *store_client_pop(store_t *store);
 
-void
-store_client_push(store_t *store, mongoc_client_t *client);
+void store_client_push(store_t *store, mongoc_client_t *client);
 
-const char *
-store_db_name(const store_t *store);
+const char *store_db_name(const store_t *store);
 
 /* Round trip of a ping command; false with KT_STORE_UNAVAILABLE when down. */
-bool
-store_ping(store_t *store, double *latency_ms, kt_error_t *err);
+bool store_ping(store_t *store, double *latency_ms, kt_error_t *err);
 
 /* Maps a libmongoc error to ours: connection problems → 503 STORE_UNAVAILABLE,
  * the rest → 500 INTERNAL (domain STORE; the message goes to logs only). */
-void
-store_error(kt_error_t *err, const bson_error_t *error, const char *what);
+void store_error(kt_error_t *err, const bson_error_t *error, const char *what);
 
 #endif

@@ -18,8 +18,8 @@
 #include "store/util.h"
 
 #define VERSIONS "student_versions"
-#define HEADS "students"
-#define CLAIMS "claims"
+#define HEADS    "students"
+#define CLAIMS   "claims"
 #define MAX_KEYS (STUDENT_DOCUMENTS_MAX + 1)
 
 static const char *const kind_names[KIND__MAX] = {"create", "update", "delete"};
@@ -66,8 +66,8 @@ store_version_id(const char *id, int64_t n, char out[64])
 
 /* Loads version n into out; *found false when it does not exist. */
 bool
-store_load_version(mongoc_client_t *client, const char *db, const char *id, int64_t n, student_t *out,
-             bool *found, kt_error_t *err)
+store_load_version(mongoc_client_t *client, const char *db, const char *id, int64_t n,
+                   student_t *out, bool *found, kt_error_t *err)
 {
     char vid[64];
     bson_iter_t it;
@@ -252,8 +252,8 @@ store_version_hash(const bson_t *record, const char *prev_hash, char out[65])
 
 bool
 store_student_find_ids(mongoc_client_t *client, const char *db, const char *field,
-                       const char *value, const char *after, int limit, char (*ids)[40],
-                       int *n, kt_error_t *err)
+                       const char *value, const char *after, int limit, char (*ids)[40], int *n,
+                       kt_error_t *err)
 {
     mongoc_collection_t *c = mongoc_client_get_collection(client, db, HEADS);
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, range, proj;
@@ -294,8 +294,8 @@ store_student_find_ids(mongoc_client_t *client, const char *db, const char *fiel
 }
 
 static bool
-create_indexes(mongoc_client_t *client, const char *db, const char *coll,
-               const char *const *keys, kt_error_t *err)
+create_indexes(mongoc_client_t *client, const char *db, const char *coll, const char *const *keys,
+               kt_error_t *err)
 {
     mongoc_database_t *d = mongoc_client_get_database(client, db);
     bson_t cmd = BSON_INITIALIZER, arr, idx, key;
@@ -328,9 +328,9 @@ create_indexes(mongoc_client_t *client, const char *db, const char *coll,
 static bool
 create_collections(mongoc_client_t *client, const char *db, kt_error_t *err)
 {
-    static const char *const names[] = {"student_versions", "students", "claims", "changes",
-                                        "counters", "access_log", "verify_runs", "packages",
-                                        "package_items", NULL};
+    static const char *const names[] = {"student_versions", "students",   "claims",      "changes",
+                                        "counters",         "access_log", "verify_runs", "packages",
+                                        "package_items",    NULL};
     mongoc_database_t *d = mongoc_client_get_database(client, db);
     bool ok = true;
 

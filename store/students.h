@@ -45,41 +45,34 @@ typedef struct {
     char id[STUDENT_ID_LEN + 1];
     int64_t version;
     bool deleted;
-    bson_t doc;     /* the student's fields (model/student.h) */
-    bson_t record;  /* the whole version record (time, principal, reason, ...) */
+    bson_t doc;    /* the student's fields (model/student.h) */
+    bson_t record; /* the whole version record (time, principal, reason, ...) */
 } student_t;
 
-void
-student_init(student_t *s);
+void student_init(student_t *s);
 
-void
-student_release(student_t *s);
+void student_release(student_t *s);
 
 /* Moves src into dst (releasing what dst held); src needs no release after. */
-void
-student_move(student_t *dst, student_t *src);
+void student_move(student_t *dst, student_t *src);
 
 /* "create", "update", "delete". */
-const char *
-store_kind_name(write_kind_t kind);
+const char *store_kind_name(write_kind_t kind);
 
 /* Reads the latest version (rolling the head forward and repairing it when it
  * lags). 404 NOT_FOUND when the student never existed. A deleted student is
  * returned with deleted = true; the caller answers 410. */
-bool
-store_student_get(mongoc_client_t *client, const char *db, const char *id, student_t *out,
-                  kt_error_t *err);
+bool store_student_get(mongoc_client_t *client, const char *db, const char *id, student_t *out,
+                       kt_error_t *err);
 
 /* Reads version n exactly (404 when it does not exist). */
-bool
-store_student_get_version(mongoc_client_t *client, const char *db, const char *id, int64_t n,
-                          student_t *out, kt_error_t *err);
+bool store_student_get_version(mongoc_client_t *client, const char *db, const char *id, int64_t n,
+                               student_t *out, kt_error_t *err);
 
 /* Reads the version that was current at time as_of ("...Z" RFC 3339, UTC,
  * millisecond precision): 404 when the student did not exist yet. */
-bool
-store_student_as_of(mongoc_client_t *client, const char *db, const char *id, const char *as_of,
-                    student_t *out, kt_error_t *err);
+bool store_student_as_of(mongoc_client_t *client, const char *db, const char *id, const char *as_of,
+                         student_t *out, kt_error_t *err);
 
 /* Result of a write. */
 typedef struct {
@@ -97,40 +90,32 @@ typedef struct {
  * 409 DUPLICATE_SNILS / DUPLICATE_DOCUMENT with the holder's id in err->ref;
  * VERSION_CONFLICT has the current version in err->ref.
  */
-bool
-store_student_write(mongoc_client_t *client, const char *db, write_kind_t kind, const char *id,
-                    int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
-                    write_result_t *out, kt_error_t *err);
+bool store_student_write(mongoc_client_t *client, const char *db, write_kind_t kind, const char *id,
+                         int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
+                         write_result_t *out, kt_error_t *err);
 
 /* The student that holds a claim key ("snils:..." or "doc:..."), if any
  * valid claim exists: fills id (size ≥ 37). */
-bool
-store_claim_holder(mongoc_client_t *client, const char *db, const char *key, char *id,
-                   kt_error_t *err);
+bool store_claim_holder(mongoc_client_t *client, const char *db, const char *key, char *id,
+                        kt_error_t *err);
 
 /* Ids of active heads whose field equals value ("organization" or
  * "name_key"), ascending, after the id `after` (NULL: from the start). The
  * heads are hints: callers re-read each student and re-check the filter. */
-bool
-store_student_find_ids(mongoc_client_t *client, const char *db, const char *field,
-                       const char *value, const char *after, int limit, char (*ids)[40],
-                       int *n, kt_error_t *err);
+bool store_student_find_ids(mongoc_client_t *client, const char *db, const char *field,
+                            const char *value, const char *after, int limit, char (*ids)[40],
+                            int *n, kt_error_t *err);
 
 /* Creates the indexes a real MongoDB needs for searches; idempotent. */
-bool
-store_ensure_indexes(mongoc_client_t *client, const char *db, kt_error_t *err);
+bool store_ensure_indexes(mongoc_client_t *client, const char *db, kt_error_t *err);
 
 /* The hex SHA-256 of a version record, as stored in its "hash". */
-bool
-store_version_hash(const bson_t *record, const char *prev_hash, char out[65]);
+bool store_version_hash(const bson_t *record, const char *prev_hash, char out[65]);
 
 /* For the store's own modules (write.c, verify.c): */
-void
-store_version_id(const char *id, int64_t n, char out[64]);
-bool
-store_load_version(mongoc_client_t *client, const char *db, const char *id, int64_t n,
-                   student_t *out, bool *found, kt_error_t *err);
-bool
-store_move_head(mongoc_client_t *client, const char *db, const student_t *s, kt_error_t *err);
+void store_version_id(const char *id, int64_t n, char out[64]);
+bool store_load_version(mongoc_client_t *client, const char *db, const char *id, int64_t n,
+                        student_t *out, bool *found, kt_error_t *err);
+bool store_move_head(mongoc_client_t *client, const char *db, const student_t *s, kt_error_t *err);
 
 #endif

@@ -31,8 +31,8 @@ util_insert(mongoc_client_t *client, const char *db, const char *coll, const bso
 }
 
 bool
-util_find_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
-             bson_t *out, bool *found, kt_error_t *err)
+util_find_id(mongoc_client_t *client, const char *db, const char *coll, const char *id, bson_t *out,
+             bool *found, kt_error_t *err)
 {
     mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;

@@ -16,42 +16,33 @@
 typedef enum { INSERT_OK = 0, INSERT_DUPLICATE, INSERT_FAILED } insert_result_t;
 
 /* Inserts doc; a duplicate _id is INSERT_DUPLICATE (not an error in err). */
-insert_result_t
-util_insert(mongoc_client_t *client, const char *db, const char *coll, const bson_t *doc,
-            kt_error_t *err);
+insert_result_t util_insert(mongoc_client_t *client, const char *db, const char *coll,
+                            const bson_t *doc, kt_error_t *err);
 
 /* Finds {_id: id}; *found tells whether it exists; out (initialised by the
  * call) receives a copy when found. */
-bool
-util_find_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
-             bson_t *out, bool *found, kt_error_t *err);
+bool util_find_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
+                  bson_t *out, bool *found, kt_error_t *err);
 
 /* Replaces (or inserts) the document with _id id. */
-bool
-util_replace_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
-                const bson_t *doc, kt_error_t *err);
+bool util_replace_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
+                     const bson_t *doc, kt_error_t *err);
 
 /* Deletes {_id: id}; a missing document is not an error. */
-bool
-util_delete_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
-               kt_error_t *err);
+bool util_delete_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
+                    kt_error_t *err);
 
 /* RFC 3339 UTC with milliseconds, "2026-11-29T04:31:17.123Z" (out ≥ 25). */
-void
-util_time_now(char out[32]);
+void util_time_now(char out[32]);
 
 /* A random (version 4) UUID, lowercase (out ≥ 37). */
-void
-util_uuid(char out[37]);
+void util_uuid(char out[37]);
 
 /* True when s is a lowercase 8-4-4-4-12 UUID. */
-bool
-util_is_uuid(const char *s);
+bool util_is_uuid(const char *s);
 
 /* String member of doc, or NULL; int64 member (int32 accepted), or fallback. */
-const char *
-util_get_str(const bson_t *doc, const char *dotted);
-int64_t
-util_get_int(const bson_t *doc, const char *dotted, int64_t fallback);
+const char *util_get_str(const bson_t *doc, const char *dotted);
+int64_t util_get_int(const bson_t *doc, const char *dotted, int64_t fallback);
 
 #endif

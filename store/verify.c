@@ -104,8 +104,8 @@ typedef bool (*id_visit_fn)(mongoc_client_t *client, const char *db, const char 
 
 /* Every student that ever existed has a version 1. */
 static bool
-each_student(mongoc_client_t *client, const char *db, id_visit_fn fn, FILE *out,
-             verify_report_t *r, kt_error_t *err)
+each_student(mongoc_client_t *client, const char *db, id_visit_fn fn, FILE *out, verify_report_t *r,
+             kt_error_t *err)
 {
     mongoc_collection_t *c = mongoc_client_get_collection(client, db, "student_versions");
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
@@ -135,8 +135,8 @@ each_student(mongoc_client_t *client, const char *db, id_visit_fn fn, FILE *out,
 }
 
 static bool
-verify_one(mongoc_client_t *client, const char *db, const char *id, FILE *out,
-           verify_report_t *r, kt_error_t *err)
+verify_one(mongoc_client_t *client, const char *db, const char *id, FILE *out, verify_report_t *r,
+           kt_error_t *err)
 {
     char problem[256];
     long versions = 0;
@@ -177,8 +177,7 @@ store_last_run(mongoc_client_t *client, const char *db, const verify_report_t *r
 }
 
 bool
-verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
-           kt_error_t *err)
+verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r, kt_error_t *err)
 {
     memset(r, 0, sizeof *r);
     if (!each_student(client, db, verify_one, out, r, err))
@@ -188,8 +187,8 @@ verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *
 }
 
 static bool
-repair_one(mongoc_client_t *client, const char *db, const char *id, FILE *out,
-           verify_report_t *r, kt_error_t *err)
+repair_one(mongoc_client_t *client, const char *db, const char *id, FILE *out, verify_report_t *r,
+           kt_error_t *err)
 {
     bson_t head;
     bool found;

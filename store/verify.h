@@ -24,19 +24,16 @@ typedef struct {
 
 /* The verdict for one student: ok, or the first broken link in problem
  * (size ≥ 256) with the version it is at in *bad_version. */
-bool
-verify_student(mongoc_client_t *client, const char *db, const char *id, long *versions,
-               bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err);
+bool verify_student(mongoc_client_t *client, const char *db, const char *id, long *versions,
+                    bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err);
 
 /* Verifies every student, printing one line per problem to out; stores the
  * summary as the last run (collection verify_runs, _id "last"). */
-bool
-verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
-           kt_error_t *err);
+bool verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
+                kt_error_t *err);
 
 /* Rolls every head forward to its latest version. */
-bool
-verify_repair_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
-                  kt_error_t *err);
+bool verify_repair_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
+                       kt_error_t *err);
 
 #endif

@@ -23,9 +23,9 @@
 #include "store/students.h"
 #include "store/util.h"
 
-#define CLAIMS "claims"
-#define VERSIONS "student_versions"
-#define MAX_KEYS (STUDENT_DOCUMENTS_MAX + 1)
+#define CLAIMS      "claims"
+#define VERSIONS    "student_versions"
+#define MAX_KEYS    (STUDENT_DOCUMENTS_MAX + 1)
 #define CLAIM_TRIES 3
 
 typedef struct {
@@ -99,7 +99,8 @@ duplicate(kt_error_t *err, const char *key, const char *holder)
     bool snils = strncmp(key, "snils:", 6) == 0;
 
     kt_error_set(err, KT_DOMAIN_INPUT, snils ? KT_DUPLICATE_SNILS : KT_DUPLICATE_DOCUMENT, 409,
-                 snils ? "another student holds this SNILS" : "another student holds this document");
+                 snils ? "another student holds this SNILS"
+                       : "another student holds this document");
     snprintf(err->ref, sizeof err->ref, "%s", holder);
 }
 

@@ -72,9 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kt_error_clear(&err);
     response_init(&res);
     bool ok = request_parse(&req, arena, params, &err);
-    const route_t *route = ok ? router_match(routes_table, routes_count, &req, allow,
-                                             sizeof allow, &err)
-                              : NULL;
+    const route_t *route =
+        ok ? router_match(routes_table, routes_count, &req, allow, sizeof allow, &err) : NULL;
     if (route != NULL) {
         authn_input_t in = {request_header(&req, "authorization"), req.ssl_verify, req.ssl_dn, 0};
         principal_t p;

@@ -15,51 +15,51 @@
 static int check_failures_in_test;
 static int check_passed, check_failed;
 
-#define CHECK(expr)                                                                           \
-    do {                                                                                      \
-        if (!(expr)) {                                                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #expr);          \
-            check_failures_in_test++;                                                         \
-        }                                                                                     \
+#define CHECK(expr)                                                                                \
+    do {                                                                                           \
+        if (!(expr)) {                                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #expr);               \
+            check_failures_in_test++;                                                              \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                       \
-    do {                                                                                      \
-        const char *check_a_ = (a), *check_b_ = (b);                                          \
-        if (check_a_ == NULL || check_b_ == NULL || strcmp(check_a_, check_b_) != 0) {        \
-            fprintf(stderr, "%s:%d: CHECK_STR failed: %s == %s (\"%s\" vs \"%s\")\n", __FILE__, \
-                    __LINE__, #a, #b, check_a_ ? check_a_ : "(null)",                         \
-                    check_b_ ? check_b_ : "(null)");                                          \
-            check_failures_in_test++;                                                         \
-        }                                                                                     \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *check_a_ = (a), *check_b_ = (b);                                               \
+        if (check_a_ == NULL || check_b_ == NULL || strcmp(check_a_, check_b_) != 0) {             \
+            fprintf(stderr, "%s:%d: CHECK_STR failed: %s == %s (\"%s\" vs \"%s\")\n", __FILE__,    \
+                    __LINE__, #a, #b, check_a_ ? check_a_ : "(null)",                              \
+                    check_b_ ? check_b_ : "(null)");                                               \
+            check_failures_in_test++;                                                              \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_INT(a, b)                                                                       \
-    do {                                                                                      \
-        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                       \
-        if (check_a_ != check_b_) {                                                           \
-            fprintf(stderr, "%s:%d: CHECK_INT failed: %s == %s (%lld vs %lld)\n", __FILE__,   \
-                    __LINE__, #a, #b, check_a_, check_b_);                                    \
-            check_failures_in_test++;                                                         \
-        }                                                                                     \
+#define CHECK_INT(a, b)                                                                            \
+    do {                                                                                           \
+        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                            \
+        if (check_a_ != check_b_) {                                                                \
+            fprintf(stderr, "%s:%d: CHECK_INT failed: %s == %s (%lld vs %lld)\n", __FILE__,        \
+                    __LINE__, #a, #b, check_a_, check_b_);                                         \
+            check_failures_in_test++;                                                              \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_RUN(fn)                                                                         \
-    do {                                                                                      \
-        check_failures_in_test = 0;                                                           \
-        fn();                                                                                 \
-        if (check_failures_in_test) {                                                         \
-            check_failed++;                                                                   \
-            fprintf(stderr, "FAIL %s\n", #fn);                                                \
-        } else {                                                                              \
-            check_passed++;                                                                   \
-        }                                                                                     \
+#define CHECK_RUN(fn)                                                                              \
+    do {                                                                                           \
+        check_failures_in_test = 0;                                                                \
+        fn();                                                                                      \
+        if (check_failures_in_test) {                                                              \
+            check_failed++;                                                                        \
+            fprintf(stderr, "FAIL %s\n", #fn);                                                     \
+        } else {                                                                                   \
+            check_passed++;                                                                        \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_MAIN_END()                                                                      \
-    do {                                                                                      \
-        printf("%d passed, %d failed\n", check_passed, check_failed);                         \
-        return check_failed ? 1 : 0;                                                          \
+#define CHECK_MAIN_END()                                                                           \
+    do {                                                                                           \
+        printf("%d passed, %d failed\n", check_passed, check_failed);                              \
+        return check_failed ? 1 : 0;                                                               \
     } while (0)
 
 #endif

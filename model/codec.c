@@ -32,8 +32,8 @@
 static void codec_document(jw_t *w, const bson_iter_t *parent, bool is_array,
                            const char *const *skip);
 
-static bool
-codec_skipped(const char *key, const char *const *skip)
+bool
+codec_key_skipped(const char *key, const char *const *skip)
 {
     for (size_t i = 0; skip != NULL && skip[i] != NULL; i++) {
         if (strcmp(key, skip[i]) == 0)
@@ -215,7 +215,7 @@ codec_members(jw_t *w, bson_iter_t *iter, bool is_array, const char *const *skip
             codec_value_to_json(w, iter);
             continue;
         }
-        if (codec_skipped(bson_iter_key(iter), skip))
+        if (codec_key_skipped(bson_iter_key(iter), skip))
             continue;
         jw_key(w, bson_iter_key(iter));
         codec_value_to_json(w, iter);

@@ -10,6 +10,8 @@
  */
 #include "model/diff.h"
 
+#include "model/codec.h"
+
 #include <string.h>
 
 #include "core/buf.h"
@@ -27,16 +29,6 @@ typedef struct {
 
 static void diff_values(diff_ctx_t *cx, const bson_iter_t *old_it, const bson_iter_t *new_it,
                         int depth);
-
-static bool
-diff_skipped(const char *key, const char *const *skip)
-{
-    for (size_t i = 0; skip != NULL && skip[i] != NULL; i++) {
-        if (strcmp(key, skip[i]) == 0)
-            return true;
-    }
-    return false;
-}
 
 /* Appends "/" and key escaped per RFC 6901 (~ → ~0, / → ~1); returns the
  * length to cut back to. */
@@ -248,7 +240,7 @@ diff_removed(diff_ctx_t *cx, const bson_t *old_doc, const bson_t *new_doc, const
         return;
     for (; bson_iter_next(&it) && i < to; i++) {
         const char *key = bson_iter_key(&it);
-        if (i < from || diff_skipped(key, skip) || diff_find(new_doc, key, &found, &pos))
+        if (i < from || codec_key_skipped(key, skip) || diff_find(new_doc, key, &found, &pos))
             continue;
         diff_emit_at(cx, key, &it, NULL);
     }
@@ -266,7 +258,7 @@ diff_objects(diff_ctx_t *cx, const bson_t *old_doc, const bson_t *new_doc, const
         return;
     while (bson_iter_next(&it)) {
         const char *key = bson_iter_key(&it);
-        if (diff_skipped(key, skip))
+        if (codec_key_skipped(key, skip))
             continue;
         if (!diff_find(old_doc, key, &old_it, &pos)) {
             diff_emit_at(cx, key, NULL, &it);

@@ -7,6 +7,8 @@
  *   repair    complete interrupted writes (heads that lag their versions)
  *   import FILE [--receipt OUT]  apply an XML package offline, through the same
  *             code path as POST /api/v1/packages (as principal "kontingentctl", admin)
+ *   export --organization OGRN [--as-of TIME]  the organisation's students as a
+ *             Packet on standard output (the code of GET /api/v1/export)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "auth/jwt.h"
+#include "handlers/export.h"
 #include "handlers/ingest.h"
 #include "fcgi/config.h"
 #include "store/store.h"
@@ -33,6 +36,7 @@ usage(void)
             "                                [--sub NAME] [--scope health]\n"
             "       kontingentctl init | verify | repair\n"
             "       kontingentctl import FILE [--receipt OUT]\n"
+            "       kontingentctl export --organization OGRN [--as-of 2026-09-20T00:00:00.000Z]\n"
             "  ROLE: region, school, ministry, auditor, admin\n"
             "  DURATION: a number with s, m, h or d (default 1h)\n"
             "configuration comes from the environment (KT_VAR, KT_TOKEN_PRIVATE_KEY, ...)\n");
@@ -254,6 +258,44 @@ cmd_import(const config_t *cfg, int argc, char **argv)
     return rc;
 }
 
+static bool
+write_stdout(void *wctx, const char *data, size_t len)
+{
+    return fwrite(data, 1, len, stdout) == len;
+}
+
+static int
+cmd_export(const config_t *cfg, int argc, char **argv)
+{
+    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_NONE};
+    export_t e = {.db = cfg->db_name, .principal = &who, .request_id = "kontingentctl"};
+    kt_error_t err;
+
+    for (int i = 0; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--organization") == 0)
+            e.org = argv[i + 1];
+        else if (strcmp(argv[i], "--as-of") == 0)
+            e.as_of = argv[i + 1];
+        else
+            return usage();
+    }
+    if (e.org == NULL || argc % 2 != 0)
+        return usage();
+    kt_error_clear(&err);
+    store_t *store = store_new(cfg->mongodb_uri, cfg->db_name, &err);
+    if (store == NULL) {
+        fprintf(stderr, "kontingentctl export: %s\n", err.message);
+        return 1;
+    }
+    e.client = store_client_pop(store);
+    bool ok = export_packet(&e, write_stdout, NULL) && fflush(stdout) == 0;
+    if (!ok)
+        fprintf(stderr, "kontingentctl export: the export failed (store or output)\n");
+    store_client_push(store, e.client);
+    store_free(store);
+    return ok ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -275,5 +317,7 @@ main(int argc, char **argv)
         return cmd_store(&cfg, STORE_CMD_REPAIR);
     if (argc >= 3 && strcmp(argv[1], "import") == 0)
         return cmd_import(&cfg, argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "export") == 0)
+        return cmd_export(&cfg, argc - 2, argv + 2);
     return usage();
 }

@@ -33,7 +33,18 @@ response_reset(response_t *res, int status, const char *content_type)
     res->status = status;
     res->content_type = content_type;
     res->nheaders = 0;
+    res->stream = NULL;
+    res->stream_ctx = NULL;
     buf_clear(&res->body);
+}
+
+void
+response_stream(response_t *res, int status, const char *content_type, response_stream_fn fn,
+                void *ctx)
+{
+    response_reset(res, status, content_type);
+    res->stream = fn;
+    res->stream_ctx = ctx;
 }
 
 const char *
@@ -95,7 +106,8 @@ response_head(const response_t *res, const request_t *req, buf_t *out)
     buf_printf(out, "Status: %d %s\r\n", res->status, response_reason(res->status));
     if (res->content_type != NULL) {
         buf_printf(out, "Content-Type: %s\r\n", res->content_type);
-        buf_printf(out, "Content-Length: %zu\r\n", res->body.len);
+        if (res->stream == NULL)
+            buf_printf(out, "Content-Length: %zu\r\n", res->body.len);
     }
     buf_printf(out, "X-Request-Id: %s\r\n", req->request_id);
     for (size_t i = 0; i < res->nheaders; i++)

@@ -16,12 +16,19 @@
 #define RESPONSE_HEADERS_MAX 16
 #define RESPONSE_BODY_MAX    (64u << 20) /* bodies larger than this are streamed */
 
+/* A streamed body: the handler's function writes through write_fn, in
+ * pieces, after the head went out (so the status cannot change any more). */
+typedef bool (*response_write_fn)(void *wctx, const char *data, size_t len);
+typedef bool (*response_stream_fn)(void *ctx, response_write_fn write_fn, void *wctx);
+
 typedef struct {
     int status;
     const char *content_type; /* NULL: no body */
     kv_t headers[RESPONSE_HEADERS_MAX];
     size_t nheaders;
     buf_t body;
+    response_stream_fn stream; /* non-NULL: the body is streamed, body is unused */
+    void *stream_ctx;
 } response_t;
 
 void response_init(response_t *res);
@@ -34,7 +41,12 @@ bool response_header(response_t *res, const char *name, const char *value);
 /* Sets status and content type and clears any body written so far. */
 void response_reset(response_t *res, int status, const char *content_type);
 
-/* Writes "Status:", Content-Type, Content-Length, X-Request-Id, the headers
+/* Makes the body a stream produced by fn(ctx, …) when the response is written. */
+void
+response_stream(response_t *res, int status, const char *content_type, response_stream_fn fn,
+                void *ctx);
+
+/* Writes "Status:", Content-Type, Content-Length (unless streamed), X-Request-Id, the headers
  * and the blank line into out. */
 bool response_head(const response_t *res, const request_t *req, buf_t *out);
 

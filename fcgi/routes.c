@@ -28,6 +28,7 @@ const route_t routes_table[] = {
     {"GET", "/api/v1/audit/access", handle_audit_access, 0, NULL, 0},
     {"POST", "/api/v1/packages", handle_package_post, ROUTE_PACKAGE, xml_types, 0},
     {"GET", "/api/v1/packages/{id}", handle_package_get, 0, NULL, 0},
+    {"GET", "/api/v1/export", handle_export, 0, NULL, 0},
 };
 
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];

@@ -108,17 +108,36 @@ fcgx_read(void *ctx, char *buf, size_t len)
     return FCGX_GetStr(buf, chunk, (FCGX_Stream *)ctx);
 }
 
-static void
+static bool
+fcgx_write(void *wctx, const char *data, size_t len)
+{
+    while (len > 0) {
+        int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
+        if (FCGX_PutStr(data, chunk, (FCGX_Stream *)wctx) != chunk)
+            return false;
+        data += chunk;
+        len -= (size_t)chunk;
+    }
+    return true;
+}
+
+/* The head, then the body or the stream. A stream that fails midway cannot
+ * change the status any more: the log line says so and the body is cut. */
+static bool
 write_response(FCGX_Request *fr, const request_t *req, const response_t *res)
 {
     buf_t head;
+    bool ok;
 
     buf_init(&head, 64 * 1024);
     response_head(res, req, &head);
-    FCGX_PutStr(head.data, (int)head.len, fr->out);
-    if (res->body.len > 0)
-        FCGX_PutStr(res->body.data, (int)res->body.len, fr->out);
+    ok = fcgx_write(fr->out, head.data, head.len);
+    if (ok && res->stream != NULL)
+        ok = res->stream(res->stream_ctx, fcgx_write, fr->out);
+    else if (ok && res->body.len > 0)
+        ok = fcgx_write(fr->out, res->body.data, res->body.len);
     buf_release(&head);
+    return ok;
 }
 
 static void
@@ -133,7 +152,8 @@ handle_request(const app_t *app, FCGX_Request *fr, arena_t *arena)
     response_init(&res);
     bool parsed = request_parse(&req, arena, fr->envp, &err);
     server_dispatch(app, &req, parsed, &err, &io, &res);
-    write_response(fr, &req, &res);
+    if (!write_response(fr, &req, &res) && err.code == KT_OK)
+        kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 0, "the body was cut short");
     log_request(&req, res.status, err.code != KT_OK ? &err : NULL);
     response_release(&res);
     arena_reset(arena);

@@ -41,4 +41,9 @@ void handler_etag(request_t *req, response_t *res, int64_t version);
 /* A positive decimal integer (no sign, no leading junk); false otherwise. */
 bool handler_parse_int(const char *s, int64_t *out);
 
+/* ?as_of= as an RFC 3339 UTC time, normalised to the stored form
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ"; NULL when absent; 400 FORMAT when malformed. */
+bool
+handler_as_of(const request_t *req, const char **out, kt_error_t *err);
+
 #endif

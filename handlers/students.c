@@ -151,65 +151,6 @@ answer_student(request_t *req, response_t *res, int status, const char *id, int6
     students_write_json(&w, id, version, deleted, doc);
 }
 
-static bool
-all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-/* YYYY-MM-DDTHH:MM:SS[.f…]Z exactly (UTC, as every stored time is). */
-static bool
-rfc3339_utc(const char *v)
-{
-    size_t n = strlen(v), frac = 0;
-    char date[11];
-    int y, m, d;
-
-    if (n < 20 || n > 30 || !all_digits(v, 4) || v[4] != '-' || !all_digits(v + 5, 2) ||
-        v[7] != '-' || !all_digits(v + 8, 2) || (v[10] != 'T' && v[10] != 't') ||
-        !all_digits(v + 11, 2) || v[13] != ':' || !all_digits(v + 14, 2) || v[16] != ':' ||
-        !all_digits(v + 17, 2) || (v[n - 1] != 'Z' && v[n - 1] != 'z'))
-        return false;
-    if (n > 20) {
-        frac = n - 21;
-        if (v[19] != '.' || frac == 0 || !all_digits(v + 20, frac))
-            return false;
-    }
-    memcpy(date, v, 10);
-    date[10] = '\0';
-    return date_parse(date, &y, &m, &d) && (v[11] - '0') * 10 + (v[12] - '0') < 24 &&
-           (v[14] - '0') < 6 && (v[17] - '0') < 6;
-}
-
-/* The as_of query parameter, normalised for comparison with stored times
- * ("YYYY-MM-DDTHH:MM:SS.mmmZ", millisecond precision). */
-static bool
-parse_as_of(const request_t *req, const char **out, kt_error_t *err)
-{
-    const char *v = request_query(req, "as_of");
-    char ms[4] = "000";
-
-    *out = NULL;
-    if (v == NULL)
-        return true;
-    if (!rfc3339_utc(v)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                     "as_of must be an RFC 3339 time in UTC, e.g. 2026-09-01T00:00:00Z");
-        return false;
-    }
-    if (strlen(v) > 20) {
-        size_t frac = strlen(v) - 21;
-        memcpy(ms, v + 20, frac < 3 ? frac : 3);
-        if (frac < 3)
-            memset(ms + frac, '0', 3 - frac);
-    }
-    *out = arena_printf(req->arena, "%.10sT%.8s.%.3sZ", v, v + 11, ms);
-    return *out != NULL;
-}
-
 bool
 handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
@@ -219,7 +160,7 @@ handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t
     bool ok = false;
 
     student_init(&s);
-    if (client == NULL || !parse_as_of(req, &as_of, err))
+    if (client == NULL || !handler_as_of(req, &as_of, err))
         goto done;
     if (as_of != NULL) {
         if (!students_load(app, req, client, &s, err))

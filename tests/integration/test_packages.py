@@ -249,3 +249,33 @@ def test_kontingentctl_import_takes_the_same_path(client, region_cert, test_var,
                                                                   cert=region_cert).content
     history = client.get(f"/api/v1/students/{items[0]['id']}/history", cert=region_cert).json()
     assert history["items"][0]["principal"]["subject"] == "kontingentctl"
+
+
+def test_export_of_an_organisation_imports_unchanged(client, region_cert, token, tmp_path):
+    from conftest import run_ctl
+    import xmlschema, pathlib
+
+    org = "1027700000008"  # an organisation of this test alone
+    docs = [student(org=org) for _ in range(3)]
+    _, body = packet([student_xml(d) for d in docs])
+    status, _, items = receipt(post(client, body, cert=region_cert))
+    assert status == "PROCESSED"
+    r = client.get("/api/v1/export", cert=region_cert, params={"organization": org})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/xml")
+    xsd = xmlschema.XMLSchema(str(pathlib.Path(__file__).parents[2] / "xsd" /
+                                  "kontingent-exchange-1.xsd"))
+    xsd.validate(r.content)  # an independent validator, not libxml2
+    root = ET.fromstring(r.content)
+    exported = {s.get("id") for s in root.find(q("Data"))}
+    assert exported == {i["id"] for i in items}
+    status, totals, again = receipt(post(client, r.content, cert=region_cert))
+    assert status == "PROCESSED" and {i["result"] for i in again} == {"UNCHANGED"}
+    path = tmp_path / "export.xml"
+    path.write_text(run_ctl("export", "--organization", org).stdout)
+    xsd.validate(str(path))
+    assert {s.get("id") for s in ET.parse(path).getroot().find(q("Data"))} == exported
+    school = token("school", org=SCHOOL_A)
+    r = client.get("/api/v1/export", token=school, params={"organization": org})
+    assert_problem(r, 403, "FORBIDDEN")
+    assert_problem(client.get("/api/v1/export", cert=region_cert,
+                              params={"organization": "123"}), 400, "FORMAT")

@@ -81,6 +81,9 @@ load_numbers(config_t *cfg, kt_error_t *err)
     if (!number_value("KT_MAX_PACKAGE", 128u << 20, 1024, 1ull << 34, 10, &n, err))
         return false;
     cfg->max_package = (size_t)n;
+    if (!number_value("KT_PACKAGE_INLINE_ITEMS", 500, 0, 1000000, 10, &n, err))
+        return false;
+    cfg->package_inline_items = (size_t)n;
     if (!number_value("KT_BACKLOG", 1024, 1, 65535, 10, &n, err))
         return false;
     cfg->backlog = (int)n;

@@ -28,6 +28,7 @@
 #include "fcgi/log.h"
 #include "fcgi/problem.h"
 #include "fcgi/router.h"
+#include "fcgi/runner.h"
 #include "store/students.h"
 
 #define ACCEPT_POLL_MS  200
@@ -228,12 +229,18 @@ run_threads(const app_t *app, int listen_fd)
         if (pthread_create(&threads[started].tid, NULL, thread_main, &threads[started]) != 0)
             break;
     }
+    runner_args_t runner = {.app = app, .stopping = &stopping};
+    pthread_t runner_tid;
+    bool background = app->cfg->package_inline_items != 0 &&
+                      pthread_create(&runner_tid, NULL, runner_main, &runner) == 0;
     log_event(LOG_INFO, "worker ready with %d threads", started);
     if (started == n)
         wait_for_stop();
     atomic_store(&stopping, true);
     for (int i = 0; i < started; i++)
         pthread_join(threads[i].tid, NULL);
+    if (background)
+        pthread_join(runner_tid, NULL);
     free(threads);
     return started == n ? 0 : 1;
 }

@@ -394,7 +394,8 @@ write_totals(xmlTextWriterPtr w, const ingest_totals_t *t)
 
 /* <Receipt> around the items written so far. */
 static char *
-build_receipt(const char *packet_id, const ingest_totals_t *t, xmlBufferPtr items, size_t *len)
+build_receipt(const char *packet_id, const char *status, const ingest_totals_t *t,
+              xmlBufferPtr items, size_t *len)
 {
     xmlBufferPtr out = xmlBufferCreate();
     xmlTextWriterPtr w = xmlNewTextWriterMemory(out, 0);
@@ -403,7 +404,7 @@ build_receipt(const char *packet_id, const ingest_totals_t *t, xmlBufferPtr item
     xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL);
     xmlTextWriterStartElementNS(w, NULL, BAD_CAST "Receipt", BAD_CAST XMLIO_NS);
     xmlTextWriterWriteElement(w, BAD_CAST "PacketID", BAD_CAST packet_id);
-    xmlTextWriterWriteElement(w, BAD_CAST "Status", BAD_CAST status_of(t));
+    xmlTextWriterWriteElement(w, BAD_CAST "Status", BAD_CAST status);
     write_totals(w, t);
     xmlTextWriterStartElement(w, BAD_CAST "Items");
     xmlTextWriterWriteRaw(w, xmlBufferContent(items));
@@ -426,15 +427,18 @@ build_receipt(const char *packet_id, const ingest_totals_t *t, xmlBufferPtr item
  * its items within the limits before anything is written. */
 static bool
 check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_t *h,
-            kt_error_t *err)
+            size_t *count, kt_error_t *err)
 {
     xmlio_reader_t *r = xmlio_reader_new(ctx->schema, data, len, err);
     arena_t *arena = arena_new(ITEM_ARENA_CAP);
     xmlio_item_t item;
     bool ok = r != NULL && arena != NULL && xmlio_reader_header(r, h, err);
 
-    while (ok && xmlio_reader_next(r, arena, &item, err))
+    *count = 0;
+    while (ok && xmlio_reader_next(r, arena, &item, err)) {
         arena_reset(arena);
+        (*count)++;
+    }
     ok = ok && err->code == KT_OK;
     arena_free(arena);
     xmlio_reader_free(r);
@@ -460,8 +464,11 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
         }
         bson_destroy(&result);
         arena_reset(run->arena);
-        if (run->ctx->progress != NULL)
-            run->ctx->progress(run->ctx->progress_arg, item.index);
+        if (ok && run->ctx->progress != NULL &&
+            !run->ctx->progress(run->ctx->progress_arg, item.index)) {
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "the package's lease was lost");
+            ok = false;
+        }
     }
     xmlTextWriterFlush(w);
     xmlFreeTextWriter(w);
@@ -484,43 +491,24 @@ stored_receipt(const bson_t *existing, size_t *len, ingest_totals_t *t)
     return strdup(receipt);
 }
 
-bool
-ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **receipt,
-               size_t *receipt_len, ingest_totals_t *totals, kt_error_t *err)
+/* Applies every item of data and stores the receipt; *receipt is malloc'd. */
+static bool
+run_to_receipt(const ingest_ctx_t *ctx, const char *packet_id, const char *data, size_t len,
+               char **receipt, size_t *receipt_len, ingest_totals_t *totals, kt_error_t *err)
 {
-    run_t run = {.ctx = ctx};
-    xmlio_header_t h;
-    char hash[65];
-    package_seen_t seen;
-    bson_t existing = BSON_INITIALIZER;
-    xmlBufferPtr items = NULL;
+    run_t run = {.ctx = ctx, .packet_id = packet_id, .arena = arena_new(ITEM_ARENA_CAP)};
+    xmlBufferPtr items = xmlBufferCreate();
+    bson_t tb;
     bool ok = false;
 
     *receipt = NULL;
-    memset(totals, 0, sizeof *totals);
-    if (!check_whole(ctx, data, len, &h, err))
-        goto done;
-    sha256_hex(data, len, hash);
-    bson_destroy(&existing);
-    if (!packages_register(ctx->client, ctx->db, h.packet_id, hash, ctx->principal, h.source_system,
-                           &seen, &existing, err))
-        goto done;
-    if (seen == PACKAGE_SAME) {
-        *receipt = stored_receipt(&existing, receipt_len, totals);
-        ok = *receipt != NULL;
-        goto done;
-    }
-    run.packet_id = h.packet_id;
-    run.arena = arena_new(ITEM_ARENA_CAP);
     date_today(run.today);
-    items = xmlBufferCreate();
     if (run.arena == NULL || items == NULL || !apply_all(&run, data, len, items, totals, err))
         goto done;
-    *receipt = build_receipt(h.packet_id, totals, items, receipt_len);
-    bson_t tb;
+    *receipt = build_receipt(packet_id, status_of(totals), totals, items, receipt_len);
     totals_bson(totals, &tb);
     ok = *receipt != NULL &&
-         packages_finish(ctx->client, ctx->db, h.packet_id, status_of(totals), &tb, *receipt, err);
+         packages_finish(ctx->client, ctx->db, packet_id, status_of(totals), &tb, *receipt, err);
     bson_destroy(&tb);
 done:
     if (!ok) {
@@ -530,6 +518,70 @@ done:
     if (items != NULL)
         xmlBufferFree(items);
     arena_free(run.arena);
+    return ok;
+}
+
+/* The receipt of a package waiting for the background: no items yet. */
+static char *
+inqueue_receipt(const char *packet_id, size_t *len)
+{
+    ingest_totals_t none = {0};
+    xmlBufferPtr items = xmlBufferCreate();
+    char *xml = items ? build_receipt(packet_id, "INQUEUE", &none, items, len) : NULL;
+
+    if (items != NULL)
+        xmlBufferFree(items);
+    return xml;
+}
+
+bool
+ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **receipt,
+               size_t *receipt_len, ingest_totals_t *totals, bool *queued, kt_error_t *err)
+{
+    xmlio_header_t h;
+    char hash[65];
+    package_seen_t seen;
+    size_t count = 0;
+    bson_t existing = BSON_INITIALIZER;
+    bool ok = false;
+
+    *receipt = NULL;
+    *queued = false;
+    memset(totals, 0, sizeof *totals);
+    if (!check_whole(ctx, data, len, &h, &count, err))
+        goto done;
+    sha256_hex(data, len, hash);
     bson_destroy(&existing);
+    if (!packages_register(ctx->client, ctx->db, h.packet_id, hash, ctx->principal, h.source_system,
+                           &seen, &existing, err))
+        goto done;
+    if (seen == PACKAGE_SAME) {
+        *receipt = stored_receipt(&existing, receipt_len, totals);
+        ok = *receipt != NULL;
+    } else if (ctx->queue_above != 0 && count > ctx->queue_above) {
+        ok = packages_enqueue(ctx->client, ctx->db, h.packet_id, data, len, err) &&
+             (*receipt = inqueue_receipt(h.packet_id, receipt_len)) != NULL;
+        *queued = ok;
+    } else {
+        ok = run_to_receipt(ctx, h.packet_id, data, len, receipt, receipt_len, totals, err);
+    }
+done:
+    bson_destroy(&existing);
+    return ok;
+}
+
+bool
+ingest_resume(const ingest_ctx_t *ctx, const char *packet_id, ingest_totals_t *totals,
+              kt_error_t *err)
+{
+    char *data = NULL, *receipt = NULL;
+    size_t len = 0, receipt_len = 0;
+    bool ok;
+
+    memset(totals, 0, sizeof *totals);
+    ok = packages_load(ctx->client, ctx->db, packet_id, &data, &len, err) &&
+         run_to_receipt(ctx, packet_id, data, len, &receipt, &receipt_len, totals, err);
+    free(receipt);
+    free(data);
     return ok;
 }

@@ -20,7 +20,8 @@
 #include "core/error.h"
 #include "model/xmlio.h"
 
-typedef void (*ingest_progress_fn)(void *arg, size_t items_done);
+/* Called after each item; returning false stops the run (a lost lease). */
+typedef bool (*ingest_progress_fn)(void *arg, size_t items_done);
 
 typedef struct {
     mongoc_client_t *client;
@@ -29,6 +30,7 @@ typedef struct {
     const principal_t *principal;
     ingest_progress_fn progress; /* nullable */
     void *progress_arg;
+    size_t queue_above; /* more items than this are queued for the background (0: never) */
 } ingest_ctx_t;
 
 typedef struct {
@@ -43,6 +45,11 @@ typedef struct {
  * content (DUPLICATE_PACKET) and a store failure.
  */
 bool ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **receipt,
-                    size_t *receipt_len, ingest_totals_t *totals, kt_error_t *err);
+                    size_t *receipt_len, ingest_totals_t *totals, bool *queued, kt_error_t *err);
+
+/* Processes a queued package (its bytes from the store) to its receipt,
+ * skipping the items applied by an earlier, interrupted run. */
+bool ingest_resume(const ingest_ctx_t *ctx, const char *packet_id, ingest_totals_t *totals,
+                   kt_error_t *err);
 
 #endif

@@ -90,6 +90,15 @@ answer_xml(response_t *res, const char *xml, size_t len)
     buf_append(&res->body, xml, len);
 }
 
+/* The PacketID of a receipt we wrote ourselves (between its tags). */
+static const char *
+packet_id_of(arena_t *arena, const char *receipt)
+{
+    const char *a = strstr(receipt, "<PacketID>"), *b = a ? strstr(a, "</PacketID>") : NULL;
+
+    return a && b ? arena_strndup(arena, a + 10, (size_t)(b - a - 10)) : NULL;
+}
+
 bool
 handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
@@ -98,16 +107,24 @@ handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_
     size_t len = 0, receipt_len = 0;
     char *receipt = NULL;
     ingest_totals_t totals;
+    bool queued = false;
 
     if (client == NULL || !handler_can_write(req, err) || !package_body(app, req, &data, &len, err))
         return false;
     ingest_ctx_t ctx = {.client = client,
                         .db = store_db_name(app->store),
                         .schema = app->schema,
-                        .principal = &req->principal};
-    if (!ingest_package(&ctx, data, len, &receipt, &receipt_len, &totals, err))
+                        .principal = &req->principal,
+                        .queue_above = app->cfg->package_inline_items};
+    if (!ingest_package(&ctx, data, len, &receipt, &receipt_len, &totals, &queued, err))
         return false;
     answer_xml(res, receipt, receipt_len);
+    if (queued) {
+        const char *pid = packet_id_of(req->arena, receipt);
+        res->status = 202;
+        if (pid != NULL)
+            response_header(res, "Location", arena_printf(req->arena, "/api/v1/packages/%s", pid));
+    }
     free(receipt);
     return true;
 }

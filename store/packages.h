@@ -47,6 +47,40 @@ bool packages_finish(mongoc_client_t *client, const char *db, const char *packet
                      const char *status, const bson_t *totals, const char *receipt,
                      kt_error_t *err);
 
+/* --- the background queue (docs/xml-exchange.md, "Large packages") ---
+ * A queued package's bytes are kept in package_chunks (_id "<PacketID>:<n>",
+ * 8 MiB each). Whoever processes it holds a lease: package_leases
+ * _id "<PacketID>:<epoch>" — taking or renewing a lease is inserting the
+ * next epoch, so of two workers exactly one wins, and a worker whose lease
+ * was taken over notices at its next renewal. */
+
+/* Stores the bytes and marks the registration INQUEUE. */
+bool
+packages_enqueue(mongoc_client_t *client, const char *db, const char *packet_id,
+                 const char *data, size_t len, kt_error_t *err);
+
+/* The bytes of a queued package (malloc'd into *data). */
+bool
+packages_load(mongoc_client_t *client, const char *db, const char *packet_id, char **data,
+              size_t *len, kt_error_t *err);
+
+/* PacketIDs waiting (INQUEUE), up to max. */
+bool
+packages_waiting(mongoc_client_t *client, const char *db, char (*ids)[72], int max, int *n,
+                 kt_error_t *err);
+
+/* Takes the lease when nobody holds an unexpired one (*taken), for ttl_ms. */
+bool
+packages_lease_take(mongoc_client_t *client, const char *db, const char *packet_id,
+                    const char *owner, int64_t ttl_ms, int64_t *epoch, bool *taken,
+                    kt_error_t *err);
+
+/* Renews the lease held at *epoch; *kept false when another took it over. */
+bool
+packages_lease_renew(mongoc_client_t *client, const char *db, const char *packet_id,
+                     const char *owner, int64_t ttl_ms, int64_t *epoch, bool *kept,
+                     kt_error_t *err);
+
 /* The registration of PacketID (404 NOT_FOUND when unknown). */
 bool packages_get(mongoc_client_t *client, const char *db, const char *packet_id, bson_t *out,
                   kt_error_t *err);

@@ -328,9 +328,10 @@ create_indexes(mongoc_client_t *client, const char *db, const char *coll, const 
 static bool
 create_collections(mongoc_client_t *client, const char *db, kt_error_t *err)
 {
-    static const char *const names[] = {"student_versions", "students",   "claims",      "changes",
-                                        "counters",         "access_log", "verify_runs", "packages",
-                                        "package_items",    NULL};
+    static const char *const names[] = {
+        "student_versions", "students",      "claims",         "changes",        "counters",
+        "access_log",       "verify_runs",   "packages",       "package_items",  "package_chunks",
+        "package_leases",   NULL};
     mongoc_database_t *d = mongoc_client_get_database(client, db);
     bool ok = true;
 

@@ -27,6 +27,9 @@
 #define VERSIONS    "student_versions"
 #define MAX_KEYS    (STUDENT_DOCUMENTS_MAX + 1)
 #define CLAIM_TRIES 3
+/* Less than a package lease (fcgi/runner.h), so that a package resumed after
+ * its worker died takes over the claims that worker left without a version. */
+#define CLAIM_YOUTH_MS 15000
 
 typedef struct {
     const char *keys[MAX_KEYS]; /* "snils:…", "doc:…" */
@@ -74,8 +77,9 @@ holder_owns(mongoc_client_t *client, const char *db, arena_t *arena, const char 
             *err = e;
             return false;
         }
-        /* No version yet: a create in flight, or one that crashed long ago. */
-        *owns = feed_now_ms() - claimed_ms < FEED_LEASE_MS;
+        /* No version yet: a create in flight (its claim and version are
+         * milliseconds apart), or one that died; after CLAIM_YOUTH_MS it is dead. */
+        *owns = feed_now_ms() - claimed_ms < CLAIM_YOUTH_MS;
         return true;
     }
     keys_of(arena, &s.doc, &ks);

@@ -175,8 +175,10 @@ def test_history_changes_and_pagination(client, region):
 
 
 def test_search_by_snils_document_name_and_organization(client, region):
+    import random
     org = SCHOOL_B
-    s = create(client, region, student(org=org)).json()
+    unique = "Поиск" + "".join(random.choice("абвгдежзиклмнопрстуфхцчшщэюя") for _ in range(12))
+    s = create(client, region, student(org=org, last_name=unique)).json()
     by = lambda **q: client.get(S, token=region, params=q)
     assert [i["id"] for i in by(snils=s["snils"]).json()["items"]] == [s["id"]]
     d = s["documents"][0]

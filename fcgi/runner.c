@@ -14,7 +14,7 @@
 #include "store/util.h"
 
 #define RUNNER_POLL_MS 1000
-#define RUNNER_BATCH 16
+#define RUNNER_BATCH   16
 
 typedef struct {
     const runner_args_t *args;

@@ -21,7 +21,6 @@
 
 #define EXPORT_PAGE 500
 
-
 static int
 xml_out(void *ctx, const char *buf, int len)
 {
@@ -86,8 +85,8 @@ write_page(export_t *e, xmlTextWriterPtr w, char (*ids)[40], char *cursor, bool 
         student_release(&s);
     }
     if (*ok && k > 0)
-        *ok = audit_log_read(e->client, db, e->principal, e->request_id, "export", shown,
-                             (size_t)k, &err);
+        *ok = audit_log_read(e->client, db, e->principal, e->request_id, "export", shown, (size_t)k,
+                             &err);
     if (n > 0)
         memcpy(cursor, ids[n - 1], 40);
     *ok = *ok && xmlTextWriterFlush(w) >= 0;

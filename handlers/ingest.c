@@ -426,8 +426,8 @@ build_receipt(const char *packet_id, const char *status, const ingest_totals_t *
 /* First pass: the whole document must be well-formed, its envelope valid and
  * its items within the limits before anything is written. */
 static bool
-check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_t *h,
-            size_t *count, kt_error_t *err)
+check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_t *h, size_t *count,
+            kt_error_t *err)
 {
     xmlio_reader_t *r = xmlio_reader_new(ctx->schema, data, len, err);
     arena_t *arena = arena_new(ITEM_ARENA_CAP);

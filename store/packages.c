@@ -91,32 +91,45 @@ packages_item_put(mongoc_client_t *client, const char *db, const char *packet_id
     return rc != INSERT_FAILED;
 }
 
-bool
-packages_finish(mongoc_client_t *client, const char *db, const char *packet_id, const char *status,
-                const bson_t *totals, const char *receipt, kt_error_t *err)
+/* Rewrites the registration of packet_id with the members of changes
+ * replacing (or adding to) the stored ones. Only the package's processor
+ * writes it, so read-then-replace is enough; it is a status, not a lock. */
+static bool
+rewrite(mongoc_client_t *client, const char *db, const char *packet_id, const bson_t *changes,
+        kt_error_t *err)
 {
     bson_t current, doc = BSON_INITIALIZER;
-    bson_iter_t it;
+    bson_iter_t it, probe;
     bool found, ok;
 
     if (!util_find_id(client, db, PACKAGES, packet_id, &current, &found, err))
         return false;
     if (bson_iter_init(&it, &current))
-        while (bson_iter_next(&it)) {
-            const char *k = bson_iter_key(&it);
-            if (strcmp(k, "status") && strcmp(k, "totals") && strcmp(k, "receipt") &&
-                strcmp(k, "finished_at"))
+        while (bson_iter_next(&it))
+            if (!bson_iter_init_find(&probe, changes, bson_iter_key(&it)))
                 bson_append_iter(&doc, NULL, 0, &it);
-        }
-    char time[32];
-    util_time_now(time);
-    BSON_APPEND_UTF8(&doc, "status", status);
-    BSON_APPEND_DOCUMENT(&doc, "totals", totals);
-    BSON_APPEND_UTF8(&doc, "receipt", receipt);
-    BSON_APPEND_UTF8(&doc, "finished_at", time);
+    bson_concat(&doc, changes);
     ok = util_replace_id(client, db, PACKAGES, packet_id, &doc, err);
     bson_destroy(&current);
     bson_destroy(&doc);
+    return ok;
+}
+
+bool
+packages_finish(mongoc_client_t *client, const char *db, const char *packet_id, const char *status,
+                const bson_t *totals, const char *receipt, kt_error_t *err)
+{
+    bson_t changes = BSON_INITIALIZER;
+    char time[32];
+    bool ok;
+
+    util_time_now(time);
+    BSON_APPEND_UTF8(&changes, "status", status);
+    BSON_APPEND_DOCUMENT(&changes, "totals", totals);
+    BSON_APPEND_UTF8(&changes, "receipt", receipt);
+    BSON_APPEND_UTF8(&changes, "finished_at", time);
+    ok = rewrite(client, db, packet_id, &changes, err);
+    bson_destroy(&changes);
     return ok;
 }
 
@@ -133,36 +146,13 @@ packages_get(mongoc_client_t *client, const char *db, const char *packet_id, bso
     return found;
 }
 
-#define CHUNKS "package_chunks"
-#define LEASES "package_leases"
+#define CHUNKS      "package_chunks"
+#define LEASES      "package_leases"
 #define CHUNK_BYTES (8u << 20)
 
-/* Rewrites the registration with status (a hint for the queue's scan). */
-static bool
-set_status(mongoc_client_t *client, const char *db, const char *packet_id, const char *status,
-           int64_t chunks, kt_error_t *err)
-{
-    bson_t current, doc = BSON_INITIALIZER;
-    bson_iter_t it;
-    bool found, ok;
-
-    if (!util_find_id(client, db, PACKAGES, packet_id, &current, &found, err))
-        return false;
-    if (bson_iter_init(&it, &current))
-        while (bson_iter_next(&it))
-            if (strcmp(bson_iter_key(&it), "status") && strcmp(bson_iter_key(&it), "chunks"))
-                bson_append_iter(&doc, NULL, 0, &it);
-    BSON_APPEND_UTF8(&doc, "status", status);
-    BSON_APPEND_INT64(&doc, "chunks", chunks);
-    ok = util_replace_id(client, db, PACKAGES, packet_id, &doc, err);
-    bson_destroy(&current);
-    bson_destroy(&doc);
-    return ok;
-}
-
 bool
-packages_enqueue(mongoc_client_t *client, const char *db, const char *packet_id,
-                 const char *data, size_t len, kt_error_t *err)
+packages_enqueue(mongoc_client_t *client, const char *db, const char *packet_id, const char *data,
+                 size_t len, kt_error_t *err)
 {
     int64_t n = 0;
 
@@ -179,7 +169,12 @@ packages_enqueue(mongoc_client_t *client, const char *db, const char *packet_id,
         if (rc == INSERT_FAILED) /* a duplicate is a chunk stored by an earlier attempt */
             return false;
     }
-    return set_status(client, db, packet_id, "INQUEUE", n, err);
+    bson_t changes = BSON_INITIALIZER;
+    BSON_APPEND_UTF8(&changes, "status", "INQUEUE");
+    BSON_APPEND_INT64(&changes, "chunks", n);
+    bool ok = rewrite(client, db, packet_id, &changes, err);
+    bson_destroy(&changes);
+    return ok;
 }
 
 bool
@@ -229,8 +224,7 @@ packages_load(mongoc_client_t *client, const char *db, const char *packet_id, ch
     return true;
 fail:
     if (err->code == KT_OK)
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s has no bytes",
-                     packet_id);
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s has no bytes", packet_id);
     free(buf);
     return false;
 }
@@ -288,8 +282,7 @@ insert_lease(mongoc_client_t *client, const char *db, const char *packet_id, int
 
 bool
 packages_lease_take(mongoc_client_t *client, const char *db, const char *packet_id,
-                    const char *owner, int64_t ttl_ms, int64_t *epoch, bool *taken,
-                    kt_error_t *err)
+                    const char *owner, int64_t ttl_ms, int64_t *epoch, bool *taken, kt_error_t *err)
 {
     int64_t last = 0, expires = 0;
     struct timespec ts;
@@ -320,8 +313,7 @@ packages_lease_take(mongoc_client_t *client, const char *db, const char *packet_
 
 bool
 packages_lease_renew(mongoc_client_t *client, const char *db, const char *packet_id,
-                     const char *owner, int64_t ttl_ms, int64_t *epoch, bool *kept,
-                     kt_error_t *err)
+                     const char *owner, int64_t ttl_ms, int64_t *epoch, bool *kept, kt_error_t *err)
 {
     insert_result_t rc = insert_lease(client, db, packet_id, *epoch + 1, owner, ttl_ms, err);
 

@@ -6,6 +6,9 @@
  *   bench_store read SECONDS IDS  threads read random students (store_student_get)
  *   bench_store write SECONDS IDS threads write a new version of random students
  *   bench_store deep N            create one student with N versions, print its id
+ *   bench_store raw N             insert N student-shaped documents one by one into a
+ *                                 scratch collection (the store's raw insert rate)
+ *   bench_store xsd FILE          read, XSD-validate and convert every item of a package
  * Configuration as for the server (MONGODB_URI, KT_DB); BENCH_THREADS (8).
  * Prints "ops=… rate=…/s p50=…ms p99=…ms".
  */
@@ -20,6 +23,10 @@
 #include "fcgi/config.h"
 #include "store/store.h"
 #include "store/students.h"
+#include "store/util.h"
+#include "model/student.h"
+#include "model/validators.h"
+#include "model/xmlio.h"
 
 #define MAX_IDS     100000
 #define MAX_SAMPLES 2000000
@@ -223,6 +230,66 @@ load_ids(const char *path)
     return nids > 0 ? 0 : -1;
 }
 
+static int
+raw_inserts(mongoc_client_t *client, long n)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(client, db, "bench_raw");
+    double t0 = now_s();
+    bson_error_t error;
+
+    mongoc_collection_drop(c, NULL);
+    for (long i = 0; i < n; i++) {
+        bson_t doc, full = BSON_INITIALIZER;
+        char id[37];
+        util_uuid(id);
+        student_doc(&doc, i, "raw");
+        BSON_APPEND_UTF8(&full, "_id", id);
+        BSON_APPEND_DOCUMENT(&full, "doc", &doc);
+        if (!mongoc_collection_insert_one(c, &full, NULL, NULL, &error))
+            fprintf(stderr, "insert: %s\n", error.message);
+        bson_destroy(&doc);
+        bson_destroy(&full);
+    }
+    double elapsed = now_s() - t0;
+    printf("docs=%ld seconds=%.2f rate=%.1f/s\n", n, elapsed, (double)n / elapsed);
+    mongoc_collection_drop(c, NULL);
+    mongoc_collection_destroy(c);
+    return 0;
+}
+
+/* The reader's whole pass as a POST makes it: XSD per item, conversion, the model. */
+static int
+xsd_pass(const char *xsd, const char *path)
+{
+    kt_error_t err;
+    xmlio_header_t h;
+    xmlio_item_t item;
+    char today[11];
+    long items = 0, valid = 0;
+    double t0 = now_s();
+
+    kt_error_clear(&err);
+    date_today(today);
+    xmlio_schema_t *schema = xmlio_schema_load(xsd, &err);
+    xmlio_reader_t *r = schema ? xmlio_reader_new_file(schema, path, &err) : NULL;
+    arena_t *arena = arena_new(0);
+    bool ok = r != NULL && xmlio_reader_header(r, &h, &err);
+    while (ok && xmlio_reader_next(r, arena, &item, &err)) {
+        bson_t doc = BSON_INITIALIZER;
+        kt_error_t e;
+        items++;
+        if (item.student != NULL && student_from_json(arena, item.student, today, &doc, &e))
+            valid++;
+        bson_destroy(&doc);
+        arena_reset(arena);
+    }
+    printf("items=%ld valid=%ld seconds=%.2f\n", items, valid, now_s() - t0);
+    arena_free(arena);
+    xmlio_reader_free(r);
+    xmlio_schema_free(schema);
+    return err.code == KT_OK ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -235,6 +302,8 @@ main(int argc, char **argv)
                 "usage: bench_store seed N | read SECONDS IDS | write SECONDS IDS | deep N\n");
         return 2;
     }
+    if (strcmp(argv[1], "xsd") == 0)
+        return xsd_pass(cfg.xsd_path, argv[2]);
     store = store_new(cfg.mongodb_uri, cfg.db_name, &err);
     db = cfg.db_name;
     samples = calloc(MAX_SAMPLES, sizeof *samples);
@@ -246,6 +315,8 @@ main(int argc, char **argv)
         for (long i = 0; i < n; i++)
             if (write_one(client, KIND_CREATE, NULL, base + i, "seed", &out))
                 printf("%s\n", out.id);
+    } else if (strcmp(argv[1], "raw") == 0) {
+        raw_inserts(client, n);
     } else if (strcmp(argv[1], "deep") == 0) {
         long key = (long)time(NULL) % 100000 * 1000 + 999;
         char place[32];

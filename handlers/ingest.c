@@ -278,12 +278,14 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
         return true;
     bson_destroy(result);
     kt_error_clear(&e);
-    if (item->error.code != KT_OK)
-        ok = false, e = item->error;
-    else if (item->kind == XMLIO_ITEM_DELETE)
+    if (item->error.code != KT_OK) {
+        ok = false;
+        e = item->error;
+    } else if (item->kind == XMLIO_ITEM_DELETE) {
         ok = apply_delete(run, item, result, &e);
-    else
+    } else {
         ok = apply_student(run, item, result, &e);
+    }
     if (!ok && (e.code == KT_STORE_UNAVAILABLE || e.code == KT_INTERNAL)) {
         *err = e;
         bson_init(result);
@@ -294,9 +296,11 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
     if (!packages_item_put(c->client, c->db, run->packet_id, (int64_t)item->index, result, &kept,
                            err))
         return false;
-    if (kept) /* another run recorded this item first: report its result */
-        return packages_item_get(c->client, c->db, run->packet_id, (int64_t)item->index,
-                                 (bson_destroy(result), result), &found, err);
+    if (kept) { /* another run recorded this item first: report its result */
+        bson_destroy(result);
+        return packages_item_get(c->client, c->db, run->packet_id, (int64_t)item->index, result,
+                                 &found, err);
+    }
     return true;
 }
 

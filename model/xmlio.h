@@ -28,7 +28,7 @@
 
 /* Bounds (docs/xml-exchange.md, "Limits"). */
 #define XMLIO_MAX_DEPTH      32         /* element nesting */
-#define XMLIO_MAX_ITEMS      100000     /* items per package */
+#define XMLIO_MAX_ITEMS      250000     /* items per package: a 128 MiB package holds ~150 000 */
 #define XMLIO_MAX_TEXT       65536      /* bytes of one text node or attribute */
 #define XMLIO_MAX_ITEM_BYTES (1u << 20) /* serialised size of one item */
 

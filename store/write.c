@@ -139,7 +139,7 @@ claim(mongoc_client_t *client, const char *db, arena_t *arena, const char *key, 
         if (!ok || owns)
             return false;
     }
-    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "claim %s: too much contention", "key");
+    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "claim %s: too much contention", key);
     return false;
 }
 
@@ -285,15 +285,26 @@ load_current(mongoc_client_t *client, const char *db, write_kind_t kind, const c
     return true;
 }
 
+/* Inserts version a->version; on success *written holds it as a reader would
+ * load it, so that the head can be moved without reading it back. */
 static bool
 insert_version(mongoc_client_t *client, const char *db, const record_args_t *a,
-               const write_meta_t *meta, kt_error_t *err)
+               const write_meta_t *meta, student_t *written, kt_error_t *err)
 {
     bson_t rec;
     bool ok = build_record(&rec, a, meta);
     insert_result_t rc = ok ? util_insert(client, db, VERSIONS, &rec, err) : INSERT_FAILED;
 
-    bson_destroy(&rec);
+    if (rc == INSERT_OK) {
+        student_release(written);
+        snprintf(written->id, sizeof written->id, "%s", a->id);
+        written->version = a->version;
+        written->deleted = a->deleted;
+        bson_copy_to(a->doc, &written->doc);
+        bson_steal(&written->record, &rec);
+    } else {
+        bson_destroy(&rec);
+    }
     if (!ok)
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot hash the version");
     if (rc == INSERT_DUPLICATE) {
@@ -321,17 +332,16 @@ append_version(mongoc_client_t *client, const char *db, record_args_t *a, const 
                       &ticket, err))
         return false;
     a->seq = ticket.seq;
-    if (!insert_version(client, db, a, meta, err))
-        return false;
-    fault_point(meta, "crash-after-version");
-    student_t head;
-    student_init(&head);
-    bool found = false;
+    student_t written;
     kt_error_t ignored;
-    if (store_load_version(client, db, a->id, a->version, &head, &found, &ignored) && found)
-        store_move_head(client, db, &head, &ignored); /* a hint: failure is repaired later */
-    student_release(&head);
-    return true;
+    student_init(&written);
+    bool ok = insert_version(client, db, a, meta, &written, err);
+    if (ok) {
+        fault_point(meta, "crash-after-version");
+        store_move_head(client, db, &written, &ignored); /* a hint: failure is repaired later */
+    }
+    student_release(&written);
+    return ok;
 }
 
 bool

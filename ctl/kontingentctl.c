@@ -215,11 +215,12 @@ import_mapped(const config_t *cfg, const char *data, size_t len, const char *rec
     xmlio_schema_t *schema = xmlio_schema_load(cfg->xsd_path, &err);
     store_t *store = schema ? store_new(cfg->mongodb_uri, cfg->db_name, &err) : NULL;
     mongoc_client_t *client = store ? store_client_pop(store) : NULL;
-    ingest_ctx_t ctx = {client, cfg->db_name, schema, &who,
-                        isatty(STDERR_FILENO) ? progress : NULL, NULL, 0};
+    ingest_ctx_t ctx = {
+        client, cfg->db_name, schema, &who, isatty(STDERR_FILENO) ? progress : NULL, NULL, 0};
     bool queued = false;
+    char packet_id[INGEST_ID_MAX];
     if (client != NULL &&
-        ingest_package(&ctx, data, len, &receipt, &receipt_len, &t, &queued, &err)) {
+        ingest_package(&ctx, data, len, &receipt, &receipt_len, &t, &queued, packet_id, &err)) {
         fprintf(stderr, "%s", isatty(STDERR_FILENO) ? "\n" : "");
         printf("received %ld: created %ld, updated %ld, unchanged %ld, deleted %ld, rejected %ld\n",
                t.received, t.created, t.updated, t.unchanged, t.deleted, t.rejected);

@@ -525,9 +525,8 @@ done:
     return ok;
 }
 
-/* The receipt of a package waiting for the background: no items yet. */
-static char *
-inqueue_receipt(const char *packet_id, size_t *len)
+char *
+ingest_inqueue_receipt(const char *packet_id, size_t *len)
 {
     ingest_totals_t none = {0};
     xmlBufferPtr items = xmlBufferCreate();
@@ -540,7 +539,8 @@ inqueue_receipt(const char *packet_id, size_t *len)
 
 bool
 ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **receipt,
-               size_t *receipt_len, ingest_totals_t *totals, bool *queued, kt_error_t *err)
+               size_t *receipt_len, ingest_totals_t *totals, bool *queued,
+               char packet_id[INGEST_ID_MAX], kt_error_t *err)
 {
     xmlio_header_t h;
     char hash[65];
@@ -551,9 +551,11 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
 
     *receipt = NULL;
     *queued = false;
+    packet_id[0] = '\0';
     memset(totals, 0, sizeof *totals);
     if (!check_whole(ctx, data, len, &h, &count, err))
         goto done;
+    snprintf(packet_id, INGEST_ID_MAX, "%s", h.packet_id);
     sha256_hex(data, len, hash);
     bson_destroy(&existing);
     if (!packages_register(ctx->client, ctx->db, h.packet_id, hash, ctx->principal, h.source_system,
@@ -564,7 +566,7 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
         ok = *receipt != NULL;
     } else if (ctx->queue_above != 0 && count > ctx->queue_above) {
         ok = packages_enqueue(ctx->client, ctx->db, h.packet_id, data, len, err) &&
-             (*receipt = inqueue_receipt(h.packet_id, receipt_len)) != NULL;
+             (*receipt = ingest_inqueue_receipt(h.packet_id, receipt_len)) != NULL;
         *queued = ok;
     } else {
         ok = run_to_receipt(ctx, h.packet_id, data, len, receipt, receipt_len, totals, err);

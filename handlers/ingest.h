@@ -44,8 +44,17 @@ typedef struct {
  * MALFORMED / XSD / PAYLOAD_TOO_LARGE); so does a PacketID seen with other
  * content (DUPLICATE_PACKET) and a store failure.
  */
+/* The PacketID of the package just handled is copied to packet_id when one
+ * was read (size INGEST_ID_MAX), "" otherwise. */
+#define INGEST_ID_MAX 72
+
 bool ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **receipt,
-                    size_t *receipt_len, ingest_totals_t *totals, bool *queued, kt_error_t *err);
+                    size_t *receipt_len, ingest_totals_t *totals, bool *queued,
+                    char packet_id[INGEST_ID_MAX], kt_error_t *err);
+
+/* The receipt of a package still waiting for (or in) the background: Status
+ * INQUEUE, no items. malloc'd; NULL when out of memory. */
+char *ingest_inqueue_receipt(const char *packet_id, size_t *len);
 
 /* Processes a queued package (its bytes from the store) to its receipt,
  * skipping the items applied by an earlier, interrupted run. */

@@ -90,15 +90,6 @@ answer_xml(response_t *res, const char *xml, size_t len)
     buf_append(&res->body, xml, len);
 }
 
-/* The PacketID of a receipt we wrote ourselves (between its tags). */
-static const char *
-packet_id_of(arena_t *arena, const char *receipt)
-{
-    const char *a = strstr(receipt, "<PacketID>"), *b = a ? strstr(a, "</PacketID>") : NULL;
-
-    return a && b ? arena_strndup(arena, a + 10, (size_t)(b - a - 10)) : NULL;
-}
-
 bool
 handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
@@ -108,6 +99,7 @@ handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_
     char *receipt = NULL;
     ingest_totals_t totals;
     bool queued = false;
+    char packet_id[INGEST_ID_MAX];
 
     if (client == NULL || !handler_can_write(req, err) || !package_body(app, req, &data, &len, err))
         return false;
@@ -116,14 +108,13 @@ handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_
                         .schema = app->schema,
                         .principal = &req->principal,
                         .queue_above = app->cfg->package_inline_items};
-    if (!ingest_package(&ctx, data, len, &receipt, &receipt_len, &totals, &queued, err))
+    if (!ingest_package(&ctx, data, len, &receipt, &receipt_len, &totals, &queued, packet_id, err))
         return false;
     answer_xml(res, receipt, receipt_len);
     if (queued) {
-        const char *pid = packet_id_of(req->arena, receipt);
         res->status = 202;
-        if (pid != NULL)
-            response_header(res, "Location", arena_printf(req->arena, "/api/v1/packages/%s", pid));
+        response_header(res, "Location",
+                        arena_printf(req->arena, "/api/v1/packages/%s", packet_id));
     }
     free(receipt);
     return true;
@@ -149,12 +140,14 @@ handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t
     const char *receipt = util_get_str(&pkg, "receipt");
     if (receipt == NULL) {
         /* Still being processed (or its processing stopped): say so in a receipt. */
-        char *xml =
-            arena_printf(req->arena,
-                         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Receipt xmlns=\"%s\">"
-                         "<PacketID>%s</PacketID><Status>INQUEUE</Status></Receipt>\n",
-                         XMLIO_NS, util_get_str(&pkg, "_id"));
-        answer_xml(res, xml, strlen(xml));
+        size_t len = 0;
+        char *xml = ingest_inqueue_receipt(util_get_str(&pkg, "_id"), &len);
+        if (xml == NULL) {
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+            goto done;
+        }
+        answer_xml(res, xml, len);
+        free(xml);
         res->status = 202;
     } else {
         answer_xml(res, receipt, strlen(receipt));

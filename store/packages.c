@@ -233,29 +233,16 @@ bool
 packages_waiting(mongoc_client_t *client, const char *db, char (*ids)[72], int max, int *n,
                  kt_error_t *err)
 {
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, PACKAGES);
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
-    const bson_t *doc;
-    bson_error_t error;
-    bool ok = true;
+    util_strings_t found = {"_id", (char *)ids, sizeof *ids, max, 0};
+    bool ok;
 
-    *n = 0;
     BSON_APPEND_UTF8(&filter, "status", "INQUEUE");
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
     BSON_APPEND_INT32(&proj, "_id", 1);
     bson_append_document_end(&opts, &proj);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, &opts, NULL);
-    while (*n < max && mongoc_cursor_next(cur, &doc)) {
-        const char *id = util_get_str(doc, "_id");
-        if (id != NULL && strlen(id) < 72)
-            memcpy(ids[(*n)++], id, strlen(id) + 1);
-    }
-    if (mongoc_cursor_error(cur, &error)) {
-        store_error(err, &error, PACKAGES);
-        ok = false;
-    }
-    mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(c);
+    ok = util_each(client, db, PACKAGES, &filter, &opts, util_collect_string, &found, err);
+    *n = found.n;
     bson_destroy(&filter);
     bson_destroy(&opts);
     return ok;

@@ -55,31 +55,26 @@ bool packages_finish(mongoc_client_t *client, const char *db, const char *packet
  * was taken over notices at its next renewal. */
 
 /* Stores the bytes and marks the registration INQUEUE. */
-bool
-packages_enqueue(mongoc_client_t *client, const char *db, const char *packet_id,
-                 const char *data, size_t len, kt_error_t *err);
+bool packages_enqueue(mongoc_client_t *client, const char *db, const char *packet_id,
+                      const char *data, size_t len, kt_error_t *err);
 
 /* The bytes of a queued package (malloc'd into *data). */
-bool
-packages_load(mongoc_client_t *client, const char *db, const char *packet_id, char **data,
-              size_t *len, kt_error_t *err);
+bool packages_load(mongoc_client_t *client, const char *db, const char *packet_id, char **data,
+                   size_t *len, kt_error_t *err);
 
 /* PacketIDs waiting (INQUEUE), up to max. */
-bool
-packages_waiting(mongoc_client_t *client, const char *db, char (*ids)[72], int max, int *n,
-                 kt_error_t *err);
+bool packages_waiting(mongoc_client_t *client, const char *db, char (*ids)[72], int max, int *n,
+                      kt_error_t *err);
 
 /* Takes the lease when nobody holds an unexpired one (*taken), for ttl_ms. */
-bool
-packages_lease_take(mongoc_client_t *client, const char *db, const char *packet_id,
-                    const char *owner, int64_t ttl_ms, int64_t *epoch, bool *taken,
-                    kt_error_t *err);
+bool packages_lease_take(mongoc_client_t *client, const char *db, const char *packet_id,
+                         const char *owner, int64_t ttl_ms, int64_t *epoch, bool *taken,
+                         kt_error_t *err);
 
 /* Renews the lease held at *epoch; *kept false when another took it over. */
-bool
-packages_lease_renew(mongoc_client_t *client, const char *db, const char *packet_id,
-                     const char *owner, int64_t ttl_ms, int64_t *epoch, bool *kept,
-                     kt_error_t *err);
+bool packages_lease_renew(mongoc_client_t *client, const char *db, const char *packet_id,
+                          const char *owner, int64_t ttl_ms, int64_t *epoch, bool *kept,
+                          kt_error_t *err);
 
 /* The registration of PacketID (404 NOT_FOUND when unknown). */
 bool packages_get(mongoc_client_t *client, const char *db, const char *packet_id, bson_t *out,

@@ -255,13 +255,10 @@ store_student_find_ids(mongoc_client_t *client, const char *db, const char *fiel
                        const char *value, const char *after, int limit, char (*ids)[40], int *n,
                        kt_error_t *err)
 {
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, HEADS);
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, range, proj;
-    const bson_t *doc;
-    bson_error_t error;
-    bool ok = true;
+    util_strings_t found = {"_id", (char *)ids, sizeof *ids, limit, 0};
+    bool ok;
 
-    *n = 0;
     BSON_APPEND_UTF8(&filter, field, value);
     BSON_APPEND_UTF8(&filter, "state", "ACTIVE");
     if (after != NULL) {
@@ -276,18 +273,8 @@ store_student_find_ids(mongoc_client_t *client, const char *db, const char *fiel
     BSON_APPEND_INT32(&proj, "_id", 1);
     bson_append_document_end(&opts, &proj);
     BSON_APPEND_INT64(&opts, "limit", limit);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, &opts, NULL);
-    while (*n < limit && mongoc_cursor_next(cur, &doc)) {
-        const char *id = util_get_str(doc, "_id");
-        if (id != NULL && strlen(id) == STUDENT_ID_LEN)
-            memcpy(ids[(*n)++], id, STUDENT_ID_LEN + 1);
-    }
-    if (mongoc_cursor_error(cur, &error)) {
-        store_error(err, &error, HEADS);
-        ok = false;
-    }
-    mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(c);
+    ok = util_each(client, db, HEADS, &filter, &opts, util_collect_string, &found, err);
+    *n = found.n;
     bson_destroy(&filter);
     bson_destroy(&opts);
     return ok;
@@ -328,10 +315,10 @@ create_indexes(mongoc_client_t *client, const char *db, const char *coll, const 
 static bool
 create_collections(mongoc_client_t *client, const char *db, kt_error_t *err)
 {
-    static const char *const names[] = {
-        "student_versions", "students",      "claims",         "changes",        "counters",
-        "access_log",       "verify_runs",   "packages",       "package_items",  "package_chunks",
-        "package_leases",   NULL};
+    static const char *const names[] = {"student_versions", "students",       "claims",
+                                        "changes",          "counters",       "access_log",
+                                        "verify_runs",      "packages",       "package_items",
+                                        "package_chunks",   "package_leases", NULL};
     mongoc_database_t *d = mongoc_client_get_database(client, db);
     bool ok = true;
 

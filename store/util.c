@@ -62,6 +62,40 @@ util_find_id(mongoc_client_t *client, const char *db, const char *coll, const ch
 }
 
 bool
+util_each(mongoc_client_t *client, const char *db, const char *coll, const bson_t *filter,
+          const bson_t *opts, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, opts, NULL);
+    const bson_t *doc;
+    bson_error_t error;
+    bool ok = true;
+
+    while (mongoc_cursor_next(cur, &doc) && fn(ctx, doc))
+        ;
+    if (mongoc_cursor_error(cur, &error)) {
+        store_error(err, &error, coll);
+        ok = false;
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(c);
+    return ok;
+}
+
+bool
+util_collect_string(void *ctx, const bson_t *doc)
+{
+    util_strings_t *c = ctx;
+    const char *v = util_get_str(doc, c->key);
+
+    if (c->n >= c->max)
+        return false;
+    if (v != NULL && strlen(v) < c->width)
+        memcpy(c->out + (size_t)c->n++ * c->width, v, strlen(v) + 1);
+    return c->n < c->max;
+}
+
+bool
 util_replace_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
                 const bson_t *doc, kt_error_t *err)
 {

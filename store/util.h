@@ -24,6 +24,25 @@ insert_result_t util_insert(mongoc_client_t *client, const char *db, const char 
 bool util_find_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
                   bson_t *out, bool *found, kt_error_t *err);
 
+/* Calls fn(ctx, doc) for each document matching filter (opts: sort,
+ * projection, limit…) until fn returns false; a cursor error fails it. */
+typedef bool (*util_each_fn)(void *ctx, const bson_t *doc);
+
+bool util_each(mongoc_client_t *client, const char *db, const char *coll, const bson_t *filter,
+               const bson_t *opts, util_each_fn fn, void *ctx, kt_error_t *err);
+
+/* A util_each_fn that copies the string member key of each document into
+ * out[n * width] (strings that do not fit are skipped) until max are taken. */
+typedef struct {
+    const char *key;
+    char *out;
+    size_t width;
+    int max;
+    int n;
+} util_strings_t;
+
+bool util_collect_string(void *ctx, const bson_t *doc);
+
 /* Replaces (or inserts) the document with _id id. */
 bool util_replace_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
                      const bson_t *doc, kt_error_t *err);

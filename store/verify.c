@@ -102,36 +102,44 @@ verify_student(mongoc_client_t *client, const char *db, const char *id, long *ve
 typedef bool (*id_visit_fn)(mongoc_client_t *client, const char *db, const char *id, FILE *out,
                             verify_report_t *r, kt_error_t *err);
 
+typedef struct {
+    mongoc_client_t *client;
+    const char *db;
+    id_visit_fn fn;
+    FILE *out;
+    verify_report_t *r;
+    kt_error_t *err;
+    bool ok;
+} each_t;
+
+static bool
+visit_version_one(void *ctx, const bson_t *doc)
+{
+    each_t *e = ctx;
+    const char *id = util_get_str(doc, "student_id");
+
+    if (id != NULL)
+        e->ok = e->fn(e->client, e->db, id, e->out, e->r, e->err);
+    return e->ok;
+}
+
 /* Every student that ever existed has a version 1. */
 static bool
 each_student(mongoc_client_t *client, const char *db, id_visit_fn fn, FILE *out, verify_report_t *r,
              kt_error_t *err)
 {
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, "student_versions");
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
-    const bson_t *doc;
-    bson_error_t error;
-    bool ok = true;
+    each_t e = {client, db, fn, out, r, err, true};
+    bool ok;
 
     BSON_APPEND_INT64(&filter, "version", 1);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
     BSON_APPEND_INT32(&proj, "student_id", 1);
     bson_append_document_end(&opts, &proj);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, &opts, NULL);
-    while (ok && mongoc_cursor_next(cur, &doc)) {
-        const char *id = util_get_str(doc, "student_id");
-        if (id != NULL)
-            ok = fn(client, db, id, out, r, err);
-    }
-    if (ok && mongoc_cursor_error(cur, &error)) {
-        store_error(err, &error, "student_versions");
-        ok = false;
-    }
-    mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(c);
+    ok = util_each(client, db, "student_versions", &filter, &opts, visit_version_one, &e, err);
     bson_destroy(&filter);
     bson_destroy(&opts);
-    return ok;
+    return ok && e.ok;
 }
 
 static bool

@@ -43,7 +43,6 @@ bool handler_parse_int(const char *s, int64_t *out);
 
 /* ?as_of= as an RFC 3339 UTC time, normalised to the stored form
  * "YYYY-MM-DDTHH:MM:SS.mmmZ"; NULL when absent; 400 FORMAT when malformed. */
-bool
-handler_as_of(const request_t *req, const char **out, kt_error_t *err);
+bool handler_as_of(const request_t *req, const char **out, kt_error_t *err);
 
 #endif

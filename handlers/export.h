@@ -15,17 +15,16 @@
 typedef struct {
     mongoc_client_t *client;
     const char *db;
-    const char *org;                /* ОГРН */
-    const char *as_of;              /* NULL: now; else "YYYY-MM-DDTHH:MM:SS.mmmZ" */
-    const principal_t *principal;   /* for the access log */
-    const char *request_id;         /* for the access log */
-    response_write_fn write_fn;     /* set by export_packet */
+    const char *org;              /* ОГРН */
+    const char *as_of;            /* NULL: now; else "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+    const principal_t *principal; /* for the access log */
+    const char *request_id;       /* for the access log */
+    response_write_fn write_fn;   /* set by export_packet */
     void *wctx;
 } export_t;
 
 /* Writes the whole Packet; false when the store or the writer failed
  * (the output is then cut short). */
-bool
-export_packet(export_t *e, response_write_fn write_fn, void *wctx);
+bool export_packet(export_t *e, response_write_fn write_fn, void *wctx);
 
 #endif

@@ -40,7 +40,6 @@ bool handle_package_post(const app_t *app, request_t *req, response_t *res, kt_e
 bool handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* export.c */
-bool
-handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 #endif

@@ -9,6 +9,11 @@
  *   bench_store raw N             insert N student-shaped documents one by one into a
  *                                 scratch collection (the store's raw insert rate)
  *   bench_store xsd FILE          read, XSD-validate and convert every item of a package
+ *   bench_store report-seed N     bulk-insert N one-version students with an education
+ *                                 history (200 schools, grades 1–11; every tenth moved
+ *                                 school in January) straight into student_versions
+ *   bench_store scan 0            a plain scan of student_versions from C: every
+ *                                 document read and counted, nothing else
  * Configuration as for the server (MONGODB_URI, KT_DB); BENCH_THREADS (8).
  * Prints "ops=… rate=…/s p50=…ms p99=…ms".
  */
@@ -290,6 +295,129 @@ xsd_pass(const char *xsd, const char *path)
     return err.code == KT_OK ? 0 : 1;
 }
 
+/* One student of the report population: enrolled in grade g at school s on
+ * 2025-09-01; every tenth moved to the next school on 2026-01-15/20. */
+static void
+report_student(bson_t *rec, long i, const char *id)
+{
+    char org[14], org2[14], vid[64], birth[11];
+    int grade = (int)(i % 11) + 1;
+    bool moved = i % 10 == 0;
+    bson_t doc, edu, ep, events, ev;
+
+    snprintf(org, sizeof org, "10277%08ld", i % 200);
+    snprintf(org2, sizeof org2, "10277%08ld", (i + 1) % 200);
+    snprintf(birth, sizeof birth, "%04d-%02ld-%02ld", 2025 - 7 - grade + 1, i % 12 + 1, i % 28 + 1);
+    snprintf(vid, sizeof vid, "%s:%010d", id, 1);
+    bson_init(rec);
+    BSON_APPEND_UTF8(rec, "_id", vid);
+    BSON_APPEND_UTF8(rec, "student_id", id);
+    BSON_APPEND_INT64(rec, "version", 1);
+    BSON_APPEND_UTF8(rec, "state", "ACTIVE");
+    BSON_APPEND_UTF8(rec, "time", "2026-02-01T00:00:00.000Z");
+    BSON_APPEND_DOCUMENT_BEGIN(rec, "doc", &doc);
+    BSON_APPEND_UTF8(&doc, "last_name", "Иванова");
+    BSON_APPEND_UTF8(&doc, "first_name", "Анна");
+    BSON_APPEND_UTF8(&doc, "sex", i % 2 ? "F" : "M");
+    BSON_APPEND_UTF8(&doc, "birth_date", birth);
+    BSON_APPEND_UTF8(&doc, "organization", moved ? org2 : org);
+    BSON_APPEND_ARRAY_BEGIN(&doc, "education", &edu);
+    BSON_APPEND_DOCUMENT_BEGIN(&edu, "0", &ep);
+    BSON_APPEND_INT64(&ep, "episode", 1);
+    BSON_APPEND_UTF8(&ep, "organization", org);
+    BSON_APPEND_UTF8(&ep, "level", grade <= 4 ? "NOO" : grade <= 9 ? "OOO" : "SOO");
+    BSON_APPEND_UTF8(&ep, "form", "FULL_TIME");
+    BSON_APPEND_INT64(&ep, "grade", grade);
+    BSON_APPEND_UTF8(&ep, "enrolled_on", "2025-09-01");
+    BSON_APPEND_UTF8(&ep, "status", moved ? "ENDED" : "ACTIVE");
+    if (moved) {
+        BSON_APPEND_UTF8(&ep, "ended_on", "2026-01-15");
+        BSON_APPEND_UTF8(&ep, "end_reason", "TRANSFER_OUT");
+    }
+    BSON_APPEND_ARRAY_BEGIN(&ep, "events", &events);
+    BSON_APPEND_DOCUMENT_BEGIN(&events, "0", &ev);
+    BSON_APPEND_UTF8(&ev, "type", "ENROLL");
+    BSON_APPEND_UTF8(&ev, "date", "2025-09-01");
+    BSON_APPEND_INT64(&ev, "grade", grade);
+    bson_append_document_end(&events, &ev);
+    bson_append_array_end(&ep, &events);
+    bson_append_document_end(&edu, &ep);
+    if (moved) {
+        BSON_APPEND_DOCUMENT_BEGIN(&edu, "1", &ep);
+        BSON_APPEND_INT64(&ep, "episode", 2);
+        BSON_APPEND_UTF8(&ep, "organization", org2);
+        BSON_APPEND_UTF8(&ep, "level", grade <= 4 ? "NOO" : grade <= 9 ? "OOO" : "SOO");
+        BSON_APPEND_UTF8(&ep, "form", "FULL_TIME");
+        BSON_APPEND_INT64(&ep, "grade", grade);
+        BSON_APPEND_UTF8(&ep, "enrolled_on", "2026-01-20");
+        BSON_APPEND_UTF8(&ep, "status", "ACTIVE");
+        BSON_APPEND_ARRAY_BEGIN(&ep, "events", &events);
+        BSON_APPEND_DOCUMENT_BEGIN(&events, "0", &ev);
+        BSON_APPEND_UTF8(&ev, "type", "TRANSFER_IN");
+        BSON_APPEND_UTF8(&ev, "date", "2026-01-20");
+        BSON_APPEND_INT64(&ev, "grade", grade);
+        bson_append_document_end(&events, &ev);
+        bson_append_array_end(&ep, &events);
+        bson_append_document_end(&edu, &ep);
+    }
+    bson_append_array_end(&doc, &edu);
+    bson_append_document_end(rec, &doc);
+}
+
+static int
+report_seed(mongoc_client_t *client, long n)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(client, db, "student_versions");
+    double t0 = now_s();
+    bson_error_t error;
+    int rc = 0;
+
+    for (long i = 0; i < n && rc == 0; i += 1000) {
+        mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(c, NULL);
+        for (long k = i; k < n && k < i + 1000; k++) {
+            bson_t rec;
+            char id[37];
+            util_uuid(id);
+            report_student(&rec, k, id);
+            mongoc_bulk_operation_insert(bulk, &rec);
+            bson_destroy(&rec);
+        }
+        if (!mongoc_bulk_operation_execute(bulk, NULL, &error)) {
+            fprintf(stderr, "bulk insert: %s\n", error.message);
+            rc = 1;
+        }
+        mongoc_bulk_operation_destroy(bulk);
+    }
+    printf("docs=%ld seconds=%.2f\n", n, now_s() - t0);
+    mongoc_collection_destroy(c);
+    return rc;
+}
+
+static bool
+count_doc(void *ctx, const bson_t *doc)
+{
+    (void)doc;
+    (*(long *)ctx)++;
+    return true;
+}
+
+/* The reference for the report: every version read, nothing computed. */
+static int
+plain_scan(mongoc_client_t *client)
+{
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+    kt_error_t err;
+    long n = 0;
+    double t0 = now_s();
+
+    kt_error_clear(&err);
+    BSON_APPEND_INT32(&opts, "batchSize", 1000);
+    bool ok = util_each(client, db, "student_versions", &filter, &opts, count_doc, &n, &err);
+    printf("docs=%ld seconds=%.3f\n", n, now_s() - t0);
+    bson_destroy(&opts);
+    return ok ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -315,6 +443,10 @@ main(int argc, char **argv)
         for (long i = 0; i < n; i++)
             if (write_one(client, KIND_CREATE, NULL, base + i, "seed", &out))
                 printf("%s\n", out.id);
+    } else if (strcmp(argv[1], "report-seed") == 0) {
+        return report_seed(client, n);
+    } else if (strcmp(argv[1], "scan") == 0) {
+        return plain_scan(client);
     } else if (strcmp(argv[1], "raw") == 0) {
         raw_inserts(client, n);
     } else if (strcmp(argv[1], "deep") == 0) {

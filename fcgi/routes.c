@@ -29,6 +29,8 @@ const route_t routes_table[] = {
     {"POST", "/api/v1/packages", handle_package_post, ROUTE_PACKAGE, xml_types, 0},
     {"GET", "/api/v1/packages/{id}", handle_package_get, 0, NULL, 0},
     {"GET", "/api/v1/export", handle_export, 0, NULL, 0},
+    {"GET", "/api/v1/reports/contingent", handle_report_contingent, 0, NULL, 0},
+    {"GET", "/api/v1/reports/migration", handle_report_migration, 0, NULL, 0},
 };
 
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];

@@ -42,4 +42,8 @@ bool handle_package_get(const app_t *app, request_t *req, response_t *res, kt_er
 /* export.c */
 bool handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* reports.c: statistical reports (docs/reports.md). */
+bool handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 #endif

@@ -1,0 +1,642 @@
+/*
+ * reports: GET /api/v1/reports/contingent and /api/v1/reports/migration
+ * (docs/reports.md).
+ *
+ * Both scan the student versions once (store/scan.h) and keep, per student,
+ * the summary of its latest version at the bound: the facts on the report
+ * date (contingent) or the moves between schools (migration). Aggregation
+ * happens in the worker, so the store is asked for nothing it cannot do
+ * (FerretDB has no useful $group over nested arrays). Who may ask: region,
+ * ministry and admin for the whole region; a school for its own
+ * organisation only; auditors review access, not statistics (403).
+ * Aggregates disclose no one's record, so a report is not an access-log
+ * entry; its request is in the request log like any other.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/strmap.h"
+#include "handlers/common.h"
+#include "handlers/handlers.h"
+#include "handlers/reports.h"
+#include "model/validators.h"
+#include "store/scan.h"
+#include "store/util.h"
+
+#define VERSIONS     "student_versions"
+#define ORG_VERSIONS "organization_versions"
+/* Memory a report may hold (about 100 bytes per student: 1 GiB ≈ 10 million). */
+#define REPORT_MAX_BYTES (1024u << 20)
+#define REPORT_MOVES_MAX 64 /* moves of one student taken into account */
+#define KEY_SEP          '\x1f'
+
+/* Parameters shared by both reports. */
+
+static bool
+parse_date_param(const request_t *req, const char *name, const char **out, kt_error_t *err)
+{
+    const char *v = request_query(req, name);
+
+    *out = NULL;
+    if (v == NULL)
+        return true;
+    if (!date_parse(v, NULL, NULL, NULL) || strlen(v) != 10) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "%s must be a date, YYYY-MM-DD", name);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* ?as_of= as a date (counted at the end of that day, UTC) or an RFC 3339 time:
+ * the date the report speaks of and the bound on version times. */
+static bool
+parse_as_of(const request_t *req, const char *fallback, const char **date, const char **bound,
+            kt_error_t *err)
+{
+    const char *v = request_query(req, "as_of");
+
+    if (v != NULL && strlen(v) == 10) {
+        if (!parse_date_param(req, "as_of", date, err))
+            return false;
+    } else if (v != NULL) {
+        if (!handler_as_of(req, bound, err))
+            return false;
+        *date = arena_strndup(req->arena, *bound, 10);
+        return *date != NULL;
+    } else {
+        *date = fallback;
+    }
+    *bound = *date != NULL ? arena_printf(req->arena, "%sT23:59:59.999Z", *date) : NULL;
+    return true;
+}
+
+/* The organisation the principal may report on: NULL for the whole region. */
+static bool
+report_scope(const request_t *req, const char *asked, const char **org, kt_error_t *err)
+{
+    role_t role = req->principal.role;
+
+    *org = asked;
+    if (role == ROLE_REGION || role == ROLE_MINISTRY || role == ROLE_ADMIN)
+        return true;
+    if (role == ROLE_SCHOOL && (asked == NULL || strcmp(asked, req->principal.org) == 0)) {
+        *org = req->principal.org;
+        return true;
+    }
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                 role == ROLE_SCHOOL ? "a school reports on its own organisation only"
+                                     : "reports are for the region, the ministries and admins");
+    return false;
+}
+
+static const char *
+accepted(const request_t *req)
+{
+    const char *accept = request_header(req, "accept");
+
+    if (accept == NULL || strstr(accept, "application/json") != NULL)
+        return "application/json";
+    if (strstr(accept, "text/csv") != NULL)
+        return "text/csv";
+    if (strstr(accept, "image/svg+xml") != NULL)
+        return "image/svg+xml";
+    if (strstr(accept, "application/xml") != NULL || strstr(accept, "text/xml") != NULL)
+        return "application/xml";
+    return "application/json";
+}
+
+/* The organisations' ОКТМО, as the registry said at the bound. */
+
+typedef struct {
+    char oktmo[12];
+} org_summary_t;
+
+static bool
+keep_org(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
+{
+    org_summary_t *o = value;
+    const char *oktmo = util_get_str(v->doc, "oktmo");
+
+    (void)ctx;
+    (void)err;
+    if (oktmo != NULL && strlen(oktmo) < sizeof o->oktmo)
+        memcpy(o->oktmo, oktmo, strlen(oktmo) + 1);
+    return true;
+}
+
+static const scan_spec_t org_spec_base = {.collection = ORG_VERSIONS,
+                                          .id_member = "organization_id",
+                                          .value_size = sizeof(org_summary_t),
+                                          .max_bytes = REPORT_MAX_BYTES,
+                                          .keep = keep_org};
+
+static const char *
+org_oktmo(strmap_t *orgs, const char *ogrn)
+{
+    void *v = orgs != NULL && ogrn[0] != '\0' ? strmap_get(orgs, ogrn) : NULL;
+    const org_summary_t *o = v != NULL ? scan_summary(v) : NULL;
+
+    return o != NULL && o->oktmo[0] != '\0' ? o->oktmo : NULL;
+}
+
+static bool
+scan_orgs(mongoc_client_t *client, const char *db, const char *bound, strmap_t **out,
+          kt_error_t *err)
+{
+    scan_spec_t spec = org_spec_base;
+
+    spec.until = bound;
+    return store_scan_latest(client, db, &spec, out, err);
+}
+
+/* Contingent. */
+
+typedef struct {
+    const char *date;
+} facts_ctx_t;
+
+static bool
+keep_facts(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
+{
+    facts_ctx_t *c = ctx;
+
+    (void)err;
+    report_facts(v->doc, v->deleted, c->date, value);
+    return true;
+}
+
+/* Filters of the contingent report (NULL: any). */
+typedef struct {
+    const char *org;
+    const char *level;
+} contingent_filter_t;
+
+static bool
+counts_add(strmap_t *counts, const contingent_t *r, const report_facts_t *f, const char *oktmo)
+{
+    char key[DIM__MAX * 17], value[16];
+    size_t k = 0;
+    bool created;
+    int64_t *n;
+
+    for (size_t i = 0; i < r->ndims; i++) {
+        report_dim_value(f, r->dims[i], r->age_on, oktmo, value);
+        size_t len = strlen(value);
+        memcpy(key + k, value, len);
+        k += len;
+        key[k++] = KEY_SEP;
+    }
+    key[k] = '\0';
+    n = strmap_put(counts, key, &created);
+    if (n == NULL)
+        return false;
+    (*n)++;
+    return true;
+}
+
+static bool
+count_students(strmap_t *students, strmap_t *orgs, contingent_t *r, const contingent_filter_t *flt,
+               strmap_t *counts)
+{
+    size_t pos = 0;
+    const char *id;
+    void *value;
+
+    while (strmap_next(students, &pos, &id, &value)) {
+        const report_facts_t *f = scan_summary(value);
+        if (flt->org != NULL && strcmp(f->org, flt->org) != 0)
+            continue;
+        if (flt->level != NULL && strcmp(f->level, flt->level) != 0)
+            continue;
+        if (!f->counted) {
+            r->not_enrolled += flt->org == NULL && flt->level == NULL;
+            continue;
+        }
+        r->total++;
+        if (!counts_add(counts, r, f, org_oktmo(orgs, f->org)))
+            return false;
+    }
+    return true;
+}
+
+static _Thread_local const contingent_t *sort_report;
+
+static int
+value_cmp(const char *a, const char *b, bool numeric)
+{
+    if (a[0] == '\0' || b[0] == '\0')
+        return (a[0] == '\0') - (b[0] == '\0'); /* unknown last */
+    if (numeric && strlen(a) != strlen(b))
+        return strlen(a) < strlen(b) ? -1 : 1;
+    return strcmp(a, b);
+}
+
+static int
+row_cmp(const void *pa, const void *pb)
+{
+    const report_row_t *a = pa, *b = pb;
+
+    for (size_t i = 0; i < sort_report->ndims; i++) {
+        report_dim_t d = sort_report->dims[i];
+        int c = value_cmp(a->values[d], b->values[d], report_dim_numeric(d));
+        if (c != 0)
+            return c;
+    }
+    return 0;
+}
+
+/* Splits each key back into its values; rows sorted by the group's values. */
+static bool
+rows_from_counts(arena_t *arena, strmap_t *counts, contingent_t *r)
+{
+    size_t pos = 0;
+    const char *key;
+    void *value;
+
+    r->rows = arena_calloc(arena, strmap_count(counts) + 1, sizeof *r->rows);
+    if (r->rows == NULL)
+        return false;
+    while (strmap_next(counts, &pos, &key, &value)) {
+        report_row_t *row = &r->rows[r->nrows++];
+        char *copy = arena_strdup(arena, key), *p = copy;
+        if (copy == NULL)
+            return false;
+        for (size_t i = 0; i < r->ndims; i++) {
+            char *sep = strchr(p, KEY_SEP);
+            *sep = '\0';
+            row->values[r->dims[i]] = p;
+            p = sep + 1;
+        }
+        memcpy(&row->count, value, sizeof row->count);
+    }
+    sort_report = r; /* qsort has no context argument in C17 */
+    qsort(r->rows, r->nrows, sizeof *r->rows, row_cmp);
+    return true;
+}
+
+static bool
+contingent_params(request_t *req, contingent_t *r, contingent_filter_t *flt, const char **bound,
+                  kt_error_t *err)
+{
+    const char *group_by = request_query(req, "group_by");
+    char today[11], *fallback = arena_alloc(req->arena, 11), *age_on;
+
+    if (fallback == NULL)
+        return false;
+    date_today(today);
+    report_default_as_of(today, fallback);
+    if (!parse_as_of(req, fallback, &r->as_of, bound, err) ||
+        !parse_date_param(req, "age_on", &r->age_on, err) ||
+        !report_parse_group_by(group_by != NULL ? group_by : "organization", r->dims, &r->ndims,
+                               err) ||
+        !report_scope(req, request_query(req, "organization"), &flt->org, err))
+        return false;
+    flt->level = request_query(req, "level");
+    if (r->age_on == NULL) {
+        age_on = arena_alloc(req->arena, 11);
+        if (age_on == NULL)
+            return false;
+        report_default_age_on(r->as_of, age_on);
+        r->age_on = age_on;
+    }
+    return true;
+}
+
+static bool
+contingent_render(const request_t *req, const contingent_t *r, response_t *res, kt_error_t *err)
+{
+    const char *type = accepted(req);
+    bool ok;
+
+    if (strcmp(type, "image/svg+xml") == 0 && r->nrows > REPORT_SVG_ROWS_MAX) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                     "the chart would have %zu bars (at most %d): group by fewer dimensions or "
+                     "ask for text/csv",
+                     r->nrows, REPORT_SVG_ROWS_MAX);
+        return false;
+    }
+    response_reset(res, 200, strcmp(type, "text/csv") == 0 ? "text/csv; charset=utf-8" : type);
+    if (strcmp(type, "text/csv") == 0)
+        ok = report_render_csv(r, &res->body);
+    else if (strcmp(type, "application/xml") == 0)
+        ok = report_render_xml(r, &res->body);
+    else if (strcmp(type, "image/svg+xml") == 0)
+        ok = report_render_svg(r, &res->body);
+    else
+        ok = report_render_json(r, &res->body);
+    if (!ok)
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the report did not fit");
+    return ok;
+}
+
+bool
+handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    mongoc_client_t *client = handler_client(app, req);
+    const char *db = store_db_name(app->store), *bound = NULL;
+    contingent_t r = {0};
+    contingent_filter_t flt = {0};
+    facts_ctx_t fctx;
+    scan_spec_t spec = {.collection = VERSIONS,
+                        .id_member = "student_id",
+                        .value_size = sizeof(report_facts_t),
+                        .max_bytes = REPORT_MAX_BYTES,
+                        .keep = keep_facts,
+                        .ctx = &fctx};
+    strmap_t *students = NULL, *orgs = NULL, *counts = NULL;
+    bool ok;
+
+    if (client == NULL || !contingent_params(req, &r, &flt, &bound, err))
+        return false;
+    fctx.date = r.as_of;
+    spec.until = bound;
+    ok = store_scan_latest(client, db, &spec, &students, err);
+    ok = ok && scan_orgs(client, db, bound, &orgs, err);
+    counts = ok ? strmap_new(sizeof(int64_t), REPORT_MAX_BYTES) : NULL;
+    ok = ok && counts != NULL && count_students(students, orgs, &r, &flt, counts) &&
+         rows_from_counts(req->arena, counts, &r);
+    if (!ok && err->code == KT_OK)
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
+    scan_free(&spec, students);
+    scan_free(&org_spec_base, orgs);
+    strmap_free(counts);
+    return ok && contingent_render(req, &r, res, err);
+}
+
+/* Migration. */
+
+typedef struct {
+    report_move_t *moves; /* malloc'd; NULL when none */
+    size_t n;
+} moves_summary_t;
+
+static bool
+keep_moves(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
+{
+    moves_summary_t *s = value;
+    report_move_t buf[REPORT_MOVES_MAX];
+    size_t n = v->deleted ? 0 : report_moves(v->doc, buf, REPORT_MOVES_MAX);
+
+    (void)ctx;
+    if (n == 0)
+        return true;
+    s->moves = malloc(n * sizeof *s->moves);
+    if (s->moves == NULL) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
+        return false;
+    }
+    memcpy(s->moves, buf, n * sizeof *buf);
+    s->n = n;
+    return true;
+}
+
+static void
+drop_moves(void *ctx, void *value)
+{
+    moves_summary_t *s = value;
+
+    (void)ctx;
+    free(s->moves);
+    s->moves = NULL;
+}
+
+typedef struct {
+    const char *from, *to, *level, *as_of;
+    int64_t total;
+    strmap_t *flows;  /* "from␟to" → count */
+    strmap_t *munis;  /* "oktmo␟oktmo" → count */
+    strmap_t *totals; /* ОГРН → {in, out} */
+} migration_t;
+
+typedef struct {
+    int64_t in, out;
+} org_totals_t;
+
+/* The municipality (муниципальный район или городской округ) of an ОКТМО:
+ * its first five digits, padded with zeros to the 8-digit code. */
+static void
+municipality(const char *oktmo, char out[9])
+{
+    if (oktmo == NULL || strlen(oktmo) < 5) {
+        out[0] = '\0';
+        return;
+    }
+    memcpy(out, oktmo, 5);
+    memcpy(out + 5, "000", 4);
+}
+
+static bool
+pair_add(strmap_t *map, const char *a, const char *b)
+{
+    char key[64];
+    bool created;
+    int64_t *n;
+
+    snprintf(key, sizeof key, "%s%c%s", a, KEY_SEP, b);
+    n = strmap_put(map, key, &created);
+    if (n == NULL)
+        return false;
+    (*n)++;
+    return true;
+}
+
+static bool
+totals_add(strmap_t *map, const char *org, bool in)
+{
+    bool created;
+    org_totals_t *t = org[0] != '\0' ? strmap_put(map, org, &created) : NULL;
+
+    if (org[0] == '\0')
+        return true;
+    if (t == NULL)
+        return false;
+    if (in)
+        t->in++;
+    else
+        t->out++;
+    return true;
+}
+
+static bool
+migration_add(migration_t *m, strmap_t *orgs, const report_move_t *mv)
+{
+    char ma[9], mb[9];
+
+    if (strcmp(mv->date, m->from) < 0 || strcmp(mv->date, m->to) > 0)
+        return true;
+    if (m->level != NULL && strcmp(mv->level, m->level) != 0)
+        return true;
+    m->total++;
+    municipality(org_oktmo(orgs, mv->from), ma);
+    municipality(org_oktmo(orgs, mv->to), mb);
+    return pair_add(m->flows, mv->from, mv->to) && pair_add(m->munis, ma, mb) &&
+           totals_add(m->totals, mv->from, false) && totals_add(m->totals, mv->to, true);
+}
+
+static bool
+migration_count(migration_t *m, strmap_t *students, strmap_t *orgs)
+{
+    size_t pos = 0;
+    const char *id;
+    void *value;
+
+    while (strmap_next(students, &pos, &id, &value)) {
+        const moves_summary_t *s = scan_summary(value);
+        for (size_t i = 0; i < s->n; i++) {
+            if (!migration_add(m, orgs, &s->moves[i]))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Writes {"from": a|null, "to": b|null, "count": n} for each entry of a pair map. */
+static void
+write_pairs(jw_t *w, strmap_t *map)
+{
+    size_t pos = 0;
+    const char *key;
+    void *value;
+    int64_t n;
+
+    jw_array_begin(w);
+    while (strmap_next(map, &pos, &key, &value)) {
+        const char *sep = strchr(key, KEY_SEP);
+        memcpy(&n, value, sizeof n);
+        jw_object_begin(w);
+        jw_key(w, "from");
+        if (sep == key)
+            jw_null(w);
+        else
+            jw_string_n(w, key, (size_t)(sep - key));
+        jw_key(w, "to");
+        jw_string(w, sep[1] != '\0' ? sep + 1 : NULL);
+        jw_key(w, "count");
+        jw_int(w, n);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+static void
+write_totals(jw_t *w, strmap_t *totals, strmap_t *orgs)
+{
+    size_t pos = 0;
+    const char *org;
+    void *value;
+
+    jw_array_begin(w);
+    while (strmap_next(totals, &pos, &org, &value)) {
+        const org_totals_t *t = value;
+        jw_object_begin(w);
+        jw_key(w, "organization");
+        jw_string(w, org);
+        jw_key(w, "oktmo");
+        jw_string(w, org_oktmo(orgs, org));
+        jw_key(w, "in");
+        jw_int(w, t->in);
+        jw_key(w, "out");
+        jw_int(w, t->out);
+        jw_key(w, "net");
+        jw_int(w, t->in - t->out);
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+static bool
+migration_render(const migration_t *m, strmap_t *orgs, buf_t *out)
+{
+    jw_t w;
+
+    jw_init(&w, out);
+    jw_object_begin(&w);
+    jw_key(&w, "from");
+    jw_string(&w, m->from);
+    jw_key(&w, "to");
+    jw_string(&w, m->to);
+    jw_key(&w, "level");
+    jw_string(&w, m->level);
+    jw_key(&w, "as_of");
+    jw_string(&w, m->as_of);
+    jw_key(&w, "total_moves");
+    jw_int(&w, m->total);
+    jw_key(&w, "flows");
+    write_pairs(&w, m->flows);
+    jw_key(&w, "municipalities");
+    write_pairs(&w, m->munis);
+    jw_key(&w, "organizations");
+    write_totals(&w, m->totals, orgs);
+    jw_object_end(&w);
+    return jw_ok(&w);
+}
+
+static bool
+migration_params(request_t *req, migration_t *m, const char **bound, kt_error_t *err)
+{
+    char today[11], *start = arena_alloc(req->arena, 11), *end = arena_strdup(req->arena, "");
+    const char *scope;
+
+    if (start == NULL || end == NULL)
+        return false;
+    date_today(today);
+    report_default_as_of(today, start);
+    memcpy(start + 5, "09-01", 5); /* the school year of the last reference date */
+    if (!parse_date_param(req, "from", &m->from, err) ||
+        !parse_date_param(req, "to", &m->to, err) ||
+        !parse_as_of(req, NULL, &m->as_of, bound, err) ||
+        !report_scope(req, request_query(req, "organization"), &scope, err))
+        return false;
+    if (scope != NULL) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                     "migration between schools is reported for the whole region only");
+        return false;
+    }
+    m->level = request_query(req, "level");
+    m->from = m->from != NULL ? m->from : start;
+    m->to = m->to != NULL ? m->to : arena_strdup(req->arena, today);
+    if (m->to == NULL || strcmp(m->from, m->to) > 0) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_DATE_ORDER, 400, "from must not be after to");
+        return false;
+    }
+    return true;
+}
+
+bool
+handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    mongoc_client_t *client = handler_client(app, req);
+    const char *db = store_db_name(app->store), *bound = NULL;
+    migration_t m = {0};
+    scan_spec_t spec = {.collection = VERSIONS,
+                        .id_member = "student_id",
+                        .value_size = sizeof(moves_summary_t),
+                        .max_bytes = REPORT_MAX_BYTES,
+                        .keep = keep_moves,
+                        .drop = drop_moves};
+    strmap_t *students = NULL, *orgs = NULL;
+    bool ok;
+
+    if (client == NULL || !migration_params(req, &m, &bound, err))
+        return false;
+    spec.until = bound;
+    m.flows = strmap_new(sizeof(int64_t), REPORT_MAX_BYTES);
+    m.munis = strmap_new(sizeof(int64_t), REPORT_MAX_BYTES);
+    m.totals = strmap_new(sizeof(org_totals_t), REPORT_MAX_BYTES);
+    ok = m.flows != NULL && m.munis != NULL && m.totals != NULL &&
+         store_scan_latest(client, db, &spec, &students, err) &&
+         scan_orgs(client, db, bound, &orgs, err) && migration_count(&m, students, orgs);
+    if (ok) {
+        response_reset(res, 200, "application/json");
+        ok = migration_render(&m, orgs, &res->body);
+    }
+    if (!ok && err->code == KT_OK)
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
+    scan_free(&spec, students);
+    scan_free(&org_spec_base, orgs);
+    strmap_free(m.flows);
+    strmap_free(m.munis);
+    strmap_free(m.totals);
+    return ok;
+}

@@ -1,0 +1,40 @@
+/*
+ * reports: the aggregated rows of a report and their renderings (JSON, CSV,
+ * XML of the exchange namespace, an SVG bar chart) — handlers/reports.c
+ * computes, handlers/report_render.c writes.
+ */
+#ifndef KT_HANDLERS_REPORTS_H
+#define KT_HANDLERS_REPORTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "model/report.h"
+
+/* One row: the group's values (in dims order; "" = unknown) and its count. */
+typedef struct {
+    const char *values[DIM__MAX];
+    int64_t count;
+} report_row_t;
+
+typedef struct {
+    const char *as_of;  /* "YYYY-MM-DD" */
+    const char *age_on; /* "YYYY-MM-DD" */
+    report_dim_t dims[DIM__MAX];
+    size_t ndims;
+    report_row_t *rows;
+    size_t nrows;
+    int64_t total;        /* students counted */
+    int64_t not_enrolled; /* students on record but in no open main episode on as_of */
+} contingent_t;
+
+/* At most this many bars in an SVG chart (more: 400, ask for CSV). */
+#define REPORT_SVG_ROWS_MAX 400
+
+bool report_render_json(const contingent_t *r, buf_t *out);
+bool report_render_csv(const contingent_t *r, buf_t *out);
+bool report_render_xml(const contingent_t *r, buf_t *out);
+bool report_render_svg(const contingent_t *r, buf_t *out);
+
+#endif

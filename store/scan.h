@@ -1,0 +1,57 @@
+/*
+ * scan: the latest version of every entity of a versions collection as it
+ * stood at a time — what reports count (#5: "what the versions say was true
+ * at as_of, not today's state").
+ *
+ * One pass over the collection in store order (FerretDB cannot sort a large
+ * collection without holding it all in memory; see docs/reports.md), keeping
+ * per entity the highest version at or before the bound in a strmap. The
+ * caller decides what a version leaves behind (keep: a fixed-size summary,
+ * value_size bytes); a kept summary superseded by a later version is
+ * released with drop. Memory is the map: about 100 bytes per entity plus
+ * the summaries, bounded by max_bytes (507-like 503 UNAVAILABLE past it).
+ */
+#ifndef KT_STORE_SCAN_H
+#define KT_STORE_SCAN_H
+
+#include <bson/bson.h>
+#include <mongoc/mongoc.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "core/strmap.h"
+
+/* One version as the scan meets it. */
+typedef struct {
+    const char *id;
+    int64_t version;
+    bool deleted;
+    const char *time;
+    const bson_t *doc; /* the entity's fields (empty for a deletion) */
+} scan_version_t;
+
+typedef struct {
+    const char *collection; /* "student_versions" */
+    const char *id_member;  /* "student_id" */
+    const char *until;      /* versions with time ≤ until ("…Z" stored form); NULL: all */
+    const bson_t *filter;   /* more conditions on the versions (NULL: none) */
+    size_t value_size;      /* bytes of a summary */
+    size_t max_bytes;       /* bound of the map (0: none) */
+    /* Fills the summary of v into value (zeroed); false aborts the scan (err set by it). */
+    bool (*keep)(void *ctx, const scan_version_t *v, void *value, kt_error_t *err);
+    void (*drop)(void *ctx, void *value); /* NULL: nothing to release */
+    void *ctx;
+} scan_spec_t;
+
+/* Runs the scan; *out is the map id → summary (free with scan_free). */
+bool store_scan_latest(mongoc_client_t *client, const char *db, const scan_spec_t *spec,
+                       strmap_t **out, kt_error_t *err);
+
+/* The summary of an entry of the map (a value of strmap_next). */
+void *scan_summary(void *map_value);
+
+/* Frees the map, dropping every summary. */
+void scan_free(const scan_spec_t *spec, strmap_t *map);
+
+#endif

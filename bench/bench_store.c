@@ -300,14 +300,15 @@ xsd_pass(const char *xsd, const char *path)
 static void
 report_student(bson_t *rec, long i, const char *id)
 {
-    char org[14], org2[14], vid[64], birth[11];
+    char org[14], org2[14], vid[64], birth[32];
     int grade = (int)(i % 11) + 1;
     bool moved = i % 10 == 0;
     bson_t doc, edu, ep, events, ev;
 
     snprintf(org, sizeof org, "10277%08ld", i % 200);
     snprintf(org2, sizeof org2, "10277%08ld", (i + 1) % 200);
-    snprintf(birth, sizeof birth, "%04d-%02ld-%02ld", 2025 - 7 - grade + 1, i % 12 + 1, i % 28 + 1);
+    snprintf(birth, sizeof birth, "%04d-%02d-%02d", 2025 - 7 - grade + 1, (int)(i % 12) + 1,
+             (int)(i % 28) + 1);
     snprintf(vid, sizeof vid, "%s:%010d", id, 1);
     bson_init(rec);
     BSON_APPEND_UTF8(rec, "_id", vid);

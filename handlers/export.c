@@ -1,7 +1,8 @@
 /*
  * export: GET /api/v1/export?organization=<ОГРН>[&as_of=<time>] — a Packet
  * of the organisation's students in the exchange format, streamed in
- * constant memory: ids are paged from the heads (500 at a time), each
+ * constant memory: ids are paged (500 at a time) from the heads, or with
+ * as_of from the versions that named the organisation by then, each
  * student is read, written through libxml2's writer straight into the
  * FastCGI stream and freed. Importing an export changes nothing (every
  * item UNCHANGED). Every page is access-logged as an "export" read.
@@ -17,6 +18,7 @@
 #include "model/validators.h"
 #include "model/xmlio.h"
 #include "store/audit.h"
+#include "store/scan.h"
 #include "store/util.h"
 
 #define EXPORT_PAGE 500
@@ -63,20 +65,45 @@ write_header(xmlTextWriterPtr w)
     xmlTextWriterEndElement(w);
 }
 
-/* One page of students; returns the number of ids read (0 at the end). */
-static int
+/* The ids of one page: today's members from the heads, or (as_of) every
+ * student whose versions up to as_of ever named the organisation — a
+ * student who has left since must be found too; read_member decides. */
+static bool
+page_ids(export_t *e, char (*ids)[40], char *cursor, int *n, bool *more, kt_error_t *err)
+{
+    scan_spec_t spec = {.collection = "student_versions", .id_member = "student_id"};
+
+    if (e->as_of != NULL) {
+        spec.until = e->as_of;
+        return store_scan_page(e->client, e->db, &spec, "doc.organization", e->org, cursor,
+                               EXPORT_PAGE, ids, n, more, err);
+    }
+    if (!store_student_find_ids(e->client, e->db, "organization", e->org, cursor[0] ? cursor : NULL,
+                                EXPORT_PAGE, ids, n, err))
+        return false;
+    *more = *n == EXPORT_PAGE;
+    if (*n > 0)
+        memcpy(cursor, ids[*n - 1], 40);
+    return true;
+}
+
+/* One page of students; false at the end (or on failure: *ok). */
+static bool
 write_page(export_t *e, xmlTextWriterPtr w, char (*ids)[40], char *cursor, bool *ok)
 {
     const char *db = e->db;
     const char *shown[EXPORT_PAGE];
     kt_error_t err;
     int n = 0, k = 0;
+    bool more = false;
 
     kt_error_clear(&err);
-    *ok = store_student_find_ids(e->client, db, "organization", e->org, cursor[0] ? cursor : NULL,
-                                 EXPORT_PAGE, ids, &n, &err);
+    *ok = page_ids(e, ids, cursor, &n, &more, &err);
     for (int i = 0; *ok && i < n; i++) {
         student_t s;
+        if (strcmp(ids[i], e->last) == 0)
+            continue; /* its versions straddled two pages */
+        memcpy(e->last, ids[i], 40);
         student_init(&s);
         if (read_member(e, ids[i], &s)) {
             *ok = xmlio_write_student(w, s.id, s.version, false, &s.doc);
@@ -87,17 +114,15 @@ write_page(export_t *e, xmlTextWriterPtr w, char (*ids)[40], char *cursor, bool 
     if (*ok && k > 0)
         *ok = audit_log_read(e->client, db, e->principal, e->request_id, "export", shown, (size_t)k,
                              &err);
-    if (n > 0)
-        memcpy(cursor, ids[n - 1], 40);
     *ok = *ok && xmlTextWriterFlush(w) >= 0;
-    return n;
+    return *ok && more;
 }
 
 bool
 export_packet(export_t *e, response_write_fn write_fn, void *wctx)
 {
     char(*ids)[40] = malloc(sizeof(*ids) * EXPORT_PAGE);
-    char cursor[40] = "";
+    char cursor[64] = "";
     bool ok = ids != NULL;
 
     e->write_fn = write_fn;
@@ -112,7 +137,8 @@ export_packet(export_t *e, response_write_fn write_fn, void *wctx)
     xmlTextWriterStartElementNS(w, NULL, BAD_CAST "Packet", BAD_CAST XMLIO_NS);
     write_header(w);
     xmlTextWriterStartElement(w, BAD_CAST "Data");
-    while (ok && write_page(e, w, ids, cursor, &ok) == EXPORT_PAGE)
+    e->last[0] = '\0';
+    while (ok && write_page(e, w, ids, cursor, &ok))
         ;
     xmlTextWriterEndDocument(w);
     xmlFreeTextWriter(w); /* flushes and frees out */

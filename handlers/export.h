@@ -21,6 +21,7 @@ typedef struct {
     const char *request_id;       /* for the access log */
     response_write_fn write_fn;   /* set by export_packet */
     void *wctx;
+    char last[40]; /* the last student written (pages may repeat one) */
 } export_t;
 
 /* Writes the whole Packet; false when the store or the writer failed

@@ -48,6 +48,19 @@ typedef struct {
 bool store_scan_latest(mongoc_client_t *client, const char *db, const scan_spec_t *spec,
                        strmap_t **out, kt_error_t *err);
 
+/*
+ * One page of the entities that had field = value in some version at or
+ * before until: versions are read in _id order ("<id>:<version>") after
+ * cursor (a version _id, "" at the start; updated to the last one read),
+ * limit at a time; ids (width 40) receives each entity once per page, in
+ * order; *more tells whether a next page may exist. An entity whose
+ * versions straddle two pages appears in both: callers skip the repeat.
+ * Memory is the page, whatever the collection's size.
+ */
+bool store_scan_page(mongoc_client_t *client, const char *db, const scan_spec_t *spec,
+                     const char *field, const char *value, char cursor[64], int limit,
+                     char (*ids)[40], int *n, bool *more, kt_error_t *err);
+
 /* The summary of an entry of the map (a value of strmap_next). */
 void *scan_summary(void *map_value);
 

@@ -597,7 +597,7 @@ migration_params(request_t *req, migration_t *m, const char **bound, kt_error_t 
     m->from = m->from != NULL ? m->from : start;
     m->to = m->to != NULL ? m->to : arena_strdup(req->arena, today);
     if (m->to == NULL || strcmp(m->from, m->to) > 0) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_DATE_ORDER, 400, "from must not be after to");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "from must not be after to");
         return false;
     }
     return true;

@@ -51,7 +51,7 @@ def test_report_parameters_are_checked(client, region_cert, token):
     mig = "/api/v1/reports/migration"
     assert_problem(client.get(mig, cert=region_cert,
                               params={"from": "2026-10-01", "to": "2026-09-01"}), 400,
-                   "DATE_ORDER")
+                   "FORMAT")
     assert_problem(client.get(url, token=token("auditor")), 403, "FORBIDDEN")
     school = token("school", org="1027700132195")
     assert_problem(client.get(url, token=school, params={"organization": new_ogrn()}), 403,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/education.h"
 #include "model/student.h"
 #include "model/validators.h"
 #include "store/packages.h"
@@ -164,6 +165,48 @@ find_target(const run_t *run, const xmlio_item_t *item, const bson_t *doc, char 
     return true;
 }
 
+/* The document an item writes: doc, with the target's education kept
+ * (read-only in items, model/education.h); cur NULL on create. */
+static bool
+item_document(const run_t *run, const xmlio_item_t *item, const bson_t *cur, const bson_t *doc,
+              bson_t *full, kt_error_t *err)
+{
+    bson_copy_to(doc, full);
+    if (!education_check_body(run->arena, item->student, cur, doc, err))
+        return false;
+    if (education_carry(cur, full))
+        return true;
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot keep the education");
+    return false;
+}
+
+/* The item's document for the target id (its current version read, and
+ * checked to be the principal's to change); "" id: a create. */
+static bool
+target_document(const run_t *run, const xmlio_item_t *item, const char *id, const bson_t *doc,
+                bson_t *full, kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    student_t cur;
+    bool ok;
+
+    if (id[0] == '\0')
+        return item_document(run, item, NULL, doc, full, err);
+    student_init(&cur);
+    ok = store_student_get(c->client, c->db, id, &cur, err);
+    if (ok && !visible(run, &cur.doc)) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                     "the student belongs to another organisation");
+        ok = false;
+    }
+    if (ok)
+        ok = item_document(run, item, &cur.doc, doc, full, err);
+    else
+        bson_init(full);
+    student_release(&cur);
+    return ok;
+}
+
 static bool
 write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bson_t *result,
               kt_error_t *err)
@@ -178,21 +221,12 @@ write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bso
         if (!find_target(run, item, doc, id, err))
             return false;
         bool create = id[0] == '\0';
-        if (!create) {
-            student_t cur;
-            student_init(&cur);
-            bool ok = store_student_get(c->client, c->db, id, &cur, err);
-            if (ok && !visible(run, &cur.doc)) {
-                kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
-                             "the student belongs to another organisation");
-                ok = false;
-            }
-            student_release(&cur);
-            if (!ok)
-                return false;
-        }
-        if (store_student_write(c->client, c->db, create ? KIND_CREATE : KIND_UPDATE,
-                                create ? NULL : id, 0, doc, &meta, &out, err)) {
+        bson_t full;
+        bool ok = target_document(run, item, id, doc, &full, err) &&
+                  store_student_write(c->client, c->db, create ? KIND_CREATE : KIND_UPDATE,
+                                      create ? NULL : id, 0, &full, &meta, &out, err);
+        bson_destroy(&full);
+        if (ok) {
             const char *outcome = create ? "CREATED" : out.unchanged ? "UNCHANGED" : "UPDATED";
             if (out.unchanged) {
                 student_t s;

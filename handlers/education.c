@@ -24,57 +24,30 @@
 
 #define EVENT_WRITE_RETRIES 5
 
+/* The model's access rule as an error (404 keeps others' students unknown). */
 static bool
-may_post_events(const request_t *req, kt_error_t *err)
+may_post(request_t *req, const bson_t *student, const char *type, kt_error_t *err)
 {
-    role_t role = req->principal.role;
+    kt_code_t code = education_may_post(req->arena, &req->principal, student, type);
 
-    if (role == ROLE_REGION || role == ROLE_ADMIN || role == ROLE_SCHOOL)
-        return true;
-    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403, "this role may not post education events");
-    return false;
+    if (code == KT_NOT_FOUND)
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
+    else if (code != KT_OK)
+        kt_error_set(err, KT_DOMAIN_AUTH, code, 403, "this role may not post education events");
+    return code == KT_OK;
 }
 
-/* Whether the principal may post this event on this student: 404 for a
- * student it may not see (and that is not coming to it by transfer). */
 static bool
-may_touch(request_t *req, const student_t *cur, const char *type, kt_error_t *err)
+may_apply(request_t *req, const bson_t *event, const education_outcome_t *o, kt_error_t *err)
 {
-    const char *to;
+    const char *pointer = NULL;
 
-    if (req->principal.role != ROLE_SCHOOL || students_visible(req, &cur->doc))
-        return true;
-    to = strcmp(type, "TRANSFER_IN") == 0 ? education_transfer_to(req->arena, &cur->doc) : NULL;
-    if (to != NULL && strcmp(to, req->principal.org) == 0)
-        return true;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
-    return false;
-}
-
-/* A school opens episodes only at itself and changes only its own episodes. */
-static bool
-school_owns(request_t *req, const bson_t *event, const education_outcome_t *o, kt_error_t *err)
-{
-    const char *org = util_get_str(event, "organization");
-    bool opening = org != NULL;
-
-    if (req->principal.role != ROLE_SCHOOL ||
-        strcmp(opening ? org : o->episode_org, req->principal.org) == 0)
+    if (education_may_apply(&req->principal, event, o, &pointer) == KT_OK)
         return true;
     kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
                  "a school may only post events of its own organisation");
-    kt_error_add_field(err, req->arena, opening ? "/organization" : "/episode", KT_FORBIDDEN, NULL);
+    kt_error_add_field(err, req->arena, pointer, KT_FORBIDDEN, NULL);
     return false;
-}
-
-/* The reason kept with the version: the one given, else the event's order. */
-static const char *
-event_reason(request_t *req, const char *given, const bson_t *event)
-{
-    if (given != NULL)
-        return given;
-    return arena_printf(req->arena, "%s: приказ № %s от %s", util_get_str(event, "type"),
-                        util_get_str(event, "order.number"), util_get_str(event, "order.date"));
 }
 
 static void
@@ -102,14 +75,14 @@ post_once(const app_t *app, mongoc_client_t *client, request_t *req, response_t 
 
     student_init(&cur);
     if (!store_student_get(client, store_db_name(app->store), req->params[0], &cur, err) ||
-        !may_touch(req, &cur, util_get_str(event, "type"), err))
+        !may_post(req, &cur.doc, util_get_str(event, "type"), err))
         goto done;
     if (cur.deleted) {
         ok = students_answer_gone(req, res, &cur, err);
         goto done;
     }
     if (!education_apply(req->arena, &cur.doc, event, &doc, &outcome, err) ||
-        !school_owns(req, event, &outcome, err))
+        !may_apply(req, event, &outcome, err))
         goto done;
     if (!store_student_write(client, store_db_name(app->store), KIND_UPDATE, cur.id,
                              expected ? expected : cur.version, &doc, meta, &out, err))
@@ -135,14 +108,14 @@ handle_student_event(const app_t *app, request_t *req, response_t *res, kt_error
     bool ok = false;
 
     date_today(today);
-    if (client == NULL || !may_post_events(req, err) || !handler_if_match(req, &expected, err) ||
+    if (client == NULL || !may_post(req, NULL, "", err) || !handler_if_match(req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
         !education_event_from_json(req->arena, body, today, &event, err))
         goto done;
     memset(&meta, 0, sizeof meta);
     meta.principal = &req->principal;
     meta.request_id = req->request_id;
-    meta.reason = event_reason(req, reason, &event);
+    meta.reason = reason != NULL ? reason : education_reason(req->arena, &event);
     for (int attempt = 0; attempt < EVENT_WRITE_RETRIES; attempt++) {
         ok = post_once(app, client, req, res, &event, &meta, expected, err);
         if (ok || expected != 0 || err->code != KT_VERSION_CONFLICT)

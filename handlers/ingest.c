@@ -72,9 +72,9 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
         snprintf(key, sizeof key, "%d", n);
         bson_append_document_begin(&errors, key, -1, &one);
         BSON_APPEND_UTF8(&one, "code", kt_code_name(f->code));
-        const char *path = e->code == KT_XSD
-                               ? f->pointer
-                               : xmlio_pointer_to_xpath(run->arena, item->xpath, f->pointer);
+        const char *path = e->code == KT_XSD ? f->pointer
+                                             : xmlio_item_pointer_to_xpath(run->arena, item->kind,
+                                                                           item->xpath, f->pointer);
         BSON_APPEND_UTF8(&one, "path", path ? path : item->xpath);
         BSON_APPEND_UTF8(&one, "message", f->message ? f->message : kt_code_title(f->code, false));
         bson_append_document_end(&errors, &one);
@@ -296,6 +296,84 @@ done:
     return ok;
 }
 
+/* --- education events ------------------------------------------------------------------ */
+
+/* One attempt at an Event item: the same access rule, model and write path
+ * as POST /api/v1/students/{id}/events (handlers/education.c). */
+static bool
+event_once(const run_t *run, const xmlio_item_t *item, const bson_t *event,
+           const write_meta_t *meta, bson_t *result, kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    const principal_t *p = c->principal;
+    education_outcome_t outcome;
+    bson_t doc = BSON_INITIALIZER;
+    write_result_t out;
+    const char *pointer = NULL;
+    kt_code_t code;
+    student_t cur;
+    bool ok = false;
+
+    student_init(&cur);
+    if (!store_student_get(c->client, c->db, item->id, &cur, err))
+        goto done;
+    code = education_may_post(run->arena, p, &cur.doc, util_get_str(event, "type"));
+    if (code != KT_OK) {
+        kt_error_set(err, KT_DOMAIN_AUTH, code, 0, "%s",
+                     code == KT_NOT_FOUND ? "no such student"
+                                          : "this role may not post education events");
+        goto done;
+    }
+    if (earlier_outcome(run, item, &cur) != NULL) { /* applied by an interrupted run */
+        result_ok(result, item, "UPDATED", cur.id, cur.version);
+        ok = true;
+        goto done;
+    }
+    if (cur.deleted) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the student was deleted");
+        goto done;
+    }
+    if (!education_apply(run->arena, &cur.doc, event, &doc, &outcome, err))
+        goto done;
+    if (education_may_apply(p, event, &outcome, &pointer) != KT_OK) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                     "a school may only post events of its own organisation");
+        kt_error_add_field(err, run->arena, pointer, KT_FORBIDDEN, NULL);
+        goto done;
+    }
+    if (!store_student_write(c->client, c->db, KIND_UPDATE, cur.id, cur.version, &doc, meta, &out,
+                             err))
+        goto done;
+    result_ok(result, item, "UPDATED", out.id, out.version);
+    ok = true;
+done:
+    bson_destroy(&doc);
+    student_release(&cur);
+    return ok;
+}
+
+static bool
+apply_event(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    bson_t event = BSON_INITIALIZER;
+    write_meta_t meta;
+    bool ok = false;
+
+    if (!education_event_from_json(run->arena, item->event, run->today, &event, err))
+        goto done;
+    fill_meta(run, item, &meta);
+    if (meta.reason == NULL)
+        meta.reason = education_reason(run->arena, &event);
+    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
+        ok = event_once(run, item, &event, &meta, result, err);
+        if (ok || err->code != KT_VERSION_CONFLICT)
+            break;
+    }
+done:
+    bson_destroy(&event);
+    return ok;
+}
+
 /* The item's result: the stored one when it was applied before, else apply
  * it now and store the result. A store outage fails the whole run. */
 static bool
@@ -317,6 +395,8 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
         e = item->error;
     } else if (item->kind == XMLIO_ITEM_DELETE) {
         ok = apply_delete(run, item, result, &e);
+    } else if (item->kind == XMLIO_ITEM_EVENT) {
+        ok = apply_event(run, item, result, &e);
     } else {
         ok = apply_student(run, item, result, &e);
     }

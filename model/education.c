@@ -827,6 +827,58 @@ education_transfer_to(arena_t *arena, const bson_t *student)
     return edu_str(last->m[EP_TRANSFER_TO]);
 }
 
+/* Access. */
+
+static const char *
+edu_bson_str(const bson_t *doc, const char *dotted)
+{
+    bson_iter_t it, found;
+
+    if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, dotted, &found) &&
+        BSON_ITER_HOLDS_UTF8(&found))
+        return bson_iter_utf8(&found, NULL);
+    return NULL;
+}
+
+kt_code_t
+education_may_post(arena_t *arena, const principal_t *p, const bson_t *student, const char *type)
+{
+    const char *org = student != NULL ? edu_bson_str(student, "organization") : NULL, *to;
+
+    if (p->role == ROLE_REGION || p->role == ROLE_ADMIN)
+        return KT_OK;
+    if (p->role != ROLE_SCHOOL)
+        return KT_FORBIDDEN;
+    if (student == NULL || (org != NULL && strcmp(org, p->org) == 0))
+        return KT_OK;
+    to = strcmp(type, "TRANSFER_IN") == 0 ? education_transfer_to(arena, student) : NULL;
+    return to != NULL && strcmp(to, p->org) == 0 ? KT_OK : KT_NOT_FOUND;
+}
+
+kt_code_t
+education_may_apply(const principal_t *p, const bson_t *event, const education_outcome_t *outcome,
+                    const char **pointer)
+{
+    const char *org = edu_bson_str(event, "organization");
+
+    *pointer = org != NULL ? "/organization" : "/episode";
+    if (p->role != ROLE_SCHOOL)
+        return KT_OK;
+    if (org == NULL)
+        org = outcome->episode_org != NULL ? outcome->episode_org : "";
+    return strcmp(org, p->org) == 0 ? KT_OK : KT_FORBIDDEN;
+}
+
+const char *
+education_reason(arena_t *arena, const bson_t *event)
+{
+    const char *type = edu_bson_str(event, "type"), *number = edu_bson_str(event, "order.number");
+    const char *date = edu_bson_str(event, "order.date");
+
+    return arena_printf(arena, "%s: приказ № %s от %s", type ? type : "", number ? number : "",
+                        date ? date : "");
+}
+
 /* The trajectory. */
 
 typedef struct {

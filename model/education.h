@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth/principal.h"
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -67,6 +68,25 @@ bool education_carry(const bson_t *current, bson_t *doc);
 /* The organisation a student's last main episode was transferred out to
  * (ended by TRANSFER_OUT with transfer_to), else NULL; in arena. */
 const char *education_transfer_to(arena_t *arena, const bson_t *student);
+
+/*
+ * Who may post an event (docs/enrolment.md), in two steps shared by the API
+ * and packages. Before applying: region and admin any; ministry and auditor
+ * KT_FORBIDDEN; a school its own students, and the TRANSFER_IN of a student
+ * whose last main episode was transferred out to it; any other student is
+ * KT_NOT_FOUND (a school does not learn that it exists). After applying: a
+ * school opens episodes only at itself and changes only its own episodes,
+ * else KT_FORBIDDEN with *pointer the member at fault. student NULL: the
+ * role alone is checked (before the body is read).
+ */
+kt_code_t education_may_post(arena_t *arena, const principal_t *p, const bson_t *student,
+                             const char *type);
+kt_code_t education_may_apply(const principal_t *p, const bson_t *event,
+                              const education_outcome_t *outcome, const char **pointer);
+
+/* The reason kept with an event's version when none is given:
+ * "ENROLL: приказ № 45-у от 2024-08-28", in arena. */
+const char *education_reason(arena_t *arena, const bson_t *event);
 
 /* Writes the trajectory of the student's episodes as the members
  * "segments" and "moves" of an open JSON object (docs/enrolment.md). */

@@ -300,3 +300,134 @@ def test_students_without_episodes_keep_todays_behaviour(region):
     assert "education" not in r.json()
     t = region.get(f"{S}/{s['id']}/trajectory").json()
     assert t["segments"] == [] and t["moves"] == []
+
+
+# --- packages ------------------------------------------------------------------------------
+
+NS = "urn:kontingent:exchange:1"
+XML = {"Content-Type": "application/xml"}
+
+
+def q(tag):
+    return f"{{{NS}}}{tag}"
+
+
+def packet(items):
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Packet xmlns="{NS}"><Header>'
+            f"<PacketID>{uuid.uuid4()}</PacketID><SourceSystemID>TEST-07</SourceSystemID>"
+            f"<Timestamp>2026-09-01T10:00:00+03:00</Timestamp></Header><Data>"
+            + "".join(items) + "</Data></Packet>").encode()
+
+
+def event_xml(sid, body, local_id=None, reason=None):
+    attrs = f' student="{sid}"' + (f' localId="{local_id}"' if local_id else "") \
+        + (f' reason="{reason}"' if reason else "")
+    return f"<Event{attrs}>{body}</Event>"
+
+
+def order_xml(number, date):
+    return f"<Order><Number>{number}</Number><Date>{date}</Date></Order>"
+
+
+def receipt(resp):
+    assert resp.status_code == 200, resp.text[:500]
+    root = ET.fromstring(resp.content)
+    items = [i.attrib | {"errors": [(e.get("code"), e.get("path")) for e in i]}
+             for i in root.find(q("Items"))]
+    return root.findtext(q("Status")), items
+
+
+def test_events_in_packages(client, region_cert, region, token):
+    sid = new_student(region)["id"]
+    enroll_body = ("<Type>ENROLL</Type><Date>2024-09-01</Date>" + order_xml("45-у", "2024-08-28")
+                   + f"<Organization>{SCHOOL_A}</Organization><Level>NOO</Level>"
+                   "<Program><Name>ООП НОО</Name><Adapted>false</Adapted></Program>"
+                   "<Form>FULL_TIME</Form><Grade>1</Grade><ClassLetter>А</ClassLetter>")
+    items = [
+        event_xml(sid, enroll_body, "e1", "приказ № 45-у"),
+        event_xml(sid, "<Type>TRANSFER_CLASS</Type><Date>2025-09-01</Date>"
+                  + order_xml("7", "2025-09-01") + "<Grade>2</Grade>", "e2"),
+        # Breaks the rules: grade on an expulsion, the order dated too late.
+        event_xml(sid, "<Type>EXPEL</Type><Date>2025-09-02</Date>"
+                  + order_xml("8", "2025-12-01") + "<Grade>3</Grade>", "e3"),
+        # Breaks the state: a return without a leave.
+        event_xml(sid, "<Type>RETURN</Type><Date>2025-09-03</Date>" + order_xml("9", "2025-09-03"),
+                  "e4"),
+        # Breaks the schema.
+        event_xml(sid, "<Type>FLY</Type><Date>2025-09-03</Date>" + order_xml("9", "2025-09-03"),
+                  "e5"),
+        event_xml(str(uuid.uuid4()), "<Type>EXPEL</Type><Date>2025-09-03</Date>"
+                  + order_xml("9", "2025-09-03"), "e6"),
+    ]
+    r = client.post("/api/v1/packages", data=packet(items), headers=XML, cert=region_cert)
+    status, got = receipt(r)
+    assert status == "PARTIAL"
+    assert [(i["localId"], i["result"]) for i in got] == [
+        ("e1", "UPDATED"), ("e2", "UPDATED"), ("e3", "REJECTED"), ("e4", "REJECTED"),
+        ("e5", "REJECTED"), ("e6", "REJECTED")]
+    assert got[0]["id"] == sid and int(got[1]["version"]) == int(got[0]["version"]) + 1
+    assert set(got[2]["errors"]) == {("FORBIDDEN", "/Packet/Data/Event[3]/Grade"),
+                                     ("DATE_ORDER", "/Packet/Data/Event[3]/Order/Date")}
+    assert got[3]["errors"] == [("EPISODE_STATE", "/Packet/Data/Event[4]/Type")]
+    assert got[4]["errors"][0][0] == "XSD"
+    assert got[5]["errors"][0][0] == "NOT_FOUND"
+    cur = region.get(f"{S}/{sid}").json()
+    assert [e["type"] for e in cur["education"][0]["events"]] == ["ENROLL", "TRANSFER_CLASS"]
+    hist = region.get(f"{S}/{sid}/history").json()["items"]
+    assert hist[1]["reason"] == "приказ № 45-у"
+    assert hist[0]["reason"] == "TRANSFER_CLASS: приказ № 7 от 2025-09-01"
+    # A school's package: events on others' students are NOT_FOUND, as in the API.
+    school_b = token("school", org=SCHOOL_B)
+    r = client.post("/api/v1/packages", headers={**XML, "Authorization": f"Bearer {school_b}"},
+                    data=packet([event_xml(sid, "<Type>EXPEL</Type><Date>2025-09-03</Date>"
+                                           + order_xml("9", "2025-09-03"))]))
+    if r.status_code == 200:
+        _, got = receipt(r)
+        assert got[0]["errors"][0][0] == "NOT_FOUND"
+    else:
+        assert r.status_code == 403
+
+
+def test_student_items_keep_education_and_export_round_trips(client, region_cert, region):
+    import pathlib
+    import re
+    import xmlschema
+
+    org = ogrn("105770000000")  # an organisation of this test alone
+    sids = [new_student(region, org)["id"] for _ in range(2)]
+    ok(region, sids[0], enroll(org=org))
+    ok(region, sids[0], event("TRANSFER_CLASS", "2025-09-01", grade=2, class_letter="Б",
+                              note="по заявлению"))
+    dop = enroll("2024-10-01", SCHOOL_C, level="DOP", grade=None, letter=None,
+                 program={"name": "Шахматы", "adapted": True})
+    ok(region, sids[1], dop)
+    r = client.get("/api/v1/export", cert=region_cert, params={"organization": org})
+    assert r.status_code == 200
+    xsd = xmlschema.XMLSchema(str(pathlib.Path(__file__).parents[2] / "xsd" /
+                                  "kontingent-exchange-1.xsd"))
+    xsd.validate(r.content)
+    root = ET.fromstring(r.content)
+    episodes = root.findall(f".//{q('Episode')}")
+    assert len(episodes) == 2 and episodes[0].findtext(q("Grade")) == "2"
+    status, again = receipt(client.post("/api/v1/packages", data=r.content, headers=XML,
+                                        cert=region_cert))
+    assert status == "PROCESSED" and {i["result"] for i in again} == {"UNCHANGED"}, again
+    # One student as XML: valid alone, and a changed history is refused.
+    x = client.get(f"{S}/{sids[0]}", cert=region_cert, headers={"Accept": "application/xml"})
+    assert x.status_code == 200
+    xsd.validate(x.content)
+    inner = re.sub(r"^<\?xml[^>]*>\s*", "", x.content.decode()).replace(f' xmlns="{NS}"', "")
+    status, got = receipt(client.post("/api/v1/packages", data=packet([inner]), headers=XML,
+                                      cert=region_cert))
+    assert got[0]["result"] == "UNCHANGED"
+    changed = inner.replace("<Grade>2</Grade>", "<Grade>3</Grade>", 1)
+    status, got = receipt(client.post("/api/v1/packages", data=packet([changed]), headers=XML,
+                                      cert=region_cert))
+    assert got[0]["errors"] == [("READ_ONLY", "/Packet/Data/Student[1]/Education")]
+    # Without Education the history is kept.
+    without = re.sub(r"<Education>.*</Education>", "", inner, flags=re.S)
+    without = without.replace("<BirthPlace>", "<BirthPlace>с. ")
+    status, got = receipt(client.post("/api/v1/packages", data=packet([without]), headers=XML,
+                                      cert=region_cert))
+    assert got[0]["result"] == "UPDATED", got
+    assert region.get(f"{S}/{sids[0]}").json()["education"][0]["grade"] == 2

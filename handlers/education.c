@@ -14,6 +14,7 @@
 
 #include "fcgi/problem.h"
 #include "handlers/common.h"
+#include "handlers/education.h"
 #include "handlers/handlers.h"
 #include "handlers/students.h"
 #include "model/education.h"
@@ -23,6 +24,16 @@
 #include "store/util.h"
 
 #define EVENT_WRITE_RETRIES 5
+
+bool
+education_event_refs(mongoc_client_t *client, const char *db, const bson_t *event, kt_error_t *err)
+{
+    (void)client;
+    (void)db;
+    (void)event;
+    (void)err;
+    return true;
+}
 
 /* The model's access rule as an error (404 keeps others' students unknown). */
 static bool
@@ -81,7 +92,8 @@ post_once(const app_t *app, mongoc_client_t *client, request_t *req, response_t 
         ok = students_answer_gone(req, res, &cur, err);
         goto done;
     }
-    if (!education_apply(req->arena, &cur.doc, event, &doc, &outcome, err) ||
+    if (!education_event_refs(client, store_db_name(app->store), event, err) ||
+        !education_apply(req->arena, &cur.doc, event, &doc, &outcome, err) ||
         !may_apply(req, event, &outcome, err))
         goto done;
     if (!store_student_write(client, store_db_name(app->store), KIND_UPDATE, cur.id,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handlers/education.h"
 #include "model/education.h"
 #include "model/student.h"
 #include "model/validators.h"
@@ -333,7 +334,8 @@ event_once(const run_t *run, const xmlio_item_t *item, const bson_t *event,
         kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the student was deleted");
         goto done;
     }
-    if (!education_apply(run->arena, &cur.doc, event, &doc, &outcome, err))
+    if (!education_event_refs(c->client, c->db, event, err) ||
+        !education_apply(run->arena, &cur.doc, event, &doc, &outcome, err))
         goto done;
     if (education_may_apply(p, event, &outcome, &pointer) != KT_OK) {
         kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,

@@ -570,6 +570,60 @@ test_trajectory(void)
     st_release(&s);
 }
 
+static void
+principal(principal_t *p, role_t role, const char *org)
+{
+    memset(p, 0, sizeof *p);
+    p->role = role;
+    snprintf(p->org, sizeof p->org, "%s", org);
+}
+
+static void
+test_access(void)
+{
+    principal_t region, admin, ministry, auditor, own, dest, other;
+    education_outcome_t o = {.episode_org = SCHOOL};
+    const char *ptr = NULL;
+    bson_t ev;
+    st_t s;
+
+    principal(&region, ROLE_REGION, "");
+    principal(&admin, ROLE_ADMIN, "");
+    principal(&ministry, ROLE_MINISTRY, "");
+    principal(&auditor, ROLE_AUDITOR, "");
+    principal(&own, ROLE_SCHOOL, SCHOOL);
+    principal(&dest, ROLE_SCHOOL, SCHOOL2);
+    principal(&other, ROLE_SCHOOL, CLUB);
+    st_init(&s);
+    CHECK_INT(education_may_post(s.arena, &region, &s.doc, "EXPEL"), KT_OK);
+    CHECK_INT(education_may_post(s.arena, &admin, &s.doc, "EXPEL"), KT_OK);
+    CHECK_INT(education_may_post(s.arena, &ministry, &s.doc, "EXPEL"), KT_FORBIDDEN);
+    CHECK_INT(education_may_post(s.arena, &auditor, NULL, ""), KT_FORBIDDEN);
+    CHECK_INT(education_may_post(s.arena, &dest, NULL, ""), KT_OK); /* the role alone */
+    CHECK_INT(education_may_post(s.arena, &own, &s.doc, "EXPEL"), KT_OK);
+    CHECK_INT(education_may_post(s.arena, &dest, &s.doc, "TRANSFER_IN"), KT_NOT_FOUND);
+    st_ok(&s, ENROLL("2024-09-01", SCHOOL, STD));
+    st_ok(&s, EVENT("TRANSFER_OUT", "2024-10-01", ", 'to_organization': '" SCHOOL2 "'"));
+    CHECK_INT(education_may_post(s.arena, &dest, &s.doc, "TRANSFER_IN"), KT_OK);
+    CHECK_INT(education_may_post(s.arena, &dest, &s.doc, "ENROLL"), KT_NOT_FOUND);
+    CHECK_INT(education_may_post(s.arena, &other, &s.doc, "TRANSFER_IN"), KT_NOT_FOUND);
+    CHECK_INT(education_may_post(s.arena, &own, &s.doc, "TRANSFER_IN"), KT_OK);
+    /* After applying: a school opens episodes at itself, changes its own episodes. */
+    to_bson(s.arena, "{'type': 'ENROLL', 'organization': '" SCHOOL2 "'}", &ev);
+    CHECK_INT(education_may_apply(&dest, &ev, &o, &ptr), KT_OK);
+    CHECK_INT(education_may_apply(&own, &ev, &o, &ptr), KT_FORBIDDEN);
+    CHECK_STR(ptr, "/organization");
+    CHECK_INT(education_may_apply(&region, &ev, &o, &ptr), KT_OK);
+    bson_destroy(&ev);
+    to_bson(s.arena, "{'type': 'EXPEL', 'order': {'number': '5', 'date': '2024-10-01'}}", &ev);
+    CHECK_INT(education_may_apply(&own, &ev, &o, &ptr), KT_OK);
+    CHECK_INT(education_may_apply(&other, &ev, &o, &ptr), KT_FORBIDDEN);
+    CHECK_STR(ptr, "/episode");
+    CHECK_STR(education_reason(s.arena, &ev), "EXPEL: приказ № 5 от 2024-10-01");
+    bson_destroy(&ev);
+    st_release(&s);
+}
+
 int
 main(void)
 {
@@ -583,5 +637,6 @@ main(void)
     CHECK_RUN(test_apply_limits);
     CHECK_RUN(test_read_only);
     CHECK_RUN(test_trajectory);
+    CHECK_RUN(test_access);
     CHECK_MAIN_END();
 }

@@ -12,7 +12,6 @@
  */
 #include <string.h>
 
-#include "fcgi/problem.h"
 #include "handlers/common.h"
 #include "handlers/education.h"
 #include "handlers/handlers.h"

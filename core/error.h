@@ -48,6 +48,11 @@ typedef enum {
     KT_MALFORMED,
     KT_DUPLICATE_PACKET,
     KT_XSD,
+    /* Education events (docs/enrolment.md). */
+    KT_EPISODE_OPEN,
+    KT_NO_OPEN_EPISODE,
+    KT_EPISODE_STATE,
+    KT_READ_ONLY,
     KT_METHOD_NOT_ALLOWED,
     KT_NOT_ACCEPTABLE,
     KT_PRECONDITION_REQUIRED,

@@ -24,6 +24,8 @@ const route_t routes_table[] = {
     {"DELETE", "/api/v1/students/{id}", handle_student_delete, 0, NULL, 0},
     {"GET", "/api/v1/students/{id}/history", handle_student_history, 0, NULL, 0},
     {"GET", "/api/v1/students/{id}/versions/{n}", handle_student_version, 0, NULL, 0},
+    {"POST", "/api/v1/students/{id}/events", handle_student_event, 0, json_types, STUDENT_BODY_MAX},
+    {"GET", "/api/v1/students/{id}/trajectory", handle_student_trajectory, 0, NULL, 0},
     {"GET", "/api/v1/changes", handle_changes, 0, NULL, 0},
     {"GET", "/api/v1/audit/access", handle_audit_access, 0, NULL, 0},
     {"POST", "/api/v1/packages", handle_package_post, ROUTE_PACKAGE, xml_types, 0},

@@ -12,6 +12,7 @@
 #include "handlers/handlers.h"
 #include "handlers/students.h"
 #include "model/codec.h"
+#include "model/education.h"
 #include "model/patch.h"
 #include "model/student.h"
 #include "model/validators.h"
@@ -97,8 +98,8 @@ gone_extra(jw_t *w, void *ctx)
     jw_int(w, s->version);
 }
 
-static bool
-answer_gone(request_t *req, response_t *res, const student_t *s, kt_error_t *err)
+bool
+students_answer_gone(request_t *req, response_t *res, const student_t *s, kt_error_t *err)
 {
     kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the student was deleted");
     problem_render_with(res, req, err, gone_extra, (void *)s);
@@ -173,7 +174,7 @@ handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t
         goto done;
     }
     if (s.deleted) {
-        ok = answer_gone(req, res, &s, err);
+        ok = students_answer_gone(req, res, &s, err);
         goto done;
     }
     const char *ids[] = {s.id};
@@ -190,15 +191,22 @@ done:
     return ok;
 }
 
-/* Validates a whole student body into doc and checks a school writes its own. */
+/* Validates a whole student body into doc and checks a school writes its
+ * own; `education` is read-only (model/education.h): current's is kept. */
 static bool
-validated(request_t *req, const json_value_t *body, bson_t *doc, kt_error_t *err)
+validated(request_t *req, const json_value_t *body, const bson_t *current, bson_t *doc,
+          kt_error_t *err)
 {
     char today[11];
 
     date_today(today);
-    if (!student_from_json(req->arena, body, today, doc, err))
+    if (!student_from_json(req->arena, body, today, doc, err) ||
+        !education_check_body(req->arena, body, current, doc, err))
         return false;
+    if (!education_carry(current, doc)) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot keep the education");
+        return false;
+    }
     if (!students_visible(req, doc)) {
         kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
                      "a school may only write students of its own organisation");
@@ -232,7 +240,7 @@ handle_student_create(const app_t *app, request_t *req, response_t *res, kt_erro
     bool ok = false;
 
     if (client == NULL || !handler_can_write(req, err) || !handler_reason(req, &reason, err) ||
-        !handler_json_body(req, &body, err) || !validated(req, body, &doc, err))
+        !handler_json_body(req, &body, err) || !validated(req, body, NULL, &doc, err))
         goto done;
     fill_meta(req, &meta, reason);
     if (!store_student_write(client, store_db_name(app->store), KIND_CREATE, NULL, 0, &doc, &meta,
@@ -268,14 +276,14 @@ update(const app_t *app, request_t *req, response_t *res, bool merge, kt_error_t
         student_init(&cur);
         bool ok = students_load(app, req, client, &cur, err);
         if (ok && cur.deleted) {
-            answer_gone(req, res, &cur, err);
+            students_answer_gone(req, res, &cur, err);
             student_release(&cur);
             return true;
         }
         const json_value_t *full =
             ok && merge ? patch_merge(req->arena, codec_bson_to_tree(req->arena, &cur.doc), body)
                         : body;
-        ok = ok && full != NULL && validated(req, full, &doc, err) &&
+        ok = ok && full != NULL && validated(req, full, &cur.doc, &doc, err) &&
              store_student_write(client, store_db_name(app->store), KIND_UPDATE, cur.id,
                                  expected ? expected : cur.version, &doc, &meta, &out, err);
         if (ok)
@@ -326,7 +334,7 @@ handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_erro
     if (!students_load(app, req, client, &cur, err))
         goto done;
     if (cur.deleted) {
-        ok = answer_gone(req, res, &cur, err);
+        ok = students_answer_gone(req, res, &cur, err);
         goto done;
     }
     fill_meta(req, &meta, reason);

@@ -22,4 +22,7 @@ bool students_visible(const request_t *req, const bson_t *doc);
 bool students_load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s,
                    kt_error_t *err);
 
+/* Answers 410 GONE with who deleted the student, when and why. */
+bool students_answer_gone(request_t *req, response_t *res, const student_t *s, kt_error_t *err);
+
 #endif

@@ -101,6 +101,8 @@ typedef enum {
     XMLIO_M_OBJECT,   /* <Citizenship category="RF">…</Citizenship> → {"category": …, …} */
     XMLIO_M_LIST,     /* <Documents><Document/>…</Documents> → "documents": [{…}, …] */
     XMLIO_M_REPEATED, /* <Country>643</Country><Country>804</Country> → "countries": [...] */
+    XMLIO_M_INT,      /* <Grade>3</Grade> → "grade": 3 (the XSD fixes the digits) */
+    XMLIO_M_BOOL,     /* <Adapted>true</Adapted> → "adapted": true ("true" or "false") */
     XMLIO_M__MAX
 } xmlio_shape_t;
 
@@ -157,6 +159,77 @@ static const xmlio_map_t xmlio_address_item = {"Address", NULL, XMLIO_M_OBJECT, 
 static const xmlio_map_t xmlio_representative_item = {"Representative", NULL, XMLIO_M_OBJECT,
                                                       "kind", xmlio_representative};
 
+/* Education (model/education.h): orders, programmes, the events of an
+ * episode, the episodes; and the Event item of a package. */
+static const xmlio_map_t xmlio_order[] = {
+    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_program[] = {
+    {"Name", "name", XMLIO_M_TEXT, NULL, NULL},
+    {"Code", "code", XMLIO_M_TEXT, NULL, NULL},
+    {"Adapted", "adapted", XMLIO_M_BOOL, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_episode_event[] = {
+    {"Type", "type", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {"Order", "order", XMLIO_M_OBJECT, NULL, xmlio_order},
+    {"Grade", "grade", XMLIO_M_INT, NULL, NULL},
+    {"ClassLetter", "class_letter", XMLIO_M_TEXT, NULL, NULL},
+    {"ToOrganization", "to_organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Note", "note", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_episode_event_item = {"Event", NULL, XMLIO_M_OBJECT, NULL,
+                                                     xmlio_episode_event};
+
+static const xmlio_map_t xmlio_episode[] = {
+    {"Number", "episode", XMLIO_M_INT, NULL, NULL},
+    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Level", "level", XMLIO_M_TEXT, NULL, NULL},
+    {"Program", "program", XMLIO_M_OBJECT, NULL, xmlio_program},
+    {"Form", "form", XMLIO_M_TEXT, NULL, NULL},
+    {"Financing", "financing", XMLIO_M_TEXT, NULL, NULL},
+    {"Grade", "grade", XMLIO_M_INT, NULL, NULL},
+    {"ClassLetter", "class_letter", XMLIO_M_TEXT, NULL, NULL},
+    {"EnrolledOn", "enrolled_on", XMLIO_M_TEXT, NULL, NULL},
+    {"EnrollOrder", "enroll_order", XMLIO_M_OBJECT, NULL, xmlio_order},
+    {"Status", "status", XMLIO_M_TEXT, NULL, NULL},
+    {"EndedOn", "ended_on", XMLIO_M_TEXT, NULL, NULL},
+    {"EndReason", "end_reason", XMLIO_M_TEXT, NULL, NULL},
+    {"EndOrder", "end_order", XMLIO_M_OBJECT, NULL, xmlio_order},
+    {"TransferTo", "transfer_to", XMLIO_M_TEXT, NULL, NULL},
+    {"Events", "events", XMLIO_M_LIST, NULL, &xmlio_episode_event_item},
+    {0},
+};
+
+static const xmlio_map_t xmlio_episode_item = {"Episode", NULL, XMLIO_M_OBJECT, NULL,
+                                               xmlio_episode};
+
+/* The Event item: the body of POST /api/v1/students/{id}/events; its
+ * attributes student, localId and reason are the item's, not members. */
+static const xmlio_map_t xmlio_event[] = {
+    {"Type", "type", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {"Order", "order", XMLIO_M_OBJECT, NULL, xmlio_order},
+    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Level", "level", XMLIO_M_TEXT, NULL, NULL},
+    {"Program", "program", XMLIO_M_OBJECT, NULL, xmlio_program},
+    {"Form", "form", XMLIO_M_TEXT, NULL, NULL},
+    {"Financing", "financing", XMLIO_M_TEXT, NULL, NULL},
+    {"Grade", "grade", XMLIO_M_INT, NULL, NULL},
+    {"ClassLetter", "class_letter", XMLIO_M_TEXT, NULL, NULL},
+    {"Episode", "episode", XMLIO_M_INT, NULL, NULL},
+    {"ToOrganization", "to_organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Note", "note", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
 /* The student in the order of DATA-MODEL.md and the XSD; phase 2 and 3
  * blocks become rows at the end. The attributes id, version and state are
  * the root's (xmlio_root_attrs). */
@@ -173,6 +246,7 @@ static const xmlio_map_t xmlio_student[] = {
     {"Addresses", "addresses", XMLIO_M_LIST, NULL, &xmlio_address_item},
     {"Representatives", "representatives", XMLIO_M_LIST, NULL, &xmlio_representative_item},
     {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Education", "education", XMLIO_M_LIST, NULL, &xmlio_episode_item},
     {0},
 };
 
@@ -182,6 +256,13 @@ static const char *const xmlio_root_attrs[] = {"id", "version", "state", NULL};
 static const char *const xmlio_item_names[XMLIO_ITEM__MAX] = {
     [XMLIO_ITEM_STUDENT] = "Student",
     [XMLIO_ITEM_DELETE] = "DeleteStudent",
+    [XMLIO_ITEM_EVENT] = "Event",
+};
+
+/* The member map of each kind of item (NULL: an item without members). */
+static const xmlio_map_t *const xmlio_item_maps[XMLIO_ITEM__MAX] = {
+    [XMLIO_ITEM_STUDENT] = xmlio_student,
+    [XMLIO_ITEM_EVENT] = xmlio_event,
 };
 
 /* The reader. */
@@ -1091,8 +1172,8 @@ xmlio_item_kind(xmlio_reader_t *r, xmlio_item_kind_t *kind, kt_error_t *err)
     }
     xmlio_describe(r, name, sizeof name);
     return xmlio_fail(r, err, KT_XSD,
-                      "Строка %ld: элемент %s, а в Data допускаются только Student и "
-                      "DeleteStudent",
+                      "Строка %ld: элемент %s, а в Data допускаются только Student, "
+                      "DeleteStudent и Event",
                       xmlio_line(r), name);
 }
 
@@ -1132,10 +1213,11 @@ static bool
 xmlio_item_attributes(xmlio_reader_t *r, arena_t *arena, const xmlNode *root, xmlio_item_t *item,
                       kt_error_t *err)
 {
-    bool ok = xmlio_attr(arena, root, "id", &item->id) &&
+    bool event = item->kind == XMLIO_ITEM_EVENT;
+    bool ok = xmlio_attr(arena, root, event ? "student" : "id", &item->id) &&
               xmlio_attr(arena, root, "localId", &item->local_id);
 
-    if (ok && item->kind == XMLIO_ITEM_DELETE)
+    if (ok && item->kind != XMLIO_ITEM_STUDENT)
         ok = xmlio_attr(arena, root, "reason", &item->reason);
     return ok ? true : xmlio_fail_arena(r, err);
 }
@@ -1167,6 +1249,7 @@ xmlio_item_check(xmlio_reader_t *r, arena_t *arena, xmlDocPtr doc, xmlio_item_t 
 }
 
 static json_value_t *xmlio_student_tree(arena_t *arena, const xmlNode *root);
+static json_value_t *xmlio_event_tree(arena_t *arena, const xmlNode *root);
 
 /* Reads the item the reader is on into item. */
 static bool
@@ -1190,6 +1273,13 @@ xmlio_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *er
     if (item->kind == XMLIO_ITEM_STUDENT && item->error.code == KT_OK) {
         item->student = xmlio_student_tree(arena, root);
         if (item->student == NULL) {
+            xmlio_fail_arena(r, err);
+            goto done;
+        }
+    }
+    if (item->kind == XMLIO_ITEM_EVENT && item->error.code == KT_OK) {
+        item->event = xmlio_event_tree(arena, root);
+        if (item->event == NULL) {
             xmlio_fail_arena(r, err);
             goto done;
         }
@@ -1288,6 +1378,20 @@ xmlio_tree_text(xmlio_tree_t *t, const xmlNode *elem)
     return v;
 }
 
+/* An INT's text as a number literal (the XSD allows only digits without
+ * leading zeros), a BOOL's "true"/"false" as true/false. */
+static json_value_t *
+xmlio_tree_typed(xmlio_tree_t *t, const xmlNode *elem, bool number)
+{
+    json_value_t *v = xmlio_tree_text(t, elem);
+
+    if (v != NULL && number)
+        v->type = JSON_NUMBER;
+    else if (v != NULL)
+        v->type = strcmp(v->str, "true") == 0 ? JSON_TRUE : JSON_FALSE;
+    return v;
+}
+
 /* Adds the attribute name of elem to obj as a member of the same name. */
 static void
 xmlio_tree_attr(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, const char *name,
@@ -1340,6 +1444,10 @@ xmlio_tree_value(xmlio_tree_t *t, const xmlNode *elem, const xmlio_map_t *row)
         return xmlio_tree_object(t, elem, row);
     case XMLIO_M_LIST:
         return xmlio_tree_array(t, elem, row->child);
+    case XMLIO_M_INT:
+        return xmlio_tree_typed(t, elem, true);
+    case XMLIO_M_BOOL:
+        return xmlio_tree_typed(t, elem, false);
     default:
         return NULL;
     }
@@ -1374,6 +1482,18 @@ xmlio_student_tree(arena_t *arena, const xmlNode *root)
         xmlio_tree_attr(&t, obj, root, xmlio_root_attrs[i], number ? JSON_NUMBER : JSON_STRING);
     }
     xmlio_tree_members(&t, obj, root, xmlio_student);
+    return t.oom ? NULL : obj;
+}
+
+/* The event body as education_event_from_json() takes it: the elements
+ * only (the attributes are the item's). */
+static json_value_t *
+xmlio_event_tree(arena_t *arena, const xmlNode *root)
+{
+    xmlio_tree_t t = {arena, false};
+    json_value_t *obj = xmlio_tree_node(&t, JSON_OBJECT, NULL, 0);
+
+    xmlio_tree_members(&t, obj, root, xmlio_event);
     return t.oom ? NULL : obj;
 }
 
@@ -1437,6 +1557,7 @@ typedef struct {
     const xmlio_map_t *rows;
     const xmlio_map_t *object;
     const xmlio_map_t *pending;
+    const xmlio_map_t *root; /* the item's map */
     char *out;
     size_t cap, len;
 } xmlio_walk_t;
@@ -1467,7 +1588,9 @@ xmlio_walk_member(xmlio_walk_t *w, const char *seg)
     const char *attr = w->object != NULL ? w->object->attr : NULL;
     const xmlio_map_t *row;
 
-    if ((w->object == NULL && xmlio_is_root_attr(seg)) || (attr != NULL && !strcmp(attr, seg))) {
+    /* The root attributes id, version and state are the student's members. */
+    if ((w->object == NULL && w->root == xmlio_student && xmlio_is_root_attr(seg)) ||
+        (attr != NULL && !strcmp(attr, seg))) {
         xmlio_append(w->out, w->cap, &w->len, "/@%s", seg);
         w->rows = NULL;
         return true;
@@ -1486,9 +1609,9 @@ xmlio_walk_member(xmlio_walk_t *w, const char *seg)
 /* The path below the item for a pointer into the student; false for a
  * pointer the map does not know. */
 static bool
-xmlio_pointer_walk(const char *pointer, char *out, size_t cap)
+xmlio_pointer_walk(const xmlio_map_t *root, const char *pointer, char *out, size_t cap)
 {
-    xmlio_walk_t w = {xmlio_student, NULL, NULL, out, cap, 0};
+    xmlio_walk_t w = {root, NULL, NULL, root, out, cap, 0};
     char seg[XMLIO_SEGMENT_MAX];
 
     out[0] = '\0';
@@ -1507,12 +1630,20 @@ xmlio_pointer_walk(const char *pointer, char *out, size_t cap)
 const char *
 xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer)
 {
+    return xmlio_item_pointer_to_xpath(arena, XMLIO_ITEM_STUDENT, item_xpath, pointer);
+}
+
+const char *
+xmlio_item_pointer_to_xpath(arena_t *arena, xmlio_item_kind_t kind, const char *item_xpath,
+                            const char *pointer)
+{
+    const xmlio_map_t *root = kind >= 0 && kind < XMLIO_ITEM__MAX ? xmlio_item_maps[kind] : NULL;
     char below[XMLIO_XPATH_MAX];
     const char *xpath;
 
     if (item_xpath == NULL)
         item_xpath = "";
-    if (pointer == NULL || !xmlio_pointer_walk(pointer, below, sizeof below))
+    if (pointer == NULL || root == NULL || !xmlio_pointer_walk(root, pointer, below, sizeof below))
         return item_xpath;
     xpath = arena_printf(arena, "%s%s", item_xpath, below);
     return xpath != NULL ? xpath : item_xpath;
@@ -1556,6 +1687,23 @@ xmlio_write_text(xmlTextWriterPtr w, const bson_iter_t *it, const char *name)
     if (!xmlio_bson_string(it, &s))
         return false;
     return s == NULL || xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST s) >= 0;
+}
+
+/* An integer or a boolean member as the element's text; other types are
+ * not this row's and are left out, as strings of other rows are. */
+static bool
+xmlio_write_scalar(xmlTextWriterPtr w, const bson_iter_t *it, const char *name)
+{
+    char text[24];
+
+    if (BSON_ITER_HOLDS_INT64(it) || BSON_ITER_HOLDS_INT32(it))
+        snprintf(text, sizeof text, "%" PRId64,
+                 BSON_ITER_HOLDS_INT64(it) ? bson_iter_int64(it) : bson_iter_int32(it));
+    else if (BSON_ITER_HOLDS_BOOL(it))
+        snprintf(text, sizeof text, "%s", bson_iter_bool(it) ? "true" : "false");
+    else
+        return true;
+    return xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST text) >= 0;
 }
 
 static bool xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *rows);
@@ -1630,6 +1778,8 @@ xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *ro
             continue;
         if (row->shape == XMLIO_M_TEXT)
             ok = xmlio_write_text(w, &it, row->xml);
+        else if (row->shape == XMLIO_M_INT || row->shape == XMLIO_M_BOOL)
+            ok = xmlio_write_scalar(w, &it, row->xml);
         else if (row->shape == XMLIO_M_OBJECT)
             ok = xmlio_write_object(w, &it, row);
         else

@@ -251,6 +251,8 @@ def seeded(api_session):
             for method in ("GET", "PUT", "PATCH", "DELETE")
         },
         "GET /api/v1/students/{id}/history": [{"id": i} for i in ids],
+        "POST /api/v1/students/{id}/events": [{"id": i} for i in ids],
+        "GET /api/v1/students/{id}/trajectory": [{"id": i} for i in ids],
         "GET /api/v1/students/{id}/versions/{n}": [
             {"id": i, "n": n} for i in ids for n in (1, 2, 3)
         ],
@@ -298,6 +300,8 @@ _AUTHENTICATED = [
     ("PATCH", "/api/v1/students/{active}", {"body": {}}),
     ("DELETE", "/api/v1/students/{active}", {"query": {"reason": "x"}}),
     ("GET", "/api/v1/students/{active}/history", {}),
+    ("POST", "/api/v1/students/{active}/events", {"body": {}}),
+    ("GET", "/api/v1/students/{active}/trajectory", {}),
     ("GET", "/api/v1/students/{active}/versions/1", {}),
     ("GET", "/api/v1/changes", {}),
     ("GET", "/api/v1/audit/access", {"query": {"student": "{active}"}}),
@@ -326,6 +330,19 @@ SCENARIOS = [(f"401 {m} {p}", None, m, p, kw, 401) for m, p, kw in _AUTHENTICATE
     ("school whoami", "school:own", "GET", "/api/v1/whoami", {}, 200),
     ("another school's student is 404", "school:other", "GET", S + "/{active}", {}, 404),
     ("another school's history is 404", "school:other", "GET", S + "/{active}/history", {}, 404),
+    ("another school's trajectory is 404", "school:other", "GET", S + "/{active}/trajectory",
+     {}, 404),
+    ("auditor may not post events", "auditor", "POST", S + "/{active}/events",
+     {"body": {"type": "EXPEL", "date": "2024-09-01",
+               "order": {"number": "1", "date": "2024-09-01"}}}, 403),
+    ("event without an open episode", "region", "POST", S + "/{active}/events",
+     {"body": {"type": "EXPEL", "date": "2024-09-01",
+               "order": {"number": "1", "date": "2024-09-01"}}}, 422),
+    ("event on a deleted student", "region", "POST", S + "/{deleted}/events",
+     {"body": {"type": "EXPEL", "date": "2024-09-01",
+               "order": {"number": "1", "date": "2024-09-01"}}}, 410),
+    ("trajectory", "school:own", "GET", S + "/{active}/trajectory", {}, 200),
+    ("trajectory of a deleted student", "region", "GET", S + "/{deleted}/trajectory", {}, 410),
     ("school writes another school's student", "school:other", "POST", S, {"body": "{new}"}, 403),
     ("create", "region", "POST", S, {"body": "{new}", "query": {"reason": "приказ № 1"}}, 201),
     ("duplicate SNILS", "region", "POST", S, {"body": "{dup}"}, 409),
@@ -422,6 +439,8 @@ _TEMPLATES = [
         re.compile(r"^/api/v1/students/([^/]+)/versions/([^/]+)$"),
     ),
     ("/api/v1/students/{id}/history", re.compile(r"^/api/v1/students/([^/]+)/history$")),
+    ("/api/v1/students/{id}/events", re.compile(r"^/api/v1/students/([^/]+)/events$")),
+    ("/api/v1/students/{id}/trajectory", re.compile(r"^/api/v1/students/([^/]+)/trajectory$")),
     ("/api/v1/students/{id}", re.compile(r"^/api/v1/students/([^/]+)$")),
 ]
 
@@ -519,6 +538,19 @@ _VALID_PATCHES = [
 ]
 
 
+def _valid_events():
+    """Education events the rules accept in turn on a seeded student (at its own school)."""
+    order = {"number": "1", "date": "2024-09-01"}
+    return [
+        {"type": "ENROLL", "date": "2024-09-01", "order": order, "organization": SEEDED["org"],
+         "level": "NOO", "program": {"name": "ООП НОО"}, "form": "FULL_TIME", "grade": 1},
+        {"type": "TRANSFER_CLASS", "date": "2025-09-01", "order": order, "grade": 2},
+        {"type": "ACADEMIC_LEAVE", "date": "2025-10-01", "order": order},
+        {"type": "RETURN", "date": "2025-11-01", "order": order},
+        {"type": "EXPEL", "date": "2025-12-01", "order": order},
+    ]
+
+
 @schema.hook("flatmap_body")
 def _valid_bodies(context, body):
     """Half of the time, a body the validator accepts, so that writes succeed too."""
@@ -527,6 +559,8 @@ def _valid_bodies(context, body):
         return st.just(body)
     if label == "PATCH /api/v1/students/{id}":
         return st.one_of(st.just(body), st.sampled_from(_VALID_PATCHES))
+    if label == "POST /api/v1/students/{id}/events":
+        return st.one_of(st.just(body), st.sampled_from(_valid_events()))
     if label in ("POST /api/v1/students", "PUT /api/v1/students/{id}"):
         valid = st.builds(
             _valid_student,

@@ -44,6 +44,7 @@ def test_schema_loads_as_xsd_1_0(schema):
         "Packet",
         "Student",
         "DeleteStudent",
+        "Event",
         "Receipt",
     }
 
@@ -164,6 +165,23 @@ BROKEN = {
         'reason="r"><LastName>X</LastName></DeleteStudent>',
     ),
     "unknown item": ("packet-small.xml", "<DeleteStudent", "<MoveStudent/><DeleteStudent"),
+    "event without student": (
+        "packet-small.xml",
+        '<Event student="0b7c5a7e-2f7e-4a8e-9a52-1d2f3e4a5b6c" localId="127">',
+        '<Event localId="127">',
+    ),
+    "event type outside the list": ("packet-small.xml", "<Type>TRANSFER_OUT</Type>",
+                                    "<Type>MOVE</Type>"),
+    "event members out of order": (
+        "packet-small.xml",
+        "<Level>OOO</Level>",
+        "<Form>FULL_TIME</Form><Level>OOO</Level>",
+    ),
+    "event grade with a leading zero": ("packet-small.xml", "<Grade>5</Grade>", "<Grade>05</Grade>"),
+    "episode without its members": ("student.xml", "<Events>", "</Episode><Episode><Events>"),
+    "episode status outside the list": ("student.xml", "<Status>ACTIVE</Status>",
+                                        "<Status>OPEN</Status>"),
+    "adapted not a boolean": ("student.xml", "<Adapted>false</Adapted>", "<Adapted>no</Adapted>"),
     "status outside the list": ("receipt.xml", "<Status>PARTIAL</Status>", "<Status>DONE</Status>"),
     "item without result": ("receipt.xml", ' result="CREATED"', ""),
     "error without code": ("receipt.xml", ' code="SNILS_CHECKSUM"', ""),

@@ -29,6 +29,14 @@ const route_t routes_table[] = {
     {"POST", "/api/v1/packages", handle_package_post, ROUTE_PACKAGE, xml_types, 0},
     {"GET", "/api/v1/packages/{id}", handle_package_get, 0, NULL, 0},
     {"GET", "/api/v1/export", handle_export, 0, NULL, 0},
+    {"GET", "/api/v1/organizations", handle_organization_list, 0, NULL, 0},
+    {"POST", "/api/v1/organizations", handle_organization_create, 0, json_types, STUDENT_BODY_MAX},
+    {"GET", "/api/v1/organizations/{id}", handle_organization_get, 0, NULL, 0},
+    {"PUT", "/api/v1/organizations/{id}", handle_organization_put, 0, json_types, STUDENT_BODY_MAX},
+    {"PATCH", "/api/v1/organizations/{id}", handle_organization_patch, 0, patch_types,
+     STUDENT_BODY_MAX},
+    {"GET", "/api/v1/organizations/{id}/history", handle_organization_history, 0, NULL, 0},
+    {"GET", "/api/v1/organizations/{id}/versions/{n}", handle_organization_version, 0, NULL, 0},
 };
 
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];

@@ -45,7 +45,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 import kt_data  # noqa: E402
-from conftest import BASE_URL, TIMEOUT, issue_token  # noqa: E402
+from conftest import BASE_URL, TIMEOUT, issue_token, new_org  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO / "docs" / "openapi.yaml"
@@ -212,7 +212,7 @@ def api_session(admin_token):
 def seeded(api_session):
     """Students of a fresh school: active, changed (two versions), deleted, and a victim for
     the delete scenario."""
-    org = kt_data.new_ogrn()
+    org = new_org()
     active = _create(api_session, kt_data.student(org=org))
     changed = _create(api_session, kt_data.student(org=org, snils=False))
     r = _send(

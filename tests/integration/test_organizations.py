@@ -3,6 +3,7 @@ If-Match, history with field-level changes, versions, as_of, the list and its fi
 XML view, roles, the reference of a student to its organisation (REF_NOT_FOUND, JSON and
 packages), organisations in packages, and verify over organisations."""
 
+import concurrent.futures
 import io
 import pathlib
 import time
@@ -56,6 +57,19 @@ def test_duplicate_ogrn_is_409_with_the_existing_id(client, region):
     body = assert_problem(client.post(O, token=region, json=organization(doc["ogrn"])), 409,
                           "DUPLICATE_OGRN")
     assert body["existing_id"] == doc["ogrn"]
+
+
+def test_concurrent_creates_of_one_ogrn_make_one_organisation(client, region):
+    doc = organization()
+
+    def post(_):
+        return client.post(O, token=region, json=doc).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(post, range(8)))
+    assert codes == [201] + [409] * 7
+    hist = client.get(f"{O}/{doc['ogrn']}/history", token=region).json()["items"]
+    assert [i["version"] for i in hist] == [1]
 
 
 def test_validation_reports_every_error(client, region):

@@ -1,8 +1,10 @@
 /*
  * students: /api/v1/students — create, read (also as of a time), replace,
- * merge-patch, delete, history, versions and search. Validation is the
- * model's (model/student.h), versioning the store's (store/students.h);
- * this file decides who may see what and speaks HTTP.
+ * merge-patch and delete. Validation is the model's (model/student.h),
+ * versioning the store's (store/students.h), the HTTP of a versioned
+ * resource is shared with organisations (handlers/records.c); this file
+ * decides who may see and write which student, and checks that a student's
+ * organisation is an active one (docs/organizations.md).
  */
 #include <libxml/xmlwriter.h>
 #include <string.h>

@@ -1,6 +1,7 @@
 /*
  * write: the write protocol of a version of any kind of record (store/kind.h)
- * and the claims that keep a student's СНИЛС and documents unique. Order (docs/storage.md):
+ * and the claims that keep a student's СНИЛС and documents unique. Order
+ * (docs/storage.md):
  *   1. read the current version N (rolling the head forward);
  *   2. claim the keys the new document adds (insert with unique _id);
  *   3. reserve the change-feed sequence;

@@ -6,8 +6,8 @@
  * unknown members and operator objects are refused; id and version are
  * accepted and ignored.
  *
- * Bodies are written with ' for " (see q()); most cases are the full
- * organisation with a merge patch applied.
+ * Bodies are written with ' for " (see q() in model_check.h); most cases
+ * are the full organisation with a merge patch applied.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,8 @@
 #include "model/patch.h"
 #include "tests/unit/check.h"
 
-#define TODAY "2026-03-15"
+#define TODAY           "2026-03-15"
+#define MODEL_FROM_JSON organization_from_json
 
 static const char BASE[] =
     "{'id': '1021600001235', 'version': 2, 'ogrn': '1021600001235', 'inn': '1654001117',"
@@ -41,106 +42,8 @@ static const char EXPECTED[] =
     "'head_name':'Хабибуллина Гульнара','phone':'+78432920001','email':'gym1@edu.tatar.ru',"
     "'site':'https://edu.tatar.ru/gym1'}";
 
-static char *
-q(arena_t *a, const char *s)
-{
-    char *out = arena_strdup(a, s);
-
-    for (char *p = out; p != NULL && *p != '\0'; p++) {
-        if (*p == '\'')
-            *p = '"';
-    }
-    return out;
-}
-
-static json_value_t *
-parse(arena_t *a, const char *quoted)
-{
-    const char *text = q(a, quoted);
-    json_value_t *v = NULL;
-    kt_error_t err;
-
-    if (!json_parse(a, text, strlen(text), NULL, &v, &err))
-        fprintf(stderr, "bad test JSON (%s): %s\n", err.message, text);
-    return v;
-}
-
-static json_value_t *
-base_with(arena_t *a, const char *patch)
-{
-    json_value_t *base = parse(a, BASE);
-
-    return patch != NULL ? patch_merge(a, base, parse(a, patch)) : base;
-}
-
-static bool
-validate(arena_t *a, const json_value_t *body, kt_error_t *err, buf_t *json)
-{
-    bson_t out = BSON_INITIALIZER;
-    bool ok;
-
-    kt_error_clear(err);
-    buf_init(json, 0);
-    ok = organization_from_json(a, body, TODAY, &out, err);
-    if (ok)
-        codec_canonical(json, &out, NULL);
-    bson_destroy(&out);
-    return ok;
-}
-
-static bool
-has_error(const kt_error_t *err, const char *ptr, kt_code_t code)
-{
-    for (const kt_field_error_t *f = err->fields; f != NULL; f = f->next) {
-        if (strcmp(f->pointer, ptr) == 0 && f->code == code)
-            return true;
-    }
-    return false;
-}
-
-static void
-dump_errors(const kt_error_t *err)
-{
-    for (const kt_field_error_t *f = err->fields; f != NULL; f = f->next)
-        fprintf(stderr, "    %s %s %s\n", f->pointer, kt_code_name(f->code),
-                f->message ? f->message : "");
-}
-
-/* The patched organisation fails with exactly one field error: code at ptr. */
-static void
-check_one(const char *patch, const char *ptr, kt_code_t code)
-{
-    arena_t *a = arena_new(0);
-    kt_error_t err;
-    buf_t json;
-    bool ok = validate(a, base_with(a, patch), &err, &json);
-
-    CHECK(!ok);
-    if (ok || err.code != KT_VALIDATION || err.status != 422 || err.nfields != 1 ||
-        !has_error(&err, ptr, code)) {
-        fprintf(stderr, "expected only %s at '%s' for %s\n", kt_code_name(code), ptr, patch);
-        dump_errors(&err);
-        check_failures_in_test++;
-    }
-    buf_release(&json);
-    arena_free(a);
-}
-
-static void
-check_ok(const char *patch)
-{
-    arena_t *a = arena_new(0);
-    kt_error_t err;
-    buf_t json;
-
-    if (!validate(a, base_with(a, patch), &err, &json)) {
-        fprintf(stderr, "expected %s to pass\n", patch);
-        dump_errors(&err);
-        check_failures_in_test++;
-    }
-    buf_release(&json);
-    arena_free(a);
-}
+/* Helpers: q(), parse(), base_with(), validate(), check_one(), check_ok()… */
+#include "tests/unit/model_check.h"
 
 static void
 test_valid_normalises(void)

@@ -202,6 +202,12 @@ def test_xml_view_is_valid_against_the_xsd(client, region):
     assert root.tag == f"{{{NS}}}Organization" and root.get("ogrn") == doc["ogrn"]
     assert root.find(f"{{{NS}}}Inn").text == doc["inn"]
     assert root.find(f"{{{NS}}}License/{{{NS}}}IssuedOn").text == doc["license"]["issued_on"]
+    # The view is a package item as it is: sent back, it changes nothing.
+    item = r.content.decode().split("?>", 1)[1].strip()
+    items = _receipt(client.post(P, token=region, headers={"Content-Type": "application/xml"},
+                                 data=_packet([item])))
+    assert [(i["result"], i["id"], i["version"]) for i in items] == [
+        ("UNCHANGED", doc["ogrn"], "1")]
 
 
 def test_reads_of_organisations_are_not_access_logged(client, region, token):

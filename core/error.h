@@ -38,6 +38,8 @@ typedef enum {
     KT_INN_CHECKSUM,
     KT_DUPLICATE_SNILS,
     KT_DUPLICATE_DOCUMENT,
+    KT_DUPLICATE_OGRN, /* an organisation with this ОГРН exists (409) */
+    KT_REF_NOT_FOUND,  /* a reference names no active record (422) */
     KT_VERSION_CONFLICT,
     KT_NOT_FOUND,
     KT_GONE,

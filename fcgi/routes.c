@@ -33,6 +33,15 @@ const route_t routes_table[] = {
     {"GET", "/api/v1/export", handle_export, 0, NULL, 0},
     {"GET", "/api/v1/reports/contingent", handle_report_contingent, 0, NULL, 0},
     {"GET", "/api/v1/reports/migration", handle_report_migration, 0, NULL, 0},
+    {"GET", "/api/v1/organizations", handle_organization_list, 0, NULL, 0},
+    {"POST", "/api/v1/organizations", handle_organization_create, 0, json_types, STUDENT_BODY_MAX},
+    {"GET", "/api/v1/organizations/{ogrn}", handle_organization_get, 0, NULL, 0},
+    {"PUT", "/api/v1/organizations/{ogrn}", handle_organization_put, 0, json_types,
+     STUDENT_BODY_MAX},
+    {"PATCH", "/api/v1/organizations/{ogrn}", handle_organization_patch, 0, patch_types,
+     STUDENT_BODY_MAX},
+    {"GET", "/api/v1/organizations/{ogrn}/history", handle_organization_history, 0, NULL, 0},
+    {"GET", "/api/v1/organizations/{ogrn}/versions/{n}", handle_organization_version, 0, NULL, 0},
 };
 
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];

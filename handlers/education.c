@@ -15,23 +15,46 @@
 #include "handlers/common.h"
 #include "handlers/education.h"
 #include "handlers/handlers.h"
+#include "handlers/records.h"
 #include "handlers/students.h"
 #include "model/education.h"
 #include "model/validators.h"
 #include "store/audit.h"
+#include "store/organizations.h"
 #include "store/students.h"
 #include "store/util.h"
 
 #define EVENT_WRITE_RETRIES 5
 
-bool
-education_event_refs(mongoc_client_t *client, const char *db, const bson_t *event, kt_error_t *err)
+/* One organisation an event names (member name) must be in the registry and
+ * active; otherwise REF_NOT_FOUND at /name. */
+static bool
+event_ref(mongoc_client_t *client, const char *db, arena_t *arena, const bson_t *event,
+          const char *name, kt_error_t *err)
 {
-    (void)client;
-    (void)db;
-    (void)event;
-    (void)err;
-    return true;
+    const char *ogrn = util_get_str(event, name);
+    bool active = false;
+
+    if (ogrn == NULL)
+        return true;
+    if (!store_organization_active(client, db, ogrn, &active, err))
+        return false;
+    if (active)
+        return true;
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, 422,
+                 "Событие не прошло проверку (ошибок: 1)");
+    kt_error_add_field(err, arena, name[0] == 't' ? "/to_organization" : "/organization",
+                       KT_REF_NOT_FOUND,
+                       "Организации с таким ОГРН нет в реестре или она не действует");
+    return false;
+}
+
+bool
+education_event_refs(mongoc_client_t *client, const char *db, arena_t *arena, const bson_t *event,
+                     kt_error_t *err)
+{
+    return event_ref(client, db, arena, event, "organization", err) &&
+           event_ref(client, db, arena, event, "to_organization", err);
 }
 
 /* The model's access rule as an error (404 keeps others' students unknown). */
@@ -88,10 +111,10 @@ post_once(const app_t *app, mongoc_client_t *client, request_t *req, response_t 
         !may_post(req, &cur.doc, util_get_str(event, "type"), err))
         goto done;
     if (cur.deleted) {
-        ok = students_answer_gone(req, res, &cur, err);
+        ok = records_answer_gone(req, res, &cur, err);
         goto done;
     }
-    if (!education_event_refs(client, store_db_name(app->store), event, err) ||
+    if (!education_event_refs(client, store_db_name(app->store), req->arena, event, err) ||
         !education_apply(req->arena, &cur.doc, event, &doc, &outcome, err) ||
         !may_apply(req, event, &outcome, err))
         goto done;
@@ -149,7 +172,7 @@ handle_student_trajectory(const app_t *app, request_t *req, response_t *res, kt_
     if (client == NULL || !students_load(app, req, client, &s, err))
         goto done;
     if (s.deleted) {
-        ok = students_answer_gone(req, res, &s, err);
+        ok = records_answer_gone(req, res, &s, err);
         goto done;
     }
     const char *ids[] = {s.id};

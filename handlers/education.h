@@ -13,13 +13,12 @@
 
 /*
  * The one place where the organisations an event names (`organization`,
- * `to_organization`) are to be looked up in the organisations registry
- * (REF_NOT_FOUND, built on the organisations branch). Both the API and
- * package items call it before applying an event. Until the registry is
- * merged, an ОГРН whose check digit is valid (the model checked it) is
- * accepted, so this returns true.
+ * `to_organization`) are looked up in the organisations registry: each must
+ * exist and be ACTIVE, else 422 VALIDATION with REF_NOT_FOUND at its
+ * pointer (field error in arena). Both the API and package items call it
+ * before applying an event.
  */
-bool education_event_refs(mongoc_client_t *client, const char *db, const bson_t *event,
-                          kt_error_t *err);
+bool education_event_refs(mongoc_client_t *client, const char *db, arena_t *arena,
+                          const bson_t *event, kt_error_t *err);
 
 #endif

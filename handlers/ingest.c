@@ -1,4 +1,4 @@
-/* ingest: packages item by item, through the students' write path. */
+/* ingest: packages item by item, through the records' write path. */
 #include "handlers/ingest.h"
 
 #include <libxml/xmlwriter.h>
@@ -9,8 +9,12 @@
 
 #include "handlers/education.h"
 #include "model/education.h"
+#include "handlers/organizations.h"
+#include "handlers/students.h"
+#include "model/organization.h"
 #include "model/student.h"
 #include "model/validators.h"
+#include "store/organizations.h"
 #include "store/packages.h"
 #include "store/students.h"
 #include "store/util.h"
@@ -192,7 +196,8 @@ target_document(const run_t *run, const xmlio_item_t *item, const char *id, cons
     bool ok;
 
     if (id[0] == '\0')
-        return item_document(run, item, NULL, doc, full, err);
+        return item_document(run, item, NULL, doc, full, err) &&
+               students_check_organization(c->client, c->db, run->arena, full, NULL, err);
     student_init(&cur);
     ok = store_student_get(c->client, c->db, id, &cur, err);
     if (ok && !visible(run, &cur.doc)) {
@@ -201,7 +206,8 @@ target_document(const run_t *run, const xmlio_item_t *item, const char *id, cons
         ok = false;
     }
     if (ok)
-        ok = item_document(run, item, &cur.doc, doc, full, err);
+        ok = item_document(run, item, &cur.doc, doc, full, err) &&
+             students_check_organization(c->client, c->db, run->arena, full, &cur.doc, err);
     else
         bson_init(full);
     student_release(&cur);
@@ -262,6 +268,73 @@ apply_student(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_err
     }
     ok = write_student(run, item, &doc, result, err);
 done:
+    bson_destroy(&doc);
+    return ok;
+}
+
+/* Was this organisation's current version written by this very item? */
+static const char *
+org_outcome(const run_t *run, const xmlio_item_t *item, const write_result_t *out)
+{
+    const ingest_ctx_t *c = run->ctx;
+    const char *outcome = NULL;
+    student_t s;
+    kt_error_t e;
+
+    student_init(&s);
+    if (store_record_get(c->client, c->db, &store_kind_organization, out->id, &s, &e))
+        outcome = earlier_outcome(run, item, &s);
+    student_release(&s);
+    return outcome != NULL ? outcome : "UNCHANGED";
+}
+
+/* Upsert by ОГРН: create it, or update the organisation that has it. A
+ * create that loses a race to another writer is retried as an update. */
+static bool
+write_organization(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bson_t *result,
+                   kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    const char *ogrn = util_get_str(doc, "ogrn");
+    write_meta_t meta;
+    write_result_t out;
+
+    fill_meta(run, item, &meta);
+    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
+        student_t cur;
+        kt_error_t e;
+        kt_error_clear(&e);
+        student_init(&cur);
+        bool exists = store_record_get(c->client, c->db, &store_kind_organization, ogrn, &cur, &e);
+        bool ok = (exists || e.code == KT_NOT_FOUND) &&
+                  organizations_check_refs(c->client, c->db, run->arena, doc,
+                                           exists ? &cur.doc : NULL, err) &&
+                  store_record_write(c->client, c->db, &store_kind_organization,
+                                     exists ? KIND_UPDATE : KIND_CREATE, ogrn,
+                                     exists ? cur.version : 0, doc, &meta, &out, err);
+        if (!exists && e.code != KT_NOT_FOUND)
+            *err = e;
+        student_release(&cur);
+        if (ok) {
+            const char *outcome = !exists ? "CREATED" : out.unchanged ? NULL : "UPDATED";
+            result_ok(result, item, outcome ? outcome : org_outcome(run, item, &out), out.id,
+                      out.version);
+            return true;
+        }
+        if (err->code != KT_VERSION_CONFLICT && err->code != KT_DUPLICATE_OGRN)
+            return false;
+    }
+    return false;
+}
+
+static bool
+apply_organization(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    bson_t doc = BSON_INITIALIZER;
+    bool ok = organizations_may_write(run->ctx->principal, err) &&
+              organization_from_json(run->arena, item->organization, run->today, &doc, err) &&
+              write_organization(run, item, &doc, result, err);
+
     bson_destroy(&doc);
     return ok;
 }
@@ -334,7 +407,7 @@ event_once(const run_t *run, const xmlio_item_t *item, const bson_t *event,
         kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the student was deleted");
         goto done;
     }
-    if (!education_event_refs(c->client, c->db, event, err) ||
+    if (!education_event_refs(c->client, c->db, run->arena, event, err) ||
         !education_apply(run->arena, &cur.doc, event, &doc, &outcome, err))
         goto done;
     if (education_may_apply(p, event, &outcome, &pointer) != KT_OK) {
@@ -399,6 +472,8 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
         ok = apply_delete(run, item, result, &e);
     } else if (item->kind == XMLIO_ITEM_EVENT) {
         ok = apply_event(run, item, result, &e);
+    } else if (item->kind == XMLIO_ITEM_ORGANIZATION) {
+        ok = apply_organization(run, item, result, &e);
     } else {
         ok = apply_student(run, item, result, &e);
     }

@@ -253,16 +253,60 @@ static const xmlio_map_t xmlio_student[] = {
 /* The root's server-assigned attributes, members of the same name. */
 static const char *const xmlio_root_attrs[] = {"id", "version", "state", NULL};
 
+static const xmlio_map_t xmlio_license[] = {
+    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
+    {"IssuedOn", "issued_on", XMLIO_M_TEXT, NULL, NULL},
+    {"Issuer", "issuer", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+/* The organisation in the order of the XSD (docs/organizations.md); its
+ * ОГРН is the root's attribute "ogrn", as is "version". */
+static const xmlio_map_t xmlio_organization[] = {
+    {"Inn", "inn", XMLIO_M_TEXT, NULL, NULL},
+    {"Kpp", "kpp", XMLIO_M_TEXT, NULL, NULL},
+    {"FullName", "full_name", XMLIO_M_TEXT, NULL, NULL},
+    {"ShortName", "short_name", XMLIO_M_TEXT, NULL, NULL},
+    {"Type", "type", XMLIO_M_TEXT, NULL, NULL},
+    {"Oktmo", "oktmo", XMLIO_M_TEXT, NULL, NULL},
+    {"Addresses", "addresses", XMLIO_M_LIST, NULL, &xmlio_address_item},
+    {"License", "license", XMLIO_M_OBJECT, NULL, xmlio_license},
+    {"Status", "status", XMLIO_M_TEXT, NULL, NULL},
+    {"Parent", "parent", XMLIO_M_TEXT, NULL, NULL},
+    {"HeadName", "head_name", XMLIO_M_TEXT, NULL, NULL},
+    {"Phone", "phone", XMLIO_M_TEXT, NULL, NULL},
+    {"Email", "email", XMLIO_M_TEXT, NULL, NULL},
+    {"Site", "site", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const char *const xmlio_org_root_attrs[] = {"ogrn", "version", NULL};
+
 static const char *const xmlio_item_names[XMLIO_ITEM__MAX] = {
     [XMLIO_ITEM_STUDENT] = "Student",
     [XMLIO_ITEM_DELETE] = "DeleteStudent",
     [XMLIO_ITEM_EVENT] = "Event",
+    [XMLIO_ITEM_ORGANIZATION] = "Organization",
 };
 
-/* The member map of each kind of item (NULL: an item without members). */
-static const xmlio_map_t *const xmlio_item_maps[XMLIO_ITEM__MAX] = {
-    [XMLIO_ITEM_STUDENT] = xmlio_student,
-    [XMLIO_ITEM_EVENT] = xmlio_event,
+/* What an item's element converts by: its member rows and root attributes. */
+typedef struct {
+    const xmlio_map_t *rows;
+    const char *const *attrs;
+} xmlio_shape_of_t;
+
+/* An event's attributes are the item's (student, localId, reason), not members. */
+static const char *const xmlio_no_attrs[] = {NULL};
+
+static const xmlio_shape_of_t xmlio_student_shape = {xmlio_student, xmlio_root_attrs};
+static const xmlio_shape_of_t xmlio_org_shape = {xmlio_organization, xmlio_org_root_attrs};
+static const xmlio_shape_of_t xmlio_event_shape = {xmlio_event, xmlio_no_attrs};
+
+/* The shape of each kind of item (NULL: an item without members). */
+static const xmlio_shape_of_t *const xmlio_item_shapes[XMLIO_ITEM__MAX] = {
+    [XMLIO_ITEM_STUDENT] = &xmlio_student_shape,
+    [XMLIO_ITEM_EVENT] = &xmlio_event_shape,
+    [XMLIO_ITEM_ORGANIZATION] = &xmlio_org_shape,
 };
 
 /* The reader. */
@@ -1173,7 +1217,7 @@ xmlio_item_kind(xmlio_reader_t *r, xmlio_item_kind_t *kind, kt_error_t *err)
     xmlio_describe(r, name, sizeof name);
     return xmlio_fail(r, err, KT_XSD,
                       "Строка %ld: элемент %s, а в Data допускаются только Student, "
-                      "DeleteStudent и Event",
+                      "DeleteStudent, Event и Organization",
                       xmlio_line(r), name);
 }
 
@@ -1248,8 +1292,8 @@ xmlio_item_check(xmlio_reader_t *r, arena_t *arena, xmlDocPtr doc, xmlio_item_t 
     return true;
 }
 
-static json_value_t *xmlio_student_tree(arena_t *arena, const xmlNode *root);
-static json_value_t *xmlio_event_tree(arena_t *arena, const xmlNode *root);
+static json_value_t *xmlio_record_tree(arena_t *arena, const xmlNode *root,
+                                       const xmlio_shape_of_t *shape);
 
 /* Reads the item the reader is on into item. */
 static bool
@@ -1271,15 +1315,22 @@ xmlio_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *er
         !xmlio_item_check(r, arena, c.doc, item, err))
         goto done;
     if (item->kind == XMLIO_ITEM_STUDENT && item->error.code == KT_OK) {
-        item->student = xmlio_student_tree(arena, root);
+        item->student = xmlio_record_tree(arena, root, &xmlio_student_shape);
         if (item->student == NULL) {
             xmlio_fail_arena(r, err);
             goto done;
         }
     }
     if (item->kind == XMLIO_ITEM_EVENT && item->error.code == KT_OK) {
-        item->event = xmlio_event_tree(arena, root);
+        item->event = xmlio_record_tree(arena, root, &xmlio_event_shape);
         if (item->event == NULL) {
+            xmlio_fail_arena(r, err);
+            goto done;
+        }
+    }
+    if (item->kind == XMLIO_ITEM_ORGANIZATION && item->error.code == KT_OK) {
+        item->organization = xmlio_record_tree(arena, root, &xmlio_org_shape);
+        if (item->organization == NULL) {
             xmlio_fail_arena(r, err);
             goto done;
         }
@@ -1469,31 +1520,19 @@ xmlio_tree_members(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, cons
     }
 }
 
-/* The student as student_from_json() takes it: the root's id, version (a
- * number) and state first, as GET answers them, then the fields. */
+/* The record as its model's _from_json() takes it: the root's attributes
+ * first (version a number), as GET answers them, then the fields. */
 static json_value_t *
-xmlio_student_tree(arena_t *arena, const xmlNode *root)
+xmlio_record_tree(arena_t *arena, const xmlNode *root, const xmlio_shape_of_t *shape)
 {
     xmlio_tree_t t = {arena, false};
     json_value_t *obj = xmlio_tree_node(&t, JSON_OBJECT, NULL, 0);
 
-    for (size_t i = 0; xmlio_root_attrs[i] != NULL; i++) {
-        bool number = strcmp(xmlio_root_attrs[i], "version") == 0;
-        xmlio_tree_attr(&t, obj, root, xmlio_root_attrs[i], number ? JSON_NUMBER : JSON_STRING);
+    for (size_t i = 0; shape->attrs[i] != NULL; i++) {
+        bool number = strcmp(shape->attrs[i], "version") == 0;
+        xmlio_tree_attr(&t, obj, root, shape->attrs[i], number ? JSON_NUMBER : JSON_STRING);
     }
-    xmlio_tree_members(&t, obj, root, xmlio_student);
-    return t.oom ? NULL : obj;
-}
-
-/* The event body as education_event_from_json() takes it: the elements
- * only (the attributes are the item's). */
-static json_value_t *
-xmlio_event_tree(arena_t *arena, const xmlNode *root)
-{
-    xmlio_tree_t t = {arena, false};
-    json_value_t *obj = xmlio_tree_node(&t, JSON_OBJECT, NULL, 0);
-
-    xmlio_tree_members(&t, obj, root, xmlio_event);
+    xmlio_tree_members(&t, obj, root, shape->rows);
     return t.oom ? NULL : obj;
 }
 
@@ -1541,10 +1580,10 @@ xmlio_row(const xmlio_map_t *rows, const char *json)
 }
 
 static bool
-xmlio_is_root_attr(const char *seg)
+xmlio_is_root_attr(const char *const *attrs, const char *seg)
 {
-    for (size_t i = 0; xmlio_root_attrs[i] != NULL; i++) {
-        if (strcmp(xmlio_root_attrs[i], seg) == 0)
+    for (size_t i = 0; attrs[i] != NULL; i++) {
+        if (strcmp(attrs[i], seg) == 0)
             return true;
     }
     return false;
@@ -1554,10 +1593,10 @@ xmlio_is_root_attr(const char *seg)
  * a leaf), the object's row (NULL at the root), and a LIST or REPEATED row
  * whose index comes next. */
 typedef struct {
+    const char *const *root_attrs;
     const xmlio_map_t *rows;
     const xmlio_map_t *object;
     const xmlio_map_t *pending;
-    const xmlio_map_t *root; /* the item's map */
     char *out;
     size_t cap, len;
 } xmlio_walk_t;
@@ -1588,8 +1627,8 @@ xmlio_walk_member(xmlio_walk_t *w, const char *seg)
     const char *attr = w->object != NULL ? w->object->attr : NULL;
     const xmlio_map_t *row;
 
-    /* The root attributes id, version and state are the student's members. */
-    if ((w->object == NULL && w->root == xmlio_student && xmlio_is_root_attr(seg)) ||
+    /* The root attributes (a student's id, version and state) are members. */
+    if ((w->object == NULL && w->rows != NULL && xmlio_is_root_attr(w->root_attrs, seg)) ||
         (attr != NULL && !strcmp(attr, seg))) {
         xmlio_append(w->out, w->cap, &w->len, "/@%s", seg);
         w->rows = NULL;
@@ -1606,12 +1645,12 @@ xmlio_walk_member(xmlio_walk_t *w, const char *seg)
     return true;
 }
 
-/* The path below the item for a pointer into the student; false for a
+/* The path below the item for a pointer into the record; false for a
  * pointer the map does not know. */
 static bool
-xmlio_pointer_walk(const xmlio_map_t *root, const char *pointer, char *out, size_t cap)
+xmlio_pointer_walk(const xmlio_shape_of_t *shape, const char *pointer, char *out, size_t cap)
 {
-    xmlio_walk_t w = {root, NULL, NULL, root, out, cap, 0};
+    xmlio_walk_t w = {shape->attrs, shape->rows, NULL, NULL, out, cap, 0};
     char seg[XMLIO_SEGMENT_MAX];
 
     out[0] = '\0';
@@ -1630,20 +1669,25 @@ xmlio_pointer_walk(const xmlio_map_t *root, const char *pointer, char *out, size
 const char *
 xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer)
 {
-    return xmlio_item_pointer_to_xpath(arena, XMLIO_ITEM_STUDENT, item_xpath, pointer);
+    /* The item's element, named by its XPath, says which map the pointer walks. */
+    bool org = item_xpath != NULL && strncmp(item_xpath, "/Packet/Data/Organization[", 26) == 0;
+
+    return xmlio_item_pointer_to_xpath(arena, org ? XMLIO_ITEM_ORGANIZATION : XMLIO_ITEM_STUDENT,
+                                       item_xpath, pointer);
 }
 
 const char *
 xmlio_item_pointer_to_xpath(arena_t *arena, xmlio_item_kind_t kind, const char *item_xpath,
                             const char *pointer)
 {
-    const xmlio_map_t *root = kind >= 0 && kind < XMLIO_ITEM__MAX ? xmlio_item_maps[kind] : NULL;
+    const xmlio_shape_of_t *shape =
+        kind >= 0 && kind < XMLIO_ITEM__MAX ? xmlio_item_shapes[kind] : NULL;
     char below[XMLIO_XPATH_MAX];
     const char *xpath;
 
     if (item_xpath == NULL)
         item_xpath = "";
-    if (pointer == NULL || root == NULL || !xmlio_pointer_walk(root, pointer, below, sizeof below))
+    if (pointer == NULL || shape == NULL || !xmlio_pointer_walk(shape, pointer, below, sizeof below))
         return item_xpath;
     xpath = arena_printf(arena, "%s%s", item_xpath, below);
     return xpath != NULL ? xpath : item_xpath;
@@ -1808,6 +1852,29 @@ xmlio_write_root(xmlTextWriterPtr w, const char *id, int64_t version, bool delet
         ok = xmlTextWriterWriteAttribute(w, BAD_CAST "state",
                                          BAD_CAST(deleted ? "DELETED" : "ACTIVE")) >= 0;
     return ok && xmlio_write_members(w, doc, xmlio_student) && xmlTextWriterEndElement(w) >= 0;
+}
+
+bool
+xmlio_write_organization(xmlTextWriterPtr w, int64_t version, const bson_t *doc)
+{
+    xmlio_global_t saved;
+    bson_iter_t it;
+    const char *ogrn = NULL;
+    char number[24];
+    bool ok;
+
+    xmlio_global_enter(&saved, NULL);
+    ok = bson_iter_init_find(&it, doc, "ogrn") && xmlio_bson_string(&it, &ogrn) && ogrn != NULL &&
+         xmlTextWriterStartElement(w, BAD_CAST "Organization") >= 0 &&
+         xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns", BAD_CAST XMLIO_NS) >= 0 &&
+         xmlTextWriterWriteAttribute(w, BAD_CAST "ogrn", BAD_CAST ogrn) >= 0;
+    if (ok && version > 0) {
+        snprintf(number, sizeof number, "%" PRId64, version);
+        ok = xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST number) >= 0;
+    }
+    ok = ok && xmlio_write_members(w, doc, xmlio_organization) && xmlTextWriterEndElement(w) >= 0;
+    xmlio_global_leave(&saved);
+    return ok;
 }
 
 bool

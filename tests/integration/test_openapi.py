@@ -45,7 +45,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 import kt_data  # noqa: E402
-from conftest import BASE_URL, TIMEOUT, issue_token  # noqa: E402
+from conftest import BASE_URL, TIMEOUT, issue_token, new_org  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO / "docs" / "openapi.yaml"
@@ -181,7 +181,7 @@ schema.config.generation.update(
 )
 
 # Filled by the `seeded` fixture before any case is generated; read by the hooks below.
-SEEDED = {"org": None, "named": {}, "paths": {}, "queries": {}}
+SEEDED = {"org": None, "fuzz_org": None, "named": {}, "paths": {}, "queries": {}}
 
 
 def _send(session, method, path, **kwargs):
@@ -212,7 +212,7 @@ def api_session(admin_token):
 def seeded(api_session):
     """Students of a fresh school: active, changed (two versions), deleted, and a victim for
     the delete scenario."""
-    org = kt_data.new_ogrn()
+    org = new_org()
     active = _create(api_session, kt_data.student(org=org))
     changed = _create(api_session, kt_data.student(org=org, snils=False))
     r = _send(
@@ -235,9 +235,13 @@ def seeded(api_session):
     assert r.status_code == 204, r.text
     victim = _create(api_session, kt_data.student(org=org))
 
+    # An organisation of the fuzzer's own, so that what it writes to it (PUT, PATCH) cannot
+    # touch the students' organisation.
+    fuzz_org = new_org()
     ids = [active["id"], changed["id"], deleted["id"]]
     doc = active["documents"][0]
     SEEDED["org"] = org
+    SEEDED["fuzz_org"] = fuzz_org
     SEEDED["named"] = {
         "active": active["id"],
         "changed": changed["id"],
@@ -256,6 +260,12 @@ def seeded(api_session):
         "GET /api/v1/students/{id}/versions/{n}": [
             {"id": i, "n": n} for i in ids for n in (1, 2, 3)
         ],
+        **{
+            f"{method} /api/v1/organizations/{{ogrn}}": [{"ogrn": fuzz_org}]
+            for method in ("GET", "PUT", "PATCH")
+        },
+        "GET /api/v1/organizations/{ogrn}/history": [{"ogrn": fuzz_org}],
+        "GET /api/v1/organizations/{ogrn}/versions/{n}": [{"ogrn": fuzz_org, "n": 1}],
     }
     SEEDED["queries"] = {
         "GET /api/v1/students": [
@@ -279,6 +289,10 @@ def seeded(api_session):
         ],
         "GET /api/v1/students/{id}/history": [{"limit": 1}, {"limit": 1, "cursor": "1"}],
         "GET /api/v1/changes": [{"limit": 2}, {"since": 1, "limit": 3}],
+        "GET /api/v1/organizations": [
+            {"oktmo": "92701000", "type": "SCHOOL", "limit": 2},
+            {"status": "ACTIVE", "cursor": fuzz_org},
+        ],
         "GET /api/v1/audit/access": [
             {"student": active["id"]},
             {"student": changed["id"], "limit": 1},
@@ -286,7 +300,7 @@ def seeded(api_session):
         ],
     }
     yield SEEDED
-    SEEDED.update(org=None, named={}, paths={}, queries={})
+    SEEDED.update(org=None, fuzz_org=None, named={}, paths={}, queries={})
 
 
 # --- fixed requests the fuzzer does not make ------------------------------------------------
@@ -308,6 +322,7 @@ _AUTHENTICATED = [
 ]
 
 S = "/api/v1/students"
+O = "/api/v1/organizations"
 _X_REASON = "%D0%B2%D1%8B%D0%B1%D1%8B%D0%BB"  # «выбыл»
 
 # (id, who, method, path, request, expected status). who: None (no credentials), a role,
@@ -385,6 +400,19 @@ SCENARIOS = [(f"401 {m} {p}", None, m, p, kw, 401) for m, p, kw in _AUTHENTICATE
      {"headers": {f"X-Kt-{i}": "1" for i in range(101)}}, 431),
     ("delete", "region", "DELETE", S + "/{victim}",
      {"headers": {"If-Match": '"1"', "X-Reason": _X_REASON}}, 204),
+    ("student of an unknown organisation", "region", "POST", S, {"body": "{orphan}"}, 422),
+    ("create an organisation", "region", "POST", O, {"body": "{new-org}"}, 201),
+    ("duplicate OGRN", "admin", "POST", O, {"body": "{dup-org}"}, 409),
+    ("school may not write organisations", "school:own", "POST", O, {"body": "{new-org}"}, 403),
+    ("auditor may not change organisations", "auditor", "PATCH", O + "/{org}",
+     {"body": {"site": "https://x.ru"}}, 403),
+    ("school reads an organisation", "school:other", "GET", O + "/{org}", {}, 200),
+    ("organisation history", "auditor", "GET", O + "/{org}/history", {}, 200),
+    ("organisation version", "ministry", "GET", O + "/{org}/versions/1", {}, 200),
+    ("organisation as XML", "region", "GET", O + "/{org}",
+     {"headers": {"Accept": "application/xml"}}, 200),
+    ("no such organisation", "region", "GET", O + "/{missing-org}", {}, 404),
+    ("organisation list with a bad filter", "region", "GET", O, {"query": {"type": "X"}}, 400),
 ]
 # fmt: on
 
@@ -400,6 +428,8 @@ def credentials(seeded):
     return {
         None: ({}, None),
         "region": bearer("region"),
+        "admin": bearer("admin"),
+        "ministry": bearer("ministry"),
         "auditor": bearer("auditor"),
         "school:own": bearer("school", org=seeded["org"]),
         "school:other": bearer("school", org=kt_data.new_ogrn()),
@@ -426,8 +456,16 @@ def _fill(value, seeded):
         }
     if value == "{changed-doc}":
         return seeded["changed"]
+    if value == "{orphan}":
+        return kt_data.student(org=kt_data.new_ogrn())
+    if value == "{new-org}":
+        return kt_data.organization()
+    if value == "{dup-org}":
+        return kt_data.organization(seeded["org"])
     if value == "{not-json}":
         return b'{"last_name": '
+    if "{missing-org}" in value:
+        return value.replace("{missing-org}", kt_data.new_ogrn())
     for key, student_id in seeded["named"].items():
         value = value.replace("{" + key + "}", student_id)
     return value.replace("{org}", seeded["org"])
@@ -442,6 +480,15 @@ _TEMPLATES = [
     ("/api/v1/students/{id}/events", re.compile(r"^/api/v1/students/([^/]+)/events$")),
     ("/api/v1/students/{id}/trajectory", re.compile(r"^/api/v1/students/([^/]+)/trajectory$")),
     ("/api/v1/students/{id}", re.compile(r"^/api/v1/students/([^/]+)$")),
+    (
+        "/api/v1/organizations/{ogrn}/versions/{n}",
+        re.compile(r"^/api/v1/organizations/([^/]+)/versions/([^/]+)$"),
+    ),
+    (
+        "/api/v1/organizations/{ogrn}/history",
+        re.compile(r"^/api/v1/organizations/([^/]+)/history$"),
+    ),
+    ("/api/v1/organizations/{ogrn}", re.compile(r"^/api/v1/organizations/([^/]+)$")),
 ]
 
 
@@ -452,7 +499,8 @@ def _operation_of(method, path):
         m = rx.match(path)
         if m:
             values = [v.replace("%2F", "/") for v in m.groups()]
-            return schema[template][method], dict(zip(("id", "n"), values))
+            names = ("ogrn", "n") if "{ogrn}" in template else ("id", "n")
+            return schema[template][method], dict(zip(names, values))
     return schema[path][method], {}
 
 
@@ -549,6 +597,12 @@ def _valid_events():
         {"type": "RETURN", "date": "2025-11-01", "order": order},
         {"type": "EXPEL", "date": "2025-12-01", "order": order},
     ]
+_VALID_ORG_PATCHES = [
+    {},
+    {"short_name": "МБОУ «Школа № 7»"},
+    {"site": "https://school7.edu.ru", "head_name": "Галиев Ринат"},
+    {"site": None, "head_name": None},
+]
 
 
 @schema.hook("flatmap_body")
@@ -561,6 +615,14 @@ def _valid_bodies(context, body):
         return st.one_of(st.just(body), st.sampled_from(_VALID_PATCHES))
     if label == "POST /api/v1/students/{id}/events":
         return st.one_of(st.just(body), st.sampled_from(_valid_events()))
+    if label == "POST /api/v1/organizations":
+        new = st.builds(lambda n: kt_data.organization(kt_data.ogrn(f"1{n:011d}")),
+                        st.integers(10**10, 10**11 - 1))
+        return st.one_of(st.just(body), new)
+    if label == "PUT /api/v1/organizations/{ogrn}":
+        return st.one_of(st.just(body), st.just(kt_data.organization(SEEDED["fuzz_org"])))
+    if label == "PATCH /api/v1/organizations/{ogrn}":
+        return st.one_of(st.just(body), st.sampled_from(_VALID_ORG_PATCHES))
     if label in ("POST /api/v1/students", "PUT /api/v1/students/{id}"):
         valid = st.builds(
             _valid_student,
@@ -594,7 +656,9 @@ def _adjust_coverage_case(case):
     value = (case.headers or {}).get("If-Match")
     if value is not None and about != "If-Match" and not _IF_MATCH.fullmatch(value):
         del case.headers["If-Match"]
-    if case.method in ("PUT", "PATCH") and about != "id" and SEEDED["named"]:
+    if case.method in ("PUT", "PATCH") and "{ogrn}" in case.path and about != "ogrn":
+        case.path_parameters = {**(case.path_parameters or {}), "ogrn": SEEDED["fuzz_org"]}
+    elif case.method in ("PUT", "PATCH") and about != "id" and SEEDED["named"]:
         case.path_parameters = {**(case.path_parameters or {}), "id": SEEDED["named"]["changed"]}
 
 

@@ -45,6 +45,8 @@ def test_schema_loads_as_xsd_1_0(schema):
         "Student",
         "DeleteStudent",
         "Event",
+        "Organization",
+        "ContingentReport",
         "Receipt",
     }
 
@@ -182,6 +184,19 @@ BROKEN = {
     "episode status outside the list": ("student.xml", "<Status>ACTIVE</Status>",
                                         "<Status>OPEN</Status>"),
     "adapted not a boolean": ("student.xml", "<Adapted>false</Adapted>", "<Adapted>no</Adapted>"),
+    "organization without ogrn": ("organization.xml", ' ogrn="1021600001235"', ""),
+    "inn of 9 digits": ("organization.xml", "<Inn>1654001117</Inn>", "<Inn>165400111</Inn>"),
+    "kpp in lower case": ("organization.xml", "<Kpp>165501001</Kpp>", "<Kpp>1655ab001</Kpp>"),
+    "organization type outside the list": (
+        "organization.xml", "<Type>SCHOOL</Type>", "<Type>UNIVERSITY</Type>"),
+    "organization status outside the list": (
+        "organization.xml", "<Status>ACTIVE</Status>", "<Status>CLOSED</Status>"),
+    "license without number": (
+        "organization.xml", "<Number>Л035-01234-16/00123456</Number>", ""),
+    "organization address of a student's kind": (
+        "organization.xml", '<Address kind="LEGAL">', '<Address kind="REGISTRATION">'),
+    "organizations packet with Data before Header": (
+        "packet-organizations.xml", "<Header>", "<Data/><Header>"),
     "status outside the list": ("receipt.xml", "<Status>PARTIAL</Status>", "<Status>DONE</Status>"),
     "item without result": ("receipt.xml", ' result="CREATED"', ""),
     "error without code": ("receipt.xml", ' code="SNILS_CHECKSUM"', ""),

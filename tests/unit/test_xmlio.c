@@ -24,6 +24,7 @@
 #include "core/utf8.h"
 #include "model/codec.h"
 #include "model/education.h"
+#include "model/organization.h"
 #include "model/student.h"
 #include "model/xmlio.h"
 #include "tests/unit/check.h"
@@ -425,7 +426,8 @@ static void
 test_samples_valid(void)
 {
     static const char *const files[] = {"xsd/samples/packet-small.xml", "xsd/samples/student.xml",
-                                        "xsd/samples/receipt.xml"};
+                                        "xsd/samples/receipt.xml", "xsd/samples/organization.xml",
+                                        "xsd/samples/packet-organizations.xml"};
     arena_t *a = arena_new(0);
 
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -1492,6 +1494,103 @@ test_schema_load_errors(void)
     arena_free(a);
 }
 
+/* Organisations: the items of the organisations sample pass the model; the
+ * ОГРН is the root's attribute; pointers map into the Organization element;
+ * the writer makes what the sample shows, valid by the XSD. */
+static void
+test_organization_items(void)
+{
+    arena_t *a = arena_new(0);
+    size_t len, wlen = 0, slen;
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-organizations.xml"), &len);
+    const char *sample = slurp(a, repo_path(a, "xsd/samples/organization.xml"), &slen);
+    bson_t doc = BSON_INITIALIZER;
+    kt_error_t err;
+    run_t r;
+
+    CHECK(xml != NULL && sample != NULL);
+    if (xml == NULL || sample == NULL)
+        goto done;
+    run_xml(a, xml, len, &r);
+    CHECK_INT(r.n, 2);
+    CHECK_INT(r.end.code, KT_OK);
+    for (size_t i = 0; i < 2 && i < r.n; i++) {
+        CHECK_INT(r.items[i].kind, XMLIO_ITEM_ORGANIZATION);
+        CHECK_INT(r.items[i].error.code, KT_OK);
+        CHECK(r.items[i].student == NULL && r.items[i].organization != NULL);
+        CHECK_STR(r.items[i].xpath,
+                  i == 0 ? "/Packet/Data/Organization[1]" : "/Packet/Data/Organization[2]");
+    }
+    if (r.n < 2)
+        goto done;
+    CHECK_STR(r.items[1].local_id, "org-2");
+    CHECK_STR(json_get(r.items[0].organization, "ogrn")->str, "1021600001235");
+    kt_error_clear(&err);
+    CHECK(organization_from_json(a, r.items[0].organization, NULL, &doc, &err));
+    /* Written back: the export sample, valid by the XSD. */
+    xmlBufferPtr xb = xmlBufferCreate();
+    xmlTextWriterPtr w = xmlNewTextWriterMemory(xb, 0);
+    CHECK(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL) >= 0 &&
+          xmlio_write_organization(w, 2, &doc) && xmlTextWriterEndDocument(w) >= 0);
+    xmlFreeTextWriter(w);
+    const char *out = arena_strndup(a, (const char *)xmlBufferContent(xb), xmlBufferLength(xb));
+    wlen = (size_t)xmlBufferLength(xb);
+    xmlBufferFree(xb);
+    CHECK(valid_by_xsd(out, wlen));
+    CHECK(strstr(out, "<Organization xmlns=\"" NS "\" ogrn=\"1021600001235\" version=\"2\">") !=
+          NULL);
+    CHECK(strstr(sample, "<Organization xmlns=\"" NS "\" ogrn=\"1021600001235\" version=\"2\">") !=
+          NULL);
+    CHECK(strstr(out, "<Phone>+78432920001</Phone>") != NULL);
+    CHECK(strstr(sample, "<Phone>+78432920001</Phone>") != NULL);
+    CHECK(strstr(out, "<License><Number>") != NULL);
+done:
+    bson_destroy(&doc);
+    arena_free(a);
+}
+
+static void
+test_organization_pointers(void)
+{
+    arena_t *a = arena_new(0);
+    const char *item = "/Packet/Data/Organization[3]";
+
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, "/ogrn"), "/Packet/Data/Organization[3]/@ogrn");
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, "/inn"), "/Packet/Data/Organization[3]/Inn");
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, "/license/issued_on"),
+              "/Packet/Data/Organization[3]/License/IssuedOn");
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, "/addresses/1/kind"),
+              "/Packet/Data/Organization[3]/Addresses/Address[2]/@kind");
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, "/last_name"), item); /* not an organisation's */
+    CHECK_STR(xmlio_pointer_to_xpath(a, "/Packet/Data/Student[1]", "/organization"),
+              "/Packet/Data/Student[1]/Organization");
+    arena_free(a);
+}
+
+/* An Organization item with a student's Organization content breaks the XSD alone. */
+static void
+test_organization_item_breaking_xsd(void)
+{
+    arena_t *a = arena_new(0);
+    run_t r;
+
+    run_str(a,
+            packet(a, arena_printf(a,
+                                   "<Organization ogrn=\"1021600001235\"><Inn>1</Inn>"
+                                   "</Organization>%s",
+                                   student_xml(a, "2", "M", NULL))),
+            &r);
+    CHECK_INT(r.n, 2);
+    CHECK_INT(r.end.code, KT_OK);
+    if (r.n == 2) {
+        CHECK_INT(r.items[0].kind, XMLIO_ITEM_ORGANIZATION);
+        CHECK_INT(r.items[0].error.code, KT_XSD);
+        CHECK(r.items[0].organization == NULL);
+        CHECK_INT(r.items[1].error.code, KT_OK);
+    }
+    arena_free(a);
+}
+
 int
 main(void)
 {
@@ -1541,6 +1640,9 @@ main(void)
     CHECK_RUN(test_write_round_trip);
     CHECK_RUN(test_write_matches_export_sample);
     CHECK_RUN(test_schema_load_errors);
+    CHECK_RUN(test_organization_items);
+    CHECK_RUN(test_organization_pointers);
+    CHECK_RUN(test_organization_item_breaking_xsd);
 
     xmlSchemaFree(raw_schema);
     xmlio_schema_free(schema);

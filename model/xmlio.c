@@ -1687,7 +1687,8 @@ xmlio_item_pointer_to_xpath(arena_t *arena, xmlio_item_kind_t kind, const char *
 
     if (item_xpath == NULL)
         item_xpath = "";
-    if (pointer == NULL || shape == NULL || !xmlio_pointer_walk(shape, pointer, below, sizeof below))
+    if (pointer == NULL || shape == NULL ||
+        !xmlio_pointer_walk(shape, pointer, below, sizeof below))
         return item_xpath;
     xpath = arena_printf(arena, "%s%s", item_xpath, below);
     return xpath != NULL ? xpath : item_xpath;

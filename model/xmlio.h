@@ -55,7 +55,7 @@ typedef struct {
 typedef enum {
     XMLIO_ITEM_STUDENT = 0,
     XMLIO_ITEM_DELETE,
-    XMLIO_ITEM_EVENT, /* an education event (model/education.h) */
+    XMLIO_ITEM_EVENT,        /* an education event (model/education.h) */
     XMLIO_ITEM_ORGANIZATION, /* <Organization ogrn="…">: upsert by ОГРН */
     XMLIO_ITEM__MAX
 } xmlio_item_kind_t;

@@ -22,4 +22,8 @@ bool students_visible(const request_t *req, const bson_t *doc);
 bool students_load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s,
                    kt_error_t *err);
 
+/* One history entry of a version record: {version, time, kind, state,
+ * principal, source, reason, hash, changes}, led by student_id when asked. */
+void history_write_entry(jw_t *w, const bson_t *record, bool with_student);
+
 #endif

@@ -216,8 +216,7 @@ test('search by СНИЛС: the timeline shows versions with who, source, reason
   assert.equal(await row.locator('del').innerText(), 'Соколова');
   assert.equal(await row.locator('ins').innerText(), 'Морозова');
   assert.equal(await v2.locator('tr', { hasText: 'Отчество' }).locator('ins').innerText(), '—');
-  await p.evaluate(() => window.scrollTo(0, 0));
-  await p.locator('#card-h').scrollIntoViewIfNeeded();
+  await p.evaluate(() => document.getElementById('card-h').scrollIntoView());
   await p.screenshot({ path: path.join(SHOTS, 'console-timeline.png') });
   assert.deepEqual(p.errors, []);
   await p.context().close();
@@ -268,7 +267,7 @@ test('open a version whole, and compare two versions', async () => {
   assert.match(diff, /Отчество\tИгоревна\t—/);
   assert.match(diff, /Место рождения\tг\. Казань\tг\. Набережные Челны/);
   assert.doesNotMatch(diff, /Имя\t/); // unchanged members are not listed
-  await p.locator('#version-box').scrollIntoViewIfNeeded();
+  await p.evaluate(() => document.getElementById('version-box').scrollIntoView());
   await p.screenshot({ path: path.join(SHOTS, 'console-compare.png') });
   await p.context().close();
 });
@@ -294,7 +293,7 @@ test('who read the record, filtered by user and period', async () => {
   await p.fill('#reads-subject', '');
   await p.click('#reads-form button[type=submit]');
   await p.waitForSelector('#reads tbody tr');
-  await p.locator('#reads-h').scrollIntoViewIfNeeded();
+  await p.evaluate(() => document.getElementById('reads-h').scrollIntoView());
   await p.screenshot({ path: path.join(SHOTS, 'console-access.png') });
   await p.context().close();
 });
@@ -392,5 +391,47 @@ test('keyboard only: sign in, search, open a version', async () => {
   await p.waitForFunction(() => document.activeElement.id === 'version-h');
   assert.equal(await text(p, '#version-h'), `Версия ${seed.top} целиком`);
   assert.match(await p.locator('#status').getAttribute('aria-live'), /polite/);
+  await p.context().close();
+});
+
+// The API's broken verdicts are tested in tests/integration/test_audit.py (a version tampered
+// with in the store); here the page is shown such answers, to see that it says so plainly.
+test('a broken chain and a failed full verification are shown as such', async () => {
+  const p = await page();
+  const json = (body) => (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+  await p.route('**/api/v1/students/*/verify', json({
+    student_id: seed.id, ok: false, versions: 2, head_lags: false, broken_version: 2,
+    problem: 'version 2: content does not match its hash', checked_at: new Date().toISOString(),
+  }));
+  await p.route('**/api/v1/audit/verify/last', json({
+    time: new Date().toISOString(), students: 10, versions: 40, broken: 1, incomplete: 0, ok: false,
+    broken_students: [seed.id],
+  }));
+  await signIn(p);
+  await openBySnils(p);
+  await p.click('#chain-run');
+  await p.waitForSelector('#chain .verdict.bad');
+  assert.match(await text(p, '#chain'), /Цепочка нарушена на версии 2/);
+  assert.match(await text(p, '#chain'), /content does not match its hash/);
+  await p.click('nav.tabs [data-view=integrity]');
+  await p.waitForSelector('#last .verdict.bad');
+  assert.match(await text(p, '#last'), /нарушены цепочки 1 обучающихся/);
+  await p.click(`#last button:has-text("${seed.id}")`);
+  await p.waitForSelector('#view-student:not([hidden]) #timeline article');
+  await p.context().close();
+});
+
+test('a token that expires mid-session signs out with a clear message', async () => {
+  const p = await page();
+  await signIn(p);
+  await p.route('**/api/v1/students?*', (route) => route.fulfill({
+    status: 401, contentType: 'application/problem+json',
+    body: JSON.stringify({ title: 'Требуется аутентификация', status: 401, code: 'UNAUTHENTICATED', request_id: 'r1' }),
+  }));
+  await p.fill('#q-snils', seed.snils);
+  await p.click('#search-form button[type=submit]');
+  await p.waitForSelector('#login:not([hidden])');
+  assert.match(await text(p, '#alert'), /Токен не принят/);
+  assert.equal(await p.evaluate(() => sessionStorage.getItem('kt.token')), null);
   await p.context().close();
 });

@@ -146,6 +146,7 @@ async function openStudent(id) {
   state.student = { id, doc, top, entries: page.items, cursor: page.next_cursor };
   showView('student');
   $('student').hidden = false;
+  $('view-student').classList.add('has-card');
   $('card-h').textContent = fullName(doc);
   $('card-meta').textContent = [
     `дата рождения ${valueText(doc.birth_date)}`,
@@ -178,11 +179,16 @@ function changeRows(changes) {
   });
 }
 
+function changesTable(e, rows) {
+  if (rows.length === 0) return h('p', {}, 'Данные не изменились.');
+  // A creation has nothing before it: its fields and their values.
+  if (e.kind === 'create') return table(null, ['Поле', 'Значение'], rows.map(([f, , n]) => [f, n]));
+  return table(null, ['Поле', 'Было', 'Стало'], rows.map(([f, o, n]) => [f, h('del', {}, o), h('ins', {}, n)]));
+}
+
 function renderEntry(e) {
   const rows = changeRows(e.changes);
-  const changes = rows.length
-    ? table(null, ['Поле', 'Было', 'Стало'], rows.map(([f, o, n]) => [f, h('del', {}, o), h('ins', {}, n)]))
-    : h('p', {}, 'Данные не изменились.');
+  const changes = changesTable(e, rows);
   const open = h('button', { type: 'button', onclick: () => run('Загрузка версии', () => openVersion(e.version)) },
     `Открыть версию ${e.version} целиком`);
   return h('article', { class: `entry kind-${e.kind}`, 'aria-label': `Версия ${e.version}` },
@@ -415,6 +421,9 @@ function wire() {
   // A report shows the initial data of version 1 too.
   window.addEventListener('beforeprint', () => {
     for (const d of document.querySelectorAll('#timeline details')) d.open = true;
+    const me = state.me;
+    $('print-meta').textContent = `Контингент — отчёт аудитора. Сформирован ${timeText(new Date().toISOString())}` +
+      (me ? `, пользователь ${me.subject} (${ROLES[me.role]}).` : '.');
   });
   for (const b of document.querySelectorAll('nav.tabs [data-view]')) b.addEventListener('click', () => showView(b.dataset.view));
   on('search-form', 'submit', 'Поиск', (ev) => search(ev.target));

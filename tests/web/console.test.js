@@ -435,3 +435,24 @@ test('a token that expires mid-session signs out with a clear message', async ()
   assert.equal(await p.evaluate(() => sessionStorage.getItem('kt.token')), null);
   await p.context().close();
 });
+
+test('a deleted student opens by id, with the deletion in the timeline', async () => {
+  const editor = tokenFor('region', seed.editor);
+  const created = await call('POST', '/api/v1/students', editor, { data: studentDoc(newSnils(), String(100000 + Math.floor(Math.random() * 899999))) });
+  assert.equal(created.status, 201);
+  const id = created.body.id;
+  assert.equal((await call('DELETE', `/api/v1/students/${id}`, editor, { reason: 'выбыл в другой регион' })).status, 204);
+  const p = await page();
+  await signIn(p);
+  await p.check('input[name=by][value=id]');
+  await p.fill('#q-id', id.toUpperCase());
+  await p.click('#search-form button[type=submit]');
+  await p.waitForSelector('#timeline article');
+  assert.match(await text(p, '#card-meta'), /запись удалена/);
+  const last = await p.locator('#timeline article').first().innerText();
+  assert.match(last, /Версия 2 — удаление/);
+  assert.match(last, /выбыл в другой регион/);
+  await p.click('#chain-run');
+  await p.waitForSelector('#chain .verdict.ok');
+  await p.context().close();
+});

@@ -123,6 +123,7 @@ async function page() {
     ignoreHTTPSErrors: true, locale: 'ru-RU', timezoneId: 'Europe/Moscow',
     viewport: { width: 1280, height: 900 }, acceptDownloads: true,
   });
+  ctx.setDefaultTimeout(60000); // two cores, often shared: generous waits
   const p = await ctx.newPage();
   p.errors = [];
   p.on('pageerror', (e) => p.errors.push(e.message));
@@ -304,14 +305,14 @@ test("a user's activity: what they changed and what they read", async () => {
   await p.click('nav.tabs [data-view=principal]');
   await p.fill('#p-subject', seed.editor);
   await p.click('#principal-form button[type=submit]');
-  await p.waitForSelector('#p-changes tbody tr');
+  await p.waitForFunction((r) => document.getElementById('status').textContent.startsWith(`Пользователь ${r}:`), seed.editor);
   const rows = p.locator('#p-changes tbody tr');
   assert.equal(await rows.count(), 25);
   assert.match(await rows.last().innerText(), /создание/);
   assert.match(await text(p, '#p-changes'), /Фамилия: Соколова → Морозова/);
   await p.fill('#p-subject', seed.reader);
   await p.click('#principal-form button[type=submit]');
-  await p.waitForSelector('#p-reads tbody tr');
+  await p.waitForFunction((r) => document.getElementById('status').textContent.startsWith(`Пользователь ${r}:`), seed.reader);
   assert.match(await text(p, '#p-reads'), new RegExp(seed.id));
   assert.match(await text(p, '#p-changes'), /изменений нет/);
   // From the activity to the student.
@@ -320,7 +321,7 @@ test("a user's activity: what they changed and what they read", async () => {
   await p.click('nav.tabs [data-view=principal]');
   await p.fill('#p-subject', seed.editor);
   await p.click('#principal-form button[type=submit]');
-  await p.waitForSelector('#p-changes tbody tr');
+  await p.waitForFunction((r) => document.getElementById('status').textContent.startsWith(`Пользователь ${r}:`), seed.editor);
   await p.screenshot({ path: path.join(SHOTS, 'console-principal.png') });
   await p.context().close();
 });

@@ -14,6 +14,7 @@ import {
 const PAGE = 20;
 const LOG_PAGE = 50;
 const AUDIT_ROLES = ['auditor', 'admin'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const state = { me: null, student: null, reads: null, pchanges: null, preads: null, shown: null };
 
@@ -117,7 +118,14 @@ function searchParams(form) {
 
 async function search(form) {
   const by = form.elements.by.value;
-  if (by === 'id') return openStudent(form.elements.id.value.trim().toLowerCase());
+  if (by === 'id') {
+    const id = form.elements.id.value.trim().toLowerCase();
+    if (!UUID.test(id)) {
+      say('');
+      return alarm('Идентификатор записи — это UUID вида 8f37c988-5b1e-4c2a-9d3f-0a1b2c3d4e5f.');
+    }
+    return openStudent(id);
+  }
   const params = searchParams(form);
   if (Object.entries(params).some(([k, x]) => x === '' && k !== 'document_series')) {
     alarm('Заполните поля поиска.');
@@ -140,7 +148,7 @@ async function search(form) {
 // --- a student ------------------------------------------------------------------------------
 
 async function openStudent(id) {
-  const page = await api.get(`/students/${encodeURIComponent(id)}/history`, { limit: PAGE });
+  const page = await api.get(`/students/${id}/history`, { limit: PAGE });
   const top = page.items[0].version;
   const doc = withoutHealth(await api.get(`/students/${id}/versions/${top}`), scopes());
   state.student = { id, doc, top, entries: page.items, cursor: page.next_cursor };
@@ -368,28 +376,31 @@ async function loadPrincipal(which, fresh) {
     state.pchanges = { items: [], cursor: null, filter };
     state.preads = { items: [], cursor: null, filter };
   }
+  // Both lists at once, each shown as soon as it comes (the changes can take a while on the
+  // embedded store: docs/console.md).
   const kinds = which ? [which] : ['pchanges', 'preads'];
-  for (const k of kinds) {
+  if (fresh) for (const k of kinds) clear($(k === 'pchanges' ? 'p-changes' : 'p-reads')).append(h('p', {}, 'Загрузка…'));
+  await Promise.all(kinds.map(async (k) => {
     const s = state[k];
     const page = await api.get(k === 'pchanges' ? '/audit/changes' : '/audit/access',
       { ...s.filter, limit: LOG_PAGE, cursor: s.cursor });
     s.items.push(...page.items);
     s.cursor = page.next_cursor;
-  }
-  renderPrincipal();
-}
-
-function renderPrincipal() {
+    renderPrincipal(k);
+  }));
   const c = state.pchanges;
   const r = state.preads;
-  clear($('p-changes')).append(c.items.length ? table(null, CHANGE_HEADERS, c.items.map((e) => changeRow(e, false)))
-    : h('p', {}, 'За этот период изменений нет.'));
-  clear($('p-reads')).append(r.items.length ? table(null, PREAD_HEADERS, r.items.map((e) => pReadRow(e, false)))
-    : h('p', {}, 'За этот период чтений нет.'));
-  $('p-changes-more').hidden = !c.cursor;
-  $('p-reads-more').hidden = !r.cursor;
   say(`Пользователь ${c.filter.subject}: изменений ${c.items.length}${c.cursor ? '+' : ''}, ` +
     `чтений ${r.items.length}${r.cursor ? '+' : ''}.`);
+}
+
+function renderPrincipal(k) {
+  const s = state[k];
+  const [box, headers, row, none] = k === 'pchanges'
+    ? ['p-changes', CHANGE_HEADERS, changeRow, 'За этот период изменений нет.']
+    : ['p-reads', PREAD_HEADERS, pReadRow, 'За этот период чтений нет.'];
+  clear($(box)).append(s.items.length ? table(null, headers, s.items.map((e) => row(e, false))) : h('p', {}, none));
+  $(box + '-more').hidden = !s.cursor;
 }
 
 // --- wiring ---------------------------------------------------------------------------------

@@ -283,21 +283,23 @@ write_member(jw_t *w, const bson_t *record, const char *key)
         jw_null(w);
 }
 
-static void
-write_entry(jw_t *w, const student_t *s)
+void
+records_write_entry(jw_t *w, const bson_t *record, const char *id_member)
 {
     jw_object_begin(w);
+    if (id_member != NULL)
+        write_member(w, record, id_member);
     jw_key(w, "version");
-    jw_int(w, s->version);
-    write_member(w, &s->record, "time");
-    write_member(w, &s->record, "kind");
-    write_member(w, &s->record, "state");
-    write_member(w, &s->record, "principal");
-    write_member(w, &s->record, "source");
-    write_member(w, &s->record, "reason");
-    write_member(w, &s->record, "hash");
+    jw_int(w, util_get_int(record, "version", 0));
+    write_member(w, record, "time");
+    write_member(w, record, "kind");
+    write_member(w, record, "state");
+    write_member(w, record, "principal");
+    write_member(w, record, "source");
+    write_member(w, record, "reason");
+    write_member(w, record, "hash");
     jw_key(w, "changes");
-    write_changes(w, &s->record);
+    write_changes(w, record);
     jw_object_end(w);
 }
 
@@ -344,7 +346,7 @@ records_history(const app_t *app, request_t *req, response_t *res, const record_
         student_init(&s);
         bool got = store_record_get_version(client, db, r->kind, cur.id, v, &s, err);
         if (got)
-            write_entry(&w, &s);
+            records_write_entry(&w, &s.record, NULL);
         student_release(&s);
         if (!got)
             goto done;

@@ -101,6 +101,8 @@ typedef enum {
     XMLIO_M_OBJECT,   /* <Citizenship category="RF">…</Citizenship> → {"category": …, …} */
     XMLIO_M_LIST,     /* <Documents><Document/>…</Documents> → "documents": [{…}, …] */
     XMLIO_M_REPEATED, /* <Country>643</Country><Country>804</Country> → "countries": [...] */
+    XMLIO_M_INT,      /* <Score>85</Score> → "score": 85 */
+    XMLIO_M_BOOL,     /* <Passed>true</Passed> → "passed": true */
     XMLIO_M__MAX
 } xmlio_shape_t;
 
@@ -157,6 +159,54 @@ static const xmlio_map_t xmlio_address_item = {"Address", NULL, XMLIO_M_OBJECT, 
 static const xmlio_map_t xmlio_representative_item = {"Representative", NULL, XMLIO_M_OBJECT,
                                                       "kind", xmlio_representative};
 
+/* Phase 3: achievements, exam results, certificates (model/results.c). */
+
+static const xmlio_map_t xmlio_achievement_document[] = {
+    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {"Url", "url", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_achievement[] = {
+    {"Title", "title", XMLIO_M_TEXT, NULL, NULL},
+    {"EventName", "event_name", XMLIO_M_TEXT, NULL, NULL},
+    {"Level", "level", XMLIO_M_TEXT, NULL, NULL},
+    {"Subject", "subject", XMLIO_M_TEXT, NULL, NULL},
+    {"Result", "result", XMLIO_M_TEXT, NULL, NULL},
+    {"Place", "place", XMLIO_M_INT, NULL, NULL},
+    {"Badge", "badge", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {"Organizer", "organizer", XMLIO_M_TEXT, NULL, NULL},
+    {"Document", "document", XMLIO_M_OBJECT, NULL, xmlio_achievement_document},
+    {0},
+};
+
+static const xmlio_map_t xmlio_exam[] = {
+    {"Year", "year", XMLIO_M_INT, NULL, NULL},
+    {"SubjectCode", "subject_code", XMLIO_M_TEXT, NULL, NULL},
+    {"Subject", "subject", XMLIO_M_TEXT, NULL, NULL},
+    {"Score", "score", XMLIO_M_INT, NULL, NULL},
+    {"Mark", "mark", XMLIO_M_INT, NULL, NULL},
+    {"Passed", "passed", XMLIO_M_BOOL, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_certificate[] = {
+    {"Series", "series", XMLIO_M_TEXT, NULL, NULL},
+    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
+    {"IssuedOn", "issued_on", XMLIO_M_TEXT, NULL, NULL},
+    {"WithHonors", "with_honors", XMLIO_M_BOOL, NULL, NULL},
+    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_achievement_item = {"Achievement", NULL, XMLIO_M_OBJECT, "kind",
+                                                   xmlio_achievement};
+static const xmlio_map_t xmlio_exam_item = {"Exam", NULL, XMLIO_M_OBJECT, "kind", xmlio_exam};
+static const xmlio_map_t xmlio_certificate_item = {"Certificate", NULL, XMLIO_M_OBJECT, "type",
+                                                   xmlio_certificate};
+
 /* The student in the order of DATA-MODEL.md and the XSD; phase 2 and 3
  * blocks become rows at the end. The attributes id, version and state are
  * the root's (xmlio_root_attrs). */
@@ -173,6 +223,9 @@ static const xmlio_map_t xmlio_student[] = {
     {"Addresses", "addresses", XMLIO_M_LIST, NULL, &xmlio_address_item},
     {"Representatives", "representatives", XMLIO_M_LIST, NULL, &xmlio_representative_item},
     {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Achievements", "achievements", XMLIO_M_LIST, NULL, &xmlio_achievement_item},
+    {"Exams", "exams", XMLIO_M_LIST, NULL, &xmlio_exam_item},
+    {"Certificates", "certificates", XMLIO_M_LIST, NULL, &xmlio_certificate_item},
     {0},
 };
 
@@ -1330,12 +1383,77 @@ xmlio_tree_array(xmlio_tree_t *t, const xmlNode *parent, const xmlio_map_t *item
     return array;
 }
 
+/* The text of an INT or BOOL element with the XSD's whitespace collapsed
+ * (xs:integer and xs:boolean collapse it): where it starts, and *len. */
+static const char *
+xmlio_tree_token(const json_value_t *text, size_t *len)
+{
+    const char *s = text->str;
+    size_t n = text->len;
+
+    while (n > 0 && xmlio_space(*s)) {
+        s++;
+        n--;
+    }
+    while (n > 0 && xmlio_space(s[n - 1]))
+        n--;
+    *len = n;
+    return s;
+}
+
+/* <Score>85</Score> → 85 (a number node holding the digits, which the
+ * model checks and bounds); text that is no integer stays a string, which
+ * the model reports as FORMAT at the element's path. The XSD allows a
+ * leading "+", which a JSON number may not have. */
+static json_value_t *
+xmlio_tree_int(xmlio_tree_t *t, const xmlNode *elem)
+{
+    json_value_t *v = xmlio_tree_text(t, elem);
+    size_t len, i;
+    const char *s;
+
+    if (v == NULL)
+        return NULL;
+    s = xmlio_tree_token(v, &len);
+    if (len > 0 && s[0] == '+') {
+        s++;
+        len--;
+    }
+    i = len > 0 && s[0] == '-';
+    if (i == len || strspn(s + i, "0123456789") != len - i)
+        return v;
+    return xmlio_tree_node(t, JSON_NUMBER, s, len);
+}
+
+/* xs:boolean: "true" or "1" → true, "false" or "0" → false; anything else
+ * stays a string (the model's FORMAT). */
+static json_value_t *
+xmlio_tree_bool(xmlio_tree_t *t, const xmlNode *elem)
+{
+    json_value_t *v = xmlio_tree_text(t, elem);
+    size_t len;
+    const char *s;
+
+    if (v == NULL)
+        return NULL;
+    s = xmlio_tree_token(v, &len);
+    if ((len == 4 && memcmp(s, "true", 4) == 0) || (len == 1 && s[0] == '1'))
+        return xmlio_tree_node(t, JSON_TRUE, NULL, 0);
+    if ((len == 5 && memcmp(s, "false", 5) == 0) || (len == 1 && s[0] == '0'))
+        return xmlio_tree_node(t, JSON_FALSE, NULL, 0);
+    return v;
+}
+
 static json_value_t *
 xmlio_tree_value(xmlio_tree_t *t, const xmlNode *elem, const xmlio_map_t *row)
 {
     switch (row->shape) {
     case XMLIO_M_TEXT:
         return xmlio_tree_text(t, elem);
+    case XMLIO_M_INT:
+        return xmlio_tree_int(t, elem);
+    case XMLIO_M_BOOL:
+        return xmlio_tree_bool(t, elem);
     case XMLIO_M_OBJECT:
         return xmlio_tree_object(t, elem, row);
     case XMLIO_M_LIST:
@@ -1558,6 +1676,23 @@ xmlio_write_text(xmlTextWriterPtr w, const bson_iter_t *it, const char *name)
     return s == NULL || xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST s) >= 0;
 }
 
+/* <Score>85</Score> from an integer member, <Passed>true</Passed> from a
+ * boolean one; a member of another type (never the model's) is left out. */
+static bool
+xmlio_write_scalar(xmlTextWriterPtr w, const bson_iter_t *it, const xmlio_map_t *row)
+{
+    char number[24];
+    const char *text = number;
+
+    if (row->shape == XMLIO_M_BOOL && BSON_ITER_HOLDS_BOOL(it))
+        text = bson_iter_bool(it) ? "true" : "false";
+    else if (row->shape == XMLIO_M_INT && BSON_ITER_HOLDS_INT(it))
+        snprintf(number, sizeof number, "%" PRId64, bson_iter_as_int64(it));
+    else
+        return true;
+    return xmlTextWriterWriteElement(w, BAD_CAST row->xml, BAD_CAST text) >= 0;
+}
+
 static bool xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *rows);
 
 /* The row's attribute (type, kind, category) from the sub-document. */
@@ -1632,6 +1767,8 @@ xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *ro
             ok = xmlio_write_text(w, &it, row->xml);
         else if (row->shape == XMLIO_M_OBJECT)
             ok = xmlio_write_object(w, &it, row);
+        else if (row->shape == XMLIO_M_INT || row->shape == XMLIO_M_BOOL)
+            ok = xmlio_write_scalar(w, &it, row);
         else
             ok = xmlio_write_array(w, &it, row);
     }

@@ -5,6 +5,7 @@ XML round trip (package item → JSON view → export → package again, all UNC
 XML view valid by an independent XSD validator (xmlschema)."""
 
 import copy
+import io
 import json
 import pathlib
 import re
@@ -15,7 +16,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import xmlschema
 
-from conftest import assert_problem
+from conftest import assert_problem, run_ctl
 from kt_data import new_ogrn, student
 
 S = "/api/v1/students"
@@ -345,6 +346,11 @@ def test_package_item_export_and_back(client, region, region_cert):
     again = post_packet(client, export.content, region_cert)
     assert [i["result"] for i in again] == ["UNCHANGED"], again
     assert client.get(f"{S}/{sid}", token=region).json() == as_json
+    # kontingentctl export writes the same elements.
+    offline = run_ctl("export", "--organization", org).stdout.encode()
+    xmlschema.XMLSchema10(str(XSD)).validate(io.BytesIO(offline))
+    exams = ET.fromstring(offline).find(f"{{{NS}}}Data")[0].find(f"{{{NS}}}Exams")
+    assert [e.findtext(f"{{{NS}}}Score") for e in exams] == ["31", "86", None]
 
 
 def test_package_item_errors_point_at_elements(client, region_cert):

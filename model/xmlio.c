@@ -1403,8 +1403,9 @@ xmlio_tree_token(const json_value_t *text, size_t *len)
 
 /* <Score>85</Score> → 85 (a number node holding the digits, which the
  * model checks and bounds); text that is no integer stays a string, which
- * the model reports as FORMAT at the element's path. The XSD allows a
- * leading "+", which a JSON number may not have. */
+ * the model reports as FORMAT at the element's path. xs:integer's leading
+ * "+" and zeros, which a JSON number may not have, are dropped (this XSD's
+ * pattern refuses the "+" already). */
 static json_value_t *
 xmlio_tree_int(xmlio_tree_t *t, const xmlNode *elem)
 {
@@ -1422,6 +1423,10 @@ xmlio_tree_int(xmlio_tree_t *t, const xmlNode *elem)
     i = len > 0 && s[0] == '-';
     if (i == len || strspn(s + i, "0123456789") != len - i)
         return v;
+    while (i == 0 && len > 1 && s[0] == '0') {
+        s++;
+        len--;
+    }
     return xmlio_tree_node(t, JSON_NUMBER, s, len);
 }
 

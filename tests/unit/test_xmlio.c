@@ -1429,7 +1429,7 @@ test_records_text_forms(void)
         const json_value_t *exams = json_get(r.items[0].student, "exams");
         CHECK(model_ok(a, r.items[0].student, &doc));
         CHECK_STR(tree_json(a, exams),
-                  "[{\"kind\":\"OGE\",\"year\":2024,\"subject\":\"Химия\",\"score\":007,"
+                  "[{\"kind\":\"OGE\",\"year\":2024,\"subject\":\"Химия\",\"score\":7,"
                   "\"passed\":true},{\"kind\":\"GVE9\",\"year\":2024,\"subject\":\"Химия\","
                   "\"mark\":2,\"passed\":false}]");
         CHECK(r.items[1].student == NULL && r.items[1].error.code == KT_XSD);

@@ -3,8 +3,11 @@
  * (docs/reports.md).
  *
  * Both scan the student versions once (store/scan.h) and keep, per student,
- * the summary of its latest version at the bound: the facts on the report
- * date (contingent) or the moves between schools (migration). Aggregation
+ * the summary of its latest version (or the latest written by known_at): the
+ * facts on the report date (contingent) or the moves between schools
+ * (migration). The dates of the education history say what was true when,
+ * so a transfer dated after as_of leaves the student at the old school
+ * however late it was entered; known_at reproduces an earlier answer. Aggregation
  * happens in the worker, so the store is asked for nothing it cannot do
  * (FerretDB has no useful $group over nested arrays). Who may ask: region,
  * ministry and admin for the whole region; a school for its own
@@ -20,11 +23,10 @@
 #include "handlers/handlers.h"
 #include "handlers/reports.h"
 #include "model/validators.h"
+#include "store/kind.h"
 #include "store/scan.h"
 #include "store/util.h"
 
-#define VERSIONS     "student_versions"
-#define ORG_VERSIONS "organization_versions"
 /* Memory a report may hold (about 100 bytes per student: 1 GiB ≈ 10 million). */
 #define REPORT_MAX_BYTES (1024u << 20)
 #define REPORT_MOVES_MAX 64 /* moves of one student taken into account */
@@ -48,27 +50,21 @@ parse_date_param(const request_t *req, const char *name, const char **out, kt_er
     return true;
 }
 
-/* ?as_of= as a date (counted at the end of that day, UTC) or an RFC 3339 time:
- * the date the report speaks of and the bound on version times. */
+/* ?known_at= — what the registry knew then: the versions written up to that
+ * time (a date counts to the end of that day, UTC); NULL (absent): every
+ * version, today's knowledge. */
 static bool
-parse_as_of(const request_t *req, const char *fallback, const char **date, const char **bound,
-            kt_error_t *err)
+parse_known_at(const request_t *req, const char **bound, kt_error_t *err)
 {
-    const char *v = request_query(req, "as_of");
+    const char *v = request_query(req, "known_at"), *date;
 
-    if (v != NULL && strlen(v) == 10) {
-        if (!parse_date_param(req, "as_of", date, err))
-            return false;
-    } else if (v != NULL) {
-        if (!handler_as_of(req, bound, err))
-            return false;
-        *date = arena_strndup(req->arena, *bound, 10);
-        return *date != NULL;
-    } else {
-        *date = fallback;
-    }
-    *bound = *date != NULL ? arena_printf(req->arena, "%sT23:59:59.999Z", *date) : NULL;
-    return true;
+    *bound = NULL;
+    if (v == NULL || strlen(v) != 10)
+        return handler_time_param(req, "known_at", bound, err);
+    if (!parse_date_param(req, "known_at", &date, err))
+        return false;
+    *bound = arena_printf(req->arena, "%sT23:59:59.999Z", date);
+    return *bound != NULL;
 }
 
 /* The organisation the principal may report on: NULL for the whole region. */
@@ -125,11 +121,16 @@ keep_org(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
     return true;
 }
 
-static const scan_spec_t org_spec_base = {.collection = ORG_VERSIONS,
-                                          .id_member = "organization_id",
-                                          .value_size = sizeof(org_summary_t),
-                                          .max_bytes = REPORT_MAX_BYTES,
-                                          .keep = keep_org};
+static scan_spec_t
+org_spec(const char *bound)
+{
+    return (scan_spec_t){.collection = store_kind_organization.versions,
+                         .id_member = store_kind_organization.id_member,
+                         .until = bound,
+                         .value_size = sizeof(org_summary_t),
+                         .max_bytes = REPORT_MAX_BYTES,
+                         .keep = keep_org};
+}
 
 static const char *
 org_oktmo(strmap_t *orgs, const char *ogrn)
@@ -144,9 +145,8 @@ static bool
 scan_orgs(mongoc_client_t *client, const char *db, const char *bound, strmap_t **out,
           kt_error_t *err)
 {
-    scan_spec_t spec = org_spec_base;
+    scan_spec_t spec = org_spec(bound);
 
-    spec.until = bound;
     return store_scan_latest(client, db, &spec, out, err);
 }
 
@@ -286,13 +286,15 @@ contingent_params(request_t *req, contingent_t *r, contingent_filter_t *flt, con
         return false;
     date_today(today);
     report_default_as_of(today, fallback);
-    if (!parse_as_of(req, fallback, &r->as_of, bound, err) ||
+    if (!parse_date_param(req, "as_of", &r->as_of, err) || !parse_known_at(req, bound, err) ||
         !parse_date_param(req, "age_on", &r->age_on, err) ||
         !report_parse_group_by(group_by != NULL ? group_by : "organization", r->dims, &r->ndims,
                                err) ||
         !report_scope(req, request_query(req, "organization"), &flt->org, err))
         return false;
     flt->level = request_query(req, "level");
+    r->as_of = r->as_of != NULL ? r->as_of : fallback;
+    r->known_at = *bound;
     if (r->age_on == NULL) {
         age_on = arena_alloc(req->arena, 11);
         if (age_on == NULL)
@@ -338,8 +340,8 @@ handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_e
     contingent_t r = {0};
     contingent_filter_t flt = {0};
     facts_ctx_t fctx;
-    scan_spec_t spec = {.collection = VERSIONS,
-                        .id_member = "student_id",
+    scan_spec_t spec = {.collection = store_kind_student.versions,
+                        .id_member = store_kind_student.id_member,
                         .value_size = sizeof(report_facts_t),
                         .max_bytes = REPORT_MAX_BYTES,
                         .keep = keep_facts,
@@ -359,7 +361,7 @@ handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_e
     if (!ok && err->code == KT_OK)
         kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
     scan_free(&spec, students);
-    scan_free(&org_spec_base, orgs);
+    scan_free(&(scan_spec_t){0}, orgs); /* org summaries hold nothing to drop */
     strmap_free(counts);
     return ok && contingent_render(req, &r, res, err);
 }
@@ -402,7 +404,7 @@ drop_moves(void *ctx, void *value)
 }
 
 typedef struct {
-    const char *from, *to, *level, *as_of;
+    const char *from, *to, *level, *known_at;
     int64_t total;
     strmap_t *flows;  /* "from␟to" → count */
     strmap_t *munis;  /* "oktmo␟oktmo" → count */
@@ -558,8 +560,8 @@ migration_render(const migration_t *m, strmap_t *orgs, buf_t *out)
     jw_string(&w, m->to);
     jw_key(&w, "level");
     jw_string(&w, m->level);
-    jw_key(&w, "as_of");
-    jw_string(&w, m->as_of);
+    jw_key(&w, "known_at");
+    jw_string(&w, m->known_at);
     jw_key(&w, "total_moves");
     jw_int(&w, m->total);
     jw_key(&w, "flows");
@@ -584,8 +586,7 @@ migration_params(request_t *req, migration_t *m, const char **bound, kt_error_t 
     report_default_as_of(today, start);
     memcpy(start + 5, "09-01", 5); /* the school year of the last reference date */
     if (!parse_date_param(req, "from", &m->from, err) ||
-        !parse_date_param(req, "to", &m->to, err) ||
-        !parse_as_of(req, NULL, &m->as_of, bound, err) ||
+        !parse_date_param(req, "to", &m->to, err) || !parse_known_at(req, bound, err) ||
         !report_scope(req, request_query(req, "organization"), &scope, err))
         return false;
     if (scope != NULL) {
@@ -597,7 +598,7 @@ migration_params(request_t *req, migration_t *m, const char **bound, kt_error_t 
     m->from = m->from != NULL ? m->from : start;
     m->to = m->to != NULL ? m->to : arena_strdup(req->arena, today);
     if (m->to == NULL || strcmp(m->from, m->to) > 0) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_DATE_ORDER, 400, "from must not be after to");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "from must not be after to");
         return false;
     }
     return true;
@@ -609,8 +610,8 @@ handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_er
     mongoc_client_t *client = handler_client(app, req);
     const char *db = store_db_name(app->store), *bound = NULL;
     migration_t m = {0};
-    scan_spec_t spec = {.collection = VERSIONS,
-                        .id_member = "student_id",
+    scan_spec_t spec = {.collection = store_kind_student.versions,
+                        .id_member = store_kind_student.id_member,
                         .value_size = sizeof(moves_summary_t),
                         .max_bytes = REPORT_MAX_BYTES,
                         .keep = keep_moves,
@@ -620,6 +621,7 @@ handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_er
 
     if (client == NULL || !migration_params(req, &m, &bound, err))
         return false;
+    m.known_at = bound;
     spec.until = bound;
     m.flows = strmap_new(sizeof(int64_t), REPORT_MAX_BYTES);
     m.munis = strmap_new(sizeof(int64_t), REPORT_MAX_BYTES);
@@ -634,7 +636,7 @@ handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_er
     if (!ok && err->code == KT_OK)
         kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
     scan_free(&spec, students);
-    scan_free(&org_spec_base, orgs);
+    scan_free(&(scan_spec_t){0}, orgs); /* org summaries hold nothing to drop */
     strmap_free(m.flows);
     strmap_free(m.munis);
     strmap_free(m.totals);

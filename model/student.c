@@ -351,6 +351,8 @@ static const field_t student_fields[] = {
     {"representatives", FIELD_T_ARRAY, FIELD_OPT, STUDENT_REPRESENTATIVES_MAX, NULL, NULL,
      &student_representative, NULL, 0, 0},
     {"organization", FIELD_T_STRING, FIELD_REQ, 0, fields_check_ogrn, NULL, NULL, NULL, 0, 0},
+    /* Read-only: changed by events only (model/education.h checks and keeps it). */
+    {"education", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
     /* Phase 3: achievements, exam results, certificates (model/results.c). */
     {"achievements", FIELD_T_ARRAY, FIELD_OPT, RESULTS_ACHIEVEMENTS_MAX, NULL, NULL,
      &results_achievement, NULL, 0, 0},

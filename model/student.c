@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "model/fields.h"
+#include "model/results.h"
 #include "model/validators.h"
 
 #define STUDENT_SERIES_MAX 20
@@ -352,6 +353,12 @@ static const field_t student_fields[] = {
     {"organization", FIELD_T_STRING, FIELD_REQ, 0, fields_check_ogrn, NULL, NULL, NULL, 0, 0},
     /* Read-only: changed by events only (model/education.h checks and keeps it). */
     {"education", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
+    /* Phase 3: achievements, exam results, certificates (model/results.c). */
+    {"achievements", FIELD_T_ARRAY, FIELD_OPT, RESULTS_ACHIEVEMENTS_MAX, NULL, NULL,
+     &results_achievement, NULL, 0, 0},
+    {"exams", FIELD_T_ARRAY, FIELD_OPT, RESULTS_EXAMS_MAX, NULL, NULL, &results_exam, NULL, 0, 0},
+    {"certificates", FIELD_T_ARRAY, FIELD_OPT, RESULTS_CERTIFICATES_MAX, NULL, NULL,
+     &results_certificate, NULL, 0, 0},
     {0},
 };
 

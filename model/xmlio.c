@@ -230,6 +230,54 @@ static const xmlio_map_t xmlio_event[] = {
     {0},
 };
 
+/* Phase 3: achievements, exam results, certificates (model/results.c). */
+
+static const xmlio_map_t xmlio_achievement_document[] = {
+    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {"Url", "url", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_achievement[] = {
+    {"Title", "title", XMLIO_M_TEXT, NULL, NULL},
+    {"EventName", "event_name", XMLIO_M_TEXT, NULL, NULL},
+    {"Level", "level", XMLIO_M_TEXT, NULL, NULL},
+    {"Subject", "subject", XMLIO_M_TEXT, NULL, NULL},
+    {"Result", "result", XMLIO_M_TEXT, NULL, NULL},
+    {"Place", "place", XMLIO_M_INT, NULL, NULL},
+    {"Badge", "badge", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {"Organizer", "organizer", XMLIO_M_TEXT, NULL, NULL},
+    {"Document", "document", XMLIO_M_OBJECT, NULL, xmlio_achievement_document},
+    {0},
+};
+
+static const xmlio_map_t xmlio_exam[] = {
+    {"Year", "year", XMLIO_M_INT, NULL, NULL},
+    {"SubjectCode", "subject_code", XMLIO_M_TEXT, NULL, NULL},
+    {"Subject", "subject", XMLIO_M_TEXT, NULL, NULL},
+    {"Score", "score", XMLIO_M_INT, NULL, NULL},
+    {"Mark", "mark", XMLIO_M_INT, NULL, NULL},
+    {"Passed", "passed", XMLIO_M_BOOL, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_certificate[] = {
+    {"Series", "series", XMLIO_M_TEXT, NULL, NULL},
+    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
+    {"IssuedOn", "issued_on", XMLIO_M_TEXT, NULL, NULL},
+    {"WithHonors", "with_honors", XMLIO_M_BOOL, NULL, NULL},
+    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_achievement_item = {"Achievement", NULL, XMLIO_M_OBJECT, "kind",
+                                                   xmlio_achievement};
+static const xmlio_map_t xmlio_exam_item = {"Exam", NULL, XMLIO_M_OBJECT, "kind", xmlio_exam};
+static const xmlio_map_t xmlio_certificate_item = {"Certificate", NULL, XMLIO_M_OBJECT, "type",
+                                                   xmlio_certificate};
+
 /* The student in the order of DATA-MODEL.md and the XSD; phase 2 and 3
  * blocks become rows at the end. The attributes id, version and state are
  * the root's (xmlio_root_attrs). */
@@ -247,6 +295,9 @@ static const xmlio_map_t xmlio_student[] = {
     {"Representatives", "representatives", XMLIO_M_LIST, NULL, &xmlio_representative_item},
     {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
     {"Education", "education", XMLIO_M_LIST, NULL, &xmlio_episode_item},
+    {"Achievements", "achievements", XMLIO_M_LIST, NULL, &xmlio_achievement_item},
+    {"Exams", "exams", XMLIO_M_LIST, NULL, &xmlio_exam_item},
+    {"Certificates", "certificates", XMLIO_M_LIST, NULL, &xmlio_certificate_item},
     {0},
 };
 

@@ -197,6 +197,44 @@ BROKEN = {
         "organization.xml", '<Address kind="LEGAL">', '<Address kind="REGISTRATION">'),
     "organizations packet with Data before Header": (
         "packet-organizations.xml", "<Header>", "<Data/><Header>"),
+    # Phase 3: the schema checks the shape of achievements, exams and certificates.
+    "achievement without title": (
+        "packet-records.xml",
+        "<Title>Золотой знак отличия ГТО, V ступень</Title>",
+        "",
+    ),
+    "achievement kind outside the list": (
+        "packet-records.xml", '<Achievement kind="GTO">', '<Achievement kind="CHESS">'),
+    "badge outside the list": ("packet-records.xml", "<Badge>GOLD</Badge>", "<Badge>ЗОЛОТО</Badge>"),
+    "url without scheme": (
+        "packet-records.xml",
+        "<Url>https://olymp.tatar.example/diplomas/RE-2025-0417.pdf</Url>",
+        "<Url>olymp.tatar.example/RE-2025-0417.pdf</Url>",
+    ),
+    "score not a number": ("packet-records.xml", "<Score>86</Score>", "<Score>86.5</Score>"),
+    "negative mark": ("packet-records.xml", "<Mark>4</Mark>", "<Mark>-4</Mark>"),
+    "passed not a boolean": ("packet-records.xml", "<Passed>true</Passed>", "<Passed>да</Passed>"),
+    "exam without year": ("packet-records.xml", "<Year>2024</Year>", ""),
+    "exams out of order": (
+        "packet-records.xml",
+        "<Score>31</Score>\n          <Mark>5</Mark>",
+        "<Mark>5</Mark>\n          <Score>31</Score>",
+    ),
+    "certificate without type": (
+        "packet-records.xml", '<Certificate type="ATTESTAT_OOO">', "<Certificate>"),
+    "honors not a boolean": (
+        "packet-records.xml", "<WithHonors>true</WithHonors>", "<WithHonors>yes</WithHonors>"),
+    "eleven certificates": (
+        "packet-records.xml",
+        "</Certificate>\n      </Certificates>",
+        "</Certificate>" + "<Certificate type=\"DIPLOMA_SPO\"><Number>1</Number>"
+        "<IssuedOn>2025-06-30</IssuedOn></Certificate>" * 10 + "</Certificates>",
+    ),
+    "records without the organization": (
+        "packet-records.xml",
+        "<Organization>1021600001235</Organization>\n      <Achievements>",
+        "<Achievements>",
+    ),
     "status outside the list": ("receipt.xml", "<Status>PARTIAL</Status>", "<Status>DONE</Status>"),
     "item without result": ("receipt.xml", ' result="CREATED"', ""),
     "error without code": ("receipt.xml", ' code="SNILS_CHECKSUM"', ""),

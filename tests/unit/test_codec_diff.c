@@ -291,6 +291,24 @@ test_diff_arrays(void)
                "[{\"path\":\"/d/0\",\"old\":1,\"new\":null}]");
 }
 
+/* The phase-3 shapes: int64 and boolean leaves inside objects inside arrays
+ * change leaf by leaf and come out as JSON numbers and booleans. */
+static void
+test_diff_ints_and_bools_in_arrays(void)
+{
+    check_diff("{\"exams\": [{\"kind\": \"EGE\", \"score\": {\"$numberLong\": \"80\"},"
+               " \"passed\": true}]}",
+               "{\"exams\": [{\"kind\": \"EGE\", \"score\": {\"$numberLong\": \"86\"},"
+               " \"passed\": false}, {\"kind\": \"OGE\", \"mark\": {\"$numberLong\": \"5\"}}]}",
+               NULL, 3,
+               "[{\"path\":\"/exams/0/score\",\"old\":80,\"new\":86},"
+               "{\"path\":\"/exams/0/passed\",\"old\":true,\"new\":false},"
+               "{\"path\":\"/exams/1\",\"old\":null,\"new\":{\"kind\":\"OGE\",\"mark\":5}}]");
+    /* The same number stored as int32 and int64 is a change of type, reported. */
+    check_diff("{\"e\": [{\"year\": 2025}]}", "{\"e\": [{\"year\": {\"$numberLong\": \"2025\"}}]}",
+               NULL, 1, "[{\"path\":\"/e/0/year\",\"old\":2025,\"new\":2025}]");
+}
+
 static void
 test_diff_removed_in_place(void)
 {
@@ -467,6 +485,7 @@ main(void)
     CHECK_RUN(test_diff_nested);
     CHECK_RUN(test_diff_arrays);
     CHECK_RUN(test_diff_removed_in_place);
+    CHECK_RUN(test_diff_ints_and_bools_in_arrays);
     CHECK_RUN(test_diff_escaping_and_append);
     CHECK_RUN(test_patch_rfc7396);
     CHECK_RUN(test_patch_more);

@@ -792,6 +792,260 @@ test_document_key_separator(void)
     check_ok("{'documents': [{'type': 'OTHER', 'series': 'A-B', 'number': '12/34'}]}");
 }
 
+/* Phase 3: achievements, exams, certificates (model/results.c). Each case
+ * changes one valid item through a merge patch (item_with) and puts it as
+ * the only item of its array. */
+
+static const char ACHIEVEMENT[] = "{'kind': 'OLYMPIAD', 'title': 'Всероссийская олимпиада',"
+                                  " 'event_name': 'Региональный этап ВсОШ', 'level': 'REGIONAL',"
+                                  " 'subject': 'Математика', 'result': 'PRIZE_WINNER', 'place': 2,"
+                                  " 'date': '2025-01-20', 'organizer': 'Минобрнауки РТ',"
+                                  " 'document': {'number': 'Д-17', 'date': '2025-01-25',"
+                                  " 'url': 'https://olymp.example.ru/d/17'}}";
+static const char EXAM[] = "{'kind': 'OGE', 'year': 2025, 'subject_code': '1',"
+                           " 'subject': 'Русский язык', 'score': 30, 'mark': 5, 'passed': true}";
+static const char CERTIFICATE[] = "{'type': 'ATTESTAT_OOO', 'number': '01234000012345',"
+                                  " 'issued_on': '2025-06-25', 'with_honors': true,"
+                                  " 'organization': '1027700132195'}";
+
+static const char *
+item_base(const char *array)
+{
+    if (strcmp(array, "achievements") == 0)
+        return ACHIEVEMENT;
+    return strcmp(array, "exams") == 0 ? EXAM : CERTIFICATE;
+}
+
+/* A merge patch of the student whose array holds the base item patched by patch. */
+static const char *
+item_with(arena_t *a, const char *array, const char *patch)
+{
+    json_value_t *item = patch_merge(a, parse(a, item_base(array)), parse(a, patch));
+    const char *out = NULL;
+    buf_t b;
+
+    buf_init(&b, 0);
+    if (json_write(&b, item))
+        out = arena_printf(a, "{'%s': [%s]}", array, b.data);
+    buf_release(&b);
+    return out;
+}
+
+/* The item patched must fail with exactly code at /array/0 + ptr. */
+static void
+check_item(const char *array, const char *patch, const char *ptr, kt_code_t code)
+{
+    arena_t *a = arena_new(0);
+    const char *full = arena_printf(a, "/%s/0%s", array, ptr);
+
+    check_body_one(a, patch, base_with(a, item_with(a, array, patch)), full, code);
+    arena_free(a);
+}
+
+static void
+check_item_ok(const char *array, const char *patch)
+{
+    arena_t *a = arena_new(0);
+
+    check_ok(item_with(a, array, patch));
+    arena_free(a);
+}
+
+static void
+test_results_valid(void)
+{
+    arena_t *a = arena_new(0);
+    const char *all = arena_printf(a, "{'achievements': [%s], 'exams': [%s], 'certificates': [%s]}",
+                                   ACHIEVEMENT, EXAM, CERTIFICATE);
+
+    /* Integers stay JSON numbers, booleans true/false, members in table order, after
+     * the phase-1 fields. */
+    check_stored(all, "'organization':'1027700132195','achievements':[{'kind':'OLYMPIAD',"
+                      "'title':'Всероссийская олимпиада','event_name':'Региональный этап ВсОШ',"
+                      "'level':'REGIONAL','subject':'Математика','result':'PRIZE_WINNER',"
+                      "'place':2,'date':'2025-01-20','organizer':'Минобрнауки РТ',"
+                      "'document':{'number':'Д-17','date':'2025-01-25',"
+                      "'url':'https://olymp.example.ru/d/17'}}],");
+    check_stored(all, "'exams':[{'kind':'OGE','year':2025,'subject_code':'1',"
+                      "'subject':'Русский язык','score':30,'mark':5,'passed':true}],");
+    check_stored(all, "'certificates':[{'type':'ATTESTAT_OOO','number':'01234000012345',"
+                      "'issued_on':'2025-06-25','with_honors':true,"
+                      "'organization':'1027700132195'}]}");
+    /* Minimal items; an empty array is absent. */
+    check_stored("{'achievements': [{'kind': 'OTHER', 'title': ' Грамота ', 'level': 'SCHOOL',"
+                 " 'result': 'PARTICIPANT', 'date': '2025-01-20'}]}",
+                 "'achievements':[{'kind':'OTHER','title':'Грамота','level':'SCHOOL',"
+                 "'result':'PARTICIPANT','date':'2025-01-20'}]}");
+    check_stored("{'exams': [], 'certificates': []}", "'organization':'1027700132195'}");
+    arena_free(a);
+}
+
+static void
+test_results_achievements(void)
+{
+    check_item("achievements", "{'kind': 'HOBBY'}", "/kind", KT_ENUM);
+    check_item("achievements", "{'kind': null}", "/kind", KT_REQUIRED);
+    check_item("achievements", "{'title': '  '}", "/title", KT_REQUIRED);
+    check_item("achievements", "{'title': {'$gt': ''}}", "/title", KT_FORMAT);
+    check_item("achievements", "{'level': 'GALACTIC'}", "/level", KT_ENUM);
+    check_item("achievements", "{'level': null}", "/level", KT_REQUIRED);
+    check_item("achievements", "{'result': 'LOSER'}", "/result", KT_ENUM);
+    check_item("achievements", "{'result': null}", "/result", KT_REQUIRED);
+    check_item("achievements", "{'place': 0}", "/place", KT_FORMAT);
+    check_item("achievements", "{'place': 1001}", "/place", KT_FORMAT);
+    check_item("achievements", "{'place': 2.5}", "/place", KT_FORMAT);
+    check_item("achievements", "{'place': '2'}", "/place", KT_FORMAT);
+    check_item_ok("achievements", "{'place': 1}");
+    check_item_ok("achievements", "{'place': 1000}");
+    check_item("achievements", "{'date': null}", "/date", KT_REQUIRED);
+    check_item("achievements", "{'date': '20.01.2025'}", "/date", KT_FORMAT);
+    check_item("achievements", "{'date': '2026-03-16'}", "/date", KT_DATE_RANGE);
+    check_item("achievements", "{'date': '2015-05-19'}", "/date", KT_DATE_ORDER);
+    check_item_ok("achievements", "{'date': '2015-05-20'}");
+    check_item_ok("achievements", "{'date': '2026-03-15'}");
+    check_item("achievements", "{'organizer': 17}", "/organizer", KT_FORMAT);
+    check_item("achievements", "{'surprise': 1}", "/surprise", KT_UNKNOWN_FIELD);
+    check_item("achievements", "{'badge': 'GOLD'}", "/badge", KT_FORMAT);
+    /* The supporting document. */
+    check_item("achievements", "{'document': {'number': null, 'date': null, 'url': null}}",
+               "/document", KT_REQUIRED);
+    check_item("achievements", "{'document': {'url': 'ftp://x.ru/a'}}", "/document/url", KT_FORMAT);
+    check_item("achievements", "{'document': {'url': 'https://x.ru/a b'}}", "/document/url",
+               KT_FORMAT);
+    check_item("achievements", "{'document': {'url': 'https://'}}", "/document/url", KT_FORMAT);
+    check_item_ok("achievements", "{'document': {'url': 'HTTP://x.ru', 'number': null}}");
+    check_item("achievements", "{'document': {'date': '2015-01-01'}}", "/document/date",
+               KT_DATE_ORDER);
+    check_item("achievements", "{'document': {'date': '2027-01-01'}}", "/document/date",
+               KT_DATE_RANGE);
+    check_item("achievements", "{'document': {'kind': 'x'}}", "/document/kind", KT_UNKNOWN_FIELD);
+    check_item("achievements", "{'document': 'Д-17'}", "/document", KT_FORMAT);
+}
+
+static void
+test_results_gto(void)
+{
+    check_item_ok("achievements", "{'kind': 'GTO', 'result': 'WINNER', 'badge': 'GOLD',"
+                                  " 'place': null, 'level': 'FEDERAL'}");
+    check_item_ok("achievements", "{'kind': 'GTO', 'result': 'PARTICIPANT', 'place': null}");
+    check_item("achievements", "{'kind': 'GTO', 'result': 'WINNER', 'place': null}", "/badge",
+               KT_REQUIRED);
+    check_item("achievements", "{'kind': 'GTO', 'result': 'PRIZE_WINNER', 'place': null}",
+               "/result", KT_ENUM);
+    check_item("achievements",
+               "{'kind': 'GTO', 'result': 'PARTICIPANT', 'badge': 'SILVER', 'place': null}",
+               "/badge", KT_FORMAT);
+    check_item("achievements", "{'kind': 'GTO', 'result': 'WINNER', 'badge': 'BRONZE'}", "/place",
+               KT_FORMAT);
+    check_item("achievements",
+               "{'kind': 'GTO', 'result': 'WINNER', 'badge': 'PLATINUM',"
+               " 'place': null}",
+               "/badge", KT_ENUM);
+}
+
+static void
+test_results_exams(void)
+{
+    check_item("exams", "{'kind': 'ENT'}", "/kind", KT_ENUM);
+    check_item("exams", "{'year': null}", "/year", KT_REQUIRED);
+    check_item("exams", "{'year': 1999}", "/year", KT_FORMAT);
+    check_item("exams", "{'year': 2028}", "/year", KT_FORMAT); /* today is 2026-03-15 */
+    check_item("exams", "{'year': '2025'}", "/year", KT_FORMAT);
+    check_item_ok("exams", "{'year': 2027}");
+    check_item("exams", "{'year': 2014}", "/year", KT_DATE_ORDER); /* born 2015 */
+    check_item("exams", "{'subject_code': 'рус'}", "/subject_code", KT_FORMAT);
+    check_item("exams", "{'subject_code': '123456789012345678901'}", "/subject_code", KT_FORMAT);
+    check_item_ok("exams", "{'subject_code': 'RU-1.a_2'}");
+    check_item("exams", "{'subject': null}", "/subject", KT_REQUIRED);
+    check_item("exams", "{'score': -1}", "/score", KT_FORMAT);
+    check_item("exams", "{'score': 101}", "/score", KT_FORMAT);
+    check_item("exams", "{'score': 1e2}", "/score", KT_FORMAT);
+    check_item("exams", "{'mark': 1}", "/mark", KT_FORMAT);
+    check_item("exams", "{'mark': 6}", "/mark", KT_FORMAT);
+    check_item("exams", "{'passed': 'yes'}", "/passed", KT_FORMAT);
+    check_item("exams", "{'passed': 1}", "/passed", KT_FORMAT);
+    /* By kind. */
+    check_item_ok("exams", "{'kind': 'EGE', 'score': 0, 'mark': null, 'passed': false}");
+    check_item_ok("exams", "{'kind': 'EGE', 'score': 100, 'mark': null}");
+    check_item("exams", "{'kind': 'EGE', 'score': null, 'mark': null}", "/score", KT_REQUIRED);
+    check_item("exams", "{'kind': 'EGE'}", "/mark", KT_FORMAT);
+    check_item_ok("exams", "{'kind': 'OGE', 'score': null}");
+    check_item_ok("exams", "{'kind': 'OGE', 'mark': null, 'passed': null}");
+    check_item("exams", "{'kind': 'OGE', 'score': null, 'mark': null}", "/mark", KT_REQUIRED);
+    for (size_t i = 0; i < 4; i++) {
+        static const char *const kinds[] = {"GVE9", "GVE11", "INTERMEDIATE", "FINAL_MARK"};
+        arena_t *a = arena_new(0);
+        check_item_ok("exams", arena_printf(a, "{'kind': '%s', 'score': null}", kinds[i]));
+        check_item("exams", arena_printf(a, "{'kind': '%s'}", kinds[i]), "/score", KT_FORMAT);
+        check_item("exams",
+                   arena_printf(a, "{'kind': '%s', 'score': null, 'mark': null}", kinds[i]),
+                   "/mark", KT_REQUIRED);
+        arena_free(a);
+    }
+    /* passed against the mark. */
+    check_item("exams", "{'mark': 2}", "/passed", KT_FORMAT);
+    check_item_ok("exams", "{'mark': 2, 'passed': false}");
+    check_item("exams", "{'mark': 3, 'passed': false}", "/passed", KT_FORMAT);
+    check_item_ok("exams", "{'mark': 3}");
+}
+
+static void
+test_results_certificates(void)
+{
+    check_item("certificates", "{'type': 'DIPLOMA_VO'}", "/type", KT_ENUM);
+    check_item("certificates", "{'number': null}", "/number", KT_REQUIRED);
+    check_item("certificates", "{'number': '0123400001234'}", "/number", KT_FORMAT);
+    check_item("certificates", "{'number': '01234 000012345'}", "/number", KT_FORMAT);
+    check_item("certificates", "{'type': 'ATTESTAT_SOO', 'number': 'АБ 1234567'}", "/number",
+               KT_FORMAT);
+    check_item_ok("certificates", "{'type': 'DIPLOMA_SPO', 'series': '111604',"
+                                  " 'number': '0001234'}");
+    check_item("certificates",
+               "{'type': 'DIPLOMA_SPO', 'number': '1234567890123456789012345678901'}", "/number",
+               KT_FORMAT);
+    check_item("certificates", "{'series': '123456789012345678901'}", "/series", KT_FORMAT);
+    check_item("certificates", "{'issued_on': null}", "/issued_on", KT_REQUIRED);
+    check_item("certificates", "{'issued_on': '2015-05-19'}", "/issued_on", KT_DATE_ORDER);
+    check_item("certificates", "{'issued_on': '2026-03-16'}", "/issued_on", KT_DATE_RANGE);
+    check_item("certificates", "{'issued_on': '2025-02-29'}", "/issued_on", KT_DATE_RANGE);
+    check_item("certificates", "{'with_honors': 'true'}", "/with_honors", KT_FORMAT);
+    check_item_ok("certificates", "{'with_honors': false}");
+    check_item("certificates", "{'organization': '1027700132194'}", "/organization",
+               KT_OGRN_CHECKSUM);
+    check_item("certificates", "{'organization': '102770013219'}", "/organization", KT_FORMAT);
+}
+
+/* Limits of the arrays at their edges, and every error of several items at once. */
+static void
+test_results_limits(void)
+{
+    arena_t *a = arena_new(0);
+    kt_error_t err;
+    buf_t json;
+    char *bad_exam = q(a, "{'kind': 'EGE', 'year': 2025, 'subject': 'Физика', 'score': 101,"
+                          " 'mark': 4}");
+
+    check_ok(arena_printf(a, "{'achievements': %s}", array_of(a, ACHIEVEMENT, 200)));
+    check_one(arena_printf(a, "{'achievements': %s}", array_of(a, ACHIEVEMENT, 201)),
+              "/achievements", KT_FORMAT);
+    check_ok(arena_printf(a, "{'exams': %s}", array_of(a, EXAM, 300)));
+    check_one(arena_printf(a, "{'exams': %s}", array_of(a, EXAM, 301)), "/exams", KT_FORMAT);
+    check_ok(arena_printf(a, "{'certificates': %s}", array_of(a, CERTIFICATE, 10)));
+    check_one(arena_printf(a, "{'certificates': %s}", array_of(a, CERTIFICATE, 11)),
+              "/certificates", KT_FORMAT);
+    check_one("{'exams': {'kind': 'EGE'}}", "/exams", KT_FORMAT);
+    CHECK(!validate(
+        a, base_with(a, arena_printf(a, "{'exams': [%s, %s, %s]}", EXAM, bad_exam, bad_exam)), &err,
+        &json));
+    CHECK(err.nfields == 4);
+    CHECK(has_error(&err, "/exams/1/score", KT_FORMAT));
+    CHECK(has_error(&err, "/exams/1/mark", KT_FORMAT));
+    CHECK(has_error(&err, "/exams/2/score", KT_FORMAT));
+    CHECK(has_error(&err, "/exams/2/mark", KT_FORMAT));
+    buf_release(&json);
+    arena_free(a);
+}
+
 int
 main(void)
 {
@@ -815,5 +1069,11 @@ main(void)
     CHECK_RUN(test_messages);
     CHECK_RUN(test_error_cap);
     CHECK_RUN(test_out_of_memory);
+    CHECK_RUN(test_results_valid);
+    CHECK_RUN(test_results_achievements);
+    CHECK_RUN(test_results_gto);
+    CHECK_RUN(test_results_exams);
+    CHECK_RUN(test_results_certificates);
+    CHECK_RUN(test_results_limits);
     CHECK_MAIN_END();
 }

@@ -425,9 +425,12 @@ test_sample_file(void)
 static void
 test_samples_valid(void)
 {
-    static const char *const files[] = {"xsd/samples/packet-small.xml", "xsd/samples/student.xml",
-                                        "xsd/samples/receipt.xml", "xsd/samples/organization.xml",
-                                        "xsd/samples/packet-organizations.xml"};
+    static const char *const files[] = {"xsd/samples/packet-small.xml",
+                                        "xsd/samples/student.xml",
+                                        "xsd/samples/receipt.xml",
+                                        "xsd/samples/organization.xml",
+                                        "xsd/samples/packet-organizations.xml",
+                                        "xsd/samples/packet-records.xml"};
     arena_t *a = arena_new(0);
 
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -1150,6 +1153,20 @@ test_pointer_to_xpath(void)
         {"/citizenship/countries", "/Citizenship/Country"},
         {"/citizenship", "/Citizenship"},
         {"/id", "/@id"},
+        /* Phase 3. */
+        {"/achievements/1/document/url", "/Achievements/Achievement[2]/Document/Url"},
+        {"/achievements/0/document", "/Achievements/Achievement[1]/Document"},
+        {"/achievements/0/kind", "/Achievements/Achievement[1]/@kind"},
+        {"/achievements/199/place", "/Achievements/Achievement[200]/Place"},
+        {"/exams/4/score", "/Exams/Exam[5]/Score"},
+        {"/exams/0/passed", "/Exams/Exam[1]/Passed"},
+        {"/exams/0/kind", "/Exams/Exam[1]/@kind"},
+        {"/certificates/0/type", "/Certificates/Certificate[1]/@type"},
+        {"/certificates/9/with_honors", "/Certificates/Certificate[10]/WithHonors"},
+        {"/certificates/0/organization", "/Certificates/Certificate[1]/Organization"},
+        {"/exams", "/Exams"},
+        {"/exams/0/score/1", ""},
+        {"/achievements/0/document/type", ""},
         /* Shapes the map does not know: the item itself. */
         {"", ""},
         {"/", ""},
@@ -1463,6 +1480,166 @@ done:
     arena_free(a);
 }
 
+/* Phase 3: achievements, exams, certificates. */
+
+/* A valid student whose phase-3 elements (after Organization) are extra. */
+static const char *
+records_xml(arena_t *a, const char *extra)
+{
+    return arena_printf(a,
+                        "<Student><LastName>Петров</LastName><FirstName>Иван</FirstName>"
+                        "<Sex>M</Sex><BirthDate>2008-03-02</BirthDate>"
+                        "<Citizenship category=\"RF\"/><Documents>" DOCS_DEFAULT "</Documents>"
+                        "<Addresses><Address kind=\"REGISTRATION\"><Text>Казань</Text></Address>"
+                        "</Addresses><Organization>1027700132195</Organization>%s</Student>",
+                        extra);
+}
+
+/* The sample reads into numbers and booleans where the model has them. */
+static void
+test_records_sample(void)
+{
+    arena_t *a = arena_new(0);
+    size_t len;
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-records.xml"), &len);
+    bson_t doc = BSON_INITIALIZER;
+    const char *json;
+    run_t r;
+
+    run_xml(a, xml != NULL ? xml : "", xml != NULL ? len : 0, &r);
+    CHECK_INT(r.n, 1);
+    CHECK_INT(r.end.code, KT_OK);
+    if (r.n == 1) {
+        CHECK_INT(r.items[0].error.code, KT_OK);
+        CHECK(model_ok(a, r.items[0].student, &doc));
+        json = tree_json(a, r.items[0].student);
+        CHECK(strstr(json, "\"result\":\"PRIZE_WINNER\",\"place\":3,\"date\":\"2025-01-22\"") !=
+              NULL);
+        CHECK(strstr(json, "\"badge\":\"GOLD\"") != NULL);
+        CHECK(strstr(json, "{\"kind\":\"EGE\",\"year\":2026,\"subject_code\":\"2\",") != NULL);
+        CHECK(strstr(json, "\"score\":86,\"passed\":true}") != NULL);
+        CHECK(strstr(json, "{\"kind\":\"FINAL_MARK\",\"year\":2026,\"subject\":\"Физика\","
+                           "\"mark\":4}") != NULL);
+        CHECK(strstr(json, "\"with_honors\":true,\"organization\":\"1021600001235\"}]}") != NULL);
+    }
+    bson_destroy(&doc);
+    arena_free(a);
+}
+
+/* Numbers and booleans are digits and true/false exactly, as the XSD has
+ * them (xs:string patterns, no whitespace collapsing): they read into JSON
+ * numbers and booleans; any other text is the item's XSD error at its path. */
+static void
+test_records_text_forms(void)
+{
+    static const char *const bad[][2] = {
+        {"<Year> 2024</Year><Subject>Химия</Subject><Mark>3</Mark>", "Year"},
+        {"<Year>2024</Year><Subject>Химия</Subject><Score>007</Score>", "Score"},
+        {"<Year>2024</Year><Subject>Химия</Subject><Score>-5</Score>", "Score"},
+        {"<Year>2024</Year><Subject>Химия</Subject><Mark>3</Mark><Passed>1</Passed>", "Passed"},
+        {"<Year>2024</Year><Subject>Химия</Subject><Mark>3</Mark><Passed>True</Passed>", "Passed"},
+    };
+    arena_t *a = arena_new(0);
+    const char *items =
+        records_xml(a, "<Exams><Exam kind=\"OGE\"><Year>2024</Year><Subject>Химия</Subject>"
+                       "<Score>0</Score><Passed>true</Passed></Exam><Exam kind=\"GVE9\">"
+                       "<Year>2024</Year><Subject>Химия</Subject><Mark>2</Mark>"
+                       "<Passed>false</Passed></Exam></Exams>");
+    bson_t doc = BSON_INITIALIZER;
+    run_t r;
+
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        items = arena_printf(a, "%s%s", items,
+                             records_xml(a, arena_printf(a,
+                                                         "<Exams><Exam kind=\"OGE\">%s</Exam>"
+                                                         "</Exams>",
+                                                         bad[i][0])));
+    run_str(a, packet(a, items), &r);
+    CHECK_INT(r.n, 6);
+    if (r.n == 6) {
+        CHECK(model_ok(a, r.items[0].student, &doc));
+        CHECK_STR(tree_json(a, json_get(r.items[0].student, "exams")),
+                  "[{\"kind\":\"OGE\",\"year\":2024,\"subject\":\"Химия\",\"score\":0,"
+                  "\"passed\":true},{\"kind\":\"GVE9\",\"year\":2024,\"subject\":\"Химия\","
+                  "\"mark\":2,\"passed\":false}]");
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad && i + 1 < r.n; i++) {
+        const xmlio_item_t *it = &r.items[i + 1];
+        const char *path =
+            arena_printf(a, "/Packet/Data/Student[%zu]/Exams/Exam[1]/%s", i + 2, bad[i][1]);
+        CHECK(it->student == NULL && it->error.code == KT_XSD);
+        if (!has_field(&it->error, path)) {
+            fprintf(stderr, "expected an XSD error at %s\n", path);
+            dump_fields(&it->error);
+            check_failures_in_test++;
+        }
+    }
+    bson_destroy(&doc);
+    arena_free(a);
+}
+
+/* The model's range and kind errors land on the elements. */
+static void
+test_records_model_errors(void)
+{
+    arena_t *a = arena_new(0);
+    const char *bad = records_xml(
+        a, "<Achievements><Achievement kind=\"GTO\"><Title>ГТО</Title><Level>FEDERAL</Level>"
+           "<Result>WINNER</Result><Date>2024-05-30</Date></Achievement></Achievements>"
+           "<Exams><Exam kind=\"EGE\"><Year>2026</Year><Subject>Химия</Subject>"
+           "<Score>101</Score><Mark>5</Mark></Exam></Exams>");
+    static const char *const want[] = {
+        "/Packet/Data/Student[1]/Achievements/Achievement[1]/Badge",
+        "/Packet/Data/Student[1]/Exams/Exam[1]/Score",
+        "/Packet/Data/Student[1]/Exams/Exam[1]/Mark",
+    };
+    kt_error_t err;
+    bson_t out = BSON_INITIALIZER;
+    size_t i = 0;
+    run_t r;
+
+    run_str(a, packet(a, bad), &r);
+    CHECK_INT(r.n, 1);
+    if (r.n == 1) {
+        CHECK(!student_from_json(a, r.items[0].student, NULL, &out, &err));
+        CHECK_INT(err.nfields, 3);
+        for (const kt_field_error_t *f = err.fields; f != NULL && i < 3; f = f->next, i++)
+            CHECK_STR(xmlio_pointer_to_xpath(a, r.items[0].xpath, f->pointer), want[i]);
+    }
+    bson_destroy(&out);
+    arena_free(a);
+}
+
+/* Stored → written (valid by the XSD, numbers as digits, booleans as
+ * true/false) → read → the same stored student. */
+static void
+test_records_write_round_trip(void)
+{
+    arena_t *a = arena_new(0);
+    size_t len, wlen = 0;
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-records.xml"), &len);
+    bson_t doc = BSON_INITIALIZER;
+    written_t w = {"83e01178-017e-4732-a641-207b2ab9fde5", 2, false, &doc};
+    const char *out;
+    run_t r;
+
+    run_xml(a, xml != NULL ? xml : "", xml != NULL ? len : 0, &r);
+    CHECK(r.n == 1 && model_ok(a, r.items[0].student, &doc));
+    out = write_xml(a, &w, 1, true, &wlen);
+    CHECK(out != NULL && valid_by_xsd(out, wlen));
+    CHECK(out != NULL && strstr(out, "<Organization>1021600001235</Organization><Achievements>"
+                                     "<Achievement kind=\"OLYMPIAD\"><Title>") != NULL);
+    CHECK(out != NULL && strstr(out, "<Result>PRIZE_WINNER</Result><Place>3</Place>") != NULL);
+    CHECK(out != NULL && strstr(out, "<Score>86</Score><Passed>true</Passed></Exam>") != NULL);
+    CHECK(out != NULL && strstr(out, "<WithHonors>true</WithHonors>") != NULL);
+    run_xml(a, out != NULL ? out : "", out != NULL ? wlen : 0, &r);
+    CHECK_INT(r.n, 1);
+    if (r.n == 1)
+        check_same_student(a, &doc, r.items[0].student);
+    bson_destroy(&doc);
+    arena_free(a);
+}
+
 /* Schema loading. */
 
 static void
@@ -1643,6 +1820,10 @@ main(void)
     CHECK_RUN(test_organization_items);
     CHECK_RUN(test_organization_pointers);
     CHECK_RUN(test_organization_item_breaking_xsd);
+    CHECK_RUN(test_records_sample);
+    CHECK_RUN(test_records_text_forms);
+    CHECK_RUN(test_records_model_errors);
+    CHECK_RUN(test_records_write_round_trip);
 
     xmlSchemaFree(raw_schema);
     xmlio_schema_free(schema);

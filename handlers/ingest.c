@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handlers/healthdata.h"
 #include "model/student.h"
 #include "model/validators.h"
 #include "store/packages.h"
@@ -164,6 +165,18 @@ find_target(const run_t *run, const xmlio_item_t *item, const bson_t *doc, char 
     return true;
 }
 
+/* The document to store for the target (cur NULL for a create): the
+ * health block sealed, or the stored one kept (handlers/healthdata.h). */
+static bool
+sealed_doc(const run_t *run, const student_t *cur, const bson_t *doc, bson_t *stored,
+           kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    healthdata_t h = {c->health_ring, c->client, c->db, c->principal};
+
+    return healthdata_seal(&h, cur != NULL ? &cur->doc : NULL, doc, stored, err);
+}
+
 static bool
 write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bson_t *result,
               kt_error_t *err)
@@ -177,22 +190,26 @@ write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bso
     for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
         if (!find_target(run, item, doc, id, err))
             return false;
-        bool create = id[0] == '\0';
+        bool create = id[0] == '\0', ok = true;
+        student_t cur;
+        bson_t stored = BSON_INITIALIZER;
+        student_init(&cur);
         if (!create) {
-            student_t cur;
-            student_init(&cur);
-            bool ok = store_student_get(c->client, c->db, id, &cur, err);
+            ok = store_student_get(c->client, c->db, id, &cur, err);
             if (ok && !visible(run, &cur.doc)) {
                 kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
                              "the student belongs to another organisation");
                 ok = false;
             }
-            student_release(&cur);
-            if (!ok)
-                return false;
         }
-        if (store_student_write(c->client, c->db, create ? KIND_CREATE : KIND_UPDATE,
-                                create ? NULL : id, 0, doc, &meta, &out, err)) {
+        ok = ok && sealed_doc(run, create ? NULL : &cur, doc, &stored, err) &&
+             store_student_write(c->client, c->db, create ? KIND_CREATE : KIND_UPDATE,
+                                 create ? NULL : id, 0, &stored, &meta, &out, err);
+        student_release(&cur);
+        bson_destroy(&stored);
+        if (!ok && (err->code != KT_VERSION_CONFLICT))
+            return false;
+        if (ok) {
             const char *outcome = create ? "CREATED" : out.unchanged ? "UNCHANGED" : "UPDATED";
             if (out.unchanged) {
                 student_t s;
@@ -206,8 +223,6 @@ write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bso
             result_ok(result, item, outcome, out.id, out.version);
             return true;
         }
-        if (err->code != KT_VERSION_CONFLICT)
-            return false;
     }
     return false;
 }
@@ -218,7 +233,8 @@ apply_student(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_err
     bson_t doc = BSON_INITIALIZER;
     bool ok = false;
 
-    if (!student_from_json(run->arena, item->student, run->today, &doc, err))
+    if (!healthdata_check_body(run->ctx->principal, item->student, err) ||
+        !student_from_json(run->arena, item->student, run->today, &doc, err))
         goto done;
     if (!visible(run, &doc)) {
         kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,

@@ -70,12 +70,23 @@ students_load(const app_t *app, request_t *req, mongoc_client_t *client, student
     return true;
 }
 
-static bool
-log_read(const app_t *app, request_t *req, mongoc_client_t *client, const char *what,
-         const char *const *ids, size_t n, kt_error_t *err)
+healthdata_t
+students_health(const app_t *app, request_t *req, mongoc_client_t *client)
 {
-    return audit_log_read(client, store_db_name(app->store), &req->principal, req->request_id, what,
-                          ids, n, err);
+    healthdata_t h = {app->health_ring, client, store_db_name(app->store), &req->principal};
+    return h;
+}
+
+bool
+students_log_read(const app_t *app, request_t *req, mongoc_client_t *client, const char *what,
+                  const char *const *ids, size_t n, bool disclosed, const char *purpose,
+                  kt_error_t *err)
+{
+    static const char *const health[] = {HEALTH_MEMBER, NULL};
+
+    return audit_log_read_fields(client, store_db_name(app->store), &req->principal,
+                                 req->request_id, what, ids, n, disclosed ? health : NULL, purpose,
+                                 err);
 }
 
 static void
@@ -155,12 +166,14 @@ bool
 handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
     mongoc_client_t *client = handler_client(app, req);
-    const char *as_of = NULL;
+    healthdata_t h = students_health(app, req, client);
+    const char *as_of = NULL, *purpose = NULL;
     student_t s;
-    bool ok = false;
+    bool ok = false, disclosed = false;
 
     student_init(&s);
-    if (client == NULL || !handler_as_of(req, &as_of, err))
+    if (client == NULL || !handler_as_of(req, &as_of, err) ||
+        !healthdata_purpose(req, &purpose, err))
         goto done;
     if (as_of != NULL) {
         if (!students_load(app, req, client, &s, err))
@@ -177,7 +190,9 @@ handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t
         goto done;
     }
     const char *ids[] = {s.id};
-    if (!log_read(app, req, client, as_of ? "student_as_of" : "student", ids, 1, err))
+    if (!healthdata_view(&h, &s.doc, &disclosed, err) ||
+        !students_log_read(app, req, client, as_of ? "student_as_of" : "student", ids, 1, disclosed,
+                           purpose, err))
         goto done;
     if (wants_xml(req)) {
         ok = answer_student_xml(req, res, &s, err);
@@ -224,25 +239,56 @@ bool
 handle_student_create(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
     mongoc_client_t *client = handler_client(app, req);
+    healthdata_t h = students_health(app, req, client);
     json_value_t *body = NULL;
     const char *reason = NULL;
-    bson_t doc = BSON_INITIALIZER;
+    bson_t doc = BSON_INITIALIZER, stored = BSON_INITIALIZER;
     write_meta_t meta;
     write_result_t out;
     bool ok = false;
 
     if (client == NULL || !handler_can_write(req, err) || !handler_reason(req, &reason, err) ||
-        !handler_json_body(req, &body, err) || !validated(req, body, &doc, err))
+        !handler_json_body(req, &body, err) || !healthdata_check_body(&req->principal, body, err) ||
+        !validated(req, body, &doc, err) || !healthdata_seal(&h, NULL, &doc, &stored, err))
         goto done;
     fill_meta(req, &meta, reason);
-    if (!store_student_write(client, store_db_name(app->store), KIND_CREATE, NULL, 0, &doc, &meta,
-                             &out, err))
+    if (!store_student_write(client, store_db_name(app->store), KIND_CREATE, NULL, 0, &stored,
+                             &meta, &out, err))
         goto done;
     answer_student(req, res, 201, out.id, out.version, false, &doc);
     response_header(res, "Location", arena_printf(req->arena, "/api/v1/students/%s", out.id));
     ok = true;
 done:
     bson_destroy(&doc);
+    bson_destroy(&stored);
+    return ok;
+}
+
+/* The merge-patch base: the current document as this principal sees it. */
+static const json_value_t *
+patch_base(const healthdata_t *h, request_t *req, const student_t *cur, kt_error_t *err)
+{
+    bson_t seen;
+    json_value_t *tree;
+
+    bson_copy_to(&cur->doc, &seen);
+    tree = healthdata_view(h, &seen, NULL, err) ? codec_bson_to_tree(req->arena, &seen) : NULL;
+    bson_destroy(&seen);
+    return tree;
+}
+
+/* Validates full, seals its health against cur and writes it. */
+static bool
+write_update(const healthdata_t *h, request_t *req, const student_t *cur, const json_value_t *full,
+             int64_t expected, const write_meta_t *meta, bson_t *doc, write_result_t *out,
+             kt_error_t *err)
+{
+    bson_t stored = BSON_INITIALIZER;
+    bool ok = validated(req, full, doc, err) && healthdata_seal(h, &cur->doc, doc, &stored, err) &&
+              store_student_write(h->client, h->db, KIND_UPDATE, cur->id,
+                                  expected ? expected : cur->version, &stored, meta, out, err);
+
+    bson_destroy(&stored);
     return ok;
 }
 
@@ -259,8 +305,10 @@ update(const app_t *app, request_t *req, response_t *res, bool merge, kt_error_t
     write_result_t out;
 
     if (client == NULL || !handler_can_write(req, err) || !handler_if_match(req, &expected, err) ||
-        !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err))
+        !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
+        !healthdata_check_body(&req->principal, body, err))
         return false;
+    healthdata_t h = students_health(app, req, client);
     fill_meta(req, &meta, reason);
     for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
         student_t cur;
@@ -272,12 +320,11 @@ update(const app_t *app, request_t *req, response_t *res, bool merge, kt_error_t
             student_release(&cur);
             return true;
         }
+        const json_value_t *base = ok && merge ? patch_base(&h, req, &cur, err) : NULL;
         const json_value_t *full =
-            ok && merge ? patch_merge(req->arena, codec_bson_to_tree(req->arena, &cur.doc), body)
-                        : body;
-        ok = ok && full != NULL && validated(req, full, &doc, err) &&
-             store_student_write(client, store_db_name(app->store), KIND_UPDATE, cur.id,
-                                 expected ? expected : cur.version, &doc, &meta, &out, err);
+            ok && merge ? (base ? patch_merge(req->arena, base, body) : NULL) : body;
+        ok = ok && full != NULL &&
+             write_update(&h, req, &cur, full, expected, &meta, &doc, &out, err);
         if (ok)
             answer_student(req, res, 200, out.id, out.version, false, &doc);
         student_release(&cur);

@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "fcgi/router.h"
+#include "handlers/healthdata.h"
 #include "store/students.h"
 
 /* {"id", "version", "state", ...the document's fields}. */
@@ -21,5 +22,14 @@ bool students_visible(const request_t *req, const bson_t *doc);
  * does not exist or the principal may not see it. */
 bool students_load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s,
                    kt_error_t *err);
+
+/* The health block's context for this request (handlers/healthdata.h). */
+healthdata_t students_health(const app_t *app, request_t *req, mongoc_client_t *client);
+
+/* Access-logs a read of the students ids; when health was disclosed, with
+ * fields ["health"] and the stated purpose. */
+bool students_log_read(const app_t *app, request_t *req, mongoc_client_t *client, const char *what,
+                       const char *const *ids, size_t n, bool disclosed, const char *purpose,
+                       kt_error_t *err);
 
 #endif

@@ -101,6 +101,7 @@ typedef enum {
     XMLIO_M_OBJECT,   /* <Citizenship category="RF">…</Citizenship> → {"category": …, …} */
     XMLIO_M_LIST,     /* <Documents><Document/>…</Documents> → "documents": [{…}, …] */
     XMLIO_M_REPEATED, /* <Country>643</Country><Country>804</Country> → "countries": [...] */
+    XMLIO_M_BOOL,     /* <Needed>true</Needed> → "needed": true (xs:boolean: true, false, 1, 0) */
     XMLIO_M__MAX
 } xmlio_shape_t;
 
@@ -157,6 +158,45 @@ static const xmlio_map_t xmlio_address_item = {"Address", NULL, XMLIO_M_OBJECT, 
 static const xmlio_map_t xmlio_representative_item = {"Representative", NULL, XMLIO_M_OBJECT,
                                                       "kind", xmlio_representative};
 
+/* Phase 2: the health block (docs/health.md); written only for principals
+ * that may see it (handlers/healthdata.h removes it from the others' docs). */
+static const xmlio_map_t xmlio_disability[] = {
+    {"Reason", "reason", XMLIO_M_TEXT, NULL, NULL},
+    {"From", "from", XMLIO_M_TEXT, NULL, NULL},
+    {"Until", "until", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_ovz[] = {
+    {"PmpkConclusionNo", "pmpk_conclusion_no", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {"RecommendedProgram", "recommended_program", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_treatment[] = {
+    {"Needed", "needed", XMLIO_M_BOOL, NULL, NULL},
+    {"TrainingForm", "training_form", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_legal_basis[] = {
+    {"ConsentRef", "consent_ref", XMLIO_M_TEXT, NULL, NULL},
+    {"LawRef", "law_ref", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_health[] = {
+    {"HealthGroup", "health_group", XMLIO_M_TEXT, NULL, NULL},
+    {"PeGroup", "pe_group", XMLIO_M_TEXT, NULL, NULL},
+    {"Disability", "disability", XMLIO_M_OBJECT, "group", xmlio_disability},
+    {"Ovz", "ovz", XMLIO_M_OBJECT, NULL, xmlio_ovz},
+    {"NeedsAdaptedProgram", "needs_adapted_program", XMLIO_M_BOOL, NULL, NULL},
+    {"LongTermTreatment", "long_term_treatment", XMLIO_M_OBJECT, NULL, xmlio_treatment},
+    {"LegalBasis", "legal_basis", XMLIO_M_OBJECT, "kind", xmlio_legal_basis},
+    {0},
+};
+
 /* The student in the order of DATA-MODEL.md and the XSD; phase 2 and 3
  * blocks become rows at the end. The attributes id, version and state are
  * the root's (xmlio_root_attrs). */
@@ -173,6 +213,7 @@ static const xmlio_map_t xmlio_student[] = {
     {"Addresses", "addresses", XMLIO_M_LIST, NULL, &xmlio_address_item},
     {"Representatives", "representatives", XMLIO_M_LIST, NULL, &xmlio_representative_item},
     {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Health", "health", XMLIO_M_OBJECT, NULL, xmlio_health},
     {0},
 };
 
@@ -1330,12 +1371,29 @@ xmlio_tree_array(xmlio_tree_t *t, const xmlNode *parent, const xmlio_map_t *item
     return array;
 }
 
+/* xs:boolean's lexical forms as JSON true/false; anything else stays a
+ * string, which the model reports as FORMAT. */
+static json_value_t *
+xmlio_tree_bool(xmlio_tree_t *t, const xmlNode *elem)
+{
+    json_value_t *v = xmlio_tree_text(t, elem);
+    const char *s = v != NULL ? v->str : NULL;
+
+    if (s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0))
+        v->type = JSON_TRUE;
+    else if (s != NULL && (strcmp(s, "false") == 0 || strcmp(s, "0") == 0))
+        v->type = JSON_FALSE;
+    return v;
+}
+
 static json_value_t *
 xmlio_tree_value(xmlio_tree_t *t, const xmlNode *elem, const xmlio_map_t *row)
 {
     switch (row->shape) {
     case XMLIO_M_TEXT:
         return xmlio_tree_text(t, elem);
+    case XMLIO_M_BOOL:
+        return xmlio_tree_bool(t, elem);
     case XMLIO_M_OBJECT:
         return xmlio_tree_object(t, elem, row);
     case XMLIO_M_LIST:
@@ -1630,6 +1688,10 @@ xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *ro
             continue;
         if (row->shape == XMLIO_M_TEXT)
             ok = xmlio_write_text(w, &it, row->xml);
+        else if (row->shape == XMLIO_M_BOOL)
+            ok = !BSON_ITER_HOLDS_BOOL(&it) ||
+                 xmlTextWriterWriteElement(w, BAD_CAST row->xml,
+                                           BAD_CAST(bson_iter_bool(&it) ? "true" : "false")) >= 0;
         else if (row->shape == XMLIO_M_OBJECT)
             ok = xmlio_write_object(w, &it, row);
         else

@@ -444,10 +444,11 @@ build_receipt(const char *packet_id, const char *status, const ingest_totals_t *
 /* --- the package ---------------------------------------------------------------------- */
 
 /* First pass: the whole document must be well-formed, its envelope valid and
- * its items within the limits before anything is written. */
+ * its items within the limits before anything is written. *health tells
+ * whether an item carries a Health element. */
 static bool
 check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_t *h, size_t *count,
-            kt_error_t *err)
+            bool *health, kt_error_t *err)
 {
     xmlio_reader_t *r = xmlio_reader_new(ctx->schema, data, len, err);
     arena_t *arena = arena_new(ITEM_ARENA_CAP);
@@ -455,7 +456,9 @@ check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_
     bool ok = r != NULL && arena != NULL && xmlio_reader_header(r, h, err);
 
     *count = 0;
+    *health = false;
     while (ok && xmlio_reader_next(r, arena, &item, err)) {
+        *health = *health || (item.student != NULL && json_get(item.student, "health") != NULL);
         arena_reset(arena);
         (*count)++;
     }
@@ -563,13 +566,13 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
     package_seen_t seen;
     size_t count = 0;
     bson_t existing = BSON_INITIALIZER;
-    bool ok = false;
+    bool ok = false, health = false;
 
     *receipt = NULL;
     *queued = false;
     packet_id[0] = '\0';
     memset(totals, 0, sizeof *totals);
-    if (!check_whole(ctx, data, len, &h, &count, err))
+    if (!check_whole(ctx, data, len, &h, &count, &health, err))
         goto done;
     snprintf(packet_id, INGEST_ID_MAX, "%s", h.packet_id);
     sha256_hex(data, len, hash);
@@ -580,7 +583,9 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
     if (seen == PACKAGE_SAME) {
         *receipt = stored_receipt(&existing, receipt_len, totals);
         ok = *receipt != NULL;
-    } else if (ctx->queue_above != 0 && count > ctx->queue_above) {
+    } else if (ctx->queue_above != 0 && count > ctx->queue_above && !health) {
+        /* A package with health data is never queued: the queue keeps its bytes in the
+         * store, and health data is stored only sealed (docs/health.md). */
         ok = packages_enqueue(ctx->client, ctx->db, h.packet_id, data, len, err) &&
              (*receipt = ingest_inqueue_receipt(h.packet_id, receipt_len)) != NULL;
         *queued = ok;

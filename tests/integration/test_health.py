@@ -427,11 +427,13 @@ def test_rotation_under_concurrent_writes_loses_nothing(client, tokens):
             expected[r.json()["version"]] = f"rot-{i}"
 
     t = threading.Thread(target=writer)
+    before = worker_pids()
     t.start()
     try:
         time.sleep(0.5)
         out = run_ctl("keys", "rotate", "--grace", "1", timeout=300).stdout
-        assert "re-wrapped" in out
+        assert "told the service" in out and "re-wrapped" in out
+        wait_for_workers(exclude=before)  # the workers now hold the new key
         time.sleep(0.5)
     finally:
         stop.set()
@@ -445,11 +447,13 @@ def test_rotation_under_concurrent_writes_loses_nothing(client, tokens):
     old = [line.split()[0] for line in status.splitlines()
            if line.startswith("  k") and "(current)" not in line]
     # Retire the old keys: every version must still open, with its own block.
+    assert old
     for kid in old:
+        before = worker_pids()
         run_ctl("keys", "retire", kid)
+        wait_for_workers(exclude=before)  # workers that hold no retired key
     assert run_ctl("keys", "retire", current, check=False).returncode != 0
-    wait_for_workers()
-    time.sleep(1)
+    assert KEYS.read_text().count("\nk") == 1 and f"\n{current} " in KEYS.read_text()
     assert len(expected) > 3
     for version, m in expected.items():
         r = client.get(f"{url}/versions/{version}", token=tok, params=PURPOSE)

@@ -84,6 +84,9 @@ load_numbers(config_t *cfg, kt_error_t *err)
     if (!number_value("KT_PACKAGE_INLINE_ITEMS", 500, 0, 1000000, 10, &n, err))
         return false;
     cfg->package_inline_items = (size_t)n;
+    if (!number_value("KT_PACKAGE_SLOTS", 2, 1, 64, 10, &n, err))
+        return false;
+    cfg->package_slots = (int)n;
     if (!number_value("KT_BACKLOG", 1024, 1, 65535, 10, &n, err))
         return false;
     cfg->backlog = (int)n;

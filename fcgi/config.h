@@ -32,7 +32,8 @@ typedef struct {
     int threads;                             /* KT_THREADS per worker, 1..256, default 8 */
     size_t max_body;                         /* KT_MAX_BODY bytes, default 8 MiB */
     size_t max_package;             /* KT_MAX_PACKAGE bytes (XML, also inflated), 128 MiB */
-    size_t package_inline_items;           /* KT_PACKAGE_INLINE_ITEMS: more are queued, 500 */
+    size_t package_inline_items;    /* KT_PACKAGE_INLINE_ITEMS: more are queued, 500 */
+    int package_slots;              /* KT_PACKAGE_SLOTS: package bodies a worker holds at once, 2 */
     char xsd_path[CONFIG_PATH_MAX]; /* KT_XSD, default <source>/xsd/kontingent-exchange-1.xsd */
     int backlog;                    /* KT_BACKLOG, default 1024 */
 } config_t;

@@ -55,6 +55,33 @@ authenticate(const app_t *app, request_t *req, int64_t now, kt_error_t *err)
     return authn_authenticate(app->token_key, app->certmap, &in, &req->principal, err);
 }
 
+/* Package bodies held by this worker process now: each may take KT_MAX_PACKAGE
+ * bytes (and as much again inflated), so their number bounds the worker's
+ * memory; a package past the bound waits outside (503, Retry-After). */
+static atomic_int package_slots_used;
+
+static void
+package_slot_release(void *unused)
+{
+    (void)unused;
+    atomic_fetch_sub(&package_slots_used, 1);
+}
+
+/* Takes a slot for a package body until the request's arena is reset (after
+ * the answer went out); false with 503 UNAVAILABLE when all are taken. */
+static bool
+package_slot_take(const app_t *app, request_t *req, kt_error_t *err)
+{
+    if (atomic_fetch_add(&package_slots_used, 1) < app->cfg->package_slots &&
+        arena_add_cleanup(req->arena, package_slot_release, NULL) == 0)
+        return true;
+    atomic_fetch_sub(&package_slots_used, 1);
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_UNAVAILABLE, 503,
+                 "this worker is receiving %d packages already; retry shortly",
+                 app->cfg->package_slots);
+    return false;
+}
+
 /* Checks what the route declares about bodies, then reads the body. */
 static bool
 take_body(const app_t *app, const route_t *route, request_t *req, const server_io_t *io,
@@ -92,6 +119,9 @@ server_dispatch(const app_t *app, request_t *req, bool parsed, kt_error_t *err,
         goto fail;
     if (!(route->flags & ROUTE_PUBLIC) && !authenticate(app, req, io->now, err))
         goto fail;
+    if (route->flags & ROUTE_PACKAGE && route->media_types != NULL &&
+        !package_slot_take(app, req, err))
+        goto fail;
     if (!take_body(app, route, req, io, err))
         goto fail;
     if (route->handler(app, req, res, err))
@@ -100,6 +130,8 @@ fail:
     problem_render(res, req, err);
     if (err->status == 405)
         response_header(res, "Allow", arena_strdup(req->arena, allow));
+    if (err->code == KT_UNAVAILABLE)
+        response_header(res, "Retry-After", "5");
 }
 
 static long

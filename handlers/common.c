@@ -192,7 +192,13 @@ rfc3339_utc(const char *v)
 bool
 handler_as_of(const request_t *req, const char **out, kt_error_t *err)
 {
-    const char *v = request_query(req, "as_of");
+    return handler_time_param(req, "as_of", out, err);
+}
+
+bool
+handler_time_param(const request_t *req, const char *name, const char **out, kt_error_t *err)
+{
+    const char *v = request_query(req, name);
     char ms[4] = "000";
 
     *out = NULL;
@@ -200,7 +206,7 @@ handler_as_of(const request_t *req, const char **out, kt_error_t *err)
         return true;
     if (!rfc3339_utc(v)) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                     "as_of must be an RFC 3339 time in UTC, e.g. 2026-09-01T00:00:00Z");
+                     "%s must be an RFC 3339 time in UTC, e.g. 2026-09-01T00:00:00Z", name);
         return false;
     }
     if (strlen(v) > 20) {

@@ -45,4 +45,7 @@ bool handler_parse_int(const char *s, int64_t *out);
  * "YYYY-MM-DDTHH:MM:SS.mmmZ"; NULL when absent; 400 FORMAT when malformed. */
 bool handler_as_of(const request_t *req, const char **out, kt_error_t *err);
 
+/* The same for any query parameter. */
+bool handler_time_param(const request_t *req, const char *name, const char **out, kt_error_t *err);
+
 #endif

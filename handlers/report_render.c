@@ -27,6 +27,8 @@ report_render_json(const contingent_t *r, buf_t *out)
     jw_string(&w, r->as_of);
     jw_key(&w, "age_on");
     jw_string(&w, r->age_on);
+    jw_key(&w, "known_at");
+    jw_string(&w, r->known_at);
     jw_key(&w, "group_by");
     jw_array_begin(&w);
     for (size_t i = 0; i < r->ndims; i++)

@@ -3,8 +3,11 @@
  * (docs/reports.md).
  *
  * Both scan the student versions once (store/scan.h) and keep, per student,
- * the summary of its latest version at the bound: the facts on the report
- * date (contingent) or the moves between schools (migration). Aggregation
+ * the summary of its latest version (or the latest written by known_at): the
+ * facts on the report date (contingent) or the moves between schools
+ * (migration). The dates of the education history say what was true when,
+ * so a transfer dated after as_of leaves the student at the old school
+ * however late it was entered; known_at reproduces an earlier answer. Aggregation
  * happens in the worker, so the store is asked for nothing it cannot do
  * (FerretDB has no useful $group over nested arrays). Who may ask: region,
  * ministry and admin for the whole region; a school for its own
@@ -48,27 +51,21 @@ parse_date_param(const request_t *req, const char *name, const char **out, kt_er
     return true;
 }
 
-/* ?as_of= as a date (counted at the end of that day, UTC) or an RFC 3339 time:
- * the date the report speaks of and the bound on version times. */
+/* ?known_at= — what the registry knew then: the versions written up to that
+ * time (a date counts to the end of that day, UTC); NULL (absent): every
+ * version, today's knowledge. */
 static bool
-parse_as_of(const request_t *req, const char *fallback, const char **date, const char **bound,
-            kt_error_t *err)
+parse_known_at(const request_t *req, const char **bound, kt_error_t *err)
 {
-    const char *v = request_query(req, "as_of");
+    const char *v = request_query(req, "known_at"), *date;
 
-    if (v != NULL && strlen(v) == 10) {
-        if (!parse_date_param(req, "as_of", date, err))
-            return false;
-    } else if (v != NULL) {
-        if (!handler_as_of(req, bound, err))
-            return false;
-        *date = arena_strndup(req->arena, *bound, 10);
-        return *date != NULL;
-    } else {
-        *date = fallback;
-    }
-    *bound = *date != NULL ? arena_printf(req->arena, "%sT23:59:59.999Z", *date) : NULL;
-    return true;
+    *bound = NULL;
+    if (v == NULL || strlen(v) != 10)
+        return handler_time_param(req, "known_at", bound, err);
+    if (!parse_date_param(req, "known_at", &date, err))
+        return false;
+    *bound = arena_printf(req->arena, "%sT23:59:59.999Z", date);
+    return *bound != NULL;
 }
 
 /* The organisation the principal may report on: NULL for the whole region. */
@@ -286,13 +283,15 @@ contingent_params(request_t *req, contingent_t *r, contingent_filter_t *flt, con
         return false;
     date_today(today);
     report_default_as_of(today, fallback);
-    if (!parse_as_of(req, fallback, &r->as_of, bound, err) ||
+    if (!parse_date_param(req, "as_of", &r->as_of, err) || !parse_known_at(req, bound, err) ||
         !parse_date_param(req, "age_on", &r->age_on, err) ||
         !report_parse_group_by(group_by != NULL ? group_by : "organization", r->dims, &r->ndims,
                                err) ||
         !report_scope(req, request_query(req, "organization"), &flt->org, err))
         return false;
     flt->level = request_query(req, "level");
+    r->as_of = r->as_of != NULL ? r->as_of : fallback;
+    r->known_at = *bound;
     if (r->age_on == NULL) {
         age_on = arena_alloc(req->arena, 11);
         if (age_on == NULL)
@@ -402,7 +401,7 @@ drop_moves(void *ctx, void *value)
 }
 
 typedef struct {
-    const char *from, *to, *level, *as_of;
+    const char *from, *to, *level, *known_at;
     int64_t total;
     strmap_t *flows;  /* "from␟to" → count */
     strmap_t *munis;  /* "oktmo␟oktmo" → count */
@@ -558,8 +557,8 @@ migration_render(const migration_t *m, strmap_t *orgs, buf_t *out)
     jw_string(&w, m->to);
     jw_key(&w, "level");
     jw_string(&w, m->level);
-    jw_key(&w, "as_of");
-    jw_string(&w, m->as_of);
+    jw_key(&w, "known_at");
+    jw_string(&w, m->known_at);
     jw_key(&w, "total_moves");
     jw_int(&w, m->total);
     jw_key(&w, "flows");
@@ -584,8 +583,7 @@ migration_params(request_t *req, migration_t *m, const char **bound, kt_error_t 
     report_default_as_of(today, start);
     memcpy(start + 5, "09-01", 5); /* the school year of the last reference date */
     if (!parse_date_param(req, "from", &m->from, err) ||
-        !parse_date_param(req, "to", &m->to, err) ||
-        !parse_as_of(req, NULL, &m->as_of, bound, err) ||
+        !parse_date_param(req, "to", &m->to, err) || !parse_known_at(req, bound, err) ||
         !report_scope(req, request_query(req, "organization"), &scope, err))
         return false;
     if (scope != NULL) {
@@ -597,7 +595,7 @@ migration_params(request_t *req, migration_t *m, const char **bound, kt_error_t 
     m->from = m->from != NULL ? m->from : start;
     m->to = m->to != NULL ? m->to : arena_strdup(req->arena, today);
     if (m->to == NULL || strcmp(m->from, m->to) > 0) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_DATE_ORDER, 400, "from must not be after to");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "from must not be after to");
         return false;
     }
     return true;
@@ -620,6 +618,7 @@ handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_er
 
     if (client == NULL || !migration_params(req, &m, &bound, err))
         return false;
+    m.known_at = bound;
     spec.until = bound;
     m.flows = strmap_new(sizeof(int64_t), REPORT_MAX_BYTES);
     m.munis = strmap_new(sizeof(int64_t), REPORT_MAX_BYTES);

@@ -19,8 +19,9 @@ typedef struct {
 } report_row_t;
 
 typedef struct {
-    const char *as_of;  /* "YYYY-MM-DD" */
-    const char *age_on; /* "YYYY-MM-DD" */
+    const char *as_of;    /* "YYYY-MM-DD": the report date */
+    const char *known_at; /* the bound on version times, NULL: all */
+    const char *age_on;   /* "YYYY-MM-DD" */
     report_dim_t dims[DIM__MAX];
     size_t ndims;
     report_row_t *rows;

@@ -1,9 +1,18 @@
 """Reports and the as_of export: what the versions said was true at a time."""
 
+import concurrent.futures
+import csv
+import io
+import os
+import pathlib
+import random
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 
-from conftest import assert_problem
+import pytest
+
+from conftest import assert_problem, new_org
 from kt_data import new_ogrn, student
 
 NS = "urn:kontingent:exchange:1"
@@ -17,7 +26,7 @@ def exported_ids(client, cert, org, as_of=None):
 
 
 def test_export_as_of_finds_students_who_left_since(client, region_cert):
-    org, other = new_ogrn(), new_ogrn()
+    org, other = new_org(), new_org()
     ids = []
     for _ in range(3):
         r = client.post("/api/v1/students", cert=region_cert, json=student(org=org))
@@ -51,7 +60,7 @@ def test_report_parameters_are_checked(client, region_cert, token):
     mig = "/api/v1/reports/migration"
     assert_problem(client.get(mig, cert=region_cert,
                               params={"from": "2026-10-01", "to": "2026-09-01"}), 400,
-                   "DATE_ORDER")
+                   "FORMAT")
     assert_problem(client.get(url, token=token("auditor")), 403, "FORBIDDEN")
     school = token("school", org="1027700132195")
     assert_problem(client.get(url, token=school, params={"organization": new_ogrn()}), 403,
@@ -59,3 +68,192 @@ def test_report_parameters_are_checked(client, region_cert, token):
     assert_problem(client.get(mig, token=school), 403, "FORBIDDEN")
     r = client.get(url, token=school)
     assert r.status_code == 200 and r.json()["as_of"].endswith("-09-20")
+
+
+# --- the contingent and migration reports over a generated population ---------------------
+#
+# Several thousand students (KT_TEST_POPULATION, 2 000) in four schools of two municipalities,
+# each with a random path of events around the report date 2026-09-20; the test computes the
+# expected counts itself from what it generated (not from the service) and compares.
+
+AS_OF = "2026-09-20"
+AGE_ON = "2027-01-01"
+ORDER = {"number": "1", "date": "2025-08-25"}
+
+
+def level_of(grade):
+    return "NOO" if grade <= 4 else "OOO" if grade <= 9 else "SOO"
+
+
+def enroll(org, date, grade, form, type_="ENROLL"):
+    return {"type": type_, "date": date, "order": {"number": "1", "date": date},
+            "organization": org, "level": level_of(grade), "program": {"name": "ООП"},
+            "form": form, "grade": grade}
+
+
+def plan(rng, orgs):
+    """One student: (body, events, facts on AS_OF or None, moves [(from, to, date)])."""
+    org = rng.choice(orgs)
+    grade = rng.randint(1, 10)
+    sex = rng.choice("MF")
+    year = 2026 - 6 - grade
+    birth = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    foreign = rng.random() < 0.1
+    body = student(org=org) | {"sex": sex, "birth_date": birth}
+    body["documents"][0]["issued_on"] = birth
+    if foreign:
+        body["citizenship"] = {"category": "FOREIGN", "countries": ["804"]}
+    form = "FAMILY" if rng.random() < 0.1 else "FULL_TIME"
+    start = rng.choice(["2025-09-01", "2025-09-01", "2025-09-01", "2026-09-10", "2026-10-01"])
+    events = [enroll(org, start, grade, form)]
+    at, g, moves = org, grade, []
+    fate = rng.random()
+    if start == "2025-09-01" and fate < 0.15:  # moved school in spring: counted at the new one
+        dest = rng.choice([o for o in orgs if o != org])
+        events += [{"type": "TRANSFER_OUT", "date": "2026-03-02", "order": ORDER | {"date": "2026-03-02"},
+                    "to_organization": dest},
+                   enroll(dest, "2026-03-04", grade, form, "TRANSFER_IN")]
+        moves.append((org, dest, "2026-03-02"))
+        at = dest
+    elif start == "2025-09-01" and fate < 0.25:  # moved after AS_OF: counted at the old one
+        dest = rng.choice([o for o in orgs if o != org])
+        events += [{"type": "TRANSFER_OUT", "date": "2026-10-05", "order": ORDER | {"date": "2026-10-05"},
+                    "to_organization": dest},
+                   enroll(dest, "2026-10-06", grade, form, "TRANSFER_IN")]
+        moves.append((org, dest, "2026-10-05"))
+    elif start == "2025-09-01" and fate < 0.30:  # expelled before AS_OF: not counted
+        events.append({"type": "EXPEL", "date": "2026-06-01", "order": ORDER | {"date": "2026-06-01"}})
+        at = None
+    if at is not None and start == "2025-09-01" and grade < 11 and rng.random() < 0.5:
+        events.append({"type": "TRANSFER_CLASS", "date": "2026-09-01",
+                       "order": ORDER | {"date": "2026-09-01"}, "grade": grade + 1})
+        g = grade + 1
+    if at is None or start > AS_OF:
+        facts = None
+    else:
+        by, bm, bd = map(int, birth.split("-"))
+        facts = {"organization": at, "grade": g, "sex": sex, "age": 2027 - by - ((1, 1) < (bm, bd)),
+                 "citizenship": "FOREIGN" if foreign else "RF", "form": form}
+    return body, events, facts, moves
+
+
+def create(client, cert, item):
+    body, events, _, _ = item
+    r = client.post("/api/v1/students", cert=cert, json=body)
+    assert r.status_code == 201, r.text[:300]
+    sid = r.json()["id"]
+    for ev in events:
+        r = client.post(f"/api/v1/students/{sid}/events", cert=cert, json=ev)
+        assert r.status_code == 201, (ev, r.text[:300])
+    return sid
+
+
+@pytest.fixture(scope="module")
+def population(client, region_cert):
+    rng = random.Random(20260920)
+    orgs = [new_org(oktmo="92701000"), new_org(oktmo="92701000"),
+            new_org(oktmo="92630000"), new_org(oktmo="92630000")]
+    items = [plan(rng, orgs) for _ in range(int(os.environ.get("KT_TEST_POPULATION", 2000)))]
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(lambda it: create(client, region_cert, it), items))
+    return orgs, items, ids
+
+
+DIMS = ["organization", "grade", "sex", "age", "citizenship", "form"]
+
+
+def expected_rows(items, orgs, dims):
+    c = Counter(tuple(f[d] for d in dims) for _, _, f, _ in items if f and f["organization"] in orgs)
+    return {k: n for k, n in c.items()}
+
+
+def report(client, cert, dims, accept=None, **params):
+    headers = {"Accept": accept} if accept else {}
+    r = client.get("/api/v1/reports/contingent", cert=cert, headers=headers,
+                   params={"as_of": AS_OF, "group_by": ",".join(dims)} | params)
+    assert r.status_code == 200, r.text[:300]
+    return r
+
+
+def test_contingent_matches_an_independent_count(client, region_cert, population):
+    orgs, items, _ = population
+    body = report(client, region_cert, DIMS).json()
+    assert body["as_of"] == AS_OF and body["age_on"] == AGE_ON and body["group_by"] == DIMS
+    got = {tuple(r[d] for d in DIMS): r["count"] for r in body["rows"] if r["organization"] in orgs}
+    assert got == expected_rows(items, orgs, DIMS)
+    # One school at a time, by sex only.
+    for org in orgs:
+        one = report(client, region_cert, ["sex"], organization=org).json()
+        want = Counter(f["sex"] for _, _, f, _ in items if f and f["organization"] == org)
+        assert {r["sex"]: r["count"] for r in one["rows"]} == want
+        assert one["total"] == sum(want.values())
+
+
+def test_contingent_as_csv_xml_and_svg(client, region_cert, population):
+    orgs, items, _ = population
+    dims = ["organization", "grade"]
+    want = expected_rows(items, orgs, dims)
+    rows = list(csv.DictReader(io.StringIO(report(client, region_cert, dims, "text/csv").text)))
+    got = {(r["organization"], int(r["grade"])): int(r["count"]) for r in rows
+           if r["organization"] in orgs}
+    assert got == want
+    r = report(client, region_cert, dims, "application/xml")
+    import xmlschema
+    xsd = xmlschema.XMLSchema(str(pathlib.Path(__file__).parents[2] / "xsd" /
+                                  "kontingent-exchange-1.xsd"))
+    xsd.validate(r.content)
+    got = {(e.get("organization"), int(e.get("grade"))): int(e.get("count"))
+           for e in ET.fromstring(r.content) if e.get("organization") in orgs}
+    assert got == want
+    r = report(client, region_cert, dims, "image/svg+xml", organization=orgs[0])
+    assert r.headers["Content-Type"].startswith("image/svg+xml")
+    svg = ET.fromstring(r.content)
+    bars = svg.findall(".//{http://www.w3.org/2000/svg}rect")[1:]  # the first is the background
+    assert len(bars) == sum(1 for k in want if k[0] == orgs[0])
+
+
+def test_a_transfer_after_as_of_counts_at_the_old_school(client, region_cert, population):
+    orgs, items, ids = population
+    late = [(sid, it) for sid, it in zip(ids, items) if it[3] and it[3][0][2] > AS_OF]
+    assert late, "the population has no late transfer"
+    sid, (_, _, facts, moves) = late[0]
+    now = client.get(f"/api/v1/students/{sid}", cert=region_cert).json()
+    assert now["organization"] == moves[0][1] != facts["organization"] == moves[0][0]
+
+
+def test_known_at_reproduces_an_earlier_answer(client, region_cert, population):
+    orgs, items, _ = population
+    before = report(client, region_cert, ["organization"], known_at="2000-01-01").json()
+    assert before["total"] == 0 and before["known_at"] == "2000-01-01T23:59:59.999Z"
+    now = report(client, region_cert, ["organization"]).json()
+    later = report(client, region_cert, ["organization"], known_at="2099-01-01T00:00:00Z").json()
+    assert later["rows"] == now["rows"] and now["known_at"] is None
+    assert later["known_at"] == "2099-01-01T00:00:00.000Z"
+
+
+def test_migration_matches_an_independent_count(client, region_cert, population):
+    orgs, items, _ = population
+    r = client.get("/api/v1/reports/migration", cert=region_cert,
+                   params={"from": "2026-01-01", "to": "2026-09-30"})
+    assert r.status_code == 200, r.text[:300]
+    body = r.json()
+    moves = [m for _, _, _, ms in items for m in ms if "2026-01-01" <= m[2] <= "2026-09-30"]
+    want = Counter((a, b) for a, b, _ in moves)
+    got = {(f["from"], f["to"]): f["count"] for f in body["flows"]
+           if f["from"] in orgs and f["to"] in orgs}
+    assert got == dict(want)
+    muni = {o: "92701000" if i < 2 else "92630000" for i, o in enumerate(orgs)}
+    want_m = Counter((muni[a], muni[b]) for a, b, _ in moves)
+    got_m = {(f["from"], f["to"]): f["count"] for f in body["municipalities"]}
+    for k, n in want_m.items():
+        assert got_m.get(k, 0) >= n  # other tests' schools share these municipalities
+    per_org = {o["organization"]: o for o in body["organizations"]}
+    for org in orgs:
+        outs = sum(n for (a, _), n in want.items() if a == org)
+        ins = sum(n for (_, b), n in want.items() if b == org)
+        if not outs and not ins:
+            assert org not in per_org
+            continue
+        assert (per_org[org]["out"], per_org[org]["in"]) == (outs, ins)
+        assert per_org[org]["net"] == ins - outs
+        assert per_org[org]["oktmo"] == muni[org]

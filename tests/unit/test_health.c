@@ -2,12 +2,14 @@
  * test_health: the health block of the student model (model/student.c,
  * phase 2) — a full block normalises; every field's code list, range and
  * cross-field rule fails with its code at its JSON Pointer; and the XML map
- * writes the block in the XSD's order with booleans as xs:boolean.
+ * writes the block in the XSD's order with booleans as xs:boolean. And who
+ * may see it: the health scope, held by a ministry, school or admin.
  */
 #include <libxml/xmlwriter.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/principal.h"
 #include "model/codec.h"
 #include "model/patch.h"
 #include "model/student.h"
@@ -226,9 +228,36 @@ test_xml_write(void)
     arena_free(a);
 }
 
+static void
+test_who_may_see_health(void)
+{
+    static const struct {
+        role_t role;
+        unsigned scopes;
+        bool sees;
+    } cases[] = {
+        {ROLE_MINISTRY, SCOPE_HEALTH, true},
+        {ROLE_SCHOOL, SCOPE_HEALTH, true},
+        {ROLE_ADMIN, SCOPE_HEALTH, true},
+        {ROLE_REGION, SCOPE_HEALTH, false},
+        {ROLE_AUDITOR, SCOPE_HEALTH, false},
+        {ROLE_NONE, SCOPE_HEALTH, false},
+        {ROLE_MINISTRY, 0, false},
+        {ROLE_SCHOOL, 0, false},
+        {ROLE_ADMIN, 0, false},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        principal_t p = {.role = cases[i].role, .scopes = cases[i].scopes};
+        CHECK(principal_can_see_health(&p) == cases[i].sees);
+    }
+    CHECK(!principal_can_see_health(NULL));
+}
+
 int
 main(void)
 {
+    CHECK_RUN(test_who_may_see_health);
     CHECK_RUN(test_full_block_normalises);
     CHECK_RUN(test_legal_basis_rules);
     CHECK_RUN(test_codes);

@@ -1,4 +1,5 @@
-"""Writes a valid XML package of N distinct students to standard output (bench/ingest)."""
+"""Writes a valid XML package of N distinct students to standard output (bench/ingest),
+preceded by their organisation (a student's organisation must exist and be ACTIVE)."""
 
 import sys
 import uuid
@@ -22,6 +23,12 @@ def main():
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n<Packet xmlns="urn:kontingent:exchange:1">'
               f"<Header><PacketID>{uuid.uuid4()}</PacketID><SourceSystemID>BENCH</SourceSystemID>"
               "<Timestamp>2026-09-01T10:00:00+03:00</Timestamp></Header><Data>\n")
+    out.write(f'<Organization ogrn="{org}"><Inn>1654001117</Inn><Kpp>165501001</Kpp>'
+              "<FullName>МБОУ «Школа для измерений»</FullName><ShortName>Школа</ShortName>"
+              "<Type>SCHOOL</Type><Oktmo>92701000</Oktmo><Addresses><Address kind=\"LEGAL\">"
+              "<Text>г. Казань</Text></Address></Addresses><License><Number>Л-1</Number>"
+              "<IssuedOn>2016-08-01</IssuedOn></License><Status>ACTIVE</Status>"
+              "</Organization>\n")
     series = ["I-АБ", "II-ВГ", "III-ДЕ", "IV-ЖЗ", "V-ИК", "VI-ЛМ", "VII-НО", "VIII-ПР"]
     for i in range(n):
         out.write(

@@ -38,6 +38,8 @@ typedef enum {
     KT_INN_CHECKSUM,
     KT_DUPLICATE_SNILS,
     KT_DUPLICATE_DOCUMENT,
+    KT_DUPLICATE_OGRN, /* an organisation with this ОГРН exists (409) */
+    KT_REF_NOT_FOUND,  /* a reference names no active record (422) */
     KT_VERSION_CONFLICT,
     KT_NOT_FOUND,
     KT_GONE,
@@ -48,6 +50,11 @@ typedef enum {
     KT_MALFORMED,
     KT_DUPLICATE_PACKET,
     KT_XSD,
+    /* Education events (docs/enrolment.md). */
+    KT_EPISODE_OPEN,
+    KT_NO_OPEN_EPISODE,
+    KT_EPISODE_STATE,
+    KT_READ_ONLY,
     KT_METHOD_NOT_ALLOWED,
     KT_NOT_ACCEPTABLE,
     KT_PRECONDITION_REQUIRED,

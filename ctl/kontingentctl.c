@@ -3,7 +3,8 @@
  * server. Commands:
  *   token issue --role R [--org OGRN] [--ttl DURATION] [--sub NAME] [--scope S]
  *   init      create the store's indexes (idempotent; workers do it at start too)
- *   verify    recompute every student's hash chain; exit 1 on a broken link
+ *   verify    recompute every student's and organisation's hash chain; exit 1 on a
+ *             broken link
  *   repair    complete interrupted writes (heads that lag their versions)
  *   import FILE [--receipt OUT]  apply an XML package offline, through the same
  *             code path as POST /api/v1/packages (as principal "kontingentctl", admin)
@@ -151,14 +152,17 @@ run_store_cmd(mongoc_client_t *client, const char *db, store_cmd_t cmd, bool *cl
     case STORE_CMD_VERIFY:
         if (!verify_all(client, db, stdout, &r, err))
             return false;
-        printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete\n",
-               r.broken ? "BROKEN" : "OK", r.students, r.versions, r.broken, r.incomplete);
+        printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete; "
+               "%ld organizations, %ld versions\n",
+               r.broken ? "BROKEN" : "OK", r.students, r.versions, r.broken, r.incomplete,
+               r.organizations, r.organization_versions);
         *clean = r.broken == 0;
         return true;
     case STORE_CMD_REPAIR:
         if (!verify_repair_all(client, db, stdout, &r, err))
             return false;
-        printf("repaired %ld of %ld students\n", r.repaired, r.students);
+        printf("repaired %ld of %ld students and %ld organizations\n", r.repaired, r.students,
+               r.organizations);
         return true;
     }
     return false;

@@ -24,6 +24,8 @@ const route_t routes_table[] = {
     {"DELETE", "/api/v1/students/{id}", handle_student_delete, 0, NULL, 0},
     {"GET", "/api/v1/students/{id}/history", handle_student_history, 0, NULL, 0},
     {"GET", "/api/v1/students/{id}/versions/{n}", handle_student_version, 0, NULL, 0},
+    {"POST", "/api/v1/students/{id}/events", handle_student_event, 0, json_types, STUDENT_BODY_MAX},
+    {"GET", "/api/v1/students/{id}/trajectory", handle_student_trajectory, 0, NULL, 0},
     {"GET", "/api/v1/changes", handle_changes, 0, NULL, 0},
     {"GET", "/api/v1/audit/access", handle_audit_access, 0, NULL, 0},
     {"POST", "/api/v1/packages", handle_package_post, ROUTE_PACKAGE, xml_types, 0},
@@ -31,6 +33,15 @@ const route_t routes_table[] = {
     {"GET", "/api/v1/export", handle_export, 0, NULL, 0},
     {"GET", "/api/v1/reports/contingent", handle_report_contingent, 0, NULL, 0},
     {"GET", "/api/v1/reports/migration", handle_report_migration, 0, NULL, 0},
+    {"GET", "/api/v1/organizations", handle_organization_list, 0, NULL, 0},
+    {"POST", "/api/v1/organizations", handle_organization_create, 0, json_types, STUDENT_BODY_MAX},
+    {"GET", "/api/v1/organizations/{ogrn}", handle_organization_get, 0, NULL, 0},
+    {"PUT", "/api/v1/organizations/{ogrn}", handle_organization_put, 0, json_types,
+     STUDENT_BODY_MAX},
+    {"PATCH", "/api/v1/organizations/{ogrn}", handle_organization_patch, 0, patch_types,
+     STUDENT_BODY_MAX},
+    {"GET", "/api/v1/organizations/{ogrn}/history", handle_organization_history, 0, NULL, 0},
+    {"GET", "/api/v1/organizations/{ogrn}/versions/{n}", handle_organization_version, 0, NULL, 0},
 };
 
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];

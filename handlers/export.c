@@ -18,6 +18,7 @@
 #include "model/validators.h"
 #include "model/xmlio.h"
 #include "store/audit.h"
+#include "store/kind.h"
 #include "store/scan.h"
 #include "store/util.h"
 
@@ -88,7 +89,8 @@ write_header(xmlTextWriterPtr w)
 static bool
 page_ids(export_t *e, char (*ids)[40], char *cursor, int *n, bool *more, kt_error_t *err)
 {
-    scan_spec_t spec = {.collection = "student_versions", .id_member = "student_id"};
+    scan_spec_t spec = {.collection = store_kind_student.versions,
+                        .id_member = store_kind_student.id_member};
 
     if (e->as_of != NULL) {
         spec.until = e->as_of;

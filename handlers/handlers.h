@@ -22,9 +22,24 @@ bool handle_student_put(const app_t *app, request_t *req, response_t *res, kt_er
 bool handle_student_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* education.c */
+bool handle_student_event(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_trajectory(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 /* history.c */
 bool handle_student_history(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_student_version(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* organizations.c */
+bool handle_organization_list(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_organization_create(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_organization_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_organization_put(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_organization_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_organization_history(const app_t *app, request_t *req, response_t *res,
+                                 kt_error_t *err);
+bool handle_organization_version(const app_t *app, request_t *req, response_t *res,
+                                 kt_error_t *err);
 
 /* search.c */
 bool handle_student_search(const app_t *app, request_t *req, response_t *res, kt_error_t *err);

@@ -1,4 +1,4 @@
-/* ingest: packages item by item, through the students' write path. */
+/* ingest: packages item by item, through the records' write path. */
 #include "handlers/ingest.h"
 
 #include <libxml/xmlwriter.h>
@@ -7,9 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handlers/education.h"
 #include "handlers/healthdata.h"
+#include "model/education.h"
+#include "handlers/organizations.h"
+#include "handlers/students.h"
+#include "model/organization.h"
 #include "model/student.h"
 #include "model/validators.h"
+#include "store/organizations.h"
 #include "store/packages.h"
 #include "store/students.h"
 #include "store/util.h"
@@ -72,9 +78,9 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
         snprintf(key, sizeof key, "%d", n);
         bson_append_document_begin(&errors, key, -1, &one);
         BSON_APPEND_UTF8(&one, "code", kt_code_name(f->code));
-        const char *path = e->code == KT_XSD
-                               ? f->pointer
-                               : xmlio_pointer_to_xpath(run->arena, item->xpath, f->pointer);
+        const char *path = e->code == KT_XSD ? f->pointer
+                                             : xmlio_item_pointer_to_xpath(run->arena, item->kind,
+                                                                           item->xpath, f->pointer);
         BSON_APPEND_UTF8(&one, "path", path ? path : item->xpath);
         BSON_APPEND_UTF8(&one, "message", f->message ? f->message : kt_code_title(f->code, false));
         bson_append_document_end(&errors, &one);
@@ -165,16 +171,68 @@ find_target(const run_t *run, const xmlio_item_t *item, const bson_t *doc, char 
     return true;
 }
 
-/* The document to store for the target (cur NULL for a create): the
- * health block sealed, or the stored one kept (handlers/healthdata.h). */
+/* The document an item writes: doc, with the target's education kept
+ * (read-only in items, model/education.h); cur NULL on create. */
 static bool
-sealed_doc(const run_t *run, const student_t *cur, const bson_t *doc, bson_t *stored,
-           kt_error_t *err)
+item_document(const run_t *run, const xmlio_item_t *item, const bson_t *cur, const bson_t *doc,
+              bson_t *full, kt_error_t *err)
+{
+    bson_copy_to(doc, full);
+    if (!education_check_body(run->arena, item->student, cur, doc, err))
+        return false;
+    if (education_carry(cur, full))
+        return true;
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot keep the education");
+    return false;
+}
+
+/* Replaces full by the document to store: its health block sealed, or the
+ * target's stored one kept (handlers/healthdata.h); cur NULL on create. */
+static bool
+sealed(const run_t *run, const bson_t *cur, bson_t *full, kt_error_t *err)
 {
     const ingest_ctx_t *c = run->ctx;
     healthdata_t h = {c->health_ring, c->client, c->db, c->principal};
+    bson_t stored = BSON_INITIALIZER;
 
-    return healthdata_seal(&h, cur != NULL ? &cur->doc : NULL, doc, stored, err);
+    if (!healthdata_seal(&h, cur, full, &stored, err)) {
+        bson_destroy(&stored);
+        return false;
+    }
+    bson_destroy(full);
+    bson_steal(full, &stored);
+    return true;
+}
+
+/* The item's document for the target id (its current version read, and
+ * checked to be the principal's to change); "" id: a create. */
+static bool
+target_document(const run_t *run, const xmlio_item_t *item, const char *id, const bson_t *doc,
+                bson_t *full, kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    student_t cur;
+    bool ok;
+
+    if (id[0] == '\0')
+        return item_document(run, item, NULL, doc, full, err) &&
+               students_check_organization(c->client, c->db, run->arena, full, NULL, err) &&
+               sealed(run, NULL, full, err);
+    student_init(&cur);
+    ok = store_student_get(c->client, c->db, id, &cur, err);
+    if (ok && !visible(run, &cur.doc)) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                     "the student belongs to another organisation");
+        ok = false;
+    }
+    if (ok)
+        ok = item_document(run, item, &cur.doc, doc, full, err) &&
+             students_check_organization(c->client, c->db, run->arena, full, &cur.doc, err) &&
+             sealed(run, &cur.doc, full, err);
+    else
+        bson_init(full);
+    student_release(&cur);
+    return ok;
 }
 
 static bool
@@ -190,25 +248,12 @@ write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bso
     for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
         if (!find_target(run, item, doc, id, err))
             return false;
-        bool create = id[0] == '\0', ok = true;
-        student_t cur;
-        bson_t stored = BSON_INITIALIZER;
-        student_init(&cur);
-        if (!create) {
-            ok = store_student_get(c->client, c->db, id, &cur, err);
-            if (ok && !visible(run, &cur.doc)) {
-                kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
-                             "the student belongs to another organisation");
-                ok = false;
-            }
-        }
-        ok = ok && sealed_doc(run, create ? NULL : &cur, doc, &stored, err) &&
-             store_student_write(c->client, c->db, create ? KIND_CREATE : KIND_UPDATE,
-                                 create ? NULL : id, 0, &stored, &meta, &out, err);
-        student_release(&cur);
-        bson_destroy(&stored);
-        if (!ok && (err->code != KT_VERSION_CONFLICT))
-            return false;
+        bool create = id[0] == '\0';
+        bson_t full;
+        bool ok = target_document(run, item, id, doc, &full, err) &&
+                  store_student_write(c->client, c->db, create ? KIND_CREATE : KIND_UPDATE,
+                                      create ? NULL : id, 0, &full, &meta, &out, err);
+        bson_destroy(&full);
         if (ok) {
             const char *outcome = create ? "CREATED" : out.unchanged ? "UNCHANGED" : "UPDATED";
             if (out.unchanged) {
@@ -223,6 +268,8 @@ write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bso
             result_ok(result, item, outcome, out.id, out.version);
             return true;
         }
+        if (err->code != KT_VERSION_CONFLICT)
+            return false;
     }
     return false;
 }
@@ -243,6 +290,73 @@ apply_student(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_err
     }
     ok = write_student(run, item, &doc, result, err);
 done:
+    bson_destroy(&doc);
+    return ok;
+}
+
+/* Was this organisation's current version written by this very item? */
+static const char *
+org_outcome(const run_t *run, const xmlio_item_t *item, const write_result_t *out)
+{
+    const ingest_ctx_t *c = run->ctx;
+    const char *outcome = NULL;
+    student_t s;
+    kt_error_t e;
+
+    student_init(&s);
+    if (store_record_get(c->client, c->db, &store_kind_organization, out->id, &s, &e))
+        outcome = earlier_outcome(run, item, &s);
+    student_release(&s);
+    return outcome != NULL ? outcome : "UNCHANGED";
+}
+
+/* Upsert by ОГРН: create it, or update the organisation that has it. A
+ * create that loses a race to another writer is retried as an update. */
+static bool
+write_organization(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bson_t *result,
+                   kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    const char *ogrn = util_get_str(doc, "ogrn");
+    write_meta_t meta;
+    write_result_t out;
+
+    fill_meta(run, item, &meta);
+    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
+        student_t cur;
+        kt_error_t e;
+        kt_error_clear(&e);
+        student_init(&cur);
+        bool exists = store_record_get(c->client, c->db, &store_kind_organization, ogrn, &cur, &e);
+        bool ok = (exists || e.code == KT_NOT_FOUND) &&
+                  organizations_check_refs(c->client, c->db, run->arena, doc,
+                                           exists ? &cur.doc : NULL, err) &&
+                  store_record_write(c->client, c->db, &store_kind_organization,
+                                     exists ? KIND_UPDATE : KIND_CREATE, ogrn,
+                                     exists ? cur.version : 0, doc, &meta, &out, err);
+        if (!exists && e.code != KT_NOT_FOUND)
+            *err = e;
+        student_release(&cur);
+        if (ok) {
+            const char *outcome = !exists ? "CREATED" : out.unchanged ? NULL : "UPDATED";
+            result_ok(result, item, outcome ? outcome : org_outcome(run, item, &out), out.id,
+                      out.version);
+            return true;
+        }
+        if (err->code != KT_VERSION_CONFLICT && err->code != KT_DUPLICATE_OGRN)
+            return false;
+    }
+    return false;
+}
+
+static bool
+apply_organization(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    bson_t doc = BSON_INITIALIZER;
+    bool ok = organizations_may_write(run->ctx->principal, err) &&
+              organization_from_json(run->arena, item->organization, run->today, &doc, err) &&
+              write_organization(run, item, &doc, result, err);
+
     bson_destroy(&doc);
     return ok;
 }
@@ -278,6 +392,85 @@ done:
     return ok;
 }
 
+/* --- education events ------------------------------------------------------------------ */
+
+/* One attempt at an Event item: the same access rule, model and write path
+ * as POST /api/v1/students/{id}/events (handlers/education.c). */
+static bool
+event_once(const run_t *run, const xmlio_item_t *item, const bson_t *event,
+           const write_meta_t *meta, bson_t *result, kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    const principal_t *p = c->principal;
+    education_outcome_t outcome;
+    bson_t doc = BSON_INITIALIZER;
+    write_result_t out;
+    const char *pointer = NULL;
+    kt_code_t code;
+    student_t cur;
+    bool ok = false;
+
+    student_init(&cur);
+    if (!store_student_get(c->client, c->db, item->id, &cur, err))
+        goto done;
+    code = education_may_post(run->arena, p, &cur.doc, util_get_str(event, "type"));
+    if (code != KT_OK) {
+        kt_error_set(err, KT_DOMAIN_AUTH, code, 0, "%s",
+                     code == KT_NOT_FOUND ? "no such student"
+                                          : "this role may not post education events");
+        goto done;
+    }
+    if (earlier_outcome(run, item, &cur) != NULL) { /* applied by an interrupted run */
+        result_ok(result, item, "UPDATED", cur.id, cur.version);
+        ok = true;
+        goto done;
+    }
+    if (cur.deleted) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the student was deleted");
+        goto done;
+    }
+    if (!education_event_refs(c->client, c->db, run->arena, event, err) ||
+        !education_apply(run->arena, &cur.doc, event, &doc, &outcome, err))
+        goto done;
+    if (education_may_apply(p, event, &outcome, &pointer) != KT_OK) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                     "a school may only post events of its own organisation");
+        kt_error_add_field(err, run->arena, pointer, KT_FORBIDDEN, NULL);
+        goto done;
+    }
+    if (!store_student_write(c->client, c->db, KIND_UPDATE, cur.id, cur.version, &doc, meta, &out,
+                             err))
+        goto done;
+    result_ok(result, item, "UPDATED", out.id, out.version);
+    ok = true;
+done:
+    bson_destroy(&doc);
+    student_release(&cur);
+    return ok;
+}
+
+static bool
+apply_event(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    bson_t event = BSON_INITIALIZER;
+    write_meta_t meta;
+    bool ok = false;
+
+    if (!education_event_from_json(run->arena, item->event, run->today, &event, err))
+        goto done;
+    fill_meta(run, item, &meta);
+    if (meta.reason == NULL)
+        meta.reason = education_reason(run->arena, &event);
+    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
+        ok = event_once(run, item, &event, &meta, result, err);
+        if (ok || err->code != KT_VERSION_CONFLICT)
+            break;
+    }
+done:
+    bson_destroy(&event);
+    return ok;
+}
+
 /* The item's result: the stored one when it was applied before, else apply
  * it now and store the result. A store outage fails the whole run. */
 static bool
@@ -299,6 +492,10 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
         e = item->error;
     } else if (item->kind == XMLIO_ITEM_DELETE) {
         ok = apply_delete(run, item, result, &e);
+    } else if (item->kind == XMLIO_ITEM_EVENT) {
+        ok = apply_event(run, item, result, &e);
+    } else if (item->kind == XMLIO_ITEM_ORGANIZATION) {
+        ok = apply_organization(run, item, result, &e);
     } else {
         ok = apply_student(run, item, result, &e);
     }

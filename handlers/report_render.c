@@ -231,9 +231,10 @@ report_render_svg(const contingent_t *r, buf_t *out)
                     "font-weight:600}.s{fill:#555}.n{fill:#333}rect{fill:#2f6db5}</style>\n"
                     "<rect width=\"100%%\" height=\"100%%\" style=\"fill:#fff\"/>\n"
                     "<text id=\"t\" class=\"h\" x=\"16\" y=\"28\">Контингент на %s: %lld "
-                    "обучающихся</text>\n"
+                    "%s</text>\n"
                     "<text class=\"s\" x=\"16\" y=\"50\">Группировка: ",
-                    SVG_WIDTH, height, SVG_WIDTH, height, r->as_of, (long long)r->total);
+                    SVG_WIDTH, height, SVG_WIDTH, height, r->as_of, (long long)r->total,
+                    r->total % 10 == 1 && r->total % 100 != 11 ? "обучающийся" : "обучающихся");
     for (size_t i = 0; ok && i < r->ndims; i++)
         ok = buf_printf(out, "%s%s", i > 0 ? ", " : "", report_dim_name(r->dims[i]));
     ok = ok && buf_printf(out, "; возраст на %s</text>\n", r->age_on);

@@ -23,11 +23,10 @@
 #include "handlers/handlers.h"
 #include "handlers/reports.h"
 #include "model/validators.h"
+#include "store/kind.h"
 #include "store/scan.h"
 #include "store/util.h"
 
-#define VERSIONS     "student_versions"
-#define ORG_VERSIONS "organization_versions"
 /* Memory a report may hold (about 100 bytes per student: 1 GiB ≈ 10 million). */
 #define REPORT_MAX_BYTES (1024u << 20)
 #define REPORT_MOVES_MAX 64 /* moves of one student taken into account */
@@ -122,11 +121,16 @@ keep_org(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
     return true;
 }
 
-static const scan_spec_t org_spec_base = {.collection = ORG_VERSIONS,
-                                          .id_member = "organization_id",
-                                          .value_size = sizeof(org_summary_t),
-                                          .max_bytes = REPORT_MAX_BYTES,
-                                          .keep = keep_org};
+static scan_spec_t
+org_spec(const char *bound)
+{
+    return (scan_spec_t){.collection = store_kind_organization.versions,
+                         .id_member = store_kind_organization.id_member,
+                         .until = bound,
+                         .value_size = sizeof(org_summary_t),
+                         .max_bytes = REPORT_MAX_BYTES,
+                         .keep = keep_org};
+}
 
 static const char *
 org_oktmo(strmap_t *orgs, const char *ogrn)
@@ -141,9 +145,8 @@ static bool
 scan_orgs(mongoc_client_t *client, const char *db, const char *bound, strmap_t **out,
           kt_error_t *err)
 {
-    scan_spec_t spec = org_spec_base;
+    scan_spec_t spec = org_spec(bound);
 
-    spec.until = bound;
     return store_scan_latest(client, db, &spec, out, err);
 }
 
@@ -337,8 +340,8 @@ handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_e
     contingent_t r = {0};
     contingent_filter_t flt = {0};
     facts_ctx_t fctx;
-    scan_spec_t spec = {.collection = VERSIONS,
-                        .id_member = "student_id",
+    scan_spec_t spec = {.collection = store_kind_student.versions,
+                        .id_member = store_kind_student.id_member,
                         .value_size = sizeof(report_facts_t),
                         .max_bytes = REPORT_MAX_BYTES,
                         .keep = keep_facts,
@@ -358,7 +361,7 @@ handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_e
     if (!ok && err->code == KT_OK)
         kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
     scan_free(&spec, students);
-    scan_free(&org_spec_base, orgs);
+    scan_free(&(scan_spec_t){0}, orgs); /* org summaries hold nothing to drop */
     strmap_free(counts);
     return ok && contingent_render(req, &r, res, err);
 }
@@ -607,8 +610,8 @@ handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_er
     mongoc_client_t *client = handler_client(app, req);
     const char *db = store_db_name(app->store), *bound = NULL;
     migration_t m = {0};
-    scan_spec_t spec = {.collection = VERSIONS,
-                        .id_member = "student_id",
+    scan_spec_t spec = {.collection = store_kind_student.versions,
+                        .id_member = store_kind_student.id_member,
                         .value_size = sizeof(moves_summary_t),
                         .max_bytes = REPORT_MAX_BYTES,
                         .keep = keep_moves,
@@ -633,7 +636,7 @@ handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_er
     if (!ok && err->code == KT_OK)
         kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
     scan_free(&spec, students);
-    scan_free(&org_spec_base, orgs);
+    scan_free(&(scan_spec_t){0}, orgs); /* org summaries hold nothing to drop */
     strmap_free(m.flows);
     strmap_free(m.munis);
     strmap_free(m.totals);

@@ -1,46 +1,31 @@
 /*
  * students: /api/v1/students — create, read (also as of a time), replace,
- * merge-patch, delete, history, versions and search. Validation is the
- * model's (model/student.h), versioning the store's (store/students.h);
- * this file decides who may see what and speaks HTTP.
+ * merge-patch and delete. Validation is the model's (model/student.h),
+ * versioning the store's (store/students.h), the HTTP of a versioned
+ * resource is shared with organisations (handlers/records.c); this file
+ * decides who may see and write which student, and checks that a student's
+ * organisation is an active one (docs/organizations.md).
  */
 #include <libxml/xmlwriter.h>
 #include <string.h>
 
-#include "fcgi/problem.h"
 #include "handlers/common.h"
 #include "handlers/handlers.h"
+#include "handlers/records.h"
 #include "handlers/students.h"
-#include "model/codec.h"
-#include "model/patch.h"
+#include "model/education.h"
 #include "model/student.h"
 #include "model/validators.h"
 #include "model/xmlio.h"
 #include "store/audit.h"
+#include "store/organizations.h"
 #include "store/students.h"
 #include "store/util.h"
-
-#define WRITE_RETRIES 5
 
 void
 students_write_json(jw_t *w, const char *id, int64_t version, bool deleted, const bson_t *doc)
 {
-    bson_iter_t it;
-
-    jw_object_begin(w);
-    jw_key(w, "id");
-    jw_string(w, id);
-    jw_key(w, "version");
-    jw_int(w, version);
-    jw_key(w, "state");
-    jw_string(w, deleted ? "DELETED" : "ACTIVE");
-    if (bson_iter_init(&it, doc)) {
-        while (bson_iter_next(&it)) {
-            jw_key(w, bson_iter_key(&it));
-            codec_value_to_json(w, &it);
-        }
-    }
-    jw_object_end(w);
+    records_write_json(w, &students_resource, id, version, deleted, doc);
 }
 
 bool
@@ -70,6 +55,72 @@ students_load(const app_t *app, request_t *req, mongoc_client_t *client, student
     return true;
 }
 
+bool
+students_check_organization(mongoc_client_t *client, const char *db, arena_t *arena,
+                            const bson_t *doc, const bson_t *cur, kt_error_t *err)
+{
+    const char *org = util_get_str(doc, "organization");
+    const char *before = cur != NULL ? util_get_str(cur, "organization") : NULL;
+    bool active = false;
+
+    if (org == NULL || (before != NULL && strcmp(org, before) == 0))
+        return true; /* kept: a later liquidation does not block other changes */
+    if (!store_organization_active(client, db, org, &active, err))
+        return false;
+    if (active)
+        return true;
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, 422,
+                 "Данные обучающегося не прошли проверку (ошибок: 1)");
+    kt_error_add_field(err, arena, "/organization", KT_REF_NOT_FOUND,
+                       "Организации с таким ОГРН нет в реестре или она не действует");
+    return false;
+}
+
+/* Validates a whole student body into doc, checks a school writes its own,
+ * and that a new or changed organisation is an active one; `education` is
+ * read-only (model/education.h): cur's is kept. */
+static bool
+validated(const app_t *app, request_t *req, mongoc_client_t *client, const json_value_t *body,
+          const bson_t *cur, bson_t *doc, kt_error_t *err)
+{
+    char today[11];
+
+    date_today(today);
+    if (!student_from_json(req->arena, body, today, doc, err) ||
+        !education_check_body(req->arena, body, cur, doc, err))
+        return false;
+    if (!education_carry(cur, doc)) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot keep the education");
+        return false;
+    }
+    if (!students_visible(req, doc)) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                     "a school may only write students of its own organisation");
+        kt_error_add_field(err, req->arena, "/organization", KT_FORBIDDEN, NULL);
+        return false;
+    }
+    return students_check_organization(client, store_db_name(app->store), req->arena, doc, cur,
+                                       err);
+}
+
+static bool
+write_xml(xmlTextWriterPtr w, const student_t *s)
+{
+    return xmlio_write_student(w, s->id, s->version, s->deleted, &s->doc);
+}
+
+const record_resource_t students_resource = {
+    .kind = &store_kind_student,
+    .location = "/api/v1/students/",
+    .with_state = true,
+    .load = students_load,
+    .validate = validated,
+    .can_write = handler_can_write,
+    .new_id = NULL,
+    .write_xml = write_xml,
+    .health = true,
+};
+
 healthdata_t
 students_health(const app_t *app, request_t *req, mongoc_client_t *client)
 {
@@ -89,264 +140,28 @@ students_log_read(const app_t *app, request_t *req, mongoc_client_t *client, con
                                  err);
 }
 
-static void
-gone_extra(jw_t *w, void *ctx)
-{
-    const student_t *s = ctx;
-    bson_iter_t it;
-
-    jw_key(w, "deleted_at");
-    jw_string(w, util_get_str(&s->record, "time"));
-    jw_key(w, "deleted_by");
-    if (bson_iter_init_find(&it, &s->record, "principal"))
-        codec_value_to_json(w, &it);
-    else
-        jw_null(w);
-    jw_key(w, "reason");
-    jw_string(w, util_get_str(&s->record, "reason"));
-    jw_key(w, "version");
-    jw_int(w, s->version);
-}
-
-static bool
-answer_gone(request_t *req, response_t *res, const student_t *s, kt_error_t *err)
-{
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the student was deleted");
-    problem_render_with(res, req, err, gone_extra, (void *)s);
-    return true;
-}
-
-/* Accept asks for XML (the exchange format) rather than JSON. */
-static bool
-wants_xml(const request_t *req)
-{
-    const char *accept = request_header(req, "accept");
-
-    return accept != NULL && (strstr(accept, "application/xml") || strstr(accept, "text/xml")) &&
-           !strstr(accept, "application/json");
-}
-
-/* The student as one <Student> of the exchange XSD. */
-static bool
-answer_student_xml(request_t *req, response_t *res, const student_t *s, kt_error_t *err)
-{
-    xmlBufferPtr out = xmlBufferCreate();
-    xmlTextWriterPtr w = out ? xmlNewTextWriterMemory(out, 0) : NULL;
-    bool ok = w != NULL && xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL) >= 0 &&
-              xmlio_write_student(w, s->id, s->version, s->deleted, &s->doc) &&
-              xmlTextWriterEndDocument(w) >= 0;
-
-    if (w != NULL)
-        xmlFreeTextWriter(w);
-    if (ok) {
-        response_reset(res, 200, "application/xml; charset=utf-8");
-        handler_etag(req, res, s->version);
-        buf_append(&res->body, xmlBufferContent(out), (size_t)xmlBufferLength(out));
-    } else {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot write the student as XML");
-    }
-    if (out != NULL)
-        xmlBufferFree(out);
-    return ok;
-}
-
-static void
-answer_student(request_t *req, response_t *res, int status, const char *id, int64_t version,
-               bool deleted, const bson_t *doc)
-{
-    jw_t w;
-
-    response_reset(res, status, "application/json");
-    handler_etag(req, res, version);
-    jw_init(&w, &res->body);
-    students_write_json(&w, id, version, deleted, doc);
-}
-
 bool
 handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
-    healthdata_t h = students_health(app, req, client);
-    const char *as_of = NULL, *purpose = NULL;
-    student_t s;
-    bool ok = false, disclosed = false;
-
-    student_init(&s);
-    if (client == NULL || !handler_as_of(req, &as_of, err) ||
-        !healthdata_purpose(req, &purpose, err))
-        goto done;
-    if (as_of != NULL) {
-        if (!students_load(app, req, client, &s, err))
-            goto done;
-        student_release(&s);
-        student_init(&s);
-        if (!store_student_as_of(client, store_db_name(app->store), req->params[0], as_of, &s, err))
-            goto done;
-    } else if (!students_load(app, req, client, &s, err)) {
-        goto done;
-    }
-    if (s.deleted) {
-        ok = answer_gone(req, res, &s, err);
-        goto done;
-    }
-    const char *ids[] = {s.id};
-    if (!healthdata_view(&h, &s.doc, &disclosed, err) ||
-        !students_log_read(app, req, client, as_of ? "student_as_of" : "student", ids, 1, disclosed,
-                           purpose, err))
-        goto done;
-    if (wants_xml(req)) {
-        ok = answer_student_xml(req, res, &s, err);
-        goto done;
-    }
-    answer_student(req, res, 200, s.id, s.version, false, &s.doc);
-    ok = true;
-done:
-    student_release(&s);
-    return ok;
-}
-
-/* Validates a whole student body into doc and checks a school writes its own. */
-static bool
-validated(request_t *req, const json_value_t *body, bson_t *doc, kt_error_t *err)
-{
-    char today[11];
-
-    date_today(today);
-    if (!student_from_json(req->arena, body, today, doc, err))
-        return false;
-    if (!students_visible(req, doc)) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
-                     "a school may only write students of its own organisation");
-        kt_error_add_field(err, req->arena, "/organization", KT_FORBIDDEN, NULL);
-        return false;
-    }
-    return true;
-}
-
-static void
-fill_meta(request_t *req, write_meta_t *meta, const char *reason)
-{
-    memset(meta, 0, sizeof *meta);
-    meta->principal = &req->principal;
-    meta->request_id = req->request_id;
-    meta->reason = reason;
-#ifdef KT_FAULT_INJECTION
-    meta->fault = request_header(req, "x-kt-fault");
-#endif
+    return records_get(app, req, res, &students_resource, err);
 }
 
 bool
 handle_student_create(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
-    healthdata_t h = students_health(app, req, client);
-    json_value_t *body = NULL;
-    const char *reason = NULL;
-    bson_t doc = BSON_INITIALIZER, stored = BSON_INITIALIZER;
-    write_meta_t meta;
-    write_result_t out;
-    bool ok = false;
-
-    if (client == NULL || !handler_can_write(req, err) || !handler_reason(req, &reason, err) ||
-        !handler_json_body(req, &body, err) || !healthdata_check_body(&req->principal, body, err) ||
-        !validated(req, body, &doc, err) || !healthdata_seal(&h, NULL, &doc, &stored, err))
-        goto done;
-    fill_meta(req, &meta, reason);
-    if (!store_student_write(client, store_db_name(app->store), KIND_CREATE, NULL, 0, &stored,
-                             &meta, &out, err))
-        goto done;
-    answer_student(req, res, 201, out.id, out.version, false, &doc);
-    response_header(res, "Location", arena_printf(req->arena, "/api/v1/students/%s", out.id));
-    ok = true;
-done:
-    bson_destroy(&doc);
-    bson_destroy(&stored);
-    return ok;
-}
-
-/* The merge-patch base: the current document as this principal sees it. */
-static const json_value_t *
-patch_base(const healthdata_t *h, request_t *req, const student_t *cur, kt_error_t *err)
-{
-    bson_t seen;
-    json_value_t *tree;
-
-    bson_copy_to(&cur->doc, &seen);
-    tree = healthdata_view(h, &seen, NULL, err) ? codec_bson_to_tree(req->arena, &seen) : NULL;
-    bson_destroy(&seen);
-    return tree;
-}
-
-/* Validates full, seals its health against cur and writes it. */
-static bool
-write_update(const healthdata_t *h, request_t *req, const student_t *cur, const json_value_t *full,
-             int64_t expected, const write_meta_t *meta, bson_t *doc, write_result_t *out,
-             kt_error_t *err)
-{
-    bson_t stored = BSON_INITIALIZER;
-    bool ok = validated(req, full, doc, err) && healthdata_seal(h, &cur->doc, doc, &stored, err) &&
-              store_student_write(h->client, h->db, KIND_UPDATE, cur->id,
-                                  expected ? expected : cur->version, &stored, meta, out, err);
-
-    bson_destroy(&stored);
-    return ok;
-}
-
-/* PUT and PATCH: build the new document from the current one, write it,
- * retry a lost race when the client did not pin a version with If-Match. */
-static bool
-update(const app_t *app, request_t *req, response_t *res, bool merge, kt_error_t *err)
-{
-    mongoc_client_t *client = handler_client(app, req);
-    json_value_t *body = NULL;
-    const char *reason = NULL;
-    int64_t expected = 0;
-    write_meta_t meta;
-    write_result_t out;
-
-    if (client == NULL || !handler_can_write(req, err) || !handler_if_match(req, &expected, err) ||
-        !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
-        !healthdata_check_body(&req->principal, body, err))
-        return false;
-    healthdata_t h = students_health(app, req, client);
-    fill_meta(req, &meta, reason);
-    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
-        student_t cur;
-        bson_t doc = BSON_INITIALIZER;
-        student_init(&cur);
-        bool ok = students_load(app, req, client, &cur, err);
-        if (ok && cur.deleted) {
-            answer_gone(req, res, &cur, err);
-            student_release(&cur);
-            return true;
-        }
-        const json_value_t *base = ok && merge ? patch_base(&h, req, &cur, err) : NULL;
-        const json_value_t *full =
-            ok && merge ? (base ? patch_merge(req->arena, base, body) : NULL) : body;
-        ok = ok && full != NULL &&
-             write_update(&h, req, &cur, full, expected, &meta, &doc, &out, err);
-        if (ok)
-            answer_student(req, res, 200, out.id, out.version, false, &doc);
-        student_release(&cur);
-        bson_destroy(&doc);
-        if (ok)
-            return true;
-        if (expected != 0 || err->code != KT_VERSION_CONFLICT)
-            return false;
-    }
-    return false;
+    return records_create(app, req, res, &students_resource, err);
 }
 
 bool
 handle_student_put(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    return update(app, req, res, false, err);
+    return records_update(app, req, res, &students_resource, false, err);
 }
 
 bool
 handle_student_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    return update(app, req, res, true, err);
+    return records_update(app, req, res, &students_resource, true, err);
 }
 
 bool
@@ -373,10 +188,10 @@ handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_erro
     if (!students_load(app, req, client, &cur, err))
         goto done;
     if (cur.deleted) {
-        ok = answer_gone(req, res, &cur, err);
+        ok = records_answer_gone(req, res, &cur, err);
         goto done;
     }
-    fill_meta(req, &meta, reason);
+    records_fill_meta(req, &meta, reason);
     if (!store_student_write(client, store_db_name(app->store), KIND_DELETE, cur.id,
                              expected ? expected : cur.version, NULL, &meta, &out, err))
         goto done;

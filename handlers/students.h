@@ -10,7 +10,11 @@
 #include "core/json.h"
 #include "fcgi/router.h"
 #include "handlers/healthdata.h"
+#include "handlers/records.h"
 #include "store/students.h"
+
+/* The student resource for the shared handlers of handlers/records.h. */
+extern const record_resource_t students_resource;
 
 /* {"id", "version", "state", ...the document's fields}. */
 void students_write_json(jw_t *w, const char *id, int64_t version, bool deleted, const bson_t *doc);
@@ -22,6 +26,13 @@ bool students_visible(const request_t *req, const bson_t *doc);
  * does not exist or the principal may not see it. */
 bool students_load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s,
                    kt_error_t *err);
+
+/* A student document's organisation must be an existing, active one when
+ * it is set (cur NULL: a create) or changed from cur's; an update that keeps
+ * it passes even if it was liquidated since. Otherwise 422 VALIDATION with
+ * REF_NOT_FOUND at /organization (field error in arena). */
+bool students_check_organization(mongoc_client_t *client, const char *db, arena_t *arena,
+                                 const bson_t *doc, const bson_t *cur, kt_error_t *err);
 
 /* The health block's context for this request (handlers/healthdata.h). */
 healthdata_t students_health(const app_t *app, request_t *req, mongoc_client_t *client);

@@ -28,7 +28,6 @@ json_value_t *codec_bson_to_tree(arena_t *arena, const bson_t *doc);
 bool codec_canonical(buf_t *out, const bson_t *doc, const char *const *skip);
 
 /* True when key is one of the NULL-terminated skip list (NULL: none). */
-bool
-codec_key_skipped(const char *key, const char *const *skip);
+bool codec_key_skipped(const char *key, const char *const *skip);
 
 #endif

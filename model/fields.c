@@ -735,6 +735,12 @@ fields_bson_members(const json_value_t *v, bson_t *out)
     return true;
 }
 
+bool
+fields_tree_to_bson(const json_value_t *obj, bson_t *out)
+{
+    return fields_bson_members(obj, out);
+}
+
 /* today as given when it is a real date, else the clock's. */
 static const char *
 fields_today(const char *today, char now[11])

@@ -98,6 +98,11 @@ struct fields_ctx {
 bool fields_from_json(arena_t *arena, const field_t *root, const json_value_t *body,
                       const char *today, const char *what, bson_t *out, kt_error_t *err);
 
+/* Appends the members of a normalised tree (an OBJECT, as the walker or
+ * codec_bson_to_tree() builds it: strings, integer literals, booleans,
+ * objects, arrays) to out; false when BSON cannot hold it. */
+bool fields_tree_to_bson(const json_value_t *obj, bson_t *out);
+
 /* For models' checks and rules. */
 void fields_fail(fields_ctx_t *cx, const char *ptr, kt_code_t code, const char *msg);
 const char *fields_ptr(fields_ctx_t *cx, const char *ptr, const char *name);

@@ -98,7 +98,7 @@ seal_parse_line(seal_keyring_t *ring, char *line, size_t lineno, kt_error_t *err
     got = EVP_DecodeBlock(raw, (const unsigned char *)space, 44);
     if (got != 33 || space[43] != '=' || space[42] == '=')
         return seal_fail(err, KT_KEY_UNAVAILABLE, "health key file: bad key on %s", msg);
-    snprintf(k->id, sizeof k->id, "%s", line);
+    memcpy(k->id, line, strlen(line) + 1); /* ≤ SEAL_ID_MAX: seal_id_valid */
     memcpy(k->key, raw, SEAL_KEY_LEN);
     OPENSSL_cleanse(raw, sizeof raw);
     ring->n++;

@@ -477,6 +477,8 @@ static const field_t student_fields[] = {
     {"representatives", FIELD_T_ARRAY, FIELD_OPT, STUDENT_REPRESENTATIVES_MAX, NULL, NULL,
      &student_representative, NULL, 0, 0},
     {"organization", FIELD_T_STRING, FIELD_REQ, 0, fields_check_ogrn, NULL, NULL, NULL, 0, 0},
+    /* Read-only: changed by events only (model/education.h checks and keeps it). */
+    {"education", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
     /* phase 2 */
     {"health", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, student_health_fields, NULL, 0, 0},
     {0},

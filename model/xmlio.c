@@ -101,7 +101,8 @@ typedef enum {
     XMLIO_M_OBJECT,   /* <Citizenship category="RF">…</Citizenship> → {"category": …, …} */
     XMLIO_M_LIST,     /* <Documents><Document/>…</Documents> → "documents": [{…}, …] */
     XMLIO_M_REPEATED, /* <Country>643</Country><Country>804</Country> → "countries": [...] */
-    XMLIO_M_BOOL,     /* <Needed>true</Needed> → "needed": true (xs:boolean: true, false, 1, 0) */
+    XMLIO_M_INT,      /* <Grade>3</Grade> → "grade": 3 (the XSD fixes the digits) */
+    XMLIO_M_BOOL,     /* <Adapted>true</Adapted> → "adapted": true ("true" or "false") */
     XMLIO_M__MAX
 } xmlio_shape_t;
 
@@ -197,6 +198,77 @@ static const xmlio_map_t xmlio_health[] = {
     {0},
 };
 
+/* Education (model/education.h): orders, programmes, the events of an
+ * episode, the episodes; and the Event item of a package. */
+static const xmlio_map_t xmlio_order[] = {
+    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_program[] = {
+    {"Name", "name", XMLIO_M_TEXT, NULL, NULL},
+    {"Code", "code", XMLIO_M_TEXT, NULL, NULL},
+    {"Adapted", "adapted", XMLIO_M_BOOL, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_episode_event[] = {
+    {"Type", "type", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {"Order", "order", XMLIO_M_OBJECT, NULL, xmlio_order},
+    {"Grade", "grade", XMLIO_M_INT, NULL, NULL},
+    {"ClassLetter", "class_letter", XMLIO_M_TEXT, NULL, NULL},
+    {"ToOrganization", "to_organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Note", "note", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_episode_event_item = {"Event", NULL, XMLIO_M_OBJECT, NULL,
+                                                     xmlio_episode_event};
+
+static const xmlio_map_t xmlio_episode[] = {
+    {"Number", "episode", XMLIO_M_INT, NULL, NULL},
+    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Level", "level", XMLIO_M_TEXT, NULL, NULL},
+    {"Program", "program", XMLIO_M_OBJECT, NULL, xmlio_program},
+    {"Form", "form", XMLIO_M_TEXT, NULL, NULL},
+    {"Financing", "financing", XMLIO_M_TEXT, NULL, NULL},
+    {"Grade", "grade", XMLIO_M_INT, NULL, NULL},
+    {"ClassLetter", "class_letter", XMLIO_M_TEXT, NULL, NULL},
+    {"EnrolledOn", "enrolled_on", XMLIO_M_TEXT, NULL, NULL},
+    {"EnrollOrder", "enroll_order", XMLIO_M_OBJECT, NULL, xmlio_order},
+    {"Status", "status", XMLIO_M_TEXT, NULL, NULL},
+    {"EndedOn", "ended_on", XMLIO_M_TEXT, NULL, NULL},
+    {"EndReason", "end_reason", XMLIO_M_TEXT, NULL, NULL},
+    {"EndOrder", "end_order", XMLIO_M_OBJECT, NULL, xmlio_order},
+    {"TransferTo", "transfer_to", XMLIO_M_TEXT, NULL, NULL},
+    {"Events", "events", XMLIO_M_LIST, NULL, &xmlio_episode_event_item},
+    {0},
+};
+
+static const xmlio_map_t xmlio_episode_item = {"Episode", NULL, XMLIO_M_OBJECT, NULL,
+                                               xmlio_episode};
+
+/* The Event item: the body of POST /api/v1/students/{id}/events; its
+ * attributes student, localId and reason are the item's, not members. */
+static const xmlio_map_t xmlio_event[] = {
+    {"Type", "type", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {"Order", "order", XMLIO_M_OBJECT, NULL, xmlio_order},
+    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Level", "level", XMLIO_M_TEXT, NULL, NULL},
+    {"Program", "program", XMLIO_M_OBJECT, NULL, xmlio_program},
+    {"Form", "form", XMLIO_M_TEXT, NULL, NULL},
+    {"Financing", "financing", XMLIO_M_TEXT, NULL, NULL},
+    {"Grade", "grade", XMLIO_M_INT, NULL, NULL},
+    {"ClassLetter", "class_letter", XMLIO_M_TEXT, NULL, NULL},
+    {"Episode", "episode", XMLIO_M_INT, NULL, NULL},
+    {"ToOrganization", "to_organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Note", "note", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
 /* The student in the order of DATA-MODEL.md and the XSD; phase 2 and 3
  * blocks become rows at the end. The attributes id, version and state are
  * the root's (xmlio_root_attrs). */
@@ -213,6 +285,7 @@ static const xmlio_map_t xmlio_student[] = {
     {"Addresses", "addresses", XMLIO_M_LIST, NULL, &xmlio_address_item},
     {"Representatives", "representatives", XMLIO_M_LIST, NULL, &xmlio_representative_item},
     {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
+    {"Education", "education", XMLIO_M_LIST, NULL, &xmlio_episode_item},
     {"Health", "health", XMLIO_M_OBJECT, NULL, xmlio_health},
     {0},
 };
@@ -220,9 +293,60 @@ static const xmlio_map_t xmlio_student[] = {
 /* The root's server-assigned attributes, members of the same name. */
 static const char *const xmlio_root_attrs[] = {"id", "version", "state", NULL};
 
+static const xmlio_map_t xmlio_license[] = {
+    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
+    {"IssuedOn", "issued_on", XMLIO_M_TEXT, NULL, NULL},
+    {"Issuer", "issuer", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+/* The organisation in the order of the XSD (docs/organizations.md); its
+ * ОГРН is the root's attribute "ogrn", as is "version". */
+static const xmlio_map_t xmlio_organization[] = {
+    {"Inn", "inn", XMLIO_M_TEXT, NULL, NULL},
+    {"Kpp", "kpp", XMLIO_M_TEXT, NULL, NULL},
+    {"FullName", "full_name", XMLIO_M_TEXT, NULL, NULL},
+    {"ShortName", "short_name", XMLIO_M_TEXT, NULL, NULL},
+    {"Type", "type", XMLIO_M_TEXT, NULL, NULL},
+    {"Oktmo", "oktmo", XMLIO_M_TEXT, NULL, NULL},
+    {"Addresses", "addresses", XMLIO_M_LIST, NULL, &xmlio_address_item},
+    {"License", "license", XMLIO_M_OBJECT, NULL, xmlio_license},
+    {"Status", "status", XMLIO_M_TEXT, NULL, NULL},
+    {"Parent", "parent", XMLIO_M_TEXT, NULL, NULL},
+    {"HeadName", "head_name", XMLIO_M_TEXT, NULL, NULL},
+    {"Phone", "phone", XMLIO_M_TEXT, NULL, NULL},
+    {"Email", "email", XMLIO_M_TEXT, NULL, NULL},
+    {"Site", "site", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const char *const xmlio_org_root_attrs[] = {"ogrn", "version", NULL};
+
 static const char *const xmlio_item_names[XMLIO_ITEM__MAX] = {
     [XMLIO_ITEM_STUDENT] = "Student",
     [XMLIO_ITEM_DELETE] = "DeleteStudent",
+    [XMLIO_ITEM_EVENT] = "Event",
+    [XMLIO_ITEM_ORGANIZATION] = "Organization",
+};
+
+/* What an item's element converts by: its member rows and root attributes. */
+typedef struct {
+    const xmlio_map_t *rows;
+    const char *const *attrs;
+} xmlio_shape_of_t;
+
+/* An event's attributes are the item's (student, localId, reason), not members. */
+static const char *const xmlio_no_attrs[] = {NULL};
+
+static const xmlio_shape_of_t xmlio_student_shape = {xmlio_student, xmlio_root_attrs};
+static const xmlio_shape_of_t xmlio_org_shape = {xmlio_organization, xmlio_org_root_attrs};
+static const xmlio_shape_of_t xmlio_event_shape = {xmlio_event, xmlio_no_attrs};
+
+/* The shape of each kind of item (NULL: an item without members). */
+static const xmlio_shape_of_t *const xmlio_item_shapes[XMLIO_ITEM__MAX] = {
+    [XMLIO_ITEM_STUDENT] = &xmlio_student_shape,
+    [XMLIO_ITEM_EVENT] = &xmlio_event_shape,
+    [XMLIO_ITEM_ORGANIZATION] = &xmlio_org_shape,
 };
 
 /* The reader. */
@@ -1132,8 +1256,8 @@ xmlio_item_kind(xmlio_reader_t *r, xmlio_item_kind_t *kind, kt_error_t *err)
     }
     xmlio_describe(r, name, sizeof name);
     return xmlio_fail(r, err, KT_XSD,
-                      "Строка %ld: элемент %s, а в Data допускаются только Student и "
-                      "DeleteStudent",
+                      "Строка %ld: элемент %s, а в Data допускаются только Student, "
+                      "DeleteStudent, Event и Organization",
                       xmlio_line(r), name);
 }
 
@@ -1173,10 +1297,11 @@ static bool
 xmlio_item_attributes(xmlio_reader_t *r, arena_t *arena, const xmlNode *root, xmlio_item_t *item,
                       kt_error_t *err)
 {
-    bool ok = xmlio_attr(arena, root, "id", &item->id) &&
+    bool event = item->kind == XMLIO_ITEM_EVENT;
+    bool ok = xmlio_attr(arena, root, event ? "student" : "id", &item->id) &&
               xmlio_attr(arena, root, "localId", &item->local_id);
 
-    if (ok && item->kind == XMLIO_ITEM_DELETE)
+    if (ok && item->kind != XMLIO_ITEM_STUDENT)
         ok = xmlio_attr(arena, root, "reason", &item->reason);
     return ok ? true : xmlio_fail_arena(r, err);
 }
@@ -1207,7 +1332,8 @@ xmlio_item_check(xmlio_reader_t *r, arena_t *arena, xmlDocPtr doc, xmlio_item_t 
     return true;
 }
 
-static json_value_t *xmlio_student_tree(arena_t *arena, const xmlNode *root);
+static json_value_t *xmlio_record_tree(arena_t *arena, const xmlNode *root,
+                                       const xmlio_shape_of_t *shape);
 
 /* Reads the item the reader is on into item. */
 static bool
@@ -1229,8 +1355,22 @@ xmlio_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *er
         !xmlio_item_check(r, arena, c.doc, item, err))
         goto done;
     if (item->kind == XMLIO_ITEM_STUDENT && item->error.code == KT_OK) {
-        item->student = xmlio_student_tree(arena, root);
+        item->student = xmlio_record_tree(arena, root, &xmlio_student_shape);
         if (item->student == NULL) {
+            xmlio_fail_arena(r, err);
+            goto done;
+        }
+    }
+    if (item->kind == XMLIO_ITEM_EVENT && item->error.code == KT_OK) {
+        item->event = xmlio_record_tree(arena, root, &xmlio_event_shape);
+        if (item->event == NULL) {
+            xmlio_fail_arena(r, err);
+            goto done;
+        }
+    }
+    if (item->kind == XMLIO_ITEM_ORGANIZATION && item->error.code == KT_OK) {
+        item->organization = xmlio_record_tree(arena, root, &xmlio_org_shape);
+        if (item->organization == NULL) {
             xmlio_fail_arena(r, err);
             goto done;
         }
@@ -1329,6 +1469,20 @@ xmlio_tree_text(xmlio_tree_t *t, const xmlNode *elem)
     return v;
 }
 
+/* An INT's text as a number literal (the XSD allows only digits without
+ * leading zeros), a BOOL's "true"/"false" as true/false. */
+static json_value_t *
+xmlio_tree_typed(xmlio_tree_t *t, const xmlNode *elem, bool number)
+{
+    json_value_t *v = xmlio_tree_text(t, elem);
+
+    if (v != NULL && number)
+        v->type = JSON_NUMBER;
+    else if (v != NULL)
+        v->type = strcmp(v->str, "true") == 0 ? JSON_TRUE : JSON_FALSE;
+    return v;
+}
+
 /* Adds the attribute name of elem to obj as a member of the same name. */
 static void
 xmlio_tree_attr(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, const char *name,
@@ -1371,33 +1525,20 @@ xmlio_tree_array(xmlio_tree_t *t, const xmlNode *parent, const xmlio_map_t *item
     return array;
 }
 
-/* xs:boolean's lexical forms as JSON true/false; anything else stays a
- * string, which the model reports as FORMAT. */
-static json_value_t *
-xmlio_tree_bool(xmlio_tree_t *t, const xmlNode *elem)
-{
-    json_value_t *v = xmlio_tree_text(t, elem);
-    const char *s = v != NULL ? v->str : NULL;
-
-    if (s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0))
-        v->type = JSON_TRUE;
-    else if (s != NULL && (strcmp(s, "false") == 0 || strcmp(s, "0") == 0))
-        v->type = JSON_FALSE;
-    return v;
-}
-
 static json_value_t *
 xmlio_tree_value(xmlio_tree_t *t, const xmlNode *elem, const xmlio_map_t *row)
 {
     switch (row->shape) {
     case XMLIO_M_TEXT:
         return xmlio_tree_text(t, elem);
-    case XMLIO_M_BOOL:
-        return xmlio_tree_bool(t, elem);
     case XMLIO_M_OBJECT:
         return xmlio_tree_object(t, elem, row);
     case XMLIO_M_LIST:
         return xmlio_tree_array(t, elem, row->child);
+    case XMLIO_M_INT:
+        return xmlio_tree_typed(t, elem, true);
+    case XMLIO_M_BOOL:
+        return xmlio_tree_typed(t, elem, false);
     default:
         return NULL;
     }
@@ -1419,19 +1560,19 @@ xmlio_tree_members(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, cons
     }
 }
 
-/* The student as student_from_json() takes it: the root's id, version (a
- * number) and state first, as GET answers them, then the fields. */
+/* The record as its model's _from_json() takes it: the root's attributes
+ * first (version a number), as GET answers them, then the fields. */
 static json_value_t *
-xmlio_student_tree(arena_t *arena, const xmlNode *root)
+xmlio_record_tree(arena_t *arena, const xmlNode *root, const xmlio_shape_of_t *shape)
 {
     xmlio_tree_t t = {arena, false};
     json_value_t *obj = xmlio_tree_node(&t, JSON_OBJECT, NULL, 0);
 
-    for (size_t i = 0; xmlio_root_attrs[i] != NULL; i++) {
-        bool number = strcmp(xmlio_root_attrs[i], "version") == 0;
-        xmlio_tree_attr(&t, obj, root, xmlio_root_attrs[i], number ? JSON_NUMBER : JSON_STRING);
+    for (size_t i = 0; shape->attrs[i] != NULL; i++) {
+        bool number = strcmp(shape->attrs[i], "version") == 0;
+        xmlio_tree_attr(&t, obj, root, shape->attrs[i], number ? JSON_NUMBER : JSON_STRING);
     }
-    xmlio_tree_members(&t, obj, root, xmlio_student);
+    xmlio_tree_members(&t, obj, root, shape->rows);
     return t.oom ? NULL : obj;
 }
 
@@ -1479,10 +1620,10 @@ xmlio_row(const xmlio_map_t *rows, const char *json)
 }
 
 static bool
-xmlio_is_root_attr(const char *seg)
+xmlio_is_root_attr(const char *const *attrs, const char *seg)
 {
-    for (size_t i = 0; xmlio_root_attrs[i] != NULL; i++) {
-        if (strcmp(xmlio_root_attrs[i], seg) == 0)
+    for (size_t i = 0; attrs[i] != NULL; i++) {
+        if (strcmp(attrs[i], seg) == 0)
             return true;
     }
     return false;
@@ -1492,6 +1633,7 @@ xmlio_is_root_attr(const char *seg)
  * a leaf), the object's row (NULL at the root), and a LIST or REPEATED row
  * whose index comes next. */
 typedef struct {
+    const char *const *root_attrs;
     const xmlio_map_t *rows;
     const xmlio_map_t *object;
     const xmlio_map_t *pending;
@@ -1525,7 +1667,9 @@ xmlio_walk_member(xmlio_walk_t *w, const char *seg)
     const char *attr = w->object != NULL ? w->object->attr : NULL;
     const xmlio_map_t *row;
 
-    if ((w->object == NULL && xmlio_is_root_attr(seg)) || (attr != NULL && !strcmp(attr, seg))) {
+    /* The root attributes (a student's id, version and state) are members. */
+    if ((w->object == NULL && w->rows != NULL && xmlio_is_root_attr(w->root_attrs, seg)) ||
+        (attr != NULL && !strcmp(attr, seg))) {
         xmlio_append(w->out, w->cap, &w->len, "/@%s", seg);
         w->rows = NULL;
         return true;
@@ -1541,12 +1685,12 @@ xmlio_walk_member(xmlio_walk_t *w, const char *seg)
     return true;
 }
 
-/* The path below the item for a pointer into the student; false for a
+/* The path below the item for a pointer into the record; false for a
  * pointer the map does not know. */
 static bool
-xmlio_pointer_walk(const char *pointer, char *out, size_t cap)
+xmlio_pointer_walk(const xmlio_shape_of_t *shape, const char *pointer, char *out, size_t cap)
 {
-    xmlio_walk_t w = {xmlio_student, NULL, NULL, out, cap, 0};
+    xmlio_walk_t w = {shape->attrs, shape->rows, NULL, NULL, out, cap, 0};
     char seg[XMLIO_SEGMENT_MAX];
 
     out[0] = '\0';
@@ -1565,12 +1709,26 @@ xmlio_pointer_walk(const char *pointer, char *out, size_t cap)
 const char *
 xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer)
 {
+    /* The item's element, named by its XPath, says which map the pointer walks. */
+    bool org = item_xpath != NULL && strncmp(item_xpath, "/Packet/Data/Organization[", 26) == 0;
+
+    return xmlio_item_pointer_to_xpath(arena, org ? XMLIO_ITEM_ORGANIZATION : XMLIO_ITEM_STUDENT,
+                                       item_xpath, pointer);
+}
+
+const char *
+xmlio_item_pointer_to_xpath(arena_t *arena, xmlio_item_kind_t kind, const char *item_xpath,
+                            const char *pointer)
+{
+    const xmlio_shape_of_t *shape =
+        kind >= 0 && kind < XMLIO_ITEM__MAX ? xmlio_item_shapes[kind] : NULL;
     char below[XMLIO_XPATH_MAX];
     const char *xpath;
 
     if (item_xpath == NULL)
         item_xpath = "";
-    if (pointer == NULL || !xmlio_pointer_walk(pointer, below, sizeof below))
+    if (pointer == NULL || shape == NULL ||
+        !xmlio_pointer_walk(shape, pointer, below, sizeof below))
         return item_xpath;
     xpath = arena_printf(arena, "%s%s", item_xpath, below);
     return xpath != NULL ? xpath : item_xpath;
@@ -1614,6 +1772,23 @@ xmlio_write_text(xmlTextWriterPtr w, const bson_iter_t *it, const char *name)
     if (!xmlio_bson_string(it, &s))
         return false;
     return s == NULL || xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST s) >= 0;
+}
+
+/* An integer or a boolean member as the element's text; other types are
+ * not this row's and are left out, as strings of other rows are. */
+static bool
+xmlio_write_scalar(xmlTextWriterPtr w, const bson_iter_t *it, const char *name)
+{
+    char text[24];
+
+    if (BSON_ITER_HOLDS_INT64(it) || BSON_ITER_HOLDS_INT32(it))
+        snprintf(text, sizeof text, "%" PRId64,
+                 BSON_ITER_HOLDS_INT64(it) ? bson_iter_int64(it) : bson_iter_int32(it));
+    else if (BSON_ITER_HOLDS_BOOL(it))
+        snprintf(text, sizeof text, "%s", bson_iter_bool(it) ? "true" : "false");
+    else
+        return true;
+    return xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST text) >= 0;
 }
 
 static bool xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *rows);
@@ -1688,10 +1863,8 @@ xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *ro
             continue;
         if (row->shape == XMLIO_M_TEXT)
             ok = xmlio_write_text(w, &it, row->xml);
-        else if (row->shape == XMLIO_M_BOOL)
-            ok = !BSON_ITER_HOLDS_BOOL(&it) ||
-                 xmlTextWriterWriteElement(w, BAD_CAST row->xml,
-                                           BAD_CAST(bson_iter_bool(&it) ? "true" : "false")) >= 0;
+        else if (row->shape == XMLIO_M_INT || row->shape == XMLIO_M_BOOL)
+            ok = xmlio_write_scalar(w, &it, row->xml);
         else if (row->shape == XMLIO_M_OBJECT)
             ok = xmlio_write_object(w, &it, row);
         else
@@ -1720,6 +1893,29 @@ xmlio_write_root(xmlTextWriterPtr w, const char *id, int64_t version, bool delet
         ok = xmlTextWriterWriteAttribute(w, BAD_CAST "state",
                                          BAD_CAST(deleted ? "DELETED" : "ACTIVE")) >= 0;
     return ok && xmlio_write_members(w, doc, xmlio_student) && xmlTextWriterEndElement(w) >= 0;
+}
+
+bool
+xmlio_write_organization(xmlTextWriterPtr w, int64_t version, const bson_t *doc)
+{
+    xmlio_global_t saved;
+    bson_iter_t it;
+    const char *ogrn = NULL;
+    char number[24];
+    bool ok;
+
+    xmlio_global_enter(&saved, NULL);
+    ok = bson_iter_init_find(&it, doc, "ogrn") && xmlio_bson_string(&it, &ogrn) && ogrn != NULL &&
+         xmlTextWriterStartElement(w, BAD_CAST "Organization") >= 0 &&
+         xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns", BAD_CAST XMLIO_NS) >= 0 &&
+         xmlTextWriterWriteAttribute(w, BAD_CAST "ogrn", BAD_CAST ogrn) >= 0;
+    if (ok && version > 0) {
+        snprintf(number, sizeof number, "%" PRId64, version);
+        ok = xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST number) >= 0;
+    }
+    ok = ok && xmlio_write_members(w, doc, xmlio_organization) && xmlTextWriterEndElement(w) >= 0;
+    xmlio_global_leave(&saved);
+    return ok;
 }
 
 bool

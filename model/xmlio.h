@@ -52,7 +52,13 @@ typedef struct {
     char timestamp[40];
 } xmlio_header_t;
 
-typedef enum { XMLIO_ITEM_STUDENT = 0, XMLIO_ITEM_DELETE, XMLIO_ITEM__MAX } xmlio_item_kind_t;
+typedef enum {
+    XMLIO_ITEM_STUDENT = 0,
+    XMLIO_ITEM_DELETE,
+    XMLIO_ITEM_EVENT,        /* an education event (model/education.h) */
+    XMLIO_ITEM_ORGANIZATION, /* <Organization ogrn="…">: upsert by ОГРН */
+    XMLIO_ITEM__MAX
+} xmlio_item_kind_t;
 
 /* One item of a package, converted. Strings and the tree live in the arena
  * given to xmlio_reader_next (reset by the caller between items). The tree
@@ -62,14 +68,19 @@ typedef enum { XMLIO_ITEM_STUDENT = 0, XMLIO_ITEM_DELETE, XMLIO_ITEM__MAX } xmli
  * local_id and reason are the attributes as given, even when invalid. */
 typedef struct {
     xmlio_item_kind_t kind;
-    size_t index;          /* 1-based position among the items */
-    const char *xpath;     /* "/Packet/Data/Student[3]" (position among its own kind) */
-    const char *id;        /* attribute id, or NULL */
-    const char *local_id;  /* attribute localId, or NULL */
-    const char *reason;    /* DeleteStudent's reason attribute, or NULL */
-    json_value_t *student; /* XMLIO_ITEM_STUDENT: the student as a JSON tree, or NULL when
-                              the item broke the XSD (then err says so) */
-    kt_error_t error;      /* the item's own XSD error (code KT_XSD, field path = XPath) */
+    size_t index;               /* 1-based position among the items */
+    const char *xpath;          /* "/Packet/Data/Student[3]" (position among its own kind) */
+    const char *id;             /* attribute id (an Event's: attribute student), or NULL */
+    const char *local_id;       /* attribute localId, or NULL */
+    const char *reason;         /* DeleteStudent's and Event's reason attribute, or NULL */
+    json_value_t *student;      /* XMLIO_ITEM_STUDENT: the student as a JSON tree, or NULL when
+                                   the item broke the XSD (then err says so) */
+    json_value_t *event;        /* XMLIO_ITEM_EVENT: the event body as a JSON tree (the JSON of
+                                   POST /students/{id}/events), or NULL when it broke the XSD */
+    json_value_t *organization; /* XMLIO_ITEM_ORGANIZATION: the organisation as the JSON tree
+                                   organization_from_json() takes ("ogrn" and "version" from
+                                   the attributes), or NULL when the item broke the XSD */
+    kt_error_t error;           /* the item's own XSD error (code KT_XSD, field path = XPath) */
 } xmlio_item_t;
 
 typedef struct xmlio_reader xmlio_reader_t;
@@ -110,10 +121,20 @@ bool xmlio_reader_next(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt
 
 /* Maps a JSON Pointer of a field error ("/documents/0/number") to the XPath
  * of the element in the item ("<item xpath>/Documents/Document[1]/Number");
+ * the item's element in its XPath (Student or Organization) picks the map;
  * members that are attributes map to "@type", "@kind", "@category"; a
  * pointer of any other shape maps to item_xpath itself. The result is in
  * arena (item_xpath itself when the arena is out of memory). */
 const char *xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer);
+
+/* The same for a pointer into an item of the given kind (an Event's body
+ * maps by the Event's elements). */
+const char *xmlio_item_pointer_to_xpath(arena_t *arena, xmlio_item_kind_t kind,
+                                        const char *item_xpath, const char *pointer);
+/* Writes <Organization xmlns=XMLIO_NS ogrn=… version=…> with the fields of
+ * doc (a stored organisation, model/organization.c) in the order of the
+ * XSD; the ОГРН is doc's "ogrn". Stands alone like xmlio_write_student. */
+bool xmlio_write_organization(xmlTextWriterPtr w, int64_t version, const bson_t *doc);
 
 /* Writes <Student xmlns=XMLIO_NS id=… version=… state=…> with the fields of
  * doc (a stored student: the JSON names of model/student.c; other members

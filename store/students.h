@@ -1,6 +1,10 @@
 /*
- * students: the versioned student store — "Versioning without transactions"
- * of DESIGN.md, as documented in docs/storage.md.
+ * students: the versioned record store — "Versioning without transactions"
+ * of DESIGN.md, as documented in docs/storage.md. One implementation serves
+ * every kind of record (store/kind.h: students, organisations); the
+ * store_record_* functions take the kind, the store_student_* ones are the
+ * student kind's. The collections named below are the students'; an
+ * organisation's are organization_versions and organizations.
  *
  * Collections (every hot operation is an _id lookup or an insert):
  *   student_versions  _id "<student id>:<version, 10 digits>" — immutable
@@ -25,6 +29,7 @@
 
 #include "auth/principal.h"
 #include "core/error.h"
+#include "store/kind.h"
 
 #define STUDENT_ID_LEN 36
 
@@ -40,7 +45,8 @@ typedef struct {
     const char *fault;      /* test builds only: "crash-after-version" */
 } write_meta_t;
 
-/* A student as read: the version's document plus its bookkeeping. */
+/* A record (a student, an organisation) as read: the version's document
+ * plus its bookkeeping. The id is a student's uuid or an organisation's ОГРН. */
 typedef struct {
     char id[STUDENT_ID_LEN + 1];
     int64_t version;
@@ -74,6 +80,14 @@ bool store_student_get_version(mongoc_client_t *client, const char *db, const ch
 bool store_student_as_of(mongoc_client_t *client, const char *db, const char *id, const char *as_of,
                          student_t *out, kt_error_t *err);
 
+/* The same for any kind of record; messages name the kind. */
+bool store_record_get(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                      const char *id, student_t *out, kt_error_t *err);
+bool store_record_get_version(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                              const char *id, int64_t n, student_t *out, kt_error_t *err);
+bool store_record_as_of(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                        const char *id, const char *as_of, student_t *out, kt_error_t *err);
+
 /* Result of a write. */
 typedef struct {
     char id[STUDENT_ID_LEN + 1];
@@ -94,6 +108,14 @@ bool store_student_write(mongoc_client_t *client, const char *db, write_kind_t k
                          int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
                          write_result_t *out, kt_error_t *err);
 
+/* The same for any kind. A create with id NULL assigns a uuid; a create
+ * naming an id (an organisation's ОГРН) that exists is 409 kind->duplicate_id
+ * with the id in err->ref — the unique _id of version 1 decides races. */
+bool store_record_write(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                        write_kind_t wkind, const char *id, int64_t expected_version,
+                        const bson_t *doc, const write_meta_t *meta, write_result_t *out,
+                        kt_error_t *err);
+
 /* The student that holds a claim key ("snils:..." or "doc:..."), if any
  * valid claim exists: fills id (size ≥ 37). */
 bool store_claim_holder(mongoc_client_t *client, const char *db, const char *key, char *id,
@@ -106,6 +128,12 @@ bool store_student_find_ids(mongoc_client_t *client, const char *db, const char 
                             const char *value, const char *after, int limit, char (*ids)[40],
                             int *n, kt_error_t *err);
 
+/* Ids of active heads of kind matching filter (equality on top-level head
+ * members), ascending, after `after` (NULL: from the start). Hints, as above. */
+bool store_record_find_ids(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                           const bson_t *filter, const char *after, int limit, char (*ids)[40],
+                           int *n, kt_error_t *err);
+
 /* Creates the indexes a real MongoDB needs for searches; idempotent. */
 bool store_ensure_indexes(mongoc_client_t *client, const char *db, kt_error_t *err);
 
@@ -114,8 +142,9 @@ bool store_version_hash(const bson_t *record, const char *prev_hash, char out[65
 
 /* For the store's own modules (write.c, verify.c): */
 void store_version_id(const char *id, int64_t n, char out[64]);
-bool store_load_version(mongoc_client_t *client, const char *db, const char *id, int64_t n,
-                        student_t *out, bool *found, kt_error_t *err);
-bool store_move_head(mongoc_client_t *client, const char *db, const student_t *s, kt_error_t *err);
+bool store_load_version(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                        const char *id, int64_t n, student_t *out, bool *found, kt_error_t *err);
+bool store_move_head(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                     const student_t *s, kt_error_t *err);
 
 #endif

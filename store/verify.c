@@ -1,4 +1,5 @@
-/* verify: chain and head checks, and repair of interrupted writes. */
+/* verify: chain and head checks, and repair of interrupted writes, for
+ * every kind of versioned record (students, then organisations). */
 #include "store/verify.h"
 
 #include <string.h>
@@ -9,16 +10,16 @@
 
 /* Checks version n's own fields and its link to the previous hash. */
 static bool
-check_link(const student_t *v, const char *id, int64_t n, const char *prev_hash, char *problem)
+check_link(const store_kind_t *kind, const student_t *v, const char *id, int64_t n,
+           const char *prev_hash, char *problem)
 {
-    char expect_id[64], hash[65];
+    char hash[65];
     const char *stored = util_get_str(&v->record, "hash");
     const char *prev = util_get_str(&v->record, "prev_hash");
-    const char *sid = util_get_str(&v->record, "student_id");
+    const char *sid = util_get_str(&v->record, kind->id_member);
 
-    store_version_id(id, n, expect_id);
     if (sid == NULL || strcmp(sid, id) != 0 || util_get_int(&v->record, "version", 0) != n) {
-        snprintf(problem, 256, "version %lld names another student or number", (long long)n);
+        snprintf(problem, 256, "version %lld names another %s or number", (long long)n, kind->name);
         return false;
     }
     if (prev == NULL || strcmp(prev, prev_hash) != 0) {
@@ -58,8 +59,8 @@ check_feed(mongoc_client_t *client, const char *db, const student_t *v, char *pr
 }
 
 bool
-verify_student(mongoc_client_t *client, const char *db, const char *id, long *versions,
-               bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
+verify_record(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
+              long *versions, bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
 {
     char prev_hash[65] = "";
     bson_t head;
@@ -72,10 +73,10 @@ verify_student(mongoc_client_t *client, const char *db, const char *id, long *ve
     for (n = 1; found && linked; n++) {
         student_t v;
         student_init(&v);
-        ok = store_load_version(client, db, id, n, &v, &found, err);
+        ok = store_load_version(client, db, kind, id, n, &v, &found, err);
         if (ok && found) {
-            linked = check_link(&v, id, n, prev_hash, problem);
-            if (linked)
+            linked = check_link(kind, &v, id, n, prev_hash, problem);
+            if (linked && kind->feed)
                 ok = check_feed(client, db, &v, problem, err, &linked);
             snprintf(prev_hash, sizeof prev_hash, "%s", util_get_str(&v.record, "hash") ?: "");
             (*versions)++;
@@ -86,7 +87,7 @@ verify_student(mongoc_client_t *client, const char *db, const char *id, long *ve
         if (!linked)
             *bad_version = n;
     }
-    if (!util_find_id(client, db, "students", id, &head, &found, err))
+    if (!util_find_id(client, db, kind->heads, id, &head, &found, err))
         return false;
     int64_t head_version = found ? util_get_int(&head, "version", 0) : 0;
     bson_destroy(&head);
@@ -99,12 +100,21 @@ verify_student(mongoc_client_t *client, const char *db, const char *id, long *ve
     return true;
 }
 
-typedef bool (*id_visit_fn)(mongoc_client_t *client, const char *db, const char *id, FILE *out,
-                            verify_report_t *r, kt_error_t *err);
+bool
+verify_student(mongoc_client_t *client, const char *db, const char *id, long *versions,
+               bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
+{
+    return verify_record(client, db, &store_kind_student, id, versions, head_lags, bad_version,
+                         problem, err);
+}
+
+typedef bool (*id_visit_fn)(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                            const char *id, FILE *out, verify_report_t *r, kt_error_t *err);
 
 typedef struct {
     mongoc_client_t *client;
     const char *db;
+    const store_kind_t *kind;
     id_visit_fn fn;
     FILE *out;
     verify_report_t *r;
@@ -116,54 +126,68 @@ static bool
 visit_version_one(void *ctx, const bson_t *doc)
 {
     each_t *e = ctx;
-    const char *id = util_get_str(doc, "student_id");
+    const char *id = util_get_str(doc, e->kind->id_member);
 
     if (id != NULL)
-        e->ok = e->fn(e->client, e->db, id, e->out, e->r, e->err);
+        e->ok = e->fn(e->client, e->db, e->kind, id, e->out, e->r, e->err);
     return e->ok;
 }
 
-/* Every student that ever existed has a version 1. */
+/* Every record that ever existed has a version 1. */
 static bool
-each_student(mongoc_client_t *client, const char *db, id_visit_fn fn, FILE *out, verify_report_t *r,
-             kt_error_t *err)
+each_record(mongoc_client_t *client, const char *db, const store_kind_t *kind, id_visit_fn fn,
+            FILE *out, verify_report_t *r, kt_error_t *err)
 {
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
-    each_t e = {client, db, fn, out, r, err, true};
+    each_t e = {client, db, kind, fn, out, r, err, true};
     bool ok;
 
     BSON_APPEND_INT64(&filter, "version", 1);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
-    BSON_APPEND_INT32(&proj, "student_id", 1);
+    BSON_APPEND_INT32(&proj, kind->id_member, 1);
     bson_append_document_end(&opts, &proj);
-    ok = util_each(client, db, "student_versions", &filter, &opts, visit_version_one, &e, err);
+    ok = util_each(client, db, kind->versions, &filter, &opts, visit_version_one, &e, err);
     bson_destroy(&filter);
     bson_destroy(&opts);
     return ok && e.ok;
 }
 
+/* Where a kind's counts go in the report. */
+static void
+count_record(const store_kind_t *kind, verify_report_t *r, long versions)
+{
+    if (kind == &store_kind_organization) {
+        r->organizations++;
+        r->organization_versions += versions;
+    } else {
+        r->students++;
+        r->versions += versions;
+    }
+}
+
 static bool
-verify_one(mongoc_client_t *client, const char *db, const char *id, FILE *out, verify_report_t *r,
-           kt_error_t *err)
+verify_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
+           FILE *out, verify_report_t *r, kt_error_t *err)
 {
     char problem[256];
     long versions = 0;
     bool lags = false;
     int64_t bad = 0;
 
-    if (!verify_student(client, db, id, &versions, &lags, &bad, problem, err))
+    if (!verify_record(client, db, kind, id, &versions, &lags, &bad, problem, err))
         return false;
-    r->students++;
-    r->versions += versions;
+    count_record(kind, r, versions);
     if (problem[0] != '\0') {
         r->broken++;
-        fprintf(out, "BROKEN student %s at version %lld: %s\n", id, (long long)bad, problem);
+        fprintf(out, "BROKEN %s %s at version %lld: %s\n", kind->name, id, (long long)bad, problem);
     } else if (lags) {
         r->incomplete++;
-        fprintf(out, "INCOMPLETE student %s: the head lags its versions (run repair)\n", id);
+        fprintf(out, "INCOMPLETE %s %s: the head lags its versions (run repair)\n", kind->name, id);
     }
     return true;
 }
+
+static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization};
 
 static void
 store_last_run(mongoc_client_t *client, const char *db, const verify_report_t *r)
@@ -177,6 +201,8 @@ store_last_run(mongoc_client_t *client, const char *db, const verify_report_t *r
     BSON_APPEND_UTF8(&doc, "time", time);
     BSON_APPEND_INT64(&doc, "students", r->students);
     BSON_APPEND_INT64(&doc, "versions", r->versions);
+    BSON_APPEND_INT64(&doc, "organizations", r->organizations);
+    BSON_APPEND_INT64(&doc, "organization_versions", r->organization_versions);
     BSON_APPEND_INT64(&doc, "broken", r->broken);
     BSON_APPEND_INT64(&doc, "incomplete", r->incomplete);
     BSON_APPEND_BOOL(&doc, "ok", r->broken == 0);
@@ -188,32 +214,33 @@ bool
 verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r, kt_error_t *err)
 {
     memset(r, 0, sizeof *r);
-    if (!each_student(client, db, verify_one, out, r, err))
-        return false;
+    for (size_t i = 0; i < sizeof verify_kinds / sizeof *verify_kinds; i++)
+        if (!each_record(client, db, verify_kinds[i], verify_one, out, r, err))
+            return false;
     store_last_run(client, db, r);
     return true;
 }
 
 static bool
-repair_one(mongoc_client_t *client, const char *db, const char *id, FILE *out, verify_report_t *r,
-           kt_error_t *err)
+repair_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
+           FILE *out, verify_report_t *r, kt_error_t *err)
 {
     bson_t head;
     bool found;
     student_t s;
 
-    if (!util_find_id(client, db, "students", id, &head, &found, err))
+    if (!util_find_id(client, db, kind->heads, id, &head, &found, err))
         return false;
     int64_t before = found ? util_get_int(&head, "version", 0) : 0;
     bson_destroy(&head);
     student_init(&s);
-    bool ok = store_student_get(client, db, id, &s, err); /* rolls forward, moves the head */
+    bool ok = store_record_get(client, db, kind, id, &s, err); /* rolls forward, moves the head */
     if (ok && s.version != before) {
         r->repaired++;
-        fprintf(out, "REPAIRED student %s: head %lld → %lld\n", id, (long long)before,
+        fprintf(out, "REPAIRED %s %s: head %lld → %lld\n", kind->name, id, (long long)before,
                 (long long)s.version);
     }
-    r->students++;
+    count_record(kind, r, 0);
     student_release(&s);
     return ok;
 }
@@ -223,5 +250,8 @@ verify_repair_all(mongoc_client_t *client, const char *db, FILE *out, verify_rep
                   kt_error_t *err)
 {
     memset(r, 0, sizeof *r);
-    return each_student(client, db, repair_one, out, r, err);
+    for (size_t i = 0; i < sizeof verify_kinds / sizeof *verify_kinds; i++)
+        if (!each_record(client, db, verify_kinds[i], repair_one, out, r, err))
+            return false;
+    return true;
 }

@@ -1,5 +1,6 @@
 /*
- * verify: recomputes the tamper-evident chain of every student — each
+ * verify: recomputes the tamper-evident chain of every student and every
+ * organisation (each kind of store/kind.h) — each
  * version's hash = SHA-256(previous hash ‖ canonical bytes of the version) —
  * and checks that the head agrees with the versions and that each version's
  * change-feed entry names it. Reports the first broken link of each student.
@@ -13,10 +14,13 @@
 #include <stdio.h>
 
 #include "core/error.h"
+#include "store/kind.h"
 
 typedef struct {
     long students;
-    long versions;
+    long versions; /* the students' */
+    long organizations;
+    long organization_versions;
     long broken;     /* students with a broken link */
     long incomplete; /* heads lagging their versions (repairable) */
     long repaired;
@@ -27,7 +31,12 @@ typedef struct {
 bool verify_student(mongoc_client_t *client, const char *db, const char *id, long *versions,
                     bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err);
 
-/* Verifies every student, printing one line per problem to out; stores the
+/* The same for a record of any kind. */
+bool verify_record(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                   const char *id, long *versions, bool *head_lags, int64_t *bad_version,
+                   char *problem, kt_error_t *err);
+
+/* Verifies every student and organisation, printing one line per problem to out; stores the
  * summary as the last run (collection verify_runs, _id "last"). */
 bool verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
                 kt_error_t *err);

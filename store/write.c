@@ -1,6 +1,7 @@
 /*
- * write: the write protocol of a student version and the claims that keep
- * СНИЛС and documents unique. Order (docs/storage.md):
+ * write: the write protocol of a version of any kind of record (store/kind.h)
+ * and the claims that keep a student's СНИЛС and documents unique. Order
+ * (docs/storage.md):
  *   1. read the current version N (rolling the head forward);
  *   2. claim the keys the new document adds (insert with unique _id);
  *   3. reserve the change-feed sequence;
@@ -24,7 +25,6 @@
 #include "store/util.h"
 
 #define CLAIMS      "claims"
-#define VERSIONS    "student_versions"
 #define MAX_KEYS    (STUDENT_DOCUMENTS_MAX + 1)
 #define CLAIM_TRIES 3
 /* Less than a package lease (fcgi/runner.h), so that a package resumed after
@@ -37,17 +37,9 @@ typedef struct {
 } keyset_t;
 
 static void
-keys_of(arena_t *arena, const bson_t *doc, keyset_t *ks)
+keys_of(arena_t *arena, const store_kind_t *kind, const bson_t *doc, keyset_t *ks)
 {
-    const char *snils = NULL;
-    const char *docs[STUDENT_DOCUMENTS_MAX];
-    size_t nd = student_keys(arena, doc, &snils, docs, STUDENT_DOCUMENTS_MAX);
-
-    ks->n = 0;
-    if (snils != NULL && snils[0] != '\0')
-        ks->keys[ks->n++] = arena_printf(arena, "snils:%s", snils);
-    for (size_t i = 0; i < nd && ks->n < MAX_KEYS; i++)
-        ks->keys[ks->n++] = arena_printf(arena, "doc:%s", docs[i]);
+    ks->n = kind->claim_keys != NULL ? kind->claim_keys(arena, doc, ks->keys, MAX_KEYS) : 0;
 }
 
 static bool
@@ -59,10 +51,10 @@ keys_has(const keyset_t *ks, const char *key)
     return false;
 }
 
-/* Does student holder (rolled forward, not deleted) still carry key? */
+/* Does record holder (rolled forward, not deleted) still carry key? */
 static bool
-holder_owns(mongoc_client_t *client, const char *db, arena_t *arena, const char *holder,
-            const char *key, int64_t claimed_ms, bool *owns, kt_error_t *err)
+holder_owns(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+            const char *holder, const char *key, int64_t claimed_ms, bool *owns, kt_error_t *err)
 {
     student_t s;
     kt_error_t e;
@@ -71,7 +63,7 @@ holder_owns(mongoc_client_t *client, const char *db, arena_t *arena, const char 
     kt_error_clear(&e);
     student_init(&s);
     *owns = false;
-    if (!store_student_get(client, db, holder, &s, &e)) {
+    if (!store_record_get(client, db, kind, holder, &s, &e)) {
         student_release(&s);
         if (e.code != KT_NOT_FOUND) {
             *err = e;
@@ -82,18 +74,18 @@ holder_owns(mongoc_client_t *client, const char *db, arena_t *arena, const char 
         *owns = feed_now_ms() - claimed_ms < CLAIM_YOUTH_MS;
         return true;
     }
-    keys_of(arena, &s.doc, &ks);
+    keys_of(arena, kind, &s.doc, &ks);
     *owns = !s.deleted && keys_has(&ks, key);
     student_release(&s);
     return true;
 }
 
 static void
-claim_doc(bson_t *doc, const char *key, const char *id)
+claim_doc(bson_t *doc, const store_kind_t *kind, const char *key, const char *id)
 {
     bson_init(doc);
     BSON_APPEND_UTF8(doc, "_id", key);
-    BSON_APPEND_UTF8(doc, "student_id", id);
+    BSON_APPEND_UTF8(doc, kind->id_member, id);
     BSON_APPEND_INT64(doc, "claimed_ms", feed_now_ms());
 }
 
@@ -110,22 +102,22 @@ duplicate(kt_error_t *err, const char *key, const char *holder)
 
 /* Takes key for id, taking over a stale claim (its holder no longer has the key). */
 static bool
-claim(mongoc_client_t *client, const char *db, arena_t *arena, const char *key, const char *id,
-      kt_error_t *err)
+claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+      const char *key, const char *id, kt_error_t *err)
 {
     for (int attempt = 0; attempt < CLAIM_TRIES; attempt++) {
         bson_t doc, existing;
         bool found, owns = false;
-        claim_doc(&doc, key, id);
+        claim_doc(&doc, kind, key, id);
         insert_result_t rc = util_insert(client, db, CLAIMS, &doc, err);
         bson_destroy(&doc);
         if (rc != INSERT_DUPLICATE)
             return rc == INSERT_OK;
         if (!util_find_id(client, db, CLAIMS, key, &existing, &found, err))
             return false;
-        const char *holder = found ? util_get_str(&existing, "student_id") : NULL;
+        const char *holder = found ? util_get_str(&existing, kind->id_member) : NULL;
         bool ok = holder == NULL || strcmp(holder, id) == 0 ||
-                  holder_owns(client, db, arena, holder, key,
+                  holder_owns(client, db, arena, kind, holder, key,
                               util_get_int(&existing, "claimed_ms", 0), &owns, err);
         if (ok && holder != NULL && strcmp(holder, id) == 0) {
             bson_destroy(&existing);
@@ -144,13 +136,13 @@ claim(mongoc_client_t *client, const char *db, arena_t *arena, const char *key, 
 }
 
 static bool
-claim_new(mongoc_client_t *client, const char *db, arena_t *arena, const keyset_t *now,
-          const keyset_t *before, const char *id, kt_error_t *err)
+claim_new(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+          const keyset_t *now, const keyset_t *before, const char *id, kt_error_t *err)
 {
     for (size_t i = 0; i < now->n; i++) {
         if (keys_has(before, now->keys[i]))
             continue;
-        if (!claim(client, db, arena, now->keys[i], id, err))
+        if (!claim(client, db, arena, kind, now->keys[i], id, err))
             return false;
     }
     return true;
@@ -188,15 +180,17 @@ append_source(bson_t *rec, const write_meta_t *meta)
 }
 
 typedef struct {
+    const store_kind_t *kind;
     const char *id;
     int64_t version;
     int64_t seq;
-    write_kind_t kind;
+    write_kind_t wkind;
     bool deleted;
     const char *time;
     const bson_t *doc;
     const bson_t *prev_doc; /* NULL on create */
     const char *prev_hash;
+    bool named_id; /* a create whose id the client gave */
 } record_args_t;
 
 static bool
@@ -209,10 +203,11 @@ build_record(bson_t *rec, const record_args_t *a, const write_meta_t *meta)
     store_version_id(a->id, a->version, vid);
     bson_init(rec);
     BSON_APPEND_UTF8(rec, "_id", vid);
-    BSON_APPEND_UTF8(rec, "student_id", a->id);
+    BSON_APPEND_UTF8(rec, a->kind->id_member, a->id);
     BSON_APPEND_INT64(rec, "version", a->version);
-    BSON_APPEND_INT64(rec, "seq", a->seq);
-    BSON_APPEND_UTF8(rec, "kind", store_kind_name(a->kind));
+    if (a->kind->feed) /* a kind outside the feed has no sequence */
+        BSON_APPEND_INT64(rec, "seq", a->seq);
+    BSON_APPEND_UTF8(rec, "kind", store_kind_name(a->wkind));
     BSON_APPEND_UTF8(rec, "state", a->deleted ? "DELETED" : "ACTIVE");
     BSON_APPEND_UTF8(rec, "time", a->time);
     append_principal(rec, meta->principal);
@@ -262,17 +257,46 @@ fault_point(const write_meta_t *meta, const char *name)
 #define fault_point(meta, name) ((void)0)
 #endif
 
+static void
+duplicate_id(kt_error_t *err, const store_kind_t *kind, const char *id)
+{
+    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id, 409, "this %s exists already",
+                 kind->name);
+    snprintf(err->ref, sizeof err->ref, "%s", id);
+}
+
+/* A create naming its id: the id must be free (the insert of version 1
+ * decides a race; this read gives the common case its clear answer). */
+static bool
+id_free(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
+        kt_error_t *err)
+{
+    student_t s;
+    kt_error_t e;
+    bool ok;
+
+    kt_error_clear(&e);
+    student_init(&s);
+    ok = store_record_get(client, db, kind, id, &s, &e);
+    student_release(&s);
+    if (ok)
+        duplicate_id(err, kind, id);
+    else if (e.code != KT_NOT_FOUND)
+        *err = e;
+    return !ok && e.code == KT_NOT_FOUND;
+}
+
 /* Checks preconditions on the current version; fills cur (version 0 on create). */
 static bool
-load_current(mongoc_client_t *client, const char *db, write_kind_t kind, const char *id,
-             int64_t expected, student_t *cur, kt_error_t *err)
+load_current(mongoc_client_t *client, const char *db, const store_kind_t *kind, write_kind_t wk,
+             const char *id, int64_t expected, student_t *cur, kt_error_t *err)
 {
-    if (kind == KIND_CREATE)
-        return true;
-    if (!store_student_get(client, db, id, cur, err))
+    if (wk == KIND_CREATE)
+        return id == NULL || id_free(client, db, kind, id, err);
+    if (!store_record_get(client, db, kind, id, cur, err))
         return false;
     if (cur->deleted) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the student was deleted");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the %s was deleted", kind->name);
         return false;
     }
     if (expected != 0 && expected != cur->version) {
@@ -293,7 +317,7 @@ insert_version(mongoc_client_t *client, const char *db, const record_args_t *a,
 {
     bson_t rec;
     bool ok = build_record(&rec, a, meta);
-    insert_result_t rc = ok ? util_insert(client, db, VERSIONS, &rec, err) : INSERT_FAILED;
+    insert_result_t rc = ok ? util_insert(client, db, a->kind->versions, &rec, err) : INSERT_FAILED;
 
     if (rc == INSERT_OK) {
         student_release(written);
@@ -307,7 +331,9 @@ insert_version(mongoc_client_t *client, const char *db, const record_args_t *a,
     }
     if (!ok)
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot hash the version");
-    if (rc == INSERT_DUPLICATE) {
+    if (rc == INSERT_DUPLICATE && a->version == 1 && a->named_id) {
+        duplicate_id(err, a->kind, a->id);
+    } else if (rc == INSERT_DUPLICATE) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_VERSION_CONFLICT, 412,
                      "another write created version %lld first", (long long)a->version);
         snprintf(err->ref, sizeof err->ref, "%lld", (long long)a->version);
@@ -315,39 +341,48 @@ insert_version(mongoc_client_t *client, const char *db, const record_args_t *a,
     return rc == INSERT_OK;
 }
 
+/* Step 3: the change-feed sequence of the version. */
+static bool
+reserve_feed(mongoc_client_t *client, const char *db, record_args_t *a, kt_error_t *err)
+{
+    feed_ticket_t ticket;
+    const char *org = util_get_str(a->doc, "organization");
+    const char *kind = store_kind_name(a->wkind);
+
+    if (!feed_reserve(client, db, a->id, a->version, kind, org, a->time, &ticket, err))
+        return false;
+    /* A reservation near its lease could be judged void by a reader; take another. */
+    if (feed_now_ms() - ticket.reserved_ms > FEED_LEASE_MS / 2 &&
+        !feed_reserve(client, db, a->id, a->version, kind, org, a->time, &ticket, err))
+        return false;
+    a->seq = ticket.seq;
+    return true;
+}
+
 /* Steps 3–5: feed, version, head. */
 static bool
 append_version(mongoc_client_t *client, const char *db, record_args_t *a, const write_meta_t *meta,
                kt_error_t *err)
 {
-    feed_ticket_t ticket;
-    const char *org = util_get_str(a->doc, "organization");
-
-    if (!feed_reserve(client, db, a->id, a->version, store_kind_name(a->kind), org, a->time,
-                      &ticket, err))
+    if (a->kind->feed && !reserve_feed(client, db, a, err))
         return false;
-    /* A reservation near its lease could be judged void by a reader; take another. */
-    if (feed_now_ms() - ticket.reserved_ms > FEED_LEASE_MS / 2 &&
-        !feed_reserve(client, db, a->id, a->version, store_kind_name(a->kind), org, a->time,
-                      &ticket, err))
-        return false;
-    a->seq = ticket.seq;
     student_t written;
     kt_error_t ignored;
     student_init(&written);
     bool ok = insert_version(client, db, a, meta, &written, err);
     if (ok) {
         fault_point(meta, "crash-after-version");
-        store_move_head(client, db, &written, &ignored); /* a hint: failure is repaired later */
+        store_move_head(client, db, a->kind, &written,
+                        &ignored); /* a hint: failure is repaired later */
     }
     student_release(&written);
     return ok;
 }
 
 bool
-store_student_write(mongoc_client_t *client, const char *db, write_kind_t kind, const char *id,
-                    int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
-                    write_result_t *out, kt_error_t *err)
+store_record_write(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                   write_kind_t wk, const char *id, int64_t expected_version, const bson_t *doc,
+                   const write_meta_t *meta, write_result_t *out, kt_error_t *err)
 {
     arena_t *arena = arena_new(0);
     student_t cur;
@@ -357,36 +392,38 @@ store_student_write(mongoc_client_t *client, const char *db, write_kind_t kind, 
 
     student_init(&cur);
     memset(out, 0, sizeof *out);
-    if (arena == NULL || !load_current(client, db, kind, id, expected_version, &cur, err))
+    if (arena == NULL || !load_current(client, db, kind, wk, id, expected_version, &cur, err))
         goto done;
-    if (kind == KIND_CREATE)
+    if (wk == KIND_CREATE && id == NULL)
         util_uuid(new_id);
     else
-        snprintf(new_id, sizeof new_id, "%s", cur.id);
+        snprintf(new_id, sizeof new_id, "%s", wk == KIND_CREATE ? id : cur.id);
     snprintf(out->id, sizeof out->id, "%s", new_id);
-    const bson_t *new_doc = kind == KIND_DELETE ? &cur.doc : doc;
-    if (kind == KIND_UPDATE && same_document(&cur.doc, new_doc)) {
+    const bson_t *new_doc = wk == KIND_DELETE ? &cur.doc : doc;
+    if (wk == KIND_UPDATE && same_document(&cur.doc, new_doc)) {
         out->version = cur.version;
         out->unchanged = true;
         ok = true;
         goto done;
     }
-    if (kind != KIND_CREATE)
-        keys_of(arena, &cur.doc, &before);
-    if (kind != KIND_DELETE)
-        keys_of(arena, new_doc, &now);
-    if (!claim_new(client, db, arena, &now, &before, new_id, err))
+    if (wk != KIND_CREATE)
+        keys_of(arena, kind, &cur.doc, &before);
+    if (wk != KIND_DELETE)
+        keys_of(arena, kind, new_doc, &now);
+    if (!claim_new(client, db, arena, kind, &now, &before, new_id, err))
         goto done;
     util_time_now(time);
     record_args_t a = {
+        .kind = kind,
         .id = new_id,
         .version = cur.version + 1,
-        .kind = kind,
-        .deleted = kind == KIND_DELETE,
+        .wkind = wk,
+        .deleted = wk == KIND_DELETE,
         .time = time,
         .doc = new_doc,
-        .prev_doc = kind == KIND_CREATE ? NULL : &cur.doc,
-        .prev_hash = kind == KIND_CREATE ? "" : util_get_str(&cur.record, "hash"),
+        .prev_doc = wk == KIND_CREATE ? NULL : &cur.doc,
+        .prev_hash = wk == KIND_CREATE ? "" : util_get_str(&cur.record, "hash"),
+        .named_id = wk == KIND_CREATE && id != NULL,
     };
     if (a.prev_hash == NULL)
         a.prev_hash = "";
@@ -398,6 +435,16 @@ done:
     student_release(&cur);
     arena_free(arena);
     return ok;
+}
+
+bool
+store_student_write(mongoc_client_t *client, const char *db, write_kind_t kind, const char *id,
+                    int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
+                    write_result_t *out, kt_error_t *err)
+{
+    return store_record_write(client, db, &store_kind_student, kind,
+                              kind == KIND_CREATE ? NULL : id, expected_version, doc, meta, out,
+                              err);
 }
 
 bool

@@ -1,11 +1,13 @@
 /*
  * fuzz_package: any bytes as the body of POST /api/v1/packages, read as the
- * handler reads it: the header, then every item, each student through the
- * model, each of the model's field errors through xmlio_pointer_to_xpath().
+ * handler reads it: the header, then every item, each student and each
+ * organisation through its model, each of the model's field errors through
+ * xmlio_pointer_to_xpath().
  * Nothing may crash or leak. The reader must end cleanly or with a
  * whole-package error of the XML domain (MALFORMED, XSD, PAYLOAD_TOO_LARGE)
  * whose message is UTF-8; items must be numbered 1, 2, 3 …; an item is
- * either converted (a student's tree, a DeleteStudent's attributes) or
+ * either converted (a student's or organisation's tree, a DeleteStudent's
+ * attributes) or
  * carries its own XSD error, every path of which lies under its XPath; and
  * libxml2 must never reach its process-wide error handlers (they print).
  *
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "core/utf8.h"
+#include "model/organization.h"
 #include "model/student.h"
 #include "model/xmlio.h"
 
@@ -97,7 +100,8 @@ fuzz_package_check_utf8(const char *s)
 static void
 fuzz_package_check_item_error(const xmlio_item_t *item)
 {
-    if (item->error.code != KT_XSD || item->error.status != 422 || item->student != NULL)
+    if (item->error.code != KT_XSD || item->error.status != 422 || item->student != NULL ||
+        item->organization != NULL)
         abort();
     fuzz_package_check_utf8(item->error.message);
     for (const kt_field_error_t *f = item->error.fields; f != NULL; f = f->next) {
@@ -107,17 +111,21 @@ fuzz_package_check_item_error(const xmlio_item_t *item)
     }
 }
 
-/* A converted student through the model; its errors map into the item. */
+typedef bool (*fuzz_model_fn)(arena_t *arena, const json_value_t *body, const char *today,
+                              bson_t *out, kt_error_t *err);
+
+/* A converted record through its model; its errors map into the item. */
 static void
-fuzz_package_check_student(arena_t *arena, const xmlio_item_t *item)
+fuzz_package_check_record(arena_t *arena, const xmlio_item_t *item, const json_value_t *tree,
+                          fuzz_model_fn model)
 {
     bson_t out = BSON_INITIALIZER;
     kt_error_t err;
 
-    if (item->student == NULL || item->student->type != JSON_OBJECT)
+    if (tree == NULL || tree->type != JSON_OBJECT)
         abort();
     kt_error_clear(&err);
-    if (!student_from_json(arena, item->student, FUZZ_PACKAGE_TODAY, &out, &err)) {
+    if (!model(arena, tree, FUZZ_PACKAGE_TODAY, &out, &err)) {
         for (const kt_field_error_t *f = err.fields; f != NULL; f = f->next) {
             if (!fuzz_package_under(xmlio_pointer_to_xpath(arena, item->xpath, f->pointer),
                                     item->xpath))
@@ -134,10 +142,12 @@ fuzz_package_check_item(arena_t *arena, const xmlio_item_t *item, size_t index)
         abort();
     if (item->error.code != KT_OK)
         fuzz_package_check_item_error(item);
-    else if (item->kind == XMLIO_ITEM_STUDENT)
-        fuzz_package_check_student(arena, item);
-    else if (item->kind != XMLIO_ITEM_DELETE || item->student != NULL || item->id == NULL ||
-             item->reason == NULL)
+    else if (item->kind == XMLIO_ITEM_STUDENT && item->organization == NULL)
+        fuzz_package_check_record(arena, item, item->student, student_from_json);
+    else if (item->kind == XMLIO_ITEM_ORGANIZATION && item->student == NULL)
+        fuzz_package_check_record(arena, item, item->organization, organization_from_json);
+    else if (item->kind != XMLIO_ITEM_DELETE || item->student != NULL ||
+             item->organization != NULL || item->id == NULL || item->reason == NULL)
         abort();
 }
 

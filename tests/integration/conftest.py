@@ -437,3 +437,50 @@ def server_log():
 def access_log():
     """nginx's JSON access log from the test's start on (it is written when a request ends)."""
     return LogWatch(TEST_VAR / "log" / "nginx-access.log")
+
+
+# --- organisations -----------------------------------------------------------------------
+# A student's organisation must be an existing, ACTIVE organisation (REF_NOT_FOUND
+# otherwise), so the organisations the tests name are created first.
+
+
+def ensure_org(ogrn, **overrides):
+    """Creates the organisation ogrn (a valid school, kt_data.organization) unless it
+    exists already; returns ogrn."""
+    import kt_data
+
+    r = requests.post(
+        BASE_URL + "/api/v1/organizations",
+        json=kt_data.organization(ogrn, **overrides),
+        headers={"Authorization": f"Bearer {_registry_token()}"},
+        verify=False,
+        timeout=TIMEOUT,
+    )
+    assert r.status_code in (201, 409), f"{r.status_code} {r.text[:500]}"
+    return ogrn
+
+
+_REGISTRY_TOKEN = []
+
+
+def _registry_token():
+    if not _REGISTRY_TOKEN:
+        _REGISTRY_TOKEN.append(issue_token("region", sub="test-registry"))
+    return _REGISTRY_TOKEN[0]
+
+
+def new_org(**overrides):
+    """A new organisation, created; returns its ОГРН."""
+    import kt_data
+
+    return ensure_org(kt_data.new_ogrn(), **overrides)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def schools():
+    """The organisations of kt_data.SCHOOLS exist for every test."""
+    import kt_data
+
+    for ogrn in kt_data.SCHOOLS:
+        ensure_org(ogrn)
+    return kt_data.SCHOOLS

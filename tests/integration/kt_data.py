@@ -1,4 +1,5 @@
-"""Generators of valid test data: СНИЛС, ОГРН, birth certificates, whole students."""
+"""Generators of valid test data: СНИЛС, ОГРН, ИНН, birth certificates, whole students and
+organisations."""
 
 import itertools
 import random
@@ -35,6 +36,39 @@ def new_ogrn():
 
 SCHOOL_A = ogrn("102770013219")  # 1027700132195
 SCHOOL_B = ogrn("103770000000")
+
+# Organisations every test may name: conftest.py creates them once per session (a student's
+# organisation must exist and be ACTIVE).
+SCHOOLS = (SCHOOL_A, SCHOOL_B)
+
+
+def inn_check(nine):
+    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+    return sum(w * int(d) for w, d in zip(weights, nine)) % 11 % 10
+
+
+def new_inn():
+    nine = f"{_rng.randint(10**8, 10**9 - 1)}"
+    return f"{nine}{inn_check(nine)}"
+
+
+def organization(ogrn_=None, **overrides):
+    """A valid organisation (a school); a new ОГРН unless one is given."""
+    doc = {
+        "ogrn": ogrn_ or new_ogrn(),
+        "inn": new_inn(),
+        "kpp": "165501001",
+        "full_name": "Муниципальное бюджетное общеобразовательное учреждение «Школа № 1»",
+        "short_name": "МБОУ «Школа № 1»",
+        "type": "SCHOOL",
+        "oktmo": "92701000",
+        "addresses": [{"kind": "LEGAL", "text": "г. Казань, ул. Баумана, д. 10", "region_code": "16"}],
+        "license": {"number": "Л035-01234-16/00123456", "issued_on": "2016-08-01",
+                    "issuer": "Министерство образования и науки Республики Татарстан"},
+        "status": "ACTIVE",
+    }
+    doc.update(overrides)
+    return doc
 
 
 _base = _rng.randint(0, 10**6)

@@ -45,7 +45,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 import kt_data  # noqa: E402
-from conftest import BASE_URL, TIMEOUT, issue_token  # noqa: E402
+from conftest import BASE_URL, TIMEOUT, issue_token, new_org  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO / "docs" / "openapi.yaml"
@@ -181,7 +181,7 @@ schema.config.generation.update(
 )
 
 # Filled by the `seeded` fixture before any case is generated; read by the hooks below.
-SEEDED = {"org": None, "named": {}, "paths": {}, "queries": {}}
+SEEDED = {"org": None, "fuzz_org": None, "named": {}, "paths": {}, "queries": {}}
 
 
 def _send(session, method, path, **kwargs):
@@ -212,7 +212,7 @@ def api_session(admin_token):
 def seeded(api_session):
     """Students of a fresh school: active, changed (two versions), deleted, and a victim for
     the delete scenario."""
-    org = kt_data.new_ogrn()
+    org = new_org()
     active = _create(api_session, kt_data.student(org=org))
     changed = _create(api_session, kt_data.student(org=org, snils=False))
     r = _send(
@@ -235,9 +235,13 @@ def seeded(api_session):
     assert r.status_code == 204, r.text
     victim = _create(api_session, kt_data.student(org=org))
 
+    # An organisation of the fuzzer's own, so that what it writes to it (PUT, PATCH) cannot
+    # touch the students' organisation.
+    fuzz_org = new_org()
     ids = [active["id"], changed["id"], deleted["id"]]
     doc = active["documents"][0]
     SEEDED["org"] = org
+    SEEDED["fuzz_org"] = fuzz_org
     SEEDED["named"] = {
         "active": active["id"],
         "changed": changed["id"],
@@ -251,9 +255,17 @@ def seeded(api_session):
             for method in ("GET", "PUT", "PATCH", "DELETE")
         },
         "GET /api/v1/students/{id}/history": [{"id": i} for i in ids],
+        "POST /api/v1/students/{id}/events": [{"id": i} for i in ids],
+        "GET /api/v1/students/{id}/trajectory": [{"id": i} for i in ids],
         "GET /api/v1/students/{id}/versions/{n}": [
             {"id": i, "n": n} for i in ids for n in (1, 2, 3)
         ],
+        **{
+            f"{method} /api/v1/organizations/{{ogrn}}": [{"ogrn": fuzz_org}]
+            for method in ("GET", "PUT", "PATCH")
+        },
+        "GET /api/v1/organizations/{ogrn}/history": [{"ogrn": fuzz_org}],
+        "GET /api/v1/organizations/{ogrn}/versions/{n}": [{"ogrn": fuzz_org, "n": 1}],
     }
     SEEDED["queries"] = {
         "GET /api/v1/students": [
@@ -277,6 +289,10 @@ def seeded(api_session):
         ],
         "GET /api/v1/students/{id}/history": [{"limit": 1}, {"limit": 1, "cursor": "1"}],
         "GET /api/v1/changes": [{"limit": 2}, {"since": 1, "limit": 3}],
+        "GET /api/v1/organizations": [
+            {"oktmo": "92701000", "type": "SCHOOL", "limit": 2},
+            {"status": "ACTIVE", "cursor": fuzz_org},
+        ],
         "GET /api/v1/audit/access": [
             {"student": active["id"]},
             {"student": changed["id"], "limit": 1},
@@ -284,7 +300,7 @@ def seeded(api_session):
         ],
     }
     yield SEEDED
-    SEEDED.update(org=None, named={}, paths={}, queries={})
+    SEEDED.update(org=None, fuzz_org=None, named={}, paths={}, queries={})
 
 
 # --- fixed requests the fuzzer does not make ------------------------------------------------
@@ -298,12 +314,15 @@ _AUTHENTICATED = [
     ("PATCH", "/api/v1/students/{active}", {"body": {}}),
     ("DELETE", "/api/v1/students/{active}", {"query": {"reason": "x"}}),
     ("GET", "/api/v1/students/{active}/history", {}),
+    ("POST", "/api/v1/students/{active}/events", {"body": {}}),
+    ("GET", "/api/v1/students/{active}/trajectory", {}),
     ("GET", "/api/v1/students/{active}/versions/1", {}),
     ("GET", "/api/v1/changes", {}),
     ("GET", "/api/v1/audit/access", {"query": {"student": "{active}"}}),
 ]
 
 S = "/api/v1/students"
+O = "/api/v1/organizations"
 _X_REASON = "%D0%B2%D1%8B%D0%B1%D1%8B%D0%BB"  # «выбыл»
 
 # (id, who, method, path, request, expected status). who: None (no credentials), a role,
@@ -326,6 +345,19 @@ SCENARIOS = [(f"401 {m} {p}", None, m, p, kw, 401) for m, p, kw in _AUTHENTICATE
     ("school whoami", "school:own", "GET", "/api/v1/whoami", {}, 200),
     ("another school's student is 404", "school:other", "GET", S + "/{active}", {}, 404),
     ("another school's history is 404", "school:other", "GET", S + "/{active}/history", {}, 404),
+    ("another school's trajectory is 404", "school:other", "GET", S + "/{active}/trajectory",
+     {}, 404),
+    ("auditor may not post events", "auditor", "POST", S + "/{active}/events",
+     {"body": {"type": "EXPEL", "date": "2024-09-01",
+               "order": {"number": "1", "date": "2024-09-01"}}}, 403),
+    ("event without an open episode", "region", "POST", S + "/{active}/events",
+     {"body": {"type": "EXPEL", "date": "2024-09-01",
+               "order": {"number": "1", "date": "2024-09-01"}}}, 422),
+    ("event on a deleted student", "region", "POST", S + "/{deleted}/events",
+     {"body": {"type": "EXPEL", "date": "2024-09-01",
+               "order": {"number": "1", "date": "2024-09-01"}}}, 410),
+    ("trajectory", "school:own", "GET", S + "/{active}/trajectory", {}, 200),
+    ("trajectory of a deleted student", "region", "GET", S + "/{deleted}/trajectory", {}, 410),
     ("school writes another school's student", "school:other", "POST", S, {"body": "{new}"}, 403),
     ("create", "region", "POST", S, {"body": "{new}", "query": {"reason": "приказ № 1"}}, 201),
     ("duplicate SNILS", "region", "POST", S, {"body": "{dup}"}, 409),
@@ -368,6 +400,19 @@ SCENARIOS = [(f"401 {m} {p}", None, m, p, kw, 401) for m, p, kw in _AUTHENTICATE
      {"headers": {f"X-Kt-{i}": "1" for i in range(101)}}, 431),
     ("delete", "region", "DELETE", S + "/{victim}",
      {"headers": {"If-Match": '"1"', "X-Reason": _X_REASON}}, 204),
+    ("student of an unknown organisation", "region", "POST", S, {"body": "{orphan}"}, 422),
+    ("create an organisation", "region", "POST", O, {"body": "{new-org}"}, 201),
+    ("duplicate OGRN", "admin", "POST", O, {"body": "{dup-org}"}, 409),
+    ("school may not write organisations", "school:own", "POST", O, {"body": "{new-org}"}, 403),
+    ("auditor may not change organisations", "auditor", "PATCH", O + "/{org}",
+     {"body": {"site": "https://x.ru"}}, 403),
+    ("school reads an organisation", "school:other", "GET", O + "/{org}", {}, 200),
+    ("organisation history", "auditor", "GET", O + "/{org}/history", {}, 200),
+    ("organisation version", "ministry", "GET", O + "/{org}/versions/1", {}, 200),
+    ("organisation as XML", "region", "GET", O + "/{org}",
+     {"headers": {"Accept": "application/xml"}}, 200),
+    ("no such organisation", "region", "GET", O + "/{missing-org}", {}, 404),
+    ("organisation list with a bad filter", "region", "GET", O, {"query": {"type": "X"}}, 400),
 ]
 # fmt: on
 
@@ -383,6 +428,8 @@ def credentials(seeded):
     return {
         None: ({}, None),
         "region": bearer("region"),
+        "admin": bearer("admin"),
+        "ministry": bearer("ministry"),
         "auditor": bearer("auditor"),
         "school:own": bearer("school", org=seeded["org"]),
         "school:other": bearer("school", org=kt_data.new_ogrn()),
@@ -409,8 +456,16 @@ def _fill(value, seeded):
         }
     if value == "{changed-doc}":
         return seeded["changed"]
+    if value == "{orphan}":
+        return kt_data.student(org=kt_data.new_ogrn())
+    if value == "{new-org}":
+        return kt_data.organization()
+    if value == "{dup-org}":
+        return kt_data.organization(seeded["org"])
     if value == "{not-json}":
         return b'{"last_name": '
+    if "{missing-org}" in value:
+        return value.replace("{missing-org}", kt_data.new_ogrn())
     for key, student_id in seeded["named"].items():
         value = value.replace("{" + key + "}", student_id)
     return value.replace("{org}", seeded["org"])
@@ -422,7 +477,18 @@ _TEMPLATES = [
         re.compile(r"^/api/v1/students/([^/]+)/versions/([^/]+)$"),
     ),
     ("/api/v1/students/{id}/history", re.compile(r"^/api/v1/students/([^/]+)/history$")),
+    ("/api/v1/students/{id}/events", re.compile(r"^/api/v1/students/([^/]+)/events$")),
+    ("/api/v1/students/{id}/trajectory", re.compile(r"^/api/v1/students/([^/]+)/trajectory$")),
     ("/api/v1/students/{id}", re.compile(r"^/api/v1/students/([^/]+)$")),
+    (
+        "/api/v1/organizations/{ogrn}/versions/{n}",
+        re.compile(r"^/api/v1/organizations/([^/]+)/versions/([^/]+)$"),
+    ),
+    (
+        "/api/v1/organizations/{ogrn}/history",
+        re.compile(r"^/api/v1/organizations/([^/]+)/history$"),
+    ),
+    ("/api/v1/organizations/{ogrn}", re.compile(r"^/api/v1/organizations/([^/]+)$")),
 ]
 
 
@@ -433,7 +499,8 @@ def _operation_of(method, path):
         m = rx.match(path)
         if m:
             values = [v.replace("%2F", "/") for v in m.groups()]
-            return schema[template][method], dict(zip(("id", "n"), values))
+            names = ("ogrn", "n") if "{ogrn}" in template else ("id", "n")
+            return schema[template][method], dict(zip(names, values))
     return schema[path][method], {}
 
 
@@ -519,6 +586,25 @@ _VALID_PATCHES = [
 ]
 
 
+def _valid_events():
+    """Education events the rules accept in turn on a seeded student (at its own school)."""
+    order = {"number": "1", "date": "2024-09-01"}
+    return [
+        {"type": "ENROLL", "date": "2024-09-01", "order": order, "organization": SEEDED["org"],
+         "level": "NOO", "program": {"name": "ООП НОО"}, "form": "FULL_TIME", "grade": 1},
+        {"type": "TRANSFER_CLASS", "date": "2025-09-01", "order": order, "grade": 2},
+        {"type": "ACADEMIC_LEAVE", "date": "2025-10-01", "order": order},
+        {"type": "RETURN", "date": "2025-11-01", "order": order},
+        {"type": "EXPEL", "date": "2025-12-01", "order": order},
+    ]
+_VALID_ORG_PATCHES = [
+    {},
+    {"short_name": "МБОУ «Школа № 7»"},
+    {"site": "https://school7.edu.ru", "head_name": "Галиев Ринат"},
+    {"site": None, "head_name": None},
+]
+
+
 @schema.hook("flatmap_body")
 def _valid_bodies(context, body):
     """Half of the time, a body the validator accepts, so that writes succeed too."""
@@ -527,6 +613,16 @@ def _valid_bodies(context, body):
         return st.just(body)
     if label == "PATCH /api/v1/students/{id}":
         return st.one_of(st.just(body), st.sampled_from(_VALID_PATCHES))
+    if label == "POST /api/v1/students/{id}/events":
+        return st.one_of(st.just(body), st.sampled_from(_valid_events()))
+    if label == "POST /api/v1/organizations":
+        new = st.builds(lambda n: kt_data.organization(kt_data.ogrn(f"1{n:011d}")),
+                        st.integers(10**10, 10**11 - 1))
+        return st.one_of(st.just(body), new)
+    if label == "PUT /api/v1/organizations/{ogrn}":
+        return st.one_of(st.just(body), st.just(kt_data.organization(SEEDED["fuzz_org"])))
+    if label == "PATCH /api/v1/organizations/{ogrn}":
+        return st.one_of(st.just(body), st.sampled_from(_VALID_ORG_PATCHES))
     if label in ("POST /api/v1/students", "PUT /api/v1/students/{id}"):
         valid = st.builds(
             _valid_student,
@@ -560,7 +656,9 @@ def _adjust_coverage_case(case):
     value = (case.headers or {}).get("If-Match")
     if value is not None and about != "If-Match" and not _IF_MATCH.fullmatch(value):
         del case.headers["If-Match"]
-    if case.method in ("PUT", "PATCH") and about != "id" and SEEDED["named"]:
+    if case.method in ("PUT", "PATCH") and "{ogrn}" in case.path and about != "ogrn":
+        case.path_parameters = {**(case.path_parameters or {}), "ogrn": SEEDED["fuzz_org"]}
+    elif case.method in ("PUT", "PATCH") and about != "id" and SEEDED["named"]:
         case.path_parameters = {**(case.path_parameters or {}), "id": SEEDED["named"]["changed"]}
 
 

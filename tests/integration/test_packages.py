@@ -255,7 +255,9 @@ def test_export_of_an_organisation_imports_unchanged(client, region_cert, token,
     from conftest import run_ctl
     import xmlschema, pathlib
 
-    org = "1027700000008"  # an organisation of this test alone
+    from conftest import ensure_org
+
+    org = ensure_org("1027700000008")  # an organisation of this test alone
     docs = [student(org=org) for _ in range(3)]
     _, body = packet([student_xml(d) for d in docs])
     status, _, items = receipt(post(client, body, cert=region_cert))

@@ -44,6 +44,9 @@ def test_schema_loads_as_xsd_1_0(schema):
         "Packet",
         "Student",
         "DeleteStudent",
+        "Event",
+        "Organization",
+        "ContingentReport",
         "Receipt",
     }
 
@@ -164,6 +167,36 @@ BROKEN = {
         'reason="r"><LastName>X</LastName></DeleteStudent>',
     ),
     "unknown item": ("packet-small.xml", "<DeleteStudent", "<MoveStudent/><DeleteStudent"),
+    "event without student": (
+        "packet-small.xml",
+        '<Event student="0b7c5a7e-2f7e-4a8e-9a52-1d2f3e4a5b6c" localId="127">',
+        '<Event localId="127">',
+    ),
+    "event type outside the list": ("packet-small.xml", "<Type>TRANSFER_OUT</Type>",
+                                    "<Type>MOVE</Type>"),
+    "event members out of order": (
+        "packet-small.xml",
+        "<Level>OOO</Level>",
+        "<Form>FULL_TIME</Form><Level>OOO</Level>",
+    ),
+    "event grade with a leading zero": ("packet-small.xml", "<Grade>5</Grade>", "<Grade>05</Grade>"),
+    "episode without its members": ("student.xml", "<Events>", "</Episode><Episode><Events>"),
+    "episode status outside the list": ("student.xml", "<Status>ACTIVE</Status>",
+                                        "<Status>OPEN</Status>"),
+    "adapted not a boolean": ("student.xml", "<Adapted>false</Adapted>", "<Adapted>no</Adapted>"),
+    "organization without ogrn": ("organization.xml", ' ogrn="1021600001235"', ""),
+    "inn of 9 digits": ("organization.xml", "<Inn>1654001117</Inn>", "<Inn>165400111</Inn>"),
+    "kpp in lower case": ("organization.xml", "<Kpp>165501001</Kpp>", "<Kpp>1655ab001</Kpp>"),
+    "organization type outside the list": (
+        "organization.xml", "<Type>SCHOOL</Type>", "<Type>UNIVERSITY</Type>"),
+    "organization status outside the list": (
+        "organization.xml", "<Status>ACTIVE</Status>", "<Status>CLOSED</Status>"),
+    "license without number": (
+        "organization.xml", "<Number>Л035-01234-16/00123456</Number>", ""),
+    "organization address of a student's kind": (
+        "organization.xml", '<Address kind="LEGAL">', '<Address kind="REGISTRATION">'),
+    "organizations packet with Data before Header": (
+        "packet-organizations.xml", "<Header>", "<Data/><Header>"),
     "status outside the list": ("receipt.xml", "<Status>PARTIAL</Status>", "<Status>DONE</Status>"),
     "item without result": ("receipt.xml", ' result="CREATED"', ""),
     "error without code": ("receipt.xml", ' code="SNILS_CHECKSUM"', ""),

@@ -17,7 +17,8 @@
 #include "model/student.h"
 #include "tests/unit/check.h"
 
-#define TODAY "2026-03-15"
+#define TODAY           "2026-03-15"
+#define MODEL_FROM_JSON student_from_json
 
 static const char BASE[] =
     "{'organization': '1027700132195',"
@@ -53,123 +54,8 @@ static const char EXPECTED[] =
     "'issued_on':'2008-02-01'},'phone':'+79123456789','email':'maria@example.ru'}],"
     "'organization':'1027700132195'}";
 
-/* Helpers. */
-
-/* s with every ' turned into " and every ` into ', in the arena. */
-static char *
-q(arena_t *a, const char *s)
-{
-    char *out = arena_strdup(a, s);
-
-    for (char *p = out; p != NULL && *p != '\0'; p++) {
-        if (*p == '\'')
-            *p = '"';
-        else if (*p == '`')
-            *p = '\'';
-    }
-    return out;
-}
-
-static json_value_t *
-parse(arena_t *a, const char *quoted)
-{
-    const char *text = q(a, quoted);
-    json_value_t *v = NULL;
-    kt_error_t err;
-
-    if (!json_parse(a, text, strlen(text), NULL, &v, &err))
-        fprintf(stderr, "bad test JSON (%s): %s\n", err.message, text);
-    return v;
-}
-
-/* The full student with a merge patch applied (patch NULL: as is). */
-static json_value_t *
-base_with(arena_t *a, const char *patch)
-{
-    json_value_t *base = parse(a, BASE);
-
-    return patch != NULL ? patch_merge(a, base, parse(a, patch)) : base;
-}
-
-/* Validates body; on success json holds the canonical JSON of the result. */
-static bool
-validate(arena_t *a, const json_value_t *body, kt_error_t *err, buf_t *json)
-{
-    bson_t out = BSON_INITIALIZER;
-    bool ok;
-
-    kt_error_clear(err);
-    buf_init(json, 0);
-    ok = student_from_json(a, body, TODAY, &out, err);
-    if (ok)
-        codec_canonical(json, &out, NULL);
-    bson_destroy(&out);
-    return ok;
-}
-
-static void
-dump_errors(const char *what, const kt_error_t *err)
-{
-    fprintf(stderr, "  %s: %s\n", what, err->message);
-    for (const kt_field_error_t *f = err->fields; f != NULL; f = f->next)
-        fprintf(stderr, "    %s %s %s\n", f->pointer, kt_code_name(f->code),
-                f->message ? f->message : "");
-}
-
-static bool
-has_error(const kt_error_t *err, const char *ptr, kt_code_t code)
-{
-    for (const kt_field_error_t *f = err->fields; f != NULL; f = f->next) {
-        if (strcmp(f->pointer, ptr) == 0 && f->code == code)
-            return true;
-    }
-    return false;
-}
-
-/* The body must fail with exactly one field error: code at ptr. */
-static void
-check_body_one(arena_t *a, const char *what, const json_value_t *body, const char *ptr,
-               kt_code_t code)
-{
-    kt_error_t err;
-    buf_t json;
-    bool ok = validate(a, body, &err, &json);
-
-    CHECK(!ok);
-    CHECK(err.code == KT_VALIDATION && err.status == 422 && err.domain == KT_DOMAIN_INPUT);
-    if (ok || err.nfields != 1 || !has_error(&err, ptr, code)) {
-        fprintf(stderr, "expected only %s at '%s' for %s\n", kt_code_name(code), ptr, what);
-        dump_errors("got", &err);
-        check_failures_in_test++;
-    }
-    buf_release(&json);
-}
-
-static void
-check_one(const char *patch, const char *ptr, kt_code_t code)
-{
-    arena_t *a = arena_new(0);
-
-    check_body_one(a, patch, base_with(a, patch), ptr, code);
-    arena_free(a);
-}
-
-/* The patched student must pass; returns nothing, prints the errors if not. */
-static void
-check_ok(const char *patch)
-{
-    arena_t *a = arena_new(0);
-    kt_error_t err;
-    buf_t json;
-
-    if (!validate(a, base_with(a, patch), &err, &json)) {
-        fprintf(stderr, "expected %s to pass\n", patch);
-        dump_errors("got", &err);
-        check_failures_in_test++;
-    }
-    buf_release(&json);
-    arena_free(a);
-}
+/* Helpers: q(), parse(), base_with(), validate(), check_one(), check_ok()… */
+#include "tests/unit/model_check.h"
 
 /* The patched student passes and its stored form contains fragment. */
 static void

@@ -128,6 +128,12 @@ test_inn(void)
     /* 7707083893 (ПАО Сбербанк). */
     CHECK(inn_valid("7707083893"));
     CHECK(!inn_valid("7707083894"));
+    /* A weighted sum that is 10 mod 11 gives check digit 0 (mod 10), not 10. */
+    CHECK(inn_valid("7707083950"));
+    CHECK(!inn_valid("7707083951"));
+    /* The ИНН of the organisations in xsd/samples/packet-organizations.xml. */
+    CHECK(inn_valid("1654001117"));
+    CHECK(inn_valid("1650012340"));
     /* A person's ИНН: both check digits. */
     CHECK(inn_valid("500100732259"));
     CHECK(!inn_valid("500100732258")); /* the second digit wrong */
@@ -150,6 +156,9 @@ test_kpp(void)
     CHECK(!kpp_valid("7736010010"));
     CHECK(!kpp_valid("A73601001"));
     CHECK(!kpp_valid("7736010A1"));
+    CHECK(!kpp_valid("7736АБ001")); /* Cyrillic letters are not the Latin ones */
+    CHECK(!kpp_valid("7736 B001"));
+    CHECK(!kpp_valid("77360-001"));
     CHECK(!kpp_valid(""));
     CHECK(!kpp_valid(NULL));
 }

@@ -23,6 +23,8 @@
 
 #include "core/utf8.h"
 #include "model/codec.h"
+#include "model/education.h"
+#include "model/organization.h"
 #include "model/student.h"
 #include "model/xmlio.h"
 #include "tests/unit/check.h"
@@ -300,6 +302,35 @@ static const char SAMPLE_2[] =
     "\"issued_on\":\"2025-10-20\"}],\"addresses\":[{\"kind\":\"RESIDENCE\","
     "\"text\":\"г. Набережные Челны, пр. Мира, д. 10\"}],\"organization\":\"1161650004560\"}";
 
+/* The sample's two Event items: the attribute student is the item's id,
+ * the elements are the JSON body of POST /students/{id}/events, valid. */
+static void
+check_sample_events(arena_t *a, const run_t *r)
+{
+    static const char out_json[] =
+        "{\"type\":\"TRANSFER_OUT\",\"date\":\"2026-08-31\",\"order\":{\"number\":\"51-у\","
+        "\"date\":\"2026-08-31\"},\"to_organization\":\"1021600001235\"}";
+
+    if (r->n < 6)
+        return;
+    for (size_t i = 4; i < 6; i++) {
+        const xmlio_item_t *it = &r->items[i];
+        bson_t ev = BSON_INITIALIZER;
+        kt_error_t err;
+        CHECK_INT(it->kind, XMLIO_ITEM_EVENT);
+        CHECK_INT(it->error.code, KT_OK);
+        CHECK(it->student == NULL && it->event != NULL && it->reason == NULL);
+        CHECK_STR(it->id, "0b7c5a7e-2f7e-4a8e-9a52-1d2f3e4a5b6c");
+        CHECK_STR(it->xpath, i == 4 ? "/Packet/Data/Event[1]" : "/Packet/Data/Event[2]");
+        CHECK(education_event_from_json(a, it->event, "2026-09-01", &ev, &err));
+        bson_destroy(&ev);
+    }
+    CHECK_STR(tree_json(a, r->items[4].event), out_json);
+    CHECK(json_get(r->items[5].event, "grade")->type == JSON_NUMBER);
+    CHECK_STR(json_get(r->items[5].event, "grade")->str, "5");
+    CHECK(json_get(json_get(r->items[5].event, "program"), "adapted")->type == JSON_FALSE);
+}
+
 static void
 check_sample_items(arena_t *a, const run_t *r)
 {
@@ -308,7 +339,7 @@ check_sample_items(arena_t *a, const run_t *r)
                                          "/Packet/Data/Student[3]",
                                          "/Packet/Data/DeleteStudent[1]"};
 
-    CHECK_INT(r->n, 4);
+    CHECK_INT(r->n, 6);
     for (size_t i = 0; i < 4 && i < r->n; i++) {
         const xmlio_item_t *it = &r->items[i];
         bson_t doc = BSON_INITIALIZER;
@@ -330,6 +361,7 @@ check_sample_items(arena_t *a, const run_t *r)
     CHECK(r->items[3].student == NULL);
     CHECK_STR(r->items[3].id, "5a533eb7-a50f-4060-81f7-fa37e8546c72");
     CHECK_STR(r->items[3].reason, "приказ № 45 от 01.09.2026 (выбыл в другой регион)");
+    check_sample_events(a, r);
 }
 
 static void
@@ -381,7 +413,7 @@ test_sample_file(void)
         CHECK_INT(err.code, KT_OK);
         xmlio_reader_free(r);
     }
-    CHECK_INT(n, 4);
+    CHECK_INT(n, 6);
     r = xmlio_reader_new_file(schema, "/nonexistent/packet.xml", &err);
     CHECK(r == NULL);
     CHECK_INT(err.code, KT_NOT_FOUND);
@@ -394,7 +426,8 @@ static void
 test_samples_valid(void)
 {
     static const char *const files[] = {"xsd/samples/packet-small.xml", "xsd/samples/student.xml",
-                                        "xsd/samples/receipt.xml"};
+                                        "xsd/samples/receipt.xml", "xsd/samples/organization.xml",
+                                        "xsd/samples/packet-organizations.xml"};
     arena_t *a = arena_new(0);
 
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -1152,6 +1185,40 @@ test_pointer_to_xpath(void)
     arena_free(a);
 }
 
+/* Education: a student's episodes, and an Event item's own members. */
+static void
+test_pointer_to_xpath_education(void)
+{
+    static const char *const student_cases[][2] = {
+        {"/education", "/Education"},
+        {"/education/0/episode", "/Education/Episode[1]/Number"},
+        {"/education/1/events/2/grade", "/Education/Episode[2]/Events/Event[3]/Grade"},
+        {"/education/0/program/adapted", "/Education/Episode[1]/Program/Adapted"},
+        {"/education/0/end_order/date", "/Education/Episode[1]/EndOrder/Date"},
+    };
+    static const char *const event_cases[][2] = {
+        {"/type", "/Type"},
+        {"/order/date", "/Order/Date"},
+        {"/program/code", "/Program/Code"},
+        {"/episode", "/Episode"},
+        {"/to_organization", "/ToOrganization"},
+        {"/grade", "/Grade"},
+        {"/last_name", ""},
+        {"/id", ""},
+    };
+    static const char st[] = "/Packet/Data/Student[1]", ev[] = "/Packet/Data/Event[2]";
+    arena_t *a = arena_new(0);
+
+    for (size_t i = 0; i < sizeof student_cases / sizeof *student_cases; i++)
+        CHECK_STR(xmlio_item_pointer_to_xpath(a, XMLIO_ITEM_STUDENT, st, student_cases[i][0]),
+                  arena_printf(a, "%s%s", st, student_cases[i][1]));
+    for (size_t i = 0; i < sizeof event_cases / sizeof *event_cases; i++)
+        CHECK_STR(xmlio_item_pointer_to_xpath(a, XMLIO_ITEM_EVENT, ev, event_cases[i][0]),
+                  arena_printf(a, "%s%s", ev, event_cases[i][1]));
+    CHECK_STR(xmlio_item_pointer_to_xpath(a, XMLIO_ITEM_DELETE, ev, "/type"), ev);
+    arena_free(a);
+}
+
 /* The pointers of the model's own errors land on the elements that caused them. */
 static void
 test_model_errors_to_xpath(void)
@@ -1273,7 +1340,7 @@ test_write_round_trip(void)
     run_t r;
 
     run_xml(a, xml != NULL ? xml : "", xml != NULL ? len : 0, &r);
-    CHECK_INT(r.n, 4);
+    CHECK_INT(r.n, 6);
     for (size_t i = 0; i < 3 && i < r.n; i++)
         CHECK(model_ok(a, r.items[i].student, &docs[i]));
     /* The store keeps its own members beside the student's: they are not written. */
@@ -1342,6 +1409,60 @@ test_write_matches_export_sample(void)
     arena_free(a);
 }
 
+/* A stored student with an education history (integers, booleans, nested
+ * events) is written valid by the XSD and reads back as the same history:
+ * the read-only rule finds nothing changed. */
+static void
+test_write_education_round_trip(void)
+{
+    static const char stored_json[] =
+        "{\"last_name\":\"Иванова\",\"first_name\":\"Анна\",\"sex\":\"F\","
+        "\"birth_date\":\"2015-05-20\",\"citizenship\":{\"category\":\"RF\",\"countries\":"
+        "[\"643\"]},\"documents\":[{\"type\":\"OTHER\",\"number\":\"1\"}],\"addresses\":"
+        "[{\"kind\":\"ACTUAL\",\"text\":\"Казань\"}],\"organization\":\"1027700132195\","
+        "\"education\":[{\"episode\":1,\"organization\":\"1027700132195\",\"level\":\"NOO\","
+        "\"program\":{\"name\":\"ООП\",\"adapted\":true},\"form\":\"FULL_TIME\",\"grade\":2,"
+        "\"enrolled_on\":\"2022-09-01\",\"enroll_order\":{\"number\":\"1\",\"date\":"
+        "\"2022-09-01\"},\"status\":\"ENDED\",\"ended_on\":\"2023-09-01\",\"end_reason\":"
+        "\"TRANSFER_OUT\",\"end_order\":{\"number\":\"2\",\"date\":\"2023-09-01\"},"
+        "\"transfer_to\":\"1037700000007\",\"events\":[{\"type\":\"ENROLL\",\"date\":"
+        "\"2022-09-01\",\"order\":{\"number\":\"1\",\"date\":\"2022-09-01\"},\"grade\":2},"
+        "{\"type\":\"TRANSFER_OUT\",\"date\":\"2023-09-01\",\"order\":{\"number\":\"2\","
+        "\"date\":\"2023-09-01\"},\"to_organization\":\"1037700000007\"}]}]}";
+    arena_t *a = arena_new(0);
+    bson_error_t berr;
+    bson_t *stored = bson_new_from_json((const uint8_t *)stored_json, -1, &berr);
+    written_t w = {"83e01178-017e-4732-a641-207b2ab9fde5", 2, false, stored};
+    size_t wlen = 0;
+    const char *out;
+    bson_t doc = BSON_INITIALIZER;
+    kt_error_t err;
+    run_t r;
+
+    CHECK(stored != NULL);
+    if (stored == NULL)
+        goto done;
+    out = write_xml(a, &w, 1, true, &wlen);
+    CHECK(out != NULL && valid_by_xsd(out, wlen));
+    CHECK(out != NULL && strstr(out, "<Number>1</Number><Organization>") != NULL);
+    CHECK(out != NULL && strstr(out, "<Adapted>true</Adapted>") != NULL);
+    run_xml(a, out != NULL ? out : "", out != NULL ? wlen : 0, &r);
+    CHECK_INT(r.n, 1);
+    if (r.n == 1) {
+        CHECK_INT(r.items[0].error.code, KT_OK);
+        CHECK(model_ok(a, r.items[0].student, &doc));
+        CHECK(education_check_body(a, r.items[0].student, stored, &doc, &err));
+        /* A changed grade is a change the rule refuses. */
+        json_value_t *ed = json_get(r.items[0].student, "education");
+        json_get(ed->child, "grade")->str = "3";
+        CHECK(!education_check_body(a, r.items[0].student, stored, &doc, &err));
+    }
+    bson_destroy(&doc);
+    bson_destroy(stored);
+done:
+    arena_free(a);
+}
+
 /* Schema loading. */
 
 static void
@@ -1373,6 +1494,103 @@ test_schema_load_errors(void)
     arena_free(a);
 }
 
+/* Organisations: the items of the organisations sample pass the model; the
+ * ОГРН is the root's attribute; pointers map into the Organization element;
+ * the writer makes what the sample shows, valid by the XSD. */
+static void
+test_organization_items(void)
+{
+    arena_t *a = arena_new(0);
+    size_t len, wlen = 0, slen;
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-organizations.xml"), &len);
+    const char *sample = slurp(a, repo_path(a, "xsd/samples/organization.xml"), &slen);
+    bson_t doc = BSON_INITIALIZER;
+    kt_error_t err;
+    run_t r;
+
+    CHECK(xml != NULL && sample != NULL);
+    if (xml == NULL || sample == NULL)
+        goto done;
+    run_xml(a, xml, len, &r);
+    CHECK_INT(r.n, 2);
+    CHECK_INT(r.end.code, KT_OK);
+    for (size_t i = 0; i < 2 && i < r.n; i++) {
+        CHECK_INT(r.items[i].kind, XMLIO_ITEM_ORGANIZATION);
+        CHECK_INT(r.items[i].error.code, KT_OK);
+        CHECK(r.items[i].student == NULL && r.items[i].organization != NULL);
+        CHECK_STR(r.items[i].xpath,
+                  i == 0 ? "/Packet/Data/Organization[1]" : "/Packet/Data/Organization[2]");
+    }
+    if (r.n < 2)
+        goto done;
+    CHECK_STR(r.items[1].local_id, "org-2");
+    CHECK_STR(json_get(r.items[0].organization, "ogrn")->str, "1021600001235");
+    kt_error_clear(&err);
+    CHECK(organization_from_json(a, r.items[0].organization, NULL, &doc, &err));
+    /* Written back: the export sample, valid by the XSD. */
+    xmlBufferPtr xb = xmlBufferCreate();
+    xmlTextWriterPtr w = xmlNewTextWriterMemory(xb, 0);
+    CHECK(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL) >= 0 &&
+          xmlio_write_organization(w, 2, &doc) && xmlTextWriterEndDocument(w) >= 0);
+    xmlFreeTextWriter(w);
+    const char *out = arena_strndup(a, (const char *)xmlBufferContent(xb), xmlBufferLength(xb));
+    wlen = (size_t)xmlBufferLength(xb);
+    xmlBufferFree(xb);
+    CHECK(valid_by_xsd(out, wlen));
+    CHECK(strstr(out, "<Organization xmlns=\"" NS "\" ogrn=\"1021600001235\" version=\"2\">") !=
+          NULL);
+    CHECK(strstr(sample, "<Organization xmlns=\"" NS "\" ogrn=\"1021600001235\" version=\"2\">") !=
+          NULL);
+    CHECK(strstr(out, "<Phone>+78432920001</Phone>") != NULL);
+    CHECK(strstr(sample, "<Phone>+78432920001</Phone>") != NULL);
+    CHECK(strstr(out, "<License><Number>") != NULL);
+done:
+    bson_destroy(&doc);
+    arena_free(a);
+}
+
+static void
+test_organization_pointers(void)
+{
+    arena_t *a = arena_new(0);
+    const char *item = "/Packet/Data/Organization[3]";
+
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, "/ogrn"), "/Packet/Data/Organization[3]/@ogrn");
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, "/inn"), "/Packet/Data/Organization[3]/Inn");
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, "/license/issued_on"),
+              "/Packet/Data/Organization[3]/License/IssuedOn");
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, "/addresses/1/kind"),
+              "/Packet/Data/Organization[3]/Addresses/Address[2]/@kind");
+    CHECK_STR(xmlio_pointer_to_xpath(a, item, "/last_name"), item); /* not an organisation's */
+    CHECK_STR(xmlio_pointer_to_xpath(a, "/Packet/Data/Student[1]", "/organization"),
+              "/Packet/Data/Student[1]/Organization");
+    arena_free(a);
+}
+
+/* An Organization item with a student's Organization content breaks the XSD alone. */
+static void
+test_organization_item_breaking_xsd(void)
+{
+    arena_t *a = arena_new(0);
+    run_t r;
+
+    run_str(a,
+            packet(a, arena_printf(a,
+                                   "<Organization ogrn=\"1021600001235\"><Inn>1</Inn>"
+                                   "</Organization>%s",
+                                   student_xml(a, "2", "M", NULL))),
+            &r);
+    CHECK_INT(r.n, 2);
+    CHECK_INT(r.end.code, KT_OK);
+    if (r.n == 2) {
+        CHECK_INT(r.items[0].kind, XMLIO_ITEM_ORGANIZATION);
+        CHECK_INT(r.items[0].error.code, KT_XSD);
+        CHECK(r.items[0].organization == NULL);
+        CHECK_INT(r.items[1].error.code, KT_OK);
+    }
+    arena_free(a);
+}
+
 int
 main(void)
 {
@@ -1393,6 +1611,8 @@ main(void)
     arena_free(a);
 
     CHECK_RUN(test_sample_packet);
+    CHECK_RUN(test_pointer_to_xpath_education);
+    CHECK_RUN(test_write_education_round_trip);
     CHECK_RUN(test_sample_file);
     CHECK_RUN(test_samples_valid);
     CHECK_RUN(test_item_breaking_xsd_alone);
@@ -1420,6 +1640,9 @@ main(void)
     CHECK_RUN(test_write_round_trip);
     CHECK_RUN(test_write_matches_export_sample);
     CHECK_RUN(test_schema_load_errors);
+    CHECK_RUN(test_organization_items);
+    CHECK_RUN(test_organization_pointers);
+    CHECK_RUN(test_organization_item_breaking_xsd);
 
     xmlSchemaFree(raw_schema);
     xmlio_schema_free(schema);

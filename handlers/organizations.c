@@ -1,0 +1,271 @@
+/*
+ * organizations: /api/v1/organizations — the registry of schools: create,
+ * read (also as of a time, JSON or XML), replace, merge-patch, history,
+ * versions and the filtered list. The ОГРН is the id. `region` and `admin`
+ * write; every authenticated role reads. No DELETE: an organisation's
+ * lifecycle is its `status`. The shared handlers are handlers/records.c;
+ * versioning is the store's, kind store_kind_organization.
+ */
+#include <string.h>
+
+#include "handlers/common.h"
+#include "handlers/handlers.h"
+#include "handlers/organizations.h"
+#include "handlers/records.h"
+#include "model/organization.h"
+#include "model/validators.h"
+#include "model/xmlio.h"
+#include "store/organizations.h"
+#include "store/students.h"
+#include "store/util.h"
+
+static const char *const org_types[] = {"SCHOOL", "KINDERGARTEN", "SPO", "DOP", "OTHER", NULL};
+static const char *const org_statuses[] = {"ACTIVE", "REORGANIZED", "LIQUIDATED", NULL};
+
+bool
+organizations_may_write(const principal_t *p, kt_error_t *err)
+{
+    if (p->role == ROLE_REGION || p->role == ROLE_ADMIN)
+        return true;
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                 "only the region and administrators change the registry of organisations");
+    return false;
+}
+
+static bool
+can_write(const request_t *req, kt_error_t *err)
+{
+    return organizations_may_write(&req->principal, err);
+}
+
+static bool
+load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s, kt_error_t *err)
+{
+    return store_record_get(client, store_db_name(app->store), &store_kind_organization,
+                            req->params[0], s, err);
+}
+
+/* A 422 with one field error, as the model reports its own. */
+static bool
+field_error(arena_t *arena, kt_error_t *err, const char *pointer, kt_code_t code, const char *msg)
+{
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, 422,
+                 "Данные организации не прошли проверку (ошибок: 1)");
+    kt_error_add_field(err, arena, pointer, code, msg);
+    return false;
+}
+
+bool
+organizations_check_refs(mongoc_client_t *client, const char *db, arena_t *arena, const bson_t *doc,
+                         const bson_t *cur, kt_error_t *err)
+{
+    const char *ogrn = util_get_str(doc, "ogrn");
+    const char *parent = util_get_str(doc, "parent");
+    const char *before = cur != NULL ? util_get_str(cur, "parent") : NULL;
+    student_t p;
+    kt_error_t e;
+
+    if (cur != NULL && ogrn != NULL && strcmp(ogrn, util_get_str(cur, "ogrn") ?: "") != 0)
+        return field_error(arena, err, "/ogrn", KT_FORMAT,
+                           "ОГРН — идентификатор организации, его нельзя изменить");
+    if (parent == NULL || (before != NULL && strcmp(parent, before) == 0))
+        return true;
+    kt_error_clear(&e);
+    student_init(&p);
+    bool found = store_record_get(client, db, &store_kind_organization, parent, &p, &e);
+    student_release(&p);
+    if (found)
+        return true;
+    if (e.code != KT_NOT_FOUND) {
+        *err = e;
+        return false;
+    }
+    return field_error(arena, err, "/parent", KT_REF_NOT_FOUND,
+                       "Головной организации с таким ОГРН нет в реестре");
+}
+
+static bool
+validate(const app_t *app, request_t *req, mongoc_client_t *client, const json_value_t *body,
+         const bson_t *cur, bson_t *doc, kt_error_t *err)
+{
+    char today[11];
+
+    date_today(today);
+    return organization_from_json(req->arena, body, today, doc, err) &&
+           organizations_check_refs(client, store_db_name(app->store), req->arena, doc, cur, err);
+}
+
+static const char *
+new_id(const bson_t *doc)
+{
+    return util_get_str(doc, "ogrn");
+}
+
+static bool
+write_xml(xmlTextWriterPtr w, const student_t *s)
+{
+    return xmlio_write_organization(w, s->version, &s->doc);
+}
+
+static const record_resource_t organizations_resource = {
+    .kind = &store_kind_organization,
+    .location = "/api/v1/organizations/",
+    .with_state = false,
+    .load = load,
+    .validate = validate,
+    .can_write = can_write,
+    .new_id = new_id,
+    .write_xml = write_xml,
+};
+
+bool
+handle_organization_create(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    return records_create(app, req, res, &organizations_resource, err);
+}
+
+bool
+handle_organization_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    return records_get(app, req, res, &organizations_resource, err);
+}
+
+bool
+handle_organization_put(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    return records_update(app, req, res, &organizations_resource, false, err);
+}
+
+bool
+handle_organization_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    return records_update(app, req, res, &organizations_resource, true, err);
+}
+
+bool
+handle_organization_history(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    return records_history(app, req, res, &organizations_resource, err);
+}
+
+bool
+handle_organization_version(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    return records_version(app, req, res, &organizations_resource, err);
+}
+
+/* --- the list ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *name;
+    const char *value;
+} filter_t;
+
+#define LIST_FILTERS 4
+
+static bool
+in_list(const char *v, const char *const *values)
+{
+    for (size_t i = 0; values[i] != NULL; i++)
+        if (strcmp(v, values[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The filters given, each checked for its shape (400 FORMAT otherwise). */
+static bool
+list_filters(const request_t *req, filter_t *f, kt_error_t *err)
+{
+    static const char *const names[LIST_FILTERS] = {"oktmo", "type", "status", "parent"};
+    const char *cursor = request_query(req, "cursor");
+
+    for (int i = 0; i < LIST_FILTERS; i++) {
+        const char *v = request_query(req, names[i]);
+        f[i].name = names[i];
+        f[i].value = v;
+        bool ok = v == NULL || (i == 0   ? oktmo_valid(v)
+                                : i == 1 ? in_list(v, org_types)
+                                : i == 2 ? in_list(v, org_statuses)
+                                         : strlen(v) == 13 && ogrn_valid(v));
+        if (!ok) {
+            kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "%s: not a valid value", names[i]);
+            return false;
+        }
+    }
+    if (cursor != NULL && !(strlen(cursor) == 13 && ogrn_valid(cursor))) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "cursor is not an OGRN of this list");
+        return false;
+    }
+    return true;
+}
+
+/* The current version still matches (heads are hints). */
+static bool
+still_matches(const filter_t *f, const student_t *s)
+{
+    for (int i = 0; i < LIST_FILTERS; i++) {
+        const char *v = util_get_str(&s->doc, f[i].name);
+        if (f[i].value != NULL && (v == NULL || strcmp(v, f[i].value) != 0))
+            return false;
+    }
+    return true;
+}
+
+static bool
+write_page(const app_t *app, mongoc_client_t *client, const filter_t *f, char (*ids)[40], int n,
+           jw_t *w, kt_error_t *err)
+{
+    for (int i = 0; i < n; i++) {
+        student_t s;
+        kt_error_t e;
+        kt_error_clear(&e);
+        student_init(&s);
+        bool ok = store_record_get(client, store_db_name(app->store), &store_kind_organization,
+                                   ids[i], &s, &e);
+        if (ok && still_matches(f, &s))
+            records_write_json(w, &organizations_resource, s.id, s.version, false, &s.doc);
+        student_release(&s);
+        if (!ok && e.code != KT_NOT_FOUND) {
+            *err = e;
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+handle_organization_list(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
+{
+    mongoc_client_t *client = handler_client(app, req);
+    char(*ids)[40] = arena_alloc(req->arena, sizeof(*ids) * LIST_LIMIT_MAX);
+    filter_t f[LIST_FILTERS];
+    bson_t filter = BSON_INITIALIZER;
+    int limit = 0, n = 0;
+    jw_t w;
+    bool ok = false;
+
+    if (client == NULL || ids == NULL || !handler_limit(req, &limit, err) ||
+        !list_filters(req, f, err))
+        goto done;
+    for (int i = 0; i < LIST_FILTERS; i++)
+        if (f[i].value != NULL)
+            BSON_APPEND_UTF8(&filter, f[i].name, f[i].value);
+    if (!store_record_find_ids(client, store_db_name(app->store), &store_kind_organization, &filter,
+                               request_query(req, "cursor"), limit, ids, &n, err))
+        goto done;
+    response_reset(res, 200, "application/json");
+    jw_init(&w, &res->body);
+    jw_object_begin(&w);
+    jw_key(&w, "items");
+    jw_array_begin(&w);
+    if (!write_page(app, client, f, ids, n, &w, err))
+        goto done;
+    jw_array_end(&w);
+    jw_key(&w, "next_cursor");
+    jw_string(&w, n == limit ? arena_strdup(req->arena, ids[n - 1]) : NULL);
+    jw_object_end(&w);
+    ok = true;
+done:
+    bson_destroy(&filter);
+    return ok;
+}

@@ -1,0 +1,25 @@
+/*
+ * organizations: what the package ingest shares with the organisations'
+ * handlers (handlers/organizations.c): who may write the registry, and the
+ * checks of an organisation's references that need the store.
+ */
+#ifndef KT_HANDLERS_ORGANIZATIONS_H
+#define KT_HANDLERS_ORGANIZATIONS_H
+
+#include <bson/bson.h>
+#include <mongoc/mongoc.h>
+
+#include "auth/principal.h"
+#include "core/arena.h"
+#include "core/error.h"
+
+/* region and admin write organisations; other roles get 403 FORBIDDEN. */
+bool organizations_may_write(const principal_t *p, kt_error_t *err);
+
+/* On an update (cur not NULL) the ОГРН may not change (FORMAT at /ogrn); a
+ * parent set or changed must name an existing organisation (REF_NOT_FOUND
+ * at /parent). 422 VALIDATION, field errors in arena. */
+bool organizations_check_refs(mongoc_client_t *client, const char *db, arena_t *arena,
+                              const bson_t *doc, const bson_t *cur, kt_error_t *err);
+
+#endif

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import TEST_VAR, assert_problem, run_ctl, wait_for_workers, worker_pids
+from conftest import TEST_VAR, assert_problem, ensure_org, run_ctl, wait_for_workers, worker_pids
 from kt_data import new_ogrn, student
 
 NS = "urn:kontingent:exchange:1"
@@ -39,6 +39,13 @@ def health(marker, group="II"):
 
 def marker():
     return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def schools_of_this_module():
+    """Students name registered organisations (docs/organizations.md)."""
+    ensure_org(ORG)
+    ensure_org(OTHER)
 
 
 @pytest.fixture(scope="module")

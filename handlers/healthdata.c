@@ -69,27 +69,48 @@ open_block(const healthdata_t *h, const bson_t *sealed, bson_t *plain, kt_error_
     return ok;
 }
 
-/* Seals plain under a fresh data key wrapped by the current KEK; appends the
- * block to out as HEALTH_SEALED. */
+static bool copy_sealed(const bson_t *doc, const bson_t *sealed, bson_t *out);
+
+/* Seals plain under a fresh data key wrapped by the current KEK; out is doc
+ * with the block as HEALTH_SEALED (copy_sealed). */
 static bool
-seal_new(const healthdata_t *h, const bson_t *plain, bson_t *out, kt_error_t *err)
+seal_new(const healthdata_t *h, const bson_t *doc, const bson_t *plain, bson_t *out,
+         kt_error_t *err)
 {
     const seal_kek_t *kek = seal_keyring_current(h->ring, err);
     unsigned char dk[SEAL_KEY_LEN];
     char dkid[SEAL_DKID_LEN + 1];
-    bson_t wraps = BSON_INITIALIZER, block;
+    bson_t wraps = BSON_INITIALIZER, block = BSON_INITIALIZER;
     bool ok = kek != NULL && seal_new_data_key(dk, dkid, err) &&
               seal_wrap(kek, dkid, dk, &wraps, err) &&
-              health_keys_insert(h->client, h->db, dkid, &wraps, err);
+              health_keys_insert(h->client, h->db, dkid, &wraps, err) &&
+              seal_block(dk, dkid, plain, &block, err) && copy_sealed(doc, &block, out);
 
-    if (ok) {
-        ok = BSON_APPEND_DOCUMENT_BEGIN(out, HEALTH_SEALED, &block);
-        ok =
-            seal_block(dk, dkid, plain, &block, err) && bson_append_document_end(out, &block) && ok;
-    }
     OPENSSL_cleanse(dk, sizeof dk);
     bson_destroy(&wraps);
+    bson_destroy(&block);
     return ok;
+}
+
+/* Copies doc's members but "health" into out with sealed (nullable) as
+ * HEALTH_SEALED where the store keeps it: before "education" (which events
+ * append last, model/education.c), else last. One place, so that a write that
+ * changes nothing stores the same bytes as the version before. */
+static bool
+copy_sealed(const bson_t *doc, const bson_t *sealed, bson_t *out)
+{
+    bson_iter_t it;
+    bool ok = bson_iter_init(&it, doc), placed = sealed == NULL;
+
+    while (ok && bson_iter_next(&it)) {
+        const char *key = bson_iter_key(&it);
+        if (strcmp(key, HEALTH_MEMBER) == 0 || strcmp(key, HEALTH_SEALED) == 0)
+            continue;
+        if (!placed && strcmp(key, "education") == 0)
+            placed = BSON_APPEND_DOCUMENT(out, HEALTH_SEALED, sealed);
+        ok = bson_append_iter(out, NULL, 0, &it);
+    }
+    return ok && (placed || BSON_APPEND_DOCUMENT(out, HEALTH_SEALED, sealed));
 }
 
 /* Copies doc's members but skip into out. */
@@ -119,12 +140,9 @@ healthdata_seal(const healthdata_t *h, const bson_t *cur, const bson_t *doc, bso
     bool has_plain = sub_document(doc, HEALTH_MEMBER, &plain);
     bool has_cur = sub_document(cur, HEALTH_SEALED, &cur_sealed), same;
 
-    copy_except(doc, HEALTH_MEMBER, stored);
-    if (!has_plain) {
-        if (has_cur && !principal_can_see_health(h->who))
-            BSON_APPEND_DOCUMENT(stored, HEALTH_SEALED, &cur_sealed);
-        return true;
-    }
+    if (!has_plain)
+        return copy_sealed(doc, has_cur && !principal_can_see_health(h->who) ? &cur_sealed : NULL,
+                           stored);
     if (!principal_can_see_health(h->who)) { /* callers check first; never store it unasked */
         kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403, "health data needs the health scope");
         return false;
@@ -135,9 +153,9 @@ healthdata_seal(const healthdata_t *h, const bson_t *cur, const bson_t *doc, bso
         same = same_bytes(&cur_plain, &plain);
         bson_destroy(&cur_plain);
         if (same)
-            return BSON_APPEND_DOCUMENT(stored, HEALTH_SEALED, &cur_sealed);
+            return copy_sealed(doc, &cur_sealed, stored);
     }
-    return seal_new(h, &plain, stored, err);
+    return seal_new(h, doc, &plain, stored, err);
 }
 
 bool

@@ -466,3 +466,30 @@ def test_rotation_under_concurrent_writes_loses_nothing(client, tokens):
         r = client.get(f"{url}/versions/{version}", token=tok, params=PURPOSE)
         assert r.status_code == 200, (version, r.text)
         assert r.json()["health"]["legal_basis"]["consent_ref"] == f"согласие {m}", version
+
+
+def test_events_keep_the_block_and_answer_without_it(client, tokens):
+    """An enrolment event keeps the sealed block (education is appended after it), its
+    answer carries no block, and the same document sent back afterwards changes nothing."""
+    tok = tokens["ministry+health"]
+    doc = student(org=ORG, health=health(marker()))
+    s = create(client, tok, doc)
+    url = f"/api/v1/students/{s['id']}"
+    ev = {"type": "ENROLL", "date": "2024-09-01",
+          "order": {"number": "45-у", "date": "2024-08-28"}, "organization": ORG,
+          "level": "NOO", "form": "FULL_TIME", "grade": 1, "class_letter": "А",
+          "program": {"name": "Основная образовательная программа НОО", "code": "НОО-1",
+                      "adapted": False}}
+    r = client.post(f"{url}/events", token=tokens["region"], json=ev)
+    assert r.status_code == 201, r.text
+    assert "health" not in r.json() and "health_sealed" not in r.text
+    version = r.json()["version"]
+    seen = client.get(url, token=tok, params=PURPOSE).json()
+    assert seen["health"] == doc["health"] and seen["education"][0]["level"] == "NOO"
+    # Sent back as read, with or without the scope: no new version.
+    r = client.put(url, token=tok, json=seen)
+    assert r.status_code == 200 and r.json()["version"] == version, r.text
+    plain = client.get(url, token=tokens["region"]).json()
+    r = client.put(url, token=tokens["region"], json=plain)
+    assert r.status_code == 200 and r.json()["version"] == version, r.text
+    assert client.get(url, token=tok, params=PURPOSE).json()["health"] == doc["health"]

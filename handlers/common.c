@@ -187,16 +187,10 @@ rfc3339_utc(const char *v)
            (v[14] - '0') < 6 && (v[17] - '0') < 6;
 }
 
-/* The as_of query parameter, normalised for comparison with stored times
+/* A time query parameter, normalised for comparison with stored times
  * ("YYYY-MM-DDTHH:MM:SS.mmmZ", millisecond precision). */
 bool
-handler_as_of(const request_t *req, const char **out, kt_error_t *err)
-{
-    return handler_time_param(req, "as_of", out, err);
-}
-
-bool
-handler_time_param(const request_t *req, const char *name, const char **out, kt_error_t *err)
+handler_time(const request_t *req, const char *name, const char **out, kt_error_t *err)
 {
     const char *v = request_query(req, name);
     char ms[4] = "000";
@@ -217,4 +211,31 @@ handler_time_param(const request_t *req, const char *name, const char **out, kt_
     }
     *out = arena_printf(req->arena, "%.10sT%.8s.%.3sZ", v, v + 11, ms);
     return *out != NULL;
+}
+
+bool
+handler_as_of(const request_t *req, const char **out, kt_error_t *err)
+{
+    return handler_time(req, "as_of", out, err);
+}
+
+bool
+handler_period(const request_t *req, const char **from, const char **to, kt_error_t *err)
+{
+    if (!handler_time(req, "from", from, err) || !handler_time(req, "to", to, err))
+        return false;
+    if (*from != NULL && *to != NULL && strcmp(*from, *to) > 0) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "from must not be later than to");
+        return false;
+    }
+    return true;
+}
+
+bool
+handler_can_audit(const request_t *req, kt_error_t *err)
+{
+    if (req->principal.role == ROLE_AUDITOR || req->principal.role == ROLE_ADMIN)
+        return true;
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403, "the audit endpoints are for auditors");
+    return false;
 }

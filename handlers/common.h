@@ -45,7 +45,14 @@ bool handler_parse_int(const char *s, int64_t *out);
  * "YYYY-MM-DDTHH:MM:SS.mmmZ"; NULL when absent; 400 FORMAT when malformed. */
 bool handler_as_of(const request_t *req, const char **out, kt_error_t *err);
 
-/* The same for any query parameter. */
-bool handler_time_param(const request_t *req, const char *name, const char **out, kt_error_t *err);
+/* The query parameter name as an RFC 3339 UTC time, normalised like as_of. */
+bool handler_time(const request_t *req, const char *name, const char **out, kt_error_t *err);
+
+/* ?from= and ?to= (each optional, normalised like as_of; from ≤ to): the
+ * period [from, to] of the audit queries. */
+bool handler_period(const request_t *req, const char **from, const char **to, kt_error_t *err);
+
+/* The audit endpoints are for auditors and admins; 403 for other roles. */
+bool handler_can_audit(const request_t *req, kt_error_t *err);
 
 #endif

@@ -49,6 +49,9 @@ bool handle_changes(const app_t *app, request_t *req, response_t *res, kt_error_
 
 /* audit.c */
 bool handle_audit_access(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_audit_changes(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_audit_verify_last(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_verify(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* packages.c */
 bool handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_t *err);

@@ -202,6 +202,24 @@ sealed_path(const bson_iter_t *entry)
            (path[sizeof prefix - 1] == '\0' || path[sizeof prefix - 1] == '/');
 }
 
+void
+healthdata_strip_changes(const bson_t *record, bson_t *changes)
+{
+    bson_iter_t it, arr;
+    char key[24];
+    size_t n = 0;
+
+    if (!bson_iter_init_find(&it, record, "changes") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return;
+    while (bson_iter_next(&arr)) {
+        if (sealed_path(&arr))
+            continue;
+        snprintf(key, sizeof key, "%zu", n++);
+        bson_append_iter(changes, key, -1, &arr);
+    }
+}
+
 bool
 healthdata_changes_touch(const bson_t *record)
 {

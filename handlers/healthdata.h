@@ -67,6 +67,10 @@ bool healthdata_has_sealed(const bson_t *doc);
 bool healthdata_changes(const healthdata_t *h, const student_t *s, const bson_t *prev,
                         bson_t *changes, bool *disclosed, kt_error_t *err);
 
+/* The stored changes of a version record without those under
+ * /health_sealed (changes: an initialised, empty bson_t, array-shaped). */
+void healthdata_strip_changes(const bson_t *record, bson_t *changes);
+
 /* Whether the stored changes of a version touch the sealed block. */
 bool healthdata_changes_touch(const bson_t *record);
 

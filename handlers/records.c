@@ -365,21 +365,35 @@ write_member(jw_t *w, const bson_t *record, const char *key)
 }
 
 static void
-write_entry(jw_t *w, const student_t *s, const bson_t *changes)
+write_entry_changes(jw_t *w, const bson_t *record, const char *id_member, const bson_t *changes)
 {
     jw_object_begin(w);
+    if (id_member != NULL)
+        write_member(w, record, id_member);
     jw_key(w, "version");
-    jw_int(w, s->version);
-    write_member(w, &s->record, "time");
-    write_member(w, &s->record, "kind");
-    write_member(w, &s->record, "state");
-    write_member(w, &s->record, "principal");
-    write_member(w, &s->record, "source");
-    write_member(w, &s->record, "reason");
-    write_member(w, &s->record, "hash");
+    jw_int(w, util_get_int(record, "version", 0));
+    write_member(w, record, "time");
+    write_member(w, record, "kind");
+    write_member(w, record, "state");
+    write_member(w, record, "principal");
+    write_member(w, record, "source");
+    write_member(w, record, "reason");
+    write_member(w, record, "hash");
     jw_key(w, "changes");
     write_changes(w, changes);
     jw_object_end(w);
+}
+
+/* A version record as history shows it, for principals that may not see
+ * health: the sealed block's entries are left out (handlers/healthdata.h). */
+void
+records_write_entry(jw_t *w, const bson_t *record, const char *id_member)
+{
+    bson_t changes = BSON_INITIALIZER;
+
+    healthdata_strip_changes(record, &changes);
+    write_entry_changes(w, record, id_member, &changes);
+    bson_destroy(&changes);
 }
 
 static bool
@@ -462,7 +476,7 @@ records_history(const app_t *app, request_t *req, response_t *res, const record_
         bool got = store_record_get_version(client, db, r->kind, cur.id, v, &s, err) &&
                    visible_changes(app, req, client, r, &s, &changes, &shown, err);
         if (got)
-            write_entry(&w, &s, &changes);
+            write_entry_changes(&w, &s.record, NULL, &changes);
         disclosed = disclosed || shown;
         student_release(&s);
         bson_destroy(&changes);

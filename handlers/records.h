@@ -48,6 +48,11 @@ void records_write_json(jw_t *w, const record_resource_t *r, const char *id, int
 void records_fill_meta(request_t *req, write_meta_t *meta, const char *reason);
 
 /* 410 GONE with who deleted the record, when and why. */
+/* One history entry of a version record: {version, time, kind, state,
+ * principal, source, reason, hash, changes}, led by its id member (e.g.
+ * "student_id") when id_member is not NULL. */
+void records_write_entry(jw_t *w, const bson_t *record, const char *id_member);
+
 bool records_answer_gone(request_t *req, response_t *res, const student_t *s, kt_error_t *err);
 
 /* Accept asks for XML (the exchange format) rather than JSON. */

@@ -60,7 +60,7 @@ parse_known_at(const request_t *req, const char **bound, kt_error_t *err)
 
     *bound = NULL;
     if (v == NULL || strlen(v) != 10)
-        return handler_time_param(req, "known_at", bound, err);
+        return handler_time(req, "known_at", bound, err);
     if (!parse_date_param(req, "known_at", &date, err))
         return false;
     *bound = arena_printf(req->arena, "%sT23:59:59.999Z", date);

@@ -5,6 +5,7 @@
 #   kt_install_deps         Debian packages, only those missing
 #   kt_install_ferretdb     FerretDB 1.24.2 into KT_BIN_DIR, unless already there
 #   kt_ensure_venv          .venv with tests/integration/requirements.txt
+#   kt_ensure_web_deps      tests/web/node_modules from its package-lock.json (npm ci)
 #   kt_build PRESET         configure once, then build (CMake presets)
 #   kt_ensure_state VAR     first-run state: directories, TLS, keys, clients.map
 #   kt_start_ferretdb       FerretDB on 127.0.0.1:KT_FERRET_PORT, SQLite files in KT_VAR/data
@@ -79,7 +80,8 @@ kt_config() {
 
 KT_APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
     libfcgi-dev libmongoc-dev libbson-dev libxml2-dev libxml2-utils libssl-dev zlib1g-dev sqlite3
-    nginx openssl curl ca-certificates)
+    nginx openssl curl ca-certificates
+    nodejs npm chromium) # the console's browser tests (tests/web)
 
 # Installs the Debian packages that are missing; does nothing (no apt-get) when none is.
 kt_install_deps() {
@@ -87,6 +89,9 @@ kt_install_deps() {
     for pkg in "${KT_APT_PACKAGES[@]}"; do
         # Whoever brought nginx (nginx-light, nginx-full, a build of one's own) brought enough.
         if [[ $pkg == nginx ]] && command -v nginx >/dev/null 2>&1; then continue; fi
+        # The same for Node.js (NodeSource's nodejs carries its own npm, which Debian's would clash with).
+        if [[ $pkg == nodejs ]] && command -v node >/dev/null 2>&1; then continue; fi
+        if [[ $pkg == npm ]] && command -v npm >/dev/null 2>&1; then continue; fi
         status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
         [[ $status == installed ]] || missing+=("$pkg")
     done
@@ -212,6 +217,18 @@ kt_ensure_venv() {
     "$KT_PYTHON" -m pip install -q --disable-pip-version-check -r "$req" ||
         kt_die "pip install -r $req failed"
     printf '%s\n' "$sum" >"$venv/.requirements.sha256"
+}
+
+# The console tests' npm packages (tests/web): npm ci, again only when package-lock.json changes.
+kt_ensure_web_deps() {
+    local dir=$KT_REPO/tests/web sum
+    sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [[ -d $dir/node_modules && $(cat "$dir/node_modules/.lock.sha256" 2>/dev/null) == "$sum" ]]; then
+        return 0
+    fi
+    kt_say "installing the console tests' npm packages (npm ci in tests/web)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    printf '%s\n' "$sum" >"$dir/node_modules/.lock.sha256"
 }
 
 # Configures a CMake preset once (ninja re-runs CMake itself when CMakeLists.txt changes),

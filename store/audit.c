@@ -96,31 +96,57 @@ write_entry(jw_t *w, const bson_t *doc)
     jw_object_end(w);
 }
 
+/* {key: {$gte: from, $lte: to}} when either bound is given. */
+static void
+append_period(bson_t *filter, const char *key, const char *from, const char *to)
+{
+    bson_t range;
+
+    if (from == NULL && to == NULL)
+        return;
+    BSON_APPEND_DOCUMENT_BEGIN(filter, key, &range);
+    if (from != NULL)
+        BSON_APPEND_UTF8(&range, "$gte", from);
+    if (to != NULL)
+        BSON_APPEND_UTF8(&range, "$lte", to);
+    bson_append_document_end(filter, &range);
+}
+
+/* {sort: {key: -1}, limit: limit + 1}. */
+static void
+newest_first(bson_t *opts, const char *key, int limit)
+{
+    bson_t sort;
+
+    BSON_APPEND_DOCUMENT_BEGIN(opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, key, -1);
+    bson_append_document_end(opts, &sort);
+    BSON_APPEND_INT64(opts, "limit", limit + 1);
+}
+
 bool
-audit_query(mongoc_client_t *client, const char *db, const char *student, const char *subject,
-            const char *cursor, int limit, jw_t *w, kt_error_t *err)
+audit_query(mongoc_client_t *client, const char *db, const audit_filter_t *f, const char *cursor,
+            int limit, jw_t *w, kt_error_t *err)
 {
     mongoc_collection_t *c = mongoc_client_get_collection(client, db, ACCESS_LOG);
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sort, range;
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, range;
     const bson_t *doc;
     bson_error_t error;
     char last[64] = "";
     int n = 0;
     bool ok = true;
 
-    if (student != NULL)
-        BSON_APPEND_UTF8(&filter, "students", student);
-    if (subject != NULL)
-        BSON_APPEND_UTF8(&filter, "subject", subject);
+    if (f->student != NULL)
+        BSON_APPEND_UTF8(&filter, "students", f->student);
+    if (f->subject != NULL)
+        BSON_APPEND_UTF8(&filter, "subject", f->subject);
+    append_period(&filter, "time", f->from, f->to);
     if (cursor != NULL) {
         BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &range);
         BSON_APPEND_UTF8(&range, "$lt", cursor);
         bson_append_document_end(&filter, &range);
     }
-    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
-    BSON_APPEND_INT32(&sort, "_id", -1);
-    bson_append_document_end(&opts, &sort);
-    BSON_APPEND_INT64(&opts, "limit", limit + 1);
+    newest_first(&opts, "_id", limit);
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, &opts, NULL);
     jw_object_begin(w);
     jw_key(w, "items");
@@ -141,6 +167,27 @@ audit_query(mongoc_client_t *client, const char *db, const char *student, const 
     jw_object_end(w);
     mongoc_cursor_destroy(cur);
     mongoc_collection_destroy(c);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    return ok;
+}
+
+bool
+audit_changes_each(mongoc_client_t *client, const char *db, const audit_filter_t *f,
+                   int64_t before_seq, int limit, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, range;
+    bool ok;
+
+    BSON_APPEND_UTF8(&filter, "principal.subject", f->subject);
+    append_period(&filter, "time", f->from, f->to);
+    if (before_seq > 0) {
+        BSON_APPEND_DOCUMENT_BEGIN(&filter, "seq", &range);
+        BSON_APPEND_INT64(&range, "$lt", before_seq);
+        bson_append_document_end(&filter, &range);
+    }
+    newest_first(&opts, "seq", limit);
+    ok = util_each(client, db, "student_versions", &filter, &opts, fn, ctx, err);
     bson_destroy(&filter);
     bson_destroy(&opts);
     return ok;

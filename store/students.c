@@ -436,9 +436,12 @@ store_ensure_indexes(mongoc_client_t *client, const char *db, kt_error_t *err)
     static const char *const heads[] = {"organization", "name_key", "snils", NULL};
     static const char *const access[] = {"students", "subject", NULL};
     static const char *const orgs[] = {"oktmo", "type", "status", "parent", NULL};
+    /* The auditors' "what did this principal change" (store/audit.c). */
+    static const char *const versions[] = {"principal.subject", NULL};
 
     return create_collections(client, db, err) &&
            create_indexes(client, db, store_kind_student.heads, heads, err) &&
            create_indexes(client, db, "access_log", access, err) &&
-           create_indexes(client, db, store_kind_organization.heads, orgs, err);
+           create_indexes(client, db, store_kind_organization.heads, orgs, err) &&
+           create_indexes(client, db, store_kind_student.versions, versions, err);
 }

@@ -179,6 +179,8 @@ verify_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, co
     count_record(kind, r, versions);
     if (problem[0] != '\0') {
         r->broken++;
+        if (r->listed < VERIFY_LIST_MAX && kind == &store_kind_student)
+            snprintf(r->broken_ids[r->listed++], sizeof r->broken_ids[0], "%s", id);
         fprintf(out, "BROKEN %s %s at version %lld: %s\n", kind->name, id, (long long)bad, problem);
     } else if (lags) {
         r->incomplete++;
@@ -193,8 +195,9 @@ static void
 store_last_run(mongoc_client_t *client, const char *db, const verify_report_t *r)
 {
     char time[32];
-    bson_t doc = BSON_INITIALIZER;
+    bson_t doc = BSON_INITIALIZER, ids;
     kt_error_t ignored;
+    char key[16];
 
     util_time_now(time);
     BSON_APPEND_UTF8(&doc, "_id", "last");
@@ -206,6 +209,12 @@ store_last_run(mongoc_client_t *client, const char *db, const verify_report_t *r
     BSON_APPEND_INT64(&doc, "broken", r->broken);
     BSON_APPEND_INT64(&doc, "incomplete", r->incomplete);
     BSON_APPEND_BOOL(&doc, "ok", r->broken == 0);
+    BSON_APPEND_ARRAY_BEGIN(&doc, "broken_students", &ids);
+    for (int i = 0; i < r->listed; i++) {
+        snprintf(key, sizeof key, "%d", i);
+        bson_append_utf8(&ids, key, -1, r->broken_ids[i], -1);
+    }
+    bson_append_array_end(&doc, &ids);
     util_replace_id(client, db, "verify_runs", "last", &doc, &ignored);
     bson_destroy(&doc);
 }
@@ -219,6 +228,12 @@ verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *
             return false;
     store_last_run(client, db, r);
     return true;
+}
+
+bool
+verify_last_run(mongoc_client_t *client, const char *db, bson_t *out, bool *found, kt_error_t *err)
+{
+    return util_find_id(client, db, "verify_runs", "last", out, found, err);
 }
 
 static bool

@@ -16,6 +16,9 @@
 #include "core/error.h"
 #include "store/kind.h"
 
+/* How many broken students the last run's summary names. */
+#define VERIFY_LIST_MAX 100
+
 typedef struct {
     long students;
     long versions; /* the students' */
@@ -24,6 +27,8 @@ typedef struct {
     long broken;     /* students with a broken link */
     long incomplete; /* heads lagging their versions (repairable) */
     long repaired;
+    char broken_ids[VERIFY_LIST_MAX][40]; /* the first broken students */
+    int listed;
 } verify_report_t;
 
 /* The verdict for one student: ok, or the first broken link in problem
@@ -40,6 +45,12 @@ bool verify_record(mongoc_client_t *client, const char *db, const store_kind_t *
  * summary as the last run (collection verify_runs, _id "last"). */
 bool verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
                 kt_error_t *err);
+
+/* The summary of the last verify_all (a copy in out, initialised by the
+ * call): time, students, versions, broken, incomplete, ok, broken_students.
+ * *found is false when verify never ran. */
+bool verify_last_run(mongoc_client_t *client, const char *db, bson_t *out, bool *found,
+                     kt_error_t *err);
 
 /* Rolls every head forward to its latest version. */
 bool verify_repair_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,

@@ -7,11 +7,17 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import assert_problem
+from conftest import assert_problem, ensure_org
 from kt_data import SCHOOL_A, SCHOOL_B, ogrn, student
 
 S = "/api/v1/students"
 SCHOOL_C = ogrn("104770000000")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def school_c():
+    """The DOP school of these tests is in the organisations registry (REF_NOT_FOUND else)."""
+    return ensure_org(SCHOOL_C, type="DOP")
 PROGRAM = {"name": "Основная образовательная программа НОО", "code": "НОО-1", "adapted": False}
 
 
@@ -393,7 +399,7 @@ def test_student_items_keep_education_and_export_round_trips(client, region_cert
     import re
     import xmlschema
 
-    org = ogrn("105770000000")  # an organisation of this test alone
+    org = ensure_org(ogrn("105770000000"))  # an organisation of this test alone
     sids = [new_student(region, org)["id"] for _ in range(2)]
     ok(region, sids[0], enroll(org=org))
     ok(region, sids[0], event("TRANSFER_CLASS", "2025-09-01", grade=2, class_letter="Б",

@@ -493,3 +493,14 @@ def test_events_keep_the_block_and_answer_without_it(client, tokens):
     r = client.put(url, token=tokens["region"], json=plain)
     assert r.status_code == 200 and r.json()["version"] == version, r.text
     assert client.get(url, token=tok, params=PURPOSE).json()["health"] == doc["health"]
+
+
+def test_audit_changes_show_no_sealed_block(client, tokens, subject):
+    """What a principal changed (the auditors' view of versions) leaves the sealed block out."""
+    r = client.get("/api/v1/audit/changes", token=tokens["auditor"],
+                   params={"subject": "admin-cli", "limit": 500})
+    assert r.status_code == 200, r.text
+    entries = [e for e in r.json()["items"] if e.get("student_id") == subject["id"]]
+    assert entries and "health_sealed" not in r.text and "/health" not in r.text
+    m1, m2 = subject["markers"]
+    assert m1 not in r.text and m2 not in r.text

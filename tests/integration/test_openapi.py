@@ -257,6 +257,7 @@ def seeded(api_session):
         "GET /api/v1/students/{id}/history": [{"id": i} for i in ids],
         "POST /api/v1/students/{id}/events": [{"id": i} for i in ids],
         "GET /api/v1/students/{id}/trajectory": [{"id": i} for i in ids],
+        "GET /api/v1/students/{id}/verify": [{"id": i} for i in ids],
         "GET /api/v1/students/{id}/versions/{n}": [
             {"id": i, "n": n} for i in ids for n in (1, 2, 3)
         ],
@@ -297,6 +298,12 @@ def seeded(api_session):
             {"student": active["id"]},
             {"student": changed["id"], "limit": 1},
             {"subject": "admin-cli", "limit": 5},
+            {"student": changed["id"], "subject": "admin-cli", "from": "2026-01-01T00:00:00Z"},
+        ],
+        "GET /api/v1/audit/changes": [
+            {"subject": "admin-cli"},
+            {"subject": "admin-cli", "limit": 1},
+            {"subject": "admin-cli", "from": "2026-01-01T00:00:00Z", "to": "2999-01-01T00:00:00Z"},
         ],
     }
     yield SEEDED
@@ -319,6 +326,9 @@ _AUTHENTICATED = [
     ("GET", "/api/v1/students/{active}/versions/1", {}),
     ("GET", "/api/v1/changes", {}),
     ("GET", "/api/v1/audit/access", {"query": {"student": "{active}"}}),
+    ("GET", "/api/v1/audit/changes", {"query": {"subject": "admin-cli"}}),
+    ("GET", "/api/v1/audit/verify/last", {}),
+    ("GET", "/api/v1/students/{active}/verify", {}),
 ]
 
 S = "/api/v1/students"
@@ -339,6 +349,16 @@ SCENARIOS = [(f"401 {m} {p}", None, m, p, kw, 401) for m, p, kw in _AUTHENTICATE
      {"query": {"student": "{active}"}}, 200),
     ("school may not read the access log", "school:own", "GET", "/api/v1/audit/access",
      {"query": {"subject": "admin-cli"}}, 403),
+    ("auditor reads what a principal changed", "auditor", "GET", "/api/v1/audit/changes",
+     {"query": {"subject": "admin-cli"}}, 200),
+    ("auditor verifies a chain", "auditor", "GET", S + "/{changed}/verify", {}, 200),
+    ("auditor verifies a deleted student's chain", "auditor", "GET", S + "/{deleted}/verify", {},
+     200),
+    ("region may not read the changes log", "region", "GET", "/api/v1/audit/changes",
+     {"query": {"subject": "admin-cli"}}, 403),
+    ("school may not verify", "school:own", "GET", S + "/{active}/verify", {}, 403),
+    ("school may not read the last verify", "school:own", "GET", "/api/v1/audit/verify/last", {},
+     403),
     ("school reads its own student", "school:own", "GET", S + "/{active}", {}, 200),
     ("school searches its own", "school:own", "GET", S, {"query": {"organization": "{org}"}}, 200),
     ("school follows its feed", "school:own", "GET", "/api/v1/changes", {}, 200),
@@ -479,6 +499,7 @@ _TEMPLATES = [
     ("/api/v1/students/{id}/history", re.compile(r"^/api/v1/students/([^/]+)/history$")),
     ("/api/v1/students/{id}/events", re.compile(r"^/api/v1/students/([^/]+)/events$")),
     ("/api/v1/students/{id}/trajectory", re.compile(r"^/api/v1/students/([^/]+)/trajectory$")),
+    ("/api/v1/students/{id}/verify", re.compile(r"^/api/v1/students/([^/]+)/verify$")),
     ("/api/v1/students/{id}", re.compile(r"^/api/v1/students/([^/]+)$")),
     (
         "/api/v1/organizations/{ogrn}/versions/{n}",

@@ -12,7 +12,9 @@ from collections import Counter
 
 import pytest
 
-from conftest import assert_problem, new_org
+import threading
+
+from conftest import BASE_URL, Client, assert_problem, new_org
 from kt_data import new_ogrn, student
 
 NS = "urn:kontingent:exchange:1"
@@ -128,6 +130,7 @@ def plan(rng, orgs):
         events.append({"type": "TRANSFER_CLASS", "date": "2026-09-01",
                        "order": ORDER | {"date": "2026-09-01"}, "grade": grade + 1})
         g = grade + 1
+    events.sort(key=lambda e: e["date"])  # a class transfer may come before a late move
     if at is None or start > AS_OF:
         facts = None
     else:
@@ -137,25 +140,34 @@ def plan(rng, orgs):
     return body, events, facts, moves
 
 
-def create(client, cert, item):
+_local = threading.local()
+
+
+def create(cert, item):
+    """Creates the student and posts its events, on this thread's own connection."""
+    if not hasattr(_local, "client"):
+        _local.client = Client(BASE_URL)
+    client = _local.client
     body, events, _, _ = item
-    r = client.post("/api/v1/students", cert=cert, json=body)
+    r = client.post("/api/v1/students", cert=cert, json=body, timeout=300)
     assert r.status_code == 201, r.text[:300]
     sid = r.json()["id"]
     for ev in events:
-        r = client.post(f"/api/v1/students/{sid}/events", cert=cert, json=ev)
+        r = client.post(f"/api/v1/students/{sid}/events", cert=cert, json=ev, timeout=300)
         assert r.status_code == 201, (ev, r.text[:300])
     return sid
 
 
 @pytest.fixture(scope="module")
-def population(client, region_cert):
+def population(region_cert):
     rng = random.Random(20260920)
     orgs = [new_org(oktmo="92701000"), new_org(oktmo="92701000"),
             new_org(oktmo="92630000"), new_org(oktmo="92630000")]
     items = [plan(rng, orgs) for _ in range(int(os.environ.get("KT_TEST_POPULATION", 2000)))]
-    with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        ids = list(pool.map(lambda it: create(client, region_cert, it), items))
+    # Writes serialise on the store (one SQLite writer, the gapless feed): more threads
+    # only lengthen the queue.
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        ids = list(pool.map(lambda it: create(region_cert, it), items))
     return orgs, items, ids
 
 

@@ -43,3 +43,11 @@ principal_method_name(auth_method_t method)
         return method_names[AUTH_NONE];
     return method_names[method];
 }
+
+bool
+principal_can_see_health(const principal_t *p)
+{
+    if (p == NULL || (p->scopes & SCOPE_HEALTH) == 0)
+        return false;
+    return p->role == ROLE_MINISTRY || p->role == ROLE_SCHOOL || p->role == ROLE_ADMIN;
+}

@@ -42,6 +42,12 @@ const char *principal_role_name(role_t role);
 /* ROLE_NONE when name is not a role. */
 role_t principal_role_parse(const char *name);
 
+/* Whether p may read and write the health block (docs/health.md, "Who sees
+ * what"): the health scope, held by a ministry, a school (its own students
+ * only, as for everything) or an admin. A region or auditor principal with
+ * the scope is treated as without it. Reports use it too. */
+bool principal_can_see_health(const principal_t *p);
+
 /* "token", "certificate"; "none". */
 const char *principal_method_name(auth_method_t method);
 

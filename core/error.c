@@ -70,6 +70,10 @@ static const code_info_t code_table[KT_CODE__MAX] = {
                               "The store is unavailable"},
     [KT_UNAVAILABLE] = {"UNAVAILABLE", 503, "Сервис временно недоступен",
                         "The service is temporarily unavailable"},
+    [KT_KEY_UNAVAILABLE] = {"KEY_UNAVAILABLE", 503, "Ключ шифрования медицинских данных недоступен",
+                            "The health data encryption key is unavailable"},
+    [KT_INTEGRITY] = {"INTEGRITY", 500, "Зашифрованные медицинские данные повреждены",
+                      "The encrypted health data does not authenticate"},
     [KT_INTERNAL] = {"INTERNAL", 500, "Внутренняя ошибка", "Internal error"},
 };
 

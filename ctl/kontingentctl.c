@@ -10,6 +10,8 @@
  *             code path as POST /api/v1/packages (as principal "kontingentctl", admin)
  *   export --organization OGRN [--as-of TIME]  the organisation's students as a
  *             Packet on standard output (the code of GET /api/v1/export)
+ *   keys rotate [--grace S] | rewrap | status | retire KID  the health data's
+ *             master keys (ctl/keys.c)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "auth/jwt.h"
+#include "ctl/keys.h"
 #include "handlers/export.h"
 #include "handlers/ingest.h"
 #include "fcgi/config.h"
@@ -38,6 +41,7 @@ usage(void)
             "       kontingentctl init | verify | repair\n"
             "       kontingentctl import FILE [--receipt OUT]\n"
             "       kontingentctl export --organization OGRN [--as-of 2026-09-20T00:00:00.000Z]\n"
+            "       kontingentctl keys rotate [--grace SECONDS] | rewrap | status | retire KID\n"
             "  ROLE: region, school, ministry, auditor, admin\n"
             "  DURATION: a number with s, m, h or d (default 1h)\n"
             "configuration comes from the environment (KT_VAR, KT_TOKEN_PRIVATE_KEY, ...)\n");
@@ -220,7 +224,7 @@ import_mapped(const config_t *cfg, const char *data, size_t len, const char *rec
     store_t *store = schema ? store_new(cfg->mongodb_uri, cfg->db_name, &err) : NULL;
     mongoc_client_t *client = store ? store_client_pop(store) : NULL;
     ingest_ctx_t ctx = {
-        client, cfg->db_name, schema, &who, isatty(STDERR_FILENO) ? progress : NULL, NULL, 0};
+        client, cfg->db_name, schema, &who, isatty(STDERR_FILENO) ? progress : NULL, NULL, 0, NULL};
     bool queued = false;
     char packet_id[INGEST_ID_MAX];
     if (client != NULL &&
@@ -327,5 +331,9 @@ main(int argc, char **argv)
         return cmd_import(&cfg, argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "export") == 0)
         return cmd_export(&cfg, argc - 2, argv + 2);
+    if (argc >= 3 && strcmp(argv[1], "keys") == 0) {
+        int rc = keys_command(&cfg, argc - 2, argv + 2);
+        return rc == 2 ? usage() : rc;
+    }
     return usage();
 }

@@ -1,7 +1,28 @@
 /* app: per-worker shared state, created after fork. */
 #include "fcgi/app.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "fcgi/log.h"
+
+/* A missing or bad health key file does not stop the worker: everything
+ * but health data works, and health data answers 503 KEY_UNAVAILABLE. */
+static bool
+app_load_health_keys(app_t *app, const config_t *cfg)
+{
+    kt_error_t e;
+
+    kt_error_clear(&e);
+    app->health_ring = malloc(sizeof *app->health_ring);
+    if (app->health_ring == NULL)
+        return false;
+    if (!seal_keyring_load(app->health_ring, cfg->health_keys, &e))
+        log_event(LOG_ERROR, "health data unavailable: %s", e.message);
+    else if (app->health_ring->n == 0)
+        log_event(LOG_WARN, "health data unavailable: no key file %s", cfg->health_keys);
+    return true;
+}
 
 bool
 app_init(app_t *app, const config_t *cfg, kt_error_t *err)
@@ -27,6 +48,8 @@ app_init(app_t *app, const config_t *cfg, kt_error_t *err)
     app->store = store_new(cfg->mongodb_uri, cfg->db_name, err);
     if (app->store == NULL)
         goto fail;
+    if (!app_load_health_keys(app, cfg))
+        goto fail;
     return true;
 fail:
     app_release(app);
@@ -37,6 +60,10 @@ void
 app_release(app_t *app)
 {
     store_free(app->store);
+    if (app->health_ring != NULL) {
+        seal_keyring_wipe(app->health_ring);
+        free(app->health_ring);
+    }
     xmlio_schema_free(app->schema);
     certmap_free(app->certmap);
     jwt_key_free(app->token_key);

@@ -9,6 +9,7 @@
 #include "auth/certmap.h"
 #include "auth/jwt.h"
 #include "fcgi/config.h"
+#include "model/seal.h"
 #include "model/xmlio.h"
 #include "store/store.h"
 
@@ -18,6 +19,8 @@ typedef struct {
     jwt_key_t *token_key;
     certmap_t *certmap;
     xmlio_schema_t *schema; /* the exchange XSD, compiled once per worker */
+    /* The health data's master keys (empty: none usable). */
+    seal_keyring_t *health_ring;
 } app_t;
 
 /* Loads keys and maps and opens the store pool; false with err when a file is bad. */

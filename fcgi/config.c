@@ -108,6 +108,7 @@ config_load(config_t *cfg, kt_error_t *err)
         !path_value(cfg->token_private_key, "KT_TOKEN_PRIVATE_KEY", cfg, "keys/token-signing.key",
                     err) ||
         !path_value(cfg->client_map, "KT_CLIENT_MAP", cfg, "tls/clients.map", err) ||
+        !path_value(cfg->health_keys, "KT_HEALTH_KEYS", cfg, "keys/health.keys", err) ||
         !copy_value(cfg->mongodb_uri, sizeof cfg->mongodb_uri, "MONGODB_URI",
                     env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"), err) ||
         !copy_value(cfg->db_name, sizeof cfg->db_name, "KT_DB", env_or("KT_DB", "kontingent"),

@@ -24,6 +24,7 @@ typedef struct {
     char token_public_key[CONFIG_PATH_MAX];  /* KT_TOKEN_PUBLIC_KEY */
     char token_private_key[CONFIG_PATH_MAX]; /* KT_TOKEN_PRIVATE_KEY (kontingentctl) */
     char client_map[CONFIG_PATH_MAX];        /* KT_CLIENT_MAP */
+    char health_keys[CONFIG_PATH_MAX];       /* KT_HEALTH_KEYS: the health data's master keys */
     char user[64];                           /* KT_USER: drop privileges to it when root */
     char socket_group[64];                   /* KT_SOCKET_GROUP: group that may connect */
     unsigned socket_mode;                    /* KT_SOCKET_MODE, octal, default 0660 */

@@ -68,6 +68,8 @@ sender(mongoc_client_t *client, const char *db, const char *packet_id, principal
     p->role = v ? principal_role_parse(v) : ROLE_NONE;
     v = util_get_str(&pkg, "principal.auth");
     p->method = v && strcmp(v, "certificate") == 0 ? AUTH_CERT : AUTH_TOKEN;
+    v = util_get_str(&pkg, "principal.scope"); /* the sender's scopes hold for its items */
+    p->scopes = v && strcmp(v, "health") == 0 ? SCOPE_HEALTH : 0;
     bson_destroy(&pkg);
     return p->role != ROLE_NONE;
 }
@@ -93,7 +95,8 @@ process(run_t *r)
                         .schema = app->schema,
                         .principal = &who,
                         .progress = keep_going,
-                        .progress_arg = r};
+                        .progress_arg = r,
+                        .health_ring = app->health_ring};
     if (ingest_resume(&ctx, r->packet_id, &t, &err))
         log_event(LOG_INFO, "package processed in the background: %ld items, %ld rejected",
                   t.received, t.rejected);

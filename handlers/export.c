@@ -39,7 +39,7 @@ xml_close(void *ctx)
 
 /* The student as it was at as_of (or now), when it then belonged to org. */
 static bool
-read_member(export_t *e, const char *id, student_t *s)
+read_member_raw(export_t *e, const char *id, student_t *s)
 {
     const char *db = e->db;
     kt_error_t err;
@@ -50,6 +50,23 @@ read_member(export_t *e, const char *id, student_t *s)
                   : store_student_get(e->client, db, id, s, &err);
     const char *org = ok ? util_get_str(&s->doc, "organization") : NULL;
     return ok && !s->deleted && org != NULL && strcmp(org, e->org) == 0;
+}
+
+/* The same, with the health block opened or removed (handlers/healthdata.h);
+ * a block that cannot be opened fails the export (*failed). */
+static bool
+read_member(export_t *e, const char *id, student_t *s, bool *disclosed, bool *failed)
+{
+    healthdata_t h = {e->health_ring, e->client, e->db, e->principal};
+    kt_error_t herr;
+    bool opened = false;
+
+    kt_error_clear(&herr);
+    if (!read_member_raw(e, id, s))
+        return false;
+    *failed = !healthdata_view(&h, &s->doc, &opened, &herr);
+    *disclosed = *disclosed || opened;
+    return !*failed;
 }
 
 static void
@@ -97,7 +114,7 @@ write_page(export_t *e, xmlTextWriterPtr w, char (*ids)[40], char *cursor, bool 
     const char *shown[EXPORT_PAGE];
     kt_error_t err;
     int n = 0, k = 0;
-    bool more = false;
+    bool more = false, disclosed = false, failed = false;
 
     kt_error_clear(&err);
     *ok = page_ids(e, ids, cursor, &n, &more, &err);
@@ -107,15 +124,17 @@ write_page(export_t *e, xmlTextWriterPtr w, char (*ids)[40], char *cursor, bool 
             continue; /* its versions straddled two pages */
         memcpy(e->last, ids[i], 40);
         student_init(&s);
-        if (read_member(e, ids[i], &s)) {
+        if (read_member(e, ids[i], &s, &disclosed, &failed)) {
             *ok = xmlio_write_student(w, s.id, s.version, false, &s.doc);
             shown[k++] = ids[i];
         }
+        *ok = *ok && !failed;
         student_release(&s);
     }
+    static const char *const health[] = {"health", NULL};
     if (*ok && k > 0)
-        *ok = audit_log_read(e->client, db, e->principal, e->request_id, "export", shown, (size_t)k,
-                             &err);
+        *ok = audit_log_read_fields(e->client, db, e->principal, e->request_id, "export", shown,
+                                    (size_t)k, disclosed ? health : NULL, e->purpose, &err);
     *ok = *ok && xmlTextWriterFlush(w) >= 0;
     return *ok && more;
 }
@@ -160,7 +179,12 @@ handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t *err
     export_t *e = arena_calloc(req->arena, 1, sizeof *e);
     const char *org = request_query(req, "organization");
 
-    if (e == NULL || !handler_as_of(req, &e->as_of, err))
+    if (e == NULL || !handler_as_of(req, &e->as_of, err) ||
+        !healthdata_purpose(req, &e->purpose, err))
+        return false;
+    /* Checked before the first byte: later, an error can only cut the stream. */
+    if (principal_can_see_health(&req->principal) &&
+        seal_keyring_current(app->health_ring, err) == NULL)
         return false;
     if (org == NULL || !ogrn_valid(org) || strlen(org) != 13) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
@@ -175,6 +199,7 @@ handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t *err
     e->db = store_db_name(app->store);
     e->principal = &req->principal;
     e->request_id = req->request_id;
+    e->health_ring = app->health_ring;
     e->org = org;
     e->client = handler_client(app, req);
     if (e->client == NULL)

@@ -11,6 +11,7 @@
 
 #include "auth/principal.h"
 #include "fcgi/response.h"
+#include "model/seal.h"
 
 typedef struct {
     mongoc_client_t *client;
@@ -20,6 +21,10 @@ typedef struct {
     const principal_t *principal; /* for the access log */
     const char *request_id;       /* for the access log */
     response_write_fn write_fn;   /* set by export_packet */
+    /* Health keys (NULL: none) and the stated purpose, for the access log;
+     * health is shown only to principals that may see it (handlers/healthdata.h). */
+    const seal_keyring_t *health_ring;
+    const char *purpose;
     void *wctx;
     char last[40]; /* the last student written (pages may repeat one) */
 } export_t;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "handlers/education.h"
+#include "handlers/healthdata.h"
 #include "model/education.h"
 #include "handlers/organizations.h"
 #include "handlers/students.h"
@@ -185,6 +186,24 @@ item_document(const run_t *run, const xmlio_item_t *item, const bson_t *cur, con
     return false;
 }
 
+/* Replaces full by the document to store: its health block sealed, or the
+ * target's stored one kept (handlers/healthdata.h); cur NULL on create. */
+static bool
+sealed(const run_t *run, const bson_t *cur, bson_t *full, kt_error_t *err)
+{
+    const ingest_ctx_t *c = run->ctx;
+    healthdata_t h = {c->health_ring, c->client, c->db, c->principal};
+    bson_t stored = BSON_INITIALIZER;
+
+    if (!healthdata_seal(&h, cur, full, &stored, err)) {
+        bson_destroy(&stored);
+        return false;
+    }
+    bson_destroy(full);
+    bson_steal(full, &stored);
+    return true;
+}
+
 /* The item's document for the target id (its current version read, and
  * checked to be the principal's to change); "" id: a create. */
 static bool
@@ -197,7 +216,8 @@ target_document(const run_t *run, const xmlio_item_t *item, const char *id, cons
 
     if (id[0] == '\0')
         return item_document(run, item, NULL, doc, full, err) &&
-               students_check_organization(c->client, c->db, run->arena, full, NULL, err);
+               students_check_organization(c->client, c->db, run->arena, full, NULL, err) &&
+               sealed(run, NULL, full, err);
     student_init(&cur);
     ok = store_student_get(c->client, c->db, id, &cur, err);
     if (ok && !visible(run, &cur.doc)) {
@@ -207,7 +227,8 @@ target_document(const run_t *run, const xmlio_item_t *item, const char *id, cons
     }
     if (ok)
         ok = item_document(run, item, &cur.doc, doc, full, err) &&
-             students_check_organization(c->client, c->db, run->arena, full, &cur.doc, err);
+             students_check_organization(c->client, c->db, run->arena, full, &cur.doc, err) &&
+             sealed(run, &cur.doc, full, err);
     else
         bson_init(full);
     student_release(&cur);
@@ -259,7 +280,8 @@ apply_student(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_err
     bson_t doc = BSON_INITIALIZER;
     bool ok = false;
 
-    if (!student_from_json(run->arena, item->student, run->today, &doc, err))
+    if (!healthdata_check_body(run->ctx->principal, item->student, err) ||
+        !student_from_json(run->arena, item->student, run->today, &doc, err))
         goto done;
     if (!visible(run, &doc)) {
         kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
@@ -619,10 +641,11 @@ build_receipt(const char *packet_id, const char *status, const ingest_totals_t *
 /* --- the package ---------------------------------------------------------------------- */
 
 /* First pass: the whole document must be well-formed, its envelope valid and
- * its items within the limits before anything is written. */
+ * its items within the limits before anything is written. *health tells
+ * whether an item carries a Health element. */
 static bool
 check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_t *h, size_t *count,
-            kt_error_t *err)
+            bool *health, kt_error_t *err)
 {
     xmlio_reader_t *r = xmlio_reader_new(ctx->schema, data, len, err);
     arena_t *arena = arena_new(ITEM_ARENA_CAP);
@@ -630,7 +653,9 @@ check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_
     bool ok = r != NULL && arena != NULL && xmlio_reader_header(r, h, err);
 
     *count = 0;
+    *health = false;
     while (ok && xmlio_reader_next(r, arena, &item, err)) {
+        *health = *health || (item.student != NULL && json_get(item.student, "health") != NULL);
         arena_reset(arena);
         (*count)++;
     }
@@ -738,13 +763,13 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
     package_seen_t seen;
     size_t count = 0;
     bson_t existing = BSON_INITIALIZER;
-    bool ok = false;
+    bool ok = false, health = false;
 
     *receipt = NULL;
     *queued = false;
     packet_id[0] = '\0';
     memset(totals, 0, sizeof *totals);
-    if (!check_whole(ctx, data, len, &h, &count, err))
+    if (!check_whole(ctx, data, len, &h, &count, &health, err))
         goto done;
     snprintf(packet_id, INGEST_ID_MAX, "%s", h.packet_id);
     sha256_hex(data, len, hash);
@@ -755,7 +780,9 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
     if (seen == PACKAGE_SAME) {
         *receipt = stored_receipt(&existing, receipt_len, totals);
         ok = *receipt != NULL;
-    } else if (ctx->queue_above != 0 && count > ctx->queue_above) {
+    } else if (ctx->queue_above != 0 && count > ctx->queue_above && !health) {
+        /* A package with health data is never queued: the queue keeps its bytes in the
+         * store, and health data is stored only sealed (docs/health.md). */
         ok = packages_enqueue(ctx->client, ctx->db, h.packet_id, data, len, err) &&
              (*receipt = ingest_inqueue_receipt(h.packet_id, receipt_len)) != NULL;
         *queued = ok;

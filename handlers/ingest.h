@@ -18,6 +18,7 @@
 
 #include "auth/principal.h"
 #include "core/error.h"
+#include "model/seal.h"
 #include "model/xmlio.h"
 
 /* Called after each item; returning false stops the run (a lost lease). */
@@ -31,6 +32,7 @@ typedef struct {
     ingest_progress_fn progress; /* nullable */
     void *progress_arg;
     size_t queue_above; /* more items than this are queued for the background (0: never) */
+    const seal_keyring_t *health_ring; /* health keys (NULL: Health items fail KEY_UNAVAILABLE) */
 } ingest_ctx_t;
 
 typedef struct {

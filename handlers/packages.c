@@ -107,7 +107,8 @@ handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_
                         .db = store_db_name(app->store),
                         .schema = app->schema,
                         .principal = &req->principal,
-                        .queue_above = app->cfg->package_inline_items};
+                        .queue_above = app->cfg->package_inline_items,
+                        .health_ring = app->health_ring};
     if (!ingest_package(&ctx, data, len, &receipt, &receipt_len, &totals, &queued, packet_id, err))
         return false;
     answer_xml(res, receipt, receipt_len);

@@ -10,6 +10,7 @@
 
 #include "fcgi/problem.h"
 #include "handlers/common.h"
+#include "handlers/healthdata.h"
 #include "model/codec.h"
 #include "model/patch.h"
 #include "store/audit.h"
@@ -41,17 +42,60 @@ records_write_json(jw_t *w, const record_resource_t *r, const char *id, int64_t 
     jw_object_end(w);
 }
 
-/* An access-log row for a read of personal data; nothing for other kinds. */
+/* An access-log row for a read of personal data; nothing for other kinds.
+ * A read that disclosed health carries fields ["health"] and its purpose. */
 static bool
 log_read(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
-         const char *what, const char *id, kt_error_t *err)
+         const char *what, const char *id, bool disclosed, const char *purpose, kt_error_t *err)
 {
+    static const char *const health[] = {HEALTH_MEMBER, NULL};
     const char *ids[] = {id};
 
     if (!r->kind->logged)
         return true;
-    return audit_log_read(client, store_db_name(app->store), &req->principal, req->request_id, what,
-                          ids, 1, err);
+    return audit_log_read_fields(client, store_db_name(app->store), &req->principal,
+                                 req->request_id, what, ids, 1, disclosed ? health : NULL, purpose,
+                                 err);
+}
+
+/* The health block of a kind that has one (handlers/healthdata.h). */
+static healthdata_t
+health_of(const app_t *app, request_t *req, mongoc_client_t *client)
+{
+    healthdata_t h = {app->health_ring, client, store_db_name(app->store), &req->principal};
+    return h;
+}
+
+/* A stored document as this principal may see it (kinds without health: as is). */
+static bool
+view(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
+     bson_t *doc, bool *disclosed, kt_error_t *err)
+{
+    healthdata_t h = health_of(app, req, client);
+
+    *disclosed = false;
+    return !r->health || healthdata_view(&h, doc, disclosed, err);
+}
+
+/* The purpose of a read (kinds without health: none). */
+static bool
+purpose_of(const record_resource_t *r, request_t *req, const char **out, kt_error_t *err)
+{
+    *out = NULL;
+    return !r->health || healthdata_purpose(req, out, err);
+}
+
+/* The document to store for doc (cur: the current stored one, NULL on create). */
+static bool
+seal(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
+     const bson_t *cur, const bson_t *doc, bson_t *stored, kt_error_t *err)
+{
+    healthdata_t h = health_of(app, req, client);
+
+    if (r->health)
+        return healthdata_seal(&h, cur, doc, stored, err);
+    bson_copy_to_excluding_noinit(doc, stored, "", NULL);
+    return true;
 }
 
 static void
@@ -132,12 +176,13 @@ records_get(const app_t *app, request_t *req, response_t *res, const record_reso
             kt_error_t *err)
 {
     mongoc_client_t *client = handler_client(app, req);
-    const char *as_of = NULL;
+    const char *as_of = NULL, *purpose = NULL;
     student_t s;
-    bool ok = false;
+    bool ok = false, disclosed = false;
 
     student_init(&s);
-    if (client == NULL || !handler_as_of(req, &as_of, err) || !r->load(app, req, client, &s, err))
+    if (client == NULL || !handler_as_of(req, &as_of, err) || !purpose_of(r, req, &purpose, err) ||
+        !r->load(app, req, client, &s, err))
         goto done;
     if (as_of != NULL) { /* visible now (load), then read as it was */
         student_release(&s);
@@ -151,7 +196,8 @@ records_get(const app_t *app, request_t *req, response_t *res, const record_reso
         goto done;
     }
     const char *what = as_of ? arena_printf(req->arena, "%s_as_of", r->kind->name) : r->kind->name;
-    if (what == NULL || !log_read(app, req, client, r, what, s.id, err))
+    if (what == NULL || !view(app, req, client, r, &s.doc, &disclosed, err) ||
+        !log_read(app, req, client, r, what, s.id, disclosed, purpose, err))
         goto done;
     if (records_wants_xml(req)) {
         ok = answer_xml(req, res, r, &s, err);
@@ -183,24 +229,59 @@ records_create(const app_t *app, request_t *req, response_t *res, const record_r
     mongoc_client_t *client = handler_client(app, req);
     json_value_t *body = NULL;
     const char *reason = NULL;
-    bson_t doc = BSON_INITIALIZER;
+    bson_t doc = BSON_INITIALIZER, stored = BSON_INITIALIZER;
     write_meta_t meta;
     write_result_t out;
     bool ok = false;
 
     if (client == NULL || !r->can_write(req, err) || !handler_reason(req, &reason, err) ||
         !handler_json_body(req, &body, err) ||
-        !r->validate(app, req, client, body, NULL, &doc, err))
+        (r->health && !healthdata_check_body(&req->principal, body, err)) ||
+        !r->validate(app, req, client, body, NULL, &doc, err) ||
+        !seal(app, req, client, r, NULL, &doc, &stored, err))
         goto done;
     records_fill_meta(req, &meta, reason);
     if (!store_record_write(client, store_db_name(app->store), r->kind, KIND_CREATE,
-                            r->new_id ? r->new_id(&doc) : NULL, 0, &doc, &meta, &out, err))
+                            r->new_id ? r->new_id(&doc) : NULL, 0, &stored, &meta, &out, err))
         goto done;
     answer(req, res, r, 201, out.id, out.version, &doc);
     response_header(res, "Location", arena_printf(req->arena, "%s%s", r->location, out.id));
     ok = true;
 done:
     bson_destroy(&doc);
+    bson_destroy(&stored);
+    return ok;
+}
+
+/* The merge-patch base: the current document as this principal sees it. */
+static json_value_t *
+patch_base(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
+           const bson_t *cur, kt_error_t *err)
+{
+    bson_t seen;
+    bool disclosed;
+    json_value_t *tree;
+
+    bson_copy_to(cur, &seen);
+    tree = view(app, req, client, r, &seen, &disclosed, err) ? codec_bson_to_tree(req->arena, &seen)
+                                                             : NULL;
+    bson_destroy(&seen);
+    return tree;
+}
+
+/* Validates full against cur, seals it and writes it. */
+static bool
+update_once(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
+            const student_t *cur, const json_value_t *full, int64_t expected,
+            const write_meta_t *meta, bson_t *doc, write_result_t *out, kt_error_t *err)
+{
+    bson_t stored = BSON_INITIALIZER;
+    bool ok = r->validate(app, req, client, full, &cur->doc, doc, err) &&
+              seal(app, req, client, r, &cur->doc, doc, &stored, err) &&
+              store_record_write(client, store_db_name(app->store), r->kind, KIND_UPDATE, cur->id,
+                                 expected ? expected : cur->version, &stored, meta, out, err);
+
+    bson_destroy(&stored);
     return ok;
 }
 
@@ -216,7 +297,8 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
     write_result_t out;
 
     if (client == NULL || !r->can_write(req, err) || !handler_if_match(req, &expected, err) ||
-        !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err))
+        !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
+        (r->health && !healthdata_check_body(&req->principal, body, err)))
         return false;
     records_fill_meta(req, &meta, reason);
     for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
@@ -229,12 +311,12 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
             student_release(&cur);
             return true;
         }
+        const json_value_t *base =
+            ok && merge ? patch_base(app, req, client, r, &cur.doc, err) : NULL;
         const json_value_t *full =
-            ok && merge ? patch_merge(req->arena, codec_bson_to_tree(req->arena, &cur.doc), body)
-                        : body;
-        ok = ok && full != NULL && r->validate(app, req, client, full, &cur.doc, &doc, err) &&
-             store_record_write(client, store_db_name(app->store), r->kind, KIND_UPDATE, cur.id,
-                                expected ? expected : cur.version, &doc, &meta, &out, err);
+            ok && merge ? (base ? patch_merge(req->arena, base, body) : NULL) : body;
+        ok = ok && full != NULL &&
+             update_once(app, req, client, r, &cur, full, expected, &meta, &doc, &out, err);
         if (ok)
             answer(req, res, r, 200, out.id, out.version, &doc);
         student_release(&cur);
@@ -247,15 +329,14 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
     return false;
 }
 
-/* {"pointer": path, "old": …, "new": …} for each stored change. */
+/* {"pointer": path, "old": …, "new": …} for each visible change. */
 static void
-write_changes(jw_t *w, const bson_t *record)
+write_changes(jw_t *w, const bson_t *changes)
 {
-    bson_iter_t it, arr, item;
+    bson_iter_t arr, item;
 
     jw_array_begin(w);
-    if (bson_iter_init_find(&it, record, "changes") && BSON_ITER_HOLDS_ARRAY(&it) &&
-        bson_iter_recurse(&it, &arr)) {
+    if (bson_iter_init(&arr, changes)) {
         while (bson_iter_next(&arr)) {
             if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &item))
                 continue;
@@ -283,8 +364,8 @@ write_member(jw_t *w, const bson_t *record, const char *key)
         jw_null(w);
 }
 
-void
-records_write_entry(jw_t *w, const bson_t *record, const char *id_member)
+static void
+write_entry_changes(jw_t *w, const bson_t *record, const char *id_member, const bson_t *changes)
 {
     jw_object_begin(w);
     if (id_member != NULL)
@@ -299,8 +380,20 @@ records_write_entry(jw_t *w, const bson_t *record, const char *id_member)
     write_member(w, record, "reason");
     write_member(w, record, "hash");
     jw_key(w, "changes");
-    write_changes(w, record);
+    write_changes(w, changes);
     jw_object_end(w);
+}
+
+/* A version record as history shows it, for principals that may not see
+ * health: the sealed block's entries are left out (handlers/healthdata.h). */
+void
+records_write_entry(jw_t *w, const bson_t *record, const char *id_member)
+{
+    bson_t changes = BSON_INITIALIZER;
+
+    healthdata_strip_changes(record, &changes);
+    write_entry_changes(w, record, id_member, &changes);
+    bson_destroy(&changes);
 }
 
 static bool
@@ -319,22 +412,56 @@ history_start(const request_t *req, int64_t latest, int64_t *start, kt_error_t *
     return true;
 }
 
+/* The changes of version s this principal may see: for a kind with health,
+ * the sealed block's entries removed, or replaced by the opened blocks'
+ * own diff (the version before read only when needed). */
+static bool
+visible_changes(const app_t *app, request_t *req, mongoc_client_t *client,
+                const record_resource_t *r, const student_t *s, bson_t *changes, bool *disclosed,
+                kt_error_t *err)
+{
+    healthdata_t h = health_of(app, req, client);
+    student_t prev;
+    bson_iter_t it;
+    bool ok, need;
+
+    *disclosed = false;
+    if (!r->health) {
+        if (bson_iter_init_find(&it, &s->record, "changes") && BSON_ITER_HOLDS_ARRAY(&it)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_t view_of;
+            bson_iter_array(&it, &len, &data);
+            if (bson_init_static(&view_of, data, len))
+                bson_copy_to_excluding_noinit(&view_of, changes, "", NULL);
+        }
+        return true;
+    }
+    need = s->version > 1 && principal_can_see_health(&req->principal) &&
+           healthdata_changes_touch(&s->record);
+    student_init(&prev);
+    ok =
+        !need || store_record_get_version(client, h.db, r->kind, s->id, s->version - 1, &prev, err);
+    ok = ok && healthdata_changes(&h, s, need ? &prev.doc : NULL, changes, disclosed, err);
+    student_release(&prev);
+    return ok;
+}
+
 bool
 records_history(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
                 kt_error_t *err)
 {
     mongoc_client_t *client = handler_client(app, req);
-    const char *db = store_db_name(app->store);
+    const char *db = store_db_name(app->store), *purpose = NULL;
     student_t cur;
     int64_t start, v;
     int limit;
     jw_t w;
-    bool ok = false;
+    bool ok = false, disclosed = false;
 
     student_init(&cur);
-    if (client == NULL || !handler_limit(req, &limit, err) ||
-        !r->load(app, req, client, &cur, err) || !history_start(req, cur.version, &start, err) ||
-        !log_read(app, req, client, r, "history", cur.id, err))
+    if (client == NULL || !handler_limit(req, &limit, err) || !purpose_of(r, req, &purpose, err) ||
+        !r->load(app, req, client, &cur, err) || !history_start(req, cur.version, &start, err))
         goto done;
     response_reset(res, 200, "application/json");
     jw_init(&w, &res->body);
@@ -343,11 +470,16 @@ records_history(const app_t *app, request_t *req, response_t *res, const record_
     jw_array_begin(&w);
     for (v = start; v >= 1 && v > start - limit; v--) {
         student_t s;
+        bson_t changes = BSON_INITIALIZER;
+        bool shown = false;
         student_init(&s);
-        bool got = store_record_get_version(client, db, r->kind, cur.id, v, &s, err);
+        bool got = store_record_get_version(client, db, r->kind, cur.id, v, &s, err) &&
+                   visible_changes(app, req, client, r, &s, &changes, &shown, err);
         if (got)
-            records_write_entry(&w, &s.record, NULL);
+            write_entry_changes(&w, &s.record, NULL, &changes);
+        disclosed = disclosed || shown;
         student_release(&s);
+        bson_destroy(&changes);
         if (!got)
             goto done;
     }
@@ -358,7 +490,7 @@ records_history(const app_t *app, request_t *req, response_t *res, const record_
     else
         jw_null(&w);
     jw_object_end(&w);
-    ok = true;
+    ok = log_read(app, req, client, r, "history", cur.id, disclosed, purpose, err);
 done:
     student_release(&cur);
     return ok;
@@ -369,22 +501,24 @@ records_version(const app_t *app, request_t *req, response_t *res, const record_
                 kt_error_t *err)
 {
     mongoc_client_t *client = handler_client(app, req);
-    const char *db = store_db_name(app->store);
+    const char *db = store_db_name(app->store), *purpose = NULL;
     student_t cur, s;
     int64_t n = 0;
     jw_t w;
-    bool ok = false;
+    bool ok = false, disclosed = false;
 
     student_init(&cur);
     student_init(&s);
-    if (client == NULL || !r->load(app, req, client, &cur, err))
+    if (client == NULL || !purpose_of(r, req, &purpose, err) ||
+        !r->load(app, req, client, &cur, err))
         goto done;
     if (!handler_parse_int(req->params[1], &n) || n < 1) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such version");
         goto done;
     }
     if (!store_record_get_version(client, db, r->kind, cur.id, n, &s, err) ||
-        !log_read(app, req, client, r, "version", cur.id, err))
+        !view(app, req, client, r, &s.doc, &disclosed, err) ||
+        !log_read(app, req, client, r, "version", cur.id, disclosed, purpose, err))
         goto done;
     response_reset(res, 200, "application/json");
     handler_etag(req, res, n);

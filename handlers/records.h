@@ -34,6 +34,10 @@ typedef struct record_resource {
     /* The id of a record being created, from its document; NULL: assigned. */
     const char *(*new_id)(const bson_t *doc);
     bool (*write_xml)(xmlTextWriterPtr w, const student_t *s);
+    /* The kind carries a health block (handlers/healthdata.h): it is sealed
+     * before every write, opened or removed after every read, and reads by a
+     * principal that may see it need a purpose. */
+    bool health;
 } record_resource_t;
 
 /* {"id", "version"[, "state"], ...the document's members}. */

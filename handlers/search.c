@@ -88,7 +88,9 @@ bool
 handle_student_search(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
     mongoc_client_t *client = handler_client(app, req);
-    const char *db = store_db_name(app->store);
+    const char *db = store_db_name(app->store), *purpose = NULL;
+    healthdata_t h = students_health(app, req, client);
+    bool disclosed = false;
     query_t q;
     int limit, n = 0, shown = 0;
     char(*ids)[40] = arena_alloc(req->arena, sizeof(*ids) * (LIST_LIMIT_MAX + 1));
@@ -96,7 +98,8 @@ handle_student_search(const app_t *app, request_t *req, response_t *res, kt_erro
     jw_t w;
 
     if (client == NULL || ids == NULL || seen == NULL || !handler_limit(req, &limit, err) ||
-        !build_query(req, &q, err) || !candidate_ids(app, client, req, &q, limit, ids, &n, err))
+        !healthdata_purpose(req, &purpose, err) || !build_query(req, &q, err) ||
+        !candidate_ids(app, client, req, &q, limit, ids, &n, err))
         return false;
     response_reset(res, 200, "application/json");
     jw_init(&w, &res->body);
@@ -106,9 +109,12 @@ handle_student_search(const app_t *app, request_t *req, response_t *res, kt_erro
     for (int i = 0; i < n; i++) {
         student_t s;
         kt_error_t e;
+        bool opened = false;
         kt_error_clear(&e);
         student_init(&s);
-        if (store_student_get(client, db, ids[i], &s, &e) && still_matches(req, &q, &s)) {
+        if (store_student_get(client, db, ids[i], &s, &e) && still_matches(req, &q, &s) &&
+            healthdata_view(&h, &s.doc, &opened, &e)) {
+            disclosed = disclosed || opened;
             students_write_json(&w, s.id, s.version, false, &s.doc);
             seen[shown++] = arena_strdup(req->arena, s.id);
         } else if (e.code != KT_OK && e.code != KT_NOT_FOUND) {
@@ -122,8 +128,8 @@ handle_student_search(const app_t *app, request_t *req, response_t *res, kt_erro
     jw_key(&w, "next_cursor");
     jw_string(&w, q.field != NULL && n == limit ? arena_strdup(req->arena, ids[n - 1]) : NULL);
     jw_object_end(&w);
-    if (shown > 0 && !audit_log_read(client, db, &req->principal, req->request_id, "search", seen,
-                                     (size_t)shown, err))
+    if (shown > 0 && !students_log_read(app, req, client, "search", seen, (size_t)shown, disclosed,
+                                        purpose, err))
         return false;
     return true;
 }

@@ -17,6 +17,7 @@
 #include "model/student.h"
 #include "model/validators.h"
 #include "model/xmlio.h"
+#include "store/audit.h"
 #include "store/organizations.h"
 #include "store/students.h"
 #include "store/util.h"
@@ -117,7 +118,27 @@ const record_resource_t students_resource = {
     .can_write = handler_can_write,
     .new_id = NULL,
     .write_xml = write_xml,
+    .health = true,
 };
+
+healthdata_t
+students_health(const app_t *app, request_t *req, mongoc_client_t *client)
+{
+    healthdata_t h = {app->health_ring, client, store_db_name(app->store), &req->principal};
+    return h;
+}
+
+bool
+students_log_read(const app_t *app, request_t *req, mongoc_client_t *client, const char *what,
+                  const char *const *ids, size_t n, bool disclosed, const char *purpose,
+                  kt_error_t *err)
+{
+    static const char *const health[] = {HEALTH_MEMBER, NULL};
+
+    return audit_log_read_fields(client, store_db_name(app->store), &req->principal,
+                                 req->request_id, what, ids, n, disclosed ? health : NULL, purpose,
+                                 err);
+}
 
 bool
 handle_student_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err)

@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "fcgi/router.h"
+#include "handlers/healthdata.h"
 #include "handlers/records.h"
 #include "store/students.h"
 
@@ -32,5 +33,14 @@ bool students_load(const app_t *app, request_t *req, mongoc_client_t *client, st
  * REF_NOT_FOUND at /organization (field error in arena). */
 bool students_check_organization(mongoc_client_t *client, const char *db, arena_t *arena,
                                  const bson_t *doc, const bson_t *cur, kt_error_t *err);
+
+/* The health block's context for this request (handlers/healthdata.h). */
+healthdata_t students_health(const app_t *app, request_t *req, mongoc_client_t *client);
+
+/* Access-logs a read of the students ids; when health was disclosed, with
+ * fields ["health"] and the stated purpose. */
+bool students_log_read(const app_t *app, request_t *req, mongoc_client_t *client, const char *what,
+                       const char *const *ids, size_t n, bool disclosed, const char *purpose,
+                       kt_error_t *err);
 
 #endif

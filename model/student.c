@@ -330,6 +330,133 @@ static const field_t student_representative = {.type = FIELD_T_OBJECT,
                                                .child = student_representative_fields,
                                                .flags = FIELD_F_PERSON};
 
+/* Phase 2: the health block (docs/health.md). Sealed before it is stored
+ * (handlers/healthdata.h); here it is validated like every other member.
+ * The code lists of disability reasons and training forms are our proposal. */
+
+#define STUDENT_DATE_FAR "2100-12-31"
+
+enum { HEALTH_DIS_GROUP, HEALTH_DIS_REASON, HEALTH_DIS_FROM, HEALTH_DIS_UNTIL, HEALTH_DIS__MAX };
+enum { HEALTH_LTT_NEEDED, HEALTH_LTT_FORM, HEALTH_LTT__MAX };
+enum { HEALTH_LB_KIND, HEALTH_LB_CONSENT, HEALTH_LB_LAW, HEALTH_LB__MAX };
+
+/* A date that may lie in the future (the end of a disability term), up to
+ * STUDENT_DATE_FAR. */
+static kt_code_t
+student_check_term_end(fields_ctx_t *cx, json_value_t *s, const char **msg)
+{
+    const char *today = cx->today;
+    kt_code_t code;
+
+    cx->today = STUDENT_DATE_FAR;
+    code = fields_check_date(cx, s, msg);
+    cx->today = today;
+    if (code == KT_DATE_RANGE && date_parse(s->str, NULL, NULL, NULL))
+        *msg = "Дата должна быть не раньше 1900-01-01 и не позже 2100-12-31";
+    return code;
+}
+
+static void
+student_rule_disability(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
+{
+    const field_slot_t *from = &slots[HEALTH_DIS_FROM], *until = &slots[HEALTH_DIS_UNTIL];
+
+    if (from->state == FIELD_OK && cx->birth != NULL && date_compare(from->out->str, cx->birth) < 0)
+        fields_fail(cx, fields_ptr(cx, ptr, "from"), KT_DATE_ORDER,
+                    "Инвалидность установлена раньше даты рождения");
+    if (from->state == FIELD_OK && until->state == FIELD_OK &&
+        date_compare(until->out->str, from->out->str) < 0)
+        fields_fail(cx, fields_ptr(cx, ptr, "until"), KT_DATE_ORDER,
+                    "Срок инвалидности кончается раньше, чем начинается");
+}
+
+static void
+student_rule_treatment(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
+{
+    if (slots[HEALTH_LTT_NEEDED].state == FIELD_OK &&
+        slots[HEALTH_LTT_NEEDED].out->type == JSON_FALSE &&
+        slots[HEALTH_LTT_FORM].state == FIELD_OK)
+        fields_fail(cx, fields_ptr(cx, ptr, "training_form"), KT_FORMAT,
+                    "Форма обучения указывается, только когда лечение нужно");
+}
+
+static void
+student_rule_legal_basis(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
+{
+    const char *kind;
+
+    if (slots[HEALTH_LB_KIND].state != FIELD_OK)
+        return;
+    kind = slots[HEALTH_LB_KIND].out->str;
+    if (strcmp(kind, "CONSENT_WRITTEN") == 0 && slots[HEALTH_LB_CONSENT].state == FIELD_ABSENT)
+        fields_fail(cx, fields_ptr(cx, ptr, "consent_ref"), KT_REQUIRED,
+                    "Для письменного согласия укажите его реквизиты");
+    if (strcmp(kind, "LAW") == 0 && slots[HEALTH_LB_LAW].state == FIELD_ABSENT)
+        fields_fail(cx, fields_ptr(cx, ptr, "law_ref"), KT_REQUIRED,
+                    "Для обработки на основании закона укажите норму закона");
+}
+
+static const char *const health_groups[] = {"I", "II", "III", "IV", "V", NULL};
+static const char *const health_pe_groups[] = {"MAIN",      "PREPARATORY", "SPECIAL_A",
+                                               "SPECIAL_B", "EXEMPT",      NULL};
+static const char *const health_disability_groups[] = {"CHILD_DISABLED", "I", "II", "III", NULL};
+static const char *const health_disability_reasons[] = {"CHILDHOOD",  "GENERAL_DISEASE", "INJURY",
+                                                        "CONGENITAL", "OTHER",           NULL};
+static const char *const health_training_forms[] = {"HOME", "MEDICAL_ORGANIZATION", "DISTANCE",
+                                                    NULL};
+static const char *const health_legal_kinds[] = {"CONSENT_WRITTEN", "LAW", NULL};
+
+static const field_t health_disability_fields[] = {
+    [HEALTH_DIS_GROUP] = {"group", FIELD_T_ENUM, FIELD_REQ, 0, NULL, health_disability_groups, NULL,
+                          NULL, 0, 0},
+    [HEALTH_DIS_REASON] = {"reason", FIELD_T_ENUM, FIELD_OPT, 0, NULL, health_disability_reasons,
+                           NULL, NULL, 0, 0},
+    [HEALTH_DIS_FROM] = {"from", FIELD_T_STRING, FIELD_REQ, 0, fields_check_date, NULL, NULL, NULL,
+                         0, 0},
+    [HEALTH_DIS_UNTIL] = {"until", FIELD_T_STRING, FIELD_OPT, 0, student_check_term_end, NULL, NULL,
+                          NULL, 0, 0},
+    [HEALTH_DIS__MAX] = {0},
+};
+
+static const field_t health_ovz_fields[] = {
+    {"pmpk_conclusion_no", FIELD_T_STRING, FIELD_REQ, 50, NULL, NULL, NULL, NULL, 0, 0},
+    {"date", FIELD_T_STRING, FIELD_REQ, 0, fields_check_date, NULL, NULL, NULL, 0, 0},
+    {"recommended_program", FIELD_T_STRING, FIELD_OPT, 500, NULL, NULL, NULL, NULL, 0, 0},
+    {0},
+};
+
+static const field_t health_treatment_fields[] = {
+    [HEALTH_LTT_NEEDED] = {"needed", FIELD_T_BOOL, FIELD_REQ, 0, NULL, NULL, NULL, NULL, 0, 0},
+    [HEALTH_LTT_FORM] = {"training_form", FIELD_T_ENUM, FIELD_OPT, 0, NULL, health_training_forms,
+                         NULL, NULL, 0, 0},
+    [HEALTH_LTT__MAX] = {0},
+};
+
+static const field_t health_legal_basis_fields[] = {
+    [HEALTH_LB_KIND] = {"kind", FIELD_T_ENUM, FIELD_REQ, 0, NULL, health_legal_kinds, NULL, NULL, 0,
+                        0},
+    [HEALTH_LB_CONSENT] = {"consent_ref", FIELD_T_STRING, FIELD_OPT, 200, NULL, NULL, NULL, NULL, 0,
+                           0},
+    [HEALTH_LB_LAW] = {"law_ref", FIELD_T_STRING, FIELD_OPT, 200, NULL, NULL, NULL, NULL, 0, 0},
+    [HEALTH_LB__MAX] = {0},
+};
+
+/* legal_basis is required whenever the block is there at all: a block with
+ * any field needs it, and a block without fields says nothing. */
+static const field_t student_health_fields[] = {
+    {"health_group", FIELD_T_ENUM, FIELD_OPT, 0, NULL, health_groups, NULL, NULL, 0, 0},
+    {"pe_group", FIELD_T_ENUM, FIELD_OPT, 0, NULL, health_pe_groups, NULL, NULL, 0, 0},
+    {"disability", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, health_disability_fields,
+     student_rule_disability, 0, 0},
+    {"ovz", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, health_ovz_fields, NULL, 0, 0},
+    {"needs_adapted_program", FIELD_T_BOOL, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
+    {"long_term_treatment", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, health_treatment_fields,
+     student_rule_treatment, 0, 0},
+    {"legal_basis", FIELD_T_OBJECT, FIELD_REQ, 0, NULL, NULL, health_legal_basis_fields,
+     student_rule_legal_basis, 0, 0},
+    {0},
+};
+
 /* The phase-1 student; phase 2 and 3 blocks become rows here. */
 static const field_t student_fields[] = {
     {"id", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
@@ -353,6 +480,8 @@ static const field_t student_fields[] = {
     {"organization", FIELD_T_STRING, FIELD_REQ, 0, fields_check_ogrn, NULL, NULL, NULL, 0, 0},
     /* Read-only: changed by events only (model/education.h checks and keeps it). */
     {"education", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
+    /* phase 2 */
+    {"health", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, student_health_fields, NULL, 0, 0},
     /* Phase 3: achievements, exam results, certificates (model/results.c). */
     {"achievements", FIELD_T_ARRAY, FIELD_OPT, RESULTS_ACHIEVEMENTS_MAX, NULL, NULL,
      &results_achievement, NULL, 0, 0},

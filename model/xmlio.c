@@ -159,6 +159,45 @@ static const xmlio_map_t xmlio_address_item = {"Address", NULL, XMLIO_M_OBJECT, 
 static const xmlio_map_t xmlio_representative_item = {"Representative", NULL, XMLIO_M_OBJECT,
                                                       "kind", xmlio_representative};
 
+/* Phase 2: the health block (docs/health.md); written only for principals
+ * that may see it (handlers/healthdata.h removes it from the others' docs). */
+static const xmlio_map_t xmlio_disability[] = {
+    {"Reason", "reason", XMLIO_M_TEXT, NULL, NULL},
+    {"From", "from", XMLIO_M_TEXT, NULL, NULL},
+    {"Until", "until", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_ovz[] = {
+    {"PmpkConclusionNo", "pmpk_conclusion_no", XMLIO_M_TEXT, NULL, NULL},
+    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
+    {"RecommendedProgram", "recommended_program", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_treatment[] = {
+    {"Needed", "needed", XMLIO_M_BOOL, NULL, NULL},
+    {"TrainingForm", "training_form", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_legal_basis[] = {
+    {"ConsentRef", "consent_ref", XMLIO_M_TEXT, NULL, NULL},
+    {"LawRef", "law_ref", XMLIO_M_TEXT, NULL, NULL},
+    {0},
+};
+
+static const xmlio_map_t xmlio_health[] = {
+    {"HealthGroup", "health_group", XMLIO_M_TEXT, NULL, NULL},
+    {"PeGroup", "pe_group", XMLIO_M_TEXT, NULL, NULL},
+    {"Disability", "disability", XMLIO_M_OBJECT, "group", xmlio_disability},
+    {"Ovz", "ovz", XMLIO_M_OBJECT, NULL, xmlio_ovz},
+    {"NeedsAdaptedProgram", "needs_adapted_program", XMLIO_M_BOOL, NULL, NULL},
+    {"LongTermTreatment", "long_term_treatment", XMLIO_M_OBJECT, NULL, xmlio_treatment},
+    {"LegalBasis", "legal_basis", XMLIO_M_OBJECT, "kind", xmlio_legal_basis},
+    {0},
+};
+
 /* Education (model/education.h): orders, programmes, the events of an
  * episode, the episodes; and the Event item of a package. */
 static const xmlio_map_t xmlio_order[] = {
@@ -295,6 +334,7 @@ static const xmlio_map_t xmlio_student[] = {
     {"Representatives", "representatives", XMLIO_M_LIST, NULL, &xmlio_representative_item},
     {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
     {"Education", "education", XMLIO_M_LIST, NULL, &xmlio_episode_item},
+    {"Health", "health", XMLIO_M_OBJECT, NULL, xmlio_health},
     {"Achievements", "achievements", XMLIO_M_LIST, NULL, &xmlio_achievement_item},
     {"Exams", "exams", XMLIO_M_LIST, NULL, &xmlio_exam_item},
     {"Certificates", "certificates", XMLIO_M_LIST, NULL, &xmlio_certificate_item},

@@ -350,6 +350,16 @@ EOF
         mv "$keys/token-signing.key.tmp" "$keys/token-signing.key"
         mv "$keys/token-signing.pub.tmp" "$keys/token-signing.pub"
     fi
+
+    # The health data's master key (docs/health.md, "Keys"): read by each worker before it
+    # drops root; `kontingentctl keys rotate` adds the next one.
+    if [[ ! -s $keys/health.keys ]]; then
+        kt_say "making the health data master key"
+        (umask 077 && printf '# Health data master keys (docs/health.md). The last one is current.\nk1 %s\n' \
+            "$(openssl rand -base64 32)" >"$keys/health.keys.tmp")
+        chmod 0600 "$keys/health.keys.tmp"
+        mv "$keys/health.keys.tmp" "$keys/health.keys"
+    fi
 }
 
 # For the tests: a client certificate with the regional system's subject, signed by a CA

@@ -26,6 +26,15 @@ audit_log_read(mongoc_client_t *client, const char *db, const principal_t *who,
                const char *request_id, const char *what, const char *const *student_ids, size_t n,
                kt_error_t *err)
 {
+    return audit_log_read_fields(client, db, who, request_id, what, student_ids, n, NULL, NULL,
+                                 err);
+}
+
+bool
+audit_log_read_fields(mongoc_client_t *client, const char *db, const principal_t *who,
+                      const char *request_id, const char *what, const char *const *student_ids,
+                      size_t n, const char *const *fields, const char *purpose, kt_error_t *err)
+{
     char id[64], time[32], key[24];
     bson_t doc = BSON_INITIALIZER, principal, ids;
 
@@ -50,6 +59,19 @@ audit_log_read(mongoc_client_t *client, const char *db, const principal_t *who,
     bson_append_array_end(&doc, &ids);
     BSON_APPEND_UTF8(&doc, "what", what);
     BSON_APPEND_UTF8(&doc, "request_id", request_id);
+    if (fields != NULL) {
+        bson_t list;
+        BSON_APPEND_ARRAY_BEGIN(&doc, "fields", &list);
+        for (size_t i = 0; fields[i] != NULL; i++) {
+            snprintf(key, sizeof key, "%zu", i);
+            bson_append_utf8(&list, key, -1, fields[i], -1);
+        }
+        bson_append_array_end(&doc, &list);
+        if (purpose != NULL)
+            BSON_APPEND_UTF8(&doc, "purpose", purpose);
+        else
+            BSON_APPEND_NULL(&doc, "purpose");
+    }
     bool ok = util_insert(client, db, ACCESS_LOG, &doc, err) == INSERT_OK;
     bson_destroy(&doc);
     return ok;

@@ -22,6 +22,14 @@ bool audit_log_read(mongoc_client_t *client, const char *db, const principal_t *
                     const char *request_id, const char *what, const char *const *student_ids,
                     size_t n, kt_error_t *err);
 
+/* The same, for a read that disclosed fields beyond the phase-1 data
+ * (fields: NULL-terminated, e.g. {"health", NULL}) with the purpose the
+ * reader stated; both are kept in the entry. */
+bool audit_log_read_fields(mongoc_client_t *client, const char *db, const principal_t *who,
+                           const char *request_id, const char *what, const char *const *student_ids,
+                           size_t n, const char *const *fields, const char *purpose,
+                           kt_error_t *err);
+
 /* What the audit queries filter on; NULL members do not filter. from and to
  * are stored-form times ("YYYY-MM-DDTHH:MM:SS.mmmZ"), both inclusive. */
 typedef struct {

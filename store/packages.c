@@ -39,6 +39,8 @@ packages_register(mongoc_client_t *client, const char *db, const char *packet_id
     BSON_APPEND_UTF8(&principal, "role", principal_role_name(who->role));
     BSON_APPEND_UTF8(&principal, "organization", who->org);
     BSON_APPEND_UTF8(&principal, "auth", principal_method_name(who->method));
+    if (who->scopes & SCOPE_HEALTH)
+        BSON_APPEND_UTF8(&principal, "scope", "health");
     bson_append_document_end(&doc, &principal);
     insert_result_t rc = util_insert(client, db, PACKAGES, &doc, err);
     bson_destroy(&doc);

@@ -175,6 +175,14 @@ svg_word(report_dim_t d, const char *v, char *tmp, size_t size)
         snprintf(tmp, size, "%s лет", v);
         return tmp;
     }
+    if (d == DIM_HEALTH_GROUP) {
+        snprintf(tmp, size, "%s гр. здоровья", v);
+        return tmp;
+    }
+    if (d == DIM_DISABILITY && strcmp(v, "NONE") != 0 && strcmp(v, "CHILD_DISABLED") != 0) {
+        snprintf(tmp, size, "%s гр. инвалидности", v);
+        return tmp;
+    }
     for (size_t i = 0; i < sizeof svg_words / sizeof *svg_words; i++) {
         if (strcmp(svg_words[i][0], v) == 0)
             return svg_words[i][1];
@@ -185,7 +193,7 @@ svg_word(report_dim_t d, const char *v, char *tmp, size_t size)
 static bool
 svg_label(buf_t *out, const contingent_t *r, const report_row_t *row)
 {
-    char tmp[32];
+    char tmp[64];
     bool ok = true;
 
     for (size_t i = 0; ok && i < r->ndims; i++) {

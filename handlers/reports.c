@@ -21,6 +21,7 @@
 #include "core/strmap.h"
 #include "handlers/common.h"
 #include "handlers/handlers.h"
+#include "handlers/healthdata.h"
 #include "handlers/reports.h"
 #include "model/validators.h"
 #include "store/kind.h"
@@ -154,16 +155,44 @@ scan_orgs(mongoc_client_t *client, const char *db, const char *bound, strmap_t *
 
 typedef struct {
     const char *date;
+    const healthdata_t *health; /* non-NULL: open sealed health blocks (health dimensions) */
 } facts_ctx_t;
 
+/* The facts of a version; with the health dimensions asked for (by a
+ * principal with the health scope) its sealed block is opened first. */
 static bool
 keep_facts(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
 {
     facts_ctx_t *c = ctx;
+    bson_t opened;
+    bool ok;
 
-    (void)err;
-    report_facts(v->doc, v->deleted, c->date, value);
-    return true;
+    if (c->health == NULL || v->deleted || !healthdata_has_sealed(v->doc)) {
+        report_facts(v->doc, v->deleted, c->date, value);
+        return true;
+    }
+    bson_copy_to(v->doc, &opened);
+    ok = healthdata_view(c->health, &opened, NULL, err);
+    if (ok)
+        report_facts(&opened, v->deleted, c->date, value);
+    bson_destroy(&opened);
+    return ok;
+}
+
+/* Health dimensions: the health scope only (403 otherwise, whatever the data). */
+static bool
+wants_health(const request_t *req, const contingent_t *r, kt_error_t *err)
+{
+    bool asked = false;
+
+    for (size_t i = 0; i < r->ndims; i++)
+        asked = asked || report_dim_health(r->dims[i]);
+    if (asked && !principal_can_see_health(&req->principal)) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+                     "health_group, disability and ovz need the health scope");
+        return false;
+    }
+    return asked;
 }
 
 /* Filters of the contingent report (NULL: any). */
@@ -351,7 +380,11 @@ handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_e
 
     if (client == NULL || !contingent_params(req, &r, &flt, &bound, err))
         return false;
+    healthdata_t health = {app->health_ring, client, db, &req->principal};
     fctx.date = r.as_of;
+    fctx.health = wants_health(req, &r, err) ? &health : NULL;
+    if (err->code != KT_OK)
+        return false;
     spec.until = bound;
     ok = store_scan_latest(client, db, &spec, &students, err);
     ok = ok && scan_orgs(client, db, bound, &orgs, err);

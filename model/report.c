@@ -11,13 +11,20 @@
 #include "model/validators.h"
 
 static const char *const dim_names[DIM__MAX] = {
-    "organization", "oktmo", "level", "grade", "sex", "age", "citizenship", "form",
+    "organization", "oktmo", "level",        "grade",      "sex", "age",
+    "citizenship",  "form",  "health_group", "disability", "ovz",
 };
 
 const char *
 report_dim_name(report_dim_t d)
 {
     return d < DIM__MAX ? dim_names[d] : NULL;
+}
+
+bool
+report_dim_health(report_dim_t d)
+{
+    return d == DIM_HEALTH_GROUP || d == DIM_DISABILITY || d == DIM_OVZ;
 }
 
 bool
@@ -51,7 +58,7 @@ report_parse_group_by(const char *s, report_dim_t *dims, size_t *n, kt_error_t *
         if (!dim_parse(s, len, &d)) {
             kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
                          "group_by: %.*s is not one of organization, oktmo, level, grade, sex, "
-                         "age, citizenship, form",
+                         "age, citizenship, form, health_group, disability, ovz",
                          (int)(len > 40 ? 40 : len), s);
             return false;
         }
@@ -160,6 +167,20 @@ episode_grade_on(const bson_t *ep, const char *date)
     return grade;
 }
 
+/* The health dimensions from an opened block: unknown without one. */
+static void
+health_facts(const bson_t *doc, report_facts_t *out)
+{
+    bson_t health, dis, ovz;
+
+    if (!doc_member(doc, "health", &health))
+        return;
+    copy(out->health_group, sizeof out->health_group, doc_str(&health, "health_group"));
+    copy(out->disability, sizeof out->disability,
+         doc_member(&health, "disability", &dis) ? doc_str(&dis, "group") : "NONE");
+    copy(out->ovz, sizeof out->ovz, doc_member(&health, "ovz", &ovz) ? "YES" : "NO");
+}
+
 void
 report_facts(const bson_t *doc, bool deleted, const char *date, report_facts_t *out)
 {
@@ -172,6 +193,7 @@ report_facts(const bson_t *doc, bool deleted, const char *date, report_facts_t *
     copy(out->sex, sizeof out->sex, doc_str(doc, "sex"));
     if (doc_member(doc, "citizenship", &cit))
         copy(out->citizenship, sizeof out->citizenship, doc_str(&cit, "category"));
+    health_facts(doc, out);
     if (deleted || !doc_member(doc, "education", &education) || !bson_iter_init(&it, &education))
         return;
     while (bson_iter_next(&it)) {
@@ -230,6 +252,15 @@ report_dim_value(const report_facts_t *f, report_dim_t d, const char *age_on, co
         break;
     case DIM_FORM:
         copy(out, 16, f->form);
+        break;
+    case DIM_HEALTH_GROUP:
+        copy(out, 16, f->health_group);
+        break;
+    case DIM_DISABILITY:
+        copy(out, 16, f->disability);
+        break;
+    case DIM_OVZ:
+        copy(out, 16, f->ovz);
         break;
     default:
         break;

@@ -29,6 +29,9 @@ typedef enum {
     DIM_AGE,
     DIM_CITIZENSHIP,
     DIM_FORM,
+    DIM_HEALTH_GROUP, /* the health dimensions: principals with the health scope only */
+    DIM_DISABILITY,
+    DIM_OVZ,
     DIM__MAX
 } report_dim_t;
 
@@ -37,6 +40,9 @@ const char *report_dim_name(report_dim_t d);
 
 /* Grade and age are numbers in JSON (and sort as numbers). */
 bool report_dim_numeric(report_dim_t d);
+
+/* Whether d reads the health block (special category: the health scope only). */
+bool report_dim_health(report_dim_t d);
 
 /* Parses "organization,grade,sex" into dims (no repeats); 400 FORMAT otherwise. */
 bool report_parse_group_by(const char *s, report_dim_t *dims, size_t *n, kt_error_t *err);
@@ -51,8 +57,14 @@ typedef struct {
     char level[10];
     char form[11];
     char citizenship[10];
+    char health_group[4]; /* I…V; "" unknown (no block, or not opened) */
+    char disability[16];  /* the group, NONE; "" unknown */
+    char ovz[4];          /* YES, NO; "" unknown */
 } report_facts_t;
 
+/* The facts of doc on date; the health members are read from an opened
+ * "health" member when doc has one (the caller opens it only for principals
+ * with the health scope). */
 void report_facts(const bson_t *doc, bool deleted, const char *date, report_facts_t *out);
 
 /* The value of dimension d for f ("" when unknown); age on age_on; oktmo

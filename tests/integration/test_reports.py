@@ -269,3 +269,34 @@ def test_migration_matches_an_independent_count(client, region_cert, population)
         assert (per_org[org]["out"], per_org[org]["in"]) == (outs, ins)
         assert per_org[org]["net"] == ins - outs
         assert per_org[org]["oktmo"] == muni[org]
+
+
+def test_health_dimensions_need_the_health_scope(client, region_cert, token):
+    org = new_org()
+    admin = token("admin", scope="health")
+    basis = {"kind": "LAW", "law_ref": "273-ФЗ ст. 41"}
+    blocks = [
+        {"health_group": "II", "disability": {"group": "II", "from": "2026-01-01",
+                                              "until": "2030-01-01"},
+         "ovz": {"pmpk_conclusion_no": "ПМПК-1", "date": "2026-02-01",
+                 "recommended_program": "АООП НОО"}, "legal_basis": basis},
+        {"health_group": "I", "legal_basis": basis},
+        None,
+    ]
+    for block in blocks:
+        body = student(org=org) | ({"health": block} if block else {})
+        r = client.post("/api/v1/students", token=admin, json=body,
+                        params={"purpose": "отчёт"})
+        assert r.status_code == 201, r.text[:300]
+        ev = enroll(org, "2025-09-01", 3, "FULL_TIME")
+        r = client.post(f"/api/v1/students/{r.json()['id']}/events", cert=region_cert, json=ev)
+        assert r.status_code == 201, r.text[:300]
+    params = {"as_of": AS_OF, "organization": org, "group_by": "health_group,disability,ovz"}
+    url = "/api/v1/reports/contingent"
+    rows = client.get(url, token=token("ministry", scope="health"), params=params).json()["rows"]
+    got = {(r["health_group"], r["disability"], r["ovz"]): r["count"] for r in rows}
+    assert got == {("I", "NONE", "NO"): 1, ("II", "II", "YES"): 1, (None, None, None): 1}
+    for who in (token("ministry"), token("region", scope="health")):
+        assert_problem(client.get(url, token=who, params=params), 403, "FORBIDDEN")
+    plain = client.get(url, token=token("ministry"), params=params | {"group_by": "grade"})
+    assert plain.json()["rows"] == [{"grade": 3, "count": 3}]

@@ -137,6 +137,35 @@ test_moves(void)
 }
 
 static void
+test_health_facts(void)
+{
+    report_facts_t f;
+    char v[16];
+    bson_t *none = BCON_NEW("sex", "M");
+    bson_t *some =
+        BCON_NEW("health", "{", "health_group", "III", "ovz", "{", "date", "2026-01-01", "}", "}");
+    bson_t *dis = BCON_NEW("health", "{", "disability", "{", "group", "CHILD_DISABLED", "}", "}");
+
+    report_facts(none, false, "2026-09-20", &f);
+    report_dim_value(&f, DIM_HEALTH_GROUP, "2027-01-01", NULL, v);
+    CHECK_STR(v, "");
+    report_dim_value(&f, DIM_OVZ, "2027-01-01", NULL, v);
+    CHECK_STR(v, "");
+    report_facts(some, false, "2026-09-20", &f);
+    CHECK_STR(f.health_group, "III");
+    CHECK_STR(f.disability, "NONE");
+    CHECK_STR(f.ovz, "YES");
+    report_facts(dis, false, "2026-09-20", &f);
+    CHECK_STR(f.health_group, "");
+    CHECK_STR(f.disability, "CHILD_DISABLED");
+    CHECK_STR(f.ovz, "NO");
+    CHECK(report_dim_health(DIM_OVZ) && !report_dim_health(DIM_GRADE));
+    bson_destroy(none);
+    bson_destroy(some);
+    bson_destroy(dis);
+}
+
+static void
 test_reference_dates(void)
 {
     char d[11];
@@ -160,6 +189,7 @@ main(void)
     CHECK_RUN(test_age_and_values);
     CHECK_RUN(test_group_by);
     CHECK_RUN(test_moves);
+    CHECK_RUN(test_health_facts);
     CHECK_RUN(test_reference_dates);
     CHECK_MAIN_END();
 }

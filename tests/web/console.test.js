@@ -1,7 +1,8 @@
 // The auditor's console (web/) in headless Chromium against the running stack
 // (scripts/test starts it and sets KT_BASE_URL, KT_CTL, KT_TEST_VAR). Data is
 // seeded through the API with tokens from `kontingentctl token issue`; the
-// screenshots of the main views go to docs/img/console-*.png.
+// screenshots of the main views go to build/screenshots/, or with
+// KT_UPDATE_SCREENSHOTS=1 to docs/img/console-*.png (the committed ones).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -15,7 +16,9 @@ const CTL = process.env.KT_CTL;
 const VAR = process.env.KT_TEST_VAR;
 const CHROMIUM = process.env.KT_CHROMIUM || '/usr/bin/chromium';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = path.join(REPO, 'docs', 'img');
+const SHOTS = process.env.KT_UPDATE_SCREENSHOTS === '1'
+  ? path.join(REPO, 'docs', 'img')
+  : path.join(REPO, 'build', 'screenshots');
 const RUN = Date.now().toString(36); // subjects unique to this run
 
 if (!BASE || !CTL || !VAR) {

@@ -162,6 +162,12 @@ static const char *const svg_words[][2] = {
     {"STATELESS", "без гражд."},
 };
 
+/* The dimensions' names in the chart's subtitle. */
+static const char *const svg_dims[DIM__MAX] = {
+    "организация", "ОКТМО",          "уровень",         "класс",        "пол", "возраст",
+    "гражданство", "форма обучения", "группа здоровья", "инвалидность", "ОВЗ",
+};
+
 static const char *
 svg_word(report_dim_t d, const char *v, char *tmp, size_t size)
 {
@@ -244,7 +250,7 @@ report_render_svg(const contingent_t *r, buf_t *out)
                     SVG_WIDTH, height, SVG_WIDTH, height, r->as_of, (long long)r->total,
                     r->total % 10 == 1 && r->total % 100 != 11 ? "обучающийся" : "обучающихся");
     for (size_t i = 0; ok && i < r->ndims; i++)
-        ok = buf_printf(out, "%s%s", i > 0 ? ", " : "", report_dim_name(r->dims[i]));
+        ok = buf_printf(out, "%s%s", i > 0 ? ", " : "", svg_dims[r->dims[i]]);
     ok = ok && buf_printf(out, "; возраст на %s</text>\n", r->age_on);
     for (size_t k = 0; ok && k < r->nrows; k++)
         ok = svg_bar(out, r, k, max);

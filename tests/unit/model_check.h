@@ -18,35 +18,8 @@
 #include "model/codec.h"
 #include "model/patch.h"
 #include "tests/unit/check.h"
+#include "tests/unit/quoted_json.h"
 
-/* s with every ' turned into " and every ` into ', in the arena. */
-static char *
-q(arena_t *a, const char *s)
-{
-    char *out = arena_strdup(a, s);
-
-    for (char *p = out; p != NULL && *p != '\0'; p++) {
-        if (*p == '\'')
-            *p = '"';
-        else if (*p == '`')
-            *p = '\'';
-    }
-    return out;
-}
-
-static json_value_t *
-parse(arena_t *a, const char *quoted)
-{
-    const char *text = q(a, quoted);
-    json_value_t *v = NULL;
-    kt_error_t err;
-
-    if (!json_parse(a, text, strlen(text), NULL, &v, &err))
-        fprintf(stderr, "bad test JSON (%s): %s\n", err.message, text);
-    return v;
-}
-
-/* The model's full BASE document with a merge patch applied (patch NULL: as is). */
 static json_value_t *
 base_with(arena_t *a, const char *patch)
 {
@@ -78,16 +51,6 @@ dump_errors(const char *what, const kt_error_t *err)
     for (const kt_field_error_t *f = err->fields; f != NULL; f = f->next)
         fprintf(stderr, "    %s %s %s\n", f->pointer, kt_code_name(f->code),
                 f->message ? f->message : "");
-}
-
-static bool
-has_error(const kt_error_t *err, const char *ptr, kt_code_t code)
-{
-    for (const kt_field_error_t *f = err->fields; f != NULL; f = f->next) {
-        if (strcmp(f->pointer, ptr) == 0 && f->code == code)
-            return true;
-    }
-    return false;
 }
 
 /* The body must fail with exactly one field error: code at ptr. */

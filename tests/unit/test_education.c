@@ -13,6 +13,7 @@
 #include "model/codec.h"
 #include "model/education.h"
 #include "tests/unit/check.h"
+#include "tests/unit/quoted_json.h"
 
 #define TODAY   "2026-11-29"
 #define SCHOOL  "1027700132195"
@@ -32,30 +33,6 @@
     "', " ORDER(d) ", 'organization': '" CLUB "',"                                                 \
                    " 'level': 'DOP', 'program': {'name': 'Шахматы'}, 'form': 'FULL_TIME'}"
 
-static char *
-q(arena_t *a, const char *s)
-{
-    char *out = arena_strdup(a, s);
-
-    for (char *p = out; p != NULL && *p != '\0'; p++) {
-        if (*p == '\'')
-            *p = '"';
-    }
-    return out;
-}
-
-static json_value_t *
-parse(arena_t *a, const char *quoted)
-{
-    const char *text = q(a, quoted);
-    json_value_t *v = NULL;
-    kt_error_t err;
-
-    if (!json_parse(a, text, strlen(text), NULL, &v, &err))
-        fprintf(stderr, "bad test JSON (%s): %s\n", err.message, text);
-    return v;
-}
-
 static void
 to_bson(arena_t *a, const char *quoted, bson_t *out)
 {
@@ -71,16 +48,6 @@ to_bson(arena_t *a, const char *quoted, bson_t *out)
     }
     bson_copy_to(b, out);
     bson_destroy(b);
-}
-
-static bool
-has_error(const kt_error_t *err, const char *ptr, kt_code_t code)
-{
-    for (const kt_field_error_t *f = err->fields; f != NULL; f = f->next) {
-        if (strcmp(f->pointer, ptr) == 0 && f->code == code)
-            return true;
-    }
-    return false;
 }
 
 static void

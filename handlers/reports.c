@@ -179,6 +179,17 @@ keep_facts(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
     return ok;
 }
 
+/* Whether the report groups by d (the registry is scanned only for ОКТМО). */
+static bool
+groups_by(const contingent_t *r, report_dim_t d)
+{
+    for (size_t i = 0; i < r->ndims; i++) {
+        if (r->dims[i] == d)
+            return true;
+    }
+    return false;
+}
+
 /* Health dimensions: the health scope only (403 otherwise, whatever the data). */
 static bool
 wants_health(const request_t *req, const contingent_t *r, kt_error_t *err)
@@ -387,7 +398,7 @@ handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_e
         return false;
     spec.until = bound;
     ok = store_scan_latest(client, db, &spec, &students, err);
-    ok = ok && scan_orgs(client, db, bound, &orgs, err);
+    ok = ok && (!groups_by(&r, DIM_OKTMO) || scan_orgs(client, db, bound, &orgs, err));
     counts = ok ? strmap_new(sizeof(int64_t), REPORT_MAX_BYTES) : NULL;
     ok = ok && counts != NULL && count_students(students, orgs, &r, &flt, counts) &&
          rows_from_counts(req->arena, counts, &r);

@@ -42,9 +42,8 @@ bool response_header(response_t *res, const char *name, const char *value);
 void response_reset(response_t *res, int status, const char *content_type);
 
 /* Makes the body a stream produced by fn(ctx, …) when the response is written. */
-void
-response_stream(response_t *res, int status, const char *content_type, response_stream_fn fn,
-                void *ctx);
+void response_stream(response_t *res, int status, const char *content_type, response_stream_fn fn,
+                     void *ctx);
 
 /* Writes "Status:", Content-Type, Content-Length (unless streamed), X-Request-Id, the headers
  * and the blank line into out. */

@@ -21,7 +21,6 @@ typedef struct {
 } runner_args_t;
 
 /* The thread's function; arg is a runner_args_t that outlives the thread. */
-void *
-runner_main(void *arg);
+void *runner_main(void *arg);
 
 #endif

@@ -6,7 +6,7 @@
 #   kt_install_ferretdb     FerretDB 1.24.2 into KT_BIN_DIR, unless already there
 #   kt_ensure_venv          .venv with tests/integration/requirements.txt
 #   kt_ensure_web_deps      tests/web/node_modules from its package-lock.json (npm ci)
-#   kt_build PRESET         configure once, then build (CMake presets)
+#   kt_build PRESET [TARGET...]  configure once, then build (CMake presets): all, or TARGETs
 #   kt_ensure_state VAR     first-run state: directories, TLS, keys, clients.map
 #   kt_start_ferretdb       FerretDB on 127.0.0.1:KT_FERRET_PORT, SQLite files in KT_VAR/data
 #   kt_start_fcgi BINARY    the FastCGI master and its workers on KT_SOCKET
@@ -235,7 +235,9 @@ kt_ensure_web_deps() {
 # then builds it; a build with nothing to do takes a fraction of a second. A failure does
 # not stop the rest of the build (ninja -k 0), so that the tests that did build can run.
 kt_build() {
-    local preset=$1 dir=$KT_REPO/build/$1
+    local preset=$1 dir=$KT_REPO/build/$1 targets=()
+    shift
+    if (($# > 0)); then targets=(--target "$@"); fi
     if [[ ! -f $dir/build.ninja ]]; then
         kt_say "configuring $preset"
         mkdir -p "$KT_REPO/build"
@@ -247,7 +249,7 @@ kt_build() {
         fi
     fi
     kt_say "building $preset"
-    (cd "$KT_REPO" && cmake --build --preset "$preset" -- -k 0)
+    (cd "$KT_REPO" && cmake --build --preset "$preset" "${targets[@]}" -- -k 0)
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -2,10 +2,20 @@
 organisations."""
 
 import itertools
+import os
 import random
 
 _counter = itertools.count(1)
 _rng = random.Random()
+
+
+def size(name, default, full):
+    """The size of a bulk test: the environment's `name` when set, else `full` with
+    KT_TEST_FULL=1 (the nightly run: README.md, "Development"), else `default`, the size
+    scripts/test runs in CI, as small as still tests the same thing."""
+    if os.environ.get(name):
+        return int(os.environ[name])
+    return full if os.environ.get("KT_TEST_FULL") == "1" else default
 
 
 def snils_check(nine):

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import BASE_URL, assert_problem
-from kt_data import SCHOOL_A, SCHOOL_B, new_birth_cert_number, new_snils, student
+from kt_data import SCHOOL_A, SCHOOL_B, new_birth_cert_number, new_snils, size, student
 
 NS = "urn:kontingent:exchange:1"
 P = "/api/v1/packages"
@@ -316,7 +316,8 @@ def test_a_worker_killed_mid_package_leaves_it_to_another(client, region_cert, w
     another worker resumes, and every item is applied exactly once (versions and feed)."""
     import os, signal, time
 
-    n = int(os.environ.get("KT_TEST_BIG_PACKAGE", "1500"))
+    # Past KT_PACKAGE_INLINE_ITEMS (500), so that the package is queued.
+    n = size("KT_TEST_BIG_PACKAGE", 600, 1500)
     pid, body = big_packet(n)
     assert post(client, body, cert=region_cert).status_code == 202
     deadline = time.time() + 300

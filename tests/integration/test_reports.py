@@ -3,7 +3,6 @@
 import concurrent.futures
 import csv
 import io
-import os
 import pathlib
 import random
 import time
@@ -15,7 +14,7 @@ import pytest
 import threading
 
 from conftest import BASE_URL, Client, assert_problem, new_org
-from kt_data import new_ogrn, student
+from kt_data import new_ogrn, size, student
 
 NS = "urn:kontingent:exchange:1"
 
@@ -74,9 +73,10 @@ def test_report_parameters_are_checked(client, region_cert, token):
 
 # --- the contingent and migration reports over a generated population ---------------------
 #
-# Several thousand students (KT_TEST_POPULATION, 2 000) in four schools of two municipalities,
-# each with a random path of events around the report date 2026-09-20; the test computes the
-# expected counts itself from what it generated (not from the service) and compares.
+# Hundreds of students (KT_TEST_POPULATION: 400; 2 000 with KT_TEST_FULL=1) in four schools
+# of two municipalities, each with a random path of events around the report date
+# 2026-09-20; the test computes the expected counts itself from what it generated (not from
+# the service) and compares.
 
 AS_OF = "2026-09-20"
 AGE_ON = "2027-01-01"
@@ -163,7 +163,7 @@ def population(region_cert):
     rng = random.Random(20260920)
     orgs = [new_org(oktmo="92701000"), new_org(oktmo="92701000"),
             new_org(oktmo="92630000"), new_org(oktmo="92630000")]
-    items = [plan(rng, orgs) for _ in range(int(os.environ.get("KT_TEST_POPULATION", 2000)))]
+    items = [plan(rng, orgs) for _ in range(size("KT_TEST_POPULATION", 400, 2000))]
     # Writes serialise on the store (one SQLite writer, the gapless feed): more threads
     # only lengthen the queue.
     with concurrent.futures.ThreadPoolExecutor(6) as pool:

@@ -78,7 +78,7 @@ kt_config() {
 # ---------------------------------------------------------------------------------------------
 # Installs
 
-KT_APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
+KT_APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev clang-format
     libfcgi-dev libmongoc-dev libbson-dev libxml2-dev libxml2-utils libssl-dev zlib1g-dev sqlite3
     nginx openssl curl ca-certificates
     nodejs npm chromium) # the console's browser tests (tests/web)

@@ -198,7 +198,9 @@ cmp_double(const void *a, const void *b)
 static int
 run_load(void *(*fn)(void *), double seconds)
 {
-    int threads = getenv("BENCH_THREADS") ? (int)strtol(getenv("BENCH_THREADS"), NULL, 10) : 8;
+    int threads = getenv("BENCH_THREADS")
+                      ? (int)strtol(getenv("BENCH_THREADS"), NULL, 10) /* lint: allow (bench) */
+                      : 8;
     pthread_t tids[64];
     double t0 = now_s();
 
@@ -436,7 +438,7 @@ main(int argc, char **argv)
     store = store_new(cfg.mongodb_uri, cfg.db_name, &err);
     db = cfg.db_name;
     samples = calloc(MAX_SAMPLES, sizeof *samples);
-    long n = strtol(argv[2], NULL, 10);
+    long n = strtol(argv[2], NULL, 10); /* lint: allow (bench) */
     mongoc_client_t *client = store_client_pop(store);
     write_result_t out;
     if (strcmp(argv[1], "seed") == 0) {

@@ -889,7 +889,8 @@ jw_format_double(char *num, size_t size, double v)
         int n = snprintf(attempt, sizeof attempt, "%.*g", prec, v);
         if (n <= 0 || (size_t)n >= sizeof attempt || (size_t)n >= size)
             continue;
-        if ((best == 0 || (size_t)n < best) && strtod(attempt, NULL) == v) {
+        if ((best == 0 || (size_t)n < best) &&
+            strtod(attempt, NULL) == v) { /* lint: allow (our own output) */
             memcpy(num, attempt, (size_t)n + 1);
             best = (size_t)n;
         }

@@ -53,7 +53,7 @@ test_iterate(void)
     }
     while (strmap_next(m, &pos, &k, &v)) {
         int i = *(int *)v;
-        CHECK(i >= 0 && i < 3000 && !seen[i] && strtol(k, NULL, 10) == i);
+        CHECK(i >= 0 && i < 3000 && !seen[i] && strtol(k, NULL, 10) == i); /* lint: allow (test) */
         seen[i] = true;
         n++;
     }

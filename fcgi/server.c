@@ -165,7 +165,9 @@ write_response(FCGX_Request *fr, const request_t *req, const response_t *res)
     buf_init(&head, 64 * 1024);
     response_head(res, req, &head);
     ok = fcgx_write(fr->out, head.data, head.len);
-    if (ok && res->stream != NULL)
+    if (strcmp(req->method, "HEAD") == 0) /* the head only; a stream is not even started */
+        ;
+    else if (ok && res->stream != NULL)
         ok = res->stream(res->stream_ctx, fcgx_write, fr->out);
     else if (ok && res->body.len > 0)
         ok = fcgx_write(fr->out, res->body.data, res->body.len);

@@ -31,6 +31,7 @@
 #define XMLIO_MAX_ITEMS      250000     /* items per package: a 128 MiB package holds ~150 000 */
 #define XMLIO_MAX_TEXT       65536      /* bytes of one text node or attribute */
 #define XMLIO_MAX_ITEM_BYTES (1u << 20) /* serialised size of one item */
+#define XMLIO_MAX_ATTRIBUTES 32         /* attributes of one element, namespace declarations too */
 
 /* The compiled schema: once per worker (thread-safe for validation with a
  * validation context per thread; each reader has its own). Load it before

@@ -39,7 +39,9 @@
  *     whole-package XSD error: the interface knows no third kind of item,
  *     and an unknown one means the sender speaks another version of the
  *     format, so applying the rest of its package would be a guess.
- *   - Limits: nesting deeper than XMLIO_MAX_DEPTH is MALFORMED (400); a text
+ *   - Limits: nesting deeper than XMLIO_MAX_DEPTH, or an element with more
+ *     than XMLIO_MAX_ATTRIBUTES attributes (xmlio_scan_*, on the bytes), is
+ *     MALFORMED (400); a text
  *     or attribute value over XMLIO_MAX_TEXT bytes, an item over
  *     XMLIO_MAX_ITEM_BYTES (counted as names, attribute values and text
  *     arrive) or more than XMLIO_MAX_ITEMS items is PAYLOAD_TOO_LARGE (413).

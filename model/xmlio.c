@@ -2477,6 +2477,39 @@ xmlio_scan_unit(const xmlio_scan_t *s)
     return v < 0x80 ? v : 0x80;
 }
 
+/* The byte a single-byte scan may jump to in its state (text up to '<', a
+ * value up to its quote, an end tag up to '>'), or 0 when it reads on byte
+ * by byte. */
+static int
+xmlio_scan_target(const xmlio_scan_t *s)
+{
+    switch (s->state) {
+    case XMLIO_SCAN_TEXT:
+        return '<';
+    case XMLIO_SCAN_VALUE:
+        return (int)s->quote;
+    case XMLIO_SCAN_END_TAG:
+        return '>';
+    default:
+        return 0;
+    }
+}
+
+/* The index of the first byte c at or after i (len when none), counting
+ * the lines passed: most of a package is text and values, passed at the
+ * speed of memchr. */
+static size_t
+xmlio_scan_skip(xmlio_scan_t *s, const unsigned char *p, size_t i, size_t len, int c)
+{
+    const unsigned char *at = memchr(p + i, c, len - i);
+    size_t end = at != NULL ? (size_t)(at - p) : len;
+
+    for (const unsigned char *nl = memchr(p + i, '\n', end - i); nl != NULL;
+         nl = memchr(nl + 1, '\n', (size_t)(p + end - nl - 1)))
+        s->line++;
+    return end;
+}
+
 /* Scans the next len bytes of the document; false when an element there
  * has more than XMLIO_MAX_ATTRIBUTES attributes (s->tag_line is its line). */
 static bool
@@ -2488,6 +2521,9 @@ xmlio_scan_feed(xmlio_scan_t *s, const char *data, size_t len)
         xmlio_scan_detect(s, p, len);
     for (size_t i = 0; i < len; i++) {
         if (s->width == 1) {
+            int target = xmlio_scan_target(s);
+            if (target != 0 && (i = xmlio_scan_skip(s, p, i, len, target)) == len)
+                break;
             if (!xmlio_scan_char(s, p[i] < 0x80 ? p[i] : 0x80))
                 return false;
             continue;

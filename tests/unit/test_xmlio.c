@@ -1164,6 +1164,13 @@ test_attribute_bound(void)
     CHECK(!run.header_ok); /* refused before the Header, which comes first, is read */
     CHECK_INT(run.n, 0);
     CHECK(strstr(run.end.message, "Строка 1: у элемента больше 32 атрибутов") != NULL);
+    /* The line is the element's, also after text and values the scan skips. */
+    run_str(a,
+            arena_printf(a, "<Packet xmlns=\"" NS "\">\n" HEADER "<Data>\n<DeleteStudent id=\"1\" "
+                            "reason=\"a\nb\"/>\n<Student%s/></Data></Packet>",
+                         junk_attributes(a, XMLIO_MAX_ATTRIBUTES + 1)),
+            &run);
+    CHECK(strstr(run.end.message, "Строка 5: ") == run.end.message);
     /* At the bound the element is the XSD's to judge. */
     run_str(a, at, &run);
     CHECK_INT(run.n, 1);

@@ -2338,10 +2338,10 @@ typedef struct {
     unsigned width;  /* bytes per code unit: 1, 2 or 4; 0 before the first bytes */
     bool big_endian; /* of a code unit of 2 or 4 bytes */
     unsigned char unit[4];
-    unsigned nunit;    /* bytes of a code unit split between two pieces */
-    uint32_t quote;    /* VALUE, DECL: the quote that closes, or 0 */
-    unsigned run;      /* '-', ']' or '?' just seen; "CDATA[" matched; DECL's '[' depth */
-    unsigned attrs;    /* '=' of the current start tag */
+    unsigned nunit; /* bytes of a code unit split between two pieces */
+    uint32_t quote; /* VALUE, DECL: the quote that closes, or 0 */
+    unsigned run;   /* '-', ']' or '?' just seen; "CDATA[" matched; DECL's '[' depth */
+    unsigned attrs; /* '=' of the current start tag */
     long line, tag_line;
 } xmlio_scan_t;
 
@@ -2355,10 +2355,14 @@ xmlio_scan_detect(xmlio_scan_t *s, const unsigned char *p, size_t len)
         unsigned width;
         bool big_endian;
     } marks[] = {
-        {{0x00, 0x00, 0xfe, 0xff}, 4, 4, true},  {{0xff, 0xfe, 0x00, 0x00}, 4, 4, false},
-        {{0x00, 0x00, 0x00, 0x3c}, 4, 4, true},  {{0x3c, 0x00, 0x00, 0x00}, 4, 4, false},
-        {{0xfe, 0xff}, 2, 2, true},              {{0xff, 0xfe}, 2, 2, false},
-        {{0x00, 0x3c, 0x00, 0x3f}, 4, 2, true},  {{0x3c, 0x00, 0x3f, 0x00}, 4, 2, false},
+        {{0x00, 0x00, 0xfe, 0xff}, 4, 4, true},
+        {{0xff, 0xfe, 0x00, 0x00}, 4, 4, false},
+        {{0x00, 0x00, 0x00, 0x3c}, 4, 4, true},
+        {{0x3c, 0x00, 0x00, 0x00}, 4, 4, false},
+        {{0xfe, 0xff}, 2, 2, true},
+        {{0xff, 0xfe}, 2, 2, false},
+        {{0x00, 0x3c, 0x00, 0x3f}, 4, 2, true},
+        {{0x3c, 0x00, 0x3f, 0x00}, 4, 2, false},
     };
 
     s->width = 1;
@@ -2371,6 +2375,8 @@ xmlio_scan_detect(xmlio_scan_t *s, const unsigned char *p, size_t len)
         }
     }
 }
+
+static const char xmlio_cdata_open[] = "CDATA["; /* after "<![" */
 
 /* One character of markup: true, or false at the attribute past the bound. */
 static bool
@@ -2396,9 +2402,9 @@ xmlio_scan_markup(xmlio_scan_t *s, uint32_t c)
         s->state = c == '-' ? XMLIO_SCAN_COMMENT : XMLIO_SCAN_DECL;
         break;
     case XMLIO_SCAN_CDATA_OPEN:
-        if (c != (uint32_t)"CDATA["[s->run])
+        if (c != (unsigned char)xmlio_cdata_open[s->run])
             s->state = XMLIO_SCAN_DECL;
-        else if (++s->run == 6)
+        else if (++s->run == sizeof xmlio_cdata_open - 1)
             s->state = XMLIO_SCAN_CDATA;
         if (s->state != XMLIO_SCAN_CDATA_OPEN)
             s->run = 0;

@@ -1145,10 +1145,10 @@ static void
 test_attribute_bound(void)
 {
     arena_t *a = arena_new(0);
-    const char *over = packet(
-        a, arena_printf(a, "<Student%s/>", junk_attributes(a, XMLIO_MAX_ATTRIBUTES + 1)));
-    const char *at = packet(
-        a, arena_printf(a, "<Student%s/>", junk_attributes(a, XMLIO_MAX_ATTRIBUTES)));
+    const char *over =
+        packet(a, arena_printf(a, "<Student%s/>", junk_attributes(a, XMLIO_MAX_ATTRIBUTES + 1)));
+    const char *at =
+        packet(a, arena_printf(a, "<Student%s/>", junk_attributes(a, XMLIO_MAX_ATTRIBUTES)));
     const char *eqs = "", *wide, *quiet;
     char path[] = "/tmp/test_xmlio_XXXXXX";
     int fd = mkstemp(path);
@@ -1166,8 +1166,9 @@ test_attribute_bound(void)
     CHECK(strstr(run.end.message, "Строка 1: у элемента больше 32 атрибутов") != NULL);
     /* The line is the element's, also after text and values the scan skips. */
     run_str(a,
-            arena_printf(a, "<Packet xmlns=\"" NS "\">\n" HEADER "<Data>\n<DeleteStudent id=\"1\" "
-                            "reason=\"a\nb\"/>\n<Student%s/></Data></Packet>",
+            arena_printf(a,
+                         "<Packet xmlns=\"" NS "\">\n" HEADER "<Data>\n<DeleteStudent id=\"1\" "
+                         "reason=\"a\nb\"/>\n<Student%s/></Data></Packet>",
                          junk_attributes(a, XMLIO_MAX_ATTRIBUTES + 1)),
             &run);
     CHECK(strstr(run.end.message, "Строка 5: ") == run.end.message);
@@ -1187,11 +1188,12 @@ test_attribute_bound(void)
     for (int i = 0; i < 3 * XMLIO_MAX_ATTRIBUTES; i++)
         eqs = arena_printf(a, "%s k%d=v>", eqs, i);
     quiet = packet(
-        a, arena_printf(a,
-                        "<!--%s--><?pi %s?><DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\""
-                        " reason=\"%s\"/><DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\""
-                        " reason='%s'/><Student><LastName><![CDATA[<x %s>]]>%s</LastName></Student>",
-                        eqs, eqs, eqs, eqs, eqs, eqs));
+        a,
+        arena_printf(a,
+                     "<!--%s--><?pi %s?><DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\""
+                     " reason=\"%s\"/><DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\""
+                     " reason='%s'/><Student><LastName><![CDATA[<x %s>]]>%s</LastName></Student>",
+                     eqs, eqs, eqs, eqs, eqs, eqs));
     run_str(a, quiet, &run);
     CHECK_INT(run.end.code, KT_OK);
     CHECK_INT(run.n, 3);
@@ -1220,8 +1222,8 @@ test_attribute_bound(void)
 static void
 test_item_errors_never_quote_values(void)
 {
-    static const char *const secrets[] = {"F84.0-АУТИЗМ", "ЖЕНСКИЙ", "1122334459Z", "15.01.2015",
-                                          "SECRETSTATE", "ZZTOP", "Мухаметзянова"};
+    static const char *const secrets[] = {"F84.0-АУТИЗМ", "ЖЕНСКИЙ", "1122334459Z",  "15.01.2015",
+                                          "SECRETSTATE",  "ZZTOP",   "Мухаметзянова"};
     static const char head[] = "<LastName>Петров</LastName><FirstName>Иван</FirstName>";
     static const char tail[] =
         "<Citizenship category=\"RF\"/><Documents>" DOCS_DEFAULT "</Documents><Addresses>"
@@ -1264,7 +1266,8 @@ test_item_errors_never_quote_values(void)
     CHECK(strstr(r.items[0].error.message, "Строка 1, /Packet/Data/Student[1]/Sex: ") != NULL);
     CHECK(strstr(r.items[0].error.fields->message, "(XSD: enumeration)") != NULL);
     CHECK(has_field(&r.items[1].error, "/Packet/Data/Student[2]/Health/Disability/Reason"));
-    CHECK(strstr(r.items[1].error.fields->message, "Строка 1: ") == r.items[1].error.fields->message);
+    CHECK(strstr(r.items[1].error.fields->message, "Строка 1: ") ==
+          r.items[1].error.fields->message);
     CHECK(strstr(r.items[1].error.fields->message, "enumeration") != NULL);
     CHECK(has_field(&r.items[2].error, "/Packet/Data/Student[3]/@state"));
     CHECK(has_field(&r.items[2].error, "/Packet/Data/Student[3]/@school"));

@@ -6,8 +6,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "fcgi/gunzip.h"
 #include "handlers/common.h"
 #include "handlers/handlers.h"
 #include "handlers/ingest.h"
@@ -20,49 +20,21 @@ free_buffer(void *p)
     free(p);
 }
 
-/* Inflates a gzip body into heap memory owned by the request; at most max bytes. */
+/* Inflates a gzip body (fcgi/gunzip.h: at most max bytes, one member) into
+ * heap memory that the request's arena frees. */
 static bool
 gunzip(request_t *req, size_t max, const char **out, size_t *out_len, kt_error_t *err)
 {
-    z_stream z = {0};
-    size_t cap = req->body_len * 4 + 4096, len = 0;
-    char *buf = malloc(cap);
-    int rc = Z_OK;
+    char *buf = NULL;
 
-    if (buf == NULL || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+    if (!gunzip_inflate(req->body, req->body_len, max, &buf, out_len, err))
+        return false;
+    if (arena_add_cleanup(req->arena, free_buffer, buf) != 0) {
         free(buf);
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot inflate");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
         return false;
     }
-    z.next_in = (Bytef *)req->body;
-    z.avail_in = (uInt)req->body_len;
-    while (rc == Z_OK) {
-        if (len == cap) {
-            size_t next = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            char *grown = next > cap ? realloc(buf, next) : NULL;
-            if (grown == NULL)
-                break;
-            buf = grown;
-            cap = next;
-        }
-        z.next_out = (Bytef *)buf + len;
-        z.avail_out = (uInt)(cap - len);
-        rc = inflate(&z, Z_NO_FLUSH);
-        len = cap - z.avail_out;
-    }
-    inflateEnd(&z);
-    if (rc != Z_STREAM_END || len > max) {
-        free(buf);
-        if (len > max || len == cap)
-            kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, 413,
-                         "the inflated package is over the limit of %zu bytes", max);
-        else
-            kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "the gzip body is corrupt");
-        return false;
-    }
-    arena_add_cleanup(req->arena, free_buffer, buf);
     *out = buf;
-    *out_len = len;
     return true;
 }
 

@@ -401,6 +401,22 @@ replace_file(const char *path, const buf_t *b, kt_error_t *err)
     return ok;
 }
 
+/* The list's directory, readable by the workers' user (the file holds no secret). */
+static void
+make_parent(const char *path)
+{
+    char dir[REVOKE_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash != NULL ? (size_t)(slash - path) : 0;
+
+    if (n == 0 || n >= sizeof dir)
+        return;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return; /* opening the lock file next says what is wrong */
+}
+
 bool
 revoke_file_add(const char *path, revoke_kind_t kind, const char *value, int64_t now,
                 kt_error_t *err)
@@ -418,6 +434,7 @@ revoke_file_add(const char *path, revoke_kind_t kind, const char *value, int64_t
         kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "not a path or not a revocable value");
         goto done;
     }
+    make_parent(path);
     snprintf(lock_path, sizeof lock_path, "%s.lock", path);
     lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (lock < 0 || flock(lock, LOCK_EX) != 0) {

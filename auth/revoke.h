@@ -1,5 +1,5 @@
 /*
- * revoke: the list of revoked bearer tokens (var/keys/revoked, KT_TOKEN_REVOKED),
+ * revoke: the list of revoked bearer tokens (var/tokens/revoked, KT_TOKEN_REVOKED),
  * written by `kontingentctl token revoke` and read by every worker, which
  * reloads it without a restart (docs/operations.md, "Tokens").
  *
@@ -12,6 +12,7 @@
  * per REVOKE_CHECK_MS and reads it again when it changed. A file that is
  * missing is an empty list; one that cannot be read or does not parse
  * refuses every token until it is fixed (fail closed), with a log line.
+ * Workers read it after dropping root: it lives outside the 0700 var/keys.
  */
 #ifndef KT_REVOKE_H
 #define KT_REVOKE_H
@@ -53,7 +54,7 @@ bool revoke_value_valid(revoke_kind_t kind, const char *value);
 
 /*
  * Adds a revocation at time now to the file at path (created 0644 when
- * missing), dropping jti entries past REVOKE_JTI_KEEP_SECONDS. The new file
+ * missing, in a directory created 0755 when missing), dropping jti entries past REVOKE_JTI_KEEP_SECONDS. The new file
  * replaces the old one by rename, so a worker never reads half of it; a
  * lock file (path.lock) orders concurrent writers. False with err.
  */

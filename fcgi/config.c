@@ -110,7 +110,7 @@ config_load(config_t *cfg, kt_error_t *err)
                     err) ||
         !path_value(cfg->token_private_key, "KT_TOKEN_PRIVATE_KEY", cfg, "keys/token-signing.key",
                     err) ||
-        !path_value(cfg->token_revoked, "KT_TOKEN_REVOKED", cfg, "keys/revoked", err) ||
+        !path_value(cfg->token_revoked, "KT_TOKEN_REVOKED", cfg, "tokens/revoked", err) ||
         !copy_value(cfg->token_issuer, sizeof cfg->token_issuer, "KT_TOKEN_ISSUER",
                     env_or("KT_TOKEN_ISSUER", "kontingentctl"), err) ||
         !copy_value(cfg->token_audience, sizeof cfg->token_audience, "KT_TOKEN_AUDIENCE",

@@ -20,7 +20,8 @@ STUDENTS = "/api/v1/students"
 WHOAMI = "/api/v1/whoami"
 MERGE = {"Content-Type": "application/merge-patch+json"}
 KEYS = TEST_VAR / "keys"
-# docs/operations.md, "Tokens": a worker looks at var/keys/revoked at most once a second.
+REVOKED = TEST_VAR / "tokens" / "revoked"
+# docs/operations.md, "Tokens": a worker looks at var/tokens/revoked at most once a second.
 REVOKED_CHECK_SECONDS = 1
 GENERIC_401 = ("Нужен действительный токен (Bearer) или зарегистрированный клиентский "
                "сертификат; причина отказа записана в журнал сервера под request_id")
@@ -210,7 +211,7 @@ def test_revoke_by_jti(client, token):
     for _ in range(4):  # every worker, whichever answers
         assert_problem(whoami(client, first), 401, "UNAUTHENTICATED")
         assert whoami(client, second).status_code == 200
-    assert parts(first)[1]["jti"] in (KEYS / "revoked").read_text()
+    assert parts(first)[1]["jti"] in REVOKED.read_text()
 
 
 def test_revoke_by_subject_and_reissue(client, token):
@@ -233,10 +234,10 @@ def test_revoke_by_subject_and_reissue(client, token):
                                   ["--jti", "a", "--subject", "b"], ["--jti", "a\tb"],
                                   ["--subject", "x\u202ey"], ["--what", "x"]])
 def test_revoke_refuses_bad_arguments(args):
-    before = (KEYS / "revoked").read_text() if (KEYS / "revoked").exists() else ""
+    before = REVOKED.read_text() if REVOKED.exists() else ""
     proc = run_ctl("token", "revoke", *args, check=False)
     assert proc.returncode == 2, proc.stdout
-    after = (KEYS / "revoked").read_text() if (KEYS / "revoked").exists() else ""
+    after = REVOKED.read_text() if REVOKED.exists() else ""
     assert after == before
 
 

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import subprocess
+import tempfile
 import time
 import uuid
 from urllib.parse import quote
@@ -45,9 +46,14 @@ def parts(tok):
 def sign(header, claims):
     """A token signed with the stack's own private key (openssl, Ed25519), whatever it says."""
     signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
-    sig = subprocess.run(
-        ["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", str(KEYS / "token-signing.key")],
-        input=signing_input.encode(), capture_output=True, check=True).stdout
+    # Ed25519 signs in one shot, which openssl does from a file only.
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(signing_input.encode())
+        f.flush()
+        sig = subprocess.run(
+            ["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", str(KEYS / "token-signing.key"),
+             "-in", f.name], capture_output=True, check=True).stdout
+    assert len(sig) == 64
     return f"{signing_input}.{b64url(sig)}"
 
 

@@ -20,10 +20,10 @@
 #include "core/error.h"
 
 typedef struct {
-    const char *authorization; /* the Authorization header, or NULL */
-    const char *ssl_verify;    /* nginx's $ssl_client_verify, or "" */
-    const char *ssl_dn;        /* nginx's $ssl_client_s_dn, or "" */
-    int64_t now;               /* seconds since the epoch */
+    const char *authorization;  /* the Authorization header, or NULL */
+    const char *ssl_verify;     /* nginx's $ssl_client_verify, or "" */
+    const char *ssl_dn;         /* nginx's $ssl_client_s_dn, or "" */
+    int64_t now;                /* seconds since the epoch */
     const jwt_policy_t *policy; /* what a token must say (iss, aud, lifetime) */
     revoke_list_t *revoked;     /* revoked tokens; NULL: none */
 } authn_input_t;

@@ -40,7 +40,7 @@ struct jwt_key {
 #define JWT_DER_MAX   128 /* a DER ECDSA P-256 signature takes at most 72 */
 #define JWT_ORG_LEN   13  /* an ОГРН */
 #define JWT_ARENA_CAP (256 * 1024)
-#define JWT_ID_BYTES  16  /* a jti from jwt_new_id(): 128 random bits */
+#define JWT_ID_BYTES  16 /* a jti from jwt_new_id(): 128 random bits */
 
 /* A token of JWT_MAX_LEN bytes cannot hold more values than this. */
 static const json_limits_t jwt_json_limits = {
@@ -607,10 +607,7 @@ jwt_org_valid(const char *org)
     return org[JWT_ORG_LEN] == '\0';
 }
 
-/*
- * The rules both verify and sign hold claims to, so that jwt_sign() can never
- * mint a token that jwt_verify() refuses. NULL when the claims are sound.
- */
+/* A jti is 1..64 characters of the base64url alphabet: what revocation lists hold. */
 static bool
 jwt_jti_valid(const char *jti)
 {
@@ -622,6 +619,11 @@ jwt_jti_valid(const char *jti)
     }
     return n > 0 && n < JWT_JTI_MAX;
 }
+
+/*
+ * The rules both verify and sign hold claims to, so that jwt_sign() can never
+ * mint a token that jwt_verify() refuses. NULL when the claims are sound.
+ */
 
 static const char *
 jwt_claims_problem(const jwt_claims_t *c)

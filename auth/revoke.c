@@ -67,8 +67,8 @@ monotonic_ms(void)
 static bool
 jti_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 bool
@@ -237,9 +237,8 @@ done:
 static bool
 stamp_same(const revoke_stamp_t *a, const struct stat *st)
 {
-    return a->present && a->dev == st->st_dev && a->ino == st->st_ino &&
-           a->size == st->st_size && a->mtime.tv_sec == st->st_mtim.tv_sec &&
-           a->mtime.tv_nsec == st->st_mtim.tv_nsec;
+    return a->present && a->dev == st->st_dev && a->ino == st->st_ino && a->size == st->st_size &&
+           a->mtime.tv_sec == st->st_mtim.tv_sec && a->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
 /* Under the lock: reload when the file changed since the last look. */
@@ -447,8 +446,8 @@ revoke_file_add(const char *path, revoke_kind_t kind, const char *value, int64_t
         goto done;
     }
     if (!render(&b, &set, kind, value, now)) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "%.200s would exceed %u bytes", path,
-                     REVOKE_MAX_BYTES);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "%.200s would exceed %u bytes",
+                     path, REVOKE_MAX_BYTES);
         goto done;
     }
     ok = replace_file(path, &b, err);

@@ -54,9 +54,9 @@ bool revoke_value_valid(revoke_kind_t kind, const char *value);
 
 /*
  * Adds a revocation at time now to the file at path (created 0644 when
- * missing, in a directory created 0755 when missing), dropping jti entries past REVOKE_JTI_KEEP_SECONDS. The new file
- * replaces the old one by rename, so a worker never reads half of it; a
- * lock file (path.lock) orders concurrent writers. False with err.
+ * missing, in a directory created 0755 when missing), dropping jti entries past
+ * REVOKE_JTI_KEEP_SECONDS. The new file replaces the old one by rename, so a worker never reads
+ * half of it; a lock file (path.lock) orders concurrent writers. False with err.
  */
 bool revoke_file_add(const char *path, revoke_kind_t kind, const char *value, int64_t now,
                      kt_error_t *err);

@@ -125,8 +125,9 @@ token_request_allowed(const config_t *cfg, const jwt_claims_t *c, long long ttl)
         return false;
     }
     if (c->org[0] != '\0' && (strlen(c->org) != 13 || !ogrn_valid(c->org))) {
-        fprintf(stderr, "kontingentctl: --org %s is not an ОГРН (OGRN): 13 digits, the last a "
-                        "check digit\n",
+        fprintf(stderr,
+                "kontingentctl: --org %s is not an ОГРН (OGRN): 13 digits, the last a "
+                "check digit\n",
                 c->org);
         return false;
     }

@@ -89,8 +89,7 @@ remember(active_orgs_t *c, const char *ogrn, int64_t now)
 }
 
 bool
-active_orgs_check(active_orgs_t *c, store_t *store, const char *ogrn, bool *active,
-                  kt_error_t *err)
+active_orgs_check(active_orgs_t *c, store_t *store, const char *ogrn, bool *active, kt_error_t *err)
 {
     int64_t now = monotonic_ms();
     mongoc_client_t *client;

@@ -972,10 +972,12 @@ test_token_id(void)
     CHECK_STR(why_ed("{\"jti\":7," CLAIMS_REGION "}"), "bad claim jti");
     CHECK_STR(why_ed("{\"jti\":\"a b\"," CLAIMS_REGION "}"), "bad claim jti");
     CHECK_STR(why_ed("{\"jti\":\"a/b\"," CLAIMS_REGION "}"), "bad claim jti");
-    CHECK_STR(why_ed("{\"jti\":\"" "0123456789012345678901234567890123456789012345678901234567890123"
+    CHECK_STR(why_ed("{\"jti\":\""
+                     "0123456789012345678901234567890123456789012345678901234567890123"
                      "\"," CLAIMS_REGION "}"),
               "accepted");
-    CHECK_STR(why_ed("{\"jti\":\"" "01234567890123456789012345678901234567890123456789012345678901234"
+    CHECK_STR(why_ed("{\"jti\":\""
+                     "01234567890123456789012345678901234567890123456789012345678901234"
                      "\"," CLAIMS_REGION "}"),
               "bad claim jti");
     CHECK(verify(ed_a.pub, forge_ed("{\"jti\":\"Ab-_9\"," CLAIMS_REGION "}"), &c));
@@ -1014,9 +1016,9 @@ test_lifetime(void)
     CHECK_STR(why_at(&day, NOW, "{\"sub\":\"a\",\"role\":\"region\",\"exp\":4102444800}"),
               "lifetime over the maximum");
     /* A long token is refused however long it has been in use. */
-    CHECK_STR(why_at(&day, NOW + 86400 * 10,
-                     "{\"sub\":\"a\",\"role\":\"region\",\"exp\":1700000000000}"),
-              "lifetime over the maximum");
+    CHECK_STR(
+        why_at(&day, NOW + 86400 * 10, "{\"sub\":\"a\",\"role\":\"region\",\"exp\":1700000000000}"),
+        "lifetime over the maximum");
 }
 
 static void
@@ -1030,8 +1032,7 @@ test_subject_text(void)
               "bad claim sub");
     CHECK_STR(why_ed("{\"sub\":\"a\\nb\",\"role\":\"region\",\"exp\":1800000000}"),
               "bad claim sub");
-    CHECK_STR(why_ed("{\"sub\":\"журнал 1\",\"role\":\"region\",\"exp\":1800000000}"),
-              "accepted");
+    CHECK_STR(why_ed("{\"sub\":\"журнал 1\",\"role\":\"region\",\"exp\":1800000000}"), "accepted");
     memcpy(c.sub, "x\xe2\x80\xaey", sizeof "x\xe2\x80\xaey");
     check_sign_refused(ed_a.priv, &c, "bad claim sub");
     c = school_claims();

@@ -43,6 +43,22 @@ typedef struct {
     pthread_t tid;
 } thread_ctx_t;
 
+/* A school acts for its organisation only while that is registered and ACTIVE. */
+static bool
+organization_active(const app_t *app, const principal_t *p, kt_error_t *err)
+{
+    bool active = false;
+
+    if (p->role != ROLE_SCHOOL)
+        return true;
+    if (!active_orgs_check(app->active_orgs, app->store, p->org, &active, err))
+        return false;
+    if (!active)
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+                     "organization %s is not registered or not ACTIVE", p->org);
+    return active;
+}
+
 static bool
 authenticate(const app_t *app, request_t *req, int64_t now, kt_error_t *err)
 {
@@ -51,8 +67,11 @@ authenticate(const app_t *app, request_t *req, int64_t now, kt_error_t *err)
         .ssl_verify = req->ssl_verify,
         .ssl_dn = req->ssl_dn,
         .now = now,
+        .policy = &app->token_policy,
+        .revoked = app->revoked,
     };
-    return authn_authenticate(app->token_key, app->certmap, &in, &req->principal, err);
+    return authn_authenticate(app->token_key, app->certmap, &in, &req->principal, err) &&
+           organization_active(app, &req->principal, err);
 }
 
 /* Package bodies held by this worker process now: each may take KT_MAX_PACKAGE

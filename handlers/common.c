@@ -85,22 +85,12 @@ handler_if_match(const request_t *req, int64_t *out, kt_error_t *err)
     return false;
 }
 
-static size_t
-count_chars(const char *s, size_t len)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < len; n++)
-        i += utf8_char_len(s + i, len - i) ?: 1;
-    return n;
-}
-
 bool
 handler_reason(request_t *req, const char **out, kt_error_t *err)
 {
     const char *v = request_query(req, "reason");
     const char *h = request_header(req, "x-reason");
-    size_t len = v ? strlen(v) : 0;
+    size_t len = v ? strlen(v) : 0, chars = 0;
 
     *out = NULL;
     if (v == NULL && h != NULL &&
@@ -112,16 +102,15 @@ handler_reason(request_t *req, const char **out, kt_error_t *err)
     }
     if (v == NULL || len == 0)
         return true;
-    if (count_chars(v, len) > REASON_MAX)
+    if (!utf8_text_valid(v, len, &chars) || chars > REASON_MAX)
         goto bad;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)v[i] < 0x20)
-            goto bad;
     *out = v;
     return true;
 bad:
     kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                 "reason must be percent-encoded UTF-8 text of at most %d characters", REASON_MAX);
+                 "reason must be percent-encoded UTF-8 text of at most %d characters, without "
+                 "control or bidirectional formatting characters",
+                 REASON_MAX);
     return false;
 }
 

@@ -347,13 +347,15 @@ reserve_feed(mongoc_client_t *client, const char *db, record_args_t *a, kt_error
 {
     feed_ticket_t ticket;
     const char *org = util_get_str(a->doc, "organization");
+    /* A move: the school the student left learns it from its own feed. */
+    const char *from = a->prev_doc != NULL ? util_get_str(a->prev_doc, "organization") : NULL;
     const char *kind = store_kind_name(a->wkind);
 
-    if (!feed_reserve(client, db, a->id, a->version, kind, org, a->time, &ticket, err))
+    if (!feed_reserve(client, db, a->id, a->version, kind, org, from, a->time, &ticket, err))
         return false;
     /* A reservation near its lease could be judged void by a reader; take another. */
     if (feed_now_ms() - ticket.reserved_ms > FEED_LEASE_MS / 2 &&
-        !feed_reserve(client, db, a->id, a->version, kind, org, a->time, &ticket, err))
+        !feed_reserve(client, db, a->id, a->version, kind, org, from, a->time, &ticket, err))
         return false;
     a->seq = ticket.seq;
     return true;

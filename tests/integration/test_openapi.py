@@ -484,7 +484,8 @@ def credentials(seeded):
         "ministry": bearer("ministry"),
         "auditor": bearer("auditor"),
         "school:own": bearer("school", org=seeded["org"]),
-        "school:other": bearer("school", org=kt_data.new_ogrn()),
+        # A school token works only for a registered, ACTIVE organisation (docs/security.md).
+        "school:other": bearer("school", org=new_org()),
         "cert": ({}, (str(tls / "region-client.crt"), str(tls / "region-client.key"))),
         "untrusted-cert": (
             {},

@@ -34,7 +34,7 @@
 #define DOC_VALUES    3
 #define POOL_MAX      4096
 #define SEED_STUDENTS 8
-#define ROUND_OPS     500
+#define ROUND_OPS     1000
 #define THREADS_MAX   16
 
 static store_t *store;

@@ -326,7 +326,9 @@ repair_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, co
     int64_t before = found ? util_get_int(&head, "version", 0) : 0;
     bson_destroy(&head);
     student_init(&s);
-    bool ok = store_record_get(client, db, kind, id, &s, err); /* rolls forward, moves the head */
+    bool ok = store_record_get(client, db, kind, id, &s, err) && /* rolls forward, moves the head */
+              store_claims_restore(client, db, kind, &s, &r->claims_restored, &r->claims_contested,
+                                   err);
     if (ok && s.version != before) {
         r->repaired++;
         fprintf(out, "REPAIRED %s %s: head %lld → %lld\n", kind->name, id, (long long)before,

@@ -29,6 +29,8 @@ typedef struct {
     long incomplete; /* heads lagging their versions (repairable) */
     long repaired;
     long duplicates; /* claim keys (СНИЛС, document) carried by a second active student */
+    long claims_restored;  /* repair: claims inserted for keys of active students */
+    long claims_contested; /* repair: keys of active students another student's claim binds */
     char broken_ids[VERIFY_LIST_MAX][40]; /* the first broken students */
     int listed;
     struct strmap *claim_keys; /* verify_all's own: key → the first active holder */
@@ -60,7 +62,9 @@ bool verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_repor
 bool verify_last_run(mongoc_client_t *client, const char *db, bson_t *out, bool *found,
                      kt_error_t *err);
 
-/* Rolls every head forward to its latest version. */
+/* Rolls every head forward to its latest version, and claims every key of
+ * every active student's current version that it does not hold (so keys are
+ * re-derived after their normalisation changes, docs/storage.md). */
 bool verify_repair_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
                        kt_error_t *err);
 

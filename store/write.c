@@ -655,3 +655,57 @@ store_claim_holder(mongoc_client_t *client, const char *db, const char *key, cha
     arena_free(arena);
     return ok;
 }
+
+/* Claims one key of an active record's current version, unless it holds the
+ * latest claim already; *held false when another record's claim binds. */
+static bool
+restore_key(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+            const student_t *s, const char *key, bool *restored, bool *held, kt_error_t *err)
+{
+    bool binds = false;
+    claim_t c;
+
+    *restored = false;
+    *held = true;
+    if (!latest_claim(client, db, arena, kind, key, 0, &c, err))
+        return false;
+    if (c.found && strcmp(c.holder, s->id) == 0)
+        return true;
+    if (c.found && !claim_binds(client, db, arena, kind, key, &c, &binds, err))
+        return false;
+    if (binds) {
+        *held = false;
+        return true;
+    }
+    int64_t next = c.found ? c.gen + 1 : 0;
+    insert_result_t rc = insert_claim(client, db, arena, kind, key, next, s->id, s->version, err);
+    if (rc == INSERT_OK && next > 0)
+        write_hint(client, db, arena, key, next);
+    *restored = rc == INSERT_OK;
+    return rc != INSERT_FAILED;
+}
+
+bool
+store_claims_restore(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                     const student_t *s, long *restored, long *contested, kt_error_t *err)
+{
+    arena_t *arena;
+    keyset_t ks;
+    bool ok = true;
+
+    if (kind->claim_keys == NULL || s->deleted || s->version == 0)
+        return true;
+    if ((arena = arena_new(0)) == NULL) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        return false;
+    }
+    keys_of(arena, kind, &s->doc, &ks);
+    for (size_t i = 0; ok && i < ks.n; i++) {
+        bool done = false, held = true;
+        ok = restore_key(client, db, arena, kind, s, ks.keys[i], &done, &held, err);
+        *restored += done;
+        *contested += !held;
+    }
+    arena_free(arena);
+    return ok;
+}

@@ -12,10 +12,11 @@
  *   students          _id "<student id>" — the head: a hint of the latest
  *                     version that readers roll forward (probe N+1).
  *   claims            _id "snils:<11 digits>" / "doc:<TYPE|SERIES|NUMBER>"
+ *                     (normalised) and their later generations "<key>|<g>"
  *                     — which student holds a СНИЛС or a document.
  *   changes           the change feed (store/feed.h).
- * A write: claim new keys → reserve a feed sequence → insert version N+1
- * (with the hash of version N) → move the head → release old claims. A crash
+ * A write: claim new keys → reserve a feed sequence → check the claims still
+ * stand → insert version N+1 (with the hash of version N) → move the head. A crash
  * between any two steps leaves a state that reads correctly and that the
  * next write (or `kontingentctl repair`) completes.
  */

@@ -308,6 +308,33 @@ claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_
     return false;
 }
 
+/* Before claiming anything: is any key the write adds bound to another
+ * record? Then it is refused without having claimed the others (a claim
+ * made for a write that is then refused would bind for CLAIM_YOUTH_MS, and
+ * a corrected retry would meet it). Only reads; claim() decides for real. */
+static bool
+none_bound(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+           const keyset_t *now, const keyset_t *before, const char *id, kt_error_t *err)
+{
+    for (size_t i = 0; i < now->n; i++) {
+        bool binds = false;
+        claim_t c;
+        if (keys_has(before, now->keys[i]))
+            continue;
+        if (!latest_claim(client, db, arena, kind, now->keys[i], 0, &c, err))
+            return false;
+        if (!c.found || strcmp(c.holder, id) == 0)
+            continue;
+        if (!claim_binds(client, db, arena, kind, now->keys[i], &c, &binds, err))
+            return false;
+        if (binds) {
+            duplicate(err, now->keys[i], c.holder);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Claims the keys of now that before lacks, for the version to be inserted.
  * Run again just before that insert: it then checks that every claim still
  * stands (nobody took it over) and is young enough, claiming again if not. */
@@ -598,7 +625,8 @@ store_record_write(mongoc_client_t *client, const char *db, const store_kind_t *
         keys_of(arena, kind, &cur.doc, &before);
     if (wk != KIND_DELETE)
         keys_of(arena, kind, new_doc, &now);
-    if (!claim_new(client, db, arena, kind, &now, &before, new_id, cur.version + 1, err))
+    if (!none_bound(client, db, arena, kind, &now, &before, new_id, err) ||
+        !claim_new(client, db, arena, kind, &now, &before, new_id, cur.version + 1, err))
         goto done;
     util_time_now(time);
     record_args_t a = {

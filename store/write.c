@@ -38,7 +38,9 @@
 typedef struct {
     const char *keys[MAX_KEYS]; /* "snils:…", "doc:…" */
     size_t n;
-    int64_t gens[MAX_KEYS]; /* the generation this write holds, -1: none claimed */
+    int64_t gens[MAX_KEYS];    /* the generation this write holds, -1: none claimed */
+    int64_t claimed[MAX_KEYS]; /* that generation's claimed_ms */
+    bool unclaimed[MAX_KEYS];  /* none_bound() found no claim at all: insert first */
 } keyset_t;
 
 /* The latest generation of a key's claim, as read. */
@@ -54,8 +56,11 @@ static void
 keys_of(arena_t *arena, const store_kind_t *kind, const bson_t *doc, keyset_t *ks)
 {
     ks->n = kind->claim_keys != NULL ? kind->claim_keys(arena, doc, ks->keys, MAX_KEYS) : 0;
-    for (size_t i = 0; i < MAX_KEYS; i++)
+    for (size_t i = 0; i < MAX_KEYS; i++) {
         ks->gens[i] = -1;
+        ks->claimed[i] = 0;
+        ks->unclaimed[i] = false;
+    }
 }
 
 static bool
@@ -160,15 +165,22 @@ static bool
 latest_claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
              const char *key, int64_t from, claim_t *c, kt_error_t *err)
 {
-    int64_t lo = from > 0 ? from : read_hint(client, db, arena, key);
+    int64_t lo = from;
 
     memset(c, 0, sizeof *c);
+    if (lo == 0) { /* a key never claimed costs one lookup; the hint only after */
+        if (!read_claim(client, db, arena, kind, key, 0, c, err))
+            return false;
+        if (!c->found)
+            return true;
+        lo = read_hint(client, db, arena, key);
+        if (lo == 0)
+            return gallop(client, db, arena, kind, key, 0, c, err);
+    }
     if (!read_claim(client, db, arena, kind, key, lo, c, err))
         return false;
-    if (!c->found && lo > 0) /* not where the hint or this write said: search from 0 */
+    if (!c->found) /* not where the hint or this write said: search from 0 */
         return read_from_zero(client, db, arena, kind, key, c, err);
-    if (!c->found) /* no claim at all */
-        return true;
     return gallop(client, db, arena, kind, key, lo, c, err);
 }
 
@@ -231,12 +243,14 @@ claim_binds(mongoc_client_t *client, const char *db, arena_t *arena, const store
 
 static insert_result_t
 insert_claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-             const char *key, int64_t gen, const char *id, int64_t version, kt_error_t *err)
+             const char *key, int64_t gen, const char *id, int64_t version, int64_t *claimed_ms,
+             kt_error_t *err)
 {
     bson_t doc;
     const char *cid = claim_id(arena, key, gen);
     insert_result_t rc;
 
+    *claimed_ms = feed_now_ms();
     if (cid == NULL) {
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
         return INSERT_FAILED;
@@ -247,7 +261,7 @@ insert_claim(mongoc_client_t *client, const char *db, arena_t *arena, const stor
     BSON_APPEND_INT64(&doc, "gen", gen);
     BSON_APPEND_UTF8(&doc, kind->id_member, id);
     BSON_APPEND_INT64(&doc, "version", version);
-    BSON_APPEND_INT64(&doc, "claimed_ms", feed_now_ms());
+    BSON_APPEND_INT64(&doc, "claimed_ms", *claimed_ms);
     rc = util_insert(client, db, CLAIMS, &doc, err);
     bson_destroy(&doc);
     return rc;
@@ -264,26 +278,29 @@ duplicate(kt_error_t *err, const char *key, const char *holder)
     snprintf(err->ref, sizeof err->ref, "%s", holder);
 }
 
-/* Takes key for version `version` of record id, or finds that this write
- * holds it already (the same version, claimed less than half the youth ago).
- * A claim that does not bind is taken over by inserting the next generation;
- * of two writers taking one over, exactly one inserts it. *gen: the
- * generation this write holds (from: where to start looking). */
+/* Takes key i of ks for version `version` of record id, or finds that this
+ * write holds it already (the same version, claimed less than half the
+ * youth ago). A claim that does not bind is taken over by inserting the
+ * key's next generation; of two writers taking one over, exactly one
+ * inserts it. Fills ks->gens[i] and ks->claimed[i]. */
 static bool
 claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-      const char *key, const char *id, int64_t version, int64_t *gen, kt_error_t *err)
+      keyset_t *ks, size_t i, const char *id, int64_t version, kt_error_t *err)
 {
-    int64_t from = *gen > 0 ? *gen : 0;
+    const char *key = ks->keys[i];
+    int64_t from = ks->gens[i] > 0 ? ks->gens[i] : 0;
+    claim_t c = {0};
+    bool look = !ks->unclaimed[i]; /* none_bound() saw no claim: try generation 0 first */
 
-    for (int attempt = 0; attempt < CLAIM_TRIES; attempt++) {
-        int64_t now = feed_now_ms();
+    for (int attempt = 0; attempt < CLAIM_TRIES; attempt++, look = true) {
+        int64_t now = feed_now_ms(), claimed;
         bool binds = false;
-        claim_t c;
-        if (!latest_claim(client, db, arena, kind, key, from, &c, err))
+        if (look && !latest_claim(client, db, arena, kind, key, from, &c, err))
             return false;
         bool mine = c.found && strcmp(c.holder, id) == 0;
         if (mine && c.version == version && now - c.claimed_ms < CLAIM_YOUTH_MS / 2) {
-            *gen = c.gen;
+            ks->gens[i] = c.gen;
+            ks->claimed[i] = c.claimed_ms;
             return true;
         }
         if (c.found && !mine && !claim_binds(client, db, arena, kind, key, &c, &binds, err))
@@ -293,11 +310,13 @@ claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_
             return false;
         }
         int64_t next = c.found ? c.gen + 1 : 0;
-        insert_result_t rc = insert_claim(client, db, arena, kind, key, next, id, version, err);
+        insert_result_t rc =
+            insert_claim(client, db, arena, kind, key, next, id, version, &claimed, err);
         if (rc == INSERT_OK) {
             if (next > 0)
                 write_hint(client, db, arena, key, next);
-            *gen = next;
+            ks->gens[i] = next;
+            ks->claimed[i] = claimed;
             return true;
         }
         if (rc == INSERT_FAILED)
@@ -314,7 +333,7 @@ claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_
  * a corrected retry would meet it). Only reads; claim() decides for real. */
 static bool
 none_bound(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-           const keyset_t *now, const keyset_t *before, const char *id, kt_error_t *err)
+           keyset_t *now, const keyset_t *before, const char *id, kt_error_t *err)
 {
     for (size_t i = 0; i < now->n; i++) {
         bool binds = false;
@@ -323,6 +342,7 @@ none_bound(mongoc_client_t *client, const char *db, arena_t *arena, const store_
             continue;
         if (!latest_claim(client, db, arena, kind, now->keys[i], 0, &c, err))
             return false;
+        now->unclaimed[i] = !c.found;
         if (!c.found || strcmp(c.holder, id) == 0)
             continue;
         if (!claim_binds(client, db, arena, kind, now->keys[i], &c, &binds, err))
@@ -335,9 +355,7 @@ none_bound(mongoc_client_t *client, const char *db, arena_t *arena, const store_
     return true;
 }
 
-/* Claims the keys of now that before lacks, for the version to be inserted.
- * Run again just before that insert: it then checks that every claim still
- * stands (nobody took it over) and is young enough, claiming again if not. */
+/* Claims the keys of now that before lacks, for the version to be inserted. */
 static bool
 claim_new(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
           keyset_t *now, const keyset_t *before, const char *id, int64_t version,
@@ -346,7 +364,28 @@ claim_new(mongoc_client_t *client, const char *db, arena_t *arena, const store_k
     for (size_t i = 0; i < now->n; i++) {
         if (keys_has(before, now->keys[i]))
             continue;
-        if (!claim(client, db, arena, kind, now->keys[i], id, version, &now->gens[i], err))
+        if (!claim(client, db, arena, kind, now, i, id, version, err))
+            return false;
+    }
+    return true;
+}
+
+/* Just before the version is inserted: every claim this write holds must be
+ * younger than half the youth, or be claimed again. Nobody can have taken a
+ * younger one over: a claim whose version is undecided binds until it is
+ * CLAIM_YOUTH_MS old, and one whose version was decided by another write of
+ * this record makes the version insert fail anyway. So a writer that passes
+ * this inserts its version before any other writer may judge its claims
+ * stale (docs/storage.md, "Claims"), as long as the insert takes less than
+ * the other half. */
+static bool
+claims_stand(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+             keyset_t *now, const char *id, int64_t version, kt_error_t *err)
+{
+    for (size_t i = 0; i < now->n; i++) {
+        if (now->gens[i] < 0 || feed_now_ms() - now->claimed[i] < CLAIM_YOUTH_MS / 2)
+            continue;
+        if (!claim(client, db, arena, kind, now, i, id, version, err))
             return false;
     }
     return true;
@@ -567,11 +606,10 @@ reserve_feed(mongoc_client_t *client, const char *db, record_args_t *a, kt_error
 typedef struct {
     arena_t *arena;
     keyset_t *now;
-    const keyset_t *before;
 } claims_t;
 
 /* Steps 3–5: feed, version, head; just before the version, the claims of
- * step 2 are checked to stand (docs/storage.md: the version is inserted only
+ * step 2 are checked to stand (claims_stand(): the version is inserted only
  * by a writer that still holds its claims). */
 static bool
 append_version(mongoc_client_t *client, const char *db, record_args_t *a, const claims_t *cl,
@@ -579,7 +617,7 @@ append_version(mongoc_client_t *client, const char *db, record_args_t *a, const 
 {
     if (a->kind->feed && !reserve_feed(client, db, a, err))
         return false;
-    if (!claim_new(client, db, cl->arena, a->kind, cl->now, cl->before, a->id, a->version, err))
+    if (!claims_stand(client, db, cl->arena, a->kind, cl->now, a->id, a->version, err))
         return false;
     student_t written;
     kt_error_t ignored;
@@ -643,7 +681,7 @@ store_record_write(mongoc_client_t *client, const char *db, const store_kind_t *
     };
     if (a.prev_hash == NULL)
         a.prev_hash = "";
-    claims_t cl = {arena, &now, &before};
+    claims_t cl = {arena, &now};
     if (!append_version(client, db, &a, &cl, meta, err))
         goto done;
     out->version = a.version;
@@ -706,7 +744,9 @@ restore_key(mongoc_client_t *client, const char *db, arena_t *arena, const store
         return true;
     }
     int64_t next = c.found ? c.gen + 1 : 0;
-    insert_result_t rc = insert_claim(client, db, arena, kind, key, next, s->id, s->version, err);
+    int64_t claimed;
+    insert_result_t rc =
+        insert_claim(client, db, arena, kind, key, next, s->id, s->version, &claimed, err);
     if (rc == INSERT_OK && next > 0)
         write_hint(client, db, arena, key, next);
     *restored = rc == INSERT_OK;

@@ -34,14 +34,15 @@
 #define DOC_VALUES    3
 #define POOL_MAX      4096
 #define SEED_STUDENTS 8
-#define ROUND_OPS     1000
+#define ROUND_OPS     2000
 #define THREADS_MAX   16
 
 static store_t *store;
 static const char *db;
 static principal_t admin = {.subject = "test_claims", .role = ROLE_ADMIN, .method = AUTH_TOKEN};
 
-/* The students created so far (deleted ones stay: a write to them is a 410). */
+/* The students created and not deleted (a write may still meet one deleted
+ * meanwhile: a 410). */
 static char pool[POOL_MAX][STUDENT_ID_LEN + 1];
 static int npool;
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -84,7 +85,10 @@ student_doc(bson_t *doc, unsigned *seed)
     BSON_APPEND_UTF8(doc, "birth_date", "2015-03-14");
     if (s < SNILS_VALUES)
         BSON_APPEND_UTF8(doc, "snils", snils_for(s));
-    doc_spelling((int)(rand_r(seed) % DOC_VALUES), seed, &series, number, sizeof number);
+    /* Half the time one of the contested documents, else one of its own. */
+    int d = (int)(rand_r(seed) % (2 * DOC_VALUES));
+    doc_spelling(d < DOC_VALUES ? d : 100000 + (int)(rand_r(seed) % 900000), seed, &series,
+                 number, sizeof number);
     BSON_APPEND_ARRAY_BEGIN(doc, "documents", &arr);
     BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &item);
     BSON_APPEND_UTF8(&item, "type", "PASSPORT_FOREIGN");
@@ -101,6 +105,18 @@ pool_add(const char *id)
     pthread_mutex_lock(&pool_lock);
     if (npool < POOL_MAX)
         snprintf(pool[npool++], sizeof pool[0], "%s", id);
+    pthread_mutex_unlock(&pool_lock);
+}
+
+static void
+pool_remove(const char *id)
+{
+    pthread_mutex_lock(&pool_lock);
+    for (int i = 0; npool > SEED_STUDENTS && i < npool; i++) /* keep some to update */
+        if (strcmp(pool[i], id) == 0) {
+            memcpy(pool[i], pool[--npool], sizeof pool[0]);
+            break;
+        }
     pthread_mutex_unlock(&pool_lock);
 }
 
@@ -149,6 +165,8 @@ one_op(mongoc_client_t *client, unsigned *seed)
                                   &meta, &out, &err);
     if (ok && kind == KIND_CREATE)
         pool_add(out.id);
+    if (ok && kind == KIND_DELETE)
+        pool_remove(id);
     tally(ok, &err);
     bson_destroy(&doc);
 }

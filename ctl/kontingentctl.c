@@ -6,9 +6,11 @@
  *             (KT_TOKEN_REVOKED); the workers apply it within a second
  *   token kid  the key id (RFC 7638 thumbprint) of the signing key
  *   init      create the store's indexes (idempotent; workers do it at start too)
- *   verify    recompute every student's and organisation's hash chain; exit 1 on a
- *             broken link
- *   repair    complete interrupted writes (heads that lag their versions)
+ *   verify    recompute every student's and organisation's hash chain and find claim
+ *             keys (СНИЛС, document) two active students carry; exit 1 on a broken
+ *             link or a duplicate key
+ *   repair    complete interrupted writes (heads that lag their versions) and claim
+ *             the keys active students carry without a claim (re-derived keys)
  *   import FILE [--receipt OUT]  apply an XML package offline, through the same
  *             code path as POST /api/v1/packages (as principal "kontingentctl", admin)
  *   export --organization OGRN [--as-of TIME]  the organisation's students as a
@@ -254,17 +256,18 @@ run_store_cmd(mongoc_client_t *client, const char *db, store_cmd_t cmd, bool *cl
     case STORE_CMD_VERIFY:
         if (!verify_all(client, db, stdout, &r, err))
             return false;
-        printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete; "
+        printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete, %ld duplicate keys; "
                "%ld organizations, %ld versions\n",
-               r.broken ? "BROKEN" : "OK", r.students, r.versions, r.broken, r.incomplete,
-               r.organizations, r.organization_versions);
-        *clean = r.broken == 0;
+               r.broken ? "BROKEN" : r.duplicates ? "DUPLICATE" : "OK", r.students, r.versions,
+               r.broken, r.incomplete, r.duplicates, r.organizations, r.organization_versions);
+        *clean = r.broken == 0 && r.duplicates == 0;
         return true;
     case STORE_CMD_REPAIR:
         if (!verify_repair_all(client, db, stdout, &r, err))
             return false;
-        printf("repaired %ld of %ld students and %ld organizations\n", r.repaired, r.students,
-               r.organizations);
+        printf("repaired %ld of %ld students and %ld organizations; %ld claims restored, %ld "
+               "keys held by another student (see verify)\n",
+               r.repaired, r.students, r.organizations, r.claims_restored, r.claims_contested);
         return true;
     }
     return false;

@@ -163,9 +163,13 @@ find_target(const run_t *run, const xmlio_item_t *item, const bson_t *doc, char 
         kt_error_t e;
         kt_error_clear(&e);
         student_init(&s);
-        bool live = store_student_get(c->client, c->db, id, &s, &e) && !s.deleted;
+        /* A stale claim (nobody holds the key any more), or a student this
+         * principal may not see: as if there were none (issue 12), so the
+         * item becomes a create that the claim refuses as a duplicate. */
+        bool live = store_student_get(c->client, c->db, id, &s, &e) && !s.deleted &&
+                    visible(run, &s.doc);
         student_release(&s);
-        if (!live) /* a stale claim: nobody holds the key any more */
+        if (!live)
             id[0] = '\0';
     }
     return true;
@@ -220,9 +224,8 @@ target_document(const run_t *run, const xmlio_item_t *item, const char *id, cons
                sealed(run, NULL, full, err);
     student_init(&cur);
     ok = store_student_get(c->client, c->db, id, &cur, err);
-    if (ok && !visible(run, &cur.doc)) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
-                     "the student belongs to another organisation");
+    if (ok && !visible(run, &cur.doc)) { /* answered as a missing student (issue 12) */
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
         ok = false;
     }
     if (ok)

@@ -12,6 +12,7 @@
 #include "fcgi/problem.h"
 #include "handlers/common.h"
 #include "handlers/healthdata.h"
+#include "handlers/students.h"
 #include "model/codec.h"
 #include "model/patch.h"
 #include "store/audit.h"
@@ -261,6 +262,27 @@ records_fill_meta(request_t *req, write_meta_t *meta, const char *reason)
 #endif
 }
 
+/* A 409 DUPLICATE_SNILS/DUPLICATE_DOCUMENT names the holder (existing_id)
+ * only to a principal who may read that student: to any other the duplicate
+ * is refused alike, without the id (issue 12, docs/security.md). */
+static void
+hide_holder(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
+            kt_error_t *err)
+{
+    student_t holder;
+    kt_error_t e;
+
+    if ((err->code != KT_DUPLICATE_SNILS && err->code != KT_DUPLICATE_DOCUMENT) ||
+        err->ref[0] == '\0')
+        return;
+    kt_error_clear(&e);
+    student_init(&holder);
+    if (!store_record_get(client, store_db_name(app->store), r->kind, err->ref, &holder, &e) ||
+        holder.deleted || !students_visible(req, &holder.doc))
+        err->ref[0] = '\0';
+    student_release(&holder);
+}
+
 bool
 records_create(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
                kt_error_t *err)
@@ -281,8 +303,10 @@ records_create(const app_t *app, request_t *req, response_t *res, const record_r
         goto done;
     records_fill_meta(req, &meta, reason);
     if (!store_record_write(client, store_db_name(app->store), r->kind, KIND_CREATE,
-                            r->new_id ? r->new_id(&doc) : NULL, 0, &stored, &meta, &out, err))
+                            r->new_id ? r->new_id(&doc) : NULL, 0, &stored, &meta, &out, err)) {
+        hide_holder(app, req, client, r, err);
         goto done;
+    }
     answer_write(app, req, res, client, r, 201, &out, &doc);
     response_header(res, "Location", arena_printf(req->arena, "%s%s", r->location, out.id));
     ok = true;
@@ -320,6 +344,8 @@ update_once(const app_t *app, request_t *req, mongoc_client_t *client, const rec
               store_record_write(client, store_db_name(app->store), r->kind, KIND_UPDATE, cur->id,
                                  expected ? expected : cur->version, &stored, meta, out, err);
 
+    if (!ok)
+        hide_holder(app, req, client, r, err);
     bson_destroy(&stored);
     return ok;
 }

@@ -150,8 +150,8 @@ process(run_t *r)
         !taken)
         return;
     r->renewed_ms = feed_now_ms();
-    if (packages_attempt(r->client, db, r->key, &attempts, &err) &&
-        sender(r->client, db, r->key, &who)) {
+    if (packages_attempt(r->client, db, r->key, &attempts, &err)) {
+        bool known = sender(r->client, db, r->key, &who);
         ingest_ctx_t ctx = {.client = r->client,
                             .db = db,
                             .schema = app->schema,
@@ -160,7 +160,12 @@ process(run_t *r)
                             .progress_arg = r,
                             .health_ring = app->health_ring,
                             .receipt_page = app->cfg->receipt_page_bytes};
-        attempt(r, &ctx, attempts);
+        if (known) {
+            attempt(r, &ctx, attempts);
+        } else if (attempts >= app->cfg->package_attempts) { /* nobody to write its items as */
+            kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the sender is unknown");
+            give_up(r, &ctx, attempts, &err);
+        }
     }
     /* Let go now, so that the next attempt (or another package's) does not wait. */
     kt_error_clear(&err);

@@ -139,7 +139,7 @@ process(run_t *r)
     const app_t *app = r->args->app;
     const char *db = store_db_name(app->store);
     kt_error_t err;
-    bool taken = false;
+    bool taken = false, waiting = false;
     int64_t attempts = 0;
     principal_t who;
 
@@ -150,7 +150,7 @@ process(run_t *r)
         !taken)
         return;
     r->renewed_ms = feed_now_ms();
-    if (packages_attempt(r->client, db, r->key, &attempts, &err)) {
+    if (packages_attempt(r->client, db, r->key, &attempts, &waiting, &err) && waiting) {
         bool known = sender(r->client, db, r->key, &who);
         ingest_ctx_t ctx = {.client = r->client,
                             .db = db,

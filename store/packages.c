@@ -490,20 +490,26 @@ packages_chunks_drop(mongoc_client_t *client, const char *db, const char *key, k
 
 bool
 packages_attempt(mongoc_client_t *client, const char *db, const char *key, int64_t *attempts,
-                 kt_error_t *err)
+                 bool *waiting, kt_error_t *err)
 {
     bson_t pkg, changes = BSON_INITIALIZER;
-    bool found, ok;
+    bool found, ok = true;
 
     *attempts = 0;
     if (!util_find_id(client, db, PACKAGES, key, &pkg, &found, err)) {
         bson_destroy(&changes);
         return false;
     }
+    const char *status = found ? util_get_str(&pkg, "status") : NULL;
+    /* The list of waiting packages is a moment old: another worker may have
+     * ended this one since. */
+    *waiting = status != NULL && strcmp(status, "INQUEUE") == 0;
     *attempts = (found ? util_get_int(&pkg, "attempts", 0) : 0) + 1;
     bson_destroy(&pkg);
-    BSON_APPEND_INT64(&changes, "attempts", *attempts);
-    ok = rewrite(client, db, key, &changes, err);
+    if (*waiting) {
+        BSON_APPEND_INT64(&changes, "attempts", *attempts);
+        ok = rewrite(client, db, key, &changes, err);
+    }
     bson_destroy(&changes);
     return ok;
 }

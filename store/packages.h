@@ -116,9 +116,10 @@ bool packages_chunks_drop(mongoc_client_t *client, const char *db, const char *k
 bool packages_waiting(mongoc_client_t *client, const char *db, char (*keys)[PACKAGES_KEY_MAX],
                       int max, int *n, kt_error_t *err);
 
-/* Counts one more attempt at key (under its lease) into *attempts. */
+/* Counts one more attempt at key (under its lease) into *attempts, when the
+ * package is still waiting (*waiting; false: it ended meanwhile, nothing to do). */
 bool packages_attempt(mongoc_client_t *client, const char *db, const char *key, int64_t *attempts,
-                      kt_error_t *err);
+                      bool *waiting, kt_error_t *err);
 
 /* Takes the lease when nobody holds an unexpired one (*taken), for ttl_ms. */
 bool packages_lease_take(mongoc_client_t *client, const char *db, const char *key,

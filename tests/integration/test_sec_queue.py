@@ -110,6 +110,9 @@ def poison(mongo, received_at):
         "principal": {"subject": "test-poison", "role": "region", "organization": "",
                       "auth": "certificate"}})
     mongo["package_chunks"].insert_one({"_id": f"{key}:000000", "data": b"not xml at all"})
+    # The result of an item applied before the bytes went bad: the FAILED receipt lists it.
+    mongo["package_items"].insert_one({"_id": f"{key}:00000001", "result": "CREATED",
+                                       "local_id": "1", "id": str(uuid.uuid4()), "version": 1})
     return pid
 
 
@@ -139,7 +142,9 @@ def test_failing_packages_end_failed_and_do_not_starve_the_queue(client, region_
         assert root.findtext(q("Status")) == "FAILED"
         # The last attempt's own code: bytes that do not parse are a whole-package error.
         assert root.find(q("Error")).get("code") in ("MALFORMED", "XSD")
-        assert root.find(q("Items")) is not None and len(root.find(q("Items"))) == 0
+        applied = root.find(q("Items"))
+        assert [(i.get("index"), i.get("result")) for i in applied] == [("1", "CREATED")]
+        assert root.find(q("Totals")).get("created") == "1"
         reg = registration(mongo, bad)
         assert reg["status"] == "FAILED" and reg["attempts"] == ATTEMPTS
         assert chunks_of(mongo, bad) == 0

@@ -328,8 +328,15 @@ import_mapped(const config_t *cfg, const char *data, size_t len, const char *rec
     xmlio_schema_t *schema = xmlio_schema_load(cfg->xsd_path, &err);
     store_t *store = schema ? store_new(cfg->mongodb_uri, cfg->db_name, &err) : NULL;
     mongoc_client_t *client = store ? store_client_pop(store) : NULL;
-    ingest_ctx_t ctx = {
-        client, cfg->db_name, schema, &who, isatty(STDERR_FILENO) ? progress : NULL, NULL, 0, NULL};
+    ingest_ctx_t ctx = {client,
+                        cfg->db_name,
+                        schema,
+                        &who,
+                        isatty(STDERR_FILENO) ? progress : NULL,
+                        NULL,
+                        0,
+                        NULL,
+                        cfg->receipt_page_bytes};
     bool queued = false;
     char packet_id[INGEST_ID_MAX];
     if (client != NULL &&

@@ -87,6 +87,13 @@ load_numbers(config_t *cfg, kt_error_t *err)
     if (!number_value("KT_PACKAGE_SLOTS", 2, 1, 64, 10, &n, err))
         return false;
     cfg->package_slots = (int)n;
+    if (!number_value("KT_PACKAGE_ATTEMPTS", 3, 1, 100, 10, &n, err))
+        return false;
+    cfg->package_attempts = (int)n;
+    /* Pages stay below the store's 16 MB document limit (docs/xml-exchange.md). */
+    if (!number_value("KT_RECEIPT_PAGE_BYTES", 4u << 20, 4096, 15u << 20, 10, &n, err))
+        return false;
+    cfg->receipt_page_bytes = (size_t)n;
     if (!number_value("KT_BACKLOG", 1024, 1, 65535, 10, &n, err))
         return false;
     cfg->backlog = (int)n;

@@ -41,6 +41,8 @@ typedef struct {
     size_t max_package;             /* KT_MAX_PACKAGE bytes (XML, also inflated), 128 MiB */
     size_t package_inline_items;    /* KT_PACKAGE_INLINE_ITEMS: more are queued, 500 */
     int package_slots;              /* KT_PACKAGE_SLOTS: package bodies a worker holds at once, 2 */
+    int package_attempts;           /* KT_PACKAGE_ATTEMPTS: tries at a queued package, 3 */
+    size_t receipt_page_bytes;      /* KT_RECEIPT_PAGE_BYTES: a stored receipt page, 4 MiB */
     char xsd_path[CONFIG_PATH_MAX]; /* KT_XSD, default <source>/xsd/kontingent-exchange-1.xsd */
     int backlog;                    /* KT_BACKLOG, default 1024 */
 } config_t;

@@ -447,6 +447,7 @@ typedef struct {
     xmlDocPtr doc;
     xmlNodePtr cur; /* the open element that takes the next child; NULL: none yet */
     size_t bytes;   /* about the serialised size of what was copied */
+    bool health;    /* an element with a health name was copied (xmlio_item_t.health) */
 } xmlio_copy_t;
 
 typedef enum { XMLIO_NEXT_ELEMENT = 0, XMLIO_NEXT_END, XMLIO_NEXT_FAIL } xmlio_next_t;
@@ -1224,6 +1225,20 @@ xmlio_copy_attributes(xmlio_reader_t *r, xmlio_copy_t *c, xmlNodePtr node, kt_er
     return ok;
 }
 
+/* Whether an element's local name is Health or a member of the health
+ * block: decided on the name alone, before the schema has a say, so that an
+ * item that breaks the XSD still counts as carrying health data. */
+static bool
+xmlio_health_name(const xmlChar *name)
+{
+    if (xmlStrEqual(name, BAD_CAST "Health"))
+        return true;
+    for (const xmlio_map_t *m = xmlio_health; m->xml != NULL; m++)
+        if (xmlStrEqual(name, BAD_CAST m->xml))
+            return true;
+    return false;
+}
+
 /* Copies the reader's current element (name, namespace, attributes, line)
  * as the last child of c->cur, or as the root of c->doc. */
 static xmlNodePtr
@@ -1234,6 +1249,7 @@ xmlio_copy_element(xmlio_reader_t *r, xmlio_copy_t *c, kt_error_t *err)
     long line = xmlio_line(r);
     xmlNodePtr node = xmlNewDocNode(c->doc, NULL, name, NULL);
 
+    c->health = c->health || xmlio_health_name(name);
     if (node == NULL) {
         xmlio_fail_memory(r, err);
         return NULL;
@@ -1626,6 +1642,7 @@ xmlio_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *er
     }
     if (!xmlio_copy_subtree(r, &c, err))
         goto done;
+    item->health = c.health;
     root = xmlDocGetRootElement(c.doc);
     if (!xmlio_item_attributes(r, arena, root, item, err) ||
         !xmlio_item_check(r, arena, c.doc, item, err))

@@ -83,6 +83,10 @@ typedef struct {
                                    organization_from_json() takes ("ogrn" and "version" from
                                    the attributes), or NULL when the item broke the XSD */
     kt_error_t error;           /* the item's own XSD error (code KT_XSD, field path = XPath) */
+    bool health;                /* the item's raw XML holds an element named Health or named as
+                                   a member of the health block (HealthGroup, Disability, …), in
+                                   any namespace, valid or not: where its bytes may be kept
+                                   (docs/xml-exchange.md, "Health data") */
 } xmlio_item_t;
 
 typedef struct xmlio_reader xmlio_reader_t;

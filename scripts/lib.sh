@@ -33,9 +33,6 @@ kt_is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # Settles every knob from the environment and exports it for the processes started later.
 kt_config() {
-    # Everything the scripts and the processes they start create (the store's files, logs,
-    # keys, backups) is for the service's user alone (docs/security.md, "Files").
-    umask 077
     KT_VAR=${KT_VAR:-$KT_REPO/var}
     mkdir -p "$KT_VAR"
     # Traversable, not listable: nginx's user reaches the FastCGI socket below it.
@@ -58,7 +55,14 @@ kt_config() {
     KT_USER=${KT_USER:-nobody}
     # FerretDB (tests, development) listens on this unix socket only, mode 0600, in a 0700
     # directory of KT_USER's: no TCP port, so no other local user reaches the store.
-    KT_FERRET_SOCKET=${KT_FERRET_SOCKET:-$KT_VAR/run/ferretdb/ferretdb.sock}
+    # A deep KT_VAR would make the path too long for a unix socket (107 bytes): then a
+    # directory of its own under /tmp, named after KT_VAR (made 0700, and checked, at start).
+    if [[ -z ${KT_FERRET_SOCKET:-} ]]; then
+        KT_FERRET_SOCKET=$KT_VAR/run/ferretdb/ferretdb.sock
+        if ((${#KT_FERRET_SOCKET} >= 108)); then
+            KT_FERRET_SOCKET=/tmp/kt-ferretdb-$(printf '%s' "$KT_VAR" | sha256sum | cut -c1-16)/ferretdb.sock
+        fi
+    fi
     # Started as root, nginx's workers run as KT_NGINX_USER (default www-data, else nobody)
     # and reach the workers' socket through its group (KT_SOCKET_GROUP, mode 0660).
     if [[ $(id -u) -eq 0 ]]; then
@@ -334,6 +338,11 @@ kt_service_owns() {
 
 kt_ensure_state() {
     local var=$1
+    # From here on, everything the scripts and the processes they start create (the store's
+    # files, logs, keys, backups) is for the service's user alone (docs/security.md,
+    # "Files"). Not before: the installs and builds that come first make files that
+    # FerretDB and the workers, as KT_USER, and nginx's user must read.
+    umask 077
     mkdir -p "$var/data" "$var/run/started" "$var/log" "$var/tls" "$var/keys" "$var/backups"
     # State is private (0700, files 0600); run/ is only traversable: it holds the workers'
     # socket, which nginx's user reaches by its group.
@@ -455,6 +464,7 @@ kt_started_pid() { cat "$KT_VAR/run/started/$1.pid" 2>/dev/null || true; }
 kt_spawn() {
     local name=$1 log=$2
     shift 2
+    umask 077 # the log it creates, and whatever the process creates
     mkdir -p "$KT_VAR/run/started"
     setsid "$@" </dev/null >>"$log" 2>&1 &
     printf '%s\n' "$!" >"$KT_VAR/run/started/$name.pid"
@@ -493,6 +503,8 @@ kt_start_ferretdb() {
     local script=$KT_VAR/run/ferretdb.sh log=$KT_VAR/log/ferretdb.log dir
     dir=$(dirname "$KT_FERRET_SOCKET")
     mkdir -p "$dir" "$KT_VAR/data"
+    # Under /tmp someone else may have made it first: it must be ours (or KT_USER's).
+    [[ -O $dir || $(stat -c %U "$dir") == "$KT_USER" ]] || kt_die "$dir belongs to someone else"
     chmod 0700 "$dir" "$KT_VAR/data"
     kt_service_owns "$dir" "$KT_VAR/data"
     rm -f "$KT_FERRET_SOCKET" # nothing of ours runs (kt_any_running): a crash's leftover

@@ -23,7 +23,7 @@ give_back(void *data)
         store_request_client_push(l->store, l->client);
 }
 
-/* Routes that scan (ROUTE_SCAN: reports, export) get the batch pool's longer
+/* Routes that scan (ROUTE_SCAN: reports, export, the audit logs) get the batch pool's longer
  * bound on a round trip; every other request the short one, so that a store
  * that stopped answering costs a request seconds (docs/storage.md). */
 mongoc_client_t *

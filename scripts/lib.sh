@@ -507,6 +507,11 @@ kt_start_ferretdb() {
     [[ -O $dir || $(stat -c %U "$dir") == "$KT_USER" ]] || kt_die "$dir belongs to someone else"
     chmod 0700 "$dir" "$KT_VAR/data"
     kt_service_owns "$dir" "$KT_VAR/data"
+    if [[ $(id -u) -eq 0 ]] &&
+        ! setpriv --reuid="$KT_USER" --regid="$(id -gn "$KT_USER")" --clear-groups \
+            test -w "$KT_VAR/data" -a -w "$dir" -a -x "$FERRETDB" 2>/dev/null; then
+        kt_die "KT_USER $KT_USER cannot reach $KT_VAR/data, $dir or $FERRETDB: make the directories above them traversable (chmod o+x), or set KT_VAR, KT_FERRET_SOCKET, KT_USER"
+    fi
     rm -f "$KT_FERRET_SOCKET" # nothing of ours runs (kt_any_running): a crash's leftover
     {
         printf '#!/usr/bin/env bash\n'

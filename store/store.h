@@ -22,12 +22,12 @@ typedef struct store store_t;
 /* Round trips are bounded (docs/storage.md, "Time bounds"). What the URI
  * does not set: serverSelectionTimeoutMS and connectTimeoutMS 2000, and
  * socketTimeoutMS STORE_REQUEST_TIMEOUT_MS for API requests. */
-#define STORE_REQUEST_TIMEOUT_MS 5000
-/* kontingentctl, the package runner and the scans of reports and exports:
+#define STORE_REQUEST_TIMEOUT_MS 10000
+/* kontingentctl, the package runner and the scans (reports, export, audit):
  * this, or the URI's socketTimeoutMS when that is longer. */
 #define STORE_BATCH_TIMEOUT_MS 120000
 /* /health: every wait (selection, connect, each round trip). */
-#define STORE_HEALTH_TIMEOUT_MS 1500
+#define STORE_HEALTH_TIMEOUT_MS 3000
 /* Where /health's write probe writes (one small document per worker). */
 #define STORE_HEALTH_COLLECTION "health"
 

@@ -40,7 +40,7 @@ from conftest import (
 from kt_data import SCHOOL_A, new_snils, student
 
 S = "/api/v1/students"
-# A correctness bound, far above what the fix needs (STORE_REQUEST_TIMEOUT_MS is 5 s) and
+# A correctness bound, far above what the fix needs (STORE_REQUEST_TIMEOUT_MS is 10 s) and
 # far below libmongoc's default of 300 s that the defect waited for.
 BOUND = 30
 REPO = pathlib.Path(__file__).resolve().parents[2]

@@ -106,9 +106,13 @@ static bool
 take_body(const app_t *app, const route_t *route, request_t *req, const server_io_t *io,
           kt_error_t *err)
 {
-    size_t max_body = route->max_body                ? route->max_body
-                      : route->flags & ROUTE_PACKAGE ? app->cfg->max_package
-                                                     : app->cfg->max_body;
+    /* Only regional systems (verified client certificates) post packages up
+     * to KT_MAX_PACKAGE; nginx lets nothing larger than KT_MAX_BODY through
+     * for anyone else (docs/xml-exchange.md, "Size"). */
+    bool large = route->flags & ROUTE_PACKAGE && req->principal.method == AUTH_CERT;
+    size_t max_body = route->max_body ? route->max_body
+                      : large         ? app->cfg->max_package
+                                      : app->cfg->max_body;
 
     if (route->media_types == NULL)
         return true; /* a body on GET/DELETE is ignored, never read */
@@ -136,6 +140,7 @@ server_dispatch(const app_t *app, request_t *req, bool parsed, kt_error_t *err,
     route = router_match(routes_table, routes_count, req, allow, sizeof allow, err);
     if (route == NULL)
         goto fail;
+    req->store_scan = (route->flags & ROUTE_SCAN) != 0;
     if (!(route->flags & ROUTE_PUBLIC) && !authenticate(app, req, io->now, err))
         goto fail;
     if (route->flags & ROUTE_PACKAGE && route->media_types != NULL &&
@@ -149,7 +154,7 @@ fail:
     problem_render(res, req, err);
     if (err->status == 405)
         response_header(res, "Allow", arena_strdup(req->arena, allow));
-    if (err->code == KT_UNAVAILABLE)
+    if (err->code == KT_UNAVAILABLE || err->code == KT_STORE_UNAVAILABLE)
         response_header(res, "Retry-After", "5");
 }
 

@@ -9,15 +9,23 @@
 typedef struct {
     store_t *store;
     mongoc_client_t *client;
+    bool batch; /* from the batch pool (scans), else the requests pool */
 } lease_t;
 
 static void
 give_back(void *data)
 {
     lease_t *l = data;
-    store_client_push(l->store, l->client);
+
+    if (l->batch)
+        store_client_push(l->store, l->client);
+    else
+        store_request_client_push(l->store, l->client);
 }
 
+/* Routes that scan (ROUTE_SCAN: reports, export, the audit logs) get the batch pool's longer
+ * bound on a round trip; every other request the short one, so that a store
+ * that stopped answering costs a request seconds (docs/storage.md). */
 mongoc_client_t *
 handler_client(const app_t *app, request_t *req)
 {
@@ -26,9 +34,10 @@ handler_client(const app_t *app, request_t *req)
     if (l == NULL)
         return NULL;
     l->store = app->store;
-    l->client = store_client_pop(app->store);
+    l->batch = req->store_scan;
+    l->client = l->batch ? store_client_pop(app->store) : store_request_client_pop(app->store);
     if (arena_add_cleanup(req->arena, give_back, l) != 0) {
-        store_client_push(app->store, l->client);
+        give_back(l);
         return NULL;
     }
     return l->client;

@@ -412,8 +412,11 @@ make_parent(const char *path)
         return;
     memcpy(dir, path, n);
     dir[n] = '\0';
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return; /* opening the lock file next says what is wrong */
+    /* 0755 whatever the umask (the scripts run with 077): the workers read the
+     * list as KT_USER, and it holds no secret. */
+    if (mkdir(dir, 0755) == 0)
+        (void)chmod(dir, 0755);
+    /* Otherwise opening the lock file next says what is wrong. */
 }
 
 bool

@@ -12,7 +12,7 @@
 
 typedef struct {
     char ogrn[PRINCIPAL_ORG_MAX];
-    int64_t until_ms; /* monotonic; the entry is stale after it */
+    int64_t seen_ms; /* monotonic: when the store last said ACTIVE */
 } slot_t;
 
 struct active_orgs {
@@ -61,15 +61,16 @@ active_orgs_free(active_orgs_t *c)
     free(c);
 }
 
+/* Whether the store said ACTIVE for ogrn less than max_age_ms ago. */
 static bool
-cached(active_orgs_t *c, const char *ogrn, int64_t now)
+cached(active_orgs_t *c, const char *ogrn, int64_t now, int64_t max_age_ms)
 {
     slot_t *s;
     bool hit;
 
     pthread_mutex_lock(&c->mu);
     s = slot_of(c, ogrn);
-    hit = strcmp(s->ogrn, ogrn) == 0 && now < s->until_ms;
+    hit = strcmp(s->ogrn, ogrn) == 0 && now - s->seen_ms < max_age_ms;
     pthread_mutex_unlock(&c->mu);
     return hit;
 }
@@ -84,7 +85,7 @@ remember(active_orgs_t *c, const char *ogrn, int64_t now)
     pthread_mutex_lock(&c->mu);
     s = slot_of(c, ogrn);
     memcpy(s->ogrn, ogrn, strlen(ogrn) + 1);
-    s->until_ms = now + ACTIVE_ORGS_TTL_MS;
+    s->seen_ms = now;
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -96,7 +97,7 @@ active_orgs_check(active_orgs_t *c, store_t *store, const char *ogrn, bool *acti
     bool ok;
 
     *active = false;
-    if (cached(c, ogrn, now)) {
+    if (cached(c, ogrn, now, ACTIVE_ORGS_TTL_MS)) {
         *active = true;
         return true;
     }
@@ -109,5 +110,11 @@ active_orgs_check(active_orgs_t *c, store_t *store, const char *ogrn, bool *acti
     store_client_push(store, client);
     if (ok && *active)
         remember(c, ogrn, now);
+    /* A store that cannot answer does not log out the schools it recently
+     * knew active: their answer stands for ACTIVE_ORGS_STALE_MS. */
+    if (!ok && cached(c, ogrn, now, ACTIVE_ORGS_STALE_MS)) {
+        kt_error_clear(err);
+        *active = ok = true;
+    }
     return ok;
 }

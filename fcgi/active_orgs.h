@@ -4,7 +4,9 @@
  * status ACTIVE: registered, neither liquidated nor reorganised. A worker
  * remembers an ACTIVE answer for ACTIVE_ORGS_TTL_MS, so a liquidation binds
  * within that long; a registration binds at once (a refusal is not
- * remembered). docs/security.md, "Who can connect".
+ * remembered). While the store cannot answer, an ACTIVE answer up to
+ * ACTIVE_ORGS_STALE_MS old still stands, so an outage does not log out the
+ * schools working at the time. docs/security.md, "Who can connect".
  */
 #ifndef KT_ACTIVE_ORGS_H
 #define KT_ACTIVE_ORGS_H
@@ -14,7 +16,8 @@
 #include "core/error.h"
 #include "store/store.h"
 
-#define ACTIVE_ORGS_TTL_MS 30000
+#define ACTIVE_ORGS_TTL_MS   30000
+#define ACTIVE_ORGS_STALE_MS 600000 /* an ACTIVE answer used while the store cannot answer */
 #define ACTIVE_ORGS_SLOTS  256 /* organisations remembered per worker */
 
 typedef struct active_orgs active_orgs_t;

@@ -5,8 +5,9 @@
 #include <strings.h>
 
 static bool
-from_token(const jwt_key_t *key, const char *value, int64_t now, principal_t *out, kt_error_t *err)
+from_token(const jwt_key_t *key, const authn_input_t *in, principal_t *out, kt_error_t *err)
 {
+    const char *value = in->authorization;
     jwt_claims_t claims;
 
     if (strncasecmp(value, "Bearer ", 7) != 0) {
@@ -17,12 +18,16 @@ from_token(const jwt_key_t *key, const char *value, int64_t now, principal_t *ou
     value += 7;
     while (*value == ' ')
         value++;
-    if (!jwt_verify(key, value, strlen(value), now, &claims, err))
+    if (!jwt_verify(key, in->policy, value, strlen(value), in->now, &claims, err))
+        return false;
+    if (in->revoked != NULL &&
+        !revoke_list_allows(in->revoked, claims.jti, claims.sub, claims.iat, err))
         return false;
     memcpy(out->subject, claims.sub, sizeof out->subject);
     memcpy(out->org, claims.org, sizeof out->org);
     out->role = claims.role;
     out->scopes = claims.scopes;
+    memcpy(out->token_id, claims.jti, sizeof out->token_id);
     out->method = AUTH_TOKEN;
     return true;
 }
@@ -50,7 +55,7 @@ authn_authenticate(const jwt_key_t *key, const certmap_t *map, const authn_input
 {
     memset(out, 0, sizeof *out);
     if (in->authorization != NULL && in->authorization[0] != '\0')
-        return from_token(key, in->authorization, in->now, out, err);
+        return from_token(key, in, out, err);
     if (in->ssl_verify != NULL && in->ssl_verify[0] != '\0' && strcmp(in->ssl_verify, "NONE") != 0)
         return from_certificate(map, in, out, err);
     kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,

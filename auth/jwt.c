@@ -14,20 +14,24 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/utf8.h"
 
 struct jwt_key {
     EVP_PKEY *pkey;
     jwt_alg_t alg;
     bool can_sign; /* loaded from a private key */
+    char kid[JWT_KID_LEN + 1];
 };
 
 /* Both algorithms carry 64 raw signature bytes: Ed25519's own, or r||s. */
@@ -36,6 +40,7 @@ struct jwt_key {
 #define JWT_DER_MAX   128 /* a DER ECDSA P-256 signature takes at most 72 */
 #define JWT_ORG_LEN   13  /* an ОГРН */
 #define JWT_ARENA_CAP (256 * 1024)
+#define JWT_ID_BYTES  16 /* a jti from jwt_new_id(): 128 random bits */
 
 /* A token of JWT_MAX_LEN bytes cannot hold more values than this. */
 static const json_limits_t jwt_json_limits = {
@@ -121,6 +126,8 @@ jwt_alg_md(jwt_alg_t alg)
     return alg == JWT_ALG_ES256 ? EVP_sha256() : NULL;
 }
 
+static bool b64url_encode(buf_t *b, const void *data, size_t len);
+
 /* ---- Keys ---------------------------------------------------------------- */
 
 /* Encrypted keys are refused instead of prompting on a terminal a worker does not have. */
@@ -153,6 +160,63 @@ jwt_key_type_matches(EVP_PKEY *pkey, jwt_alg_t alg)
     if (alg == JWT_ALG_EDDSA)
         return EVP_PKEY_is_a(pkey, "ED25519");
     return jwt_key_is_p256(pkey);
+}
+
+/* The members of the key's public JWK in RFC 7638's order (lexicographic,
+ * no whitespace), written to jwk; false when OpenSSL cannot export them. */
+static bool
+jwt_key_jwk(EVP_PKEY *pkey, jwt_alg_t alg, buf_t *jwk)
+{
+    unsigned char x[JWT_EC_COORD], y[JWT_EC_COORD];
+    size_t x_len = sizeof x;
+    BIGNUM *bx = NULL, *by = NULL;
+    bool ok = false;
+
+    if (alg == JWT_ALG_EDDSA) {
+        if (EVP_PKEY_get_raw_public_key(pkey, x, &x_len) != 1 || x_len != sizeof x)
+            return false;
+        buf_puts(jwk, "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"");
+        b64url_encode(jwk, x, x_len);
+        buf_puts(jwk, "\"}");
+        return !jwk->overflow;
+    }
+    if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &bx) != 1 ||
+        EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &by) != 1 ||
+        BN_bn2binpad(bx, x, JWT_EC_COORD) != JWT_EC_COORD ||
+        BN_bn2binpad(by, y, JWT_EC_COORD) != JWT_EC_COORD)
+        goto done;
+    buf_puts(jwk, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"");
+    b64url_encode(jwk, x, sizeof x);
+    buf_puts(jwk, "\",\"y\":\"");
+    b64url_encode(jwk, y, sizeof y);
+    buf_puts(jwk, "\"}");
+    ok = !jwk->overflow;
+done:
+    BN_free(bx);
+    BN_free(by);
+    return ok;
+}
+
+/* kid = base64url(SHA-256(JWK)), RFC 7638: any party can compute it from the
+ * public key alone, so it names the key without a registry of names. */
+static bool
+jwt_key_thumbprint(EVP_PKEY *pkey, jwt_alg_t alg, char kid[JWT_KID_LEN + 1])
+{
+    buf_t jwk, out;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned md_len = 0;
+    bool ok;
+
+    buf_init(&jwk, 512);
+    buf_init(&out, 64);
+    ok = jwt_key_jwk(pkey, alg, &jwk) &&
+         EVP_Digest(jwk.data, jwk.len, md, &md_len, EVP_sha256(), NULL) == 1 &&
+         b64url_encode(&out, md, md_len) && out.len == JWT_KID_LEN;
+    if (ok)
+        memcpy(kid, out.data, JWT_KID_LEN + 1);
+    buf_release(&jwk);
+    buf_release(&out);
+    return ok;
 }
 
 static void
@@ -200,6 +264,12 @@ jwt_key_load(const char *path, jwt_alg_t alg, bool private_key, kt_error_t *err)
         jwt_key_error(err, path, "out of memory");
         goto done;
     }
+    if (!jwt_key_thumbprint(pkey, alg, key->kid)) {
+        jwt_key_error(err, path, "cannot compute the key id");
+        free(key);
+        key = NULL;
+        goto done;
+    }
     key->pkey = pkey;
     key->alg = alg;
     key->can_sign = private_key;
@@ -221,6 +291,12 @@ jwt_key_t *
 jwt_key_load_private(const char *path, jwt_alg_t alg, kt_error_t *err)
 {
     return jwt_key_load(path, alg, true, err);
+}
+
+const char *
+jwt_key_id(const jwt_key_t *key)
+{
+    return key != NULL ? key->kid : "";
 }
 
 void
@@ -458,12 +534,16 @@ jwt_string_is(const json_value_t *v, const char *want)
 }
 
 static bool
-jwt_header_check(const json_value_t *header, jwt_alg_t alg, kt_error_t *err)
+jwt_header_check(const json_value_t *header, const jwt_key_t *key, kt_error_t *err)
 {
     const json_value_t *typ = json_get(header, "typ");
 
-    if (!jwt_string_is(json_get(header, "alg"), alg_names[alg]))
+    if (!jwt_string_is(json_get(header, "alg"), alg_names[key->alg]))
         return jwt_reject(err, "algorithm not allowed");
+    /* Signed by another key (an old one after rotation, another issuer's):
+     * say so in the log rather than "bad signature". */
+    if (!jwt_string_is(json_get(header, "kid"), key->kid))
+        return jwt_reject(err, "unknown key id");
     if (typ != NULL && !jwt_string_is(typ, "JWT"))
         return jwt_reject(err, "malformed token");
     for (size_t i = 0; i < sizeof header_refused / sizeof header_refused[0]; i++) {
@@ -527,15 +607,39 @@ jwt_org_valid(const char *org)
     return org[JWT_ORG_LEN] == '\0';
 }
 
+/* A jti is 1..64 characters of the base64url alphabet: what revocation lists hold. */
+static bool
+jwt_jti_valid(const char *jti)
+{
+    size_t n = 0;
+
+    for (; n < JWT_JTI_MAX && jti[n] != '\0'; n++) {
+        if (b64url_value((unsigned char)jti[n]) < 0)
+            return false;
+    }
+    return n > 0 && n < JWT_JTI_MAX;
+}
+
 /*
  * The rules both verify and sign hold claims to, so that jwt_sign() can never
  * mint a token that jwt_verify() refuses. NULL when the claims are sound.
  */
+
 static const char *
 jwt_claims_problem(const jwt_claims_t *c)
 {
-    if (memchr(c->sub, '\0', sizeof c->sub) == NULL || c->sub[0] == '\0')
+    const char *sub_end = memchr(c->sub, '\0', sizeof c->sub);
+
+    /* The subject is stored with every version a token writes: text only. */
+    if (sub_end == NULL || c->sub[0] == '\0' ||
+        !utf8_text_valid(c->sub, (size_t)(sub_end - c->sub), NULL))
         return "bad claim sub";
+    if (c->jti[0] != '\0' && !jwt_jti_valid(c->jti))
+        return "bad claim jti";
+    if (memchr(c->iss, '\0', sizeof c->iss) == NULL)
+        return "bad claim iss";
+    if (memchr(c->aud, '\0', sizeof c->aud) == NULL)
+        return "bad claim aud";
     if (principal_role_name(c->role) == NULL)
         return "unknown role";
     if (memchr(c->org, '\0', sizeof c->org) == NULL)
@@ -595,6 +699,8 @@ jwt_claims_read(const json_value_t *payload, jwt_claims_t *c, kt_error_t *err)
         return jwt_reject(err, "bad claim iat");
     if (!jwt_claim_int(payload, "exp", true, &c->exp))
         return jwt_reject(err, "bad claim exp");
+    if (!jwt_claim_copy(payload, "jti", true, c->jti, sizeof c->jti) || !jwt_jti_valid(c->jti))
+        return jwt_reject(err, "bad claim jti");
     problem = jwt_claims_problem(c);
     if (problem != NULL)
         return jwt_reject(err, problem);
@@ -616,11 +722,42 @@ jwt_claims_current(const json_value_t *payload, const jwt_claims_t *c, int64_t n
     return true;
 }
 
+/* "aud" is a string or an array of strings (RFC 7519 4.1.3); one must be ours. */
+static bool
+jwt_audience_has(const json_value_t *aud, const char *want)
+{
+    if (aud != NULL && aud->type == JSON_ARRAY) {
+        for (const json_value_t *v = aud->child; v != NULL; v = v->next) {
+            if (jwt_string_is(v, want))
+                return true;
+        }
+        return false;
+    }
+    return jwt_string_is(aud, want);
+}
+
+/* The verifier's policy: who issued the token, for whom, for how long. A
+ * token without iss or aud (as minted before they existed) is refused. */
+static bool
+jwt_policy_check(const json_value_t *payload, const jwt_policy_t *policy, jwt_claims_t *c,
+                 int64_t now, kt_error_t *err)
+{
+    if (!jwt_string_is(json_get(payload, "iss"), policy->issuer))
+        return jwt_reject(err, "bad claim iss");
+    if (!jwt_audience_has(json_get(payload, "aud"), policy->audience))
+        return jwt_reject(err, "bad claim aud");
+    if (c->exp > now && c->exp - now > policy->max_ttl + JWT_CLOCK_SKEW)
+        return jwt_reject(err, "lifetime over the maximum");
+    snprintf(c->iss, sizeof c->iss, "%s", policy->issuer);
+    snprintf(c->aud, sizeof c->aud, "%s", policy->audience);
+    return true;
+}
+
 /* ---- Verify and sign ----------------------------------------------------- */
 
 bool
-jwt_verify(const jwt_key_t *key, const char *token, size_t len, int64_t now, jwt_claims_t *claims,
-           kt_error_t *err)
+jwt_verify(const jwt_key_t *key, const jwt_policy_t *policy, const char *token, size_t len,
+           int64_t now, jwt_claims_t *claims, kt_error_t *err)
 {
     arena_t *arena = NULL;
     jwt_parts_t parts;
@@ -630,8 +767,8 @@ jwt_verify(const jwt_key_t *key, const char *token, size_t len, int64_t now, jwt
 
     memset(claims, 0, sizeof *claims);
     memset(&c, 0, sizeof c);
-    if (key == NULL) {
-        jwt_internal(err, "no verification key");
+    if (key == NULL || policy == NULL || policy->issuer == NULL || policy->audience == NULL) {
+        jwt_internal(err, "no verification key or policy");
         goto done;
     }
     if (token == NULL || len > JWT_MAX_LEN || !jwt_split(token, len, &parts)) {
@@ -647,13 +784,14 @@ jwt_verify(const jwt_key_t *key, const char *token, size_t len, int64_t now, jwt
         jwt_reject(err, "malformed token");
         goto done;
     }
-    if (!jwt_header_check(header, key->alg, err) || !jwt_signature_check(arena, key, &parts, err))
+    if (!jwt_header_check(header, key, err) || !jwt_signature_check(arena, key, &parts, err))
         goto done;
     if (!jwt_segment_object(arena, parts.payload, &payload)) {
         jwt_reject(err, "malformed token");
         goto done;
     }
-    if (!jwt_claims_read(payload, &c, err) || !jwt_claims_current(payload, &c, now, err))
+    if (!jwt_claims_read(payload, &c, err) || !jwt_claims_current(payload, &c, now, err) ||
+        !jwt_policy_check(payload, policy, &c, now, err))
         goto done;
     *claims = c;
     ok = true;
@@ -663,16 +801,18 @@ done:
 }
 
 static bool
-jwt_header_write(buf_t *b, jwt_alg_t alg)
+jwt_header_write(buf_t *b, const jwt_key_t *key)
 {
     jw_t w;
 
     jw_init(&w, b);
     jw_object_begin(&w);
     jw_key(&w, "alg");
-    jw_string(&w, alg_names[alg]);
+    jw_string(&w, alg_names[key->alg]);
     jw_key(&w, "typ");
     jw_string(&w, "JWT");
+    jw_key(&w, "kid");
+    jw_string(&w, key->kid);
     jw_object_end(&w);
     return jw_ok(&w);
 }
@@ -697,6 +837,15 @@ jwt_scope_write(jw_t *w, unsigned scopes)
     buf_release(&names);
 }
 
+static void
+jwt_optional_write(jw_t *w, const char *name, const char *value)
+{
+    if (value[0] == '\0')
+        return;
+    jw_key(w, name);
+    jw_string(w, value);
+}
+
 static bool
 jwt_payload_write(buf_t *b, const jwt_claims_t *c)
 {
@@ -713,6 +862,9 @@ jwt_payload_write(buf_t *b, const jwt_claims_t *c)
         jw_string(&w, c->org);
     }
     jwt_scope_write(&w, c->scopes);
+    jwt_optional_write(&w, "iss", c->iss);
+    jwt_optional_write(&w, "aud", c->aud);
+    jwt_optional_write(&w, "jti", c->jti);
     if (c->iat != 0) {
         jw_key(&w, "iat");
         jw_int(&w, c->iat);
@@ -732,7 +884,7 @@ jwt_signing_input(buf_t *token, const jwt_key_t *key, const jwt_claims_t *claims
 
     buf_init(&header, JWT_MAX_LEN);
     buf_init(&payload, JWT_MAX_LEN);
-    ok = jwt_header_write(&header, key->alg) && jwt_payload_write(&payload, claims) &&
+    ok = jwt_header_write(&header, key) && jwt_payload_write(&payload, claims) &&
          b64url_encode(token, header.data, header.len) && buf_putc(token, '.') &&
          b64url_encode(token, payload.data, payload.len);
     buf_release(&header);
@@ -774,4 +926,22 @@ jwt_sign(const jwt_key_t *key, const jwt_claims_t *claims, kt_error_t *err)
 done:
     buf_release(&token);
     return out;
+}
+
+bool
+jwt_new_id(char out[JWT_JTI_MAX])
+{
+    unsigned char raw[JWT_ID_BYTES];
+    buf_t b;
+    bool ok;
+
+    out[0] = '\0';
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return false;
+    buf_init(&b, JWT_JTI_MAX);
+    ok = b64url_encode(&b, raw, sizeof raw) && b.len < JWT_JTI_MAX;
+    if (ok)
+        memcpy(out, b.data, b.len + 1);
+    buf_release(&b);
+    return ok;
 }

@@ -4,9 +4,11 @@
  *
  * The algorithm is fixed by configuration when the key is loaded; a token's
  * own "alg" header must equal it exactly or the token is rejected ("none",
- * HS256 and every other value included). Claims: sub, role, org (ОГРН, for
- * school tokens), scope (space-separated, e.g. "health"), iat, exp; exp is
- * required.
+ * HS256 and every other value included). The header's "kid" must be the
+ * key's RFC 7638 thumbprint. Claims: sub, role, org (ОГРН, for school
+ * tokens), scope (space-separated, e.g. "health"), iss, aud, jti, iat, exp;
+ * iss, aud, jti and exp are required, and what iss and aud must say and how
+ * long a token may live is the verifier's policy (jwt_policy_t).
  */
 #ifndef KT_JWT_H
 #define KT_JWT_H
@@ -25,6 +27,16 @@ typedef struct jwt_key jwt_key_t;
 /* Maximum length of a token accepted by jwt_verify (bytes). */
 #define JWT_MAX_LEN 4096
 
+/* A key id: the RFC 7638 thumbprint (SHA-256, base64url, 43 characters). */
+#define JWT_KID_LEN 43
+/* iss and aud values, NUL included. */
+#define JWT_NAME_MAX 128
+/* A token id (jti): 1..64 characters of [A-Za-z0-9_-], NUL included. */
+#define JWT_JTI_MAX PRINCIPAL_TOKEN_ID_MAX
+/* Seconds a token's exp may lie beyond now + max_ttl: the issuer's clock may
+ * run ahead of the verifier's. */
+#define JWT_CLOCK_SKEW 300
+
 /* "EdDSA" or "ES256" → alg; false for anything else (and *alg = JWT_ALG__MAX). */
 bool jwt_alg_parse(const char *name, jwt_alg_t *alg);
 
@@ -40,32 +52,52 @@ jwt_key_t *jwt_key_load_public(const char *path, jwt_alg_t alg, kt_error_t *err)
 jwt_key_t *jwt_key_load_private(const char *path, jwt_alg_t alg, kt_error_t *err);
 void jwt_key_free(jwt_key_t *key);
 
+/* The key's id, JWT_KID_LEN characters: the RFC 7638 thumbprint of its
+ * public part (a JWK of kty OKP/crv Ed25519, or kty EC/crv P-256). */
+const char *jwt_key_id(const jwt_key_t *key);
+
+/* What a verifier demands beyond a good signature. */
+typedef struct {
+    const char *issuer;   /* "iss" must equal it */
+    const char *audience; /* "aud" must equal it, or be an array holding it */
+    int64_t max_ttl;      /* exp may be at most now + max_ttl + JWT_CLOCK_SKEW */
+} jwt_policy_t;
+
 typedef struct {
     char sub[PRINCIPAL_SUBJECT_MAX];
     role_t role;
     char org[PRINCIPAL_ORG_MAX];
     unsigned scopes; /* SCOPE_* bits */
+    char iss[JWT_NAME_MAX];
+    char aud[JWT_NAME_MAX]; /* verify: the policy's audience once matched */
+    char jti[JWT_JTI_MAX];
     int64_t iat;
     int64_t exp;
 } jwt_claims_t;
 
-/*
- * Verifies signature, alg, structure and expiry (exp <= now is expired; a
- * school token without org is invalid; nbf, when present, must not be in the
- * future). Headers carrying "crit", "jku", "jwk", "x5u" or "x5c" are refused;
- * "kid" is ignored. token is len bytes and need not be NUL-terminated.
- * On success fills claims; on failure claims is zeroed and err is
- * KT_UNAUTHENTICATED (status 401) with a short reason for logs ("token
- * expired", "bad signature", "algorithm not allowed", "malformed token", ...)
- * that never contains the token itself.
- */
-bool jwt_verify(const jwt_key_t *key, const char *token, size_t len, int64_t now,
-                jwt_claims_t *claims, kt_error_t *err);
+/* A fresh random token id (16 random bytes, base64url: 22 characters). */
+bool jwt_new_id(char out[JWT_JTI_MAX]);
 
-/* Mints a token for claims; returns a malloc'd NUL-terminated string or NULL.
- * Claims jwt_verify() would refuse (no role, empty sub, an org that is not 13
- * digits, a school without org) and public-only keys fail with KT_INTERNAL.
- * iat is written when non-zero, org when non-empty, scope when any bit is set. */
+/*
+ * Verifies signature, alg, kid, structure, the policy (iss, aud, lifetime)
+ * and expiry (exp <= now is expired; a school token without org is invalid;
+ * nbf, when present, must not be in the future; jti is required). Headers
+ * carrying "crit", "jku", "jwk", "x5u" or "x5c" are refused. token is len
+ * bytes and need not be NUL-terminated. On success fills claims; on failure
+ * claims is zeroed and err is KT_UNAUTHENTICATED (status 401) with a short
+ * reason for logs ("token expired", "bad signature", "algorithm not
+ * allowed", "unknown key id", "bad claim aud", "malformed token", ...) that
+ * never contains the token itself.
+ */
+bool jwt_verify(const jwt_key_t *key, const jwt_policy_t *policy, const char *token, size_t len,
+                int64_t now, jwt_claims_t *claims, kt_error_t *err);
+
+/* Mints a token for claims, with the key's kid in the header; returns a
+ * malloc'd NUL-terminated string or NULL. Claims jwt_verify() would refuse
+ * (no role, empty sub or a sub that is not text, an org that is not 13
+ * digits, a school without org, a bad jti) and public-only keys fail with
+ * KT_INTERNAL. iat is written when non-zero; org, iss, aud and jti when
+ * non-empty; scope when any bit is set. */
 char *jwt_sign(const jwt_key_t *key, const jwt_claims_t *claims, kt_error_t *err);
 
 #endif

@@ -28,12 +28,15 @@ enum { SCOPE_HEALTH = 1u << 0 };
 #define PRINCIPAL_SUBJECT_MAX 256
 #define PRINCIPAL_ORG_MAX     16 /* ОГРН: 13 digits (15 for ОГРНИП) + NUL */
 
+#define PRINCIPAL_TOKEN_ID_MAX 65 /* a token's jti + NUL */
+
 typedef struct {
     char subject[PRINCIPAL_SUBJECT_MAX];
     role_t role;
     char org[PRINCIPAL_ORG_MAX]; /* "" when the principal has no organisation */
     auth_method_t method;
     unsigned scopes;
+    char token_id[PRINCIPAL_TOKEN_ID_MAX]; /* the token's jti, for the log; "" otherwise */
 } principal_t;
 
 /* "region", "school", ... ; NULL for ROLE_NONE or out of range. */

@@ -52,3 +52,49 @@ utf8_valid(const char *s, size_t len)
     }
     return true;
 }
+
+size_t
+utf8_decode(const char *str, size_t avail, uint32_t *cp)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = utf8_char_len(str, avail);
+    static const unsigned char lead_mask[5] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+
+    *cp = 0;
+    if (n == 0)
+        return 0;
+    *cp = s[0] & lead_mask[n];
+    for (size_t i = 1; i < n; i++)
+        *cp = (*cp << 6) | (s[i] & 0x3f);
+    return n;
+}
+
+bool
+utf8_cp_is_text(uint32_t cp)
+{
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+        return false;
+    if (cp == 0x061c || cp == 0x200e || cp == 0x200f)
+        return false;
+    return !(cp >= 0x202a && cp <= 0x202e) && !(cp >= 0x2066 && cp <= 0x2069);
+}
+
+bool
+utf8_text_valid(const char *s, size_t len, size_t *chars)
+{
+    size_t i = 0, n = 0;
+
+    if (chars != NULL)
+        *chars = 0;
+    while (i < len) {
+        uint32_t cp;
+        size_t step = utf8_decode(s + i, len - i, &cp);
+        if (step == 0 || !utf8_cp_is_text(cp))
+            return false;
+        i += step;
+        n++;
+    }
+    if (chars != NULL)
+        *chars = n;
+    return true;
+}

@@ -2,10 +2,15 @@
  * kontingentctl: the operator's command line over the same library as the
  * server. Commands:
  *   token issue --role R [--org OGRN] [--ttl DURATION] [--sub NAME] [--scope S]
+ *   token revoke --jti ID | --subject NAME   add to the revocation list
+ *             (KT_TOKEN_REVOKED); the workers apply it within a second
+ *   token kid  the key id (RFC 7638 thumbprint) of the signing key
  *   init      create the store's indexes (idempotent; workers do it at start too)
- *   verify    recompute every student's and organisation's hash chain; exit 1 on a
- *             broken link
- *   repair    complete interrupted writes (heads that lag their versions)
+ *   verify    recompute every student's and organisation's hash chain and find claim
+ *             keys (СНИЛС, document) two active students carry; exit 1 on a broken
+ *             link or a duplicate key
+ *   repair    complete interrupted writes (heads that lag their versions) and claim
+ *             the keys active students carry without a claim (re-derived keys)
  *   import FILE [--receipt OUT]  apply an XML package offline, through the same
  *             code path as POST /api/v1/packages (as principal "kontingentctl", admin)
  *   export --organization OGRN [--as-of TIME]  the organisation's students as a
@@ -24,10 +29,12 @@
 #include <unistd.h>
 
 #include "auth/jwt.h"
+#include "auth/revoke.h"
 #include "ctl/keys.h"
 #include "handlers/export.h"
 #include "handlers/ingest.h"
 #include "fcgi/config.h"
+#include "model/validators.h"
 #include "store/store.h"
 #include "store/students.h"
 #include "store/verify.h"
@@ -38,24 +45,30 @@ usage(void)
     fprintf(stderr,
             "usage: kontingentctl token issue --role ROLE [--org OGRN] [--ttl DURATION]\n"
             "                                [--sub NAME] [--scope health]\n"
+            "       kontingentctl token revoke --jti ID | --subject NAME\n"
+            "       kontingentctl token kid\n"
             "       kontingentctl init | verify | repair\n"
             "       kontingentctl import FILE [--receipt OUT]\n"
             "       kontingentctl export --organization OGRN [--as-of 2026-09-20T00:00:00.000Z]\n"
             "       kontingentctl keys rotate [--grace SECONDS] | rewrap | status | retire KID\n"
             "  ROLE: region, school, ministry, auditor, admin\n"
-            "  DURATION: a number with s, m, h or d (default 1h)\n"
+            "  DURATION: a number with s, m, h or d (default 1h), at most KT_TOKEN_MAX_TTL (24h)\n"
             "configuration comes from the environment (KT_VAR, KT_TOKEN_PRIVATE_KEY, ...)\n");
     return 2;
 }
 
-/* "90s", "15m", "12h", "30d" → seconds; -1 when malformed. */
+/* "90s", "15m", "12h", "30d" → seconds; -1 when malformed. Whether it is
+ * allowed is the caller's question (KT_TOKEN_MAX_TTL). */
 static long long
 parse_duration(const char *s)
 {
     char *end = NULL;
-    long long n = strtoll(s, &end, 10);
+    long long n;
 
-    if (end == s || n <= 0 || n > 3650LL * 86400)
+    if (s[0] < '0' || s[0] > '9')
+        return -1;
+    n = strtoll(s, &end, 10);
+    if (end == s || n <= 0 || n > 1000000000LL)
         return -1;
     if (strcmp(end, "s") == 0 || *end == '\0')
         return n;
@@ -101,6 +114,45 @@ parse_token_args(int argc, char **argv, jwt_claims_t *c, long long *ttl)
     return argc % 2 == 0 && c->role != ROLE_NONE;
 }
 
+/* What a valid token could still not be: too long-lived, or for an ОГРН
+ * that no organisation can have. The messages say what to change. */
+static bool
+token_request_allowed(const config_t *cfg, const jwt_claims_t *c, long long ttl)
+{
+    if (ttl > cfg->token_max_ttl) {
+        fprintf(stderr,
+                "kontingentctl: --ttl is %lld seconds; a token may live at most %lld seconds "
+                "(KT_TOKEN_MAX_TTL; at most %d)\n",
+                ttl, cfg->token_max_ttl, CONFIG_TOKEN_TTL_CAP);
+        return false;
+    }
+    if (c->org[0] != '\0' && (strlen(c->org) != 13 || !ogrn_valid(c->org))) {
+        fprintf(stderr,
+                "kontingentctl: --org %s is not an ОГРН (OGRN): 13 digits, the last a "
+                "check digit\n",
+                c->org);
+        return false;
+    }
+    return true;
+}
+
+/* iss, aud and a fresh jti: what every worker demands (docs/operations.md, "Tokens"). */
+static bool
+token_stamp(const config_t *cfg, jwt_claims_t *c, long long ttl)
+{
+    snprintf(c->iss, sizeof c->iss, "%s", cfg->token_issuer);
+    snprintf(c->aud, sizeof c->aud, "%s", cfg->token_audience);
+    if (c->sub[0] == '\0')
+        snprintf(c->sub, sizeof c->sub, "%s-cli", principal_role_name(c->role));
+    c->iat = (int64_t)time(NULL);
+    c->exp = c->iat + ttl;
+    if (!jwt_new_id(c->jti)) {
+        fprintf(stderr, "kontingentctl: no random bytes for the token id\n");
+        return false;
+    }
+    return true;
+}
+
 static int
 cmd_token_issue(const config_t *cfg, int argc, char **argv)
 {
@@ -113,10 +165,8 @@ cmd_token_issue(const config_t *cfg, int argc, char **argv)
     kt_error_clear(&err);
     if (!parse_token_args(argc, argv, &claims, &ttl))
         return usage();
-    if (claims.sub[0] == '\0')
-        snprintf(claims.sub, sizeof claims.sub, "%s-cli", principal_role_name(claims.role));
-    claims.iat = (int64_t)time(NULL);
-    claims.exp = claims.iat + ttl;
+    if (!token_request_allowed(cfg, &claims, ttl) || !token_stamp(cfg, &claims, ttl))
+        return 1;
     if (!jwt_alg_parse(cfg->token_alg, &alg)) {
         fprintf(stderr, "kontingentctl: KT_TOKEN_ALG must be EdDSA or ES256\n");
         return 1;
@@ -125,6 +175,9 @@ cmd_token_issue(const config_t *cfg, int argc, char **argv)
     char *token = key ? jwt_sign(key, &claims, &err) : NULL;
     if (token != NULL) {
         printf("%s\n", token);
+        if (isatty(STDERR_FILENO))
+            fprintf(stderr, "jti %s (kontingentctl token revoke --jti %s)\n", claims.jti,
+                    claims.jti);
         rc = 0;
     } else {
         fprintf(stderr, "kontingentctl: %s\n", err.message);
@@ -132,6 +185,57 @@ cmd_token_issue(const config_t *cfg, int argc, char **argv)
     free(token);
     jwt_key_free(key);
     return rc;
+}
+
+/* token revoke --jti ID | --subject NAME: exit 2 on bad arguments, nothing written. */
+static int
+cmd_token_revoke(const config_t *cfg, int argc, char **argv)
+{
+    revoke_kind_t kind = REVOKE__MAX;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    if (argc == 2 && strcmp(argv[0], "--jti") == 0)
+        kind = REVOKE_JTI;
+    else if (argc == 2 && strcmp(argv[0], "--subject") == 0)
+        kind = REVOKE_SUBJECT;
+    if (kind == REVOKE__MAX)
+        return usage();
+    if (!revoke_value_valid(kind, argv[1])) {
+        fprintf(stderr, "kontingentctl: %s must be 1..255 bytes of %s\n", argv[0],
+                kind == REVOKE_JTI ? "[A-Za-z0-9_-]" : "text without control characters");
+        return 2;
+    }
+    if (!revoke_file_add(cfg->token_revoked, kind, argv[1], (int64_t)time(NULL), &err)) {
+        fprintf(stderr, "kontingentctl: %s\n", err.message);
+        return 1;
+    }
+    printf("revoked %s %s in %s; the workers apply it within %d ms\n",
+           kind == REVOKE_JTI ? "jti" : "subject", argv[1], cfg->token_revoked, REVOKE_CHECK_MS);
+    return 0;
+}
+
+/* token kid: the id the workers expect in a token's header. */
+static int
+cmd_token_kid(const config_t *cfg)
+{
+    kt_error_t err;
+    jwt_alg_t alg;
+    jwt_key_t *key;
+
+    kt_error_clear(&err);
+    if (!jwt_alg_parse(cfg->token_alg, &alg)) {
+        fprintf(stderr, "kontingentctl: KT_TOKEN_ALG must be EdDSA or ES256\n");
+        return 1;
+    }
+    key = jwt_key_load_public(cfg->token_public_key, alg, &err);
+    if (key == NULL) {
+        fprintf(stderr, "kontingentctl: %s\n", err.message);
+        return 1;
+    }
+    printf("%s\n", jwt_key_id(key));
+    jwt_key_free(key);
+    return 0;
 }
 
 typedef enum { STORE_CMD_INIT, STORE_CMD_VERIFY, STORE_CMD_REPAIR } store_cmd_t;
@@ -152,17 +256,18 @@ run_store_cmd(mongoc_client_t *client, const char *db, store_cmd_t cmd, bool *cl
     case STORE_CMD_VERIFY:
         if (!verify_all(client, db, stdout, &r, err))
             return false;
-        printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete; "
+        printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete, %ld duplicate keys; "
                "%ld organizations, %ld versions\n",
-               r.broken ? "BROKEN" : "OK", r.students, r.versions, r.broken, r.incomplete,
-               r.organizations, r.organization_versions);
-        *clean = r.broken == 0;
+               r.broken ? "BROKEN" : r.duplicates ? "DUPLICATE" : "OK", r.students, r.versions,
+               r.broken, r.incomplete, r.duplicates, r.organizations, r.organization_versions);
+        *clean = r.broken == 0 && r.duplicates == 0;
         return true;
     case STORE_CMD_REPAIR:
         if (!verify_repair_all(client, db, stdout, &r, err))
             return false;
-        printf("repaired %ld of %ld students and %ld organizations\n", r.repaired, r.students,
-               r.organizations);
+        printf("repaired %ld of %ld students and %ld organizations; %ld claims restored, %ld "
+               "keys held by another student (see verify)\n",
+               r.repaired, r.students, r.organizations, r.claims_restored, r.claims_contested);
         return true;
     }
     return false;
@@ -223,8 +328,15 @@ import_mapped(const config_t *cfg, const char *data, size_t len, const char *rec
     xmlio_schema_t *schema = xmlio_schema_load(cfg->xsd_path, &err);
     store_t *store = schema ? store_new(cfg->mongodb_uri, cfg->db_name, &err) : NULL;
     mongoc_client_t *client = store ? store_client_pop(store) : NULL;
-    ingest_ctx_t ctx = {
-        client, cfg->db_name, schema, &who, isatty(STDERR_FILENO) ? progress : NULL, NULL, 0, NULL};
+    ingest_ctx_t ctx = {client,
+                        cfg->db_name,
+                        schema,
+                        &who,
+                        isatty(STDERR_FILENO) ? progress : NULL,
+                        NULL,
+                        0,
+                        NULL,
+                        cfg->receipt_page_bytes};
     bool queued = false;
     char packet_id[INGEST_ID_MAX];
     if (client != NULL &&
@@ -321,6 +433,10 @@ main(int argc, char **argv)
     }
     if (argc >= 3 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "issue") == 0)
         return cmd_token_issue(&cfg, argc - 3, argv + 3);
+    if (argc >= 3 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "revoke") == 0)
+        return cmd_token_revoke(&cfg, argc - 3, argv + 3);
+    if (argc == 3 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "kid") == 0)
+        return cmd_token_kid(&cfg);
     if (argc == 2 && strcmp(argv[1], "init") == 0)
         return cmd_store(&cfg, STORE_CMD_INIT);
     if (argc == 2 && strcmp(argv[1], "verify") == 0)

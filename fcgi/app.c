@@ -39,6 +39,16 @@ app_init(app_t *app, const config_t *cfg, kt_error_t *err)
     app->token_key = jwt_key_load_public(cfg->token_public_key, alg, err);
     if (app->token_key == NULL)
         goto fail;
+    app->token_policy = (jwt_policy_t){cfg->token_issuer, cfg->token_audience, cfg->token_max_ttl};
+    app->revoked = revoke_list_new(cfg->token_revoked);
+    app->active_orgs = active_orgs_new();
+    if (app->revoked == NULL || app->active_orgs == NULL) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "no memory for the token state");
+        goto fail;
+    }
+    log_event(LOG_INFO, "bearer tokens: kid %s, iss %s, aud %s, max ttl %llds, revoked in %s",
+              jwt_key_id(app->token_key), cfg->token_issuer, cfg->token_audience,
+              cfg->token_max_ttl, cfg->token_revoked);
     app->certmap = certmap_load(cfg->client_map, err);
     if (app->certmap == NULL)
         goto fail;
@@ -67,5 +77,7 @@ app_release(app_t *app)
     xmlio_schema_free(app->schema);
     certmap_free(app->certmap);
     jwt_key_free(app->token_key);
+    revoke_list_free(app->revoked);
+    active_orgs_free(app->active_orgs);
     memset(app, 0, sizeof *app);
 }

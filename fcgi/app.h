@@ -1,6 +1,7 @@
 /*
  * app: what a worker shares between its threads — the configuration, the
- * store's client pool, the token key and the certificate map. Built after
+ * store's client pool, the token key, policy and revocation list, and the
+ * certificate map. Built after
  * fork, read-only afterwards (the pool is thread-safe), freed at exit.
  */
 #ifndef KT_APP_H
@@ -8,6 +9,8 @@
 
 #include "auth/certmap.h"
 #include "auth/jwt.h"
+#include "auth/revoke.h"
+#include "fcgi/active_orgs.h"
 #include "fcgi/config.h"
 #include "model/seal.h"
 #include "model/xmlio.h"
@@ -17,6 +20,9 @@ typedef struct {
     const config_t *cfg;
     store_t *store;
     jwt_key_t *token_key;
+    jwt_policy_t token_policy;  /* iss, aud, lifetime: from the configuration */
+    revoke_list_t *revoked;     /* the token revocation list, reloaded on change */
+    active_orgs_t *active_orgs; /* school principals' organisations seen ACTIVE */
     certmap_t *certmap;
     xmlio_schema_t *schema; /* the exchange XSD, compiled once per worker */
     /* The health data's master keys (empty: none usable). */

@@ -87,12 +87,22 @@ load_numbers(config_t *cfg, kt_error_t *err)
     if (!number_value("KT_PACKAGE_SLOTS", 2, 1, 64, 10, &n, err))
         return false;
     cfg->package_slots = (int)n;
+    if (!number_value("KT_PACKAGE_ATTEMPTS", 3, 1, 100, 10, &n, err))
+        return false;
+    cfg->package_attempts = (int)n;
+    /* Pages stay below the store's 16 MB document limit (docs/xml-exchange.md). */
+    if (!number_value("KT_RECEIPT_PAGE_BYTES", 4u << 20, 4096, 15u << 20, 10, &n, err))
+        return false;
+    cfg->receipt_page_bytes = (size_t)n;
     if (!number_value("KT_BACKLOG", 1024, 1, 65535, 10, &n, err))
         return false;
     cfg->backlog = (int)n;
     if (!number_value("KT_SOCKET_MODE", 0660, 0, 0777, 8, &n, err))
         return false;
     cfg->socket_mode = (unsigned)n;
+    if (!number_value("KT_TOKEN_MAX_TTL", 86400, 60, CONFIG_TOKEN_TTL_CAP, 10, &n, err))
+        return false;
+    cfg->token_max_ttl = (long long)n;
     return true;
 }
 
@@ -107,6 +117,11 @@ config_load(config_t *cfg, kt_error_t *err)
                     err) ||
         !path_value(cfg->token_private_key, "KT_TOKEN_PRIVATE_KEY", cfg, "keys/token-signing.key",
                     err) ||
+        !path_value(cfg->token_revoked, "KT_TOKEN_REVOKED", cfg, "tokens/revoked", err) ||
+        !copy_value(cfg->token_issuer, sizeof cfg->token_issuer, "KT_TOKEN_ISSUER",
+                    env_or("KT_TOKEN_ISSUER", "kontingentctl"), err) ||
+        !copy_value(cfg->token_audience, sizeof cfg->token_audience, "KT_TOKEN_AUDIENCE",
+                    env_or("KT_TOKEN_AUDIENCE", "kontingent"), err) ||
         !path_value(cfg->client_map, "KT_CLIENT_MAP", cfg, "tls/clients.map", err) ||
         !path_value(cfg->health_keys, "KT_HEALTH_KEYS", cfg, "keys/health.keys", err) ||
         !copy_value(cfg->mongodb_uri, sizeof cfg->mongodb_uri, "MONGODB_URI",

@@ -14,6 +14,9 @@
 
 #define CONFIG_PATH_MAX 1024
 
+/* The longest lifetime KT_TOKEN_MAX_TTL may allow (docs/operations.md, "Tokens"). */
+#define CONFIG_TOKEN_TTL_CAP (30 * 86400)
+
 typedef struct {
     char var_dir[CONFIG_PATH_MAX];           /* KT_VAR, default "var" */
     char socket_path[CONFIG_PATH_MAX];       /* KT_SOCKET */
@@ -23,6 +26,10 @@ typedef struct {
     char token_alg[16];                      /* KT_TOKEN_ALG: EdDSA or ES256 */
     char token_public_key[CONFIG_PATH_MAX];  /* KT_TOKEN_PUBLIC_KEY */
     char token_private_key[CONFIG_PATH_MAX]; /* KT_TOKEN_PRIVATE_KEY (kontingentctl) */
+    char token_issuer[128];                  /* KT_TOKEN_ISSUER, default "kontingentctl" */
+    char token_audience[128];                /* KT_TOKEN_AUDIENCE, default "kontingent" */
+    long long token_max_ttl;                 /* KT_TOKEN_MAX_TTL seconds, 60..30 d, default 24 h */
+    char token_revoked[CONFIG_PATH_MAX];     /* KT_TOKEN_REVOKED, the revocation list */
     char client_map[CONFIG_PATH_MAX];        /* KT_CLIENT_MAP */
     char health_keys[CONFIG_PATH_MAX];       /* KT_HEALTH_KEYS: the health data's master keys */
     char user[64];                           /* KT_USER: drop privileges to it when root */
@@ -34,6 +41,8 @@ typedef struct {
     size_t max_package;             /* KT_MAX_PACKAGE bytes (XML, also inflated), 128 MiB */
     size_t package_inline_items;    /* KT_PACKAGE_INLINE_ITEMS: more are queued, 500 */
     int package_slots;              /* KT_PACKAGE_SLOTS: package bodies a worker holds at once, 2 */
+    int package_attempts;           /* KT_PACKAGE_ATTEMPTS: tries at a queued package, 3 */
+    size_t receipt_page_bytes;      /* KT_RECEIPT_PAGE_BYTES: a stored receipt page, 4 MiB */
     char xsd_path[CONFIG_PATH_MAX]; /* KT_XSD, default <source>/xsd/kontingent-exchange-1.xsd */
     int backlog;                    /* KT_BACKLOG, default 1024 */
 } config_t;

@@ -104,6 +104,10 @@ log_request(const request_t *req, int status, const kt_error_t *err)
         jw_string(&w, principal_role_name(req->principal.role));
         jw_key(&w, "auth");
         jw_string(&w, principal_method_name(req->principal.method));
+        if (req->principal.token_id[0] != '\0') {
+            jw_key(&w, "jti"); /* what `kontingentctl token revoke --jti` takes */
+            jw_string(&w, req->principal.token_id);
+        }
         jw_object_end(&w);
     } else {
         jw_null(&w);

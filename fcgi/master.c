@@ -249,6 +249,9 @@ master_run(const config_t *cfg)
     sigaddset(&set, SIGQUIT);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Whatever started us: the pid file and anything a worker creates are the
+     * service's own (the socket's mode is set explicitly, KT_SOCKET_MODE). */
+    umask(077);
     m.listen_fd = open_socket(cfg);
     if (m.listen_fd < 0)
         return 1;

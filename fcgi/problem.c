@@ -20,10 +20,22 @@ write_type(jw_t *w, kt_code_t code)
     jw_string(w, type);
 }
 
-/* What the client may read: our own input/auth messages, never a store's. */
+/* Why a credential was refused helps an attacker more than a client: the
+ * reason goes to the server's log only (fcgi/log.c), with the request id. */
+static const char *const unauthenticated_detail[2] = {
+    "Нужен действительный токен (Bearer) или зарегистрированный клиентский сертификат; "
+    "причина отказа записана в журнал сервера под request_id",
+    "A valid bearer token or a registered client certificate is required; the reason for the "
+    "refusal is in the server's log under the request_id",
+};
+
+/* What the client may read: our own input messages, never a store's, never
+ * why authentication failed. */
 static const char *
 public_detail(const kt_error_t *err, bool en)
 {
+    if (err->code == KT_UNAUTHENTICATED)
+        return unauthenticated_detail[en];
     if (err->domain == KT_DOMAIN_STORE || err->domain == KT_DOMAIN_INTERNAL)
         return kt_code_title(err->code, en);
     return err->message[0] ? err->message : kt_code_title(err->code, en);

@@ -50,6 +50,15 @@ add_allow(char *allow, size_t size, const char *method)
     memcpy(allow + len, method, mlen + 1);
 }
 
+/* HEAD is served wherever GET is (RFC 9110 §9.3.2): the same handler, and
+ * the server writes the head without the body. */
+static bool
+method_matches(const char *route_method, const char *method)
+{
+    return strcmp(route_method, method) == 0 ||
+           (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
+}
+
 const route_t *
 router_match(const route_t *table, size_t n, request_t *req, char *allow, size_t allow_size,
              kt_error_t *err)
@@ -62,7 +71,9 @@ router_match(const route_t *table, size_t n, request_t *req, char *allow, size_t
             continue;
         path_known = true;
         add_allow(allow, allow_size, table[i].method);
-        if (strcmp(table[i].method, req->method) != 0)
+        if (strcmp(table[i].method, "GET") == 0)
+            add_allow(allow, allow_size, "HEAD");
+        if (!method_matches(table[i].method, req->method))
             continue;
         pattern_match(table[i].pattern, req->path, req->arena, req->params, &req->nparams);
         req->route_pattern = table[i].pattern;

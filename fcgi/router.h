@@ -24,6 +24,7 @@ typedef bool (*route_handler_fn)(const app_t *app, request_t *req, response_t *r
 enum {
     ROUTE_PUBLIC = 1u << 0,  /* no authentication (health) */
     ROUTE_PACKAGE = 1u << 1, /* body limit KT_MAX_PACKAGE instead of KT_MAX_BODY */
+    ROUTE_SCAN = 1u << 2,    /* scans the store: the batch pool's longer round trips */
 };
 
 typedef struct {

@@ -19,10 +19,11 @@
 typedef struct {
     const runner_args_t *args;
     mongoc_client_t *client;
-    const char *packet_id;
+    const char *key; /* the package's store key (store/packages.h) */
     char owner[64];
     int64_t epoch;
     int64_t renewed_ms;
+    bool lost; /* the lease could not be renewed: another worker may hold it */
 } run_t;
 
 /* After each item: stop when the worker stops, renew the lease now and then. */
@@ -39,17 +40,19 @@ keep_going(void *arg, size_t done)
     if (feed_now_ms() - r->renewed_ms < RUNNER_LEASE_MS / 3)
         return true;
     kt_error_clear(&err);
-    if (!packages_lease_renew(r->client, store_db_name(app->store), r->packet_id, r->owner,
+    if (!packages_lease_renew(r->client, store_db_name(app->store), r->key, r->owner,
                               RUNNER_LEASE_MS, &r->epoch, &kept, &err) ||
-        !kept)
+        !kept) {
+        r->lost = true;
         return false;
+    }
     r->renewed_ms = feed_now_ms();
     return true;
 }
 
 /* The sender of the package, so that its items are written in its name. */
 static bool
-sender(mongoc_client_t *client, const char *db, const char *packet_id, principal_t *p)
+sender(mongoc_client_t *client, const char *db, const char *key, principal_t *p)
 {
     bson_t pkg = BSON_INITIALIZER;
     kt_error_t err;
@@ -58,7 +61,7 @@ sender(mongoc_client_t *client, const char *db, const char *packet_id, principal
     memset(p, 0, sizeof *p);
     kt_error_clear(&err);
     bson_destroy(&pkg);
-    if (!packages_get(client, db, packet_id, &pkg, &err))
+    if (!packages_get(client, db, key, &pkg, &err))
         return false;
     if ((v = util_get_str(&pkg, "principal.subject")) != NULL)
         snprintf(p->subject, sizeof p->subject, "%s", v);
@@ -74,34 +77,100 @@ sender(mongoc_client_t *client, const char *db, const char *packet_id, principal
     return p->role != ROLE_NONE;
 }
 
+/* The package ended (done or given up): its stored bytes go. */
+static void
+drop_bytes(run_t *r, const char *db)
+{
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    if (!packages_chunks_drop(r->client, db, r->key, &err))
+        log_event(LOG_WARN, "a finished package's bytes were not deleted: %s", err.message);
+}
+
+/* Gives the package up: a FAILED receipt after attempts attempts. */
+static void
+give_up(run_t *r, const ingest_ctx_t *ctx, int64_t attempts, const kt_error_t *last)
+{
+    kt_error_t err;
+    ingest_totals_t t;
+
+    kt_error_clear(&err);
+    if (!ingest_fail(ctx, r->key, (int)attempts, last, &t, &err)) {
+        log_event(LOG_WARN, "a package could not be given up (tried again later): %s", err.message);
+        return;
+    }
+    log_event(LOG_WARN, "background package given up after %lld attempts (%ld items applied): %s",
+              (long long)attempts, t.received, last->message);
+    drop_bytes(r, ctx->db);
+}
+
+/* One attempt at the package whose lease r holds (counted in attempts). */
+static void
+attempt(run_t *r, const ingest_ctx_t *ctx, int64_t attempts)
+{
+    const config_t *cfg = r->args->app->cfg;
+    kt_error_t err;
+    ingest_totals_t t;
+
+    kt_error_clear(&err);
+    if (attempts > cfg->package_attempts) { /* the last attempt ended without a word (killed) */
+        kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the last attempt was cut short");
+        give_up(r, ctx, attempts - 1, &err);
+        return;
+    }
+    if (ingest_resume(ctx, r->key, &t, &err)) {
+        log_event(LOG_INFO, "package processed in the background: %ld items, %ld rejected",
+                  t.received, t.rejected);
+        drop_bytes(r, ctx->db);
+        return;
+    }
+    if (!r->lost && !atomic_load(r->args->stopping) && attempts >= cfg->package_attempts) {
+        give_up(r, ctx, attempts, &err);
+        return;
+    }
+    log_event(LOG_WARN, "background package stopped (attempt %lld of %d; it will be resumed): %s",
+              (long long)attempts, cfg->package_attempts, err.message);
+}
+
 static void
 process(run_t *r)
 {
     const app_t *app = r->args->app;
     const char *db = store_db_name(app->store);
     kt_error_t err;
-    bool taken = false;
+    bool taken = false, waiting = false;
+    int64_t attempts = 0;
     principal_t who;
-    ingest_totals_t t;
 
     kt_error_clear(&err);
-    if (!packages_lease_take(r->client, db, r->packet_id, r->owner, RUNNER_LEASE_MS, &r->epoch,
-                             &taken, &err) ||
-        !taken || !sender(r->client, db, r->packet_id, &who))
+    r->lost = false;
+    if (!packages_lease_take(r->client, db, r->key, r->owner, RUNNER_LEASE_MS, &r->epoch, &taken,
+                             &err) ||
+        !taken)
         return;
     r->renewed_ms = feed_now_ms();
-    ingest_ctx_t ctx = {.client = r->client,
-                        .db = db,
-                        .schema = app->schema,
-                        .principal = &who,
-                        .progress = keep_going,
-                        .progress_arg = r,
-                        .health_ring = app->health_ring};
-    if (ingest_resume(&ctx, r->packet_id, &t, &err))
-        log_event(LOG_INFO, "package processed in the background: %ld items, %ld rejected",
-                  t.received, t.rejected);
-    else
-        log_event(LOG_WARN, "background package stopped (it will be resumed): %s", err.message);
+    if (packages_attempt(r->client, db, r->key, &attempts, &waiting, &err) && waiting) {
+        bool known = sender(r->client, db, r->key, &who);
+        ingest_ctx_t ctx = {.client = r->client,
+                            .db = db,
+                            .schema = app->schema,
+                            .principal = &who,
+                            .progress = keep_going,
+                            .progress_arg = r,
+                            .health_ring = app->health_ring,
+                            .receipt_page = app->cfg->receipt_page_bytes};
+        if (known) {
+            attempt(r, &ctx, attempts);
+        } else if (attempts >= app->cfg->package_attempts) { /* nobody to write its items as */
+            kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the sender is unknown");
+            give_up(r, &ctx, attempts, &err);
+        }
+    }
+    /* Let go now, so that the next attempt (or another package's) does not wait. */
+    kt_error_clear(&err);
+    if (!r->lost)
+        packages_lease_release(r->client, db, r->key, r->owner, r->epoch, &err);
 }
 
 static void
@@ -115,7 +184,7 @@ void *
 runner_main(void *arg)
 {
     const runner_args_t *args = arg;
-    char ids[RUNNER_BATCH][72];
+    char keys[RUNNER_BATCH][PACKAGES_KEY_MAX];
     run_t r = {.args = args};
 
     snprintf(r.owner, sizeof r.owner, "worker-%ld", (long)getpid());
@@ -124,10 +193,10 @@ runner_main(void *arg)
         int n = 0;
         kt_error_clear(&err);
         r.client = store_client_pop(args->app->store);
-        if (packages_waiting(r.client, store_db_name(args->app->store), ids, RUNNER_BATCH, &n,
+        if (packages_waiting(r.client, store_db_name(args->app->store), keys, RUNNER_BATCH, &n,
                              &err))
             for (int i = 0; i < n && !atomic_load(args->stopping); i++) {
-                r.packet_id = ids[i];
+                r.key = keys[i];
                 process(&r);
             }
         store_client_push(args->app->store, r.client);

@@ -43,6 +43,22 @@ typedef struct {
     pthread_t tid;
 } thread_ctx_t;
 
+/* A school acts for its organisation only while that is registered and ACTIVE. */
+static bool
+organization_active(const app_t *app, const principal_t *p, kt_error_t *err)
+{
+    bool active = false;
+
+    if (p->role != ROLE_SCHOOL)
+        return true;
+    if (!active_orgs_check(app->active_orgs, app->store, p->org, &active, err))
+        return false;
+    if (!active)
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+                     "organization %s is not registered or not ACTIVE", p->org);
+    return active;
+}
+
 static bool
 authenticate(const app_t *app, request_t *req, int64_t now, kt_error_t *err)
 {
@@ -51,8 +67,11 @@ authenticate(const app_t *app, request_t *req, int64_t now, kt_error_t *err)
         .ssl_verify = req->ssl_verify,
         .ssl_dn = req->ssl_dn,
         .now = now,
+        .policy = &app->token_policy,
+        .revoked = app->revoked,
     };
-    return authn_authenticate(app->token_key, app->certmap, &in, &req->principal, err);
+    return authn_authenticate(app->token_key, app->certmap, &in, &req->principal, err) &&
+           organization_active(app, &req->principal, err);
 }
 
 /* Package bodies held by this worker process now: each may take KT_MAX_PACKAGE
@@ -87,9 +106,13 @@ static bool
 take_body(const app_t *app, const route_t *route, request_t *req, const server_io_t *io,
           kt_error_t *err)
 {
-    size_t max_body = route->max_body                ? route->max_body
-                      : route->flags & ROUTE_PACKAGE ? app->cfg->max_package
-                                                     : app->cfg->max_body;
+    /* Only regional systems (verified client certificates) post packages up
+     * to KT_MAX_PACKAGE; nginx lets nothing larger than KT_MAX_BODY through
+     * for anyone else (docs/xml-exchange.md, "Size"). */
+    bool large = route->flags & ROUTE_PACKAGE && req->principal.method == AUTH_CERT;
+    size_t max_body = route->max_body ? route->max_body
+                      : large         ? app->cfg->max_package
+                                      : app->cfg->max_body;
 
     if (route->media_types == NULL)
         return true; /* a body on GET/DELETE is ignored, never read */
@@ -117,6 +140,7 @@ server_dispatch(const app_t *app, request_t *req, bool parsed, kt_error_t *err,
     route = router_match(routes_table, routes_count, req, allow, sizeof allow, err);
     if (route == NULL)
         goto fail;
+    req->store_scan = (route->flags & ROUTE_SCAN) != 0;
     if (!(route->flags & ROUTE_PUBLIC) && !authenticate(app, req, io->now, err))
         goto fail;
     if (route->flags & ROUTE_PACKAGE && route->media_types != NULL &&
@@ -130,7 +154,7 @@ fail:
     problem_render(res, req, err);
     if (err->status == 405)
         response_header(res, "Allow", arena_strdup(req->arena, allow));
-    if (err->code == KT_UNAVAILABLE)
+    if (err->code == KT_UNAVAILABLE || err->code == KT_STORE_UNAVAILABLE)
         response_header(res, "Retry-After", "5");
 }
 
@@ -165,7 +189,9 @@ write_response(FCGX_Request *fr, const request_t *req, const response_t *res)
     buf_init(&head, 64 * 1024);
     response_head(res, req, &head);
     ok = fcgx_write(fr->out, head.data, head.len);
-    if (ok && res->stream != NULL)
+    if (strcmp(req->method, "HEAD") == 0) /* the head only; a stream is not even started */
+        ;
+    else if (ok && res->stream != NULL)
         ok = res->stream(res->stream_ctx, fcgx_write, fr->out);
     else if (ok && res->body.len > 0)
         ok = fcgx_write(fr->out, res->body.data, res->body.len);

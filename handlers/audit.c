@@ -18,7 +18,8 @@
 #include "store/util.h"
 #include "store/verify.h"
 
-#define SUBJECT_MAX 255
+#define SUBJECT_MAX       255
+#define ACCESS_CURSOR_LEN (13 + 1 + 36)
 
 static bool
 subject_param(const request_t *req, const char **out, kt_error_t *err)
@@ -32,16 +33,41 @@ subject_param(const request_t *req, const char **out, kt_error_t *err)
     return true;
 }
 
+/* A cursor that is not one this list gave is refused, never ignored (a
+ * client that mangled it would otherwise get the first page again). */
+static bool
+bad_cursor(request_t *req, kt_error_t *err)
+{
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "cursor must be a next_cursor of this list");
+    kt_error_add_field(err, req->arena, "/cursor", KT_FORMAT, NULL);
+    return false;
+}
+
+/* An access-log cursor is an entry's id: "<13-digit ms>-<uuid>" (store/audit.c). */
+static bool
+access_cursor(request_t *req, const char **out, kt_error_t *err)
+{
+    const char *c = request_query(req, "cursor");
+
+    *out = c;
+    if (c == NULL || (strlen(c) == ACCESS_CURSOR_LEN && strspn(c, "0123456789") == 13 &&
+                      c[13] == '-' && util_is_uuid(c + 14)))
+        return true;
+    return bad_cursor(req, err);
+}
+
 bool
 handle_audit_access(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
     audit_filter_t f = {.student = request_query(req, "student")};
     mongoc_client_t *client;
+    const char *cursor;
     int limit;
     jw_t w;
 
     if (!handler_can_audit(req, err) || !handler_limit(req, &limit, err) ||
-        !subject_param(req, &f.subject, err) || !handler_period(req, &f.from, &f.to, err))
+        !subject_param(req, &f.subject, err) || !handler_period(req, &f.from, &f.to, err) ||
+        !access_cursor(req, &cursor, err))
         return false;
     if (f.student == NULL && f.subject == NULL) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "give student, subject or both");
@@ -51,8 +77,7 @@ handle_audit_access(const app_t *app, request_t *req, response_t *res, kt_error_
         return false;
     response_reset(res, 200, "application/json");
     jw_init(&w, &res->body);
-    return audit_query(client, store_db_name(app->store), &f, request_query(req, "cursor"), limit,
-                       &w, err);
+    return audit_query(client, store_db_name(app->store), &f, cursor, limit, &w, err);
 }
 
 /* The page of /audit/changes as it is written: entries up to limit, then
@@ -96,15 +121,14 @@ write_change(void *ctx, const bson_t *record)
 }
 
 static bool
-changes_cursor(const request_t *req, int64_t *before, kt_error_t *err)
+changes_cursor(request_t *req, int64_t *before, kt_error_t *err)
 {
     const char *cursor = request_query(req, "cursor");
 
     *before = 0;
     if (cursor == NULL || (handler_parse_int(cursor, before) && *before > 0))
         return true;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "cursor must be a next_cursor of this list");
-    return false;
+    return bad_cursor(req, err);
 }
 
 bool
@@ -193,8 +217,9 @@ done:
 static void
 write_run(jw_t *w, const bson_t *run)
 {
-    static const char *const keys[] = {"time",       "students", "versions",        "broken",
-                                       "incomplete", "ok",       "broken_students", NULL};
+    static const char *const keys[] = {"time",       "students",   "versions",
+                                       "broken",     "incomplete", "duplicates",
+                                       "ok",         "broken_students", NULL};
     bson_iter_t it;
 
     jw_object_begin(w);

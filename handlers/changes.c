@@ -1,18 +1,40 @@
 /*
  * changes: GET /api/v1/changes?since=<cursor>&limit= — the change feed for
  * incremental sync (store/feed.h). Entries carry ids only, no personal
- * data. A school sees the entries of its own organisation. next_cursor is
+ * data. A school sees the entries of its own organisation, and a "left"
+ * entry for each student who moved away from it. next_cursor is
  * always given: it is where to resume, even when nothing new has come yet.
  */
 #include "handlers/common.h"
 #include "handlers/handlers.h"
 #include "store/feed.h"
 
+/* The school a student left sees only that: the id, no version (which is the
+ * new school's), docs/api.md "Changes". */
+static void
+visit_left(jw_t *w, const feed_entry_t *e)
+{
+    jw_object_begin(w);
+    jw_key(w, "sequence");
+    jw_int(w, e->seq);
+    jw_key(w, "student_id");
+    jw_string(w, e->student_id);
+    jw_key(w, "kind");
+    jw_string(w, "left");
+    jw_key(w, "time");
+    jw_string(w, e->time);
+    jw_object_end(w);
+}
+
 static bool
 visit(void *ctx, const feed_entry_t *e)
 {
     jw_t *w = ctx;
 
+    if (e->left) {
+        visit_left(w, e);
+        return true;
+    }
     jw_object_begin(w);
     jw_key(w, "sequence");
     jw_int(w, e->seq);

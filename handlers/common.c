@@ -9,15 +9,23 @@
 typedef struct {
     store_t *store;
     mongoc_client_t *client;
+    bool batch; /* from the batch pool (scans), else the requests pool */
 } lease_t;
 
 static void
 give_back(void *data)
 {
     lease_t *l = data;
-    store_client_push(l->store, l->client);
+
+    if (l->batch)
+        store_client_push(l->store, l->client);
+    else
+        store_request_client_push(l->store, l->client);
 }
 
+/* Routes that scan (ROUTE_SCAN: reports, export, the audit logs) get the batch pool's longer
+ * bound on a round trip; every other request the short one, so that a store
+ * that stopped answering costs a request seconds (docs/storage.md). */
 mongoc_client_t *
 handler_client(const app_t *app, request_t *req)
 {
@@ -26,9 +34,10 @@ handler_client(const app_t *app, request_t *req)
     if (l == NULL)
         return NULL;
     l->store = app->store;
-    l->client = store_client_pop(app->store);
+    l->batch = req->store_scan;
+    l->client = l->batch ? store_client_pop(app->store) : store_request_client_pop(app->store);
     if (arena_add_cleanup(req->arena, give_back, l) != 0) {
-        store_client_push(app->store, l->client);
+        give_back(l);
         return NULL;
     }
     return l->client;
@@ -85,22 +94,12 @@ handler_if_match(const request_t *req, int64_t *out, kt_error_t *err)
     return false;
 }
 
-static size_t
-count_chars(const char *s, size_t len)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < len; n++)
-        i += utf8_char_len(s + i, len - i) ?: 1;
-    return n;
-}
-
 bool
 handler_reason(request_t *req, const char **out, kt_error_t *err)
 {
     const char *v = request_query(req, "reason");
     const char *h = request_header(req, "x-reason");
-    size_t len = v ? strlen(v) : 0;
+    size_t len = v ? strlen(v) : 0, chars = 0;
 
     *out = NULL;
     if (v == NULL && h != NULL &&
@@ -112,16 +111,15 @@ handler_reason(request_t *req, const char **out, kt_error_t *err)
     }
     if (v == NULL || len == 0)
         return true;
-    if (count_chars(v, len) > REASON_MAX)
+    if (!utf8_text_valid(v, len, &chars) || chars > REASON_MAX)
         goto bad;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)v[i] < 0x20)
-            goto bad;
     *out = v;
     return true;
 bad:
     kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                 "reason must be percent-encoded UTF-8 text of at most %d characters", REASON_MAX);
+                 "reason must be percent-encoded UTF-8 text of at most %d characters, without "
+                 "control or bidirectional formatting characters",
+                 REASON_MAX);
     return false;
 }
 

@@ -128,6 +128,10 @@ post_once(const app_t *app, mongoc_client_t *client, request_t *req, response_t 
     healthdata_t h = {NULL, client, store_db_name(app->store), &nobody};
     if (!healthdata_view(&h, &doc, NULL, err))
         goto done;
+    /* The whole record is personal data the poster did not send: logged like a
+     * read, or left out of the answer when the log cannot be written. */
+    if (!records_log_write(app, req, client, &store_kind_student, out.id))
+        bson_reinit(&doc);
     answer_version(req, res, 201, &out, &doc);
     ok = true;
 done:

@@ -3,16 +3,25 @@
 
 #include "core/json.h"
 
+/* "ok", "unwritable" (answers, but the write probe failed: a full disk, a
+ * read-only file system, a node that is not primary) or "unavailable". */
+static const char *
+store_state(const store_health_t *h)
+{
+    return h->writable ? "ok" : h->reachable ? "unwritable" : "unavailable";
+}
+
 bool
 handle_health(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    double latency_ms = 0;
-    kt_error_t store_err;
+    store_health_t h;
     jw_t w;
 
-    kt_error_clear(&store_err);
-    bool ok = store_ping(app->store, &latency_ms, &store_err);
+    (void)req;
+    bool ok = store_check(app->store, &h);
     response_reset(res, ok ? 200 : 503, "application/json");
+    if (!ok)
+        response_header(res, "Retry-After", "5");
     jw_init(&w, &res->body);
     jw_object_begin(&w);
     jw_key(&w, "status");
@@ -23,11 +32,13 @@ handle_health(const app_t *app, request_t *req, response_t *res, kt_error_t *err
     jw_object_begin(&w);
     jw_key(&w, "ok");
     jw_bool(&w, ok);
+    jw_key(&w, "state");
+    jw_string(&w, store_state(&h));
     jw_key(&w, "latency_ms");
-    jw_double(&w, (double)(long)(latency_ms * 1000) / 1000);
+    jw_double(&w, (double)(long)(h.latency_ms * 1000) / 1000);
     jw_object_end(&w);
     jw_object_end(&w);
     if (!ok)
-        *err = store_err; /* logged with the request, answered as health */
+        *err = h.error; /* logged with the request, answered as health */
     return true;
 }

@@ -33,13 +33,16 @@ healthdata_has_sealed(const bson_t *doc)
 }
 
 bool
-healthdata_check_body(const principal_t *who, const json_value_t *body, kt_error_t *err)
+healthdata_check_body(const principal_t *who, const json_value_t *body, arena_t *arena,
+                      kt_error_t *err)
 {
     if (body == NULL || body->type != JSON_OBJECT || principal_can_see_health(who) ||
         json_get(body, HEALTH_MEMBER) == NULL)
         return true;
     kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
                  "writing health data needs the health scope");
+    if (arena != NULL)
+        kt_error_add_field(err, arena, "/" HEALTH_MEMBER, KT_FORBIDDEN, NULL);
     return false;
 }
 
@@ -309,6 +312,7 @@ healthdata_purpose(request_t *req, const char **out, kt_error_t *err)
 {
     const char *v = request_query(req, "purpose"), *h = request_header(req, "x-purpose");
     size_t len = v != NULL ? strlen(v) : 0, chars = 0;
+    bool stated;
 
     *out = NULL;
     if (!principal_can_see_health(&req->principal))
@@ -319,21 +323,16 @@ healthdata_purpose(request_t *req, const char **out, kt_error_t *err)
         v++;
         len--;
     }
-    for (size_t i = 0; v != NULL && i < len; chars++) {
-        size_t step = utf8_char_len(v + i, len - i);
-        if (step == 0 || (unsigned char)v[i] < 0x20) {
-            v = NULL;
-            break;
-        }
-        i += step;
-    }
-    if (v != NULL && len > 0 && chars <= HEALTH_PURPOSE_MAX) {
+    /* Stated but not text (or not percent-encoded UTF-8) is FORMAT, not absent. */
+    stated = (v != NULL && len > 0) || (v == NULL && h != NULL && h[0] != '\0');
+    if (v != NULL && len > 0 && utf8_text_valid(v, len, &chars) && chars <= HEALTH_PURPOSE_MAX) {
         *out = v;
         return true;
     }
-    kt_error_set(err, KT_DOMAIN_INPUT, v == NULL || len == 0 ? KT_REQUIRED : KT_FORMAT, 400,
+    kt_error_set(err, KT_DOMAIN_INPUT, stated ? KT_FORMAT : KT_REQUIRED, 400,
                  "a principal with the health scope states the purpose of a read (?purpose= or "
-                 "X-Purpose, percent-encoded UTF-8, at most %d characters)",
+                 "X-Purpose, percent-encoded UTF-8, at most %d characters, without control or "
+                 "bidirectional formatting characters)",
                  HEALTH_PURPOSE_MAX);
     kt_error_add_field(err, req->arena, "/purpose", err->code, NULL);
     return false;

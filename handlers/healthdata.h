@@ -33,9 +33,11 @@ typedef struct {
 } healthdata_t;
 
 /* A body (JSON object) with a "health" member from a principal that may not
- * see health: 403 FORBIDDEN, pointer /health. Called before the body is
- * validated, so the answer does not depend on its content. */
-bool healthdata_check_body(const principal_t *who, const json_value_t *body, kt_error_t *err);
+ * see health: 403 FORBIDDEN, with the field error /health added in arena
+ * (nullable: none). Called before the body is validated, so the answer does
+ * not depend on its content. */
+bool healthdata_check_body(const principal_t *who, const json_value_t *body, arena_t *arena,
+                           kt_error_t *err);
 
 /*
  * The document to store (stored: an initialised, empty bson_t): doc (a

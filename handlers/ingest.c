@@ -25,7 +25,8 @@
 
 typedef struct {
     const ingest_ctx_t *ctx;
-    const char *packet_id;
+    const char *key;       /* the package's store key (store/packages.h) */
+    const char *packet_id; /* as sent: what versions and the receipt carry */
     arena_t *arena;
     char today[11];
 } run_t;
@@ -120,15 +121,21 @@ visible(const run_t *run, const bson_t *doc)
 }
 
 /* Was this student's current version written by this very item (an earlier,
- * interrupted run of the package)? Then the item is reported as it was. */
+ * interrupted run of the package)? Then the item is reported as it was.
+ * PacketIDs are each sender's own, so the version's writer must be the sender. */
 static const char *
 earlier_outcome(const run_t *run, const xmlio_item_t *item, const student_t *s)
 {
+    const principal_t *p = run->ctx->principal;
     const char *pkg = util_get_str(&s->record, "source.package_id");
     const char *kind = util_get_str(&s->record, "kind");
+    const char *subject = util_get_str(&s->record, "principal.subject");
+    const char *auth = util_get_str(&s->record, "principal.auth");
 
     if (pkg == NULL || kind == NULL || strcmp(pkg, run->packet_id) != 0 ||
-        util_get_int(&s->record, "source.item", 0) != (int64_t)item->index)
+        util_get_int(&s->record, "source.item", 0) != (int64_t)item->index || subject == NULL ||
+        strcmp(subject, p->subject) != 0 || auth == NULL ||
+        strcmp(auth, principal_method_name(p->method)) != 0)
         return NULL;
     return strcmp(kind, "create") == 0   ? "CREATED"
            : strcmp(kind, "delete") == 0 ? "DELETED"
@@ -163,9 +170,13 @@ find_target(const run_t *run, const xmlio_item_t *item, const bson_t *doc, char 
         kt_error_t e;
         kt_error_clear(&e);
         student_init(&s);
-        bool live = store_student_get(c->client, c->db, id, &s, &e) && !s.deleted;
+        /* A stale claim (nobody holds the key any more), or a student this
+         * principal may not see: as if there were none (issue 12), so the
+         * item becomes a create that the claim refuses as a duplicate. */
+        bool live = store_student_get(c->client, c->db, id, &s, &e) && !s.deleted &&
+                    visible(run, &s.doc);
         student_release(&s);
-        if (!live) /* a stale claim: nobody holds the key any more */
+        if (!live)
             id[0] = '\0';
     }
     return true;
@@ -220,9 +231,8 @@ target_document(const run_t *run, const xmlio_item_t *item, const char *id, cons
                sealed(run, NULL, full, err);
     student_init(&cur);
     ok = store_student_get(c->client, c->db, id, &cur, err);
-    if (ok && !visible(run, &cur.doc)) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
-                     "the student belongs to another organisation");
+    if (ok && !visible(run, &cur.doc)) { /* answered as a missing student (issue 12) */
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
         ok = false;
     }
     if (ok)
@@ -280,7 +290,7 @@ apply_student(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_err
     bson_t doc = BSON_INITIALIZER;
     bool ok = false;
 
-    if (!healthdata_check_body(run->ctx->principal, item->student, err) ||
+    if (!healthdata_check_body(run->ctx->principal, item->student, NULL, err) ||
         !student_from_json(run->arena, item->student, run->today, &doc, err))
         goto done;
     if (!visible(run, &doc)) {
@@ -480,8 +490,7 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
     bool found = false, kept = false, ok;
     kt_error_t e;
 
-    if (!packages_item_get(c->client, c->db, run->packet_id, (int64_t)item->index, result, &found,
-                           err))
+    if (!packages_item_get(c->client, c->db, run->key, (int64_t)item->index, result, &found, err))
         return false;
     if (found)
         return true;
@@ -506,13 +515,12 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
     }
     if (!ok)
         result_rejected(result, run, item, &e);
-    if (!packages_item_put(c->client, c->db, run->packet_id, (int64_t)item->index, result, &kept,
-                           err))
+    if (!packages_item_put(c->client, c->db, run->key, (int64_t)item->index, result, &kept, err))
         return false;
     if (kept) { /* another run recorded this item first: report its result */
         bson_destroy(result);
-        return packages_item_get(c->client, c->db, run->packet_id, (int64_t)item->index, result,
-                                 &found, err);
+        return packages_item_get(c->client, c->db, run->key, (int64_t)item->index, result, &found,
+                                 err);
     }
     return true;
 }
@@ -609,10 +617,11 @@ write_totals(xmlTextWriterPtr w, const ingest_totals_t *t)
     xmlTextWriterEndElement(w);
 }
 
-/* <Receipt> around the items written so far. */
+/* <Receipt> around the items written so far; why (nullable) is the package's
+ * own error (a FAILED package). */
 static char *
 build_receipt(const char *packet_id, const char *status, const ingest_totals_t *t,
-              xmlBufferPtr items, size_t *len)
+              const kt_error_t *why, xmlBufferPtr items, size_t *len)
 {
     xmlBufferPtr out = xmlBufferCreate();
     xmlTextWriterPtr w = xmlNewTextWriterMemory(out, 0);
@@ -623,6 +632,12 @@ build_receipt(const char *packet_id, const char *status, const ingest_totals_t *
     xmlTextWriterWriteElement(w, BAD_CAST "PacketID", BAD_CAST packet_id);
     xmlTextWriterWriteElement(w, BAD_CAST "Status", BAD_CAST status);
     write_totals(w, t);
+    if (why != NULL) {
+        xmlTextWriterStartElement(w, BAD_CAST "Error");
+        xmlTextWriterWriteAttribute(w, BAD_CAST "code", BAD_CAST kt_code_name(why->code));
+        xmlTextWriterWriteString(w, BAD_CAST why->message);
+        xmlTextWriterEndElement(w);
+    }
     xmlTextWriterStartElement(w, BAD_CAST "Items");
     xmlTextWriterWriteRaw(w, xmlBufferContent(items));
     xmlTextWriterEndElement(w);
@@ -642,7 +657,8 @@ build_receipt(const char *packet_id, const char *status, const ingest_totals_t *
 
 /* First pass: the whole document must be well-formed, its envelope valid and
  * its items within the limits before anything is written. *health tells
- * whether an item carries a Health element. */
+ * whether an item's raw XML holds a health element, valid or not
+ * (xmlio_item_t.health): such a package is never queued. */
 static bool
 check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_t *h, size_t *count,
             bool *health, kt_error_t *err)
@@ -655,7 +671,7 @@ check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_
     *count = 0;
     *health = false;
     while (ok && xmlio_reader_next(r, arena, &item, err)) {
-        *health = *health || (item.student != NULL && json_get(item.student, "health") != NULL);
+        *health = *health || item.health;
         arena_reset(arena);
         (*count)++;
     }
@@ -697,26 +713,30 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
 }
 
 static char *
-stored_receipt(const bson_t *existing, size_t *len, ingest_totals_t *t)
+stored_receipt(const ingest_ctx_t *ctx, const bson_t *existing, size_t *len, ingest_totals_t *t,
+               kt_error_t *err)
 {
-    const char *receipt = util_get_str(existing, "receipt");
+    char *receipt = NULL;
 
+    if (!packages_receipt_load(ctx->client, ctx->db, existing, &receipt, len, err))
+        return NULL;
     t->received = util_get_int(existing, "totals.received", 0);
     t->created = util_get_int(existing, "totals.created", 0);
     t->updated = util_get_int(existing, "totals.updated", 0);
     t->unchanged = util_get_int(existing, "totals.unchanged", 0);
     t->deleted = util_get_int(existing, "totals.deleted", 0);
     t->rejected = util_get_int(existing, "totals.rejected", 0);
-    *len = strlen(receipt);
-    return strdup(receipt);
+    return receipt;
 }
 
 /* Applies every item of data and stores the receipt; *receipt is malloc'd. */
 static bool
-run_to_receipt(const ingest_ctx_t *ctx, const char *packet_id, const char *data, size_t len,
-               char **receipt, size_t *receipt_len, ingest_totals_t *totals, kt_error_t *err)
+run_to_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id, const char *data,
+               size_t len, char **receipt, size_t *receipt_len, ingest_totals_t *totals,
+               kt_error_t *err)
 {
-    run_t run = {.ctx = ctx, .packet_id = packet_id, .arena = arena_new(ITEM_ARENA_CAP)};
+    run_t run = {
+        .ctx = ctx, .key = key, .packet_id = packet_id, .arena = arena_new(ITEM_ARENA_CAP)};
     xmlBufferPtr items = xmlBufferCreate();
     bson_t tb;
     bool ok = false;
@@ -725,10 +745,10 @@ run_to_receipt(const ingest_ctx_t *ctx, const char *packet_id, const char *data,
     date_today(run.today);
     if (run.arena == NULL || items == NULL || !apply_all(&run, data, len, items, totals, err))
         goto done;
-    *receipt = build_receipt(packet_id, status_of(totals), totals, items, receipt_len);
+    *receipt = build_receipt(packet_id, status_of(totals), totals, NULL, items, receipt_len);
     totals_bson(totals, &tb);
-    ok = *receipt != NULL &&
-         packages_finish(ctx->client, ctx->db, packet_id, status_of(totals), &tb, *receipt, err);
+    ok = *receipt != NULL && packages_finish(ctx->client, ctx->db, key, status_of(totals), &tb,
+                                             *receipt, *receipt_len, ctx->receipt_page, err);
     bson_destroy(&tb);
 done:
     if (!ok) {
@@ -746,7 +766,7 @@ ingest_inqueue_receipt(const char *packet_id, size_t *len)
 {
     ingest_totals_t none = {0};
     xmlBufferPtr items = xmlBufferCreate();
-    char *xml = items ? build_receipt(packet_id, "INQUEUE", &none, items, len) : NULL;
+    char *xml = items ? build_receipt(packet_id, "INQUEUE", &none, NULL, items, len) : NULL;
 
     if (items != NULL)
         xmlBufferFree(items);
@@ -759,7 +779,7 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
                char packet_id[INGEST_ID_MAX], kt_error_t *err)
 {
     xmlio_header_t h;
-    char hash[65];
+    char hash[65], key[PACKAGES_KEY_MAX];
     package_seen_t seen;
     size_t count = 0;
     bson_t existing = BSON_INITIALIZER;
@@ -773,39 +793,127 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
         goto done;
     snprintf(packet_id, INGEST_ID_MAX, "%s", h.packet_id);
     sha256_hex(data, len, hash);
+    packages_key(ctx->principal, h.packet_id, key);
     bson_destroy(&existing);
-    if (!packages_register(ctx->client, ctx->db, h.packet_id, hash, ctx->principal, h.source_system,
-                           &seen, &existing, err))
+    if (!packages_register(ctx->client, ctx->db, key, h.packet_id, hash, ctx->principal,
+                           h.source_system, &seen, &existing, err))
         goto done;
     if (seen == PACKAGE_SAME) {
-        *receipt = stored_receipt(&existing, receipt_len, totals);
+        *receipt = stored_receipt(ctx, &existing, receipt_len, totals, err);
         ok = *receipt != NULL;
     } else if (ctx->queue_above != 0 && count > ctx->queue_above && !health) {
         /* A package with health data is never queued: the queue keeps its bytes in the
          * store, and health data is stored only sealed (docs/health.md). */
-        ok = packages_enqueue(ctx->client, ctx->db, h.packet_id, data, len, err) &&
+        ok = packages_enqueue(ctx->client, ctx->db, key, data, len, err) &&
              (*receipt = ingest_inqueue_receipt(h.packet_id, receipt_len)) != NULL;
         *queued = ok;
     } else {
-        ok = run_to_receipt(ctx, h.packet_id, data, len, receipt, receipt_len, totals, err);
+        ok = run_to_receipt(ctx, key, h.packet_id, data, len, receipt, receipt_len, totals, err);
     }
 done:
     bson_destroy(&existing);
     return ok;
 }
 
-bool
-ingest_resume(const ingest_ctx_t *ctx, const char *packet_id, ingest_totals_t *totals,
-              kt_error_t *err)
+/* The PacketID as sent of the registration under key (a registration of
+ * before the keys has it as its _id). */
+static bool
+sent_packet_id(const ingest_ctx_t *ctx, const char *key, char packet_id[INGEST_ID_MAX],
+               kt_error_t *err)
 {
-    char *data = NULL, *receipt = NULL;
+    bson_t pkg = BSON_INITIALIZER;
+    const char *id;
+
+    bson_destroy(&pkg);
+    if (!packages_get(ctx->client, ctx->db, key, &pkg, err))
+        return false;
+    id = util_get_str(&pkg, "packet_id");
+    snprintf(packet_id, INGEST_ID_MAX, "%s", id != NULL ? id : key);
+    bson_destroy(&pkg);
+    return true;
+}
+
+bool
+ingest_resume(const ingest_ctx_t *ctx, const char *key, ingest_totals_t *totals, kt_error_t *err)
+{
+    char *data = NULL, *receipt = NULL, packet_id[INGEST_ID_MAX];
     size_t len = 0, receipt_len = 0;
     bool ok;
 
     memset(totals, 0, sizeof *totals);
-    ok = packages_load(ctx->client, ctx->db, packet_id, &data, &len, err) &&
-         run_to_receipt(ctx, packet_id, data, len, &receipt, &receipt_len, totals, err);
+    ok = sent_packet_id(ctx, key, packet_id, err) &&
+         packages_load(ctx->client, ctx->db, key, &data, &len, err) &&
+         run_to_receipt(ctx, key, packet_id, data, len, &receipt, &receipt_len, totals, err);
     free(receipt);
     free(data);
+    return ok;
+}
+
+typedef struct {
+    xmlTextWriterPtr w;
+    ingest_totals_t *t;
+} failed_items_t;
+
+static bool
+failed_item(void *ctx, int64_t index, const bson_t *result)
+{
+    failed_items_t *f = ctx;
+    const char *outcome = util_get_str(result, "result");
+
+    write_item(f->w, (size_t)index, result);
+    count(f->t, outcome != NULL ? outcome : "REJECTED");
+    return true;
+}
+
+/* The receipt of a package given up: the items applied so far, and why. */
+static char *
+failed_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id,
+               const kt_error_t *why, ingest_totals_t *totals, size_t *len, kt_error_t *err)
+{
+    xmlBufferPtr items = xmlBufferCreate();
+    xmlTextWriterPtr w = items != NULL ? xmlNewTextWriterMemory(items, 0) : NULL;
+    failed_items_t f = {w, totals};
+    char *xml = NULL;
+
+    if (w == NULL)
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+    else if (packages_items_each(ctx->client, ctx->db, key, failed_item, &f, err)) {
+        xmlTextWriterFlush(w);
+        xml = build_receipt(packet_id, "FAILED", totals, why, items, len);
+    }
+    if (w != NULL)
+        xmlFreeTextWriter(w);
+    if (items != NULL)
+        xmlBufferFree(items);
+    return xml;
+}
+
+bool
+ingest_fail(const ingest_ctx_t *ctx, const char *key, int attempts, const kt_error_t *last,
+            ingest_totals_t *totals, kt_error_t *err)
+{
+    char packet_id[INGEST_ID_MAX], *xml = NULL;
+    kt_error_t why;
+    size_t len = 0;
+    bson_t tb;
+    bool ok;
+
+    memset(totals, 0, sizeof *totals);
+    kt_error_clear(&why);
+    /* Our own Russian text: a store's or our internal message is not for the sender. */
+    kt_error_set(&why, KT_DOMAIN_INPUT, last->code != KT_OK ? last->code : KT_INTERNAL, 0,
+                 "Пакет не обработан за %d попыток; последняя ошибка: %s", attempts,
+                 last->code == KT_OK || last->domain == KT_DOMAIN_STORE ||
+                         last->domain == KT_DOMAIN_INTERNAL
+                     ? kt_code_title(last->code != KT_OK ? last->code : KT_INTERNAL, false)
+                     : last->message);
+    if (!sent_packet_id(ctx, key, packet_id, err) ||
+        (xml = failed_receipt(ctx, key, packet_id, &why, totals, &len, err)) == NULL)
+        return false;
+    totals_bson(totals, &tb);
+    ok =
+        packages_finish(ctx->client, ctx->db, key, "FAILED", &tb, xml, len, ctx->receipt_page, err);
+    bson_destroy(&tb);
+    free(xml);
     return ok;
 }

@@ -33,6 +33,7 @@ typedef struct {
     void *progress_arg;
     size_t queue_above; /* more items than this are queued for the background (0: never) */
     const seal_keyring_t *health_ring; /* health keys (NULL: Health items fail KEY_UNAVAILABLE) */
+    size_t receipt_page; /* bytes of one stored receipt page (0: PACKAGES_PAGE_DEFAULT) */
 } ingest_ctx_t;
 
 typedef struct {
@@ -58,9 +59,16 @@ bool ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char 
  * INQUEUE, no items. malloc'd; NULL when out of memory. */
 char *ingest_inqueue_receipt(const char *packet_id, size_t *len);
 
-/* Processes a queued package (its bytes from the store) to its receipt,
- * skipping the items applied by an earlier, interrupted run. */
-bool ingest_resume(const ingest_ctx_t *ctx, const char *packet_id, ingest_totals_t *totals,
+/* Processes a queued package (its bytes from the store; key: its store key,
+ * store/packages.h) to its receipt, skipping the items applied by an
+ * earlier, interrupted run. */
+bool ingest_resume(const ingest_ctx_t *ctx, const char *key, ingest_totals_t *totals,
                    kt_error_t *err);
+
+/* Gives a queued package up after attempts attempts, the last of which
+ * ended with last: its receipt is stored with Status FAILED, an Error with
+ * last's code (and our own Russian text), and the items applied so far. */
+bool ingest_fail(const ingest_ctx_t *ctx, const char *key, int attempts, const kt_error_t *last,
+                 ingest_totals_t *totals, kt_error_t *err);
 
 #endif

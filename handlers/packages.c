@@ -3,11 +3,16 @@
  * receipt; GET /api/v1/packages/{PacketID} → the stored receipt. The work
  * is ingest.c's; this file speaks HTTP: authorisation, gzip with a cap on
  * the inflated size (a gzip bomb is 413), and the XML answer.
+ *
+ * PacketIDs are each sender's own (store/packages.h): a GET answers the
+ * caller's own package first, then — for a school, its organisation's; for
+ * the roles that read every receipt, any sender's — the one package under
+ * that PacketID (several: 409, and ?sender=<subject> picks one).
  */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "fcgi/gunzip.h"
 #include "handlers/common.h"
 #include "handlers/handlers.h"
 #include "handlers/ingest.h"
@@ -20,49 +25,21 @@ free_buffer(void *p)
     free(p);
 }
 
-/* Inflates a gzip body into heap memory owned by the request; at most max bytes. */
+/* Inflates a gzip body (fcgi/gunzip.h: at most max bytes, one member) into
+ * heap memory that the request's arena frees. */
 static bool
 gunzip(request_t *req, size_t max, const char **out, size_t *out_len, kt_error_t *err)
 {
-    z_stream z = {0};
-    size_t cap = req->body_len * 4 + 4096, len = 0;
-    char *buf = malloc(cap);
-    int rc = Z_OK;
+    char *buf = NULL;
 
-    if (buf == NULL || inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+    if (!gunzip_inflate(req->body, req->body_len, max, &buf, out_len, err))
+        return false;
+    if (arena_add_cleanup(req->arena, free_buffer, buf) != 0) {
         free(buf);
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot inflate");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
         return false;
     }
-    z.next_in = (Bytef *)req->body;
-    z.avail_in = (uInt)req->body_len;
-    while (rc == Z_OK) {
-        if (len == cap) {
-            size_t next = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            char *grown = next > cap ? realloc(buf, next) : NULL;
-            if (grown == NULL)
-                break;
-            buf = grown;
-            cap = next;
-        }
-        z.next_out = (Bytef *)buf + len;
-        z.avail_out = (uInt)(cap - len);
-        rc = inflate(&z, Z_NO_FLUSH);
-        len = cap - z.avail_out;
-    }
-    inflateEnd(&z);
-    if (rc != Z_STREAM_END || len > max) {
-        free(buf);
-        if (len > max || len == cap)
-            kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, 413,
-                         "the inflated package is over the limit of %zu bytes", max);
-        else
-            kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "the gzip body is corrupt");
-        return false;
-    }
-    arena_add_cleanup(req->arena, free_buffer, buf);
     *out = buf;
-    *out_len = len;
     return true;
 }
 
@@ -108,7 +85,8 @@ handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_
                         .schema = app->schema,
                         .principal = &req->principal,
                         .queue_above = app->cfg->package_inline_items,
-                        .health_ring = app->health_ring};
+                        .health_ring = app->health_ring,
+                        .receipt_page = app->cfg->receipt_page_bytes};
     if (!ingest_package(&ctx, data, len, &receipt, &receipt_len, &totals, &queued, packet_id, err))
         return false;
     answer_xml(res, receipt, receipt_len);
@@ -121,28 +99,131 @@ handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_
     return true;
 }
 
+/* The registration of PacketID id that the caller may read (see the top). */
+static bool
+readable_package(mongoc_client_t *client, const char *db, const request_t *req, const char *id,
+                 bson_t *pkg, kt_error_t *err)
+{
+    const principal_t *p = &req->principal;
+    const char *sender = request_query(req, "sender");
+    char key[PACKAGES_KEY_MAX];
+    kt_error_t own;
+    int n = 0;
+
+    kt_error_clear(&own);
+    packages_key(p, id, key);
+    if (sender == NULL || strcmp(sender, p->subject) == 0) {
+        if (packages_get(client, db, key, pkg, &own))
+            return true;
+        bson_destroy(pkg);
+        if (own.code != KT_NOT_FOUND) {
+            *err = own;
+            return false;
+        }
+    }
+    if (!packages_find(client, db, id, p->role == ROLE_SCHOOL ? p->org : NULL, sender, pkg, &n,
+                       err))
+        return false;
+    if (n == 1)
+        return true;
+    if (n == 0)
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such package");
+    else
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_DUPLICATE_PACKET, 409,
+                     "several senders used PacketID %s: name one with ?sender=<subject>", id);
+    return false;
+}
+
+static bool
+append_piece(void *ctx, const char *bytes, size_t len)
+{
+    buf_t *b = ctx;
+
+    buf_append(b, bytes, len);
+    return !b->overflow;
+}
+
+typedef struct {
+    mongoc_client_t *client;
+    const char *db;
+    bson_t pkg;
+} receipt_stream_t;
+
+typedef struct {
+    response_write_fn write_fn;
+    void *wctx;
+} piece_out_t;
+
+static bool
+write_piece(void *ctx, const char *bytes, size_t len)
+{
+    piece_out_t *o = ctx;
+
+    return o->write_fn(o->wctx, bytes, len);
+}
+
+/* A receipt above the response buffer, one page at a time. */
+static bool
+stream_receipt(void *ctx, response_write_fn write_fn, void *wctx)
+{
+    receipt_stream_t *s = ctx;
+    piece_out_t out = {write_fn, wctx};
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    return packages_receipt_each(s->client, s->db, &s->pkg, write_piece, &out, &err);
+}
+
+static void
+free_stream(void *p)
+{
+    bson_destroy(&((receipt_stream_t *)p)->pkg);
+}
+
+/* The stored receipt, pages joined into one document. */
+static bool
+answer_receipt(mongoc_client_t *client, const char *db, request_t *req, response_t *res,
+               const bson_t *pkg, kt_error_t *err)
+{
+    if (util_get_int(pkg, "receipt_bytes", 0) < (int64_t)RESPONSE_BODY_MAX) {
+        response_reset(res, 200, "application/xml; charset=utf-8");
+        if (packages_receipt_each(client, db, pkg, append_piece, &res->body, err))
+            return true;
+        if (err->code == KT_OK)
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the receipt does not fit");
+        return false;
+    }
+    receipt_stream_t *s = arena_alloc(req->arena, sizeof *s);
+    if (s == NULL) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        return false;
+    }
+    s->client = client;
+    s->db = db;
+    bson_copy_to(pkg, &s->pkg);
+    arena_add_cleanup(req->arena, free_stream, s);
+    response_stream(res, 200, "application/xml; charset=utf-8", stream_receipt, s);
+    return true;
+}
+
 bool
 handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
     mongoc_client_t *client = handler_client(app, req);
+    const char *db = store_db_name(app->store);
     bson_t pkg = BSON_INITIALIZER;
     bool ok = false;
 
     if (client == NULL)
         return false;
     bson_destroy(&pkg);
-    if (!packages_get(client, store_db_name(app->store), req->params[0], &pkg, err))
+    if (!readable_package(client, db, req, req->params[0], &pkg, err))
         goto done;
-    const char *who = util_get_str(&pkg, "principal.organization");
-    if (req->principal.role == ROLE_SCHOOL && (who == NULL || strcmp(who, req->principal.org))) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such package");
-        goto done;
-    }
-    const char *receipt = util_get_str(&pkg, "receipt");
-    if (receipt == NULL) {
+    if (!packages_has_receipt(&pkg)) {
         /* Still being processed (or its processing stopped): say so in a receipt. */
         size_t len = 0;
-        char *xml = ingest_inqueue_receipt(util_get_str(&pkg, "_id"), &len);
+        const char *id = util_get_str(&pkg, "packet_id");
+        char *xml = ingest_inqueue_receipt(id != NULL ? id : util_get_str(&pkg, "_id"), &len);
         if (xml == NULL) {
             kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
             goto done;
@@ -150,8 +231,8 @@ handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t
         answer_xml(res, xml, len);
         free(xml);
         res->status = 202;
-    } else {
-        answer_xml(res, receipt, strlen(receipt));
+    } else if (!answer_receipt(client, db, req, res, &pkg, err)) {
+        goto done;
     }
     ok = true;
 done:

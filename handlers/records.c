@@ -8,9 +8,11 @@
 
 #include <string.h>
 
+#include "fcgi/log.h"
 #include "fcgi/problem.h"
 #include "handlers/common.h"
 #include "handlers/healthdata.h"
+#include "handlers/students.h"
 #include "model/codec.h"
 #include "model/patch.h"
 #include "store/audit.h"
@@ -172,6 +174,44 @@ answer(request_t *req, response_t *res, const record_resource_t *r, int status, 
 }
 
 bool
+records_log_write(const app_t *app, request_t *req, mongoc_client_t *client,
+                  const store_kind_t *kind, const char *id)
+{
+    const char *ids[] = {id};
+    kt_error_t err;
+
+    if (!kind->logged)
+        return true;
+    if (audit_log_read(client, store_db_name(app->store), &req->principal, req->request_id,
+                       "write", ids, 1, &err))
+        return true;
+    log_event(LOG_ERROR, "request %s: the access log refused the answer to a write of %s %s (%s): "
+              "answered without personal data", req->request_id, kind->name, id, err.message);
+    return false;
+}
+
+/*
+ * The answer to a write that stored version `version` of doc: the document
+ * without the health block (a write never opens the stored block, and does
+ * not echo the writer's: docs/health.md), access-logged like a read because a
+ * merge patch answers with data the writer did not send. The write stands
+ * whatever happens next: when the access log cannot be written the answer
+ * carries only the id and version, so no personal data leaves unlogged.
+ */
+static void
+answer_write(const app_t *app, request_t *req, response_t *res, mongoc_client_t *client,
+             const record_resource_t *r, int status, const write_result_t *out,
+             const bson_t *doc)
+{
+    bson_t shown = BSON_INITIALIZER;
+
+    if (records_log_write(app, req, client, r->kind, out->id))
+        bson_copy_to_excluding_noinit(doc, &shown, HEALTH_MEMBER, NULL);
+    answer(req, res, r, status, out->id, out->version, &shown);
+    bson_destroy(&shown);
+}
+
+bool
 records_get(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
             kt_error_t *err)
 {
@@ -222,6 +262,27 @@ records_fill_meta(request_t *req, write_meta_t *meta, const char *reason)
 #endif
 }
 
+/* A 409 DUPLICATE_SNILS/DUPLICATE_DOCUMENT names the holder (existing_id)
+ * only to a principal who may read that student: to any other the duplicate
+ * is refused alike, without the id (issue 12, docs/security.md). */
+static void
+hide_holder(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
+            kt_error_t *err)
+{
+    student_t holder;
+    kt_error_t e;
+
+    if ((err->code != KT_DUPLICATE_SNILS && err->code != KT_DUPLICATE_DOCUMENT) ||
+        err->ref[0] == '\0')
+        return;
+    kt_error_clear(&e);
+    student_init(&holder);
+    if (!store_record_get(client, store_db_name(app->store), r->kind, err->ref, &holder, &e) ||
+        holder.deleted || !students_visible(req, &holder.doc))
+        err->ref[0] = '\0';
+    student_release(&holder);
+}
+
 bool
 records_create(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
                kt_error_t *err)
@@ -236,15 +297,17 @@ records_create(const app_t *app, request_t *req, response_t *res, const record_r
 
     if (client == NULL || !r->can_write(req, err) || !handler_reason(req, &reason, err) ||
         !handler_json_body(req, &body, err) ||
-        (r->health && !healthdata_check_body(&req->principal, body, err)) ||
+        (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)) ||
         !r->validate(app, req, client, body, NULL, &doc, err) ||
         !seal(app, req, client, r, NULL, &doc, &stored, err))
         goto done;
     records_fill_meta(req, &meta, reason);
     if (!store_record_write(client, store_db_name(app->store), r->kind, KIND_CREATE,
-                            r->new_id ? r->new_id(&doc) : NULL, 0, &stored, &meta, &out, err))
+                            r->new_id ? r->new_id(&doc) : NULL, 0, &stored, &meta, &out, err)) {
+        hide_holder(app, req, client, r, err);
         goto done;
-    answer(req, res, r, 201, out.id, out.version, &doc);
+    }
+    answer_write(app, req, res, client, r, 201, &out, &doc);
     response_header(res, "Location", arena_printf(req->arena, "%s%s", r->location, out.id));
     ok = true;
 done:
@@ -281,6 +344,8 @@ update_once(const app_t *app, request_t *req, mongoc_client_t *client, const rec
               store_record_write(client, store_db_name(app->store), r->kind, KIND_UPDATE, cur->id,
                                  expected ? expected : cur->version, &stored, meta, out, err);
 
+    if (!ok)
+        hide_holder(app, req, client, r, err);
     bson_destroy(&stored);
     return ok;
 }
@@ -298,7 +363,7 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
 
     if (client == NULL || !r->can_write(req, err) || !handler_if_match(req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
-        (r->health && !healthdata_check_body(&req->principal, body, err)))
+        (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)))
         return false;
     records_fill_meta(req, &meta, reason);
     for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
@@ -318,7 +383,7 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
         ok = ok && full != NULL &&
              update_once(app, req, client, r, &cur, full, expected, &meta, &doc, &out, err);
         if (ok)
-            answer(req, res, r, 200, out.id, out.version, &doc);
+            answer_write(app, req, res, client, r, 200, &out, &doc);
         student_release(&cur);
         bson_destroy(&doc);
         if (ok)

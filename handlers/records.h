@@ -62,6 +62,13 @@ bool records_wants_xml(const request_t *req);
 bool records_get(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
                  kt_error_t *err);
 
+/* An access-log row ("write") for the answer to a write of record id, which
+ * shows personal data like a read (kinds whose reads are logged; others:
+ * true). False when the row could not be written (logged for operators):
+ * the caller then answers without personal data. */
+bool records_log_write(const app_t *app, request_t *req, mongoc_client_t *client,
+                       const store_kind_t *kind, const char *id);
+
 /* POST: 201 with Location and ETag. */
 bool records_create(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
                     kt_error_t *err);

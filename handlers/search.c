@@ -9,6 +9,7 @@
 #include "handlers/common.h"
 #include "handlers/handlers.h"
 #include "handlers/students.h"
+#include "model/student.h"
 #include "model/validators.h"
 #include "store/audit.h"
 #include "store/util.h"
@@ -36,7 +37,8 @@ build_query(request_t *req, query_t *q, kt_error_t *err)
         q->claim = arena_printf(req->arena, "snils:%s", digits);
     } else if (dtype != NULL && dnum != NULL) {
         const char *series = request_query(req, "document_series");
-        q->claim = arena_printf(req->arena, "doc:%s|%s|%s", dtype, series ? series : "", dnum);
+        const char *key = student_doc_claim_key(req->arena, dtype, series ? series : "", dnum);
+        q->claim = key != NULL ? arena_printf(req->arena, "doc:%s", key) : NULL;
     } else if (ln != NULL && fn != NULL && bd != NULL) {
         q->field = "name_key";
         q->value = arena_printf(req->arena, "%s|%s|%s", ln, fn, bd);

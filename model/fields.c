@@ -174,10 +174,11 @@ fields_put_cp(char *out, uint32_t cp)
     return 2;
 }
 
+/* Controls and bidirectional formatting: the one text rule (core/utf8.h). */
 static bool
 fields_is_control(uint32_t cp)
 {
-    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+    return !utf8_cp_is_text(cp);
 }
 
 static bool

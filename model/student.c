@@ -516,7 +516,81 @@ student_doc_string(const bson_t *doc, const char *key)
     return "";
 }
 
-/* "TYPE|SERIES|NUMBER" of one stored document, or NULL. */
+/* Claim keys name a document the way a person reads it (issue 12): spaces,
+ * hyphens, dashes and format characters (zero-width, bidi marks, soft
+ * hyphen) dropped; fullwidth forms as ASCII; upper case; the Cyrillic
+ * letters that look like Latin ones written as those Latin letters. The
+ * stored document keeps what was sent. */
+static bool
+student_key_drops(uint32_t cp)
+{
+    return cp == ' ' || (cp >= 0x09 && cp <= 0x0d) || cp == '-' || cp == 0xa0 || cp == 0xad ||
+           cp == 0x61c || cp == 0x1680 || cp == 0x180e || (cp >= 0x2000 && cp <= 0x200f) ||
+           (cp >= 0x2010 && cp <= 0x2015) || (cp >= 0x2028 && cp <= 0x202f) || cp == 0x205f ||
+           (cp >= 0x2060 && cp <= 0x206f) || cp == 0x2212 || cp == 0x3000 || cp == 0xfe58 ||
+           cp == 0xfe63 || cp == 0xfeff || cp == 0xff0d;
+}
+
+static uint32_t
+student_key_fold(uint32_t cp)
+{
+    /* А В Е К М Н О Р С Т У Х (U+0410…) and Ѕ І Ј as the Latin letters they look like. */
+    static const struct {
+        uint32_t cyr;
+        char lat;
+    } looks[] = {{0x410, 'A'}, {0x412, 'B'}, {0x415, 'E'}, {0x41a, 'K'}, {0x41c, 'M'},
+                 {0x41d, 'H'}, {0x41e, 'O'}, {0x420, 'P'}, {0x421, 'C'}, {0x422, 'T'},
+                 {0x423, 'Y'}, {0x425, 'X'}, {0x405, 'S'}, {0x406, 'I'}, {0x408, 'J'}};
+
+    if (cp >= 0xff01 && cp <= 0xff5e) /* fullwidth ASCII */
+        cp -= 0xfee0;
+    if (cp >= 'a' && cp <= 'z')
+        return cp - 0x20;
+    if (cp >= 0x430 && cp <= 0x44f)
+        cp -= 0x20;
+    else if (cp >= 0x450 && cp <= 0x45f)
+        cp -= 0x50;
+    for (size_t i = 0; i < sizeof looks / sizeof *looks; i++)
+        if (looks[i].cyr == cp)
+            return (uint32_t)looks[i].lat;
+    return cp;
+}
+
+/* s as a claim key part (see above), in arena. */
+static const char *
+student_key_part(arena_t *arena, const char *s)
+{
+    size_t len = strlen(s), i = 0, k = 0;
+    char *out = arena_alloc(arena, len + 1);
+
+    while (out != NULL && i < len) {
+        size_t at = i;
+        uint32_t cp = fields_cp(s, len, &i);
+        if (cp != FIELDS_BAD_CP && student_key_drops(cp))
+            continue;
+        uint32_t folded = cp == FIELDS_BAD_CP ? cp : student_key_fold(cp);
+        if (folded != cp) { /* the folds give ASCII or Cyrillic: below U+0800 */
+            k += fields_put_cp(out + k, folded);
+        } else {
+            memcpy(out + k, s + at, i - at);
+            k += i - at;
+        }
+    }
+    if (out != NULL)
+        out[k] = '\0';
+    return out;
+}
+
+const char *
+student_doc_claim_key(arena_t *arena, const char *type, const char *series, const char *number)
+{
+    const char *t = student_key_part(arena, type), *s = student_key_part(arena, series),
+               *n = student_key_part(arena, number);
+
+    return t && s && n ? arena_printf(arena, "%s|%s|%s", t, s, n) : NULL;
+}
+
+/* "TYPE|SERIES|NUMBER" of one stored document, normalised, or NULL. */
 static const char *
 student_doc_key(arena_t *arena, const bson_iter_t *item)
 {
@@ -529,8 +603,9 @@ student_doc_key(arena_t *arena, const bson_iter_t *item)
     bson_iter_document(item, &len, &data);
     if (!bson_init_static(&doc, data, len))
         return NULL;
-    return arena_printf(arena, "%s|%s|%s", student_doc_string(&doc, "type"),
-                        student_doc_string(&doc, "series"), student_doc_string(&doc, "number"));
+    return student_doc_claim_key(arena, student_doc_string(&doc, "type"),
+                                 student_doc_string(&doc, "series"),
+                                 student_doc_string(&doc, "number"));
 }
 
 size_t

@@ -37,9 +37,18 @@ bool student_from_json(arena_t *arena, const json_value_t *body, const char *tod
                        kt_error_t *err);
 
 /* The lookup keys of a normalised student: its СНИЛС ("" when none) and the
- * claim keys of its documents, "TYPE|SERIES|NUMBER", up to max. Returns the
- * number of document keys. Strings are allocated in arena. */
+ * claim keys of its documents, "TYPE|SERIES|NUMBER" (student_doc_claim_key),
+ * up to max. Returns the number of document keys. Strings are allocated in
+ * arena. */
 size_t student_keys(arena_t *arena, const bson_t *doc, const char **snils, const char **doc_keys,
                     size_t max);
+
+/* The claim key of a document, "TYPE|SERIES|NUMBER" with every part
+ * normalised as a person reads it: upper case, the Cyrillic letters that look
+ * like Latin ones as Latin, fullwidth forms as ASCII, spaces, hyphens, dashes
+ * and format characters (zero-width, bidi marks) dropped. In arena; NULL when
+ * it is out of memory. */
+const char *student_doc_claim_key(arena_t *arena, const char *type, const char *series,
+                                  const char *number);
 
 #endif

@@ -39,7 +39,9 @@
  *     whole-package XSD error: the interface knows no third kind of item,
  *     and an unknown one means the sender speaks another version of the
  *     format, so applying the rest of its package would be a guess.
- *   - Limits: nesting deeper than XMLIO_MAX_DEPTH is MALFORMED (400); a text
+ *   - Limits: nesting deeper than XMLIO_MAX_DEPTH, or an element with more
+ *     than XMLIO_MAX_ATTRIBUTES attributes (xmlio_scan_*, on the bytes), is
+ *     MALFORMED (400); a text
  *     or attribute value over XMLIO_MAX_TEXT bytes, an item over
  *     XMLIO_MAX_ITEM_BYTES (counted as names, attribute values and text
  *     arrive) or more than XMLIO_MAX_ITEMS items is PAYLOAD_TOO_LARGE (413).
@@ -445,6 +447,7 @@ typedef struct {
     xmlDocPtr doc;
     xmlNodePtr cur; /* the open element that takes the next child; NULL: none yet */
     size_t bytes;   /* about the serialised size of what was copied */
+    bool health;    /* an element with a health name was copied (xmlio_item_t.health) */
 } xmlio_copy_t;
 
 typedef enum { XMLIO_NEXT_ELEMENT = 0, XMLIO_NEXT_END, XMLIO_NEXT_FAIL } xmlio_next_t;
@@ -542,6 +545,14 @@ xmlio_fail_arena(xmlio_reader_t *r, kt_error_t *err)
                       "Элемент %zu пакета не поместился в память запроса", r->items);
 }
 
+/* An element with more attributes than XMLIO_MAX_ATTRIBUTES, at line. */
+static bool
+xmlio_fail_attributes(xmlio_reader_t *r, kt_error_t *err, long line)
+{
+    return xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: у элемента больше %d атрибутов", line,
+                      XMLIO_MAX_ATTRIBUTES);
+}
+
 /* The line of the reader's current node. */
 static long
 xmlio_line(xmlio_reader_t *r)
@@ -552,6 +563,218 @@ xmlio_line(xmlio_reader_t *r)
     if (line <= 0 || line >= XMLIO_SHORT_LINE_MAX)
         line = xmlTextReaderGetParserLineNumber(r->xr);
     return line;
+}
+
+/* Our own words for libxml2's errors. libxml2's text quotes the value that
+ * broke the schema ("The value 'F84.0-…' is not an element of the set …"),
+ * and that value may be personal or health data while receipts are shown to
+ * principals who may not see it. So no text of libxml2's reaches a message:
+ * the error's code picks ours, which names the kind of failure (the XSD
+ * facet or rule) and leaves the place to the XPath. An unknown code gets a
+ * general message with the code's number. */
+typedef struct {
+    int code; /* libxml2's xmlParserErrors */
+    const char *rule;
+    const char *text;
+} xmlio_message_t;
+
+static const xmlio_message_t xmlio_schema_messages[] = {
+    {XML_SCHEMAV_CVC_ENUMERATION_VALID, "enumeration", "значения нет в списке допустимых"},
+    {XML_SCHEMAV_CVC_PATTERN_VALID, "pattern", "значение не соответствует шаблону"},
+    {XML_SCHEMAV_CVC_LENGTH_VALID, "length", "длина значения не равна заданной"},
+    {XML_SCHEMAV_CVC_MINLENGTH_VALID, "minLength", "значение короче допустимого"},
+    {XML_SCHEMAV_CVC_MAXLENGTH_VALID, "maxLength", "значение длиннее допустимого"},
+    {XML_SCHEMAV_CVC_MININCLUSIVE_VALID, "minInclusive", "значение меньше допустимого"},
+    {XML_SCHEMAV_CVC_MAXINCLUSIVE_VALID, "maxInclusive", "значение больше допустимого"},
+    {XML_SCHEMAV_CVC_MINEXCLUSIVE_VALID, "minExclusive", "значение не больше нижней границы"},
+    {XML_SCHEMAV_CVC_MAXEXCLUSIVE_VALID, "maxExclusive", "значение не меньше верхней границы"},
+    {XML_SCHEMAV_CVC_TOTALDIGITS_VALID, "totalDigits", "в значении больше цифр, чем допустимо"},
+    {XML_SCHEMAV_CVC_FRACTIONDIGITS_VALID, "fractionDigits",
+     "в дробной части больше цифр, чем допустимо"},
+    {XML_SCHEMAV_CVC_FACET_VALID, "facet", "значение нарушает ограничение типа"},
+    {XML_SCHEMAV_FACET, "facet", "значение нарушает ограничение типа"},
+    {XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_1, "type", "значение не соответствует типу"},
+    {XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_2, "type", "значение не соответствует типу"},
+    {XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_3, "type", "значение не соответствует типу"},
+    {XML_SCHEMAV_CVC_TYPE_3_1_1, "type", "у элемента простого типа не бывает атрибутов"},
+    {XML_SCHEMAV_CVC_TYPE_3_1_2, "type", "в элементе простого типа не бывает вложенных элементов"},
+    {XML_SCHEMAV_CVC_TYPE_1, "type", "тип элемента не найден"},
+    {XML_SCHEMAV_CVC_TYPE_2, "type", "тип элемента абстрактный"},
+    {XML_SCHEMAV_VALUE, "type", "значение не соответствует типу"},
+    {XML_SCHEMAV_CVC_ATTRIBUTE_3, "type", "значение атрибута не соответствует типу"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_1, "content", "элемент должен быть пустым"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_2, "content", "в элементе допускается только текст"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_3, "content", "текст здесь не допускается"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_4, "content", "состав или порядок элементов не по схеме"},
+    {XML_SCHEMAV_ELEMENT_CONTENT, "content", "состав или порядок элементов не по схеме"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_3_1, "attribute", "значение атрибута не равно заданному схемой"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_1, "attribute", "такого атрибута у элемента не бывает"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_2, "attribute", "такого атрибута у элемента не бывает"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_4, "attribute", "нет обязательного атрибута"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_5_1, "attribute", "атрибутов типа ID больше одного"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_5_2, "attribute", "атрибутов типа ID больше одного"},
+    {XML_SCHEMAV_CVC_AU, "attribute", "значение атрибута не равно заданному схемой"},
+    {XML_SCHEMAV_CVC_ATTRIBUTE_1, "attribute", "атрибут не описан в схеме"},
+    {XML_SCHEMAV_CVC_ATTRIBUTE_2, "attribute", "тип атрибута не найден"},
+    {XML_SCHEMAV_CVC_ATTRIBUTE_4, "attribute", "значение атрибута не равно заданному схемой"},
+    {XML_SCHEMAV_CVC_ELT_1, "element", "элемент не описан в схеме"},
+    {XML_SCHEMAV_CVC_ELT_2, "element", "элемент абстрактный"},
+    {XML_SCHEMAV_CVC_ELT_3_1, "nillable", "xsi:nil здесь не допускается"},
+    {XML_SCHEMAV_CVC_ELT_3_2_1, "nillable", "в элементе с xsi:nil не бывает содержимого"},
+    {XML_SCHEMAV_CVC_ELT_3_2_2, "nillable", "у элемента с xsi:nil не бывает значения по схеме"},
+    {XML_SCHEMAV_CVC_ELT_4_1, "type", "xsi:type не соответствует схеме"},
+    {XML_SCHEMAV_CVC_ELT_4_2, "type", "xsi:type не соответствует схеме"},
+    {XML_SCHEMAV_CVC_ELT_4_3, "type", "xsi:type не соответствует схеме"},
+    {XML_SCHEMAV_CVC_ELT_5_1_1, "fixed", "значение не соответствует заданному схемой"},
+    {XML_SCHEMAV_CVC_ELT_5_1_2, "fixed", "значение не соответствует заданному схемой"},
+    {XML_SCHEMAV_CVC_ELT_5_2_1, "fixed", "значение не соответствует заданному схемой"},
+    {XML_SCHEMAV_CVC_ELT_5_2_2_1, "fixed", "значение не соответствует заданному схемой"},
+    {XML_SCHEMAV_CVC_ELT_5_2_2_2_1, "fixed", "значение не равно заданному схемой"},
+    {XML_SCHEMAV_CVC_ELT_5_2_2_2_2, "fixed", "значение не равно заданному схемой"},
+    {XML_SCHEMAV_CVC_ELT_6, "identity", "нарушено ограничение уникальности или ключа"},
+    {XML_SCHEMAV_CVC_ELT_7, "identity", "нарушено ограничение уникальности или ключа"},
+    {XML_SCHEMAV_CVC_IDC, "identity", "нарушено ограничение уникальности или ключа"},
+    {XML_SCHEMAV_CVC_WILDCARD, "element", "элемент не допускается схемой"},
+    {XML_SCHEMAV_DOCUMENT_ELEMENT_MISSING, "element", "нет корневого элемента"},
+    {XML_SCHEMAV_NOROOT, "element", "нет корневого элемента"},
+    {XML_SCHEMAV_UNDECLAREDELEM, "element", "элемент не описан в схеме"},
+    {XML_SCHEMAV_NOTTOPLEVEL, "element", "элемент не описан в схеме"},
+};
+
+static const xmlio_message_t xmlio_parse_messages[] = {
+    {XML_ERR_NO_MEMORY, NULL, "не хватило памяти"},
+    {XML_ERR_DOCUMENT_EMPTY, NULL, "документ пуст"},
+    {XML_ERR_DOCUMENT_END, NULL, "после корневого элемента есть ещё данные"},
+    {XML_ERR_EXTRA_CONTENT, NULL, "после корневого элемента есть ещё данные"},
+    {XML_ERR_INVALID_CHAR, NULL, "недопустимый символ или байты не в кодировке документа"},
+    {XML_ERR_INVALID_CHARREF, NULL, "ссылка на недопустимый символ"},
+    {XML_ERR_INVALID_DEC_CHARREF, NULL, "ссылка на недопустимый символ"},
+    {XML_ERR_INVALID_HEX_CHARREF, NULL, "ссылка на недопустимый символ"},
+    {XML_ERR_UNKNOWN_ENCODING, NULL, "кодировка документа не поддерживается"},
+    {XML_ERR_UNSUPPORTED_ENCODING, NULL, "кодировка документа не поддерживается"},
+    {XML_ERR_INVALID_ENCODING, NULL, "байты не соответствуют кодировке документа"},
+    {XML_I18N_CONV_FAILED, NULL, "байты не соответствуют кодировке документа"},
+    {XML_ERR_TAG_NAME_MISMATCH, NULL, "закрывающий тег не совпадает с открывающим"},
+    {XML_ERR_TAG_NOT_FINISHED, NULL, "элемент не закрыт (документ оборван?)"},
+    {XML_ERR_NOT_WELL_BALANCED, NULL, "элементы вложены неправильно"},
+    {XML_ERR_GT_REQUIRED, NULL, "тег не завершён символом >"},
+    {XML_ERR_NAME_REQUIRED, NULL, "ожидается имя"},
+    {XML_ERR_SPACE_REQUIRED, NULL, "ожидается пробел"},
+    {XML_ERR_LT_IN_ATTRIBUTE, NULL, "символ < в значении атрибута"},
+    {XML_ERR_ATTRIBUTE_NOT_STARTED, NULL, "значение атрибута не в кавычках"},
+    {XML_ERR_ATTRIBUTE_NOT_FINISHED, NULL, "значение атрибута не закрыто"},
+    {XML_ERR_ATTRIBUTE_WITHOUT_VALUE, NULL, "у атрибута нет значения"},
+    {XML_ERR_ATTRIBUTE_REDEFINED, NULL, "атрибут повторяется"},
+    {XML_NS_ERR_ATTRIBUTE_REDEFINED, NULL, "атрибут повторяется"},
+    {XML_NS_ERR_UNDEFINED_NAMESPACE, NULL, "префикс пространства имён не объявлен"},
+    {XML_NS_ERR_QNAME, NULL, "неверное имя с префиксом"},
+    {XML_ERR_UNDECLARED_ENTITY, NULL, "ссылка на сущность"},
+    {XML_ERR_ENTITYREF_SEMICOL_MISSING, NULL, "символ & вне ссылки на символ"},
+    {XML_ERR_COMMENT_NOT_FINISHED, NULL, "комментарий не закрыт"},
+    {XML_ERR_PI_NOT_FINISHED, NULL, "инструкция обработки не закрыта"},
+    {XML_ERR_CDATA_NOT_FINISHED, NULL, "раздел CDATA не закрыт"},
+    {XML_ERR_USER_STOP, NULL, "разбор остановлен"},
+};
+
+static const xmlio_message_t *
+xmlio_message_find(const xmlio_message_t *table, size_t n, int code)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (table[i].code == code)
+            return &table[i];
+    }
+    return NULL;
+}
+
+/* The text after "Element 'name': " in libxml2's message (names hold no
+ * quote), or the whole message. */
+static const char *
+xmlio_message_rest(const char *msg)
+{
+    const char *end = strncmp(msg, "Element '", 9) == 0 ? strstr(msg + 9, "': ") : NULL;
+
+    return end != NULL ? end + 3 : msg;
+}
+
+/* Copies to out a name or list of names libxml2 took from the schema, after
+ * mark and up to stop in msg, when nothing but name characters is there. */
+static bool
+xmlio_message_names(const char *msg, const char *mark, const char *stop, char *out, size_t cap)
+{
+    static const char allowed[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-., ";
+    const char *at = strstr(msg, mark), *end;
+    size_t n;
+
+    if (at == NULL)
+        return false;
+    at += strlen(mark);
+    end = strstr(at, stop);
+    n = end != NULL ? (size_t)(end - at) : 0;
+    if (n == 0 || n >= cap || strspn(at, allowed) < n)
+        return false;
+    memcpy(out, at, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* An element out of place: which one is missing or unexpected, and what
+ * the schema expects there (names from the schema, never from the data). */
+static void
+xmlio_content_text(const char *msg, const char *fallback, char *out, size_t cap)
+{
+    const char *rest = xmlio_message_rest(msg);
+    const char *what = fallback;
+    char names[KT_ERROR_MESSAGE_MAX / 2];
+    bool listed;
+
+    if (strncmp(rest, "Missing child element", 21) == 0)
+        what = "не хватает вложенного элемента";
+    else if (strncmp(rest, "This element is not expected", 28) == 0)
+        what = "элемент здесь не ожидается";
+    listed = xmlio_message_names(rest, "Expected is ( ", " )", names, sizeof names) ||
+             xmlio_message_names(rest, "Expected is one of ( ", " )", names, sizeof names);
+    if (listed)
+        xmlio_format(out, cap, "%s, ожидается: %s", what, names);
+    else
+        xmlio_format(out, cap, "%s", what);
+}
+
+/* Our message for a schema error: "<text> (XSD: <rule>)"; msg is libxml2's,
+ * cleaned, read only for names that come from the schema. */
+static void
+xmlio_schema_text(int code, const char *msg, char *out, size_t cap)
+{
+    const xmlio_message_t *m = xmlio_message_find(
+        xmlio_schema_messages, sizeof xmlio_schema_messages / sizeof *xmlio_schema_messages, code);
+    char text[KT_ERROR_MESSAGE_MAX], name[XMLIO_SEGMENT_MAX];
+
+    if (m == NULL) {
+        xmlio_format(out, cap, "нарушена схема XSD (ошибка libxml2 %d)", code);
+        return;
+    }
+    if (strcmp(m->rule, "content") == 0)
+        xmlio_content_text(msg, m->text, text, sizeof text);
+    else if (code == XML_SCHEMAV_CVC_COMPLEX_TYPE_4 &&
+             xmlio_message_names(xmlio_message_rest(msg), "The attribute '", "'", name,
+                                 sizeof name))
+        xmlio_format(text, sizeof text, "%s %s", m->text, name);
+    else
+        xmlio_format(text, sizeof text, "%s", m->text);
+    xmlio_format(out, cap, "%s (XSD: %s)", text, m->rule);
+}
+
+/* Our message for an error of the parser (not well-formed XML). */
+static void
+xmlio_parse_text(int code, char *out, size_t cap)
+{
+    const xmlio_message_t *m = xmlio_message_find(
+        xmlio_parse_messages, sizeof xmlio_parse_messages / sizeof *xmlio_parse_messages, code);
+
+    if (m != NULL)
+        xmlio_format(out, cap, "%s", m->text);
+    else
+        xmlio_format(out, cap, "ошибка разбора (libxml2 %d)", code);
 }
 
 /* Error handlers: libxml2 must never print, so every reader and validation
@@ -566,7 +789,7 @@ xmlio_on_parse_error(void *ctx, xmlio_xml_error_t *e)
         return;
     r->parse_failed = true;
     r->parse_line = e->line;
-    xmlio_clean(r->parse_message, sizeof r->parse_message, e->message);
+    xmlio_parse_text(e->code, r->parse_message, sizeof r->parse_message);
 }
 
 static bool
@@ -594,17 +817,13 @@ static void
 xmlio_on_generic_error(void *ctx, const char *fmt, ...)
 {
     xmlio_reader_t *r = ctx;
-    char msg[KT_ERROR_MESSAGE_MAX];
-    va_list ap;
 
+    (void)fmt; /* its arguments may be bytes of the input: our own words instead */
     if (r == NULL || r->parse_failed)
         return;
-    va_start(ap, fmt);
-    xmlio_vformat(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     r->parse_failed = true;
     r->parse_line = xmlTextReaderGetParserLineNumber(r->xr);
-    xmlio_clean(r->parse_message, sizeof r->parse_message, msg);
+    xmlio_parse_text(XML_I18N_CONV_FAILED, r->parse_message, sizeof r->parse_message);
 }
 
 static void
@@ -760,6 +979,7 @@ xmlio_on_valid_error(void *ctx, xmlio_xml_error_t *e)
     xmlio_reader_t *r = ctx;
     xmlio_vlog_t *log = r->vlog;
     char path[XMLIO_XPATH_MAX], msg[KT_ERROR_MESSAGE_MAX], attr[XMLIO_SEGMENT_MAX];
+    char raw[KT_ERROR_MESSAGE_MAX];
     const char *field;
     long line;
 
@@ -769,11 +989,12 @@ xmlio_on_valid_error(void *ctx, xmlio_xml_error_t *e)
         return;
     xmlio_node_xpath(path, sizeof path, log->root_xpath, e->node);
     line = xmlio_node_line(e->node, e->line);
-    xmlio_clean(msg, sizeof msg, e->message);
-    if (xmlio_message_attr(msg, attr, sizeof attr) && strstr(path, "/@") == NULL) {
+    xmlio_clean(raw, sizeof raw, e->message);
+    if (xmlio_message_attr(raw, attr, sizeof attr) && strstr(path, "/@") == NULL) {
         size_t len = strlen(path);
         xmlio_append(path, sizeof path, &len, "/@%s", attr);
     }
+    xmlio_schema_text(e->code, raw, msg, sizeof msg);
     if (log->count == 1)
         xmlio_format(log->first, sizeof log->first, "Строка %ld, %s: %s", line, path, msg);
     if (log->arena == NULL)
@@ -831,6 +1052,11 @@ xmlio_read(xmlio_reader_t *r, kt_error_t *err)
     if (xmlTextReaderDepth(r->xr) > XMLIO_MAX_DEPTH) {
         xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: вложенность элементов глубже %d",
                    xmlio_line(r), XMLIO_MAX_DEPTH);
+        return -1;
+    }
+    if (type == XML_READER_TYPE_ELEMENT &&
+        xmlTextReaderAttributeCount(r->xr) > XMLIO_MAX_ATTRIBUTES) {
+        xmlio_fail_attributes(r, err, xmlio_line(r));
         return -1;
     }
     return 1;
@@ -999,6 +1225,20 @@ xmlio_copy_attributes(xmlio_reader_t *r, xmlio_copy_t *c, xmlNodePtr node, kt_er
     return ok;
 }
 
+/* Whether an element's local name is Health or a member of the health
+ * block: decided on the name alone, before the schema has a say, so that an
+ * item that breaks the XSD still counts as carrying health data. */
+static bool
+xmlio_health_name(const xmlChar *name)
+{
+    if (xmlStrEqual(name, BAD_CAST "Health"))
+        return true;
+    for (const xmlio_map_t *m = xmlio_health; m->xml != NULL; m++)
+        if (xmlStrEqual(name, BAD_CAST m->xml))
+            return true;
+    return false;
+}
+
 /* Copies the reader's current element (name, namespace, attributes, line)
  * as the last child of c->cur, or as the root of c->doc. */
 static xmlNodePtr
@@ -1009,6 +1249,7 @@ xmlio_copy_element(xmlio_reader_t *r, xmlio_copy_t *c, kt_error_t *err)
     long line = xmlio_line(r);
     xmlNodePtr node = xmlNewDocNode(c->doc, NULL, name, NULL);
 
+    c->health = c->health || xmlio_health_name(name);
     if (node == NULL) {
         xmlio_fail_memory(r, err);
         return NULL;
@@ -1401,6 +1642,7 @@ xmlio_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *er
     }
     if (!xmlio_copy_subtree(r, &c, err))
         goto done;
+    item->health = c.health;
     root = xmlDocGetRootElement(c.doc);
     if (!xmlio_item_attributes(r, arena, root, item, err) ||
         !xmlio_item_check(r, arena, c.doc, item, err))
@@ -2080,6 +2322,245 @@ xmlio_prolog_doctype(const char *p, size_t len, long *line)
     return false;
 }
 
+/* The attribute bound, on the bytes (XMLIO_MAX_ATTRIBUTES). libxml2 checks a
+ * start tag's attributes for duplicates pairwise, inside xmlTextReaderRead()
+ * and before any check of ours can see the element: one element with 40 000
+ * attributes costs seconds of CPU. So the bound is kept on the bytes before
+ * libxml2 parses any of them, by a small lexer over the code units of the
+ * document's encoding (one byte for UTF-8 and the other ASCII-compatible
+ * encodings, two or four for UTF-16 and UCS-4, told by the first bytes as
+ * the XML specification's appendix F does). In a start tag it counts '='
+ * outside quoted values, which is exact for well-formed XML; comments,
+ * CDATA sections, processing instructions, declarations and end tags are
+ * passed over. The reader checks each element again (xmlio_read), for an
+ * encoding this lexer cannot read. */
+typedef enum {
+    XMLIO_SCAN_TEXT = 0,   /* character data: waits for '<' */
+    XMLIO_SCAN_LT,         /* after '<' */
+    XMLIO_SCAN_BANG,       /* after "<!" */
+    XMLIO_SCAN_BANG_DASH,  /* after "<!-" */
+    XMLIO_SCAN_CDATA_OPEN, /* after "<![", matching "CDATA[" */
+    XMLIO_SCAN_COMMENT,    /* up to "-->" */
+    XMLIO_SCAN_CDATA,      /* up to "]]>" */
+    XMLIO_SCAN_PI,         /* up to "?>" */
+    XMLIO_SCAN_DECL,       /* "<!DOCTYPE …>" and the like, brackets and quotes nested */
+    XMLIO_SCAN_END_TAG,    /* up to '>' */
+    XMLIO_SCAN_TAG,        /* a start tag outside quotes: counts '=' */
+    XMLIO_SCAN_VALUE,      /* a quoted attribute value */
+    XMLIO_SCAN__MAX
+} xmlio_scan_state_t;
+
+typedef struct {
+    xmlio_scan_state_t state;
+    unsigned width;  /* bytes per code unit: 1, 2 or 4; 0 before the first bytes */
+    bool big_endian; /* of a code unit of 2 or 4 bytes */
+    unsigned char unit[4];
+    unsigned nunit; /* bytes of a code unit split between two pieces */
+    uint32_t quote; /* VALUE, DECL: the quote that closes, or 0 */
+    unsigned run;   /* '-', ']' or '?' just seen; "CDATA[" matched; DECL's '[' depth */
+    unsigned attrs; /* '=' of the current start tag */
+    long line, tag_line;
+} xmlio_scan_t;
+
+/* The code unit's width and byte order from the document's first bytes. */
+static void
+xmlio_scan_detect(xmlio_scan_t *s, const unsigned char *p, size_t len)
+{
+    static const struct {
+        unsigned char bytes[4];
+        size_t n;
+        unsigned width;
+        bool big_endian;
+    } marks[] = {
+        {{0x00, 0x00, 0xfe, 0xff}, 4, 4, true},
+        {{0xff, 0xfe, 0x00, 0x00}, 4, 4, false},
+        {{0x00, 0x00, 0x00, 0x3c}, 4, 4, true},
+        {{0x3c, 0x00, 0x00, 0x00}, 4, 4, false},
+        {{0xfe, 0xff}, 2, 2, true},
+        {{0xff, 0xfe}, 2, 2, false},
+        {{0x00, 0x3c, 0x00, 0x3f}, 4, 2, true},
+        {{0x3c, 0x00, 0x3f, 0x00}, 4, 2, false},
+    };
+
+    s->width = 1;
+    s->line = 1;
+    for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
+        if (len >= marks[i].n && memcmp(p, marks[i].bytes, marks[i].n) == 0) {
+            s->width = marks[i].width;
+            s->big_endian = marks[i].big_endian;
+            return;
+        }
+    }
+}
+
+static const char xmlio_cdata_open[] = "CDATA["; /* after "<![" */
+
+/* One character of markup: true, or false at the attribute past the bound. */
+static bool
+xmlio_scan_markup(xmlio_scan_t *s, uint32_t c)
+{
+    switch (s->state) {
+    case XMLIO_SCAN_LT:
+        s->attrs = s->run = 0;
+        s->quote = 0;
+        s->state = c == '!'   ? XMLIO_SCAN_BANG
+                   : c == '?' ? XMLIO_SCAN_PI
+                   : c == '/' ? XMLIO_SCAN_END_TAG
+                   : c == '>' ? XMLIO_SCAN_TEXT
+                              : XMLIO_SCAN_TAG;
+        break;
+    case XMLIO_SCAN_BANG:
+        s->state = c == '-'   ? XMLIO_SCAN_BANG_DASH
+                   : c == '[' ? XMLIO_SCAN_CDATA_OPEN
+                   : c == '>' ? XMLIO_SCAN_TEXT
+                              : XMLIO_SCAN_DECL;
+        break;
+    case XMLIO_SCAN_BANG_DASH:
+        s->state = c == '-' ? XMLIO_SCAN_COMMENT : XMLIO_SCAN_DECL;
+        break;
+    case XMLIO_SCAN_CDATA_OPEN:
+        if (c != (unsigned char)xmlio_cdata_open[s->run])
+            s->state = XMLIO_SCAN_DECL;
+        else if (++s->run == sizeof xmlio_cdata_open - 1)
+            s->state = XMLIO_SCAN_CDATA;
+        if (s->state != XMLIO_SCAN_CDATA_OPEN)
+            s->run = 0;
+        break;
+    case XMLIO_SCAN_COMMENT:
+    case XMLIO_SCAN_CDATA:
+        if (c == '>' && s->run >= 2)
+            s->state = XMLIO_SCAN_TEXT;
+        else
+            s->run = c == (s->state == XMLIO_SCAN_COMMENT ? '-' : ']') ? s->run + 1 : 0;
+        break;
+    case XMLIO_SCAN_PI:
+        if (c == '>' && s->run > 0)
+            s->state = XMLIO_SCAN_TEXT;
+        else
+            s->run = c == '?';
+        break;
+    case XMLIO_SCAN_DECL:
+        if (s->quote != 0)
+            s->quote = c == s->quote ? 0 : s->quote;
+        else if (c == '"' || c == '\'')
+            s->quote = c;
+        else if (c == '[' || (c == ']' && s->run > 0))
+            s->run += c == '[' ? 1 : -1u;
+        else if (c == '>' && s->run == 0)
+            s->state = XMLIO_SCAN_TEXT;
+        break;
+    case XMLIO_SCAN_END_TAG:
+        if (c == '>')
+            s->state = XMLIO_SCAN_TEXT;
+        break;
+    case XMLIO_SCAN_TAG:
+        if (c == '"' || c == '\'') {
+            s->quote = c;
+            s->state = XMLIO_SCAN_VALUE;
+        } else if (c == '>') {
+            s->state = XMLIO_SCAN_TEXT;
+        } else if (c == '=') {
+            return ++s->attrs <= XMLIO_MAX_ATTRIBUTES;
+        }
+        break;
+    case XMLIO_SCAN_VALUE:
+        if (c == s->quote)
+            s->state = XMLIO_SCAN_TAG;
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+/* One code unit (values past ASCII stand as 0x80: no markup is made of them). */
+static bool
+xmlio_scan_char(xmlio_scan_t *s, uint32_t c)
+{
+    if (c == '\n')
+        s->line++;
+    if (s->state != XMLIO_SCAN_TEXT)
+        return xmlio_scan_markup(s, c);
+    if (c == '<') {
+        s->state = XMLIO_SCAN_LT;
+        s->tag_line = s->line;
+    }
+    return true;
+}
+
+static uint32_t
+xmlio_scan_unit(const xmlio_scan_t *s)
+{
+    uint32_t v = 0;
+
+    for (unsigned k = 0; k < s->width; k++) {
+        unsigned shift = 8 * (s->big_endian ? s->width - 1 - k : k);
+        v |= (uint32_t)s->unit[k] << shift;
+    }
+    return v < 0x80 ? v : 0x80;
+}
+
+/* The byte a single-byte scan may jump to in its state (text up to '<', a
+ * value up to its quote, an end tag up to '>'), or 0 when it reads on byte
+ * by byte. */
+static int
+xmlio_scan_target(const xmlio_scan_t *s)
+{
+    switch (s->state) {
+    case XMLIO_SCAN_TEXT:
+        return '<';
+    case XMLIO_SCAN_VALUE:
+        return (int)s->quote;
+    case XMLIO_SCAN_END_TAG:
+        return '>';
+    default:
+        return 0;
+    }
+}
+
+/* The index of the first byte c at or after i (len when none), counting
+ * the lines passed: most of a package is text and values, passed at the
+ * speed of memchr. */
+static size_t
+xmlio_scan_skip(xmlio_scan_t *s, const unsigned char *p, size_t i, size_t len, int c)
+{
+    const unsigned char *at = memchr(p + i, c, len - i);
+    size_t end = at != NULL ? (size_t)(at - p) : len;
+
+    for (const unsigned char *nl = memchr(p + i, '\n', end - i); nl != NULL;
+         nl = memchr(nl + 1, '\n', (size_t)(p + end - nl - 1)))
+        s->line++;
+    return end;
+}
+
+/* Scans the next len bytes of the document; false when an element there
+ * has more than XMLIO_MAX_ATTRIBUTES attributes (s->tag_line is its line). */
+static bool
+xmlio_scan_feed(xmlio_scan_t *s, const char *data, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)data;
+
+    if (s->width == 0)
+        xmlio_scan_detect(s, p, len);
+    for (size_t i = 0; i < len; i++) {
+        if (s->width == 1) {
+            int target = xmlio_scan_target(s);
+            if (target != 0 && (i = xmlio_scan_skip(s, p, i, len, target)) == len)
+                break;
+            if (!xmlio_scan_char(s, p[i] < 0x80 ? p[i] : 0x80))
+                return false;
+            continue;
+        }
+        s->unit[s->nunit++] = p[i];
+        if (s->nunit < s->width)
+            continue;
+        s->nunit = 0;
+        if (!xmlio_scan_char(s, xmlio_scan_unit(s)))
+            return false;
+    }
+    return true;
+}
+
 /* Fails the reader at once for an empty package or one with a DOCTYPE;
  * its first call then reports it. p holds the first len bytes. */
 static void
@@ -2093,6 +2574,17 @@ xmlio_prescan(xmlio_reader_t *r, const char *p, size_t len)
         xmlio_fail(r, NULL, KT_MALFORMED, "Строка %ld: DOCTYPE в пакете не допускается", line);
 }
 
+/* Fails the reader at once when an element of the len bytes at p has too
+ * many attributes. */
+static void
+xmlio_prescan_attributes(xmlio_reader_t *r, const char *p, size_t len)
+{
+    xmlio_scan_t scan = {0};
+
+    if (r->state != XMLIO_FAILED && !xmlio_scan_feed(&scan, p, len))
+        xmlio_fail_attributes(r, NULL, scan.tag_line);
+}
+
 /* xmlio_prescan() over the first XMLIO_PROLOG_SCAN bytes of the file. */
 static void
 xmlio_prescan_fd(xmlio_reader_t *r)
@@ -2103,6 +2595,25 @@ xmlio_prescan_fd(xmlio_reader_t *r)
     if (n >= 0)
         xmlio_prescan(r, head, (size_t)n);
     free(head);
+}
+
+/* xmlio_prescan_attributes() over the whole file, a piece at a time. */
+static void
+xmlio_prescan_attributes_fd(xmlio_reader_t *r)
+{
+    char *piece = malloc(XMLIO_PROLOG_SCAN);
+    xmlio_scan_t scan = {0};
+    off_t at = 0;
+    ssize_t n;
+
+    if (piece == NULL)
+        return; /* the reader's own check of each element still holds */
+    while (r->state != XMLIO_FAILED && (n = pread(r->fd, piece, XMLIO_PROLOG_SCAN, at)) > 0) {
+        if (!xmlio_scan_feed(&scan, piece, (size_t)n))
+            xmlio_fail_attributes(r, NULL, scan.tag_line);
+        at += n;
+    }
+    free(piece);
 }
 
 static xmlio_reader_t *
@@ -2169,6 +2680,8 @@ xmlio_reader_new(const xmlio_schema_t *schema, const char *data, size_t len, kt_
     r = xmlio_reader_setup(r, err);
     if (r != NULL)
         xmlio_prescan(r, data, len);
+    if (r != NULL)
+        xmlio_prescan_attributes(r, data, len);
     return r;
 }
 
@@ -2194,6 +2707,8 @@ xmlio_reader_new_file(const xmlio_schema_t *schema, const char *path, kt_error_t
     r = xmlio_reader_setup(r, err);
     if (r != NULL)
         xmlio_prescan_fd(r);
+    if (r != NULL)
+        xmlio_prescan_attributes_fd(r);
     return r;
 }
 

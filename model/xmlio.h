@@ -6,7 +6,8 @@
  * libxml2's xmlTextReader (one item's subtree expanded, validated against the
  * XSD, converted, freed), never as one tree, so a worker's memory does not
  * grow with the package. No DTD (a DOCTYPE is an error), no entity
- * expansion, no network, limits on depth, item count, and text sizes.
+ * expansion, no network, limits on depth, attributes per element (counted
+ * on the bytes before libxml2 parses them), item count, and text sizes.
  * The XSD checks shape; the values are then checked by the same field table
  * as JSON (model/student.h) — an item is converted to the JSON tree of the
  * student model and passed to student_from_json. One set of rules.
@@ -31,6 +32,7 @@
 #define XMLIO_MAX_ITEMS      250000     /* items per package: a 128 MiB package holds ~150 000 */
 #define XMLIO_MAX_TEXT       65536      /* bytes of one text node or attribute */
 #define XMLIO_MAX_ITEM_BYTES (1u << 20) /* serialised size of one item */
+#define XMLIO_MAX_ATTRIBUTES 32         /* attributes of one element, namespace declarations too */
 
 /* The compiled schema: once per worker (thread-safe for validation with a
  * validation context per thread; each reader has its own). Load it before
@@ -81,6 +83,10 @@ typedef struct {
                                    organization_from_json() takes ("ogrn" and "version" from
                                    the attributes), or NULL when the item broke the XSD */
     kt_error_t error;           /* the item's own XSD error (code KT_XSD, field path = XPath) */
+    bool health;                /* the item's raw XML holds an element named Health or named as
+                                   a member of the health block (HealthGroup, Disability, …), in
+                                   any namespace, valid or not: where its bytes may be kept
+                                   (docs/xml-exchange.md, "Health data") */
 } xmlio_item_t;
 
 typedef struct xmlio_reader xmlio_reader_t;
@@ -100,11 +106,14 @@ void xmlio_reader_free(xmlio_reader_t *r);
 
 /* Reads up to the end of the Header and validates the envelope so far.
  * Whole-package errors (domain KT_DOMAIN_XML): not well-formed, DOCTYPE,
- * entities, nesting deeper than XMLIO_MAX_DEPTH → KT_MALFORMED (400); a text
+ * entities, nesting deeper than XMLIO_MAX_DEPTH, an element with more than
+ * XMLIO_MAX_ATTRIBUTES attributes → KT_MALFORMED (400); a text
  * or attribute over XMLIO_MAX_TEXT, an item over XMLIO_MAX_ITEM_BYTES, more
  * than XMLIO_MAX_ITEMS items → KT_PAYLOAD_TOO_LARGE (413); wrong namespace,
  * root or Header shape → KT_XSD (422). Messages are Russian, start with the
- * line ("Строка 12: …") and quote libxml2's English where it has the detail.
+ * line ("Строка 12: …") and are our own: libxml2's error code picks the
+ * words, and no value of the package is ever quoted (it may be personal or
+ * health data, and receipts reach principals who may not see it).
  * Calling it again returns the same header or error. */
 bool xmlio_reader_header(xmlio_reader_t *r, xmlio_header_t *header, kt_error_t *err);
 
@@ -114,7 +123,8 @@ bool xmlio_reader_header(xmlio_reader_t *r, xmlio_header_t *header, kt_error_t *
  * other than Student and DeleteStudent, which is KT_XSD for the package).
  * An item that breaks the XSD is returned with item->student NULL and
  * item->error set (message "Строка N, <XPath>: …", one field error per
- * schema message with the XPath as pointer); the reader goes on with the
+ * schema error with the XPath as pointer, worded "Строка N: <what> (XSD:
+ * <facet or rule>)", never quoting the value); the reader goes on with the
  * next item. Reads the header first when xmlio_reader_header() was not
  * called. Once false, it stays false with the same err. */
 bool xmlio_reader_next(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err);

@@ -8,7 +8,7 @@
 #   kt_ensure_web_deps      tests/web/node_modules from its package-lock.json (npm ci)
 #   kt_build PRESET [TARGET...]  configure once, then build (CMake presets): all, or TARGETs
 #   kt_ensure_state VAR     first-run state: directories, TLS, keys, clients.map
-#   kt_start_ferretdb       FerretDB on 127.0.0.1:KT_FERRET_PORT, SQLite files in KT_VAR/data
+#   kt_start_ferretdb       FerretDB on the unix socket KT_FERRET_SOCKET, SQLite files in KT_VAR/data
 #   kt_start_fcgi BINARY    the FastCGI master and its workers on KT_SOCKET
 #   kt_start_nginx          nginx with nginx/kontingent.conf.in rendered for KT_VAR
 #   kt_wait_health SECONDS  until GET /api/v1/health answers 200
@@ -35,9 +35,10 @@ kt_is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 kt_config() {
     KT_VAR=${KT_VAR:-$KT_REPO/var}
     mkdir -p "$KT_VAR"
+    # Traversable, not listable: nginx's user reaches the FastCGI socket below it.
+    chmod 0711 "$KT_VAR"
     KT_VAR=$(cd "$KT_VAR" && pwd -P)
     KT_PORT=${KT_PORT:-8443}
-    KT_FERRET_PORT=${KT_FERRET_PORT:-27017}
     KT_WORKERS=${KT_WORKERS:-2}
     KT_THREADS=${KT_THREADS:-8}
     KT_MAX_BODY=${KT_MAX_BODY:-8388608}
@@ -52,27 +53,58 @@ kt_config() {
     # Started as root, each kontingent-fcgi worker reads its key and certificate map, then
     # becomes KT_USER (default nobody) before serving; the master stays root like nginx's.
     KT_USER=${KT_USER:-nobody}
+    # FerretDB (tests, development) listens on this unix socket only, mode 0600, in a 0700
+    # directory of KT_USER's: no TCP port, so no other local user reaches the store.
+    # A deep KT_VAR would make the path too long for a unix socket (107 bytes): then a
+    # directory of its own under /tmp, named after KT_VAR (made 0700, and checked, at start).
+    if [[ -z ${KT_FERRET_SOCKET:-} ]]; then
+        KT_FERRET_SOCKET=$KT_VAR/run/ferretdb/ferretdb.sock
+        if ((${#KT_FERRET_SOCKET} >= 108)); then
+            KT_FERRET_SOCKET=/tmp/kt-ferretdb-$(printf '%s' "$KT_VAR" | sha256sum | cut -c1-16)/ferretdb.sock
+        fi
+    fi
+    # Started as root, nginx's workers run as KT_NGINX_USER (default www-data, else nobody)
+    # and reach the workers' socket through its group (KT_SOCKET_GROUP, mode 0660).
+    if [[ $(id -u) -eq 0 ]]; then
+        if [[ -z ${KT_NGINX_USER:-} ]]; then
+            KT_NGINX_USER=nobody
+            if id -u www-data >/dev/null 2>&1; then KT_NGINX_USER=www-data; fi
+        fi
+        id -u "$KT_NGINX_USER" >/dev/null 2>&1 || kt_die "KT_NGINX_USER: no user $KT_NGINX_USER"
+        KT_SOCKET_GROUP=${KT_SOCKET_GROUP:-$(id -gn "$KT_NGINX_USER")}
+    else
+        KT_NGINX_USER=${KT_NGINX_USER:-}
+        KT_SOCKET_GROUP=${KT_SOCKET_GROUP:-}
+    fi
+    # nginx's request rate per client address on /api/ (docs/operations.md; 0: no limit).
+    KT_RATE_LIMIT=${KT_RATE_LIMIT:-100}
+    KT_RATE_BURST=${KT_RATE_BURST:-200}
     # A store URI given by the operator means: use that store, start no FerretDB.
     if [[ -n ${MONGODB_URI:-} ]]; then
         KT_EXTERNAL_STORE=1
     else
         KT_EXTERNAL_STORE=0
-        MONGODB_URI="mongodb://127.0.0.1:$KT_FERRET_PORT/"
+        # libmongoc and pymongo take a socket path percent-encoded as the host; it must end
+        # in .sock.
+        MONGODB_URI="mongodb://${KT_FERRET_SOCKET//\//%2F}/"
     fi
     local knob
-    for knob in KT_PORT KT_FERRET_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE; do
+    for knob in KT_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE \
+        KT_RATE_LIMIT KT_RATE_BURST; do
         kt_is_uint "${!knob}" || kt_die "$knob must be a number, not '${!knob}'"
     done
     ((KT_PORT > 0 && KT_PORT < 65536)) || kt_die "KT_PORT out of range: $KT_PORT"
-    ((KT_FERRET_PORT > 0 && KT_FERRET_PORT < 65536)) ||
-        kt_die "KT_FERRET_PORT out of range: $KT_FERRET_PORT"
     ((KT_WORKERS > 0 && KT_THREADS > 0)) || kt_die "KT_WORKERS and KT_THREADS must be at least 1"
     # sun_path holds 108 bytes with the terminating NUL.
     ((${#KT_SOCKET} < 108)) ||
         kt_die "socket path too long for a unix socket (${#KT_SOCKET} bytes): $KT_SOCKET; set KT_SOCKET or KT_VAR"
-    export KT_REPO KT_VAR KT_PORT KT_FERRET_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE KT_DB \
+    ((${#KT_FERRET_SOCKET} < 108)) ||
+        kt_die "socket path too long for a unix socket (${#KT_FERRET_SOCKET} bytes): $KT_FERRET_SOCKET; set KT_FERRET_SOCKET or KT_VAR"
+    [[ $KT_FERRET_SOCKET == /*.sock ]] || kt_die "KT_FERRET_SOCKET must be an absolute path ending in .sock"
+    export KT_REPO KT_VAR KT_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE KT_DB \
         KT_TOKEN_ALG KT_SOCKET KT_PID_FILE KT_TOKEN_PUBLIC_KEY KT_TOKEN_PRIVATE_KEY \
-        KT_CLIENT_MAP KT_USER MONGODB_URI KT_EXTERNAL_STORE
+        KT_CLIENT_MAP KT_USER MONGODB_URI KT_EXTERNAL_STORE KT_FERRET_SOCKET KT_NGINX_USER \
+        KT_SOCKET_GROUP KT_RATE_LIMIT KT_RATE_BURST
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -301,10 +333,25 @@ kt_client_cert() {
 KT_REGION_SUBJECT="/C=RU/O=Kontingent Dev/CN=MUNICIPAL-EDU-07"
 KT_REGION_DN="CN=MUNICIPAL-EDU-07,O=Kontingent Dev,C=RU"
 
+# kt_service_owns PATH...: as root, PATH belongs to KT_USER (the store's files are its).
+kt_service_owns() {
+    if [[ $(id -u) -eq 0 ]]; then chown -R "$KT_USER:$(id -gn "$KT_USER")" "$@"; fi
+}
+
 kt_ensure_state() {
     local var=$1
-    mkdir -p "$var/data" "$var/run/started" "$var/log" "$var/tls" "$var/keys"
-    chmod 0700 "$var/keys"
+    # From here on, everything the scripts and the processes they start create (the store's
+    # files, logs, keys, backups) is for the service's user alone (docs/security.md,
+    # "Files"). Not before: the installs and builds that come first make files that
+    # FerretDB and the workers, as KT_USER, and nginx's user must read.
+    umask 077
+    mkdir -p "$var/data" "$var/run/started" "$var/log" "$var/tls" "$var/keys" "$var/backups"
+    # State is private (0700, files 0600); run/ is only traversable: it holds the workers'
+    # socket, which nginx's user reaches by its group.
+    chmod 0711 "$var" "$var/run"
+    chmod 0700 "$var/data" "$var/log" "$var/tls" "$var/keys" "$var/backups" "$var/run/started"
+    chmod -R go-rwx "$var/data" "$var/log" "$var/keys" "$var/backups"
+    kt_service_owns "$var/data"
     local tls=$var/tls keys=$var/keys
 
     if ! kt_pair_exists "$tls/server.key" "$tls/server.crt"; then
@@ -419,6 +466,7 @@ kt_started_pid() { cat "$KT_VAR/run/started/$1.pid" 2>/dev/null || true; }
 kt_spawn() {
     local name=$1 log=$2
     shift 2
+    umask 077 # the log it creates, and whatever the process creates
     mkdir -p "$KT_VAR/run/started"
     setsid "$@" </dev/null >>"$log" 2>&1 &
     printf '%s\n' "$!" >"$KT_VAR/run/started/$name.pid"
@@ -447,28 +495,49 @@ kt_wait_for() {
     done
 }
 
+kt_ferret_socket_ready() { [[ -S $KT_FERRET_SOCKET ]]; }
+
 # Writes $KT_VAR/run/ferretdb.sh, the one command line that starts this store (the tests
-# use it to stop and start the store under the running workers), and runs it.
+# use it to stop and start the store under the running workers), and runs it. FerretDB
+# listens on KT_FERRET_SOCKET only (no TCP); started by root it runs as KT_USER, the
+# workers' user, which alone may open the socket (0600) and the files (0600 in 0700).
 kt_start_ferretdb() {
-    local script=$KT_VAR/run/ferretdb.sh log=$KT_VAR/log/ferretdb.log
-    kt_require_free_port "$KT_FERRET_PORT" KT_FERRET_PORT
+    local script=$KT_VAR/run/ferretdb.sh log=$KT_VAR/log/ferretdb.log dir
+    dir=$(dirname "$KT_FERRET_SOCKET")
+    mkdir -p "$dir" "$KT_VAR/data"
+    # Under /tmp someone else may have made it first: it must be ours (or KT_USER's).
+    [[ -O $dir || $(stat -c %U "$dir") == "$KT_USER" ]] || kt_die "$dir belongs to someone else"
+    chmod 0700 "$dir" "$KT_VAR/data"
+    kt_service_owns "$dir" "$KT_VAR/data"
+    if [[ $(id -u) -eq 0 ]] &&
+        ! setpriv --reuid="$KT_USER" --regid="$(id -gn "$KT_USER")" --clear-groups \
+            test -w "$KT_VAR/data" -a -w "$dir" -a -x "$FERRETDB" 2>/dev/null; then
+        kt_die "KT_USER $KT_USER cannot reach $KT_VAR/data, $dir or $FERRETDB: make the directories above them traversable (chmod o+x), or set KT_VAR, KT_FERRET_SOCKET, KT_USER"
+    fi
+    rm -f "$KT_FERRET_SOCKET" # nothing of ours runs (kt_any_running): a crash's leftover
     {
         printf '#!/usr/bin/env bash\n'
         printf '# Written by scripts/lib.sh: FerretDB for %s\n' "$KT_VAR"
-        printf 'exec %q' "$FERRETDB"
-        printf ' %q' --handler=sqlite "--sqlite-url=file:$KT_VAR/data/" \
-            "--state-dir=$KT_VAR/data" "--listen-addr=127.0.0.1:$KT_FERRET_PORT" \
+        printf 'umask 077\n'
+        printf 'rm -f %q\n' "$KT_FERRET_SOCKET"
+        printf 'exec'
+        if [[ $(id -u) -eq 0 ]]; then
+            printf ' setpriv --reuid=%q --regid=%q --clear-groups' "$KT_USER" "$(id -gn "$KT_USER")"
+        fi
+        printf ' %q' "$FERRETDB" --handler=sqlite "--sqlite-url=file:$KT_VAR/data/" \
+            "--state-dir=$KT_VAR/data" --listen-addr= "--listen-unix=$KT_FERRET_SOCKET" \
             --debug-addr=- --telemetry=disable --log-level=warn --log-format=json
         printf ' </dev/null >>%q 2>&1\n' "$log"
     } >"$script.tmp"
-    chmod 0755 "$script.tmp"
+    chmod 0700 "$script.tmp"
     mv "$script.tmp" "$script"
-    kt_say "starting FerretDB on 127.0.0.1:$KT_FERRET_PORT (SQLite files in $KT_VAR/data)"
+    kt_say "starting FerretDB on $KT_FERRET_SOCKET (SQLite files in $KT_VAR/data)"
     local offset
     offset=$(kt_file_size "$log")
     kt_spawn ferretdb /dev/null "$script"
-    kt_wait_for 30 "$(kt_started_pid ferretdb)" FerretDB "$log" "$offset" \
-        kt_port_busy "$KT_FERRET_PORT"
+    kt_wait_for 30 "$(kt_started_pid ferretdb)" FerretDB "$log" "$offset" kt_ferret_socket_ready
+    # Go creates the socket 0777 less the umask: 0700. Writing to it needs no x bit.
+    chmod 0600 "$KT_FERRET_SOCKET"
 }
 
 # kt_start_fcgi BINARY [NAME=VALUE...]: the master forks KT_WORKERS workers of KT_THREADS
@@ -484,10 +553,11 @@ kt_start_fcgi() {
     # Nothing of ours listens there (checked above): a socket left by a crash is stale.
     if [[ -S $KT_SOCKET ]]; then rm -f "$KT_SOCKET"; fi
     mkdir -p "$(dirname "$KT_SOCKET")"
+    chmod 0711 "$(dirname "$KT_SOCKET")"
     kt_say "starting kontingent-fcgi: $KT_WORKERS workers x $KT_THREADS threads on $KT_SOCKET"
     local offset
     offset=$(kt_file_size "$log")
-    kt_spawn kontingent-fcgi "$log" env "$@" "$bin"
+    kt_spawn kontingent-fcgi "$log" env KT_SOCKET_GROUP="$KT_SOCKET_GROUP" "$@" "$bin"
     kt_wait_for 60 "$(kt_started_pid kontingent-fcgi)" kontingent-fcgi "$log" "$offset" \
         test -S "$KT_SOCKET"
 }
@@ -503,14 +573,26 @@ kt_nginx_temp_paths() {
     done
 }
 
-# Renders nginx/kontingent.conf.in into $KT_VAR/run/nginx.conf.
-kt_render_nginx_conf() {
-    local tpl out=$KT_VAR/run/nginx.conf user_line=""
-    tpl=$(<"$KT_REPO/nginx/kontingent.conf.in")
-    # Run as root, nginx would hand its workers to "nobody", who may not open the socket.
-    if [[ $(id -u) -eq 0 ]]; then
-        user_line="user $(id -un) $(id -gn);"
+# The `user` line: started as root, nginx's workers run as KT_NGINX_USER, who must reach
+# the workers' socket and read the console's files.
+kt_nginx_user_line() {
+    [[ $(id -u) -eq 0 ]] || return 0
+    local group
+    group=$(id -gn "$KT_NGINX_USER")
+    if [[ $KT_NGINX_USER != root ]] &&
+        ! setpriv --reuid="$KT_NGINX_USER" --regid="$group" --clear-groups \
+            test -x "$(dirname "$KT_SOCKET")" -a -r "$KT_REPO/web/index.html" 2>/dev/null; then
+        kt_die "nginx's user $KT_NGINX_USER cannot reach $(dirname "$KT_SOCKET") or read $KT_REPO/web/: make them traversable and readable (chmod o+x on the directories above), set KT_SOCKET and KT_NGINX_USER, or set KT_NGINX_USER=root to run nginx's workers as root"
     fi
+    printf 'user %s %s;' "$KT_NGINX_USER" "$group"
+}
+
+# Renders nginx/kontingent.conf.in into OUT (default $KT_VAR/run/nginx.conf).
+kt_render_nginx_conf() {
+    local tpl out=${1:-$KT_VAR/run/nginx.conf} user_line rate_on=1
+    tpl=$(<"$KT_REPO/nginx/kontingent.conf.in")
+    user_line=$(kt_nginx_user_line) || exit 1
+    if ((KT_RATE_LIMIT == 0)); then rate_on=0; fi
     tpl=${tpl//@KT_NGINX_USER@/"$user_line"}
     tpl=${tpl//@KT_TEMP_PATHS@/"$(kt_nginx_temp_paths)"}
     tpl=${tpl//@KT_PORT@/"$KT_PORT"}
@@ -519,6 +601,9 @@ kt_render_nginx_conf() {
     tpl=${tpl//@KT_SOCKET@/"$KT_SOCKET"}
     tpl=${tpl//@KT_CLIENT_MAX_BODY@/"$((KT_MAX_BODY + 1048576))"}
     tpl=${tpl//@KT_CLIENT_MAX_PACKAGE@/"$((KT_MAX_PACKAGE + 1048576))"}
+    tpl=${tpl//@KT_RATE_ON@/"$rate_on"}
+    tpl=${tpl//@KT_RATE_LIMIT@/"$((KT_RATE_LIMIT > 0 ? KT_RATE_LIMIT : 1))"}
+    tpl=${tpl//@KT_RATE_BURST@/"$KT_RATE_BURST"}
     if [[ $tpl =~ @KT_[A-Z_]+@ ]]; then
         kt_die "nginx/kontingent.conf.in: no value for ${BASH_REMATCH[0]}"
     fi
@@ -531,6 +616,7 @@ kt_start_nginx() {
     command -v nginx >/dev/null 2>&1 || kt_die "nginx is not installed"
     kt_require_free_port "$KT_PORT" KT_PORT
     mkdir -p "$prefix"
+    chmod 0711 "$prefix" # nginx makes its temp directories below it for its workers' user
     kt_render_nginx_conf
     local out
     if ! out=$(nginx -t -q -c "$conf" -p "$prefix" -e "$log" 2>&1); then

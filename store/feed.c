@@ -55,7 +55,7 @@ write_hint(mongoc_client_t *client, const char *db, int64_t value)
 
 static void
 entry_doc(bson_t *doc, int64_t seq, const char *student_id, int64_t version, const char *kind,
-          const char *org, const char *time, int64_t now)
+          const char *org, const char *from_org, const char *time, int64_t now)
 {
     char id[24];
 
@@ -67,14 +67,16 @@ entry_doc(bson_t *doc, int64_t seq, const char *student_id, int64_t version, con
     BSON_APPEND_INT64(doc, "version", version);
     BSON_APPEND_UTF8(doc, "kind", kind);
     BSON_APPEND_UTF8(doc, "organization", org ? org : "");
+    if (from_org != NULL && from_org[0] != '\0' && (org == NULL || strcmp(org, from_org) != 0))
+        BSON_APPEND_UTF8(doc, "from_organization", from_org);
     BSON_APPEND_UTF8(doc, "time", time);
     BSON_APPEND_INT64(doc, "reserved_ms", now);
 }
 
 bool
 feed_reserve(mongoc_client_t *client, const char *db, const char *student_id, int64_t version,
-             const char *kind, const char *org, const char *time, feed_ticket_t *ticket,
-             kt_error_t *err)
+             const char *kind, const char *org, const char *from_org, const char *time,
+             feed_ticket_t *ticket, kt_error_t *err)
 {
     int64_t hint = 0;
 
@@ -83,7 +85,7 @@ feed_reserve(mongoc_client_t *client, const char *db, const char *student_id, in
     for (int64_t seq = hint + 1; seq <= hint + FEED_MAX_PROBES; seq++) {
         bson_t doc;
         int64_t now = feed_now_ms();
-        entry_doc(&doc, seq, student_id, version, kind, org, time, now);
+        entry_doc(&doc, seq, student_id, version, kind, org, from_org, time, now);
         insert_result_t rc = util_insert(client, db, FEED_COLL, &doc, err);
         bson_destroy(&doc);
         if (rc == INSERT_FAILED)
@@ -147,6 +149,17 @@ fill_entry(feed_entry_t *e, const bson_t *doc)
     copy_str(e->kind, sizeof e->kind, util_get_str(doc, "kind"));
     copy_str(e->time, sizeof e->time, util_get_str(doc, "time"));
     copy_str(e->org, sizeof e->org, util_get_str(doc, "organization"));
+    copy_str(e->from_org, sizeof e->from_org, util_get_str(doc, "from_organization"));
+}
+
+/* Whether the reader of org's feed sees e, and as what. */
+static bool
+entry_visible(feed_entry_t *e, const char *org)
+{
+    if (org == NULL || strcmp(org, e->org) == 0)
+        return true;
+    e->left = e->from_org[0] != '\0' && strcmp(org, e->from_org) == 0;
+    return e->left;
 }
 
 bool
@@ -172,7 +185,7 @@ feed_read(mongoc_client_t *client, const char *db, int64_t since, int limit, con
         if (ok && state == ENTRY_VALID) {
             feed_entry_t e;
             fill_entry(&e, &entry);
-            if (org == NULL || strcmp(org, e.org) == 0) {
+            if (entry_visible(&e, org)) {
                 visit(ctx, &e);
                 shown++;
             }

@@ -33,10 +33,12 @@ typedef struct {
 } feed_ticket_t;
 
 /* Reserves the next sequence for (student, version, kind); org is the
- * student's organisation at that version (for per-school feeds). */
+ * student's organisation at that version (for per-school feeds), from_org
+ * (NULL or "" when the same) its organisation at the version before: the
+ * school the student left, which sees the entry as "left". */
 bool feed_reserve(mongoc_client_t *client, const char *db, const char *student_id, int64_t version,
-                  const char *kind, const char *org, const char *time, feed_ticket_t *ticket,
-                  kt_error_t *err);
+                  const char *kind, const char *org, const char *from_org, const char *time,
+                  feed_ticket_t *ticket, kt_error_t *err);
 
 /* One resolved entry of the feed. */
 typedef struct {
@@ -46,14 +48,17 @@ typedef struct {
     char kind[8];
     char time[32];
     char org[16];
+    char from_org[16]; /* the organisation the student left with this version, or "" */
+    bool left;         /* shown to from_org: only the id, that the student left */
 } feed_entry_t;
 
 typedef bool (*feed_visit_fn)(void *ctx, const feed_entry_t *entry);
 
 /*
  * Visits up to limit valid entries after sequence since, in order. org (NULL:
- * all) keeps only entries of that organisation (they still advance the
- * cursor). *next is the cursor to resume from: the last sequence resolved.
+ * all) keeps only entries of that organisation, and the entries of students
+ * who left it (from_org), marked left; the others still advance the cursor.
+ * *next is the cursor to resume from: the last sequence resolved.
  */
 bool feed_read(mongoc_client_t *client, const char *db, int64_t since, int limit, const char *org,
                feed_visit_fn visit, void *ctx, int64_t *next, kt_error_t *err);

@@ -1,6 +1,7 @@
 /* packages: registrations and item results, each an insert with a unique _id. */
 #include "store/packages.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +12,42 @@
 
 #define PACKAGES "packages"
 #define ITEMS    "package_items"
+#define RECEIPTS "package_receipts"
 
 static void
-item_id(const char *packet_id, int64_t index, char out[128])
+item_id(const char *key, int64_t index, char out[128])
 {
-    snprintf(out, 128, "%s:%08lld", packet_id, (long long)index);
+    snprintf(out, 128, "%s:%08lld", key, (long long)index);
+}
+
+void
+packages_key(const principal_t *who, const char *packet_id, char key[PACKAGES_KEY_MAX])
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *method = principal_method_name(who->method);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    char tag[25];
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+    memset(md, 0, sizeof md);
+    if (c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+        EVP_DigestUpdate(c, method, strlen(method)) == 1 && EVP_DigestUpdate(c, "\n", 1) == 1 &&
+        EVP_DigestUpdate(c, who->subject, strnlen(who->subject, sizeof who->subject)) == 1)
+        EVP_DigestFinal_ex(c, md, &n);
+    EVP_MD_CTX_free(c);
+    for (unsigned i = 0; i < 12; i++) {
+        tag[2 * i] = hex[md[i] >> 4];
+        tag[2 * i + 1] = hex[md[i] & 15];
+    }
+    tag[24] = '\0';
+    snprintf(key, PACKAGES_KEY_MAX, "%s/%s", tag, packet_id);
 }
 
 bool
-packages_register(mongoc_client_t *client, const char *db, const char *packet_id, const char *hash,
-                  const principal_t *who, const char *source_system, package_seen_t *seen,
-                  bson_t *existing, kt_error_t *err)
+packages_register(mongoc_client_t *client, const char *db, const char *key, const char *packet_id,
+                  const char *hash, const principal_t *who, const char *source_system,
+                  package_seen_t *seen, bson_t *existing, kt_error_t *err)
 {
     bson_t doc = BSON_INITIALIZER, principal;
     char time[32];
@@ -29,7 +55,8 @@ packages_register(mongoc_client_t *client, const char *db, const char *packet_id
 
     bson_init(existing);
     util_time_now(time);
-    BSON_APPEND_UTF8(&doc, "_id", packet_id);
+    BSON_APPEND_UTF8(&doc, "_id", key);
+    BSON_APPEND_UTF8(&doc, "packet_id", packet_id);
     BSON_APPEND_UTF8(&doc, "hash", hash);
     BSON_APPEND_UTF8(&doc, "status", "PROCESSING");
     BSON_APPEND_UTF8(&doc, "received_at", time);
@@ -51,7 +78,7 @@ packages_register(mongoc_client_t *client, const char *db, const char *packet_id
     if (rc == INSERT_FAILED)
         return false;
     bson_destroy(existing);
-    if (!util_find_id(client, db, PACKAGES, packet_id, existing, &found, err))
+    if (!util_find_id(client, db, PACKAGES, key, existing, &found, err))
         return false;
     const char *stored = found ? util_get_str(existing, "hash") : NULL;
     if (stored == NULL || strcmp(stored, hash) != 0) {
@@ -59,29 +86,29 @@ packages_register(mongoc_client_t *client, const char *db, const char *packet_id
                      "PacketID %s was received before with other content", packet_id);
         return false;
     }
-    *seen = util_get_str(existing, "receipt") != NULL ? PACKAGE_SAME : PACKAGE_UNFINISHED;
+    *seen = packages_has_receipt(existing) ? PACKAGE_SAME : PACKAGE_UNFINISHED;
     return true;
 }
 
 bool
-packages_item_get(mongoc_client_t *client, const char *db, const char *packet_id, int64_t index,
+packages_item_get(mongoc_client_t *client, const char *db, const char *key, int64_t index,
                   bson_t *result, bool *found, kt_error_t *err)
 {
     char id[128];
 
-    item_id(packet_id, index, id);
+    item_id(key, index, id);
     return util_find_id(client, db, ITEMS, id, result, found, err);
 }
 
 bool
-packages_item_put(mongoc_client_t *client, const char *db, const char *packet_id, int64_t index,
+packages_item_put(mongoc_client_t *client, const char *db, const char *key, int64_t index,
                   const bson_t *result, bool *kept_existing, kt_error_t *err)
 {
     char id[128];
     bson_t doc = BSON_INITIALIZER;
     bson_iter_t it;
 
-    item_id(packet_id, index, id);
+    item_id(key, index, id);
     BSON_APPEND_UTF8(&doc, "_id", id);
     if (bson_iter_init(&it, result))
         while (bson_iter_next(&it))
@@ -93,59 +120,264 @@ packages_item_put(mongoc_client_t *client, const char *db, const char *packet_id
     return rc != INSERT_FAILED;
 }
 
-/* Rewrites the registration of packet_id with the members of changes
+/* Rewrites the registration of key with the members of changes
  * replacing (or adding to) the stored ones. Only the package's processor
  * writes it, so read-then-replace is enough; it is a status, not a lock. */
 static bool
-rewrite(mongoc_client_t *client, const char *db, const char *packet_id, const bson_t *changes,
+rewrite(mongoc_client_t *client, const char *db, const char *key, const bson_t *changes,
         kt_error_t *err)
 {
     bson_t current, doc = BSON_INITIALIZER;
     bson_iter_t it, probe;
     bool found, ok;
 
-    if (!util_find_id(client, db, PACKAGES, packet_id, &current, &found, err))
+    if (!util_find_id(client, db, PACKAGES, key, &current, &found, err))
         return false;
     if (bson_iter_init(&it, &current))
         while (bson_iter_next(&it))
             if (!bson_iter_init_find(&probe, changes, bson_iter_key(&it)))
                 bson_append_iter(&doc, NULL, 0, &it);
     bson_concat(&doc, changes);
-    ok = util_replace_id(client, db, PACKAGES, packet_id, &doc, err);
+    ok = util_replace_id(client, db, PACKAGES, key, &doc, err);
     bson_destroy(&current);
     bson_destroy(&doc);
     return ok;
 }
 
+static void
+page_id(const char *key, int64_t page, char out[128])
+{
+    snprintf(out, 128, "%s:%06lld", key, (long long)page);
+}
+
+/* Writes the receipt's pages; a page left by an earlier attempt is replaced. */
+static bool
+put_pages(mongoc_client_t *client, const char *db, const char *key, const char *receipt, size_t len,
+          size_t page_bytes, int64_t *pages, kt_error_t *err)
+{
+    *pages = 0;
+    for (size_t off = 0; off < len; off += page_bytes, (*pages)++) {
+        char id[128];
+        bson_t doc = BSON_INITIALIZER;
+        size_t part = len - off < page_bytes ? len - off : page_bytes;
+        page_id(key, *pages, id);
+        BSON_APPEND_UTF8(&doc, "_id", id);
+        BSON_APPEND_BINARY(&doc, "data", BSON_SUBTYPE_BINARY, (const uint8_t *)receipt + off,
+                           (uint32_t)part);
+        bool ok = util_replace_id(client, db, RECEIPTS, id, &doc, err);
+        bson_destroy(&doc);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 bool
-packages_finish(mongoc_client_t *client, const char *db, const char *packet_id, const char *status,
-                const bson_t *totals, const char *receipt, kt_error_t *err)
+packages_finish(mongoc_client_t *client, const char *db, const char *key, const char *status,
+                const bson_t *totals, const char *receipt, size_t len, size_t page_bytes,
+                kt_error_t *err)
 {
     bson_t changes = BSON_INITIALIZER;
     char time[32];
+    int64_t pages = 0;
     bool ok;
 
+    if (page_bytes == 0)
+        page_bytes = PACKAGES_PAGE_DEFAULT;
+    if (!put_pages(client, db, key, receipt, len, page_bytes, &pages, err)) {
+        bson_destroy(&changes);
+        return false;
+    }
     util_time_now(time);
     BSON_APPEND_UTF8(&changes, "status", status);
     BSON_APPEND_DOCUMENT(&changes, "totals", totals);
-    BSON_APPEND_UTF8(&changes, "receipt", receipt);
+    BSON_APPEND_INT64(&changes, "receipt_pages", pages);
+    BSON_APPEND_INT64(&changes, "receipt_bytes", (int64_t)len);
     BSON_APPEND_UTF8(&changes, "finished_at", time);
-    ok = rewrite(client, db, packet_id, &changes, err);
+    ok = rewrite(client, db, key, &changes, err);
     bson_destroy(&changes);
     return ok;
 }
 
 bool
-packages_get(mongoc_client_t *client, const char *db, const char *packet_id, bson_t *out,
-             kt_error_t *err)
+packages_has_receipt(const bson_t *pkg)
+{
+    return util_get_str(pkg, "receipt") != NULL || util_get_int(pkg, "receipt_pages", 0) > 0;
+}
+
+bool
+packages_receipt_each(mongoc_client_t *client, const char *db, const bson_t *pkg,
+                      packages_piece_fn fn, void *ctx, kt_error_t *err)
+{
+    const char *whole = util_get_str(pkg, "receipt"), *key = util_get_str(pkg, "_id");
+    int64_t pages = util_get_int(pkg, "receipt_pages", 0);
+
+    if (whole != NULL) /* stored before receipts had pages */
+        return fn(ctx, whole, strlen(whole));
+    for (int64_t n = 0; key != NULL && n < pages; n++) {
+        char id[128];
+        bson_t page;
+        bson_iter_t it;
+        bool found = false, ok;
+        const uint8_t *bytes = NULL;
+        uint32_t blen = 0;
+        bson_subtype_t sub;
+        page_id(key, n, id);
+        if (!util_find_id(client, db, RECEIPTS, id, &page, &found, err))
+            return false;
+        ok = found && bson_iter_init_find(&it, &page, "data") && BSON_ITER_HOLDS_BINARY(&it);
+        if (ok) {
+            bson_iter_binary(&it, &sub, &blen, &bytes);
+            ok = fn(ctx, (const char *)bytes, blen);
+        }
+        bson_destroy(&page);
+        if (!ok) {
+            if (err->code == KT_OK)
+                kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500,
+                             "package %s: receipt page %lld missing", key, (long long)n);
+            return false;
+        }
+    }
+    return true;
+}
+
+typedef struct {
+    char *data;
+    size_t len;
+} gather_t;
+
+static bool
+gather(void *ctx, const char *bytes, size_t len)
+{
+    gather_t *g = ctx;
+    char *grown = realloc(g->data, g->len + len + 1);
+
+    if (grown == NULL)
+        return false;
+    memcpy(grown + g->len, bytes, len);
+    g->data = grown;
+    g->len += len;
+    g->data[g->len] = '\0';
+    return true;
+}
+
+bool
+packages_receipt_load(mongoc_client_t *client, const char *db, const bson_t *pkg, char **receipt,
+                      size_t *len, kt_error_t *err)
+{
+    gather_t g = {calloc(1, 1), 0};
+
+    *receipt = NULL;
+    *len = 0;
+    if (g.data == NULL || !packages_receipt_each(client, db, pkg, gather, &g, err)) {
+        free(g.data);
+        if (err->code == KT_OK)
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        return false;
+    }
+    *receipt = g.data;
+    *len = g.len;
+    return true;
+}
+
+typedef struct {
+    size_t prefix;
+    packages_item_fn fn;
+    void *ctx;
+} items_t;
+
+static bool
+each_item(void *ctx, const bson_t *doc)
+{
+    items_t *t = ctx;
+    const char *id = util_get_str(doc, "_id");
+
+    if (id == NULL || strlen(id) <= t->prefix)
+        return true;
+    return t->fn(t->ctx, strtoll(id + t->prefix, NULL, 10), doc);
+}
+
+bool
+packages_items_each(mongoc_client_t *client, const char *db, const char *key, packages_item_fn fn,
+                    void *ctx, kt_error_t *err)
+{
+    bson_t filter = BSON_INITIALIZER, range, opts = BSON_INITIALIZER, sort;
+    char lo[128], hi[128];
+    items_t t = {strlen(key) + 1, fn, ctx};
+    bool ok;
+
+    /* "<key>:" up to "<key>;" — ':' and ';' are neighbours, and item ids are
+     * zero-padded, so the _id order is the item order. */
+    snprintf(lo, sizeof lo, "%s:", key);
+    snprintf(hi, sizeof hi, "%s;", key);
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &range);
+    BSON_APPEND_UTF8(&range, "$gte", lo);
+    BSON_APPEND_UTF8(&range, "$lt", hi);
+    bson_append_document_end(&filter, &range);
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, "_id", 1);
+    bson_append_document_end(&opts, &sort);
+    ok = util_each(client, db, ITEMS, &filter, &opts, each_item, &t, err);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    return ok;
+}
+
+bool
+packages_get(mongoc_client_t *client, const char *db, const char *key, bson_t *out, kt_error_t *err)
 {
     bool found = false;
 
-    if (!util_find_id(client, db, PACKAGES, packet_id, out, &found, err))
+    if (!util_find_id(client, db, PACKAGES, key, out, &found, err))
         return false;
     if (!found)
         kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such package");
     return found;
+}
+
+typedef struct {
+    bson_t *first;
+    int n;
+} found_t;
+
+static bool
+keep_first(void *ctx, const bson_t *doc)
+{
+    found_t *f = ctx;
+
+    if (f->n++ == 0) {
+        bson_destroy(f->first);
+        bson_copy_to(doc, f->first);
+    }
+    return f->n < 2;
+}
+
+bool
+packages_find(mongoc_client_t *client, const char *db, const char *packet_id, const char *org,
+              const char *sender, bson_t *out, int *n, kt_error_t *err)
+{
+    bson_t filter = BSON_INITIALIZER, any, one;
+    found_t f = {out, 0};
+    bool ok;
+
+    bson_init(out);
+    /* By the PacketID as sent; a registration of before the keys has it as _id. */
+    BSON_APPEND_ARRAY_BEGIN(&filter, "$or", &any);
+    BSON_APPEND_DOCUMENT_BEGIN(&any, "0", &one);
+    BSON_APPEND_UTF8(&one, "packet_id", packet_id);
+    bson_append_document_end(&any, &one);
+    BSON_APPEND_DOCUMENT_BEGIN(&any, "1", &one);
+    BSON_APPEND_UTF8(&one, "_id", packet_id);
+    bson_append_document_end(&any, &one);
+    bson_append_array_end(&filter, &any);
+    if (org != NULL)
+        BSON_APPEND_UTF8(&filter, "principal.organization", org);
+    if (sender != NULL)
+        BSON_APPEND_UTF8(&filter, "principal.subject", sender);
+    ok = util_each(client, db, PACKAGES, &filter, NULL, keep_first, &f, err);
+    bson_destroy(&filter);
+    *n = f.n;
+    return ok;
 }
 
 #define CHUNKS      "package_chunks"
@@ -153,7 +385,7 @@ packages_get(mongoc_client_t *client, const char *db, const char *packet_id, bso
 #define CHUNK_BYTES (8u << 20)
 
 bool
-packages_enqueue(mongoc_client_t *client, const char *db, const char *packet_id, const char *data,
+packages_enqueue(mongoc_client_t *client, const char *db, const char *key, const char *data,
                  size_t len, kt_error_t *err)
 {
     int64_t n = 0;
@@ -162,7 +394,7 @@ packages_enqueue(mongoc_client_t *client, const char *db, const char *packet_id,
         char id[128];
         bson_t doc = BSON_INITIALIZER;
         size_t part = len - off < CHUNK_BYTES ? len - off : CHUNK_BYTES;
-        snprintf(id, sizeof id, "%s:%06lld", packet_id, (long long)n);
+        snprintf(id, sizeof id, "%s:%06lld", key, (long long)n);
         BSON_APPEND_UTF8(&doc, "_id", id);
         BSON_APPEND_BINARY(&doc, "data", BSON_SUBTYPE_BINARY, (const uint8_t *)data + off,
                            (uint32_t)part);
@@ -174,14 +406,14 @@ packages_enqueue(mongoc_client_t *client, const char *db, const char *packet_id,
     bson_t changes = BSON_INITIALIZER;
     BSON_APPEND_UTF8(&changes, "status", "INQUEUE");
     BSON_APPEND_INT64(&changes, "chunks", n);
-    bool ok = rewrite(client, db, packet_id, &changes, err);
+    bool ok = rewrite(client, db, key, &changes, err);
     bson_destroy(&changes);
     return ok;
 }
 
 bool
-packages_load(mongoc_client_t *client, const char *db, const char *packet_id, char **data,
-              size_t *len, kt_error_t *err)
+packages_load(mongoc_client_t *client, const char *db, const char *key, char **data, size_t *len,
+              kt_error_t *err)
 {
     bson_t pkg;
     bool found;
@@ -189,7 +421,7 @@ packages_load(mongoc_client_t *client, const char *db, const char *packet_id, ch
     size_t used = 0;
 
     *data = NULL;
-    if (!util_find_id(client, db, PACKAGES, packet_id, &pkg, &found, err))
+    if (!util_find_id(client, db, PACKAGES, key, &pkg, &found, err))
         return false;
     int64_t chunks = found ? util_get_int(&pkg, "chunks", 0) : 0;
     bson_destroy(&pkg);
@@ -200,7 +432,7 @@ packages_load(mongoc_client_t *client, const char *db, const char *packet_id, ch
         const uint8_t *bytes = NULL;
         uint32_t blen = 0;
         bson_subtype_t sub;
-        snprintf(id, sizeof id, "%s:%06lld", packet_id, (long long)n);
+        snprintf(id, sizeof id, "%s:%06lld", key, (long long)n);
         if (!util_find_id(client, db, CHUNKS, id, &chunk, &found, err))
             goto fail;
         if (found && bson_iter_init_find(&it, &chunk, "data") && BSON_ITER_HOLDS_BINARY(&it))
@@ -214,7 +446,7 @@ packages_load(mongoc_client_t *client, const char *db, const char *packet_id, ch
         bson_destroy(&chunk);
         if (grown == NULL) {
             kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s: chunk %lld missing",
-                         packet_id, (long long)n);
+                         key, (long long)n);
             goto fail;
         }
     }
@@ -226,23 +458,80 @@ packages_load(mongoc_client_t *client, const char *db, const char *packet_id, ch
     return true;
 fail:
     if (err->code == KT_OK)
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s has no bytes", packet_id);
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s has no bytes", key);
     free(buf);
     return false;
 }
 
 bool
-packages_waiting(mongoc_client_t *client, const char *db, char (*ids)[72], int max, int *n,
-                 kt_error_t *err)
+packages_chunks_drop(mongoc_client_t *client, const char *db, const char *key, kt_error_t *err)
 {
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
-    util_strings_t found = {"_id", (char *)ids, sizeof *ids, max, 0};
+    bson_t pkg, changes = BSON_INITIALIZER;
+    bool found, ok = true;
+
+    if (!util_find_id(client, db, PACKAGES, key, &pkg, &found, err)) {
+        bson_destroy(&changes);
+        return false;
+    }
+    int64_t chunks = found ? util_get_int(&pkg, "chunks", 0) : 0;
+    bson_destroy(&pkg);
+    for (int64_t n = 0; ok && n < chunks; n++) {
+        char id[128];
+        snprintf(id, sizeof id, "%s:%06lld", key, (long long)n);
+        ok = util_delete_id(client, db, CHUNKS, id, err);
+    }
+    if (ok && chunks > 0) {
+        BSON_APPEND_INT64(&changes, "chunks", 0);
+        ok = rewrite(client, db, key, &changes, err);
+    }
+    bson_destroy(&changes);
+    return ok;
+}
+
+bool
+packages_attempt(mongoc_client_t *client, const char *db, const char *key, int64_t *attempts,
+                 bool *waiting, kt_error_t *err)
+{
+    bson_t pkg, changes = BSON_INITIALIZER;
+    bool found, ok = true;
+
+    *attempts = 0;
+    if (!util_find_id(client, db, PACKAGES, key, &pkg, &found, err)) {
+        bson_destroy(&changes);
+        return false;
+    }
+    const char *status = found ? util_get_str(&pkg, "status") : NULL;
+    /* The list of waiting packages is a moment old: another worker may have
+     * ended this one since. */
+    *waiting = status != NULL && strcmp(status, "INQUEUE") == 0;
+    *attempts = (found ? util_get_int(&pkg, "attempts", 0) : 0) + 1;
+    bson_destroy(&pkg);
+    if (*waiting) {
+        BSON_APPEND_INT64(&changes, "attempts", *attempts);
+        ok = rewrite(client, db, key, &changes, err);
+    }
+    bson_destroy(&changes);
+    return ok;
+}
+
+bool
+packages_waiting(mongoc_client_t *client, const char *db, char (*keys)[PACKAGES_KEY_MAX], int max,
+                 int *n, kt_error_t *err)
+{
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj, sort;
+    util_strings_t found = {"_id", (char *)keys, sizeof *keys, max, 0};
     bool ok;
 
     BSON_APPEND_UTF8(&filter, "status", "INQUEUE");
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
     BSON_APPEND_INT32(&proj, "_id", 1);
+    BSON_APPEND_INT32(&proj, "received_at", 1);
     bson_append_document_end(&opts, &proj);
+    /* Arrival order: the oldest first, so a package is never overtaken for good. */
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, "received_at", 1);
+    BSON_APPEND_INT32(&sort, "_id", 1);
+    bson_append_document_end(&opts, &sort);
     ok = util_each(client, db, PACKAGES, &filter, &opts, util_collect_string, &found, err);
     *n = found.n;
     bson_destroy(&filter);
@@ -251,7 +540,7 @@ packages_waiting(mongoc_client_t *client, const char *db, char (*ids)[72], int m
 }
 
 static insert_result_t
-insert_lease(mongoc_client_t *client, const char *db, const char *packet_id, int64_t epoch,
+insert_lease(mongoc_client_t *client, const char *db, const char *key, int64_t epoch,
              const char *owner, int64_t ttl_ms, kt_error_t *err)
 {
     char id[128];
@@ -259,7 +548,7 @@ insert_lease(mongoc_client_t *client, const char *db, const char *packet_id, int
     struct timespec ts;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(id, sizeof id, "%s:%08lld", packet_id, (long long)epoch);
+    snprintf(id, sizeof id, "%s:%08lld", key, (long long)epoch);
     BSON_APPEND_UTF8(&doc, "_id", id);
     BSON_APPEND_UTF8(&doc, "owner", owner);
     BSON_APPEND_INT64(&doc, "expires_ms",
@@ -270,8 +559,8 @@ insert_lease(mongoc_client_t *client, const char *db, const char *packet_id, int
 }
 
 bool
-packages_lease_take(mongoc_client_t *client, const char *db, const char *packet_id,
-                    const char *owner, int64_t ttl_ms, int64_t *epoch, bool *taken, kt_error_t *err)
+packages_lease_take(mongoc_client_t *client, const char *db, const char *key, const char *owner,
+                    int64_t ttl_ms, int64_t *epoch, bool *taken, kt_error_t *err)
 {
     int64_t last = 0, expires = 0;
     struct timespec ts;
@@ -281,7 +570,7 @@ packages_lease_take(mongoc_client_t *client, const char *db, const char *packet_
         char id[128];
         bson_t doc;
         bool found;
-        snprintf(id, sizeof id, "%s:%08lld", packet_id, (long long)e);
+        snprintf(id, sizeof id, "%s:%08lld", key, (long long)e);
         if (!util_find_id(client, db, LEASES, id, &doc, &found, err))
             return false;
         if (found)
@@ -294,20 +583,28 @@ packages_lease_take(mongoc_client_t *client, const char *db, const char *packet_
     clock_gettime(CLOCK_REALTIME, &ts);
     if (last > 0 && expires > (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000)
         return true; /* somebody holds it */
-    insert_result_t rc = insert_lease(client, db, packet_id, last + 1, owner, ttl_ms, err);
+    insert_result_t rc = insert_lease(client, db, key, last + 1, owner, ttl_ms, err);
     *taken = rc == INSERT_OK;
     *epoch = last + 1;
     return rc != INSERT_FAILED;
 }
 
 bool
-packages_lease_renew(mongoc_client_t *client, const char *db, const char *packet_id,
-                     const char *owner, int64_t ttl_ms, int64_t *epoch, bool *kept, kt_error_t *err)
+packages_lease_renew(mongoc_client_t *client, const char *db, const char *key, const char *owner,
+                     int64_t ttl_ms, int64_t *epoch, bool *kept, kt_error_t *err)
 {
-    insert_result_t rc = insert_lease(client, db, packet_id, *epoch + 1, owner, ttl_ms, err);
+    insert_result_t rc = insert_lease(client, db, key, *epoch + 1, owner, ttl_ms, err);
 
     *kept = rc == INSERT_OK;
     if (*kept)
         (*epoch)++;
     return rc != INSERT_FAILED;
+}
+
+bool
+packages_lease_release(mongoc_client_t *client, const char *db, const char *key, const char *owner,
+                       int64_t epoch, kt_error_t *err)
+{
+    /* Expired already (ttl 0): a duplicate means another worker moved on. */
+    return insert_lease(client, db, key, epoch + 1, owner, 0, err) != INSERT_FAILED;
 }

@@ -10,9 +10,14 @@
 
 #include "core/buf.h"
 
+/* Three pools, one per bound on a round trip (docs/storage.md, "Time
+ * bounds"): a frozen store must cost a request seconds, not libmongoc's
+ * default of five minutes, while a report's aggregation on a large
+ * collection may legitimately take longer, and /health must answer first. */
 struct store {
-    mongoc_client_pool_t *pool;
-    mongoc_uri_t *uri;
+    mongoc_client_pool_t *pool;     /* batch: kontingentctl, the package runner, scans */
+    mongoc_client_pool_t *requests; /* API requests */
+    mongoc_client_pool_t *health;   /* /health's ping and write probe */
     char db_name[128];
 };
 
@@ -44,15 +49,49 @@ init_mongoc(void)
 }
 
 static void
+default_int(mongoc_uri_t *uri, const char *option, int32_t value)
+{
+    if (!mongoc_uri_has_option(uri, option))
+        mongoc_uri_set_option_as_int32(uri, option, value);
+}
+
+/* What the operator's URI does not say. */
+static void
 bound_timeouts(mongoc_uri_t *uri)
 {
-    if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
-        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 2000);
-    if (!mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS))
-        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, 2000);
+    default_int(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 2000);
+    default_int(uri, MONGOC_URI_CONNECTTIMEOUTMS, 2000);
+    default_int(uri, MONGOC_URI_SOCKETTIMEOUTMS, STORE_REQUEST_TIMEOUT_MS);
     /* A pooled client waits for a free server instead of failing at once. */
     if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTRYONCE))
         mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, false);
+}
+
+/* A pool on a copy of uri whose round trips wait at most socket_ms (never
+ * less than the URI's own socketTimeoutMS when raise_only), named after
+ * what it serves so that the store's logs tell the pools apart. */
+static mongoc_client_pool_t *
+pool_new(const mongoc_uri_t *base, int32_t socket_ms, bool raise_only, const char *appname)
+{
+    mongoc_uri_t *uri = mongoc_uri_copy(base);
+    mongoc_client_pool_t *pool = NULL;
+    int32_t have = mongoc_uri_get_option_as_int32(base, MONGOC_URI_SOCKETTIMEOUTMS, 0);
+
+    if (uri == NULL)
+        return NULL;
+    if (!raise_only || have < socket_ms)
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, socket_ms);
+    if (!raise_only) { /* health: every wait short */
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, socket_ms);
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, socket_ms);
+    }
+    pool = mongoc_client_pool_new(uri);
+    mongoc_uri_destroy(uri);
+    if (pool == NULL)
+        return NULL;
+    mongoc_client_pool_set_error_api(pool, MONGOC_ERROR_API_VERSION_2);
+    mongoc_client_pool_set_appname(pool, appname);
+    return pool;
 }
 
 store_t *
@@ -60,26 +99,33 @@ store_new(const char *uri_string, const char *db_name, kt_error_t *err)
 {
     bson_error_t error;
     store_t *store = calloc(1, sizeof *store);
+    mongoc_uri_t *uri = NULL;
 
     pthread_once(&mongoc_once, init_mongoc);
     if (store == NULL || strlen(db_name) >= sizeof store->db_name)
         goto fail;
     memcpy(store->db_name, db_name, strlen(db_name) + 1);
-    store->uri = mongoc_uri_new_with_error(uri_string, &error);
-    if (store->uri == NULL) {
+    uri = mongoc_uri_new_with_error(uri_string, &error);
+    if (uri == NULL) {
         kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "bad MONGODB_URI: %s", error.message);
         goto fail;
     }
-    bound_timeouts(store->uri);
-    store->pool = mongoc_client_pool_new(store->uri);
-    if (store->pool == NULL)
+    bound_timeouts(uri);
+    store->requests = pool_new(
+        uri,
+        mongoc_uri_get_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, STORE_REQUEST_TIMEOUT_MS),
+        true, "kontingent");
+    store->pool = pool_new(uri, STORE_BATCH_TIMEOUT_MS, true, "kontingent-batch");
+    store->health = pool_new(uri, STORE_HEALTH_TIMEOUT_MS, false, "kontingent-health");
+    if (store->requests == NULL || store->pool == NULL || store->health == NULL)
         goto fail;
-    mongoc_client_pool_set_error_api(store->pool, MONGOC_ERROR_API_VERSION_2);
-    mongoc_client_pool_set_appname(store->pool, "kontingent");
+    mongoc_uri_destroy(uri);
     return store;
 fail:
     if (err != NULL && err->code == KT_OK)
         kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "cannot create the store pool");
+    if (uri != NULL)
+        mongoc_uri_destroy(uri);
     store_free(store);
     return NULL;
 }
@@ -91,8 +137,10 @@ store_free(store_t *store)
         return;
     if (store->pool != NULL)
         mongoc_client_pool_destroy(store->pool);
-    if (store->uri != NULL)
-        mongoc_uri_destroy(store->uri);
+    if (store->requests != NULL)
+        mongoc_client_pool_destroy(store->requests);
+    if (store->health != NULL)
+        mongoc_client_pool_destroy(store->health);
     free(store);
 }
 
@@ -109,17 +157,92 @@ store_client_push(store_t *store, mongoc_client_t *client)
         mongoc_client_pool_push(store->pool, client);
 }
 
+mongoc_client_t *
+store_request_client_pop(store_t *store)
+{
+    return mongoc_client_pool_pop(store->requests);
+}
+
+void
+store_request_client_push(store_t *store, mongoc_client_t *client)
+{
+    if (client != NULL)
+        mongoc_client_pool_push(store->requests, client);
+}
+
 const char *
 store_db_name(const store_t *store)
 {
     return store->db_name;
 }
 
+/* MongoDB's codes for "cannot write now, retry": a full disk, a node that is
+ * not (or no longer) primary, shutting down, a write concern or time limit
+ * that was not met, the network. */
+static bool
+server_code_unavailable(uint32_t code)
+{
+    static const uint32_t codes[] = {
+        6,     /* HostUnreachable */
+        7,     /* HostNotFound */
+        50,    /* MaxTimeMSExpired */
+        64,    /* WriteConcernFailed */
+        89,    /* NetworkTimeout */
+        91,    /* ShutdownInProgress */
+        189,   /* PrimarySteppedDown */
+        262,   /* ExceededTimeLimit */
+        9001,  /* SocketException */
+        10107, /* NotWritablePrimary */
+        11600, /* InterruptedAtShutdown */
+        11602, /* InterruptedDueToReplStateChange */
+        13435, /* NotPrimaryNoSecondaryOk */
+        14031, /* OutOfDiskSpace */
+    };
+
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (codes[i] == code)
+            return true;
+    return false;
+}
+
+/* FerretDB answers a failing SQLite with InternalError (1) and SQLite's own
+ * words ("... database or disk is full (13)"); MongoDB's storage engine
+ * names errno. These say the store cannot write now, not that we erred. */
+static bool
+message_unavailable(const char *message)
+{
+    static const char *const words[] = {
+        "database or disk is full",    /* SQLITE_FULL */
+        "disk I/O error",              /* SQLITE_IOERR */
+        "attempt to write a readonly", /* SQLITE_READONLY */
+        "database is locked",          /* SQLITE_BUSY past busy_timeout */
+        "No space left on device",     /* ENOSPC */
+        "Read-only file system",       /* EROFS */
+        "Input/output error",          /* EIO */
+    };
+
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strstr(message, words[i]) != NULL)
+            return true;
+    return false;
+}
+
+bool
+store_error_unavailable(const bson_error_t *error)
+{
+    bool from_server =
+        error->domain == MONGOC_ERROR_SERVER || error->domain == MONGOC_ERROR_WRITE_CONCERN;
+
+    return error->domain == MONGOC_ERROR_SERVER_SELECTION || error->domain == MONGOC_ERROR_STREAM ||
+           error->domain == MONGOC_ERROR_CLIENT ||
+           (from_server && server_code_unavailable(error->code)) ||
+           message_unavailable(error->message);
+}
+
 void
 store_error(kt_error_t *err, const bson_error_t *error, const char *what)
 {
-    bool unavailable = error->domain == MONGOC_ERROR_SERVER_SELECTION ||
-                       error->domain == MONGOC_ERROR_STREAM || error->domain == MONGOC_ERROR_CLIENT;
+    bool unavailable = store_error_unavailable(error);
 
     kt_error_set(err, KT_DOMAIN_STORE, unavailable ? KT_STORE_UNAVAILABLE : KT_INTERNAL,
                  unavailable ? 503 : 500, "%s: %s (%u.%u)", what, error->message, error->domain,
@@ -135,25 +258,70 @@ now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-bool
-store_ping(store_t *store, double *latency_ms, kt_error_t *err)
+static bool
+ping(mongoc_client_t *client, bson_error_t *error)
 {
     bson_t cmd = BSON_INITIALIZER;
-    bson_error_t error;
-    mongoc_client_t *client = store_client_pop(store);
-    double t0 = now_ms();
     bool ok;
 
     BSON_APPEND_INT32(&cmd, "ping", 1);
-    ok = mongoc_client_command_simple(client, "admin", &cmd, NULL, NULL, &error);
-    /* After the store restarted, a pooled connection fails once and is then
-     * dropped by the driver: try again on a fresh one before saying "down". */
-    if (!ok && error.domain == MONGOC_ERROR_STREAM)
-        ok = mongoc_client_command_simple(client, "admin", &cmd, NULL, NULL, &error);
-    *latency_ms = now_ms() - t0;
-    if (!ok)
-        store_error(err, &error, "ping");
-    store_client_push(store, client);
+    ok = mongoc_client_command_simple(client, "admin", &cmd, NULL, NULL, error);
     bson_destroy(&cmd);
     return ok;
+}
+
+/* A small write that needs room in the store: one document per worker
+ * process in the `health` collection, replaced with a fresh 2 KiB filler
+ * each time. A full disk, a read-only file system or a node that is not
+ * primary fails it. */
+static bool
+probe_write(mongoc_client_t *client, const char *db, bson_error_t *error)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(client, db, STORE_HEALTH_COLLECTION);
+    bson_t filter = BSON_INITIALIZER, doc = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+    char id[64], filler[2048];
+    struct timespec ts;
+    bool ok;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(id, sizeof id, "probe-%ld", (long)getpid());
+    for (size_t i = 0; i < sizeof filler; i++)
+        filler[i] = (char)('a' + (ts.tv_nsec / 7 + (long)i) % 26);
+    BSON_APPEND_UTF8(&filter, "_id", id);
+    BSON_APPEND_INT64(&doc, "at_ms", (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    bson_append_utf8(&doc, "filler", -1, filler, (int)sizeof filler);
+    BSON_APPEND_BOOL(&opts, "upsert", true);
+    ok = mongoc_collection_replace_one(c, &filter, &doc, &opts, NULL, error);
+    if (!ok && error->code == 11000) /* two threads created it at once: it was written */
+        ok = true;
+    bson_destroy(&filter);
+    bson_destroy(&doc);
+    bson_destroy(&opts);
+    mongoc_collection_destroy(c);
+    return ok;
+}
+
+bool
+store_check(store_t *store, store_health_t *out)
+{
+    bson_error_t error;
+    mongoc_client_t *client = mongoc_client_pool_pop(store->health);
+    double t0 = now_ms();
+    bool ok = ping(client, &error);
+
+    /* After the store restarted, a pooled connection fails once, at once, and
+     * is then dropped by the driver: try a fresh one before saying "down". A
+     * ping that timed out is not tried again: /health answers within one
+     * STORE_HEALTH_TIMEOUT_MS per step. */
+    if (!ok && error.domain == MONGOC_ERROR_STREAM && now_ms() - t0 < STORE_HEALTH_TIMEOUT_MS / 2)
+        ok = ping(client, &error);
+    out->latency_ms = now_ms() - t0;
+    out->reachable = ok;
+    out->writable = ok && probe_write(client, store->db_name, &error);
+    if (!out->writable)
+        store_error(&out->error, &error, ok ? "health write probe" : "ping");
+    else
+        kt_error_clear(&out->error);
+    mongoc_client_pool_push(store->health, client);
+    return out->writable;
 }

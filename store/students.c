@@ -414,10 +414,10 @@ create_collection(mongoc_database_t *d, const char *name, kt_error_t *err)
 static bool
 create_collections(mongoc_client_t *client, const char *db, kt_error_t *err)
 {
-    static const char *const names[] = {"student_versions", "students",       "claims",
-                                        "changes",          "counters",       "access_log",
-                                        "verify_runs",      "packages",       "package_items",
-                                        "package_chunks",   "package_leases", NULL};
+    static const char *const names[] = {
+        "student_versions", "students",         "claims",   "changes",       "counters",
+        "access_log",       "verify_runs",      "packages", "package_items", "package_chunks",
+        "package_leases",   "package_receipts", NULL};
     static const char *const org_names[] = {"organization_versions", "organizations", NULL};
     mongoc_database_t *d = mongoc_client_get_database(client, db);
     bool ok = true;

@@ -12,10 +12,11 @@
  *   students          _id "<student id>" — the head: a hint of the latest
  *                     version that readers roll forward (probe N+1).
  *   claims            _id "snils:<11 digits>" / "doc:<TYPE|SERIES|NUMBER>"
+ *                     (normalised) and their later generations "<key>|<g>"
  *                     — which student holds a СНИЛС or a document.
  *   changes           the change feed (store/feed.h).
- * A write: claim new keys → reserve a feed sequence → insert version N+1
- * (with the hash of version N) → move the head → release old claims. A crash
+ * A write: claim new keys → reserve a feed sequence → check the claims still
+ * stand → insert version N+1 (with the hash of version N) → move the head. A crash
  * between any two steps leaves a state that reads correctly and that the
  * next write (or `kontingentctl repair`) completes.
  */
@@ -116,10 +117,19 @@ bool store_record_write(mongoc_client_t *client, const char *db, const store_kin
                         const bson_t *doc, const write_meta_t *meta, write_result_t *out,
                         kt_error_t *err);
 
-/* The student that holds a claim key ("snils:..." or "doc:..."), if any
- * valid claim exists: fills id (size ≥ 37). */
+/* The student that holds a claim key ("snils:..." or "doc:..."): the holder
+ * of its latest claim, "" when none (callers re-check the holder's current
+ * version): fills id (size ≥ 37). */
 bool store_claim_holder(mongoc_client_t *client, const char *db, const char *key, char *id,
                         kt_error_t *err);
+
+/* Repair: makes sure an active record holds a claim on each key of its
+ * current version s (claim keys are re-derived, so keys written before a
+ * change of their normalisation get their new claim). *restored counts the
+ * claims inserted, *contested the keys another record's claim binds (verify
+ * reports those as DUPLICATE when both carry the key). */
+bool store_claims_restore(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                          const student_t *s, long *restored, long *contested, kt_error_t *err);
 
 /* Ids of active heads whose field equals value ("organization" or
  * "name_key"), ascending, after the id `after` (NULL: from the start). The

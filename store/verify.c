@@ -1,9 +1,13 @@
-/* verify: chain and head checks, and repair of interrupted writes, for
- * every kind of versioned record (students, then organisations). */
+/* verify: chain and head checks, the duplicate-key report, and repair of
+ * interrupted writes, for every kind of versioned record (students, then
+ * organisations). */
 #include "store/verify.h"
 
 #include <string.h>
 
+#include "core/arena.h"
+#include "core/strmap.h"
+#include "model/student.h"
 #include "store/store.h"
 #include "store/students.h"
 #include "store/util.h"
@@ -58,9 +62,11 @@ check_feed(mongoc_client_t *client, const char *db, const student_t *v, char *pr
     return true;
 }
 
-bool
-verify_record(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
-              long *versions, bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
+/* verify_record, keeping the last version read in *last (when not NULL). */
+static bool
+verify_chain(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
+             long *versions, bool *head_lags, int64_t *bad_version, char *problem,
+             student_t *last, kt_error_t *err)
 {
     char prev_hash[65] = "";
     bson_t head;
@@ -81,7 +87,10 @@ verify_record(mongoc_client_t *client, const char *db, const store_kind_t *kind,
             snprintf(prev_hash, sizeof prev_hash, "%s", util_get_str(&v.record, "hash") ?: "");
             (*versions)++;
         }
-        student_release(&v);
+        if (ok && found && last != NULL)
+            student_move(last, &v);
+        else
+            student_release(&v);
         if (!ok)
             return false;
         if (!linked)
@@ -98,6 +107,14 @@ verify_record(mongoc_client_t *client, const char *db, const store_kind_t *kind,
         *bad_version = head_version;
     }
     return true;
+}
+
+bool
+verify_record(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
+              long *versions, bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
+{
+    return verify_chain(client, db, kind, id, versions, head_lags, bad_version, problem, NULL,
+                        err);
 }
 
 bool
@@ -165,6 +182,51 @@ count_record(const store_kind_t *kind, verify_report_t *r, long versions)
     }
 }
 
+/* A claim key's kind for verify's lines: the value itself is personal data. */
+static const char *
+key_kind(const char *key)
+{
+    return strncmp(key, "snils:", 6) == 0 ? "SNILS" : "document";
+}
+
+/* Records the claim keys of an active student's current version; a key that
+ * another active student carries already is a duplicate (docs/storage.md). */
+static bool
+note_keys(const store_kind_t *kind, const student_t *cur, FILE *out, verify_report_t *r,
+          kt_error_t *err)
+{
+    const char *keys[STUDENT_DOCUMENTS_MAX + 1];
+    arena_t *arena;
+    size_t n;
+    bool ok = true;
+
+    if (kind->claim_keys == NULL || cur->deleted || cur->version == 0)
+        return true;
+    if ((arena = arena_new(0)) == NULL)
+        goto full;
+    n = kind->claim_keys(arena, &cur->doc, keys, sizeof keys / sizeof *keys);
+    for (size_t i = 0; ok && i < n; i++) {
+        bool created;
+        char *holder = strmap_put(r->claim_keys, keys[i], &created);
+        if (holder == NULL)
+            ok = false;
+        else if (created)
+            snprintf(holder, STUDENT_ID_LEN + 1, "%s", cur->id);
+        else if (strcmp(holder, cur->id) != 0) {
+            r->duplicates++;
+            fprintf(out, "DUPLICATE %s carried by the active students %s and %s\n",
+                    key_kind(keys[i]), holder, cur->id);
+        }
+    }
+    arena_free(arena);
+    if (ok)
+        return true;
+full:
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500,
+                 "verify: no memory for the duplicate-key report");
+    return false;
+}
+
 static bool
 verify_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
            FILE *out, verify_report_t *r, kt_error_t *err)
@@ -173,8 +235,13 @@ verify_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, co
     long versions = 0;
     bool lags = false;
     int64_t bad = 0;
+    student_t cur;
 
-    if (!verify_record(client, db, kind, id, &versions, &lags, &bad, problem, err))
+    student_init(&cur);
+    bool ok = verify_chain(client, db, kind, id, &versions, &lags, &bad, problem, &cur, err) &&
+              note_keys(kind, &cur, out, r, err);
+    student_release(&cur);
+    if (!ok)
         return false;
     count_record(kind, r, versions);
     if (problem[0] != '\0') {
@@ -208,7 +275,8 @@ store_last_run(mongoc_client_t *client, const char *db, const verify_report_t *r
     BSON_APPEND_INT64(&doc, "organization_versions", r->organization_versions);
     BSON_APPEND_INT64(&doc, "broken", r->broken);
     BSON_APPEND_INT64(&doc, "incomplete", r->incomplete);
-    BSON_APPEND_BOOL(&doc, "ok", r->broken == 0);
+    BSON_APPEND_INT64(&doc, "duplicates", r->duplicates);
+    BSON_APPEND_BOOL(&doc, "ok", r->broken == 0 && r->duplicates == 0);
     BSON_APPEND_ARRAY_BEGIN(&doc, "broken_students", &ids);
     for (int i = 0; i < r->listed; i++) {
         snprintf(key, sizeof key, "%d", i);
@@ -222,12 +290,21 @@ store_last_run(mongoc_client_t *client, const char *db, const verify_report_t *r
 bool
 verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r, kt_error_t *err)
 {
+    bool ok = true;
+
     memset(r, 0, sizeof *r);
-    for (size_t i = 0; i < sizeof verify_kinds / sizeof *verify_kinds; i++)
-        if (!each_record(client, db, verify_kinds[i], verify_one, out, r, err))
-            return false;
-    store_last_run(client, db, r);
-    return true;
+    r->claim_keys = strmap_new(STUDENT_ID_LEN + 1, VERIFY_KEYS_MAX_BYTES);
+    if (r->claim_keys == NULL) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "verify: no memory");
+        return false;
+    }
+    for (size_t i = 0; ok && i < sizeof verify_kinds / sizeof *verify_kinds; i++)
+        ok = each_record(client, db, verify_kinds[i], verify_one, out, r, err);
+    strmap_free(r->claim_keys);
+    r->claim_keys = NULL;
+    if (ok)
+        store_last_run(client, db, r);
+    return ok;
 }
 
 bool
@@ -249,7 +326,9 @@ repair_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, co
     int64_t before = found ? util_get_int(&head, "version", 0) : 0;
     bson_destroy(&head);
     student_init(&s);
-    bool ok = store_record_get(client, db, kind, id, &s, err); /* rolls forward, moves the head */
+    bool ok = store_record_get(client, db, kind, id, &s, err) && /* rolls forward, moves the head */
+              store_claims_restore(client, db, kind, &s, &r->claims_restored, &r->claims_contested,
+                                   err);
     if (ok && s.version != before) {
         r->repaired++;
         fprintf(out, "REPAIRED %s %s: head %lld → %lld\n", kind->name, id, (long long)before,

@@ -3,7 +3,8 @@
  * organisation (each kind of store/kind.h) — each
  * version's hash = SHA-256(previous hash ‖ canonical bytes of the version) —
  * and checks that the head agrees with the versions and that each version's
- * change-feed entry names it. Reports the first broken link of each student.
+ * change-feed entry names it. Reports the first broken link of each student,
+ * and every claim key (СНИЛС, document) that two active students carry.
  * repair completes interrupted writes (heads that lag their versions).
  */
 #ifndef KT_STORE_VERIFY_H
@@ -27,9 +28,17 @@ typedef struct {
     long broken;     /* students with a broken link */
     long incomplete; /* heads lagging their versions (repairable) */
     long repaired;
+    long duplicates; /* claim keys (СНИЛС, document) carried by a second active student */
+    long claims_restored;  /* repair: claims inserted for keys of active students */
+    long claims_contested; /* repair: keys of active students another student's claim binds */
     char broken_ids[VERIFY_LIST_MAX][40]; /* the first broken students */
     int listed;
+    struct strmap *claim_keys; /* verify_all's own: key → the first active holder */
 } verify_report_t;
+
+/* The duplicate-key report holds one entry per claim key of every active
+ * student; past this many bytes verify fails rather than take the machine. */
+#define VERIFY_KEYS_MAX_BYTES ((size_t)2 << 30)
 
 /* The verdict for one student: ok, or the first broken link in problem
  * (size ≥ 256) with the version it is at in *bad_version. */
@@ -41,8 +50,9 @@ bool verify_record(mongoc_client_t *client, const char *db, const store_kind_t *
                    const char *id, long *versions, bool *head_lags, int64_t *bad_version,
                    char *problem, kt_error_t *err);
 
-/* Verifies every student and organisation, printing one line per problem to out; stores the
- * summary as the last run (collection verify_runs, _id "last"). */
+/* Verifies every student and organisation, printing one line per problem to out (BROKEN,
+ * INCOMPLETE, DUPLICATE); stores the summary as the last run (collection verify_runs,
+ * _id "last"). */
 bool verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
                 kt_error_t *err);
 
@@ -52,7 +62,9 @@ bool verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_repor
 bool verify_last_run(mongoc_client_t *client, const char *db, bson_t *out, bool *found,
                      kt_error_t *err);
 
-/* Rolls every head forward to its latest version. */
+/* Rolls every head forward to its latest version, and claims every key of
+ * every active student's current version that it does not hold (so keys are
+ * re-derived after their normalisation changes, docs/storage.md). */
 bool verify_repair_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
                        kt_error_t *err);
 

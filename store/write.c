@@ -7,11 +7,12 @@
  *   3. reserve the change-feed sequence;
  *   4. insert version N+1 — the lock: of two writers exactly one succeeds;
  *   5. move the head.
- * Claims are never deleted on the write path: whether a claim still binds is
- * decided by its holder's current version, so a claim left behind by a
- * dropped key, a lost race or a crash is simply taken over by the next
- * student that needs the key. Deleting claims on the write path would race
- * with a concurrent writer re-adding the key.
+ * Claims are never deleted: whether a claim binds is decided by its holder's
+ * current version (and, while the version its writer was to insert is not
+ * there, by its age), so a claim left behind by a dropped key, a lost race or
+ * a crash is taken over by the next student that needs the key, by inserting
+ * the key's next generation — an insert, so of two takers exactly one wins.
+ * Just before step 4 a writer checks that its claims still stand.
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,20 +27,40 @@
 
 #define CLAIMS      "claims"
 #define MAX_KEYS    (STUDENT_DOCUMENTS_MAX + 1)
-#define CLAIM_TRIES 3
-/* Less than a package lease (fcgi/runner.h), so that a package resumed after
- * its worker died takes over the claims that worker left without a version. */
+#define CLAIM_TRIES 5
+/* How long a claim whose writer has not yet decided its version binds
+ * (docs/storage.md). Less than a package lease (fcgi/runner.h), so that a
+ * package resumed after its worker died takes over the claims that worker
+ * left; a writer inserts its version within half of it after checking that
+ * its claims still stand, or claims again. */
 #define CLAIM_YOUTH_MS 15000
 
 typedef struct {
     const char *keys[MAX_KEYS]; /* "snils:…", "doc:…" */
     size_t n;
+    int64_t gens[MAX_KEYS];    /* the generation this write holds, -1: none claimed */
+    int64_t claimed[MAX_KEYS]; /* that generation's claimed_ms */
+    bool unclaimed[MAX_KEYS];  /* none_bound() found no claim at all: insert first */
 } keyset_t;
+
+/* The latest generation of a key's claim, as read. */
+typedef struct {
+    bool found;
+    int64_t gen;
+    char holder[64];
+    int64_t version; /* the version its writer was to insert (1 for claims older than it) */
+    int64_t claimed_ms;
+} claim_t;
 
 static void
 keys_of(arena_t *arena, const store_kind_t *kind, const bson_t *doc, keyset_t *ks)
 {
     ks->n = kind->claim_keys != NULL ? kind->claim_keys(arena, doc, ks->keys, MAX_KEYS) : 0;
+    for (size_t i = 0; i < MAX_KEYS; i++) {
+        ks->gens[i] = -1;
+        ks->claimed[i] = 0;
+        ks->unclaimed[i] = false;
+    }
 }
 
 static bool
@@ -51,42 +72,199 @@ keys_has(const keyset_t *ks, const char *key)
     return false;
 }
 
-/* Does record holder (rolled forward, not deleted) still carry key? */
-static bool
-holder_owns(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-            const char *holder, const char *key, int64_t claimed_ms, bool *owns, kt_error_t *err)
+/* Generation 0 of a key is the key itself (claims written before generations
+ * existed are generation 0); generation g is "<key>|<g>" ("|" ends no key). */
+static const char *
+claim_id(arena_t *arena, const char *key, int64_t gen)
 {
-    student_t s;
-    kt_error_t e;
-    keyset_t ks;
+    return gen == 0 ? key : arena_printf(arena, "%s|%lld", key, (long long)gen);
+}
 
-    kt_error_clear(&e);
-    student_init(&s);
-    *owns = false;
-    if (!store_record_get(client, db, kind, holder, &s, &e)) {
-        student_release(&s);
-        if (e.code != KT_NOT_FOUND) {
-            *err = e;
-            return false;
-        }
-        /* No version yet: a create in flight (its claim and version are
-         * milliseconds apart), or one that died; after CLAIM_YOUTH_MS it is dead. */
-        *owns = feed_now_ms() - claimed_ms < CLAIM_YOUTH_MS;
-        return true;
+static bool
+read_claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+           const char *key, int64_t gen, claim_t *c, kt_error_t *err)
+{
+    bson_t doc;
+    bool found;
+    const char *cid = claim_id(arena, key, gen);
+
+    if (cid == NULL || !util_find_id(client, db, CLAIMS, cid, &doc, &found, err)) {
+        if (cid == NULL)
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        bson_destroy(&doc);
+        return false;
     }
-    keys_of(arena, kind, &s.doc, &ks);
-    *owns = !s.deleted && keys_has(&ks, key);
-    student_release(&s);
+    if (found) {
+        const char *holder = util_get_str(&doc, kind->id_member);
+        c->found = true;
+        c->gen = gen;
+        snprintf(c->holder, sizeof c->holder, "%s", holder ? holder : "");
+        c->version = util_get_int(&doc, "version", 1);
+        c->claimed_ms = util_get_int(&doc, "claimed_ms", 0);
+    }
+    bson_destroy(&doc);
     return true;
 }
 
-static void
-claim_doc(bson_t *doc, const store_kind_t *kind, const char *key, const char *id)
+/* "<key>|latest" {gen}: a hint of a key's latest generation, written after
+ * a generation is inserted. It may lag (or go back, two writers replacing it
+ * at once), never lead: the search goes up from it. */
+static const char *
+hint_id(arena_t *arena, const char *key)
 {
-    bson_init(doc);
-    BSON_APPEND_UTF8(doc, "_id", key);
-    BSON_APPEND_UTF8(doc, kind->id_member, id);
-    BSON_APPEND_INT64(doc, "claimed_ms", feed_now_ms());
+    return arena_printf(arena, "%s|latest", key);
+}
+
+static int64_t
+read_hint(mongoc_client_t *client, const char *db, arena_t *arena, const char *key)
+{
+    const char *hid = hint_id(arena, key);
+    kt_error_t ignored;
+    bson_t doc;
+    bool found = false;
+    int64_t gen = 0;
+
+    if (hid != NULL && util_find_id(client, db, CLAIMS, hid, &doc, &found, &ignored) && found)
+        gen = util_get_int(&doc, "gen", 0);
+    bson_destroy(&doc);
+    return gen > 0 ? gen : 0;
+}
+
+static void
+write_hint(mongoc_client_t *client, const char *db, arena_t *arena, const char *key, int64_t gen)
+{
+    const char *hid = hint_id(arena, key);
+    kt_error_t ignored;
+    bson_t doc = BSON_INITIALIZER;
+
+    if (hid == NULL)
+        return;
+    BSON_APPEND_UTF8(&doc, "_id", hid);
+    BSON_APPEND_INT64(&doc, "gen", gen);
+    util_replace_id(client, db, CLAIMS, hid, &doc, &ignored); /* a hint: failure is harmless */
+    bson_destroy(&doc);
+}
+
+/* The latest claim of key, searching up from generation from (known to
+ * exist, or 0: from the hint). Generation g+1 is only ever inserted by a
+ * writer that read g, so generations have no holes: gallop up, then bisect. */
+static bool gallop(mongoc_client_t *client, const char *db, arena_t *arena,
+                   const store_kind_t *kind, const char *key, int64_t lo, claim_t *c,
+                   kt_error_t *err);
+
+static bool
+read_from_zero(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+               const char *key, claim_t *c, kt_error_t *err)
+{
+    if (!read_claim(client, db, arena, kind, key, 0, c, err))
+        return false;
+    return !c->found || gallop(client, db, arena, kind, key, 0, c, err);
+}
+
+static bool
+latest_claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+             const char *key, int64_t from, claim_t *c, kt_error_t *err)
+{
+    int64_t lo = from;
+
+    memset(c, 0, sizeof *c);
+    if (lo == 0) { /* a key never claimed costs one lookup; the hint only after */
+        if (!read_claim(client, db, arena, kind, key, 0, c, err))
+            return false;
+        if (!c->found)
+            return true;
+        lo = read_hint(client, db, arena, key);
+        if (lo == 0)
+            return gallop(client, db, arena, kind, key, 0, c, err);
+    }
+    if (!read_claim(client, db, arena, kind, key, lo, c, err))
+        return false;
+    if (!c->found) /* not where the hint or this write said: search from 0 */
+        return read_from_zero(client, db, arena, kind, key, c, err);
+    return gallop(client, db, arena, kind, key, lo, c, err);
+}
+
+/* From generation lo (found, in *c) up to the latest. */
+static bool
+gallop(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+       const char *key, int64_t lo, claim_t *c, kt_error_t *err)
+{
+    int64_t hi = -1, step = 1;
+
+    while (hi < 0 || hi - lo > 1) {
+        int64_t probe = hi < 0 ? lo + step : lo + (hi - lo) / 2;
+        claim_t p = {0};
+        if (!read_claim(client, db, arena, kind, key, probe, &p, err))
+            return false;
+        if (p.found) {
+            *c = p;
+            lo = probe;
+            step *= 2;
+        } else {
+            hi = probe;
+        }
+    }
+    return true;
+}
+
+/* Does the claim c bind, that is, may its holder carry the key? Its holder
+ * carries it now, or the version its writer was to insert is undecided
+ * (not there yet) and the claim is younger than CLAIM_YOUTH_MS. The clock is
+ * read before the holder: a writer that found its claim young enough inserts
+ * its version before the claim can be judged old, so a reader that judges it
+ * old sees that version. */
+static bool
+claim_binds(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+            const char *key, const claim_t *c, bool *binds, kt_error_t *err)
+{
+    int64_t now = feed_now_ms();
+    student_t s;
+    kt_error_t e;
+    keyset_t ks;
+    bool decided, carries;
+
+    kt_error_clear(&e);
+    student_init(&s);
+    if (store_record_get(client, db, kind, c->holder, &s, &e)) {
+        keys_of(arena, kind, &s.doc, &ks);
+        decided = s.version >= c->version;
+        carries = !s.deleted && keys_has(&ks, key);
+    } else if (e.code == KT_NOT_FOUND) {
+        decided = carries = false; /* a create in flight, or one that died */
+    } else {
+        student_release(&s);
+        *err = e;
+        return false;
+    }
+    student_release(&s);
+    *binds = carries || (!decided && now - c->claimed_ms < CLAIM_YOUTH_MS);
+    return true;
+}
+
+static insert_result_t
+insert_claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+             const char *key, int64_t gen, const char *id, int64_t version, int64_t *claimed_ms,
+             kt_error_t *err)
+{
+    bson_t doc;
+    const char *cid = claim_id(arena, key, gen);
+    insert_result_t rc;
+
+    *claimed_ms = feed_now_ms();
+    if (cid == NULL) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        return INSERT_FAILED;
+    }
+    bson_init(&doc);
+    BSON_APPEND_UTF8(&doc, "_id", cid);
+    BSON_APPEND_UTF8(&doc, "key", key);
+    BSON_APPEND_INT64(&doc, "gen", gen);
+    BSON_APPEND_UTF8(&doc, kind->id_member, id);
+    BSON_APPEND_INT64(&doc, "version", version);
+    BSON_APPEND_INT64(&doc, "claimed_ms", *claimed_ms);
+    rc = util_insert(client, db, CLAIMS, &doc, err);
+    bson_destroy(&doc);
+    return rc;
 }
 
 static void
@@ -100,49 +278,114 @@ duplicate(kt_error_t *err, const char *key, const char *holder)
     snprintf(err->ref, sizeof err->ref, "%s", holder);
 }
 
-/* Takes key for id, taking over a stale claim (its holder no longer has the key). */
+/* Takes key i of ks for version `version` of record id, or finds that this
+ * write holds it already (the same version, claimed less than half the
+ * youth ago). A claim that does not bind is taken over by inserting the
+ * key's next generation; of two writers taking one over, exactly one
+ * inserts it. Fills ks->gens[i] and ks->claimed[i]. */
 static bool
 claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-      const char *key, const char *id, kt_error_t *err)
+      keyset_t *ks, size_t i, const char *id, int64_t version, kt_error_t *err)
 {
-    for (int attempt = 0; attempt < CLAIM_TRIES; attempt++) {
-        bson_t doc, existing;
-        bool found, owns = false;
-        claim_doc(&doc, kind, key, id);
-        insert_result_t rc = util_insert(client, db, CLAIMS, &doc, err);
-        bson_destroy(&doc);
-        if (rc != INSERT_DUPLICATE)
-            return rc == INSERT_OK;
-        if (!util_find_id(client, db, CLAIMS, key, &existing, &found, err))
+    const char *key = ks->keys[i];
+    int64_t from = ks->gens[i] > 0 ? ks->gens[i] : 0;
+    claim_t c = {0};
+    bool look = !ks->unclaimed[i]; /* none_bound() saw no claim: try generation 0 first */
+
+    for (int attempt = 0; attempt < CLAIM_TRIES; attempt++, look = true) {
+        int64_t now = feed_now_ms(), claimed;
+        bool binds = false;
+        if (look && !latest_claim(client, db, arena, kind, key, from, &c, err))
             return false;
-        const char *holder = found ? util_get_str(&existing, kind->id_member) : NULL;
-        bool ok = holder == NULL || strcmp(holder, id) == 0 ||
-                  holder_owns(client, db, arena, kind, holder, key,
-                              util_get_int(&existing, "claimed_ms", 0), &owns, err);
-        if (ok && holder != NULL && strcmp(holder, id) == 0) {
-            bson_destroy(&existing);
+        bool mine = c.found && strcmp(c.holder, id) == 0;
+        if (mine && c.version == version && now - c.claimed_ms < CLAIM_YOUTH_MS / 2) {
+            ks->gens[i] = c.gen;
+            ks->claimed[i] = c.claimed_ms;
             return true;
         }
-        if (ok && owns)
-            duplicate(err, key, holder);
-        else if (ok && holder != NULL)
-            ok = util_delete_id(client, db, CLAIMS, key, err); /* stale: take it over */
-        bson_destroy(&existing);
-        if (!ok || owns)
+        if (c.found && !mine && !claim_binds(client, db, arena, kind, key, &c, &binds, err))
             return false;
+        if (binds) {
+            duplicate(err, key, c.holder);
+            return false;
+        }
+        int64_t next = c.found ? c.gen + 1 : 0;
+        insert_result_t rc =
+            insert_claim(client, db, arena, kind, key, next, id, version, &claimed, err);
+        if (rc == INSERT_OK) {
+            if (next > 0)
+                write_hint(client, db, arena, key, next);
+            ks->gens[i] = next;
+            ks->claimed[i] = claimed;
+            return true;
+        }
+        if (rc == INSERT_FAILED)
+            return false;
+        from = c.found ? c.gen : 0; /* another writer inserted `next` first: look again */
     }
     kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "claim %s: too much contention", key);
     return false;
 }
 
+/* Before claiming anything: is any key the write adds bound to another
+ * record? Then it is refused without having claimed the others (a claim
+ * made for a write that is then refused would bind for CLAIM_YOUTH_MS, and
+ * a corrected retry would meet it). Only reads; claim() decides for real. */
+static bool
+none_bound(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+           keyset_t *now, const keyset_t *before, const char *id, kt_error_t *err)
+{
+    for (size_t i = 0; i < now->n; i++) {
+        bool binds = false;
+        claim_t c;
+        if (keys_has(before, now->keys[i]))
+            continue;
+        if (!latest_claim(client, db, arena, kind, now->keys[i], 0, &c, err))
+            return false;
+        now->unclaimed[i] = !c.found;
+        if (!c.found || strcmp(c.holder, id) == 0)
+            continue;
+        if (!claim_binds(client, db, arena, kind, now->keys[i], &c, &binds, err))
+            return false;
+        if (binds) {
+            duplicate(err, now->keys[i], c.holder);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Claims the keys of now that before lacks, for the version to be inserted. */
 static bool
 claim_new(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-          const keyset_t *now, const keyset_t *before, const char *id, kt_error_t *err)
+          keyset_t *now, const keyset_t *before, const char *id, int64_t version,
+          kt_error_t *err)
 {
     for (size_t i = 0; i < now->n; i++) {
         if (keys_has(before, now->keys[i]))
             continue;
-        if (!claim(client, db, arena, kind, now->keys[i], id, err))
+        if (!claim(client, db, arena, kind, now, i, id, version, err))
+            return false;
+    }
+    return true;
+}
+
+/* Just before the version is inserted: every claim this write holds must be
+ * younger than half the youth, or be claimed again. Nobody can have taken a
+ * younger one over: a claim whose version is undecided binds until it is
+ * CLAIM_YOUTH_MS old, and one whose version was decided by another write of
+ * this record makes the version insert fail anyway. So a writer that passes
+ * this inserts its version before any other writer may judge its claims
+ * stale (docs/storage.md, "Claims"), as long as the insert takes less than
+ * the other half. */
+static bool
+claims_stand(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+             keyset_t *now, const char *id, int64_t version, kt_error_t *err)
+{
+    for (size_t i = 0; i < now->n; i++) {
+        if (now->gens[i] < 0 || feed_now_ms() - now->claimed[i] < CLAIM_YOUTH_MS / 2)
+            continue;
+        if (!claim(client, db, arena, kind, now, i, id, version, err))
             return false;
     }
     return true;
@@ -347,24 +590,36 @@ reserve_feed(mongoc_client_t *client, const char *db, record_args_t *a, kt_error
 {
     feed_ticket_t ticket;
     const char *org = util_get_str(a->doc, "organization");
+    /* A move: the school the student left learns it from its own feed. */
+    const char *from = a->prev_doc != NULL ? util_get_str(a->prev_doc, "organization") : NULL;
     const char *kind = store_kind_name(a->wkind);
 
-    if (!feed_reserve(client, db, a->id, a->version, kind, org, a->time, &ticket, err))
+    if (!feed_reserve(client, db, a->id, a->version, kind, org, from, a->time, &ticket, err))
         return false;
     /* A reservation near its lease could be judged void by a reader; take another. */
     if (feed_now_ms() - ticket.reserved_ms > FEED_LEASE_MS / 2 &&
-        !feed_reserve(client, db, a->id, a->version, kind, org, a->time, &ticket, err))
+        !feed_reserve(client, db, a->id, a->version, kind, org, from, a->time, &ticket, err))
         return false;
     a->seq = ticket.seq;
     return true;
 }
 
-/* Steps 3–5: feed, version, head. */
+/* The keys a write claims (step 2) and holds until its version is in. */
+typedef struct {
+    arena_t *arena;
+    keyset_t *now;
+} claims_t;
+
+/* Steps 3–5: feed, version, head; just before the version, the claims of
+ * step 2 are checked to stand (claims_stand(): the version is inserted only
+ * by a writer that still holds its claims). */
 static bool
-append_version(mongoc_client_t *client, const char *db, record_args_t *a, const write_meta_t *meta,
-               kt_error_t *err)
+append_version(mongoc_client_t *client, const char *db, record_args_t *a, const claims_t *cl,
+               const write_meta_t *meta, kt_error_t *err)
 {
     if (a->kind->feed && !reserve_feed(client, db, a, err))
+        return false;
+    if (!claims_stand(client, db, cl->arena, a->kind, cl->now, a->id, a->version, err))
         return false;
     student_t written;
     kt_error_t ignored;
@@ -410,7 +665,8 @@ store_record_write(mongoc_client_t *client, const char *db, const store_kind_t *
         keys_of(arena, kind, &cur.doc, &before);
     if (wk != KIND_DELETE)
         keys_of(arena, kind, new_doc, &now);
-    if (!claim_new(client, db, arena, kind, &now, &before, new_id, err))
+    if (!none_bound(client, db, arena, kind, &now, &before, new_id, err) ||
+        !claim_new(client, db, arena, kind, &now, &before, new_id, cur.version + 1, err))
         goto done;
     util_time_now(time);
     record_args_t a = {
@@ -427,7 +683,8 @@ store_record_write(mongoc_client_t *client, const char *db, const store_kind_t *
     };
     if (a.prev_hash == NULL)
         a.prev_hash = "";
-    if (!append_version(client, db, &a, meta, err))
+    claims_t cl = {arena, &now};
+    if (!append_version(client, db, &a, &cl, meta, err))
         goto done;
     out->version = a.version;
     ok = true;
@@ -451,15 +708,74 @@ bool
 store_claim_holder(mongoc_client_t *client, const char *db, const char *key, char *id,
                    kt_error_t *err)
 {
-    bson_t existing;
-    bool found;
+    arena_t *arena = arena_new(0);
+    claim_t c;
+    bool ok;
 
     id[0] = '\0';
-    if (!util_find_id(client, db, CLAIMS, key, &existing, &found, err))
+    if (arena == NULL) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
         return false;
-    const char *holder = found ? util_get_str(&existing, "student_id") : NULL;
-    if (holder != NULL && strlen(holder) == STUDENT_ID_LEN)
-        memcpy(id, holder, STUDENT_ID_LEN + 1);
-    bson_destroy(&existing);
-    return true;
+    }
+    ok = latest_claim(client, db, arena, &store_kind_student, key, 0, &c, err);
+    if (ok && c.found && strlen(c.holder) == STUDENT_ID_LEN)
+        memcpy(id, c.holder, STUDENT_ID_LEN + 1);
+    arena_free(arena);
+    return ok;
+}
+
+/* Claims one key of an active record's current version, unless it holds the
+ * latest claim already; *held false when another record's claim binds. */
+static bool
+restore_key(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
+            const student_t *s, const char *key, bool *restored, bool *held, kt_error_t *err)
+{
+    bool binds = false;
+    claim_t c;
+
+    *restored = false;
+    *held = true;
+    if (!latest_claim(client, db, arena, kind, key, 0, &c, err))
+        return false;
+    if (c.found && strcmp(c.holder, s->id) == 0)
+        return true;
+    if (c.found && !claim_binds(client, db, arena, kind, key, &c, &binds, err))
+        return false;
+    if (binds) {
+        *held = false;
+        return true;
+    }
+    int64_t next = c.found ? c.gen + 1 : 0;
+    int64_t claimed;
+    insert_result_t rc =
+        insert_claim(client, db, arena, kind, key, next, s->id, s->version, &claimed, err);
+    if (rc == INSERT_OK && next > 0)
+        write_hint(client, db, arena, key, next);
+    *restored = rc == INSERT_OK;
+    return rc != INSERT_FAILED;
+}
+
+bool
+store_claims_restore(mongoc_client_t *client, const char *db, const store_kind_t *kind,
+                     const student_t *s, long *restored, long *contested, kt_error_t *err)
+{
+    arena_t *arena;
+    keyset_t ks;
+    bool ok = true;
+
+    if (kind->claim_keys == NULL || s->deleted || s->version == 0)
+        return true;
+    if ((arena = arena_new(0)) == NULL) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        return false;
+    }
+    keys_of(arena, kind, &s->doc, &ks);
+    for (size_t i = 0; ok && i < ks.n; i++) {
+        bool done = false, held = true;
+        ok = restore_key(client, db, arena, kind, s, ks.keys[i], &done, &held, err);
+        *restored += done;
+        *contested += !held;
+    }
+    arena_free(arena);
+    return ok;
 }

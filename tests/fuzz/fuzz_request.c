@@ -75,7 +75,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const route_t *route =
         ok ? router_match(routes_table, routes_count, &req, allow, sizeof allow, &err) : NULL;
     if (route != NULL) {
-        authn_input_t in = {request_header(&req, "authorization"), req.ssl_verify, req.ssl_dn, 0};
+        authn_input_t in = {
+            request_header(&req, "authorization"), req.ssl_verify, req.ssl_dn, 0, NULL, NULL};
         principal_t p;
         authn_authenticate(NULL, NULL, &in, &p, &err);
         if (route->media_types != NULL && req.has_content_length)

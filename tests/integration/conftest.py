@@ -6,7 +6,7 @@ ASan+UBSan, nginx) through nginx, as clients would. scripts/test passes it in:
     KT_BASE_URL     https://127.0.0.1:<port>
     KT_TEST_VAR     the stack's state directory: tls/, keys/, log/, run/
     KT_CTL          kontingentctl of the same build
-    KT_REPO, KT_FERRET_PORT, MONGODB_URI, KT_DB, KT_PID_FILE, KT_WORKERS, KT_THREADS
+    KT_REPO, KT_FERRET_SOCKET, MONGODB_URI, KT_DB, KT_PID_FILE, KT_WORKERS, KT_THREADS
 
 Run one test with the stack up: scripts/test -- -k NAME.
 """
@@ -40,8 +40,9 @@ def pytest_configure(config):
 BASE_URL = os.environ.get("KT_BASE_URL", "").rstrip("/")
 TEST_VAR = pathlib.Path(os.environ.get("KT_TEST_VAR", "."))
 CTL = os.environ.get("KT_CTL", "kontingentctl")
-FERRET_PORT = int(os.environ.get("KT_FERRET_PORT", "27017"))
-MONGODB_URI = os.environ.get("MONGODB_URI", f"mongodb://127.0.0.1:{FERRET_PORT}/")
+# FerretDB listens on a unix socket only (docs/operations.md, "Ports and processes").
+FERRET_SOCKET = os.environ.get("KT_FERRET_SOCKET", str(TEST_VAR / "run" / "ferretdb" / "ferretdb.sock"))
+MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://" + FERRET_SOCKET.replace("/", "%2F") + "/")
 DB_NAME = os.environ.get("KT_DB", "kontingent")
 PID_FILE = pathlib.Path(os.environ.get("KT_PID_FILE", TEST_VAR / "run" / "kontingent-fcgi.pid"))
 WORKERS = int(os.environ.get("KT_WORKERS", "2"))
@@ -319,8 +320,14 @@ _FERRET_SCRIPT = TEST_VAR / "run" / "ferretdb.sh"
 _store_children = {}
 
 
+def _unix_socket_open(path):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(0.5)
+        return s.connect_ex(path) == 0
+
+
 def store_running():
-    return _port_open(FERRET_PORT)
+    return _unix_socket_open(FERRET_SOCKET)
 
 
 def store_stop(timeout=15):
@@ -337,7 +344,7 @@ def store_stop(timeout=15):
     if child is not None:
         child.wait(timeout)
     _FERRET_PID.unlink(missing_ok=True)
-    wait_until(lambda: not store_running(), timeout, what="FerretDB's port to close")
+    wait_until(lambda: not store_running(), timeout, what="FerretDB's socket to close")
 
 
 def store_start(timeout=30):

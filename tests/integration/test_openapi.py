@@ -61,9 +61,28 @@ CHECKS = [
 ]
 
 
+class StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (strict generators such as
+    openapi-python-client do; PyYAML would keep the last one silently)."""
+
+
+def _unique_mapping(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def load_spec():
     with SPEC_PATH.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return yaml.load(f, Loader=StrictLoader)  # noqa: S506 (a SafeLoader)
 
 
 # --- the document itself ------------------------------------------------------------------
@@ -75,6 +94,19 @@ def test_spec_is_valid_openapi_3_1():
     spec = load_spec()
     assert spec["openapi"].startswith("3.1")
     validate(spec, cls=OpenAPIV31SpecValidator)
+
+
+def test_spec_names_each_schema_once_and_in_its_place():
+    """Two schemas named Health once made Student.health resolve to the service's /health
+    answer, and an achievement's rules landed inside the health block."""
+    schemas = load_spec()["components"]["schemas"]
+    assert "health" in schemas["Student"]["properties"]
+    assert "health" not in schemas["Achievement"]["properties"]
+    assert "allOf" in schemas["Achievement"] and "allOf" not in schemas["Health"]
+    assert "legal_basis" in schemas["Health"]["properties"]
+    assert "store" in schemas["ServiceHealth"]["properties"]
+    url = schemas["Achievement"]["properties"]["document"]["properties"]["url"]
+    assert url.get("maxLength") == 2000 and "pattern" in url
 
 
 # Routes of fcgi/routes.c that are not part of the JSON API this document describes: the XML
@@ -452,7 +484,8 @@ def credentials(seeded):
         "ministry": bearer("ministry"),
         "auditor": bearer("auditor"),
         "school:own": bearer("school", org=seeded["org"]),
-        "school:other": bearer("school", org=kt_data.new_ogrn()),
+        # A school token works only for a registered, ACTIVE organisation (docs/security.md).
+        "school:other": bearer("school", org=new_org()),
         "cert": ({}, (str(tls / "region-client.crt"), str(tls / "region-client.key"))),
         "untrusted-cert": (
             {},

@@ -322,10 +322,11 @@ def test_a_worker_killed_mid_package_leaves_it_to_another(client, region_cert, w
     pid, body = big_packet(n)
     assert post(client, body, cert=region_cert).status_code == 202
     deadline = time.time() + 300
-    while mongo["package_items"].count_documents({"_id": {"$regex": f"^{pid}:"}}) < n // 4:
+    # Store ids are "<sender tag>/<PacketID>:<n>" (PacketIDs are each sender's own).
+    while mongo["package_items"].count_documents({"_id": {"$regex": f"/{pid}:"}}) < n // 4:
         assert time.time() < deadline, "the background run did not start"
         time.sleep(0.5)
-    owner = mongo["package_leases"].find_one({"_id": {"$regex": f"^{pid}:"}})["owner"]
+    owner = mongo["package_leases"].find_one({"_id": {"$regex": f"/{pid}:"}})["owner"]
     victim = int(owner.split("-")[1])
     os.kill(victim, signal.SIGKILL)
     status, totals, items = wait_receipt(client, region_cert, pid, timeout=900)

@@ -5,6 +5,11 @@
  * so no key material is committed. Hostile tokens are built here with a small
  * independent encoder and signer (OpenSSL's own base64 and ECDSA_SIG), which
  * also proves that jwt.c speaks standard JWS rather than only to itself.
+ *
+ * Every header of our two algorithms written as a literal here gets the kid
+ * of the "a" key of its algorithm, and every payload the iss, aud and jti the
+ * test policy demands, unless the literal names them itself (complete()): so
+ * each case below still tests the one thing it names.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +44,11 @@ typedef struct {
     jwt_key_t *pub; /* loaded from pub_path for the key's natural alg */
     jwt_key_t *priv;
 } test_key_t;
+
+#define ISS "kt-test-issuer"
+#define AUD "kt-test-api"
+/* Loose enough for the literal payloads' exp of 1800000000. */
+static const jwt_policy_t policy = {ISS, AUD, INT64_C(200000000)};
 
 /* Test-lifetime memory: every forged token lives here and goes at the end. */
 static arena_t *T;
@@ -142,9 +152,39 @@ b64(const void *data, size_t len, bool pad)
     return out;
 }
 
+/* "{" rest → "{" add rest, unless the text names `name` already. */
+static const char *
+add_member(const char *text, const char *name, const char *add)
+{
+    if (text[0] != '{' || strstr(text, name) != NULL)
+        return text;
+    return arena_printf(T, "{%s%s%s", add, text[1] == '}' ? "" : ",", text + 1);
+}
+
+/* The members every token must carry now, added to a literal that lacks them.
+ * Each addition is a whole number of base64 groups (a multiple of 3 bytes,
+ * hence the two spaces), so the literal keeps the padding bits it was
+ * written with (test_malformed_base64). */
+static const char *
+complete(const char *text)
+{
+    if (strncmp(text, "{\"alg\":\"EdDSA\"", 14) == 0)
+        return add_member(text, "\"kid\"",
+                          arena_printf(T, "\"kid\":\"%s\"  ", jwt_key_id(ed_a.pub)));
+    if (strncmp(text, "{\"alg\":\"ES256\"", 14) == 0)
+        return add_member(text, "\"kid\"",
+                          arena_printf(T, "\"kid\":\"%s\"  ", jwt_key_id(ec_a.pub)));
+    if (strstr(text, "\"alg\"") != NULL)
+        return text;
+    text = add_member(text, "\"jti\"", "\"jti\":\"t-123\"");
+    text = add_member(text, "\"aud\"", "\"aud\":\"" AUD "\"");
+    return add_member(text, "\"iss\"", "\"iss\":\"" ISS "\"");
+}
+
 static char *
 b64s(const char *text)
 {
+    text = complete(text);
     return b64(text, strlen(text), false);
 }
 
@@ -221,7 +261,7 @@ forge_ed(const char *payload)
 static bool
 verify(const jwt_key_t *key, const char *token, jwt_claims_t *c)
 {
-    return jwt_verify(key, token, strlen(token), NOW, c, NULL);
+    return jwt_verify(key, &policy, token, strlen(token), NOW, c, NULL);
 }
 
 /*
@@ -236,7 +276,7 @@ why(const jwt_key_t *key, const char *token)
 
     memset(&err, 0, sizeof err);
     memset(&c, 0x5a, sizeof c);
-    if (jwt_verify(key, token, strlen(token), NOW, &c, &err))
+    if (jwt_verify(key, &policy, token, strlen(token), NOW, &c, &err))
         return "accepted";
     CHECK_INT(err.domain, KT_DOMAIN_AUTH);
     CHECK_INT(err.code, KT_UNAUTHENTICATED);
@@ -264,6 +304,9 @@ school_claims(void)
     c.role = ROLE_SCHOOL;
     memcpy(c.org, ORG, sizeof ORG);
     c.scopes = SCOPE_HEALTH;
+    memcpy(c.iss, ISS, sizeof ISS);
+    memcpy(c.aud, AUD, sizeof AUD);
+    memcpy(c.jti, "jti-1", sizeof "jti-1");
     c.iat = NOW - 10;
     c.exp = NOW + 3600;
     return c;
@@ -277,11 +320,12 @@ check_round_trip(const test_key_t *k)
     jwt_claims_t in = school_claims(), out;
     kt_error_t err;
     char *token = jwt_sign(k->priv, &in, &err);
+    const char *header, *h64;
 
     CHECK(token != NULL);
     if (token == NULL)
         return;
-    CHECK(jwt_verify(k->pub, token, strlen(token), NOW, &out, &err));
+    CHECK(jwt_verify(k->pub, &policy, token, strlen(token), NOW, &out, &err));
     CHECK_STR(out.sub, "school-1");
     CHECK_INT(out.role, ROLE_SCHOOL);
     CHECK_STR(out.org, ORG);
@@ -290,7 +334,11 @@ check_round_trip(const test_key_t *k)
     CHECK_INT(out.exp, NOW + 3600);
     /* A private key verifies too, and the header is what the contract says. */
     CHECK(verify(k->priv, token, &out));
-    CHECK_INT(strncmp(token, b64s(k == &ed_a ? HDR_ED : HDR_EC), 36), 0);
+    header = arena_printf(T, "{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+                          k == &ed_a ? "EdDSA" : "ES256", jwt_key_id(k->pub));
+    h64 = b64(header, strlen(header), false);
+    CHECK_INT(strncmp(token, h64, strlen(h64)), 0);
+    CHECK_INT(token[strlen(h64)], '.');
     free(token);
 }
 
@@ -314,6 +362,9 @@ test_round_trip_minimal(void)
 
     memset(&in, 0, sizeof in);
     memcpy(in.sub, "op", 3);
+    memcpy(in.iss, ISS, sizeof ISS);
+    memcpy(in.aud, AUD, sizeof AUD);
+    memcpy(in.jti, "j", 2);
     in.role = ROLE_ADMIN;
     in.exp = NOW + 1;
     token = jwt_sign(ed_a.priv, &in, NULL);
@@ -488,8 +539,8 @@ test_bad_signature(void)
     CHECK_STR(why(ed_a.pub, flip_char(ed, ed_sig + 10)), "bad signature");
     CHECK_STR(why(ec_a.pub, flip_char(ec, ec_sig + 10)), "bad signature");
     /* A changed claim breaks the signature before the claim is ever read. */
-    CHECK_STR(why(ed_a.pub, flip_char(ed, 40)), "bad signature");
-    CHECK_STR(why(ec_a.pub, flip_char(ec, 40)), "bad signature");
+    CHECK_STR(why(ed_a.pub, flip_char(ed, (size_t)(strchr(ed, '.') - ed) + 10)), "bad signature");
+    CHECK_STR(why(ec_a.pub, flip_char(ec, (size_t)(strchr(ec, '.') - ec) + 10)), "bad signature");
 }
 
 static void
@@ -574,7 +625,7 @@ test_header_parameters(void)
 {
     CHECK_STR(why(ed_a.pub, forge("{\"alg\":\"EdDSA\"}", PAYLOAD_OK, ed_a.pkey)), "accepted");
     CHECK_STR(why(ed_a.pub, forge("{\"alg\":\"EdDSA\",\"kid\":\"k1\"}", PAYLOAD_OK, ed_a.pkey)),
-              "accepted");
+              "unknown key id");
     CHECK_STR(why(ed_a.pub, forge("{\"alg\":\"EdDSA\",\"typ\":\"jwt\"}", PAYLOAD_OK, ed_a.pkey)),
               "malformed token");
     CHECK_STR(why(ed_a.pub, forge("{\"alg\":\"EdDSA\",\"crit\":[\"exp\"]}", PAYLOAD_OK, ed_a.pkey)),
@@ -681,7 +732,7 @@ test_length_cap(void)
     bool saw_over = false;
 
     /* Walk across the cap: every length up to it passes, every length over it fails. */
-    for (size_t pad = 2900; pad < 2960; pad++) {
+    for (size_t pad = 2700; pad < 2960; pad++) {
         const char *token = token_of_length(pad);
         size_t len = strlen(token);
 
@@ -710,13 +761,14 @@ test_length_is_honoured(void)
     char *buf = arena_printf(T, "%s.trailing", good);
     jwt_claims_t c;
 
-    CHECK(jwt_verify(ed_a.pub, buf, n, NOW, &c, NULL));
-    CHECK(!jwt_verify(ed_a.pub, buf, n + 1, NOW, &c, NULL));
+    CHECK(jwt_verify(ed_a.pub, &policy, buf, n, NOW, &c, NULL));
+    CHECK(!jwt_verify(ed_a.pub, &policy, buf, n + 1, NOW, &c, NULL));
     buf[n] = '\0';
-    CHECK(!jwt_verify(ed_a.pub, buf, n + 1, NOW, &c, NULL));
+    CHECK(!jwt_verify(ed_a.pub, &policy, buf, n + 1, NOW, &c, NULL));
     buf[10] = '\0';
-    CHECK(!jwt_verify(ed_a.pub, buf, n, NOW, &c, NULL));
-    CHECK(!jwt_verify(ed_a.pub, NULL, 0, NOW, &c, NULL));
+    CHECK(!jwt_verify(ed_a.pub, &policy, buf, n, NOW, &c, NULL));
+    CHECK(!jwt_verify(ed_a.pub, &policy, NULL, 0, NOW, &c, NULL));
+    CHECK(!jwt_verify(ed_a.pub, NULL, good, n, NOW, &c, NULL));
 }
 
 /* ---- Keys and algorithms ------------------------------------------------- */
@@ -815,6 +867,179 @@ test_sign_refuses(void)
     check_sign_refused(ed_a.priv, &c, "bad claim sub");
 }
 
+/* ---- Key ids, issuer, audience, token ids, lifetime ---------------------- */
+
+/* RFC 8037 appendix A.3: the thumbprint of the Ed25519 key of A.2. */
+static void
+test_kid_rfc8037(void)
+{
+    static const char x_b64[] = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    unsigned char raw[64];
+    test_key_t k;
+
+    memset(&k, 0, sizeof k);
+    CHECK_INT(unb64(x_b64, strlen(x_b64), raw), 32);
+    key_setup(&k, EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, 32), JWT_ALG__MAX);
+    k.pub = jwt_key_load_public(k.pub_path, JWT_ALG_EDDSA, NULL);
+    CHECK_STR(jwt_key_id(k.pub), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    key_teardown(&k);
+}
+
+/* The P-256 thumbprint, recomputed here from the key's coordinates. */
+static void
+test_kid_es256(void)
+{
+    BIGNUM *x = NULL, *y = NULL;
+    unsigned char bx[32], by[32], md[32];
+    char *jwk;
+
+    EVP_PKEY_get_bn_param(ec_a.pkey, "qx", &x);
+    EVP_PKEY_get_bn_param(ec_a.pkey, "qy", &y);
+    BN_bn2binpad(x, bx, 32);
+    BN_bn2binpad(y, by, 32);
+    jwk = arena_printf(T, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
+                       b64(bx, 32, false), b64(by, 32, false));
+    EVP_Digest(jwk, strlen(jwk), md, NULL, EVP_sha256(), NULL);
+    CHECK_STR(jwt_key_id(ec_a.pub), b64(md, 32, false));
+    CHECK_STR(jwt_key_id(ec_a.priv), jwt_key_id(ec_a.pub));
+    CHECK(strcmp(jwt_key_id(ec_a.pub), jwt_key_id(ec_b.pub)) != 0);
+    CHECK_INT(strlen(jwt_key_id(ed_a.pub)), JWT_KID_LEN);
+    BN_free(x);
+    BN_free(y);
+}
+
+static void
+test_kid_checked(void)
+{
+    char *other = arena_printf(T, "{\"alg\":\"EdDSA\",\"kid\":\"%s\"}", jwt_key_id(ed_b.pub));
+    char *ours = arena_printf(T, "{\"alg\":\"EdDSA\",\"kid\":\"%s\"}", jwt_key_id(ed_a.pub));
+
+    CHECK_STR(why(ed_a.pub, forge(ours, PAYLOAD_OK, ed_a.pkey)), "accepted");
+    /* A token of the next key after a rotation, or of the old one before it. */
+    CHECK_STR(why(ed_a.pub, forge(other, PAYLOAD_OK, ed_b.pkey)), "unknown key id");
+    CHECK_STR(why(ed_b.pub, forge(ours, PAYLOAD_OK, ed_a.pkey)), "unknown key id");
+    /* A kid that names our key does not make another key's signature good. */
+    CHECK_STR(why(ed_a.pub, forge(ours, PAYLOAD_OK, ed_b.pkey)), "bad signature");
+    /* No kid at all: refused, as are tokens minted before kids existed. */
+    CHECK_STR(why(ed_a.pub, forge("{\"kid\":null,\"alg\":\"EdDSA\"}", PAYLOAD_OK, ed_a.pkey)),
+              "unknown key id");
+    CHECK_STR(why(ed_a.pub, assemble(b64("{\"alg\":\"EdDSA\",\"typ\":\"JWT\"}", 27, false),
+                                     b64s(PAYLOAD_OK), ed_a.pkey, SIG_RAW)),
+              "unknown key id");
+    CHECK_STR(why(ed_a.pub, forge("{\"alg\":\"EdDSA\",\"kid\":7}", PAYLOAD_OK, ed_a.pkey)),
+              "unknown key id");
+}
+
+#define CLAIMS_REGION "\"sub\":\"a\",\"role\":\"region\",\"exp\":1800000000"
+
+static void
+test_issuer_and_audience(void)
+{
+    CHECK_STR(why_ed("{\"iss\":\"other\"," CLAIMS_REGION "}"), "bad claim iss");
+    CHECK_STR(why_ed("{\"iss\":null," CLAIMS_REGION "}"), "bad claim iss");
+    CHECK_STR(why_ed("{\"iss\":\"" ISS "x\"," CLAIMS_REGION "}"), "bad claim iss");
+    CHECK_STR(why_ed("{\"aud\":\"other\"," CLAIMS_REGION "}"), "bad claim aud");
+    CHECK_STR(why_ed("{\"aud\":null," CLAIMS_REGION "}"), "bad claim aud");
+    CHECK_STR(why_ed("{\"aud\":[]," CLAIMS_REGION "}"), "bad claim aud");
+    CHECK_STR(why_ed("{\"aud\":[\"other\"]," CLAIMS_REGION "}"), "bad claim aud");
+    CHECK_STR(why_ed("{\"aud\":[\"other\",\"" AUD "\"]," CLAIMS_REGION "}"), "accepted");
+    CHECK_STR(why_ed("{\"aud\":[[\"" AUD "\"]]," CLAIMS_REGION "}"), "bad claim aud");
+}
+
+/* The literal payloads all get "iss"/"aud"/"jti" from complete(): these name
+ * them so that they stay absent. */
+static void
+test_tokens_of_yesterday(void)
+{
+    const char *old = "{\"sub\":\"a\",\"role\":\"region\",\"iat\":1699990000,\"exp\":1700003600}";
+    const char *h64 = b64(HDR_ED, strlen(HDR_ED), false);
+
+    /* Today's kontingentctl minted exactly this: no kid, iss, aud or jti. */
+    CHECK_STR(why(ed_a.pub, assemble(h64, b64(old, strlen(old), false), ed_a.pkey, SIG_RAW)),
+              "unknown key id");
+    CHECK_STR(why_ed("{\"iss\":null,\"aud\":null,\"jti\":\"j\"," CLAIMS_REGION "}"),
+              "bad claim iss");
+}
+
+static void
+test_token_id(void)
+{
+    jwt_claims_t c;
+    char id[JWT_JTI_MAX], id2[JWT_JTI_MAX];
+
+    CHECK_STR(why_ed("{\"jti\":null," CLAIMS_REGION "}"), "bad claim jti");
+    CHECK_STR(why_ed("{\"jti\":\"\"," CLAIMS_REGION "}"), "bad claim jti");
+    CHECK_STR(why_ed("{\"jti\":7," CLAIMS_REGION "}"), "bad claim jti");
+    CHECK_STR(why_ed("{\"jti\":\"a b\"," CLAIMS_REGION "}"), "bad claim jti");
+    CHECK_STR(why_ed("{\"jti\":\"a/b\"," CLAIMS_REGION "}"), "bad claim jti");
+    CHECK_STR(why_ed("{\"jti\":\""
+                     "0123456789012345678901234567890123456789012345678901234567890123"
+                     "\"," CLAIMS_REGION "}"),
+              "accepted");
+    CHECK_STR(why_ed("{\"jti\":\""
+                     "01234567890123456789012345678901234567890123456789012345678901234"
+                     "\"," CLAIMS_REGION "}"),
+              "bad claim jti");
+    CHECK(verify(ed_a.pub, forge_ed("{\"jti\":\"Ab-_9\"," CLAIMS_REGION "}"), &c));
+    CHECK_STR(c.jti, "Ab-_9");
+    CHECK_STR(c.iss, ISS);
+    CHECK_STR(c.aud, AUD);
+    CHECK(jwt_new_id(id) && jwt_new_id(id2));
+    CHECK_INT(strlen(id), 22);
+    CHECK(strcmp(id, id2) != 0);
+    CHECK_STR(why_ed(arena_printf(T, "{\"jti\":\"%s\"," CLAIMS_REGION "}", id)), "accepted");
+}
+
+static const char *
+why_at(const jwt_policy_t *p, int64_t now, const char *payload)
+{
+    kt_error_t err;
+    jwt_claims_t c;
+    const char *token = forge_ed(payload);
+
+    if (jwt_verify(ed_a.pub, p, token, strlen(token), now, &c, &err))
+        return "accepted";
+    return arena_strdup(T, err.message);
+}
+
+static void
+test_lifetime(void)
+{
+    const jwt_policy_t day = {ISS, AUD, 86400};
+
+    CHECK_STR(why_at(&day, NOW, "{\"sub\":\"a\",\"role\":\"region\",\"exp\":1700086400}"),
+              "accepted");
+    CHECK_STR(why_at(&day, NOW, "{\"sub\":\"a\",\"role\":\"region\",\"exp\":1700086700}"),
+              "accepted"); /* the clock skew */
+    CHECK_STR(why_at(&day, NOW, "{\"sub\":\"a\",\"role\":\"region\",\"exp\":1700086701}"),
+              "lifetime over the maximum");
+    CHECK_STR(why_at(&day, NOW, "{\"sub\":\"a\",\"role\":\"region\",\"exp\":4102444800}"),
+              "lifetime over the maximum");
+    /* A long token is refused however long it has been in use. */
+    CHECK_STR(
+        why_at(&day, NOW + 86400 * 10, "{\"sub\":\"a\",\"role\":\"region\",\"exp\":1700000000000}"),
+        "lifetime over the maximum");
+}
+
+static void
+test_subject_text(void)
+{
+    jwt_claims_t c = school_claims();
+
+    CHECK_STR(why_ed("{\"sub\":\"a\\u202eb\",\"role\":\"region\",\"exp\":1800000000}"),
+              "bad claim sub");
+    CHECK_STR(why_ed("{\"sub\":\"a\\u007fb\",\"role\":\"region\",\"exp\":1800000000}"),
+              "bad claim sub");
+    CHECK_STR(why_ed("{\"sub\":\"a\\nb\",\"role\":\"region\",\"exp\":1800000000}"),
+              "bad claim sub");
+    CHECK_STR(why_ed("{\"sub\":\"журнал 1\",\"role\":\"region\",\"exp\":1800000000}"), "accepted");
+    memcpy(c.sub, "x\xe2\x80\xaey", sizeof "x\xe2\x80\xaey");
+    check_sign_refused(ed_a.priv, &c, "bad claim sub");
+    c = school_claims();
+    memcpy(c.jti, "a b", sizeof "a b");
+    check_sign_refused(ed_a.priv, &c, "bad claim jti");
+}
+
 int
 main(void)
 {
@@ -845,6 +1070,14 @@ main(void)
     CHECK_RUN(test_key_load_errors);
     CHECK_RUN(test_alg_names);
     CHECK_RUN(test_sign_refuses);
+    CHECK_RUN(test_kid_rfc8037);
+    CHECK_RUN(test_kid_es256);
+    CHECK_RUN(test_kid_checked);
+    CHECK_RUN(test_issuer_and_audience);
+    CHECK_RUN(test_tokens_of_yesterday);
+    CHECK_RUN(test_token_id);
+    CHECK_RUN(test_lifetime);
+    CHECK_RUN(test_subject_text);
     fixtures_teardown();
     CHECK_MAIN_END();
 }

@@ -41,6 +41,8 @@ test_matches_and_captures(void)
 
     CHECK(match(a, &req, "GET", "/api/v1/students", allow, &err) == &table[0]);
     CHECK(match(a, &req, "POST", "/api/v1/students", allow, &err) == &table[1]);
+    /* HEAD is served by the GET route (the server leaves the body out). */
+    CHECK(match(a, &req, "HEAD", "/api/v1/students", allow, &err) == &table[0]);
     CHECK(match(a, &req, "GET", "/api/v1/students/abc", allow, &err) == &table[2]);
     CHECK_INT(req.nparams, 1);
     CHECK_STR(req.params[0], "abc");
@@ -68,9 +70,13 @@ test_404_and_405(void)
     CHECK(match(a, &req, "DELETE", "/api/v1/students", allow, &err) == NULL);
     CHECK_INT(err.status, 405);
     CHECK_INT(err.code, KT_METHOD_NOT_ALLOWED);
-    CHECK_STR(allow, "GET, POST");
+    CHECK_STR(allow, "GET, HEAD, POST");
     CHECK(match(a, &req, "PUT", "/api/v1/students/x", allow, &err) == NULL);
-    CHECK_STR(allow, "GET, PATCH");
+    CHECK_STR(allow, "GET, HEAD, PATCH");
+    CHECK(match(a, &req, "HEAD", "/api/v1/students/x/versions/1", allow, &err) == &table[4]);
+    CHECK(match(a, &req, "TRACE", "/api/v1/students/x", allow, &err) == NULL);
+    CHECK_INT(err.status, 405);
+    CHECK_STR(allow, "GET, HEAD, PATCH");
     arena_free(a);
 }
 

@@ -144,6 +144,39 @@ test_valid(void)
     CHECK(!utf8_valid("\xf4\x90\x80\x80", 4));
 }
 
+/* The text rule: what a person may type into a stored free text. */
+static void
+test_text(void)
+{
+    size_t chars = 99;
+
+    CHECK(utf8_text_valid("\xd0\xbf\xd1\x80\xd0\xb8\xd0\xba\xd0\xb0\xd0\xb7 \xe2\x84\x96 45", 19,
+                          &chars));
+    CHECK_INT(chars, 11);
+    CHECK(utf8_text_valid("", 0, &chars));
+    CHECK_INT(chars, 0);
+    CHECK(
+        utf8_text_valid("\xc2\xa0\xe2\x80\x8b\xf0\x9f\x98\x80", 9, NULL)); /* NBSP, ZWSP, U+1F600 */
+    CHECK(!utf8_text_valid("a\tb", 3, NULL));
+    CHECK(!utf8_text_valid("a\0b", 3, NULL));
+    CHECK(!utf8_text_valid("a\x7f", 2, NULL));          /* DEL */
+    CHECK(!utf8_text_valid("\xc2\x80", 2, NULL));       /* U+0080, C1 */
+    CHECK(!utf8_text_valid("\xc2\x9f", 2, NULL));       /* U+009F, C1 */
+    CHECK(utf8_text_valid("\xc2\xa0", 2, NULL));        /* U+00A0, after C1 */
+    CHECK(!utf8_text_valid("45\xe2\x80\xae", 5, NULL)); /* U+202E RIGHT-TO-LEFT OVERRIDE */
+    CHECK(!utf8_text_valid("\xe2\x80\xaa", 3, NULL));   /* U+202A */
+    CHECK(utf8_text_valid("\xe2\x80\xa9", 3, NULL));    /* U+2029, before the range */
+    CHECK(utf8_text_valid("\xe2\x80\xaf", 3, NULL));    /* U+202F, after it */
+    CHECK(!utf8_text_valid("\xe2\x81\xa6", 3, NULL));   /* U+2066 */
+    CHECK(!utf8_text_valid("\xe2\x81\xa9", 3, NULL));   /* U+2069 */
+    CHECK(utf8_text_valid("\xe2\x81\xa5", 3, NULL));    /* U+2065 */
+    CHECK(!utf8_text_valid("\xe2\x80\x8e", 3, NULL));   /* U+200E LRM */
+    CHECK(!utf8_text_valid("\xe2\x80\x8f", 3, NULL));   /* U+200F RLM */
+    CHECK(!utf8_text_valid("\xd8\x9c", 2, NULL));       /* U+061C ALM */
+    CHECK(!utf8_text_valid("ok\xc3", 3, &chars));
+    CHECK_INT(chars, 0);
+}
+
 int
 main(void)
 {
@@ -151,5 +184,6 @@ main(void)
     CHECK_RUN(test_char_len_invalid);
     CHECK_RUN(test_lead_bytes);
     CHECK_RUN(test_valid);
+    CHECK_RUN(test_text);
     CHECK_MAIN_END();
 }

@@ -1125,6 +1125,162 @@ test_size_limits(void)
     arena_free(a);
 }
 
+/* " a1=\"x\" a2=\"x\" …": n attributes named a1 … an, into arena. */
+static const char *
+junk_attributes(arena_t *a, size_t n)
+{
+    const char *out = "";
+
+    for (size_t i = 1; i <= n; i++)
+        out = arena_printf(a, "%s a%zu=\"x\"", out, i);
+    return out;
+}
+
+/* More than XMLIO_MAX_ATTRIBUTES attributes on one element refuse the package
+ * as it is opened, from its bytes, before libxml2 parses the element (its
+ * own duplicate check is quadratic: 40 000 attributes cost seconds of CPU).
+ * Namespace declarations count; '=' in values, text, comments, CDATA and
+ * processing instructions does not. */
+static void
+test_attribute_bound(void)
+{
+    arena_t *a = arena_new(0);
+    const char *over =
+        packet(a, arena_printf(a, "<Student%s/>", junk_attributes(a, XMLIO_MAX_ATTRIBUTES + 1)));
+    const char *at =
+        packet(a, arena_printf(a, "<Student%s/>", junk_attributes(a, XMLIO_MAX_ATTRIBUTES)));
+    const char *eqs = "", *wide, *quiet;
+    char path[] = "/tmp/test_xmlio_XXXXXX";
+    int fd = mkstemp(path);
+    xmlio_reader_t *r;
+    xmlio_header_t h;
+    kt_error_t err;
+    size_t len;
+    run_t run;
+
+    run_str(a, over, &run);
+    CHECK_INT(run.end.code, KT_MALFORMED);
+    CHECK_INT(run.end.status, 400);
+    CHECK(!run.header_ok); /* refused before the Header, which comes first, is read */
+    CHECK_INT(run.n, 0);
+    CHECK(strstr(run.end.message, "Строка 1: у элемента больше 32 атрибутов") != NULL);
+    /* The line is the element's, also after text and values the scan skips. */
+    run_str(a,
+            arena_printf(a,
+                         "<Packet xmlns=\"" NS "\">\n" HEADER "<Data>\n<DeleteStudent id=\"1\" "
+                         "reason=\"a\nb\"/>\n<Student%s/></Data></Packet>",
+                         junk_attributes(a, XMLIO_MAX_ATTRIBUTES + 1)),
+            &run);
+    CHECK(strstr(run.end.message, "Строка 5: ") == run.end.message);
+    /* At the bound the element is the XSD's to judge. */
+    run_str(a, at, &run);
+    CHECK_INT(run.n, 1);
+    CHECK_INT(run.end.code, KT_OK);
+    CHECK_INT(run.items[0].error.code, KT_XSD);
+    /* Namespace declarations are attributes too. */
+    for (int i = 0; i < XMLIO_MAX_ATTRIBUTES; i++)
+        eqs = arena_printf(a, "%s xmlns:p%d=\"urn:p:%d\"", eqs, i, i);
+    check_str_fails("namespace declarations",
+                    arena_printf(a, "<Packet xmlns=\"" NS "\"%s>" HEADER "<Data/></Packet>", eqs),
+                    KT_MALFORMED);
+    eqs = "";
+    /* '=' and '>' where they are not attributes. */
+    for (int i = 0; i < 3 * XMLIO_MAX_ATTRIBUTES; i++)
+        eqs = arena_printf(a, "%s k%d=v>", eqs, i);
+    quiet = packet(
+        a,
+        arena_printf(a,
+                     "<!--%s--><?pi %s?><DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\""
+                     " reason=\"%s\"/><DeleteStudent id=\"5a533eb7-a50f-4060-81f7-fa37e8546c72\""
+                     " reason='%s'/><Student><LastName><![CDATA[<x %s>]]>%s</LastName></Student>",
+                     eqs, eqs, eqs, eqs, eqs, eqs));
+    run_str(a, quiet, &run);
+    CHECK_INT(run.end.code, KT_OK);
+    CHECK_INT(run.n, 3);
+    /* UTF-16, where the bytes of an ASCII character are two. */
+    wide = utf16le(a, over, &len);
+    check_package_fails("UTF-16", wide, len, KT_MALFORMED);
+    wide = utf16le(a, at, &len);
+    run_xml(a, wide, len, &run);
+    CHECK_INT(run.n, 1);
+    /* A file, read in pieces. */
+    CHECK(fd >= 0 && write(fd, over, strlen(over)) == (ssize_t)strlen(over));
+    r = fd >= 0 ? xmlio_reader_new_file(schema, path, &err) : NULL;
+    CHECK(r != NULL && !xmlio_reader_header(r, &h, &err));
+    CHECK_INT(err.code, KT_MALFORMED);
+    xmlio_reader_free(r);
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+    arena_free(a);
+}
+
+/* A schema error names the XPath and the kind of failure (the facet or
+ * rule) in our own words, never the value, which may be personal or health
+ * data: receipts are shown to principals who may not see it. */
+static void
+test_item_errors_never_quote_values(void)
+{
+    static const char *const secrets[] = {"F84.0-АУТИЗМ", "ЖЕНСКИЙ", "1122334459Z",  "15.01.2015",
+                                          "SECRETSTATE",  "ZZTOP",   "Мухаметзянова"};
+    static const char head[] = "<LastName>Петров</LastName><FirstName>Иван</FirstName>";
+    static const char tail[] =
+        "<Citizenship category=\"RF\"/><Documents>" DOCS_DEFAULT "</Documents><Addresses>"
+        "<Address kind=\"REGISTRATION\"><Text>Казань</Text></Address></Addresses>"
+        "<Organization>1027700132195</Organization>";
+    arena_t *a = arena_new(0);
+    const char *items = arena_printf(
+        a,
+        "<Student>%s<Sex>ЖЕНСКИЙ</Sex><BirthDate>15.01.2015</BirthDate><SNILS>1122334459Z</SNILS>"
+        "%s</Student>"
+        "<Student>%s<Sex>F</Sex><BirthDate>2015-01-01</BirthDate>%s<Health><Disability group=\"I\">"
+        "<Reason>F84.0-АУТИЗМ</Reason></Disability></Health></Student>"
+        "<Student state=\"SECRETSTATE\" school=\"ZZTOP\">%s<Sex>F</Sex>"
+        "<BirthDate>2015-01-01</BirthDate>%s<Nickname>Мухаметзянова</Nickname></Student>",
+        head, tail, head, tail, head, tail);
+    run_t r;
+
+    run_str(a, packet(a, items), &r);
+    CHECK_INT(r.n, 3);
+    for (size_t i = 0; i < r.n && i < 3; i++) {
+        const kt_error_t *e = &r.items[i].error;
+        CHECK_INT(e->code, KT_XSD);
+        CHECK(e->fields != NULL);
+        for (size_t k = 0; k < sizeof secrets / sizeof *secrets; k++) {
+            CHECK(strstr(e->message, secrets[k]) == NULL);
+            for (const kt_field_error_t *f = e->fields; f != NULL; f = f->next)
+                if (strstr(f->message, secrets[k]) != NULL) {
+                    fprintf(stderr, "  value quoted at %s: %s\n", f->pointer, f->message);
+                    check_failures_in_test++;
+                }
+        }
+    }
+    if (r.n != 3) {
+        arena_free(a);
+        return;
+    }
+    CHECK(has_field(&r.items[0].error, "/Packet/Data/Student[1]/Sex"));
+    CHECK(has_field(&r.items[0].error, "/Packet/Data/Student[1]/BirthDate"));
+    CHECK(has_field(&r.items[0].error, "/Packet/Data/Student[1]/SNILS"));
+    CHECK(strstr(r.items[0].error.message, "Строка 1, /Packet/Data/Student[1]/Sex: ") != NULL);
+    CHECK(strstr(r.items[0].error.fields->message, "(XSD: enumeration)") != NULL);
+    CHECK(has_field(&r.items[1].error, "/Packet/Data/Student[2]/Health/Disability/Reason"));
+    CHECK(strstr(r.items[1].error.fields->message, "Строка 1: ") ==
+          r.items[1].error.fields->message);
+    CHECK(strstr(r.items[1].error.fields->message, "enumeration") != NULL);
+    CHECK(has_field(&r.items[2].error, "/Packet/Data/Student[3]/@state"));
+    CHECK(has_field(&r.items[2].error, "/Packet/Data/Student[3]/@school"));
+    for (const kt_field_error_t *f = r.items[0].error.fields; f != NULL; f = f->next)
+        if (strstr(f->pointer, "SNILS") != NULL)
+            CHECK(strstr(f->message, "(XSD: pattern)") != NULL);
+    /* An element out of place says which the schema expects there. */
+    for (const kt_field_error_t *f = r.items[2].error.fields; f != NULL; f = f->next)
+        if (strstr(f->pointer, "Nickname") != NULL)
+            CHECK(strstr(f->message, "ожидается") != NULL);
+    arena_free(a);
+}
+
 /* Pointers to XPaths. */
 
 static void
@@ -1812,6 +1968,8 @@ main(void)
     CHECK_RUN(test_truncated);
     CHECK_RUN(test_too_many_items);
     CHECK_RUN(test_size_limits);
+    CHECK_RUN(test_attribute_bound);
+    CHECK_RUN(test_item_errors_never_quote_values);
     CHECK_RUN(test_pointer_to_xpath);
     CHECK_RUN(test_model_errors_to_xpath);
     CHECK_RUN(test_write_round_trip);

@@ -300,9 +300,16 @@ cmd_export(const config_t *cfg, int argc, char **argv)
         return 1;
     }
     e.client = store_client_pop(store);
-    bool ok = export_packet(&e, write_stdout, NULL) && fflush(stdout) == 0;
+    /* Nothing is written unless the first page was read; a later failure
+     * leaves a cut, not well-formed Packet ending in EXPORT_FAILED_MARK. */
+    bool ok = export_begin(&e, &err) && export_send(&e, write_stdout, NULL, &err);
+    if (ok && fflush(stdout) != 0) {
+        ok = false;
+        kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot write the output");
+    }
     if (!ok)
-        fprintf(stderr, "kontingentctl export: the export failed (store or output)\n");
+        fprintf(stderr, "kontingentctl export: the export failed, the output is not a package: %s\n",
+                err.message);
     store_client_push(store, e.client);
     store_free(store);
     return ok ? 0 : 1;

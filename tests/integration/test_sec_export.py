@@ -44,7 +44,7 @@ def exported_ids(r):
 
 def student_ids_in(text):
     """The ids of the whole <Student …>…</Student> elements in a (possibly cut) body."""
-    return set(re.findall(r'<Student id="([0-9a-f-]{36})"[^>]*>.*?</Student>', text, re.S))
+    return set(re.findall(r'<Student [^>]*\bid="([0-9a-f-]{36})"[^>]*>.*?</Student>', text, re.S))
 
 
 def export_log(client, token, sid):

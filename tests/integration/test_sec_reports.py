@@ -24,7 +24,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 def event(type_, org, date, grade=3, **more):
     ev = {"type": type_, "date": date, "order": {"number": "1", "date": date}} | more
     if type_ in ("ENROLL", "TRANSFER_IN"):
-        ev |= {"organization": org, "level": "NOO", "program": {"name": "ООП"},
+        ev |= {"organization": org, "level": "NOO" if grade <= 4 else "OOO",
+               "program": {"name": "ООП"},
                "form": "FULL_TIME", "grade": grade}
     return ev
 

@@ -9,7 +9,8 @@
  *   import FILE [--receipt OUT]  apply an XML package offline, through the same
  *             code path as POST /api/v1/packages (as principal "kontingentctl", admin)
  *   export --organization OGRN [--as-of TIME]  the organisation's students as a
- *             Packet on standard output (the code of GET /api/v1/export)
+ *             Packet on standard output (the code of GET /api/v1/export); when the
+ *             store fails, exit 1 and no whole Packet (docs/xml-exchange.md)
  *   keys rotate [--grace S] | rewrap | status | retire KID  the health data's
  *             master keys (ctl/keys.c)
  */

@@ -43,7 +43,7 @@ def enrolled(client, cert, org, grade=3, token=None, **body):
     return sid
 
 
-def contingent(client, cert=None, token=None, accept=None, **params):
+def contingent(client, cert=None, accept=None, token=None, **params):
     headers = {"Accept": accept} if accept else {}
     r = client.get(CONTINGENT, cert=cert, token=token, headers=headers,
                    params={"as_of": AS_OF} | params)

@@ -309,7 +309,8 @@ cmd_export(const config_t *cfg, int argc, char **argv)
         kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot write the output");
     }
     if (!ok)
-        fprintf(stderr, "kontingentctl export: the export failed, the output is not a package: %s\n",
+        fprintf(stderr,
+                "kontingentctl export: the export failed, the output is not a package: %s\n",
                 err.message);
     store_client_push(store, e.client);
     store_free(store);

@@ -209,10 +209,10 @@ make_page(export_t *e, kt_error_t *err)
         goto failed;
     if (xmlTextWriterFlush(e->writer) < 0 || e->page.overflow)
         goto failed;
-    if (k > 0 && (!fault_at(e, "log", err) ||
-                  !audit_log_read_fields(e->client, e->db, e->principal, e->request_id, "export",
-                                         shown, (size_t)k, disclosed ? health : NULL, e->purpose,
-                                         err)))
+    if (k > 0 &&
+        (!fault_at(e, "log", err) ||
+         !audit_log_read_fields(e->client, e->db, e->principal, e->request_id, "export", shown,
+                                (size_t)k, disclosed ? health : NULL, e->purpose, err)))
         goto failed;
     return true;
 failed:
@@ -258,8 +258,9 @@ write_failure(export_t *e, response_write_fn write_fn, void *wctx, const kt_erro
     char line[256];
     const char *rid = e->request_id != NULL ? e->request_id : "";
     size_t len = strspn(rid, "0123456789abcdefABCDEF-_.:") == strlen(rid) ? strlen(rid) : 0;
-    int n = snprintf(line, sizeof line, "\n" EXPORT_FAILED_MARK " code=\"%s\" request_id=\"%.*s\"?>\n",
-                     kt_code_name(err->code), (int)(len < 64 ? len : 64), rid);
+    int n =
+        snprintf(line, sizeof line, "\n" EXPORT_FAILED_MARK " code=\"%s\" request_id=\"%.*s\"?>\n",
+                 kt_code_name(err->code), (int)(len < 64 ? len : 64), rid);
 
     if (n > 0)
         write_fn(wctx, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);

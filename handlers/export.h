@@ -39,12 +39,12 @@ typedef struct {
     const char *fault; /* test builds: an injected failure (export.c), else NULL */
     /* The state of a running export (export_begin sets it up). */
     xmlTextWriterPtr writer;
-    buf_t page;        /* the page written, not yet sent */
-    char (*ids)[40];   /* the page's ids */
-    char cursor[64];   /* where the next page starts */
-    char last[40];     /* the last student written (pages may repeat one) */
-    int page_no;       /* pages made so far */
-    bool more;         /* another page may follow */
+    buf_t page;      /* the page written, not yet sent */
+    char (*ids)[40]; /* the page's ids */
+    char cursor[64]; /* where the next page starts */
+    char last[40];   /* the last student written (pages may repeat one) */
+    int page_no;     /* pages made so far */
+    bool more;       /* another page may follow */
 } export_t;
 
 /* Makes (and logs) the first page; false with err (nothing to send) when

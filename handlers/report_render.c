@@ -251,9 +251,9 @@ svg_bar(buf_t *out, const contingent_t *r, size_t k, int64_t max)
 {
     const report_row_t *row = &r->rows[k];
     int y = SVG_TOP + (int)k * SVG_ROW_H;
-    int w = row->hidden ? 0
-                        : (int)((double)(SVG_WIDTH - SVG_LABEL_W - 80) * (double)row->count /
-                                (double)max);
+    int w = row->hidden
+                ? 0
+                : (int)((double)(SVG_WIDTH - SVG_LABEL_W - 80) * (double)row->count / (double)max);
     char n[128];
 
     if (row->hidden)
@@ -292,9 +292,9 @@ report_render_svg(const contingent_t *r, buf_t *out)
     if (r->total_hidden)
         ok = ok && buf_puts(out, "число скрыто");
     else
-        ok = ok && buf_printf(out, "%lld %s", (long long)r->total,
-                              r->total % 10 == 1 && r->total % 100 != 11 ? "обучающийся"
-                                                                         : "обучающихся");
+        ok = ok &&
+             buf_printf(out, "%lld %s", (long long)r->total,
+                        r->total % 10 == 1 && r->total % 100 != 11 ? "обучающийся" : "обучающихся");
     ok = ok && buf_puts(out, "</text>\n<text class=\"s\" x=\"16\" y=\"50\">Группировка: ");
     for (size_t i = 0; ok && i < r->ndims; i++)
         ok = buf_printf(out, "%s%s", i > 0 ? ", " : "", svg_dims[r->dims[i]]);

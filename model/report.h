@@ -50,7 +50,7 @@ bool report_parse_group_by(const char *s, report_dim_t *dims, size_t *n, kt_erro
 /* One student on a date (a fixed-size summary: reports keep one per student). */
 typedef struct {
     bool counted; /* not deleted and in a main-level episode open on the date */
-    bool deleted; /* deleted in the version taken: not on record (neither counted nor not enrolled) */
+    bool deleted; /* deleted in the version taken: neither counted nor not enrolled */
     int8_t grade; /* -1: none */
     char org[14];
     char birth[11];
@@ -92,10 +92,11 @@ size_t report_moves(const bson_t *doc, report_move_t *out, size_t max);
 /*
  * Small-cell suppression (docs/reports.md): a count that could single out a
  * child is not shown. hidden[i] is set for every counts[i] in
- * 1..REPORT_K_MIN-1 (primary; a cell the caller hid already stays hidden); then, while the hidden cells are exactly one,
- * or their sum would give each of them away (all 1, or all REPORT_K_MIN-1),
- * the smallest shown cell is hidden too (secondary), so that total minus the
- * shown cells does not tell a hidden one. Returns whether total must be
+ * 1..REPORT_K_MIN-1 (primary; a cell the caller hid already stays hidden);
+ * then, while the hidden cells are exactly one, or their sum would give each
+ * of them away (all 1, or all REPORT_K_MIN-1), the smallest shown cell is
+ * hidden too (secondary), so that total minus the shown cells does not tell
+ * a hidden one. Returns whether total must be
  * hidden as well: it is small itself, or the rule could not be met.
  */
 #define REPORT_K_MIN 5

@@ -14,7 +14,8 @@
  *   import FILE [--receipt OUT]  apply an XML package offline, through the same
  *             code path as POST /api/v1/packages (as principal "kontingentctl", admin)
  *   export --organization OGRN [--as-of TIME]  the organisation's students as a
- *             Packet on standard output (the code of GET /api/v1/export)
+ *             Packet on standard output (the code of GET /api/v1/export); when the
+ *             store fails, exit 1 and no whole Packet (docs/xml-exchange.md)
  *   keys rotate [--grace S] | rewrap | status | retire KID  the health data's
  *             master keys (ctl/keys.c)
  */
@@ -412,9 +413,17 @@ cmd_export(const config_t *cfg, int argc, char **argv)
         return 1;
     }
     e.client = store_client_pop(store);
-    bool ok = export_packet(&e, write_stdout, NULL) && fflush(stdout) == 0;
+    /* Nothing is written unless the first page was read; a later failure
+     * leaves a cut, not well-formed Packet ending in EXPORT_FAILED_MARK. */
+    bool ok = export_begin(&e, &err) && export_send(&e, write_stdout, NULL, &err);
+    if (ok && fflush(stdout) != 0) {
+        ok = false;
+        kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot write the output");
+    }
     if (!ok)
-        fprintf(stderr, "kontingentctl export: the export failed (store or output)\n");
+        fprintf(stderr,
+                "kontingentctl export: the export failed, the output is not a package: %s\n",
+                err.message);
     store_client_push(store, e.client);
     store_free(store);
     return ok ? 0 : 1;

@@ -1,13 +1,13 @@
 /*
  * export: GET /api/v1/export?organization=<ОГРН>[&as_of=<time>] — a Packet
- * of the organisation's students in the exchange format, streamed in
- * constant memory: ids are paged (500 at a time) from the heads, or with
- * as_of from the versions that named the organisation by then, each
- * student is read, written through libxml2's writer straight into the
- * FastCGI stream and freed. Importing an export changes nothing (every
- * item UNCHANGED). Every page is access-logged as an "export" read.
+ * of the organisation's students in the exchange format, in constant memory:
+ * ids are paged (500 at a time) from the heads, or with as_of from the
+ * versions that named the organisation by then; each student is read and
+ * written through libxml2's writer into the page's buffer and freed. A page
+ * is access-logged as an "export" read before it is sent (handlers/export.h
+ * and docs/xml-exchange.md say what a client sees when the store fails).
+ * Importing an export changes nothing (every item UNCHANGED).
  */
-#include <libxml/xmlwriter.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +23,40 @@
 #include "store/util.h"
 
 #define EXPORT_PAGE 500
+/* A page's bytes are held until it is logged; past this the export fails. */
+#define EXPORT_PAGE_BYTES (64u << 20)
+
+#ifdef KT_FAULT_INJECTION
+/* Test builds only: with x-kt-fault "export-read-N" or "export-log-N" pages
+ * hold 2 students and page N's read (or its access-log entry) fails as if
+ * the store went away. */
+static int
+page_size(const export_t *e)
+{
+    return e->fault != NULL && strncmp(e->fault, "export-", 7) == 0 ? 2 : EXPORT_PAGE;
+}
+
+static bool
+fault_at(const export_t *e, const char *step, kt_error_t *err)
+{
+    char name[32];
+
+    snprintf(name, sizeof name, "export-%s-%d", step, e->page_no);
+    if (e->fault == NULL || strcmp(e->fault, name) != 0)
+        return true;
+    kt_error_set(err, KT_DOMAIN_STORE, KT_STORE_UNAVAILABLE, 503, "injected fault %s", name);
+    return false;
+}
+#else
+#define page_size(e)           EXPORT_PAGE
+#define fault_at(e, step, err) true
+#endif
 
 static int
 xml_out(void *ctx, const char *buf, int len)
 {
     export_t *e = ctx;
-    return e->write_fn(e->wctx, buf, (size_t)len) ? len : -1;
+    return buf_append(&e->page, buf, (size_t)len) ? len : -1;
 }
 
 static int
@@ -37,36 +65,69 @@ xml_close(void *ctx)
     return 0;
 }
 
-/* The student as it was at as_of (or now), when it then belonged to org. */
+/* A school's as_of export holds only the students it may see now (the
+ * current version names it and is not deleted): a student who moved away
+ * or was deleted since is not shown as of then either (404/410 on GET). */
 static bool
-read_member_raw(export_t *e, const char *id, student_t *s)
+visible_now(export_t *e, const char *id, bool *visible, kt_error_t *err)
 {
-    const char *db = e->db;
-    kt_error_t err;
+    student_t now;
     bool ok;
 
-    kt_error_clear(&err);
-    ok = e->as_of ? store_student_as_of(e->client, db, id, e->as_of, s, &err)
-                  : store_student_get(e->client, db, id, s, &err);
+    *visible = true;
+    if (e->as_of == NULL || e->principal->role != ROLE_SCHOOL)
+        return true;
+    student_init(&now);
+    ok = store_student_get(e->client, e->db, id, &now, err);
+    const char *org = ok ? util_get_str(&now.doc, "organization") : NULL;
+    *visible = ok && !now.deleted && org != NULL && strcmp(org, e->org) == 0;
+    student_release(&now);
+    return ok || err->code == KT_NOT_FOUND;
+}
+
+/* The student as it was at as_of (or now) when it then belonged to org
+ * (*member); false only when the store failed (err). */
+static bool
+read_member_raw(export_t *e, const char *id, student_t *s, bool *member, kt_error_t *err)
+{
+    kt_error_t e2;
+    bool ok;
+
+    *member = false;
+    kt_error_clear(&e2);
+    if (!visible_now(e, id, member, &e2)) {
+        *err = e2;
+        return false;
+    }
+    if (!*member)
+        return true;
+    kt_error_clear(&e2);
+    ok = e->as_of ? store_student_as_of(e->client, e->db, id, e->as_of, s, &e2)
+                  : store_student_get(e->client, e->db, id, s, &e2);
     const char *org = ok ? util_get_str(&s->doc, "organization") : NULL;
-    return ok && !s->deleted && org != NULL && strcmp(org, e->org) == 0;
+    *member = ok && !s->deleted && org != NULL && strcmp(org, e->org) == 0;
+    if (!ok && e2.code != KT_NOT_FOUND)
+        *err = e2;
+    return ok || e2.code == KT_NOT_FOUND;
 }
 
 /* The same, with the health block opened or removed (handlers/healthdata.h);
- * a block that cannot be opened fails the export (*failed). */
+ * a block that cannot be opened fails the export. */
 static bool
-read_member(export_t *e, const char *id, student_t *s, bool *disclosed, bool *failed)
+read_member(export_t *e, const char *id, student_t *s, bool *member, bool *disclosed,
+            kt_error_t *err)
 {
     healthdata_t h = {e->health_ring, e->client, e->db, e->principal};
-    kt_error_t herr;
     bool opened = false;
 
-    kt_error_clear(&herr);
-    if (!read_member_raw(e, id, s))
+    if (!read_member_raw(e, id, s, member, err))
         return false;
-    *failed = !healthdata_view(&h, &s->doc, &opened, &herr);
+    if (!*member)
+        return true;
+    if (!healthdata_view(&h, &s->doc, &opened, err))
+        return false;
     *disclosed = *disclosed || opened;
-    return !*failed;
+    return true;
 }
 
 static void
@@ -87,90 +148,171 @@ write_header(xmlTextWriterPtr w)
  * student whose versions up to as_of ever named the organisation — a
  * student who has left since must be found too; read_member decides. */
 static bool
-page_ids(export_t *e, char (*ids)[40], char *cursor, int *n, bool *more, kt_error_t *err)
+page_ids(export_t *e, int *n, kt_error_t *err)
 {
     scan_spec_t spec = {.collection = store_kind_student.versions,
                         .id_member = store_kind_student.id_member};
 
+    if (!fault_at(e, "read", err))
+        return false;
     if (e->as_of != NULL) {
         spec.until = e->as_of;
-        return store_scan_page(e->client, e->db, &spec, "doc.organization", e->org, cursor,
-                               EXPORT_PAGE, ids, n, more, err);
+        return store_scan_page(e->client, e->db, &spec, "doc.organization", e->org, e->cursor,
+                               page_size(e), e->ids, n, &e->more, err);
     }
-    if (!store_student_find_ids(e->client, e->db, "organization", e->org, cursor[0] ? cursor : NULL,
-                                EXPORT_PAGE, ids, n, err))
+    if (!store_student_find_ids(e->client, e->db, "organization", e->org,
+                                e->cursor[0] ? e->cursor : NULL, page_size(e), e->ids, n, err))
         return false;
-    *more = *n == EXPORT_PAGE;
+    e->more = *n == page_size(e);
     if (*n > 0)
-        memcpy(cursor, ids[*n - 1], 40);
+        memcpy(e->cursor, e->ids[*n - 1], 40);
     return true;
 }
 
-/* One page of students; false at the end (or on failure: *ok). */
+/* Writes the page's members into the writer; shown[*k] the ids written. */
 static bool
-write_page(export_t *e, xmlTextWriterPtr w, char (*ids)[40], char *cursor, bool *ok)
+write_members(export_t *e, int n, const char **shown, int *k, bool *disclosed, kt_error_t *err)
 {
-    const char *db = e->db;
-    const char *shown[EXPORT_PAGE];
-    kt_error_t err;
-    int n = 0, k = 0;
-    bool more = false, disclosed = false, failed = false;
+    bool ok = true;
 
-    kt_error_clear(&err);
-    *ok = page_ids(e, ids, cursor, &n, &more, &err);
-    for (int i = 0; *ok && i < n; i++) {
+    for (int i = 0; ok && i < n; i++) {
         student_t s;
-        if (strcmp(ids[i], e->last) == 0)
+        bool member = false;
+        if (strcmp(e->ids[i], e->last) == 0)
             continue; /* its versions straddled two pages */
-        memcpy(e->last, ids[i], 40);
+        memcpy(e->last, e->ids[i], 40);
         student_init(&s);
-        if (read_member(e, ids[i], &s, &disclosed, &failed)) {
-            *ok = xmlio_write_student(w, s.id, s.version, false, &s.doc);
-            shown[k++] = ids[i];
+        ok = read_member(e, e->ids[i], &s, &member, disclosed, err);
+        if (ok && member) {
+            ok = xmlio_write_student(e->writer, s.id, s.version, false, &s.doc);
+            shown[(*k)++] = e->ids[i];
         }
-        *ok = *ok && !failed;
         student_release(&s);
     }
+    return ok;
+}
+
+/* Reads the next page into e->page (with the closing tags after the last)
+ * and logs it; nothing of it is sent yet. */
+static bool
+make_page(export_t *e, kt_error_t *err)
+{
     static const char *const health[] = {"health", NULL};
-    if (*ok && k > 0)
-        *ok = audit_log_read_fields(e->client, db, e->principal, e->request_id, "export", shown,
-                                    (size_t)k, disclosed ? health : NULL, e->purpose, &err);
-    *ok = *ok && xmlTextWriterFlush(w) >= 0;
-    return *ok && more;
+    const char *shown[EXPORT_PAGE];
+    int n = 0, k = 0;
+    bool disclosed = false;
+
+    e->page_no++;
+    if (!page_ids(e, &n, err) || !write_members(e, n, shown, &k, &disclosed, err))
+        goto failed;
+    if (!e->more && xmlTextWriterEndDocument(e->writer) < 0)
+        goto failed;
+    if (xmlTextWriterFlush(e->writer) < 0 || e->page.overflow)
+        goto failed;
+    if (k > 0 &&
+        (!fault_at(e, "log", err) ||
+         !audit_log_read_fields(e->client, e->db, e->principal, e->request_id, "export", shown,
+                                (size_t)k, disclosed ? health : NULL, e->purpose, err)))
+        goto failed;
+    return true;
+failed:
+    if (err->code == KT_OK)
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500,
+                     "the export's page could not be written (more than %u bytes?)",
+                     EXPORT_PAGE_BYTES);
+    return false;
 }
 
 bool
-export_packet(export_t *e, response_write_fn write_fn, void *wctx)
+export_begin(export_t *e, kt_error_t *err)
 {
-    char(*ids)[40] = malloc(sizeof(*ids) * EXPORT_PAGE);
-    char cursor[64] = "";
-    bool ok = ids != NULL;
+    xmlOutputBufferPtr out;
 
-    e->write_fn = write_fn;
-    e->wctx = wctx;
-    xmlOutputBufferPtr out = ids ? xmlOutputBufferCreateIO(xml_out, xml_close, e, NULL) : NULL;
-    xmlTextWriterPtr w = out ? xmlNewTextWriter(out) : NULL;
-    if (w == NULL) {
-        free(ids);
+    buf_init(&e->page, EXPORT_PAGE_BYTES);
+    e->ids = malloc(sizeof(*e->ids) * EXPORT_PAGE);
+    out = e->ids ? xmlOutputBufferCreateIO(xml_out, xml_close, e, NULL) : NULL;
+    e->writer = out ? xmlNewTextWriter(out) : NULL;
+    if (e->writer == NULL) {
+        export_end(e);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory for the export");
         return false;
     }
-    xmlTextWriterStartDocument(w, "1.0", "UTF-8", NULL);
-    xmlTextWriterStartElementNS(w, NULL, BAD_CAST "Packet", BAD_CAST XMLIO_NS);
-    write_header(w);
-    xmlTextWriterStartElement(w, BAD_CAST "Data");
-    e->last[0] = '\0';
-    while (ok && write_page(e, w, ids, cursor, &ok))
-        ;
-    xmlTextWriterEndDocument(w);
-    xmlFreeTextWriter(w); /* flushes and frees out */
-    free(ids);
+    e->cursor[0] = e->last[0] = '\0';
+    e->page_no = 0;
+    xmlTextWriterStartDocument(e->writer, "1.0", "UTF-8", NULL);
+    xmlTextWriterStartElementNS(e->writer, NULL, BAD_CAST "Packet", BAD_CAST XMLIO_NS);
+    write_header(e->writer);
+    xmlTextWriterStartElement(e->writer, BAD_CAST "Data");
+    if (!make_page(e, err)) {
+        export_end(e);
+        return false;
+    }
+    return true;
+}
+
+/* The last line of an export cut short: no closing tags follow, so the
+ * document is not well-formed, and the marker says why. */
+static void
+write_failure(export_t *e, response_write_fn write_fn, void *wctx, const kt_error_t *err)
+{
+    char line[256];
+    const char *rid = e->request_id != NULL ? e->request_id : "";
+    size_t len = strspn(rid, "0123456789abcdefABCDEF-_.:") == strlen(rid) ? strlen(rid) : 0;
+    int n =
+        snprintf(line, sizeof line, "\n" EXPORT_FAILED_MARK " code=\"%s\" request_id=\"%.*s\"?>\n",
+                 kt_code_name(err->code), (int)(len < 64 ? len : 64), rid);
+
+    if (n > 0)
+        write_fn(wctx, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+bool
+export_send(export_t *e, response_write_fn write_fn, void *wctx, kt_error_t *err)
+{
+    bool ok = true;
+
+    for (;;) {
+        ok = e->page.len == 0 || write_fn(wctx, e->page.data, e->page.len);
+        buf_clear(&e->page);
+        if (!ok)
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the export's output failed");
+        if (!ok || !e->more)
+            break;
+        ok = make_page(e, err);
+        if (!ok) {
+            buf_clear(&e->page); /* neither logged nor whole: never sent */
+            write_failure(e, write_fn, wctx, err);
+            break;
+        }
+    }
+    export_end(e);
     return ok;
+}
+
+void
+export_end(export_t *e)
+{
+    if (e->writer != NULL)
+        xmlFreeTextWriter(e->writer); /* flushes into e->page and frees out */
+    e->writer = NULL;
+    free(e->ids);
+    e->ids = NULL;
+    buf_release(&e->page);
+}
+
+static void
+end_cleanup(void *data)
+{
+    export_end(data);
 }
 
 static bool
 stream(void *ctx, response_write_fn write_fn, void *wctx)
 {
-    return export_packet(ctx, write_fn, wctx);
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    return export_send(ctx, write_fn, wctx, &err);
 }
 
 bool
@@ -202,7 +344,18 @@ handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t *err
     e->health_ring = app->health_ring;
     e->org = org;
     e->client = handler_client(app, req);
+#ifdef KT_FAULT_INJECTION
+    e->fault = request_header(req, "x-kt-fault");
+#endif
     if (e->client == NULL)
+        return false;
+    /* The first page is read and logged before the status is sent: a store
+     * that fails now is a 503, never a 200 with an empty Packet. */
+    if (arena_add_cleanup(req->arena, end_cleanup, e) != 0) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory for the export");
+        return false;
+    }
+    if (!export_begin(e, err))
         return false;
     response_stream(res, 200, "application/xml; charset=utf-8", stream, e);
     return true;

@@ -2,7 +2,10 @@
  * report_render: the contingent report as JSON, CSV (RFC 4180), XML of the
  * exchange namespace (xsd: ContingentReport) and an SVG bar chart.
  * Unknown values ("") are null in JSON, empty in CSV, absent attributes in
- * XML, and «не указано» in the chart.
+ * XML, and «не указано» in the chart. A suppressed count (small cell,
+ * docs/reports.md) is never written: null with "suppressed": true in JSON, an
+ * empty count in CSV, suppressed="true" without count in XML, «скрыто» in
+ * the chart.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,15 @@
 #define SVG_LABEL_W 360
 #define SVG_ROW_H   24
 #define SVG_TOP     70
+
+static void
+json_count(jw_t *w, int64_t n, bool hidden)
+{
+    if (hidden)
+        jw_null(w);
+    else
+        jw_int(w, n);
+}
 
 bool
 report_render_json(const contingent_t *r, buf_t *out)
@@ -35,9 +47,11 @@ report_render_json(const contingent_t *r, buf_t *out)
         jw_string(&w, report_dim_name(r->dims[i]));
     jw_array_end(&w);
     jw_key(&w, "total");
-    jw_int(&w, r->total);
+    json_count(&w, r->total, r->total_hidden);
     jw_key(&w, "not_enrolled");
-    jw_int(&w, r->not_enrolled);
+    json_count(&w, r->not_enrolled, r->not_enrolled_hidden);
+    jw_key(&w, "suppression_threshold");
+    jw_int(&w, REPORT_K_MIN);
     jw_key(&w, "rows");
     jw_array_begin(&w);
     for (size_t k = 0; k < r->nrows; k++) {
@@ -54,7 +68,11 @@ report_render_json(const contingent_t *r, buf_t *out)
                 jw_string(&w, row->values[d]);
         }
         jw_key(&w, "count");
-        jw_int(&w, row->count);
+        json_count(&w, row->count, row->hidden);
+        if (row->hidden) {
+            jw_key(&w, "suppressed");
+            jw_bool(&w, true);
+        }
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -88,7 +106,10 @@ report_render_csv(const contingent_t *r, buf_t *out)
     for (size_t k = 0; ok && k < r->nrows; k++) {
         for (size_t i = 0; i < r->ndims; i++)
             ok = ok && csv_cell(out, r->rows[k].values[r->dims[i]]) && buf_putc(out, ',');
-        ok = ok && buf_printf(out, "%lld\r\n", (long long)r->rows[k].count);
+        if (r->rows[k].hidden)
+            ok = ok && buf_puts(out, "\r\n");
+        else
+            ok = ok && buf_printf(out, "%lld\r\n", (long long)r->rows[k].count);
     }
     return ok;
 }
@@ -119,14 +140,28 @@ xml_text(buf_t *out, const char *s)
     return ok;
 }
 
+/* count="n", or suppressed="true" (totalSuppressed… for the totals) without it. */
+static bool
+xml_count(buf_t *out, const char *name, int64_t n, bool hidden)
+{
+    if (!hidden)
+        return buf_printf(out, " %s=\"%lld\"", name, (long long)n);
+    if (strcmp(name, "count") == 0)
+        return buf_puts(out, " suppressed=\"true\"");
+    return buf_printf(out, " %sSuppressed=\"true\"", name);
+}
+
 bool
 report_render_xml(const contingent_t *r, buf_t *out)
 {
     bool ok = buf_printf(out,
                          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                          "<ContingentReport xmlns=\"urn:kontingent:exchange:1\" asOf=\"%s\" "
-                         "ageOn=\"%s\" total=\"%lld\" notEnrolled=\"%lld\">\n",
-                         r->as_of, r->age_on, (long long)r->total, (long long)r->not_enrolled);
+                         "ageOn=\"%s\"",
+                         r->as_of, r->age_on) &&
+              xml_count(out, "total", r->total, r->total_hidden) &&
+              xml_count(out, "notEnrolled", r->not_enrolled, r->not_enrolled_hidden) &&
+              buf_puts(out, ">\n");
 
     for (size_t k = 0; ok && k < r->nrows; k++) {
         ok = buf_puts(out, "  <Row");
@@ -136,7 +171,8 @@ report_render_xml(const contingent_t *r, buf_t *out)
                 ok = buf_printf(out, " %s=\"", report_dim_name(r->dims[i])) && xml_text(out, v) &&
                      buf_putc(out, '"');
         }
-        ok = ok && buf_printf(out, " count=\"%lld\"/>\n", (long long)r->rows[k].count);
+        ok = ok && xml_count(out, "count", r->rows[k].count, r->rows[k].hidden) &&
+             buf_puts(out, "/>\n");
     }
     return ok && buf_puts(out, "</ContingentReport>\n");
 }
@@ -215,18 +251,25 @@ svg_bar(buf_t *out, const contingent_t *r, size_t k, int64_t max)
 {
     const report_row_t *row = &r->rows[k];
     int y = SVG_TOP + (int)k * SVG_ROW_H;
-    int w = (int)((double)(SVG_WIDTH - SVG_LABEL_W - 80) * (double)row->count / (double)max);
+    int w = row->hidden
+                ? 0
+                : (int)((double)(SVG_WIDTH - SVG_LABEL_W - 80) * (double)row->count / (double)max);
+    char n[128];
 
+    if (row->hidden)
+        snprintf(n, sizeof n, "скрыто (менее %d или для защиты такой ячейки)", REPORT_K_MIN);
+    else
+        snprintf(n, sizeof n, "%lld", (long long)row->count);
     return buf_printf(out, "<g><title>") && svg_label(out, r, row) &&
-           buf_printf(out, ": %lld</title>", (long long)row->count) &&
+           buf_printf(out, ": %s</title>", n) &&
            buf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", SVG_LABEL_W - 8,
                       y + 16) &&
            svg_label(out, r, row) &&
            buf_printf(out,
                       "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" rx=\"2\"/>"
-                      "<text x=\"%d\" y=\"%d\" class=\"n\">%lld</text></g>\n",
+                      "<text x=\"%d\" y=\"%d\" class=\"n\">%s</text></g>\n",
                       SVG_LABEL_W, y + 3, w > 1 ? w : 1, SVG_ROW_H - 6, SVG_LABEL_W + w + 6, y + 16,
-                      (long long)row->count);
+                      row->hidden ? "скрыто" : n);
 }
 
 bool
@@ -237,18 +280,22 @@ report_render_svg(const contingent_t *r, buf_t *out)
     bool ok;
 
     for (size_t k = 0; k < r->nrows; k++)
-        max = r->rows[k].count > max ? r->rows[k].count : max;
+        max = !r->rows[k].hidden && r->rows[k].count > max ? r->rows[k].count : max;
     ok = buf_printf(out,
                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                     "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"t\">\n"
                     "<style>text{font:13px sans-serif;fill:#222}.h{font-size:17px;"
                     "font-weight:600}.s{fill:#555}.n{fill:#333}rect{fill:#2f6db5}</style>\n"
                     "<rect width=\"100%%\" height=\"100%%\" style=\"fill:#fff\"/>\n"
-                    "<text id=\"t\" class=\"h\" x=\"16\" y=\"28\">Контингент на %s: %lld "
-                    "%s</text>\n"
-                    "<text class=\"s\" x=\"16\" y=\"50\">Группировка: ",
-                    SVG_WIDTH, height, SVG_WIDTH, height, r->as_of, (long long)r->total,
-                    r->total % 10 == 1 && r->total % 100 != 11 ? "обучающийся" : "обучающихся");
+                    "<text id=\"t\" class=\"h\" x=\"16\" y=\"28\">Контингент на %s: ",
+                    SVG_WIDTH, height, SVG_WIDTH, height, r->as_of);
+    if (r->total_hidden)
+        ok = ok && buf_puts(out, "число скрыто");
+    else
+        ok = ok &&
+             buf_printf(out, "%lld %s", (long long)r->total,
+                        r->total % 10 == 1 && r->total % 100 != 11 ? "обучающийся" : "обучающихся");
+    ok = ok && buf_puts(out, "</text>\n<text class=\"s\" x=\"16\" y=\"50\">Группировка: ");
     for (size_t i = 0; ok && i < r->ndims; i++)
         ok = buf_printf(out, "%s%s", i > 0 ? ", " : "", svg_dims[r->dims[i]]);
     ok = ok && buf_printf(out, "; возраст на %s</text>\n", r->age_on);

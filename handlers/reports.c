@@ -249,6 +249,8 @@ count_students(strmap_t *students, strmap_t *orgs, contingent_t *r, const contin
             continue;
         if (flt->level != NULL && strcmp(f->level, flt->level) != 0)
             continue;
+        if (f->deleted)
+            continue; /* not on record in the version taken */
         if (!f->counted) {
             r->not_enrolled += flt->org == NULL && flt->level == NULL;
             continue;
@@ -313,6 +315,27 @@ rows_from_counts(arena_t *arena, strmap_t *counts, contingent_t *r)
     sort_report = r; /* qsort has no context argument in C17 */
     qsort(r->rows, r->nrows, sizeof *r->rows, row_cmp);
     return true;
+}
+
+/* Small-cell suppression of the rows, the total and not_enrolled (model/report.h). */
+static bool
+report_suppress_rows(contingent_t *r)
+{
+    int64_t *counts = malloc((r->nrows + 1) * sizeof *counts);
+    bool *hidden = calloc(r->nrows + 1, sizeof *hidden);
+    bool ok = counts != NULL && hidden != NULL;
+
+    for (size_t k = 0; ok && k < r->nrows; k++)
+        counts[k] = r->rows[k].count;
+    if (ok) {
+        r->total_hidden = report_suppress(counts, hidden, r->nrows, r->total);
+        for (size_t k = 0; k < r->nrows; k++)
+            r->rows[k].hidden = hidden[k];
+        r->not_enrolled_hidden = report_small(r->not_enrolled);
+    }
+    free(counts);
+    free(hidden);
+    return ok;
 }
 
 static bool
@@ -401,7 +424,7 @@ handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_e
     ok = ok && (!groups_by(&r, DIM_OKTMO) || scan_orgs(client, db, bound, &orgs, err));
     counts = ok ? strmap_new(sizeof(int64_t), REPORT_MAX_BYTES) : NULL;
     ok = ok && counts != NULL && count_students(students, orgs, &r, &flt, counts) &&
-         rows_from_counts(req->arena, counts, &r);
+         rows_from_counts(req->arena, counts, &r) && report_suppress_rows(&r);
     if (!ok && err->code == KT_OK)
         kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
     scan_free(&spec, students);
@@ -450,13 +473,20 @@ drop_moves(void *ctx, void *value)
 typedef struct {
     const char *from, *to, *level, *known_at;
     int64_t total;
-    strmap_t *flows;  /* "from␟to" → count */
-    strmap_t *munis;  /* "oktmo␟oktmo" → count */
-    strmap_t *totals; /* ОГРН → {in, out} */
+    bool total_hidden; /* small-cell suppression (model/report.h) */
+    strmap_t *flows;   /* "from␟to" → pair_cell_t */
+    strmap_t *munis;   /* "oktmo␟oktmo" → pair_cell_t */
+    strmap_t *totals;  /* ОГРН → org_totals_t */
 } migration_t;
 
 typedef struct {
+    int64_t n;
+    bool hidden;
+} pair_cell_t;
+
+typedef struct {
     int64_t in, out;
+    bool in_hidden, out_hidden;
 } org_totals_t;
 
 /* The municipality (муниципальный район или городской округ) of an ОКТМО:
@@ -477,13 +507,13 @@ pair_add(strmap_t *map, const char *a, const char *b)
 {
     char key[64];
     bool created;
-    int64_t *n;
+    pair_cell_t *c;
 
     snprintf(key, sizeof key, "%s%c%s", a, KEY_SEP, b);
-    n = strmap_put(map, key, &created);
-    if (n == NULL)
+    c = strmap_put(map, key, &created);
+    if (c == NULL)
         return false;
-    (*n)++;
+    c->n++;
     return true;
 }
 
@@ -537,19 +567,103 @@ migration_count(migration_t *m, strmap_t *students, strmap_t *orgs)
     return true;
 }
 
-/* Writes {"from": a|null, "to": b|null, "count": n} for each entry of a pair map. */
+/* Small-cell suppression of a pair map against the total; true when the
+ * total must be hidden too. */
+static bool
+suppress_pairs(strmap_t *map, int64_t total, bool *failed)
+{
+    size_t n = strmap_count(map), pos = 0, i = 0;
+    int64_t *counts = malloc((n + 1) * sizeof *counts);
+    bool *hidden = calloc(n + 1, sizeof *hidden), total_hidden = false;
+    const char *key;
+    void *value;
+
+    *failed = counts == NULL || hidden == NULL;
+    while (!*failed && strmap_next(map, &pos, &key, &value)) {
+        counts[i] = ((pair_cell_t *)value)->n;
+        hidden[i++] = ((pair_cell_t *)value)->hidden;
+    }
+    if (!*failed)
+        total_hidden = report_suppress(counts, hidden, n, total);
+    for (pos = 0, i = 0; !*failed && strmap_next(map, &pos, &key, &value);)
+        ((pair_cell_t *)value)->hidden = hidden[i++];
+    free(counts);
+    free(hidden);
+    return total_hidden;
+}
+
+/* A hidden flow hides what it is part of: its organisations' out and in,
+ * and the flow between their municipalities. */
+static void
+hide_sums_of(migration_t *m, strmap_t *orgs, const char *key)
+{
+    char from[14], ma[9], mb[9], pair[64];
+    const char *sep = strchr(key, KEY_SEP), *to = sep + 1;
+    size_t len = (size_t)(sep - key);
+    org_totals_t *t;
+    pair_cell_t *c;
+
+    if (len >= sizeof from)
+        return; /* keys are ОГРН (13 digits) or "" */
+    memcpy(from, key, len);
+    from[len] = '\0';
+    if (from[0] != '\0' && (t = strmap_get(m->totals, from)) != NULL)
+        t->out_hidden = true;
+    if (to[0] != '\0' && (t = strmap_get(m->totals, to)) != NULL)
+        t->in_hidden = true;
+    municipality(org_oktmo(orgs, from), ma);
+    municipality(org_oktmo(orgs, to), mb);
+    snprintf(pair, sizeof pair, "%s%c%s", ma, KEY_SEP, mb);
+    if ((c = strmap_get(m->munis, pair)) != NULL)
+        c->hidden = true;
+}
+
+/* Small-cell suppression of the whole answer (docs/reports.md). */
+static bool
+migration_suppress(migration_t *m, strmap_t *orgs)
+{
+    size_t pos = 0;
+    const char *key;
+    void *value;
+    bool failed = false, hide_total = report_small(m->total);
+
+    hide_total = suppress_pairs(m->flows, m->total, &failed) || hide_total;
+    while (!failed && strmap_next(m->flows, &pos, &key, &value)) {
+        if (((pair_cell_t *)value)->hidden)
+            hide_sums_of(m, orgs, key);
+    }
+    hide_total = (!failed && suppress_pairs(m->munis, m->total, &failed)) || hide_total;
+    for (pos = 0; !failed && strmap_next(m->totals, &pos, &key, &value);) {
+        org_totals_t *t = value;
+        t->in_hidden = t->in_hidden || report_small(t->in);
+        t->out_hidden = t->out_hidden || report_small(t->out);
+    }
+    m->total_hidden = hide_total;
+    return !failed;
+}
+
+static void
+json_count(jw_t *w, int64_t n, bool hidden)
+{
+    if (hidden)
+        jw_null(w);
+    else
+        jw_int(w, n);
+}
+
+/* Writes {"from": a|null, "to": b|null, "count": n} for each entry of a pair
+ * map (a hidden count: null and "suppressed": true). */
 static void
 write_pairs(jw_t *w, strmap_t *map)
 {
     size_t pos = 0;
     const char *key;
     void *value;
-    int64_t n;
 
     jw_array_begin(w);
     while (strmap_next(map, &pos, &key, &value)) {
         const char *sep = strchr(key, KEY_SEP);
-        memcpy(&n, value, sizeof n);
+        const pair_cell_t *c = value;
         jw_object_begin(w);
         jw_key(w, "from");
         if (sep == key)
@@ -559,7 +673,11 @@ write_pairs(jw_t *w, strmap_t *map)
         jw_key(w, "to");
         jw_string(w, sep[1] != '\0' ? sep + 1 : NULL);
         jw_key(w, "count");
-        jw_int(w, n);
+        json_count(w, c->n, c->hidden);
+        if (c->hidden) {
+            jw_key(w, "suppressed");
+            jw_bool(w, true);
+        }
         jw_object_end(w);
     }
     jw_array_end(w);
@@ -581,11 +699,15 @@ write_totals(jw_t *w, strmap_t *totals, strmap_t *orgs)
         jw_key(w, "oktmo");
         jw_string(w, org_oktmo(orgs, org));
         jw_key(w, "in");
-        jw_int(w, t->in);
+        json_count(w, t->in, t->in_hidden);
         jw_key(w, "out");
-        jw_int(w, t->out);
+        json_count(w, t->out, t->out_hidden);
         jw_key(w, "net");
-        jw_int(w, t->in - t->out);
+        json_count(w, t->in - t->out, t->in_hidden || t->out_hidden);
+        if (t->in_hidden || t->out_hidden) {
+            jw_key(w, "suppressed");
+            jw_bool(w, true);
+        }
         jw_object_end(w);
     }
     jw_array_end(w);
@@ -607,7 +729,9 @@ migration_render(const migration_t *m, strmap_t *orgs, buf_t *out)
     jw_key(&w, "known_at");
     jw_string(&w, m->known_at);
     jw_key(&w, "total_moves");
-    jw_int(&w, m->total);
+    json_count(&w, m->total, m->total_hidden);
+    jw_key(&w, "suppression_threshold");
+    jw_int(&w, REPORT_K_MIN);
     jw_key(&w, "flows");
     write_pairs(&w, m->flows);
     jw_key(&w, "municipalities");
@@ -667,12 +791,13 @@ handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_er
         return false;
     m.known_at = bound;
     spec.until = bound;
-    m.flows = strmap_new(sizeof(int64_t), REPORT_MAX_BYTES);
-    m.munis = strmap_new(sizeof(int64_t), REPORT_MAX_BYTES);
+    m.flows = strmap_new(sizeof(pair_cell_t), REPORT_MAX_BYTES);
+    m.munis = strmap_new(sizeof(pair_cell_t), REPORT_MAX_BYTES);
     m.totals = strmap_new(sizeof(org_totals_t), REPORT_MAX_BYTES);
     ok = m.flows != NULL && m.munis != NULL && m.totals != NULL &&
          store_scan_latest(client, db, &spec, &students, err) &&
-         scan_orgs(client, db, bound, &orgs, err) && migration_count(&m, students, orgs);
+         scan_orgs(client, db, bound, &orgs, err) && migration_count(&m, students, orgs) &&
+         migration_suppress(&m, orgs);
     if (ok) {
         response_reset(res, 200, "application/json");
         ok = migration_render(&m, orgs, &res->body);

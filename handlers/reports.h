@@ -12,10 +12,13 @@
 #include "core/buf.h"
 #include "model/report.h"
 
-/* One row: the group's values (in dims order; "" = unknown) and its count. */
+/* One row: the group's values (in dims order; "" = unknown) and its count;
+ * hidden: the count is suppressed (small cell, model/report.h), every
+ * rendering shows it as such and never the number. */
 typedef struct {
     const char *values[DIM__MAX];
     int64_t count;
+    bool hidden;
 } report_row_t;
 
 typedef struct {
@@ -28,6 +31,8 @@ typedef struct {
     size_t nrows;
     int64_t total;        /* students counted */
     int64_t not_enrolled; /* students on record but in no open main episode on as_of */
+    bool total_hidden;    /* suppressed (small, or it would give a hidden row away) */
+    bool not_enrolled_hidden;
 } contingent_t;
 
 /* At most this many bars in an SVG chart (more: 400, ask for CSV). */

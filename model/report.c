@@ -194,6 +194,7 @@ report_facts(const bson_t *doc, bool deleted, const char *date, report_facts_t *
     if (doc_member(doc, "citizenship", &cit))
         copy(out->citizenship, sizeof out->citizenship, doc_str(&cit, "category"));
     health_facts(doc, out);
+    out->deleted = deleted;
     if (deleted || !doc_member(doc, "education", &education) || !bson_iter_init(&it, &education))
         return;
     while (bson_iter_next(&it)) {
@@ -347,4 +348,52 @@ report_default_age_on(const char *as_of, char out[11])
     /* The school year of as_of starts on 1 September; ages count on the
      * 1 January inside it (ОО-1: «число полных лет на 1 января следующего года»). */
     snprintf(out, 11, "%04d-01-01", m >= 9 ? y + 1 : y);
+}
+
+bool
+report_small(int64_t count)
+{
+    return count > 0 && count < REPORT_K_MIN;
+}
+
+/* Whether the hidden cells' sum tells each of them (or there is one). */
+static bool
+hidden_revealing(const int64_t *counts, const bool *hidden, size_t n)
+{
+    int64_t sum = 0, cells = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (hidden[i]) {
+            sum += counts[i];
+            cells++;
+        }
+    }
+    return cells > 0 && (cells == 1 || sum == cells || sum == cells * (REPORT_K_MIN - 1));
+}
+
+/* The smallest shown non-zero cell (the first of equals); n when none. */
+static size_t
+smallest_shown(const int64_t *counts, const bool *hidden, size_t n)
+{
+    size_t best = n;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!hidden[i] && counts[i] > 0 && (best == n || counts[i] < counts[best]))
+            best = i;
+    }
+    return best;
+}
+
+bool
+report_suppress(const int64_t *counts, bool *hidden, size_t n, int64_t total)
+{
+    for (size_t i = 0; i < n; i++)
+        hidden[i] = hidden[i] || report_small(counts[i]);
+    while (hidden_revealing(counts, hidden, n)) {
+        size_t next = smallest_shown(counts, hidden, n);
+        if (next == n)
+            return true; /* every cell is hidden: only hiding the total protects them */
+        hidden[next] = true;
+    }
+    return report_small(total);
 }

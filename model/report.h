@@ -50,6 +50,7 @@ bool report_parse_group_by(const char *s, report_dim_t *dims, size_t *n, kt_erro
 /* One student on a date (a fixed-size summary: reports keep one per student). */
 typedef struct {
     bool counted; /* not deleted and in a main-level episode open on the date */
+    bool deleted; /* deleted in the version taken: neither counted nor not enrolled */
     int8_t grade; /* -1: none */
     char org[14];
     char birth[11];
@@ -87,6 +88,22 @@ typedef struct {
 
 /* The moves of one student, in order; returns how many (at most max). */
 size_t report_moves(const bson_t *doc, report_move_t *out, size_t max);
+
+/*
+ * Small-cell suppression (docs/reports.md): a count that could single out a
+ * child is not shown. hidden[i] is set for every counts[i] in
+ * 1..REPORT_K_MIN-1 (primary; a cell the caller hid already stays hidden);
+ * then, while the hidden cells are exactly one, or their sum would give each
+ * of them away (all 1, or all REPORT_K_MIN-1), the smallest shown cell is
+ * hidden too (secondary), so that total minus the shown cells does not tell
+ * a hidden one. Returns whether total must be
+ * hidden as well: it is small itself, or the rule could not be met.
+ */
+#define REPORT_K_MIN 5
+bool report_suppress(const int64_t *counts, bool *hidden, size_t n, int64_t total);
+
+/* Whether a single count (a total) is small: 1..REPORT_K_MIN-1. */
+bool report_small(int64_t count);
 
 /* The latest 20 September on or before today (the ОО-1 reference date), and
  * the 1 January after a reference date (age is counted on it). */

@@ -1,7 +1,7 @@
 /*
  * test_report: the facts of a student on a date (open episode, grade from
  * events, deleted, DOP ignored), ages, group_by parsing, moves between
- * schools, and the reference dates.
+ * schools, the reference dates, and small-cell suppression.
  */
 #include <string.h>
 
@@ -57,8 +57,10 @@ test_facts(void)
     CHECK_STR(f.form, "PART_TIME");
     report_facts(&doc, false, "2024-08-31", &f); /* before any enrolment */
     CHECK(!f.counted);
-    report_facts(&doc, true, "2026-09-20", &f); /* deleted */
-    CHECK(!f.counted);
+    report_facts(&doc, true, "2026-09-20", &f); /* deleted: not on record at all */
+    CHECK(!f.counted && f.deleted);
+    report_facts(&doc, false, "2024-08-31", &f);
+    CHECK(!f.deleted);
     bson_destroy(&doc);
 }
 
@@ -182,6 +184,47 @@ test_reference_dates(void)
     CHECK_STR(d, "2027-01-01");
 }
 
+/* Small cells: primary (1..4), secondary until the hidden sum tells nothing. */
+static void
+test_suppression(void)
+{
+    int64_t none[] = {10, 7, 5};
+    int64_t one[] = {10, 3, 6, 7};
+    int64_t ones[] = {1, 1, 9, 12};
+    int64_t mixed[] = {2, 3, 20};
+    int64_t all_small[] = {4, 4};
+    int64_t lone[] = {3};
+    bool h[4] = {false};
+
+    CHECK(!report_suppress(none, h, 3, 22));
+    CHECK(!h[0] && !h[1] && !h[2]);
+    /* One hidden cell would be total minus the rest: the smallest shown (6) goes too. */
+    memset(h, 0, sizeof h);
+    CHECK(!report_suppress(one, h, 4, 26));
+    CHECK(!h[0] && h[1] && h[2] && !h[3]);
+    /* Two hidden cells summing to 2 are both 1: the smallest shown (9) goes too. */
+    memset(h, 0, sizeof h);
+    CHECK(!report_suppress(ones, h, 4, 23));
+    CHECK(h[0] && h[1] && h[2] && !h[3]);
+    /* 2 + 3: the sum does not tell them apart. */
+    memset(h, 0, sizeof h);
+    CHECK(!report_suppress(mixed, h, 3, 25));
+    CHECK(h[0] && h[1] && !h[2]);
+    /* 4 + 4 and nothing left to hide: the total goes. */
+    memset(h, 0, sizeof h);
+    CHECK(report_suppress(all_small, h, 2, 8));
+    CHECK(h[0] && h[1]);
+    memset(h, 0, sizeof h);
+    CHECK(report_suppress(lone, h, 1, 3));
+    CHECK(h[0]);
+    /* A cell the caller hid stays hidden and counts as hidden. */
+    memset(h, 0, sizeof h);
+    h[0] = true;
+    CHECK(!report_suppress(none, h, 3, 22));
+    CHECK(h[0] && !h[1] && h[2]);
+    CHECK(report_small(1) && report_small(4) && !report_small(0) && !report_small(5));
+}
+
 int
 main(void)
 {
@@ -191,5 +234,6 @@ main(void)
     CHECK_RUN(test_moves);
     CHECK_RUN(test_health_facts);
     CHECK_RUN(test_reference_dates);
+    CHECK_RUN(test_suppression);
     CHECK_MAIN_END();
 }

@@ -67,7 +67,7 @@ def test_unknown_route_is_404_problem(client):
 def test_wrong_method_is_405_with_allow(client, token):
     r = client.delete("/api/v1/health")
     body = assert_problem(r, 405, "METHOD_NOT_ALLOWED")
-    assert r.headers["Allow"] == "GET"
+    assert r.headers["Allow"] == "GET, HEAD"
     r = client.put(STUDENTS, token=token("admin"), json={})
     assert_problem(r, 405)
     assert set(r.headers["Allow"].split(", ")) == {"GET", "POST"}

@@ -259,8 +259,11 @@ run_store_cmd(mongoc_client_t *client, const char *db, store_cmd_t cmd, bool *cl
             return false;
         printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete, %ld duplicate keys; "
                "%ld organizations, %ld versions\n",
-               r.broken ? "BROKEN" : r.duplicates ? "DUPLICATE" : "OK", r.students, r.versions,
-               r.broken, r.incomplete, r.duplicates, r.organizations, r.organization_versions);
+               r.broken       ? "BROKEN"
+               : r.duplicates ? "DUPLICATE"
+                              : "OK",
+               r.students, r.versions, r.broken, r.incomplete, r.duplicates, r.organizations,
+               r.organization_versions);
         *clean = r.broken == 0 && r.duplicates == 0;
         return true;
     case STORE_CMD_REPAIR:

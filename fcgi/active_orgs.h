@@ -18,7 +18,7 @@
 
 #define ACTIVE_ORGS_TTL_MS   30000
 #define ACTIVE_ORGS_STALE_MS 600000 /* an ACTIVE answer used while the store cannot answer */
-#define ACTIVE_ORGS_SLOTS  256 /* organisations remembered per worker */
+#define ACTIVE_ORGS_SLOTS    256    /* organisations remembered per worker */
 
 typedef struct active_orgs active_orgs_t;
 

@@ -217,9 +217,9 @@ done:
 static void
 write_run(jw_t *w, const bson_t *run)
 {
-    static const char *const keys[] = {"time",       "students",   "versions",
-                                       "broken",     "incomplete", "duplicates",
-                                       "ok",         "broken_students", NULL};
+    static const char *const keys[] = {"time",   "students",        "versions",
+                                       "broken", "incomplete",      "duplicates",
+                                       "ok",     "broken_students", NULL};
     bson_iter_t it;
 
     jw_object_begin(w);

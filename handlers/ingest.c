@@ -173,8 +173,8 @@ find_target(const run_t *run, const xmlio_item_t *item, const bson_t *doc, char 
         /* A stale claim (nobody holds the key any more), or a student this
          * principal may not see: as if there were none (issue 12), so the
          * item becomes a create that the claim refuses as a duplicate. */
-        bool live = store_student_get(c->client, c->db, id, &s, &e) && !s.deleted &&
-                    visible(run, &s.doc);
+        bool live =
+            store_student_get(c->client, c->db, id, &s, &e) && !s.deleted && visible(run, &s.doc);
         student_release(&s);
         if (!live)
             id[0] = '\0';

@@ -19,8 +19,8 @@
 #define SVG_ROW_H   24
 #define SVG_TOP     70
 
-static void
-json_count(jw_t *w, int64_t n, bool hidden)
+void
+report_json_count(jw_t *w, int64_t n, bool hidden)
 {
     if (hidden)
         jw_null(w);
@@ -47,9 +47,9 @@ report_render_json(const contingent_t *r, buf_t *out)
         jw_string(&w, report_dim_name(r->dims[i]));
     jw_array_end(&w);
     jw_key(&w, "total");
-    json_count(&w, r->total, r->total_hidden);
+    report_json_count(&w, r->total, r->total_hidden);
     jw_key(&w, "not_enrolled");
-    json_count(&w, r->not_enrolled, r->not_enrolled_hidden);
+    report_json_count(&w, r->not_enrolled, r->not_enrolled_hidden);
     jw_key(&w, "suppression_threshold");
     jw_int(&w, REPORT_K_MIN);
     jw_key(&w, "rows");
@@ -68,7 +68,7 @@ report_render_json(const contingent_t *r, buf_t *out)
                 jw_string(&w, row->values[d]);
         }
         jw_key(&w, "count");
-        json_count(&w, row->count, row->hidden);
+        report_json_count(&w, row->count, row->hidden);
         if (row->hidden) {
             jw_key(&w, "suppressed");
             jw_bool(&w, true);

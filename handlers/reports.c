@@ -642,15 +642,6 @@ migration_suppress(migration_t *m, strmap_t *orgs)
     return !failed;
 }
 
-static void
-json_count(jw_t *w, int64_t n, bool hidden)
-{
-    if (hidden)
-        jw_null(w);
-    else
-        jw_int(w, n);
-}
-
 /* Writes {"from": a|null, "to": b|null, "count": n} for each entry of a pair
  * map (a hidden count: null and "suppressed": true). */
 static void
@@ -673,7 +664,7 @@ write_pairs(jw_t *w, strmap_t *map)
         jw_key(w, "to");
         jw_string(w, sep[1] != '\0' ? sep + 1 : NULL);
         jw_key(w, "count");
-        json_count(w, c->n, c->hidden);
+        report_json_count(w, c->n, c->hidden);
         if (c->hidden) {
             jw_key(w, "suppressed");
             jw_bool(w, true);
@@ -699,11 +690,11 @@ write_totals(jw_t *w, strmap_t *totals, strmap_t *orgs)
         jw_key(w, "oktmo");
         jw_string(w, org_oktmo(orgs, org));
         jw_key(w, "in");
-        json_count(w, t->in, t->in_hidden);
+        report_json_count(w, t->in, t->in_hidden);
         jw_key(w, "out");
-        json_count(w, t->out, t->out_hidden);
+        report_json_count(w, t->out, t->out_hidden);
         jw_key(w, "net");
-        json_count(w, t->in - t->out, t->in_hidden || t->out_hidden);
+        report_json_count(w, t->in - t->out, t->in_hidden || t->out_hidden);
         if (t->in_hidden || t->out_hidden) {
             jw_key(w, "suppressed");
             jw_bool(w, true);
@@ -729,7 +720,7 @@ migration_render(const migration_t *m, strmap_t *orgs, buf_t *out)
     jw_key(&w, "known_at");
     jw_string(&w, m->known_at);
     jw_key(&w, "total_moves");
-    json_count(&w, m->total, m->total_hidden);
+    report_json_count(&w, m->total, m->total_hidden);
     jw_key(&w, "suppression_threshold");
     jw_int(&w, REPORT_K_MIN);
     jw_key(&w, "flows");

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/json.h"
 #include "model/report.h"
 
 /* One row: the group's values (in dims order; "" = unknown) and its count;
@@ -37,6 +38,9 @@ typedef struct {
 
 /* At most this many bars in an SVG chart (more: 400, ask for CSV). */
 #define REPORT_SVG_ROWS_MAX 400
+
+/* A count in a JSON report: the number, or null when it is suppressed. */
+void report_json_count(jw_t *w, int64_t n, bool hidden);
 
 bool report_render_json(const contingent_t *r, buf_t *out);
 bool report_render_csv(const contingent_t *r, buf_t *out);

@@ -291,10 +291,15 @@ each_item(void *ctx, const bson_t *doc)
 {
     items_t *t = ctx;
     const char *id = util_get_str(doc, "_id");
+    char *end;
+    long long index;
 
     if (id == NULL || strlen(id) <= t->prefix)
         return true;
-    return t->fn(t->ctx, strtoll(id + t->prefix, NULL, 10), doc);
+    index = strtoll(id + t->prefix, &end, 10);
+    if (*end != '\0') /* not an item row of this package */
+        return true;
+    return t->fn(t->ctx, index, doc);
 }
 
 bool

@@ -358,8 +358,7 @@ none_bound(mongoc_client_t *client, const char *db, arena_t *arena, const store_
 /* Claims the keys of now that before lacks, for the version to be inserted. */
 static bool
 claim_new(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-          keyset_t *now, const keyset_t *before, const char *id, int64_t version,
-          kt_error_t *err)
+          keyset_t *now, const keyset_t *before, const char *id, int64_t version, kt_error_t *err)
 {
     for (size_t i = 0; i < now->n; i++) {
         if (keys_has(before, now->keys[i]))

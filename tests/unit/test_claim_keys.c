@@ -45,10 +45,10 @@ test_spaces_hyphens_and_format_characters_are_dropped(void)
 {
     same("A B", "C 123 456", "AB", "C123456");
     same("A-B", "C-123456", "AB", "C123456");
-    same("A\u00a0B", "C\u2013123456", "AB", "C123456");         /* no-break space, en dash */
-    same("A\u200bB", "\u200dC123456\ufeff", "AB", "C123456");   /* zero-width, BOM */
-    same("\u202eAB", "C12\u00ad3456", "AB", "C123456");         /* bidi override, soft hyphen */
-    same("\uff21\uff22", "\uff23123456", "AB", "C123456");      /* fullwidth forms */
+    same("A\u00a0B", "C\u2013123456", "AB", "C123456");       /* no-break space, en dash */
+    same("A\u200bB", "\u200dC123456\ufeff", "AB", "C123456"); /* zero-width, BOM */
+    same("\u202eAB", "C12\u00ad3456", "AB", "C123456");       /* bidi override, soft hyphen */
+    same("\uff21\uff22", "\uff23123456", "AB", "C123456");    /* fullwidth forms */
     same("\tA\nB ", "C123456", "AB", "C123456");
 }
 

@@ -87,8 +87,8 @@ student_doc(bson_t *doc, unsigned *seed)
         BSON_APPEND_UTF8(doc, "snils", snils_for(s));
     /* Half the time one of the contested documents, else one of its own. */
     int d = (int)(rand_r(seed) % (2 * DOC_VALUES));
-    doc_spelling(d < DOC_VALUES ? d : 100000 + (int)(rand_r(seed) % 900000), seed, &series,
-                 number, sizeof number);
+    doc_spelling(d < DOC_VALUES ? d : 100000 + (int)(rand_r(seed) % 900000), seed, &series, number,
+                 sizeof number);
     BSON_APPEND_ARRAY_BEGIN(doc, "documents", &arr);
     BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &item);
     BSON_APPEND_UTF8(&item, "type", "PASSPORT_FOREIGN");
@@ -161,8 +161,8 @@ one_op(mongoc_client_t *client, unsigned *seed)
     student_doc(&doc, seed);
     if (kind != KIND_CREATE)
         pool_pick(seed, id);
-    bool ok = store_student_write(client, db, kind, kind == KIND_CREATE ? NULL : id, 0, &doc,
-                                  &meta, &out, &err);
+    bool ok = store_student_write(client, db, kind, kind == KIND_CREATE ? NULL : id, 0, &doc, &meta,
+                                  &out, &err);
     if (ok && kind == KIND_CREATE)
         pool_add(out.id);
     if (ok && kind == KIND_DELETE)
@@ -192,8 +192,10 @@ static long
 env_long(const char *name, long fallback)
 {
     const char *v = getenv(name);
-    long n = v != NULL ? strtol(v, NULL, 10) : 0;
-    return n > 0 ? n : fallback;
+    char *end = NULL;
+    long n = v != NULL ? strtol(v, &end, 10) : 0;
+
+    return n > 0 && end != NULL && *end == '\0' ? n : fallback;
 }
 
 /* Students without keys that the first updates work on. */

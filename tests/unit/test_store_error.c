@@ -14,7 +14,7 @@ make(uint32_t domain, uint32_t code, const char *message)
     memset(&e, 0, sizeof e);
     e.domain = domain;
     e.code = code;
-    strncpy(e.message, message, sizeof e.message - 1);
+    bson_strncpy(e.message, message, sizeof e.message);
     return e;
 }
 

@@ -346,6 +346,8 @@ keep_first(void *ctx, const bson_t *doc)
     found_t *f = ctx;
 
     if (f->n++ == 0) {
+        /* doc is the cursor's: copy it. bson_copy_to overwrites without
+         * destroying, and packages_find initialised out already. */
         bson_destroy(f->first);
         bson_copy_to(doc, f->first);
     }

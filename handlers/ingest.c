@@ -173,8 +173,8 @@ find_target(const run_t *run, const xmlio_item_t *item, const bson_t *doc, char 
         /* A stale claim (nobody holds the key any more), or a student this
          * principal may not see: as if there were none (issue 12), so the
          * item becomes a create that the claim refuses as a duplicate. */
-        bool live = store_student_get(c->client, c->db, id, &s, &e) && !s.deleted &&
-                    visible(run, &s.doc);
+        bool live =
+            store_student_get(c->client, c->db, id, &s, &e) && !s.deleted && visible(run, &s.doc);
         student_release(&s);
         if (!live)
             id[0] = '\0';
@@ -211,12 +211,14 @@ sealed(const run_t *run, const bson_t *cur, bson_t *full, kt_error_t *err)
         return false;
     }
     bson_destroy(full);
-    bson_steal(full, &stored);
+    bson_steal(full, &stored); /* steals stored: full stays the caller's to destroy */
     return true;
 }
 
 /* The item's document for the target id (its current version read, and
- * checked to be the principal's to change); "" id: a create. */
+ * checked to be the principal's to change); "" id: a create. full is
+ * initialised on every path (item_document copies first), so the caller
+ * destroys it whether or not this succeeds. */
 static bool
 target_document(const run_t *run, const xmlio_item_t *item, const char *id, const bson_t *doc,
                 bson_t *full, kt_error_t *err)

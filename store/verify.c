@@ -65,8 +65,8 @@ check_feed(mongoc_client_t *client, const char *db, const student_t *v, char *pr
 /* verify_record, keeping the last version read in *last (when not NULL). */
 static bool
 verify_chain(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
-             long *versions, bool *head_lags, int64_t *bad_version, char *problem,
-             student_t *last, kt_error_t *err)
+             long *versions, bool *head_lags, int64_t *bad_version, char *problem, student_t *last,
+             kt_error_t *err)
 {
     char prev_hash[65] = "";
     bson_t head;
@@ -88,7 +88,7 @@ verify_chain(mongoc_client_t *client, const char *db, const store_kind_t *kind, 
             (*versions)++;
         }
         if (ok && found && last != NULL)
-            student_move(last, &v);
+            student_move(last, &v); /* steals v: last is the newest version read so far */
         else
             student_release(&v);
         if (!ok)
@@ -113,8 +113,7 @@ bool
 verify_record(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
               long *versions, bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
 {
-    return verify_chain(client, db, kind, id, versions, head_lags, bad_version, problem, NULL,
-                        err);
+    return verify_chain(client, db, kind, id, versions, head_lags, bad_version, problem, NULL, err);
 }
 
 bool
@@ -326,9 +325,9 @@ repair_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, co
     int64_t before = found ? util_get_int(&head, "version", 0) : 0;
     bson_destroy(&head);
     student_init(&s);
-    bool ok = store_record_get(client, db, kind, id, &s, err) && /* rolls forward, moves the head */
-              store_claims_restore(client, db, kind, &s, &r->claims_restored, &r->claims_contested,
-                                   err);
+    bool ok =
+        store_record_get(client, db, kind, id, &s, err) && /* rolls forward, moves the head */
+        store_claims_restore(client, db, kind, &s, &r->claims_restored, &r->claims_contested, err);
     if (ok && s.version != before) {
         r->repaired++;
         fprintf(out, "REPAIRED %s %s: head %lld → %lld\n", kind->name, id, (long long)before,

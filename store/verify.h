@@ -28,8 +28,8 @@ typedef struct {
     long broken;     /* students with a broken link */
     long incomplete; /* heads lagging their versions (repairable) */
     long repaired;
-    long duplicates; /* claim keys (СНИЛС, document) carried by a second active student */
-    long claims_restored;  /* repair: claims inserted for keys of active students */
+    long duplicates;      /* claim keys (СНИЛС, document) carried by a second active student */
+    long claims_restored; /* repair: claims inserted for keys of active students */
     long claims_contested; /* repair: keys of active students another student's claim binds */
     char broken_ids[VERIFY_LIST_MAX][40]; /* the first broken students */
     int listed;

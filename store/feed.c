@@ -197,6 +197,8 @@ feed_read(mongoc_client_t *client, const char *db, int64_t since, int limit, con
         bson_destroy(&entry);
         if (found && !ok)
             return false;
+        /* An entry in flight ends the page and the cursor stays before it:
+         * skipping it would lose it once its version lands. */
         if (!found || state == ENTRY_PENDING)
             break;
         *next = seq;

@@ -243,7 +243,10 @@ store_student_get_version(mongoc_client_t *client, const char *db, const char *i
     return store_record_get_version(client, db, &store_kind_student, id, n, out, err);
 }
 
-/* Binary search for the last version whose time is ≤ as_of. */
+/* Binary search for the last version whose time is ≤ as_of. It relies on
+ * times growing with versions: version N+1 is stamped after its writer read
+ * version N, and the writers' clocks agree (one machine, or NTP; the claims'
+ * youth assumes the same, docs/storage.md). */
 bool
 store_record_as_of(mongoc_client_t *client, const char *db, const store_kind_t *kind,
                    const char *id, const char *as_of, student_t *out, kt_error_t *err)

@@ -11,7 +11,8 @@
 
 #define REWRAP_PAGE 200
 
-/* The sub-document member key of doc as a static view; false when absent. */
+/* The sub-document member key of doc as a static view; false when absent.
+ * out borrows doc's bytes: it needs no destroy and dies with doc. */
 static bool
 sub_document(const bson_t *doc, const char *key, bson_t *out)
 {
@@ -185,7 +186,7 @@ healthdata_view(const healthdata_t *h, bson_t *doc, bool *disclosed, kt_error_t 
             *disclosed = true;
     }
     bson_destroy(doc);
-    bson_steal(doc, &out);
+    bson_steal(doc, &out); /* steals out: doc is the caller's to destroy, as before */
     return true;
 }
 
@@ -364,6 +365,9 @@ rewrap_one(void *ctx, const bson_t *doc)
         snprintf(r->last, sizeof r->last, "%s", dkid);
     if (dkid == NULL || strlen(dkid) != SEAL_DKID_LEN || !sub_document(doc, "wraps", &wraps))
         return true; /* not ours to mend */
+    /* wraps borrows the cursor's doc, valid during this call only; next is
+     * our own copy, without any wrap under the new KEK (seal_wrap appends
+     * that one, and a key must not appear twice). */
     bson_copy_to_excluding_noinit(&wraps, &next, r->kek->id, NULL);
     ok = seal_unwrap_any(r->h->ring, dkid, &wraps, dk, r->err) &&
          seal_wrap(r->kek, dkid, dk, &next, r->err) &&

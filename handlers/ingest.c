@@ -211,12 +211,14 @@ sealed(const run_t *run, const bson_t *cur, bson_t *full, kt_error_t *err)
         return false;
     }
     bson_destroy(full);
-    bson_steal(full, &stored);
+    bson_steal(full, &stored); /* steals stored: full stays the caller's to destroy */
     return true;
 }
 
 /* The item's document for the target id (its current version read, and
- * checked to be the principal's to change); "" id: a create. */
+ * checked to be the principal's to change); "" id: a create. full is
+ * initialised on every path (item_document copies first), so the caller
+ * destroys it whether or not this succeeds. */
 static bool
 target_document(const run_t *run, const xmlio_item_t *item, const char *id, const bson_t *doc,
                 bson_t *full, kt_error_t *err)

@@ -68,7 +68,9 @@ health_of(const app_t *app, request_t *req, mongoc_client_t *client)
     return h;
 }
 
-/* A stored document as this principal may see it (kinds without health: as is). */
+/* A stored document as this principal may see it (kinds without health: as
+ * is). doc is replaced in place (healthdata_view destroys it and steals the
+ * new one), so a caller that still needs the stored form passes a copy. */
 static bool
 view(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
      bson_t *doc, bool *disclosed, kt_error_t *err)
@@ -96,6 +98,8 @@ seal(const app_t *app, request_t *req, mongoc_client_t *client, const record_res
 
     if (r->health)
         return healthdata_seal(&h, cur, doc, stored, err);
+    /* stored is the caller's, initialised: the _noinit copy appends into it
+     * (bson_copy_to would initialise it over itself). "" excludes nothing. */
     bson_copy_to_excluding_noinit(doc, stored, "", NULL);
     return true;
 }
@@ -326,6 +330,9 @@ patch_base(const app_t *app, request_t *req, mongoc_client_t *client, const reco
     bool disclosed;
     json_value_t *tree;
 
+    /* view() replaces its document; cur keeps the sealed block that
+     * update_once() compares the new one against, so the view gets a copy.
+     * The tree lives in the arena and borrows nothing from seen. */
     bson_copy_to(cur, &seen);
     tree = view(app, req, client, r, &seen, &disclosed, err) ? codec_bson_to_tree(req->arena, &seen)
                                                              : NULL;
@@ -339,6 +346,9 @@ update_once(const app_t *app, request_t *req, mongoc_client_t *client, const rec
             const student_t *cur, const json_value_t *full, int64_t expected,
             const write_meta_t *meta, bson_t *doc, write_result_t *out, kt_error_t *err)
 {
+    /* doc (the caller's) is the validated document the answer shows; stored,
+     * its sealed form, is what the store gets, and the store copies what it
+     * keeps, so stored dies here. */
     bson_t stored = BSON_INITIALIZER;
     bool ok = r->validate(app, req, client, full, &cur->doc, doc, err) &&
               seal(app, req, client, r, &cur->doc, doc, &stored, err) &&
@@ -498,6 +508,8 @@ visible_changes(const app_t *app, request_t *req, mongoc_client_t *client,
             uint32_t len;
             bson_t view_of;
             bson_iter_array(&it, &len, &data);
+            /* view_of borrows s->record's bytes; changes (the caller's,
+             * initialised) gets its own copy of them. */
             if (bson_init_static(&view_of, data, len))
                 bson_copy_to_excluding_noinit(&view_of, changes, "", NULL);
         }

@@ -261,6 +261,9 @@ codec_bson_to_tree(arena_t *arena, const bson_t *doc)
     buf_t text;
     jw_t w;
 
+    /* The parser copies every string into arena (text is released below),
+     * so the tree borrows nothing: doc may be destroyed as soon as this
+     * returns. */
     buf_init(&text, 0);
     jw_init(&w, &text);
     codec_bson_to_json(&w, doc, false, NULL);

@@ -153,6 +153,8 @@ audit_query(mongoc_client_t *client, const char *db, const audit_filter_t *f, co
     jw_array_begin(w);
     while (n < limit && mongoc_cursor_next(cur, &doc)) {
         write_entry(w, doc);
+        /* A copy: doc is the cursor's, gone at the next call (the probe for
+         * `more` below makes one). */
         snprintf(last, sizeof last, "%s", util_get_str(doc, "_id") ? util_get_str(doc, "_id") : "");
         n++;
     }

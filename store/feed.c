@@ -82,6 +82,10 @@ feed_reserve(mongoc_client_t *client, const char *db, const char *student_id, in
 
     if (!read_hint(client, db, &hint, err))
         return false;
+    /* Step 3 of the write protocol (write.c). The entry goes in before its
+     * version; a crash after this insert leaves it without one, and readers
+     * judge it void after FEED_LEASE_MS (resolve()). A crash before the hint
+     * is written only leaves the hint lagging: the next writer probes on. */
     for (int64_t seq = hint + 1; seq <= hint + FEED_MAX_PROBES; seq++) {
         bson_t doc;
         int64_t now = feed_now_ms();
@@ -193,6 +197,8 @@ feed_read(mongoc_client_t *client, const char *db, int64_t since, int limit, con
         bson_destroy(&entry);
         if (found && !ok)
             return false;
+        /* An entry in flight ends the page and the cursor stays before it:
+         * skipping it would lose it once its version lands. */
         if (!found || state == ENTRY_PENDING)
             break;
         *next = seq;

@@ -23,7 +23,9 @@ health_keys_insert(mongoc_client_t *client, const char *db, const char *dkid, co
     return r == INSERT_OK;
 }
 
-/* Copies the "wraps" sub-document of doc into wraps. */
+/* Copies the "wraps" sub-document of doc into wraps, which is initialised
+ * only when this returns true (the view borrows doc's bytes; wraps gets its
+ * own, so doc can be destroyed). */
 static bool
 wraps_of(const bson_t *doc, bson_t *wraps)
 {
@@ -51,7 +53,7 @@ health_keys_get(mongoc_client_t *client, const char *db, const char *dkid, bson_
     if (!util_find_id(client, db, HEALTH_KEYS, dkid, &doc, found, err))
         return false;
     if (*found) {
-        *found = wraps_of(&doc, wraps);
+        *found = wraps_of(&doc, wraps); /* *found now says whether wraps needs destroying */
         bson_destroy(&doc);
     }
     return true;

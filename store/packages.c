@@ -53,7 +53,7 @@ packages_register(mongoc_client_t *client, const char *db, const char *key, cons
     char time[32];
     bool found = false;
 
-    bson_init(existing);
+    bson_init(existing); /* initialised on every path: the caller destroys it */
     util_time_now(time);
     BSON_APPEND_UTF8(&doc, "_id", key);
     BSON_APPEND_UTF8(&doc, "packet_id", packet_id);
@@ -77,7 +77,7 @@ packages_register(mongoc_client_t *client, const char *db, const char *key, cons
     }
     if (rc == INSERT_FAILED)
         return false;
-    bson_destroy(existing);
+    bson_destroy(existing); /* util_find_id initialises it again, even when it fails */
     if (!util_find_id(client, db, PACKAGES, key, existing, &found, err))
         return false;
     const char *stored = found ? util_get_str(existing, "hash") : NULL;
@@ -351,6 +351,8 @@ keep_first(void *ctx, const bson_t *doc)
     found_t *f = ctx;
 
     if (f->n++ == 0) {
+        /* doc is the cursor's: copy it. bson_copy_to overwrites without
+         * destroying, and packages_find initialised out already. */
         bson_destroy(f->first);
         bson_copy_to(doc, f->first);
     }

@@ -59,6 +59,9 @@ scan_visit(void *ctx, const bson_t *rec)
     memset(value, 0, sizeof kept + spec->value_size);
     memcpy(value, &v.version, sizeof v.version);
     v.deleted = state != NULL && strcmp(state, "DELETED") == 0;
+    /* doc is an empty document or a static view into rec, which the cursor
+     * owns: neither needs destroying, and keep() copies what it keeps into
+     * its summary, because rec is gone after this call. */
     bson_init(&doc);
     if (bson_iter_init_find(&it, rec, "doc") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
         bson_iter_document(&it, &len, &data);

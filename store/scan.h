@@ -28,7 +28,7 @@ typedef struct {
     int64_t version;
     bool deleted;
     const char *time;
-    const bson_t *doc; /* the entity's fields (empty for a deletion) */
+    const bson_t *doc; /* the fields; a deletion repeats the last ones (check deleted) */
 } scan_version_t;
 
 typedef struct {

@@ -71,6 +71,8 @@ store_load_version(mongoc_client_t *client, const char *db, const store_kind_t *
     const uint8_t *data = NULL;
 
     store_version_id(id, n, vid);
+    /* util_find_id initialises record on every path, found or not, failed or
+     * not: destroy what out held first, and out stays releasable after. */
     bson_destroy(&out->record);
     if (!util_find_id(client, db, kind->versions, vid, &out->record, found, err))
         return false;
@@ -80,8 +82,8 @@ store_load_version(mongoc_client_t *client, const char *db, const store_kind_t *
     if (bson_iter_init_find(&it, &out->record, "doc") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
         bson_t view;
         bson_iter_document(&it, &len, &data);
-        bson_init_static(&view, data, len);
-        bson_copy_to(&view, &out->doc);
+        bson_init_static(&view, data, len); /* borrows record's bytes */
+        bson_copy_to(&view, &out->doc);     /* a copy: doc outlives a reload of record */
     } else {
         bson_init(&out->doc);
     }
@@ -189,7 +191,7 @@ store_record_get(mongoc_client_t *client, const char *db, const store_kind_t *ki
         student_init(&probe);
         ok = store_load_version(client, db, kind, id, n, &probe, &found, err);
         if (ok && found) {
-            student_move(out, &probe);
+            student_move(out, &probe); /* steals probe's bson_ts: no release */
             continue;
         }
         student_release(&probe);
@@ -201,6 +203,9 @@ store_record_get(mongoc_client_t *client, const char *db, const store_kind_t *ki
         not_found(err, kind, "");
         return false;
     }
+    /* A version past the head is crash state 4 of the write protocol
+     * (write.c): the writer died, or failed, after the version and before
+     * the head. The reader finishes its step 5; a failure is harmless. */
     if (out->version != hint) {
         kt_error_t ignored;
         store_move_head(client, db, kind, out, &ignored); /* complete an interrupted write */
@@ -238,7 +243,10 @@ store_student_get_version(mongoc_client_t *client, const char *db, const char *i
     return store_record_get_version(client, db, &store_kind_student, id, n, out, err);
 }
 
-/* Binary search for the last version whose time is ≤ as_of. */
+/* Binary search for the last version whose time is ≤ as_of. It relies on
+ * times growing with versions: version N+1 is stamped after its writer read
+ * version N, and the writers' clocks agree (one machine, or NTP; the claims'
+ * youth assumes the same, docs/storage.md). */
 bool
 store_record_as_of(mongoc_client_t *client, const char *db, const store_kind_t *kind,
                    const char *id, const char *as_of, student_t *out, kt_error_t *err)
@@ -272,7 +280,7 @@ store_record_as_of(mongoc_client_t *client, const char *db, const store_kind_t *
     }
     if (best == out->version)
         return true;
-    student_release(out);
+    student_release(out); /* out held the current version: load the earlier one in its place */
     student_init(out);
     return store_load_version(client, db, kind, id, best, out, &found, err) && found;
 }

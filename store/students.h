@@ -12,13 +12,20 @@
  *   students          _id "<student id>" — the head: a hint of the latest
  *                     version that readers roll forward (probe N+1).
  *   claims            _id "snils:<11 digits>" / "doc:<TYPE|SERIES|NUMBER>"
- *                     (normalised) and their later generations "<key>|<g>"
- *                     — which student holds a СНИЛС or a document.
+ *                     (normalised) and their later generations "<key>|<g>",
+ *                     plus the hint "<key>|latest" — which student claimed a
+ *                     СНИЛС or a document; whether the claim binds is decided
+ *                     by that student's current version and the claim's age.
  *   changes           the change feed (store/feed.h).
- * A write: claim new keys → reserve a feed sequence → check the claims still
- * stand → insert version N+1 (with the hash of version N) → move the head. A crash
- * between any two steps leaves a state that reads correctly and that the
- * next write (or `kontingentctl repair`) completes.
+ * A write (store/write.c): read version N → look at the keys it adds (reads
+ * only: 409 when one is bound) → claim them → reserve a feed sequence →
+ * claim anew those claimed more than half their youth ago → insert version
+ * N+1 (with the hash of version N) → move the head. Claims are never deleted
+ * or released. A crash between any two steps leaves a state that reads
+ * correctly: claims without a version go stale, a feed entry without one is
+ * void, a version ahead of the head is rolled forward to and the head moved by
+ * the next read or write, or by `kontingentctl repair` (docs/storage.md,
+ * "Every crash state").
  */
 #ifndef KT_STORE_STUDENTS_H
 #define KT_STORE_STUDENTS_H
@@ -100,10 +107,12 @@ typedef struct {
  * Writes a version. KIND_CREATE: id NULL, a new id is assigned. KIND_UPDATE:
  * doc replaces the current document; expected_version (0: any) is compared
  * with the current one (412 VERSION_CONFLICT naming it). KIND_DELETE: doc is
- * ignored, the reason is required by the caller. A lost race for version N+1
- * is VERSION_CONFLICT too; callers without If-Match retry. Duplicates:
- * 409 DUPLICATE_SNILS / DUPLICATE_DOCUMENT with the holder's id in err->ref;
- * VERSION_CONFLICT has the current version in err->ref.
+ * ignored, the reason is required by the caller. An update to a document
+ * equal to the current one writes nothing (out->unchanged); a deleted record
+ * is 410 GONE. A lost race for version N+1 is VERSION_CONFLICT too; callers
+ * without If-Match retry. Duplicates: 409 DUPLICATE_SNILS /
+ * DUPLICATE_DOCUMENT with the holder's id in err->ref; VERSION_CONFLICT has
+ * the current version in err->ref.
  */
 bool store_student_write(mongoc_client_t *client, const char *db, write_kind_t kind, const char *id,
                          int64_t expected_version, const bson_t *doc, const write_meta_t *meta,

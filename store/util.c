@@ -41,11 +41,13 @@ util_find_id(mongoc_client_t *client, const char *db, const char *coll, const ch
     bool ok = true;
 
     *found = false;
-    bson_init(out);
+    bson_init(out); /* first, so that the caller destroys out on every path */
     BSON_APPEND_UTF8(&filter, "_id", id);
     BSON_APPEND_INT64(&opts, "limit", 1);
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, &opts, NULL);
     if (mongoc_cursor_next(cur, &doc)) {
+        /* doc belongs to the cursor and dies with it: copy. bson_copy_to
+         * initialises out, so the empty one is destroyed first. */
         bson_destroy(out);
         bson_copy_to(doc, out);
         *found = true;
@@ -71,6 +73,8 @@ util_each(mongoc_client_t *client, const char *db, const char *coll, const bson_
     bson_error_t error;
     bool ok = true;
 
+    /* doc belongs to the cursor, valid until the next call: fn copies what
+     * it keeps. */
     while (mongoc_cursor_next(cur, &doc) && fn(ctx, doc))
         ;
     if (mongoc_cursor_error(cur, &error)) {

@@ -88,7 +88,7 @@ verify_chain(mongoc_client_t *client, const char *db, const store_kind_t *kind, 
             (*versions)++;
         }
         if (ok && found && last != NULL)
-            student_move(last, &v);
+            student_move(last, &v); /* steals v: last is the newest version read so far */
         else
             student_release(&v);
         if (!ok)

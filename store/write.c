@@ -1,12 +1,21 @@
 /*
  * write: the write protocol of a version of any kind of record (store/kind.h)
  * and the claims that keep a student's СНИЛС and documents unique. Order
- * (docs/storage.md):
- *   1. read the current version N (rolling the head forward);
- *   2. claim the keys the new document adds (insert with unique _id);
- *   3. reserve the change-feed sequence;
- *   4. insert version N+1 — the lock: of two writers exactly one succeeds;
- *   5. move the head.
+ * (docs/storage.md, "The write protocol"), and what a worker that dies right
+ * after each step leaves behind ("Every crash state"):
+ *   1. read the current version N (rolling the head forward)
+ *      — nothing written;
+ *   2. claim the keys the new document adds (insert with unique _id)
+ *      — claims without a version: they bind while young, then are stale;
+ *   3. reserve the change-feed sequence
+ *      — a feed entry without its version: void after FEED_LEASE_MS;
+ *   4. check the claims still stand (4a), insert version N+1 — the lock: of
+ *      two writers exactly one succeeds
+ *      — version N+1 with the head at N: readers roll forward to it;
+ *   5. move the head — the complete write.
+ * No state needs a cleanup: each is either void by rule or completed by the
+ * next reader, writer or `kontingentctl repair`. That is why nothing here
+ * undoes a step when a later one fails.
  * Claims are never deleted: whether a claim binds is decided by its holder's
  * current version (and, while the version its writer was to insert is not
  * there, by its age), so a claim left behind by a dropped key, a lost race or
@@ -310,6 +319,10 @@ claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_
             return false;
         }
         int64_t next = c.found ? c.gen + 1 : 0;
+        /* From this insert on, a crash leaves a claim whose version never
+         * comes: it binds while younger than CLAIM_YOUTH_MS, then is stale
+         * (crash state 2). A crash before the hint is written only leaves
+         * the hint lagging, which the search up from it absorbs. */
         insert_result_t rc =
             insert_claim(client, db, arena, kind, key, next, id, version, &claimed, err);
         if (rc == INSERT_OK) {
@@ -435,6 +448,8 @@ typedef struct {
     bool named_id; /* a create whose id the client gave */
 } record_args_t;
 
+/* Builds version a->version into rec, initialised here on every path: the
+ * caller destroys (or steals) it even when this fails. */
 static bool
 build_record(bson_t *rec, const record_args_t *a, const write_meta_t *meta)
 {
@@ -463,6 +478,8 @@ build_record(bson_t *rec, const record_args_t *a, const write_meta_t *meta)
     diff_documents(a->prev_doc, a->doc, no_skip, &changes);
     bson_append_array_end(rec, &changes);
     BSON_APPEND_UTF8(rec, "prev_hash", a->prev_hash);
+    /* The hash covers every member above but _id, prev_hash included, which
+     * is what chains the versions; "hash" itself comes last. */
     if (!store_version_hash(rec, a->prev_hash, hash))
         return false;
     BSON_APPEND_UTF8(rec, "hash", hash);
@@ -562,12 +579,14 @@ insert_version(mongoc_client_t *client, const char *db, const record_args_t *a,
     insert_result_t rc = ok ? util_insert(client, db, a->kind->versions, &rec, err) : INSERT_FAILED;
 
     if (rc == INSERT_OK) {
+        /* bson_copy_to and bson_steal initialise their destination without
+         * destroying it: release what written held first. */
         student_release(written);
         snprintf(written->id, sizeof written->id, "%s", a->id);
         written->version = a->version;
         written->deleted = a->deleted;
-        bson_copy_to(a->doc, &written->doc);
-        bson_steal(&written->record, &rec);
+        bson_copy_to(a->doc, &written->doc); /* a copy: a->doc stays the caller's */
+        bson_steal(&written->record, &rec);  /* steals rec: not destroyed here */
     } else {
         bson_destroy(&rec);
     }
@@ -593,6 +612,9 @@ reserve_feed(mongoc_client_t *client, const char *db, record_args_t *a, kt_error
     const char *from = a->prev_doc != NULL ? util_get_str(a->prev_doc, "organization") : NULL;
     const char *kind = store_kind_name(a->wkind);
 
+    /* A crash after this leaves a feed entry whose version never comes
+     * (crash state 3): readers wait for it up to FEED_LEASE_MS, then skip it
+     * as void. The same holds for the entry of a writer that loses step 4. */
     if (!feed_reserve(client, db, a->id, a->version, kind, org, from, a->time, &ticket, err))
         return false;
     /* A reservation near its lease could be judged void by a reader; take another. */
@@ -618,6 +640,9 @@ append_version(mongoc_client_t *client, const char *db, record_args_t *a, const 
 {
     if (a->kind->feed && !reserve_feed(client, db, a, err))
         return false;
+    /* Step 4a. A refusal here (another student's claim binds by now) leaves
+     * crash states 2 and 3: this write's claims go stale, its feed entry is
+     * void. Nothing to undo. */
     if (!claims_stand(client, db, cl->arena, a->kind, cl->now, a->id, a->version, err))
         return false;
     student_t written;
@@ -625,6 +650,10 @@ append_version(mongoc_client_t *client, const char *db, record_args_t *a, const 
     student_init(&written);
     bool ok = insert_version(client, db, a, meta, &written, err);
     if (ok) {
+        /* Crash state 4: version N+1 is in, the head names N. Readers roll
+         * forward to N+1 and move the head themselves (store_record_get);
+         * `kontingentctl repair` moves every lagging head. The test build
+         * dies exactly here on request (test_crash_between_version_and_head_is_completed). */
         fault_point(meta, "crash-after-version");
         store_move_head(client, db, a->kind, &written,
                         &ignored); /* a hint: failure is repaired later */
@@ -646,6 +675,8 @@ store_record_write(mongoc_client_t *client, const char *db, const store_kind_t *
 
     student_init(&cur);
     memset(out, 0, sizeof *out);
+    /* Step 1: reads only; a failure or crash from here to the first claim
+     * leaves nothing behind (crash state 1). */
     if (arena == NULL || !load_current(client, db, kind, wk, id, expected_version, &cur, err))
         goto done;
     if (wk == KIND_CREATE && id == NULL)
@@ -653,17 +684,29 @@ store_record_write(mongoc_client_t *client, const char *db, const store_kind_t *
     else
         snprintf(new_id, sizeof new_id, "%s", wk == KIND_CREATE ? id : cur.id);
     snprintf(out->id, sizeof out->id, "%s", new_id);
+    /* A delete stores the current document again, state DELETED. new_doc
+     * (and a.prev_doc, a.prev_hash below) borrow from cur, which lives until
+     * done:. */
     const bson_t *new_doc = wk == KIND_DELETE ? &cur.doc : doc;
+    /* An update to an equal document writes nothing, so a retried request
+     * or a package item sent twice adds no version and no feed entry. */
     if (wk == KIND_UPDATE && same_document(&cur.doc, new_doc)) {
         out->version = cur.version;
         out->unchanged = true;
         ok = true;
         goto done;
     }
+    /* Only the keys the new document adds are claimed: those version N
+     * carries already bind through it, whatever their claim's age. A delete
+     * claims nothing, and its keys' claims go stale with it. */
     if (wk != KIND_CREATE)
         keys_of(arena, kind, &cur.doc, &before);
     if (wk != KIND_DELETE)
         keys_of(arena, kind, new_doc, &now);
+    /* Step 2: none_bound() only reads, so a 409 for one key leaves no claim
+     * on the others; claim_new() inserts, and a failure after its first
+     * insert leaves crash state 2 — not undone, because a claim is never
+     * deleted (another write of this record may rely on it). */
     if (!none_bound(client, db, arena, kind, &now, &before, new_id, err) ||
         !claim_new(client, db, arena, kind, &now, &before, new_id, cur.version + 1, err))
         goto done;

@@ -201,7 +201,11 @@ answer_receipt(mongoc_client_t *client, const char *db, request_t *req, response
     s->client = client;
     s->db = db;
     bson_copy_to(pkg, &s->pkg);
-    arena_add_cleanup(req->arena, free_stream, s);
+    if (arena_add_cleanup(req->arena, free_stream, s) != 0) {
+        bson_destroy(&s->pkg);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        return false;
+    }
     response_stream(res, 200, "application/xml; charset=utf-8", stream_receipt, s);
     return true;
 }

@@ -93,7 +93,7 @@ static bool
 read_claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
            const char *key, int64_t gen, claim_t *c, kt_error_t *err)
 {
-    bson_t doc;
+    bson_t doc = BSON_INITIALIZER; /* destroyed below even when no id could be made */
     bool found;
     const char *cid = claim_id(arena, key, gen);
 
@@ -129,7 +129,7 @@ read_hint(mongoc_client_t *client, const char *db, arena_t *arena, const char *k
 {
     const char *hid = hint_id(arena, key);
     kt_error_t ignored;
-    bson_t doc;
+    bson_t doc = BSON_INITIALIZER; /* destroyed below even when no id could be made */
     bool found = false;
     int64_t gen = 0;
 

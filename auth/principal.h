@@ -3,7 +3,8 @@
  *
  * A principal comes from a verified bearer token (jwt.c) or from a client
  * certificate verified by nginx and mapped through the certificate map
- * (certmap.c). Handlers decide permissions from role, organisation and scopes.
+ * (certmap.c). The route table decides by role alone (fcgi/routes.c); handlers
+ * decide what remains from organisation and scopes.
  */
 #ifndef KT_PRINCIPAL_H
 #define KT_PRINCIPAL_H

@@ -97,3 +97,14 @@ router_accepts(const route_t *route, const char *media_type)
             return true;
     return false;
 }
+
+bool
+router_admits(const route_t *route, role_t role, kt_error_t *err)
+{
+    if (route->flags & ROUTE_PUBLIC ||
+        (role > ROLE_NONE && role < ROLE__MAX && (route->roles & ROLE_BIT(role)) != 0))
+        return true;
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403, "%s",
+                 route->denied != NULL ? route->denied : "this role may not call this endpoint");
+    return false;
+}

@@ -3,9 +3,12 @@
  *
  * A route names a method, a path pattern whose "{name}" segments capture one
  * path segment each, the handler, whether authentication is needed, the
- * media types a body may have and the body limit. routes.c holds the one
- * static table; the server checks everything a route declares before the
- * handler runs, so handlers see only requests that fit.
+ * roles that may call it, the media types a body may have and the body
+ * limit. routes.c holds the one static table; the server checks everything
+ * a route declares before the handler runs, so handlers see only requests
+ * that fit. Role gates are coarse (the role alone, as redis's ACL categories
+ * in its command table); row-level checks — a school's own students, the
+ * health scope — stay in the handlers.
  */
 #ifndef KT_ROUTER_H
 #define KT_ROUTER_H
@@ -13,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "auth/principal.h"
 #include "core/error.h"
 #include "fcgi/app.h"
 #include "fcgi/request.h"
@@ -27,11 +31,21 @@ enum {
     ROUTE_SCAN = 1u << 2,    /* scans the store: the batch pool's longer round trips */
 };
 
+/* The bit of one role in a route's roles. */
+#define ROLE_BIT(role) (1u << (role))
+
+/* Every role there is: a route open to every authenticated principal. */
+#define ROLES_ALL                                                                                  \
+    (ROLE_BIT(ROLE_REGION) | ROLE_BIT(ROLE_SCHOOL) | ROLE_BIT(ROLE_MINISTRY) |                     \
+     ROLE_BIT(ROLE_AUDITOR) | ROLE_BIT(ROLE_ADMIN))
+
 typedef struct {
     const char *method;
     const char *pattern;
     route_handler_fn handler;
     unsigned flags;
+    unsigned roles;                 /* ROLE_BIT()s of the roles that may call it */
+    const char *denied;             /* the 403 FORBIDDEN detail for the other roles */
     const char *const *media_types; /* NULL: the route takes no body */
     size_t max_body;                /* 0: the configured KT_MAX_BODY */
 } route_t;
@@ -47,6 +61,10 @@ const route_t *router_match(const route_t *table, size_t n, request_t *req, char
 
 /* True when the request's media type is one the route accepts. */
 bool router_accepts(const route_t *route, const char *media_type);
+
+/* True when a principal of this role may call the route; otherwise false
+ * with 403 FORBIDDEN and the route's denied text. Public routes admit all. */
+bool router_admits(const route_t *route, role_t role, kt_error_t *err);
 
 /* The table of routes.c. */
 extern const route_t routes_table[];

@@ -1,7 +1,18 @@
 /*
  * routes: the one table of every endpoint (redis's command table, kcgi's
- * pages). What a route declares — authentication, body media types, body
- * limit — is enforced by server.c before its handler runs.
+ * pages). What a route declares — authentication, the roles that may call
+ * it, body media types, body limit — is enforced by server.c before its
+ * handler runs. The roles are the matrix of docs/security.md ("Roles"); the
+ * unit test test_route_roles.c holds the two to each other.
+ *
+ * A row, slot by slot:
+ *   .method, .pattern   what router_match() matches ({name}: one segment)
+ *   .handler            handlers/handlers.h
+ *   .flags              ROUTE_PUBLIC (no authentication), ROUTE_PACKAGE,
+ *                       ROUTE_SCAN (router.h)
+ *   .roles, .denied     who may call it, and what the others are told (403)
+ *   .media_types        the body's types; absent: the route takes no body
+ *   .max_body           the body limit; absent: KT_MAX_BODY
  */
 #include "fcgi/router.h"
 #include "handlers/handlers.h"
@@ -13,38 +24,96 @@ static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
 /* Bodies of one student are small; 1 MiB is far above any valid one. */
 #define STUDENT_BODY_MAX (1u << 20)
 
+#define REGION   ROLE_BIT(ROLE_REGION)
+#define SCHOOL   ROLE_BIT(ROLE_SCHOOL)
+#define MINISTRY ROLE_BIT(ROLE_MINISTRY)
+#define AUDITOR  ROLE_BIT(ROLE_AUDITOR)
+#define ADMIN    ROLE_BIT(ROLE_ADMIN)
+
+/* The role sets of the table, each with what the roles outside it are told. */
+#define ANYONE .roles = ROLES_ALL
+#define WRITERS                                                                                    \
+    .roles = REGION | SCHOOL | MINISTRY | ADMIN, .denied = "this role may not change records"
+#define EVENT_POSTERS                                                                              \
+    .roles = REGION | SCHOOL | ADMIN, .denied = "this role may not post education events"
+#define AUDITORS .roles = AUDITOR | ADMIN, .denied = "the audit endpoints are for auditors"
+#define REPORTERS                                                                                  \
+    .roles = REGION | SCHOOL | MINISTRY | ADMIN,                                                   \
+    .denied = "reports are for the region, the ministries and admins"
+#define REGION_REPORTERS                                                                           \
+    .roles = REGION | MINISTRY | ADMIN,                                                            \
+    .denied = "migration between schools is reported for the whole region only"
+#define REGISTRARS                                                                                 \
+    .roles = REGION | ADMIN,                                                                       \
+    .denied = "only the region and administrators change the registry of organisations"
+
+/* clang-format off */
 const route_t routes_table[] = {
-    {"GET", "/api/v1/health", handle_health, ROUTE_PUBLIC, NULL, 0},
-    {"GET", "/api/v1/whoami", handle_whoami, 0, NULL, 0},
-    {"GET", "/api/v1/students", handle_student_search, 0, NULL, 0},
-    {"POST", "/api/v1/students", handle_student_create, 0, json_types, STUDENT_BODY_MAX},
-    {"GET", "/api/v1/students/{id}", handle_student_get, 0, NULL, 0},
-    {"PUT", "/api/v1/students/{id}", handle_student_put, 0, json_types, STUDENT_BODY_MAX},
-    {"PATCH", "/api/v1/students/{id}", handle_student_patch, 0, patch_types, STUDENT_BODY_MAX},
-    {"DELETE", "/api/v1/students/{id}", handle_student_delete, 0, NULL, 0},
-    {"GET", "/api/v1/students/{id}/history", handle_student_history, 0, NULL, 0},
-    {"GET", "/api/v1/students/{id}/versions/{n}", handle_student_version, 0, NULL, 0},
-    {"POST", "/api/v1/students/{id}/events", handle_student_event, 0, json_types, STUDENT_BODY_MAX},
-    {"GET", "/api/v1/students/{id}/trajectory", handle_student_trajectory, 0, NULL, 0},
-    {"GET", "/api/v1/changes", handle_changes, 0, NULL, 0},
-    {"GET", "/api/v1/audit/access", handle_audit_access, ROUTE_SCAN, NULL, 0},
-    {"GET", "/api/v1/audit/changes", handle_audit_changes, ROUTE_SCAN, NULL, 0},
-    {"GET", "/api/v1/audit/verify/last", handle_audit_verify_last, 0, NULL, 0},
-    {"GET", "/api/v1/students/{id}/verify", handle_student_verify, 0, NULL, 0},
-    {"POST", "/api/v1/packages", handle_package_post, ROUTE_PACKAGE, xml_types, 0},
-    {"GET", "/api/v1/packages/{id}", handle_package_get, 0, NULL, 0},
-    {"GET", "/api/v1/export", handle_export, ROUTE_SCAN, NULL, 0},
-    {"GET", "/api/v1/reports/contingent", handle_report_contingent, ROUTE_SCAN, NULL, 0},
-    {"GET", "/api/v1/reports/migration", handle_report_migration, ROUTE_SCAN, NULL, 0},
-    {"GET", "/api/v1/organizations", handle_organization_list, 0, NULL, 0},
-    {"POST", "/api/v1/organizations", handle_organization_create, 0, json_types, STUDENT_BODY_MAX},
-    {"GET", "/api/v1/organizations/{ogrn}", handle_organization_get, 0, NULL, 0},
-    {"PUT", "/api/v1/organizations/{ogrn}", handle_organization_put, 0, json_types,
-     STUDENT_BODY_MAX},
-    {"PATCH", "/api/v1/organizations/{ogrn}", handle_organization_patch, 0, patch_types,
-     STUDENT_BODY_MAX},
-    {"GET", "/api/v1/organizations/{ogrn}/history", handle_organization_history, 0, NULL, 0},
-    {"GET", "/api/v1/organizations/{ogrn}/versions/{n}", handle_organization_version, 0, NULL, 0},
+    {.method = "GET", .pattern = "/api/v1/health", .handler = handle_health,
+     .flags = ROUTE_PUBLIC, ANYONE},
+    {.method = "GET", .pattern = "/api/v1/whoami", .handler = handle_whoami, ANYONE},
+
+    /* Students. A school's reads and writes are of its own students (handlers). */
+    {.method = "GET", .pattern = "/api/v1/students", .handler = handle_student_search, ANYONE},
+    {.method = "POST", .pattern = "/api/v1/students", .handler = handle_student_create, WRITERS,
+     .media_types = json_types, .max_body = STUDENT_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/students/{id}", .handler = handle_student_get, ANYONE},
+    {.method = "PUT", .pattern = "/api/v1/students/{id}", .handler = handle_student_put, WRITERS,
+     .media_types = json_types, .max_body = STUDENT_BODY_MAX},
+    {.method = "PATCH", .pattern = "/api/v1/students/{id}", .handler = handle_student_patch,
+     WRITERS, .media_types = patch_types, .max_body = STUDENT_BODY_MAX},
+    {.method = "DELETE", .pattern = "/api/v1/students/{id}", .handler = handle_student_delete,
+     WRITERS},
+    {.method = "GET", .pattern = "/api/v1/students/{id}/history",
+     .handler = handle_student_history, ANYONE},
+    {.method = "GET", .pattern = "/api/v1/students/{id}/versions/{n}",
+     .handler = handle_student_version, ANYONE},
+    {.method = "POST", .pattern = "/api/v1/students/{id}/events", .handler = handle_student_event,
+     EVENT_POSTERS, .media_types = json_types, .max_body = STUDENT_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/students/{id}/trajectory",
+     .handler = handle_student_trajectory, ANYONE},
+    {.method = "GET", .pattern = "/api/v1/changes", .handler = handle_changes, ANYONE},
+
+    /* Audit. */
+    {.method = "GET", .pattern = "/api/v1/audit/access", .handler = handle_audit_access,
+     .flags = ROUTE_SCAN, AUDITORS},
+    {.method = "GET", .pattern = "/api/v1/audit/changes", .handler = handle_audit_changes,
+     .flags = ROUTE_SCAN, AUDITORS},
+    {.method = "GET", .pattern = "/api/v1/audit/verify/last",
+     .handler = handle_audit_verify_last, AUDITORS},
+    {.method = "GET", .pattern = "/api/v1/students/{id}/verify", .handler = handle_student_verify,
+     AUDITORS},
+
+    /* Packages, export and reports. */
+    {.method = "POST", .pattern = "/api/v1/packages", .handler = handle_package_post,
+     .flags = ROUTE_PACKAGE, WRITERS, .media_types = xml_types},
+    {.method = "GET", .pattern = "/api/v1/packages/{id}", .handler = handle_package_get, ANYONE},
+    {.method = "GET", .pattern = "/api/v1/export", .handler = handle_export,
+     .flags = ROUTE_SCAN, ANYONE},
+    {.method = "GET", .pattern = "/api/v1/reports/contingent",
+     .handler = handle_report_contingent, .flags = ROUTE_SCAN, REPORTERS},
+    {.method = "GET", .pattern = "/api/v1/reports/migration", .handler = handle_report_migration,
+     .flags = ROUTE_SCAN, REGION_REPORTERS},
+
+    /* Organisations: every role reads the registry. */
+    {.method = "GET", .pattern = "/api/v1/organizations", .handler = handle_organization_list,
+     ANYONE},
+    {.method = "POST", .pattern = "/api/v1/organizations",
+     .handler = handle_organization_create, REGISTRARS, .media_types = json_types,
+     .max_body = STUDENT_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/organizations/{ogrn}",
+     .handler = handle_organization_get, ANYONE},
+    {.method = "PUT", .pattern = "/api/v1/organizations/{ogrn}",
+     .handler = handle_organization_put, REGISTRARS, .media_types = json_types,
+     .max_body = STUDENT_BODY_MAX},
+    {.method = "PATCH", .pattern = "/api/v1/organizations/{ogrn}",
+     .handler = handle_organization_patch, REGISTRARS, .media_types = patch_types,
+     .max_body = STUDENT_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/organizations/{ogrn}/history",
+     .handler = handle_organization_history, ANYONE},
+    {.method = "GET", .pattern = "/api/v1/organizations/{ogrn}/versions/{n}",
+     .handler = handle_organization_version, ANYONE},
 };
+/* clang-format on */
 
 const size_t routes_count = sizeof routes_table / sizeof routes_table[0];

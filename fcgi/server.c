@@ -143,6 +143,9 @@ server_dispatch(const app_t *app, request_t *req, bool parsed, kt_error_t *err,
     req->store_scan = (route->flags & ROUTE_SCAN) != 0;
     if (!(route->flags & ROUTE_PUBLIC) && !authenticate(app, req, io->now, err))
         goto fail;
+    /* The role alone, before a package slot is taken or a body is read. */
+    if (!router_admits(route, req->principal.role, err))
+        goto fail;
     if (route->flags & ROUTE_PACKAGE && route->media_types != NULL &&
         !package_slot_take(app, req, err))
         goto fail;

@@ -131,21 +131,6 @@ handler_json_body(request_t *req, json_value_t **out, kt_error_t *err)
     return json_parse(req->arena, req->body, req->body_len, &lim, out, err);
 }
 
-bool
-handler_can_write(const request_t *req, kt_error_t *err)
-{
-    switch (req->principal.role) {
-    case ROLE_REGION:
-    case ROLE_SCHOOL:
-    case ROLE_MINISTRY:
-    case ROLE_ADMIN:
-        return true;
-    default:
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403, "this role may not change records");
-        return false;
-    }
-}
-
 void
 handler_etag(request_t *req, response_t *res, int64_t version)
 {
@@ -227,13 +212,4 @@ handler_period(const request_t *req, const char **from, const char **to, kt_erro
         return false;
     }
     return true;
-}
-
-bool
-handler_can_audit(const request_t *req, kt_error_t *err)
-{
-    if (req->principal.role == ROLE_AUDITOR || req->principal.role == ROLE_ADMIN)
-        return true;
-    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403, "the audit endpoints are for auditors");
-    return false;
 }

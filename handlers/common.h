@@ -32,9 +32,6 @@ bool handler_reason(request_t *req, const char **out, kt_error_t *err);
 /* The body as a JSON tree within the limits of a student document. */
 bool handler_json_body(request_t *req, json_value_t **out, kt_error_t *err);
 
-/* Writes need region, school, ministry or admin; auditors get 403. */
-bool handler_can_write(const request_t *req, kt_error_t *err);
-
 /* Sets ETag: "N". */
 void handler_etag(request_t *req, response_t *res, int64_t version);
 
@@ -51,8 +48,5 @@ bool handler_time(const request_t *req, const char *name, const char **out, kt_e
 /* ?from= and ?to= (each optional, normalised like as_of; from ≤ to): the
  * period [from, to] of the audit queries. */
 bool handler_period(const request_t *req, const char **from, const char **to, kt_error_t *err);
-
-/* The audit endpoints are for auditors and admins; 403 for other roles. */
-bool handler_can_audit(const request_t *req, kt_error_t *err);
 
 #endif

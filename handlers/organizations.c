@@ -33,12 +33,6 @@ organizations_may_write(const principal_t *p, kt_error_t *err)
 }
 
 static bool
-can_write(const request_t *req, kt_error_t *err)
-{
-    return organizations_may_write(&req->principal, err);
-}
-
-static bool
 load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s, kt_error_t *err)
 {
     return store_record_get(client, store_db_name(app->store), &store_kind_organization,
@@ -113,7 +107,6 @@ static const record_resource_t organizations_resource = {
     .with_state = false,
     .load = load,
     .validate = validate,
-    .can_write = can_write,
     .new_id = new_id,
     .write_xml = write_xml,
 };

@@ -13,7 +13,8 @@
 #include "core/arena.h"
 #include "core/error.h"
 
-/* region and admin write organisations; other roles get 403 FORBIDDEN. */
+/* region and admin write organisations; other roles get 403 FORBIDDEN. The
+ * package items use it; the API routes say the same in fcgi/routes.c. */
 bool organizations_may_write(const principal_t *p, kt_error_t *err);
 
 /* On an update (cur not NULL) the ОГРН may not change (FORMAT at /ogrn); a

@@ -78,7 +78,7 @@ handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_
     bool queued = false;
     char packet_id[INGEST_ID_MAX];
 
-    if (client == NULL || !handler_can_write(req, err) || !package_body(app, req, &data, &len, err))
+    if (client == NULL || !package_body(app, req, &data, &len, err))
         return false;
     ingest_ctx_t ctx = {.client = client,
                         .db = store_db_name(app->store),

@@ -300,7 +300,7 @@ records_create(const app_t *app, request_t *req, response_t *res, const record_r
     write_result_t out;
     bool ok = false;
 
-    if (client == NULL || !r->can_write(req, err) || !handler_reason(req, &reason, err) ||
+    if (client == NULL || !handler_reason(req, &reason, err) ||
         !handler_json_body(req, &body, err) ||
         (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)) ||
         !r->validate(app, req, client, body, NULL, &doc, err) ||
@@ -372,7 +372,7 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
     write_meta_t meta;
     write_result_t out;
 
-    if (client == NULL || !r->can_write(req, err) || !handler_if_match(req, &expected, err) ||
+    if (client == NULL || !handler_if_match(req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
         (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)))
         return false;

@@ -30,7 +30,6 @@ typedef struct record_resource {
      * (NULL on create), so references are checked only when they change. */
     bool (*validate)(const app_t *app, request_t *req, mongoc_client_t *client,
                      const json_value_t *body, const bson_t *cur, bson_t *doc, kt_error_t *err);
-    bool (*can_write)(const request_t *req, kt_error_t *err);
     /* The id of a record being created, from its document; NULL: assigned. */
     const char *(*new_id)(const bson_t *doc);
     bool (*write_xml)(xmlTextWriterPtr w, const student_t *s);

@@ -217,44 +217,37 @@ education_rule_event(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     }
 }
 
-/* Columns: name, type, required, max, check, enum values, child, rule, flags, min. */
+/* The tables: one row per member, FIELD_STR(name, required, max, check) and its kin
+ * (model/fields.h names every slot). */
 
 static const field_t education_order_fields[] = {
-    {"number", FIELD_T_STRING, FIELD_REQ, 50, NULL, NULL, NULL, NULL, 0, 0},
-    {"date", FIELD_T_STRING, FIELD_REQ, 0, fields_check_date, NULL, NULL, NULL, 0, 0},
-    {0},
+    FIELD_STR("number", FIELD_REQ, 50, NULL),
+    FIELD_STR("date", FIELD_REQ, 0, fields_check_date),
+    FIELD_END,
 };
 
 static const field_t education_program_fields[] = {
-    {"name", FIELD_T_STRING, FIELD_REQ, 500, NULL, NULL, NULL, NULL, 0, 0},
-    {"code", FIELD_T_STRING, FIELD_OPT, 20, NULL, NULL, NULL, NULL, 0, 0},
-    {"adapted", FIELD_T_BOOL, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
-    {0},
+    FIELD_STR("name", FIELD_REQ, 500, NULL),
+    FIELD_STR("code", FIELD_OPT, 20, NULL),
+    FIELD_BOOL("adapted", FIELD_OPT),
+    FIELD_END,
 };
 
 static const field_t education_event_fields[] = {
-    [EV_TYPE] = {"type", FIELD_T_ENUM, FIELD_REQ, 0, NULL, education_types, NULL, NULL, 0, 0},
-    [EV_DATE] = {"date", FIELD_T_STRING, FIELD_REQ, 0, fields_check_date, NULL, NULL, NULL, 0, 0},
-    [EV_ORDER] = {"order", FIELD_T_OBJECT, FIELD_REQ, 0, NULL, NULL, education_order_fields, NULL,
-                  0, 0},
-    [EV_ORGANIZATION] = {"organization", FIELD_T_STRING, FIELD_OPT, 0, fields_check_ogrn, NULL,
-                         NULL, NULL, 0, 0},
-    [EV_LEVEL] = {"level", FIELD_T_ENUM, FIELD_OPT, 0, NULL, education_levels, NULL, NULL, 0, 0},
-    [EV_PROGRAM] = {"program", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, education_program_fields,
-                    NULL, 0, 0},
-    [EV_FORM] = {"form", FIELD_T_ENUM, FIELD_OPT, 0, NULL, education_forms, NULL, NULL, 0, 0},
-    [EV_FINANCING] = {"financing", FIELD_T_ENUM, FIELD_OPT, 0, NULL, education_financing, NULL,
-                      NULL, 0, 0},
-    [EV_GRADE] = {"grade", FIELD_T_INT, FIELD_OPT, EDUCATION_GRADE_MAX, NULL, NULL, NULL, NULL, 0,
-                  0},
-    [EV_CLASS_LETTER] = {"class_letter", FIELD_T_STRING, FIELD_OPT, 10, NULL, NULL, NULL, NULL, 0,
-                         0},
-    [EV_EPISODE] = {"episode", FIELD_T_INT, FIELD_OPT, EDUCATION_EPISODES_MAX, NULL, NULL, NULL,
-                    NULL, 0, 1},
-    [EV_TO_ORGANIZATION] = {"to_organization", FIELD_T_STRING, FIELD_OPT, 0, fields_check_ogrn,
-                            NULL, NULL, NULL, 0, 0},
-    [EV_NOTE] = {"note", FIELD_T_STRING, FIELD_OPT, 1000, NULL, NULL, NULL, NULL, 0, 0},
-    [EV__MAX] = {0},
+    [EV_TYPE] = FIELD_ENUM("type", FIELD_REQ, education_types),
+    [EV_DATE] = FIELD_STR("date", FIELD_REQ, 0, fields_check_date),
+    [EV_ORDER] = FIELD_OBJECT("order", FIELD_REQ, education_order_fields, NULL, 0),
+    [EV_ORGANIZATION] = FIELD_STR("organization", FIELD_OPT, 0, fields_check_ogrn),
+    [EV_LEVEL] = FIELD_ENUM("level", FIELD_OPT, education_levels),
+    [EV_PROGRAM] = FIELD_OBJECT("program", FIELD_OPT, education_program_fields, NULL, 0),
+    [EV_FORM] = FIELD_ENUM("form", FIELD_OPT, education_forms),
+    [EV_FINANCING] = FIELD_ENUM("financing", FIELD_OPT, education_financing),
+    [EV_GRADE] = FIELD_INT("grade", FIELD_OPT, 0, EDUCATION_GRADE_MAX),
+    [EV_CLASS_LETTER] = FIELD_STR("class_letter", FIELD_OPT, 10, NULL),
+    [EV_EPISODE] = FIELD_INT("episode", FIELD_OPT, 1, EDUCATION_EPISODES_MAX),
+    [EV_TO_ORGANIZATION] = FIELD_STR("to_organization", FIELD_OPT, 0, fields_check_ogrn),
+    [EV_NOTE] = FIELD_STR("note", FIELD_OPT, 1000, NULL),
+    [EV__MAX] = FIELD_END,
 };
 
 static const field_t education_event_root = {.type = FIELD_T_OBJECT,

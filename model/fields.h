@@ -78,6 +78,58 @@ struct field {
     int64_t min; /* INT: the lower bound */
 };
 
+/*
+ * One row of a table per line, in the words of its type (nginx comments every
+ * slot of its module tables; here the macro names them):
+ *   FIELD_STR(name, required, max, check)    a string of at most max characters
+ *                                            (0: no bound), checked and normalised
+ *                                            by check (NULL: none)
+ *   FIELD_ENUM(name, required, values)       one of values (NULL-terminated)
+ *   FIELD_INT(name, required, min, max)      an integer in [min, max]
+ *   FIELD_BOOL(name, required)               true or false
+ *   FIELD_OBJECT(name, required, members, rule, flags)
+ *                                            an object of the table members, rule
+ *                                            across them (NULL: none), FIELD_F_*
+ *   FIELD_ARRAY(name, required, max, item)   at most max items, each the row *item
+ *   FIELD_ASSIGNED(name)                     server-assigned: accepted and skipped
+ *   FIELD_END                                ends a table
+ * required is FIELD_REQ or FIELD_OPT. Rows of array items and roots have no
+ * name and are written with designated initialisers.
+ */
+#define FIELD_STR(n, req, mx, chk)                                                                 \
+    {                                                                                              \
+        .name = (n), .type = FIELD_T_STRING, .required = (req), .max = (mx), .check = (chk)        \
+    }
+#define FIELD_ENUM(n, req, vals)                                                                   \
+    {                                                                                              \
+        .name = (n), .type = FIELD_T_ENUM, .required = (req), .values = (vals)                     \
+    }
+#define FIELD_INT(n, req, lo, hi)                                                                  \
+    {                                                                                              \
+        .name = (n), .type = FIELD_T_INT, .required = (req), .min = (lo), .max = (hi)              \
+    }
+#define FIELD_BOOL(n, req)                                                                         \
+    {                                                                                              \
+        .name = (n), .type = FIELD_T_BOOL, .required = (req)                                       \
+    }
+#define FIELD_OBJECT(n, req, members, rl, fl)                                                      \
+    {                                                                                              \
+        .name = (n), .type = FIELD_T_OBJECT, .required = (req), .child = (members), .rule = (rl),  \
+        .flags = (fl)                                                                              \
+    }
+#define FIELD_ARRAY(n, req, mx, item)                                                              \
+    {                                                                                              \
+        .name = (n), .type = FIELD_T_ARRAY, .required = (req), .max = (mx), .child = (item)        \
+    }
+#define FIELD_ASSIGNED(n)                                                                          \
+    {                                                                                              \
+        .name = (n), .type = FIELD_T_ASSIGNED, .required = FIELD_OPT                               \
+    }
+#define FIELD_END                                                                                  \
+    {                                                                                              \
+        .type = FIELD_T_END                                                                        \
+    }
+
 struct fields_ctx {
     arena_t *arena;
     const char *today;

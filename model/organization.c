@@ -83,57 +83,48 @@ static const char *const organization_types[] = {"SCHOOL", "KINDERGARTEN", "SPO"
 static const char *const organization_statuses[] = {"ACTIVE", "REORGANIZED", "LIQUIDATED", NULL};
 static const char *const organization_address_kinds[] = {"LEGAL", "ACTUAL", NULL};
 
-/* Columns: name, type, required, max, check, enum values, child, rule, flags. */
+/* The tables: one row per member, FIELD_STR(name, required, max, check) and its kin
+ * (model/fields.h names every slot). */
 
 static const field_t organization_address_fields[] = {
-    {"kind", FIELD_T_ENUM, FIELD_REQ, 0, NULL, organization_address_kinds, NULL, NULL, 0, 0},
-    {"text", FIELD_T_STRING, FIELD_REQ, 1000, NULL, NULL, NULL, NULL, 0, 0},
-    {"region_code", FIELD_T_STRING, FIELD_OPT, 0, fields_check_region, NULL, NULL, NULL, 0, 0},
-    {"oktmo", FIELD_T_STRING, FIELD_OPT, 0, fields_check_oktmo, NULL, NULL, NULL, 0, 0},
-    {"fias_guid", FIELD_T_STRING, FIELD_OPT, 0, fields_check_fias, NULL, NULL, NULL, 0, 0},
-    {0},
+    FIELD_ENUM("kind", FIELD_REQ, organization_address_kinds),
+    FIELD_STR("text", FIELD_REQ, 1000, NULL),
+    FIELD_STR("region_code", FIELD_OPT, 0, fields_check_region),
+    FIELD_STR("oktmo", FIELD_OPT, 0, fields_check_oktmo),
+    FIELD_STR("fias_guid", FIELD_OPT, 0, fields_check_fias),
+    FIELD_END,
 };
 
 static const field_t organization_address = {
     .type = FIELD_T_OBJECT, .required = FIELD_REQ, .child = organization_address_fields};
 
 static const field_t organization_license_fields[] = {
-    {"number", FIELD_T_STRING, FIELD_REQ, 100, NULL, NULL, NULL, NULL, 0, 0},
-    {"issued_on", FIELD_T_STRING, FIELD_REQ, 0, fields_check_date, NULL, NULL, NULL, 0, 0},
-    {"issuer", FIELD_T_STRING, FIELD_OPT, 500, NULL, NULL, NULL, NULL, 0, 0},
-    {0},
+    FIELD_STR("number", FIELD_REQ, 100, NULL),
+    FIELD_STR("issued_on", FIELD_REQ, 0, fields_check_date),
+    FIELD_STR("issuer", FIELD_OPT, 500, NULL),
+    FIELD_END,
 };
 
 static const field_t organization_fields[] = {
-    [ORG_ID] = {"id", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
-    [ORG_VERSION] = {"version", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
-    [ORG_OGRN] = {"ogrn", FIELD_T_STRING, FIELD_REQ, 0, fields_check_ogrn, NULL, NULL, NULL, 0, 0},
-    [ORG_INN] = {"inn", FIELD_T_STRING, FIELD_REQ, 0, organization_check_inn, NULL, NULL, NULL, 0,
-                 0},
-    [ORG_KPP] = {"kpp", FIELD_T_STRING, FIELD_REQ, 0, organization_check_kpp, NULL, NULL, NULL, 0,
-                 0},
-    [ORG_FULL_NAME] = {"full_name", FIELD_T_STRING, FIELD_REQ, 1000, NULL, NULL, NULL, NULL, 0, 0},
-    [ORG_SHORT_NAME] = {"short_name", FIELD_T_STRING, FIELD_REQ, 500, NULL, NULL, NULL, NULL, 0, 0},
-    [ORG_TYPE] = {"type", FIELD_T_ENUM, FIELD_REQ, 0, NULL, organization_types, NULL, NULL, 0, 0},
-    [ORG_OKTMO] = {"oktmo", FIELD_T_STRING, FIELD_REQ, 0, fields_check_oktmo, NULL, NULL, NULL, 0,
-                   0},
-    [ORG_ADDRESSES] = {"addresses", FIELD_T_ARRAY, FIELD_REQ, ORGANIZATION_ADDRESSES_MAX, NULL,
-                       NULL, &organization_address, NULL, 0, 0},
-    [ORG_LICENSE] = {"license", FIELD_T_OBJECT, FIELD_REQ, 0, NULL, NULL,
-                     organization_license_fields, NULL, 0, 0},
-    [ORG_STATUS] = {"status", FIELD_T_ENUM, FIELD_REQ, 0, NULL, organization_statuses, NULL, NULL,
-                    0, 0},
-    [ORG_PARENT] = {"parent", FIELD_T_STRING, FIELD_OPT, 0, fields_check_ogrn, NULL, NULL, NULL, 0,
-                    0},
-    [ORG_HEAD_NAME] = {"head_name", FIELD_T_STRING, FIELD_OPT, 300, fields_check_name, NULL, NULL,
-                       NULL, 0, 0},
-    [ORG_PHONE] = {"phone", FIELD_T_STRING, FIELD_OPT, 32, fields_check_phone, NULL, NULL, NULL, 0,
-                   0},
-    [ORG_EMAIL] = {"email", FIELD_T_STRING, FIELD_OPT, 254, fields_check_email, NULL, NULL, NULL, 0,
-                   0},
-    [ORG_SITE] = {"site", FIELD_T_STRING, FIELD_OPT, 500, organization_check_site, NULL, NULL, NULL,
-                  0, 0},
-    [ORG__MAX] = {0},
+    [ORG_ID] = FIELD_ASSIGNED("id"),
+    [ORG_VERSION] = FIELD_ASSIGNED("version"),
+    [ORG_OGRN] = FIELD_STR("ogrn", FIELD_REQ, 0, fields_check_ogrn),
+    [ORG_INN] = FIELD_STR("inn", FIELD_REQ, 0, organization_check_inn),
+    [ORG_KPP] = FIELD_STR("kpp", FIELD_REQ, 0, organization_check_kpp),
+    [ORG_FULL_NAME] = FIELD_STR("full_name", FIELD_REQ, 1000, NULL),
+    [ORG_SHORT_NAME] = FIELD_STR("short_name", FIELD_REQ, 500, NULL),
+    [ORG_TYPE] = FIELD_ENUM("type", FIELD_REQ, organization_types),
+    [ORG_OKTMO] = FIELD_STR("oktmo", FIELD_REQ, 0, fields_check_oktmo),
+    [ORG_ADDRESSES] =
+        FIELD_ARRAY("addresses", FIELD_REQ, ORGANIZATION_ADDRESSES_MAX, &organization_address),
+    [ORG_LICENSE] = FIELD_OBJECT("license", FIELD_REQ, organization_license_fields, NULL, 0),
+    [ORG_STATUS] = FIELD_ENUM("status", FIELD_REQ, organization_statuses),
+    [ORG_PARENT] = FIELD_STR("parent", FIELD_OPT, 0, fields_check_ogrn),
+    [ORG_HEAD_NAME] = FIELD_STR("head_name", FIELD_OPT, 300, fields_check_name),
+    [ORG_PHONE] = FIELD_STR("phone", FIELD_OPT, 32, fields_check_phone),
+    [ORG_EMAIL] = FIELD_STR("email", FIELD_OPT, 254, fields_check_email),
+    [ORG_SITE] = FIELD_STR("site", FIELD_OPT, 500, organization_check_site),
+    [ORG__MAX] = FIELD_END,
 };
 
 static const field_t organization_root = {.type = FIELD_T_OBJECT,

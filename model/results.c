@@ -290,8 +290,8 @@ results_rule_certificate(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     results_after_birth(cx, ptr, "issued_on", &slots[RESULTS_CERT_ISSUED_ON]);
 }
 
-/* The tables. Columns: name, type, required, max, check, enum values, child,
- * rule, flags, min. */
+/* The tables: one row per member, FIELD_STR(name, required, max, check) and its kin
+ * (model/fields.h names every slot). */
 
 static const char *const results_achievement_kinds[] = {
     "OLYMPIAD", "CONTEST", "COMPETITION", "CONFERENCE", "GTO", "OTHER", NULL};
@@ -305,69 +305,47 @@ static const char *const results_certificate_types[] = {"ATTESTAT_OOO", "ATTESTA
                                                         "DIPLOMA_SPO", NULL};
 
 static const field_t results_proof_fields[] = {
-    [RESULTS_PROOF_NUMBER] = {"number", FIELD_T_STRING, FIELD_OPT, 100, NULL, NULL, NULL, NULL, 0,
-                              0},
-    [RESULTS_PROOF_DATE] = {"date", FIELD_T_STRING, FIELD_OPT, 0, fields_check_date, NULL, NULL,
-                            NULL, 0, 0},
-    [RESULTS_PROOF_URL] = {"url", FIELD_T_STRING, FIELD_OPT, 2000, results_check_url, NULL, NULL,
-                           NULL, 0, 0},
-    [RESULTS_PROOF__MAX] = {0},
+    [RESULTS_PROOF_NUMBER] = FIELD_STR("number", FIELD_OPT, 100, NULL),
+    [RESULTS_PROOF_DATE] = FIELD_STR("date", FIELD_OPT, 0, fields_check_date),
+    [RESULTS_PROOF_URL] = FIELD_STR("url", FIELD_OPT, 2000, results_check_url),
+    [RESULTS_PROOF__MAX] = FIELD_END,
 };
 
 static const field_t results_achievement_fields[] = {
-    [RESULTS_ACH_KIND] = {"kind", FIELD_T_ENUM, FIELD_REQ, 0, NULL, results_achievement_kinds, NULL,
-                          NULL, 0, 0},
-    [RESULTS_ACH_TITLE] = {"title", FIELD_T_STRING, FIELD_REQ, 500, NULL, NULL, NULL, NULL, 0, 0},
-    [RESULTS_ACH_EVENT] = {"event_name", FIELD_T_STRING, FIELD_OPT, 500, NULL, NULL, NULL, NULL, 0,
-                           0},
-    [RESULTS_ACH_LEVEL] = {"level", FIELD_T_ENUM, FIELD_REQ, 0, NULL, results_levels, NULL, NULL, 0,
-                           0},
-    [RESULTS_ACH_SUBJECT] = {"subject", FIELD_T_STRING, FIELD_OPT, 200, NULL, NULL, NULL, NULL, 0,
-                             0},
-    [RESULTS_ACH_RESULT] = {"result", FIELD_T_ENUM, FIELD_REQ, 0, NULL, results_outcomes, NULL,
-                            NULL, 0, 0},
-    [RESULTS_ACH_PLACE] = {"place", FIELD_T_INT, FIELD_OPT, RESULTS_PLACE_MAX, NULL, NULL, NULL,
-                           NULL, 0, 1},
-    [RESULTS_ACH_BADGE] = {"badge", FIELD_T_ENUM, FIELD_OPT, 0, NULL, results_badges, NULL, NULL, 0,
-                           0},
-    [RESULTS_ACH_DATE] = {"date", FIELD_T_STRING, FIELD_REQ, 0, fields_check_date, NULL, NULL, NULL,
-                          0, 0},
-    [RESULTS_ACH_ORGANIZER] = {"organizer", FIELD_T_STRING, FIELD_OPT, 500, NULL, NULL, NULL, NULL,
-                               0, 0},
-    [RESULTS_ACH_DOCUMENT] = {"document", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL,
-                              results_proof_fields, results_rule_proof, 0, 0},
-    [RESULTS_ACH__MAX] = {0},
+    [RESULTS_ACH_KIND] = FIELD_ENUM("kind", FIELD_REQ, results_achievement_kinds),
+    [RESULTS_ACH_TITLE] = FIELD_STR("title", FIELD_REQ, 500, NULL),
+    [RESULTS_ACH_EVENT] = FIELD_STR("event_name", FIELD_OPT, 500, NULL),
+    [RESULTS_ACH_LEVEL] = FIELD_ENUM("level", FIELD_REQ, results_levels),
+    [RESULTS_ACH_SUBJECT] = FIELD_STR("subject", FIELD_OPT, 200, NULL),
+    [RESULTS_ACH_RESULT] = FIELD_ENUM("result", FIELD_REQ, results_outcomes),
+    [RESULTS_ACH_PLACE] = FIELD_INT("place", FIELD_OPT, 1, RESULTS_PLACE_MAX),
+    [RESULTS_ACH_BADGE] = FIELD_ENUM("badge", FIELD_OPT, results_badges),
+    [RESULTS_ACH_DATE] = FIELD_STR("date", FIELD_REQ, 0, fields_check_date),
+    [RESULTS_ACH_ORGANIZER] = FIELD_STR("organizer", FIELD_OPT, 500, NULL),
+    [RESULTS_ACH_DOCUMENT] =
+        FIELD_OBJECT("document", FIELD_OPT, results_proof_fields, results_rule_proof, 0),
+    [RESULTS_ACH__MAX] = FIELD_END,
 };
 
 static const field_t results_exam_fields[] = {
-    [RESULTS_EXAM_KIND] = {"kind", FIELD_T_ENUM, FIELD_REQ, 0, NULL, results_exam_kinds, NULL, NULL,
-                           0, 0},
-    [RESULTS_EXAM_YEAR] = {"year", FIELD_T_INT, FIELD_REQ, RESULTS_YEAR_MAX, NULL, NULL, NULL, NULL,
-                           0, RESULTS_EXAM_YEAR_MIN},
-    [RESULTS_EXAM_SUBJECT_CODE] = {"subject_code", FIELD_T_STRING, FIELD_OPT, 20,
-                                   results_check_code, NULL, NULL, NULL, 0, 0},
-    [RESULTS_EXAM_SUBJECT] = {"subject", FIELD_T_STRING, FIELD_REQ, 200, NULL, NULL, NULL, NULL, 0,
-                              0},
-    [RESULTS_EXAM_SCORE] = {"score", FIELD_T_INT, FIELD_OPT, RESULTS_SCORE_MAX, NULL, NULL, NULL,
-                            NULL, 0, 0},
-    [RESULTS_EXAM_MARK] = {"mark", FIELD_T_INT, FIELD_OPT, RESULTS_MARK_MAX, NULL, NULL, NULL, NULL,
-                           0, RESULTS_MARK_MIN},
-    [RESULTS_EXAM_PASSED] = {"passed", FIELD_T_BOOL, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
-    [RESULTS_EXAM__MAX] = {0},
+    [RESULTS_EXAM_KIND] = FIELD_ENUM("kind", FIELD_REQ, results_exam_kinds),
+    [RESULTS_EXAM_YEAR] = FIELD_INT("year", FIELD_REQ, RESULTS_EXAM_YEAR_MIN, RESULTS_YEAR_MAX),
+    [RESULTS_EXAM_SUBJECT_CODE] = FIELD_STR("subject_code", FIELD_OPT, 20, results_check_code),
+    [RESULTS_EXAM_SUBJECT] = FIELD_STR("subject", FIELD_REQ, 200, NULL),
+    [RESULTS_EXAM_SCORE] = FIELD_INT("score", FIELD_OPT, 0, RESULTS_SCORE_MAX),
+    [RESULTS_EXAM_MARK] = FIELD_INT("mark", FIELD_OPT, RESULTS_MARK_MIN, RESULTS_MARK_MAX),
+    [RESULTS_EXAM_PASSED] = FIELD_BOOL("passed", FIELD_OPT),
+    [RESULTS_EXAM__MAX] = FIELD_END,
 };
 
 static const field_t results_certificate_fields[] = {
-    [RESULTS_CERT_TYPE] = {"type", FIELD_T_ENUM, FIELD_REQ, 0, NULL, results_certificate_types,
-                           NULL, NULL, 0, 0},
-    [RESULTS_CERT_SERIES] = {"series", FIELD_T_STRING, FIELD_OPT, 20, NULL, NULL, NULL, NULL, 0, 0},
-    [RESULTS_CERT_NUMBER] = {"number", FIELD_T_STRING, FIELD_REQ, 30, NULL, NULL, NULL, NULL, 0, 0},
-    [RESULTS_CERT_ISSUED_ON] = {"issued_on", FIELD_T_STRING, FIELD_REQ, 0, fields_check_date, NULL,
-                                NULL, NULL, 0, 0},
-    [RESULTS_CERT_WITH_HONORS] = {"with_honors", FIELD_T_BOOL, FIELD_OPT, 0, NULL, NULL, NULL, NULL,
-                                  0, 0},
-    [RESULTS_CERT_ORGANIZATION] = {"organization", FIELD_T_STRING, FIELD_OPT, 0, fields_check_ogrn,
-                                   NULL, NULL, NULL, 0, 0},
-    [RESULTS_CERT__MAX] = {0},
+    [RESULTS_CERT_TYPE] = FIELD_ENUM("type", FIELD_REQ, results_certificate_types),
+    [RESULTS_CERT_SERIES] = FIELD_STR("series", FIELD_OPT, 20, NULL),
+    [RESULTS_CERT_NUMBER] = FIELD_STR("number", FIELD_REQ, 30, NULL),
+    [RESULTS_CERT_ISSUED_ON] = FIELD_STR("issued_on", FIELD_REQ, 0, fields_check_date),
+    [RESULTS_CERT_WITH_HONORS] = FIELD_BOOL("with_honors", FIELD_OPT),
+    [RESULTS_CERT_ORGANIZATION] = FIELD_STR("organization", FIELD_OPT, 0, fields_check_ogrn),
+    [RESULTS_CERT__MAX] = FIELD_END,
 };
 
 const field_t results_achievement = {.type = FIELD_T_OBJECT,

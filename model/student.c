@@ -264,32 +264,29 @@ static const char *const student_address_kinds[] = {"REGISTRATION", "RESIDENCE",
 static const char *const student_representative_kinds[] = {
     "MOTHER", "FATHER", "GUARDIAN", "TRUSTEE", "ADOPTIVE_PARENT", "OTHER", NULL};
 
-/* Columns: name, type, required, max, check, enum values, child, rule, flags. */
+/* The tables: one row per member, FIELD_STR(name, required, max, check) and its kin
+ * (model/fields.h names every slot). */
 
 /* Array items and the root have no name: designated, they read better. */
 static const field_t student_country = {
     .type = FIELD_T_STRING, .required = FIELD_REQ, .check = fields_check_country};
 
 static const field_t student_citizenship_fields[] = {
-    [STUDENT_CIT_CATEGORY] = {"category", FIELD_T_ENUM, FIELD_REQ, 0, NULL,
-                              student_citizenship_categories, NULL, NULL, 0, 0},
-    [STUDENT_CIT_COUNTRIES] = {"countries", FIELD_T_ARRAY, FIELD_OPT, STUDENT_COUNTRIES_MAX, NULL,
-                               NULL, &student_country, NULL, 0, 0},
-    [STUDENT_CIT__MAX] = {0},
+    [STUDENT_CIT_CATEGORY] = FIELD_ENUM("category", FIELD_REQ, student_citizenship_categories),
+    [STUDENT_CIT_COUNTRIES] =
+        FIELD_ARRAY("countries", FIELD_OPT, STUDENT_COUNTRIES_MAX, &student_country),
+    [STUDENT_CIT__MAX] = FIELD_END,
 };
 
 /* Type-specific shapes of series and number: student_doc_shapes. */
 static const field_t student_document_fields[] = {
-    [STUDENT_DOC_TYPE] = {"type", FIELD_T_ENUM, FIELD_REQ, 0, NULL, student_document_types, NULL,
-                          NULL, 0, 0},
-    [STUDENT_DOC_SERIES] = {"series", FIELD_T_STRING, FIELD_OPT, STUDENT_SERIES_MAX,
-                            student_check_key_part, NULL, NULL, NULL, 0, 0},
-    [STUDENT_DOC_NUMBER] = {"number", FIELD_T_STRING, FIELD_REQ, 30, student_check_key_part, NULL,
-                            NULL, NULL, 0, 0},
-    [STUDENT_DOC_ISSUER] = {"issuer", FIELD_T_STRING, FIELD_OPT, 500, NULL, NULL, NULL, NULL, 0, 0},
-    [STUDENT_DOC_ISSUED_ON] = {"issued_on", FIELD_T_STRING, FIELD_OPT, 0, fields_check_date, NULL,
-                               NULL, NULL, 0, 0},
-    [STUDENT_DOC__MAX] = {0},
+    [STUDENT_DOC_TYPE] = FIELD_ENUM("type", FIELD_REQ, student_document_types),
+    [STUDENT_DOC_SERIES] =
+        FIELD_STR("series", FIELD_OPT, STUDENT_SERIES_MAX, student_check_key_part),
+    [STUDENT_DOC_NUMBER] = FIELD_STR("number", FIELD_REQ, 30, student_check_key_part),
+    [STUDENT_DOC_ISSUER] = FIELD_STR("issuer", FIELD_OPT, 500, NULL),
+    [STUDENT_DOC_ISSUED_ON] = FIELD_STR("issued_on", FIELD_OPT, 0, fields_check_date),
+    [STUDENT_DOC__MAX] = FIELD_END,
 };
 
 static const field_t student_document = {.type = FIELD_T_OBJECT,
@@ -298,31 +295,29 @@ static const field_t student_document = {.type = FIELD_T_OBJECT,
                                          .rule = student_rule_document};
 
 static const field_t student_address_fields[] = {
-    {"kind", FIELD_T_ENUM, FIELD_REQ, 0, NULL, student_address_kinds, NULL, NULL, 0, 0},
-    {"text", FIELD_T_STRING, FIELD_REQ, 1000, NULL, NULL, NULL, NULL, 0, 0},
-    {"region_code", FIELD_T_STRING, FIELD_OPT, 0, fields_check_region, NULL, NULL, NULL, 0, 0},
-    {"oktmo", FIELD_T_STRING, FIELD_OPT, 0, fields_check_oktmo, NULL, NULL, NULL, 0, 0},
-    {"fias_guid", FIELD_T_STRING, FIELD_OPT, 0, fields_check_fias, NULL, NULL, NULL, 0, 0},
-    {0},
+    FIELD_ENUM("kind", FIELD_REQ, student_address_kinds),
+    FIELD_STR("text", FIELD_REQ, 1000, NULL),
+    FIELD_STR("region_code", FIELD_OPT, 0, fields_check_region),
+    FIELD_STR("oktmo", FIELD_OPT, 0, fields_check_oktmo),
+    FIELD_STR("fias_guid", FIELD_OPT, 0, fields_check_fias),
+    FIELD_END,
 };
 
 static const field_t student_address = {
     .type = FIELD_T_OBJECT, .required = FIELD_REQ, .child = student_address_fields};
 
 static const field_t student_representative_fields[] = {
-    {"kind", FIELD_T_ENUM, FIELD_REQ, 0, NULL, student_representative_kinds, NULL, NULL, 0, 0},
-    {"last_name", FIELD_T_STRING, FIELD_REQ, 100, fields_check_name, NULL, NULL, NULL, 0, 0},
-    {"first_name", FIELD_T_STRING, FIELD_REQ, 100, fields_check_name, NULL, NULL, NULL, 0, 0},
-    {"middle_name", FIELD_T_STRING, FIELD_OPT, 100, fields_check_name, NULL, NULL, NULL, 0, 0},
-    {"birth_date", FIELD_T_STRING, FIELD_OPT, 0, fields_check_birth_date, NULL, NULL, NULL, 0, 0},
-    {"snils", FIELD_T_STRING, FIELD_OPT, 0, fields_check_snils, NULL, NULL, NULL, 0, 0},
-    {"citizenship", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, student_citizenship_fields,
-     student_rule_citizenship, 0, 0},
-    {"document", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, student_document_fields,
-     student_rule_document, 0, 0},
-    {"phone", FIELD_T_STRING, FIELD_OPT, 32, fields_check_phone, NULL, NULL, NULL, 0, 0},
-    {"email", FIELD_T_STRING, FIELD_OPT, 254, fields_check_email, NULL, NULL, NULL, 0, 0},
-    {0},
+    FIELD_ENUM("kind", FIELD_REQ, student_representative_kinds),
+    FIELD_STR("last_name", FIELD_REQ, 100, fields_check_name),
+    FIELD_STR("first_name", FIELD_REQ, 100, fields_check_name),
+    FIELD_STR("middle_name", FIELD_OPT, 100, fields_check_name),
+    FIELD_STR("birth_date", FIELD_OPT, 0, fields_check_birth_date),
+    FIELD_STR("snils", FIELD_OPT, 0, fields_check_snils),
+    FIELD_OBJECT("citizenship", FIELD_OPT, student_citizenship_fields, student_rule_citizenship, 0),
+    FIELD_OBJECT("document", FIELD_OPT, student_document_fields, student_rule_document, 0),
+    FIELD_STR("phone", FIELD_OPT, 32, fields_check_phone),
+    FIELD_STR("email", FIELD_OPT, 254, fields_check_email),
+    FIELD_END,
 };
 
 static const field_t student_representative = {.type = FIELD_T_OBJECT,
@@ -407,88 +402,73 @@ static const char *const health_training_forms[] = {"HOME", "MEDICAL_ORGANIZATIO
 static const char *const health_legal_kinds[] = {"CONSENT_WRITTEN", "LAW", NULL};
 
 static const field_t health_disability_fields[] = {
-    [HEALTH_DIS_GROUP] = {"group", FIELD_T_ENUM, FIELD_REQ, 0, NULL, health_disability_groups, NULL,
-                          NULL, 0, 0},
-    [HEALTH_DIS_REASON] = {"reason", FIELD_T_ENUM, FIELD_OPT, 0, NULL, health_disability_reasons,
-                           NULL, NULL, 0, 0},
-    [HEALTH_DIS_FROM] = {"from", FIELD_T_STRING, FIELD_REQ, 0, fields_check_date, NULL, NULL, NULL,
-                         0, 0},
-    [HEALTH_DIS_UNTIL] = {"until", FIELD_T_STRING, FIELD_OPT, 0, student_check_term_end, NULL, NULL,
-                          NULL, 0, 0},
-    [HEALTH_DIS__MAX] = {0},
+    [HEALTH_DIS_GROUP] = FIELD_ENUM("group", FIELD_REQ, health_disability_groups),
+    [HEALTH_DIS_REASON] = FIELD_ENUM("reason", FIELD_OPT, health_disability_reasons),
+    [HEALTH_DIS_FROM] = FIELD_STR("from", FIELD_REQ, 0, fields_check_date),
+    [HEALTH_DIS_UNTIL] = FIELD_STR("until", FIELD_OPT, 0, student_check_term_end),
+    [HEALTH_DIS__MAX] = FIELD_END,
 };
 
 static const field_t health_ovz_fields[] = {
-    {"pmpk_conclusion_no", FIELD_T_STRING, FIELD_REQ, 50, NULL, NULL, NULL, NULL, 0, 0},
-    {"date", FIELD_T_STRING, FIELD_REQ, 0, fields_check_date, NULL, NULL, NULL, 0, 0},
-    {"recommended_program", FIELD_T_STRING, FIELD_OPT, 500, NULL, NULL, NULL, NULL, 0, 0},
-    {0},
+    FIELD_STR("pmpk_conclusion_no", FIELD_REQ, 50, NULL),
+    FIELD_STR("date", FIELD_REQ, 0, fields_check_date),
+    FIELD_STR("recommended_program", FIELD_OPT, 500, NULL),
+    FIELD_END,
 };
 
 static const field_t health_treatment_fields[] = {
-    [HEALTH_LTT_NEEDED] = {"needed", FIELD_T_BOOL, FIELD_REQ, 0, NULL, NULL, NULL, NULL, 0, 0},
-    [HEALTH_LTT_FORM] = {"training_form", FIELD_T_ENUM, FIELD_OPT, 0, NULL, health_training_forms,
-                         NULL, NULL, 0, 0},
-    [HEALTH_LTT__MAX] = {0},
+    [HEALTH_LTT_NEEDED] = FIELD_BOOL("needed", FIELD_REQ),
+    [HEALTH_LTT_FORM] = FIELD_ENUM("training_form", FIELD_OPT, health_training_forms),
+    [HEALTH_LTT__MAX] = FIELD_END,
 };
 
 static const field_t health_legal_basis_fields[] = {
-    [HEALTH_LB_KIND] = {"kind", FIELD_T_ENUM, FIELD_REQ, 0, NULL, health_legal_kinds, NULL, NULL, 0,
-                        0},
-    [HEALTH_LB_CONSENT] = {"consent_ref", FIELD_T_STRING, FIELD_OPT, 200, NULL, NULL, NULL, NULL, 0,
-                           0},
-    [HEALTH_LB_LAW] = {"law_ref", FIELD_T_STRING, FIELD_OPT, 200, NULL, NULL, NULL, NULL, 0, 0},
-    [HEALTH_LB__MAX] = {0},
+    [HEALTH_LB_KIND] = FIELD_ENUM("kind", FIELD_REQ, health_legal_kinds),
+    [HEALTH_LB_CONSENT] = FIELD_STR("consent_ref", FIELD_OPT, 200, NULL),
+    [HEALTH_LB_LAW] = FIELD_STR("law_ref", FIELD_OPT, 200, NULL),
+    [HEALTH_LB__MAX] = FIELD_END,
 };
 
 /* legal_basis is required whenever the block is there at all: a block with
  * any field needs it, and a block without fields says nothing. */
 static const field_t student_health_fields[] = {
-    {"health_group", FIELD_T_ENUM, FIELD_OPT, 0, NULL, health_groups, NULL, NULL, 0, 0},
-    {"pe_group", FIELD_T_ENUM, FIELD_OPT, 0, NULL, health_pe_groups, NULL, NULL, 0, 0},
-    {"disability", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, health_disability_fields,
-     student_rule_disability, 0, 0},
-    {"ovz", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, health_ovz_fields, NULL, 0, 0},
-    {"needs_adapted_program", FIELD_T_BOOL, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
-    {"long_term_treatment", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, health_treatment_fields,
-     student_rule_treatment, 0, 0},
-    {"legal_basis", FIELD_T_OBJECT, FIELD_REQ, 0, NULL, NULL, health_legal_basis_fields,
-     student_rule_legal_basis, 0, 0},
-    {0},
+    FIELD_ENUM("health_group", FIELD_OPT, health_groups),
+    FIELD_ENUM("pe_group", FIELD_OPT, health_pe_groups),
+    FIELD_OBJECT("disability", FIELD_OPT, health_disability_fields, student_rule_disability, 0),
+    FIELD_OBJECT("ovz", FIELD_OPT, health_ovz_fields, NULL, 0),
+    FIELD_BOOL("needs_adapted_program", FIELD_OPT),
+    FIELD_OBJECT("long_term_treatment", FIELD_OPT, health_treatment_fields, student_rule_treatment,
+                 0),
+    FIELD_OBJECT("legal_basis", FIELD_REQ, health_legal_basis_fields, student_rule_legal_basis, 0),
+    FIELD_END,
 };
 
 /* The phase-1 student; phase 2 and 3 blocks become rows here. */
 static const field_t student_fields[] = {
-    {"id", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
-    {"version", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
-    {"state", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
-    {"last_name", FIELD_T_STRING, FIELD_REQ, 100, fields_check_name, NULL, NULL, NULL, 0, 0},
-    {"first_name", FIELD_T_STRING, FIELD_REQ, 100, fields_check_name, NULL, NULL, NULL, 0, 0},
-    {"middle_name", FIELD_T_STRING, FIELD_OPT, 100, fields_check_name, NULL, NULL, NULL, 0, 0},
-    {"sex", FIELD_T_ENUM, FIELD_REQ, 0, NULL, student_sexes, NULL, NULL, 0, 0},
-    {"birth_date", FIELD_T_STRING, FIELD_REQ, 0, fields_check_birth_date, NULL, NULL, NULL, 0, 0},
-    {"birth_place", FIELD_T_STRING, FIELD_OPT, 500, NULL, NULL, NULL, NULL, 0, 0},
-    {"snils", FIELD_T_STRING, FIELD_OPT, 0, fields_check_snils, NULL, NULL, NULL, 0, 0},
-    {"citizenship", FIELD_T_OBJECT, FIELD_REQ, 0, NULL, NULL, student_citizenship_fields,
-     student_rule_citizenship, 0, 0},
-    {"documents", FIELD_T_ARRAY, FIELD_REQ, STUDENT_DOCUMENTS_MAX, NULL, NULL, &student_document,
-     NULL, 0, 0},
-    {"addresses", FIELD_T_ARRAY, FIELD_REQ, STUDENT_ADDRESSES_MAX, NULL, NULL, &student_address,
-     NULL, 0, 0},
-    {"representatives", FIELD_T_ARRAY, FIELD_OPT, STUDENT_REPRESENTATIVES_MAX, NULL, NULL,
-     &student_representative, NULL, 0, 0},
-    {"organization", FIELD_T_STRING, FIELD_REQ, 0, fields_check_ogrn, NULL, NULL, NULL, 0, 0},
+    FIELD_ASSIGNED("id"),
+    FIELD_ASSIGNED("version"),
+    FIELD_ASSIGNED("state"),
+    FIELD_STR("last_name", FIELD_REQ, 100, fields_check_name),
+    FIELD_STR("first_name", FIELD_REQ, 100, fields_check_name),
+    FIELD_STR("middle_name", FIELD_OPT, 100, fields_check_name),
+    FIELD_ENUM("sex", FIELD_REQ, student_sexes),
+    FIELD_STR("birth_date", FIELD_REQ, 0, fields_check_birth_date),
+    FIELD_STR("birth_place", FIELD_OPT, 500, NULL),
+    FIELD_STR("snils", FIELD_OPT, 0, fields_check_snils),
+    FIELD_OBJECT("citizenship", FIELD_REQ, student_citizenship_fields, student_rule_citizenship, 0),
+    FIELD_ARRAY("documents", FIELD_REQ, STUDENT_DOCUMENTS_MAX, &student_document),
+    FIELD_ARRAY("addresses", FIELD_REQ, STUDENT_ADDRESSES_MAX, &student_address),
+    FIELD_ARRAY("representatives", FIELD_OPT, STUDENT_REPRESENTATIVES_MAX, &student_representative),
+    FIELD_STR("organization", FIELD_REQ, 0, fields_check_ogrn),
     /* Read-only: changed by events only (model/education.h checks and keeps it). */
-    {"education", FIELD_T_ASSIGNED, FIELD_OPT, 0, NULL, NULL, NULL, NULL, 0, 0},
+    FIELD_ASSIGNED("education"),
     /* phase 2 */
-    {"health", FIELD_T_OBJECT, FIELD_OPT, 0, NULL, NULL, student_health_fields, NULL, 0, 0},
+    FIELD_OBJECT("health", FIELD_OPT, student_health_fields, NULL, 0),
     /* Phase 3: achievements, exam results, certificates (model/results.c). */
-    {"achievements", FIELD_T_ARRAY, FIELD_OPT, RESULTS_ACHIEVEMENTS_MAX, NULL, NULL,
-     &results_achievement, NULL, 0, 0},
-    {"exams", FIELD_T_ARRAY, FIELD_OPT, RESULTS_EXAMS_MAX, NULL, NULL, &results_exam, NULL, 0, 0},
-    {"certificates", FIELD_T_ARRAY, FIELD_OPT, RESULTS_CERTIFICATES_MAX, NULL, NULL,
-     &results_certificate, NULL, 0, 0},
-    {0},
+    FIELD_ARRAY("achievements", FIELD_OPT, RESULTS_ACHIEVEMENTS_MAX, &results_achievement),
+    FIELD_ARRAY("exams", FIELD_OPT, RESULTS_EXAMS_MAX, &results_exam),
+    FIELD_ARRAY("certificates", FIELD_OPT, RESULTS_CERTIFICATES_MAX, &results_certificate),
+    FIELD_END,
 };
 
 static const field_t student_root = {.type = FIELD_T_OBJECT,

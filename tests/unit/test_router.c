@@ -12,11 +12,11 @@ fake(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 
 static const char *const json[] = {"application/json", NULL};
 static const route_t table[] = {
-    {"GET", "/api/v1/students", fake, 0, NULL, 0},
-    {"POST", "/api/v1/students", fake, 0, json, 0},
-    {"GET", "/api/v1/students/{id}", fake, 0, NULL, 0},
-    {"PATCH", "/api/v1/students/{id}", fake, 0, json, 0},
-    {"GET", "/api/v1/students/{id}/versions/{n}", fake, 0, NULL, 0},
+    {.method = "GET", .pattern = "/api/v1/students", .handler = fake},
+    {.method = "POST", .pattern = "/api/v1/students", .handler = fake, .media_types = json},
+    {.method = "GET", .pattern = "/api/v1/students/{id}", .handler = fake},
+    {.method = "PATCH", .pattern = "/api/v1/students/{id}", .handler = fake, .media_types = json},
+    {.method = "GET", .pattern = "/api/v1/students/{id}/versions/{n}", .handler = fake},
 };
 
 static const route_t *

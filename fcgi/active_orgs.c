@@ -101,13 +101,13 @@ active_orgs_check(active_orgs_t *c, store_t *store, const char *ogrn, bool *acti
         *active = true;
         return true;
     }
-    client = store_client_pop(store);
+    client = store_request_client_pop(store); /* a request waits on it: the short bound */
     if (client == NULL) {
         kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "no store client");
         return false;
     }
     ok = store_organization_active(client, store_db_name(store), ogrn, active, err);
-    store_client_push(store, client);
+    store_request_client_push(store, client);
     if (ok && *active)
         remember(c, ogrn, now);
     /* A store that cannot answer does not log out the schools it recently

@@ -518,7 +518,9 @@ kt_start_ferretdb() {
     {
         printf '#!/usr/bin/env bash\n'
         printf '# Written by scripts/lib.sh: FerretDB for %s\n' "$KT_VAR"
-        printf 'umask 077\n'
+        # 0177: Go creates the socket 0777 less the umask, so it is 0600 however the store
+        # is started (also by the tests' store_start); FerretDB creates files only.
+        printf 'umask 0177\n'
         printf 'rm -f %q\n' "$KT_FERRET_SOCKET"
         printf 'exec'
         if [[ $(id -u) -eq 0 ]]; then
@@ -536,8 +538,6 @@ kt_start_ferretdb() {
     offset=$(kt_file_size "$log")
     kt_spawn ferretdb /dev/null "$script"
     kt_wait_for 30 "$(kt_started_pid ferretdb)" FerretDB "$log" "$offset" kt_ferret_socket_ready
-    # Go creates the socket 0777 less the umask: 0700. Writing to it needs no x bit.
-    chmod 0600 "$KT_FERRET_SOCKET"
 }
 
 # kt_start_fcgi BINARY [NAME=VALUE...]: the master forks KT_WORKERS workers of KT_THREADS

@@ -9,41 +9,24 @@
 #include "handlers/handlers.h"
 #include "store/feed.h"
 
-/* The school a student left sees only that: the id, no version (which is the
- * new school's), docs/api.md "Changes". */
-static void
-visit_left(jw_t *w, const feed_entry_t *e)
-{
-    jw_object_begin(w);
-    jw_key(w, "sequence");
-    jw_int(w, e->seq);
-    jw_key(w, "student_id");
-    jw_string(w, e->student_id);
-    jw_key(w, "kind");
-    jw_string(w, "left");
-    jw_key(w, "time");
-    jw_string(w, e->time);
-    jw_object_end(w);
-}
-
+/* One feed entry. The school a student left sees a "left" entry: the id and
+ * no version (which is the new school's), docs/api.md "Changes". */
 static bool
 visit(void *ctx, const feed_entry_t *e)
 {
     jw_t *w = ctx;
 
-    if (e->left) {
-        visit_left(w, e);
-        return true;
-    }
     jw_object_begin(w);
     jw_key(w, "sequence");
     jw_int(w, e->seq);
     jw_key(w, "student_id");
     jw_string(w, e->student_id);
-    jw_key(w, "version");
-    jw_int(w, e->version);
+    if (!e->left) {
+        jw_key(w, "version");
+        jw_int(w, e->version);
+    }
     jw_key(w, "kind");
-    jw_string(w, e->kind);
+    jw_string(w, e->left ? "left" : e->kind);
     jw_key(w, "time");
     jw_string(w, e->time);
     jw_object_end(w);

@@ -10,6 +10,7 @@
 #define KT_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_failures_in_test;
@@ -61,5 +62,32 @@ static int check_passed, check_failed;
         printf("%d passed, %d failed\n", check_passed, check_failed);                              \
         return check_failed ? 1 : 0;                                                               \
     } while (0)
+
+/* out = <repo>/rel. <repo> comes from KT_TEST_DATA (<repo>/tests/data, set by
+ * CMake) or, for a test run by hand, from this header's own path
+ * (<repo>/tests/unit/check.h). */
+static inline void
+check_repo_path(char *out, size_t size, const char *rel)
+{
+    const char *data = getenv("KT_TEST_DATA");
+    const char *from = data != NULL && data[0] != '\0' ? data : __FILE__;
+    int up = from == data ? 2 : 3;
+    char repo[1024];
+    size_t len;
+
+    snprintf(repo, sizeof repo, "%s", from);
+    len = strlen(repo);
+    while (len > 0 && repo[len - 1] == '/')
+        repo[--len] = '\0';
+    for (int i = 0; i < up; i++) {
+        char *slash = strrchr(repo, '/');
+        if (slash == NULL) {
+            snprintf(repo, sizeof repo, ".");
+            break;
+        }
+        *slash = '\0';
+    }
+    snprintf(out, size, "%s/%s", repo, rel);
+}
 
 #endif

@@ -124,18 +124,10 @@ test_keys_are_the_senders(void)
 int
 main(void)
 {
-    const char *data = getenv("KT_TEST_DATA");
-    char repo[1024], path[1100];
+    char path[1100];
     kt_error_t err;
 
-    /* <repo>/tests/data → <repo> (the directory itself need not exist). */
-    snprintf(repo, sizeof repo, "%s", data != NULL ? data : "./tests/data");
-    for (int up = 0; up < 2; up++) {
-        char *slash = strrchr(repo, '/');
-        if (slash != NULL)
-            *slash = '\0';
-    }
-    snprintf(path, sizeof path, "%s/xsd/kontingent-exchange-1.xsd", repo);
+    check_repo_path(path, sizeof path, "xsd/kontingent-exchange-1.xsd");
     schema = xmlio_schema_load(path, &err);
     if (schema == NULL) {
         fprintf(stderr, "cannot load the XSD %s: %s\n", path, err.message);

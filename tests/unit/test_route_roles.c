@@ -25,19 +25,11 @@ static char doc[DOC_MAX];
 static bool
 read_doc(void)
 {
-    const char *data = getenv("KT_TEST_DATA");
-    char repo[1024], path[1100];
+    char path[1100];
     FILE *f;
     size_t n;
 
-    /* <repo>/tests/data → <repo>. */
-    snprintf(repo, sizeof repo, "%s", data != NULL ? data : "./tests/data");
-    for (int up = 0; up < 2; up++) {
-        char *slash = strrchr(repo, '/');
-        if (slash != NULL)
-            *slash = '\0';
-    }
-    snprintf(path, sizeof path, "%s/docs/security.md", repo);
+    check_repo_path(path, sizeof path, "docs/security.md");
     f = fopen(path, "r");
     if (f == NULL) {
         fprintf(stderr, "cannot open %s\n", path);

@@ -10,7 +10,7 @@
  * writes is valid by the XSD and reads back to the same student.
  *
  * The XSD is found from KT_TEST_DATA (<repo>/tests/data, set by CMake) as
- * <repo>/xsd, or else from this file's own path.
+ * <repo>/xsd, or else from the harness's own path (check_repo_path, check.h).
  */
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
@@ -38,40 +38,19 @@
     "<Document type=\"BIRTH_CERT_RF\"><Series>II-ТН</Series><Number>654321</Number></Document>"
 #define RUN_ITEMS_MAX 8
 
-static char repo[1024];
 static xmlio_schema_t *schema;
 static xmlSchemaPtr raw_schema; /* the same XSD, loaded by libxml2 directly */
 
 /* Setup. */
 
-/* <repo> from KT_TEST_DATA (<repo>/tests/data) or from __FILE__
- * (<repo>/tests/unit/test_xmlio.c): two or three components up. */
-static void
-find_repo(void)
-{
-    const char *data = getenv("KT_TEST_DATA");
-    const char *from = data != NULL && data[0] != '\0' ? data : __FILE__;
-    int up = from == data ? 2 : 3;
-    size_t len;
-
-    snprintf(repo, sizeof repo, "%s", from);
-    len = strlen(repo);
-    while (len > 0 && repo[len - 1] == '/')
-        repo[--len] = '\0';
-    for (int i = 0; i < up; i++) {
-        char *slash = strrchr(repo, '/');
-        if (slash == NULL) {
-            snprintf(repo, sizeof repo, ".");
-            return;
-        }
-        *slash = '\0';
-    }
-}
-
+/* <repo>/rel in the arena (check_repo_path, tests/unit/check.h). */
 static const char *
 repo_path(arena_t *a, const char *rel)
 {
-    return arena_printf(a, "%s/%s", repo, rel);
+    char path[1100];
+
+    check_repo_path(path, sizeof path, rel);
+    return arena_printf(a, "%s", path);
 }
 
 /* A whole file into the arena, NUL-terminated; NULL when unreadable. */
@@ -1931,11 +1910,10 @@ main(void)
     kt_error_t err;
     xmlSchemaParserCtxtPtr pctxt;
 
-    find_repo();
     a = arena_new(0);
     schema = xmlio_schema_load(repo_path(a, "xsd/kontingent-exchange-1.xsd"), &err);
     if (schema == NULL) {
-        fprintf(stderr, "cannot load the XSD from %s: %s\n", repo, err.message);
+        fprintf(stderr, "cannot load the XSD: %s\n", err.message);
         return 1;
     }
     pctxt = xmlSchemaNewParserCtxt(repo_path(a, "xsd/kontingent-exchange-1.xsd"));

@@ -26,8 +26,8 @@
 
 #include "auth/principal.h"
 #include "fcgi/config.h"
-#include "store/store.h"
-#include "store/students.h"
+#include "store/mongo/mongo.h"
+#include "store/records.h"
 #include "store/util.h"
 #include "model/student.h"
 #include "model/validators.h"
@@ -104,7 +104,7 @@ student_doc(bson_t *doc, long n, const char *place)
 }
 
 static bool
-write_one(mongoc_client_t *client, write_kind_t kind, const char *id, long n, const char *place,
+write_one(store_conn_t *conn, write_op_t kind, const char *id, long n, const char *place,
           write_result_t *out)
 {
     write_meta_t meta = {.principal = &bench_principal, .request_id = "bench"};
@@ -113,7 +113,7 @@ write_one(mongoc_client_t *client, write_kind_t kind, const char *id, long n, co
 
     kt_error_clear(&err);
     student_doc(&doc, n, place);
-    bool ok = store_student_write(client, db, kind, id, 0, &doc, &meta, out, &err);
+    bool ok = store_student_write(conn, kind, id, 0, &doc, &meta, out, &err);
     if (!ok && err.code != KT_VERSION_CONFLICT)
         fprintf(stderr, "write: %s\n", err.message);
     bson_destroy(&doc);
@@ -131,26 +131,26 @@ record(double seconds)
 static void *
 reader(void *arg)
 {
-    mongoc_client_t *client = store_client_pop(store);
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
     unsigned seed = (unsigned)(uintptr_t)arg;
 
     while (now_s() < deadline) {
-        student_t s;
+        record_t s;
         kt_error_t err;
-        student_init(&s);
+        record_init(&s);
         double t0 = now_s();
-        store_student_get(client, db, ids[rand_r(&seed) % nids], &s, &err);
+        store_student_get(conn, ids[rand_r(&seed) % nids], &s, &err);
         record(now_s() - t0);
-        student_release(&s);
+        record_release(&s);
     }
-    store_client_push(store, client);
+    store_conn_push(conn);
     return NULL;
 }
 
 static void *
 writer(void *arg)
 {
-    mongoc_client_t *client = store_client_pop(store);
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
     unsigned seed = (unsigned)(uintptr_t)arg;
     char place[64];
     long n = 0;
@@ -161,10 +161,10 @@ writer(void *arg)
         snprintf(place, sizeof place, "c-%lu-%ld", (unsigned long)(uintptr_t)arg, n++);
         double t0 = now_s();
         /* The student's own keys are unchanged; n only varies birth_place. */
-        student_t cur;
+        record_t cur;
         kt_error_t err;
-        student_init(&cur);
-        if (store_student_get(client, db, ids[k], &cur, &err)) {
+        record_init(&cur);
+        if (store_student_get(conn, ids[k], &cur, &err)) {
             bson_t doc;
             bson_copy_to(&cur.doc, &doc);
             bson_iter_t it;
@@ -177,14 +177,14 @@ writer(void *arg)
                     bson_append_iter(&next, NULL, 0, &it);
             }
             write_meta_t meta = {.principal = &bench_principal, .request_id = "bench"};
-            store_student_write(client, db, KIND_UPDATE, ids[k], 0, &next, &meta, &out, &err);
+            store_student_write(conn, WRITE_UPDATE, ids[k], 0, &next, &meta, &out, &err);
             bson_destroy(&next);
             bson_destroy(&doc);
         }
-        student_release(&cur);
+        record_release(&cur);
         record(now_s() - t0);
     }
-    store_client_push(store, client);
+    store_conn_push(conn);
     return NULL;
 }
 
@@ -238,9 +238,9 @@ load_ids(const char *path)
 }
 
 static int
-raw_inserts(mongoc_client_t *client, long n)
+raw_inserts(store_conn_t *conn, long n)
 {
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, "bench_raw");
+    mongoc_collection_t *c = mongo_collection(conn, "bench_raw");
     double t0 = now_s();
     bson_error_t error;
 
@@ -368,9 +368,9 @@ report_student(bson_t *rec, long i, const char *id)
 }
 
 static int
-report_seed(mongoc_client_t *client, long n)
+report_seed(store_conn_t *conn, long n)
 {
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, "student_versions");
+    mongoc_collection_t *c = mongo_collection(conn, "student_versions");
     double t0 = now_s();
     bson_error_t error;
     int rc = 0;
@@ -406,7 +406,7 @@ count_doc(void *ctx, const bson_t *doc)
 
 /* The reference for the report: every version read, nothing computed. */
 static int
-plain_scan(mongoc_client_t *client)
+plain_scan(store_conn_t *conn)
 {
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
     kt_error_t err;
@@ -415,7 +415,7 @@ plain_scan(mongoc_client_t *client)
 
     kt_error_clear(&err);
     BSON_APPEND_INT32(&opts, "batchSize", 1000);
-    bool ok = util_each(client, db, "student_versions", &filter, &opts, count_doc, &n, &err);
+    bool ok = mongo_each(conn, "student_versions", &filter, &opts, count_doc, &n, &err);
     printf("docs=%ld seconds=%.3f\n", n, now_s() - t0);
     bson_destroy(&opts);
     return ok ? 0 : 1;
@@ -435,42 +435,42 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[1], "xsd") == 0)
         return xsd_pass(cfg.xsd_path, argv[2]);
-    store = store_new(cfg.mongodb_uri, cfg.db_name, &err);
+    store = config_store_new(&cfg, &err);
     db = cfg.db_name;
     samples = calloc(MAX_SAMPLES, sizeof *samples);
     long n = strtol(argv[2], NULL, 10); /* lint: allow (bench) */
-    mongoc_client_t *client = store_client_pop(store);
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
     write_result_t out;
     if (strcmp(argv[1], "seed") == 0) {
         long base = (long)time(NULL) % 100000 * 1000;
         for (long i = 0; i < n; i++)
-            if (write_one(client, KIND_CREATE, NULL, base + i, "seed", &out))
+            if (write_one(conn, WRITE_CREATE, NULL, base + i, "seed", &out))
                 printf("%s\n", out.id);
     } else if (strcmp(argv[1], "report-seed") == 0) {
-        return report_seed(client, n);
+        return report_seed(conn, n);
     } else if (strcmp(argv[1], "scan") == 0) {
-        return plain_scan(client);
+        return plain_scan(conn);
     } else if (strcmp(argv[1], "raw") == 0) {
-        raw_inserts(client, n);
+        raw_inserts(conn, n);
     } else if (strcmp(argv[1], "deep") == 0) {
         long key = (long)time(NULL) % 100000 * 1000 + 999;
         char place[32];
-        write_one(client, KIND_CREATE, NULL, key, "v1", &out);
+        write_one(conn, WRITE_CREATE, NULL, key, "v1", &out);
         char id[40];
         memcpy(id, out.id, sizeof out.id);
         for (long i = 2; i <= n; i++) {
             snprintf(place, sizeof place, "v%ld", i);
-            write_one(client, KIND_UPDATE, id, key, place, &out);
+            write_one(conn, WRITE_UPDATE, id, key, place, &out);
         }
         printf("%s\n", id);
     } else if (argc == 4 && load_ids(argv[3]) == 0) {
-        store_client_push(store, client);
-        client = NULL;
+        store_conn_push(conn);
+        conn = NULL;
         run_load(strcmp(argv[1], "read") == 0 ? reader : writer, (double)n);
     } else {
         return 2;
     }
-    store_client_push(store, client);
+    store_conn_push(conn);
     store_free(store);
     return 0;
 }

@@ -56,22 +56,21 @@ keys_open(keys_ctx_t *k, const config_t *cfg)
         fprintf(stderr, "kontingentctl keys: %s\n", err.message);
         return false;
     }
-    k->store = store_new(cfg->mongodb_uri, cfg->db_name, &err);
+    k->store = config_store_new(cfg, &err);
     if (k->store == NULL) {
         fprintf(stderr, "kontingentctl keys: %s\n", err.message);
         return false;
     }
     k->h.ring = &k->ring;
-    k->h.client = store_client_pop(k->store);
-    k->h.db = cfg->db_name;
+    k->h.conn = store_conn_pop(k->store, STORE_POOL_BATCH);
     return true;
 }
 
 static void
 keys_close(keys_ctx_t *k)
 {
-    if (k->h.client != NULL)
-        store_client_push(k->store, k->h.client);
+    if (k->h.conn != NULL)
+        store_conn_push(k->h.conn);
     store_free(k->store);
     seal_keyring_wipe(&k->ring);
 }

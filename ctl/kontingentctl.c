@@ -37,7 +37,7 @@
 #include "fcgi/config.h"
 #include "model/validators.h"
 #include "store/store.h"
-#include "store/students.h"
+#include "store/records.h"
 #include "store/verify.h"
 
 static int
@@ -242,20 +242,19 @@ cmd_token_kid(const config_t *cfg)
 typedef enum { STORE_CMD_INIT, STORE_CMD_VERIFY, STORE_CMD_REPAIR } store_cmd_t;
 
 static bool
-run_store_cmd(mongoc_client_t *client, const char *db, store_cmd_t cmd, bool *clean,
-              kt_error_t *err)
+run_store_cmd(store_conn_t *conn, store_cmd_t cmd, bool *clean, kt_error_t *err)
 {
     verify_report_t r;
 
     *clean = true;
     switch (cmd) {
     case STORE_CMD_INIT:
-        if (!store_ensure_indexes(client, db, err))
+        if (!store_prepare(conn, err))
             return false;
-        printf("indexes ready in %s\n", db);
+        printf("store ready\n");
         return true;
     case STORE_CMD_VERIFY:
-        if (!verify_all(client, db, stdout, &r, err))
+        if (!verify_all(conn, stdout, &r, err))
             return false;
         printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete, %ld duplicate keys; "
                "%ld organizations, %ld versions\n",
@@ -267,7 +266,7 @@ run_store_cmd(mongoc_client_t *client, const char *db, store_cmd_t cmd, bool *cl
         *clean = r.broken == 0 && r.duplicates == 0;
         return true;
     case STORE_CMD_REPAIR:
-        if (!verify_repair_all(client, db, stdout, &r, err))
+        if (!verify_repair_all(conn, stdout, &r, err))
             return false;
         printf("repaired %ld of %ld students and %ld organizations; %ld claims restored, %ld "
                "keys held by another student (see verify)\n",
@@ -284,16 +283,16 @@ cmd_store(const config_t *cfg, store_cmd_t cmd)
     bool clean = false;
 
     kt_error_clear(&err);
-    store_t *store = store_new(cfg->mongodb_uri, cfg->db_name, &err);
+    store_t *store = config_store_new(cfg, &err);
     if (store == NULL) {
         fprintf(stderr, "kontingentctl: %s\n", err.message);
         return 1;
     }
-    mongoc_client_t *client = store_client_pop(store);
-    bool ok = run_store_cmd(client, cfg->db_name, cmd, &clean, &err);
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    bool ok = run_store_cmd(conn, cmd, &clean, &err);
     if (!ok)
         fprintf(stderr, "kontingentctl: %s\n", err.message);
-    store_client_push(store, client);
+    store_conn_push(conn);
     store_free(store);
     return ok && clean ? 0 : 1;
 }
@@ -330,20 +329,13 @@ import_mapped(const config_t *cfg, const char *data, size_t len, const char *rec
 
     kt_error_clear(&err);
     xmlio_schema_t *schema = xmlio_schema_load(cfg->xsd_path, &err);
-    store_t *store = schema ? store_new(cfg->mongodb_uri, cfg->db_name, &err) : NULL;
-    mongoc_client_t *client = store ? store_client_pop(store) : NULL;
-    ingest_ctx_t ctx = {client,
-                        cfg->db_name,
-                        schema,
-                        &who,
-                        isatty(STDERR_FILENO) ? progress : NULL,
-                        NULL,
-                        0,
-                        NULL,
-                        cfg->receipt_page_bytes};
+    store_t *store = schema ? config_store_new(cfg, &err) : NULL;
+    store_conn_t *conn = store ? store_conn_pop(store, STORE_POOL_BATCH) : NULL;
+    ingest_ctx_t ctx = {conn, schema, &who, isatty(STDERR_FILENO) ? progress : NULL,
+                        NULL, 0,      NULL, cfg->receipt_page_bytes};
     bool queued = false;
     char packet_id[INGEST_ID_MAX];
-    if (client != NULL &&
+    if (conn != NULL &&
         ingest_package(&ctx, data, len, &receipt, &receipt_len, &t, &queued, packet_id, &err)) {
         fprintf(stderr, "%s", isatty(STDERR_FILENO) ? "\n" : "");
         printf("received %ld: created %ld, updated %ld, unchanged %ld, deleted %ld, rejected %ld\n",
@@ -354,7 +346,7 @@ import_mapped(const config_t *cfg, const char *data, size_t len, const char *rec
     }
     free(receipt);
     if (store != NULL) {
-        store_client_push(store, client);
+        store_conn_push(conn);
         store_free(store);
     }
     xmlio_schema_free(schema);
@@ -396,7 +388,7 @@ static int
 cmd_export(const config_t *cfg, int argc, char **argv)
 {
     principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_NONE};
-    export_t e = {.db = cfg->db_name, .principal = &who, .request_id = "kontingentctl"};
+    export_t e = {.principal = &who, .request_id = "kontingentctl"};
     kt_error_t err;
 
     for (int i = 0; i + 1 < argc; i += 2) {
@@ -410,12 +402,12 @@ cmd_export(const config_t *cfg, int argc, char **argv)
     if (e.org == NULL || argc % 2 != 0)
         return usage();
     kt_error_clear(&err);
-    store_t *store = store_new(cfg->mongodb_uri, cfg->db_name, &err);
+    store_t *store = config_store_new(cfg, &err);
     if (store == NULL) {
         fprintf(stderr, "kontingentctl export: %s\n", err.message);
         return 1;
     }
-    e.client = store_client_pop(store);
+    e.conn = store_conn_pop(store, STORE_POOL_BATCH);
     /* Nothing is written unless the first page was read; a later failure
      * leaves a cut, not well-formed Packet ending in EXPORT_FAILED_MARK. */
     bool ok = export_begin(&e, &err) && export_send(&e, write_stdout, NULL, &err);
@@ -427,7 +419,7 @@ cmd_export(const config_t *cfg, int argc, char **argv)
         fprintf(stderr,
                 "kontingentctl export: the export failed, the output is not a package: %s\n",
                 err.message);
-    store_client_push(store, e.client);
+    store_conn_push(e.conn);
     store_free(store);
     return ok ? 0 : 1;
 }

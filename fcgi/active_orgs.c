@@ -93,7 +93,7 @@ bool
 active_orgs_check(active_orgs_t *c, store_t *store, const char *ogrn, bool *active, kt_error_t *err)
 {
     int64_t now = monotonic_ms();
-    mongoc_client_t *client;
+    store_conn_t *conn;
     bool ok;
 
     *active = false;
@@ -101,13 +101,13 @@ active_orgs_check(active_orgs_t *c, store_t *store, const char *ogrn, bool *acti
         *active = true;
         return true;
     }
-    client = store_request_client_pop(store); /* a request waits on it: the short bound */
-    if (client == NULL) {
+    conn = store_conn_pop(store, STORE_POOL_REQUEST); /* a request waits on it: the short bound */
+    if (conn == NULL) {
         kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "no store client");
         return false;
     }
-    ok = store_organization_active(client, store_db_name(store), ogrn, active, err);
-    store_request_client_push(store, client);
+    ok = store_organization_active(conn, ogrn, active, err);
+    store_conn_push(conn);
     if (ok && *active)
         remember(c, ogrn, now);
     /* A store that cannot answer does not log out the schools it recently

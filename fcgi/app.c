@@ -55,7 +55,7 @@ app_init(app_t *app, const config_t *cfg, kt_error_t *err)
     app->schema = xmlio_schema_load(cfg->xsd_path, err);
     if (app->schema == NULL)
         goto fail;
-    app->store = store_new(cfg->mongodb_uri, cfg->db_name, err);
+    app->store = config_store_new(cfg, err);
     if (app->store == NULL)
         goto fail;
     if (!app_load_health_keys(app, cfg))

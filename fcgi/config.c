@@ -106,6 +106,35 @@ load_numbers(config_t *cfg, kt_error_t *err)
     return true;
 }
 
+/* KT_STORE names the backend; KT_SQLITE the embedded store's file (default
+ * <KT_VAR>/data/<KT_DB>.db). */
+static bool
+store_value(config_t *cfg, kt_error_t *err)
+{
+    char rel[CONFIG_PATH_MAX];
+
+    if (strcmp(cfg->store, "sqlite") != 0 && strcmp(cfg->store, "mongodb") != 0) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500,
+                     "KT_STORE must be sqlite or mongodb, not \"%s\"", cfg->store);
+        return false;
+    }
+    snprintf(rel, sizeof rel, "data/%s.db", cfg->db_name);
+    return path_value(cfg->sqlite_path, "KT_SQLITE", cfg, rel, err);
+}
+
+store_t *
+config_store_new(const config_t *cfg, kt_error_t *err)
+{
+    store_options_t opts = {
+        .backend = strcmp(cfg->store, "mongodb") == 0 ? STORE_MONGODB : STORE_SQLITE,
+        .sqlite_path = cfg->sqlite_path,
+        .mongodb_uri = cfg->mongodb_uri,
+        .db_name = cfg->db_name,
+    };
+
+    return store_new(&opts, err);
+}
+
 bool
 config_load(config_t *cfg, kt_error_t *err)
 {
@@ -128,6 +157,8 @@ config_load(config_t *cfg, kt_error_t *err)
                     env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"), err) ||
         !copy_value(cfg->db_name, sizeof cfg->db_name, "KT_DB", env_or("KT_DB", "kontingent"),
                     err) ||
+        !copy_value(cfg->store, sizeof cfg->store, "KT_STORE", env_or("KT_STORE", "sqlite"), err) ||
+        !store_value(cfg, err) ||
         !copy_value(cfg->token_alg, sizeof cfg->token_alg, "KT_TOKEN_ALG",
                     env_or("KT_TOKEN_ALG", "EdDSA"), err) ||
         !copy_value(cfg->xsd_path, sizeof cfg->xsd_path, "KT_XSD",

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "store/store.h"
 
 #define CONFIG_PATH_MAX 1024
 
@@ -21,6 +22,8 @@ typedef struct {
     char var_dir[CONFIG_PATH_MAX];           /* KT_VAR, default "var" */
     char socket_path[CONFIG_PATH_MAX];       /* KT_SOCKET */
     char pid_file[CONFIG_PATH_MAX];          /* KT_PID_FILE */
+    char store[16];                          /* KT_STORE: sqlite (default) or mongodb */
+    char sqlite_path[CONFIG_PATH_MAX];       /* KT_SQLITE, default <KT_VAR>/data/<KT_DB>.db */
     char mongodb_uri[CONFIG_PATH_MAX];       /* MONGODB_URI */
     char db_name[128];                       /* KT_DB */
     char token_alg[16];                      /* KT_TOKEN_ALG: EdDSA or ES256 */
@@ -49,5 +52,8 @@ typedef struct {
 
 /* Fills cfg from the environment; false with err for an invalid value. */
 bool config_load(config_t *cfg, kt_error_t *err);
+
+/* Opens the store the configuration names (KT_STORE, KT_SQLITE, MONGODB_URI, KT_DB). */
+store_t *config_store_new(const config_t *cfg, kt_error_t *err);
 
 #endif

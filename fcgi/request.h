@@ -55,7 +55,7 @@ typedef struct {
     const char *params[REQUEST_PATH_PARAMS_MAX]; /* {name} segments of the route */
     size_t nparams;
     struct timespec started;
-    bool store_scan; /* the route scans: its store client may wait longer (ROUTE_SCAN) */
+    bool store_scan; /* the route scans: its store conn may wait longer (ROUTE_SCAN) */
 } request_t;
 
 /*

@@ -18,7 +18,7 @@
 
 typedef struct {
     const runner_args_t *args;
-    mongoc_client_t *client;
+    store_conn_t *conn;
     const char *key; /* the package's store key (store/packages.h) */
     char owner[64];
     int64_t epoch;
@@ -31,7 +31,6 @@ static bool
 keep_going(void *arg, size_t done)
 {
     run_t *r = arg;
-    const app_t *app = r->args->app;
     kt_error_t err;
     bool kept = true;
 
@@ -40,8 +39,7 @@ keep_going(void *arg, size_t done)
     if (feed_now_ms() - r->renewed_ms < RUNNER_LEASE_MS / 3)
         return true;
     kt_error_clear(&err);
-    if (!packages_lease_renew(r->client, store_db_name(app->store), r->key, r->owner,
-                              RUNNER_LEASE_MS, &r->epoch, &kept, &err) ||
+    if (!packages_lease_renew(r->conn, r->key, r->owner, RUNNER_LEASE_MS, &r->epoch, &kept, &err) ||
         !kept) {
         r->lost = true;
         return false;
@@ -52,7 +50,7 @@ keep_going(void *arg, size_t done)
 
 /* The sender of the package, so that its items are written in its name. */
 static bool
-sender(mongoc_client_t *client, const char *db, const char *key, principal_t *p)
+sender(store_conn_t *conn, const char *key, principal_t *p)
 {
     bson_t pkg = BSON_INITIALIZER;
     kt_error_t err;
@@ -61,7 +59,7 @@ sender(mongoc_client_t *client, const char *db, const char *key, principal_t *p)
     memset(p, 0, sizeof *p);
     kt_error_clear(&err);
     bson_destroy(&pkg);
-    if (!packages_get(client, db, key, &pkg, &err))
+    if (!packages_get(conn, key, &pkg, &err))
         return false;
     if ((v = util_get_str(&pkg, "principal.subject")) != NULL)
         snprintf(p->subject, sizeof p->subject, "%s", v);
@@ -79,12 +77,12 @@ sender(mongoc_client_t *client, const char *db, const char *key, principal_t *p)
 
 /* The package ended (done or given up): its stored bytes go. */
 static void
-drop_bytes(run_t *r, const char *db)
+drop_bytes(run_t *r)
 {
     kt_error_t err;
 
     kt_error_clear(&err);
-    if (!packages_chunks_drop(r->client, db, r->key, &err))
+    if (!packages_chunks_drop(r->conn, r->key, &err))
         log_event(LOG_WARN, "a finished package's bytes were not deleted: %s", err.message);
 }
 
@@ -102,7 +100,7 @@ give_up(run_t *r, const ingest_ctx_t *ctx, int64_t attempts, const kt_error_t *l
     }
     log_event(LOG_WARN, "background package given up after %lld attempts (%ld items applied): %s",
               (long long)attempts, t.received, last->message);
-    drop_bytes(r, ctx->db);
+    drop_bytes(r);
 }
 
 /* One attempt at the package whose lease r holds (counted in attempts). */
@@ -122,7 +120,7 @@ attempt(run_t *r, const ingest_ctx_t *ctx, int64_t attempts)
     if (ingest_resume(ctx, r->key, &t, &err)) {
         log_event(LOG_INFO, "package processed in the background: %ld items, %ld rejected",
                   t.received, t.rejected);
-        drop_bytes(r, ctx->db);
+        drop_bytes(r);
         return;
     }
     if (!r->lost && !atomic_load(r->args->stopping) && attempts >= cfg->package_attempts) {
@@ -137,7 +135,6 @@ static void
 process(run_t *r)
 {
     const app_t *app = r->args->app;
-    const char *db = store_db_name(app->store);
     kt_error_t err;
     bool taken = false, waiting = false;
     int64_t attempts = 0;
@@ -145,15 +142,13 @@ process(run_t *r)
 
     kt_error_clear(&err);
     r->lost = false;
-    if (!packages_lease_take(r->client, db, r->key, r->owner, RUNNER_LEASE_MS, &r->epoch, &taken,
-                             &err) ||
+    if (!packages_lease_take(r->conn, r->key, r->owner, RUNNER_LEASE_MS, &r->epoch, &taken, &err) ||
         !taken)
         return;
     r->renewed_ms = feed_now_ms();
-    if (packages_attempt(r->client, db, r->key, &attempts, &waiting, &err) && waiting) {
-        bool known = sender(r->client, db, r->key, &who);
-        ingest_ctx_t ctx = {.client = r->client,
-                            .db = db,
+    if (packages_attempt(r->conn, r->key, &attempts, &waiting, &err) && waiting) {
+        bool known = sender(r->conn, r->key, &who);
+        ingest_ctx_t ctx = {.conn = r->conn,
                             .schema = app->schema,
                             .principal = &who,
                             .progress = keep_going,
@@ -170,7 +165,7 @@ process(run_t *r)
     /* Let go now, so that the next attempt (or another package's) does not wait. */
     kt_error_clear(&err);
     if (!r->lost)
-        packages_lease_release(r->client, db, r->key, r->owner, r->epoch, &err);
+        packages_lease_release(r->conn, r->key, r->owner, r->epoch, &err);
 }
 
 static void
@@ -192,14 +187,13 @@ runner_main(void *arg)
         kt_error_t err;
         int n = 0;
         kt_error_clear(&err);
-        r.client = store_client_pop(args->app->store);
-        if (packages_waiting(r.client, store_db_name(args->app->store), keys, RUNNER_BATCH, &n,
-                             &err))
+        r.conn = store_conn_pop(args->app->store, STORE_POOL_BATCH);
+        if (packages_waiting(r.conn, keys, RUNNER_BATCH, &n, &err))
             for (int i = 0; i < n && !atomic_load(args->stopping); i++) {
                 r.key = keys[i];
                 process(&r);
             }
-        store_client_push(args->app->store, r.client);
+        store_conn_push(r.conn);
         sleep_unless_stopping(args);
     }
     return NULL;

@@ -29,7 +29,7 @@
 #include "fcgi/problem.h"
 #include "fcgi/router.h"
 #include "fcgi/runner.h"
-#include "store/students.h"
+#include "store/records.h"
 
 #define ACCEPT_POLL_MS  200
 #define ARENA_CAP_SLACK (16u << 20) /* arena room beyond the body itself */
@@ -333,12 +333,12 @@ server_init_store(const config_t *cfg)
     int status = 0;
 
     kt_error_clear(&err);
-    store = store_new(cfg->mongodb_uri, cfg->db_name, &err);
+    store = config_store_new(cfg, &err);
     if (store != NULL) {
-        mongoc_client_t *client = store_client_pop(store);
-        if (!store_ensure_indexes(client, cfg->db_name, &err))
+        store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+        if (!store_prepare(conn, &err))
             status = 1;
-        store_client_push(store, client);
+        store_conn_push(conn);
         store_free(store);
     }
     if (store == NULL || status != 0)

@@ -60,7 +60,7 @@ bool
 handle_audit_access(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
     audit_filter_t f = {.student = request_query(req, "student")};
-    mongoc_client_t *client;
+    store_conn_t *conn;
     const char *cursor;
     int limit;
     jw_t w;
@@ -72,11 +72,11 @@ handle_audit_access(const app_t *app, request_t *req, response_t *res, kt_error_
         kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "give student, subject or both");
         return false;
     }
-    if ((client = handler_client(app, req)) == NULL)
+    if ((conn = handler_conn(app, req)) == NULL)
         return false;
     response_reset(res, 200, "application/json");
     jw_init(&w, &res->body);
-    return audit_query(client, store_db_name(app->store), &f, cursor, limit, &w, err);
+    return audit_query(conn, &f, cursor, limit, &w, err);
 }
 
 /* The page of /audit/changes as it is written: entries up to limit, then
@@ -135,8 +135,7 @@ handle_audit_changes(const app_t *app, request_t *req, response_t *res, kt_error
 {
     audit_filter_t f = {0};
     changes_page_t p = {.req = req};
-    mongoc_client_t *client;
-    const char *db = store_db_name(app->store);
+    store_conn_t *conn;
     int64_t before;
     jw_t w;
 
@@ -148,7 +147,7 @@ handle_audit_changes(const app_t *app, request_t *req, response_t *res, kt_error
         return false;
     }
     p.ids = arena_calloc(req->arena, (size_t)p.limit, sizeof(char *));
-    if (p.ids == NULL || (client = handler_client(app, req)) == NULL)
+    if (p.ids == NULL || (conn = handler_conn(app, req)) == NULL)
         return false;
     response_reset(res, 200, "application/json");
     jw_init(&w, &res->body);
@@ -156,32 +155,31 @@ handle_audit_changes(const app_t *app, request_t *req, response_t *res, kt_error
     jw_object_begin(&w);
     jw_key(&w, "items");
     jw_array_begin(&w);
-    if (!audit_changes_each(client, db, &f, before, p.limit, write_change, &p, err))
+    if (!audit_changes_each(conn, &f, before, p.limit, write_change, &p, err))
         return false;
     jw_array_end(&w);
     jw_key(&w, "next_cursor");
     jw_string(&w, p.more ? arena_printf(req->arena, "%lld", (long long)p.last_seq) : NULL);
     jw_object_end(&w);
     /* The changes carry personal data (old and new values): a read like any other. */
-    return p.n_ids == 0 || audit_log_read(client, db, &req->principal, req->request_id,
-                                          "audit_changes", p.ids, p.n_ids, err);
+    return p.n_ids == 0 || audit_log_read(conn, &req->principal, req->request_id, "audit_changes",
+                                          p.ids, p.n_ids, err);
 }
 
 bool
 handle_student_verify(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client;
-    student_t s;
+    store_conn_t *conn;
+    record_t s;
     char problem[256], now[32];
     long versions = 0;
     bool lags = false, ok = false;
     int64_t bad = 0;
     jw_t w;
 
-    student_init(&s);
-    if ((client = handler_client(app, req)) == NULL || !students_load(app, req, client, &s, err) ||
-        !verify_student(client, store_db_name(app->store), s.id, &versions, &lags, &bad, problem,
-                        err))
+    record_init(&s);
+    if ((conn = handler_conn(app, req)) == NULL || !students_load(app, req, conn, &s, err) ||
+        !verify_student(conn, s.id, &versions, &lags, &bad, problem, err))
         goto done;
     util_time_now(now);
     response_reset(res, 200, "application/json");
@@ -207,7 +205,7 @@ handle_student_verify(const app_t *app, request_t *req, response_t *res, kt_erro
     jw_object_end(&w);
     ok = true;
 done:
-    student_release(&s);
+    record_release(&s);
     return ok;
 }
 
@@ -237,15 +235,15 @@ write_run(jw_t *w, const bson_t *run)
 bool
 handle_audit_verify_last(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client;
+    store_conn_t *conn;
     bson_t run = BSON_INITIALIZER;
     bool found = false, ok = false;
     jw_t w;
 
-    if ((client = handler_client(app, req)) == NULL)
+    if ((conn = handler_conn(app, req)) == NULL)
         goto done;
     bson_destroy(&run);
-    if (!verify_last_run(client, store_db_name(app->store), &run, &found, err))
+    if (!verify_last_run(conn, &run, &found, err))
         goto done;
     if (!found) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404,

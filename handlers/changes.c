@@ -36,14 +36,14 @@ visit(void *ctx, const feed_entry_t *e)
 bool
 handle_changes(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
+    store_conn_t *conn = handler_conn(app, req);
     const char *since_s = request_query(req, "since");
     const char *org = req->principal.role == ROLE_SCHOOL ? req->principal.org : NULL;
     int64_t since = 0, next = 0;
     int limit;
     jw_t w;
 
-    if (client == NULL || !handler_limit(req, &limit, err))
+    if (conn == NULL || !handler_limit(req, &limit, err))
         return false;
     if (since_s != NULL && !handler_parse_int(since_s, &since)) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "since must be a cursor from this feed");
@@ -54,7 +54,7 @@ handle_changes(const app_t *app, request_t *req, response_t *res, kt_error_t *er
     jw_object_begin(&w);
     jw_key(&w, "items");
     jw_array_begin(&w);
-    if (!feed_read(client, store_db_name(app->store), since, limit, org, visit, &w, &next, err))
+    if (!feed_read(conn, since, limit, org, visit, &w, &next, err))
         return false;
     jw_array_end(&w);
     jw_key(&w, "next_cursor");

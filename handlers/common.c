@@ -8,7 +8,7 @@
 
 typedef struct {
     store_t *store;
-    mongoc_client_t *client;
+    store_conn_t *conn;
     bool batch; /* from the batch pool (scans), else the requests pool */
 } lease_t;
 
@@ -18,16 +18,16 @@ give_back(void *data)
     lease_t *l = data;
 
     if (l->batch)
-        store_client_push(l->store, l->client);
+        store_conn_push(l->conn);
     else
-        store_request_client_push(l->store, l->client);
+        store_conn_push(l->conn);
 }
 
 /* Routes that scan (ROUTE_SCAN: reports, export, the audit logs) get the batch pool's longer
  * bound on a round trip; every other request the short one, so that a store
  * that stopped answering costs a request seconds (docs/storage.md). */
-mongoc_client_t *
-handler_client(const app_t *app, request_t *req)
+store_conn_t *
+handler_conn(const app_t *app, request_t *req)
 {
     lease_t *l = arena_alloc(req->arena, sizeof *l);
 
@@ -35,12 +35,13 @@ handler_client(const app_t *app, request_t *req)
         return NULL;
     l->store = app->store;
     l->batch = req->store_scan;
-    l->client = l->batch ? store_client_pop(app->store) : store_request_client_pop(app->store);
+    l->conn = l->batch ? store_conn_pop(app->store, STORE_POOL_BATCH)
+                       : store_conn_pop(app->store, STORE_POOL_REQUEST);
     if (arena_add_cleanup(req->arena, give_back, l) != 0) {
         give_back(l);
         return NULL;
     }
-    return l->client;
+    return l->conn;
 }
 
 bool

@@ -18,7 +18,7 @@
 #define REASON_MAX         500 /* characters */
 
 /* A pooled client, given back to the pool when the request's arena resets. */
-mongoc_client_t *handler_client(const app_t *app, request_t *req);
+store_conn_t *handler_conn(const app_t *app, request_t *req);
 
 /* ?limit= in 1..LIST_LIMIT_MAX (default LIST_LIMIT_DEFAULT); 400 otherwise. */
 bool handler_limit(const request_t *req, int *out, kt_error_t *err);

@@ -23,7 +23,7 @@
 #include "model/validators.h"
 #include "store/audit.h"
 #include "store/organizations.h"
-#include "store/students.h"
+#include "store/records.h"
 #include "store/util.h"
 
 #define EVENT_WRITE_RETRIES 5
@@ -31,15 +31,15 @@
 /* One organisation an event names (member name) must be in the registry and
  * active; otherwise REF_NOT_FOUND at /name. */
 static bool
-event_ref(mongoc_client_t *client, const char *db, arena_t *arena, const bson_t *event,
-          const char *name, kt_error_t *err)
+event_ref(store_conn_t *conn, arena_t *arena, const bson_t *event, const char *name,
+          kt_error_t *err)
 {
     const char *ogrn = util_get_str(event, name);
     bool active = false;
 
     if (ogrn == NULL)
         return true;
-    if (!store_organization_active(client, db, ogrn, &active, err))
+    if (!store_organization_active(conn, ogrn, &active, err))
         return false;
     if (active)
         return true;
@@ -52,11 +52,10 @@ event_ref(mongoc_client_t *client, const char *db, arena_t *arena, const bson_t 
 }
 
 bool
-education_event_refs(mongoc_client_t *client, const char *db, arena_t *arena, const bson_t *event,
-                     kt_error_t *err)
+education_event_refs(store_conn_t *conn, arena_t *arena, const bson_t *event, kt_error_t *err)
 {
-    return event_ref(client, db, arena, event, "organization", err) &&
-           event_ref(client, db, arena, event, "to_organization", err);
+    return event_ref(conn, arena, event, "organization", err) &&
+           event_ref(conn, arena, event, "to_organization", err);
 }
 
 /* The model's access rule as an error (404 keeps others' students unknown). */
@@ -99,44 +98,44 @@ answer_version(request_t *req, response_t *res, int status, const write_result_t
 
 /* One attempt: read, check, apply, write. */
 static bool
-post_once(const app_t *app, mongoc_client_t *client, request_t *req, response_t *res,
+post_once(const app_t *app, store_conn_t *conn, request_t *req, response_t *res,
           const bson_t *event, const write_meta_t *meta, int64_t expected, kt_error_t *err)
 {
     bson_t doc = BSON_INITIALIZER;
     education_outcome_t outcome;
     write_result_t out;
-    student_t cur;
+    record_t cur;
     bool ok = false;
 
-    student_init(&cur);
-    if (!store_student_get(client, store_db_name(app->store), req->params[0], &cur, err) ||
+    record_init(&cur);
+    if (!store_student_get(conn, req->params[0], &cur, err) ||
         !may_post(req, &cur.doc, util_get_str(event, "type"), err))
         goto done;
     if (cur.deleted) {
         ok = records_answer_gone(req, res, &cur, err);
         goto done;
     }
-    if (!education_event_refs(client, store_db_name(app->store), req->arena, event, err) ||
+    if (!education_event_refs(conn, req->arena, event, err) ||
         !education_apply(req->arena, &cur.doc, event, &doc, &outcome, err) ||
         !may_apply(req, event, &outcome, err))
         goto done;
-    if (!store_student_write(client, store_db_name(app->store), KIND_UPDATE, cur.id,
-                             expected ? expected : cur.version, &doc, meta, &out, err))
+    if (!store_student_write(conn, WRITE_UPDATE, cur.id, expected ? expected : cur.version, &doc,
+                             meta, &out, err))
         goto done;
     /* The answer never carries the health block (removed without opening it,
      * docs/health.md); a read shows it to who may see it. */
     static const principal_t nobody = {.role = ROLE_NONE};
-    healthdata_t h = {NULL, client, store_db_name(app->store), &nobody};
+    healthdata_t h = {NULL, conn, &nobody};
     if (!healthdata_view(&h, &doc, NULL, err))
         goto done;
     /* The whole record is personal data the poster did not send: logged like a
      * read, or left out of the answer when the log cannot be written. */
-    if (!records_log_write(app, req, client, &store_kind_student, out.id))
+    if (!records_log_write(app, req, conn, &store_kind_student, out.id))
         bson_reinit(&doc);
     answer_version(req, res, 201, &out, &doc);
     ok = true;
 done:
-    student_release(&cur);
+    record_release(&cur);
     bson_destroy(&doc);
     return ok;
 }
@@ -144,7 +143,7 @@ done:
 bool
 handle_student_event(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
+    store_conn_t *conn = handler_conn(app, req);
     json_value_t *body = NULL;
     const char *reason = NULL;
     bson_t event = BSON_INITIALIZER;
@@ -154,7 +153,7 @@ handle_student_event(const app_t *app, request_t *req, response_t *res, kt_error
     bool ok = false;
 
     date_today(today);
-    if (client == NULL || !handler_if_match(req, &expected, err) ||
+    if (conn == NULL || !handler_if_match(req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
         !education_event_from_json(req->arena, body, today, &event, err))
         goto done;
@@ -163,7 +162,7 @@ handle_student_event(const app_t *app, request_t *req, response_t *res, kt_error
     meta.request_id = req->request_id;
     meta.reason = reason != NULL ? reason : education_reason(req->arena, &event);
     for (int attempt = 0; attempt < EVENT_WRITE_RETRIES; attempt++) {
-        ok = post_once(app, client, req, res, &event, &meta, expected, err);
+        ok = post_once(app, conn, req, res, &event, &meta, expected, err);
         if (ok || expected != 0 || err->code != KT_VERSION_CONFLICT)
             break;
     }
@@ -175,21 +174,20 @@ done:
 bool
 handle_student_trajectory(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
-    student_t s;
+    store_conn_t *conn = handler_conn(app, req);
+    record_t s;
     jw_t w;
     bool ok = false;
 
-    student_init(&s);
-    if (client == NULL || !students_load(app, req, client, &s, err))
+    record_init(&s);
+    if (conn == NULL || !students_load(app, req, conn, &s, err))
         goto done;
     if (s.deleted) {
         ok = records_answer_gone(req, res, &s, err);
         goto done;
     }
     const char *ids[] = {s.id};
-    if (!audit_log_read(client, store_db_name(app->store), &req->principal, req->request_id,
-                        "trajectory", ids, 1, err))
+    if (!audit_log_read(conn, &req->principal, req->request_id, "trajectory", ids, 1, err))
         goto done;
     response_reset(res, 200, "application/json");
     handler_etag(req, res, s.version);
@@ -207,6 +205,6 @@ handle_student_trajectory(const app_t *app, request_t *req, response_t *res, kt_
     jw_object_end(&w);
     ok = true;
 done:
-    student_release(&s);
+    record_release(&s);
     return ok;
 }

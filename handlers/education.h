@@ -6,10 +6,11 @@
 #define KT_HANDLERS_EDUCATION_H
 
 #include <bson/bson.h>
-#include <mongoc/mongoc.h>
+#include <bson/bson.h>
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "store/store.h"
 
 /*
  * The one place where the organisations an event names (`organization`,
@@ -18,7 +19,6 @@
  * pointer (field error in arena). Both the API and package items call it
  * before applying an event.
  */
-bool education_event_refs(mongoc_client_t *client, const char *db, arena_t *arena,
-                          const bson_t *event, kt_error_t *err);
+bool education_event_refs(store_conn_t *conn, arena_t *arena, const bson_t *event, kt_error_t *err);
 
 #endif

@@ -71,24 +71,24 @@ xml_close(void *ctx)
 static bool
 visible_now(export_t *e, const char *id, bool *visible, kt_error_t *err)
 {
-    student_t now;
+    record_t now;
     bool ok;
 
     *visible = true;
     if (e->as_of == NULL || e->principal->role != ROLE_SCHOOL)
         return true;
-    student_init(&now);
-    ok = store_student_get(e->client, e->db, id, &now, err);
+    record_init(&now);
+    ok = store_student_get(e->conn, id, &now, err);
     const char *org = ok ? util_get_str(&now.doc, "organization") : NULL;
     *visible = ok && !now.deleted && org != NULL && strcmp(org, e->org) == 0;
-    student_release(&now);
+    record_release(&now);
     return ok || err->code == KT_NOT_FOUND;
 }
 
 /* The student as it was at as_of (or now) when it then belonged to org
  * (*member); false only when the store failed (err). */
 static bool
-read_member_raw(export_t *e, const char *id, student_t *s, bool *member, kt_error_t *err)
+read_member_raw(export_t *e, const char *id, record_t *s, bool *member, kt_error_t *err)
 {
     kt_error_t e2;
     bool ok;
@@ -102,8 +102,8 @@ read_member_raw(export_t *e, const char *id, student_t *s, bool *member, kt_erro
     if (!*member)
         return true;
     kt_error_clear(&e2);
-    ok = e->as_of ? store_student_as_of(e->client, e->db, id, e->as_of, s, &e2)
-                  : store_student_get(e->client, e->db, id, s, &e2);
+    ok = e->as_of ? store_student_as_of(e->conn, id, e->as_of, s, &e2)
+                  : store_student_get(e->conn, id, s, &e2);
     const char *org = ok ? util_get_str(&s->doc, "organization") : NULL;
     *member = ok && !s->deleted && org != NULL && strcmp(org, e->org) == 0;
     if (!ok && e2.code != KT_NOT_FOUND)
@@ -114,10 +114,10 @@ read_member_raw(export_t *e, const char *id, student_t *s, bool *member, kt_erro
 /* The same, with the health block opened or removed (handlers/healthdata.h);
  * a block that cannot be opened fails the export. */
 static bool
-read_member(export_t *e, const char *id, student_t *s, bool *member, bool *disclosed,
+read_member(export_t *e, const char *id, record_t *s, bool *member, bool *disclosed,
             kt_error_t *err)
 {
-    healthdata_t h = {e->health_ring, e->client, e->db, e->principal};
+    healthdata_t h = {e->health_ring, e->conn, e->principal};
     bool opened = false;
 
     if (!read_member_raw(e, id, s, member, err))
@@ -150,18 +150,17 @@ write_header(xmlTextWriterPtr w)
 static bool
 page_ids(export_t *e, int *n, kt_error_t *err)
 {
-    scan_spec_t spec = {.collection = store_kind_student.versions,
-                        .id_member = store_kind_student.id_member};
+    scan_spec_t spec = {.kind = &store_kind_student};
 
     if (!fault_at(e, "read", err))
         return false;
     if (e->as_of != NULL) {
         spec.until = e->as_of;
-        return store_scan_page(e->client, e->db, &spec, "doc.organization", e->org, e->cursor,
-                               page_size(e), e->ids, n, &e->more, err);
+        return store_scan_page(e->conn, &spec, "doc.organization", e->org, e->cursor, page_size(e),
+                               e->ids, n, &e->more, err);
     }
-    if (!store_student_find_ids(e->client, e->db, "organization", e->org,
-                                e->cursor[0] ? e->cursor : NULL, page_size(e), e->ids, n, err))
+    if (!store_student_find_ids(e->conn, "organization", e->org, e->cursor[0] ? e->cursor : NULL,
+                                page_size(e), e->ids, n, err))
         return false;
     e->more = *n == page_size(e);
     if (*n > 0)
@@ -176,18 +175,18 @@ write_members(export_t *e, int n, const char **shown, int *k, bool *disclosed, k
     bool ok = true;
 
     for (int i = 0; ok && i < n; i++) {
-        student_t s;
+        record_t s;
         bool member = false;
         if (strcmp(e->ids[i], e->last) == 0)
             continue; /* its versions straddled two pages */
         memcpy(e->last, e->ids[i], 40);
-        student_init(&s);
+        record_init(&s);
         ok = read_member(e, e->ids[i], &s, &member, disclosed, err);
         if (ok && member) {
             ok = xmlio_write_student(e->writer, s.id, s.version, false, &s.doc);
             shown[(*k)++] = e->ids[i];
         }
-        student_release(&s);
+        record_release(&s);
     }
     return ok;
 }
@@ -209,10 +208,9 @@ make_page(export_t *e, kt_error_t *err)
         goto failed;
     if (xmlTextWriterFlush(e->writer) < 0 || e->page.overflow)
         goto failed;
-    if (k > 0 &&
-        (!fault_at(e, "log", err) ||
-         !audit_log_read_fields(e->client, e->db, e->principal, e->request_id, "export", shown,
-                                (size_t)k, disclosed ? health : NULL, e->purpose, err)))
+    if (k > 0 && (!fault_at(e, "log", err) ||
+                  !audit_log_read_fields(e->conn, e->principal, e->request_id, "export", shown,
+                                         (size_t)k, disclosed ? health : NULL, e->purpose, err)))
         goto failed;
     return true;
 failed:
@@ -338,16 +336,15 @@ handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t *err
                      "a school may only export its own students");
         return false;
     }
-    e->db = store_db_name(app->store);
     e->principal = &req->principal;
     e->request_id = req->request_id;
     e->health_ring = app->health_ring;
     e->org = org;
-    e->client = handler_client(app, req);
+    e->conn = handler_conn(app, req);
 #ifdef KT_FAULT_INJECTION
     e->fault = request_header(req, "x-kt-fault");
 #endif
-    if (e->client == NULL)
+    if (e->conn == NULL)
         return false;
     /* The first page is read and logged before the status is sent: a store
      * that fails now is a 503, never a 200 with an empty Packet. */

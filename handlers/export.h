@@ -14,10 +14,11 @@
 #define KT_EXPORT_H
 
 #include <libxml/xmlwriter.h>
-#include <mongoc/mongoc.h>
+#include <bson/bson.h>
 #include <stdbool.h>
 
 #include "auth/principal.h"
+#include "store/store.h"
 #include "core/buf.h"
 #include "fcgi/response.h"
 #include "model/seal.h"
@@ -26,8 +27,7 @@
 #define EXPORT_FAILED_MARK "<?kontingent-export-failed"
 
 typedef struct {
-    mongoc_client_t *client;
-    const char *db;
+    store_conn_t *conn;
     const char *org;              /* ОГРН */
     const char *as_of;            /* NULL: now; else "YYYY-MM-DDTHH:MM:SS.mmmZ" */
     const principal_t *principal; /* for the access log */

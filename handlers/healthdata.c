@@ -60,7 +60,7 @@ open_block(const healthdata_t *h, const bson_t *sealed, bson_t *plain, kt_error_
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTEGRITY, 500, "a sealed block has no key id");
         return false;
     }
-    if (!health_keys_get(h->client, h->db, kid, &wraps, &found, err))
+    if (!health_keys_get(h->conn, kid, &wraps, &found, err))
         return false;
     if (!found) {
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_KEY_UNAVAILABLE, 503,
@@ -87,7 +87,7 @@ seal_new(const healthdata_t *h, const bson_t *doc, const bson_t *plain, bson_t *
     bson_t wraps = BSON_INITIALIZER, block = BSON_INITIALIZER;
     bool ok = kek != NULL && seal_new_data_key(dk, dkid, err) &&
               seal_wrap(kek, dkid, dk, &wraps, err) &&
-              health_keys_insert(h->client, h->db, dkid, &wraps, err) &&
+              health_keys_insert(h->conn, dkid, &wraps, err) &&
               seal_block(dk, dkid, plain, &block, err) && copy_sealed(doc, &block, out);
 
     OPENSSL_cleanse(dk, sizeof dk);
@@ -270,7 +270,7 @@ append_entries(bson_t *to, const bson_t *from, size_t *n)
 }
 
 bool
-healthdata_changes(const healthdata_t *h, const student_t *s, const bson_t *prev, bson_t *changes,
+healthdata_changes(const healthdata_t *h, const record_t *s, const bson_t *prev, bson_t *changes,
                    bool *disclosed, kt_error_t *err)
 {
     bson_iter_t it, arr;
@@ -371,7 +371,7 @@ rewrap_one(void *ctx, const bson_t *doc)
     bson_copy_to_excluding_noinit(&wraps, &next, r->kek->id, NULL);
     ok = seal_unwrap_any(r->h->ring, dkid, &wraps, dk, r->err) &&
          seal_wrap(r->kek, dkid, dk, &next, r->err) &&
-         health_keys_put_wraps(r->h->client, r->h->db, dkid, &next, r->err);
+         health_keys_put_wraps(r->h->conn, dkid, &next, r->err);
     OPENSSL_cleanse(dk, sizeof dk);
     bson_destroy(&next);
     r->done += ok;
@@ -390,7 +390,7 @@ healthdata_rewrap_pass(const healthdata_t *h, long *done, kt_error_t *err)
         return false;
     do {
         r.seen = 0;
-        if (!health_keys_each(h->client, h->db, r.kek->id, r.last[0] ? r.last : NULL, REWRAP_PAGE,
+        if (!health_keys_each(h->conn, r.kek->id, r.last[0] ? r.last : NULL, REWRAP_PAGE,
                               rewrap_one, &r, err) ||
             r.failed)
             break;
@@ -403,7 +403,11 @@ typedef struct {
     const seal_keyring_t *ring;
     long total, unknown;
     long *per;
+    long in_page;
+    char last[64]; /* the last key counted: the next page starts after it */
 } counts_t;
+
+#define KEY_COUNT_PAGE 1000
 
 static bool
 count_one(void *ctx, const bson_t *doc)
@@ -412,7 +416,11 @@ count_one(void *ctx, const bson_t *doc)
     bson_t wraps, box;
     bool any = false;
 
+    const char *id = util_get_str(doc, "_id");
+
     c->total++;
+    c->in_page++;
+    snprintf(c->last, sizeof c->last, "%s", id ? id : "");
     for (size_t i = 0; sub_document(doc, "wraps", &wraps) && i < c->ring->n; i++) {
         if (sub_document(&wraps, c->ring->keys[i].id, &box)) {
             c->per[i]++;
@@ -429,12 +437,14 @@ healthdata_key_counts(const healthdata_t *h, long *total, long per[SEAL_KEYS_MAX
 {
     static const seal_keyring_t none = {.n = 0};
     counts_t c = {.ring = h->ring ? h->ring : &none, .per = per};
-    bson_t filter = BSON_INITIALIZER;
     bool ok;
 
     memset(per, 0, sizeof(long) * SEAL_KEYS_MAX);
-    ok = util_each(h->client, h->db, HEALTH_KEYS, &filter, NULL, count_one, &c, err);
-    bson_destroy(&filter);
+    do { /* in pages, so that memory does not grow with the keys */
+        c.in_page = 0;
+        ok = health_keys_each(h->conn, NULL, c.total > 0 ? c.last : NULL, KEY_COUNT_PAGE, count_one,
+                              &c, err);
+    } while (ok && c.in_page == KEY_COUNT_PAGE);
     *total = c.total;
     *unknown = c.unknown;
     return ok;

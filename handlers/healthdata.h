@@ -11,15 +11,16 @@
 #define KT_HEALTHDATA_H
 
 #include <bson/bson.h>
-#include <mongoc/mongoc.h>
+#include <bson/bson.h>
 #include <stdbool.h>
 
 #include "auth/principal.h"
 #include "core/error.h"
+#include "store/store.h"
 #include "core/json.h"
 #include "fcgi/request.h"
 #include "model/seal.h"
-#include "store/students.h"
+#include "store/records.h"
 
 #define HEALTH_SEALED      "health_sealed"
 #define HEALTH_MEMBER      "health"
@@ -27,8 +28,7 @@
 
 typedef struct {
     const seal_keyring_t *ring; /* NULL or empty: KEY_UNAVAILABLE whenever a key is needed */
-    mongoc_client_t *client;
-    const char *db;
+    store_conn_t *conn;
     const principal_t *who;
 } healthdata_t;
 
@@ -66,7 +66,7 @@ bool healthdata_has_sealed(const bson_t *doc);
  * health block's own field-level changes, opened from prev (the stored
  * document of version s-1, NULL for none) and s.
  */
-bool healthdata_changes(const healthdata_t *h, const student_t *s, const bson_t *prev,
+bool healthdata_changes(const healthdata_t *h, const record_t *s, const bson_t *prev,
                         bson_t *changes, bool *disclosed, kt_error_t *err);
 
 /* The stored changes of a version record without those under

@@ -17,7 +17,7 @@
 #include "model/validators.h"
 #include "store/organizations.h"
 #include "store/packages.h"
-#include "store/students.h"
+#include "store/records.h"
 #include "store/util.h"
 
 #define ITEM_ARENA_CAP (32u << 20)
@@ -124,7 +124,7 @@ visible(const run_t *run, const bson_t *doc)
  * interrupted run of the package)? Then the item is reported as it was.
  * PacketIDs are each sender's own, so the version's writer must be the sender. */
 static const char *
-earlier_outcome(const run_t *run, const xmlio_item_t *item, const student_t *s)
+earlier_outcome(const run_t *run, const xmlio_item_t *item, const record_t *s)
 {
     const principal_t *p = run->ctx->principal;
     const char *pkg = util_get_str(&s->record, "source.package_id");
@@ -162,20 +162,19 @@ find_target(const run_t *run, const xmlio_item_t *item, const bson_t *doc, char 
                    : arena_printf(run->arena, "doc:%s", docs[i - 1]);
         if (key == NULL)
             continue;
-        if (!store_claim_holder(c->client, c->db, key, id, err))
+        if (!store_claim_holder(c->conn, key, id, err))
             return false;
         if (id[0] == '\0')
             continue;
-        student_t s;
+        record_t s;
         kt_error_t e;
         kt_error_clear(&e);
-        student_init(&s);
+        record_init(&s);
         /* A stale claim (nobody holds the key any more), or a student this
          * principal may not see: as if there were none (issue 12), so the
          * item becomes a create that the claim refuses as a duplicate. */
-        bool live =
-            store_student_get(c->client, c->db, id, &s, &e) && !s.deleted && visible(run, &s.doc);
-        student_release(&s);
+        bool live = store_student_get(c->conn, id, &s, &e) && !s.deleted && visible(run, &s.doc);
+        record_release(&s);
         if (!live)
             id[0] = '\0';
     }
@@ -203,7 +202,7 @@ static bool
 sealed(const run_t *run, const bson_t *cur, bson_t *full, kt_error_t *err)
 {
     const ingest_ctx_t *c = run->ctx;
-    healthdata_t h = {c->health_ring, c->client, c->db, c->principal};
+    healthdata_t h = {c->health_ring, c->conn, c->principal};
     bson_t stored = BSON_INITIALIZER;
 
     if (!healthdata_seal(&h, cur, full, &stored, err)) {
@@ -224,26 +223,26 @@ target_document(const run_t *run, const xmlio_item_t *item, const char *id, cons
                 bson_t *full, kt_error_t *err)
 {
     const ingest_ctx_t *c = run->ctx;
-    student_t cur;
+    record_t cur;
     bool ok;
 
     if (id[0] == '\0')
         return item_document(run, item, NULL, doc, full, err) &&
-               students_check_organization(c->client, c->db, run->arena, full, NULL, err) &&
+               students_check_organization(c->conn, run->arena, full, NULL, err) &&
                sealed(run, NULL, full, err);
-    student_init(&cur);
-    ok = store_student_get(c->client, c->db, id, &cur, err);
+    record_init(&cur);
+    ok = store_student_get(c->conn, id, &cur, err);
     if (ok && !visible(run, &cur.doc)) { /* answered as a missing student (issue 12) */
         kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
         ok = false;
     }
     if (ok)
         ok = item_document(run, item, &cur.doc, doc, full, err) &&
-             students_check_organization(c->client, c->db, run->arena, full, &cur.doc, err) &&
+             students_check_organization(c->conn, run->arena, full, &cur.doc, err) &&
              sealed(run, &cur.doc, full, err);
     else
         bson_init(full);
-    student_release(&cur);
+    record_release(&cur);
     return ok;
 }
 
@@ -263,19 +262,19 @@ write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bso
         bool create = id[0] == '\0';
         bson_t full;
         bool ok = target_document(run, item, id, doc, &full, err) &&
-                  store_student_write(c->client, c->db, create ? KIND_CREATE : KIND_UPDATE,
+                  store_student_write(c->conn, create ? WRITE_CREATE : WRITE_UPDATE,
                                       create ? NULL : id, 0, &full, &meta, &out, err);
         bson_destroy(&full);
         if (ok) {
             const char *outcome = create ? "CREATED" : out.unchanged ? "UNCHANGED" : "UPDATED";
             if (out.unchanged) {
-                student_t s;
+                record_t s;
                 kt_error_t e;
-                student_init(&s);
-                if (store_student_get(c->client, c->db, out.id, &s, &e) &&
+                record_init(&s);
+                if (store_student_get(c->conn, out.id, &s, &e) &&
                     earlier_outcome(run, item, &s) != NULL)
                     outcome = earlier_outcome(run, item, &s);
-                student_release(&s);
+                record_release(&s);
             }
             result_ok(result, item, outcome, out.id, out.version);
             return true;
@@ -312,13 +311,13 @@ org_outcome(const run_t *run, const xmlio_item_t *item, const write_result_t *ou
 {
     const ingest_ctx_t *c = run->ctx;
     const char *outcome = NULL;
-    student_t s;
+    record_t s;
     kt_error_t e;
 
-    student_init(&s);
-    if (store_record_get(c->client, c->db, &store_kind_organization, out->id, &s, &e))
+    record_init(&s);
+    if (store_record_get(c->conn, &store_kind_organization, out->id, &s, &e))
         outcome = earlier_outcome(run, item, &s);
-    student_release(&s);
+    record_release(&s);
     return outcome != NULL ? outcome : "UNCHANGED";
 }
 
@@ -335,20 +334,20 @@ write_organization(const run_t *run, const xmlio_item_t *item, const bson_t *doc
 
     fill_meta(run, item, &meta);
     for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
-        student_t cur;
+        record_t cur;
         kt_error_t e;
         kt_error_clear(&e);
-        student_init(&cur);
-        bool exists = store_record_get(c->client, c->db, &store_kind_organization, ogrn, &cur, &e);
-        bool ok = (exists || e.code == KT_NOT_FOUND) &&
-                  organizations_check_refs(c->client, c->db, run->arena, doc,
-                                           exists ? &cur.doc : NULL, err) &&
-                  store_record_write(c->client, c->db, &store_kind_organization,
-                                     exists ? KIND_UPDATE : KIND_CREATE, ogrn,
-                                     exists ? cur.version : 0, doc, &meta, &out, err);
+        record_init(&cur);
+        bool exists = store_record_get(c->conn, &store_kind_organization, ogrn, &cur, &e);
+        bool ok =
+            (exists || e.code == KT_NOT_FOUND) &&
+            organizations_check_refs(c->conn, run->arena, doc, exists ? &cur.doc : NULL, err) &&
+            store_record_write(c->conn, &store_kind_organization,
+                               exists ? WRITE_UPDATE : WRITE_CREATE, ogrn, exists ? cur.version : 0,
+                               doc, &meta, &out, err);
         if (!exists && e.code != KT_NOT_FOUND)
             *err = e;
-        student_release(&cur);
+        record_release(&cur);
         if (ok) {
             const char *outcome = !exists ? "CREATED" : out.unchanged ? NULL : "UPDATED";
             result_ok(result, item, outcome ? outcome : org_outcome(run, item, &out), out.id,
@@ -379,11 +378,11 @@ apply_delete(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_erro
     const ingest_ctx_t *c = run->ctx;
     write_meta_t meta;
     write_result_t out;
-    student_t cur;
+    record_t cur;
     bool ok = false;
 
-    student_init(&cur);
-    if (!store_student_get(c->client, c->db, item->id, &cur, err))
+    record_init(&cur);
+    if (!store_student_get(c->conn, item->id, &cur, err))
         goto done;
     if (!visible(run, &cur.doc)) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
@@ -395,12 +394,12 @@ apply_delete(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_erro
         goto done;
     }
     fill_meta(run, item, &meta);
-    if (store_student_write(c->client, c->db, KIND_DELETE, cur.id, 0, NULL, &meta, &out, err)) {
+    if (store_student_write(c->conn, WRITE_DELETE, cur.id, 0, NULL, &meta, &out, err)) {
         result_ok(result, item, "DELETED", out.id, out.version);
         ok = true;
     }
 done:
-    student_release(&cur);
+    record_release(&cur);
     return ok;
 }
 
@@ -419,11 +418,11 @@ event_once(const run_t *run, const xmlio_item_t *item, const bson_t *event,
     write_result_t out;
     const char *pointer = NULL;
     kt_code_t code;
-    student_t cur;
+    record_t cur;
     bool ok = false;
 
-    student_init(&cur);
-    if (!store_student_get(c->client, c->db, item->id, &cur, err))
+    record_init(&cur);
+    if (!store_student_get(c->conn, item->id, &cur, err))
         goto done;
     code = education_may_post(run->arena, p, &cur.doc, util_get_str(event, "type"));
     if (code != KT_OK) {
@@ -441,7 +440,7 @@ event_once(const run_t *run, const xmlio_item_t *item, const bson_t *event,
         kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the student was deleted");
         goto done;
     }
-    if (!education_event_refs(c->client, c->db, run->arena, event, err) ||
+    if (!education_event_refs(c->conn, run->arena, event, err) ||
         !education_apply(run->arena, &cur.doc, event, &doc, &outcome, err))
         goto done;
     if (education_may_apply(p, event, &outcome, &pointer) != KT_OK) {
@@ -450,14 +449,13 @@ event_once(const run_t *run, const xmlio_item_t *item, const bson_t *event,
         kt_error_add_field(err, run->arena, pointer, KT_FORBIDDEN, NULL);
         goto done;
     }
-    if (!store_student_write(c->client, c->db, KIND_UPDATE, cur.id, cur.version, &doc, meta, &out,
-                             err))
+    if (!store_student_write(c->conn, WRITE_UPDATE, cur.id, cur.version, &doc, meta, &out, err))
         goto done;
     result_ok(result, item, "UPDATED", out.id, out.version);
     ok = true;
 done:
     bson_destroy(&doc);
-    student_release(&cur);
+    record_release(&cur);
     return ok;
 }
 
@@ -492,7 +490,7 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
     bool found = false, kept = false, ok;
     kt_error_t e;
 
-    if (!packages_item_get(c->client, c->db, run->key, (int64_t)item->index, result, &found, err))
+    if (!packages_item_get(c->conn, run->key, (int64_t)item->index, result, &found, err))
         return false;
     if (found)
         return true;
@@ -517,12 +515,11 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
     }
     if (!ok)
         result_rejected(result, run, item, &e);
-    if (!packages_item_put(c->client, c->db, run->key, (int64_t)item->index, result, &kept, err))
+    if (!packages_item_put(c->conn, run->key, (int64_t)item->index, result, &kept, err))
         return false;
     if (kept) { /* another run recorded this item first: report its result */
         bson_destroy(result);
-        return packages_item_get(c->client, c->db, run->key, (int64_t)item->index, result, &found,
-                                 err);
+        return packages_item_get(c->conn, run->key, (int64_t)item->index, result, &found, err);
     }
     return true;
 }
@@ -720,7 +717,7 @@ stored_receipt(const ingest_ctx_t *ctx, const bson_t *existing, size_t *len, ing
 {
     char *receipt = NULL;
 
-    if (!packages_receipt_load(ctx->client, ctx->db, existing, &receipt, len, err))
+    if (!packages_receipt_load(ctx->conn, existing, &receipt, len, err))
         return NULL;
     t->received = util_get_int(existing, "totals.received", 0);
     t->created = util_get_int(existing, "totals.created", 0);
@@ -749,8 +746,8 @@ run_to_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id, 
         goto done;
     *receipt = build_receipt(packet_id, status_of(totals), totals, NULL, items, receipt_len);
     totals_bson(totals, &tb);
-    ok = *receipt != NULL && packages_finish(ctx->client, ctx->db, key, status_of(totals), &tb,
-                                             *receipt, *receipt_len, ctx->receipt_page, err);
+    ok = *receipt != NULL && packages_finish(ctx->conn, key, status_of(totals), &tb, *receipt,
+                                             *receipt_len, ctx->receipt_page, err);
     bson_destroy(&tb);
 done:
     if (!ok) {
@@ -797,8 +794,8 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
     sha256_hex(data, len, hash);
     packages_key(ctx->principal, h.packet_id, key);
     bson_destroy(&existing);
-    if (!packages_register(ctx->client, ctx->db, key, h.packet_id, hash, ctx->principal,
-                           h.source_system, &seen, &existing, err))
+    if (!packages_register(ctx->conn, key, h.packet_id, hash, ctx->principal, h.source_system,
+                           &seen, &existing, err))
         goto done;
     if (seen == PACKAGE_SAME) {
         *receipt = stored_receipt(ctx, &existing, receipt_len, totals, err);
@@ -806,7 +803,7 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
     } else if (ctx->queue_above != 0 && count > ctx->queue_above && !health) {
         /* A package with health data is never queued: the queue keeps its bytes in the
          * store, and health data is stored only sealed (docs/health.md). */
-        ok = packages_enqueue(ctx->client, ctx->db, key, data, len, err) &&
+        ok = packages_enqueue(ctx->conn, key, data, len, err) &&
              (*receipt = ingest_inqueue_receipt(h.packet_id, receipt_len)) != NULL;
         *queued = ok;
     } else {
@@ -827,7 +824,7 @@ sent_packet_id(const ingest_ctx_t *ctx, const char *key, char packet_id[INGEST_I
     const char *id;
 
     bson_destroy(&pkg);
-    if (!packages_get(ctx->client, ctx->db, key, &pkg, err))
+    if (!packages_get(ctx->conn, key, &pkg, err))
         return false;
     id = util_get_str(&pkg, "packet_id");
     snprintf(packet_id, INGEST_ID_MAX, "%s", id != NULL ? id : key);
@@ -844,7 +841,7 @@ ingest_resume(const ingest_ctx_t *ctx, const char *key, ingest_totals_t *totals,
 
     memset(totals, 0, sizeof *totals);
     ok = sent_packet_id(ctx, key, packet_id, err) &&
-         packages_load(ctx->client, ctx->db, key, &data, &len, err) &&
+         packages_load(ctx->conn, key, &data, &len, err) &&
          run_to_receipt(ctx, key, packet_id, data, len, &receipt, &receipt_len, totals, err);
     free(receipt);
     free(data);
@@ -879,7 +876,7 @@ failed_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id,
 
     if (w == NULL)
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
-    else if (packages_items_each(ctx->client, ctx->db, key, failed_item, &f, err)) {
+    else if (packages_items_each(ctx->conn, key, failed_item, &f, err)) {
         xmlTextWriterFlush(w);
         xml = build_receipt(packet_id, "FAILED", totals, why, items, len);
     }
@@ -913,8 +910,7 @@ ingest_fail(const ingest_ctx_t *ctx, const char *key, int attempts, const kt_err
         (xml = failed_receipt(ctx, key, packet_id, &why, totals, &len, err)) == NULL)
         return false;
     totals_bson(totals, &tb);
-    ok =
-        packages_finish(ctx->client, ctx->db, key, "FAILED", &tb, xml, len, ctx->receipt_page, err);
+    ok = packages_finish(ctx->conn, key, "FAILED", &tb, xml, len, ctx->receipt_page, err);
     bson_destroy(&tb);
     free(xml);
     return ok;

@@ -12,12 +12,13 @@
 #ifndef KT_INGEST_H
 #define KT_INGEST_H
 
-#include <mongoc/mongoc.h>
+#include <bson/bson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "auth/principal.h"
 #include "core/error.h"
+#include "store/store.h"
 #include "model/seal.h"
 #include "model/xmlio.h"
 
@@ -25,8 +26,7 @@
 typedef bool (*ingest_progress_fn)(void *arg, size_t items_done);
 
 typedef struct {
-    mongoc_client_t *client;
-    const char *db;
+    store_conn_t *conn;
     const xmlio_schema_t *schema;
     const principal_t *principal;
     ingest_progress_fn progress; /* nullable */

@@ -16,7 +16,7 @@
 #include "model/validators.h"
 #include "model/xmlio.h"
 #include "store/organizations.h"
-#include "store/students.h"
+#include "store/records.h"
 #include "store/util.h"
 
 static const char *const org_types[] = {"SCHOOL", "KINDERGARTEN", "SPO", "DOP", "OTHER", NULL};
@@ -33,10 +33,9 @@ organizations_may_write(const principal_t *p, kt_error_t *err)
 }
 
 static bool
-load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s, kt_error_t *err)
+load(const app_t *app, request_t *req, store_conn_t *conn, record_t *s, kt_error_t *err)
 {
-    return store_record_get(client, store_db_name(app->store), &store_kind_organization,
-                            req->params[0], s, err);
+    return store_record_get(conn, &store_kind_organization, req->params[0], s, err);
 }
 
 /* A 422 with one field error, as the model reports its own. */
@@ -50,13 +49,13 @@ field_error(arena_t *arena, kt_error_t *err, const char *pointer, kt_code_t code
 }
 
 bool
-organizations_check_refs(mongoc_client_t *client, const char *db, arena_t *arena, const bson_t *doc,
-                         const bson_t *cur, kt_error_t *err)
+organizations_check_refs(store_conn_t *conn, arena_t *arena, const bson_t *doc, const bson_t *cur,
+                         kt_error_t *err)
 {
     const char *ogrn = util_get_str(doc, "ogrn");
     const char *parent = util_get_str(doc, "parent");
     const char *before = cur != NULL ? util_get_str(cur, "parent") : NULL;
-    student_t p;
+    record_t p;
     kt_error_t e;
 
     if (cur != NULL && ogrn != NULL && strcmp(ogrn, util_get_str(cur, "ogrn") ?: "") != 0)
@@ -65,9 +64,9 @@ organizations_check_refs(mongoc_client_t *client, const char *db, arena_t *arena
     if (parent == NULL || (before != NULL && strcmp(parent, before) == 0))
         return true;
     kt_error_clear(&e);
-    student_init(&p);
-    bool found = store_record_get(client, db, &store_kind_organization, parent, &p, &e);
-    student_release(&p);
+    record_init(&p);
+    bool found = store_record_get(conn, &store_kind_organization, parent, &p, &e);
+    record_release(&p);
     if (found)
         return true;
     if (e.code != KT_NOT_FOUND) {
@@ -79,14 +78,14 @@ organizations_check_refs(mongoc_client_t *client, const char *db, arena_t *arena
 }
 
 static bool
-validate(const app_t *app, request_t *req, mongoc_client_t *client, const json_value_t *body,
+validate(const app_t *app, request_t *req, store_conn_t *conn, const json_value_t *body,
          const bson_t *cur, bson_t *doc, kt_error_t *err)
 {
     char today[11];
 
     date_today(today);
     return organization_from_json(req->arena, body, today, doc, err) &&
-           organizations_check_refs(client, store_db_name(app->store), req->arena, doc, cur, err);
+           organizations_check_refs(conn, req->arena, doc, cur, err);
 }
 
 static const char *
@@ -96,7 +95,7 @@ new_id(const bson_t *doc)
 }
 
 static bool
-write_xml(xmlTextWriterPtr w, const student_t *s)
+write_xml(xmlTextWriterPtr w, const record_t *s)
 {
     return xmlio_write_organization(w, s->version, &s->doc);
 }
@@ -194,7 +193,7 @@ list_filters(const request_t *req, filter_t *f, kt_error_t *err)
 
 /* The current version still matches (heads are hints). */
 static bool
-still_matches(const filter_t *f, const student_t *s)
+still_matches(const filter_t *f, const record_t *s)
 {
     for (int i = 0; i < LIST_FILTERS; i++) {
         const char *v = util_get_str(&s->doc, f[i].name);
@@ -205,19 +204,18 @@ still_matches(const filter_t *f, const student_t *s)
 }
 
 static bool
-write_page(const app_t *app, mongoc_client_t *client, const filter_t *f, char (*ids)[40], int n,
-           jw_t *w, kt_error_t *err)
+write_page(const app_t *app, store_conn_t *conn, const filter_t *f, char (*ids)[40], int n, jw_t *w,
+           kt_error_t *err)
 {
     for (int i = 0; i < n; i++) {
-        student_t s;
+        record_t s;
         kt_error_t e;
         kt_error_clear(&e);
-        student_init(&s);
-        bool ok = store_record_get(client, store_db_name(app->store), &store_kind_organization,
-                                   ids[i], &s, &e);
+        record_init(&s);
+        bool ok = store_record_get(conn, &store_kind_organization, ids[i], &s, &e);
         if (ok && still_matches(f, &s))
             records_write_json(w, &organizations_resource, s.id, s.version, false, &s.doc);
-        student_release(&s);
+        record_release(&s);
         if (!ok && e.code != KT_NOT_FOUND) {
             *err = e;
             return false;
@@ -229,7 +227,7 @@ write_page(const app_t *app, mongoc_client_t *client, const filter_t *f, char (*
 bool
 handle_organization_list(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
+    store_conn_t *conn = handler_conn(app, req);
     char(*ids)[40] = arena_alloc(req->arena, sizeof(*ids) * LIST_LIMIT_MAX);
     filter_t f[LIST_FILTERS];
     bson_t filter = BSON_INITIALIZER;
@@ -237,13 +235,13 @@ handle_organization_list(const app_t *app, request_t *req, response_t *res, kt_e
     jw_t w;
     bool ok = false;
 
-    if (client == NULL || ids == NULL || !handler_limit(req, &limit, err) ||
+    if (conn == NULL || ids == NULL || !handler_limit(req, &limit, err) ||
         !list_filters(req, f, err))
         goto done;
     for (int i = 0; i < LIST_FILTERS; i++)
         if (f[i].value != NULL)
             BSON_APPEND_UTF8(&filter, f[i].name, f[i].value);
-    if (!store_record_find_ids(client, store_db_name(app->store), &store_kind_organization, &filter,
+    if (!store_record_find_ids(conn, &store_kind_organization, &filter,
                                request_query(req, "cursor"), limit, ids, &n, err))
         goto done;
     response_reset(res, 200, "application/json");
@@ -251,7 +249,7 @@ handle_organization_list(const app_t *app, request_t *req, response_t *res, kt_e
     jw_object_begin(&w);
     jw_key(&w, "items");
     jw_array_begin(&w);
-    if (!write_page(app, client, f, ids, n, &w, err))
+    if (!write_page(app, conn, f, ids, n, &w, err))
         goto done;
     jw_array_end(&w);
     jw_key(&w, "next_cursor");

@@ -20,7 +20,7 @@ bool organizations_may_write(const principal_t *p, kt_error_t *err);
 /* On an update (cur not NULL) the ОГРН may not change (FORMAT at /ogrn); a
  * parent set or changed must name an existing organisation (REF_NOT_FOUND
  * at /parent). 422 VALIDATION, field errors in arena. */
-bool organizations_check_refs(mongoc_client_t *client, const char *db, arena_t *arena,
-                              const bson_t *doc, const bson_t *cur, kt_error_t *err);
+bool organizations_check_refs(store_conn_t *conn, arena_t *arena, const bson_t *doc,
+                              const bson_t *cur, kt_error_t *err);
 
 #endif

@@ -70,7 +70,7 @@ answer_xml(response_t *res, const char *xml, size_t len)
 bool
 handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
+    store_conn_t *conn = handler_conn(app, req);
     const char *data = NULL;
     size_t len = 0, receipt_len = 0;
     char *receipt = NULL;
@@ -78,10 +78,9 @@ handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_
     bool queued = false;
     char packet_id[INGEST_ID_MAX];
 
-    if (client == NULL || !package_body(app, req, &data, &len, err))
+    if (conn == NULL || !package_body(app, req, &data, &len, err))
         return false;
-    ingest_ctx_t ctx = {.client = client,
-                        .db = store_db_name(app->store),
+    ingest_ctx_t ctx = {.conn = conn,
                         .schema = app->schema,
                         .principal = &req->principal,
                         .queue_above = app->cfg->package_inline_items,
@@ -101,8 +100,8 @@ handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_
 
 /* The registration of PacketID id that the caller may read (see the top). */
 static bool
-readable_package(mongoc_client_t *client, const char *db, const request_t *req, const char *id,
-                 bson_t *pkg, kt_error_t *err)
+readable_package(store_conn_t *conn, const request_t *req, const char *id, bson_t *pkg,
+                 kt_error_t *err)
 {
     const principal_t *p = &req->principal;
     const char *sender = request_query(req, "sender");
@@ -113,7 +112,7 @@ readable_package(mongoc_client_t *client, const char *db, const request_t *req, 
     kt_error_clear(&own);
     packages_key(p, id, key);
     if (sender == NULL || strcmp(sender, p->subject) == 0) {
-        if (packages_get(client, db, key, pkg, &own))
+        if (packages_get(conn, key, pkg, &own))
             return true;
         bson_destroy(pkg);
         if (own.code != KT_NOT_FOUND) {
@@ -121,8 +120,7 @@ readable_package(mongoc_client_t *client, const char *db, const request_t *req, 
             return false;
         }
     }
-    if (!packages_find(client, db, id, p->role == ROLE_SCHOOL ? p->org : NULL, sender, pkg, &n,
-                       err))
+    if (!packages_find(conn, id, p->role == ROLE_SCHOOL ? p->org : NULL, sender, pkg, &n, err))
         return false;
     if (n == 1)
         return true;
@@ -144,7 +142,7 @@ append_piece(void *ctx, const char *bytes, size_t len)
 }
 
 typedef struct {
-    mongoc_client_t *client;
+    store_conn_t *conn;
     const char *db;
     bson_t pkg;
 } receipt_stream_t;
@@ -171,7 +169,7 @@ stream_receipt(void *ctx, response_write_fn write_fn, void *wctx)
     kt_error_t err;
 
     kt_error_clear(&err);
-    return packages_receipt_each(s->client, s->db, &s->pkg, write_piece, &out, &err);
+    return packages_receipt_each(s->conn, &s->pkg, write_piece, &out, &err);
 }
 
 static void
@@ -182,12 +180,12 @@ free_stream(void *p)
 
 /* The stored receipt, pages joined into one document. */
 static bool
-answer_receipt(mongoc_client_t *client, const char *db, request_t *req, response_t *res,
-               const bson_t *pkg, kt_error_t *err)
+answer_receipt(store_conn_t *conn, request_t *req, response_t *res, const bson_t *pkg,
+               kt_error_t *err)
 {
     if (util_get_int(pkg, "receipt_bytes", 0) < (int64_t)RESPONSE_BODY_MAX) {
         response_reset(res, 200, "application/xml; charset=utf-8");
-        if (packages_receipt_each(client, db, pkg, append_piece, &res->body, err))
+        if (packages_receipt_each(conn, pkg, append_piece, &res->body, err))
             return true;
         if (err->code == KT_OK)
             kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the receipt does not fit");
@@ -198,8 +196,7 @@ answer_receipt(mongoc_client_t *client, const char *db, request_t *req, response
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
         return false;
     }
-    s->client = client;
-    s->db = db;
+    s->conn = conn;
     bson_copy_to(pkg, &s->pkg);
     if (arena_add_cleanup(req->arena, free_stream, s) != 0) {
         bson_destroy(&s->pkg);
@@ -213,15 +210,14 @@ answer_receipt(mongoc_client_t *client, const char *db, request_t *req, response
 bool
 handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
-    const char *db = store_db_name(app->store);
+    store_conn_t *conn = handler_conn(app, req);
     bson_t pkg = BSON_INITIALIZER;
     bool ok = false;
 
-    if (client == NULL)
+    if (conn == NULL)
         return false;
     bson_destroy(&pkg);
-    if (!readable_package(client, db, req, req->params[0], &pkg, err))
+    if (!readable_package(conn, req, req->params[0], &pkg, err))
         goto done;
     if (!packages_has_receipt(&pkg)) {
         /* Still being processed (or its processing stopped): say so in a receipt. */
@@ -235,7 +231,7 @@ handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t
         answer_xml(res, xml, len);
         free(xml);
         res->status = 202;
-    } else if (!answer_receipt(client, db, req, res, &pkg, err)) {
+    } else if (!answer_receipt(conn, req, res, &pkg, err)) {
         goto done;
     }
     ok = true;

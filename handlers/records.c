@@ -47,7 +47,7 @@ records_write_json(jw_t *w, const record_resource_t *r, const char *id, int64_t 
 /* An access-log row for a read of personal data; nothing for other kinds.
  * A read that disclosed health carries fields ["health"] and its purpose. */
 static bool
-log_read(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
+log_read(const app_t *app, request_t *req, store_conn_t *conn, const record_resource_t *r,
          const char *what, const char *id, bool disclosed, const char *purpose, kt_error_t *err)
 {
     static const char *const health[] = {HEALTH_MEMBER, NULL};
@@ -55,16 +55,15 @@ log_read(const app_t *app, request_t *req, mongoc_client_t *client, const record
 
     if (!r->kind->logged)
         return true;
-    return audit_log_read_fields(client, store_db_name(app->store), &req->principal,
-                                 req->request_id, what, ids, 1, disclosed ? health : NULL, purpose,
-                                 err);
+    return audit_log_read_fields(conn, &req->principal, req->request_id, what, ids, 1,
+                                 disclosed ? health : NULL, purpose, err);
 }
 
 /* The health block of a kind that has one (handlers/healthdata.h). */
 static healthdata_t
-health_of(const app_t *app, request_t *req, mongoc_client_t *client)
+health_of(const app_t *app, request_t *req, store_conn_t *conn)
 {
-    healthdata_t h = {app->health_ring, client, store_db_name(app->store), &req->principal};
+    healthdata_t h = {app->health_ring, conn, &req->principal};
     return h;
 }
 
@@ -72,10 +71,10 @@ health_of(const app_t *app, request_t *req, mongoc_client_t *client)
  * is). doc is replaced in place (healthdata_view destroys it and steals the
  * new one), so a caller that still needs the stored form passes a copy. */
 static bool
-view(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
-     bson_t *doc, bool *disclosed, kt_error_t *err)
+view(const app_t *app, request_t *req, store_conn_t *conn, const record_resource_t *r, bson_t *doc,
+     bool *disclosed, kt_error_t *err)
 {
-    healthdata_t h = health_of(app, req, client);
+    healthdata_t h = health_of(app, req, conn);
 
     *disclosed = false;
     return !r->health || healthdata_view(&h, doc, disclosed, err);
@@ -91,10 +90,10 @@ purpose_of(const record_resource_t *r, request_t *req, const char **out, kt_erro
 
 /* The document to store for doc (cur: the current stored one, NULL on create). */
 static bool
-seal(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
+seal(const app_t *app, request_t *req, store_conn_t *conn, const record_resource_t *r,
      const bson_t *cur, const bson_t *doc, bson_t *stored, kt_error_t *err)
 {
-    healthdata_t h = health_of(app, req, client);
+    healthdata_t h = health_of(app, req, conn);
 
     if (r->health)
         return healthdata_seal(&h, cur, doc, stored, err);
@@ -107,7 +106,7 @@ seal(const app_t *app, request_t *req, mongoc_client_t *client, const record_res
 static void
 gone_extra(jw_t *w, void *ctx)
 {
-    const student_t *s = ctx;
+    const record_t *s = ctx;
     bson_iter_t it;
 
     jw_key(w, "deleted_at");
@@ -124,7 +123,7 @@ gone_extra(jw_t *w, void *ctx)
 }
 
 bool
-records_answer_gone(request_t *req, response_t *res, const student_t *s, kt_error_t *err)
+records_answer_gone(request_t *req, response_t *res, const record_t *s, kt_error_t *err)
 {
     kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the record was deleted");
     problem_render_with(res, req, err, gone_extra, (void *)s);
@@ -142,7 +141,7 @@ records_wants_xml(const request_t *req)
 
 /* The record as the root element of the exchange XSD. */
 static bool
-answer_xml(request_t *req, response_t *res, const record_resource_t *r, const student_t *s,
+answer_xml(request_t *req, response_t *res, const record_resource_t *r, const record_t *s,
            kt_error_t *err)
 {
     xmlBufferPtr out = xmlBufferCreate();
@@ -178,16 +177,15 @@ answer(request_t *req, response_t *res, const record_resource_t *r, int status, 
 }
 
 bool
-records_log_write(const app_t *app, request_t *req, mongoc_client_t *client,
-                  const store_kind_t *kind, const char *id)
+records_log_write(const app_t *app, request_t *req, store_conn_t *conn, const store_kind_t *kind,
+                  const char *id)
 {
     const char *ids[] = {id};
     kt_error_t err;
 
     if (!kind->logged)
         return true;
-    if (audit_log_read(client, store_db_name(app->store), &req->principal, req->request_id, "write",
-                       ids, 1, &err))
+    if (audit_log_read(conn, &req->principal, req->request_id, "write", ids, 1, &err))
         return true;
     log_event(LOG_ERROR,
               "request %s: the access log refused the answer to a write of %s %s (%s): "
@@ -205,12 +203,12 @@ records_log_write(const app_t *app, request_t *req, mongoc_client_t *client,
  * carries only the id and version, so no personal data leaves unlogged.
  */
 static void
-answer_write(const app_t *app, request_t *req, response_t *res, mongoc_client_t *client,
+answer_write(const app_t *app, request_t *req, response_t *res, store_conn_t *conn,
              const record_resource_t *r, int status, const write_result_t *out, const bson_t *doc)
 {
     bson_t shown = BSON_INITIALIZER;
 
-    if (records_log_write(app, req, client, r->kind, out->id))
+    if (records_log_write(app, req, conn, r->kind, out->id))
         bson_copy_to_excluding_noinit(doc, &shown, HEALTH_MEMBER, NULL);
     answer(req, res, r, status, out->id, out->version, &shown);
     bson_destroy(&shown);
@@ -220,20 +218,19 @@ bool
 records_get(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
             kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
+    store_conn_t *conn = handler_conn(app, req);
     const char *as_of = NULL, *purpose = NULL;
-    student_t s;
+    record_t s;
     bool ok = false, disclosed = false;
 
-    student_init(&s);
-    if (client == NULL || !handler_as_of(req, &as_of, err) || !purpose_of(r, req, &purpose, err) ||
-        !r->load(app, req, client, &s, err))
+    record_init(&s);
+    if (conn == NULL || !handler_as_of(req, &as_of, err) || !purpose_of(r, req, &purpose, err) ||
+        !r->load(app, req, conn, &s, err))
         goto done;
     if (as_of != NULL) { /* visible now (load), then read as it was */
-        student_release(&s);
-        student_init(&s);
-        if (!store_record_as_of(client, store_db_name(app->store), r->kind, req->params[0], as_of,
-                                &s, err))
+        record_release(&s);
+        record_init(&s);
+        if (!store_record_as_of(conn, r->kind, req->params[0], as_of, &s, err))
             goto done;
     }
     if (s.deleted) {
@@ -241,8 +238,8 @@ records_get(const app_t *app, request_t *req, response_t *res, const record_reso
         goto done;
     }
     const char *what = as_of ? arena_printf(req->arena, "%s_as_of", r->kind->name) : r->kind->name;
-    if (what == NULL || !view(app, req, client, r, &s.doc, &disclosed, err) ||
-        !log_read(app, req, client, r, what, s.id, disclosed, purpose, err))
+    if (what == NULL || !view(app, req, conn, r, &s.doc, &disclosed, err) ||
+        !log_read(app, req, conn, r, what, s.id, disclosed, purpose, err))
         goto done;
     if (records_wants_xml(req)) {
         ok = answer_xml(req, res, r, &s, err);
@@ -251,7 +248,7 @@ records_get(const app_t *app, request_t *req, response_t *res, const record_reso
     answer(req, res, r, 200, s.id, s.version, &s.doc);
     ok = true;
 done:
-    student_release(&s);
+    record_release(&s);
     return ok;
 }
 
@@ -271,28 +268,28 @@ records_fill_meta(request_t *req, write_meta_t *meta, const char *reason)
  * only to a principal who may read that student: to any other the duplicate
  * is refused alike, without the id (issue 12, docs/security.md). */
 static void
-hide_holder(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
+hide_holder(const app_t *app, request_t *req, store_conn_t *conn, const record_resource_t *r,
             kt_error_t *err)
 {
-    student_t holder;
+    record_t holder;
     kt_error_t e;
 
     if ((err->code != KT_DUPLICATE_SNILS && err->code != KT_DUPLICATE_DOCUMENT) ||
         err->ref[0] == '\0')
         return;
     kt_error_clear(&e);
-    student_init(&holder);
-    if (!store_record_get(client, store_db_name(app->store), r->kind, err->ref, &holder, &e) ||
-        holder.deleted || !students_visible(req, &holder.doc))
+    record_init(&holder);
+    if (!store_record_get(conn, r->kind, err->ref, &holder, &e) || holder.deleted ||
+        !students_visible(req, &holder.doc))
         err->ref[0] = '\0';
-    student_release(&holder);
+    record_release(&holder);
 }
 
 bool
 records_create(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
                kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
+    store_conn_t *conn = handler_conn(app, req);
     json_value_t *body = NULL;
     const char *reason = NULL;
     bson_t doc = BSON_INITIALIZER, stored = BSON_INITIALIZER;
@@ -300,19 +297,18 @@ records_create(const app_t *app, request_t *req, response_t *res, const record_r
     write_result_t out;
     bool ok = false;
 
-    if (client == NULL || !handler_reason(req, &reason, err) ||
-        !handler_json_body(req, &body, err) ||
+    if (conn == NULL || !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
         (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)) ||
-        !r->validate(app, req, client, body, NULL, &doc, err) ||
-        !seal(app, req, client, r, NULL, &doc, &stored, err))
+        !r->validate(app, req, conn, body, NULL, &doc, err) ||
+        !seal(app, req, conn, r, NULL, &doc, &stored, err))
         goto done;
     records_fill_meta(req, &meta, reason);
-    if (!store_record_write(client, store_db_name(app->store), r->kind, KIND_CREATE,
-                            r->new_id ? r->new_id(&doc) : NULL, 0, &stored, &meta, &out, err)) {
-        hide_holder(app, req, client, r, err);
+    if (!store_record_write(conn, r->kind, WRITE_CREATE, r->new_id ? r->new_id(&doc) : NULL, 0,
+                            &stored, &meta, &out, err)) {
+        hide_holder(app, req, conn, r, err);
         goto done;
     }
-    answer_write(app, req, res, client, r, 201, &out, &doc);
+    answer_write(app, req, res, conn, r, 201, &out, &doc);
     response_header(res, "Location", arena_printf(req->arena, "%s%s", r->location, out.id));
     ok = true;
 done:
@@ -323,7 +319,7 @@ done:
 
 /* The merge-patch base: the current document as this principal sees it. */
 static json_value_t *
-patch_base(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
+patch_base(const app_t *app, request_t *req, store_conn_t *conn, const record_resource_t *r,
            const bson_t *cur, kt_error_t *err)
 {
     bson_t seen;
@@ -334,29 +330,29 @@ patch_base(const app_t *app, request_t *req, mongoc_client_t *client, const reco
      * update_once() compares the new one against, so the view gets a copy.
      * The tree lives in the arena and borrows nothing from seen. */
     bson_copy_to(cur, &seen);
-    tree = view(app, req, client, r, &seen, &disclosed, err) ? codec_bson_to_tree(req->arena, &seen)
-                                                             : NULL;
+    tree = view(app, req, conn, r, &seen, &disclosed, err) ? codec_bson_to_tree(req->arena, &seen)
+                                                           : NULL;
     bson_destroy(&seen);
     return tree;
 }
 
 /* Validates full against cur, seals it and writes it. */
 static bool
-update_once(const app_t *app, request_t *req, mongoc_client_t *client, const record_resource_t *r,
-            const student_t *cur, const json_value_t *full, int64_t expected,
+update_once(const app_t *app, request_t *req, store_conn_t *conn, const record_resource_t *r,
+            const record_t *cur, const json_value_t *full, int64_t expected,
             const write_meta_t *meta, bson_t *doc, write_result_t *out, kt_error_t *err)
 {
     /* doc (the caller's) is the validated document the answer shows; stored,
      * its sealed form, is what the store gets, and the store copies what it
      * keeps, so stored dies here. */
     bson_t stored = BSON_INITIALIZER;
-    bool ok = r->validate(app, req, client, full, &cur->doc, doc, err) &&
-              seal(app, req, client, r, &cur->doc, doc, &stored, err) &&
-              store_record_write(client, store_db_name(app->store), r->kind, KIND_UPDATE, cur->id,
+    bool ok = r->validate(app, req, conn, full, &cur->doc, doc, err) &&
+              seal(app, req, conn, r, &cur->doc, doc, &stored, err) &&
+              store_record_write(conn, r->kind, WRITE_UPDATE, cur->id,
                                  expected ? expected : cur->version, &stored, meta, out, err);
 
     if (!ok)
-        hide_holder(app, req, client, r, err);
+        hide_holder(app, req, conn, r, err);
     bson_destroy(&stored);
     return ok;
 }
@@ -365,37 +361,37 @@ bool
 records_update(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
                bool merge, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
+    store_conn_t *conn = handler_conn(app, req);
     json_value_t *body = NULL;
     const char *reason = NULL;
     int64_t expected = 0;
     write_meta_t meta;
     write_result_t out;
 
-    if (client == NULL || !handler_if_match(req, &expected, err) ||
+    if (conn == NULL || !handler_if_match(req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
         (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)))
         return false;
     records_fill_meta(req, &meta, reason);
     for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
-        student_t cur;
+        record_t cur;
         bson_t doc = BSON_INITIALIZER;
-        student_init(&cur);
-        bool ok = r->load(app, req, client, &cur, err);
+        record_init(&cur);
+        bool ok = r->load(app, req, conn, &cur, err);
         if (ok && cur.deleted) {
             records_answer_gone(req, res, &cur, err);
-            student_release(&cur);
+            record_release(&cur);
             return true;
         }
         const json_value_t *base =
-            ok && merge ? patch_base(app, req, client, r, &cur.doc, err) : NULL;
+            ok && merge ? patch_base(app, req, conn, r, &cur.doc, err) : NULL;
         const json_value_t *full =
             ok && merge ? (base ? patch_merge(req->arena, base, body) : NULL) : body;
         ok = ok && full != NULL &&
-             update_once(app, req, client, r, &cur, full, expected, &meta, &doc, &out, err);
+             update_once(app, req, conn, r, &cur, full, expected, &meta, &doc, &out, err);
         if (ok)
-            answer_write(app, req, res, client, r, 200, &out, &doc);
-        student_release(&cur);
+            answer_write(app, req, res, conn, r, 200, &out, &doc);
+        record_release(&cur);
         bson_destroy(&doc);
         if (ok)
             return true;
@@ -492,12 +488,11 @@ history_start(const request_t *req, int64_t latest, int64_t *start, kt_error_t *
  * the sealed block's entries removed, or replaced by the opened blocks'
  * own diff (the version before read only when needed). */
 static bool
-visible_changes(const app_t *app, request_t *req, mongoc_client_t *client,
-                const record_resource_t *r, const student_t *s, bson_t *changes, bool *disclosed,
-                kt_error_t *err)
+visible_changes(const app_t *app, request_t *req, store_conn_t *conn, const record_resource_t *r,
+                const record_t *s, bson_t *changes, bool *disclosed, kt_error_t *err)
 {
-    healthdata_t h = health_of(app, req, client);
-    student_t prev;
+    healthdata_t h = health_of(app, req, conn);
+    record_t prev;
     bson_iter_t it;
     bool ok, need;
 
@@ -517,11 +512,10 @@ visible_changes(const app_t *app, request_t *req, mongoc_client_t *client,
     }
     need = s->version > 1 && principal_can_see_health(&req->principal) &&
            healthdata_changes_touch(&s->record);
-    student_init(&prev);
-    ok =
-        !need || store_record_get_version(client, h.db, r->kind, s->id, s->version - 1, &prev, err);
+    record_init(&prev);
+    ok = !need || store_record_get_version(conn, r->kind, s->id, s->version - 1, &prev, err);
     ok = ok && healthdata_changes(&h, s, need ? &prev.doc : NULL, changes, disclosed, err);
-    student_release(&prev);
+    record_release(&prev);
     return ok;
 }
 
@@ -529,17 +523,17 @@ bool
 records_history(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
                 kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
-    const char *db = store_db_name(app->store), *purpose = NULL;
-    student_t cur;
+    store_conn_t *conn = handler_conn(app, req);
+    const char *purpose = NULL;
+    record_t cur;
     int64_t start, v;
     int limit;
     jw_t w;
     bool ok = false, disclosed = false;
 
-    student_init(&cur);
-    if (client == NULL || !handler_limit(req, &limit, err) || !purpose_of(r, req, &purpose, err) ||
-        !r->load(app, req, client, &cur, err) || !history_start(req, cur.version, &start, err))
+    record_init(&cur);
+    if (conn == NULL || !handler_limit(req, &limit, err) || !purpose_of(r, req, &purpose, err) ||
+        !r->load(app, req, conn, &cur, err) || !history_start(req, cur.version, &start, err))
         goto done;
     response_reset(res, 200, "application/json");
     jw_init(&w, &res->body);
@@ -547,16 +541,16 @@ records_history(const app_t *app, request_t *req, response_t *res, const record_
     jw_key(&w, "items");
     jw_array_begin(&w);
     for (v = start; v >= 1 && v > start - limit; v--) {
-        student_t s;
+        record_t s;
         bson_t changes = BSON_INITIALIZER;
         bool shown = false;
-        student_init(&s);
-        bool got = store_record_get_version(client, db, r->kind, cur.id, v, &s, err) &&
-                   visible_changes(app, req, client, r, &s, &changes, &shown, err);
+        record_init(&s);
+        bool got = store_record_get_version(conn, r->kind, cur.id, v, &s, err) &&
+                   visible_changes(app, req, conn, r, &s, &changes, &shown, err);
         if (got)
             write_entry_changes(&w, &s.record, NULL, &changes);
         disclosed = disclosed || shown;
-        student_release(&s);
+        record_release(&s);
         bson_destroy(&changes);
         if (!got)
             goto done;
@@ -568,9 +562,9 @@ records_history(const app_t *app, request_t *req, response_t *res, const record_
     else
         jw_null(&w);
     jw_object_end(&w);
-    ok = log_read(app, req, client, r, "history", cur.id, disclosed, purpose, err);
+    ok = log_read(app, req, conn, r, "history", cur.id, disclosed, purpose, err);
 done:
-    student_release(&cur);
+    record_release(&cur);
     return ok;
 }
 
@@ -578,25 +572,24 @@ bool
 records_version(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
                 kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
-    const char *db = store_db_name(app->store), *purpose = NULL;
-    student_t cur, s;
+    store_conn_t *conn = handler_conn(app, req);
+    const char *purpose = NULL;
+    record_t cur, s;
     int64_t n = 0;
     jw_t w;
     bool ok = false, disclosed = false;
 
-    student_init(&cur);
-    student_init(&s);
-    if (client == NULL || !purpose_of(r, req, &purpose, err) ||
-        !r->load(app, req, client, &cur, err))
+    record_init(&cur);
+    record_init(&s);
+    if (conn == NULL || !purpose_of(r, req, &purpose, err) || !r->load(app, req, conn, &cur, err))
         goto done;
     if (!handler_parse_int(req->params[1], &n) || n < 1) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such version");
         goto done;
     }
-    if (!store_record_get_version(client, db, r->kind, cur.id, n, &s, err) ||
-        !view(app, req, client, r, &s.doc, &disclosed, err) ||
-        !log_read(app, req, client, r, "version", cur.id, disclosed, purpose, err))
+    if (!store_record_get_version(conn, r->kind, cur.id, n, &s, err) ||
+        !view(app, req, conn, r, &s.doc, &disclosed, err) ||
+        !log_read(app, req, conn, r, "version", cur.id, disclosed, purpose, err))
         goto done;
     response_reset(res, 200, "application/json");
     handler_etag(req, res, n);
@@ -604,7 +597,7 @@ records_version(const app_t *app, request_t *req, response_t *res, const record_
     records_write_json(&w, r, s.id, s.version, s.deleted, &s.doc);
     ok = true;
 done:
-    student_release(&cur);
-    student_release(&s);
+    record_release(&cur);
+    record_release(&s);
     return ok;
 }

@@ -16,7 +16,7 @@
 
 #include "core/json.h"
 #include "fcgi/router.h"
-#include "store/students.h"
+#include "store/records.h"
 
 typedef struct record_resource {
     const store_kind_t *kind;
@@ -24,15 +24,15 @@ typedef struct record_resource {
     bool with_state;      /* the JSON carries "state" (records that can be deleted) */
     /* The current version of the record the route's {id} names; 404 when it
      * does not exist or the principal may not see it. */
-    bool (*load)(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s,
+    bool (*load)(const app_t *app, request_t *req, store_conn_t *conn, record_t *s,
                  kt_error_t *err);
     /* A whole body into the document to store; cur is the current document
      * (NULL on create), so references are checked only when they change. */
-    bool (*validate)(const app_t *app, request_t *req, mongoc_client_t *client,
-                     const json_value_t *body, const bson_t *cur, bson_t *doc, kt_error_t *err);
+    bool (*validate)(const app_t *app, request_t *req, store_conn_t *conn, const json_value_t *body,
+                     const bson_t *cur, bson_t *doc, kt_error_t *err);
     /* The id of a record being created, from its document; NULL: assigned. */
     const char *(*new_id)(const bson_t *doc);
-    bool (*write_xml)(xmlTextWriterPtr w, const student_t *s);
+    bool (*write_xml)(xmlTextWriterPtr w, const record_t *s);
     /* The kind carries a health block (handlers/healthdata.h): it is sealed
      * before every write, opened or removed after every read, and reads by a
      * principal that may see it need a purpose. */
@@ -52,7 +52,7 @@ void records_fill_meta(request_t *req, write_meta_t *meta, const char *reason);
  * "student_id") when id_member is not NULL. */
 void records_write_entry(jw_t *w, const bson_t *record, const char *id_member);
 
-bool records_answer_gone(request_t *req, response_t *res, const student_t *s, kt_error_t *err);
+bool records_answer_gone(request_t *req, response_t *res, const record_t *s, kt_error_t *err);
 
 /* Accept asks for XML (the exchange format) rather than JSON. */
 bool records_wants_xml(const request_t *req);
@@ -65,7 +65,7 @@ bool records_get(const app_t *app, request_t *req, response_t *res, const record
  * shows personal data like a read (kinds whose reads are logged; others:
  * true). False when the row could not be written (logged for operators):
  * the caller then answers without personal data. */
-bool records_log_write(const app_t *app, request_t *req, mongoc_client_t *client,
+bool records_log_write(const app_t *app, request_t *req, store_conn_t *conn,
                        const store_kind_t *kind, const char *id);
 
 /* POST: 201 with Location and ETag. */

@@ -123,8 +123,7 @@ keep_org(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
 static scan_spec_t
 org_spec(const char *bound)
 {
-    return (scan_spec_t){.collection = store_kind_organization.versions,
-                         .id_member = store_kind_organization.id_member,
+    return (scan_spec_t){.kind = &store_kind_organization,
                          .until = bound,
                          .value_size = sizeof(org_summary_t),
                          .max_bytes = REPORT_MAX_BYTES,
@@ -141,12 +140,11 @@ org_oktmo(strmap_t *orgs, const char *ogrn)
 }
 
 static bool
-scan_orgs(mongoc_client_t *client, const char *db, const char *bound, strmap_t **out,
-          kt_error_t *err)
+scan_orgs(store_conn_t *conn, const char *bound, strmap_t **out, kt_error_t *err)
 {
     scan_spec_t spec = org_spec(bound);
 
-    return store_scan_latest(client, db, &spec, out, err);
+    return store_scan_latest(conn, &spec, out, err);
 }
 
 /* Contingent. */
@@ -396,13 +394,12 @@ contingent_render(const request_t *req, const contingent_t *r, response_t *res, 
 bool
 handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
-    const char *db = store_db_name(app->store), *bound = NULL;
+    store_conn_t *conn = handler_conn(app, req);
+    const char *bound = NULL;
     contingent_t r = {0};
     contingent_filter_t flt = {0};
     facts_ctx_t fctx;
-    scan_spec_t spec = {.collection = store_kind_student.versions,
-                        .id_member = store_kind_student.id_member,
+    scan_spec_t spec = {.kind = &store_kind_student,
                         .value_size = sizeof(report_facts_t),
                         .max_bytes = REPORT_MAX_BYTES,
                         .keep = keep_facts,
@@ -410,16 +407,16 @@ handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_e
     strmap_t *students = NULL, *orgs = NULL, *counts = NULL;
     bool ok;
 
-    if (client == NULL || !contingent_params(req, &r, &flt, &bound, err))
+    if (conn == NULL || !contingent_params(req, &r, &flt, &bound, err))
         return false;
-    healthdata_t health = {app->health_ring, client, db, &req->principal};
+    healthdata_t health = {app->health_ring, conn, &req->principal};
     fctx.date = r.as_of;
     fctx.health = wants_health(req, &r, err) ? &health : NULL;
     if (err->code != KT_OK)
         return false;
     spec.until = bound;
-    ok = store_scan_latest(client, db, &spec, &students, err);
-    ok = ok && (!groups_by(&r, DIM_OKTMO) || scan_orgs(client, db, bound, &orgs, err));
+    ok = store_scan_latest(conn, &spec, &students, err);
+    ok = ok && (!groups_by(&r, DIM_OKTMO) || scan_orgs(conn, bound, &orgs, err));
     counts = ok ? strmap_new(sizeof(int64_t), REPORT_MAX_BYTES) : NULL;
     ok = ok && counts != NULL && count_students(students, orgs, &r, &flt, counts) &&
          rows_from_counts(req->arena, counts, &r) && report_suppress_rows(&r);
@@ -764,11 +761,10 @@ migration_params(request_t *req, migration_t *m, const char **bound, kt_error_t 
 bool
 handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
-    const char *db = store_db_name(app->store), *bound = NULL;
+    store_conn_t *conn = handler_conn(app, req);
+    const char *bound = NULL;
     migration_t m = {0};
-    scan_spec_t spec = {.collection = store_kind_student.versions,
-                        .id_member = store_kind_student.id_member,
+    scan_spec_t spec = {.kind = &store_kind_student,
                         .value_size = sizeof(moves_summary_t),
                         .max_bytes = REPORT_MAX_BYTES,
                         .keep = keep_moves,
@@ -776,7 +772,7 @@ handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_er
     strmap_t *students = NULL, *orgs = NULL;
     bool ok;
 
-    if (client == NULL || !migration_params(req, &m, &bound, err))
+    if (conn == NULL || !migration_params(req, &m, &bound, err))
         return false;
     m.known_at = bound;
     spec.until = bound;
@@ -784,9 +780,8 @@ handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_er
     m.munis = strmap_new(sizeof(pair_cell_t), REPORT_MAX_BYTES);
     m.totals = strmap_new(sizeof(org_totals_t), REPORT_MAX_BYTES);
     ok = m.flows != NULL && m.munis != NULL && m.totals != NULL &&
-         store_scan_latest(client, db, &spec, &students, err) &&
-         scan_orgs(client, db, bound, &orgs, err) && migration_count(&m, students, orgs) &&
-         migration_suppress(&m, orgs);
+         store_scan_latest(conn, &spec, &students, err) && scan_orgs(conn, bound, &orgs, err) &&
+         migration_count(&m, students, orgs) && migration_suppress(&m, orgs);
     if (ok) {
         response_reset(res, 200, "application/json");
         ok = migration_render(&m, orgs, &res->body);

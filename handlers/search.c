@@ -58,7 +58,7 @@ bad:
 
 /* Does the student's latest version still match the query? */
 static bool
-still_matches(const request_t *req, const query_t *q, const student_t *s)
+still_matches(const request_t *req, const query_t *q, const record_t *s)
 {
     const char *org = util_get_str(&s->doc, "organization");
 
@@ -70,28 +70,27 @@ still_matches(const request_t *req, const query_t *q, const student_t *s)
 }
 
 static bool
-candidate_ids(const app_t *app, mongoc_client_t *client, const request_t *req, const query_t *q,
+candidate_ids(const app_t *app, store_conn_t *conn, const request_t *req, const query_t *q,
               int limit, char (*ids)[40], int *n, kt_error_t *err)
 {
-    const char *db = store_db_name(app->store);
 
     *n = 0;
     if (q->claim != NULL) {
-        if (!store_claim_holder(client, db, q->claim, ids[0], err))
+        if (!store_claim_holder(conn, q->claim, ids[0], err))
             return false;
         *n = ids[0][0] ? 1 : 0;
         return true;
     }
-    return store_student_find_ids(client, db, q->field, q->value, request_query(req, "cursor"),
-                                  limit, ids, n, err);
+    return store_student_find_ids(conn, q->field, q->value, request_query(req, "cursor"), limit,
+                                  ids, n, err);
 }
 
 bool
 handle_student_search(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
-    const char *db = store_db_name(app->store), *purpose = NULL;
-    healthdata_t h = students_health(app, req, client);
+    store_conn_t *conn = handler_conn(app, req);
+    const char *purpose = NULL;
+    healthdata_t h = students_health(app, req, conn);
     bool disclosed = false;
     query_t q;
     int limit, n = 0, shown = 0;
@@ -99,9 +98,9 @@ handle_student_search(const app_t *app, request_t *req, response_t *res, kt_erro
     const char **seen = arena_calloc(req->arena, LIST_LIMIT_MAX + 1, sizeof(char *));
     jw_t w;
 
-    if (client == NULL || ids == NULL || seen == NULL || !handler_limit(req, &limit, err) ||
+    if (conn == NULL || ids == NULL || seen == NULL || !handler_limit(req, &limit, err) ||
         !healthdata_purpose(req, &purpose, err) || !build_query(req, &q, err) ||
-        !candidate_ids(app, client, req, &q, limit, ids, &n, err))
+        !candidate_ids(app, conn, req, &q, limit, ids, &n, err))
         return false;
     response_reset(res, 200, "application/json");
     jw_init(&w, &res->body);
@@ -109,29 +108,29 @@ handle_student_search(const app_t *app, request_t *req, response_t *res, kt_erro
     jw_key(&w, "items");
     jw_array_begin(&w);
     for (int i = 0; i < n; i++) {
-        student_t s;
+        record_t s;
         kt_error_t e;
         bool opened = false;
         kt_error_clear(&e);
-        student_init(&s);
-        if (store_student_get(client, db, ids[i], &s, &e) && still_matches(req, &q, &s) &&
+        record_init(&s);
+        if (store_student_get(conn, ids[i], &s, &e) && still_matches(req, &q, &s) &&
             healthdata_view(&h, &s.doc, &opened, &e)) {
             disclosed = disclosed || opened;
             students_write_json(&w, s.id, s.version, false, &s.doc);
             seen[shown++] = arena_strdup(req->arena, s.id);
         } else if (e.code != KT_OK && e.code != KT_NOT_FOUND) {
             *err = e;
-            student_release(&s);
+            record_release(&s);
             return false;
         }
-        student_release(&s);
+        record_release(&s);
     }
     jw_array_end(&w);
     jw_key(&w, "next_cursor");
     jw_string(&w, q.field != NULL && n == limit ? arena_strdup(req->arena, ids[n - 1]) : NULL);
     jw_object_end(&w);
-    if (shown > 0 && !students_log_read(app, req, client, "search", seen, (size_t)shown, disclosed,
-                                        purpose, err))
+    if (shown > 0 &&
+        !students_log_read(app, req, conn, "search", seen, (size_t)shown, disclosed, purpose, err))
         return false;
     return true;
 }

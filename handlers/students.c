@@ -1,7 +1,7 @@
 /*
  * students: /api/v1/students — create, read (also as of a time), replace,
  * merge-patch and delete. Validation is the model's (model/student.h),
- * versioning the store's (store/students.h), the HTTP of a versioned
+ * versioning the store's (store/records.h), the HTTP of a versioned
  * resource is shared with organisations (handlers/records.c); this file
  * decides who may see and write which student, and checks that a student's
  * organisation is an active one (docs/organizations.md).
@@ -19,7 +19,7 @@
 #include "model/xmlio.h"
 #include "store/audit.h"
 #include "store/organizations.h"
-#include "store/students.h"
+#include "store/records.h"
 #include "store/util.h"
 
 void
@@ -41,12 +41,11 @@ students_visible(const request_t *req, const bson_t *doc)
 
 /* Reads the student and hides it (404) from a school it does not belong to. */
 bool
-students_load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s,
-              kt_error_t *err)
+students_load(const app_t *app, request_t *req, store_conn_t *conn, record_t *s, kt_error_t *err)
 {
     const char *id = req->params[0];
 
-    if (!store_student_get(client, store_db_name(app->store), id, s, err))
+    if (!store_student_get(conn, id, s, err))
         return false;
     if (!students_visible(req, &s->doc)) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
@@ -56,8 +55,8 @@ students_load(const app_t *app, request_t *req, mongoc_client_t *client, student
 }
 
 bool
-students_check_organization(mongoc_client_t *client, const char *db, arena_t *arena,
-                            const bson_t *doc, const bson_t *cur, kt_error_t *err)
+students_check_organization(store_conn_t *conn, arena_t *arena, const bson_t *doc,
+                            const bson_t *cur, kt_error_t *err)
 {
     const char *org = util_get_str(doc, "organization");
     const char *before = cur != NULL ? util_get_str(cur, "organization") : NULL;
@@ -65,7 +64,7 @@ students_check_organization(mongoc_client_t *client, const char *db, arena_t *ar
 
     if (org == NULL || (before != NULL && strcmp(org, before) == 0))
         return true; /* kept: a later liquidation does not block other changes */
-    if (!store_organization_active(client, db, org, &active, err))
+    if (!store_organization_active(conn, org, &active, err))
         return false;
     if (active)
         return true;
@@ -80,7 +79,7 @@ students_check_organization(mongoc_client_t *client, const char *db, arena_t *ar
  * and that a new or changed organisation is an active one; `education` is
  * read-only (model/education.h): cur's is kept. */
 static bool
-validated(const app_t *app, request_t *req, mongoc_client_t *client, const json_value_t *body,
+validated(const app_t *app, request_t *req, store_conn_t *conn, const json_value_t *body,
           const bson_t *cur, bson_t *doc, kt_error_t *err)
 {
     char today[11];
@@ -99,12 +98,11 @@ validated(const app_t *app, request_t *req, mongoc_client_t *client, const json_
         kt_error_add_field(err, req->arena, "/organization", KT_FORBIDDEN, NULL);
         return false;
     }
-    return students_check_organization(client, store_db_name(app->store), req->arena, doc, cur,
-                                       err);
+    return students_check_organization(conn, req->arena, doc, cur, err);
 }
 
 static bool
-write_xml(xmlTextWriterPtr w, const student_t *s)
+write_xml(xmlTextWriterPtr w, const record_t *s)
 {
     return xmlio_write_student(w, s->id, s->version, s->deleted, &s->doc);
 }
@@ -121,22 +119,21 @@ const record_resource_t students_resource = {
 };
 
 healthdata_t
-students_health(const app_t *app, request_t *req, mongoc_client_t *client)
+students_health(const app_t *app, request_t *req, store_conn_t *conn)
 {
-    healthdata_t h = {app->health_ring, client, store_db_name(app->store), &req->principal};
+    healthdata_t h = {app->health_ring, conn, &req->principal};
     return h;
 }
 
 bool
-students_log_read(const app_t *app, request_t *req, mongoc_client_t *client, const char *what,
+students_log_read(const app_t *app, request_t *req, store_conn_t *conn, const char *what,
                   const char *const *ids, size_t n, bool disclosed, const char *purpose,
                   kt_error_t *err)
 {
     static const char *const health[] = {HEALTH_MEMBER, NULL};
 
-    return audit_log_read_fields(client, store_db_name(app->store), &req->principal,
-                                 req->request_id, what, ids, n, disclosed ? health : NULL, purpose,
-                                 err);
+    return audit_log_read_fields(conn, &req->principal, req->request_id, what, ids, n,
+                                 disclosed ? health : NULL, purpose, err);
 }
 
 bool
@@ -166,16 +163,16 @@ handle_student_patch(const app_t *app, request_t *req, response_t *res, kt_error
 bool
 handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
-    mongoc_client_t *client = handler_client(app, req);
+    store_conn_t *conn = handler_conn(app, req);
     const char *reason = NULL;
     int64_t expected = 0;
     write_meta_t meta;
     write_result_t out;
-    student_t cur;
+    record_t cur;
     bool ok = false;
 
-    student_init(&cur);
-    if (client == NULL || !handler_if_match(req, &expected, err) ||
+    record_init(&cur);
+    if (conn == NULL || !handler_if_match(req, &expected, err) ||
         !handler_reason(req, &reason, err))
         goto done;
     if (reason == NULL) {
@@ -184,19 +181,19 @@ handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_erro
         kt_error_add_field(err, req->arena, "/reason", KT_REQUIRED, NULL);
         goto done;
     }
-    if (!students_load(app, req, client, &cur, err))
+    if (!students_load(app, req, conn, &cur, err))
         goto done;
     if (cur.deleted) {
         ok = records_answer_gone(req, res, &cur, err);
         goto done;
     }
     records_fill_meta(req, &meta, reason);
-    if (!store_student_write(client, store_db_name(app->store), KIND_DELETE, cur.id,
-                             expected ? expected : cur.version, NULL, &meta, &out, err))
+    if (!store_student_write(conn, WRITE_DELETE, cur.id, expected ? expected : cur.version, NULL,
+                             &meta, &out, err))
         goto done;
     response_reset(res, 204, NULL);
     ok = true;
 done:
-    student_release(&cur);
+    record_release(&cur);
     return ok;
 }

@@ -11,7 +11,7 @@
 #include "fcgi/router.h"
 #include "handlers/healthdata.h"
 #include "handlers/records.h"
-#include "store/students.h"
+#include "store/records.h"
 
 /* The student resource for the shared handlers of handlers/records.h. */
 extern const record_resource_t students_resource;
@@ -24,22 +24,22 @@ bool students_visible(const request_t *req, const bson_t *doc);
 
 /* The current version of the student named by the route's {id}; 404 when it
  * does not exist or the principal may not see it. */
-bool students_load(const app_t *app, request_t *req, mongoc_client_t *client, student_t *s,
+bool students_load(const app_t *app, request_t *req, store_conn_t *conn, record_t *s,
                    kt_error_t *err);
 
 /* A student document's organisation must be an existing, active one when
  * it is set (cur NULL: a create) or changed from cur's; an update that keeps
  * it passes even if it was liquidated since. Otherwise 422 VALIDATION with
  * REF_NOT_FOUND at /organization (field error in arena). */
-bool students_check_organization(mongoc_client_t *client, const char *db, arena_t *arena,
-                                 const bson_t *doc, const bson_t *cur, kt_error_t *err);
+bool students_check_organization(store_conn_t *conn, arena_t *arena, const bson_t *doc,
+                                 const bson_t *cur, kt_error_t *err);
 
 /* The health block's context for this request (handlers/healthdata.h). */
-healthdata_t students_health(const app_t *app, request_t *req, mongoc_client_t *client);
+healthdata_t students_health(const app_t *app, request_t *req, store_conn_t *conn);
 
 /* Access-logs a read of the students ids; when health was disclosed, with
  * fields ["health"] and the stated purpose. */
-bool students_log_read(const app_t *app, request_t *req, mongoc_client_t *client, const char *what,
+bool students_log_read(const app_t *app, request_t *req, store_conn_t *conn, const char *what,
                        const char *const *ids, size_t n, bool disclosed, const char *purpose,
                        kt_error_t *err);
 

@@ -79,6 +79,8 @@ kt_config() {
     # nginx's request rate per client address on /api/ (docs/operations.md; 0: no limit).
     KT_RATE_LIMIT=${KT_RATE_LIMIT:-100}
     KT_RATE_BURST=${KT_RATE_BURST:-200}
+    # The store: sqlite (embedded, the default) or mongodb (MONGODB_URI, or FerretDB).
+    KT_STORE=${KT_STORE:-mongodb}
     # A store URI given by the operator means: use that store, start no FerretDB.
     if [[ -n ${MONGODB_URI:-} ]]; then
         KT_EXTERNAL_STORE=1
@@ -103,7 +105,7 @@ kt_config() {
     [[ $KT_FERRET_SOCKET == /*.sock ]] || kt_die "KT_FERRET_SOCKET must be an absolute path ending in .sock"
     export KT_REPO KT_VAR KT_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE KT_DB \
         KT_TOKEN_ALG KT_SOCKET KT_PID_FILE KT_TOKEN_PUBLIC_KEY KT_TOKEN_PRIVATE_KEY \
-        KT_CLIENT_MAP KT_USER MONGODB_URI KT_EXTERNAL_STORE KT_FERRET_SOCKET KT_NGINX_USER \
+        KT_CLIENT_MAP KT_USER KT_STORE MONGODB_URI KT_EXTERNAL_STORE KT_FERRET_SOCKET KT_NGINX_USER \
         KT_SOCKET_GROUP KT_RATE_LIMIT KT_RATE_BURST
 }
 

@@ -1,44 +1,19 @@
 /*
  * feed: the change feed — one entry per student version, in a gapless
- * sequence, for incremental sync (GET /api/v1/changes).
- *
- * A sequence number is taken by inserting {_id: <20-digit seq>} into
- * `changes`: inserts with a unique _id are the one thing atomic on every
- * backend. A writer probes from the hint in `counters` upward, so number n
- * is only ever inserted after n-1 exists: no holes. The entry is reserved
- * *before* its version is inserted and the version records the sequence;
- * a reader shows an entry only once its version exists with that sequence,
- * skips entries whose version was won by another writer (or never came,
- * after FEED_LEASE_MS), and stops at an entry still in flight. So a reader
- * never loses an entry, never sees one twice, and sees a student's versions
- * in order (version N+1 can only be reserved after version N was inserted).
+ * sequence, for incremental sync (GET /api/v1/changes). A reader never loses
+ * an entry, never sees one twice, and sees a student's versions in order.
+ * SQLite numbers the entries in the write's transaction; MongoDB reserves
+ * them by inserting the next sequence before the version (store/mongo/feed.c).
  */
 #ifndef KT_FEED_H
 #define KT_FEED_H
 
 #include <bson/bson.h>
-#include <mongoc/mongoc.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
-
-/* After this long an entry whose version never appeared is void. A writer
- * whose reservation is older than half of it reserves again. */
-#define FEED_LEASE_MS 60000
-
-typedef struct {
-    int64_t seq;
-    int64_t reserved_ms; /* wall clock, for the lease */
-} feed_ticket_t;
-
-/* Reserves the next sequence for (student, version, kind); org is the
- * student's organisation at that version (for per-school feeds), from_org
- * (NULL or "" when the same) its organisation at the version before: the
- * school the student left, which sees the entry as "left". */
-bool feed_reserve(mongoc_client_t *client, const char *db, const char *student_id, int64_t version,
-                  const char *kind, const char *org, const char *from_org, const char *time,
-                  feed_ticket_t *ticket, kt_error_t *err);
+#include "store/store.h"
 
 /* One resolved entry of the feed. */
 typedef struct {
@@ -60,8 +35,8 @@ typedef bool (*feed_visit_fn)(void *ctx, const feed_entry_t *entry);
  * who left it (from_org), marked left; the others still advance the cursor.
  * *next is the cursor to resume from: the last sequence resolved.
  */
-bool feed_read(mongoc_client_t *client, const char *db, int64_t since, int limit, const char *org,
-               feed_visit_fn visit, void *ctx, int64_t *next, kt_error_t *err);
+bool feed_read(store_conn_t *conn, int64_t since, int limit, const char *org, feed_visit_fn visit,
+               void *ctx, int64_t *next, kt_error_t *err);
 
 /* Milliseconds since the epoch, wall clock. */
 int64_t feed_now_ms(void);

@@ -15,29 +15,28 @@
 #define KT_STORE_HEALTH_KEYS_H
 
 #include <bson/bson.h>
-#include <mongoc/mongoc.h>
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "store/store.h"
 #include "store/util.h"
 
 #define HEALTH_KEYS "health_keys"
 
 /* Inserts {_id: dkid, time, wraps}. */
-bool health_keys_insert(mongoc_client_t *client, const char *db, const char *dkid,
-                        const bson_t *wraps, kt_error_t *err);
+bool health_keys_insert(store_conn_t *conn, const char *dkid, const bson_t *wraps, kt_error_t *err);
 
 /* The wraps of dkid into wraps (initialised by the call when *found). */
-bool health_keys_get(mongoc_client_t *client, const char *db, const char *dkid, bson_t *wraps,
-                     bool *found, kt_error_t *err);
+bool health_keys_get(store_conn_t *conn, const char *dkid, bson_t *wraps, bool *found,
+                     kt_error_t *err);
 
 /* Replaces the wraps of dkid (keeping its time). */
-bool health_keys_put_wraps(mongoc_client_t *client, const char *db, const char *dkid,
-                           const bson_t *wraps, kt_error_t *err);
+bool health_keys_put_wraps(store_conn_t *conn, const char *dkid, const bson_t *wraps,
+                           kt_error_t *err);
 
 /* Calls fn with each key document (ascending _id, after `after` when not
  * NULL) that has no wrap under kek (NULL: every document), up to limit. */
-bool health_keys_each(mongoc_client_t *client, const char *db, const char *lacking_kek,
-                      const char *after, int limit, util_each_fn fn, void *ctx, kt_error_t *err);
+bool health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after, int limit,
+                      util_each_fn fn, void *ctx, kt_error_t *err);
 
 #endif

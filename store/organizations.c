@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "model/validators.h"
-#include "store/students.h"
+#include "store/records.h"
 #include "store/util.h"
 
 /* An ОГРН of a legal entity: 13 digits with a valid check digit. */
@@ -40,17 +40,16 @@ const store_kind_t store_kind_organization = {
 };
 
 bool
-store_organization_active(mongoc_client_t *client, const char *db, const char *ogrn, bool *active,
-                          kt_error_t *err)
+store_organization_active(store_conn_t *conn, const char *ogrn, bool *active, kt_error_t *err)
 {
-    student_t org;
+    record_t org;
     kt_error_t e;
     bool ok;
 
     *active = false;
     kt_error_clear(&e);
-    student_init(&org);
-    ok = store_record_get(client, db, &store_kind_organization, ogrn, &org, &e);
+    record_init(&org);
+    ok = store_record_get(conn, &store_kind_organization, ogrn, &org, &e);
     if (ok) {
         const char *status = util_get_str(&org.doc, "status");
         *active = status != NULL && strcmp(status, "ACTIVE") == 0;
@@ -59,6 +58,6 @@ store_organization_active(mongoc_client_t *client, const char *db, const char *o
     } else if (err != NULL) {
         *err = e;
     }
-    student_release(&org);
+    record_release(&org);
     return ok;
 }

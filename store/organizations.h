@@ -9,16 +9,15 @@
 #ifndef KT_STORE_ORGANIZATIONS_H
 #define KT_STORE_ORGANIZATIONS_H
 
-#include <mongoc/mongoc.h>
 #include <stdbool.h>
 
 #include "core/error.h"
+#include "store/store.h"
 #include "store/kind.h"
 
 /* Does the organisation ogrn exist with status ACTIVE now? *active false
  * when it does not exist or is REORGANIZED or LIQUIDATED; false only on a
  * store failure. For students' (and enrolment events') references. */
-bool store_organization_active(mongoc_client_t *client, const char *db, const char *ogrn,
-                               bool *active, kt_error_t *err);
+bool store_organization_active(store_conn_t *conn, const char *ogrn, bool *active, kt_error_t *err);
 
 #endif

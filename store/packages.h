@@ -21,12 +21,12 @@
 #define KT_STORE_PACKAGES_H
 
 #include <bson/bson.h>
-#include <mongoc/mongoc.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "auth/principal.h"
 #include "core/error.h"
+#include "store/store.h"
 
 /* A package's key: 24 hex digits of sender tag, "/", a PacketID of up to 64. */
 #define PACKAGES_KEY_MAX 96
@@ -49,25 +49,23 @@ typedef enum {
  * of its bytes. Another content under the same key is 409 DUPLICATE_PACKET.
  * existing (initialised by the call) receives the stored registration when
  * there is one. */
-bool packages_register(mongoc_client_t *client, const char *db, const char *key,
-                       const char *packet_id, const char *hash, const principal_t *who,
-                       const char *source_system, package_seen_t *seen, bson_t *existing,
-                       kt_error_t *err);
+bool packages_register(store_conn_t *conn, const char *key, const char *packet_id, const char *hash,
+                       const principal_t *who, const char *source_system, package_seen_t *seen,
+                       bson_t *existing, kt_error_t *err);
 
 /* The result of item index, if it was applied before (found false otherwise). */
-bool packages_item_get(mongoc_client_t *client, const char *db, const char *key, int64_t index,
-                       bson_t *result, bool *found, kt_error_t *err);
+bool packages_item_get(store_conn_t *conn, const char *key, int64_t index, bson_t *result,
+                       bool *found, kt_error_t *err);
 
 /* Records the result of item index; a result already there wins (returned in
  * *kept_existing so the caller reports that one). */
-bool packages_item_put(mongoc_client_t *client, const char *db, const char *key, int64_t index,
-                       const bson_t *result, bool *kept_existing, kt_error_t *err);
+bool packages_item_put(store_conn_t *conn, const char *key, int64_t index, const bson_t *result,
+                       bool *kept_existing, kt_error_t *err);
 
 /* Stores the receipt (len bytes) in pages of at most page_bytes (0: the
  * default), then the final status and totals. */
-bool packages_finish(mongoc_client_t *client, const char *db, const char *key, const char *status,
-                     const bson_t *totals, const char *receipt, size_t len, size_t page_bytes,
-                     kt_error_t *err);
+bool packages_finish(store_conn_t *conn, const char *key, const char *status, const bson_t *totals,
+                     const char *receipt, size_t len, size_t page_bytes, kt_error_t *err);
 
 /* Whether the registration pkg holds a finished receipt. */
 bool packages_has_receipt(const bson_t *pkg);
@@ -77,19 +75,19 @@ bool packages_has_receipt(const bson_t *pkg);
  * whole); false on a store error, a missing page, or when fn returns false. */
 typedef bool (*packages_piece_fn)(void *ctx, const char *bytes, size_t len);
 
-bool packages_receipt_each(mongoc_client_t *client, const char *db, const bson_t *pkg,
-                           packages_piece_fn fn, void *ctx, kt_error_t *err);
+bool packages_receipt_each(store_conn_t *conn, const bson_t *pkg, packages_piece_fn fn, void *ctx,
+                           kt_error_t *err);
 
 /* The stored receipt of pkg as one malloc'd, NUL-terminated string. */
-bool packages_receipt_load(mongoc_client_t *client, const char *db, const bson_t *pkg,
-                           char **receipt, size_t *len, kt_error_t *err);
+bool packages_receipt_load(store_conn_t *conn, const bson_t *pkg, char **receipt, size_t *len,
+                           kt_error_t *err);
 
 /* Calls fn(ctx, index, result) for each stored item result of key, in item
  * order (a FAILED receipt lists what was applied). */
 typedef bool (*packages_item_fn)(void *ctx, int64_t index, const bson_t *result);
 
-bool packages_items_each(mongoc_client_t *client, const char *db, const char *key,
-                         packages_item_fn fn, void *ctx, kt_error_t *err);
+bool packages_items_each(store_conn_t *conn, const char *key, packages_item_fn fn, void *ctx,
+                         kt_error_t *err);
 
 /* --- the background queue (docs/xml-exchange.md, "Large packages") ---
  * A queued package's bytes are kept in package_chunks (_id "<key>:<n>",
@@ -99,51 +97,46 @@ bool packages_items_each(mongoc_client_t *client, const char *db, const char *ke
  * was taken over notices at its next renewal. */
 
 /* Stores the bytes and marks the registration INQUEUE. */
-bool packages_enqueue(mongoc_client_t *client, const char *db, const char *key, const char *data,
-                      size_t len, kt_error_t *err);
+bool packages_enqueue(store_conn_t *conn, const char *key, const char *data, size_t len,
+                      kt_error_t *err);
 
 /* The bytes of a queued package (malloc'd into *data). */
-bool packages_load(mongoc_client_t *client, const char *db, const char *key, char **data,
-                   size_t *len, kt_error_t *err);
+bool packages_load(store_conn_t *conn, const char *key, char **data, size_t *len, kt_error_t *err);
 
 /* Deletes a package's stored bytes (when it ends, done or failed) and sets
  * its chunk count to 0; a chunk already gone is no error. */
-bool packages_chunks_drop(mongoc_client_t *client, const char *db, const char *key,
-                          kt_error_t *err);
+bool packages_chunks_drop(store_conn_t *conn, const char *key, kt_error_t *err);
 
 /* Keys of the packages waiting (INQUEUE), up to max, in arrival order
  * (received_at, then key). */
-bool packages_waiting(mongoc_client_t *client, const char *db, char (*keys)[PACKAGES_KEY_MAX],
-                      int max, int *n, kt_error_t *err);
+bool packages_waiting(store_conn_t *conn, char (*keys)[PACKAGES_KEY_MAX], int max, int *n,
+                      kt_error_t *err);
 
 /* Counts one more attempt at key (under its lease) into *attempts, when the
  * package is still waiting (*waiting; false: it ended meanwhile, nothing to do). */
-bool packages_attempt(mongoc_client_t *client, const char *db, const char *key, int64_t *attempts,
-                      bool *waiting, kt_error_t *err);
+bool packages_attempt(store_conn_t *conn, const char *key, int64_t *attempts, bool *waiting,
+                      kt_error_t *err);
 
 /* Takes the lease when nobody holds an unexpired one (*taken), for ttl_ms. */
-bool packages_lease_take(mongoc_client_t *client, const char *db, const char *key,
-                         const char *owner, int64_t ttl_ms, int64_t *epoch, bool *taken,
-                         kt_error_t *err);
+bool packages_lease_take(store_conn_t *conn, const char *key, const char *owner, int64_t ttl_ms,
+                         int64_t *epoch, bool *taken, kt_error_t *err);
 
 /* Renews the lease held at *epoch; *kept false when another took it over. */
-bool packages_lease_renew(mongoc_client_t *client, const char *db, const char *key,
-                          const char *owner, int64_t ttl_ms, int64_t *epoch, bool *kept,
-                          kt_error_t *err);
+bool packages_lease_renew(store_conn_t *conn, const char *key, const char *owner, int64_t ttl_ms,
+                          int64_t *epoch, bool *kept, kt_error_t *err);
 
 /* Lets the lease held at epoch go now (its next epoch, already expired), so
  * the next attempt need not wait for it to expire. */
-bool packages_lease_release(mongoc_client_t *client, const char *db, const char *key,
-                            const char *owner, int64_t epoch, kt_error_t *err);
+bool packages_lease_release(store_conn_t *conn, const char *key, const char *owner, int64_t epoch,
+                            kt_error_t *err);
 
 /* The registration under key (404 NOT_FOUND when unknown). */
-bool packages_get(mongoc_client_t *client, const char *db, const char *key, bson_t *out,
-                  kt_error_t *err);
+bool packages_get(store_conn_t *conn, const char *key, bson_t *out, kt_error_t *err);
 
 /* The registrations of packet_id (of any sender, or of organisation org, or
  * of the sender whose subject is sender; NULL: any), up to two: *n tells how
  * many were found (2: several), out (initialised) holds the first. */
-bool packages_find(mongoc_client_t *client, const char *db, const char *packet_id, const char *org,
-                   const char *sender, bson_t *out, int *n, kt_error_t *err);
+bool packages_find(store_conn_t *conn, const char *packet_id, const char *org, const char *sender,
+                   bson_t *out, int *n, kt_error_t *err);
 
 #endif

@@ -1,11 +1,12 @@
 /*
- * scan: the latest version of every entity of a versions collection as it
- * stood at a time — what reports count (#5: "what the versions say was true
- * at as_of, not today's state").
+ * scan: the latest version of every record of a kind as it stood at a time
+ * — what reports count (#5: "what the versions say was true at as_of, not
+ * today's state").
  *
- * One pass over the collection in store order (FerretDB cannot sort a large
- * collection without holding it all in memory; see docs/reports.md), keeping
- * per entity the highest version at or before the bound in a strmap. The
+ * The backend reads the versions at or before the bound (SQLite: only the
+ * latest of each record, by index; MongoDB: one pass in store order, as
+ * FerretDB cannot sort a large collection), keeping per record the highest
+ * version in a strmap. The
  * caller decides what a version leaves behind (keep: a fixed-size summary,
  * value_size bytes); a kept summary superseded by a later version is
  * released with drop. Memory is the map: about 100 bytes per entity plus
@@ -15,12 +16,13 @@
 #define KT_STORE_SCAN_H
 
 #include <bson/bson.h>
-#include <mongoc/mongoc.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "core/error.h"
+#include "store/store.h"
 #include "core/strmap.h"
+#include "store/kind.h"
 
 /* One version as the scan meets it. */
 typedef struct {
@@ -32,12 +34,10 @@ typedef struct {
 } scan_version_t;
 
 typedef struct {
-    const char *collection; /* "student_versions" */
-    const char *id_member;  /* "student_id" */
-    const char *until;      /* versions with time ≤ until ("…Z" stored form); NULL: all */
-    const bson_t *filter;   /* more conditions on the versions (NULL: none) */
-    size_t value_size;      /* bytes of a summary */
-    size_t max_bytes;       /* bound of the map (0: none) */
+    const store_kind_t *kind; /* whose versions: &store_kind_student */
+    const char *until;        /* versions with time ≤ until ("…Z" stored form); NULL: all */
+    size_t value_size;        /* bytes of a summary */
+    size_t max_bytes;         /* bound of the map (0: none) */
     /* Fills the summary of v into value (zeroed); false aborts the scan (err set by it). */
     bool (*keep)(void *ctx, const scan_version_t *v, void *value, kt_error_t *err);
     void (*drop)(void *ctx, void *value); /* NULL: nothing to release */
@@ -45,8 +45,8 @@ typedef struct {
 } scan_spec_t;
 
 /* Runs the scan; *out is the map id → summary (free with scan_free). */
-bool store_scan_latest(mongoc_client_t *client, const char *db, const scan_spec_t *spec,
-                       strmap_t **out, kt_error_t *err);
+bool store_scan_latest(store_conn_t *conn, const scan_spec_t *spec, strmap_t **out,
+                       kt_error_t *err);
 
 /*
  * One page of the entities that had field = value in some version at or
@@ -57,9 +57,9 @@ bool store_scan_latest(mongoc_client_t *client, const char *db, const scan_spec_
  * versions straddle two pages appears in both: callers skip the repeat.
  * Memory is the page, whatever the collection's size.
  */
-bool store_scan_page(mongoc_client_t *client, const char *db, const scan_spec_t *spec,
-                     const char *field, const char *value, char cursor[64], int limit,
-                     char (*ids)[40], int *n, bool *more, kt_error_t *err);
+bool store_scan_page(store_conn_t *conn, const scan_spec_t *spec, const char *field,
+                     const char *value, char cursor[64], int limit, char (*ids)[40], int *n,
+                     bool *more, kt_error_t *err);
 
 /* The summary of an entry of the map (a value of strmap_next). */
 void *scan_summary(void *map_value);

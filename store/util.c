@@ -1,5 +1,7 @@
-/* util: the small store helpers. */
+/* util: small helpers shared by the store's modules and backends. */
 #include "store/util.h"
+
+#include "store/feed.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -8,82 +10,13 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "store/store.h"
-
-insert_result_t
-util_insert(mongoc_client_t *client, const char *db, const char *coll, const bson_t *doc,
-            kt_error_t *err)
+int64_t
+feed_now_ms(void)
 {
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
-    bson_error_t error;
-    insert_result_t rc = INSERT_OK;
+    struct timeval tv;
 
-    if (!mongoc_collection_insert_one(c, doc, NULL, NULL, &error)) {
-        if (error.code == 11000) {
-            rc = INSERT_DUPLICATE;
-        } else {
-            store_error(err, &error, coll);
-            rc = INSERT_FAILED;
-        }
-    }
-    mongoc_collection_destroy(c);
-    return rc;
-}
-
-bool
-util_find_id(mongoc_client_t *client, const char *db, const char *coll, const char *id, bson_t *out,
-             bool *found, kt_error_t *err)
-{
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-    const bson_t *doc;
-    bson_error_t error;
-    bool ok = true;
-
-    *found = false;
-    bson_init(out); /* first, so that the caller destroys out on every path */
-    BSON_APPEND_UTF8(&filter, "_id", id);
-    BSON_APPEND_INT64(&opts, "limit", 1);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, &filter, &opts, NULL);
-    if (mongoc_cursor_next(cur, &doc)) {
-        /* doc belongs to the cursor and dies with it: copy. bson_copy_to
-         * initialises out, so the empty one is destroyed first. */
-        bson_destroy(out);
-        bson_copy_to(doc, out);
-        *found = true;
-    }
-    if (mongoc_cursor_error(cur, &error)) {
-        store_error(err, &error, coll);
-        ok = false;
-    }
-    mongoc_cursor_destroy(cur);
-    bson_destroy(&filter);
-    bson_destroy(&opts);
-    mongoc_collection_destroy(c);
-    return ok;
-}
-
-bool
-util_each(mongoc_client_t *client, const char *db, const char *coll, const bson_t *filter,
-          const bson_t *opts, util_each_fn fn, void *ctx, kt_error_t *err)
-{
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, opts, NULL);
-    const bson_t *doc;
-    bson_error_t error;
-    bool ok = true;
-
-    /* doc belongs to the cursor, valid until the next call: fn copies what
-     * it keeps. */
-    while (mongoc_cursor_next(cur, &doc) && fn(ctx, doc))
-        ;
-    if (mongoc_cursor_error(cur, &error)) {
-        store_error(err, &error, coll);
-        ok = false;
-    }
-    mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(c);
-    return ok;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 bool
@@ -97,47 +30,6 @@ util_collect_string(void *ctx, const bson_t *doc)
     if (v != NULL && strlen(v) < c->width)
         memcpy(c->out + (size_t)c->n++ * c->width, v, strlen(v) + 1);
     return c->n < c->max;
-}
-
-bool
-util_replace_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
-                const bson_t *doc, kt_error_t *err)
-{
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-    bson_error_t error;
-    bool ok;
-
-    BSON_APPEND_UTF8(&filter, "_id", id);
-    BSON_APPEND_BOOL(&opts, "upsert", true);
-    ok = mongoc_collection_replace_one(c, &filter, doc, &opts, NULL, &error);
-    /* Two upserts of a missing head may race; the loser's head is a hint anyway. */
-    if (!ok && error.code == 11000)
-        ok = true;
-    else if (!ok)
-        store_error(err, &error, coll);
-    bson_destroy(&filter);
-    bson_destroy(&opts);
-    mongoc_collection_destroy(c);
-    return ok;
-}
-
-bool
-util_delete_id(mongoc_client_t *client, const char *db, const char *coll, const char *id,
-               kt_error_t *err)
-{
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
-    bson_t filter = BSON_INITIALIZER;
-    bson_error_t error;
-    bool ok;
-
-    BSON_APPEND_UTF8(&filter, "_id", id);
-    ok = mongoc_collection_delete_one(c, &filter, NULL, NULL, &error);
-    if (!ok)
-        store_error(err, &error, coll);
-    bson_destroy(&filter);
-    mongoc_collection_destroy(c);
-    return ok;
 }
 
 void

@@ -10,11 +10,11 @@
 #ifndef KT_STORE_VERIFY_H
 #define KT_STORE_VERIFY_H
 
-#include <mongoc/mongoc.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "core/error.h"
+#include "store/store.h"
 #include "store/kind.h"
 
 /* How many broken students the last run's summary names. */
@@ -42,30 +42,26 @@ typedef struct {
 
 /* The verdict for one student: ok, or the first broken link in problem
  * (size ≥ 256) with the version it is at in *bad_version. */
-bool verify_student(mongoc_client_t *client, const char *db, const char *id, long *versions,
-                    bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err);
+bool verify_student(store_conn_t *conn, const char *id, long *versions, bool *head_lags,
+                    int64_t *bad_version, char *problem, kt_error_t *err);
 
 /* The same for a record of any kind. */
-bool verify_record(mongoc_client_t *client, const char *db, const store_kind_t *kind,
-                   const char *id, long *versions, bool *head_lags, int64_t *bad_version,
-                   char *problem, kt_error_t *err);
+bool verify_record(store_conn_t *conn, const store_kind_t *kind, const char *id, long *versions,
+                   bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err);
 
 /* Verifies every student and organisation, printing one line per problem to out (BROKEN,
  * INCOMPLETE, DUPLICATE); stores the summary as the last run (collection verify_runs,
  * _id "last"). */
-bool verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
-                kt_error_t *err);
+bool verify_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
 
 /* The summary of the last verify_all (a copy in out, initialised by the
  * call): time, students, versions, broken, incomplete, ok, broken_students.
  * *found is false when verify never ran. */
-bool verify_last_run(mongoc_client_t *client, const char *db, bson_t *out, bool *found,
-                     kt_error_t *err);
+bool verify_last_run(store_conn_t *conn, bson_t *out, bool *found, kt_error_t *err);
 
 /* Rolls every head forward to its latest version, and claims every key of
  * every active student's current version that it does not hold (so keys are
  * re-derived after their normalisation changes, docs/storage.md). */
-bool verify_repair_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
-                       kt_error_t *err);
+bool verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
 
 #endif

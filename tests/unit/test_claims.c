@@ -25,8 +25,8 @@
 
 #include "auth/principal.h"
 #include "check.h"
-#include "store/store.h"
-#include "store/students.h"
+#include "store/mongo/mongo.h"
+#include "store/records.h"
 #include "store/verify.h"
 
 #define SKIP          77
@@ -147,11 +147,11 @@ tally(bool ok, const kt_error_t *err)
 
 /* One random operation: a create (1 in 4), a delete (1 in 20), else an update. */
 static void
-one_op(mongoc_client_t *client, unsigned *seed)
+one_op(store_conn_t *conn, unsigned *seed)
 {
     write_meta_t meta = {.principal = &admin, .request_id = "test_claims"};
     unsigned dice = rand_r(seed) % 20;
-    write_kind_t kind = dice < 5 ? KIND_CREATE : dice == 5 ? KIND_DELETE : KIND_UPDATE;
+    write_op_t kind = dice < 5 ? WRITE_CREATE : dice == 5 ? WRITE_DELETE : WRITE_UPDATE;
     char id[STUDENT_ID_LEN + 1] = "";
     write_result_t out;
     kt_error_t err;
@@ -159,13 +159,13 @@ one_op(mongoc_client_t *client, unsigned *seed)
 
     kt_error_clear(&err);
     student_doc(&doc, seed);
-    if (kind != KIND_CREATE)
+    if (kind != WRITE_CREATE)
         pool_pick(seed, id);
-    bool ok = store_student_write(client, db, kind, kind == KIND_CREATE ? NULL : id, 0, &doc, &meta,
+    bool ok = store_student_write(conn, kind, kind == WRITE_CREATE ? NULL : id, 0, &doc, &meta,
                                   &out, &err);
-    if (ok && kind == KIND_CREATE)
+    if (ok && kind == WRITE_CREATE)
         pool_add(out.id);
-    if (ok && kind == KIND_DELETE)
+    if (ok && kind == WRITE_DELETE)
         pool_remove(id);
     tally(ok, &err);
     bson_destroy(&doc);
@@ -180,11 +180,11 @@ static void *
 worker(void *arg)
 {
     worker_t *w = arg;
-    mongoc_client_t *client = store_client_pop(store);
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
 
     for (long i = 0; i < w->ops; i++)
-        one_op(client, &w->seed);
-    store_client_push(store, client);
+        one_op(conn, &w->seed);
+    store_conn_push(conn);
     return NULL;
 }
 
@@ -200,7 +200,7 @@ env_long(const char *name, long fallback)
 
 /* Students without keys that the first updates work on. */
 static void
-seed_students(mongoc_client_t *client)
+seed_students(store_conn_t *conn)
 {
     write_meta_t meta = {.principal = &admin, .request_id = "test_claims"};
 
@@ -211,7 +211,7 @@ seed_students(mongoc_client_t *client)
         kt_error_clear(&err);
         BSON_APPEND_UTF8(&doc, "last_name", "Проверкина");
         BSON_APPEND_UTF8(&doc, "organization", "1027700132195");
-        bool ok = store_student_write(client, db, KIND_CREATE, NULL, 0, &doc, &meta, &out, &err);
+        bool ok = store_student_write(conn, WRITE_CREATE, NULL, 0, &doc, &meta, &out, &err);
         CHECK(ok);
         if (ok)
             pool_add(out.id);
@@ -221,13 +221,13 @@ seed_students(mongoc_client_t *client)
 
 /* verify_all's duplicate-key report and chains over what the round left. */
 static void
-check_store(mongoc_client_t *client, long done)
+check_store(store_conn_t *conn, long done)
 {
     verify_report_t r;
     kt_error_t err;
 
     kt_error_clear(&err);
-    bool ok = verify_all(client, db, stderr, &r, &err);
+    bool ok = verify_all(conn, stderr, &r, &err);
     CHECK(ok);
     CHECK_INT(r.duplicates, 0);
     CHECK_INT(r.broken, 0);
@@ -240,14 +240,14 @@ test_concurrent_writes_keep_keys_unique(void)
 {
     long total = env_long("KT_CLAIMS_OPS", 10000);
     int threads = (int)env_long("KT_CLAIMS_THREADS", 4);
-    mongoc_client_t *client = store_client_pop(store);
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
     pthread_t tids[THREADS_MAX];
     worker_t w[THREADS_MAX];
     long done = 0;
 
     if (threads > THREADS_MAX)
         threads = THREADS_MAX;
-    seed_students(client);
+    seed_students(conn);
     for (int round = 0; done < total; round++) {
         long per = (ROUND_OPS + threads - 1) / threads;
         for (int i = 0; i < threads; i++) {
@@ -257,9 +257,9 @@ test_concurrent_writes_keep_keys_unique(void)
         for (int i = 0; i < threads; i++)
             pthread_join(tids[i], NULL);
         done += per * threads;
-        check_store(client, done);
+        check_store(conn, done);
     }
-    store_client_push(store, client);
+    store_conn_push(conn);
     printf("%ld operations: %ld written, %ld duplicate, %ld version conflict, %ld gone, %ld "
            "other\n",
            done, (long)n_ok, (long)n_duplicate, (long)n_conflict, (long)n_gone, (long)n_other);
@@ -273,13 +273,13 @@ test_concurrent_writes_keep_keys_unique(void)
 static bool
 drop_database(void)
 {
-    mongoc_client_t *client = store_client_pop(store);
-    mongoc_database_t *d = mongoc_client_get_database(client, db);
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    mongoc_database_t *d = mongo_database(conn);
     bson_error_t error;
     bool ok = mongoc_database_drop(d, &error) || error.code == 26; /* 26: no such namespace */
 
     mongoc_database_destroy(d);
-    store_client_push(store, client);
+    store_conn_push(conn);
     return ok;
 }
 
@@ -287,7 +287,7 @@ int
 main(int argc, char **argv)
 {
     const char *uri = getenv("MONGODB_URI");
-    mongoc_client_t *client;
+    store_conn_t *conn;
     kt_error_t err;
     bool ok;
 
@@ -298,14 +298,16 @@ main(int argc, char **argv)
     }
     mongoc_init();
     kt_error_clear(&err);
-    if ((store = store_new(uri, db, &err)) == NULL) {
+    if ((store = store_new(
+             &(store_options_t){.backend = STORE_MONGODB, .mongodb_uri = uri, .db_name = db},
+             &err)) == NULL) {
         fprintf(stderr, "test_claims: %s\n", err.message);
         return 1;
     }
     if (argc == 2 && strcmp(argv[1], "prepare") == 0) {
-        client = store_client_pop(store);
-        ok = drop_database() && store_ensure_indexes(client, db, &err);
-        store_client_push(store, client);
+        conn = store_conn_pop(store, STORE_POOL_BATCH);
+        ok = drop_database() && store_prepare(conn, &err);
+        store_conn_push(conn);
         if (!ok)
             fprintf(stderr, "test_claims prepare: %s\n", err.message);
         store_free(store);

@@ -1,6 +1,6 @@
 /* test_store_error: which store errors mean "retry later" (503) and which are
- * ours (500) — store_error() in store/store.c, issue 12 items 7 and 17. */
-#include "store/store.h"
+ * ours (500) — mongo_error() in store/store.c, issue 12 items 7 and 17. */
+#include "store/mongo/mongo.h"
 
 #include <string.h>
 
@@ -24,7 +24,7 @@ check_status(bson_error_t e, int status, kt_code_t code)
     kt_error_t err;
 
     kt_error_clear(&err);
-    store_error(&err, &e, "students");
+    mongo_error(&err, &e, "students");
     CHECK_INT(err.status, status);
     CHECK_INT(err.code, code);
     CHECK_INT(err.domain, KT_DOMAIN_STORE);

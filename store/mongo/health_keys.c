@@ -1,12 +1,11 @@
 /* health_keys: the wrapped data keys (see store/health_keys.h). */
-#include "store/health_keys.h"
+#include "store/mongo/mongo.h"
 
 #include <stdio.h>
 #include <string.h>
 
 bool
-health_keys_insert(mongoc_client_t *client, const char *db, const char *dkid, const bson_t *wraps,
-                   kt_error_t *err)
+mongo_health_keys_insert(store_conn_t *conn, const char *dkid, const bson_t *wraps, kt_error_t *err)
 {
     bson_t doc = BSON_INITIALIZER;
     char time[32];
@@ -16,7 +15,7 @@ health_keys_insert(mongoc_client_t *client, const char *db, const char *dkid, co
     BSON_APPEND_UTF8(&doc, "_id", dkid);
     BSON_APPEND_UTF8(&doc, "time", time);
     BSON_APPEND_DOCUMENT(&doc, "wraps", wraps);
-    r = util_insert(client, db, HEALTH_KEYS, &doc, err);
+    r = mongo_insert(conn, HEALTH_KEYS, &doc, err);
     bson_destroy(&doc);
     if (r == INSERT_DUPLICATE) /* 128 random bits met twice: never, but not silently */
         kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "data key id %s exists", dkid);
@@ -44,13 +43,13 @@ wraps_of(const bson_t *doc, bson_t *wraps)
 }
 
 bool
-health_keys_get(mongoc_client_t *client, const char *db, const char *dkid, bson_t *wraps,
-                bool *found, kt_error_t *err)
+mongo_health_keys_get(store_conn_t *conn, const char *dkid, bson_t *wraps, bool *found,
+                      kt_error_t *err)
 {
     bson_t doc;
 
     *found = false;
-    if (!util_find_id(client, db, HEALTH_KEYS, dkid, &doc, found, err))
+    if (!mongo_find_id(conn, HEALTH_KEYS, dkid, &doc, found, err))
         return false;
     if (*found) {
         *found = wraps_of(&doc, wraps); /* *found now says whether wraps needs destroying */
@@ -60,22 +59,22 @@ health_keys_get(mongoc_client_t *client, const char *db, const char *dkid, bson_
 }
 
 bool
-health_keys_put_wraps(mongoc_client_t *client, const char *db, const char *dkid,
-                      const bson_t *wraps, kt_error_t *err)
+mongo_health_keys_put_wraps(store_conn_t *conn, const char *dkid, const bson_t *wraps,
+                            kt_error_t *err)
 {
     bson_t old, doc = BSON_INITIALIZER;
     bool found = false, ok;
     char time[32];
     const char *t;
 
-    if (!util_find_id(client, db, HEALTH_KEYS, dkid, &old, &found, err))
+    if (!mongo_find_id(conn, HEALTH_KEYS, dkid, &old, &found, err))
         return false;
     util_time_now(time);
     t = found ? util_get_str(&old, "time") : NULL;
     BSON_APPEND_UTF8(&doc, "_id", dkid);
     BSON_APPEND_UTF8(&doc, "time", t != NULL ? t : time);
     BSON_APPEND_DOCUMENT(&doc, "wraps", wraps);
-    ok = util_replace_id(client, db, HEALTH_KEYS, dkid, &doc, err);
+    ok = mongo_replace_id(conn, HEALTH_KEYS, dkid, &doc, err);
     bson_destroy(&doc);
     if (found)
         bson_destroy(&old);
@@ -83,8 +82,8 @@ health_keys_put_wraps(mongoc_client_t *client, const char *db, const char *dkid,
 }
 
 bool
-health_keys_each(mongoc_client_t *client, const char *db, const char *lacking_kek,
-                 const char *after, int limit, util_each_fn fn, void *ctx, kt_error_t *err)
+mongo_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after, int limit,
+                       util_each_fn fn, void *ctx, kt_error_t *err)
 {
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, sub, sort;
     char path[64];
@@ -105,7 +104,7 @@ health_keys_each(mongoc_client_t *client, const char *db, const char *lacking_ke
     BSON_APPEND_INT32(&sort, "_id", 1);
     bson_append_document_end(&opts, &sort);
     BSON_APPEND_INT64(&opts, "limit", limit);
-    ok = util_each(client, db, HEALTH_KEYS, &filter, &opts, fn, ctx, err);
+    ok = mongo_each(conn, HEALTH_KEYS, &filter, &opts, fn, ctx, err);
     bson_destroy(&filter);
     bson_destroy(&opts);
     return ok;

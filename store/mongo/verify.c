@@ -1,7 +1,7 @@
 /* verify: chain and head checks, the duplicate-key report, and repair of
  * interrupted writes, for every kind of versioned record (students, then
  * organisations). */
-#include "store/verify.h"
+#include "store/mongo/mongo.h"
 
 #include <string.h>
 
@@ -9,12 +9,12 @@
 #include "core/strmap.h"
 #include "model/student.h"
 #include "store/store.h"
-#include "store/students.h"
+#include "store/records.h"
 #include "store/util.h"
 
 /* Checks version n's own fields and its link to the previous hash. */
 static bool
-check_link(const store_kind_t *kind, const student_t *v, const char *id, int64_t n,
+check_link(const store_kind_t *kind, const record_t *v, const char *id, int64_t n,
            const char *prev_hash, char *problem)
 {
     char hash[65];
@@ -41,8 +41,7 @@ check_link(const store_kind_t *kind, const student_t *v, const char *id, int64_t
 
 /* The feed entry at the version's sequence must name this version. */
 static bool
-check_feed(mongoc_client_t *client, const char *db, const student_t *v, char *problem,
-           kt_error_t *err, bool *ok)
+check_feed(store_conn_t *conn, const record_t *v, char *problem, kt_error_t *err, bool *ok)
 {
     char sid[24];
     bson_t entry;
@@ -50,7 +49,7 @@ check_feed(mongoc_client_t *client, const char *db, const student_t *v, char *pr
 
     *ok = true;
     snprintf(sid, sizeof sid, "%020lld", (long long)util_get_int(&v->record, "seq", 0));
-    if (!util_find_id(client, db, "changes", sid, &entry, &found, err))
+    if (!mongo_find_id(conn, "changes", sid, &entry, &found, err))
         return false;
     const char *student = found ? util_get_str(&entry, "student_id") : NULL;
     if (student == NULL || strcmp(student, v->id) != 0 ||
@@ -64,9 +63,8 @@ check_feed(mongoc_client_t *client, const char *db, const student_t *v, char *pr
 
 /* verify_record, keeping the last version read in *last (when not NULL). */
 static bool
-verify_chain(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
-             long *versions, bool *head_lags, int64_t *bad_version, char *problem, student_t *last,
-             kt_error_t *err)
+verify_chain(store_conn_t *conn, const store_kind_t *kind, const char *id, long *versions,
+             bool *head_lags, int64_t *bad_version, char *problem, record_t *last, kt_error_t *err)
 {
     char prev_hash[65] = "";
     bson_t head;
@@ -77,26 +75,26 @@ verify_chain(mongoc_client_t *client, const char *db, const store_kind_t *kind, 
     *bad_version = 0;
     problem[0] = '\0';
     for (n = 1; found && linked; n++) {
-        student_t v;
-        student_init(&v);
-        ok = store_load_version(client, db, kind, id, n, &v, &found, err);
+        record_t v;
+        record_init(&v);
+        ok = mongo_load_version(conn, kind, id, n, &v, &found, err);
         if (ok && found) {
             linked = check_link(kind, &v, id, n, prev_hash, problem);
             if (linked && kind->feed)
-                ok = check_feed(client, db, &v, problem, err, &linked);
+                ok = check_feed(conn, &v, problem, err, &linked);
             snprintf(prev_hash, sizeof prev_hash, "%s", util_get_str(&v.record, "hash") ?: "");
             (*versions)++;
         }
         if (ok && found && last != NULL)
-            student_move(last, &v); /* steals v: last is the newest version read so far */
+            record_move(last, &v); /* steals v: last is the newest version read so far */
         else
-            student_release(&v);
+            record_release(&v);
         if (!ok)
             return false;
         if (!linked)
             *bad_version = n;
     }
-    if (!util_find_id(client, db, kind->heads, id, &head, &found, err))
+    if (!mongo_find_id(conn, kind->heads, id, &head, &found, err))
         return false;
     int64_t head_version = found ? util_get_int(&head, "version", 0) : 0;
     bson_destroy(&head);
@@ -110,26 +108,17 @@ verify_chain(mongoc_client_t *client, const char *db, const store_kind_t *kind, 
 }
 
 bool
-verify_record(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
-              long *versions, bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
+mongo_verify_record(store_conn_t *conn, const store_kind_t *kind, const char *id, long *versions,
+                    bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
 {
-    return verify_chain(client, db, kind, id, versions, head_lags, bad_version, problem, NULL, err);
+    return verify_chain(conn, kind, id, versions, head_lags, bad_version, problem, NULL, err);
 }
 
-bool
-verify_student(mongoc_client_t *client, const char *db, const char *id, long *versions,
-               bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
-{
-    return verify_record(client, db, &store_kind_student, id, versions, head_lags, bad_version,
-                         problem, err);
-}
-
-typedef bool (*id_visit_fn)(mongoc_client_t *client, const char *db, const store_kind_t *kind,
-                            const char *id, FILE *out, verify_report_t *r, kt_error_t *err);
+typedef bool (*id_visit_fn)(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *out,
+                            verify_report_t *r, kt_error_t *err);
 
 typedef struct {
-    mongoc_client_t *client;
-    const char *db;
+    store_conn_t *conn;
     const store_kind_t *kind;
     id_visit_fn fn;
     FILE *out;
@@ -145,24 +134,24 @@ visit_version_one(void *ctx, const bson_t *doc)
     const char *id = util_get_str(doc, e->kind->id_member);
 
     if (id != NULL)
-        e->ok = e->fn(e->client, e->db, e->kind, id, e->out, e->r, e->err);
+        e->ok = e->fn(e->conn, e->kind, id, e->out, e->r, e->err);
     return e->ok;
 }
 
 /* Every record that ever existed has a version 1. */
 static bool
-each_record(mongoc_client_t *client, const char *db, const store_kind_t *kind, id_visit_fn fn,
-            FILE *out, verify_report_t *r, kt_error_t *err)
+each_record(store_conn_t *conn, const store_kind_t *kind, id_visit_fn fn, FILE *out,
+            verify_report_t *r, kt_error_t *err)
 {
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, proj;
-    each_t e = {client, db, kind, fn, out, r, err, true};
+    each_t e = {conn, kind, fn, out, r, err, true};
     bool ok;
 
     BSON_APPEND_INT64(&filter, "version", 1);
     BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
     BSON_APPEND_INT32(&proj, kind->id_member, 1);
     bson_append_document_end(&opts, &proj);
-    ok = util_each(client, db, kind->versions, &filter, &opts, visit_version_one, &e, err);
+    ok = mongo_each(conn, kind->versions, &filter, &opts, visit_version_one, &e, err);
     bson_destroy(&filter);
     bson_destroy(&opts);
     return ok && e.ok;
@@ -191,7 +180,7 @@ key_kind(const char *key)
 /* Records the claim keys of an active student's current version; a key that
  * another active student carries already is a duplicate (docs/storage.md). */
 static bool
-note_keys(const store_kind_t *kind, const student_t *cur, FILE *out, verify_report_t *r,
+note_keys(const store_kind_t *kind, const record_t *cur, FILE *out, verify_report_t *r,
           kt_error_t *err)
 {
     const char *keys[STUDENT_DOCUMENTS_MAX + 1];
@@ -227,19 +216,19 @@ full:
 }
 
 static bool
-verify_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
-           FILE *out, verify_report_t *r, kt_error_t *err)
+verify_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *out,
+           verify_report_t *r, kt_error_t *err)
 {
     char problem[256];
     long versions = 0;
     bool lags = false;
     int64_t bad = 0;
-    student_t cur;
+    record_t cur;
 
-    student_init(&cur);
-    bool ok = verify_chain(client, db, kind, id, &versions, &lags, &bad, problem, &cur, err) &&
+    record_init(&cur);
+    bool ok = verify_chain(conn, kind, id, &versions, &lags, &bad, problem, &cur, err) &&
               note_keys(kind, &cur, out, r, err);
-    student_release(&cur);
+    record_release(&cur);
     if (!ok)
         return false;
     count_record(kind, r, versions);
@@ -258,7 +247,7 @@ verify_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, co
 static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization};
 
 static void
-store_last_run(mongoc_client_t *client, const char *db, const verify_report_t *r)
+store_last_run(store_conn_t *conn, const verify_report_t *r)
 {
     char time[32];
     bson_t doc = BSON_INITIALIZER, ids;
@@ -282,12 +271,12 @@ store_last_run(mongoc_client_t *client, const char *db, const verify_report_t *r
         bson_append_utf8(&ids, key, -1, r->broken_ids[i], -1);
     }
     bson_append_array_end(&doc, &ids);
-    util_replace_id(client, db, "verify_runs", "last", &doc, &ignored);
+    mongo_replace_id(conn, "verify_runs", "last", &doc, &ignored);
     bson_destroy(&doc);
 }
 
 bool
-verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r, kt_error_t *err)
+mongo_verify_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err)
 {
     bool ok = true;
 
@@ -298,53 +287,51 @@ verify_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *
         return false;
     }
     for (size_t i = 0; ok && i < sizeof verify_kinds / sizeof *verify_kinds; i++)
-        ok = each_record(client, db, verify_kinds[i], verify_one, out, r, err);
+        ok = each_record(conn, verify_kinds[i], verify_one, out, r, err);
     strmap_free(r->claim_keys);
     r->claim_keys = NULL;
     if (ok)
-        store_last_run(client, db, r);
+        store_last_run(conn, r);
     return ok;
 }
 
 bool
-verify_last_run(mongoc_client_t *client, const char *db, bson_t *out, bool *found, kt_error_t *err)
+mongo_verify_last_run(store_conn_t *conn, bson_t *out, bool *found, kt_error_t *err)
 {
-    return util_find_id(client, db, "verify_runs", "last", out, found, err);
+    return mongo_find_id(conn, "verify_runs", "last", out, found, err);
 }
 
 static bool
-repair_one(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
-           FILE *out, verify_report_t *r, kt_error_t *err)
+repair_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *out,
+           verify_report_t *r, kt_error_t *err)
 {
     bson_t head;
     bool found;
-    student_t s;
+    record_t s;
 
-    if (!util_find_id(client, db, kind->heads, id, &head, &found, err))
+    if (!mongo_find_id(conn, kind->heads, id, &head, &found, err))
         return false;
     int64_t before = found ? util_get_int(&head, "version", 0) : 0;
     bson_destroy(&head);
-    student_init(&s);
-    bool ok =
-        store_record_get(client, db, kind, id, &s, err) && /* rolls forward, moves the head */
-        store_claims_restore(client, db, kind, &s, &r->claims_restored, &r->claims_contested, err);
+    record_init(&s);
+    bool ok = mongo_record_get(conn, kind, id, &s, err) && /* rolls forward, moves the head */
+              mongo_claims_restore(conn, kind, &s, &r->claims_restored, &r->claims_contested, err);
     if (ok && s.version != before) {
         r->repaired++;
         fprintf(out, "REPAIRED %s %s: head %lld → %lld\n", kind->name, id, (long long)before,
                 (long long)s.version);
     }
     count_record(kind, r, 0);
-    student_release(&s);
+    record_release(&s);
     return ok;
 }
 
 bool
-verify_repair_all(mongoc_client_t *client, const char *db, FILE *out, verify_report_t *r,
-                  kt_error_t *err)
+mongo_verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err)
 {
     memset(r, 0, sizeof *r);
     for (size_t i = 0; i < sizeof verify_kinds / sizeof *verify_kinds; i++)
-        if (!each_record(client, db, verify_kinds[i], repair_one, out, r, err))
+        if (!each_record(conn, verify_kinds[i], repair_one, out, r, err))
             return false;
     return true;
 }

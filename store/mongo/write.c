@@ -30,8 +30,8 @@
 #include "model/codec.h"
 #include "model/diff.h"
 #include "model/student.h"
-#include "store/feed.h"
-#include "store/students.h"
+#include "store/mongo/mongo.h"
+#include "store/records.h"
 #include "store/util.h"
 
 #define CLAIMS      "claims"
@@ -90,14 +90,14 @@ claim_id(arena_t *arena, const char *key, int64_t gen)
 }
 
 static bool
-read_claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-           const char *key, int64_t gen, claim_t *c, kt_error_t *err)
+read_claim(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const char *key,
+           int64_t gen, claim_t *c, kt_error_t *err)
 {
     bson_t doc = BSON_INITIALIZER; /* destroyed below even when no id could be made */
     bool found;
     const char *cid = claim_id(arena, key, gen);
 
-    if (cid == NULL || !util_find_id(client, db, CLAIMS, cid, &doc, &found, err)) {
+    if (cid == NULL || !mongo_find_id(conn, CLAIMS, cid, &doc, &found, err)) {
         if (cid == NULL)
             kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
         bson_destroy(&doc);
@@ -125,7 +125,7 @@ hint_id(arena_t *arena, const char *key)
 }
 
 static int64_t
-read_hint(mongoc_client_t *client, const char *db, arena_t *arena, const char *key)
+read_hint(store_conn_t *conn, arena_t *arena, const char *key)
 {
     const char *hid = hint_id(arena, key);
     kt_error_t ignored;
@@ -133,14 +133,14 @@ read_hint(mongoc_client_t *client, const char *db, arena_t *arena, const char *k
     bool found = false;
     int64_t gen = 0;
 
-    if (hid != NULL && util_find_id(client, db, CLAIMS, hid, &doc, &found, &ignored) && found)
+    if (hid != NULL && mongo_find_id(conn, CLAIMS, hid, &doc, &found, &ignored) && found)
         gen = util_get_int(&doc, "gen", 0);
     bson_destroy(&doc);
     return gen > 0 ? gen : 0;
 }
 
 static void
-write_hint(mongoc_client_t *client, const char *db, arena_t *arena, const char *key, int64_t gen)
+write_hint(store_conn_t *conn, arena_t *arena, const char *key, int64_t gen)
 {
     const char *hid = hint_id(arena, key);
     kt_error_t ignored;
@@ -150,60 +150,59 @@ write_hint(mongoc_client_t *client, const char *db, arena_t *arena, const char *
         return;
     BSON_APPEND_UTF8(&doc, "_id", hid);
     BSON_APPEND_INT64(&doc, "gen", gen);
-    util_replace_id(client, db, CLAIMS, hid, &doc, &ignored); /* a hint: failure is harmless */
+    mongo_replace_id(conn, CLAIMS, hid, &doc, &ignored); /* a hint: failure is harmless */
     bson_destroy(&doc);
 }
 
 /* The latest claim of key, searching up from generation from (known to
  * exist, or 0: from the hint). Generation g+1 is only ever inserted by a
  * writer that read g, so generations have no holes: gallop up, then bisect. */
-static bool gallop(mongoc_client_t *client, const char *db, arena_t *arena,
-                   const store_kind_t *kind, const char *key, int64_t lo, claim_t *c,
-                   kt_error_t *err);
+static bool gallop(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const char *key,
+                   int64_t lo, claim_t *c, kt_error_t *err);
 
 static bool
-read_from_zero(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-               const char *key, claim_t *c, kt_error_t *err)
+read_from_zero(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const char *key,
+               claim_t *c, kt_error_t *err)
 {
-    if (!read_claim(client, db, arena, kind, key, 0, c, err))
+    if (!read_claim(conn, arena, kind, key, 0, c, err))
         return false;
-    return !c->found || gallop(client, db, arena, kind, key, 0, c, err);
+    return !c->found || gallop(conn, arena, kind, key, 0, c, err);
 }
 
 static bool
-latest_claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-             const char *key, int64_t from, claim_t *c, kt_error_t *err)
+latest_claim(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const char *key,
+             int64_t from, claim_t *c, kt_error_t *err)
 {
     int64_t lo = from;
 
     memset(c, 0, sizeof *c);
     if (lo == 0) { /* a key never claimed costs one lookup; the hint only after */
-        if (!read_claim(client, db, arena, kind, key, 0, c, err))
+        if (!read_claim(conn, arena, kind, key, 0, c, err))
             return false;
         if (!c->found)
             return true;
-        lo = read_hint(client, db, arena, key);
+        lo = read_hint(conn, arena, key);
         if (lo == 0)
-            return gallop(client, db, arena, kind, key, 0, c, err);
+            return gallop(conn, arena, kind, key, 0, c, err);
     }
-    if (!read_claim(client, db, arena, kind, key, lo, c, err))
+    if (!read_claim(conn, arena, kind, key, lo, c, err))
         return false;
     if (!c->found) /* not where the hint or this write said: search from 0 */
-        return read_from_zero(client, db, arena, kind, key, c, err);
-    return gallop(client, db, arena, kind, key, lo, c, err);
+        return read_from_zero(conn, arena, kind, key, c, err);
+    return gallop(conn, arena, kind, key, lo, c, err);
 }
 
 /* From generation lo (found, in *c) up to the latest. */
 static bool
-gallop(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-       const char *key, int64_t lo, claim_t *c, kt_error_t *err)
+gallop(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const char *key, int64_t lo,
+       claim_t *c, kt_error_t *err)
 {
     int64_t hi = -1, step = 1;
 
     while (hi < 0 || hi - lo > 1) {
         int64_t probe = hi < 0 ? lo + step : lo + (hi - lo) / 2;
         claim_t p = {0};
-        if (!read_claim(client, db, arena, kind, key, probe, &p, err))
+        if (!read_claim(conn, arena, kind, key, probe, &p, err))
             return false;
         if (p.found) {
             *c = p;
@@ -223,37 +222,36 @@ gallop(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind
  * its version before the claim can be judged old, so a reader that judges it
  * old sees that version. */
 static bool
-claim_binds(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-            const char *key, const claim_t *c, bool *binds, kt_error_t *err)
+claim_binds(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const char *key,
+            const claim_t *c, bool *binds, kt_error_t *err)
 {
     int64_t now = feed_now_ms();
-    student_t s;
+    record_t s;
     kt_error_t e;
     keyset_t ks;
     bool decided, carries;
 
     kt_error_clear(&e);
-    student_init(&s);
-    if (store_record_get(client, db, kind, c->holder, &s, &e)) {
+    record_init(&s);
+    if (mongo_record_get(conn, kind, c->holder, &s, &e)) {
         keys_of(arena, kind, &s.doc, &ks);
         decided = s.version >= c->version;
         carries = !s.deleted && keys_has(&ks, key);
     } else if (e.code == KT_NOT_FOUND) {
         decided = carries = false; /* a create in flight, or one that died */
     } else {
-        student_release(&s);
+        record_release(&s);
         *err = e;
         return false;
     }
-    student_release(&s);
+    record_release(&s);
     *binds = carries || (!decided && now - c->claimed_ms < CLAIM_YOUTH_MS);
     return true;
 }
 
 static insert_result_t
-insert_claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-             const char *key, int64_t gen, const char *id, int64_t version, int64_t *claimed_ms,
-             kt_error_t *err)
+insert_claim(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const char *key,
+             int64_t gen, const char *id, int64_t version, int64_t *claimed_ms, kt_error_t *err)
 {
     bson_t doc;
     const char *cid = claim_id(arena, key, gen);
@@ -271,7 +269,7 @@ insert_claim(mongoc_client_t *client, const char *db, arena_t *arena, const stor
     BSON_APPEND_UTF8(&doc, kind->id_member, id);
     BSON_APPEND_INT64(&doc, "version", version);
     BSON_APPEND_INT64(&doc, "claimed_ms", *claimed_ms);
-    rc = util_insert(client, db, CLAIMS, &doc, err);
+    rc = mongo_insert(conn, CLAIMS, &doc, err);
     bson_destroy(&doc);
     return rc;
 }
@@ -293,8 +291,8 @@ duplicate(kt_error_t *err, const char *key, const char *holder)
  * key's next generation; of two writers taking one over, exactly one
  * inserts it. Fills ks->gens[i] and ks->claimed[i]. */
 static bool
-claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-      keyset_t *ks, size_t i, const char *id, int64_t version, kt_error_t *err)
+claim(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, keyset_t *ks, size_t i,
+      const char *id, int64_t version, kt_error_t *err)
 {
     const char *key = ks->keys[i];
     int64_t from = ks->gens[i] > 0 ? ks->gens[i] : 0;
@@ -304,7 +302,7 @@ claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_
     for (int attempt = 0; attempt < CLAIM_TRIES; attempt++, look = true) {
         int64_t now = feed_now_ms(), claimed;
         bool binds = false;
-        if (look && !latest_claim(client, db, arena, kind, key, from, &c, err))
+        if (look && !latest_claim(conn, arena, kind, key, from, &c, err))
             return false;
         bool mine = c.found && strcmp(c.holder, id) == 0;
         if (mine && c.version == version && now - c.claimed_ms < CLAIM_YOUTH_MS / 2) {
@@ -312,7 +310,7 @@ claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_
             ks->claimed[i] = c.claimed_ms;
             return true;
         }
-        if (c.found && !mine && !claim_binds(client, db, arena, kind, key, &c, &binds, err))
+        if (c.found && !mine && !claim_binds(conn, arena, kind, key, &c, &binds, err))
             return false;
         if (binds) {
             duplicate(err, key, c.holder);
@@ -323,11 +321,10 @@ claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_
          * comes: it binds while younger than CLAIM_YOUTH_MS, then is stale
          * (crash state 2). A crash before the hint is written only leaves
          * the hint lagging, which the search up from it absorbs. */
-        insert_result_t rc =
-            insert_claim(client, db, arena, kind, key, next, id, version, &claimed, err);
+        insert_result_t rc = insert_claim(conn, arena, kind, key, next, id, version, &claimed, err);
         if (rc == INSERT_OK) {
             if (next > 0)
-                write_hint(client, db, arena, key, next);
+                write_hint(conn, arena, key, next);
             ks->gens[i] = next;
             ks->claimed[i] = claimed;
             return true;
@@ -345,20 +342,20 @@ claim(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_
  * made for a write that is then refused would bind for CLAIM_YOUTH_MS, and
  * a corrected retry would meet it). Only reads; claim() decides for real. */
 static bool
-none_bound(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-           keyset_t *now, const keyset_t *before, const char *id, kt_error_t *err)
+none_bound(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, keyset_t *now,
+           const keyset_t *before, const char *id, kt_error_t *err)
 {
     for (size_t i = 0; i < now->n; i++) {
         bool binds = false;
         claim_t c;
         if (keys_has(before, now->keys[i]))
             continue;
-        if (!latest_claim(client, db, arena, kind, now->keys[i], 0, &c, err))
+        if (!latest_claim(conn, arena, kind, now->keys[i], 0, &c, err))
             return false;
         now->unclaimed[i] = !c.found;
         if (!c.found || strcmp(c.holder, id) == 0)
             continue;
-        if (!claim_binds(client, db, arena, kind, now->keys[i], &c, &binds, err))
+        if (!claim_binds(conn, arena, kind, now->keys[i], &c, &binds, err))
             return false;
         if (binds) {
             duplicate(err, now->keys[i], c.holder);
@@ -370,13 +367,13 @@ none_bound(mongoc_client_t *client, const char *db, arena_t *arena, const store_
 
 /* Claims the keys of now that before lacks, for the version to be inserted. */
 static bool
-claim_new(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-          keyset_t *now, const keyset_t *before, const char *id, int64_t version, kt_error_t *err)
+claim_new(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, keyset_t *now,
+          const keyset_t *before, const char *id, int64_t version, kt_error_t *err)
 {
     for (size_t i = 0; i < now->n; i++) {
         if (keys_has(before, now->keys[i]))
             continue;
-        if (!claim(client, db, arena, kind, now, i, id, version, err))
+        if (!claim(conn, arena, kind, now, i, id, version, err))
             return false;
     }
     return true;
@@ -391,115 +388,16 @@ claim_new(mongoc_client_t *client, const char *db, arena_t *arena, const store_k
  * stale (docs/storage.md, "Claims"), as long as the insert takes less than
  * the other half. */
 static bool
-claims_stand(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-             keyset_t *now, const char *id, int64_t version, kt_error_t *err)
+claims_stand(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, keyset_t *now,
+             const char *id, int64_t version, kt_error_t *err)
 {
     for (size_t i = 0; i < now->n; i++) {
         if (now->gens[i] < 0 || feed_now_ms() - now->claimed[i] < CLAIM_YOUTH_MS / 2)
             continue;
-        if (!claim(client, db, arena, kind, now, i, id, version, err))
+        if (!claim(conn, arena, kind, now, i, id, version, err))
             return false;
     }
     return true;
-}
-
-static void
-append_principal(bson_t *rec, const principal_t *p)
-{
-    bson_t child;
-
-    BSON_APPEND_DOCUMENT_BEGIN(rec, "principal", &child);
-    BSON_APPEND_UTF8(&child, "subject", p->subject);
-    BSON_APPEND_UTF8(&child, "role", principal_role_name(p->role));
-    if (p->org[0])
-        BSON_APPEND_UTF8(&child, "organization", p->org);
-    else
-        BSON_APPEND_NULL(&child, "organization");
-    BSON_APPEND_UTF8(&child, "auth", principal_method_name(p->method));
-    bson_append_document_end(rec, &child);
-}
-
-static void
-append_source(bson_t *rec, const write_meta_t *meta)
-{
-    bson_t child;
-
-    BSON_APPEND_DOCUMENT_BEGIN(rec, "source", &child);
-    if (meta->package_id != NULL) {
-        BSON_APPEND_UTF8(&child, "package_id", meta->package_id);
-        BSON_APPEND_INT64(&child, "item", meta->item);
-    } else {
-        BSON_APPEND_UTF8(&child, "request_id", meta->request_id ? meta->request_id : "");
-    }
-    bson_append_document_end(rec, &child);
-}
-
-typedef struct {
-    const store_kind_t *kind;
-    const char *id;
-    int64_t version;
-    int64_t seq;
-    write_kind_t wkind;
-    bool deleted;
-    const char *time;
-    const bson_t *doc;
-    const bson_t *prev_doc; /* NULL on create */
-    const char *prev_hash;
-    bool named_id; /* a create whose id the client gave */
-} record_args_t;
-
-/* Builds version a->version into rec, initialised here on every path: the
- * caller destroys (or steals) it even when this fails. */
-static bool
-build_record(bson_t *rec, const record_args_t *a, const write_meta_t *meta)
-{
-    static const char *const no_skip[] = {NULL};
-    char vid[64], hash[65];
-    bson_t changes;
-
-    store_version_id(a->id, a->version, vid);
-    bson_init(rec);
-    BSON_APPEND_UTF8(rec, "_id", vid);
-    BSON_APPEND_UTF8(rec, a->kind->id_member, a->id);
-    BSON_APPEND_INT64(rec, "version", a->version);
-    if (a->kind->feed) /* a kind outside the feed has no sequence */
-        BSON_APPEND_INT64(rec, "seq", a->seq);
-    BSON_APPEND_UTF8(rec, "kind", store_kind_name(a->wkind));
-    BSON_APPEND_UTF8(rec, "state", a->deleted ? "DELETED" : "ACTIVE");
-    BSON_APPEND_UTF8(rec, "time", a->time);
-    append_principal(rec, meta->principal);
-    append_source(rec, meta);
-    if (meta->reason != NULL)
-        BSON_APPEND_UTF8(rec, "reason", meta->reason);
-    else
-        BSON_APPEND_NULL(rec, "reason");
-    BSON_APPEND_DOCUMENT(rec, "doc", a->doc);
-    BSON_APPEND_ARRAY_BEGIN(rec, "changes", &changes);
-    diff_documents(a->prev_doc, a->doc, no_skip, &changes);
-    bson_append_array_end(rec, &changes);
-    BSON_APPEND_UTF8(rec, "prev_hash", a->prev_hash);
-    /* The hash covers every member above but _id, prev_hash included, which
-     * is what chains the versions; "hash" itself comes last. */
-    if (!store_version_hash(rec, a->prev_hash, hash))
-        return false;
-    BSON_APPEND_UTF8(rec, "hash", hash);
-    return true;
-}
-
-static bool
-same_document(const bson_t *a, const bson_t *b)
-{
-    buf_t x, y;
-    bool same;
-
-    buf_init(&x, 0);
-    buf_init(&y, 0);
-    codec_canonical(&x, a, NULL);
-    codec_canonical(&y, b, NULL);
-    same = x.len == y.len && (x.len == 0 || memcmp(x.data, y.data, x.len) == 0);
-    buf_release(&x);
-    buf_release(&y);
-    return same;
 }
 
 #ifdef KT_FAULT_INJECTION
@@ -516,30 +414,21 @@ fault_point(const write_meta_t *meta, const char *name)
 #define fault_point(meta, name) ((void)0)
 #endif
 
-static void
-duplicate_id(kt_error_t *err, const store_kind_t *kind, const char *id)
-{
-    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id, 409, "this %s exists already",
-                 kind->name);
-    snprintf(err->ref, sizeof err->ref, "%s", id);
-}
-
 /* A create naming its id: the id must be free (the insert of version 1
  * decides a race; this read gives the common case its clear answer). */
 static bool
-id_free(mongoc_client_t *client, const char *db, const store_kind_t *kind, const char *id,
-        kt_error_t *err)
+id_free(store_conn_t *conn, const store_kind_t *kind, const char *id, kt_error_t *err)
 {
-    student_t s;
+    record_t s;
     kt_error_t e;
     bool ok;
 
     kt_error_clear(&e);
-    student_init(&s);
-    ok = store_record_get(client, db, kind, id, &s, &e);
-    student_release(&s);
+    record_init(&s);
+    ok = mongo_record_get(conn, kind, id, &s, &e);
+    record_release(&s);
     if (ok)
-        duplicate_id(err, kind, id);
+        store_duplicate_id(err, kind, id);
     else if (e.code != KT_NOT_FOUND)
         *err = e;
     return !ok && e.code == KT_NOT_FOUND;
@@ -547,12 +436,12 @@ id_free(mongoc_client_t *client, const char *db, const store_kind_t *kind, const
 
 /* Checks preconditions on the current version; fills cur (version 0 on create). */
 static bool
-load_current(mongoc_client_t *client, const char *db, const store_kind_t *kind, write_kind_t wk,
-             const char *id, int64_t expected, student_t *cur, kt_error_t *err)
+load_current(store_conn_t *conn, const store_kind_t *kind, write_op_t wk, const char *id,
+             int64_t expected, record_t *cur, kt_error_t *err)
 {
-    if (wk == KIND_CREATE)
-        return id == NULL || id_free(client, db, kind, id, err);
-    if (!store_record_get(client, db, kind, id, cur, err))
+    if (wk == WRITE_CREATE)
+        return id == NULL || id_free(conn, kind, id, err);
+    if (!mongo_record_get(conn, kind, id, cur, err))
         return false;
     if (cur->deleted) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the %s was deleted", kind->name);
@@ -571,17 +460,17 @@ load_current(mongoc_client_t *client, const char *db, const store_kind_t *kind, 
 /* Inserts version a->version; on success *written holds it as a reader would
  * load it, so that the head can be moved without reading it back. */
 static bool
-insert_version(mongoc_client_t *client, const char *db, const record_args_t *a,
-               const write_meta_t *meta, student_t *written, kt_error_t *err)
+insert_version(store_conn_t *conn, const record_args_t *a, const write_meta_t *meta,
+               record_t *written, kt_error_t *err)
 {
     bson_t rec;
-    bool ok = build_record(&rec, a, meta);
-    insert_result_t rc = ok ? util_insert(client, db, a->kind->versions, &rec, err) : INSERT_FAILED;
+    bool ok = store_build_record(&rec, a, meta);
+    insert_result_t rc = ok ? mongo_insert(conn, a->kind->versions, &rec, err) : INSERT_FAILED;
 
     if (rc == INSERT_OK) {
         /* bson_copy_to and bson_steal initialise their destination without
          * destroying it: release what written held first. */
-        student_release(written);
+        record_release(written);
         snprintf(written->id, sizeof written->id, "%s", a->id);
         written->version = a->version;
         written->deleted = a->deleted;
@@ -593,7 +482,7 @@ insert_version(mongoc_client_t *client, const char *db, const record_args_t *a,
     if (!ok)
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot hash the version");
     if (rc == INSERT_DUPLICATE && a->version == 1 && a->named_id) {
-        duplicate_id(err, a->kind, a->id);
+        store_duplicate_id(err, a->kind, a->id);
     } else if (rc == INSERT_DUPLICATE) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_VERSION_CONFLICT, 412,
                      "another write created version %lld first", (long long)a->version);
@@ -604,22 +493,22 @@ insert_version(mongoc_client_t *client, const char *db, const record_args_t *a,
 
 /* Step 3: the change-feed sequence of the version. */
 static bool
-reserve_feed(mongoc_client_t *client, const char *db, record_args_t *a, kt_error_t *err)
+reserve_feed(store_conn_t *conn, record_args_t *a, kt_error_t *err)
 {
     feed_ticket_t ticket;
     const char *org = util_get_str(a->doc, "organization");
     /* A move: the school the student left learns it from its own feed. */
     const char *from = a->prev_doc != NULL ? util_get_str(a->prev_doc, "organization") : NULL;
-    const char *kind = store_kind_name(a->wkind);
+    const char *kind = store_kind_name(a->op);
 
     /* A crash after this leaves a feed entry whose version never comes
      * (crash state 3): readers wait for it up to FEED_LEASE_MS, then skip it
      * as void. The same holds for the entry of a writer that loses step 4. */
-    if (!feed_reserve(client, db, a->id, a->version, kind, org, from, a->time, &ticket, err))
+    if (!mongo_feed_reserve(conn, a->id, a->version, kind, org, from, a->time, &ticket, err))
         return false;
     /* A reservation near its lease could be judged void by a reader; take another. */
     if (feed_now_ms() - ticket.reserved_ms > FEED_LEASE_MS / 2 &&
-        !feed_reserve(client, db, a->id, a->version, kind, org, from, a->time, &ticket, err))
+        !mongo_feed_reserve(conn, a->id, a->version, kind, org, from, a->time, &ticket, err))
         return false;
     a->seq = ticket.seq;
     return true;
@@ -635,62 +524,61 @@ typedef struct {
  * step 2 are checked to stand (claims_stand(): the version is inserted only
  * by a writer that still holds its claims). */
 static bool
-append_version(mongoc_client_t *client, const char *db, record_args_t *a, const claims_t *cl,
-               const write_meta_t *meta, kt_error_t *err)
+append_version(store_conn_t *conn, record_args_t *a, const claims_t *cl, const write_meta_t *meta,
+               kt_error_t *err)
 {
-    if (a->kind->feed && !reserve_feed(client, db, a, err))
+    if (a->kind->feed && !reserve_feed(conn, a, err))
         return false;
     /* Step 4a. A refusal here (another student's claim binds by now) leaves
      * crash states 2 and 3: this write's claims go stale, its feed entry is
      * void. Nothing to undo. */
-    if (!claims_stand(client, db, cl->arena, a->kind, cl->now, a->id, a->version, err))
+    if (!claims_stand(conn, cl->arena, a->kind, cl->now, a->id, a->version, err))
         return false;
-    student_t written;
+    record_t written;
     kt_error_t ignored;
-    student_init(&written);
-    bool ok = insert_version(client, db, a, meta, &written, err);
+    record_init(&written);
+    bool ok = insert_version(conn, a, meta, &written, err);
     if (ok) {
         /* Crash state 4: version N+1 is in, the head names N. Readers roll
          * forward to N+1 and move the head themselves (store_record_get);
          * `kontingentctl repair` moves every lagging head. The test build
          * dies exactly here on request (test_crash_between_version_and_head_is_completed). */
         fault_point(meta, "crash-after-version");
-        store_move_head(client, db, a->kind, &written,
-                        &ignored); /* a hint: failure is repaired later */
+        mongo_move_head(conn, a->kind, &written, &ignored); /* a hint: failure is repaired later */
     }
-    student_release(&written);
+    record_release(&written);
     return ok;
 }
 
 bool
-store_record_write(mongoc_client_t *client, const char *db, const store_kind_t *kind,
-                   write_kind_t wk, const char *id, int64_t expected_version, const bson_t *doc,
-                   const write_meta_t *meta, write_result_t *out, kt_error_t *err)
+mongo_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t wk, const char *id,
+                   int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
+                   write_result_t *out, kt_error_t *err)
 {
     arena_t *arena = arena_new(0);
-    student_t cur;
+    record_t cur;
     keyset_t before = {0}, now = {0};
     char time[32], new_id[STUDENT_ID_LEN + 1];
     bool ok = false;
 
-    student_init(&cur);
+    record_init(&cur);
     memset(out, 0, sizeof *out);
     /* Step 1: reads only; a failure or crash from here to the first claim
      * leaves nothing behind (crash state 1). */
-    if (arena == NULL || !load_current(client, db, kind, wk, id, expected_version, &cur, err))
+    if (arena == NULL || !load_current(conn, kind, wk, id, expected_version, &cur, err))
         goto done;
-    if (wk == KIND_CREATE && id == NULL)
+    if (wk == WRITE_CREATE && id == NULL)
         util_uuid(new_id);
     else
-        snprintf(new_id, sizeof new_id, "%s", wk == KIND_CREATE ? id : cur.id);
+        snprintf(new_id, sizeof new_id, "%s", wk == WRITE_CREATE ? id : cur.id);
     snprintf(out->id, sizeof out->id, "%s", new_id);
     /* A delete stores the current document again, state DELETED. new_doc
      * (and a.prev_doc, a.prev_hash below) borrow from cur, which lives until
      * done:. */
-    const bson_t *new_doc = wk == KIND_DELETE ? &cur.doc : doc;
+    const bson_t *new_doc = wk == WRITE_DELETE ? &cur.doc : doc;
     /* An update to an equal document writes nothing, so a retried request
      * or a package item sent twice adds no version and no feed entry. */
-    if (wk == KIND_UPDATE && same_document(&cur.doc, new_doc)) {
+    if (wk == WRITE_UPDATE && store_same_document(&cur.doc, new_doc)) {
         out->version = cur.version;
         out->unchanged = true;
         ok = true;
@@ -699,56 +587,45 @@ store_record_write(mongoc_client_t *client, const char *db, const store_kind_t *
     /* Only the keys the new document adds are claimed: those version N
      * carries already bind through it, whatever their claim's age. A delete
      * claims nothing, and its keys' claims go stale with it. */
-    if (wk != KIND_CREATE)
+    if (wk != WRITE_CREATE)
         keys_of(arena, kind, &cur.doc, &before);
-    if (wk != KIND_DELETE)
+    if (wk != WRITE_DELETE)
         keys_of(arena, kind, new_doc, &now);
     /* Step 2: none_bound() only reads, so a 409 for one key leaves no claim
      * on the others; claim_new() inserts, and a failure after its first
      * insert leaves crash state 2 — not undone, because a claim is never
      * deleted (another write of this record may rely on it). */
-    if (!none_bound(client, db, arena, kind, &now, &before, new_id, err) ||
-        !claim_new(client, db, arena, kind, &now, &before, new_id, cur.version + 1, err))
+    if (!none_bound(conn, arena, kind, &now, &before, new_id, err) ||
+        !claim_new(conn, arena, kind, &now, &before, new_id, cur.version + 1, err))
         goto done;
     util_time_now(time);
     record_args_t a = {
         .kind = kind,
         .id = new_id,
         .version = cur.version + 1,
-        .wkind = wk,
-        .deleted = wk == KIND_DELETE,
+        .op = wk,
+        .deleted = wk == WRITE_DELETE,
         .time = time,
         .doc = new_doc,
-        .prev_doc = wk == KIND_CREATE ? NULL : &cur.doc,
-        .prev_hash = wk == KIND_CREATE ? "" : util_get_str(&cur.record, "hash"),
-        .named_id = wk == KIND_CREATE && id != NULL,
+        .prev_doc = wk == WRITE_CREATE ? NULL : &cur.doc,
+        .prev_hash = wk == WRITE_CREATE ? "" : util_get_str(&cur.record, "hash"),
+        .named_id = wk == WRITE_CREATE && id != NULL,
     };
     if (a.prev_hash == NULL)
         a.prev_hash = "";
     claims_t cl = {arena, &now};
-    if (!append_version(client, db, &a, &cl, meta, err))
+    if (!append_version(conn, &a, &cl, meta, err))
         goto done;
     out->version = a.version;
     ok = true;
 done:
-    student_release(&cur);
+    record_release(&cur);
     arena_free(arena);
     return ok;
 }
 
 bool
-store_student_write(mongoc_client_t *client, const char *db, write_kind_t kind, const char *id,
-                    int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
-                    write_result_t *out, kt_error_t *err)
-{
-    return store_record_write(client, db, &store_kind_student, kind,
-                              kind == KIND_CREATE ? NULL : id, expected_version, doc, meta, out,
-                              err);
-}
-
-bool
-store_claim_holder(mongoc_client_t *client, const char *db, const char *key, char *id,
-                   kt_error_t *err)
+mongo_claim_holder(store_conn_t *conn, const char *key, char *id, kt_error_t *err)
 {
     arena_t *arena = arena_new(0);
     claim_t c;
@@ -759,7 +636,7 @@ store_claim_holder(mongoc_client_t *client, const char *db, const char *key, cha
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
         return false;
     }
-    ok = latest_claim(client, db, arena, &store_kind_student, key, 0, &c, err);
+    ok = latest_claim(conn, arena, &store_kind_student, key, 0, &c, err);
     if (ok && c.found && strlen(c.holder) == STUDENT_ID_LEN)
         memcpy(id, c.holder, STUDENT_ID_LEN + 1);
     arena_free(arena);
@@ -769,19 +646,19 @@ store_claim_holder(mongoc_client_t *client, const char *db, const char *key, cha
 /* Claims one key of an active record's current version, unless it holds the
  * latest claim already; *held false when another record's claim binds. */
 static bool
-restore_key(mongoc_client_t *client, const char *db, arena_t *arena, const store_kind_t *kind,
-            const student_t *s, const char *key, bool *restored, bool *held, kt_error_t *err)
+restore_key(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const record_t *s,
+            const char *key, bool *restored, bool *held, kt_error_t *err)
 {
     bool binds = false;
     claim_t c;
 
     *restored = false;
     *held = true;
-    if (!latest_claim(client, db, arena, kind, key, 0, &c, err))
+    if (!latest_claim(conn, arena, kind, key, 0, &c, err))
         return false;
     if (c.found && strcmp(c.holder, s->id) == 0)
         return true;
-    if (c.found && !claim_binds(client, db, arena, kind, key, &c, &binds, err))
+    if (c.found && !claim_binds(conn, arena, kind, key, &c, &binds, err))
         return false;
     if (binds) {
         *held = false;
@@ -790,16 +667,16 @@ restore_key(mongoc_client_t *client, const char *db, arena_t *arena, const store
     int64_t next = c.found ? c.gen + 1 : 0;
     int64_t claimed;
     insert_result_t rc =
-        insert_claim(client, db, arena, kind, key, next, s->id, s->version, &claimed, err);
+        insert_claim(conn, arena, kind, key, next, s->id, s->version, &claimed, err);
     if (rc == INSERT_OK && next > 0)
-        write_hint(client, db, arena, key, next);
+        write_hint(conn, arena, key, next);
     *restored = rc == INSERT_OK;
     return rc != INSERT_FAILED;
 }
 
 bool
-store_claims_restore(mongoc_client_t *client, const char *db, const store_kind_t *kind,
-                     const student_t *s, long *restored, long *contested, kt_error_t *err)
+mongo_claims_restore(store_conn_t *conn, const store_kind_t *kind, const record_t *s,
+                     long *restored, long *contested, kt_error_t *err)
 {
     arena_t *arena;
     keyset_t ks;
@@ -814,7 +691,7 @@ store_claims_restore(mongoc_client_t *client, const char *db, const store_kind_t
     keys_of(arena, kind, &s->doc, &ks);
     for (size_t i = 0; ok && i < ks.n; i++) {
         bool done = false, held = true;
-        ok = restore_key(client, db, arena, kind, s, ks.keys[i], &done, &held, err);
+        ok = restore_key(conn, arena, kind, s, ks.keys[i], &done, &held, err);
         *restored += done;
         *contested += !held;
     }

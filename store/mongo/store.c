@@ -1,5 +1,5 @@
-/* store: the libmongoc pool and its health. */
-#include "store/store.h"
+/* store: the MongoDB backend — libmongoc pools, health, the operations table. */
+#include "store/mongo/mongo.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -14,12 +14,13 @@
  * bounds"): a frozen store must cost a request seconds, not libmongoc's
  * default of five minutes, while a report's aggregation on a large
  * collection may legitimately take longer, and /health must answer first. */
-struct store {
+typedef struct {
+    store_t base;                   /* first: a store_t * is a mongo_store_t * */
     mongoc_client_pool_t *pool;     /* batch: kontingentctl, the package runner, scans */
     mongoc_client_pool_t *requests; /* API requests */
     mongoc_client_pool_t *health;   /* /health's ping and write probe */
     char db_name[128];
-};
+} mongo_store_t;
 
 static pthread_once_t mongoc_once = PTHREAD_ONCE_INIT;
 
@@ -94,18 +95,21 @@ pool_new(const mongoc_uri_t *base, int32_t socket_ms, bool raise_only, const cha
     return pool;
 }
 
-store_t *
-store_new(const char *uri_string, const char *db_name, kt_error_t *err)
+static void mongo_close(store_t *base);
+
+static store_t *
+mongo_open(const store_options_t *opts, kt_error_t *err)
 {
     bson_error_t error;
-    store_t *store = calloc(1, sizeof *store);
+    mongo_store_t *store = calloc(1, sizeof *store);
     mongoc_uri_t *uri = NULL;
 
     pthread_once(&mongoc_once, init_mongoc);
-    if (store == NULL || strlen(db_name) >= sizeof store->db_name)
+    if (store == NULL || strlen(opts->db_name) >= sizeof store->db_name)
         goto fail;
-    memcpy(store->db_name, db_name, strlen(db_name) + 1);
-    uri = mongoc_uri_new_with_error(uri_string, &error);
+    store->base.ops = &store_mongo_ops;
+    memcpy(store->db_name, opts->db_name, strlen(opts->db_name) + 1);
+    uri = mongoc_uri_new_with_error(opts->mongodb_uri, &error);
     if (uri == NULL) {
         kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "bad MONGODB_URI: %s", error.message);
         goto fail;
@@ -120,21 +124,22 @@ store_new(const char *uri_string, const char *db_name, kt_error_t *err)
     if (store->requests == NULL || store->pool == NULL || store->health == NULL)
         goto fail;
     mongoc_uri_destroy(uri);
-    return store;
+    return &store->base;
 fail:
     if (err != NULL && err->code == KT_OK)
         kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "cannot create the store pool");
     if (uri != NULL)
         mongoc_uri_destroy(uri);
-    store_free(store);
+    if (store != NULL)
+        mongo_close(&store->base);
     return NULL;
 }
 
-void
-store_free(store_t *store)
+static void
+mongo_close(store_t *base)
 {
-    if (store == NULL)
-        return;
+    mongo_store_t *store = (mongo_store_t *)base;
+
     if (store->pool != NULL)
         mongoc_client_pool_destroy(store->pool);
     if (store->requests != NULL)
@@ -144,36 +149,38 @@ store_free(store_t *store)
     free(store);
 }
 
-mongoc_client_t *
-store_client_pop(store_t *store)
+static mongoc_client_pool_t *
+pool_of(mongo_store_t *store, store_pool_t pool)
 {
-    return mongoc_client_pool_pop(store->pool);
+    return pool == STORE_POOL_REQUEST  ? store->requests
+           : pool == STORE_POOL_HEALTH ? store->health
+                                       : store->pool;
 }
 
-void
-store_client_push(store_t *store, mongoc_client_t *client)
+/* A connection is a client of the pool asked for, and the database. */
+static store_conn_t *
+mongo_conn_pop(store_t *base, store_pool_t pool)
 {
-    if (client != NULL)
-        mongoc_client_pool_push(store->pool, client);
+    mongo_store_t *store = (mongo_store_t *)base;
+    mongo_conn_t *c = calloc(1, sizeof *c);
+
+    if (c == NULL)
+        abort(); /* as libmongoc does when it cannot allocate */
+    c->base.ops = &store_mongo_ops;
+    c->base.store = base;
+    c->base.pool = pool;
+    c->client = mongoc_client_pool_pop(pool_of(store, pool));
+    c->db = store->db_name;
+    return &c->base;
 }
 
-mongoc_client_t *
-store_request_client_pop(store_t *store)
+static void
+mongo_conn_push(store_conn_t *conn)
 {
-    return mongoc_client_pool_pop(store->requests);
-}
+    mongo_conn_t *c = (mongo_conn_t *)conn;
 
-void
-store_request_client_push(store_t *store, mongoc_client_t *client)
-{
-    if (client != NULL)
-        mongoc_client_pool_push(store->requests, client);
-}
-
-const char *
-store_db_name(const store_t *store)
-{
-    return store->db_name;
+    mongoc_client_pool_push(pool_of((mongo_store_t *)conn->store, conn->pool), c->client);
+    free(c);
 }
 
 /* MongoDB's codes for "cannot write now, retry": a full disk, a node that is
@@ -228,7 +235,7 @@ message_unavailable(const char *message)
 }
 
 bool
-store_error_unavailable(const bson_error_t *error)
+mongo_error_unavailable(const bson_error_t *error)
 {
     bool from_server =
         error->domain == MONGOC_ERROR_SERVER || error->domain == MONGOC_ERROR_WRITE_CONCERN;
@@ -240,9 +247,9 @@ store_error_unavailable(const bson_error_t *error)
 }
 
 void
-store_error(kt_error_t *err, const bson_error_t *error, const char *what)
+mongo_error(kt_error_t *err, const bson_error_t *error, const char *what)
 {
-    bool unavailable = store_error_unavailable(error);
+    bool unavailable = mongo_error_unavailable(error);
 
     kt_error_set(err, KT_DOMAIN_STORE, unavailable ? KT_STORE_UNAVAILABLE : KT_INTERNAL,
                  unavailable ? 503 : 500, "%s: %s (%u.%u)", what, error->message, error->domain,
@@ -301,9 +308,10 @@ probe_write(mongoc_client_t *client, const char *db, bson_error_t *error)
     return ok;
 }
 
-bool
-store_check(store_t *store, store_health_t *out)
+static bool
+mongo_check(store_t *base, store_health_t *out)
 {
+    mongo_store_t *store = (mongo_store_t *)base;
     bson_error_t error;
     mongoc_client_t *client = mongoc_client_pool_pop(store->health);
     double t0 = now_ms();
@@ -319,9 +327,55 @@ store_check(store_t *store, store_health_t *out)
     out->reachable = ok;
     out->writable = ok && probe_write(client, store->db_name, &error);
     if (!out->writable)
-        store_error(&out->error, &error, ok ? "health write probe" : "ping");
+        mongo_error(&out->error, &error, ok ? "health write probe" : "ping");
     else
         kt_error_clear(&out->error);
     mongoc_client_pool_push(store->health, client);
     return out->writable;
 }
+
+const store_ops_t store_mongo_ops = {
+    .name = "mongodb",
+    .open = mongo_open,
+    .close = mongo_close,
+    .conn_pop = mongo_conn_pop,
+    .conn_push = mongo_conn_push,
+    .check = mongo_check,
+    .prepare = mongo_prepare,
+    .record_get = mongo_record_get,
+    .record_get_version = mongo_record_get_version,
+    .record_as_of = mongo_record_as_of,
+    .record_write = mongo_record_write,
+    .record_find_ids = mongo_record_find_ids,
+    .claim_holder = mongo_claim_holder,
+    .feed_read = mongo_feed_read,
+    .audit_log_read_fields = mongo_audit_log_read_fields,
+    .audit_query = mongo_audit_query,
+    .audit_changes_each = mongo_audit_changes_each,
+    .scan_latest = mongo_scan_latest,
+    .scan_page = mongo_scan_page,
+    .packages_register = mongo_packages_register,
+    .packages_item_get = mongo_packages_item_get,
+    .packages_item_put = mongo_packages_item_put,
+    .packages_finish = mongo_packages_finish,
+    .packages_receipt_each = mongo_packages_receipt_each,
+    .packages_items_each = mongo_packages_items_each,
+    .packages_enqueue = mongo_packages_enqueue,
+    .packages_load = mongo_packages_load,
+    .packages_chunks_drop = mongo_packages_chunks_drop,
+    .packages_waiting = mongo_packages_waiting,
+    .packages_attempt = mongo_packages_attempt,
+    .packages_lease_take = mongo_packages_lease_take,
+    .packages_lease_renew = mongo_packages_lease_renew,
+    .packages_lease_release = mongo_packages_lease_release,
+    .packages_get = mongo_packages_get,
+    .packages_find = mongo_packages_find,
+    .verify_record = mongo_verify_record,
+    .verify_all = mongo_verify_all,
+    .verify_last_run = mongo_verify_last_run,
+    .verify_repair_all = mongo_verify_repair_all,
+    .health_keys_insert = mongo_health_keys_insert,
+    .health_keys_get = mongo_health_keys_get,
+    .health_keys_put_wraps = mongo_health_keys_put_wraps,
+    .health_keys_each = mongo_health_keys_each,
+};

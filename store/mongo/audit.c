@@ -1,5 +1,5 @@
 /* audit: access-log entries and their queries. */
-#include "store/audit.h"
+#include "store/mongo/mongo.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,18 +22,9 @@ entry_id(char out[64])
 }
 
 bool
-audit_log_read(mongoc_client_t *client, const char *db, const principal_t *who,
-               const char *request_id, const char *what, const char *const *student_ids, size_t n,
-               kt_error_t *err)
-{
-    return audit_log_read_fields(client, db, who, request_id, what, student_ids, n, NULL, NULL,
-                                 err);
-}
-
-bool
-audit_log_read_fields(mongoc_client_t *client, const char *db, const principal_t *who,
-                      const char *request_id, const char *what, const char *const *student_ids,
-                      size_t n, const char *const *fields, const char *purpose, kt_error_t *err)
+mongo_audit_log_read_fields(store_conn_t *conn, const principal_t *who, const char *request_id,
+                            const char *what, const char *const *student_ids, size_t n,
+                            const char *const *fields, const char *purpose, kt_error_t *err)
 {
     char id[64], time[32], key[24];
     bson_t doc = BSON_INITIALIZER, principal, ids;
@@ -72,7 +63,7 @@ audit_log_read_fields(mongoc_client_t *client, const char *db, const principal_t
         else
             BSON_APPEND_NULL(&doc, "purpose");
     }
-    bool ok = util_insert(client, db, ACCESS_LOG, &doc, err) == INSERT_OK;
+    bool ok = mongo_insert(conn, ACCESS_LOG, &doc, err) == INSERT_OK;
     bson_destroy(&doc);
     return ok;
 }
@@ -125,10 +116,10 @@ newest_first(bson_t *opts, const char *key, int limit)
 }
 
 bool
-audit_query(mongoc_client_t *client, const char *db, const audit_filter_t *f, const char *cursor,
-            int limit, jw_t *w, kt_error_t *err)
+mongo_audit_query(store_conn_t *conn, const audit_filter_t *f, const char *cursor, int limit,
+                  jw_t *w, kt_error_t *err)
 {
-    mongoc_collection_t *c = mongoc_client_get_collection(client, db, ACCESS_LOG);
+    mongoc_collection_t *c = mongo_collection(conn, ACCESS_LOG);
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, range;
     const bson_t *doc;
     bson_error_t error;
@@ -160,7 +151,7 @@ audit_query(mongoc_client_t *client, const char *db, const audit_filter_t *f, co
     }
     bool more = n == limit && mongoc_cursor_more(cur) && mongoc_cursor_next(cur, &doc);
     if (mongoc_cursor_error(cur, &error)) {
-        store_error(err, &error, ACCESS_LOG);
+        mongo_error(err, &error, ACCESS_LOG);
         ok = false;
     }
     jw_array_end(w);
@@ -175,8 +166,8 @@ audit_query(mongoc_client_t *client, const char *db, const audit_filter_t *f, co
 }
 
 bool
-audit_changes_each(mongoc_client_t *client, const char *db, const audit_filter_t *f,
-                   int64_t before_seq, int limit, util_each_fn fn, void *ctx, kt_error_t *err)
+mongo_audit_changes_each(store_conn_t *conn, const audit_filter_t *f, int64_t before_seq, int limit,
+                         util_each_fn fn, void *ctx, kt_error_t *err)
 {
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, range;
     bool ok;
@@ -189,7 +180,7 @@ audit_changes_each(mongoc_client_t *client, const char *db, const audit_filter_t
         bson_append_document_end(&filter, &range);
     }
     newest_first(&opts, "seq", limit);
-    ok = util_each(client, db, "student_versions", &filter, &opts, fn, ctx, err);
+    ok = mongo_each(conn, "student_versions", &filter, &opts, fn, ctx, err);
     bson_destroy(&filter);
     bson_destroy(&opts);
     return ok;

@@ -1,5 +1,5 @@
 /* feed: gapless sequence by probing inserts; readers verify each entry. */
-#include "store/feed.h"
+#include "store/mongo/mongo.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,15 +12,6 @@
 #define FEED_HINT_ID    "changes"
 #define FEED_MAX_PROBES 100000
 
-int64_t
-feed_now_ms(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 static void
 seq_id(int64_t seq, char out[24])
 {
@@ -29,12 +20,12 @@ seq_id(int64_t seq, char out[24])
 
 /* The hint: the highest sequence some writer took (it may lag, never lead). */
 static bool
-read_hint(mongoc_client_t *client, const char *db, int64_t *hint, kt_error_t *err)
+read_hint(store_conn_t *conn, int64_t *hint, kt_error_t *err)
 {
     bson_t doc;
     bool found;
 
-    if (!util_find_id(client, db, COUNTERS_COLL, FEED_HINT_ID, &doc, &found, err))
+    if (!mongo_find_id(conn, COUNTERS_COLL, FEED_HINT_ID, &doc, &found, err))
         return false;
     *hint = found ? util_get_int(&doc, "value", 0) : 0;
     bson_destroy(&doc);
@@ -42,14 +33,14 @@ read_hint(mongoc_client_t *client, const char *db, int64_t *hint, kt_error_t *er
 }
 
 static void
-write_hint(mongoc_client_t *client, const char *db, int64_t value)
+write_hint(store_conn_t *conn, int64_t value)
 {
     bson_t doc = BSON_INITIALIZER;
     kt_error_t ignored;
 
     BSON_APPEND_UTF8(&doc, "_id", FEED_HINT_ID);
     BSON_APPEND_INT64(&doc, "value", value);
-    util_replace_id(client, db, COUNTERS_COLL, FEED_HINT_ID, &doc, &ignored);
+    mongo_replace_id(conn, COUNTERS_COLL, FEED_HINT_ID, &doc, &ignored);
     bson_destroy(&doc);
 }
 
@@ -74,13 +65,13 @@ entry_doc(bson_t *doc, int64_t seq, const char *student_id, int64_t version, con
 }
 
 bool
-feed_reserve(mongoc_client_t *client, const char *db, const char *student_id, int64_t version,
-             const char *kind, const char *org, const char *from_org, const char *time,
-             feed_ticket_t *ticket, kt_error_t *err)
+mongo_feed_reserve(store_conn_t *conn, const char *student_id, int64_t version, const char *kind,
+                   const char *org, const char *from_org, const char *time, feed_ticket_t *ticket,
+                   kt_error_t *err)
 {
     int64_t hint = 0;
 
-    if (!read_hint(client, db, &hint, err))
+    if (!read_hint(conn, &hint, err))
         return false;
     /* Step 3 of the write protocol (write.c). The entry goes in before its
      * version; a crash after this insert leaves it without one, and readers
@@ -90,14 +81,14 @@ feed_reserve(mongoc_client_t *client, const char *db, const char *student_id, in
         bson_t doc;
         int64_t now = feed_now_ms();
         entry_doc(&doc, seq, student_id, version, kind, org, from_org, time, now);
-        insert_result_t rc = util_insert(client, db, FEED_COLL, &doc, err);
+        insert_result_t rc = mongo_insert(conn, FEED_COLL, &doc, err);
         bson_destroy(&doc);
         if (rc == INSERT_FAILED)
             return false;
         if (rc == INSERT_OK) {
             ticket->seq = seq;
             ticket->reserved_ms = now;
-            write_hint(client, db, seq);
+            write_hint(conn, seq);
             return true;
         }
     }
@@ -121,8 +112,7 @@ typedef enum { ENTRY_VALID, ENTRY_VOID, ENTRY_PENDING } entry_state_t;
 
 /* Decides an entry by its version: ours, somebody else's, or not there yet. */
 static bool
-resolve(mongoc_client_t *client, const char *db, const bson_t *entry, entry_state_t *state,
-        kt_error_t *err)
+resolve(store_conn_t *conn, const bson_t *entry, entry_state_t *state, kt_error_t *err)
 {
     char vid[64];
     bson_t version;
@@ -130,7 +120,7 @@ resolve(mongoc_client_t *client, const char *db, const bson_t *entry, entry_stat
 
     snprintf(vid, sizeof vid, "%s:%010lld", util_get_str(entry, "student_id"),
              (long long)util_get_int(entry, "version", 0));
-    if (!util_find_id(client, db, "student_versions", vid, &version, &found, err))
+    if (!mongo_find_id(conn, "student_versions", vid, &version, &found, err))
         return false;
     if (found)
         *state = util_get_int(&version, "seq", -1) == util_get_int(entry, "seq", -2) ? ENTRY_VALID
@@ -167,8 +157,8 @@ entry_visible(feed_entry_t *e, const char *org)
 }
 
 bool
-feed_read(mongoc_client_t *client, const char *db, int64_t since, int limit, const char *org,
-          feed_visit_fn visit, void *ctx, int64_t *next, kt_error_t *err)
+mongo_feed_read(store_conn_t *conn, int64_t since, int limit, const char *org, feed_visit_fn visit,
+                void *ctx, int64_t *next, kt_error_t *err)
 {
     int shown = 0;
     /* Entries of other schools advance the cursor but are not shown; bound
@@ -183,9 +173,9 @@ feed_read(mongoc_client_t *client, const char *db, int64_t since, int limit, con
         entry_state_t state = ENTRY_PENDING;
 
         seq_id(seq, id);
-        if (!util_find_id(client, db, FEED_COLL, id, &entry, &found, err))
+        if (!mongo_find_id(conn, FEED_COLL, id, &entry, &found, err))
             return false;
-        bool ok = found && resolve(client, db, &entry, &state, err);
+        bool ok = found && resolve(conn, &entry, &state, err);
         if (ok && state == ENTRY_VALID) {
             feed_entry_t e;
             fill_entry(&e, &entry);

@@ -1,0 +1,221 @@
+/*
+ * record: what every backend shares about versioned records — the version
+ * record and its hash chain, the student kind (its head members and claim
+ * keys), and the record type's lifetime.
+ */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "model/codec.h"
+#include "model/diff.h"
+#include "model/student.h"
+#include "store/backend.h"
+#include "store/util.h"
+
+static const char *const kind_names[WRITE__MAX] = {"create", "update", "delete"};
+
+const char *
+store_kind_name(write_op_t kind)
+{
+    return kind < WRITE__MAX ? kind_names[kind] : "update";
+}
+
+void
+record_init(record_t *s)
+{
+    memset(s, 0, sizeof *s);
+    bson_init(&s->doc);
+    bson_init(&s->record);
+}
+
+void
+record_release(record_t *s)
+{
+    bson_destroy(&s->doc);
+    bson_destroy(&s->record);
+}
+
+/* A bson_t must never be copied by assignment (it points into itself):
+ * its contents are stolen instead. src is left released. */
+void
+record_move(record_t *dst, record_t *src)
+{
+    record_release(dst);
+    memcpy(dst->id, src->id, sizeof dst->id);
+    dst->version = src->version;
+    dst->deleted = src->deleted;
+    bson_steal(&dst->doc, &src->doc);
+    bson_steal(&dst->record, &src->record);
+}
+
+void
+store_version_id(const char *id, int64_t n, char out[64])
+{
+    snprintf(out, 64, "%s:%010lld", id, (long long)n);
+}
+
+/* The student head's search members: organisation, СНИЛС, name + birth date. */
+static void
+student_head_keys(const bson_t *doc, bson_t *head)
+{
+    const char *org = util_get_str(doc, "organization");
+    const char *snils = util_get_str(doc, "snils");
+    const char *ln = util_get_str(doc, "last_name");
+    const char *fn = util_get_str(doc, "first_name");
+    const char *bd = util_get_str(doc, "birth_date");
+    char name_key[512];
+
+    snprintf(name_key, sizeof name_key, "%s|%s|%s", ln ? ln : "", fn ? fn : "", bd ? bd : "");
+    BSON_APPEND_UTF8(head, "organization", org ? org : "");
+    BSON_APPEND_UTF8(head, "snils", snils ? snils : "");
+    BSON_APPEND_UTF8(head, "name_key", name_key);
+}
+
+/* Claim keys of a student: "snils:<11 digits>", "doc:<TYPE|SERIES|NUMBER>". */
+static size_t
+student_claim_keys(arena_t *arena, const bson_t *doc, const char **keys, size_t max)
+{
+    const char *snils = NULL;
+    const char *docs[STUDENT_DOCUMENTS_MAX];
+    size_t nd = student_keys(arena, doc, &snils, docs, STUDENT_DOCUMENTS_MAX), n = 0;
+
+    if (snils != NULL && snils[0] != '\0' && n < max)
+        keys[n++] = arena_printf(arena, "snils:%s", snils);
+    for (size_t i = 0; i < nd && n < max; i++)
+        keys[n++] = arena_printf(arena, "doc:%s", docs[i]);
+    return n;
+}
+
+bool
+store_version_hash(const bson_t *record, const char *prev_hash, char out[65])
+{
+    static const char *const skip[] = {"_id", "hash", NULL};
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    buf_t b;
+    bool ok;
+
+    buf_init(&b, 0);
+    buf_puts(&b, prev_hash ? prev_hash : "");
+    ok = codec_canonical(&b, record, skip) && !b.overflow &&
+         EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL) == 1;
+    buf_release(&b);
+    if (!ok)
+        return false;
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+    return true;
+}
+
+const store_kind_t store_kind_student = {
+    .name = "student",
+    .versions = "student_versions",
+    .heads = "students",
+    .id_member = "student_id",
+    .valid_id = util_is_uuid,
+    .head_keys = student_head_keys,
+    .claim_keys = student_claim_keys,
+    .duplicate_id = KT_INTERNAL, /* ids are generated: never a duplicate */
+    .feed = true,
+    .logged = true,
+};
+
+static void
+append_principal(bson_t *rec, const principal_t *p)
+{
+    bson_t child;
+
+    BSON_APPEND_DOCUMENT_BEGIN(rec, "principal", &child);
+    BSON_APPEND_UTF8(&child, "subject", p->subject);
+    BSON_APPEND_UTF8(&child, "role", principal_role_name(p->role));
+    if (p->org[0])
+        BSON_APPEND_UTF8(&child, "organization", p->org);
+    else
+        BSON_APPEND_NULL(&child, "organization");
+    BSON_APPEND_UTF8(&child, "auth", principal_method_name(p->method));
+    bson_append_document_end(rec, &child);
+}
+
+static void
+append_source(bson_t *rec, const write_meta_t *meta)
+{
+    bson_t child;
+
+    BSON_APPEND_DOCUMENT_BEGIN(rec, "source", &child);
+    if (meta->package_id != NULL) {
+        BSON_APPEND_UTF8(&child, "package_id", meta->package_id);
+        BSON_APPEND_INT64(&child, "item", meta->item);
+    } else {
+        BSON_APPEND_UTF8(&child, "request_id", meta->request_id ? meta->request_id : "");
+    }
+    bson_append_document_end(rec, &child);
+}
+
+/* Builds version a->version into rec, initialised here on every path: the
+ * caller destroys (or steals) it even when this fails. */
+bool
+store_build_record(bson_t *rec, const record_args_t *a, const write_meta_t *meta)
+{
+    static const char *const no_skip[] = {NULL};
+    char vid[64], hash[65];
+    bson_t changes;
+
+    store_version_id(a->id, a->version, vid);
+    bson_init(rec);
+    BSON_APPEND_UTF8(rec, "_id", vid);
+    BSON_APPEND_UTF8(rec, a->kind->id_member, a->id);
+    BSON_APPEND_INT64(rec, "version", a->version);
+    if (a->kind->feed) /* a kind outside the feed has no sequence */
+        BSON_APPEND_INT64(rec, "seq", a->seq);
+    BSON_APPEND_UTF8(rec, "kind", store_kind_name(a->op));
+    BSON_APPEND_UTF8(rec, "state", a->deleted ? "DELETED" : "ACTIVE");
+    BSON_APPEND_UTF8(rec, "time", a->time);
+    append_principal(rec, meta->principal);
+    append_source(rec, meta);
+    if (meta->reason != NULL)
+        BSON_APPEND_UTF8(rec, "reason", meta->reason);
+    else
+        BSON_APPEND_NULL(rec, "reason");
+    BSON_APPEND_DOCUMENT(rec, "doc", a->doc);
+    BSON_APPEND_ARRAY_BEGIN(rec, "changes", &changes);
+    diff_documents(a->prev_doc, a->doc, no_skip, &changes);
+    bson_append_array_end(rec, &changes);
+    BSON_APPEND_UTF8(rec, "prev_hash", a->prev_hash);
+    /* The hash covers every member above but _id, prev_hash included, which
+     * is what chains the versions; "hash" itself comes last. */
+    if (!store_version_hash(rec, a->prev_hash, hash))
+        return false;
+    BSON_APPEND_UTF8(rec, "hash", hash);
+    return true;
+}
+
+bool
+store_same_document(const bson_t *a, const bson_t *b)
+{
+    buf_t x, y;
+    bool same;
+
+    buf_init(&x, 0);
+    buf_init(&y, 0);
+    codec_canonical(&x, a, NULL);
+    codec_canonical(&y, b, NULL);
+    same = x.len == y.len && (x.len == 0 || memcmp(x.data, y.data, x.len) == 0);
+    buf_release(&x);
+    buf_release(&y);
+    return same;
+}
+
+void
+store_duplicate_id(kt_error_t *err, const store_kind_t *kind, const char *id)
+{
+    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id, 409, "this %s exists already",
+                 kind->name);
+    snprintf(err->ref, sizeof err->ref, "%s", id);
+}

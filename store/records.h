@@ -1,0 +1,135 @@
+/*
+ * records: the versioned record store, one implementation per backend for
+ * every kind of record (store/kind.h: students, organisations). The
+ * store_record_* functions take the kind, the store_student_* ones are the
+ * student kind's.
+ *
+ * What every backend keeps (docs/storage.md): immutable versions keyed by
+ * record id and version, each with who/when/why, the field-level changes
+ * and a SHA-256 hash chaining it to the version before; a head per record
+ * (latest version, state, the kind's search members); the claims that keep
+ * a student's СНИЛС and documents unique among active students; a change-feed
+ * entry per version of a kind in the feed. A write is all of that or none of
+ * it as readers see it: one transaction on SQLite, the insert-as-lock
+ * protocol of store/mongo/write.c on MongoDB.
+ */
+#ifndef KT_STORE_RECORDS_H
+#define KT_STORE_RECORDS_H
+
+#include <bson/bson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/principal.h"
+#include "core/error.h"
+#include "store/kind.h"
+#include "store/store.h"
+
+#define STUDENT_ID_LEN 36
+
+typedef enum { WRITE_CREATE = 0, WRITE_UPDATE, WRITE_DELETE, WRITE__MAX } write_op_t;
+
+/* Who writes, from where, why: kept with the version. */
+typedef struct {
+    const principal_t *principal;
+    const char *request_id; /* API writes */
+    const char *package_id; /* package items (NULL for API writes) */
+    int64_t item;           /* 1-based item index within the package */
+    const char *reason;     /* NULL or "приказ № 45 от 01.09.2026" */
+    const char *fault;      /* test builds only: "crash-after-version" */
+} write_meta_t;
+
+/* A record (a student, an organisation) as read: the version's document
+ * plus its bookkeeping. The id is a student's uuid or an organisation's ОГРН. */
+typedef struct {
+    char id[STUDENT_ID_LEN + 1];
+    int64_t version;
+    bool deleted;
+    bson_t doc;    /* the student's fields (model/student.h) */
+    bson_t record; /* the whole version record (time, principal, reason, ...) */
+} record_t;
+
+void record_init(record_t *s);
+
+void record_release(record_t *s);
+
+/* Moves src into dst (releasing what dst held); src needs no release after. */
+void record_move(record_t *dst, record_t *src);
+
+/* "create", "update", "delete". */
+const char *store_kind_name(write_op_t kind);
+
+/* Reads the latest version (rolling the head forward and repairing it when it
+ * lags). 404 NOT_FOUND when the student never existed. A deleted student is
+ * returned with deleted = true; the caller answers 410. */
+bool store_student_get(store_conn_t *conn, const char *id, record_t *out, kt_error_t *err);
+
+/* Reads version n exactly (404 when it does not exist). */
+bool store_student_get_version(store_conn_t *conn, const char *id, int64_t n, record_t *out,
+                               kt_error_t *err);
+
+/* Reads the version that was current at time as_of ("...Z" RFC 3339, UTC,
+ * millisecond precision): 404 when the student did not exist yet. */
+bool store_student_as_of(store_conn_t *conn, const char *id, const char *as_of, record_t *out,
+                         kt_error_t *err);
+
+/* The same for any kind of record; messages name the kind. */
+bool store_record_get(store_conn_t *conn, const store_kind_t *kind, const char *id, record_t *out,
+                      kt_error_t *err);
+bool store_record_get_version(store_conn_t *conn, const store_kind_t *kind, const char *id,
+                              int64_t n, record_t *out, kt_error_t *err);
+bool store_record_as_of(store_conn_t *conn, const store_kind_t *kind, const char *id,
+                        const char *as_of, record_t *out, kt_error_t *err);
+
+/* Result of a write. */
+typedef struct {
+    char id[STUDENT_ID_LEN + 1];
+    int64_t version;
+    bool unchanged; /* the new document equals the current one: nothing written */
+} write_result_t;
+
+/*
+ * Writes a version. WRITE_CREATE: id NULL, a new id is assigned. WRITE_UPDATE:
+ * doc replaces the current document; expected_version (0: any) is compared
+ * with the current one (412 VERSION_CONFLICT naming it). WRITE_DELETE: doc is
+ * ignored, the reason is required by the caller. An update to a document
+ * equal to the current one writes nothing (out->unchanged); a deleted record
+ * is 410 GONE. A lost race for version N+1 is VERSION_CONFLICT too; callers
+ * without If-Match retry. Duplicates: 409 DUPLICATE_SNILS /
+ * DUPLICATE_DOCUMENT with the holder's id in err->ref; VERSION_CONFLICT has
+ * the current version in err->ref.
+ */
+bool store_student_write(store_conn_t *conn, write_op_t kind, const char *id,
+                         int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
+                         write_result_t *out, kt_error_t *err);
+
+/* The same for any kind. A create with id NULL assigns a uuid; a create
+ * naming an id (an organisation's ОГРН) that exists is 409 kind->duplicate_id
+ * with the id in err->ref — the unique _id of version 1 decides races. */
+bool store_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t wkind,
+                        const char *id, int64_t expected_version, const bson_t *doc,
+                        const write_meta_t *meta, write_result_t *out, kt_error_t *err);
+
+/* The student that holds a claim key ("snils:..." or "doc:..."): the holder
+ * of its latest claim, "" when none (callers re-check the holder's current
+ * version): fills id (size ≥ 37). */
+bool store_claim_holder(store_conn_t *conn, const char *key, char *id, kt_error_t *err);
+
+/* Ids of active heads whose field equals value ("organization" or
+ * "name_key"), ascending, after the id `after` (NULL: from the start). The
+ * heads are hints: callers re-read each student and re-check the filter. */
+bool store_student_find_ids(store_conn_t *conn, const char *field, const char *value,
+                            const char *after, int limit, char (*ids)[40], int *n, kt_error_t *err);
+
+/* Ids of active heads of kind matching filter (equality on top-level head
+ * members), ascending, after `after` (NULL: from the start). Hints, as above. */
+bool store_record_find_ids(store_conn_t *conn, const store_kind_t *kind, const bson_t *filter,
+                           const char *after, int limit, char (*ids)[40], int *n, kt_error_t *err);
+
+/* The hex SHA-256 of a version record, as stored in its "hash". */
+bool store_version_hash(const bson_t *record, const char *prev_hash, char out[65]);
+
+/* "<id>:<version, 10 digits>": a version's key in every backend. */
+void store_version_id(const char *id, int64_t n, char out[64]);
+
+#endif

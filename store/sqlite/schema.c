@@ -1,0 +1,73 @@
+/*
+ * schema: the tables of the SQLite store (docs/storage.md, "SQLite"), run by
+ * store_prepare() at every start; each statement is idempotent. Documents
+ * stay documents — a version record is the same BSON the hash chain covers,
+ * in a blob — and only the members queries use are columns, each served by
+ * an index, so that every list, search and audit query is a range scan
+ * bounded by its page.
+ */
+#include "store/sqlite/sqlite.h"
+
+/* The same tables for each kind of versioned record (store/kind.h): the
+ * versions and the heads named by kind->versions and kind->heads. */
+#define VERSIONED(versions, heads)                                                                 \
+    "CREATE TABLE IF NOT EXISTS " versions " ("                                                    \
+    " id TEXT NOT NULL,"                                                                           \
+    " version INTEGER NOT NULL,"                                                                   \
+    " time TEXT NOT NULL,"    /* stored form, \"...Z\": as_of, audit periods */                    \
+    " state TEXT NOT NULL,"   /* ACTIVE | DELETED */                                               \
+    " seq INTEGER,"           /* change-feed sequence (kinds in the feed) */                       \
+    " subject TEXT NOT NULL," /* principal.subject: the auditors' changes query */                 \
+    " organization TEXT,"     /* doc.organization (students): export by school */                  \
+    " record BLOB NOT NULL,"  /* the whole version record, BSON, as hashed */                      \
+    " PRIMARY KEY (id, version));"                                                                 \
+    "CREATE INDEX IF NOT EXISTS " versions "_subject ON " versions " (subject, seq, time);"        \
+    "CREATE INDEX IF NOT EXISTS " versions "_org ON " versions                                     \
+    " (organization, id, version) WHERE organization IS NOT NULL;"                                 \
+    "CREATE INDEX IF NOT EXISTS " versions "_time ON " versions " (time);"                         \
+    "CREATE TABLE IF NOT EXISTS " heads " ("                                                       \
+    " id TEXT PRIMARY KEY,"                                                                        \
+    " version INTEGER NOT NULL,"                                                                   \
+    " state TEXT NOT NULL,"                                                                        \
+    " updated_at TEXT NOT NULL,"                                                                   \
+    " head BLOB NOT NULL);" /* the head document (kind->head_keys), BSON */
+
+const char *const sqlite_schema[] = {
+    /* Versions and heads of students and organisations. */
+    VERSIONED("student_versions", "students"),
+    VERSIONED("organization_versions", "organizations"),
+    /* The heads' search members of active records, one row per member:
+     * (kind, field, value) → ids in order, for lists and searches by
+     * organisation, name + birth date, СНИЛС, and the organisations' filters. */
+    "CREATE TABLE IF NOT EXISTS head_keys ("
+    " kind TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, id TEXT NOT NULL,"
+    " PRIMARY KEY (kind, field, value, id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS head_keys_id ON head_keys (kind, id);",
+    /* СНИЛС and documents of active students' current versions: the primary
+     * key is the uniqueness (store/records.h). */
+    "CREATE TABLE IF NOT EXISTS claims ("
+    " key TEXT PRIMARY KEY, kind TEXT NOT NULL, id TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS claims_id ON claims (kind, id);",
+    /* The change feed: seq is taken in the write's transaction, so it has
+     * no holes and no entry without its version. */
+    "CREATE TABLE IF NOT EXISTS changes ("
+    " seq INTEGER PRIMARY KEY, student_id TEXT NOT NULL, version INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, time TEXT NOT NULL, org TEXT NOT NULL DEFAULT '',"
+    " from_org TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX IF NOT EXISTS changes_org ON changes (org, seq);"
+    "CREATE INDEX IF NOT EXISTS changes_from_org ON changes (from_org, seq) WHERE from_org != '';",
+    /* The access log: an entry, and one row per student it names. */
+    "CREATE TABLE IF NOT EXISTS access_log ("
+    " n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time TEXT NOT NULL,"
+    " subject TEXT NOT NULL, entry BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS access_log_subject ON access_log (subject, n);"
+    "CREATE TABLE IF NOT EXISTS access_log_students ("
+    " student_id TEXT NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY (student_id, n)) WITHOUT ROWID;",
+    /* /health's write probe: one row per worker process. */
+    "CREATE TABLE IF NOT EXISTS health ("
+    " worker INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, filler BLOB);",
+    /* Small documents kept by name: the last verify run ("verify_last"). */
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, doc BLOB NOT NULL);",
+    NULL,
+};

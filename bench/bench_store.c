@@ -25,7 +25,7 @@
 #include <time.h>
 
 #include "auth/principal.h"
-#include "fcgi/config.h"
+#include "http/config.h"
 #include "store/mongo/mongo.h"
 #include "store/records.h"
 #include "store/util.h"

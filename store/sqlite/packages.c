@@ -1,0 +1,766 @@
+/*
+ * packages: registrations, item results, receipt pages, the queue's bytes
+ * and leases on SQLite (store/packages.h; tables in store/sqlite/schema.c).
+ *
+ * The documents are the MongoDB implementation's (store/mongo/packages.c),
+ * member for member: the registration and the item results are BSON blobs,
+ * with the members that queries use (status, received_at, packet_id, the
+ * sender's organisation and subject) as columns beside them, written in the
+ * same statement. What MongoDB does with unique _ids and a sequence of
+ * single-document writes is a primary key and one transaction here: a
+ * receipt's pages commit with the final status, a queued package's chunks
+ * with INQUEUE, and a lease is one row changed inside BEGIN IMMEDIATE.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/sqlite/sqlite.h"
+
+/* A queued package's bytes are stored in chunks of this size. */
+#define CHUNK_BYTES (8u << 20)
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts); /* shared by every worker process */
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One step of st: *row tells whether it gave a row; false with err set on
+ * an error. */
+static bool
+step(sqlite3_stmt *st, store_conn_t *conn, const char *what, bool *row, kt_error_t *err)
+{
+    int rc = sqlite3_step(st);
+
+    *row = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return true;
+    sqlite_error(err, sqlite_db(conn), rc, what);
+    return false;
+}
+
+/* Ends a use of a cached statement: a statement left on a row would keep
+ * this connection's read snapshot open, and so stale, until reset. */
+static bool
+release(sqlite3_stmt *st, bool ok)
+{
+    if (st != NULL) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    return ok;
+}
+
+static void
+damaged(kt_error_t *err, const char *what, const char *key)
+{
+    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s: damaged %s", key, what);
+}
+
+/* The registration of key into out (initialised on every path). */
+static bool
+read_registration(store_conn_t *conn, const char *key, bson_t *out, bool *found, kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(conn, "SELECT doc FROM packages WHERE key = ?", err);
+    bool ok = false;
+
+    bson_init(out);
+    *found = false;
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, key);
+    if (!step(st, conn, "read package", found, err))
+        return release(st, false);
+    ok = true;
+    if (*found) {
+        bson_destroy(out); /* sqlite_column_bson initialises it again */
+        ok = sqlite_column_bson(st, 0, out);
+        if (!ok)
+            damaged(err, "registration", key);
+    }
+    return release(st, ok);
+}
+
+/* The registration MongoDB stores (store/mongo/packages.c), member for member. */
+static void
+registration(bson_t *doc, const char *key, const char *packet_id, const char *hash,
+             const principal_t *who, const char *source_system, const char *time)
+{
+    bson_t principal;
+
+    BSON_APPEND_UTF8(doc, "_id", key);
+    BSON_APPEND_UTF8(doc, "packet_id", packet_id);
+    BSON_APPEND_UTF8(doc, "hash", hash);
+    BSON_APPEND_UTF8(doc, "status", "PROCESSING");
+    BSON_APPEND_UTF8(doc, "received_at", time);
+    BSON_APPEND_UTF8(doc, "source_system", source_system);
+    BSON_APPEND_DOCUMENT_BEGIN(doc, "principal", &principal);
+    BSON_APPEND_UTF8(&principal, "subject", who->subject);
+    BSON_APPEND_UTF8(&principal, "role", principal_role_name(who->role));
+    BSON_APPEND_UTF8(&principal, "organization", who->org);
+    BSON_APPEND_UTF8(&principal, "auth", principal_method_name(who->method));
+    if (who->scopes & SCOPE_HEALTH)
+        BSON_APPEND_UTF8(&principal, "scope", "health");
+    bson_append_document_end(doc, &principal);
+}
+
+/* Inserts the registration doc unless key has one; *inserted tells which. */
+static bool
+insert_registration(store_conn_t *conn, const bson_t *doc, bool *inserted, kt_error_t *err)
+{
+    sqlite3_stmt *st =
+        sqlite_stmt(conn,
+                    "INSERT INTO packages (key, packet_id, hash, status, received_at,"
+                    " org, sender, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (key) DO NOTHING",
+                    err);
+    bool ok;
+
+    *inserted = false;
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, util_get_str(doc, "_id"));
+    sqlite_bind_text(st, 2, util_get_str(doc, "packet_id"));
+    sqlite_bind_text(st, 3, util_get_str(doc, "hash"));
+    sqlite_bind_text(st, 4, util_get_str(doc, "status"));
+    sqlite_bind_text(st, 5, util_get_str(doc, "received_at"));
+    sqlite_bind_text(st, 6, util_get_str(doc, "principal.organization"));
+    sqlite_bind_text(st, 7, util_get_str(doc, "principal.subject"));
+    sqlite_bind_bson(st, 8, doc);
+    ok = sqlite_step_done(st, conn, "register package", err);
+    *inserted = ok && sqlite3_changes(sqlite_db(conn)) == 1;
+    return release(st, ok);
+}
+
+bool
+sqlite_packages_register(store_conn_t *conn, const char *key, const char *packet_id,
+                         const char *hash, const principal_t *who, const char *source_system,
+                         package_seen_t *seen, bson_t *existing, kt_error_t *err)
+{
+    bson_t doc = BSON_INITIALIZER;
+    char time[32];
+    bool inserted = false, found = false, ok = false;
+    const char *stored;
+
+    bson_init(existing); /* initialised on every path: the caller destroys it */
+    *seen = PACKAGE_NEW;
+    util_time_now(time);
+    registration(&doc, key, packet_id, hash, who, source_system, time);
+    if (!sqlite_begin(conn, err))
+        goto done;
+    if (!insert_registration(conn, &doc, &inserted, err))
+        goto done;
+    if (!inserted) {
+        bson_destroy(existing); /* read_registration initialises it again */
+        if (!read_registration(conn, key, existing, &found, err))
+            goto done;
+    }
+    if (!sqlite_commit(conn, err))
+        goto done;
+    if (inserted) {
+        ok = true;
+        goto done;
+    }
+    stored = found ? util_get_str(existing, "hash") : NULL;
+    if (stored == NULL || strcmp(stored, hash) != 0) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_DUPLICATE_PACKET, 409,
+                     "PacketID %s was received before with other content", packet_id);
+        goto done;
+    }
+    *seen = packages_has_receipt(existing) ? PACKAGE_SAME : PACKAGE_UNFINISHED;
+    ok = true;
+done:
+    sqlite_rollback(conn);
+    bson_destroy(&doc);
+    return ok;
+}
+
+bool
+sqlite_packages_item_get(store_conn_t *conn, const char *key, int64_t index, bson_t *result,
+                         bool *found, kt_error_t *err)
+{
+    sqlite3_stmt *st =
+        sqlite_stmt(conn, "SELECT result FROM package_items WHERE key = ? AND item = ?", err);
+    bool ok = false;
+
+    bson_init(result);
+    *found = false;
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+    if (!step(st, conn, "read package item", found, err))
+        return release(st, false);
+    ok = true;
+    if (*found) {
+        bson_destroy(result);
+        ok = sqlite_column_bson(st, 0, result);
+        if (!ok)
+            damaged(err, "item result", key);
+    }
+    return release(st, ok);
+}
+
+bool
+sqlite_packages_item_put(store_conn_t *conn, const char *key, int64_t index, const bson_t *result,
+                         bool *kept_existing, kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(conn,
+                                   "INSERT INTO package_items (key, item, result) VALUES (?, ?, ?)"
+                                   " ON CONFLICT (key, item) DO NOTHING",
+                                   err);
+    bson_t doc = BSON_INITIALIZER;
+    char id[128];
+    bson_iter_t it;
+    bool ok;
+
+    *kept_existing = false;
+    if (st == NULL) {
+        bson_destroy(&doc);
+        return false;
+    }
+    /* MongoDB's item document: its _id, then the result's members. */
+    snprintf(id, sizeof id, "%s:%08lld", key, (long long)index);
+    BSON_APPEND_UTF8(&doc, "_id", id);
+    if (bson_iter_init(&it, result))
+        while (bson_iter_next(&it))
+            if (strcmp(bson_iter_key(&it), "_id") != 0)
+                bson_append_iter(&doc, NULL, 0, &it);
+    sqlite_bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+    sqlite_bind_bson(st, 3, &doc);
+    ok = sqlite_step_done(st, conn, "store package item", err);
+    /* Nothing inserted: the result of an earlier attempt is there and wins. */
+    *kept_existing = ok && sqlite3_changes(sqlite_db(conn)) == 0;
+    bson_destroy(&doc);
+    return release(st, ok);
+}
+
+/* doc = the members of current that changes does not name, then changes —
+ * MongoDB's rewrite, so that both stores give the same document. */
+static void
+merge(const bson_t *current, const bson_t *changes, bson_t *doc)
+{
+    bson_iter_t it, probe;
+
+    if (bson_iter_init(&it, current))
+        while (bson_iter_next(&it))
+            if (!bson_iter_init_find(&probe, changes, bson_iter_key(&it)))
+                bson_append_iter(doc, NULL, 0, &it);
+    bson_concat(doc, changes);
+}
+
+/* Replaces (or adds) the members of changes in the registration of key and
+ * its status column. Inside the caller's transaction. */
+static bool
+rewrite(store_conn_t *conn, const char *key, const bson_t *changes, kt_error_t *err)
+{
+    bson_t current, doc = BSON_INITIALIZER;
+    sqlite3_stmt *st = NULL;
+    bool found = false, ok = false;
+
+    if (!read_registration(conn, key, &current, &found, err))
+        goto done;
+    if (!found) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such package");
+        goto done;
+    }
+    merge(&current, changes, &doc);
+    st = sqlite_stmt(conn, "UPDATE packages SET status = ?, doc = ? WHERE key = ?", err);
+    if (st == NULL)
+        goto done;
+    sqlite_bind_text(st, 1, util_get_str(&doc, "status"));
+    sqlite_bind_bson(st, 2, &doc);
+    sqlite_bind_text(st, 3, key);
+    ok = release(st, sqlite_step_done(st, conn, "update package", err));
+done:
+    bson_destroy(&current);
+    bson_destroy(&doc);
+    return ok;
+}
+
+/* Replaces the stored receipt of key with len bytes in pages of page_bytes
+ * (*pages of them). Inside the caller's transaction. */
+static bool
+put_pages(store_conn_t *conn, const char *key, const char *receipt, size_t len, size_t page_bytes,
+          int64_t *pages, kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(conn, "DELETE FROM package_receipts WHERE key = ?", err);
+
+    *pages = 0;
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, key);
+    /* An earlier attempt's pages go: this receipt may have fewer. */
+    if (!release(st, sqlite_step_done(st, conn, "delete receipt pages", err)))
+        return false;
+    for (size_t off = 0; off < len; off += page_bytes, (*pages)++) {
+        size_t part = len - off < page_bytes ? len - off : page_bytes;
+        st = sqlite_stmt(conn, "INSERT INTO package_receipts (key, page, data) VALUES (?, ?, ?)",
+                         err);
+        if (st == NULL)
+            return false;
+        sqlite_bind_text(st, 1, key);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)*pages);
+        sqlite3_bind_blob(st, 3, receipt + off, (int)part, SQLITE_STATIC);
+        if (!release(st, sqlite_step_done(st, conn, "store receipt page", err)))
+            return false;
+    }
+    return true;
+}
+
+bool
+sqlite_packages_finish(store_conn_t *conn, const char *key, const char *status,
+                       const bson_t *totals, const char *receipt, size_t len, size_t page_bytes,
+                       kt_error_t *err)
+{
+    bson_t changes = BSON_INITIALIZER;
+    char time[32];
+    int64_t pages = 0;
+    bool ok = false;
+
+    /* A page is one blob, bound with an int length: the configuration
+     * allows 4 KiB to 15 MiB (KT_RECEIPT_PAGE_BYTES); 0 is the default. */
+    if (page_bytes == 0 || page_bytes > (1u << 30))
+        page_bytes = PACKAGES_PAGE_DEFAULT;
+    if (!sqlite_begin(conn, err))
+        goto done;
+    if (!put_pages(conn, key, receipt, len, page_bytes, &pages, err))
+        goto done;
+    util_time_now(time);
+    BSON_APPEND_UTF8(&changes, "status", status);
+    BSON_APPEND_DOCUMENT(&changes, "totals", totals);
+    BSON_APPEND_INT64(&changes, "receipt_pages", pages);
+    BSON_APPEND_INT64(&changes, "receipt_bytes", (int64_t)len);
+    BSON_APPEND_UTF8(&changes, "finished_at", time);
+    ok = rewrite(conn, key, &changes, err) && sqlite_commit(conn, err);
+done:
+    sqlite_rollback(conn);
+    bson_destroy(&changes);
+    return ok;
+}
+
+bool
+sqlite_packages_receipt_each(store_conn_t *conn, const bson_t *pkg, packages_piece_fn fn, void *ctx,
+                             kt_error_t *err)
+{
+    const char *whole = util_get_str(pkg, "receipt"), *key = util_get_str(pkg, "_id");
+    int64_t pages = util_get_int(pkg, "receipt_pages", 0);
+
+    if (whole != NULL) /* a registration that holds the receipt whole */
+        return fn(ctx, whole, strlen(whole));
+    for (int64_t n = 0; key != NULL && n < pages; n++) {
+        sqlite3_stmt *st =
+            sqlite_stmt(conn, "SELECT data FROM package_receipts WHERE key = ? AND page = ?", err);
+        bool row = false;
+        if (st == NULL)
+            return false;
+        sqlite_bind_text(st, 1, key);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+        if (!step(st, conn, "read receipt page", &row, err))
+            return release(st, false);
+        if (!row) {
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500,
+                         "package %s: receipt page %lld missing", key, (long long)n);
+            return release(st, false);
+        }
+        /* The page's bytes live until the reset; fn leaves err to the caller. */
+        const char *bytes = sqlite3_column_blob(st, 0);
+        int blen = sqlite3_column_bytes(st, 0);
+        if (!release(st, fn(ctx, bytes != NULL ? bytes : "", (size_t)blen)))
+            return false;
+    }
+    return true;
+}
+
+bool
+sqlite_packages_items_each(store_conn_t *conn, const char *key, packages_item_fn fn, void *ctx,
+                           kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(
+        conn, "SELECT item, result FROM package_items WHERE key = ? ORDER BY item", err);
+    bool row = true, ok = true;
+
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, key);
+    /* The primary key (key, item) is the order: a range scan, no sort. */
+    while (ok && (ok = step(st, conn, "read package items", &row, err)) && row) {
+        const uint8_t *data = sqlite3_column_blob(st, 1);
+        int len = sqlite3_column_bytes(st, 1);
+        bson_t result;
+        if (data == NULL || len < 5 || !bson_init_static(&result, data, (size_t)len)) {
+            damaged(err, "item result", key);
+            ok = false;
+        } else {
+            ok = fn(ctx, sqlite3_column_int64(st, 0), &result);
+        }
+    }
+    return release(st, ok);
+}
+
+/* Stores data as key's chunks 0..*n-1, replacing any earlier attempt's.
+ * Inside the caller's transaction. */
+static bool
+put_chunks(store_conn_t *conn, const char *key, const char *data, size_t len, int64_t *n,
+           kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(conn, "DELETE FROM package_chunks WHERE key = ?", err);
+
+    *n = 0;
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, key);
+    if (!release(st, sqlite_step_done(st, conn, "delete package chunks", err)))
+        return false;
+    for (size_t off = 0; off < len; off += CHUNK_BYTES, (*n)++) {
+        size_t part = len - off < CHUNK_BYTES ? len - off : CHUNK_BYTES;
+        st = sqlite_stmt(conn, "INSERT INTO package_chunks (key, n, data) VALUES (?, ?, ?)", err);
+        if (st == NULL)
+            return false;
+        sqlite_bind_text(st, 1, key);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)*n);
+        sqlite3_bind_blob(st, 3, data + off, (int)part, SQLITE_STATIC);
+        if (!release(st, sqlite_step_done(st, conn, "store package chunk", err)))
+            return false;
+    }
+    return true;
+}
+
+bool
+sqlite_packages_enqueue(store_conn_t *conn, const char *key, const char *data, size_t len,
+                        kt_error_t *err)
+{
+    bson_t changes = BSON_INITIALIZER;
+    int64_t n = 0;
+    bool ok = false;
+
+    if (!sqlite_begin(conn, err))
+        goto done;
+    if (!put_chunks(conn, key, data, len, &n, err))
+        goto done;
+    BSON_APPEND_UTF8(&changes, "status", "INQUEUE");
+    BSON_APPEND_INT64(&changes, "chunks", n);
+    ok = rewrite(conn, key, &changes, err) && sqlite_commit(conn, err);
+done:
+    sqlite_rollback(conn);
+    bson_destroy(&changes);
+    return ok;
+}
+
+/* Appends chunk n (the row st is on) to *buf; false when it is not chunk n. */
+static bool
+append_chunk(sqlite3_stmt *st, int64_t n, char **buf, size_t *used)
+{
+    const void *bytes = sqlite3_column_blob(st, 1);
+    size_t blen = (size_t)sqlite3_column_bytes(st, 1);
+    char *grown;
+
+    if (sqlite3_column_int64(st, 0) != n || (bytes == NULL && blen > 0))
+        return false;
+    grown = realloc(*buf, *used + blen + 1);
+    if (grown == NULL)
+        return false;
+    memcpy(grown + *used, bytes, blen);
+    *buf = grown;
+    *used += blen;
+    return true;
+}
+
+bool
+sqlite_packages_load(store_conn_t *conn, const char *key, char **data, size_t *len, kt_error_t *err)
+{
+    bson_t pkg;
+    bool found = false, row = true, ok = true;
+    sqlite3_stmt *st = NULL;
+    char *buf = NULL;
+    size_t used = 0;
+    int64_t n = 0, chunks;
+
+    *data = NULL;
+    *len = 0;
+    if (!read_registration(conn, key, &pkg, &found, err)) {
+        bson_destroy(&pkg);
+        return false;
+    }
+    chunks = found ? util_get_int(&pkg, "chunks", 0) : 0;
+    bson_destroy(&pkg);
+    st = sqlite_stmt(conn, "SELECT n, data FROM package_chunks WHERE key = ? ORDER BY n", err);
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, key);
+    while (ok && n < chunks && (ok = step(st, conn, "read package chunk", &row, err)) && row)
+        if ((ok = append_chunk(st, n, &buf, &used)))
+            n++;
+    release(st, true);
+    if (n < chunks) /* chunk n is not there (or no memory for it) */
+        ok = false;
+    if (!ok && err->code == KT_OK)
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s: chunk %lld missing", key,
+                     (long long)n);
+    if (ok && buf == NULL) { /* not queued, or already dropped */
+        ok = false;
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s has no bytes", key);
+    }
+    if (!ok) {
+        free(buf);
+        return false;
+    }
+    buf[used] = '\0';
+    *data = buf;
+    *len = used;
+    return true;
+}
+
+bool
+sqlite_packages_chunks_drop(store_conn_t *conn, const char *key, kt_error_t *err)
+{
+    bson_t pkg = BSON_INITIALIZER, changes = BSON_INITIALIZER;
+    sqlite3_stmt *st;
+    bool found = false, ok = false;
+
+    if (!sqlite_begin(conn, err))
+        goto done;
+    bson_destroy(&pkg);
+    if (!read_registration(conn, key, &pkg, &found, err))
+        goto done;
+    st = sqlite_stmt(conn, "DELETE FROM package_chunks WHERE key = ?", err);
+    if (st == NULL)
+        goto done;
+    sqlite_bind_text(st, 1, key);
+    if (!release(st, sqlite_step_done(st, conn, "delete package chunks", err)))
+        goto done;
+    if (found && util_get_int(&pkg, "chunks", 0) > 0) {
+        BSON_APPEND_INT64(&changes, "chunks", 0);
+        if (!rewrite(conn, key, &changes, err))
+            goto done;
+    }
+    ok = sqlite_commit(conn, err);
+done:
+    sqlite_rollback(conn);
+    bson_destroy(&pkg);
+    bson_destroy(&changes);
+    return ok;
+}
+
+bool
+sqlite_packages_waiting(store_conn_t *conn, char (*keys)[PACKAGES_KEY_MAX], int max, int *n,
+                        kt_error_t *err)
+{
+    /* Arrival order, the oldest first, so that a package is never overtaken
+     * for good: the partial index packages_waiting is this order. */
+    sqlite3_stmt *st = sqlite_stmt(conn,
+                                   "SELECT key FROM packages WHERE status = 'INQUEUE'"
+                                   " ORDER BY received_at, key LIMIT ?",
+                                   err);
+    bool row = true, ok = true;
+
+    *n = 0;
+    if (st == NULL)
+        return false;
+    sqlite3_bind_int(st, 1, max > 0 ? max : 0);
+    while ((ok = step(st, conn, "read waiting packages", &row, err)) && row && *n < max) {
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        if (key != NULL && strlen(key) < PACKAGES_KEY_MAX)
+            snprintf(keys[(*n)++], PACKAGES_KEY_MAX, "%s", key);
+    }
+    return release(st, ok);
+}
+
+bool
+sqlite_packages_attempt(store_conn_t *conn, const char *key, int64_t *attempts, bool *waiting,
+                        kt_error_t *err)
+{
+    bson_t pkg = BSON_INITIALIZER, changes = BSON_INITIALIZER;
+    bool found = false, ok = false;
+    const char *status;
+
+    *attempts = 0;
+    *waiting = false;
+    if (!sqlite_begin(conn, err))
+        goto done;
+    bson_destroy(&pkg);
+    if (!read_registration(conn, key, &pkg, &found, err))
+        goto done;
+    status = found ? util_get_str(&pkg, "status") : NULL;
+    /* The list of waiting packages is a moment old: another worker may have
+     * ended this one since. */
+    *waiting = status != NULL && strcmp(status, "INQUEUE") == 0;
+    *attempts = (found ? util_get_int(&pkg, "attempts", 0) : 0) + 1;
+    if (*waiting) {
+        BSON_APPEND_INT64(&changes, "attempts", *attempts);
+        if (!rewrite(conn, key, &changes, err))
+            goto done;
+    }
+    ok = sqlite_commit(conn, err);
+done:
+    sqlite_rollback(conn);
+    bson_destroy(&pkg);
+    bson_destroy(&changes);
+    return ok;
+}
+
+/* The lease row of key: *found, its epoch and expiry. */
+static bool
+read_lease(store_conn_t *conn, const char *key, bool *found, int64_t *epoch, int64_t *expires,
+           kt_error_t *err)
+{
+    sqlite3_stmt *st =
+        sqlite_stmt(conn, "SELECT epoch, expires_ms FROM package_leases WHERE key = ?", err);
+
+    *found = false;
+    *epoch = *expires = 0;
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, key);
+    if (!step(st, conn, "read lease", found, err))
+        return release(st, false);
+    if (*found) {
+        *epoch = sqlite3_column_int64(st, 0);
+        *expires = sqlite3_column_int64(st, 1);
+    }
+    return release(st, true);
+}
+
+static bool
+write_lease(store_conn_t *conn, const char *key, const char *owner, int64_t epoch, int64_t expires,
+            kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(conn,
+                                   "INSERT INTO package_leases (key, owner, epoch, expires_ms)"
+                                   " VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+                                   " owner = excluded.owner, epoch = excluded.epoch,"
+                                   " expires_ms = excluded.expires_ms",
+                                   err);
+
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, key);
+    sqlite_bind_text(st, 2, owner);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)epoch);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)expires);
+    return release(st, sqlite_step_done(st, conn, "write lease", err));
+}
+
+bool
+sqlite_packages_lease_take(store_conn_t *conn, const char *key, const char *owner, int64_t ttl_ms,
+                           int64_t *epoch, bool *taken, kt_error_t *err)
+{
+    int64_t last = 0, expires = 0, now;
+    bool found = false, ok = false;
+
+    *taken = false;
+    /* The write lock first: of two workers, the second reads the first's row. */
+    if (!sqlite_begin(conn, err))
+        goto done;
+    if (!read_lease(conn, key, &found, &last, &expires, err))
+        goto done;
+    now = now_ms();
+    if (found && expires > now) { /* somebody holds it */
+        ok = sqlite_commit(conn, err);
+        goto done;
+    }
+    if (!write_lease(conn, key, owner, last + 1, now + ttl_ms, err) || !sqlite_commit(conn, err))
+        goto done;
+    *epoch = last + 1;
+    *taken = ok = true;
+done:
+    sqlite_rollback(conn);
+    return ok;
+}
+
+/* Moves the lease of key held by owner at *epoch to the next epoch, expiring
+ * at expires; *kept false when another holds it now. */
+static bool
+next_epoch(store_conn_t *conn, const char *key, const char *owner, int64_t *epoch, int64_t expires,
+           bool *kept, kt_error_t *err)
+{
+    int64_t current = 0, ignored = 0;
+    bool found = false, ok = false;
+
+    *kept = false;
+    if (!sqlite_begin(conn, err))
+        goto done;
+    if (!read_lease(conn, key, &found, &current, &ignored, err))
+        goto done;
+    /* Only the holder at its epoch: an expired lease nobody took is still
+     * its holder's, as on MongoDB, where nobody inserted the next epoch. */
+    if (found && current == *epoch && !write_lease(conn, key, owner, current + 1, expires, err))
+        goto done;
+    if (!sqlite_commit(conn, err))
+        goto done;
+    *kept = found && current == *epoch;
+    if (*kept)
+        (*epoch)++;
+    ok = true;
+done:
+    sqlite_rollback(conn);
+    return ok;
+}
+
+bool
+sqlite_packages_lease_renew(store_conn_t *conn, const char *key, const char *owner, int64_t ttl_ms,
+                            int64_t *epoch, bool *kept, kt_error_t *err)
+{
+    return next_epoch(conn, key, owner, epoch, now_ms() + ttl_ms, kept, err);
+}
+
+bool
+sqlite_packages_lease_release(store_conn_t *conn, const char *key, const char *owner, int64_t epoch,
+                              kt_error_t *err)
+{
+    bool kept = false;
+
+    /* The next epoch, expired already: a lease another worker holds now
+     * (not kept) is left alone. */
+    return next_epoch(conn, key, owner, &epoch, 0, &kept, err);
+}
+
+bool
+sqlite_packages_get(store_conn_t *conn, const char *key, bson_t *out, kt_error_t *err)
+{
+    bool found = false;
+
+    if (!read_registration(conn, key, out, &found, err))
+        return false;
+    if (!found)
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such package");
+    return found;
+}
+
+bool
+sqlite_packages_find(store_conn_t *conn, const char *packet_id, const char *org, const char *sender,
+                     bson_t *out, int *n, kt_error_t *err)
+{
+    /* NULL binds NULL: "? IS NULL" leaves that filter out. */
+    sqlite3_stmt *st = sqlite_stmt(conn,
+                                   "SELECT doc FROM packages WHERE packet_id = ?1"
+                                   " AND (?2 IS NULL OR org = ?2) AND (?3 IS NULL OR sender = ?3)"
+                                   " ORDER BY received_at, key LIMIT 2",
+                                   err);
+    bool row = true, ok = true;
+
+    bson_init(out);
+    *n = 0;
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, packet_id);
+    sqlite_bind_text(st, 2, org);
+    sqlite_bind_text(st, 3, sender);
+    while ((ok = step(st, conn, "find packages", &row, err)) && row) {
+        if ((*n)++ == 0) {
+            bson_destroy(out); /* sqlite_column_bson initialises it again */
+            if (!sqlite_column_bson(st, 0, out)) {
+                damaged(err, "registration", packet_id);
+                ok = false;
+                break;
+            }
+        }
+    }
+    return release(st, ok);
+}

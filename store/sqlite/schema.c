@@ -71,13 +71,13 @@ const char *const sqlite_schema[] = {
      * MongoDB's, in a blob; the members queries use are columns, kept with
      * it in the same statement. The primary key is the idempotency. */
     "CREATE TABLE IF NOT EXISTS packages ("
-    " key TEXT PRIMARY KEY,"             /* packages_key: \"<sender tag>/<PacketID>\" */
-    " packet_id TEXT NOT NULL,"          /* as sent: packages_find */
-    " hash TEXT NOT NULL,"               /* SHA-256 of the bytes: a re-send's check */
-    " status TEXT NOT NULL,"             /* PROCESSING | INQUEUE | DONE | ... */
-    " received_at TEXT NOT NULL,"        /* \"...Z\": the queue's arrival order */
-    " org TEXT NOT NULL,"                /* principal.organization */
-    " sender TEXT NOT NULL,"             /* principal.subject */
+    " key TEXT PRIMARY KEY,"      /* packages_key: \"<sender tag>/<PacketID>\" */
+    " packet_id TEXT NOT NULL,"   /* as sent: packages_find */
+    " hash TEXT NOT NULL,"        /* SHA-256 of the bytes: a re-send's check */
+    " status TEXT NOT NULL,"      /* PROCESSING, INQUEUE, PROCESSED, PARTIAL, REJECTED, FAILED */
+    " received_at TEXT NOT NULL," /* \"...Z\": the queue's arrival order */
+    " org TEXT NOT NULL,"         /* principal.organization */
+    " sender TEXT NOT NULL,"      /* principal.subject */
     " doc BLOB NOT NULL) WITHOUT ROWID;" /* the registration, BSON */
     "CREATE INDEX IF NOT EXISTS packages_packet ON packages (packet_id);"
     "CREATE INDEX IF NOT EXISTS packages_waiting ON packages (received_at, key)"

@@ -35,6 +35,8 @@ typedef struct store_ops {
     void (*conn_push)(store_conn_t *conn);
     bool (*check)(store_t *store, store_health_t *out);
     bool (*prepare)(store_conn_t *conn, kt_error_t *err);
+    bool (*batch_begin)(store_conn_t *conn, kt_error_t *err);
+    bool (*batch_end)(store_conn_t *conn, bool commit, kt_error_t *err);
 
     /* records (store/records.h) */
     bool (*record_get)(store_conn_t *conn, const store_kind_t *kind, const char *id, record_t *out,

@@ -42,6 +42,18 @@ store_conn_push(store_conn_t *conn)
 }
 
 bool
+store_batch_begin(store_conn_t *conn, kt_error_t *err)
+{
+    return conn->ops->batch_begin(conn, err);
+}
+
+bool
+store_batch_end(store_conn_t *conn, bool commit, kt_error_t *err)
+{
+    return conn->ops->batch_end(conn, commit, err);
+}
+
+bool
 store_check(store_t *store, store_health_t *out)
 {
     return store->ops->check(store, out);

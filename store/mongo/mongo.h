@@ -76,6 +76,12 @@ bool mongo_find_id(store_conn_t *conn, const char *coll, const char *id, bson_t 
 bool mongo_each(store_conn_t *conn, const char *coll, const bson_t *filter, const bson_t *opts,
                 util_each_fn fn, void *ctx, kt_error_t *err);
 
+/* The same, read with prefs (NULL: the URI's): the report scans read from a
+ * secondary when there is one (mongo_scan_prefs()). */
+bool mongo_each_prefs(store_conn_t *conn, const char *coll, const bson_t *filter,
+                      const bson_t *opts, const mongoc_read_prefs_t *prefs, util_each_fn fn,
+                      void *ctx, kt_error_t *err);
+
 /* Replaces (or inserts) the document with _id id. */
 bool mongo_replace_id(store_conn_t *conn, const char *coll, const char *id, const bson_t *doc,
                       kt_error_t *err);

@@ -62,6 +62,18 @@ damaged(kt_error_t *err, const char *what, const char *key)
     kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s: damaged %s", key, what);
 }
 
+/* Ends the transaction sqlite_begin opened: commits it when ok, undoes it
+ * otherwise. Exactly one end per begin — inside a batch (store_batch_begin)
+ * each is a savepoint, and one end too many would end the batch. */
+static bool
+end(store_conn_t *conn, bool ok, kt_error_t *err)
+{
+    if (ok)
+        return sqlite_commit(conn, err); /* rolls back itself when it fails */
+    sqlite_rollback(conn);
+    return false;
+}
+
 /* The registration of key into out (initialised on every path). */
 static bool
 read_registration(store_conn_t *conn, const char *key, bson_t *out, bool *found, kt_error_t *err)
@@ -144,23 +156,22 @@ sqlite_packages_register(store_conn_t *conn, const char *key, const char *packet
 {
     bson_t doc = BSON_INITIALIZER;
     char time[32];
-    bool inserted = false, found = false, ok = false;
+    bool inserted = false, found = false, tx, ok = false;
     const char *stored;
 
     bson_init(existing); /* initialised on every path: the caller destroys it */
     *seen = PACKAGE_NEW;
     util_time_now(time);
     registration(&doc, key, packet_id, hash, who, source_system, time);
+    /* The insert and the read of what it found see the same state. */
     if (!sqlite_begin(conn, err))
         goto done;
-    if (!insert_registration(conn, &doc, &inserted, err))
-        goto done;
-    if (!inserted) {
+    tx = insert_registration(conn, &doc, &inserted, err);
+    if (tx && !inserted) {
         bson_destroy(existing); /* read_registration initialises it again */
-        if (!read_registration(conn, key, existing, &found, err))
-            goto done;
+        tx = read_registration(conn, key, existing, &found, err);
     }
-    if (!sqlite_commit(conn, err))
+    if (!end(conn, tx, err))
         goto done;
     if (inserted) {
         ok = true;
@@ -175,7 +186,6 @@ sqlite_packages_register(store_conn_t *conn, const char *key, const char *packet
     *seen = packages_has_receipt(existing) ? PACKAGE_SAME : PACKAGE_UNFINISHED;
     ok = true;
 done:
-    sqlite_rollback(conn);
     bson_destroy(&doc);
     return ok;
 }
@@ -330,17 +340,18 @@ sqlite_packages_finish(store_conn_t *conn, const char *key, const char *status,
         page_bytes = PACKAGES_PAGE_DEFAULT;
     if (!sqlite_begin(conn, err))
         goto done;
-    if (!put_pages(conn, key, receipt, len, page_bytes, &pages, err))
-        goto done;
-    util_time_now(time);
-    BSON_APPEND_UTF8(&changes, "status", status);
-    BSON_APPEND_DOCUMENT(&changes, "totals", totals);
-    BSON_APPEND_INT64(&changes, "receipt_pages", pages);
-    BSON_APPEND_INT64(&changes, "receipt_bytes", (int64_t)len);
-    BSON_APPEND_UTF8(&changes, "finished_at", time);
-    ok = rewrite(conn, key, &changes, err) && sqlite_commit(conn, err);
+    ok = put_pages(conn, key, receipt, len, page_bytes, &pages, err);
+    if (ok) {
+        util_time_now(time);
+        BSON_APPEND_UTF8(&changes, "status", status);
+        BSON_APPEND_DOCUMENT(&changes, "totals", totals);
+        BSON_APPEND_INT64(&changes, "receipt_pages", pages);
+        BSON_APPEND_INT64(&changes, "receipt_bytes", (int64_t)len);
+        BSON_APPEND_UTF8(&changes, "finished_at", time);
+        ok = rewrite(conn, key, &changes, err);
+    }
+    ok = end(conn, ok, err);
 done:
-    sqlite_rollback(conn);
     bson_destroy(&changes);
     return ok;
 }
@@ -442,13 +453,14 @@ sqlite_packages_enqueue(store_conn_t *conn, const char *key, const char *data, s
 
     if (!sqlite_begin(conn, err))
         goto done;
-    if (!put_chunks(conn, key, data, len, &n, err))
-        goto done;
-    BSON_APPEND_UTF8(&changes, "status", "INQUEUE");
-    BSON_APPEND_INT64(&changes, "chunks", n);
-    ok = rewrite(conn, key, &changes, err) && sqlite_commit(conn, err);
+    ok = put_chunks(conn, key, data, len, &n, err);
+    if (ok) {
+        BSON_APPEND_UTF8(&changes, "status", "INQUEUE");
+        BSON_APPEND_INT64(&changes, "chunks", n);
+        ok = rewrite(conn, key, &changes, err);
+    }
+    ok = end(conn, ok, err);
 done:
-    sqlite_rollback(conn);
     bson_destroy(&changes);
     return ok;
 }
@@ -517,35 +529,35 @@ sqlite_packages_load(store_conn_t *conn, const char *key, char **data, size_t *l
     return true;
 }
 
-bool
-sqlite_packages_chunks_drop(store_conn_t *conn, const char *key, kt_error_t *err)
+/* chunks_drop inside its transaction. */
+static bool
+drop_chunks(store_conn_t *conn, const char *key, kt_error_t *err)
 {
-    bson_t pkg = BSON_INITIALIZER, changes = BSON_INITIALIZER;
-    sqlite3_stmt *st;
+    bson_t pkg, changes = BSON_INITIALIZER;
+    sqlite3_stmt *st = NULL;
     bool found = false, ok = false;
 
-    if (!sqlite_begin(conn, err))
-        goto done;
-    bson_destroy(&pkg);
     if (!read_registration(conn, key, &pkg, &found, err))
         goto done;
     st = sqlite_stmt(conn, "DELETE FROM package_chunks WHERE key = ?", err);
     if (st == NULL)
         goto done;
     sqlite_bind_text(st, 1, key);
-    if (!release(st, sqlite_step_done(st, conn, "delete package chunks", err)))
-        goto done;
-    if (found && util_get_int(&pkg, "chunks", 0) > 0) {
+    ok = release(st, sqlite_step_done(st, conn, "delete package chunks", err));
+    if (ok && found && util_get_int(&pkg, "chunks", 0) > 0) {
         BSON_APPEND_INT64(&changes, "chunks", 0);
-        if (!rewrite(conn, key, &changes, err))
-            goto done;
+        ok = rewrite(conn, key, &changes, err);
     }
-    ok = sqlite_commit(conn, err);
 done:
-    sqlite_rollback(conn);
     bson_destroy(&pkg);
     bson_destroy(&changes);
     return ok;
+}
+
+bool
+sqlite_packages_chunks_drop(store_conn_t *conn, const char *key, kt_error_t *err)
+{
+    return sqlite_begin(conn, err) && end(conn, drop_chunks(conn, key, err), err);
 }
 
 bool
@@ -572,19 +584,15 @@ sqlite_packages_waiting(store_conn_t *conn, char (*keys)[PACKAGES_KEY_MAX], int 
     return release(st, ok);
 }
 
-bool
-sqlite_packages_attempt(store_conn_t *conn, const char *key, int64_t *attempts, bool *waiting,
-                        kt_error_t *err)
+/* attempt inside its transaction. */
+static bool
+count_attempt(store_conn_t *conn, const char *key, int64_t *attempts, bool *waiting,
+              kt_error_t *err)
 {
-    bson_t pkg = BSON_INITIALIZER, changes = BSON_INITIALIZER;
+    bson_t pkg, changes = BSON_INITIALIZER;
     bool found = false, ok = false;
     const char *status;
 
-    *attempts = 0;
-    *waiting = false;
-    if (!sqlite_begin(conn, err))
-        goto done;
-    bson_destroy(&pkg);
     if (!read_registration(conn, key, &pkg, &found, err))
         goto done;
     status = found ? util_get_str(&pkg, "status") : NULL;
@@ -592,17 +600,27 @@ sqlite_packages_attempt(store_conn_t *conn, const char *key, int64_t *attempts, 
      * ended this one since. */
     *waiting = status != NULL && strcmp(status, "INQUEUE") == 0;
     *attempts = (found ? util_get_int(&pkg, "attempts", 0) : 0) + 1;
+    ok = true;
     if (*waiting) {
         BSON_APPEND_INT64(&changes, "attempts", *attempts);
-        if (!rewrite(conn, key, &changes, err))
-            goto done;
+        ok = rewrite(conn, key, &changes, err);
     }
-    ok = sqlite_commit(conn, err);
 done:
-    sqlite_rollback(conn);
     bson_destroy(&pkg);
     bson_destroy(&changes);
     return ok;
+}
+
+bool
+sqlite_packages_attempt(store_conn_t *conn, const char *key, int64_t *attempts, bool *waiting,
+                        kt_error_t *err)
+{
+    *attempts = 0;
+    *waiting = false;
+    if (sqlite_begin(conn, err) && end(conn, count_attempt(conn, key, attempts, waiting, err), err))
+        return true;
+    *waiting = false; /* not counted: nothing to do now */
+    return false;
 }
 
 /* The lease row of key: *found, its epoch and expiry. */
@@ -647,60 +665,73 @@ write_lease(store_conn_t *conn, const char *key, const char *owner, int64_t epoc
     return release(st, sqlite_step_done(st, conn, "write lease", err));
 }
 
+/* lease_take inside its transaction: *next is the epoch taken. */
+static bool
+take_lease(store_conn_t *conn, const char *key, const char *owner, int64_t ttl_ms, int64_t *next,
+           bool *taken, kt_error_t *err)
+{
+    int64_t last = 0, expires = 0, now;
+    bool found = false;
+
+    if (!read_lease(conn, key, &found, &last, &expires, err))
+        return false;
+    now = now_ms();
+    if (found && expires > now) /* somebody holds it */
+        return true;
+    *next = last + 1;
+    *taken = write_lease(conn, key, owner, *next, now + ttl_ms, err);
+    return *taken;
+}
+
 bool
 sqlite_packages_lease_take(store_conn_t *conn, const char *key, const char *owner, int64_t ttl_ms,
                            int64_t *epoch, bool *taken, kt_error_t *err)
 {
-    int64_t last = 0, expires = 0, now;
-    bool found = false, ok = false;
+    int64_t next = 0;
 
     *taken = false;
     /* The write lock first: of two workers, the second reads the first's row. */
-    if (!sqlite_begin(conn, err))
-        goto done;
-    if (!read_lease(conn, key, &found, &last, &expires, err))
-        goto done;
-    now = now_ms();
-    if (found && expires > now) { /* somebody holds it */
-        ok = sqlite_commit(conn, err);
-        goto done;
+    if (!sqlite_begin(conn, err) ||
+        !end(conn, take_lease(conn, key, owner, ttl_ms, &next, taken, err), err)) {
+        *taken = false;
+        return false;
     }
-    if (!write_lease(conn, key, owner, last + 1, now + ttl_ms, err) || !sqlite_commit(conn, err))
-        goto done;
-    *epoch = last + 1;
-    *taken = ok = true;
-done:
-    sqlite_rollback(conn);
-    return ok;
+    if (*taken)
+        *epoch = next;
+    return true;
 }
 
-/* Moves the lease of key held by owner at *epoch to the next epoch, expiring
- * at expires; *kept false when another holds it now. */
+/* next_epoch inside its transaction. */
+static bool
+move_epoch(store_conn_t *conn, const char *key, const char *owner, int64_t epoch, int64_t expires,
+           bool *kept, kt_error_t *err)
+{
+    int64_t current = 0, ignored = 0;
+    bool found = false;
+
+    if (!read_lease(conn, key, &found, &current, &ignored, err))
+        return false;
+    /* Only the holder at its epoch: an expired lease nobody took is still
+     * its holder's, as on MongoDB, where nobody inserted the next epoch. */
+    *kept = found && current == epoch;
+    return !*kept || write_lease(conn, key, owner, current + 1, expires, err);
+}
+
+/* Moves the lease of key held at *epoch to the next epoch, expiring at
+ * expires; *kept false when another holds it now. */
 static bool
 next_epoch(store_conn_t *conn, const char *key, const char *owner, int64_t *epoch, int64_t expires,
            bool *kept, kt_error_t *err)
 {
-    int64_t current = 0, ignored = 0;
-    bool found = false, ok = false;
-
     *kept = false;
-    if (!sqlite_begin(conn, err))
-        goto done;
-    if (!read_lease(conn, key, &found, &current, &ignored, err))
-        goto done;
-    /* Only the holder at its epoch: an expired lease nobody took is still
-     * its holder's, as on MongoDB, where nobody inserted the next epoch. */
-    if (found && current == *epoch && !write_lease(conn, key, owner, current + 1, expires, err))
-        goto done;
-    if (!sqlite_commit(conn, err))
-        goto done;
-    *kept = found && current == *epoch;
+    if (!sqlite_begin(conn, err) ||
+        !end(conn, move_epoch(conn, key, owner, *epoch, expires, kept, err), err)) {
+        *kept = false;
+        return false;
+    }
     if (*kept)
         (*epoch)++;
-    ok = true;
-done:
-    sqlite_rollback(conn);
-    return ok;
+    return true;
 }
 
 bool

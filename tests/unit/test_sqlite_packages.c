@@ -519,6 +519,46 @@ test_lease_takeover(void)
     CHECK(!kept);
 }
 
+/* Inside a batch (store_batch_begin) each operation is a savepoint: it
+ * neither commits nor ends the batch, and the batch's end decides. */
+static void
+test_in_batch(void)
+{
+    char key[PACKAGES_KEY_MAX];
+    package_seen_t seen;
+    bson_t pkg, got;
+    kt_error_t err;
+    int64_t attempts = 0, epoch = 0;
+    bool waiting = false, kept = true, found = true, taken = false;
+
+    CHECK(reg(&region, "batch-1", hash_a, key, &seen, &pkg, &err));
+    bson_destroy(&pkg);
+    CHECK(packages_enqueue(conn, key, "<Packet/>", 9, &err));
+    CHECK(packages_lease_take(conn, key, "worker-a", 60000, &epoch, &taken, &err));
+    for (int commit = 0; commit < 2; commit++) {
+        CHECK(store_batch_begin(conn, &err));
+        CHECK(packages_attempt(conn, key, &attempts, &waiting, &err));
+        put(key, commit, "CREATED", &kept);
+        CHECK(packages_lease_renew(conn, key, "worker-a", 60000, &epoch, &kept, &err));
+        CHECK(kept);
+        /* Still inside the batch: a later failure undoes all of it. */
+        CHECK(packages_item_get(conn, key, commit, &got, &found, &err));
+        CHECK(found);
+        bson_destroy(&got);
+        CHECK(store_batch_end(conn, commit == 1, &err));
+        CHECK(packages_item_get(conn, key, commit, &got, &found, &err));
+        CHECK(found == (commit == 1));
+        bson_destroy(&got);
+        CHECK(packages_get(conn, key, &pkg, &err));
+        CHECK_INT(util_get_int(&pkg, "attempts", 0), commit == 1 ? 1 : 0);
+        bson_destroy(&pkg);
+        if (commit == 0)
+            epoch--; /* the undone renewal's epoch is not the lease's */
+    }
+    CHECK(packages_lease_renew(conn, key, "worker-a", 60000, &epoch, &kept, &err));
+    CHECK(kept);
+}
+
 static void
 test_get_and_find(void)
 {
@@ -590,6 +630,7 @@ main(void)
     CHECK_RUN(test_attempts);
     CHECK_RUN(test_lease_race);
     CHECK_RUN(test_lease_takeover);
+    CHECK_RUN(test_in_batch);
     CHECK_RUN(test_get_and_find);
     store_conn_push(conn);
     store_free(store);

@@ -394,4 +394,7 @@ const store_ops_t store_mongo_ops = {
     .health_keys_get = mongo_health_keys_get,
     .health_keys_put_wraps = mongo_health_keys_put_wraps,
     .health_keys_each = mongo_health_keys_each,
+    .copy_each = mongo_copy_each,
+    .copy_put = mongo_copy_put,
+    .copy_finish = mongo_copy_finish,
 };

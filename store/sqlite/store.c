@@ -419,4 +419,7 @@ const store_ops_t store_sqlite_ops = {
     .health_keys_get = sqlite_health_keys_get,
     .health_keys_put_wraps = sqlite_health_keys_put_wraps,
     .health_keys_each = sqlite_health_keys_each,
+    .copy_each = sqlite_copy_each,
+    .copy_put = sqlite_copy_put,
+    .copy_finish = sqlite_copy_finish,
 };

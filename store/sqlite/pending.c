@@ -12,48 +12,6 @@ pending(store_conn_t *conn, kt_error_t *err, const char *op)
 }
 
 bool
-sqlite_record_get(store_conn_t *conn, const store_kind_t *kind, const char *id, record_t *out,
-                  kt_error_t *err)
-{
-    return pending(conn, err, "record_get");
-}
-
-bool
-sqlite_record_get_version(store_conn_t *conn, const store_kind_t *kind, const char *id, int64_t n,
-                          record_t *out, kt_error_t *err)
-{
-    return pending(conn, err, "record_get_version");
-}
-
-bool
-sqlite_record_as_of(store_conn_t *conn, const store_kind_t *kind, const char *id, const char *as_of,
-                    record_t *out, kt_error_t *err)
-{
-    return pending(conn, err, "record_as_of");
-}
-
-bool
-sqlite_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t op, const char *id,
-                    int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
-                    write_result_t *out, kt_error_t *err)
-{
-    return pending(conn, err, "record_write");
-}
-
-bool
-sqlite_record_find_ids(store_conn_t *conn, const store_kind_t *kind, const bson_t *filter,
-                       const char *after, int limit, char (*ids)[40], int *n, kt_error_t *err)
-{
-    return pending(conn, err, "record_find_ids");
-}
-
-bool
-sqlite_claim_holder(store_conn_t *conn, const char *key, char *id, kt_error_t *err)
-{
-    return pending(conn, err, "claim_holder");
-}
-
-bool
 sqlite_feed_read(store_conn_t *conn, int64_t since, int limit, const char *org, feed_visit_fn visit,
                  void *ctx, int64_t *next, kt_error_t *err)
 {
@@ -93,31 +51,6 @@ sqlite_scan_page(store_conn_t *conn, const scan_spec_t *spec, const char *field,
                  char cursor[64], int limit, char (*ids)[40], int *n, bool *more, kt_error_t *err)
 {
     return pending(conn, err, "scan_page");
-}
-
-bool
-sqlite_verify_record(store_conn_t *conn, const store_kind_t *kind, const char *id, long *versions,
-                     bool *head_lags, int64_t *bad_version, char *problem, kt_error_t *err)
-{
-    return pending(conn, err, "verify_record");
-}
-
-bool
-sqlite_verify_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err)
-{
-    return pending(conn, err, "verify_all");
-}
-
-bool
-sqlite_verify_last_run(store_conn_t *conn, bson_t *out, bool *found, kt_error_t *err)
-{
-    return pending(conn, err, "verify_last_run");
-}
-
-bool
-sqlite_verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err)
-{
-    return pending(conn, err, "verify_repair_all");
 }
 
 bool

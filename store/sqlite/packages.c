@@ -121,7 +121,14 @@ registration(bson_t *doc, const char *key, const char *packet_id, const char *ha
     bson_append_document_end(doc, &principal);
 }
 
-/* Inserts the registration doc unless key has one; *inserted tells which. */
+static const char *
+or_empty(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+/* Inserts the registration doc unless key has one; *inserted tells which.
+ * A copied registration of before the keys has no packet_id: its _id is. */
 static bool
 insert_registration(store_conn_t *conn, const bson_t *doc, bool *inserted, kt_error_t *err)
 {
@@ -137,12 +144,13 @@ insert_registration(store_conn_t *conn, const bson_t *doc, bool *inserted, kt_er
     if (st == NULL)
         return false;
     sqlite_bind_text(st, 1, util_get_str(doc, "_id"));
-    sqlite_bind_text(st, 2, util_get_str(doc, "packet_id"));
-    sqlite_bind_text(st, 3, util_get_str(doc, "hash"));
-    sqlite_bind_text(st, 4, util_get_str(doc, "status"));
-    sqlite_bind_text(st, 5, util_get_str(doc, "received_at"));
-    sqlite_bind_text(st, 6, util_get_str(doc, "principal.organization"));
-    sqlite_bind_text(st, 7, util_get_str(doc, "principal.subject"));
+    sqlite_bind_text(st, 2,
+                     util_get_str(doc, util_get_str(doc, "packet_id") ? "packet_id" : "_id"));
+    sqlite_bind_text(st, 3, or_empty(util_get_str(doc, "hash")));
+    sqlite_bind_text(st, 4, or_empty(util_get_str(doc, "status")));
+    sqlite_bind_text(st, 5, or_empty(util_get_str(doc, "received_at")));
+    sqlite_bind_text(st, 6, or_empty(util_get_str(doc, "principal.organization")));
+    sqlite_bind_text(st, 7, or_empty(util_get_str(doc, "principal.subject")));
     sqlite_bind_bson(st, 8, doc);
     ok = sqlite_step_done(st, conn, "register package", err);
     *inserted = ok && sqlite3_changes(sqlite_db(conn)) == 1;
@@ -793,5 +801,140 @@ sqlite_packages_find(store_conn_t *conn, const char *packet_id, const char *org,
             }
         }
     }
+    return release(st, ok);
+}
+
+/* --- copy (store/copy.h): the package sets as MongoDB's documents ------ */
+
+/* Calls fn with each row's column 0, a BSON blob, until fn returns false. */
+static bool
+each_blob(store_conn_t *conn, sqlite3_stmt *st, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    bool row = true, ok = true, go = true;
+
+    while (go && (ok = step(st, conn, "copy packages", &row, err)) && row) {
+        const uint8_t *data = sqlite3_column_blob(st, 0);
+        int len = sqlite3_column_bytes(st, 0);
+        bson_t doc;
+        if (data == NULL || len < 5 || !bson_init_static(&doc, data, (size_t)len)) {
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: a damaged package row");
+            return release(st, false);
+        }
+        go = fn(ctx, &doc);
+    }
+    return release(st, ok);
+}
+
+/* Calls fn with {_id: "<key>:<n, 6 digits>", data} for each row (key, n,
+ * data) of st: a receipt page or a chunk. */
+static bool
+each_bytes(store_conn_t *conn, sqlite3_stmt *st, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    bool row = true, ok = true, go = true;
+
+    while (go && (ok = step(st, conn, "copy packages", &row, err)) && row) {
+        bson_t doc = BSON_INITIALIZER;
+        char id[128];
+        const void *data = sqlite3_column_blob(st, 2);
+        snprintf(id, sizeof id, "%s:%06lld", (const char *)sqlite3_column_text(st, 0),
+                 (long long)sqlite3_column_int64(st, 1));
+        BSON_APPEND_UTF8(&doc, "_id", id);
+        BSON_APPEND_BINARY(&doc, "data", BSON_SUBTYPE_BINARY, data != NULL ? data : "",
+                           (uint32_t)sqlite3_column_bytes(st, 2));
+        go = fn(ctx, &doc);
+        bson_destroy(&doc);
+    }
+    return release(st, ok);
+}
+
+static const char *const copy_select[COPY__MAX] = {
+    [COPY_PACKAGES] = "SELECT doc FROM packages ORDER BY key",
+    [COPY_PACKAGE_ITEMS] = "SELECT result FROM package_items ORDER BY key, item",
+    [COPY_PACKAGE_RECEIPTS] = "SELECT key, page, data FROM package_receipts ORDER BY key, page",
+    [COPY_PACKAGE_CHUNKS] = "SELECT key, n, data FROM package_chunks ORDER BY key, n",
+};
+
+static const char *const copy_insert[COPY__MAX] = {
+    [COPY_PACKAGE_ITEMS] =
+        "INSERT OR IGNORE INTO package_items (key, item, result) VALUES (?, ?, ?)",
+    [COPY_PACKAGE_RECEIPTS] = "INSERT OR IGNORE INTO package_receipts (key, page, data)"
+                              " VALUES (?, ?, ?)",
+    [COPY_PACKAGE_CHUNKS] = "INSERT OR IGNORE INTO package_chunks (key, n, data) VALUES (?, ?, ?)",
+};
+
+bool
+sqlite_packages_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
+                          kt_error_t *err)
+{
+    sqlite3_stmt *st;
+
+    if (set >= COPY__MAX || copy_select[set] == NULL) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: %s is not a package set",
+                     copy_set_name(set));
+        return false;
+    }
+    if ((st = sqlite_stmt(conn, copy_select[set], err)) == NULL)
+        return false;
+    if (set == COPY_PACKAGES || set == COPY_PACKAGE_ITEMS)
+        return each_blob(conn, st, fn, ctx, err);
+    return each_bytes(conn, st, fn, ctx, err);
+}
+
+/* "<key>:<n>" → key and n (the key may hold ':' itself: n is what follows
+ * the last one). */
+static bool
+split_id(const char *id, char key[PACKAGES_KEY_MAX], int64_t *n)
+{
+    const char *colon = id != NULL ? strrchr(id, ':') : NULL;
+    char *end = NULL;
+    long long v;
+
+    if (colon == NULL || colon == id || (size_t)(colon - id) >= PACKAGES_KEY_MAX ||
+        colon[1] < '0' || colon[1] > '9')
+        return false;
+    v = strtoll(colon + 1, &end, 10);
+    if (*end != '\0')
+        return false;
+    memcpy(key, id, (size_t)(colon - id));
+    key[colon - id] = '\0';
+    *n = v;
+    return true;
+}
+
+bool
+sqlite_packages_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                         kt_error_t *err)
+{
+    const char *id = util_get_str(doc, "_id");
+    char key[PACKAGES_KEY_MAX];
+    int64_t n = 0;
+    bson_iter_t it;
+    const uint8_t *bytes = NULL;
+    uint32_t blen = 0;
+    bson_subtype_t sub;
+    sqlite3_stmt *st;
+    bool is_bytes = set == COPY_PACKAGE_RECEIPTS || set == COPY_PACKAGE_CHUNKS, ok;
+
+    *inserted = false;
+    if (set == COPY_PACKAGES && id != NULL)
+        return insert_registration(conn, doc, inserted, err);
+    if (is_bytes && bson_iter_init_find(&it, doc, "data") && BSON_ITER_HOLDS_BINARY(&it))
+        bson_iter_binary(&it, &sub, &blen, &bytes);
+    if (set >= COPY__MAX || copy_insert[set] == NULL || !split_id(id, key, &n) ||
+        (is_bytes && bytes == NULL)) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: %s: not a package row (%s)",
+                     copy_set_name(set), id != NULL ? id : "no _id");
+        return false;
+    }
+    if ((st = sqlite_stmt(conn, copy_insert[set], err)) == NULL)
+        return false;
+    sqlite_bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+    if (is_bytes)
+        sqlite3_bind_blob(st, 3, bytes, (int)blen, SQLITE_STATIC);
+    else
+        sqlite_bind_bson(st, 3, doc);
+    ok = sqlite_step_done(st, conn, copy_set_name(set), err);
+    *inserted = ok && sqlite3_changes(sqlite_db(conn)) == 1;
     return release(st, ok);
 }

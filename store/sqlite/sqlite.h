@@ -170,6 +170,12 @@ bool sqlite_packages_lease_release(store_conn_t *conn, const char *key, const ch
 bool sqlite_packages_get(store_conn_t *conn, const char *key, bson_t *out, kt_error_t *err);
 bool sqlite_packages_find(store_conn_t *conn, const char *packet_id, const char *org,
                           const char *sender, bson_t *out, int *n, kt_error_t *err);
+/* copy (store/copy.h) of the package sets (COPY_PACKAGES ... COPY_PACKAGE_CHUNKS),
+ * in MongoDB's documents: store/sqlite/packages.c. */
+bool sqlite_packages_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
+                               kt_error_t *err);
+bool sqlite_packages_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                              kt_error_t *err);
 bool sqlite_verify_record(store_conn_t *conn, const store_kind_t *kind, const char *id,
                           long *versions, bool *head_lags, int64_t *bad_version, char *problem,
                           kt_error_t *err);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/copy.h"
 #include "store/packages.h"
 #include "store/store.h"
 #include "store/util.h"
@@ -19,6 +20,7 @@
 
 static store_t *store;
 static store_conn_t *conn;
+static char dir[512]; /* the test's temporary directory: its databases */
 
 static const principal_t region = {
     .subject = "CN=region-07", .role = ROLE_REGION, .org = "", .method = AUTH_CERT};
@@ -599,11 +601,126 @@ test_get_and_find(void)
     bson_destroy(&pkg);
 }
 
+typedef struct {
+    bson_t *docs[256];
+    int n;
+} docs_t;
+
+static bool
+keep_doc(void *ctx, const bson_t *doc)
+{
+    docs_t *d = ctx;
+
+    if (d->n == 256)
+        return false;
+    d->docs[d->n++] = bson_copy(doc);
+    return true;
+}
+
+static void
+docs_free(docs_t *d)
+{
+    for (int i = 0; i < d->n; i++)
+        bson_destroy(d->docs[i]);
+    d->n = 0;
+}
+
+/* Copies set from the test's store to target (twice: the second finds every
+ * row there) and reads it back: the same documents in the same order. */
+static void
+copy_set(store_conn_t *target, copy_set_t set)
+{
+    docs_t from = {0}, back = {0};
+    kt_error_t err;
+    bool inserted = false;
+
+    kt_error_clear(&err);
+    CHECK(store_copy_each(conn, set, keep_doc, &from, &err));
+    CHECK(from.n > 0 && from.n < 256);
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < from.n; i++) {
+            CHECK(store_copy_put(target, set, from.docs[i], &inserted, &err));
+            CHECK(inserted == (round == 0));
+        }
+    CHECK(store_copy_each(target, set, keep_doc, &back, &err));
+    CHECK_INT(back.n, from.n);
+    for (int i = 0; i < from.n && i < back.n; i++)
+        CHECK(bson_equal(from.docs[i], back.docs[i]));
+    docs_free(&from);
+    docs_free(&back);
+}
+
+/* kontingentctl migrate's package sets (store/copy.h): MongoDB's documents
+ * out of one SQLite store and into another, where the operations use them. */
+static void
+test_copy(void)
+{
+    char path[600], key[PACKAGES_KEY_MAX], *data = NULL;
+    store_options_t opts = {.backend = STORE_SQLITE, .sqlite_path = path};
+    store_t *other;
+    store_conn_t *target;
+    bson_t pkg, legacy = BSON_INITIALIZER, bad = BSON_INITIALIZER;
+    kt_error_t err;
+    seen_items_t s = {0};
+    pieces_t p = {0};
+    size_t len = 0;
+    bool inserted = true;
+    int n = 0;
+
+    kt_error_clear(&err);
+    snprintf(path, sizeof path, "%s/copy.db", dir);
+    other = store_new(&opts, &err);
+    CHECK(other != NULL);
+    if (other == NULL)
+        return;
+    target = store_conn_pop(other, STORE_POOL_BATCH);
+    CHECK(store_prepare(target, &err));
+    for (copy_set_t set = COPY_PACKAGES; set <= COPY_PACKAGE_CHUNKS; set++)
+        copy_set(target, set);
+
+    packages_key(&region, "items-1", key);
+    CHECK(packages_items_each(target, key, collect_item, &s, &err));
+    CHECK_INT(s.n, 3);
+    packages_key(&region, "receipt-1", key);
+    CHECK(packages_get(target, key, &pkg, &err));
+    CHECK(packages_receipt_each(target, &pkg, collect_piece, &p, &err));
+    CHECK(p.len == 10 && memcmp(p.data, "<Receipt/>", 10) == 0);
+    bson_destroy(&pkg);
+    packages_key(&region, "wait-a", key);
+    CHECK(packages_load(target, key, &data, &len, &err));
+    CHECK(len == 9 && data != NULL && memcmp(data, "<Packet/>", 9) == 0);
+    free(data);
+    CHECK(packages_find(target, "find-1", NULL, NULL, &pkg, &n, &err));
+    CHECK_INT(n, 2);
+    bson_destroy(&pkg);
+
+    /* A registration of before the keys: its PacketID is its _id. */
+    BSON_APPEND_UTF8(&legacy, "_id", "legacy-1");
+    BSON_APPEND_UTF8(&legacy, "hash", hash_a);
+    BSON_APPEND_UTF8(&legacy, "receipt", "<Old/>");
+    CHECK(store_copy_put(target, COPY_PACKAGES, &legacy, &inserted, &err));
+    CHECK(inserted);
+    CHECK(packages_find(target, "legacy-1", NULL, NULL, &pkg, &n, &err));
+    CHECK_INT(n, 1);
+    CHECK(bson_equal(&pkg, &legacy));
+    bson_destroy(&pkg);
+    bson_destroy(&legacy);
+    /* A row that is not one: no key and number, or no bytes. */
+    BSON_APPEND_UTF8(&bad, "_id", "no-number");
+    CHECK(!store_copy_put(target, COPY_PACKAGE_ITEMS, &bad, &inserted, &err));
+    CHECK_INT(err.status, 500);
+    kt_error_clear(&err);
+    CHECK(!store_copy_put(target, COPY_PACKAGE_CHUNKS, &bad, &inserted, &err));
+    bson_destroy(&bad);
+    store_conn_push(target);
+    store_free(other);
+}
+
 int
 main(void)
 {
     const char *tmp = getenv("TMPDIR");
-    char dir[512], path[600], side[620];
+    char path[600], side[640];
     store_options_t opts = {.backend = STORE_SQLITE};
     kt_error_t err;
     int rc;
@@ -632,13 +749,15 @@ main(void)
     CHECK_RUN(test_lease_takeover);
     CHECK_RUN(test_in_batch);
     CHECK_RUN(test_get_and_find);
+    CHECK_RUN(test_copy);
     store_conn_push(conn);
     store_free(store);
     rc = check_failed ? 1 : 0;
-    for (const char *const *s = (const char *const[]){"", "-wal", "-shm", NULL}; *s; s++) {
-        snprintf(side, sizeof side, "%s%s", path, *s);
-        unlink(side);
-    }
+    for (const char *const *db = (const char *const[]){"kt.db", "copy.db", NULL}; *db; db++)
+        for (const char *const *s = (const char *const[]){"", "-wal", "-shm", NULL}; *s; s++) {
+            snprintf(side, sizeof side, "%s/%s%s", dir, *db, *s);
+            unlink(side);
+        }
     rmdir(dir);
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return rc;

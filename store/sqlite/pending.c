@@ -54,48 +54,6 @@ sqlite_claim_holder(store_conn_t *conn, const char *key, char *id, kt_error_t *e
 }
 
 bool
-sqlite_feed_read(store_conn_t *conn, int64_t since, int limit, const char *org, feed_visit_fn visit,
-                 void *ctx, int64_t *next, kt_error_t *err)
-{
-    return pending(conn, err, "feed_read");
-}
-
-bool
-sqlite_audit_log_read_fields(store_conn_t *conn, const principal_t *who, const char *request_id,
-                             const char *what, const char *const *student_ids, size_t n,
-                             const char *const *fields, const char *purpose, kt_error_t *err)
-{
-    return pending(conn, err, "audit_log_read_fields");
-}
-
-bool
-sqlite_audit_query(store_conn_t *conn, const audit_filter_t *f, const char *cursor, int limit,
-                   jw_t *w, kt_error_t *err)
-{
-    return pending(conn, err, "audit_query");
-}
-
-bool
-sqlite_audit_changes_each(store_conn_t *conn, const audit_filter_t *f, int64_t before_seq,
-                          int limit, util_each_fn fn, void *ctx, kt_error_t *err)
-{
-    return pending(conn, err, "audit_changes_each");
-}
-
-bool
-sqlite_scan_latest(store_conn_t *conn, const scan_spec_t *spec, strmap_t **out, kt_error_t *err)
-{
-    return pending(conn, err, "scan_latest");
-}
-
-bool
-sqlite_scan_page(store_conn_t *conn, const scan_spec_t *spec, const char *field, const char *value,
-                 char cursor[64], int limit, char (*ids)[40], int *n, bool *more, kt_error_t *err)
-{
-    return pending(conn, err, "scan_page");
-}
-
-bool
 sqlite_packages_register(store_conn_t *conn, const char *key, const char *packet_id,
                          const char *hash, const principal_t *who, const char *source_system,
                          package_seen_t *seen, bson_t *existing, kt_error_t *err)
@@ -229,32 +187,4 @@ bool
 sqlite_verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err)
 {
     return pending(conn, err, "verify_repair_all");
-}
-
-bool
-sqlite_health_keys_insert(store_conn_t *conn, const char *dkid, const bson_t *wraps,
-                          kt_error_t *err)
-{
-    return pending(conn, err, "health_keys_insert");
-}
-
-bool
-sqlite_health_keys_get(store_conn_t *conn, const char *dkid, bson_t *wraps, bool *found,
-                       kt_error_t *err)
-{
-    return pending(conn, err, "health_keys_get");
-}
-
-bool
-sqlite_health_keys_put_wraps(store_conn_t *conn, const char *dkid, const bson_t *wraps,
-                             kt_error_t *err)
-{
-    return pending(conn, err, "health_keys_put_wraps");
-}
-
-bool
-sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after, int limit,
-                        util_each_fn fn, void *ctx, kt_error_t *err)
-{
-    return pending(conn, err, "health_keys_each");
 }

@@ -56,14 +56,20 @@ const char *const sqlite_schema[] = {
     " from_org TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS changes_org ON changes (org, seq);"
     "CREATE INDEX IF NOT EXISTS changes_from_org ON changes (from_org, seq) WHERE from_org != '';",
-    /* The access log: an entry, and one row per student it names. */
+    /* The access log: an entry, and one row per student it names. Queries
+     * page newest first by the entry's id, which begins with the
+     * millisecond of its time (store/sqlite/audit.c). */
     "CREATE TABLE IF NOT EXISTS access_log ("
     " n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time TEXT NOT NULL,"
     " subject TEXT NOT NULL, entry BLOB NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS access_log_subject ON access_log (subject, n);"
+    "CREATE INDEX IF NOT EXISTS access_log_subject_id ON access_log (subject, id);"
     "CREATE TABLE IF NOT EXISTS access_log_students ("
-    " student_id TEXT NOT NULL, n INTEGER NOT NULL,"
-    " PRIMARY KEY (student_id, n)) WITHOUT ROWID;",
+    " student_id TEXT NOT NULL, id TEXT NOT NULL,"
+    " PRIMARY KEY (student_id, id)) WITHOUT ROWID;",
+    /* The wrapped data keys of sealed health blocks (store/health_keys.h):
+     * wraps is the BSON {<KEK id>: {nonce, ct, tag}, ...}. */
+    "CREATE TABLE IF NOT EXISTS health_keys ("
+    " id TEXT PRIMARY KEY, time TEXT NOT NULL, wraps BLOB NOT NULL);",
     /* /health's write probe: one row per worker process. */
     "CREATE TABLE IF NOT EXISTS health ("
     " worker INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, filler BLOB);",

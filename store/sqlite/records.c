@@ -396,7 +396,8 @@ put_head_keys(store_conn_t *conn, const store_kind_t *kind, const record_t *s, k
     sqlite3_reset(st);
     if (ok && !s->deleted) {
         kind->head_keys(&s->doc, &keys);
-        for (bool more = bson_iter_init(&it, &keys); ok && more; more = bson_iter_next(&it))
+        bool more = bson_iter_init(&it, &keys);
+        while (ok && more && bson_iter_next(&it))
             if (BSON_ITER_HOLDS_UTF8(&it))
                 ok = insert_head_key(conn, kind, s->id, bson_iter_key(&it),
                                      bson_iter_utf8(&it, NULL), err);
@@ -697,7 +698,9 @@ bind_members(sqlite3_stmt *st, const bson_t *filter, kt_error_t *err)
     bson_iter_t it;
     int i = 0;
 
-    for (bool more = bson_iter_init(&it, filter); more; more = bson_iter_next(&it), i++) {
+    if (!bson_iter_init(&it, filter))
+        return true;
+    for (; bson_iter_next(&it); i++) {
         if (!BSON_ITER_HOLDS_UTF8(&it)) {
             kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
                          "a search by %s needs a string to compare", bson_iter_key(&it));

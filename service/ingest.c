@@ -716,7 +716,9 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
             ok = store_batch_end(run->ctx->conn, true, err);
             in_batch = 0;
         }
-        if (ok && run->ctx->progress != NULL &&
+        /* Between batches only: the runner renews its lease here, and a
+         * renewal inside a batch would be undone with it. */
+        if (ok && in_batch == 0 && run->ctx->progress != NULL &&
             !run->ctx->progress(run->ctx->progress_arg, item.index)) {
             kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "the package's lease was lost");
             ok = false;

@@ -582,6 +582,18 @@ append_version(store_conn_t *conn, record_args_t *a, const write_meta_t *meta, k
     return ok;
 }
 
+/* The new version's time: now, or its predecessor's when the wall clock
+ * stepped back (NTP): as_of relies on times growing with versions. */
+static void
+stamp(const record_t *cur, char time[32])
+{
+    const char *prev = util_get_str(&cur->record, "time");
+
+    util_time_now(time);
+    if (prev != NULL && strcmp(prev, time) > 0)
+        snprintf(time, 32, "%s", prev);
+}
+
 /* Everything between BEGIN and COMMIT; out->unchanged when nothing is to be
  * written. */
 static bool
@@ -590,6 +602,11 @@ write_locked(store_conn_t *conn, write_t *w, write_result_t *out, kt_error_t *er
     sqlite_keys_t before = {0}, now = {0};
     char time[32], id[STUDENT_ID_LEN + 1];
 
+    if (w->op != WRITE_DELETE && w->doc == NULL) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "a %s needs a document",
+                     store_kind_name(w->op));
+        return false;
+    }
     if (!load_current(conn, w, err))
         return false;
     if (w->op == WRITE_CREATE && w->id == NULL)
@@ -610,7 +627,7 @@ write_locked(store_conn_t *conn, write_t *w, write_result_t *out, kt_error_t *er
         sqlite_keys_of(w->arena, w->kind, doc, &now);
     if (!update_claims(conn, w->kind, &before, &now, id, err))
         return false;
-    util_time_now(time);
+    stamp(&w->cur, time);
     const char *prev_hash = w->op == WRITE_CREATE ? "" : util_get_str(&w->cur.record, "hash");
     record_args_t a = {
         .kind = w->kind,

@@ -188,3 +188,17 @@ sqlite_verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_e
 {
     return pending(conn, err, "verify_repair_all");
 }
+
+bool
+sqlite_copy_each_other(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
+                       kt_error_t *err)
+{
+    return pending(conn, err, "copy_each");
+}
+
+bool
+sqlite_copy_put_other(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                      kt_error_t *err)
+{
+    return pending(conn, err, "copy_put");
+}

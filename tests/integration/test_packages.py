@@ -312,6 +312,7 @@ def test_large_package_is_queued_and_processed_in_the_background(client, region_
     assert [int(i["index"]) for i in items] == list(range(1, 601))
 
 
+@pytest.mark.store("mongodb", reason="reads the package collections with pymongo")
 def test_a_worker_killed_mid_package_leaves_it_to_another(client, region_cert, workers, mongo):
     """Kill the worker in the middle of a background package: after its lease expires
     another worker resumes, and every item is applied exactly once (versions and feed)."""

@@ -50,6 +50,7 @@ def with_health(doc, where):
     return xml.replace("</Student>", "<HealthGroup>II</HealthGroup></Student>")  # no Health
 
 
+@pytest.mark.store("mongodb", reason="reads the package collections with pymongo")
 @pytest.mark.parametrize("where,snils", [("end", "123"), ("first", None), ("bare", None)])
 def test_a_large_package_with_an_invalid_health_item_is_not_queued(client, region_cert, mongo,
                                                                     where, snils):
@@ -66,6 +67,7 @@ def test_a_large_package_with_an_invalid_health_item_is_not_queued(client, regio
     assert chunks_of(mongo, pid) == 0
 
 
+@pytest.mark.store("mongodb", reason="reads the package collections with pymongo")
 def test_a_queued_package_leaves_no_bytes_behind(client, region_cert, mongo):
     pid, body = big_packet(520)
     r = post(client, body, cert=region_cert)
@@ -79,6 +81,7 @@ def test_a_queued_package_leaves_no_bytes_behind(client, region_cert, mongo):
 # --- item 8: paged receipts, a bounded number of attempts, arrival order -----------------
 
 
+@pytest.mark.store("mongodb", reason="reads the package collections with pymongo")
 def test_a_receipt_is_stored_in_pages_and_served_whole(client, region_cert, mongo):
     # Items that break the XSD (no id, no reason) cost no store reads; each leaves an
     # Error in the receipt, so the receipt outgrows a page.
@@ -128,6 +131,7 @@ def ended(client, cert, pid, timeout=600):
     pytest.fail(f"package {pid} did not end within {timeout}s")
 
 
+@pytest.mark.store("mongodb", reason="poisons the package collections with pymongo")
 def test_failing_packages_end_failed_and_do_not_starve_the_queue(client, region_cert, mongo):
     # More poison than the runner looks at in one round (16), all ahead of a good package.
     poisoned = [poison(mongo, f"2000-01-01T00:00:{i:02d}.000Z") for i in range(20)]

@@ -197,5 +197,10 @@ bool mongo_health_keys_put_wraps(store_conn_t *conn, const char *dkid, const bso
                                  kt_error_t *err);
 bool mongo_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after,
                             int limit, util_each_fn fn, void *ctx, kt_error_t *err);
+bool mongo_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
+                     kt_error_t *err);
+bool mongo_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                    kt_error_t *err);
+bool mongo_copy_finish(store_conn_t *conn, kt_error_t *err);
 
 #endif

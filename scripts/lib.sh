@@ -620,6 +620,9 @@ kt_start_fcgi() {
     if [[ -n $pid ]] && kt_alive "$pid" kontingent-fcgi; then
         kt_die "kontingent-fcgi already runs for $KT_VAR (pid $pid): scripts/stop first"
     fi
+    # The master opens the store as root: the SQLite file must be KT_USER's before it does
+    # (also for callers that ran no kt_store_init).
+    if [[ $KT_STORE == sqlite ]]; then kt_prepare_sqlite; fi
     # Nothing of ours listens there (checked above): a socket left by a crash is stale.
     if [[ -S $KT_SOCKET ]]; then rm -f "$KT_SOCKET"; fi
     mkdir -p "$(dirname "$KT_SOCKET")"

@@ -2027,10 +2027,11 @@ remove_sqlite(void)
     unlink(side);
 }
 
-/* A fresh store: MongoDB's database dropped first (unless prepared), the
- * collections or tables created. */
+/* Opens the store; for the suite (prepare), a fresh one: MongoDB's database
+ * dropped first (drop: unless prepared already), the collections or tables
+ * created. The crash child only opens it. */
 static bool
-open_store(bool drop)
+open_store(bool drop, bool prepare)
 {
     store_conn_t *conn;
     kt_error_t err;
@@ -2043,6 +2044,8 @@ open_store(bool drop)
     }
     if (drop && opts.backend == STORE_MONGODB && !drop_database())
         return false;
+    if (!prepare)
+        return true;
     conn = store_conn_pop(store, STORE_POOL_BATCH);
     ok = store_prepare(conn, &err);
     store_conn_push(conn);
@@ -2091,7 +2094,7 @@ main(int argc, char **argv)
     }
     mongoc_init();
     if (child) {
-        ok = open_store(false);
+        ok = open_store(false, false);
         int rc = ok ? crash_child(argv[2], argv[3]) : 1;
         store_free(store);
         mongoc_cleanup();
@@ -2100,7 +2103,7 @@ main(int argc, char **argv)
     printf("test_contract: store %s (%s), scale %ld\n",
            opts.backend == STORE_MONGODB ? "mongodb" : "sqlite",
            opts.backend == STORE_MONGODB ? opts.db_name : sqlite_path, scale);
-    ok = open_store(strcmp(mode, "--prepared") != 0);
+    ok = open_store(strcmp(mode, "--prepared") != 0, true);
     if (ok && strcmp(mode, "prepare") == 0) {
         store_free(store);
         return 0;

@@ -1492,7 +1492,7 @@ check_register(store_conn_t *conn, const char *key, const char *packet, const ch
                const principal_t *who, package_seen_t want)
 {
     package_seen_t seen = PACKAGE_NEW;
-    bson_t existing;
+    bson_t existing = BSON_INITIALIZER; /* the call initialises it: this is for a failed one */
     kt_error_t err;
 
     kt_error_clear(&err);
@@ -1517,10 +1517,10 @@ check_items(store_conn_t *conn, const char *key)
     BSON_APPEND_UTF8(&first, "status", "OK");
     BSON_APPEND_UTF8(&second, "status", "ERROR");
     kt_error_clear(&err);
-    bson_destroy(&result);
     CHECK_OK(packages_item_get(conn, key, 2, &result, &found, &err), err);
     CHECK(!found);
     bson_destroy(&result);
+    bson_init(&result); /* the call initialises it: this is for a failed one */
     CHECK_OK(packages_item_put(conn, key, 2, &first, &kept, &err), err);
     CHECK(!kept);
     CHECK_OK(packages_item_put(conn, key, 2, &second, &kept, &err), err);
@@ -1579,7 +1579,8 @@ test_packages(void)
     principal_t who = {.role = ROLE_REGION, .method = AUTH_CERT, .org = "1027700132195"};
     char key[PACKAGES_KEY_MAX], packet[64];
     package_seen_t seen;
-    bson_t existing, found;
+    /* The calls initialise these; a failed call may not have. */
+    bson_t existing = BSON_INITIALIZER, found = BSON_INITIALIZER;
     kt_error_t err;
     int n = -1;
 
@@ -1598,10 +1599,12 @@ test_packages(void)
     check_register(conn, key, packet, "h1", &who, PACKAGE_SAME);
     /* Found by its PacketID, of this sender, not of another. */
     kt_error_clear(&err);
+    bson_init(&found);
     CHECK_OK(packages_find(conn, packet, NULL, who.subject, &found, &n, &err), err);
     CHECK_INT(n, 1);
     CHECK_STR(bget_str(&found, "packet_id"), packet);
     bson_destroy(&found);
+    bson_init(&found);
     CHECK_OK(packages_find(conn, packet, NULL, "CN=nobody", &found, &n, &err), err);
     CHECK_INT(n, 0);
     bson_destroy(&found);
@@ -2068,11 +2071,11 @@ run_cases(void)
     CONTRACT_RUN(test_organization_pages);
     CONTRACT_RUN(test_access_log);
     CONTRACT_RUN(test_changes_by_subject);
-    CONTRACT_RUN(test_packages);
-    CONTRACT_RUN(test_package_queue);
     CONTRACT_RUN(test_health_keys);
     CONTRACT_RUN(test_crash_after_version);
     CONTRACT_RUN(test_verify_all);
+    CONTRACT_RUN(test_packages);
+    CONTRACT_RUN(test_package_queue);
 }
 
 int

@@ -717,6 +717,89 @@ done:
     store_conn_push(conn);
 }
 
+/* Updaters and a deleter of one record at once: the delete is the last
+ * version, every update that succeeded is before it, the others meet 410. */
+typedef struct {
+    const char *id, *org;
+    bool deleter;
+    pthread_barrier_t *start;
+    long written, gone, failures;
+} racer_del_t;
+
+static void *
+racer_del_run(void *arg)
+{
+    racer_del_t *r = arg;
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    write_result_t out;
+    kt_error_t err;
+    bson_t doc;
+    char label[32];
+
+    pthread_barrier_wait(r->start);
+    for (int i = 0; i < 5 * scale && r->gone == 0 && r->failures == 0; i++) {
+        snprintf(label, sizeof label, "D-%p-%d", (void *)r, i);
+        student_doc(&doc, "Удаляемая", label, NULL, r->org);
+        for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
+            int64_t v = current_version(conn, r->id);
+            bool ok = v > 0 && put(conn, r->deleter ? WRITE_DELETE : WRITE_UPDATE, r->id, v, &doc,
+                                   &out, &err);
+            if (ok || v <= 0 || err.code != KT_VERSION_CONFLICT) {
+                r->written += ok;
+                r->gone += v > 0 && !ok && err.code == KT_GONE;
+                r->failures += v <= 0 || (!ok && err.code != KT_GONE);
+                break;
+            }
+        }
+        bson_destroy(&doc);
+        if (r->deleter)
+            break;
+    }
+    store_conn_push(conn);
+    return NULL;
+}
+
+static void
+test_delete_race(void)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    racer_del_t r[RACERS];
+    pthread_t tids[RACERS];
+    pthread_barrier_t start;
+    char org[14], id[STUDENT_ID_LEN + 1];
+    long written = 0, failures = 0;
+    record_t last;
+
+    make_ogrn(60, org);
+    record_init(&last);
+    if (!create(conn, "Удаляемая", "Начало", NULL, org, id))
+        goto done;
+    pthread_barrier_init(&start, NULL, RACERS);
+    for (int i = 0; i < RACERS; i++) {
+        r[i] = (racer_del_t){.id = id, .org = org, .deleter = i == RACERS / 2, .start = &start};
+        pthread_create(&tids[i], NULL, racer_del_run, &r[i]);
+    }
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(tids[i], NULL);
+        written += r[i].written;
+        failures += r[i].failures;
+    }
+    pthread_barrier_destroy(&start);
+    CHECK_INT(failures, 0);
+    CHECK_INT(r[RACERS / 2].written, 1); /* the delete, retried on 412, went in */
+    kt_error_t err;
+    kt_error_clear(&err);
+    CHECK_OK(store_student_get(conn, id, &last, &err), err);
+    CHECK(last.deleted);
+    CHECK_INT(last.version, 1 + written);
+    CHECK(version_of(conn, id, last.version, &last));
+    CHECK_STR(bget_str(&last.record, "kind"), "delete");
+    check_chain(conn, &store_kind_student, id, 1 + written);
+done:
+    record_release(&last);
+    store_conn_push(conn);
+}
+
 /* ======================================================================
  * Case: one СНИЛС, several writers at once.
  * ====================================================================== */
@@ -1046,6 +1129,22 @@ check_feed_from_zero(store_conn_t *conn)
     entries_free(&all);
 }
 
+/* A school with no entries reads none, and its cursor still reaches the
+ * end: the other schools' entries advance it. */
+static void
+check_quiet_org(store_conn_t *conn, int64_t since, int64_t end)
+{
+    char quiet[14];
+    entries_t none = {0};
+    int64_t next = 0;
+
+    make_ogrn(99, quiet);
+    feed_all(conn, since, 5, quiet, &none, &next);
+    CHECK_INT(none.n, 0);
+    CHECK_INT(next, end);
+    entries_free(&none);
+}
+
 /* FEEDERS threads write students between home and away at once; the
  * versions they wrote. */
 static long
@@ -1100,6 +1199,7 @@ test_feed(void)
     }
     check_org_view(conn, &all, since, home);
     check_org_view(conn, &all, since, away);
+    check_quiet_org(conn, since, next);
     check_feed_from_zero(conn);
     entries_free(&all);
     entries_free(&paged);
@@ -1255,6 +1355,19 @@ check_student_list(store_conn_t *conn, const char *field, const char *value, con
     free(all);
 }
 
+/* After an id past every id: an empty page, no error. */
+static void
+check_past_the_end(store_conn_t *conn, const char *org)
+{
+    char ids[PAGE][40];
+    int count = -1;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    CHECK_OK(store_student_find_ids(conn, "organization", org, "~", PAGE, ids, &count, &err), err);
+    CHECK_INT(count, 0);
+}
+
 /*
  * n students of one name in one school (the class), and around them: 5 of
  * another name in that school, 5 of that name in another school, 5 of that
@@ -1298,6 +1411,7 @@ test_pagination(void)
     CHECK_OK(put(conn, WRITE_UPDATE, class[0], 0, &doc, &out, &err), err);
     bson_destroy(&doc);
     check_student_list(conn, "organization", org, class + 1, n - 1, other_name, 5);
+    check_past_the_end(conn, org);
 done:
     bson_destroy(&filter);
     free(class);
@@ -2296,6 +2410,7 @@ run_cases(void)
     CONTRACT_RUN(test_record_lifecycle);
     CONTRACT_RUN(test_organization_lifecycle);
     CONTRACT_RUN(test_sixteen_writers);
+    CONTRACT_RUN(test_delete_race);
     CONTRACT_RUN(test_same_snils_creates);
     CONTRACT_RUN(test_same_snils_updates);
     CONTRACT_RUN(test_same_document);

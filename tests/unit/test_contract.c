@@ -18,6 +18,7 @@
  *                              the suite on it without dropping it first
  *   test_contract crash-child ID VERSION   (its own use: a process that dies
  *                              at the write's fault point)
+ *   test_contract write-loop ORG   (its own use: a writer to be killed)
  *
  * Each case prints PASS or FAIL with its name; the exit status is non-zero on
  * any failure. KT_CONTRACT_SCALE (1) multiplies the operation counts. MongoDB
@@ -2267,6 +2268,138 @@ done:
 }
 
 /* ======================================================================
+ * Case: a writer killed at a moment of nobody's choosing.
+ * ====================================================================== */
+
+/* The child: writes students of org with СНИЛС (claims) — create, rename,
+ * a new СНИЛС, every third deleted — until it is killed; "ready" on stdout
+ * after its first create. */
+static int
+write_loop(const char *org)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_REQUEST);
+    char id[STUDENT_ID_LEN + 1], snils[12];
+    write_result_t out;
+    kt_error_t err;
+    bson_t doc;
+
+    for (int i = 0; i < 1000000; i++) { /* killed long before */
+        make_snils(2 * i % 1000, snils);
+        bool created = create(conn, "Прерванная", "Оля", snils, org, id);
+        if (i == 0) {
+            printf("ready\n");
+            fflush(stdout);
+        }
+        if (!created)
+            continue;
+        make_snils((2 * i + 1) % 1000, snils);
+        student_doc(&doc, "Прерванная", "Ольга", snils, org);
+        if (!put(conn, WRITE_UPDATE, id, 1, &doc, &out, &err))
+            fprintf(stderr, "write-loop: %s\n", err.message);
+        bson_destroy(&doc);
+        if (i % 3 == 0 && !put(conn, WRITE_DELETE, id, 2, NULL, &out, &err))
+            fprintf(stderr, "write-loop: %s\n", err.message);
+    }
+    store_conn_push(conn);
+    return 0;
+}
+
+/* Starts the child on org, kills it delay_ms after its first write. */
+static bool
+kill_writer(const char *org, int delay_ms)
+{
+    struct timespec pause = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000};
+    char ready[8] = "";
+    int fds[2], status = 0;
+    pid_t pid;
+
+    if (pipe(fds) != 0)
+        return false;
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execl("/proc/self/exe", "test_contract", "write-loop", org, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    bool started = pid > 0 && read(fds[0], ready, 6) == 6 && strncmp(ready, "ready\n", 6) == 0;
+    close(fds[0]);
+    if (started)
+        nanosleep(&pause, NULL);
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    CHECK(started);
+    return started;
+}
+
+/* Every student of org reads whole after the kill (and repair). */
+static void
+check_org_students(store_conn_t *conn, const char *org)
+{
+    char ids[PAGE][40], last[40] = "";
+    int count = PAGE, students = 0;
+    kt_error_t err;
+
+    while (count == PAGE) {
+        kt_error_clear(&err);
+        count = 0;
+        CHECK_OK(store_student_find_ids(conn, "organization", org, last[0] ? last : NULL, PAGE, ids,
+                                        &count, &err),
+                 err);
+        for (int i = 0; i < count; i++) {
+            check_chain(conn, &store_kind_student, ids[i], current_version(conn, ids[i]));
+            snprintf(last, sizeof last, "%s", ids[i]);
+            students++;
+        }
+    }
+    CHECK(students > 0);
+}
+
+static void
+test_killed_writer(void)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    static const int delays[] = {3, 40, 170};
+    char org[14];
+    int64_t since = feed_end(conn), next = 0;
+    entries_t l = {0};
+    verify_report_t r;
+    kt_error_t err;
+
+    make_ogrn(70, org);
+    for (int round = 0; round < 3; round++)
+        if (!kill_writer(org, delays[round]))
+            goto done;
+    memset(&r, 0, sizeof r);
+    kt_error_clear(&err);
+    CHECK_OK(verify_repair_all(conn, stderr, &r, &err), err);
+    CHECK_INT(r.broken, 0);
+    printf("  3 writers killed; repair completed %ld heads\n", r.repaired);
+    memset(&r, 0, sizeof r);
+    CHECK_OK(verify_all(conn, stderr, &r, &err), err);
+    CHECK_INT(r.broken, 0);
+    CHECK_INT(r.incomplete, 0);
+    CHECK_INT(r.duplicates, 0);
+    check_org_students(conn, org);
+    /* The feed: each entry names its version (MongoDB: a reservation the
+     * killed writer left stops readers for FEED_LEASE_MS — the page ends
+     * there, nothing is lost). */
+    feed_all(conn, since, 20, NULL, &l, &next);
+    for (size_t i = 0; i < l.n; i++) {
+        CHECK(i == 0 || l.e[i].seq > l.e[i - 1].seq);
+        check_entry(conn, &l.e[i]);
+    }
+    entries_free(&l);
+done:
+    store_conn_push(conn);
+}
+
+/* ======================================================================
  * Case: verify over everything the cases wrote.
  * ====================================================================== */
 
@@ -2429,6 +2562,7 @@ run_cases(void)
     CONTRACT_RUN(test_changes_by_subject);
     CONTRACT_RUN(test_health_keys);
     CONTRACT_RUN(test_crash_after_version);
+    CONTRACT_RUN(test_killed_writer);
     CONTRACT_RUN(test_verify_all);
     CONTRACT_RUN(test_packages);
     CONTRACT_RUN(test_package_queue);
@@ -2438,7 +2572,9 @@ int
 main(int argc, char **argv)
 {
     const char *mode = argc >= 2 ? argv[1] : "";
-    bool child = strcmp(mode, "crash-child") == 0 && argc == 4, skip = false, ok;
+    bool crash = strcmp(mode, "crash-child") == 0 && argc == 4;
+    bool loop = strcmp(mode, "write-loop") == 0 && argc == 3;
+    bool child = crash || loop, skip = false, ok;
     char *end = NULL;
     const char *s = getenv("KT_CONTRACT_SCALE");
     long n = s != NULL ? strtol(s, &end, 10) : 0;
@@ -2454,7 +2590,7 @@ main(int argc, char **argv)
     mongoc_init();
     if (child) {
         ok = open_store(false, false);
-        int rc = ok ? crash_child(argv[2], argv[3]) : 1;
+        int rc = !ok ? 1 : crash ? crash_child(argv[2], argv[3]) : write_loop(argv[2]);
         store_free(store);
         mongoc_cleanup();
         return rc;

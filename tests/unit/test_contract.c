@@ -1846,6 +1846,9 @@ check_register(store_conn_t *conn, const char *key, const char *packet, const ch
     if (want != PACKAGE_NEW) {
         CHECK_STR(bget_str(&existing, "packet_id"), packet);
         CHECK_STR(bget_str(&existing, "hash"), hash);
+        CHECK_STR(bget_str(&existing, "source_system"), "contract");
+        CHECK_STR(bget_str(&existing, "principal.subject"), who->subject);
+        CHECK(time_ms(bget_str(&existing, "received_at")) > 0);
     }
     bson_destroy(&existing);
 }
@@ -2076,6 +2079,57 @@ check_dequeue(store_conn_t *conn, const char *key)
 }
 
 static void
+enqueue_quietly(store_conn_t *conn, const char *key, const char *data)
+{
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    CHECK_OK(packages_enqueue(conn, key, data, 100, &err), err);
+}
+
+/* The registration's (received_at, key): the queue's order. */
+static int
+cmp_arrival(const char *a_time, const char *a_key, const char *b_time, const char *b_key)
+{
+    int c = strcmp(a_time, b_time);
+
+    return c != 0 ? c : strcmp(a_key, b_key);
+}
+
+/* packages_waiting lists the queued packages 1..rounds-1 of who (round 0
+ * ended) in arrival order: received_at, then key. */
+static void
+check_waiting_order(store_conn_t *conn, const principal_t *who, int rounds)
+{
+    char(*keys)[PACKAGES_KEY_MAX] = calloc(512, sizeof *keys);
+    char prev_time[32] = "", prev_key[PACKAGES_KEY_MAX] = "", packet[64], mine[PACKAGES_KEY_MAX];
+    int n = 0, found = 0;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    CHECK_OK(keys != NULL && packages_waiting(conn, keys, 512, &n, &err), err);
+    for (int i = 0; keys != NULL && i < n; i++) {
+        bson_t pkg = BSON_INITIALIZER;
+        bool ours = false;
+        for (int r = 1; r < rounds && !ours; r++) {
+            snprintf(packet, sizeof packet, "PKT-%06d-Q%d", tag, r);
+            packages_key(who, packet, mine);
+            ours = strcmp(mine, keys[i]) == 0;
+        }
+        CHECK_OK(packages_get(conn, keys[i], &pkg, &err), err);
+        const char *t = bget_str(&pkg, "received_at");
+        CHECK_STR(bget_str(&pkg, "status"), "INQUEUE");
+        CHECK(t != NULL && cmp_arrival(prev_time, prev_key, t, keys[i]) < 0);
+        snprintf(prev_time, sizeof prev_time, "%s", t ? t : "");
+        snprintf(prev_key, sizeof prev_key, "%s", keys[i]);
+        found += ours;
+        bson_destroy(&pkg);
+    }
+    CHECK_INT(found, rounds - 1);
+    free(keys);
+}
+
+static void
 test_package_queue(void)
 {
     store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
@@ -2097,7 +2151,10 @@ test_package_queue(void)
             check_lease_handover(conn, key, l, holder);
         if (round == 0)
             check_dequeue(conn, key);
+        else
+            enqueue_quietly(conn, key, data);
     }
+    check_waiting_order(conn, &who, (int)(5 * scale));
     store_conn_push(conn);
 }
 
@@ -2445,6 +2502,7 @@ test_verify_all(void)
     CHECK(found);
     if (found) {
         CHECK_INT(bget_int(&last, "students", -1), r.students);
+        CHECK(bhas_type(&last, "ok", BSON_TYPE_BOOL));
         bson_destroy(&last);
     }
     memset(&r, 0, sizeof r);

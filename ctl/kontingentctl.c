@@ -18,6 +18,9 @@
  *             store fails, exit 1 and no whole Packet (docs/xml-exchange.md)
  *   keys rotate [--grace S] | rewrap | status | retire KID  the health data's
  *             master keys (ctl/keys.c)
+ *   migrate --to sqlite|mongodb [--sqlite FILE] [--mongodb-uri URI] [--db NAME]
+ *             copy the registry to the other store implementation, rebuild its
+ *             heads and claims, verify it (ctl/migrate.c)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,7 @@
 #include "auth/jwt.h"
 #include "auth/revoke.h"
 #include "ctl/keys.h"
+#include "ctl/migrate.h"
 #include "handlers/export.h"
 #include "handlers/ingest.h"
 #include "fcgi/config.h"
@@ -52,6 +56,8 @@ usage(void)
             "       kontingentctl import FILE [--receipt OUT]\n"
             "       kontingentctl export --organization OGRN [--as-of 2026-09-20T00:00:00.000Z]\n"
             "       kontingentctl keys rotate [--grace SECONDS] | rewrap | status | retire KID\n"
+            "       kontingentctl migrate --to sqlite|mongodb [--sqlite FILE]\n"
+            "                             [--mongodb-uri URI] [--db NAME]\n"
             "  ROLE: region, school, ministry, auditor, admin\n"
             "  DURATION: a number with s, m, h or d (default 1h), at most KT_TOKEN_MAX_TTL (24h)\n"
             "configuration comes from the environment (KT_VAR, KT_TOKEN_PRIVATE_KEY, ...)\n");
@@ -451,6 +457,10 @@ main(int argc, char **argv)
         return cmd_import(&cfg, argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "export") == 0)
         return cmd_export(&cfg, argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "migrate") == 0) {
+        int rc = migrate_command(&cfg, argc - 2, argv + 2);
+        return rc == 2 ? usage() : rc;
+    }
     if (argc >= 3 && strcmp(argv[1], "keys") == 0) {
         int rc = keys_command(&cfg, argc - 2, argv + 2);
         return rc == 2 ? usage() : rc;

@@ -22,6 +22,10 @@
 
 #define ITEM_ARENA_CAP (32u << 20)
 #define WRITE_RETRIES  5
+/* Items applied (with their results) in one store batch: one transaction and
+ * one fsync on SQLite. It holds the write lock while it runs, so it is small
+ * enough that an API write waits well under a second behind it. */
+#define INGEST_BATCH 64
 
 typedef struct {
     const ingest_ctx_t *ctx;
@@ -690,21 +694,34 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
     xmlTextWriterPtr w = xmlNewTextWriterMemory(items, 0);
     bool ok = r != NULL && xmlio_reader_header(r, &h, err);
 
+    size_t in_batch = 0;
+
     while (ok && xmlio_reader_next(r, run->arena, &item, err)) {
         bson_t result = BSON_INITIALIZER;
-        ok = item_result(run, &item, &result, err);
+        ok = (in_batch > 0 || store_batch_begin(run->ctx->conn, err)) &&
+             item_result(run, &item, &result, err);
+        in_batch++;
         if (ok) {
             write_item(w, item.index, &result);
             count(t, util_get_str(&result, "result"));
         }
         bson_destroy(&result);
         arena_reset(run->arena);
+        if (ok && in_batch == INGEST_BATCH) {
+            ok = store_batch_end(run->ctx->conn, true, err);
+            in_batch = 0;
+        }
         if (ok && run->ctx->progress != NULL &&
             !run->ctx->progress(run->ctx->progress_arg, item.index)) {
             kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "the package's lease was lost");
             ok = false;
         }
     }
+    /* A failed run undoes its open batch: those items have neither writes nor
+     * results, and the next attempt applies them (the receipt of this run is
+     * not kept). */
+    if (in_batch > 0 && !store_batch_end(run->ctx->conn, ok, err))
+        ok = false;
     xmlTextWriterFlush(w);
     xmlFreeTextWriter(w);
     xmlio_reader_free(r);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "store/audit.h"
+#include "store/copy.h"
 #include "store/feed.h"
 #include "store/health_keys.h"
 #include "store/packages.h"
@@ -35,6 +36,8 @@ typedef struct store_ops {
     void (*conn_push)(store_conn_t *conn);
     bool (*check)(store_t *store, store_health_t *out);
     bool (*prepare)(store_conn_t *conn, kt_error_t *err);
+    bool (*batch_begin)(store_conn_t *conn, kt_error_t *err);
+    bool (*batch_end)(store_conn_t *conn, bool commit, kt_error_t *err);
 
     /* records (store/records.h) */
     bool (*record_get)(store_conn_t *conn, const store_kind_t *kind, const char *id, record_t *out,
@@ -122,6 +125,13 @@ typedef struct store_ops {
                                   kt_error_t *err);
     bool (*health_keys_each)(store_conn_t *conn, const char *lacking_kek, const char *after,
                              int limit, util_each_fn fn, void *ctx, kt_error_t *err);
+
+    /* copying a registry (store/copy.h) */
+    bool (*copy_each)(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
+                      kt_error_t *err);
+    bool (*copy_put)(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                     kt_error_t *err);
+    bool (*copy_finish)(store_conn_t *conn, kt_error_t *err);
 } store_ops_t;
 
 /* Every store and every connection starts with its backend's table. */

@@ -42,6 +42,18 @@ store_conn_push(store_conn_t *conn)
 }
 
 bool
+store_batch_begin(store_conn_t *conn, kt_error_t *err)
+{
+    return conn->ops->batch_begin(conn, err);
+}
+
+bool
+store_batch_end(store_conn_t *conn, bool commit, kt_error_t *err)
+{
+    return conn->ops->batch_end(conn, commit, err);
+}
+
+bool
 store_check(store_t *store, store_health_t *out)
 {
     return store->ops->check(store, out);
@@ -353,4 +365,41 @@ audit_log_read(store_conn_t *conn, const principal_t *who, const char *request_i
                const char *const *student_ids, size_t n, kt_error_t *err)
 {
     return audit_log_read_fields(conn, who, request_id, what, student_ids, n, NULL, NULL, err);
+}
+
+const char *
+copy_set_name(copy_set_t set)
+{
+    static const char *const names[COPY__MAX] = {
+        [COPY_STUDENT_VERSIONS] = "student_versions",
+        [COPY_ORGANIZATION_VERSIONS] = "organization_versions",
+        [COPY_CHANGES] = "changes",
+        [COPY_ACCESS_LOG] = "access_log",
+        [COPY_HEALTH_KEYS] = "health_keys",
+        [COPY_PACKAGES] = "packages",
+        [COPY_PACKAGE_ITEMS] = "package_items",
+        [COPY_PACKAGE_RECEIPTS] = "package_receipts",
+        [COPY_PACKAGE_CHUNKS] = "package_chunks",
+    };
+
+    return set < COPY__MAX ? names[set] : "?";
+}
+
+bool
+store_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    return conn->ops->copy_each(conn, set, fn, ctx, err);
+}
+
+bool
+store_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+               kt_error_t *err)
+{
+    return conn->ops->copy_put(conn, set, doc, inserted, err);
+}
+
+bool
+store_copy_finish(store_conn_t *conn, kt_error_t *err)
+{
+    return conn->ops->copy_finish(conn, err);
 }

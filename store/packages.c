@@ -66,7 +66,7 @@ packages_receipt_load(store_conn_t *conn, const bson_t *pkg, char **receipt, siz
 
     *receipt = NULL;
     *len = 0;
-    if (g.data == NULL || !mongo_packages_receipt_each(conn, pkg, gather, &g, err)) {
+    if (g.data == NULL || !packages_receipt_each(conn, pkg, gather, &g, err)) {
         free(g.data);
         if (err->code == KT_OK)
             kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");

@@ -68,6 +68,15 @@ void store_conn_push(store_conn_t *conn);
  * run at every start. */
 bool store_prepare(store_conn_t *conn, kt_error_t *err);
 
+/* A batch of writes on conn (package items): until store_batch_end they
+ * commit together — SQLite: one transaction, so a batch costs one fsync and
+ * an item's write and its recorded result are never apart; MongoDB: each
+ * operation is durable on its own, and these do nothing. A batch holds
+ * SQLite's write lock: keep it short (INGEST_BATCH items), and write only on
+ * conn meanwhile. store_batch_end(conn, false) undoes the batch's writes. */
+bool store_batch_begin(store_conn_t *conn, kt_error_t *err);
+bool store_batch_end(store_conn_t *conn, bool commit, kt_error_t *err);
+
 typedef struct {
     bool reachable;    /* the store answered */
     bool writable;     /* and the write probe succeeded */

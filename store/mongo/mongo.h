@@ -76,6 +76,12 @@ bool mongo_find_id(store_conn_t *conn, const char *coll, const char *id, bson_t 
 bool mongo_each(store_conn_t *conn, const char *coll, const bson_t *filter, const bson_t *opts,
                 util_each_fn fn, void *ctx, kt_error_t *err);
 
+/* The same, read with prefs (NULL: the URI's): the report scans read from a
+ * secondary when there is one (mongo_scan_prefs()). */
+bool mongo_each_prefs(store_conn_t *conn, const char *coll, const bson_t *filter,
+                      const bson_t *opts, const mongoc_read_prefs_t *prefs, util_each_fn fn,
+                      void *ctx, kt_error_t *err);
+
 /* Replaces (or inserts) the document with _id id. */
 bool mongo_replace_id(store_conn_t *conn, const char *coll, const char *id, const bson_t *doc,
                       kt_error_t *err);
@@ -191,5 +197,10 @@ bool mongo_health_keys_put_wraps(store_conn_t *conn, const char *dkid, const bso
                                  kt_error_t *err);
 bool mongo_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after,
                             int limit, util_each_fn fn, void *ctx, kt_error_t *err);
+bool mongo_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
+                     kt_error_t *err);
+bool mongo_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                    kt_error_t *err);
+bool mongo_copy_finish(store_conn_t *conn, kt_error_t *err);
 
 #endif

@@ -10,6 +10,16 @@
 
 #define SCAN_BATCH 1000
 
+/* Report scans may read from a secondary (a replica set's spare capacity):
+ * a report counts what the versions say up to its bound, and a secondary
+ * lags the primary by seconds (docs/storage.md, "MongoDB"). On a single
+ * server or FerretDB this is the primary. */
+static mongoc_read_prefs_t *
+scan_prefs(void)
+{
+    return mongoc_read_prefs_new(MONGOC_READ_SECONDARY_PREFERRED);
+}
+
 bool
 mongo_scan_latest(store_conn_t *conn, const scan_spec_t *spec, strmap_t **out, kt_error_t *err)
 {
@@ -35,7 +45,9 @@ mongo_scan_latest(store_conn_t *conn, const scan_spec_t *spec, strmap_t **out, k
     BSON_APPEND_INT32(&proj, "time", 1);
     BSON_APPEND_INT32(&proj, "doc", 1);
     bson_append_document_end(&opts, &proj);
-    ok = mongo_each(conn, spec->kind->versions, &filter, &opts, scan_visit, &run, err);
+    mongoc_read_prefs_t *prefs = scan_prefs();
+    ok = mongo_each_prefs(conn, spec->kind->versions, &filter, &opts, prefs, scan_visit, &run, err);
+    mongoc_read_prefs_destroy(prefs);
     bson_destroy(&filter);
     bson_destroy(&opts);
     return scan_run_end(&run, ok, out);

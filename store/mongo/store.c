@@ -334,6 +334,20 @@ mongo_check(store_t *base, store_health_t *out)
     return out->writable;
 }
 
+/* Each operation is durable on its own (w=majority in the URI): a batch is
+ * only a unit of work, with nothing to commit or undo. */
+static bool
+mongo_batch_begin(store_conn_t *conn, kt_error_t *err)
+{
+    return true;
+}
+
+static bool
+mongo_batch_end(store_conn_t *conn, bool commit, kt_error_t *err)
+{
+    return true;
+}
+
 const store_ops_t store_mongo_ops = {
     .name = "mongodb",
     .open = mongo_open,
@@ -342,6 +356,8 @@ const store_ops_t store_mongo_ops = {
     .conn_push = mongo_conn_push,
     .check = mongo_check,
     .prepare = mongo_prepare,
+    .batch_begin = mongo_batch_begin,
+    .batch_end = mongo_batch_end,
     .record_get = mongo_record_get,
     .record_get_version = mongo_record_get_version,
     .record_as_of = mongo_record_as_of,
@@ -378,4 +394,7 @@ const store_ops_t store_mongo_ops = {
     .health_keys_get = mongo_health_keys_get,
     .health_keys_put_wraps = mongo_health_keys_put_wraps,
     .health_keys_each = mongo_health_keys_each,
+    .copy_each = mongo_copy_each,
+    .copy_put = mongo_copy_put,
+    .copy_finish = mongo_copy_finish,
 };

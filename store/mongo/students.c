@@ -221,24 +221,45 @@ mongo_record_find_ids(store_conn_t *conn, const store_kind_t *kind, const bson_t
     return ok;
 }
 
+/* Appends the key document of spec, "a,b,_id" → {a: 1, b: 1, _id: 1}, and
+ * names the index after it ("a_b__id"). */
+static void
+index_spec(bson_t *idx, const char *spec)
+{
+    char name[128], field[64];
+    bson_t key;
+    size_t n = 0;
+
+    BSON_APPEND_DOCUMENT_BEGIN(idx, "key", &key);
+    for (const char *p = spec; *p != '\0';) {
+        size_t len = strcspn(p, ",");
+        snprintf(field, sizeof field, "%.*s", (int)len, p);
+        BSON_APPEND_INT32(&key, field, 1);
+        p += len + (p[len] == ',');
+    }
+    bson_append_document_end(idx, &key);
+    for (const char *p = spec; *p != '\0' && n + 1 < sizeof name; p++)
+        name[n++] = *p == ',' ? '_' : *p;
+    name[n] = '\0';
+    BSON_APPEND_UTF8(idx, "name", name);
+}
+
+/* Creates the indexes of coll, each a comma-separated compound key. */
 static bool
-create_indexes(store_conn_t *conn, const char *coll, const char *const *keys, kt_error_t *err)
+create_indexes(store_conn_t *conn, const char *coll, const char *const *specs, kt_error_t *err)
 {
     mongoc_database_t *d = mongo_database(conn);
-    bson_t cmd = BSON_INITIALIZER, arr, idx, key;
+    bson_t cmd = BSON_INITIALIZER, arr, idx;
     bson_error_t error;
     char k[16];
     bool ok;
 
     BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
     BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &arr);
-    for (int i = 0; keys[i] != NULL; i++) {
+    for (int i = 0; specs[i] != NULL; i++) {
         snprintf(k, sizeof k, "%d", i);
         bson_append_document_begin(&arr, k, -1, &idx);
-        BSON_APPEND_DOCUMENT_BEGIN(&idx, "key", &key);
-        BSON_APPEND_INT32(&key, keys[i], 1);
-        bson_append_document_end(&idx, &key);
-        BSON_APPEND_UTF8(&idx, "name", keys[i]);
+        index_spec(&idx, specs[i]);
         bson_append_document_end(&arr, &idx);
     }
     bson_append_array_end(&cmd, &arr);
@@ -291,11 +312,17 @@ create_collections(store_conn_t *conn, kt_error_t *err)
 bool
 mongo_prepare(store_conn_t *conn, kt_error_t *err)
 {
-    static const char *const heads[] = {"organization", "name_key", "snils", NULL};
-    static const char *const access[] = {"students", "subject", NULL};
-    static const char *const orgs[] = {"oktmo", "type", "status", "parent", NULL};
-    /* The auditors' "what did this principal change" (store/audit.c). */
-    static const char *const versions[] = {"principal.subject", NULL};
+    /* Each serves a query's equality members, then its sort (docs/storage.md,
+     * "MongoDB"): lists and searches page by _id among active heads, the
+     * access log pages newest first by _id, the auditors' "what did this
+     * principal change" by feed sequence, export by school in version order. */
+    static const char *const heads[] = {"organization,state,_id", "name_key,state,_id",
+                                        "snils,state,_id", NULL};
+    static const char *const access[] = {"students,_id", "subject,_id", NULL};
+    static const char *const orgs[] = {"oktmo,state,_id",  "type,state,_id", "status,state,_id",
+                                       "parent,state,_id", "state,_id",      NULL};
+    static const char *const versions[] = {"principal.subject,seq", "doc.organization,_id", "time",
+                                           NULL};
 
     return create_collections(conn, err) &&
            create_indexes(conn, store_kind_student.heads, heads, err) &&

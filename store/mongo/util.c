@@ -66,8 +66,15 @@ bool
 mongo_each(store_conn_t *conn, const char *coll, const bson_t *filter, const bson_t *opts,
            util_each_fn fn, void *ctx, kt_error_t *err)
 {
+    return mongo_each_prefs(conn, coll, filter, opts, NULL, fn, ctx, err);
+}
+
+bool
+mongo_each_prefs(store_conn_t *conn, const char *coll, const bson_t *filter, const bson_t *opts,
+                 const mongoc_read_prefs_t *prefs, util_each_fn fn, void *ctx, kt_error_t *err)
+{
     mongoc_collection_t *c = mongo_collection(conn, coll);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, opts, NULL);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(c, filter, opts, prefs);
     const bson_t *doc;
     bson_error_t error;
     bool ok = true;

@@ -258,3 +258,17 @@ sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char 
 {
     return pending(conn, err, "health_keys_each");
 }
+
+bool
+sqlite_copy_each_other(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
+                       kt_error_t *err)
+{
+    return pending(conn, err, "copy_each");
+}
+
+bool
+sqlite_copy_put_other(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                      kt_error_t *err)
+{
+    return pending(conn, err, "copy_put");
+}

@@ -24,6 +24,7 @@
 typedef struct {
     store_conn_t base; /* first: a store_conn_t * is a sqlite_conn_t * */
     sqlite3 *db;
+    int depth; /* transactions open: 1 = BEGIN, more = savepoints inside it */
 } sqlite_conn_t;
 
 static inline sqlite3 *
@@ -40,7 +41,10 @@ void sqlite_error(kt_error_t *err, sqlite3 *db, int rc, const char *what);
  * with err set when it cannot be prepared. Do not finalize it. */
 sqlite3_stmt *sqlite_stmt(store_conn_t *conn, const char *sql, kt_error_t *err);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Inside an open transaction (a batch
+ * of package items, store_batch_begin) they become SAVEPOINT / RELEASE /
+ * ROLLBACK TO: an operation is all or nothing either way, and a batch
+ * commits its operations together. */
 bool sqlite_begin(store_conn_t *conn, kt_error_t *err);
 bool sqlite_commit(store_conn_t *conn, kt_error_t *err);
 void sqlite_rollback(store_conn_t *conn);
@@ -137,5 +141,17 @@ bool sqlite_health_keys_put_wraps(store_conn_t *conn, const char *dkid, const bs
                                   kt_error_t *err);
 bool sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after,
                              int limit, util_each_fn fn, void *ctx, kt_error_t *err);
+
+/* copy (store/copy.h): copy.c for versions and the feed; the other sets'
+ * rows belong to their modules. */
+bool sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
+                      kt_error_t *err);
+bool sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                     kt_error_t *err);
+bool sqlite_copy_finish(store_conn_t *conn, kt_error_t *err);
+bool sqlite_copy_each_other(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
+                            kt_error_t *err);
+bool sqlite_copy_put_other(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                           kt_error_t *err);
 
 #endif

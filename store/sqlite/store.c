@@ -169,6 +169,7 @@ sqlite_conn_push(store_conn_t *conn)
      * the write lock: end it before anyone else gets the connection. */
     if (!sqlite3_get_autocommit(p->conn.db))
         sqlite3_exec(p->conn.db, "ROLLBACK", NULL, NULL, NULL);
+    p->conn.depth = 0;
     pthread_mutex_lock(&store->lock);
     p->next = store->free[conn->pool];
     store->free[conn->pool] = p;
@@ -220,14 +221,31 @@ exec_simple(store_conn_t *conn, const char *sql, kt_error_t *err)
 bool
 sqlite_begin(store_conn_t *conn, kt_error_t *err)
 {
-    return exec_simple(conn, "BEGIN IMMEDIATE", err);
+    sqlite_conn_t *c = (sqlite_conn_t *)conn;
+
+    if (!exec_simple(conn, c->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT kt_nested", err))
+        return false;
+    c->depth++;
+    return true;
 }
 
 bool
 sqlite_commit(store_conn_t *conn, kt_error_t *err)
 {
-    if (exec_simple(conn, "COMMIT", err))
+    sqlite_conn_t *c = (sqlite_conn_t *)conn;
+
+    if (c->depth > 1) {
+        if (!exec_simple(conn, "RELEASE kt_nested", err)) {
+            sqlite_rollback(conn);
+            return false;
+        }
+        c->depth--;
         return true;
+    }
+    if (exec_simple(conn, "COMMIT", err)) {
+        c->depth = 0;
+        return true;
+    }
     sqlite_rollback(conn);
     return false;
 }
@@ -235,8 +253,33 @@ sqlite_commit(store_conn_t *conn, kt_error_t *err)
 void
 sqlite_rollback(store_conn_t *conn)
 {
-    if (!sqlite3_get_autocommit(sqlite_db(conn)))
-        sqlite3_exec(sqlite_db(conn), "ROLLBACK", NULL, NULL, NULL);
+    sqlite_conn_t *c = (sqlite_conn_t *)conn;
+
+    if (c->depth > 1) {
+        sqlite3_exec(c->db, "ROLLBACK TO kt_nested; RELEASE kt_nested", NULL, NULL, NULL);
+        c->depth--;
+        return;
+    }
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    c->depth = 0;
+}
+
+/* A batch (store_batch_begin): the operations until store_batch_end commit
+ * together, and hold the write lock meanwhile. */
+static bool
+sqlite_batch_begin(store_conn_t *conn, kt_error_t *err)
+{
+    return sqlite_begin(conn, err);
+}
+
+static bool
+sqlite_batch_end(store_conn_t *conn, bool commit, kt_error_t *err)
+{
+    if (commit)
+        return sqlite_commit(conn, err);
+    sqlite_rollback(conn);
+    return true;
 }
 
 int
@@ -338,6 +381,8 @@ const store_ops_t store_sqlite_ops = {
     .conn_push = sqlite_conn_push,
     .check = sqlite_check,
     .prepare = sqlite_prepare,
+    .batch_begin = sqlite_batch_begin,
+    .batch_end = sqlite_batch_end,
     .record_get = sqlite_record_get,
     .record_get_version = sqlite_record_get_version,
     .record_as_of = sqlite_record_as_of,
@@ -374,4 +419,7 @@ const store_ops_t store_sqlite_ops = {
     .health_keys_get = sqlite_health_keys_get,
     .health_keys_put_wraps = sqlite_health_keys_put_wraps,
     .health_keys_each = sqlite_health_keys_each,
+    .copy_each = sqlite_copy_each,
+    .copy_put = sqlite_copy_put,
+    .copy_finish = sqlite_copy_finish,
 };

@@ -1,0 +1,204 @@
+/*
+ * copy: the SQLite side of store/copy.h — rows to and from the documents
+ * of the MongoDB implementation's shape.
+ */
+#include <string.h>
+
+#include "store/sqlite/sqlite.h"
+
+static const char *
+str_or(const char *s, const char *fallback)
+{
+    return s != NULL ? s : fallback;
+}
+
+/* --- versions: the record blob is the document; the columns come from it */
+
+static const store_kind_t *
+versions_kind(copy_set_t set)
+{
+    return set == COPY_STUDENT_VERSIONS ? &store_kind_student : &store_kind_organization;
+}
+
+/* Calls fn with the blob of column 0 of each row of st, as a document. */
+static bool
+each_blob(store_conn_t *conn, sqlite3_stmt *st, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    int rc;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bson_t doc;
+        const uint8_t *data = sqlite3_column_blob(st, 0);
+        int len = sqlite3_column_bytes(st, 0);
+        /* doc borrows the row's bytes until the next step: fn copies what it keeps. */
+        if (data == NULL || !bson_init_static(&doc, data, (size_t)len))
+            continue;
+        if (!fn(ctx, &doc)) {
+            sqlite3_reset(st);
+            return true;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        sqlite_error(err, sqlite_db(conn), rc, "copy");
+    return rc == SQLITE_DONE;
+}
+
+static bool
+versions_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    char sql[128];
+    sqlite3_stmt *st;
+
+    snprintf(sql, sizeof sql, "SELECT record FROM %s ORDER BY id, version",
+             versions_kind(set)->versions);
+    st = sqlite_stmt(conn, sql, err);
+    return st != NULL && each_blob(conn, st, fn, ctx, err);
+}
+
+static bool
+versions_put(store_conn_t *conn, copy_set_t set, const bson_t *rec, bool *inserted, kt_error_t *err)
+{
+    const store_kind_t *kind = versions_kind(set);
+    const char *id = util_get_str(rec, kind->id_member), *time = util_get_str(rec, "time");
+    int64_t version = util_get_int(rec, "version", 0);
+    char sql[256];
+    sqlite3_stmt *st;
+
+    if (id == NULL || time == NULL || version < 1) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: %s: not a version record",
+                     kind->versions);
+        return false;
+    }
+    snprintf(sql, sizeof sql,
+             "INSERT OR IGNORE INTO %s (id, version, time, state, seq, subject, organization, "
+             "record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             kind->versions);
+    if ((st = sqlite_stmt(conn, sql, err)) == NULL)
+        return false;
+    sqlite_bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, version);
+    sqlite_bind_text(st, 3, time);
+    sqlite_bind_text(st, 4, str_or(util_get_str(rec, "state"), "ACTIVE"));
+    if (kind->feed)
+        sqlite3_bind_int64(st, 5, util_get_int(rec, "seq", 0));
+    sqlite_bind_text(st, 6, str_or(util_get_str(rec, "principal.subject"), ""));
+    sqlite_bind_text(st, 7, kind->feed ? util_get_str(rec, "doc.organization") : NULL);
+    sqlite_bind_bson(st, 8, rec);
+    if (!sqlite_step_done(st, conn, kind->versions, err))
+        return false;
+    *inserted = sqlite3_changes(sqlite_db(conn)) == 1;
+    return true;
+}
+
+/* --- the change feed: rows to and from {_id, seq, student_id, ...} ---- */
+
+static bool
+changes_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(
+        conn,
+        "SELECT seq, student_id, version, kind, time, org, from_org FROM changes ORDER BY seq",
+        err);
+    int rc = SQLITE_DONE;
+    bool go = true;
+
+    while (st != NULL && go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bson_t doc = BSON_INITIALIZER;
+        char id[24];
+        const char *from = (const char *)sqlite3_column_text(st, 6);
+        snprintf(id, sizeof id, "%020lld", (long long)sqlite3_column_int64(st, 0));
+        BSON_APPEND_UTF8(&doc, "_id", id);
+        BSON_APPEND_INT64(&doc, "seq", sqlite3_column_int64(st, 0));
+        BSON_APPEND_UTF8(&doc, "student_id", (const char *)sqlite3_column_text(st, 1));
+        BSON_APPEND_INT64(&doc, "version", sqlite3_column_int64(st, 2));
+        BSON_APPEND_UTF8(&doc, "kind", (const char *)sqlite3_column_text(st, 3));
+        BSON_APPEND_UTF8(&doc, "organization", (const char *)sqlite3_column_text(st, 5));
+        if (from != NULL && from[0] != '\0')
+            BSON_APPEND_UTF8(&doc, "from_organization", from);
+        BSON_APPEND_UTF8(&doc, "time", (const char *)sqlite3_column_text(st, 4));
+        BSON_APPEND_INT64(&doc, "reserved_ms", 0); /* decided: its version exists */
+        go = fn(ctx, &doc);
+        bson_destroy(&doc);
+    }
+    if (st != NULL)
+        sqlite3_reset(st);
+    if (st != NULL && go && rc != SQLITE_DONE)
+        sqlite_error(err, sqlite_db(conn), rc, "copy changes");
+    return st != NULL && (!go || rc == SQLITE_DONE);
+}
+
+/* An entry is kept only when its version is there with its sequence: the
+ * MongoDB protocol's void reservations stay behind. */
+static bool
+changes_put(store_conn_t *conn, const bson_t *e, bool *inserted, kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(
+        conn, "SELECT 1 FROM student_versions WHERE id = ? AND version = ? AND seq = ?", err);
+    int64_t seq = util_get_int(e, "seq", 0);
+    bool valid;
+
+    *inserted = false;
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, util_get_str(e, "student_id"));
+    sqlite3_bind_int64(st, 2, util_get_int(e, "version", 0));
+    sqlite3_bind_int64(st, 3, seq);
+    valid = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (!valid)
+        return true;
+    st = sqlite_stmt(conn,
+                     "INSERT OR IGNORE INTO changes (seq, student_id, version, kind, time, org, "
+                     "from_org) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     err);
+    if (st == NULL)
+        return false;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite_bind_text(st, 2, util_get_str(e, "student_id"));
+    sqlite3_bind_int64(st, 3, util_get_int(e, "version", 0));
+    sqlite_bind_text(st, 4, str_or(util_get_str(e, "kind"), "update"));
+    sqlite_bind_text(st, 5, str_or(util_get_str(e, "time"), ""));
+    sqlite_bind_text(st, 6, str_or(util_get_str(e, "organization"), ""));
+    sqlite_bind_text(st, 7, str_or(util_get_str(e, "from_organization"), ""));
+    if (!sqlite_step_done(st, conn, "copy changes", err))
+        return false;
+    *inserted = sqlite3_changes(sqlite_db(conn)) == 1;
+    return true;
+}
+
+bool
+sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    switch (set) {
+    case COPY_STUDENT_VERSIONS:
+    case COPY_ORGANIZATION_VERSIONS:
+        return versions_each(conn, set, fn, ctx, err);
+    case COPY_CHANGES:
+        return changes_each(conn, fn, ctx, err);
+    default:
+        return sqlite_copy_each_other(conn, set, fn, ctx, err);
+    }
+}
+
+bool
+sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                kt_error_t *err)
+{
+    switch (set) {
+    case COPY_STUDENT_VERSIONS:
+    case COPY_ORGANIZATION_VERSIONS:
+        return versions_put(conn, set, doc, inserted, err);
+    case COPY_CHANGES:
+        return changes_put(conn, doc, inserted, err);
+    default:
+        return sqlite_copy_put_other(conn, set, doc, inserted, err);
+    }
+}
+
+/* Nothing beyond the rows: sequences are the rows' own. */
+bool
+sqlite_copy_finish(store_conn_t *conn, kt_error_t *err)
+{
+    return true;
+}

@@ -28,10 +28,8 @@
  *                                 entry each; prints their ids, the rate on stderr
  *
  * Seeding (seed, deep, report-seed, scale-seed) goes through the store's own
- * write path. With BENCH_SEED_FAST=1 (bench/scale's default) the SQLite
- * connection that seeds runs with synchronous=OFF: the same statements and
- * transactions, only no fsync per commit (a seed is rebuilt, not recovered);
- * stderr says so. MongoDB ignores it.
+ * write path, in store batches of SEED_BATCH writes (store_batch_begin: one
+ * SQLite transaction each, as package items are applied; nothing on MongoDB).
  * Configuration as for the server (KT_STORE, KT_SQLITE, MONGODB_URI, KT_DB);
  * BENCH_THREADS (8). The loads print "ops=… rate=…/s p50=…ms p99=…ms".
  */
@@ -264,20 +262,44 @@ is_sqlite(void)
     return strcmp(store_backend_name(store), "sqlite") == 0;
 }
 
-/* BENCH_SEED_FAST=1 on SQLite: this connection commits without fsync. */
-static void
-seed_fast(store_conn_t *conn)
-{
-    const char *v = getenv("BENCH_SEED_FAST");
+#define RAW_BATCH 1000
 
-    if (v == NULL || strcmp(v, "1") != 0 || !is_sqlite())
-        return;
-    sqlite3_exec(sqlite_db(conn), "PRAGMA synchronous=OFF", NULL, NULL, NULL);
-    fprintf(stderr, "seed: sqlite, synchronous=OFF on the seeding connection (no fsync per "
-                    "commit; the same write path otherwise)\n");
+/* Seeds commit every SEED_BATCH writes in one store batch (store_batch_begin:
+ * one SQLite transaction, as package items are applied; nothing on MongoDB). */
+#define SEED_BATCH 1000
+
+static bool
+seed_begin(store_conn_t *conn)
+{
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    if (store_batch_begin(conn, &err))
+        return true;
+    fprintf(stderr, "batch: %s\n", err.message);
+    return false;
 }
 
-#define RAW_BATCH 1000
+static bool
+seed_end(store_conn_t *conn, bool ok)
+{
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    if (store_batch_end(conn, ok, &err))
+        return ok;
+    fprintf(stderr, "batch: %s\n", err.message);
+    return false;
+}
+
+/* After each write: every SEED_BATCH, commit the batch and begin the next. */
+static bool
+seed_step(store_conn_t *conn, long done, bool ok)
+{
+    if (!ok || done % SEED_BATCH != 0)
+        return ok;
+    return seed_end(conn, true) && seed_begin(conn);
+}
 
 /* SQLite's raw insert: a prepared INSERT, one transaction per batch. */
 static bool
@@ -462,21 +484,24 @@ report_seed(store_conn_t *conn, long n)
     double t0 = now_s();
     long done = 0;
 
-    seed_fast(conn);
-    for (long i = 0; i < n; i++) {
+    bool ok;
+
+    ok = seed_begin(conn);
+    for (long i = 0; ok && i < n; i++) {
         bson_t doc;
         write_result_t out;
         kt_error_t err;
         kt_error_clear(&err);
         report_doc(&doc, i);
-        if (store_student_write(conn, WRITE_CREATE, NULL, 0, &doc, &meta, &out, &err))
-            done++;
-        else
+        ok = store_student_write(conn, WRITE_CREATE, NULL, 0, &doc, &meta, &out, &err);
+        if (!ok)
             fprintf(stderr, "write: %s\n", err.message);
         bson_destroy(&doc);
+        ok = seed_step(conn, ++done, ok);
     }
-    printf("docs=%ld seconds=%.2f\n", done, now_s() - t0);
-    return done == n ? 0 : 1;
+    ok = seed_end(conn, ok);
+    printf("docs=%ld seconds=%.2f\n", ok ? done : 0, now_s() - t0);
+    return ok ? 0 : 1;
 }
 
 static bool
@@ -733,7 +758,8 @@ scale_reads(store_conn_t *conn, long first, long n, char (*bids)[40])
 
 /* Students from … to-1 in blocks of SCALE_BLOCK: each block's versions are
  * written round by round, so that a student's versions spread over time
- * and the feed as a region's would. */
+ * and the feed as a region's would; a block is one store batch (one SQLite
+ * transaction of its 11 000 writes). */
 static int
 scale_seed(store_conn_t *conn, long from, long to)
 {
@@ -742,13 +768,13 @@ scale_seed(store_conn_t *conn, long from, long to)
     long versions = 0;
     bool ok;
 
-    seed_fast(conn);
     ok = from < to && scale_schools(conn, from / SCALE_SCHOOL, (to - 1) / SCALE_SCHOOL + 1);
     for (long b = from; ok && b < to; b += SCALE_BLOCK) {
         long n = to - b < SCALE_BLOCK ? to - b : SCALE_BLOCK;
+        ok = seed_begin(conn);
         for (int v = 1; ok && v <= SCALE_VERSIONS; v++)
             ok = scale_version(conn, b, n, v, bids);
-        ok = ok && scale_reads(conn, b, n, bids);
+        ok = seed_end(conn, ok && scale_reads(conn, b, n, bids));
         for (long k = 0; ok && k < n; k++)
             printf("%s\n", bids[k]);
         versions += ok ? n * SCALE_VERSIONS : 0;
@@ -785,16 +811,19 @@ deep(store_conn_t *conn, long n)
     char place[32], id[40];
     write_result_t out;
 
-    seed_fast(conn);
+    bool ok;
+
     if (!write_one(conn, WRITE_CREATE, NULL, key, "v1", &out))
         return 1;
     memcpy(id, out.id, sizeof out.id);
-    for (long i = 2; i <= n; i++) {
+    ok = seed_begin(conn);
+    for (long i = 2; ok && i <= n; i++) {
         snprintf(place, sizeof place, "v%ld", i);
         write_one(conn, WRITE_UPDATE, id, key, place, &out);
+        ok = seed_step(conn, i, true);
     }
     printf("%s\n", id);
-    return 0;
+    return seed_end(conn, ok) ? 0 : 1;
 }
 
 static int
@@ -803,11 +832,15 @@ seed(store_conn_t *conn, long n)
     long base = (long)time(NULL) % 100000 * 1000;
     write_result_t out;
 
-    seed_fast(conn);
-    for (long i = 0; i < n; i++)
+    bool ok;
+
+    ok = seed_begin(conn);
+    for (long i = 0; ok && i < n; i++) {
         if (write_one(conn, WRITE_CREATE, NULL, base + i, "seed", &out))
             printf("%s\n", out.id);
-    return 0;
+        ok = seed_step(conn, i + 1, true);
+    }
+    return seed_end(conn, ok) ? 0 : 1;
 }
 
 static int

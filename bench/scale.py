@@ -182,11 +182,12 @@ def measure(url, token, ids_file, size, out):
 
 
 def report(sizes_file):
-    """sizes_file: lines "SIZE RESULTS.json SEED_RATE DISK_BYTES VERSIONS"."""
+    """sizes_file: lines "SIZE RESULTS.json SEED_RATE DISK_BYTES VERSIONS LOAD1 LOAD5 LOAD15"."""
     runs = []
     for line in open(sizes_file):
-        size, path, rate, disk, versions = line.split()
-        runs.append((int(size), json.load(open(path)), float(rate), int(disk), int(versions)))
+        size, path, rate, disk, versions, *load = line.split()
+        runs.append((int(size), json.load(open(path)), float(rate), int(disk), int(versions),
+                     " ".join(load)))
     first, last = runs[0], runs[-1]
     print()
     head = f"{'p50 / p95 ms':46}" + "".join(f"{s:>20,}" for s, *_ in runs)
@@ -210,10 +211,10 @@ def report(sizes_file):
                 f", p50 ≤ {target} ms at 1 M"
         print(f"{label:46}{cells}{growth:>12}  {goal}")
     print()
-    for size, _, rate, disk, versions in runs:
+    for size, _, rate, disk, versions, load in runs:
         print(f"{size:>9,} students: {versions:,} versions, store files {disk / 2**20:,.0f} MB = "
               f"{disk / versions:,.0f} bytes per version (target ≤ 5 KB); "
-              f"seeded at {rate:,.0f} versions/s")
+              f"seeded at {rate:,.0f} versions/s; load {load} when timed")
 
 
 def main():

@@ -41,7 +41,7 @@
 #include <time.h>
 
 #include "auth/principal.h"
-#include "fcgi/config.h"
+#include "http/config.h"
 #include "store/audit.h"
 #include "store/mongo/mongo.h"
 #include "store/organizations.h"

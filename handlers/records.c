@@ -8,17 +8,16 @@
 
 #include <string.h>
 
-#include "fcgi/log.h"
-#include "fcgi/problem.h"
+#include "http/log.h"
+#include "http/problem.h"
 #include "handlers/common.h"
-#include "handlers/healthdata.h"
+#include "service/healthdata.h"
 #include "handlers/students.h"
 #include "model/codec.h"
 #include "model/patch.h"
+#include "service/write.h"
 #include "store/audit.h"
 #include "store/util.h"
-
-#define WRITE_RETRIES 5
 
 void
 records_write_json(jw_t *w, const record_resource_t *r, const char *id, int64_t version,
@@ -59,7 +58,7 @@ log_read(const app_t *app, request_t *req, store_conn_t *conn, const record_reso
                                  disclosed ? health : NULL, purpose, err);
 }
 
-/* The health block of a kind that has one (handlers/healthdata.h). */
+/* The health block of a kind that has one (service/healthdata.h). */
 static healthdata_t
 health_of(const app_t *app, request_t *req, store_conn_t *conn)
 {
@@ -85,7 +84,7 @@ static bool
 purpose_of(const record_resource_t *r, request_t *req, const char **out, kt_error_t *err)
 {
     *out = NULL;
-    return !r->health || healthdata_purpose(req, out, err);
+    return !r->health || handler_purpose(req, out, err);
 }
 
 /* The document to store for doc (cur: the current stored one, NULL on create). */
@@ -336,25 +335,40 @@ patch_base(const app_t *app, request_t *req, store_conn_t *conn, const record_re
     return tree;
 }
 
-/* Validates full against cur, seals it and writes it. */
-static bool
-update_once(const app_t *app, request_t *req, store_conn_t *conn, const record_resource_t *r,
-            const record_t *cur, const json_value_t *full, int64_t expected,
-            const write_meta_t *meta, bson_t *doc, write_result_t *out, kt_error_t *err)
-{
-    /* doc (the caller's) is the validated document the answer shows; stored,
-     * its sealed form, is what the store gets, and the store copies what it
-     * keeps, so stored dies here. */
-    bson_t stored = BSON_INITIALIZER;
-    bool ok = r->validate(app, req, conn, full, &cur->doc, doc, err) &&
-              seal(app, req, conn, r, &cur->doc, doc, &stored, err) &&
-              store_record_write(conn, r->kind, WRITE_UPDATE, cur->id,
-                                 expected ? expected : cur->version, &stored, meta, out, err);
+typedef struct {
+    const app_t *app;
+    request_t *req;
+    store_conn_t *conn;
+    const record_resource_t *r;
+    const json_value_t *body;
+    bool merge;
+    bson_t shown; /* the validated document, as the answer shows it */
+} update_t;
 
-    if (!ok)
-        hide_holder(app, req, conn, r, err);
-    bson_destroy(&stored);
-    return ok;
+static bool
+update_load(void *ctx, const char *id, record_t *cur, kt_error_t *err)
+{
+    update_t *u = ctx;
+
+    return u->r->load(u->app, u->req, u->conn, cur, err);
+}
+
+/* The new document: the body (or the body merged into the current document
+ * as this principal sees it), validated against cur, then sealed. */
+static bool
+update_compose(void *ctx, const record_t *cur, bson_t *stored, kt_error_t *err)
+{
+    update_t *u = ctx;
+    const json_value_t *full = u->body;
+
+    if (u->merge) {
+        const json_value_t *base = patch_base(u->app, u->req, u->conn, u->r, &cur->doc, err);
+        full = base != NULL ? patch_merge(u->req->arena, base, u->body) : NULL;
+    }
+    bson_reinit(&u->shown);
+    return full != NULL &&
+           u->r->validate(u->app, u->req, u->conn, full, &cur->doc, &u->shown, err) &&
+           seal(u->app, u->req, u->conn, u->r, &cur->doc, &u->shown, stored, err);
 }
 
 bool
@@ -367,38 +381,38 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
     int64_t expected = 0;
     write_meta_t meta;
     write_result_t out;
+    bson_t stored = BSON_INITIALIZER;
+    record_t cur;
+    bool ok = false;
+    update_t u = {app, req, conn, r, NULL, merge, BSON_INITIALIZER};
 
+    record_init(&cur);
     if (conn == NULL || !handler_if_match(req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
         (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)))
-        return false;
+        goto done;
     records_fill_meta(req, &meta, reason);
-    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
-        record_t cur;
-        bson_t doc = BSON_INITIALIZER;
-        record_init(&cur);
-        bool ok = r->load(app, req, conn, &cur, err);
-        if (ok && cur.deleted) {
-            records_answer_gone(req, res, &cur, err);
-            record_release(&cur);
-            return true;
-        }
-        const json_value_t *base =
-            ok && merge ? patch_base(app, req, conn, r, &cur.doc, err) : NULL;
-        const json_value_t *full =
-            ok && merge ? (base ? patch_merge(req->arena, base, body) : NULL) : body;
-        ok = ok && full != NULL &&
-             update_once(app, req, conn, r, &cur, full, expected, &meta, &doc, &out, err);
-        if (ok)
-            answer_write(app, req, res, conn, r, 200, &out, &doc);
-        record_release(&cur);
-        bson_destroy(&doc);
-        if (ok)
-            return true;
-        if (expected != 0 || err->code != KT_VERSION_CONFLICT)
-            return false;
+    u.body = body;
+    service_update_t su = {.kind = r->kind,
+                           .id = req->params[0],
+                           .expected = expected,
+                           .meta = &meta,
+                           .load = update_load,
+                           .compose = update_compose,
+                           .ctx = &u};
+    if (service_update(conn, &su, &cur, &stored, &out, err)) {
+        answer_write(app, req, res, conn, r, 200, &out, &u.shown);
+        ok = true;
+    } else if (err->code == KT_GONE && cur.deleted) {
+        ok = records_answer_gone(req, res, &cur, err);
+    } else {
+        hide_holder(app, req, conn, r, err);
     }
-    return false;
+done:
+    record_release(&cur);
+    bson_destroy(&stored);
+    bson_destroy(&u.shown);
+    return ok;
 }
 
 /* {"pointer": path, "old": …, "new": …} for each visible change. */
@@ -457,7 +471,7 @@ write_entry_changes(jw_t *w, const bson_t *record, const char *id_member, const 
 }
 
 /* A version record as history shows it, for principals that may not see
- * health: the sealed block's entries are left out (handlers/healthdata.h). */
+ * health: the sealed block's entries are left out (service/healthdata.h). */
 void
 records_write_entry(jw_t *w, const bson_t *record, const char *id_member)
 {

@@ -1,5 +1,5 @@
 /* ingest: packages item by item, through the records' write path. */
-#include "handlers/ingest.h"
+#include "service/ingest.h"
 
 #include <libxml/xmlwriter.h>
 #include <openssl/evp.h>
@@ -7,21 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handlers/education.h"
-#include "handlers/healthdata.h"
+#include "service/healthdata.h"
 #include "model/education.h"
-#include "handlers/organizations.h"
-#include "handlers/students.h"
+#include "service/organizations.h"
+#include "service/students.h"
 #include "model/organization.h"
 #include "model/student.h"
 #include "model/validators.h"
+#include "service/education.h"
+#include "service/write.h"
 #include "store/organizations.h"
 #include "store/packages.h"
 #include "store/records.h"
 #include "store/util.h"
 
 #define ITEM_ARENA_CAP (32u << 20)
-#define WRITE_RETRIES  5
 /* Items applied (with their results) in one store batch: one transaction and
  * one fsync on SQLite. It holds the write lock while it runs, so it is small
  * enough that an API write waits well under a second behind it. */
@@ -201,7 +201,7 @@ item_document(const run_t *run, const xmlio_item_t *item, const bson_t *cur, con
 }
 
 /* Replaces full by the document to store: its health block sealed, or the
- * target's stored one kept (handlers/healthdata.h); cur NULL on create. */
+ * target's stored one kept (service/healthdata.h); cur NULL on create. */
 static bool
 sealed(const run_t *run, const bson_t *cur, bson_t *full, kt_error_t *err)
 {
@@ -218,36 +218,60 @@ sealed(const run_t *run, const bson_t *cur, bson_t *full, kt_error_t *err)
     return true;
 }
 
-/* The item's document for the target id (its current version read, and
- * checked to be the principal's to change); "" id: a create. full is
- * initialised on every path (item_document copies first), so the caller
- * destroys it whether or not this succeeds. */
+/* A create's document: doc checked and sealed. full is initialised on every
+ * path (item_document copies first): the caller destroys it. */
 static bool
-target_document(const run_t *run, const xmlio_item_t *item, const char *id, const bson_t *doc,
-                bson_t *full, kt_error_t *err)
+create_document(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bson_t *full,
+                kt_error_t *err)
 {
-    const ingest_ctx_t *c = run->ctx;
-    record_t cur;
-    bool ok;
+    return item_document(run, item, NULL, doc, full, err) &&
+           students_check_organization(run->ctx->conn, run->arena, full, NULL, err) &&
+           sealed(run, NULL, full, err);
+}
 
-    if (id[0] == '\0')
-        return item_document(run, item, NULL, doc, full, err) &&
-               students_check_organization(c->conn, run->arena, full, NULL, err) &&
-               sealed(run, NULL, full, err);
-    record_init(&cur);
-    ok = store_student_get(c->conn, id, &cur, err);
-    if (ok && !visible(run, &cur.doc)) { /* answered as a missing student (issue 12) */
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
-        ok = false;
-    }
-    if (ok)
-        ok = item_document(run, item, &cur.doc, doc, full, err) &&
-             students_check_organization(c->conn, run->arena, full, &cur.doc, err) &&
-             sealed(run, &cur.doc, full, err);
-    else
-        bson_init(full);
-    record_release(&cur);
-    return ok;
+typedef struct {
+    const run_t *run;
+    const xmlio_item_t *item;
+    const bson_t *doc;
+} student_item_t;
+
+/* The target's current version, when it is the principal's to change (a
+ * school's own student; others' are answered as missing, issue 12). */
+static bool
+load_target(void *ctx, const char *id, record_t *cur, kt_error_t *err)
+{
+    const student_item_t *s = ctx;
+
+    if (!store_student_get(s->run->ctx->conn, id, cur, err))
+        return false;
+    if (visible(s->run, &cur->doc))
+        return true;
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
+    return false;
+}
+
+/* An update's document: the item's, with the target's education kept and
+ * its health block sealed (or the stored one kept). */
+static bool
+update_document(void *ctx, const record_t *cur, bson_t *full, kt_error_t *err)
+{
+    const student_item_t *s = ctx;
+
+    bson_destroy(full); /* item_document initialises it again */
+    return item_document(s->run, s->item, &cur->doc, s->doc, full, err) &&
+           students_check_organization(s->run->ctx->conn, s->run->arena, full, &cur->doc, err) &&
+           sealed(s->run, &cur->doc, full, err);
+}
+
+/* CREATED or UPDATED; an unchanged document is UNCHANGED unless this very
+ * item wrote the current version (an interrupted run, resumed). */
+static const char *
+student_outcome(const run_t *run, const xmlio_item_t *item, bool create, const record_t *cur,
+                const write_result_t *out)
+{
+    const char *earlier = out->unchanged ? earlier_outcome(run, item, cur) : NULL;
+
+    return create ? "CREATED" : !out->unchanged ? "UPDATED" : earlier ? earlier : "UNCHANGED";
 }
 
 static bool
@@ -256,37 +280,38 @@ write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bso
 {
     const ingest_ctx_t *c = run->ctx;
     char id[STUDENT_ID_LEN + 1];
+    student_item_t si = {run, item, doc};
+    bson_t full = BSON_INITIALIZER;
     write_meta_t meta;
     write_result_t out;
+    record_t cur;
+    bool ok = false, create;
 
+    record_init(&cur);
     fill_meta(run, item, &meta);
-    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
-        if (!find_target(run, item, doc, id, err))
-            return false;
-        bool create = id[0] == '\0';
-        bson_t full;
-        bool ok = target_document(run, item, id, doc, &full, err) &&
-                  store_student_write(c->conn, create ? WRITE_CREATE : WRITE_UPDATE,
-                                      create ? NULL : id, 0, &full, &meta, &out, err);
-        bson_destroy(&full);
-        if (ok) {
-            const char *outcome = create ? "CREATED" : out.unchanged ? "UNCHANGED" : "UPDATED";
-            if (out.unchanged) {
-                record_t s;
-                kt_error_t e;
-                record_init(&s);
-                if (store_student_get(c->conn, out.id, &s, &e) &&
-                    earlier_outcome(run, item, &s) != NULL)
-                    outcome = earlier_outcome(run, item, &s);
-                record_release(&s);
-            }
-            result_ok(result, item, outcome, out.id, out.version);
-            return true;
-        }
-        if (err->code != KT_VERSION_CONFLICT)
-            return false;
+    if (!find_target(run, item, doc, id, err))
+        goto done;
+    create = id[0] == '\0';
+    if (create) {
+        bson_destroy(&full); /* create_document initialises it again */
+        ok = create_document(run, item, doc, &full, err) &&
+             store_student_write(c->conn, WRITE_CREATE, NULL, 0, &full, &meta, &out, err);
+    } else {
+        service_update_t u = {.kind = &store_kind_student,
+                              .id = id,
+                              .meta = &meta,
+                              .load = load_target,
+                              .compose = update_document,
+                              .ctx = &si};
+        ok = service_update(c->conn, &u, &cur, &full, &out, err);
     }
-    return false;
+    if (ok)
+        result_ok(result, item, student_outcome(run, item, create, &cur, &out), out.id,
+                  out.version);
+done:
+    record_release(&cur);
+    bson_destroy(&full);
+    return ok;
 }
 
 static bool
@@ -309,59 +334,67 @@ done:
     return ok;
 }
 
-/* Was this organisation's current version written by this very item? */
-static const char *
-org_outcome(const run_t *run, const xmlio_item_t *item, const write_result_t *out)
-{
-    const ingest_ctx_t *c = run->ctx;
-    const char *outcome = NULL;
-    record_t s;
-    kt_error_t e;
+typedef struct {
+    const run_t *run;
+    const bson_t *doc;
+} org_item_t;
 
-    record_init(&s);
-    if (store_record_get(c->conn, &store_kind_organization, out->id, &s, &e))
-        outcome = earlier_outcome(run, item, &s);
-    record_release(&s);
-    return outcome != NULL ? outcome : "UNCHANGED";
+/* An organisation item's document, once its references check out. */
+static bool
+org_document(void *ctx, const record_t *cur, bson_t *doc, kt_error_t *err)
+{
+    const org_item_t *o = ctx;
+
+    if (!organizations_check_refs(o->run->ctx->conn, o->run->arena, o->doc, &cur->doc, err))
+        return false;
+    bson_concat(doc, o->doc);
+    return true;
 }
 
-/* Upsert by ОГРН: create it, or update the organisation that has it. A
- * create that loses a race to another writer is retried as an update. */
+/* Upsert by ОГРН: update the organisation that has it, or create it. A
+ * create that loses a race to another writer is tried again as an update. */
 static bool
 write_organization(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bson_t *result,
                    kt_error_t *err)
 {
     const ingest_ctx_t *c = run->ctx;
-    const char *ogrn = util_get_str(doc, "ogrn");
+    org_item_t oi = {run, doc};
+    service_update_t u = {.kind = &store_kind_organization,
+                          .id = util_get_str(doc, "ogrn"),
+                          .compose = org_document,
+                          .ctx = &oi};
+    bson_t stored = BSON_INITIALIZER;
     write_meta_t meta;
     write_result_t out;
+    record_t cur;
+    bool ok = false, created = false;
 
+    record_init(&cur);
     fill_meta(run, item, &meta);
-    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
-        record_t cur;
-        kt_error_t e;
-        kt_error_clear(&e);
-        record_init(&cur);
-        bool exists = store_record_get(c->conn, &store_kind_organization, ogrn, &cur, &e);
-        bool ok =
-            (exists || e.code == KT_NOT_FOUND) &&
-            organizations_check_refs(c->conn, run->arena, doc, exists ? &cur.doc : NULL, err) &&
-            store_record_write(c->conn, &store_kind_organization,
-                               exists ? WRITE_UPDATE : WRITE_CREATE, ogrn, exists ? cur.version : 0,
-                               doc, &meta, &out, err);
-        if (!exists && e.code != KT_NOT_FOUND)
-            *err = e;
-        record_release(&cur);
-        if (ok) {
-            const char *outcome = !exists ? "CREATED" : out.unchanged ? NULL : "UPDATED";
-            result_ok(result, item, outcome ? outcome : org_outcome(run, item, &out), out.id,
-                      out.version);
-            return true;
-        }
-        if (err->code != KT_VERSION_CONFLICT && err->code != KT_DUPLICATE_OGRN)
-            return false;
+    u.meta = &meta;
+    for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+        ok = service_update(c->conn, &u, &cur, &stored, &out, err);
+        if (ok || err->code != KT_NOT_FOUND)
+            break;
+        created = organizations_check_refs(c->conn, run->arena, doc, NULL, err) &&
+                  store_record_write(c->conn, &store_kind_organization, WRITE_CREATE, u.id, 0, doc,
+                                     &meta, &out, err);
+        ok = created;
+        if (!ok && err->code != KT_DUPLICATE_OGRN)
+            break;
     }
-    return false;
+    if (ok) {
+        const char *earlier = out.unchanged ? earlier_outcome(run, item, &cur) : NULL;
+        result_ok(result, item,
+                  created          ? "CREATED"
+                  : !out.unchanged ? "UPDATED"
+                  : earlier        ? earlier
+                                   : "UNCHANGED",
+                  out.id, out.version);
+    }
+    record_release(&cur);
+    bson_destroy(&stored);
+    return ok;
 }
 
 static bool
@@ -409,78 +442,50 @@ done:
 
 /* --- education events ------------------------------------------------------------------ */
 
-/* One attempt at an Event item: the same access rule, model and write path
- * as POST /api/v1/students/{id}/events (handlers/education.c). */
+typedef struct {
+    const run_t *run;
+    const xmlio_item_t *item;
+} event_item_t;
+
+/* The item applied by an interrupted run of this package. */
 static bool
-event_once(const run_t *run, const xmlio_item_t *item, const bson_t *event,
-           const write_meta_t *meta, bson_t *result, kt_error_t *err)
+event_applied(void *ctx, const record_t *cur)
 {
-    const ingest_ctx_t *c = run->ctx;
-    const principal_t *p = c->principal;
-    education_outcome_t outcome;
-    bson_t doc = BSON_INITIALIZER;
+    const event_item_t *e = ctx;
+
+    return earlier_outcome(e->run, e->item, cur) != NULL;
+}
+
+/* An Event item: the same access rule, model and write path as
+ * POST /api/v1/students/{id}/events (service/education.h). */
+static bool
+apply_event(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    bson_t event = BSON_INITIALIZER, doc = BSON_INITIALIZER;
+    event_item_t e = {run, item};
+    write_meta_t meta;
     write_result_t out;
-    const char *pointer = NULL;
-    kt_code_t code;
     record_t cur;
     bool ok = false;
 
     record_init(&cur);
-    if (!store_student_get(c->conn, item->id, &cur, err))
-        goto done;
-    code = education_may_post(run->arena, p, &cur.doc, util_get_str(event, "type"));
-    if (code != KT_OK) {
-        kt_error_set(err, KT_DOMAIN_AUTH, code, 0, "%s",
-                     code == KT_NOT_FOUND ? "no such student"
-                                          : "this role may not post education events");
-        goto done;
-    }
-    if (earlier_outcome(run, item, &cur) != NULL) { /* applied by an interrupted run */
-        result_ok(result, item, "UPDATED", cur.id, cur.version);
-        ok = true;
-        goto done;
-    }
-    if (cur.deleted) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the student was deleted");
-        goto done;
-    }
-    if (!education_event_refs(c->conn, run->arena, event, err) ||
-        !education_apply(run->arena, &cur.doc, event, &doc, &outcome, err))
-        goto done;
-    if (education_may_apply(p, event, &outcome, &pointer) != KT_OK) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
-                     "a school may only post events of its own organisation");
-        kt_error_add_field(err, run->arena, pointer, KT_FORBIDDEN, NULL);
-        goto done;
-    }
-    if (!store_student_write(c->conn, WRITE_UPDATE, cur.id, cur.version, &doc, meta, &out, err))
-        goto done;
-    result_ok(result, item, "UPDATED", out.id, out.version);
-    ok = true;
-done:
-    bson_destroy(&doc);
-    record_release(&cur);
-    return ok;
-}
-
-static bool
-apply_event(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
-{
-    bson_t event = BSON_INITIALIZER;
-    write_meta_t meta;
-    bool ok = false;
-
     if (!education_event_from_json(run->arena, item->event, run->today, &event, err))
         goto done;
     fill_meta(run, item, &meta);
     if (meta.reason == NULL)
         meta.reason = education_reason(run->arena, &event);
-    for (int attempt = 0; attempt < WRITE_RETRIES; attempt++) {
-        ok = event_once(run, item, &event, &meta, result, err);
-        if (ok || err->code != KT_VERSION_CONFLICT)
-            break;
-    }
+    event_post_t post = {.who = run->ctx->principal,
+                         .student_id = item->id,
+                         .event = &event,
+                         .meta = &meta,
+                         .applied = event_applied,
+                         .ctx = &e};
+    ok = service_student_event(run->ctx->conn, run->arena, &post, &cur, &doc, &out, err);
+    if (ok)
+        result_ok(result, item, "UPDATED", out.id, out.version);
 done:
+    record_release(&cur);
+    bson_destroy(&doc);
     bson_destroy(&event);
     return ok;
 }
@@ -711,7 +716,9 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
             ok = store_batch_end(run->ctx->conn, true, err);
             in_batch = 0;
         }
-        if (ok && run->ctx->progress != NULL &&
+        /* Between batches only: the runner renews its lease here, and a
+         * renewal inside a batch would be undone with it. */
+        if (ok && in_batch == 0 && run->ctx->progress != NULL &&
             !run->ctx->progress(run->ctx->progress_arg, item.index)) {
             kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "the package's lease was lost");
             ok = false;

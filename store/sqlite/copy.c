@@ -176,6 +176,11 @@ sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
         return versions_each(conn, set, fn, ctx, err);
     case COPY_CHANGES:
         return changes_each(conn, fn, ctx, err);
+    case COPY_PACKAGES:
+    case COPY_PACKAGE_ITEMS:
+    case COPY_PACKAGE_RECEIPTS:
+    case COPY_PACKAGE_CHUNKS:
+        return sqlite_packages_copy_each(conn, set, fn, ctx, err);
     default:
         return sqlite_copy_each_other(conn, set, fn, ctx, err);
     }
@@ -191,6 +196,11 @@ sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *ins
         return versions_put(conn, set, doc, inserted, err);
     case COPY_CHANGES:
         return changes_put(conn, doc, inserted, err);
+    case COPY_PACKAGES:
+    case COPY_PACKAGE_ITEMS:
+    case COPY_PACKAGE_RECEIPTS:
+    case COPY_PACKAGE_CHUNKS:
+        return sqlite_packages_copy_put(conn, set, doc, inserted, err);
     default:
         return sqlite_copy_put_other(conn, set, doc, inserted, err);
     }

@@ -6,6 +6,7 @@
  */
 #include "store/sqlite/sqlite.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define SQL_INSERT "INSERT INTO health_keys(id, time, wraps) VALUES(?1, ?2, ?3)"
@@ -123,32 +124,39 @@ row_doc(sqlite3_stmt *st, const char *lacking_kek, bson_t *doc, bool *wanted, kt
     return true;
 }
 
+/* The page is read whole before fn sees any of it: fn may write (key
+ * rotation replaces each key's wraps), and a write on this connection while
+ * its read is still open would have to upgrade a read snapshot, which WAL
+ * refuses at once (SQLITE_BUSY_SNAPSHOT) when another writer came between. */
 bool
 sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after, int limit,
                         util_each_fn fn, void *ctx, kt_error_t *err)
 {
     sqlite3_stmt *st = sqlite_stmt(conn, SQL_EACH, err);
+    bson_t *page = limit > 0 ? calloc((size_t)limit, sizeof *page) : NULL;
     int rc = SQLITE_DONE, n = 0;
-    bool ok = true, go_on = true;
+    bool ok = st != NULL && page != NULL;
 
-    if (st == NULL)
-        return false;
-    sqlite_bind_text(st, 1, after != NULL ? after : "");
-    while (go_on && n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        bson_t doc;
+    if (ok)
+        sqlite_bind_text(st, 1, after != NULL ? after : "");
+    while (ok && n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         bool wanted = false;
-        if (!(ok = row_doc(st, lacking_kek, &doc, &wanted, err)))
-            break;
-        if (!wanted)
-            continue;
-        go_on = fn(ctx, &doc);
-        bson_destroy(&doc);
-        n++;
+        ok = row_doc(st, lacking_kek, &page[n], &wanted, err);
+        n += ok && wanted;
     }
-    sqlite3_reset(st);
+    if (st != NULL)
+        sqlite3_reset(st);
     if (ok && rc != SQLITE_ROW && rc != SQLITE_DONE) {
         sqlite_error(err, sqlite_db(conn), rc, "health_keys each");
         ok = false;
     }
+    if (page == NULL && limit > 0)
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+    for (int i = 0, go_on = ok; i < n; i++) {
+        if (go_on)
+            go_on = fn(ctx, &page[i]); /* false: fn stopped the visit */
+        bson_destroy(&page[i]);
+    }
+    free(page);
     return ok;
 }

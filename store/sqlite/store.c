@@ -191,6 +191,11 @@ sqlite_conn_push(store_conn_t *conn)
 
     /* A connection left inside a transaction (a caller's bug) would hold
      * the write lock: end it before anyone else gets the connection. */
+    /* A statement stepped to a row and not reset keeps its read snapshot
+     * open: the next user of the connection would read the past, and its
+     * first write would fail at once (SQLITE_BUSY_SNAPSHOT). Reset them all. */
+    for (int i = 0; i < p->nstmts; i++)
+        sqlite3_reset(p->stmts[i].st);
     if (!sqlite3_get_autocommit(p->conn.db))
         sqlite3_exec(p->conn.db, "ROLLBACK", NULL, NULL, NULL);
     p->conn.depth = 0;
@@ -378,6 +383,8 @@ sqlite_check(store_t *base, store_health_t *out)
     kt_error_clear(err);
     out->reachable = (st = sqlite_stmt(conn, "SELECT count(*) FROM sqlite_master", err)) != NULL &&
                      sqlite_step_done(st, conn, "health read", err);
+    if (st != NULL)
+        sqlite3_reset(st); /* ends the read before the probe writes */
     out->latency_ms = now_ms() - t0;
     out->writable = false;
     if (out->reachable) {

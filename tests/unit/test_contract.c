@@ -806,13 +806,35 @@ done:
  * ====================================================================== */
 
 typedef struct {
-    const char *snils, *org;
-    const char *id; /* an update's student; NULL: a create */
+    const char *snils, *org; /* snils NULL: one passport in racer i's spelling */
+    const char *id;          /* an update's student; NULL: a create */
+    int i;
     pthread_barrier_t *start;
     bool ok;
     write_result_t out;
     kt_error_t err;
 } racer_t;
+
+/* A foreign passport, spelled the i-th way: look-alike letters of both
+ * scripts, case, spaces, hyphens, a zero-width space — one document. */
+static void
+append_passport(bson_t *doc, int i)
+{
+    static const char *const series[] = {"AB", "АВ", "ab", "A B", "А-В", "A\u200bB"};
+    static const char *const numbers[] = {"C12345%06d", "С12345%06d", "c 12345%06d",
+                                          "C-12345-%06d"};
+    char number[40];
+    bson_t arr, item;
+
+    snprintf(number, sizeof number, numbers[i % 4], tag);
+    BSON_APPEND_ARRAY_BEGIN(doc, "documents", &arr);
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &item);
+    BSON_APPEND_UTF8(&item, "type", "PASSPORT_FOREIGN");
+    BSON_APPEND_UTF8(&item, "series", series[i % 6]);
+    BSON_APPEND_UTF8(&item, "number", number);
+    bson_append_document_end(&arr, &item);
+    bson_append_array_end(doc, &arr);
+}
 
 static void *
 racer_run(void *arg)
@@ -822,6 +844,8 @@ racer_run(void *arg)
     bson_t doc;
 
     student_doc(&doc, "Гонкина", "Вера", r->snils, r->org);
+    if (r->snils == NULL)
+        append_passport(&doc, r->i);
     pthread_barrier_wait(r->start);
     r->ok =
         put(conn, r->id != NULL ? WRITE_UPDATE : WRITE_CREATE, r->id, 0, &doc, &r->out, &r->err);
@@ -830,12 +854,14 @@ racer_run(void *arg)
     return NULL;
 }
 
-/* Runs RACERS writers of snils at once (creates, or updates of ids); returns
- * the winners' count and the (last) winner's id in winner. The losers must
- * be 409 DUPLICATE_SNILS naming the winner. */
+/* Runs RACERS writers of snils (NULL: of one passport) at once (creates,
+ * or updates of ids); returns the winners' count and the (last) winner's id
+ * in winner. The losers must be 409 DUPLICATE_SNILS (DUPLICATE_DOCUMENT)
+ * naming the winner. */
 static int
 race(const char *snils, const char *org, char (*ids)[STUDENT_ID_LEN + 1], char *winner)
 {
+    kt_code_t want = snils != NULL ? KT_DUPLICATE_SNILS : KT_DUPLICATE_DOCUMENT;
     racer_t r[RACERS];
     pthread_t tids[RACERS];
     pthread_barrier_t start;
@@ -844,7 +870,8 @@ race(const char *snils, const char *org, char (*ids)[STUDENT_ID_LEN + 1], char *
     winner[0] = '\0';
     pthread_barrier_init(&start, NULL, RACERS);
     for (int i = 0; i < RACERS; i++) {
-        r[i] = (racer_t){.snils = snils, .org = org, .id = ids ? ids[i] : NULL, .start = &start};
+        r[i] = (racer_t){
+            .snils = snils, .org = org, .id = ids ? ids[i] : NULL, .i = i, .start = &start};
         pthread_create(&tids[i], NULL, racer_run, &r[i]);
     }
     for (int i = 0; i < RACERS; i++) {
@@ -857,9 +884,9 @@ race(const char *snils, const char *org, char (*ids)[STUDENT_ID_LEN + 1], char *
     for (int i = 0; i < RACERS; i++) {
         if (r[i].ok)
             continue;
-        if (r[i].err.code != KT_DUPLICATE_SNILS)
+        if (r[i].err.code != want)
             fprintf(stderr, "racer %d: %d %s\n", i, r[i].err.status, r[i].err.message);
-        CHECK_INT(r[i].err.code, KT_DUPLICATE_SNILS);
+        CHECK_INT(r[i].err.code, want);
         CHECK_INT(r[i].err.status, 409);
         if (wins == 1)
             CHECK_STR(r[i].err.ref, winner);
@@ -978,38 +1005,32 @@ test_same_snils_updates(void)
     store_conn_push(conn);
 }
 
-/* A document claimed in one spelling refuses its look-alike spelling. */
+/* One passport in 8 spellings, created at once: exactly one student holds
+ * it, the others are 409 naming it; then its holder keeps it through an
+ * update, and after it is deleted a new student takes it. */
 static void
 test_same_document(void)
 {
     store_conn_t *conn = store_conn_pop(store, STORE_POOL_REQUEST);
-    const char *series[2] = {"AB", "А-В"}, *numbers[2] = {"C12345%06d", "с 12345%06d"};
-    char org[14], number[32], first[STUDENT_ID_LEN + 1] = "";
+    char org[14], winner[STUDENT_ID_LEN + 1];
     write_result_t out;
     kt_error_t err;
+    bson_t doc;
 
     make_ogrn(5, org);
-    for (int i = 0; i < 2; i++) {
-        bson_t doc, arr, item;
-        student_doc(&doc, "Паспортова", "Нина", NULL, org);
-        snprintf(number, sizeof number, numbers[i], tag);
-        BSON_APPEND_ARRAY_BEGIN(&doc, "documents", &arr);
-        BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &item);
-        BSON_APPEND_UTF8(&item, "type", "PASSPORT_FOREIGN");
-        BSON_APPEND_UTF8(&item, "series", series[i]);
-        BSON_APPEND_UTF8(&item, "number", number);
-        bson_append_document_end(&arr, &item);
-        bson_append_array_end(&doc, &arr);
-        bool ok = put(conn, WRITE_CREATE, NULL, 0, &doc, &out, &err);
-        bson_destroy(&doc);
-        if (i == 0) {
-            CHECK_OK(ok, err);
-            snprintf(first, sizeof first, "%s", out.id);
-        } else {
-            expect_error(ok, &err, KT_DUPLICATE_DOCUMENT, 409);
-            CHECK_STR(err.ref, first);
-        }
-    }
+    CHECK_INT(race(NULL, org, NULL, winner), 1);
+    if (winner[0] == '\0')
+        goto done;
+    student_doc(&doc, "Гонкина", "Вера-Мария", NULL, org);
+    append_passport(&doc, 3);
+    CHECK_OK(put(conn, WRITE_UPDATE, winner, 1, &doc, &out, &err), err);
+    bson_destroy(&doc);
+    CHECK_OK(put(conn, WRITE_DELETE, winner, 2, NULL, &out, &err), err);
+    student_doc(&doc, "Наследникова", "Ира", NULL, org);
+    append_passport(&doc, 5);
+    CHECK_OK(put(conn, WRITE_CREATE, NULL, 0, &doc, &out, &err), err);
+    bson_destroy(&doc);
+done:
     store_conn_push(conn);
 }
 
@@ -1919,6 +1940,74 @@ check_receipt(store_conn_t *conn, const char *key)
     free(receipt);
 }
 
+/* Two senders' workers at once: registering one package, then recording one
+ * item's result. */
+typedef struct {
+    const char *key, *packet;
+    const principal_t *who;
+    int n;
+    pthread_barrier_t *start;
+    package_seen_t seen;
+    bool ok, kept;
+    kt_error_t err;
+} twin_t;
+
+static void *
+twin_run(void *arg)
+{
+    twin_t *t = arg;
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    bson_t existing = BSON_INITIALIZER, result = BSON_INITIALIZER;
+
+    BSON_APPEND_INT32(&result, "worker", t->n);
+    kt_error_clear(&t->err);
+    pthread_barrier_wait(t->start);
+    t->ok = packages_register(conn, t->key, t->packet, "hz", t->who, "contract", &t->seen,
+                              &existing, &t->err);
+    bson_destroy(&existing);
+    pthread_barrier_wait(t->start);
+    t->ok = t->ok && packages_item_put(conn, t->key, 7, &result, &t->kept, &t->err);
+    bson_destroy(&result);
+    store_conn_push(conn);
+    return NULL;
+}
+
+/* Of two registrations at once exactly one is new; of two results of one
+ * item exactly one is kept, and it is the one read back. */
+static void
+check_twins(store_conn_t *conn, const principal_t *who)
+{
+    char key[PACKAGES_KEY_MAX], packet[64];
+    twin_t t[2];
+    pthread_t tids[2];
+    pthread_barrier_t start;
+    bson_t result = BSON_INITIALIZER;
+    bool found = false;
+    kt_error_t err;
+
+    snprintf(packet, sizeof packet, "PKT-%06d-twin", tag);
+    packages_key(who, packet, key);
+    pthread_barrier_init(&start, NULL, 2);
+    for (int i = 0; i < 2; i++) {
+        t[i] = (twin_t){.key = key, .packet = packet, .who = who, .n = i, .start = &start};
+        pthread_create(&tids[i], NULL, twin_run, &t[i]);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(tids[i], NULL);
+    pthread_barrier_destroy(&start);
+    CHECK_OK(t[0].ok, t[0].err);
+    CHECK_OK(t[1].ok, t[1].err);
+    CHECK_INT((t[0].seen == PACKAGE_NEW) + (t[1].seen == PACKAGE_NEW), 1);
+    CHECK(t[0].seen == PACKAGE_NEW || t[0].seen == PACKAGE_UNFINISHED);
+    CHECK(t[1].seen == PACKAGE_NEW || t[1].seen == PACKAGE_UNFINISHED);
+    CHECK_INT(t[0].kept + t[1].kept, 1);
+    kt_error_clear(&err);
+    CHECK_OK(packages_item_get(conn, key, 7, &result, &found, &err), err);
+    CHECK(found);
+    CHECK_INT(bget_int(&result, "worker", -1), t[0].kept ? 1 : 0);
+    bson_destroy(&result);
+}
+
 static void
 test_packages(void)
 {
@@ -1944,6 +2033,11 @@ test_packages(void)
     check_items(conn, key);
     check_receipt(conn, key);
     check_register(conn, key, packet, "h1", &who, PACKAGE_SAME);
+    for (int round = 0; round < 3 * scale; round++) {
+        who.subject[0] = (char)('A' + round); /* another sender each round */
+        check_twins(conn, &who);
+    }
+    snprintf(who.subject, sizeof who.subject, "CN=contract-sender-%06d", tag);
     /* Found by its PacketID, of this sender, not of another. */
     kt_error_clear(&err);
     bson_init(&found);

@@ -57,6 +57,8 @@ def export_log(client, token, sid):
 # --- item 4: store failures ---------------------------------------------------------------
 
 
+@pytest.mark.store("mongodb", reason="on a held SQLite write lock the export's log entry waits "
+                   "the scans' bound (120 s); export-log-1 below is the same failure on both")
 def test_export_with_the_store_down_is_503_not_an_empty_packet(client, region_cert, store):
     org = new_org()
     create_students(client, region_cert, org, 1)

@@ -20,6 +20,10 @@
  * a document), so a page reads until it has limit keys or the table ends. */
 #define SQL_EACH "SELECT id, time, wraps FROM health_keys WHERE id > ?1 ORDER BY id"
 
+/* The most keys one page of `each` holds in memory (the callers ask for
+ * 1 000 at most; a key document is about 200 bytes). */
+#define HEALTH_KEYS_PAGE_MAX 10000
+
 static bool
 bad_key(kt_error_t *err, const char *dkid)
 {
@@ -124,39 +128,60 @@ row_doc(sqlite3_stmt *st, const char *lacking_kek, bson_t *doc, bool *wanted, kt
     return true;
 }
 
-/* The page is read whole before fn sees any of it: fn may write (key
- * rotation replaces each key's wraps), and a write on this connection while
- * its read is still open would have to upgrade a read snapshot, which WAL
- * refuses at once (SQLITE_BUSY_SNAPSHOT) when another writer came between. */
-bool
-sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after, int limit,
-                        util_each_fn fn, void *ctx, kt_error_t *err)
+/* Up to limit wanted documents into docs[*n]; the statement is reset
+ * before this returns, so no read is open when the visitor runs. */
+static bool
+read_page(store_conn_t *conn, const char *lacking_kek, const char *after, int limit, bson_t *docs,
+          int *n, kt_error_t *err)
 {
     sqlite3_stmt *st = sqlite_stmt(conn, SQL_EACH, err);
-    bson_t *page = limit > 0 ? calloc((size_t)limit, sizeof *page) : NULL;
-    int rc = SQLITE_DONE, n = 0;
-    bool ok = st != NULL && page != NULL;
+    int rc = SQLITE_DONE;
+    bool ok = true, wanted = false;
 
-    if (ok)
-        sqlite_bind_text(st, 1, after != NULL ? after : "");
-    while (ok && n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        bool wanted = false;
-        ok = row_doc(st, lacking_kek, &page[n], &wanted, err);
-        n += ok && wanted;
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, after != NULL ? after : "");
+    while (*n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!(ok = row_doc(st, lacking_kek, &docs[*n], &wanted, err)))
+            break;
+        *n += wanted;
     }
-    if (st != NULL)
-        sqlite3_reset(st);
+    sqlite3_reset(st);
     if (ok && rc != SQLITE_ROW && rc != SQLITE_DONE) {
         sqlite_error(err, sqlite_db(conn), rc, "health_keys each");
         ok = false;
     }
-    if (page == NULL && limit > 0)
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
-    for (int i = 0, go_on = ok; i < n; i++) {
-        if (go_on)
-            go_on = fn(ctx, &page[i]); /* false: fn stopped the visit */
-        bson_destroy(&page[i]);
+    return ok;
+}
+
+/* The page is read whole before fn sees any of it: the visitor of a
+ * rotation writes each key back (put_wraps) on this connection, and a write
+ * while this connection's read is open would meet the writes of others
+ * since its snapshot (SQLITE_BUSY_SNAPSHOT, at once, whatever the busy
+ * timeout). */
+bool
+sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after, int limit,
+                        util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    bson_t *docs = NULL;
+    int n = 0;
+    bool ok, go_on = true;
+
+    if (limit < 1 || limit > HEALTH_KEYS_PAGE_MAX) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500,
+                     "health_keys each: a page of 1 to %d keys", HEALTH_KEYS_PAGE_MAX);
+        return false;
     }
-    free(page);
+    docs = calloc((size_t)limit, sizeof *docs);
+    if (docs == NULL) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for health keys");
+        return false;
+    }
+    ok = read_page(conn, lacking_kek, after, limit, docs, &n, err);
+    for (int i = 0; i < n; i++) {
+        go_on = go_on && ok && fn(ctx, &docs[i]);
+        bson_destroy(&docs[i]);
+    }
+    free(docs);
     return ok;
 }

@@ -61,6 +61,7 @@ static char (*ids)[40];
 static int nids;
 static double deadline;
 static atomic_long nsamples;
+static atomic_long nerrors; /* failed operations of a load (the first is printed) */
 static double *samples;
 static principal_t bench_principal = {.subject = "bench", .role = ROLE_ADMIN, .method = AUTH_TOKEN};
 
@@ -158,7 +159,9 @@ reader(void *arg)
         kt_error_t err;
         record_init(&s);
         double t0 = now_s();
-        store_student_get(conn, ids[rand_r(&seed) % nids], &s, &err);
+        if (!store_student_get(conn, ids[rand_r(&seed) % nids], &s, &err) &&
+            atomic_fetch_add(&nerrors, 1) == 0)
+            fprintf(stderr, "read: %s\n", err.message);
         record(now_s() - t0);
         record_release(&s);
     }
@@ -182,8 +185,11 @@ writer(void *arg)
         /* The student's own keys are unchanged; n only varies birth_place. */
         record_t cur;
         kt_error_t err;
+        bool ok;
         record_init(&cur);
-        if (store_student_get(conn, ids[k], &cur, &err)) {
+        kt_error_clear(&err);
+        ok = store_student_get(conn, ids[k], &cur, &err);
+        if (ok) {
             bson_t doc;
             bson_copy_to(&cur.doc, &doc);
             bson_iter_t it;
@@ -196,10 +202,13 @@ writer(void *arg)
                     bson_append_iter(&next, NULL, 0, &it);
             }
             write_meta_t meta = {.principal = &bench_principal, .request_id = "bench"};
-            store_student_write(conn, WRITE_UPDATE, ids[k], 0, &next, &meta, &out, &err);
+            ok = store_student_write(conn, WRITE_UPDATE, ids[k], 0, &next, &meta, &out, &err) ||
+                 err.code == KT_VERSION_CONFLICT; /* a lost race, as the API retries */
             bson_destroy(&next);
             bson_destroy(&doc);
         }
+        if (!ok && atomic_fetch_add(&nerrors, 1) == 0)
+            fprintf(stderr, "write: %s\n", err.message);
         record_release(&cur);
         record(now_s() - t0);
     }
@@ -233,8 +242,10 @@ run_load(void *(*fn)(void *), double seconds)
     if (n > MAX_SAMPLES)
         n = MAX_SAMPLES;
     qsort(samples, (size_t)n, sizeof *samples, cmp_double);
-    printf("ops=%ld rate=%.1f/s p50=%.2fms p99=%.2fms\n", n, (double)n / elapsed,
+    printf("ops=%ld rate=%.1f/s p50=%.3fms p99=%.3fms\n", n, (double)n / elapsed,
            n ? samples[n / 2] * 1e3 : 0, n ? samples[(long)(n * 0.99)] * 1e3 : 0);
+    if (atomic_load(&nerrors) > 0)
+        fprintf(stderr, "%ld of %ld operations failed\n", atomic_load(&nerrors), n);
     return 0;
 }
 

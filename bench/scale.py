@@ -182,12 +182,12 @@ def measure(url, token, ids_file, size, out):
 
 
 def report(sizes_file):
-    """sizes_file: lines "SIZE RESULTS.json SEED_RATE DISK_BYTES VERSIONS LOAD1 LOAD5 LOAD15"."""
+    """sizes_file: lines "SIZE RESULTS.json SEED_RATE DISK_BYTES VERSIONS WAL_BYTES LOAD…"."""
     runs = []
     for line in open(sizes_file):
-        size, path, rate, disk, versions, *load = line.split()
+        size, path, rate, disk, versions, wal, *load = line.split()
         runs.append((int(size), json.load(open(path)), float(rate), int(disk), int(versions),
-                     " ".join(load)))
+                     int(wal), " ".join(load)))
     first, last = runs[0], runs[-1]
     print()
     head = f"{'p50 / p95 ms':46}" + "".join(f"{s:>20,}" for s, *_ in runs)
@@ -211,10 +211,12 @@ def report(sizes_file):
                 f", p50 ≤ {target} ms at 1 M"
         print(f"{label:46}{cells}{growth:>12}  {goal}")
     print()
-    for size, _, rate, disk, versions, load in runs:
+    for size, _, rate, disk, versions, wal, load in runs:
         print(f"{size:>9,} students: {versions:,} versions, store files {disk / 2**20:,.0f} MB = "
               f"{disk / versions:,.0f} bytes per version (target ≤ 5 KB); "
               f"seeded at {rate:,.0f} versions/s; load {load} when timed")
+        print(f"{'':20}write-ahead log left by the running stack after the seed: "
+              f"{wal / 2**20:,.0f} MB")
 
 
 def main():

@@ -383,8 +383,12 @@ sqlite_check(store_t *base, store_health_t *out)
     kt_error_clear(err);
     out->reachable = (st = sqlite_stmt(conn, "SELECT count(*) FROM sqlite_master", err)) != NULL &&
                      sqlite_step_done(st, conn, "health read", err);
+    /* A statement left on its row keeps the connection's read snapshot open
+     * until its next use: no checkpoint could fold the WAL back past it (the
+     * WAL grew to 5 GB under bench/scale), and the probe's write below would
+     * not commit until then. */
     if (st != NULL)
-        sqlite3_reset(st); /* ends the read before the probe writes */
+        sqlite3_reset(st);
     out->latency_ms = now_ms() - t0;
     out->writable = false;
     if (out->reachable) {

@@ -566,6 +566,12 @@ kt_start_ferretdb() {
 kt_prepare_sqlite() {
     local dir f
     dir=$(dirname "$KT_SQLITE")
+    # A registry kept by FerretDB before SQLite became the default: never start on an
+    # empty file beside it as if the registry were new (docs/operations.md, "Upgrading from
+    # FerretDB").
+    if [[ ! -s $KT_SQLITE && -s $KT_VAR/data/${KT_DB:-kontingent}.sqlite ]]; then
+        kt_die "$KT_VAR/data/${KT_DB:-kontingent}.sqlite holds a registry kept by FerretDB and $KT_SQLITE none: migrate it first (KT_STORE=mongodb scripts/run -d; KT_STORE=mongodb build/release/kontingentctl migrate --to sqlite; scripts/stop), or keep it with KT_STORE=mongodb — docs/operations.md, \"Upgrading from FerretDB\""
+    fi
     if [[ ! -d $dir ]]; then
         mkdir -p "$dir"
         chmod 0700 "$dir"

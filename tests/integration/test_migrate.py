@@ -90,3 +90,24 @@ def test_mongodb_to_sqlite_and_back(seeded, tmp_path):
     assert "OK:" in out.stdout, out.stdout
     again = run_ctl("verify", env={"KT_STORE": "mongodb", "KT_DB": "kt_migrate_back"})
     assert counts(again.stdout) == source
+
+
+def test_the_scripts_refuse_an_empty_store_beside_a_ferretdb_registry(tmp_path):
+    """An installation of before SQLite became the default: scripts/run must not start on
+    an empty registry as if it were new (docs/operations.md, "Upgrading from FerretDB")."""
+    import getpass
+    import pathlib
+    import subprocess
+
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    (tmp_path / "data").mkdir(mode=0o700)
+    (tmp_path / "data" / "kontingent.sqlite").write_bytes(b"SQLite format 3\0")
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(tmp_path),
+           "KT_VAR": str(tmp_path), "KT_USER": getpass.getuser()}
+    proc = subprocess.run(
+        ["bash", "-c", f"source {repo}/scripts/lib.sh && kt_config && kt_prepare_sqlite"],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "migrate it first" in proc.stderr and "Upgrading from FerretDB" in proc.stderr
+    db = tmp_path / "data" / "kontingent.db"
+    assert not db.exists() or db.stat().st_size == 0  # nothing was opened as a registry

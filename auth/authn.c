@@ -11,7 +11,7 @@ from_token(const jwt_key_t *key, const authn_input_t *in, principal_t *out, kt_e
     jwt_claims_t claims;
 
     if (strncasecmp(value, "Bearer ", 7) != 0) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED,
                      "Authorization must use the Bearer scheme");
         return false;
     }
@@ -36,12 +36,12 @@ static bool
 from_certificate(const certmap_t *map, const authn_input_t *in, principal_t *out, kt_error_t *err)
 {
     if (strcmp(in->ssl_verify, "SUCCESS") != 0) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED,
                      "the client certificate was not verified");
         return false;
     }
     if (map == NULL || !certmap_lookup(map, in->ssl_dn, out)) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED,
                      "the client certificate is not registered");
         return false;
     }
@@ -58,7 +58,7 @@ authn_authenticate(const jwt_key_t *key, const certmap_t *map, const authn_input
         return from_token(key, in, out, err);
     if (in->ssl_verify != NULL && in->ssl_verify[0] != '\0' && strcmp(in->ssl_verify, "NONE") != 0)
         return from_certificate(map, in, out, err);
-    kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED,
                  "a bearer token or a client certificate is required");
     return false;
 }

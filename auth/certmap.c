@@ -235,10 +235,10 @@ static void
 certmap_error(kt_error_t *err, const char *path, size_t line, const char *reason, size_t first)
 {
     if (first != 0)
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "certmap %s:%zu: %s (line %zu)",
-                     path, line, reason, first);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "certmap %s:%zu: %s (line %zu)", path,
+                     line, reason, first);
     else
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "certmap %s:%zu: %s", path, line,
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "certmap %s:%zu: %s", path, line,
                      reason);
 }
 
@@ -275,13 +275,13 @@ certmap_load(const char *path, kt_error_t *err)
     certmap_t *out = NULL;
 
     if (path == NULL) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "certmap: no path");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "certmap: no path");
         goto done;
     }
     map = calloc(1, sizeof *map);
     f = fopen(path, "r");
     if (map == NULL || f == NULL) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "certmap %s: cannot open", path);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "certmap %s: cannot open", path);
         goto done;
     }
     if (!certmap_read(map, f, path, err))

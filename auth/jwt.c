@@ -85,14 +85,14 @@ typedef struct {
 static bool
 jwt_reject(kt_error_t *err, const char *reason)
 {
-    kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401, "%s", reason);
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, "%s", reason);
     return false;
 }
 
 static bool
 jwt_internal(kt_error_t *err, const char *reason)
 {
-    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "jwt: %s", reason);
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "jwt: %s", reason);
     return false;
 }
 
@@ -222,7 +222,7 @@ jwt_key_thumbprint(EVP_PKEY *pkey, jwt_alg_t alg, char kid[JWT_KID_LEN + 1])
 static void
 jwt_key_error(kt_error_t *err, const char *path, const char *reason)
 {
-    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "jwt key %s: %s",
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "jwt key %s: %s",
                  path != NULL ? path : "(null)", reason);
 }
 

@@ -332,12 +332,12 @@ revoke_list_allows(revoke_list_t *list, const char *jti, const char *sub, int64_
     pthread_mutex_lock(&list->mu);
     list_refresh(list);
     if (list->broken[0] != '\0') {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_UNAVAILABLE, 503,
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_UNAVAILABLE,
                      "the token revocation list is unusable: %s", list->broken);
     } else if (set_find(&list->set, REVOKE_JTI, jti) != NULL) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401, "token revoked (jti)");
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, "token revoked (jti)");
     } else if ((at = subject_revoked_at(&list->set, sub)) >= 0 && iat <= at) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401, "token revoked (subject)");
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, "token revoked (subject)");
     } else {
         allowed = true;
     }
@@ -393,7 +393,7 @@ replace_file(const char *path, const buf_t *b, kt_error_t *err)
     if (ok && rename(tmp, path) != 0)
         ok = false;
     if (!ok) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot write %.200s: %s", path,
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot write %.200s: %s", path,
                      strerror(errno));
         unlink(tmp);
     }
@@ -433,24 +433,24 @@ revoke_file_add(const char *path, revoke_kind_t kind, const char *value, int64_t
     memset(&set, 0, sizeof set);
     buf_init(&b, REVOKE_MAX_BYTES);
     if (strlen(path) >= REVOKE_PATH_MAX || !revoke_value_valid(kind, value)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "not a path or not a revocable value");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, "not a path or not a revocable value");
         goto done;
     }
     make_parent(path);
     snprintf(lock_path, sizeof lock_path, "%s.lock", path);
     lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (lock < 0 || flock(lock, LOCK_EX) != 0) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot lock %.200s: %s", lock_path,
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot lock %.200s: %s", lock_path,
                      strerror(errno));
         goto done;
     }
     if (!set_load(&set, path, &stamp, why, sizeof why)) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "%s", why);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "%s", why);
         goto done;
     }
     if (!render(&b, &set, kind, value, now)) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "%.200s would exceed %u bytes",
-                     path, REVOKE_MAX_BYTES);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "%.200s would exceed %u bytes", path,
+                     REVOKE_MAX_BYTES);
         goto done;
     }
     ok = replace_file(path, &b, err);

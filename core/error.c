@@ -85,22 +85,49 @@ code_info(kt_code_t code)
     return &code_table[code];
 }
 
+static void
+error_setv(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, const char *fmt,
+           va_list ap)
+{
+    err->domain = domain;
+    err->code = code;
+    err->status = status;
+    err->fields = NULL;
+    err->nfields = 0;
+    err->ref[0] = '\0';
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+}
+
 void
-kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, const char *fmt, ...)
+kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, const char *fmt, ...)
 {
     va_list ap;
 
     if (err == NULL)
         return;
-    err->domain = domain;
-    err->code = code;
-    err->status = status ? status : code_info(code)->status;
-    err->fields = NULL;
-    err->nfields = 0;
-    err->ref[0] = '\0';
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    error_setv(err, domain, code, code_info(code)->status, fmt, ap);
     va_end(ap);
+}
+
+void
+kt_error_set_status(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status,
+                    const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL)
+        return;
+    va_start(ap, fmt);
+    error_setv(err, domain, code, status ? status : code_info(code)->status, fmt, ap);
+    va_end(ap);
+}
+
+void
+kt_error_restatus(kt_error_t *err, int status)
+{
+    if (err != NULL && err->code != KT_OK)
+        err->status = status;
 }
 
 void

@@ -90,9 +90,21 @@ typedef struct {
     char ref[64];
 } kt_error_t;
 
-/* Sets every member of a non-NULL err; the message is a printf format. */
-void kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, const char *fmt,
-                  ...) __attribute__((format(printf, 5, 6)));
+/* Sets every member of a non-NULL err, as bson_set_error does: the HTTP
+ * status is the code's own (kt_code_status); the message is a printf format.
+ * Nothing below http/ and handlers/ knows about HTTP beyond the code. */
+void kt_error_set(kt_error_t *err, kt_domain_t domain, kt_code_t code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The same with another status than the code's, for the few deliberate
+ * overrides of the HTTP side (a malformed query parameter is 400 FORMAT where
+ * a body field's is 422). http/, handlers/ and fcgi/ only (scripts/lint). */
+void kt_error_set_status(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status,
+                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Gives an error set below the HTTP side another status (a report's
+ * group_by names a query parameter: 400). http/, handlers/, fcgi/ only. */
+void kt_error_restatus(kt_error_t *err, int status);
 
 /* Clears err to "no error" (code KT_OK). */
 void kt_error_clear(kt_error_t *err);

@@ -48,14 +48,14 @@ typedef struct {
 static bool
 json_fail(json_parser_t *p, size_t at, const char *reason)
 {
-    kt_error_set(p->err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "JSON at byte %zu: %s", at, reason);
+    kt_error_set(p->err, KT_DOMAIN_INPUT, KT_MALFORMED, "JSON at byte %zu: %s", at, reason);
     return false;
 }
 
 static bool
 json_fail_limit(json_parser_t *p, size_t at, const char *what, size_t limit, const char *unit)
 {
-    kt_error_set(p->err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "JSON at byte %zu: %s %zu%s", at, what,
+    kt_error_set(p->err, KT_DOMAIN_INPUT, KT_MALFORMED, "JSON at byte %zu: %s %zu%s", at, what,
                  limit, unit);
     return false;
 }
@@ -67,7 +67,7 @@ json_fail_limit(json_parser_t *p, size_t at, const char *what, size_t limit, con
 static bool
 json_fail_memory(json_parser_t *p)
 {
-    kt_error_set(p->err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, 413,
+    kt_error_set(p->err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE,
                  "JSON at byte %zu: the document needs more memory than a request may take",
                  p->pos);
     return false;

@@ -419,7 +419,7 @@ cmd_export(const config_t *cfg, int argc, char **argv)
     bool ok = export_begin(&e, &err) && export_send(&e, write_stdout, NULL, &err);
     if (ok && fflush(stdout) != 0) {
         ok = false;
-        kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot write the output");
+        kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot write the output");
     }
     if (!ok)
         fprintf(stderr,

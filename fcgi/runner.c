@@ -113,7 +113,7 @@ attempt(run_t *r, const ingest_ctx_t *ctx, int64_t attempts)
 
     kt_error_clear(&err);
     if (attempts > cfg->package_attempts) { /* the last attempt ended without a word (killed) */
-        kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the last attempt was cut short");
+        kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "the last attempt was cut short");
         give_up(r, ctx, attempts - 1, &err);
         return;
     }
@@ -158,7 +158,7 @@ process(run_t *r)
         if (known) {
             attempt(r, &ctx, attempts);
         } else if (attempts >= app->cfg->package_attempts) { /* nobody to write its items as */
-            kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the sender is unknown");
+            kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "the sender is unknown");
             give_up(r, &ctx, attempts, &err);
         }
     }

@@ -55,7 +55,7 @@ organization_active(const app_t *app, const principal_t *p, kt_error_t *err)
     if (!active_orgs_check(app->active_orgs, app->store, p->org, &active, err))
         return false;
     if (!active)
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401,
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED,
                      "organization %s is not registered or not ACTIVE", p->org);
     return active;
 }
@@ -96,7 +96,7 @@ package_slot_take(const app_t *app, request_t *req, kt_error_t *err)
         arena_add_cleanup(req->arena, package_slot_release, NULL) == 0)
         return true;
     atomic_fetch_sub(&package_slots_used, 1);
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_UNAVAILABLE, 503,
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_UNAVAILABLE,
                  "this worker is receiving %d packages already; retry shortly",
                  app->cfg->package_slots);
     return false;
@@ -118,12 +118,12 @@ take_body(const app_t *app, const route_t *route, request_t *req, const server_i
     if (route->media_types == NULL)
         return true; /* a body on GET/DELETE is ignored, never read */
     if (!router_accepts(route, req->media_type)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_UNSUPPORTED_MEDIA_TYPE, 415,
-                     "Content-Type must be %s", route->media_types[0]);
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be %s",
+                     route->media_types[0]);
         return false;
     }
     if (!req->has_content_length || req->content_length == 0) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "a request body is required");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, "a request body is required");
         return false;
     }
     return request_read_body(req, max_body, io->read_body, io->read_ctx, err);
@@ -216,7 +216,7 @@ handle_request(const app_t *app, FCGX_Request *fr, arena_t *arena)
     bool parsed = request_parse(&req, arena, fr->envp, &err);
     server_dispatch(app, &req, parsed, &err, &io, &res);
     if (!write_response(fr, &req, &res) && err.code == KT_OK)
-        kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 0, "the body was cut short");
+        kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "the body was cut short");
     log_request(&req, res.status, err.code != KT_OK ? &err : NULL);
     response_release(&res);
     arena_reset(arena);

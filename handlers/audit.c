@@ -26,8 +26,8 @@ subject_param(const request_t *req, const char **out, kt_error_t *err)
 {
     *out = request_query(req, "subject");
     if (*out != NULL && (**out == '\0' || strlen(*out) > SUBJECT_MAX)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "subject must be 1..%d bytes",
-                     SUBJECT_MAX);
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "subject must be 1..%d bytes",
+                            SUBJECT_MAX);
         return false;
     }
     return true;
@@ -38,7 +38,8 @@ subject_param(const request_t *req, const char **out, kt_error_t *err)
 static bool
 bad_cursor(request_t *req, kt_error_t *err)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "cursor must be a next_cursor of this list");
+    kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                        "cursor must be a next_cursor of this list");
     kt_error_add_field(err, req->arena, "/cursor", KT_FORMAT, NULL);
     return false;
 }
@@ -69,7 +70,7 @@ handle_audit_access(const app_t *app, request_t *req, response_t *res, kt_error_
         !handler_period(req, &f.from, &f.to, err) || !access_cursor(req, &cursor, err))
         return false;
     if (f.student == NULL && f.subject == NULL) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "give student, subject or both");
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "give student, subject or both");
         return false;
     }
     if ((conn = handler_conn(app, req)) == NULL)
@@ -143,7 +144,7 @@ handle_audit_changes(const app_t *app, request_t *req, response_t *res, kt_error
         !handler_period(req, &f.from, &f.to, err) || !changes_cursor(req, &before, err))
         return false;
     if (f.subject == NULL) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "subject is required");
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "subject is required");
         return false;
     }
     p.ids = arena_calloc(req->arena, (size_t)p.limit, sizeof(char *));
@@ -246,7 +247,7 @@ handle_audit_verify_last(const app_t *app, request_t *req, response_t *res, kt_e
     if (!verify_last_run(conn, &run, &found, err))
         goto done;
     if (!found) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
                      "kontingentctl verify has not been run yet");
         goto done;
     }

@@ -46,7 +46,8 @@ handle_changes(const app_t *app, request_t *req, response_t *res, kt_error_t *er
     if (conn == NULL || !handler_limit(req, &limit, err))
         return false;
     if (since_s != NULL && !handler_parse_int(since_s, &since)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "since must be a cursor from this feed");
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "since must be a cursor from this feed");
         return false;
     }
     response_reset(res, 200, "application/json");

@@ -68,7 +68,8 @@ handler_limit(const request_t *req, int *out, kt_error_t *err)
     int64_t n = LIST_LIMIT_DEFAULT;
 
     if (v != NULL && (!handler_parse_int(v, &n) || n < 1 || n > LIST_LIMIT_MAX)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "limit must be 1..%d", LIST_LIMIT_MAX);
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "limit must be 1..%d",
+                            LIST_LIMIT_MAX);
         return false;
     }
     *out = (int)n;
@@ -92,7 +93,7 @@ handler_if_match(const request_t *req, int64_t *out, kt_error_t *err)
         if (handler_parse_int(digits, out) && *out > 0)
             return true;
     }
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "If-Match must be a version in quotes");
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, "If-Match must be a version in quotes");
     return false;
 }
 
@@ -118,10 +119,11 @@ handler_reason(request_t *req, const char **out, kt_error_t *err)
     *out = v;
     return true;
 bad:
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                 "reason must be percent-encoded UTF-8 text of at most %d characters, without "
-                 "control or bidirectional formatting characters",
-                 REASON_MAX);
+    kt_error_set_status(
+        err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+        "reason must be percent-encoded UTF-8 text of at most %d characters, without "
+        "control or bidirectional formatting characters",
+        REASON_MAX);
     return false;
 }
 
@@ -184,8 +186,8 @@ handler_time(const request_t *req, const char *name, const char **out, kt_error_
     if (v == NULL)
         return true;
     if (!rfc3339_utc(v)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                     "%s must be an RFC 3339 time in UTC, e.g. 2026-09-01T00:00:00Z", name);
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "%s must be an RFC 3339 time in UTC, e.g. 2026-09-01T00:00:00Z", name);
         return false;
     }
     if (strlen(v) > 20) {
@@ -210,7 +212,7 @@ handler_period(const request_t *req, const char **from, const char **to, kt_erro
     if (!handler_time(req, "from", from, err) || !handler_time(req, "to", to, err))
         return false;
     if (*from != NULL && *to != NULL && strcmp(*from, *to) > 0) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "from must not be later than to");
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "from must not be later than to");
         return false;
     }
     return true;
@@ -240,11 +242,12 @@ handler_purpose(request_t *req, const char **out, kt_error_t *err)
         *out = v;
         return true;
     }
-    kt_error_set(err, KT_DOMAIN_INPUT, stated ? KT_FORMAT : KT_REQUIRED, 400,
-                 "a principal with the health scope states the purpose of a read (?purpose= or "
-                 "X-Purpose, percent-encoded UTF-8, at most %d characters, without control or "
-                 "bidirectional formatting characters)",
-                 HEALTH_PURPOSE_MAX);
+    kt_error_set_status(
+        err, KT_DOMAIN_INPUT, stated ? KT_FORMAT : KT_REQUIRED, 400,
+        "a principal with the health scope states the purpose of a read (?purpose= or "
+        "X-Purpose, percent-encoded UTF-8, at most %d characters, without control or "
+        "bidirectional formatting characters)",
+        HEALTH_PURPOSE_MAX);
     kt_error_add_field(err, req->arena, "/purpose", err->code, NULL);
     return false;
 }

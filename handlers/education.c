@@ -124,7 +124,7 @@ handle_student_trajectory(const app_t *app, request_t *req, response_t *res, kt_
     jw_key(&w, "version");
     jw_int(&w, s.version);
     if (!education_trajectory(req->arena, &s.doc, &w)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, 413,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE,
                      "out of memory building the trajectory");
         goto done;
     }

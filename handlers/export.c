@@ -35,12 +35,12 @@ handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t *err
         seal_keyring_current(app->health_ring, err) == NULL)
         return false;
     if (org == NULL || !ogrn_valid(org) || strlen(org) != 13) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                     "organization must be the ОГРН (13 digits) of a school");
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "organization must be the ОГРН (13 digits) of a school");
         return false;
     }
     if (req->principal.role == ROLE_SCHOOL && strcmp(org, req->principal.org) != 0) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
                      "a school may only export its own students");
         return false;
     }
@@ -57,7 +57,7 @@ handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t *err
     /* The first page is read and logged before the status is sent: a store
      * that fails now is a 503, never a 200 with an empty Packet. */
     if (arena_add_cleanup(req->arena, end_cleanup, e) != 0) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory for the export");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory for the export");
         return false;
     }
     if (!export_begin(e, err))

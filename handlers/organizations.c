@@ -131,12 +131,14 @@ list_filters(const request_t *req, filter_t *f, kt_error_t *err)
                                 : i == 2 ? in_list(v, org_statuses)
                                          : strlen(v) == 13 && ogrn_valid(v));
         if (!ok) {
-            kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "%s: not a valid value", names[i]);
+            kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "%s: not a valid value",
+                                names[i]);
             return false;
         }
     }
     if (cursor != NULL && !(strlen(cursor) == 13 && ogrn_valid(cursor))) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "cursor is not an OGRN of this list");
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "cursor is not an OGRN of this list");
         return false;
     }
     return true;

@@ -36,7 +36,7 @@ gunzip(request_t *req, size_t max, const char **out, size_t *out_len, kt_error_t
         return false;
     if (arena_add_cleanup(req->arena, free_buffer, buf) != 0) {
         free(buf);
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
         return false;
     }
     *out = buf;
@@ -55,7 +55,7 @@ package_body(const app_t *app, request_t *req, const char **data, size_t *len, k
     }
     if (strcmp(enc, "gzip") == 0)
         return gunzip(req, app->cfg->max_package, data, len, err);
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_UNSUPPORTED_MEDIA_TYPE, 415,
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_UNSUPPORTED_MEDIA_TYPE,
                  "Content-Encoding must be gzip or absent");
     return false;
 }
@@ -125,9 +125,9 @@ readable_package(store_conn_t *conn, const request_t *req, const char *id, bson_
     if (n == 1)
         return true;
     if (n == 0)
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such package");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such package");
     else
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_DUPLICATE_PACKET, 409,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_DUPLICATE_PACKET,
                      "several senders used PacketID %s: name one with ?sender=<subject>", id);
     return false;
 }
@@ -188,19 +188,19 @@ answer_receipt(store_conn_t *conn, request_t *req, response_t *res, const bson_t
         if (packages_receipt_each(conn, pkg, append_piece, &res->body, err))
             return true;
         if (err->code == KT_OK)
-            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the receipt does not fit");
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "the receipt does not fit");
         return false;
     }
     receipt_stream_t *s = arena_alloc(req->arena, sizeof *s);
     if (s == NULL) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
         return false;
     }
     s->conn = conn;
     bson_copy_to(pkg, &s->pkg);
     if (arena_add_cleanup(req->arena, free_stream, s) != 0) {
         bson_destroy(&s->pkg);
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
         return false;
     }
     response_stream(res, 200, "application/xml; charset=utf-8", stream_receipt, s);
@@ -225,7 +225,7 @@ handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t
         const char *id = util_get_str(&pkg, "packet_id");
         char *xml = ingest_inqueue_receipt(id != NULL ? id : util_get_str(&pkg, "_id"), &len);
         if (xml == NULL) {
-            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
             goto done;
         }
         answer_xml(res, xml, len);

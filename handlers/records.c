@@ -124,7 +124,7 @@ gone_extra(jw_t *w, void *ctx)
 bool
 records_answer_gone(request_t *req, response_t *res, const record_t *s, kt_error_t *err)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the record was deleted");
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the record was deleted");
     problem_render_with(res, req, err, gone_extra, (void *)s);
     return true;
 }
@@ -155,7 +155,7 @@ answer_xml(request_t *req, response_t *res, const record_resource_t *r, const re
         handler_etag(req, res, s->version);
         buf_append(&res->body, xmlBufferContent(out), (size_t)xmlBufferLength(out));
     } else {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot write the %s as XML",
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot write the %s as XML",
                      r->kind->name);
     }
     if (out != NULL)
@@ -491,8 +491,8 @@ history_start(const request_t *req, int64_t latest, int64_t *start, kt_error_t *
     if (cursor == NULL)
         return true;
     if (!handler_parse_int(cursor, start) || *start < 1 || *start > latest) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                     "cursor is not a version of this history");
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "cursor is not a version of this history");
         return false;
     }
     return true;
@@ -602,7 +602,7 @@ records_version(const app_t *app, request_t *req, response_t *res, const record_
         (req->principal.role == ROLE_SCHOOL && !r->load(app, req, conn, &cur, err)))
         goto done;
     if (!handler_parse_int(req->params[1], &n) || n < 1) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such version");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such version");
         goto done;
     }
     if (!store_record_get_version(conn, r->kind, req->params[0], n, &s, err) ||

@@ -45,7 +45,8 @@ parse_date_param(const request_t *req, const char *name, const char **out, kt_er
     if (v == NULL)
         return true;
     if (!date_parse(v, NULL, NULL, NULL) || strlen(v) != 10) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "%s must be a date, YYYY-MM-DD", name);
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "%s must be a date, YYYY-MM-DD",
+                            name);
         return false;
     }
     *out = v;
@@ -80,7 +81,7 @@ report_scope(const request_t *req, const char *asked, const char **org, kt_error
         *org = req->principal.org;
         return true;
     }
-    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
                  "a school reports on its own organisation only");
     return false;
 }
@@ -195,7 +196,7 @@ wants_health(const request_t *req, const contingent_t *r, kt_error_t *err)
     for (size_t i = 0; i < r->ndims; i++)
         asked = asked || report_dim_health(r->dims[i]);
     if (asked && !principal_can_see_health(&req->principal)) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
                      "health_group, disability and ovz need the health scope");
         return false;
     }
@@ -346,10 +347,14 @@ contingent_params(request_t *req, contingent_t *r, contingent_filter_t *flt, con
     date_today(today);
     report_default_as_of(today, fallback);
     if (!parse_date_param(req, "as_of", &r->as_of, err) || !parse_known_at(req, bound, err) ||
-        !parse_date_param(req, "age_on", &r->age_on, err) ||
-        !report_parse_group_by(group_by != NULL ? group_by : "organization", r->dims, &r->ndims,
-                               err) ||
-        !report_scope(req, request_query(req, "organization"), &flt->org, err))
+        !parse_date_param(req, "age_on", &r->age_on, err))
+        return false;
+    if (!report_parse_group_by(group_by != NULL ? group_by : "organization", r->dims, &r->ndims,
+                               err)) {
+        kt_error_restatus(err, 400); /* a query parameter, not a body field */
+        return false;
+    }
+    if (!report_scope(req, request_query(req, "organization"), &flt->org, err))
         return false;
     flt->level = request_query(req, "level");
     r->as_of = r->as_of != NULL ? r->as_of : fallback;
@@ -371,10 +376,11 @@ contingent_render(const request_t *req, const contingent_t *r, response_t *res, 
     bool ok;
 
     if (strcmp(type, "image/svg+xml") == 0 && r->nrows > REPORT_SVG_ROWS_MAX) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                     "the chart would have %zu bars (at most %d): group by fewer dimensions or "
-                     "ask for text/csv",
-                     r->nrows, REPORT_SVG_ROWS_MAX);
+        kt_error_set_status(
+            err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+            "the chart would have %zu bars (at most %d): group by fewer dimensions or "
+            "ask for text/csv",
+            r->nrows, REPORT_SVG_ROWS_MAX);
         return false;
     }
     response_reset(res, 200, strcmp(type, "text/csv") == 0 ? "text/csv; charset=utf-8" : type);
@@ -387,7 +393,7 @@ contingent_render(const request_t *req, const contingent_t *r, response_t *res, 
     else
         ok = report_render_json(r, &res->body);
     if (!ok)
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the report did not fit");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "the report did not fit");
     return ok;
 }
 
@@ -421,7 +427,7 @@ handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_e
     ok = ok && counts != NULL && count_students(students, orgs, &r, &flt, counts) &&
          rows_from_counts(req->arena, counts, &r) && report_suppress_rows(&r);
     if (!ok && err->code == KT_OK)
-        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, "out of memory for the report");
     scan_free(&spec, students);
     scan_free(&(scan_spec_t){0}, orgs); /* org summaries hold nothing to drop */
     strmap_free(counts);
@@ -447,7 +453,7 @@ keep_moves(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
         return true;
     s->moves = malloc(n * sizeof *s->moves);
     if (s->moves == NULL) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, "out of memory for the report");
         return false;
     }
     memcpy(s->moves, buf, n * sizeof *buf);
@@ -744,7 +750,7 @@ migration_params(request_t *req, migration_t *m, const char **bound, kt_error_t 
         !report_scope(req, request_query(req, "organization"), &scope, err))
         return false;
     if (scope != NULL) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
                      "migration between schools is reported for the whole region only");
         return false;
     }
@@ -752,7 +758,7 @@ migration_params(request_t *req, migration_t *m, const char **bound, kt_error_t 
     m->from = m->from != NULL ? m->from : start;
     m->to = m->to != NULL ? m->to : arena_strdup(req->arena, today);
     if (m->to == NULL || strcmp(m->from, m->to) > 0) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "from must not be after to");
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "from must not be after to");
         return false;
     }
     return true;
@@ -787,7 +793,7 @@ handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_er
         ok = migration_render(&m, orgs, &res->body);
     }
     if (!ok && err->code == KT_OK)
-        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, "out of memory for the report");
     scan_free(&spec, students);
     scan_free(&(scan_spec_t){0}, orgs); /* org summaries hold nothing to drop */
     strmap_free(m.flows);

@@ -50,9 +50,9 @@ build_query(request_t *req, query_t *q, kt_error_t *err)
     }
     return q->claim != NULL || q->value != NULL;
 bad:
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                 "search by snils, by document_type+document_number[+document_series], by "
-                 "last_name+first_name+birth_date, or by organization");
+    kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                        "search by snils, by document_type+document_number[+document_series], by "
+                        "last_name+first_name+birth_date, or by organization");
     return false;
 }
 

@@ -49,7 +49,7 @@ students_load(const app_t *app, request_t *req, store_conn_t *conn, record_t *s,
     if (!store_student_get(conn, id, s, err))
         return false;
     if (!students_visible(req, &s->doc)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such student");
         return false;
     }
     return true;
@@ -69,11 +69,11 @@ validated(const app_t *app, request_t *req, store_conn_t *conn, const json_value
         !education_check_body(req->arena, body, cur, doc, err))
         return false;
     if (!education_carry(cur, doc)) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot keep the education");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot keep the education");
         return false;
     }
     if (!students_visible(req, doc)) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
                      "a school may only write students of its own organisation");
         kt_error_add_field(err, req->arena, "/organization", KT_FORBIDDEN, NULL);
         return false;
@@ -156,7 +156,7 @@ handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_erro
         !handler_reason(req, &reason, err))
         goto done;
     if (reason == NULL) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_REQUIRED, 422,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_REQUIRED,
                      "a delete needs a reason (?reason= or X-Reason)");
         kt_error_add_field(err, req->arena, "/reason", KT_REQUIRED, NULL);
         goto done;

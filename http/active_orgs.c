@@ -103,7 +103,7 @@ active_orgs_check(active_orgs_t *c, store_t *store, const char *ogrn, bool *acti
     }
     conn = store_conn_pop(store, STORE_POOL_REQUEST); /* a request waits on it: the short bound */
     if (conn == NULL) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "no store client");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, "no store client");
         return false;
     }
     ok = store_organization_active(conn, ogrn, active, err);

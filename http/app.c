@@ -32,8 +32,7 @@ app_init(app_t *app, const config_t *cfg, kt_error_t *err)
     memset(app, 0, sizeof *app);
     app->cfg = cfg;
     if (!jwt_alg_parse(cfg->token_alg, &alg)) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500,
-                     "KT_TOKEN_ALG must be EdDSA or ES256");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "KT_TOKEN_ALG must be EdDSA or ES256");
         goto fail;
     }
     app->token_key = jwt_key_load_public(cfg->token_public_key, alg, err);
@@ -43,7 +42,7 @@ app_init(app_t *app, const config_t *cfg, kt_error_t *err)
     app->revoked = revoke_list_new(cfg->token_revoked);
     app->active_orgs = active_orgs_new();
     if (app->revoked == NULL || app->active_orgs == NULL) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "no memory for the token state");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "no memory for the token state");
         goto fail;
     }
     log_event(LOG_INFO, "bearer tokens: kid %s, iss %s, aud %s, max ttl %llds, revoked in %s",

@@ -20,7 +20,7 @@ copy_value(char *dst, size_t size, const char *name, const char *value, kt_error
     size_t n = strlen(value);
 
     if (n >= size) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "%s is too long", name);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "%s is too long", name);
         return false;
     }
     memcpy(dst, value, n + 1);
@@ -37,7 +37,7 @@ path_value(char *dst, const char *name, const config_t *cfg, const char *tail, k
     if (v != NULL && v[0] != '\0')
         return copy_value(dst, CONFIG_PATH_MAX, name, v, err);
     if (snprintf(fallback, sizeof fallback, "%s/%s", cfg->var_dir, tail) >= (int)sizeof fallback) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "KT_VAR is too long");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "KT_VAR is too long");
         return false;
     }
     return copy_value(dst, CONFIG_PATH_MAX, name, fallback, err);
@@ -56,7 +56,7 @@ number_value(const char *name, unsigned long long fallback, unsigned long long l
     errno = 0;
     unsigned long long n = strtoull(v, &end, base);
     if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || n < lo || n > hi) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "%s must be a number in %llu..%llu",
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "%s must be a number in %llu..%llu",
                      name, lo, hi);
         return false;
     }
@@ -114,7 +114,7 @@ store_value(config_t *cfg, kt_error_t *err)
     char rel[CONFIG_PATH_MAX];
 
     if (strcmp(cfg->store, "sqlite") != 0 && strcmp(cfg->store, "mongodb") != 0) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500,
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL,
                      "KT_STORE must be sqlite or mongodb, not \"%s\"", cfg->store);
         return false;
     }

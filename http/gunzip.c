@@ -59,13 +59,13 @@ static bool
 gunzip_fail(kt_error_t *err, kt_code_t code, size_t max)
 {
     if (code == KT_PAYLOAD_TOO_LARGE)
-        kt_error_set(err, KT_DOMAIN_INPUT, code, 413,
+        kt_error_set(err, KT_DOMAIN_INPUT, code,
                      "the gzip body inflates to more than the limit of %zu bytes", max);
     else if (code == KT_MALFORMED)
-        kt_error_set(err, KT_DOMAIN_INPUT, code, 400,
+        kt_error_set(err, KT_DOMAIN_INPUT, code,
                      "the gzip body is corrupt, truncated, or has bytes after its end");
     else
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory inflating gzip");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory inflating gzip");
     return false;
 }
 

@@ -99,7 +99,8 @@ add_header(request_t *req, const char *name, const char *value, kt_error_t *err)
     size_t vlen = strlen(value);
 
     if (req->nheaders >= REQUEST_HEADERS_MAX || vlen > REQUEST_HEADER_VALUE_MAX) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 431, "too many or too large headers");
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_MALFORMED, 431,
+                            "too many or too large headers");
         return false;
     }
     req->headers[req->nheaders++] = (kv_t){name, value, vlen};
@@ -113,8 +114,8 @@ parse_query(request_t *req, const char *q, kt_error_t *err)
     size_t qlen = strlen(q);
 
     if (qlen > REQUEST_QUERY_MAX) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 414, "query string longer than %d bytes",
-                     REQUEST_QUERY_MAX);
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_MALFORMED, 414,
+                            "query string longer than %d bytes", REQUEST_QUERY_MAX);
         return false;
     }
     req->query = arena_calloc(req->arena, REQUEST_QUERY_PARAMS_MAX, sizeof(kv_t));
@@ -129,15 +130,15 @@ parse_query(request_t *req, const char *q, kt_error_t *err)
             size_t vlen = eq ? plen - nlen - 1 : 0;
             kv_t *kv = &req->query[req->nquery];
             if (req->nquery >= REQUEST_QUERY_PARAMS_MAX) {
-                kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400,
-                             "more than %d query parameters", REQUEST_QUERY_PARAMS_MAX);
+                kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, "more than %d query parameters",
+                             REQUEST_QUERY_PARAMS_MAX);
                 return false;
             }
             kv->name = request_percent_decode(req->arena, p, nlen, true, NULL);
             kv->value = request_percent_decode(req->arena, eq ? eq + 1 : p + plen, vlen, true,
                                                &kv->value_len);
             if (kv->name == NULL || kv->value == NULL) {
-                kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400,
+                kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED,
                              "query string is not valid percent-encoded UTF-8");
                 return false;
             }
@@ -147,7 +148,7 @@ parse_query(request_t *req, const char *q, kt_error_t *err)
     }
     return true;
 oom:
-    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
     return false;
 }
 
@@ -158,15 +159,14 @@ parse_path(request_t *req, const char *uri, kt_error_t *err)
     size_t len = qmark ? (size_t)(qmark - uri) : strlen(uri);
 
     if (len > REQUEST_PATH_MAX) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 414, "path longer than %d bytes",
-                     REQUEST_PATH_MAX);
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_MALFORMED, 414, "path longer than %d bytes",
+                            REQUEST_PATH_MAX);
         return false;
     }
     req->path = request_percent_decode(req->arena, uri, len, false, NULL);
     if (req->path == NULL || req->path[0] != '/') {
         req->path = "";
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400,
-                     "path is not valid percent-encoded UTF-8");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, "path is not valid percent-encoded UTF-8");
         return false;
     }
     return true;
@@ -197,7 +197,7 @@ parse_content_length(request_t *req, const char *v, kt_error_t *err)
         return true;
     for (const char *p = v; *p; p++) {
         if (!isdigit((unsigned char)*p) || n > (SIZE_MAX - 9) / 10) {
-            kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "bad Content-Length");
+            kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, "bad Content-Length");
             return false;
         }
         n = n * 10 + (size_t)(*p - '0');
@@ -270,7 +270,7 @@ request_parse(request_t *req, arena_t *arena, char **params, kt_error_t *err)
     req->headers = arena_calloc(arena, REQUEST_HEADERS_MAX, sizeof(kv_t));
     if (req->headers == NULL) {
         request_generate_id(req->request_id);
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
         return false;
     }
     bool ok = collect_params(req, params, &uri, &query, &clen, &ctype, &rid, err);
@@ -279,7 +279,7 @@ request_parse(request_t *req, arena_t *arena, char **params, kt_error_t *err)
     if (!ok)
         return false;
     if (uri == NULL || req->method[0] == '\0') {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "no request line");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, "no request line");
         return false;
     }
     req->media_type = media_type(arena, ctype);
@@ -312,13 +312,13 @@ request_read_body(request_t *req, size_t max_body, request_read_fn read_fn, void
     size_t want = req->content_length;
 
     if (want > max_body) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, 413,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE,
                      "body of %zu bytes is over the limit of %zu", want, max_body);
         return false;
     }
     char *body = arena_alloc(req->arena, want + 1);
     if (body == NULL) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, 413, "body too large");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, "body too large");
         return false;
     }
     size_t got = 0;
@@ -330,8 +330,8 @@ request_read_body(request_t *req, size_t max_body, request_read_fn read_fn, void
     }
     body[got] = '\0';
     if (got < want) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, 400, "body ended after %zu of %zu bytes",
-                     got, want);
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, "body ended after %zu of %zu bytes", got,
+                     want);
         return false;
     }
     req->body = body;

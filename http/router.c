@@ -80,10 +80,10 @@ router_match(const route_t *table, size_t n, request_t *req, char *allow, size_t
         return &table[i];
     }
     if (path_known)
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_METHOD_NOT_ALLOWED, 405,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_METHOD_NOT_ALLOWED,
                      "this method is not allowed here; Allow lists the ones that are");
     else
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such resource");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such resource");
     return NULL;
 }
 
@@ -104,7 +104,7 @@ router_admits(const route_t *route, role_t role, kt_error_t *err)
     if (route->flags & ROUTE_PUBLIC ||
         (role > ROLE_NONE && role < ROLE__MAX && (route->roles & ROLE_BIT(role)) != 0))
         return true;
-    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403, "%s",
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, "%s",
                  route->denied != NULL ? route->denied : "this role may not call this endpoint");
     return false;
 }

@@ -661,7 +661,7 @@ edu_report(edu_ctx_t *cx, kt_error_t *err)
 {
     if (err == NULL)
         return;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, 422,
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
                  "Событие противоречит истории обучения (ошибок: %zu)", cx->nerrors);
     err->fields = cx->fields.fields;
     err->nfields = cx->fields.nfields;
@@ -703,7 +703,7 @@ education_apply(arena_t *arena, const bson_t *student, const bson_t *event, bson
     outcome->episode = episode_number(a.target);
     return true;
 oom:
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, 413,
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE,
                  "Не хватило памяти на историю обучения");
     return false;
 }
@@ -764,7 +764,7 @@ education_check_body(arena_t *arena, const json_value_t *body, const bson_t *cur
     bson_iter_t it;
 
     if (current != NULL && cur == NULL) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, 413, "out of memory");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, "out of memory");
         return false;
     }
     /* Without a stored history, an empty list is the same as none. */
@@ -781,7 +781,7 @@ education_check_body(arena_t *arena, const json_value_t *body, const bson_t *cur
     if (cx.nerrors == 0)
         return true;
     if (err != NULL) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, 422,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
                      "Данные обучающегося не прошли проверку (ошибок: %zu)", cx.nerrors);
         err->fields = cx.fields.fields;
         err->nfields = cx.fields.nfields;

@@ -758,8 +758,8 @@ fields_report(fields_ctx_t *cx, const char *what, kt_error_t *err)
 {
     if (err == NULL)
         return;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, 422, "%s не прошли проверку (ошибок: %zu)",
-                 what, cx->nerrors);
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, "%s не прошли проверку (ошибок: %zu)", what,
+                 cx->nerrors);
     err->fields = cx->fields.fields;
     err->nfields = cx->fields.nfields;
 }
@@ -777,7 +777,7 @@ fields_from_json(arena_t *arena, const field_t *root, const json_value_t *body, 
     cx.today = fields_today(today, now);
     fields_member(&cx, root, body, "", &slot);
     if (cx.oom) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE, 413,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE,
                      "Не хватило памяти на проверку: %s", what);
         return false;
     }
@@ -786,7 +786,7 @@ fields_from_json(arena_t *arena, const field_t *root, const json_value_t *body, 
         return false;
     }
     if (!fields_bson_members(slot.out, out)) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "BSON документа не собран");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "BSON документа не собран");
         return false;
     }
     return true;

@@ -56,7 +56,7 @@ report_parse_group_by(const char *s, report_dim_t *dims, size_t *n, kt_error_t *
         size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
         report_dim_t d;
         if (!dim_parse(s, len, &d)) {
-            kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+            kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT,
                          "group_by: %.*s is not one of organization, oktmo, level, grade, sex, "
                          "age, citizenship, form, health_group, disability, ovz",
                          (int)(len > 40 ? 40 : len), s);
@@ -64,7 +64,7 @@ report_parse_group_by(const char *s, report_dim_t *dims, size_t *n, kt_error_t *
         }
         for (size_t i = 0; i < *n; i++) {
             if (dims[i] == d) {
-                kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "group_by names %s twice",
+                kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, "group_by names %s twice",
                              dim_names[d]);
                 return false;
             }

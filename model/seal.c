@@ -16,8 +16,7 @@
 static bool
 seal_fail(kt_error_t *err, kt_code_t code, const char *fmt, const char *detail)
 {
-    kt_error_set(err, KT_DOMAIN_INTERNAL, code, code == KT_KEY_UNAVAILABLE ? 503 : 500, fmt,
-                 detail);
+    kt_error_set(err, KT_DOMAIN_INTERNAL, code, fmt, detail);
     return false;
 }
 

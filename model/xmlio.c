@@ -516,7 +516,7 @@ xmlio_fail(xmlio_reader_t *r, kt_error_t *err, kt_code_t code, const char *fmt, 
     va_start(ap, fmt);
     xmlio_vformat(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    kt_error_set(&r->failure, KT_DOMAIN_XML, code, 0, "%s", msg);
+    kt_error_set(&r->failure, KT_DOMAIN_XML, code, "%s", msg);
     r->state = XMLIO_FAILED;
     if (err != NULL)
         *err = r->failure;
@@ -1617,7 +1617,7 @@ xmlio_item_check(xmlio_reader_t *r, arena_t *arena, xmlDocPtr doc, xmlio_item_t 
         return xmlio_fail_arena(r, err);
     if (ret > 0) {
         /* kt_error_set() empties the field list: it moves over after. */
-        kt_error_set(&item->error, KT_DOMAIN_XML, KT_XSD, 0, "%s", log.first);
+        kt_error_set(&item->error, KT_DOMAIN_XML, KT_XSD, "%s", log.first);
         item->error.fields = log.fields.fields;
         item->error.nfields = log.fields.nfields;
     }
@@ -2247,7 +2247,7 @@ xmlio_schema_load(const char *xsd_path, kt_error_t *err)
     xmlInitParser();
     /* Checked first: libxml2 would print its I/O error rather than report it. */
     if (xsd_path == NULL || access(xsd_path, R_OK) != 0) {
-        kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, 0, "XSD %.200s не читается: %s",
+        kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "XSD %.200s не читается: %s",
                      xsd_path != NULL ? xsd_path : "(null)", strerror(errno));
         goto done;
     }
@@ -2258,7 +2258,7 @@ xmlio_schema_load(const char *xsd_path, kt_error_t *err)
     }
     schema = xsd != NULL ? calloc(1, sizeof *schema) : NULL;
     if (schema == NULL) {
-        kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, 0, "XSD %.100s не загружена: %s", xsd_path,
+        kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "XSD %.100s не загружена: %s", xsd_path,
                      first[0] != '\0' ? first : "нет памяти");
         xmlSchemaFree(xsd);
         goto done;
@@ -2634,7 +2634,7 @@ xmlio_reader_alloc(const xmlio_schema_t *schema, kt_error_t *err)
     xmlSchemaSetValidStructuredErrors(r->vctxt, xmlio_on_valid_error, r);
     return r;
 fail:
-    kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, 0, "Чтение XML не началось: %s",
+    kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "Чтение XML не началось: %s",
                  schema == NULL ? "нет схемы" : "нет памяти");
     xmlio_reader_free(r);
     return NULL;
@@ -2656,7 +2656,7 @@ xmlio_reader_setup(xmlio_reader_t *r, kt_error_t *err)
         ok = xmlTextReaderSetParserProp(r->xr, off[i], 0) == 0;
     if (ok)
         return r;
-    kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, 0, "Чтение XML не началось");
+    kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "Чтение XML не началось");
     xmlio_reader_free(r);
     return NULL;
 }
@@ -2668,7 +2668,7 @@ xmlio_reader_new(const xmlio_schema_t *schema, const char *data, size_t len, kt_
     xmlio_reader_t *r;
 
     if (len > INT32_MAX) {
-        kt_error_set(err, KT_DOMAIN_XML, KT_PAYLOAD_TOO_LARGE, 0, "Пакет больше 2 ГБ");
+        kt_error_set(err, KT_DOMAIN_XML, KT_PAYLOAD_TOO_LARGE, "Пакет больше 2 ГБ");
         return NULL;
     }
     r = xmlio_reader_alloc(schema, err);
@@ -2696,7 +2696,7 @@ xmlio_reader_new_file(const xmlio_schema_t *schema, const char *path, kt_error_t
     /* A descriptor, not xmlReaderForFile(): no gzip guessing, no entity loader. */
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
-        kt_error_set(err, KT_DOMAIN_XML, KT_NOT_FOUND, 0, "Файл %.200s не открыт: %s", path,
+        kt_error_set(err, KT_DOMAIN_XML, KT_NOT_FOUND, "Файл %.200s не открыт: %s", path,
                      strerror(errno));
         xmlio_reader_free(r);
         return NULL;

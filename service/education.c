@@ -23,8 +23,7 @@ event_ref(store_conn_t *conn, arena_t *arena, const bson_t *event, const char *n
         return false;
     if (active)
         return true;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, 422,
-                 "Событие не прошло проверку (ошибок: 1)");
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, "Событие не прошло проверку (ошибок: 1)");
     kt_error_add_field(err, arena, name[0] == 't' ? "/to_organization" : "/organization",
                        KT_REF_NOT_FOUND,
                        "Организации с таким ОГРН нет в реестре или она не действует");
@@ -56,9 +55,9 @@ load(void *ctx, const char *id, record_t *cur, kt_error_t *err)
         return false;
     code = education_may_post(e->arena, e->p->who, &cur->doc, util_get_str(e->p->event, "type"));
     if (code == KT_NOT_FOUND)
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such student");
     else if (code != KT_OK)
-        kt_error_set(err, KT_DOMAIN_AUTH, code, 403, "this role may not post education events");
+        kt_error_set(err, KT_DOMAIN_AUTH, code, "this role may not post education events");
     return code == KT_OK;
 }
 
@@ -81,7 +80,7 @@ compose(void *ctx, const record_t *cur, bson_t *doc, kt_error_t *err)
         return false;
     if (education_may_apply(e->p->who, e->p->event, &outcome, &pointer) == KT_OK)
         return true;
-    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
                  "a school may only post events of its own organisation");
     kt_error_add_field(err, e->arena, pointer, KT_FORBIDDEN, NULL);
     return false;

@@ -43,7 +43,7 @@ fault_at(const export_t *e, const char *step, kt_error_t *err)
     snprintf(name, sizeof name, "export-%s-%d", step, e->page_no);
     if (e->fault == NULL || strcmp(e->fault, name) != 0)
         return true;
-    kt_error_set(err, KT_DOMAIN_STORE, KT_STORE_UNAVAILABLE, 503, "injected fault %s", name);
+    kt_error_set(err, KT_DOMAIN_STORE, KT_STORE_UNAVAILABLE, "injected fault %s", name);
     return false;
 }
 #else
@@ -214,7 +214,7 @@ make_page(export_t *e, kt_error_t *err)
     return true;
 failed:
     if (err->code == KT_OK)
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500,
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL,
                      "the export's page could not be written (more than %u bytes?)",
                      EXPORT_PAGE_BYTES);
     return false;
@@ -231,7 +231,7 @@ export_begin(export_t *e, kt_error_t *err)
     e->writer = out ? xmlNewTextWriter(out) : NULL;
     if (e->writer == NULL) {
         export_end(e);
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory for the export");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory for the export");
         return false;
     }
     e->cursor[0] = e->last[0] = '\0';
@@ -272,7 +272,7 @@ export_send(export_t *e, export_write_fn write_fn, void *wctx, kt_error_t *err)
         ok = e->page.len == 0 || write_fn(wctx, e->page.data, e->page.len);
         buf_clear(&e->page);
         if (!ok)
-            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "the export's output failed");
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "the export's output failed");
         if (!ok || !e->more)
             break;
         ok = make_page(e, err);

@@ -40,8 +40,7 @@ healthdata_check_body(const principal_t *who, const json_value_t *body, arena_t 
     if (body == NULL || body->type != JSON_OBJECT || principal_can_see_health(who) ||
         json_get(body, HEALTH_MEMBER) == NULL)
         return true;
-    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
-                 "writing health data needs the health scope");
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, "writing health data needs the health scope");
     if (arena != NULL)
         kt_error_add_field(err, arena, "/" HEALTH_MEMBER, KT_FORBIDDEN, NULL);
     return false;
@@ -57,13 +56,13 @@ open_block(const healthdata_t *h, const bson_t *sealed, bson_t *plain, kt_error_
     bool found = false, ok;
 
     if (kid == NULL) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTEGRITY, 500, "a sealed block has no key id");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTEGRITY, "a sealed block has no key id");
         return false;
     }
     if (!health_keys_get(h->conn, kid, &wraps, &found, err))
         return false;
     if (!found) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_KEY_UNAVAILABLE, 503,
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_KEY_UNAVAILABLE,
                      "data key %s is not in health_keys", kid);
         return false;
     }
@@ -148,7 +147,7 @@ healthdata_seal(const healthdata_t *h, const bson_t *cur, const bson_t *doc, bso
         return copy_sealed(doc, has_cur && !principal_can_see_health(h->who) ? &cur_sealed : NULL,
                            stored);
     if (!principal_can_see_health(h->who)) { /* callers check first; never store it unasked */
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403, "health data needs the health scope");
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, "health data needs the health scope");
         return false;
     }
     /* A current block that cannot be opened (its key retired, or tampered with) is

@@ -196,7 +196,7 @@ item_document(const run_t *run, const xmlio_item_t *item, const bson_t *cur, con
         return false;
     if (education_carry(cur, full))
         return true;
-    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot keep the education");
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot keep the education");
     return false;
 }
 
@@ -246,7 +246,7 @@ load_target(void *ctx, const char *id, record_t *cur, kt_error_t *err)
         return false;
     if (visible(s->run, &cur->doc))
         return true;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such student");
     return false;
 }
 
@@ -324,7 +324,7 @@ apply_student(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_err
         !student_from_json(run->arena, item->student, run->today, &doc, err))
         goto done;
     if (!visible(run, &doc)) {
-        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
                      "a school may only send students of its own organisation");
         goto done;
     }
@@ -422,7 +422,7 @@ apply_delete(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_erro
     if (!store_student_get(c->conn, item->id, &cur, err))
         goto done;
     if (!visible(run, &cur.doc)) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such student");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such student");
         goto done;
     }
     if (cur.deleted && earlier_outcome(run, item, &cur) != NULL) {
@@ -720,7 +720,7 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
          * renewal inside a batch would be undone with it. */
         if (ok && in_batch == 0 && run->ctx->progress != NULL &&
             !run->ctx->progress(run->ctx->progress_arg, item.index)) {
-            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "the package's lease was lost");
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "the package's lease was lost");
             ok = false;
         }
     }
@@ -899,7 +899,7 @@ failed_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id,
     char *xml = NULL;
 
     if (w == NULL)
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
     else if (packages_items_each(ctx->conn, key, failed_item, &f, err)) {
         xmlTextWriterFlush(w);
         xml = build_receipt(packet_id, "FAILED", totals, why, items, len);
@@ -924,7 +924,7 @@ ingest_fail(const ingest_ctx_t *ctx, const char *key, int attempts, const kt_err
     memset(totals, 0, sizeof *totals);
     kt_error_clear(&why);
     /* Our own Russian text: a store's or our internal message is not for the sender. */
-    kt_error_set(&why, KT_DOMAIN_INPUT, last->code != KT_OK ? last->code : KT_INTERNAL, 0,
+    kt_error_set(&why, KT_DOMAIN_INPUT, last->code != KT_OK ? last->code : KT_INTERNAL,
                  "Пакет не обработан за %d попыток; последняя ошибка: %s", attempts,
                  last->code == KT_OK || last->domain == KT_DOMAIN_STORE ||
                          last->domain == KT_DOMAIN_INTERNAL

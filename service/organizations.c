@@ -13,7 +13,7 @@ organizations_may_write(const principal_t *p, kt_error_t *err)
 {
     if (p->role == ROLE_REGION || p->role == ROLE_ADMIN)
         return true;
-    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN, 403,
+    kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
                  "only the region and administrators change the registry of organisations");
     return false;
 }
@@ -22,7 +22,7 @@ organizations_may_write(const principal_t *p, kt_error_t *err)
 static bool
 field_error(arena_t *arena, kt_error_t *err, const char *pointer, kt_code_t code, const char *msg)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, 422,
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
                  "Данные организации не прошли проверку (ошибок: 1)");
     kt_error_add_field(err, arena, pointer, code, msg);
     return false;

@@ -14,7 +14,7 @@ update_once(store_conn_t *conn, const service_update_t *u, record_t *cur, bson_t
     ok = u->load != NULL ? u->load(u->ctx, u->id, cur, err)
                          : store_record_get(conn, u->kind, u->id, cur, err);
     if (ok && cur->deleted) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the %s was deleted", u->kind->name);
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the %s was deleted", u->kind->name);
         ok = false;
     }
     return ok && u->compose(u->ctx, cur, doc, err) &&

@@ -69,7 +69,7 @@ packages_receipt_load(store_conn_t *conn, const bson_t *pkg, char **receipt, siz
     if (g.data == NULL || !packages_receipt_each(conn, pkg, gather, &g, err)) {
         free(g.data);
         if (err->code == KT_OK)
-            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
         return false;
     }
     *receipt = g.data;

@@ -215,7 +215,6 @@ store_same_document(const bson_t *a, const bson_t *b)
 void
 store_duplicate_id(kt_error_t *err, const store_kind_t *kind, const char *id)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id, 409, "this %s exists already",
-                 kind->name);
+    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id, "this %s exists already", kind->name);
     snprintf(err->ref, sizeof err->ref, "%s", id);
 }

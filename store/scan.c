@@ -39,7 +39,7 @@ scan_visit(void *ctx, const bson_t *rec)
         return true;
     value = strmap_put(run->map, v.id, &created);
     if (value == NULL) {
-        kt_error_set(run->err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503,
+        kt_error_set(run->err, KT_DOMAIN_STORE, KT_UNAVAILABLE,
                      "the report needs more memory than its bound (%zu bytes)", spec->max_bytes);
         run->failed = true;
         return false;
@@ -90,7 +90,7 @@ scan_run_start(scan_run_t *run, const scan_spec_t *spec, kt_error_t *err)
     run->err = err;
     run->map = strmap_new(sizeof(int64_t) + spec->value_size, spec->max_bytes);
     if (run->map == NULL)
-        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for the report");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, "out of memory for the report");
     return run->map != NULL;
 }
 

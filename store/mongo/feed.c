@@ -92,7 +92,7 @@ mongo_feed_reserve(store_conn_t *conn, const char *student_id, int64_t version, 
             return true;
         }
     }
-    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "feed: no free sequence near the hint");
+    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "feed: no free sequence near the hint");
     return false;
 }
 

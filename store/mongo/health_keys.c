@@ -18,7 +18,7 @@ mongo_health_keys_insert(store_conn_t *conn, const char *dkid, const bson_t *wra
     r = mongo_insert(conn, HEALTH_KEYS, &doc, err);
     bson_destroy(&doc);
     if (r == INSERT_DUPLICATE) /* 128 random bits met twice: never, but not silently */
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "data key id %s exists", dkid);
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "data key id %s exists", dkid);
     return r == INSERT_OK;
 }
 

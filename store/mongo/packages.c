@@ -58,7 +58,7 @@ mongo_packages_register(store_conn_t *conn, const char *key, const char *packet_
         return false;
     const char *stored = found ? util_get_str(existing, "hash") : NULL;
     if (stored == NULL || strcmp(stored, hash) != 0) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_DUPLICATE_PACKET, 409,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_DUPLICATE_PACKET,
                      "PacketID %s was received before with other content", packet_id);
         return false;
     }
@@ -201,7 +201,7 @@ mongo_packages_receipt_each(store_conn_t *conn, const bson_t *pkg, packages_piec
         bson_destroy(&page);
         if (!ok) {
             if (err->code == KT_OK)
-                kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500,
+                kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL,
                              "package %s: receipt page %lld missing", key, (long long)n);
             return false;
         }
@@ -265,7 +265,7 @@ mongo_packages_get(store_conn_t *conn, const char *key, bson_t *out, kt_error_t 
     if (!mongo_find_id(conn, PACKAGES, key, out, &found, err))
         return false;
     if (!found)
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such package");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such package");
     return found;
 }
 
@@ -380,8 +380,8 @@ mongo_packages_load(store_conn_t *conn, const char *key, char **data, size_t *le
         }
         bson_destroy(&chunk);
         if (grown == NULL) {
-            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s: chunk %lld missing",
-                         key, (long long)n);
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "package %s: chunk %lld missing", key,
+                         (long long)n);
             goto fail;
         }
     }
@@ -393,7 +393,7 @@ mongo_packages_load(store_conn_t *conn, const char *key, char **data, size_t *le
     return true;
 fail:
     if (err->code == KT_OK)
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s has no bytes", key);
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "package %s has no bytes", key);
     free(buf);
     return false;
 }

@@ -111,7 +111,7 @@ mongo_open(const store_options_t *opts, kt_error_t *err)
     memcpy(store->db_name, opts->db_name, strlen(opts->db_name) + 1);
     uri = mongoc_uri_new_with_error(opts->mongodb_uri, &error);
     if (uri == NULL) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "bad MONGODB_URI: %s", error.message);
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "bad MONGODB_URI: %s", error.message);
         goto fail;
     }
     bound_timeouts(uri);
@@ -127,7 +127,7 @@ mongo_open(const store_options_t *opts, kt_error_t *err)
     return &store->base;
 fail:
     if (err != NULL && err->code == KT_OK)
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "cannot create the store pool");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "cannot create the store pool");
     if (uri != NULL)
         mongoc_uri_destroy(uri);
     if (store != NULL)
@@ -252,8 +252,7 @@ mongo_error(kt_error_t *err, const bson_error_t *error, const char *what)
     bool unavailable = mongo_error_unavailable(error);
 
     kt_error_set(err, KT_DOMAIN_STORE, unavailable ? KT_STORE_UNAVAILABLE : KT_INTERNAL,
-                 unavailable ? 503 : 500, "%s: %s (%u.%u)", what, error->message, error->domain,
-                 error->code);
+                 "%s: %s (%u.%u)", what, error->message, error->domain, error->code);
 }
 
 static double

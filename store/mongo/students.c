@@ -78,7 +78,7 @@ mongo_move_head(store_conn_t *conn, const store_kind_t *kind, const record_t *s,
 static void
 not_found(kt_error_t *err, const store_kind_t *kind, const char *what)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such %s%s", kind->name, what);
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such %s%s", kind->name, what);
 }
 
 bool
@@ -137,7 +137,7 @@ mongo_record_get_version(store_conn_t *conn, const store_kind_t *kind, const cha
         if (found)
             return true;
     }
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such version");
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such version");
     return false;
 }
 

@@ -210,7 +210,7 @@ note_keys(const store_kind_t *kind, const record_t *cur, FILE *out, verify_repor
     if (ok)
         return true;
 full:
-    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500,
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL,
                  "verify: no memory for the duplicate-key report");
     return false;
 }
@@ -283,7 +283,7 @@ mongo_verify_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *
     memset(r, 0, sizeof *r);
     r->claim_keys = strmap_new(STUDENT_ID_LEN + 1, VERIFY_KEYS_MAX_BYTES);
     if (r->claim_keys == NULL) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "verify: no memory");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "verify: no memory");
         return false;
     }
     for (size_t i = 0; ok && i < sizeof verify_kinds / sizeof *verify_kinds; i++)

@@ -99,7 +99,7 @@ read_claim(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const c
 
     if (cid == NULL || !mongo_find_id(conn, CLAIMS, cid, &doc, &found, err)) {
         if (cid == NULL)
-            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
         bson_destroy(&doc);
         return false;
     }
@@ -259,7 +259,7 @@ insert_claim(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const
 
     *claimed_ms = feed_now_ms();
     if (cid == NULL) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
         return INSERT_FAILED;
     }
     bson_init(&doc);
@@ -279,7 +279,7 @@ duplicate(kt_error_t *err, const char *key, const char *holder)
 {
     bool snils = strncmp(key, "snils:", 6) == 0;
 
-    kt_error_set(err, KT_DOMAIN_INPUT, snils ? KT_DUPLICATE_SNILS : KT_DUPLICATE_DOCUMENT, 409,
+    kt_error_set(err, KT_DOMAIN_INPUT, snils ? KT_DUPLICATE_SNILS : KT_DUPLICATE_DOCUMENT,
                  snils ? "another student holds this SNILS"
                        : "another student holds this document");
     snprintf(err->ref, sizeof err->ref, "%s", holder);
@@ -333,7 +333,7 @@ claim(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, keyset_t *ks
             return false;
         from = c.found ? c.gen : 0; /* another writer inserted `next` first: look again */
     }
-    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "claim %s: too much contention", key);
+    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "claim %s: too much contention", key);
     return false;
 }
 
@@ -444,11 +444,11 @@ load_current(store_conn_t *conn, const store_kind_t *kind, write_op_t wk, const 
     if (!mongo_record_get(conn, kind, id, cur, err))
         return false;
     if (cur->deleted) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the %s was deleted", kind->name);
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the %s was deleted", kind->name);
         return false;
     }
     if (expected != 0 && expected != cur->version) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_VERSION_CONFLICT, 412,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_VERSION_CONFLICT,
                      "If-Match names version %lld, the current one is %lld", (long long)expected,
                      (long long)cur->version);
         snprintf(err->ref, sizeof err->ref, "%lld", (long long)cur->version);
@@ -480,11 +480,11 @@ insert_version(store_conn_t *conn, const record_args_t *a, const write_meta_t *m
         bson_destroy(&rec);
     }
     if (!ok)
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot hash the version");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot hash the version");
     if (rc == INSERT_DUPLICATE && a->version == 1 && a->named_id) {
         store_duplicate_id(err, a->kind, a->id);
     } else if (rc == INSERT_DUPLICATE) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_VERSION_CONFLICT, 412,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_VERSION_CONFLICT,
                      "another write created version %lld first", (long long)a->version);
         snprintf(err->ref, sizeof err->ref, "%lld", (long long)a->version);
     }
@@ -633,7 +633,7 @@ mongo_claim_holder(store_conn_t *conn, const char *key, char *id, kt_error_t *er
 
     id[0] = '\0';
     if (arena == NULL) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
         return false;
     }
     ok = latest_claim(conn, arena, &store_kind_student, key, 0, &c, err);
@@ -685,7 +685,7 @@ mongo_claims_restore(store_conn_t *conn, const store_kind_t *kind, const record_
     if (kind->claim_keys == NULL || s->deleted || s->version == 0)
         return true;
     if ((arena = arena_new(0)) == NULL) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
         return false;
     }
     keys_of(arena, kind, &s->doc, &ks);

@@ -185,7 +185,7 @@ id_range(const audit_filter_t *f, const char *cursor, char lo[64], char hi[64], 
     snprintf(hi, 64, "%s", cursor != NULL ? cursor : ID_TOP);
     if ((f->from != NULL && !stored_ms(f->from, &from)) ||
         (f->to != NULL && !stored_ms(f->to, &to))) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL,
                      "from and to must be stored-form times (YYYY-MM-DDTHH:MM:SS.mmmZ)");
         return false;
     }
@@ -254,7 +254,7 @@ write_items(store_conn_t *conn, sqlite3_stmt *st, int limit, jw_t *w, char last[
         }
         /* A view of the row's blob, valid until the next step. */
         if (data == NULL || len < 5 || !bson_init_static(&view, data, (size_t)len)) {
-            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "access log: a bad entry");
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "access log: a bad entry");
             return false;
         }
         write_entry(w, &view);
@@ -277,11 +277,11 @@ sqlite_audit_query(store_conn_t *conn, const audit_filter_t *f, const char *curs
     bool more = false, ok;
 
     if (f->student == NULL && f->subject == NULL) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "give student, subject or both");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "give student, subject or both");
         return false;
     }
     if (limit < 1 || limit > AUDIT_LIMIT_MAX) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "limit must be 1 to %d",
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "limit must be 1 to %d",
                      AUDIT_LIMIT_MAX);
         return false;
     }
@@ -307,7 +307,7 @@ sqlite_audit_changes_each(store_conn_t *conn, const audit_filter_t *f, int64_t b
     int rc;
 
     if (f->subject == NULL || limit < 1 || limit > AUDIT_LIMIT_MAX) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL,
                      "the changes query needs a subject and a limit of 1 to %d", AUDIT_LIMIT_MAX);
         return false;
     }
@@ -323,7 +323,7 @@ sqlite_audit_changes_each(store_conn_t *conn, const audit_filter_t *f, int64_t b
         int len = sqlite3_column_bytes(st, 0);
         bson_t view;
         if (data == NULL || len < 5 || !bson_init_static(&view, data, (size_t)len)) {
-            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "student_versions: a bad record");
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "student_versions: a bad record");
             sqlite3_reset(st);
             return false;
         }

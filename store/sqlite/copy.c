@@ -66,7 +66,7 @@ versions_put(store_conn_t *conn, copy_set_t set, const bson_t *rec, bool *insert
     sqlite3_stmt *st;
 
     if (id == NULL || time == NULL || version < 1) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: %s: not a version record",
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "copy: %s: not a version record",
                      kind->versions);
         return false;
     }
@@ -185,7 +185,7 @@ access_put(store_conn_t *conn, const bson_t *e, bool *inserted, kt_error_t *err)
     bson_iter_t it, students;
 
     if (id == NULL || time == NULL) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: not an access-log entry");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "copy: not an access-log entry");
         return false;
     }
     st = sqlite_stmt(conn,
@@ -257,7 +257,7 @@ keys_put(store_conn_t *conn, const bson_t *k, bool *inserted, kt_error_t *err)
 
     if (util_get_str(k, "_id") == NULL || !bson_iter_init_find(&it, k, "wraps") ||
         !BSON_ITER_HOLDS_DOCUMENT(&it)) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: not a wrapped health key");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "copy: not a wrapped health key");
         return false;
     }
     bson_iter_document(&it, &len, &data);
@@ -295,7 +295,7 @@ sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
     case COPY_HEALTH_KEYS:
         return keys_each(conn, fn, ctx, err);
     default:
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "copy: no such set");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "copy: no such set");
         return false;
     }
 }
@@ -320,7 +320,7 @@ sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *ins
     case COPY_HEALTH_KEYS:
         return keys_put(conn, doc, inserted, err);
     default:
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "copy: no such set");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "copy: no such set");
         return false;
     }
 }

@@ -91,7 +91,7 @@ sqlite_feed_read(store_conn_t *conn, int64_t since, int limit, const char *org, 
 
     *next = since;
     if (limit < 1) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "feed: limit must be at least 1");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "feed: limit must be at least 1");
         return false;
     }
     if (!feed_max(conn, &max, err))

@@ -27,7 +27,7 @@
 static bool
 bad_key(kt_error_t *err, const char *dkid)
 {
-    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "data key %s: bad wraps document", dkid);
+    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "data key %s: bad wraps document", dkid);
     return false;
 }
 
@@ -50,7 +50,7 @@ sqlite_health_keys_insert(store_conn_t *conn, const char *dkid, const bson_t *wr
     if (rc == SQLITE_DONE)
         return true;
     if ((rc & 0xff) == SQLITE_CONSTRAINT) /* 128 random bits met twice: never, but not silently */
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "data key id %s exists", dkid);
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "data key id %s exists", dkid);
     else
         sqlite_error(err, sqlite_db(conn), rc, "health_keys insert");
     return false;
@@ -168,13 +168,13 @@ sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char 
     bool ok, go_on = true;
 
     if (limit < 1 || limit > HEALTH_KEYS_PAGE_MAX) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500,
-                     "health_keys each: a page of 1 to %d keys", HEALTH_KEYS_PAGE_MAX);
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "health_keys each: a page of 1 to %d keys",
+                     HEALTH_KEYS_PAGE_MAX);
         return false;
     }
     docs = calloc((size_t)limit, sizeof *docs);
     if (docs == NULL) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for health keys");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, "out of memory for health keys");
         return false;
     }
     ok = read_page(conn, lacking_kek, after, limit, docs, &n, err);

@@ -59,7 +59,7 @@ release(sqlite3_stmt *st, bool ok)
 static void
 damaged(kt_error_t *err, const char *what, const char *key)
 {
-    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s: damaged %s", key, what);
+    kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "package %s: damaged %s", key, what);
 }
 
 /* Ends the transaction sqlite_begin opened: commits it when ok, undoes it
@@ -187,7 +187,7 @@ sqlite_packages_register(store_conn_t *conn, const char *key, const char *packet
     }
     stored = found ? util_get_str(existing, "hash") : NULL;
     if (stored == NULL || strcmp(stored, hash) != 0) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_DUPLICATE_PACKET, 409,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_DUPLICATE_PACKET,
                      "PacketID %s was received before with other content", packet_id);
         goto done;
     }
@@ -285,7 +285,7 @@ rewrite(store_conn_t *conn, const char *key, const bson_t *changes, kt_error_t *
     if (!read_registration(conn, key, &current, &found, err))
         goto done;
     if (!found) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such package");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such package");
         goto done;
     }
     merge(&current, changes, &doc);
@@ -384,8 +384,8 @@ sqlite_packages_receipt_each(store_conn_t *conn, const bson_t *pkg, packages_pie
         if (!step(st, conn, "read receipt page", &row, err))
             return release(st, false);
         if (!row) {
-            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500,
-                         "package %s: receipt page %lld missing", key, (long long)n);
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "package %s: receipt page %lld missing",
+                         key, (long long)n);
             return release(st, false);
         }
         /* The page's bytes live until the reset; fn leaves err to the caller. */
@@ -521,11 +521,11 @@ sqlite_packages_load(store_conn_t *conn, const char *key, char **data, size_t *l
     if (n < chunks) /* chunk n is not there (or no memory for it) */
         ok = false;
     if (!ok && err->code == KT_OK)
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s: chunk %lld missing", key,
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "package %s: chunk %lld missing", key,
                      (long long)n);
     if (ok && buf == NULL) { /* not queued, or already dropped */
         ok = false;
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "package %s has no bytes", key);
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "package %s has no bytes", key);
     }
     if (!ok) {
         free(buf);
@@ -768,7 +768,7 @@ sqlite_packages_get(store_conn_t *conn, const char *key, bson_t *out, kt_error_t
     if (!read_registration(conn, key, out, &found, err))
         return false;
     if (!found)
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such package");
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such package");
     return found;
 }
 
@@ -817,7 +817,7 @@ each_blob(store_conn_t *conn, sqlite3_stmt *st, util_each_fn fn, void *ctx, kt_e
         int len = sqlite3_column_bytes(st, 0);
         bson_t doc;
         if (data == NULL || len < 5 || !bson_init_static(&doc, data, (size_t)len)) {
-            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: a damaged package row");
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "copy: a damaged package row");
             return release(st, false);
         }
         go = fn(ctx, &doc);
@@ -869,7 +869,7 @@ sqlite_packages_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, v
     sqlite3_stmt *st;
 
     if (set >= COPY__MAX || copy_select[set] == NULL) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: %s is not a package set",
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "copy: %s is not a package set",
                      copy_set_name(set));
         return false;
     }
@@ -922,7 +922,7 @@ sqlite_packages_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, 
         bson_iter_binary(&it, &sub, &blen, &bytes);
     if (set >= COPY__MAX || copy_insert[set] == NULL || !split_id(id, key, &n) ||
         (is_bytes && bytes == NULL)) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: %s: not a package row (%s)",
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "copy: %s: not a package row (%s)",
                      copy_set_name(set), id != NULL ? id : "no _id");
         return false;
     }

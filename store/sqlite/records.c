@@ -41,13 +41,13 @@ sqlite_table_stmt(store_conn_t *conn, const char *fmt, const char *table, kt_err
 static void
 not_found(kt_error_t *err, const store_kind_t *kind, const char *what)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such %s%s", kind->name, what);
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such %s%s", kind->name, what);
 }
 
 static void
 no_memory(kt_error_t *err)
 {
-    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "out of memory");
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
 }
 
 bool
@@ -91,7 +91,7 @@ step_version(store_conn_t *conn, sqlite3_stmt *st, const char *id, record_t *out
         ok = sqlite_column_bson(st, 1, &rec) && sqlite_record_from_blob(id, version, &rec, out);
         bson_destroy(&rec);
         if (!ok)
-            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500,
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL,
                          "version %lld of %s is not a version record", (long long)version, id);
     } else if (rc != SQLITE_DONE) {
         sqlite_error(err, sqlite_db(conn), rc, "read a version");
@@ -153,7 +153,7 @@ sqlite_record_get_version(store_conn_t *conn, const store_kind_t *kind, const ch
         if (found)
             return true;
     }
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, 404, "no such version");
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such version");
     return false;
 }
 
@@ -266,7 +266,7 @@ duplicate(kt_error_t *err, const char *key, const char *holder)
 {
     bool snils = strncmp(key, "snils:", 6) == 0;
 
-    kt_error_set(err, KT_DOMAIN_INPUT, snils ? KT_DUPLICATE_SNILS : KT_DUPLICATE_DOCUMENT, 409,
+    kt_error_set(err, KT_DOMAIN_INPUT, snils ? KT_DUPLICATE_SNILS : KT_DUPLICATE_DOCUMENT,
                  snils ? "another student holds this SNILS"
                        : "another student holds this document");
     snprintf(err->ref, sizeof err->ref, "%s", holder);
@@ -480,11 +480,11 @@ load_current(store_conn_t *conn, write_t *w, kt_error_t *err)
     if (!sqlite_record_get(conn, w->kind, w->id, &w->cur, err))
         return false;
     if (w->cur.deleted) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, 410, "the %s was deleted", w->kind->name);
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the %s was deleted", w->kind->name);
         return false;
     }
     if (w->expected != 0 && w->expected != w->cur.version) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_VERSION_CONFLICT, 412,
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_VERSION_CONFLICT,
                      "If-Match names version %lld, the current one is %lld", (long long)w->expected,
                      (long long)w->cur.version);
         snprintf(err->ref, sizeof err->ref, "%lld", (long long)w->cur.version);
@@ -567,7 +567,7 @@ append_version(store_conn_t *conn, record_args_t *a, const write_meta_t *meta, k
         return false;
     ok = store_build_record(&rec, a, meta); /* initialises rec on every path */
     if (!ok)
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "cannot hash the version");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot hash the version");
     ok = ok && insert_version(conn, a, meta, &rec, err);
     record_init(&written);
     snprintf(written.id, sizeof written.id, "%s", a->id);
@@ -603,7 +603,7 @@ write_locked(store_conn_t *conn, write_t *w, write_result_t *out, kt_error_t *er
     char time[32], id[STUDENT_ID_LEN + 1];
 
     if (w->op != WRITE_DELETE && w->doc == NULL) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "a %s needs a document",
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "a %s needs a document",
                      store_kind_name(w->op));
         return false;
     }
@@ -729,12 +729,12 @@ members_of(const bson_t *filter, members_t *m, kt_error_t *err)
         return true;
     while (bson_iter_next(&it)) {
         if (m->n == FIND_MEMBERS_MAX) {
-            kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "a search names at most %d fields",
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "a search names at most %d fields",
                          FIND_MEMBERS_MAX);
             return false;
         }
         if (!BSON_ITER_HOLDS_UTF8(&it)) {
-            kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL,
                          "a search by %s needs a string to compare", bson_iter_key(&it));
             return false;
         }

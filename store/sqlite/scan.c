@@ -55,7 +55,7 @@ visit_rows(store_conn_t *conn, sqlite3_stmt *st, scan_run_t *run, kt_error_t *er
             continue;
         /* A view of the row's blob: scan_visit copies what it keeps. */
         if (len < 5 || !bson_init_static(&view, data, (size_t)len)) {
-            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "%s: a bad version record",
+            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "%s: a bad version record",
                          run->spec->kind->versions);
             return false;
         }
@@ -139,12 +139,12 @@ sqlite_scan_page(store_conn_t *conn, const scan_spec_t *spec, const char *field,
     *more = false;
     /* Only the organisation is a column of the versions (schema.c). */
     if (strcmp(field, "doc.organization") != 0 || limit < 1) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500,
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL,
                      "scan_page: by doc.organization only, a page of at least 1 (%s)", field);
         return false;
     }
     if (!parse_cursor(cursor, after, &after_version)) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "scan_page: bad cursor");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "scan_page: bad cursor");
         return false;
     }
     snprintf(sql, sizeof sql, SQL_PAGE, spec->kind->versions);

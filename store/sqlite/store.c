@@ -59,7 +59,7 @@ sqlite_error(kt_error_t *err, sqlite3 *db, int rc, const char *what)
     if (err == NULL)
         return;
     kt_error_set(err, KT_DOMAIN_STORE, unavailable ? KT_STORE_UNAVAILABLE : KT_INTERNAL,
-                 unavailable ? 503 : 500, "%s: %s (sqlite %d)", what, msg, rc);
+                 "%s: %s (sqlite %d)", what, msg, rc);
 }
 
 /* Pragmas of every connection: WAL (set once in the file, kept), FULL sync
@@ -140,7 +140,7 @@ sqlite_open(const store_options_t *opts, kt_error_t *err)
 
     if (store == NULL || opts->sqlite_path == NULL ||
         strlen(opts->sqlite_path) >= sizeof store->path) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "bad SQLite path");
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, "bad SQLite path");
         free(store);
         return NULL;
     }

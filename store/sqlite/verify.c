@@ -35,7 +35,7 @@ static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_k
 static void
 no_memory(kt_error_t *err)
 {
-    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "verify: out of memory");
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "verify: out of memory");
 }
 
 /* A read transaction (deferred BEGIN): one snapshot for what follows. */
@@ -491,7 +491,7 @@ note_keys(const store_kind_t *kind, const record_t *cur, FILE *out, verify_repor
     if (ok)
         return true;
 full:
-    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500,
+    kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL,
                  "verify: no memory for the duplicate-key report");
     return false;
 }

@@ -36,7 +36,7 @@ test_validation_problem(void)
     kt_error_t err;
 
     init_request(&req, a, false);
-    kt_error_set(&err, KT_DOMAIN_INPUT, KT_VALIDATION, 422, "2 errors");
+    kt_error_set(&err, KT_DOMAIN_INPUT, KT_VALIDATION, "2 errors");
     kt_error_add_field(&err, a, "/snils", KT_SNILS_CHECKSUM, NULL);
     kt_error_add_field(&err, a, "/documents/0/number", KT_FORMAT, "six digits");
     json_value_t *v = render(a, &res, &req, &err);
@@ -65,7 +65,7 @@ test_401_has_www_authenticate_and_english(void)
     kt_error_t err;
 
     init_request(&req, a, true);
-    kt_error_set(&err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, 401, "token expired");
+    kt_error_set(&err, KT_DOMAIN_AUTH, KT_UNAUTHENTICATED, "token expired");
     json_value_t *v = render(a, &res, &req, &err);
     CHECK(v != NULL);
     CHECK_INT(res.status, 401);
@@ -89,7 +89,7 @@ test_store_errors_do_not_leak(void)
     kt_error_t err;
 
     init_request(&req, a, true);
-    kt_error_set(&err, KT_DOMAIN_STORE, KT_STORE_UNAVAILABLE, 503,
+    kt_error_set(&err, KT_DOMAIN_STORE, KT_STORE_UNAVAILABLE,
                  "No suitable servers found: 127.0.0.1:27017");
     json_value_t *v = render(a, &res, &req, &err);
     CHECK_INT(res.status, 503);
@@ -108,13 +108,13 @@ test_references(void)
     kt_error_t err;
 
     init_request(&req, a, false);
-    kt_error_set(&err, KT_DOMAIN_INPUT, KT_VERSION_CONFLICT, 412, "stale");
+    kt_error_set(&err, KT_DOMAIN_INPUT, KT_VERSION_CONFLICT, "stale");
     snprintf(err.ref, sizeof err.ref, "7");
     json_value_t *v = render(a, &res, &req, &err);
     int64_t n = 0;
     CHECK(json_as_int64(json_get(v, "current_version"), &n) && n == 7);
     response_release(&res);
-    kt_error_set(&err, KT_DOMAIN_INPUT, KT_DUPLICATE_SNILS, 409, "dup");
+    kt_error_set(&err, KT_DOMAIN_INPUT, KT_DUPLICATE_SNILS, "dup");
     snprintf(err.ref, sizeof err.ref, "8f37c988-4ed5-49d1-af84-ae2b45996c4e");
     v = render(a, &res, &req, &err);
     CHECK_STR(json_get(v, "existing_id")->str, "8f37c988-4ed5-49d1-af84-ae2b45996c4e");

@@ -261,7 +261,7 @@ test_feed_school_sees_its_own_and_left(void)
     s = page(0, 10, "1027799999999", &next);
     CHECK(s.n == 0 && next == 8);
     kt_error_clear(&err);
-    CHECK(!feed_read(conn, 0, 0, NULL, see, &s, &next, &err) && err.status == 400);
+    CHECK(!feed_read(conn, 0, 0, NULL, see, &s, &next, &err) && err.code == KT_INTERNAL);
 }
 
 /* --- the access log --- */
@@ -391,11 +391,11 @@ test_access_log_queries(void)
     jw_t w;
     buf_init(&b, 0);
     jw_init(&w, &b);
-    CHECK(!audit_query(conn, &(audit_filter_t){0}, NULL, 10, &w, &err) && err.status == 400);
+    CHECK(!audit_query(conn, &(audit_filter_t){0}, NULL, 10, &w, &err) && err.code == KT_INTERNAL);
     kt_error_clear(&err);
     CHECK(!audit_query(conn, &(audit_filter_t){.subject = "x", .from = "yesterday"}, NULL, 10, &w,
                        &err) &&
-          err.status == 400);
+          err.code == KT_INTERNAL);
     buf_release(&b);
 }
 

@@ -176,6 +176,10 @@ sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
         return versions_each(conn, set, fn, ctx, err);
     case COPY_CHANGES:
         return changes_each(conn, fn, ctx, err);
+    case COPY_ACCESS_LOG:
+        return sqlite_audit_copy_each(conn, fn, ctx, err);
+    case COPY_HEALTH_KEYS:
+        return sqlite_health_keys_copy_each(conn, fn, ctx, err);
     default:
         return sqlite_copy_each_other(conn, set, fn, ctx, err);
     }
@@ -191,6 +195,10 @@ sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *ins
         return versions_put(conn, set, doc, inserted, err);
     case COPY_CHANGES:
         return changes_put(conn, doc, inserted, err);
+    case COPY_ACCESS_LOG:
+        return sqlite_audit_copy_put(conn, doc, inserted, err);
+    case COPY_HEALTH_KEYS:
+        return sqlite_health_keys_copy_put(conn, doc, inserted, err);
     default:
         return sqlite_copy_put_other(conn, set, doc, inserted, err);
     }

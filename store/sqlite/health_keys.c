@@ -185,3 +185,64 @@ sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char 
     free(docs);
     return ok;
 }
+
+/* --- copy (store/copy.h) --- */
+
+bool
+sqlite_health_keys_copy_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(conn, SQL_EACH, err);
+    int rc = SQLITE_DONE;
+    bool ok = true, go_on = true, wanted = false;
+
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, "");
+    while (go_on && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bson_t doc;
+        if (!(ok = row_doc(st, NULL, &doc, &wanted, err)))
+            break;
+        go_on = fn(ctx, &doc);
+        bson_destroy(&doc);
+    }
+    sqlite3_reset(st);
+    if (ok && go_on && rc != SQLITE_DONE) {
+        sqlite_error(err, sqlite_db(conn), rc, "copy health keys");
+        ok = false;
+    }
+    return ok;
+}
+
+/* {_id, time, wraps} as MongoDB keeps it; a key here already is left. */
+bool
+sqlite_health_keys_copy_put(store_conn_t *conn, const bson_t *doc, bool *inserted, kt_error_t *err)
+{
+    const char *id = util_get_str(doc, "_id"), *time_s = util_get_str(doc, "time");
+    sqlite3_stmt *st;
+    bson_iter_t it;
+    bson_t wraps;
+    const uint8_t *data;
+    uint32_t len;
+    bool ok;
+
+    *inserted = false;
+    if (id == NULL || time_s == NULL || !bson_iter_init_find(&it, doc, "wraps") ||
+        !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: not a health key document");
+        return false;
+    }
+    bson_iter_document(&it, &len, &data);
+    if (!bson_init_static(&wraps, data, len))
+        return bad_key(err, id);
+    st = sqlite_stmt(conn, "INSERT OR IGNORE INTO health_keys(id, time, wraps) VALUES(?1, ?2, ?3)",
+                     err);
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, id);
+    sqlite_bind_text(st, 2, time_s);
+    sqlite_bind_bson(st, 3, &wraps);
+    ok = sqlite_step_done(st, conn, "copy health keys", err);
+    sqlite3_reset(st);
+    *inserted = ok && sqlite3_changes(sqlite_db(conn)) == 1;
+    return ok;
+}

@@ -153,5 +153,13 @@ bool sqlite_copy_each_other(store_conn_t *conn, copy_set_t set, util_each_fn fn,
                             kt_error_t *err);
 bool sqlite_copy_put_other(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
                            kt_error_t *err);
+/* The access log's and the health keys' sets (audit.c, health_keys.c): the
+ * MongoDB documents, in _id order. */
+bool sqlite_audit_copy_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err);
+bool sqlite_audit_copy_put(store_conn_t *conn, const bson_t *entry, bool *inserted,
+                           kt_error_t *err);
+bool sqlite_health_keys_copy_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err);
+bool sqlite_health_keys_copy_put(store_conn_t *conn, const bson_t *doc, bool *inserted,
+                                 kt_error_t *err);
 
 #endif

@@ -5,7 +5,7 @@
  * is 401 UNAUTHENTICATED. A token must also pass the policy and not be on
  * the revocation list. The caller passes the inputs and the time. Every
  * refusal's message is the reason for the log, never for the client
- * (fcgi/problem.c answers 401 with one generic detail).
+ * (http/problem.c answers 401 with one generic detail).
  */
 #ifndef KT_AUTHN_H
 #define KT_AUTHN_H

@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handlers/healthdata.h"
+#include "service/healthdata.h"
 #include "store/store.h"
 
 #define KEYS_GRACE_DEFAULT 3

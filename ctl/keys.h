@@ -2,7 +2,7 @@
 #ifndef KT_CTL_KEYS_H
 #define KT_CTL_KEYS_H
 
-#include "fcgi/config.h"
+#include "http/config.h"
 
 /* argv: what follows "keys"; returns the exit status. */
 int keys_command(const config_t *cfg, int argc, char **argv);

@@ -3,7 +3,7 @@
 #ifndef KT_CTL_MIGRATE_H
 #define KT_CTL_MIGRATE_H
 
-#include "fcgi/config.h"
+#include "http/config.h"
 
 /* argv: what follows "migrate"; returns the exit status (2: usage). */
 int migrate_command(const config_t *cfg, int argc, char **argv);

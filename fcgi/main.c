@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fcgi/config.h"
-#include "fcgi/log.h"
+#include "http/config.h"
+#include "http/log.h"
 #include "fcgi/master.h"
 
 int

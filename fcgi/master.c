@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fcgi/log.h"
+#include "http/log.h"
 #include "fcgi/server.h"
 
 #define MAX_WORKERS    64

@@ -10,7 +10,7 @@
 #ifndef KT_MASTER_H
 #define KT_MASTER_H
 
-#include "fcgi/config.h"
+#include "http/config.h"
 
 int master_run(const config_t *cfg);
 

@@ -14,7 +14,8 @@
  *   .media_types        the body's types; absent: the route takes no body
  *   .max_body           the body limit; absent: KT_MAX_BODY
  */
-#include "fcgi/router.h"
+#include "fcgi/routes.h"
+#include "http/router.h"
 #include "handlers/handlers.h"
 
 static const char *const json_types[] = {"application/json", NULL};

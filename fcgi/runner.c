@@ -7,8 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fcgi/log.h"
-#include "handlers/ingest.h"
+#include "http/log.h"
+#include "service/ingest.h"
 #include "store/feed.h"
 #include "store/packages.h"
 #include "store/util.h"

@@ -11,7 +11,7 @@
 
 #include <stdatomic.h>
 
-#include "fcgi/app.h"
+#include "http/app.h"
 
 #define RUNNER_LEASE_MS 30000
 

@@ -25,9 +25,10 @@
 #include <unistd.h>
 
 #include "auth/authn.h"
-#include "fcgi/log.h"
-#include "fcgi/problem.h"
-#include "fcgi/router.h"
+#include "http/log.h"
+#include "http/problem.h"
+#include "fcgi/routes.h"
+#include "http/router.h"
 #include "fcgi/runner.h"
 #include "store/records.h"
 

@@ -6,9 +6,9 @@
 #ifndef KT_SERVER_H
 #define KT_SERVER_H
 
-#include "fcgi/app.h"
-#include "fcgi/request.h"
-#include "fcgi/response.h"
+#include "http/app.h"
+#include "http/request.h"
+#include "http/response.h"
 
 /* Exit status of a worker that cannot start (bad key file, bad config):
  * the master backs off instead of restarting it in a tight loop. */

@@ -1,5 +1,6 @@
 /* common: request helpers shared by the handlers. */
 #include "handlers/common.h"
+#include "service/healthdata.h"
 
 #include <string.h>
 
@@ -213,4 +214,37 @@ handler_period(const request_t *req, const char **from, const char **to, kt_erro
         return false;
     }
     return true;
+}
+
+/* ---- purpose --------------------------------------------------------------------------- */
+
+bool
+handler_purpose(request_t *req, const char **out, kt_error_t *err)
+{
+    const char *v = request_query(req, "purpose"), *h = request_header(req, "x-purpose");
+    size_t len = v != NULL ? strlen(v) : 0, chars = 0;
+    bool stated;
+
+    *out = NULL;
+    if (!principal_can_see_health(&req->principal))
+        return true;
+    if (v == NULL && h != NULL)
+        v = request_percent_decode(req->arena, h, strlen(h), false, &len);
+    while (v != NULL && len > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        len--;
+    }
+    /* Stated but not text (or not percent-encoded UTF-8) is FORMAT, not absent. */
+    stated = (v != NULL && len > 0) || (v == NULL && h != NULL && h[0] != '\0');
+    if (v != NULL && len > 0 && utf8_text_valid(v, len, &chars) && chars <= HEALTH_PURPOSE_MAX) {
+        *out = v;
+        return true;
+    }
+    kt_error_set(err, KT_DOMAIN_INPUT, stated ? KT_FORMAT : KT_REQUIRED, 400,
+                 "a principal with the health scope states the purpose of a read (?purpose= or "
+                 "X-Purpose, percent-encoded UTF-8, at most %d characters, without control or "
+                 "bidirectional formatting characters)",
+                 HEALTH_PURPOSE_MAX);
+    kt_error_add_field(err, req->arena, "/purpose", err->code, NULL);
+    return false;
 }

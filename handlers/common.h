@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "core/json.h"
-#include "fcgi/router.h"
+#include "http/router.h"
 
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX     500
@@ -48,5 +48,10 @@ bool handler_time(const request_t *req, const char *name, const char **out, kt_e
 /* ?from= and ?to= (each optional, normalised like as_of; from ≤ to): the
  * period [from, to] of the audit queries. */
 bool handler_period(const request_t *req, const char **from, const char **to, kt_error_t *err);
+
+/* ?purpose= or X-Purpose (percent-encoded UTF-8, ≤ HEALTH_PURPOSE_MAX
+ * characters): required (400 REQUIRED, pointer /purpose) on reads of
+ * student data by a principal that may see health. NULL for others. */
+bool handler_purpose(request_t *req, const char **out, kt_error_t *err);
 
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "handlers/common.h"
-#include "handlers/healthdata.h"
+#include "service/healthdata.h"
 #include "handlers/handlers.h"
 #include "handlers/records.h"
 #include "handlers/students.h"

@@ -1,13 +1,13 @@
 /*
  * handlers: one file per resource; each handler has the route_handler_fn
- * signature of fcgi/router.h. The route table (fcgi/routes.c) is the only
+ * signature of http/router.h. The route table (fcgi/routes.c) is the only
  * caller. Handlers turn a checked request into model/store calls and a
  * response; they never format errors themselves (problem.c does).
  */
 #ifndef KT_HANDLERS_H
 #define KT_HANDLERS_H
 
-#include "fcgi/router.h"
+#include "http/router.h"
 
 /* health.c */
 bool handle_health(const app_t *app, request_t *req, response_t *res, kt_error_t *err);

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/gunzip.h"
+#include "http/gunzip.h"
 #include "handlers/common.h"
 #include "handlers/handlers.h"
-#include "handlers/ingest.h"
+#include "service/ingest.h"
 #include "store/packages.h"
 #include "store/util.h"
 
@@ -25,7 +25,7 @@ free_buffer(void *p)
     free(p);
 }
 
-/* Inflates a gzip body (fcgi/gunzip.h: at most max bytes, one member) into
+/* Inflates a gzip body (http/gunzip.h: at most max bytes, one member) into
  * heap memory that the request's arena frees. */
 static bool
 gunzip(request_t *req, size_t max, const char **out, size_t *out_len, kt_error_t *err)

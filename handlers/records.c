@@ -8,10 +8,10 @@
 
 #include <string.h>
 
-#include "fcgi/log.h"
-#include "fcgi/problem.h"
+#include "http/log.h"
+#include "http/problem.h"
 #include "handlers/common.h"
-#include "handlers/healthdata.h"
+#include "service/healthdata.h"
 #include "handlers/students.h"
 #include "model/codec.h"
 #include "model/patch.h"
@@ -58,7 +58,7 @@ log_read(const app_t *app, request_t *req, store_conn_t *conn, const record_reso
                                  disclosed ? health : NULL, purpose, err);
 }
 
-/* The health block of a kind that has one (handlers/healthdata.h). */
+/* The health block of a kind that has one (service/healthdata.h). */
 static healthdata_t
 health_of(const app_t *app, request_t *req, store_conn_t *conn)
 {
@@ -84,7 +84,7 @@ static bool
 purpose_of(const record_resource_t *r, request_t *req, const char **out, kt_error_t *err)
 {
     *out = NULL;
-    return !r->health || healthdata_purpose(req, out, err);
+    return !r->health || handler_purpose(req, out, err);
 }
 
 /* The document to store for doc (cur: the current stored one, NULL on create). */
@@ -471,7 +471,7 @@ write_entry_changes(jw_t *w, const bson_t *record, const char *id_member, const 
 }
 
 /* A version record as history shows it, for principals that may not see
- * health: the sealed block's entries are left out (handlers/healthdata.h). */
+ * health: the sealed block's entries are left out (service/healthdata.h). */
 void
 records_write_entry(jw_t *w, const bson_t *record, const char *id_member)
 {

@@ -15,7 +15,7 @@
 #include <mongoc/mongoc.h>
 
 #include "core/json.h"
-#include "fcgi/router.h"
+#include "http/router.h"
 #include "store/records.h"
 
 typedef struct record_resource {
@@ -33,7 +33,7 @@ typedef struct record_resource {
     /* The id of a record being created, from its document; NULL: assigned. */
     const char *(*new_id)(const bson_t *doc);
     bool (*write_xml)(xmlTextWriterPtr w, const record_t *s);
-    /* The kind carries a health block (handlers/healthdata.h): it is sealed
+    /* The kind carries a health block (service/healthdata.h): it is sealed
      * before every write, opened or removed after every read, and reads by a
      * principal that may see it need a purpose. */
     bool health;

@@ -22,7 +22,7 @@
 #include "core/strmap.h"
 #include "handlers/common.h"
 #include "handlers/handlers.h"
-#include "handlers/healthdata.h"
+#include "service/healthdata.h"
 #include "handlers/reports.h"
 #include "model/validators.h"
 #include "store/kind.h"

@@ -99,7 +99,7 @@ handle_student_search(const app_t *app, request_t *req, response_t *res, kt_erro
     jw_t w;
 
     if (conn == NULL || ids == NULL || seen == NULL || !handler_limit(req, &limit, err) ||
-        !healthdata_purpose(req, &purpose, err) || !build_query(req, &q, err) ||
+        !handler_purpose(req, &purpose, err) || !build_query(req, &q, err) ||
         !candidate_ids(app, conn, req, &q, limit, ids, &n, err))
         return false;
     response_reset(res, 200, "application/json");

@@ -13,6 +13,7 @@
 #include "handlers/handlers.h"
 #include "handlers/records.h"
 #include "handlers/students.h"
+#include "service/students.h"
 #include "model/education.h"
 #include "model/student.h"
 #include "model/validators.h"
@@ -52,27 +53,6 @@ students_load(const app_t *app, request_t *req, store_conn_t *conn, record_t *s,
         return false;
     }
     return true;
-}
-
-bool
-students_check_organization(store_conn_t *conn, arena_t *arena, const bson_t *doc,
-                            const bson_t *cur, kt_error_t *err)
-{
-    const char *org = util_get_str(doc, "organization");
-    const char *before = cur != NULL ? util_get_str(cur, "organization") : NULL;
-    bool active = false;
-
-    if (org == NULL || (before != NULL && strcmp(org, before) == 0))
-        return true; /* kept: a later liquidation does not block other changes */
-    if (!store_organization_active(conn, org, &active, err))
-        return false;
-    if (active)
-        return true;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, 422,
-                 "Данные обучающегося не прошли проверку (ошибок: 1)");
-    kt_error_add_field(err, arena, "/organization", KT_REF_NOT_FOUND,
-                       "Организации с таким ОГРН нет в реестре или она не действует");
-    return false;
 }
 
 /* Validates a whole student body into doc, checks a school writes its own,

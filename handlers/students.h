@@ -8,8 +8,8 @@
 #include <bson/bson.h>
 
 #include "core/json.h"
-#include "fcgi/router.h"
-#include "handlers/healthdata.h"
+#include "http/router.h"
+#include "service/healthdata.h"
 #include "handlers/records.h"
 #include "store/records.h"
 
@@ -27,14 +27,7 @@ bool students_visible(const request_t *req, const bson_t *doc);
 bool students_load(const app_t *app, request_t *req, store_conn_t *conn, record_t *s,
                    kt_error_t *err);
 
-/* A student document's organisation must be an existing, active one when
- * it is set (cur NULL: a create) or changed from cur's; an update that keeps
- * it passes even if it was liquidated since. Otherwise 422 VALIDATION with
- * REF_NOT_FOUND at /organization (field error in arena). */
-bool students_check_organization(store_conn_t *conn, arena_t *arena, const bson_t *doc,
-                                 const bson_t *cur, kt_error_t *err);
-
-/* The health block's context for this request (handlers/healthdata.h). */
+/* The health block's context for this request (service/healthdata.h). */
 healthdata_t students_health(const app_t *app, request_t *req, store_conn_t *conn);
 
 /* Access-logs a read of the students ids; when health was disclosed, with

@@ -326,7 +326,7 @@ static const field_t student_representative = {.type = FIELD_T_OBJECT,
                                                .flags = FIELD_F_PERSON};
 
 /* Phase 2: the health block (docs/health.md). Sealed before it is stored
- * (handlers/healthdata.h); here it is validated like every other member.
+ * (service/healthdata.h); here it is validated like every other member.
  * The code lists of disability reasons and training forms are our proposal. */
 
 #define STUDENT_DATE_FAR "2100-12-31"

@@ -162,7 +162,7 @@ static const xmlio_map_t xmlio_representative_item = {"Representative", NULL, XM
                                                       "kind", xmlio_representative};
 
 /* Phase 2: the health block (docs/health.md); written only for principals
- * that may see it (handlers/healthdata.h removes it from the others' docs). */
+ * that may see it (service/healthdata.h removes it from the others' docs). */
 static const xmlio_map_t xmlio_disability[] = {
     {"Reason", "reason", XMLIO_M_TEXT, NULL, NULL},
     {"From", "from", XMLIO_M_TEXT, NULL, NULL},

@@ -9,6 +9,9 @@
 #   kt_build PRESET [TARGET...]  configure once, then build (CMake presets): all, or TARGETs
 #   kt_ensure_state VAR     first-run state: directories, TLS, keys, clients.map
 #   kt_start_ferretdb       FerretDB on the unix socket KT_FERRET_SOCKET, SQLite files in KT_VAR/data
+#   kt_prepare_sqlite       the SQLite store's file and directory, owner and mode (KT_STORE=sqlite)
+#   kt_store_init CTL       `kontingentctl init`: the store's tables/indexes, before the workers
+#   kt_store_says           one line naming the store in use
 #   kt_start_fcgi BINARY    the FastCGI master and its workers on KT_SOCKET
 #   kt_start_nginx          nginx with nginx/kontingent.conf.in rendered for KT_VAR
 #   kt_wait_health SECONDS  until GET /api/v1/health answers 200
@@ -79,15 +82,24 @@ kt_config() {
     # nginx's request rate per client address on /api/ (docs/operations.md; 0: no limit).
     KT_RATE_LIMIT=${KT_RATE_LIMIT:-100}
     KT_RATE_BURST=${KT_RATE_BURST:-200}
-    # The store: sqlite (embedded, the default) or mongodb (MONGODB_URI, or FerretDB).
-    KT_STORE=${KT_STORE:-mongodb}
-    # A store URI given by the operator means: use that store, start no FerretDB.
-    if [[ -n ${MONGODB_URI:-} ]]; then
-        KT_EXTERNAL_STORE=1
+    # The store: sqlite (embedded in every worker and kontingentctl: one file, KT_SQLITE) or
+    # mongodb (MONGODB_URI, else a FerretDB of ours on KT_FERRET_SOCKET).
+    KT_STORE=${KT_STORE:-sqlite}
+    [[ $KT_STORE == sqlite || $KT_STORE == mongodb ]] ||
+        kt_die "KT_STORE must be sqlite or mongodb, not '$KT_STORE'"
+    # Absolute, so that the workers, kontingentctl and the tests name the same file.
+    KT_SQLITE=${KT_SQLITE:-$KT_VAR/data/$KT_DB.db}
+    if [[ $KT_SQLITE != /* ]]; then KT_SQLITE=$PWD/$KT_SQLITE; fi
+    # KT_OWN_FERRETDB=1: the scripts start (and stop) a FerretDB of their own: KT_STORE=mongodb
+    # without a MONGODB_URI from the operator. SQLite has no process of its own.
+    if [[ $KT_STORE == mongodb && -z ${MONGODB_URI:-} ]]; then
+        KT_OWN_FERRETDB=1
     else
-        KT_EXTERNAL_STORE=0
+        KT_OWN_FERRETDB=0
+    fi
+    if [[ -z ${MONGODB_URI:-} ]]; then
         # libmongoc and pymongo take a socket path percent-encoded as the host; it must end
-        # in .sock.
+        # in .sock. (Unused with sqlite.)
         MONGODB_URI="mongodb://${KT_FERRET_SOCKET//\//%2F}/"
     fi
     local knob
@@ -105,7 +117,7 @@ kt_config() {
     [[ $KT_FERRET_SOCKET == /*.sock ]] || kt_die "KT_FERRET_SOCKET must be an absolute path ending in .sock"
     export KT_REPO KT_VAR KT_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE KT_DB \
         KT_TOKEN_ALG KT_SOCKET KT_PID_FILE KT_TOKEN_PUBLIC_KEY KT_TOKEN_PRIVATE_KEY \
-        KT_CLIENT_MAP KT_USER KT_STORE MONGODB_URI KT_EXTERNAL_STORE KT_FERRET_SOCKET KT_NGINX_USER \
+        KT_CLIENT_MAP KT_USER KT_STORE KT_SQLITE MONGODB_URI KT_OWN_FERRETDB KT_FERRET_SOCKET KT_NGINX_USER \
         KT_SOCKET_GROUP KT_RATE_LIMIT KT_RATE_BURST
 }
 
@@ -113,8 +125,9 @@ kt_config() {
 # Installs
 
 KT_APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev clang-format
-    libfcgi-dev libmongoc-dev libbson-dev libxml2-dev libxml2-utils libssl-dev zlib1g-dev sqlite3
+    libfcgi-dev libmongoc-dev libbson-dev libsqlite3-dev libxml2-dev libxml2-utils libssl-dev zlib1g-dev sqlite3
     nginx openssl curl ca-certificates
+    python3 python3-venv # scripts/test: free ports, the report, the integration tests' .venv
     nodejs npm chromium) # the console's browser tests (tests/web)
 
 # Installs the Debian packages that are missing; does nothing (no apt-get) when none is.
@@ -542,6 +555,67 @@ kt_start_ferretdb() {
     kt_wait_for 30 "$(kt_started_pid ferretdb)" FerretDB "$log" "$offset" kt_ferret_socket_ready
 }
 
+# The SQLite store's file, ready before anything opens it. Its directory is 0700 and, started
+# by root, KT_USER's: the workers drop to KT_USER, and SQLite creates the -wal and -shm files
+# (and, in rollback mode, a -journal) next to the database, so the directory must be theirs
+# to write. The file is made here, empty (an empty file is an empty database), 0600 and
+# KT_USER's, so that the master and `kontingentctl init`, which run as root, never create it
+# root's; when root opens a database, SQLite gives the -wal and -shm it creates the
+# database file's owner and mode, so an operator's `kontingentctl` as root keeps them the
+# workers'. (The file holds personal data: 0600 in 0700, like FerretDB's files.)
+kt_prepare_sqlite() {
+    local dir f
+    dir=$(dirname "$KT_SQLITE")
+    # A registry kept by FerretDB before SQLite became the default: never start on an
+    # empty file beside it as if the registry were new (docs/operations.md, "Upgrading from
+    # FerretDB").
+    if [[ ! -s $KT_SQLITE && -s $KT_VAR/data/${KT_DB:-kontingent}.sqlite ]]; then
+        kt_die "$KT_VAR/data/${KT_DB:-kontingent}.sqlite holds a registry kept by FerretDB and $KT_SQLITE none: migrate it first (KT_STORE=mongodb scripts/run -d; KT_STORE=mongodb build/release/kontingentctl migrate --to sqlite; scripts/stop), or keep it with KT_STORE=mongodb — docs/operations.md, \"Upgrading from FerretDB\""
+    fi
+    if [[ ! -d $dir ]]; then
+        mkdir -p "$dir"
+        chmod 0700 "$dir"
+        kt_service_owns "$dir"
+    fi
+    if [[ $dir == "$KT_VAR/data" ]]; then chmod 0700 "$dir"; fi
+    [[ -e $KT_SQLITE ]] || (umask 077 && : >>"$KT_SQLITE")
+    for f in "$KT_SQLITE" "$KT_SQLITE-wal" "$KT_SQLITE-shm" "$KT_SQLITE-journal"; do
+        if [[ -e $f ]]; then
+            chmod 0600 "$f"
+            kt_service_owns "$f"
+        fi
+    done
+    if [[ $(id -u) -eq 0 ]] &&
+        ! setpriv --reuid="$KT_USER" --regid="$(id -gn "$KT_USER")" --clear-groups \
+            test -w "$dir" -a -w "$KT_SQLITE" 2>/dev/null; then
+        kt_die "KT_USER $KT_USER cannot write $dir or $KT_SQLITE (SQLite creates its -wal and -shm files there): make the directory $KT_USER's (chown $KT_USER $dir; chmod 0700 $dir) and the directories above it traversable, or set KT_SQLITE, KT_USER"
+    fi
+}
+
+# kt_store_init CTL: the store's tables or collections and indexes (`kontingentctl init`,
+# store_prepare), before the workers start: a store that cannot be prepared is an error
+# here, with its reason, not a warning in the workers' log.
+kt_store_init() {
+    local ctl=$1 out
+    [[ -x $ctl ]] || kt_die "$ctl is not built"
+    if [[ $KT_STORE == sqlite ]]; then kt_prepare_sqlite; fi
+    if ! out=$("$ctl" init 2>&1); then
+        printf '%s\n' "$out" >&2
+        kt_die "kontingentctl init failed for the $KT_STORE store"
+    fi
+}
+
+# kt_store_says: one line naming the store in use.
+kt_store_says() {
+    if [[ $KT_STORE == sqlite ]]; then
+        kt_say "store: SQLite, embedded (KT_STORE=sqlite), file $KT_SQLITE"
+    elif ((KT_OWN_FERRETDB)); then
+        kt_say "store: MongoDB protocol (KT_STORE=mongodb), FerretDB of ours on $KT_FERRET_SOCKET"
+    else
+        kt_say "store: MongoDB (KT_STORE=mongodb) at MONGODB_URI (no FerretDB started)"
+    fi
+}
+
 # kt_start_fcgi BINARY [NAME=VALUE...]: the master forks KT_WORKERS workers of KT_THREADS
 # threads each; NAME=VALUE are set for it alone.
 kt_start_fcgi() {
@@ -552,6 +626,9 @@ kt_start_fcgi() {
     if [[ -n $pid ]] && kt_alive "$pid" kontingent-fcgi; then
         kt_die "kontingent-fcgi already runs for $KT_VAR (pid $pid): scripts/stop first"
     fi
+    # The master opens the store as root: the SQLite file must be KT_USER's before it does
+    # (also for callers that ran no kt_store_init).
+    if [[ $KT_STORE == sqlite ]]; then kt_prepare_sqlite; fi
     # Nothing of ours listens there (checked above): a socket left by a crash is stale.
     if [[ -S $KT_SOCKET ]]; then rm -f "$KT_SOCKET"; fi
     mkdir -p "$(dirname "$KT_SOCKET")"
@@ -655,7 +732,7 @@ kt_wait_health() {
         fi
         sleep 0.2
     done
-    if ((!KT_EXTERNAL_STORE)); then kt_ferretdb_id_indexes; fi
+    if ((KT_OWN_FERRETDB)); then kt_ferretdb_id_indexes; fi
 }
 
 # FerretDB 1.24's SQLite backend pushes a {_id: ...} filter down as

@@ -21,10 +21,6 @@
 
 #define AUDIT_LIMIT_MAX 500
 
-/* The students of one copied entry that get index rows (an entry names a
- * page of students at most: 500 search results, an export page). */
-#define COPY_ENTRY_STUDENTS_MAX 10000
-
 /* Above every id ("<digits>-…"): the open upper bound. */
 #define ID_TOP "~"
 
@@ -342,88 +338,3 @@ sqlite_audit_changes_each(store_conn_t *conn, const audit_filter_t *f, int64_t b
     return true;
 }
 
-/* --- copy (store/copy.h) --- */
-
-bool
-sqlite_audit_copy_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err)
-{
-    sqlite3_stmt *st = sqlite_stmt(conn, "SELECT entry FROM access_log ORDER BY id", err);
-    int rc = SQLITE_DONE;
-    bool go_on = true, ok = true;
-
-    if (st == NULL)
-        return false;
-    while (go_on && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const void *data = sqlite3_column_blob(st, 0);
-        int len = sqlite3_column_bytes(st, 0);
-        bson_t view;
-        if (data == NULL || len < 5 || !bson_init_static(&view, data, (size_t)len)) {
-            kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "access log: a bad entry");
-            ok = false;
-            break;
-        }
-        go_on = fn(ctx, &view);
-    }
-    sqlite3_reset(st);
-    if (ok && go_on && rc != SQLITE_DONE) {
-        sqlite_error(err, sqlite_db(conn), rc, "copy access log");
-        ok = false;
-    }
-    return ok;
-}
-
-/* The student ids an entry names, up to max (the rest are not indexed). */
-static size_t
-entry_students(const bson_t *entry, const char **ids, size_t max)
-{
-    bson_iter_t it, child;
-    size_t n = 0;
-
-    if (!bson_iter_init_find(&it, entry, "students") || !BSON_ITER_HOLDS_ARRAY(&it) ||
-        !bson_iter_recurse(&it, &child))
-        return 0;
-    while (n < max && bson_iter_next(&child))
-        if (BSON_ITER_HOLDS_UTF8(&child))
-            ids[n++] = bson_iter_utf8(&child, NULL);
-    return n;
-}
-
-/* An entry as MongoDB keeps it; one whose id is here already is left. Its
- * time and id were made apart there and may differ by a millisecond: a
- * period query may then place it by its id's. */
-bool
-sqlite_audit_copy_put(store_conn_t *conn, const bson_t *entry, bool *inserted, kt_error_t *err)
-{
-    const char *id = util_get_str(entry, "_id"), *time_s = util_get_str(entry, "time");
-    const char *subject = util_get_str(entry, "subject");
-    const char *ids[COPY_ENTRY_STUDENTS_MAX];
-    size_t n = entry_students(entry, ids, COPY_ENTRY_STUDENTS_MAX);
-    sqlite3_stmt *st;
-    bool ok = false;
-
-    *inserted = false;
-    if (subject == NULL)
-        subject = util_get_str(entry, "principal.subject");
-    if (id == NULL || time_s == NULL || subject == NULL) {
-        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: not an access-log entry");
-        return false;
-    }
-    if (!sqlite_begin(conn, err))
-        return false;
-    st = sqlite_stmt(conn, "SELECT 1 FROM access_log WHERE id = ?1", err);
-    if (st != NULL) {
-        sqlite_bind_text(st, 1, id);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        ok = rc == SQLITE_ROW ||
-             (rc == SQLITE_DONE && insert_entry(conn, id, time_s, subject, entry, ids, n, err));
-        *inserted = ok && rc == SQLITE_DONE;
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            sqlite_error(err, sqlite_db(conn), rc, "copy access log");
-    }
-    if (!ok) {
-        sqlite_rollback(conn);
-        return false;
-    }
-    return sqlite_commit(conn, err);
-}

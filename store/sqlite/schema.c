@@ -79,6 +79,39 @@ const char *const sqlite_schema[] = {
     /* /health's write probe: one row per worker process. */
     "CREATE TABLE IF NOT EXISTS health ("
     " worker INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, filler BLOB);",
+    /* Packages (store/packages.h): the registration is the same document as
+     * MongoDB's, in a blob; the members queries use are columns, kept with
+     * it in the same statement. The primary key is the idempotency. */
+    "CREATE TABLE IF NOT EXISTS packages ("
+    " key TEXT PRIMARY KEY,"      /* packages_key: \"<sender tag>/<PacketID>\" */
+    " packet_id TEXT NOT NULL,"   /* as sent: packages_find */
+    " hash TEXT NOT NULL,"        /* SHA-256 of the bytes: a re-send's check */
+    " status TEXT NOT NULL,"      /* PROCESSING, INQUEUE, PROCESSED, PARTIAL, REJECTED, FAILED */
+    " received_at TEXT NOT NULL," /* \"...Z\": the queue's arrival order */
+    " org TEXT NOT NULL,"         /* principal.organization */
+    " sender TEXT NOT NULL,"      /* principal.subject */
+    " doc BLOB NOT NULL) WITHOUT ROWID;" /* the registration, BSON */
+    "CREATE INDEX IF NOT EXISTS packages_packet ON packages (packet_id);"
+    "CREATE INDEX IF NOT EXISTS packages_waiting ON packages (received_at, key)"
+    " WHERE status = 'INQUEUE';"
+    /* One result per applied item, in item order. */
+    "CREATE TABLE IF NOT EXISTS package_items ("
+    " key TEXT NOT NULL, item INTEGER NOT NULL, result BLOB NOT NULL,"
+    " PRIMARY KEY (key, item)) WITHOUT ROWID;"
+    /* The receipt in pages of at most the configured size. */
+    "CREATE TABLE IF NOT EXISTS package_receipts ("
+    " key TEXT NOT NULL, page INTEGER NOT NULL, data BLOB NOT NULL,"
+    " PRIMARY KEY (key, page));"
+    /* A queued package's bytes in 8 MiB chunks, until it ends. */
+    "CREATE TABLE IF NOT EXISTS package_chunks ("
+    " key TEXT NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL,"
+    " PRIMARY KEY (key, n));"
+    /* Who processes a queued package: one row per package, updated in a
+     * write transaction; epoch only grows, so a holder that was taken over
+     * can never renew, not even after the row was reused. */
+    "CREATE TABLE IF NOT EXISTS package_leases ("
+    " key TEXT PRIMARY KEY, owner TEXT NOT NULL, epoch INTEGER NOT NULL,"
+    " expires_ms INTEGER NOT NULL) WITHOUT ROWID;",
     /* Small documents kept by name: the last verify run ("verify_last"). */
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, doc BLOB NOT NULL);",
     NULL,

@@ -17,6 +17,8 @@
 
 #include <sqlite3.h>
 
+#include "core/arena.h"
+#include "model/student.h"
 #include "store/backend.h"
 #include "store/util.h"
 
@@ -65,6 +67,47 @@ bool sqlite_step_done(sqlite3_stmt *st, store_conn_t *conn, const char *what, kt
 /* The schema: every module's CREATE statements, run in order by
  * store_prepare() (store/sqlite/schema.c). NULL-terminated. */
 extern const char *const sqlite_schema[];
+
+/* --- records.c's helpers, shared with verify.c --- */
+
+/* A cached statement of fmt, whose one "%s" is table (a kind's versions or
+ * heads: a constant of store/kind.h, never input). */
+sqlite3_stmt *sqlite_table_stmt(store_conn_t *conn, const char *fmt, const char *table,
+                                kt_error_t *err);
+
+/* Version `version` of id from its stored record rec (copied into out,
+ * which held a record or was initialised); false when rec has no doc. */
+bool sqlite_record_from_blob(const char *id, int64_t version, const bson_t *rec, record_t *out);
+
+/* The latest version of id into out, whatever the id looks like; *found
+ * false when it has none. */
+bool sqlite_record_latest(store_conn_t *conn, const store_kind_t *kind, const char *id,
+                          record_t *out, bool *found, kt_error_t *err);
+
+/* The claim keys of a document under a kind (none for a kind without claims). */
+typedef struct {
+    const char *keys[STORE_MAX_KEYS]; /* in the arena given to sqlite_keys_of */
+    size_t n;
+} sqlite_keys_t;
+
+void sqlite_keys_of(arena_t *arena, const store_kind_t *kind, const bson_t *doc, sqlite_keys_t *ks);
+bool sqlite_keys_has(const sqlite_keys_t *ks, const char *key);
+
+/* The id holding key in claims ("" when none) into holder. */
+bool sqlite_claim_read(store_conn_t *conn, const char *key, char *holder, size_t size,
+                       kt_error_t *err);
+
+/* Inserts key for id unless some id holds it; *inserted tells which. */
+bool sqlite_claim_insert(store_conn_t *conn, const store_kind_t *kind, const char *key,
+                         const char *id, bool *inserted, kt_error_t *err);
+
+/* The head document of s, as MongoDB's (_id, version, state, the kind's
+ * members, updated_at); initialised here. */
+void sqlite_head_doc(const store_kind_t *kind, const record_t *s, bson_t *head);
+
+/* Writes s's head row and its head_keys rows (none when s is deleted). */
+bool sqlite_put_head(store_conn_t *conn, const store_kind_t *kind, const record_t *s,
+                     kt_error_t *err);
 
 /* --- the operations (the table in store.c) --- */
 
@@ -127,6 +170,12 @@ bool sqlite_packages_lease_release(store_conn_t *conn, const char *key, const ch
 bool sqlite_packages_get(store_conn_t *conn, const char *key, bson_t *out, kt_error_t *err);
 bool sqlite_packages_find(store_conn_t *conn, const char *packet_id, const char *org,
                           const char *sender, bson_t *out, int *n, kt_error_t *err);
+/* copy (store/copy.h) of the package sets (COPY_PACKAGES ... COPY_PACKAGE_CHUNKS),
+ * in MongoDB's documents: store/sqlite/packages.c. */
+bool sqlite_packages_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
+                               kt_error_t *err);
+bool sqlite_packages_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
+                              kt_error_t *err);
 bool sqlite_verify_record(store_conn_t *conn, const store_kind_t *kind, const char *id,
                           long *versions, bool *head_lags, int64_t *bad_version, char *problem,
                           kt_error_t *err);
@@ -142,24 +191,11 @@ bool sqlite_health_keys_put_wraps(store_conn_t *conn, const char *dkid, const bs
 bool sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after,
                              int limit, util_each_fn fn, void *ctx, kt_error_t *err);
 
-/* copy (store/copy.h): copy.c for versions and the feed; the other sets'
- * rows belong to their modules. */
+/* copy (store/copy.h): copy.c, and packages.c for the package sets. */
 bool sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
                       kt_error_t *err);
 bool sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
                      kt_error_t *err);
 bool sqlite_copy_finish(store_conn_t *conn, kt_error_t *err);
-bool sqlite_copy_each_other(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
-                            kt_error_t *err);
-bool sqlite_copy_put_other(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
-                           kt_error_t *err);
-/* The access log's and the health keys' sets (audit.c, health_keys.c): the
- * MongoDB documents, in _id order. */
-bool sqlite_audit_copy_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err);
-bool sqlite_audit_copy_put(store_conn_t *conn, const bson_t *entry, bool *inserted,
-                           kt_error_t *err);
-bool sqlite_health_keys_copy_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err);
-bool sqlite_health_keys_copy_put(store_conn_t *conn, const bson_t *doc, bool *inserted,
-                                 kt_error_t *err);
 
 #endif

@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "auth/authn.h"
-#include "fcgi/problem.h"
-#include "fcgi/request.h"
-#include "fcgi/router.h"
+#include "http/problem.h"
+#include "http/request.h"
+#include "fcgi/routes.h"
+#include "http/router.h"
 
 #define MAX_PARAMS 256
 

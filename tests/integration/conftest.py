@@ -1,14 +1,20 @@
 """Fixtures for the integration tests.
 
-The tests drive the stack that scripts/test starts (FerretDB, kontingent-fcgi built with
-ASan+UBSan, nginx) through nginx, as clients would. scripts/test passes it in:
+The tests drive the stack that scripts/test starts (kontingent-fcgi built with ASan+UBSan,
+nginx, and the store: an SQLite file, or FerretDB) through nginx, as clients would.
+scripts/test passes it in:
 
     KT_BASE_URL     https://127.0.0.1:<port>
-    KT_TEST_VAR     the stack's state directory: tls/, keys/, log/, run/
+    KT_TEST_VAR     the stack's state directory: tls/, keys/, log/, run/, data/
     KT_CTL          kontingentctl of the same build
-    KT_REPO, KT_FERRET_SOCKET, MONGODB_URI, KT_DB, KT_PID_FILE, KT_WORKERS, KT_THREADS
+    KT_STORE        sqlite (the default) or mongodb
+    KT_REPO, KT_SQLITE, KT_FERRET_SOCKET, MONGODB_URI, KT_DB, KT_PID_FILE, KT_WORKERS,
+    KT_THREADS
 
-Run one test with the stack up: scripts/test -- -k NAME.
+A test that only makes sense on one backend says so: @pytest.mark.store("mongodb",
+reason="...") skips it on the other (a test that reads the store behind the service's
+back, with pymongo or sqlite3, is one). Run one test with the stack up:
+scripts/test -- -k NAME (KT_STORE=mongodb scripts/test -- ... on FerretDB).
 """
 
 import json
@@ -29,6 +35,11 @@ _REQUIRED = ("KT_BASE_URL", "KT_TEST_VAR", "KT_CTL")
 def pytest_configure(config):
     # pytest resets warning filters around each test: this one must be its own.
     config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
+    config.addinivalue_line(
+        "markers",
+        "store(name, reason): the test only makes sense on that backend (KT_STORE); "
+        "skipped, with the reason, on the other",
+    )
     missing = [name for name in _REQUIRED if not os.environ.get(name)]
     if missing:
         raise pytest.UsageError(
@@ -37,9 +48,23 @@ def pytest_configure(config):
         )
 
 
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("store"):
+        if mark.args[0] not in ("sqlite", "mongodb"):
+            raise pytest.UsageError(f"{item.nodeid}: store({mark.args[0]!r}): sqlite or mongodb")
+        if mark.args[0] != STORE:
+            pytest.skip(f"{mark.args[0]} only: {mark.kwargs.get('reason', '(no reason given)')}")
+
+
 BASE_URL = os.environ.get("KT_BASE_URL", "").rstrip("/")
 TEST_VAR = pathlib.Path(os.environ.get("KT_TEST_VAR", "."))
 CTL = os.environ.get("KT_CTL", "kontingentctl")
+STORE = os.environ.get("KT_STORE", "sqlite")
+# The SQLite store's file (KT_STORE=sqlite), as scripts/lib.sh settles it.
+SQLITE_PATH = pathlib.Path(
+    os.environ.get("KT_SQLITE")
+    or TEST_VAR / "data" / (os.environ.get("KT_DB", "kontingent") + ".db")
+)
 # FerretDB listens on a unix socket only (docs/operations.md, "Ports and processes").
 FERRET_SOCKET = os.environ.get("KT_FERRET_SOCKET", str(TEST_VAR / "run" / "ferretdb" / "ferretdb.sock"))
 MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://" + FERRET_SOCKET.replace("/", "%2F") + "/")
@@ -326,12 +351,12 @@ def _unix_socket_open(path):
         return s.connect_ex(path) == 0
 
 
-def store_running():
+def _ferret_running():
     return _unix_socket_open(FERRET_SOCKET)
 
 
-def store_stop(timeout=15):
-    """Stops FerretDB (SIGTERM, then SIGKILL) and waits until its port is closed."""
+def _ferret_stop(timeout=15):
+    """Stops FerretDB (SIGTERM, then SIGKILL) and waits until its socket is closed."""
     pid = _read_pid(_FERRET_PID)
     if pid is not None and pid_alive(pid):
         os.kill(pid, signal.SIGTERM)
@@ -344,13 +369,13 @@ def store_stop(timeout=15):
     if child is not None:
         child.wait(timeout)
     _FERRET_PID.unlink(missing_ok=True)
-    wait_until(lambda: not store_running(), timeout, what="FerretDB's socket to close")
+    wait_until(lambda: not _ferret_running(), timeout, what="FerretDB's socket to close")
 
 
-def store_start(timeout=30):
+def _ferret_start(timeout=30):
     """Starts FerretDB again with the command line scripts/test used (run/ferretdb.sh, same
-    port and data) and waits until it accepts connections; no-op when it runs."""
-    if store_running():
+    socket and data) and waits until it accepts connections; no-op when it runs."""
+    if _ferret_running():
         return
     child = subprocess.Popen(
         [str(_FERRET_SCRIPT)],
@@ -361,16 +386,67 @@ def store_start(timeout=30):
     )
     _store_children[child.pid] = child
     _FERRET_PID.write_text(f"{child.pid}\n")
-    wait_until(store_running, timeout, what="FerretDB to accept connections")
+    wait_until(_ferret_running, timeout, what="FerretDB to accept connections")
+
+
+# The SQLite store has no process to stop: it is "down" for the workers when it cannot
+# write, which is what a held write lock does. BEGIN EXCLUSIVE takes the file's write lock
+# and keeps it; every write then waits its bound (busy_timeout: STORE_REQUEST_TIMEOUT_MS,
+# 10 s, for a request; 3 s for /health's probe) and answers 503 STORE_UNAVAILABLE. Reads
+# go on (WAL: readers never wait for the writer), but every read of personal data writes
+# its access-log entry first, so it answers 503 too.
+_sqlite_lock = []
+
+
+def _sqlite_running():
+    return not _sqlite_lock
+
+
+def _sqlite_stop(timeout=15):
+    """Holds the SQLite store's write lock (until _sqlite_start)."""
+    import sqlite3
+
+    if _sqlite_lock:
+        return
+    db = sqlite3.connect(str(SQLITE_PATH), timeout=timeout, isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    _sqlite_lock.append(db)
+
+
+def _sqlite_start(timeout=30):
+    """Releases the write lock _sqlite_stop took; no-op when none is held."""
+    while _sqlite_lock:
+        db = _sqlite_lock.pop()
+        db.execute("ROLLBACK")
+        db.close()
+
+
+def store_running():
+    """The store serves writes (FerretDB accepts connections; nobody holds SQLite's lock)."""
+    return _sqlite_running() if STORE == "sqlite" else _ferret_running()
+
+
+def store_stop(timeout=15):
+    """The store stops serving: FerretDB is stopped; SQLite's write lock is held."""
+    return _sqlite_stop(timeout) if STORE == "sqlite" else _ferret_stop(timeout)
+
+
+def store_start(timeout=30):
+    """The store serves again (FerretDB started with its command line; SQLite's lock let go)."""
+    return _sqlite_start(timeout) if STORE == "sqlite" else _ferret_start(timeout)
 
 
 @pytest.fixture
 def store():
     """Stops and starts the store under the running workers: store.stop(), store.start(),
-    store.running(). Whatever the test does, the store runs again after it. (The same
-    functions, store_stop() and store_start(), can be imported from conftest.)"""
+    store.running(); store.name is KT_STORE. Whatever the test does, the store runs again
+    after it. (The same functions, store_stop() and store_start(), can be imported from
+    conftest.) With FerretDB, stop() stops the process: nothing reaches the store. With
+    SQLite, stop() holds the file's write lock: writes, and reads that log an access,
+    answer 503 after their bound; see _sqlite_stop."""
 
     class Store:
+        name = STORE
         stop = staticmethod(store_stop)
         start = staticmethod(store_start)
         running = staticmethod(store_running)
@@ -393,12 +469,148 @@ def workers():
 
 @pytest.fixture(scope="session")
 def mongo():
-    """The store's database (pymongo), to look at or tamper with what the workers wrote."""
+    """The store's database (pymongo), to look at or tamper with what the workers wrote.
+    MongoDB backend only: a test that asks for it is skipped on SQLite (sqlite_db is that
+    backend's view)."""
+    if STORE != "mongodb":
+        pytest.skip("mongodb only: reads the store with pymongo")
     import pymongo
 
     mc = pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=10000)
     yield mc[DB_NAME]
     mc.close()
+
+
+@pytest.fixture
+def sqlite_db():
+    """The SQLite store's file (sqlite3, autocommit, waiting up to 30 s for the write lock),
+    to look at or tamper with what the workers wrote; documents are BSON blobs
+    (bson.decode / bson.encode). SQLite backend only: skipped on MongoDB."""
+    if STORE != "sqlite":
+        pytest.skip("sqlite only: reads the store's file with sqlite3")
+    import sqlite3
+
+    db = sqlite3.connect(str(SQLITE_PATH), timeout=30, isolation_level=None)
+    yield db
+    db.close()
+
+
+class RawStore:
+    """What the workers wrote, read (and tampered with) behind the service's back, the same
+    on both backends: the version records and access-log entries are the same documents on
+    both (BSON in SQLite's blobs). Tests use it to prove what the service cannot be asked:
+    that a tampered version is found, that no plaintext is stored, what an entry holds."""
+
+    def __init__(self):
+        self._mongo = self._sqlite = None
+        if STORE == "mongodb":
+            import pymongo
+
+            self._client = pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=10000)
+            self._mongo = self._client[DB_NAME]
+        else:
+            import sqlite3
+
+            self._sqlite = sqlite3.connect(str(SQLITE_PATH), timeout=30, isolation_level=None)
+
+    def close(self):
+        if self._mongo is not None:
+            self._client.close()
+        else:
+            self._sqlite.close()
+
+    @staticmethod
+    def _decode(blob):
+        import bson
+
+        return bson.decode(bytes(blob))
+
+    def access_log(self, request_id):
+        """The access-log entries the request request_id wrote."""
+        if self._mongo is not None:
+            return list(self._mongo.access_log.find({"request_id": request_id}))
+        # The blob is the entry; request_id is no column (nothing queries it but this).
+        rows = self._sqlite.execute("SELECT entry FROM access_log ORDER BY rowid DESC LIMIT 100000")
+        return [e for e in map(self._decode, (r[0] for r in rows)) if e.get("request_id") == request_id]
+
+    def version(self, kind, record_id, version):
+        """The version record (student or organization), as stored."""
+        if self._mongo is not None:
+            return self._mongo[f"{kind}_versions"].find_one({"_id": f"{record_id}:{version:010d}"})
+        row = self._sqlite.execute(
+            f"SELECT record FROM {kind}_versions WHERE id = ? AND version = ?", (record_id, version)
+        ).fetchone()
+        return None if row is None else self._decode(row[0])
+
+    def tamper(self, kind, record_id, version, field, value):
+        """Sets doc.<field> of a stored version record, behind the hash chain's back; returns
+        a function that puts the original back."""
+        if self._mongo is not None:
+            versions = self._mongo[f"{kind}_versions"]
+            vid = f"{record_id}:{version:010d}"
+            original = versions.find_one({"_id": vid})
+            assert original is not None, vid
+            versions.update_one({"_id": vid}, {"$set": {f"doc.{field}": value}})
+            return lambda: versions.replace_one({"_id": vid}, original)
+        import bson
+
+        sql = f"SELECT record FROM {kind}_versions WHERE id = ? AND version = ?"
+        row = self._sqlite.execute(sql, (record_id, version)).fetchone()
+        assert row is not None, (kind, record_id, version)
+        original = bytes(row[0])
+        forged = bson.decode(original)
+        forged["doc"][field] = value
+        put = f"UPDATE {kind}_versions SET record = ? WHERE id = ? AND version = ?"
+        self._sqlite.execute(put, (bson.encode(forged), record_id, version))
+        return lambda: self._sqlite.execute(put, (original, record_id, version))
+
+    def drop_claims(self, key=None, student_id=None):
+        """Loses claims, as a store rewritten behind the service's back would: the claim of
+        key ("snils:<СНИЛС>"), or all of student_id's."""
+        if self._mongo is not None:
+            if key is not None:
+                self._mongo.claims.delete_many({"$or": [{"_id": key}, {"key": key}]})
+            else:
+                self._mongo.claims.delete_many({"student_id": student_id})
+        elif key is not None:
+            self._sqlite.execute("DELETE FROM claims WHERE key = ?", (key,))
+        else:
+            self._sqlite.execute("DELETE FROM claims WHERE id = ?", (student_id,))
+
+    def documents(self):
+        """(where, document or value) for everything the store holds: every collection's
+        documents; every SQLite table's rows, blobs decoded when they are BSON."""
+        if self._mongo is not None:
+            for name in self._mongo.list_collection_names():
+                for d in self._mongo[name].find():
+                    yield (name, d.get("_id")), d
+            return
+        tables = [r[0] for r in self._sqlite.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]
+        for table in tables:
+            for row in self._sqlite.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    if isinstance(value, bytes):
+                        try:
+                            value = self._decode(value)
+                        except Exception:  # not BSON: the raw bytes
+                            pass
+                    yield (table, row[0]), value
+
+    def health_key(self, kid):
+        """The stored health data key kid (its wraps), or None."""
+        if self._mongo is not None:
+            return self._mongo.health_keys.find_one({"_id": kid})
+        row = self._sqlite.execute("SELECT wraps FROM health_keys WHERE id = ?", (kid,)).fetchone()
+        return None if row is None else {"_id": kid, "wraps": self._decode(row[0])}
+
+
+@pytest.fixture
+def raw_store():
+    """RawStore: the store read (and tampered with) behind the service's back, either backend."""
+    raw = RawStore()
+    yield raw
+    raw.close()
 
 
 # --- logs --------------------------------------------------------------------------------

@@ -12,7 +12,6 @@
 
 import math
 import os
-import re
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -20,22 +19,13 @@ import pytest
 
 from conftest import assert_problem
 from kt_data import SCHOOL_A, SCHOOL_B, student
-from test_packages import P, big_packet, packet, post, q, receipt, student_xml, wait_receipt
+from test_packages import (P, big_packet, package_store, packet, post, q, receipt,  # noqa: F401
+                           student_xml, wait_receipt)
 
 HEALTH = ('<Health><HealthGroup>II</HealthGroup><LegalBasis kind="CONSENT_WRITTEN">'
           "<ConsentRef>согласие № 1</ConsentRef></LegalBasis></Health>")  # valid by the XSD
 ATTEMPTS = int(os.environ.get("KT_PACKAGE_ATTEMPTS", "3"))
 PAGE_BYTES = int(os.environ.get("KT_RECEIPT_PAGE_BYTES", str(4 << 20)))
-
-
-def chunks_of(mongo, pid):
-    return mongo["package_chunks"].count_documents({"_id": {"$regex": re.escape(pid)}})
-
-
-def registration(mongo, pid):
-    found = list(mongo["packages"].find({"packet_id": pid}))
-    assert len(found) == 1, found
-    return found[0]
 
 
 # --- item 2: health data never waits in the queue's store ---------------------------------
@@ -51,8 +41,8 @@ def with_health(doc, where):
 
 
 @pytest.mark.parametrize("where,snils", [("end", "123"), ("first", None), ("bare", None)])
-def test_a_large_package_with_an_invalid_health_item_is_not_queued(client, region_cert, mongo,
-                                                                    where, snils):
+def test_a_large_package_with_an_invalid_health_item_is_not_queued(client, region_cert,
+                                                                    package_store, where, snils):
     bad = student()
     if snils:
         bad["snils"] = snils  # a malformed СНИЛС: the item breaks the XSD
@@ -63,23 +53,23 @@ def test_a_large_package_with_an_invalid_health_item_is_not_queued(client, regio
     status, totals, got = receipt(r)
     assert got[0]["result"] == "REJECTED" and got[0]["errors"][0][0] in ("XSD", "FORBIDDEN")
     assert totals["received"] == "601"
-    assert chunks_of(mongo, pid) == 0
+    assert package_store.chunks(pid) == 0
 
 
-def test_a_queued_package_leaves_no_bytes_behind(client, region_cert, mongo):
+def test_a_queued_package_leaves_no_bytes_behind(client, region_cert, package_store):
     pid, body = big_packet(520)
     r = post(client, body, cert=region_cert)
     assert r.status_code == 202, r.text[:300]
-    assert chunks_of(mongo, pid) >= 1
+    assert package_store.chunks(pid) >= 1
     status, totals, _ = wait_receipt(client, region_cert, pid)
     assert status == "PROCESSED" and totals["created"] == "520"
-    assert chunks_of(mongo, pid) == 0
+    assert package_store.chunks(pid) == 0
 
 
 # --- item 8: paged receipts, a bounded number of attempts, arrival order -----------------
 
 
-def test_a_receipt_is_stored_in_pages_and_served_whole(client, region_cert, mongo):
+def test_a_receipt_is_stored_in_pages_and_served_whole(client, region_cert, package_store):
     # Items that break the XSD (no id, no reason) cost no store reads; each leaves an
     # Error in the receipt, so the receipt outgrows a page.
     n = max(520, PAGE_BYTES // 150)
@@ -89,30 +79,27 @@ def test_a_receipt_is_stored_in_pages_and_served_whole(client, region_cert, mong
     assert status == "REJECTED" and totals["rejected"] == str(n)
     assert [int(i["index"]) for i in items] == list(range(1, n + 1))
     whole = client.get(f"{P}/{pid}", cert=region_cert).content
-    reg = registration(mongo, pid)
+    reg = package_store.registration(pid)
     assert "receipt" not in reg
-    pages = sorted(mongo["package_receipts"].find({"_id": {"$regex": re.escape(pid)}}),
-                   key=lambda d: d["_id"])
+    pages = package_store.receipt_pages(pid)
     assert len(pages) == reg["receipt_pages"] == math.ceil(len(whole) / PAGE_BYTES) > 1
-    assert all(len(p["data"]) <= PAGE_BYTES for p in pages)
-    assert b"".join(bytes(p["data"]) for p in pages) == whole
+    assert all(len(p) <= PAGE_BYTES for p in pages)
+    assert b"".join(pages) == whole
     again = post(client, body, cert=region_cert)  # the same bytes: the stored receipt
     assert again.status_code == 200 and again.content == whole
 
 
-def poison(mongo, received_at):
+def poison(package_store, received_at):
     """A queued package whose stored bytes are not a package: every attempt fails."""
     pid = f"poison-{uuid.uuid4()}"
-    key = f"test/{pid}"
-    mongo["packages"].insert_one({
-        "_id": key, "packet_id": pid, "hash": "0" * 64, "status": "INQUEUE",
-        "received_at": received_at, "source_system": "TEST-07", "chunks": 1,
-        "principal": {"subject": "test-poison", "role": "region", "organization": "",
-                      "auth": "certificate"}})
-    mongo["package_chunks"].insert_one({"_id": f"{key}:000000", "data": b"not xml at all"})
-    # The result of an item applied before the bytes went bad: the FAILED receipt lists it.
-    mongo["package_items"].insert_one({"_id": f"{key}:00000001", "result": "CREATED",
-                                       "local_id": "1", "id": str(uuid.uuid4()), "version": 1})
+    package_store.insert(
+        {"_id": f"test/{pid}", "packet_id": pid, "hash": "0" * 64, "status": "INQUEUE",
+         "received_at": received_at, "source_system": "TEST-07", "chunks": 1,
+         "principal": {"subject": "test-poison", "role": "region", "organization": "",
+                       "auth": "certificate"}},
+        [b"not xml at all"],
+        # The result of an item applied before the bytes went bad: the FAILED receipt lists it.
+        {1: {"result": "CREATED", "local_id": "1", "id": str(uuid.uuid4()), "version": 1}})
     return pid
 
 
@@ -128,9 +115,10 @@ def ended(client, cert, pid, timeout=600):
     pytest.fail(f"package {pid} did not end within {timeout}s")
 
 
-def test_failing_packages_end_failed_and_do_not_starve_the_queue(client, region_cert, mongo):
+def test_failing_packages_end_failed_and_do_not_starve_the_queue(client, region_cert,
+                                                                 package_store):
     # More poison than the runner looks at in one round (16), all ahead of a good package.
-    poisoned = [poison(mongo, f"2000-01-01T00:00:{i:02d}.000Z") for i in range(20)]
+    poisoned = [poison(package_store, f"2000-01-01T00:00:{i:02d}.000Z") for i in range(20)]
     pid, body = big_packet(510)
     assert post(client, body, cert=region_cert).status_code == 202
     status, totals, _ = wait_receipt(client, region_cert, pid)
@@ -145,9 +133,9 @@ def test_failing_packages_end_failed_and_do_not_starve_the_queue(client, region_
         applied = root.find(q("Items"))
         assert [(i.get("index"), i.get("result")) for i in applied] == [("1", "CREATED")]
         assert root.find(q("Totals")).get("created") == "1"
-        reg = registration(mongo, bad)
+        reg = package_store.registration(bad)
         assert reg["status"] == "FAILED" and reg["attempts"] == ATTEMPTS
-        assert chunks_of(mongo, bad) == 0
+        assert package_store.chunks(bad) == 0
 
 
 # --- item 21: PacketIDs are the sender's --------------------------------------------------

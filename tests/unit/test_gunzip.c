@@ -9,7 +9,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "fcgi/gunzip.h"
+#include "http/gunzip.h"
 #include "tests/unit/check.h"
 
 /* data as one gzip member, into a malloc'd buffer of *len bytes. */

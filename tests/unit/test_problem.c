@@ -1,9 +1,9 @@
-/* Unit tests of fcgi/problem.c: the problem+json shape for every kind of error. */
+/* Unit tests of http/problem.c: the problem+json shape for every kind of error. */
 #include <string.h>
 
 #include "check.h"
 #include "core/json.h"
-#include "fcgi/problem.h"
+#include "http/problem.h"
 
 static json_value_t *
 render(arena_t *a, response_t *res, request_t *req, const kt_error_t *err)

@@ -1,8 +1,8 @@
-/* Unit tests of fcgi/request.c: parameters, path, query, headers, body. */
+/* Unit tests of http/request.c: parameters, path, query, headers, body. */
 #include <string.h>
 
 #include "check.h"
-#include "fcgi/request.h"
+#include "http/request.h"
 
 static bool
 parse(arena_t *a, request_t *req, char **params, kt_error_t *err)

@@ -1,9 +1,9 @@
-/* Unit tests of fcgi/response.c's reason phrases (the table response_reasons). */
+/* Unit tests of http/response.c's reason phrases (the table response_reasons). */
 #include <string.h>
 
 #include "check.h"
 #include "core/error.h"
-#include "fcgi/response.h"
+#include "http/response.h"
 
 /* Every status an error code maps to has its phrase in the Status line. */
 static void

@@ -13,7 +13,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "fcgi/router.h"
+#include "fcgi/routes.h"
+#include "http/router.h"
 
 #define DOC_MAX     (256 * 1024)
 #define COLUMNS_MAX 16

@@ -1,8 +1,9 @@
-/* Unit tests of fcgi/router.c and the route table. */
+/* Unit tests of http/router.c and the route table. */
 #include <string.h>
 
 #include "check.h"
-#include "fcgi/router.h"
+#include "fcgi/routes.h"
+#include "http/router.h"
 
 static bool
 fake(const app_t *app, request_t *req, response_t *res, kt_error_t *err)

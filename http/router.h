@@ -18,9 +18,9 @@
 
 #include "auth/principal.h"
 #include "core/error.h"
-#include "fcgi/app.h"
-#include "fcgi/request.h"
-#include "fcgi/response.h"
+#include "http/app.h"
+#include "http/request.h"
+#include "http/response.h"
 
 typedef bool (*route_handler_fn)(const app_t *app, request_t *req, response_t *res,
                                  kt_error_t *err);
@@ -65,9 +65,5 @@ bool router_accepts(const route_t *route, const char *media_type);
 /* True when a principal of this role may call the route; otherwise false
  * with 403 FORBIDDEN and the route's denied text. Public routes admit all. */
 bool router_admits(const route_t *route, role_t role, kt_error_t *err);
-
-/* The table of routes.c. */
-extern const route_t routes_table[];
-extern const size_t routes_count;
 
 #endif

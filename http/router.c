@@ -1,5 +1,5 @@
 /* router: segment-by-segment matching of "/a/{x}/b" patterns. */
-#include "fcgi/router.h"
+#include "http/router.h"
 
 #include <string.h>
 

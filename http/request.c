@@ -1,5 +1,5 @@
 /* request: FastCGI parameters → request_t, strictly and within bounds. */
-#include "fcgi/request.h"
+#include "http/request.h"
 
 #include <ctype.h>
 #include <openssl/rand.h>

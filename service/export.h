@@ -10,8 +10,8 @@
  * failure on a later page sends no more students and no closing tags: the
  * output ends with the marker EXPORT_FAILED_MARK (docs/xml-exchange.md).
  */
-#ifndef KT_EXPORT_H
-#define KT_EXPORT_H
+#ifndef KT_SERVICE_EXPORT_H
+#define KT_SERVICE_EXPORT_H
 
 #include <libxml/xmlwriter.h>
 #include <bson/bson.h>
@@ -20,8 +20,10 @@
 #include "auth/principal.h"
 #include "store/store.h"
 #include "core/buf.h"
-#include "fcgi/response.h"
 #include "model/seal.h"
+
+/* Where the pieces go: false when they cannot be written (the client left). */
+typedef bool (*export_write_fn)(void *wctx, const char *data, size_t len);
 
 /* The start of the last line of an export cut short by a failure. */
 #define EXPORT_FAILED_MARK "<?kontingent-export-failed"
@@ -33,7 +35,7 @@ typedef struct {
     const principal_t *principal; /* for the access log */
     const char *request_id;       /* for the access log */
     /* Health keys (NULL: none) and the stated purpose, for the access log;
-     * health is shown only to principals that may see it (handlers/healthdata.h). */
+     * health is shown only to principals that may see it (service/healthdata.h). */
     const seal_keyring_t *health_ring;
     const char *purpose;
     const char *fault; /* test builds: an injected failure (export.c), else NULL */
@@ -54,7 +56,7 @@ bool export_begin(export_t *e, kt_error_t *err);
 /* Sends the pages made, making and logging each next one before sending it;
  * false with err when the store or the output failed (the output is then
  * cut short, see above). Ends the export either way. */
-bool export_send(export_t *e, response_write_fn write_fn, void *wctx, kt_error_t *err);
+bool export_send(export_t *e, export_write_fn write_fn, void *wctx, kt_error_t *err);
 
 /* Releases what a begun export holds; safe to call twice. */
 void export_end(export_t *e);

@@ -1,5 +1,5 @@
 /* response: building and serialising the head of a response. */
-#include "fcgi/response.h"
+#include "http/response.h"
 
 #include <string.h>
 

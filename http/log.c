@@ -1,5 +1,5 @@
 /* log: JSON lines on stderr. */
-#include "fcgi/log.h"
+#include "http/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

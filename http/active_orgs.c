@@ -1,5 +1,5 @@
 /* active_orgs: a small per-worker cache of organisations seen ACTIVE. */
-#include "fcgi/active_orgs.h"
+#include "http/active_orgs.h"
 
 #include <pthread.h>
 #include <stdint.h>

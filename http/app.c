@@ -1,10 +1,10 @@
 /* app: per-worker shared state, created after fork. */
-#include "fcgi/app.h"
+#include "http/app.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi/log.h"
+#include "http/log.h"
 
 /* A missing or bad health key file does not stop the worker: everything
  * but health data works, and health data answers 503 KEY_UNAVAILABLE. */

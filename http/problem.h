@@ -10,8 +10,8 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "fcgi/request.h"
-#include "fcgi/response.h"
+#include "http/request.h"
+#include "http/response.h"
 
 void problem_render(response_t *res, const request_t *req, const kt_error_t *err);
 

@@ -9,8 +9,8 @@
  * is stored once after its write; a package processed again skips items
  * with a result, so no item is ever applied twice.
  */
-#ifndef KT_INGEST_H
-#define KT_INGEST_H
+#ifndef KT_SERVICE_INGEST_H
+#define KT_SERVICE_INGEST_H
 
 #include <bson/bson.h>
 #include <stdbool.h>

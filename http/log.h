@@ -10,7 +10,7 @@
 #define KT_LOG_H
 
 #include "core/error.h"
-#include "fcgi/request.h"
+#include "http/request.h"
 
 typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR, LOG__MAX } log_level_t;
 

@@ -7,8 +7,8 @@
  * versions, search, export — is built. Used by students, history, search,
  * export, ingest and kontingentctl's key commands.
  */
-#ifndef KT_HEALTHDATA_H
-#define KT_HEALTHDATA_H
+#ifndef KT_SERVICE_HEALTHDATA_H
+#define KT_SERVICE_HEALTHDATA_H
 
 #include <bson/bson.h>
 #include <bson/bson.h>
@@ -18,7 +18,7 @@
 #include "core/error.h"
 #include "store/store.h"
 #include "core/json.h"
-#include "fcgi/request.h"
+#include "core/arena.h"
 #include "model/seal.h"
 #include "store/records.h"
 
@@ -75,11 +75,6 @@ void healthdata_strip_changes(const bson_t *record, bson_t *changes);
 
 /* Whether the stored changes of a version touch the sealed block. */
 bool healthdata_changes_touch(const bson_t *record);
-
-/* ?purpose= or X-Purpose (percent-encoded UTF-8, ≤ HEALTH_PURPOSE_MAX
- * characters): required (400 REQUIRED, pointer /purpose) on reads of
- * student data by a principal that may see health. NULL for others. */
-bool healthdata_purpose(request_t *req, const char **out, kt_error_t *err);
 
 /* Key rotation: one pass adding a wrap under the current KEK to every data
  * key lacking one; *done counts them. Idempotent and resumable. */

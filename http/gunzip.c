@@ -1,6 +1,6 @@
 /*
  * gunzip: a gzip request body inflated into one buffer with a hard cap
- * (see fcgi/gunzip.h).
+ * (see http/gunzip.h).
  *
  * The first buffer is the size the gzip trailer claims (ISIZE, the inflated
  * length modulo 2^32) when that is within the limit, so an honest sender
@@ -11,7 +11,7 @@
  * at max + 1 means the data inflates past the limit: 413, without inflating
  * the rest. Pages of a large buffer are touched only as data arrives.
  */
-#include "fcgi/gunzip.h"
+#include "http/gunzip.h"
 
 #include <limits.h>
 #include <stdint.h>

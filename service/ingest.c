@@ -1,5 +1,5 @@
 /* ingest: packages item by item, through the records' write path. */
-#include "handlers/ingest.h"
+#include "service/ingest.h"
 
 #include <libxml/xmlwriter.h>
 #include <openssl/evp.h>
@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handlers/healthdata.h"
+#include "service/healthdata.h"
 #include "model/education.h"
-#include "handlers/organizations.h"
-#include "handlers/students.h"
+#include "service/organizations.h"
+#include "service/students.h"
 #include "model/organization.h"
 #include "model/student.h"
 #include "model/validators.h"
@@ -201,7 +201,7 @@ item_document(const run_t *run, const xmlio_item_t *item, const bson_t *cur, con
 }
 
 /* Replaces full by the document to store: its health block sealed, or the
- * target's stored one kept (handlers/healthdata.h); cur NULL on create. */
+ * target's stored one kept (service/healthdata.h); cur NULL on create. */
 static bool
 sealed(const run_t *run, const bson_t *cur, bson_t *full, kt_error_t *err)
 {
@@ -716,7 +716,9 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
             ok = store_batch_end(run->ctx->conn, true, err);
             in_batch = 0;
         }
-        if (ok && run->ctx->progress != NULL &&
+        /* Between batches only: the runner renews its lease here, and a
+         * renewal inside a batch would be undone with it. */
+        if (ok && in_batch == 0 && run->ctx->progress != NULL &&
             !run->ctx->progress(run->ctx->progress_arg, item.index)) {
             kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "the package's lease was lost");
             ok = false;

@@ -1,17 +1,15 @@
-/*
- * organizations: what the package ingest shares with the organisations'
- * handlers (handlers/organizations.c): who may write the registry, and the
- * checks of an organisation's references that need the store.
- */
-#ifndef KT_HANDLERS_ORGANIZATIONS_H
-#define KT_HANDLERS_ORGANIZATIONS_H
+/* organizations: the registry's rules that need the store, shared by the
+ * JSON API and package items (docs/organizations.md). */
+#ifndef KT_SERVICE_ORGANIZATIONS_H
+#define KT_SERVICE_ORGANIZATIONS_H
 
 #include <bson/bson.h>
-#include <mongoc/mongoc.h>
+#include <stdbool.h>
 
 #include "auth/principal.h"
 #include "core/arena.h"
 #include "core/error.h"
+#include "store/store.h"
 
 /* region and admin write organisations; other roles get 403 FORBIDDEN. The
  * package items use it; the API routes say the same in fcgi/routes.c. */

@@ -11,7 +11,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
-#include "fcgi/request.h"
+#include "http/request.h"
 
 #define RESPONSE_HEADERS_MAX 16
 #define RESPONSE_BODY_MAX    (64u << 20) /* bodies larger than this are streamed */

@@ -1,5 +1,5 @@
 /* config: environment variables with defaults and range checks. */
-#include "fcgi/config.h"
+#include "http/config.h"
 
 #include <errno.h>
 #include <inttypes.h>

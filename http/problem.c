@@ -1,5 +1,5 @@
 /* problem: error → problem+json, in one place. */
-#include "fcgi/problem.h"
+#include "http/problem.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -21,7 +21,7 @@ write_type(jw_t *w, kt_code_t code)
 }
 
 /* Why a credential was refused helps an attacker more than a client: the
- * reason goes to the server's log only (fcgi/log.c), with the request id. */
+ * reason goes to the server's log only (http/log.c), with the request id. */
 static const char *const unauthenticated_detail[2] = {
     "Нужен действительный токен (Bearer) или зарегистрированный клиентский сертификат; "
     "причина отказа записана в журнал сервера под request_id",

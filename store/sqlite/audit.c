@@ -337,4 +337,3 @@ sqlite_audit_changes_each(store_conn_t *conn, const audit_filter_t *f, int64_t b
     }
     return true;
 }
-

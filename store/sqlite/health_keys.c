@@ -185,4 +185,3 @@ sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char 
     free(docs);
     return ok;
 }
-

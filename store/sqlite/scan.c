@@ -27,8 +27,10 @@
  * until, walking <versions>_latest (id, version, time) downwards — the
  * index alone, no row is read. Then the records in rowid order, which is
  * the order of the table's pages, so that the file is read forwards
- * rather than one random page per record (3.4 s instead of 6 s of CPU
- * for 1 M students, docs/storage.md). */
+ * rather than at one random page per record (on 1 M students: 3.9 s of
+ * CPU instead of 6.2 s for the SQL alone; docs/storage.md). Measured
+ * against a loop over the sorted rowids in C, one statement step each,
+ * this join costs a fifth fewer instructions. */
 #define SQL_LATEST                                                                                 \
     "WITH t(rid) AS MATERIALIZED ("                                                                \
     " SELECT (SELECT v.rowid FROM %s v INDEXED BY %s_latest WHERE v.id = h.id AND v.time <= ?1"    \

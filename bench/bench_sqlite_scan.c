@@ -11,14 +11,20 @@
  *   bench_sqlite_scan scan FILE UNTIL  store_scan_latest with the contingent
  *                                    report's summary (report_facts), UNTIL a
  *                                    stored-form time or "-" for none
+ *   bench_sqlite_scan bare FILE UNTIL  the same scan keeping nothing: the
+ *                                    store's share
  *   bench_sqlite_scan plain FILE     the reference: every row of
  *                                    student_versions read, nothing computed
  *
- * Prints "records=… seconds=…" (and the peak RSS for a scan).
+ * BENCH_MMAP=<bytes> sets PRAGMA mmap_size on the scan's connection first
+ * (what memory-mapped reads would gain; libsqlite3 caps it, at 2 GiB here).
+ * Prints "records=… seconds=… cpu=…" (wall clock and user + system CPU; on a
+ * shared machine the CPU time is the steadier), and the peak RSS for a scan.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "model/report.h"
@@ -224,6 +230,27 @@ keep_facts(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
     return true;
 }
 
+static bool
+keep_nothing(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
+{
+    (void)ctx;
+    (void)v;
+    (void)value;
+    (void)err;
+    return true;
+}
+
+/* User + system CPU seconds of the process so far. */
+static double
+cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static long
 peak_rss_kb(void)
 {
@@ -240,22 +267,28 @@ peak_rss_kb(void)
 }
 
 static int
-scan(store_conn_t *conn, const char *until)
+scan(store_conn_t *conn, const char *until, bool bare)
 {
     scan_spec_t spec = {.kind = &store_kind_student,
                         .until = strcmp(until, "-") == 0 ? NULL : until,
                         .value_size = sizeof(report_facts_t),
                         .max_bytes = (size_t)1 << 30,
-                        .keep = keep_facts};
+                        .keep = bare ? keep_nothing : keep_facts};
     strmap_t *map = NULL;
     kt_error_t err;
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     bool ok;
 
     kt_error_clear(&err);
+    if (getenv("BENCH_MMAP") != NULL) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA mmap_size=%s", getenv("BENCH_MMAP"));
+        sqlite3_exec(sqlite_db(conn), pragma, NULL, NULL, NULL);
+    }
     ok = store_scan_latest(conn, &spec, &map, &err);
-    printf("records=%zu seconds=%.3f peak_rss_mb=%ld%s%s\n", map ? strmap_count(map) : 0,
-           now_s() - t0, peak_rss_kb() / 1024, ok ? "" : " error=", ok ? "" : err.message);
+    printf("records=%zu seconds=%.3f cpu=%.3f peak_rss_mb=%ld%s%s\n", map ? strmap_count(map) : 0,
+           now_s() - t0, cpu_s() - c0, peak_rss_kb() / 1024,
+           ok ? "" : " error=", ok ? "" : err.message);
     scan_free(&spec, map);
     return ok ? 0 : 1;
 }
@@ -264,7 +297,7 @@ static int
 plain(store_conn_t *conn)
 {
     sqlite3_stmt *st = NULL;
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     long n = 0, bytes = 0;
 
     sqlite3_prepare_v2(sqlite_db(conn), "SELECT record FROM student_versions", -1, &st, NULL);
@@ -273,7 +306,8 @@ plain(store_conn_t *conn)
         n++;
     }
     sqlite3_finalize(st);
-    printf("records=%ld mb=%ld seconds=%.3f\n", n, bytes >> 20, now_s() - t0);
+    printf("records=%ld mb=%ld seconds=%.3f cpu=%.3f\n", n, bytes >> 20, now_s() - t0,
+           cpu_s() - c0);
     return 0;
 }
 
@@ -287,7 +321,8 @@ main(int argc, char **argv)
     int rc = 2;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_sqlite_scan seed FILE N | scan FILE UNTIL | plain FILE\n");
+        fprintf(stderr,
+                "usage: bench_sqlite_scan seed FILE N | scan|bare FILE UNTIL | plain FILE\n");
         return 2;
     }
     opts.sqlite_path = argv[2];
@@ -301,8 +336,8 @@ main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.message);
     else if (strcmp(argv[1], "seed") == 0 && argc == 4)
         rc = seed(conn, strtol(argv[3], NULL, 10)); /* lint: allow (bench) */
-    else if (strcmp(argv[1], "scan") == 0 && argc == 4)
-        rc = scan(conn, argv[3]);
+    else if ((strcmp(argv[1], "scan") == 0 || strcmp(argv[1], "bare") == 0) && argc == 4)
+        rc = scan(conn, argv[3], strcmp(argv[1], "bare") == 0);
     else if (strcmp(argv[1], "plain") == 0)
         rc = plain(conn);
     store_conn_push(conn);

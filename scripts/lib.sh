@@ -127,6 +127,7 @@ kt_config() {
 KT_APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev clang-format
     libfcgi-dev libmongoc-dev libbson-dev libsqlite3-dev libxml2-dev libxml2-utils libssl-dev zlib1g-dev sqlite3
     nginx openssl curl ca-certificates
+    python3 python3-venv # scripts/test: free ports, the report, the integration tests' .venv
     nodejs npm chromium) # the console's browser tests (tests/web)
 
 # Installs the Debian packages that are missing; does nothing (no apt-get) when none is.
@@ -565,6 +566,12 @@ kt_start_ferretdb() {
 kt_prepare_sqlite() {
     local dir f
     dir=$(dirname "$KT_SQLITE")
+    # A registry kept by FerretDB before SQLite became the default: never start on an
+    # empty file beside it as if the registry were new (docs/operations.md, "Upgrading from
+    # FerretDB").
+    if [[ ! -s $KT_SQLITE && -s $KT_VAR/data/${KT_DB:-kontingent}.sqlite ]]; then
+        kt_die "$KT_VAR/data/${KT_DB:-kontingent}.sqlite holds a registry kept by FerretDB and $KT_SQLITE none: migrate it first (KT_STORE=mongodb scripts/run -d; KT_STORE=mongodb build/release/kontingentctl migrate --to sqlite; scripts/stop), or keep it with KT_STORE=mongodb — docs/operations.md, \"Upgrading from FerretDB\""
+    fi
     if [[ ! -d $dir ]]; then
         mkdir -p "$dir"
         chmod 0700 "$dir"
@@ -619,6 +626,9 @@ kt_start_fcgi() {
     if [[ -n $pid ]] && kt_alive "$pid" kontingent-fcgi; then
         kt_die "kontingent-fcgi already runs for $KT_VAR (pid $pid): scripts/stop first"
     fi
+    # The master opens the store as root: the SQLite file must be KT_USER's before it does
+    # (also for callers that ran no kt_store_init).
+    if [[ $KT_STORE == sqlite ]]; then kt_prepare_sqlite; fi
     # Nothing of ours listens there (checked above): a socket left by a crash is stale.
     if [[ -S $KT_SOCKET ]]; then rm -f "$KT_SOCKET"; fi
     mkdir -p "$(dirname "$KT_SOCKET")"

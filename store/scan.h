@@ -55,7 +55,9 @@ bool store_scan_latest(store_conn_t *conn, const scan_spec_t *spec, strmap_t **o
  * limit at a time; ids (width 40) receives each entity once per page, in
  * order; *more tells whether a next page may exist. An entity whose
  * versions straddle two pages appears in both: callers skip the repeat.
- * Memory is the page, whatever the collection's size.
+ * Memory is the page, whatever the collection's size. field is
+ * "doc.organization", the one member every backend indexes for this (export
+ * by school); SQLite refuses another with 500 INTERNAL, a caller's bug.
  */
 bool store_scan_page(store_conn_t *conn, const scan_spec_t *spec, const char *field,
                      const char *value, char cursor[64], int limit, char (*ids)[40], int *n,

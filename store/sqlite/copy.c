@@ -167,6 +167,115 @@ changes_put(store_conn_t *conn, const bson_t *e, bool *inserted, kt_error_t *err
     return true;
 }
 
+/* --- the access log: the entry blob is the document ----------------- */
+
+static bool
+access_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(conn, "SELECT entry FROM access_log ORDER BY id", err);
+
+    return st != NULL && each_blob(conn, st, fn, ctx, err);
+}
+
+static bool
+access_put(store_conn_t *conn, const bson_t *e, bool *inserted, kt_error_t *err)
+{
+    const char *id = util_get_str(e, "_id"), *time = util_get_str(e, "time");
+    sqlite3_stmt *st;
+    bson_iter_t it, students;
+
+    if (id == NULL || time == NULL) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: not an access-log entry");
+        return false;
+    }
+    st = sqlite_stmt(conn,
+                     "INSERT OR IGNORE INTO access_log (id, time, subject, entry) "
+                     "VALUES (?, ?, ?, ?)",
+                     err);
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, id);
+    sqlite_bind_text(st, 2, time);
+    sqlite_bind_text(st, 3, str_or(util_get_str(e, "subject"), ""));
+    sqlite_bind_bson(st, 4, e);
+    if (!sqlite_step_done(st, conn, "copy access_log", err))
+        return false;
+    *inserted = sqlite3_changes(sqlite_db(conn)) == 1;
+    if (!*inserted || !bson_iter_init_find(&it, e, "students") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &students))
+        return true;
+    while (bson_iter_next(&students)) {
+        if (!BSON_ITER_HOLDS_UTF8(&students))
+            continue;
+        st = sqlite_stmt(
+            conn, "INSERT OR IGNORE INTO access_log_students (student_id, id) VALUES (?, ?)", err);
+        if (st == NULL)
+            return false;
+        sqlite_bind_text(st, 1, bson_iter_utf8(&students, NULL));
+        sqlite_bind_text(st, 2, id);
+        if (!sqlite_step_done(st, conn, "copy access_log", err))
+            return false;
+    }
+    return true;
+}
+
+/* --- wrapped health keys: {_id, time, wraps} --------------------------- */
+
+static bool
+keys_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    sqlite3_stmt *st =
+        sqlite_stmt(conn, "SELECT id, time, wraps FROM health_keys ORDER BY id", err);
+    int rc = SQLITE_DONE;
+    bool go = true;
+
+    while (st != NULL && go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bson_t doc = BSON_INITIALIZER, wraps;
+        BSON_APPEND_UTF8(&doc, "_id", (const char *)sqlite3_column_text(st, 0));
+        BSON_APPEND_UTF8(&doc, "time", (const char *)sqlite3_column_text(st, 1));
+        if (sqlite_column_bson(st, 2, &wraps))
+            BSON_APPEND_DOCUMENT(&doc, "wraps", &wraps);
+        bson_destroy(&wraps);
+        go = fn(ctx, &doc);
+        bson_destroy(&doc);
+    }
+    if (st != NULL)
+        sqlite3_reset(st);
+    if (st != NULL && go && rc != SQLITE_DONE)
+        sqlite_error(err, sqlite_db(conn), rc, "copy health_keys");
+    return st != NULL && (!go || rc == SQLITE_DONE);
+}
+
+static bool
+keys_put(store_conn_t *conn, const bson_t *k, bool *inserted, kt_error_t *err)
+{
+    bson_iter_t it;
+    uint32_t len = 0;
+    const uint8_t *data = NULL;
+    bson_t wraps;
+    sqlite3_stmt *st;
+
+    if (util_get_str(k, "_id") == NULL || !bson_iter_init_find(&it, k, "wraps") ||
+        !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500, "copy: not a wrapped health key");
+        return false;
+    }
+    bson_iter_document(&it, &len, &data);
+    /* wraps borrows k's bytes: bound as a copy below, so nothing outlives k. */
+    if (!bson_init_static(&wraps, data, len) ||
+        (st = sqlite_stmt(conn,
+                          "INSERT OR IGNORE INTO health_keys (id, time, wraps) VALUES (?, ?, ?)",
+                          err)) == NULL)
+        return false;
+    sqlite_bind_text(st, 1, util_get_str(k, "_id"));
+    sqlite_bind_text(st, 2, str_or(util_get_str(k, "time"), ""));
+    sqlite_bind_bson(st, 3, &wraps);
+    if (!sqlite_step_done(st, conn, "copy health_keys", err))
+        return false;
+    *inserted = sqlite3_changes(sqlite_db(conn)) == 1;
+    return true;
+}
+
 bool
 sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx, kt_error_t *err)
 {
@@ -181,8 +290,13 @@ sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
     case COPY_PACKAGE_RECEIPTS:
     case COPY_PACKAGE_CHUNKS:
         return sqlite_packages_copy_each(conn, set, fn, ctx, err);
+    case COPY_ACCESS_LOG:
+        return access_each(conn, fn, ctx, err);
+    case COPY_HEALTH_KEYS:
+        return keys_each(conn, fn, ctx, err);
     default:
-        return sqlite_copy_each_other(conn, set, fn, ctx, err);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "copy: no such set");
+        return false;
     }
 }
 
@@ -201,8 +315,13 @@ sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *ins
     case COPY_PACKAGE_RECEIPTS:
     case COPY_PACKAGE_CHUNKS:
         return sqlite_packages_copy_put(conn, set, doc, inserted, err);
+    case COPY_ACCESS_LOG:
+        return access_put(conn, doc, inserted, err);
+    case COPY_HEALTH_KEYS:
+        return keys_put(conn, doc, inserted, err);
     default:
-        return sqlite_copy_put_other(conn, set, doc, inserted, err);
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "copy: no such set");
+        return false;
     }
 }
 

@@ -6,6 +6,7 @@
  */
 #include "store/sqlite/sqlite.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define SQL_INSERT "INSERT INTO health_keys(id, time, wraps) VALUES(?1, ?2, ?3)"
@@ -18,6 +19,10 @@
 /* In id order after ?1; the KEK filter is applied to each row in C (wraps is
  * a document), so a page reads until it has limit keys or the table ends. */
 #define SQL_EACH "SELECT id, time, wraps FROM health_keys WHERE id > ?1 ORDER BY id"
+
+/* The most keys one page of `each` holds in memory (the callers ask for
+ * 1 000 at most; a key document is about 200 bytes). */
+#define HEALTH_KEYS_PAGE_MAX 10000
 
 static bool
 bad_key(kt_error_t *err, const char *dkid)
@@ -123,32 +128,60 @@ row_doc(sqlite3_stmt *st, const char *lacking_kek, bson_t *doc, bool *wanted, kt
     return true;
 }
 
-bool
-sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after, int limit,
-                        util_each_fn fn, void *ctx, kt_error_t *err)
+/* Up to limit wanted documents into docs[*n]; the statement is reset
+ * before this returns, so no read is open when the visitor runs. */
+static bool
+read_page(store_conn_t *conn, const char *lacking_kek, const char *after, int limit, bson_t *docs,
+          int *n, kt_error_t *err)
 {
     sqlite3_stmt *st = sqlite_stmt(conn, SQL_EACH, err);
-    int rc = SQLITE_DONE, n = 0;
-    bool ok = true, go_on = true;
+    int rc = SQLITE_DONE;
+    bool ok = true, wanted = false;
 
     if (st == NULL)
         return false;
     sqlite_bind_text(st, 1, after != NULL ? after : "");
-    while (go_on && n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        bson_t doc;
-        bool wanted = false;
-        if (!(ok = row_doc(st, lacking_kek, &doc, &wanted, err)))
+    while (*n < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!(ok = row_doc(st, lacking_kek, &docs[*n], &wanted, err)))
             break;
-        if (!wanted)
-            continue;
-        go_on = fn(ctx, &doc);
-        bson_destroy(&doc);
-        n++;
+        *n += wanted;
     }
     sqlite3_reset(st);
     if (ok && rc != SQLITE_ROW && rc != SQLITE_DONE) {
         sqlite_error(err, sqlite_db(conn), rc, "health_keys each");
         ok = false;
     }
+    return ok;
+}
+
+/* The page is read whole before fn sees any of it: the visitor of a
+ * rotation writes each key back (put_wraps) on this connection, and a write
+ * while this connection's read is open would meet the writes of others
+ * since its snapshot (SQLITE_BUSY_SNAPSHOT, at once, whatever the busy
+ * timeout). */
+bool
+sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after, int limit,
+                        util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    bson_t *docs = NULL;
+    int n = 0;
+    bool ok, go_on = true;
+
+    if (limit < 1 || limit > HEALTH_KEYS_PAGE_MAX) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_INTERNAL, 500,
+                     "health_keys each: a page of 1 to %d keys", HEALTH_KEYS_PAGE_MAX);
+        return false;
+    }
+    docs = calloc((size_t)limit, sizeof *docs);
+    if (docs == NULL) {
+        kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, 503, "out of memory for health keys");
+        return false;
+    }
+    ok = read_page(conn, lacking_kek, after, limit, docs, &n, err);
+    for (int i = 0; i < n; i++) {
+        go_on = go_on && ok && fn(ctx, &docs[i]);
+        bson_destroy(&docs[i]);
+    }
+    free(docs);
     return ok;
 }

@@ -11,7 +11,7 @@
  * it; the versions are the truth and everything else is derived from them
  * in the same transaction (verify.c checks it, repair rebuilds it).
  */
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +24,9 @@
 /* The most members a find_ids filter may name: one join each. The
  * organisations' list has four filters, the students' searches one. */
 #define FIND_MEMBERS_MAX 8
+/* With several members, each one's heads are counted up to this many to
+ * pick the rarest to drive the scan: a bounded probe, an index range each. */
+#define PROBE_MAX 1000
 
 sqlite3_stmt *
 sqlite_table_stmt(store_conn_t *conn, const char *fmt, const char *table, kt_error_t *err)
@@ -579,6 +582,18 @@ append_version(store_conn_t *conn, record_args_t *a, const write_meta_t *meta, k
     return ok;
 }
 
+/* The new version's time: now, or its predecessor's when the wall clock
+ * stepped back (NTP): as_of relies on times growing with versions. */
+static void
+stamp(const record_t *cur, char time[32])
+{
+    const char *prev = util_get_str(&cur->record, "time");
+
+    util_time_now(time);
+    if (prev != NULL && strcmp(prev, time) > 0)
+        snprintf(time, 32, "%s", prev);
+}
+
 /* Everything between BEGIN and COMMIT; out->unchanged when nothing is to be
  * written. */
 static bool
@@ -587,6 +602,11 @@ write_locked(store_conn_t *conn, write_t *w, write_result_t *out, kt_error_t *er
     sqlite_keys_t before = {0}, now = {0};
     char time[32], id[STUDENT_ID_LEN + 1];
 
+    if (w->op != WRITE_DELETE && w->doc == NULL) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, 500, "a %s needs a document",
+                     store_kind_name(w->op));
+        return false;
+    }
     if (!load_current(conn, w, err))
         return false;
     if (w->op == WRITE_CREATE && w->id == NULL)
@@ -607,7 +627,7 @@ write_locked(store_conn_t *conn, write_t *w, write_result_t *out, kt_error_t *er
         sqlite_keys_of(w->arena, w->kind, doc, &now);
     if (!update_claims(conn, w->kind, &before, &now, id, err))
         return false;
-    util_time_now(time);
+    stamp(&w->cur, time);
     const char *prev_hash = w->op == WRITE_CREATE ? "" : util_get_str(&w->cur.record, "hash");
     record_args_t a = {
         .kind = w->kind,
@@ -692,25 +712,96 @@ find_sql(int members, buf_t *sql)
     return !sql->overflow && sql->data != NULL;
 }
 
-/* The filter's members (strings, at most FIND_MEMBERS_MAX) bound to st. */
+/* A find_ids filter as (field, value) pairs; member 0 drives the scan. */
+typedef struct {
+    const char *fields[FIND_MEMBERS_MAX];
+    const char *values[FIND_MEMBERS_MAX];
+    int n;
+} members_t;
+
+/* The filter's members: strings, at most FIND_MEMBERS_MAX (borrowed from filter). */
 static bool
-bind_members(sqlite3_stmt *st, const bson_t *filter, kt_error_t *err)
+members_of(const bson_t *filter, members_t *m, kt_error_t *err)
 {
     bson_iter_t it;
-    int i = 0;
 
-    if (!bson_iter_init(&it, filter))
+    m->n = 0;
+    if (filter == NULL || !bson_iter_init(&it, filter))
         return true;
-    for (; bson_iter_next(&it); i++) {
+    while (bson_iter_next(&it)) {
+        if (m->n == FIND_MEMBERS_MAX) {
+            kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "a search names at most %d fields",
+                         FIND_MEMBERS_MAX);
+            return false;
+        }
         if (!BSON_ITER_HOLDS_UTF8(&it)) {
             kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
                          "a search by %s needs a string to compare", bson_iter_key(&it));
             return false;
         }
-        sqlite_bind_text(st, 4 + 2 * i, bson_iter_key(&it));
-        sqlite_bind_text(st, 5 + 2 * i, bson_iter_utf8(&it, NULL));
+        m->fields[m->n] = bson_iter_key(&it);
+        m->values[m->n++] = bson_iter_utf8(&it, NULL);
     }
     return true;
+}
+
+/* How many heads carry member i, counted up to PROBE_MAX (an index range). */
+static bool
+probe_member(store_conn_t *conn, const store_kind_t *kind, const members_t *m, int i,
+             int64_t *count, kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(conn,
+                                   "SELECT count(*) FROM (SELECT 1 FROM head_keys WHERE kind = ?1"
+                                   " AND field = ?2 AND value = ?3 LIMIT ?4)",
+                                   err);
+    int rc;
+
+    if (st == NULL)
+        return false;
+    sqlite_bind_text(st, 1, kind->name);
+    sqlite_bind_text(st, 2, m->fields[i]);
+    sqlite_bind_text(st, 3, m->values[i]);
+    sqlite3_bind_int(st, 4, PROBE_MAX);
+    rc = sqlite3_step(st);
+    *count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        sqlite_error(err, sqlite_db(conn), rc, "find ids");
+    return rc == SQLITE_ROW;
+}
+
+/* Puts the rarest member first: the driving scan then reads the fewest
+ * rows that fail the other members (an organisation's students filtered by
+ * a name would otherwise read the whole school for one page). */
+static bool
+rarest_first(store_conn_t *conn, const store_kind_t *kind, members_t *m, kt_error_t *err)
+{
+    int64_t best = INT64_MAX, count = 0;
+    int at = 0;
+
+    for (int i = 0; m->n > 1 && i < m->n; i++) {
+        if (!probe_member(conn, kind, m, i, &count, err))
+            return false;
+        if (count < best) {
+            best = count;
+            at = i;
+        }
+    }
+    const char *field = m->fields[at], *value = m->values[at];
+    m->fields[at] = m->fields[0];
+    m->values[at] = m->values[0];
+    m->fields[0] = field;
+    m->values[0] = value;
+    return true;
+}
+
+static void
+bind_members(sqlite3_stmt *st, const members_t *m)
+{
+    for (int i = 0; i < m->n; i++) {
+        sqlite_bind_text(st, 4 + 2 * i, m->fields[i]);
+        sqlite_bind_text(st, 5 + 2 * i, m->values[i]);
+    }
 }
 
 static bool
@@ -733,8 +824,8 @@ bool
 sqlite_record_find_ids(store_conn_t *conn, const store_kind_t *kind, const bson_t *filter,
                        const char *after, int limit, char (*ids)[40], int *n, kt_error_t *err)
 {
-    uint32_t members = filter != NULL ? bson_count_keys(filter) : 0;
     sqlite3_stmt *st = NULL;
+    members_t m;
     buf_t sql;
     bool ok = false;
 
@@ -742,26 +833,22 @@ sqlite_record_find_ids(store_conn_t *conn, const store_kind_t *kind, const bson_
     buf_init(&sql, 4096);
     if (limit <= 0)
         return true;
-    if (members > FIND_MEMBERS_MAX) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "a search names at most %d fields",
-                     FIND_MEMBERS_MAX);
+    if (!members_of(filter, &m, err) || !rarest_first(conn, kind, &m, err))
         goto done;
-    }
-    if (members == 0)
+    if (m.n == 0)
         st = sqlite_table_stmt(conn, list_all_sql, kind->heads, err);
-    else if (find_sql((int)members, &sql))
+    else if (find_sql(m.n, &sql))
         st = sqlite_stmt(conn, sql.data, err);
     else
         no_memory(err);
-    if (st == NULL || (members > 0 && !bind_members(st, filter, err)))
+    if (st == NULL)
         goto done;
+    bind_members(st, &m);
     sqlite_bind_text(st, 1, kind->name);
     sqlite_bind_text(st, 2, after != NULL ? after : "");
     sqlite3_bind_int(st, 3, limit);
     ok = collect_ids(conn, st, ids, n, err);
 done:
-    if (!ok && st != NULL)
-        sqlite3_reset(st);
     buf_release(&sql);
     return ok;
 }

@@ -3,11 +3,11 @@
  *
  * scan_latest reads one version per record, never the others: for each
  * head, the highest version with time ≤ until, found by walking that
- * record's (id, version) key downwards from the top — one step when the
- * record has not changed since until, which is the common case. Without a
- * bound it is the head's version itself. The records go to scan_visit()
- * (store/backend.h) as views of their blobs, so the map and the summaries
- * are the same as MongoDB's.
+ * record's versions downwards in <versions>_latest (id, version, time) —
+ * one step when the record has not changed since until, the common case —
+ * then the records of those versions in the table's order. The records go
+ * to scan_visit() (store/backend.h) as views of their blobs, so the map and
+ * the summaries are the same as MongoDB's.
  *
  * scan_page is a range of the (organization, id, version) index, in the
  * order of MongoDB's version _ids, with the same cursor ("<id>:<10-digit
@@ -19,21 +19,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ?1: until. The correlated subquery is a backward walk of the primary key
- * (id, version) of one record, checking each version's time. */
-#define SQL_LATEST_UNTIL                                                                           \
-    "SELECT (SELECT v.record FROM %s v WHERE v.id = h.id AND v.time <= ?1"                         \
-    " ORDER BY v.version DESC LIMIT 1) FROM %s h"
-#define SQL_LATEST_ALL                                                                             \
-    "SELECT v.record FROM %s h CROSS JOIN %s v ON v.id = h.id AND v.version = h.version"
+/* Above every stored-form time: no bound. */
+#define TIME_TOP "~"
+
+/* ?1: until ("~" for none). First the rowids of the versions wanted, one
+ * per head: for each head in id order, the highest version with time ≤
+ * until, walking <versions>_latest (id, version, time) downwards — the
+ * index alone, no row is read. Then the records in rowid order, which is
+ * the order of the table's pages, so that the file is read forwards
+ * rather than one random page per record (3.4 s instead of 6 s of CPU
+ * for 1 M students, docs/storage.md). */
+#define SQL_LATEST                                                                                 \
+    "WITH t(rid) AS MATERIALIZED ("                                                                \
+    " SELECT (SELECT v.rowid FROM %s v INDEXED BY %s_latest WHERE v.id = h.id AND v.time <= ?1"    \
+    " ORDER BY v.version DESC LIMIT 1) AS rid FROM %s h ORDER BY 1)"                               \
+    " SELECT v.record FROM t CROSS JOIN %s v ON v.rowid = t.rid"
 
 /* ?1 organization, ?2 ?3 the cursor's (id, version), ?4 until, ?5 rows. */
 #define SQL_PAGE                                                                                   \
     "SELECT id, version FROM %s WHERE organization = ?1 AND (id, version) > (?2, ?3)"              \
     " AND time <= ?4 ORDER BY id, version LIMIT ?5"
-
-/* Above every stored-form time: no bound. */
-#define TIME_TOP "~"
 
 /* Feeds scan_visit each row's record (column 0; NULL rows: nothing at or
  * before until). */
@@ -74,15 +79,13 @@ sqlite_scan_latest(store_conn_t *conn, const scan_spec_t *spec, strmap_t **out, 
     bool ok;
 
     *out = NULL;
-    if (spec->until != NULL)
-        snprintf(sql, sizeof sql, SQL_LATEST_UNTIL, kind->versions, kind->heads);
-    else
-        snprintf(sql, sizeof sql, SQL_LATEST_ALL, kind->heads, kind->versions);
+    snprintf(sql, sizeof sql, SQL_LATEST, kind->versions, kind->versions, kind->heads,
+             kind->versions);
     if (!scan_run_start(&run, spec, err))
         return false;
     st = sqlite_stmt(conn, sql, err);
-    if (st != NULL && spec->until != NULL)
-        sqlite_bind_text(st, 1, spec->until);
+    if (st != NULL)
+        sqlite_bind_text(st, 1, spec->until != NULL ? spec->until : TIME_TOP);
     ok = st != NULL && visit_rows(conn, st, &run, err);
     if (st != NULL)
         sqlite3_reset(st);

@@ -70,6 +70,12 @@ const char *const sqlite_schema[] = {
      * wraps is the BSON {<KEK id>: {nonce, ct, tag}, ...}. */
     "CREATE TABLE IF NOT EXISTS health_keys ("
     " id TEXT PRIMARY KEY, time TEXT NOT NULL, wraps BLOB NOT NULL);",
+    /* The report scans' path to each record's latest version as of a time
+     * (store/sqlite/scan.c): the primary key with the time, so that the
+     * walk reads the index alone. */
+    "CREATE INDEX IF NOT EXISTS student_versions_latest ON student_versions (id, version, time);"
+    "CREATE INDEX IF NOT EXISTS organization_versions_latest"
+    " ON organization_versions (id, version, time);",
     /* /health's write probe: one row per worker process. */
     "CREATE TABLE IF NOT EXISTS health ("
     " worker INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, filler BLOB);",

@@ -191,16 +191,11 @@ bool sqlite_health_keys_put_wraps(store_conn_t *conn, const char *dkid, const bs
 bool sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after,
                              int limit, util_each_fn fn, void *ctx, kt_error_t *err);
 
-/* copy (store/copy.h): copy.c for versions and the feed; the other sets'
- * rows belong to their modules. */
+/* copy (store/copy.h): copy.c, and packages.c for the package sets. */
 bool sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
                       kt_error_t *err);
 bool sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
                      kt_error_t *err);
 bool sqlite_copy_finish(store_conn_t *conn, kt_error_t *err);
-bool sqlite_copy_each_other(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
-                            kt_error_t *err);
-bool sqlite_copy_put_other(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,
-                           kt_error_t *err);
 
 #endif

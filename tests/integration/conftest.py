@@ -495,6 +495,124 @@ def sqlite_db():
     db.close()
 
 
+class RawStore:
+    """What the workers wrote, read (and tampered with) behind the service's back, the same
+    on both backends: the version records and access-log entries are the same documents on
+    both (BSON in SQLite's blobs). Tests use it to prove what the service cannot be asked:
+    that a tampered version is found, that no plaintext is stored, what an entry holds."""
+
+    def __init__(self):
+        self._mongo = self._sqlite = None
+        if STORE == "mongodb":
+            import pymongo
+
+            self._client = pymongo.MongoClient(MONGODB_URI, serverSelectionTimeoutMS=10000)
+            self._mongo = self._client[DB_NAME]
+        else:
+            import sqlite3
+
+            self._sqlite = sqlite3.connect(str(SQLITE_PATH), timeout=30, isolation_level=None)
+
+    def close(self):
+        if self._mongo is not None:
+            self._client.close()
+        else:
+            self._sqlite.close()
+
+    @staticmethod
+    def _decode(blob):
+        import bson
+
+        return bson.decode(bytes(blob))
+
+    def access_log(self, request_id):
+        """The access-log entries the request request_id wrote."""
+        if self._mongo is not None:
+            return list(self._mongo.access_log.find({"request_id": request_id}))
+        # The blob is the entry; request_id is no column (nothing queries it but this).
+        rows = self._sqlite.execute("SELECT entry FROM access_log ORDER BY rowid DESC LIMIT 100000")
+        return [e for e in map(self._decode, (r[0] for r in rows)) if e.get("request_id") == request_id]
+
+    def version(self, kind, record_id, version):
+        """The version record (student or organization), as stored."""
+        if self._mongo is not None:
+            return self._mongo[f"{kind}_versions"].find_one({"_id": f"{record_id}:{version:010d}"})
+        row = self._sqlite.execute(
+            f"SELECT record FROM {kind}_versions WHERE id = ? AND version = ?", (record_id, version)
+        ).fetchone()
+        return None if row is None else self._decode(row[0])
+
+    def tamper(self, kind, record_id, version, field, value):
+        """Sets doc.<field> of a stored version record, behind the hash chain's back; returns
+        a function that puts the original back."""
+        if self._mongo is not None:
+            versions = self._mongo[f"{kind}_versions"]
+            vid = f"{record_id}:{version:010d}"
+            original = versions.find_one({"_id": vid})
+            assert original is not None, vid
+            versions.update_one({"_id": vid}, {"$set": {f"doc.{field}": value}})
+            return lambda: versions.replace_one({"_id": vid}, original)
+        import bson
+
+        sql = f"SELECT record FROM {kind}_versions WHERE id = ? AND version = ?"
+        row = self._sqlite.execute(sql, (record_id, version)).fetchone()
+        assert row is not None, (kind, record_id, version)
+        original = bytes(row[0])
+        forged = bson.decode(original)
+        forged["doc"][field] = value
+        put = f"UPDATE {kind}_versions SET record = ? WHERE id = ? AND version = ?"
+        self._sqlite.execute(put, (bson.encode(forged), record_id, version))
+        return lambda: self._sqlite.execute(put, (original, record_id, version))
+
+    def drop_claims(self, key=None, student_id=None):
+        """Loses claims, as a store rewritten behind the service's back would: the claim of
+        key ("snils:<СНИЛС>"), or all of student_id's."""
+        if self._mongo is not None:
+            if key is not None:
+                self._mongo.claims.delete_many({"$or": [{"_id": key}, {"key": key}]})
+            else:
+                self._mongo.claims.delete_many({"student_id": student_id})
+        elif key is not None:
+            self._sqlite.execute("DELETE FROM claims WHERE key = ?", (key,))
+        else:
+            self._sqlite.execute("DELETE FROM claims WHERE id = ?", (student_id,))
+
+    def documents(self):
+        """(where, document or value) for everything the store holds: every collection's
+        documents; every SQLite table's rows, blobs decoded when they are BSON."""
+        if self._mongo is not None:
+            for name in self._mongo.list_collection_names():
+                for d in self._mongo[name].find():
+                    yield (name, d.get("_id")), d
+            return
+        tables = [r[0] for r in self._sqlite.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]
+        for table in tables:
+            for row in self._sqlite.execute(f'SELECT * FROM "{table}"'):
+                for value in row:
+                    if isinstance(value, bytes):
+                        try:
+                            value = self._decode(value)
+                        except Exception:  # not BSON: the raw bytes
+                            pass
+                    yield (table, row[0]), value
+
+    def health_key(self, kid):
+        """The stored health data key kid (its wraps), or None."""
+        if self._mongo is not None:
+            return self._mongo.health_keys.find_one({"_id": kid})
+        row = self._sqlite.execute("SELECT wraps FROM health_keys WHERE id = ?", (kid,)).fetchone()
+        return None if row is None else {"_id": kid, "wraps": self._decode(row[0])}
+
+
+@pytest.fixture
+def raw_store():
+    """RawStore: the store read (and tampered with) behind the service's back, either backend."""
+    raw = RawStore()
+    yield raw
+    raw.close()
+
+
 # --- logs --------------------------------------------------------------------------------
 
 

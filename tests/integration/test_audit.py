@@ -190,16 +190,14 @@ def test_verify_one_student(client, auditor, edited):
     assert_problem(client.get(f"{S}/{uuid.uuid4()}/verify", token=auditor), 404, "NOT_FOUND")
 
 
-def test_verify_finds_a_tampered_version_and_the_last_run_names_it(client, auditor, token, mongo):
+def test_verify_finds_a_tampered_version_and_the_last_run_names_it(client, auditor, token,
+                                                                  raw_store):
     region = token("region")
     r = client.post(S, token=region, json=student())
     sid = r.json()["id"]
     client.patch(f"{S}/{sid}", token=region, data=b'{"birth_place": "V2"}', headers=MERGE)
-    versions = mongo["student_versions"]
-    vid = f"{sid}:{1:010d}"
-    original = versions.find_one({"_id": vid})
+    restore = raw_store.tamper("student", sid, 1, "first_name", "Подделка")
     try:
-        versions.update_one({"_id": vid}, {"$set": {"doc.first_name": "Подделка"}})
         body = client.get(f"{S}/{sid}/verify", token=auditor).json()
         assert body["ok"] is False and body["broken_version"] == 1
         assert "does not match its hash" in body["problem"]
@@ -207,7 +205,7 @@ def test_verify_finds_a_tampered_version_and_the_last_run_names_it(client, audit
         last = client.get("/api/v1/audit/verify/last", token=auditor).json()
         assert last["ok"] is False and last["broken"] >= 1 and sid in last["broken_students"]
     finally:
-        versions.replace_one({"_id": vid}, original)
+        restore()
     assert client.get(f"{S}/{sid}/verify", token=auditor).json()["ok"] is True
     run_ctl("verify")
     last = client.get("/api/v1/audit/verify/last", token=auditor).json()

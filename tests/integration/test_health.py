@@ -192,7 +192,7 @@ def test_scoped_views_hold_the_right_block(client, tokens, subject):
     assert [e["changes"] for e in plain if e["version"] == 2] == [[]]
 
 
-def test_health_reads_need_a_purpose_and_are_logged_with_it(client, tokens, subject, mongo):
+def test_health_reads_need_a_purpose_and_are_logged_with_it(client, tokens, subject, raw_store):
     url = f"/api/v1/students/{subject['id']}"
     tok = tokens["admin+health"]
     r = assert_problem(client.get(url, token=tok), 400, "REQUIRED")
@@ -201,12 +201,12 @@ def test_health_reads_need_a_purpose_and_are_logged_with_it(client, tokens, subj
     r = client.get(url, token=tok, headers={"X-Purpose": "%D0%BB%D0%B5%D1%87%D0%B5%D0%BD%D0%B8%D0%B5"})
     assert r.status_code == 200 and "health" in r.json()
     rid = r.headers["X-Request-Id"]
-    entry = mongo.access_log.find_one({"request_id": rid})
+    [entry] = raw_store.access_log(rid)
     assert entry["fields"] == ["health"] and entry["purpose"] == "лечение"
     # A principal without the scope needs no purpose and its reads disclose no health.
     r = client.get(url, token=tokens["ministry"])
     assert r.status_code == 200
-    entry = mongo.access_log.find_one({"request_id": r.headers["X-Request-Id"]})
+    [entry] = raw_store.access_log(r.headers["X-Request-Id"])
     assert "fields" not in entry
 
 
@@ -348,7 +348,7 @@ def all_strings(value):
         yield value.decode("latin-1")
 
 
-def test_store_holds_no_plaintext(client, tokens, subject, mongo):
+def test_store_holds_no_plaintext(client, tokens, subject, raw_store):
     m = marker()
     doc = student(org=ORG, health=health(m))
     s = create(client, tokens["ministry+health"], doc)
@@ -357,15 +357,14 @@ def test_store_holds_no_plaintext(client, tokens, subject, mongo):
     assert r.status_code == 200
     secrets = [m, *subject["markers"], "CHILD_DISABLED", "SPECIAL_A", "CONSENT_WRITTEN",
                "2022-02-02", "pmpk_conclusion_no", "legal_basis"]
-    for name in mongo.list_collection_names():
-        for d in mongo[name].find():
-            for text in all_strings(d):
-                for secret in secrets:
-                    assert secret not in text, (name, d.get("_id"), secret)
-    version = mongo.student_versions.find_one({"_id": f"{s['id']}:{2:010d}"})
+    for where, d in raw_store.documents():
+        for text in all_strings(d):
+            for secret in secrets:
+                assert secret not in text, (where, secret)
+    version = raw_store.version("student", s["id"], 2)
     sealed = version["doc"]["health_sealed"]
     assert set(sealed) == {"kid", "nonce", "ct", "tag"}
-    assert mongo.health_keys.find_one({"_id": sealed["kid"]})["wraps"]
+    assert raw_store.health_key(sealed["kid"])["wraps"]
 
 
 def replace_keys(text):

@@ -314,22 +314,20 @@ def test_packages_create_organisations_then_their_students(client, region_cert, 
     assert items[0]["errors"] == [("INN_CHECKSUM", "/Packet/Data/Organization[1]/Inn")]
 
 
-def test_verify_covers_organisations(client, region, mongo):
+def test_verify_covers_organisations(client, region, raw_store):
     doc = organization()
     url = f"{O}/{doc['ogrn']}"
     create(client, region, doc)
     client.patch(url, token=region, headers=MERGE, data='{"short_name": "Другое"}')
     out = run_ctl("verify").stdout
     assert "OK:" in out and " organizations, " in out
-    versions = mongo["organization_versions"]
-    vid = f"{doc['ogrn']}:{2:010d}"
-    original = versions.find_one({"_id": vid})
+    original = raw_store.version("organization", doc["ogrn"], 2)
     assert original["organization_id"] == doc["ogrn"] and "seq" not in original
+    restore = raw_store.tamper("organization", doc["ogrn"], 2, "short_name", "Подделка")
     try:
-        versions.update_one({"_id": vid}, {"$set": {"doc.short_name": "Подделка"}})
         out = run_ctl("verify", check=False)
         assert out.returncode == 1
         assert f"BROKEN organization {doc['ogrn']} at version 2" in out.stdout
     finally:
-        versions.replace_one({"_id": vid}, original)
+        restore()
     assert run_ctl("verify").returncode == 0

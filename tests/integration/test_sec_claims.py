@@ -91,12 +91,12 @@ def test_concurrent_patches_to_one_new_document_exactly_one_wins(client, region)
         assert len(carrying) == 1
 
 
-def test_verify_reports_a_snils_carried_by_two_active_students(client, region, mongo):
+def test_verify_reports_a_snils_carried_by_two_active_students(client, region, raw_store):
     first = create(client, region)
     key = f"snils:{first['snils']}"
     # A lost claim (as a store rewritten behind the service's back would leave it) lets a
     # second student take the СНИЛС; verify must see it whatever the claims say.
-    mongo["claims"].delete_many({"$or": [{"_id": key}, {"key": key}]})
+    raw_store.drop_claims(key=key)
     second = create(client, region, {**student(snils=False), "snils": first["snils"]})
     try:
         out = run_ctl("verify", check=False)
@@ -116,10 +116,11 @@ def test_verify_reports_a_snils_carried_by_two_active_students(client, region, m
     assert f"DUPLICATE SNILS carried by the active students {first['id']}" not in out.stdout
 
 
-def test_verify_reports_a_document_carried_by_two_active_students(client, region, mongo, token):
+def test_verify_reports_a_document_carried_by_two_active_students(client, region, raw_store,
+                                                                   token):
     doc = foreign_doc()
     first = create(client, region, student(documents=[doc]))
-    mongo["claims"].delete_many({"student_id": first["id"]})
+    raw_store.drop_claims(student_id=first["id"])
     second = create(client, region, student(documents=[doc]))
     try:
         out = run_ctl("verify", check=False)

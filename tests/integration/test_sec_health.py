@@ -46,9 +46,9 @@ def created(client, tok, doc):
     return r
 
 
-def write_entry(mongo, r):
+def write_entry(raw_store, r):
     """The access-log entry of the write answered by r (one, with what "write")."""
-    entries = list(mongo.access_log.find({"request_id": r.headers["X-Request-Id"]}))
+    entries = raw_store.access_log(r.headers["X-Request-Id"])
     assert len(entries) == 1, entries
     assert entries[0]["what"] == "write"
     assert "fields" not in entries[0] and "purpose" not in entries[0]
@@ -56,21 +56,22 @@ def write_entry(mongo, r):
 
 
 @pytest.mark.parametrize("who", ["school own+health", "ministry+health", "admin+health"])
-def test_empty_patch_answers_without_the_stored_block_and_is_logged(client, tokens, mongo, who):
+def test_empty_patch_answers_without_the_stored_block_and_is_logged(client, tokens, raw_store,
+                                                                   who):
     tok = tokens[who]
     r = created(client, tok, student(org=ORG, health=health(marker())))
     sid = r.json()["id"]
-    assert write_entry(mongo, r)["students"] == [sid]
+    assert write_entry(raw_store, r)["students"] == [sid]
     url = f"/api/v1/students/{sid}"
     r = client.patch(url, token=tok, json={}, headers=MERGE)
     assert r.status_code == 200, r.text
     body = r.json()
     assert "health" not in body and "health_sealed" not in r.text
     assert body["last_name"] and body["version"] == 1
-    assert write_entry(mongo, r)["students"] == [sid]
+    assert write_entry(raw_store, r)["students"] == [sid]
 
 
-def test_real_patch_and_put_do_not_echo_the_block(client, tokens, mongo):
+def test_real_patch_and_put_do_not_echo_the_block(client, tokens, raw_store):
     tok = tokens["school own+health"]
     doc = student(org=ORG, health=health(marker()))
     sid = created(client, tok, doc).json()["id"]
@@ -78,22 +79,22 @@ def test_real_patch_and_put_do_not_echo_the_block(client, tokens, mongo):
     r = client.patch(url, token=tok, json={"birth_place": "г. Набережные Челны"}, headers=MERGE)
     assert r.status_code == 200 and r.json()["version"] == 2, r.text
     assert "health" not in r.json()
-    write_entry(mongo, r)
+    write_entry(raw_store, r)
     # The writer's own block is not echoed either: GET with a purpose shows it.
     changed = health(marker(), group="III")
     r = client.put(url, token=tok, json={**doc, "birth_place": "г. Набережные Челны", "health": changed})
     assert r.status_code == 200 and r.json()["version"] == 3, r.text
     assert "health" not in r.json()
-    write_entry(mongo, r)
+    write_entry(raw_store, r)
     assert client.get(url, token=tok, params=PURPOSE).json()["health"] == changed
     # A principal without the scope: no block either, and the answer is logged too.
     r = client.patch(url, token=tokens["school own"], json={"birth_place": "г. Уфа"},
                      headers=MERGE)
     assert r.status_code == 200 and "health" not in r.json()
-    write_entry(mongo, r)
+    write_entry(raw_store, r)
 
 
-def test_event_answer_is_logged(client, tokens, mongo):
+def test_event_answer_is_logged(client, tokens, raw_store):
     tok = tokens["ministry+health"]
     sid = created(client, tok, student(org=ORG, health=health(marker()))).json()["id"]
     ev = {"type": "ENROLL", "date": "2024-09-01",
@@ -105,7 +106,7 @@ def test_event_answer_is_logged(client, tokens, mongo):
     r = client.post(f"/api/v1/students/{sid}/events", token=tokens["region"], json=ev)
     assert r.status_code == 201, r.text
     assert "health" not in r.json()
-    assert write_entry(mongo, r)["students"] == [sid]
+    assert write_entry(raw_store, r)["students"] == [sid]
 
 
 REFUSED = ["region", "region+health", "school other", "ministry", "admin"]

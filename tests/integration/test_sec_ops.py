@@ -1,9 +1,11 @@
 """Operations under attack and failure (issue 12, items 7, 10, 11, 15, 17).
 
-- a frozen store (SIGSTOP) costs a request seconds, not minutes: 503 with Retry-After,
-  /health answers on its own short bound, /whoami needs no store;
-- the store's files, logs and keys are private, FerretDB has no TCP port, nginx's workers
-  do not run as root and reach the FastCGI socket by its group;
+- a frozen store (FerretDB: SIGSTOP; SQLite: its write lock held by another process) costs
+  a request seconds, not minutes: 503 with Retry-After, /health answers on its own short
+  bound, /whoami needs no store;
+- the store's files, logs and keys are private (the SQLite file, its -wal and -shm: 0600,
+  KT_USER's), FerretDB has no TCP port, nginx's workers do not run as root and reach the
+  FastCGI socket by its group;
 - nobody but a regional system (verified client certificate) makes nginx accept a package
   body above KT_MAX_BODY, and /api/ is rate-limited per address with a JSON 429;
 - nginx's error log holds no request lines (no СНИЛС from a query string);
@@ -29,6 +31,8 @@ import requests
 
 from conftest import (
     BASE_URL,
+    SQLITE_PATH,
+    STORE,
     TEST_VAR,
     THREADS,
     WORKERS,
@@ -78,6 +82,7 @@ def create_student(client, tok):
 # --- item 7: a frozen store ---------------------------------------------------------------
 
 
+@pytest.mark.store("mongodb", reason="stops FerretDB's process; SQLite's twin holds the write lock")
 def test_frozen_store_answers_503_quickly_and_whoami_needs_no_store(client, region, school):
     sid = create_student(client, region)["id"]
     pid = ferretdb_pid()
@@ -112,6 +117,44 @@ def test_frozen_store_answers_503_quickly_and_whoami_needs_no_store(client, regi
     assert client.get(f"{S}/{sid}", token=school).status_code == 200
 
 
+@pytest.mark.store("sqlite", reason="holds SQLite's write lock; FerretDB's twin stops the process")
+def test_locked_store_answers_503_within_its_bound_and_whoami_needs_no_store(client, region,
+                                                                             school, store):
+    """The embedded store's outage: another process holds the file's write lock. Writes,
+    and reads of personal data (they write their access-log entry first), wait their bound
+    (busy_timeout) and answer 503; /health's probe waits its own, shorter one."""
+    sid = create_student(client, region)["id"]
+    store.stop()  # BEGIN EXCLUSIVE in another connection, kept
+    try:
+        h = client.get("/api/v1/health", timeout=BOUND)
+        assert h.status_code == 503, h.text
+        assert h.json()["store"]["ok"] is False
+        assert h.json()["store"]["state"] == "unwritable"
+        assert h.headers["Retry-After"] == "5"
+        r = client.get(f"{S}/{sid}", token=school, timeout=BOUND)
+        assert_problem(r, 503, "STORE_UNAVAILABLE")
+        assert r.headers["Retry-After"] == "5"
+        w = client.post(S, token=region, json=student(), timeout=BOUND)
+        assert_problem(w, 503, "STORE_UNAVAILABLE")
+        # More requests than the workers have threads: every one is answered (each waits
+        # its 10 s, so this takes two rounds of it).
+        n = WORKERS * THREADS + 4
+        with concurrent.futures.ThreadPoolExecutor(n) as pool:
+            got = list(
+                pool.map(
+                    lambda _: Client(BASE_URL).get(f"{S}/{sid}", token=school, timeout=3 * BOUND),
+                    range(n),
+                )
+            )
+        assert [g.status_code for g in got] == [503] * n
+        w = client.get("/api/v1/whoami", token=region, timeout=BOUND)
+        assert w.status_code == 200 and w.json()["role"] == "region", w.text
+    finally:
+        store.start()
+    wait_until(health_ok, 60, 0.5, "health to answer 200 once the lock is let go")
+    assert client.get(f"{S}/{sid}", token=school).status_code == 200
+
+
 # --- item 10: private state, no TCP store, unprivileged nginx ------------------------------
 
 
@@ -129,14 +172,26 @@ def test_state_is_private_to_the_service(test_var):
                 if f.suffix in (".crt", ".pub"):
                     continue  # certificates and public keys are public (in a 0700 directory)
                 assert _mode(f) & 0o077 == 0, f"{f}: {oct(_mode(f))}"
-    sock = pathlib.Path(os.environ.get("KT_FERRET_SOCKET", test_var / "run/ferretdb/ferretdb.sock"))
-    assert stat.S_ISSOCK(sock.stat().st_mode)
-    assert _mode(sock) == 0o600, oct(_mode(sock))
-    assert _mode(sock.parent) == 0o700, oct(_mode(sock.parent))
+    private = [test_var / "data"]
+    if STORE == "mongodb":
+        sock = pathlib.Path(os.environ.get("KT_FERRET_SOCKET", test_var / "run/ferretdb/ferretdb.sock"))
+        assert stat.S_ISSOCK(sock.stat().st_mode)
+        assert _mode(sock) == 0o600, oct(_mode(sock))
+        assert _mode(sock.parent) == 0o700, oct(_mode(sock.parent))
+        private += [sock, sock.parent]
+    else:
+        # The workers hold the file open in WAL mode: the database, its -wal and -shm.
+        for f in (SQLITE_PATH, pathlib.Path(f"{SQLITE_PATH}-wal"), pathlib.Path(f"{SQLITE_PATH}-shm")):
+            assert f.exists(), f
+            assert _mode(f) == 0o600, f"{f}: {oct(_mode(f))}"
+            private.append(f)
     if os.geteuid() == 0:
-        # The store's files belong to the service's user, who alone opens its socket.
+        # The store's files belong to the service's user (the workers' after they drop
+        # root), who alone opens FerretDB's socket; kontingentctl as root keeps it so.
+        subprocess.run([os.environ["KT_CTL"], "verify"], env=dict(os.environ, KT_VAR=str(test_var)),
+                       capture_output=True, timeout=120)
         user = pwd.getpwnam(os.environ.get("KT_USER", "nobody"))
-        for p in (test_var / "data", sock, sock.parent):
+        for p in private:
             assert p.stat().st_uid == user.pw_uid, p
         for f in (test_var / "data").iterdir():
             assert f.stat().st_uid == user.pw_uid, f
@@ -156,6 +211,7 @@ def _listening_tcp_inodes():
     return inodes
 
 
+@pytest.mark.store("mongodb", reason="FerretDB's process; the SQLite store is no process")
 def test_store_listens_on_no_tcp_port():
     pid = ferretdb_pid()
     sockets = set()
@@ -404,6 +460,8 @@ def _du(directory):
     return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
 
 
+@pytest.mark.store("mongodb", reason="stops FerretDB to move its files; SQLite's twin moves the "
+                   "file under new workers")
 def test_full_disk_answers_503_and_health_says_unwritable(client, region, store, test_var):
     """The store's files on a small tmpfs mounted over KT_VAR/data (copied there and back
     with FerretDB stopped), filled to the last byte."""
@@ -457,5 +515,90 @@ def test_full_disk_answers_503_and_health_says_unwritable(client, region, store,
             subprocess.run(["cp", "-a", f"{stage}/.", str(data)], check=True)
         shutil.rmtree(stage, ignore_errors=True)
         store.start()
+    wait_until(health_ok, 60, 0.5, "health to answer 200 after the test")
+    assert client.get(f"{S}/{sid}", token=region).status_code == 200
+
+
+def _sqlite_copy(src, dst, owner):
+    """A consistent copy of a live SQLite database (the online backup API), owner's, 0600."""
+    import sqlite3
+
+    dst.unlink(missing_ok=True)
+    a = sqlite3.connect(str(src), timeout=30)
+    b = sqlite3.connect(str(dst))
+    try:
+        a.backup(b)
+    finally:
+        b.close()
+        a.close()
+    os.chown(dst, owner.st_uid, owner.st_gid)
+    os.chmod(dst, 0o600)
+
+
+def _replace_workers(workers):
+    """SIGHUP: new workers, which open the store's file anew; waits until the old are gone."""
+    old = workers.pids()
+    os.kill(workers.master(), signal.SIGHUP)
+    workers.wait(exclude=old)
+
+
+@pytest.mark.store("sqlite", reason="moves the SQLite file under new workers; FerretDB's twin "
+                   "stops FerretDB")
+def test_full_disk_answers_503_and_health_says_unwritable_sqlite(client, region, workers, test_var):
+    """The SQLite file on a small tmpfs mounted over KT_VAR/data, filled to the last byte. The
+    workers hold the file open, so a consistent copy goes onto the tmpfs and new workers
+    (SIGHUP) open it there; afterwards what it holds comes back the same way, and a lazy
+    unmount lets the tmpfs go with the last worker that had it open."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    data = test_var / "data"
+    if SQLITE_PATH.parent != data:
+        pytest.skip("KT_SQLITE is not in KT_VAR/data")
+    stage = test_var / "full-disk-stage"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(mode=0o700)
+    copy = stage / SQLITE_PATH.name
+    sid = create_student(client, region)["id"]
+    st = data.stat()
+    _sqlite_copy(SQLITE_PATH, copy, st)
+    size_kib = _du(stage) // 1024 + 2048
+    mounted = False
+    filler = None
+    try:
+        mount = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o",
+             f"size={size_kib}k,mode=0700,uid={st.st_uid},gid={st.st_gid}", "tmpfs", str(data)],
+            capture_output=True, text=True,
+        )
+        if mount.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {mount.stderr.strip()}")
+        mounted = True
+        _sqlite_copy(copy, SQLITE_PATH, st)
+        _replace_workers(workers)
+        wait_until(health_ok, 60, 0.5, "health to answer 200 on the small file system")
+        filler = _fill(data)
+
+        h = client.get("/api/v1/health", timeout=BOUND)
+        assert h.status_code == 503, h.text
+        assert h.json()["store"]["state"] == "unwritable", h.text
+        assert h.headers.get("Retry-After") == "5"
+
+        r = client.post(S, token=region, json=student(), timeout=BOUND)
+        assert_problem(r, 503, "STORE_UNAVAILABLE")
+        assert r.headers["Retry-After"] == "5"
+        # A read of personal data writes its access-log row first: no room, no data.
+        g = client.get(f"{S}/{sid}", token=region, timeout=BOUND)
+        assert_problem(g, 503, "STORE_UNAVAILABLE")
+    finally:
+        if filler is not None:
+            filler.unlink(missing_ok=True)
+        if mounted:  # what the store holds now goes back under the mount point
+            _sqlite_copy(SQLITE_PATH, copy, st)
+            subprocess.run(["umount", "--lazy", str(data)], check=True)
+            for f in data.iterdir():  # the file from before, which no worker holds now
+                f.unlink()
+            _sqlite_copy(copy, SQLITE_PATH, st)
+            _replace_workers(workers)
+        shutil.rmtree(stage, ignore_errors=True)
     wait_until(health_ok, 60, 0.5, "health to answer 200 after the test")
     assert client.get(f"{S}/{sid}", token=region).status_code == 200

@@ -319,6 +319,8 @@ def test_sixteen_clients_patch_one_student_concurrently(client, region):
     assert "OK:" in out.stdout and s["id"] not in out.stdout
 
 
+@pytest.mark.store("mongodb", reason="SQLite commits a version and its head in one transaction: "
+                   "no crash leaves one without the other")
 def test_crash_between_version_and_head_is_completed(client, region, workers, mongo):
     s = create(client, region).json()
     url = f"{S}/{s['id']}"
@@ -341,19 +343,16 @@ def test_crash_between_version_and_head_is_completed(client, region, workers, mo
     workers.wait()
 
 
-def test_verify_names_the_first_broken_link(client, region, mongo):
+def test_verify_names_the_first_broken_link(client, region, raw_store):
     s = create(client, region).json()
     url = f"{S}/{s['id']}"
     for i in range(3):
         client.patch(url, token=region, data=f'{{"birth_place": "V{i}"}}', headers=MERGE)
-    versions = mongo["student_versions"]
-    vid = f"{s['id']}:{2:010d}"
-    original = versions.find_one({"_id": vid})
+    restore = raw_store.tamper("student", s["id"], 2, "last_name", "Подделкина")
     try:
-        versions.update_one({"_id": vid}, {"$set": {"doc.last_name": "Подделкина"}})
         out = run_ctl("verify", check=False)
         assert out.returncode == 1
         assert f"BROKEN student {s['id']} at version 2" in out.stdout
     finally:
-        versions.replace_one({"_id": vid}, original)
+        restore()
     assert run_ctl("verify").returncode == 0

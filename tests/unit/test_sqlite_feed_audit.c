@@ -733,6 +733,51 @@ test_health_keys(void)
     CHECK(k.n == 4 && strcmp(k.time[0], time1) == 0 && strcmp(k.ids[3], "k4") == 0);
 }
 
+/* A rotation writes each key back from inside the visit, while other
+ * connections write too: the visit must hold no read open (else the write
+ * meets SQLITE_BUSY_SNAPSHOT at once). */
+typedef struct {
+    store_conn_t *other;
+    int n;
+    bool ok;
+} rewrap_t;
+
+static bool
+rewrap(void *ctx, const bson_t *doc)
+{
+    rewrap_t *r = ctx;
+    char other_id[16];
+    bson_t w;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    snprintf(other_id, sizeof other_id, "x%d", r->n++);
+    wraps_of(&w, (const char *[]){"kekC", NULL});
+    r->ok = r->ok && health_keys_insert(r->other, other_id, &w, &err); /* another writer */
+    bson_destroy(&w);
+    wraps_of(&w, (const char *[]){"kekA", "kekB", "kekC", NULL});
+    r->ok = r->ok && health_keys_put_wraps(conn, util_get_str(doc, "_id"), &w, &err);
+    if (err.code != KT_OK)
+        fprintf(stderr, "rewrap: %s\n", err.message);
+    bson_destroy(&w);
+    return r->ok;
+}
+
+static void
+test_health_keys_visit_may_write(void)
+{
+    rewrap_t r = {.other = store_conn_pop(store, STORE_POOL_REQUEST), .ok = true};
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    CHECK(health_keys_each(conn, "kekC", NULL, 3, rewrap, &r, &err));
+    CHECK(r.ok && r.n == 3);
+    CHECK_INT(keys("kekC", NULL, 10).n, 1); /* k4: the page was 3 */
+    kt_error_clear(&err);
+    CHECK(!health_keys_each(conn, NULL, NULL, 0, rewrap, &r, &err) && err.status == 500);
+    store_conn_push(r.other);
+}
+
 int
 main(void)
 {
@@ -748,6 +793,7 @@ main(void)
     CHECK_RUN(test_scan_latest_as_of);
     CHECK_RUN(test_scan_page);
     CHECK_RUN(test_health_keys);
+    CHECK_RUN(test_health_keys_visit_may_write);
     close_store();
     CHECK_MAIN_END();
 }

@@ -40,6 +40,8 @@ typedef enum {
     KT_DUPLICATE_DOCUMENT,
     KT_DUPLICATE_OGRN, /* an organisation with this ОГРН exists (409) */
     KT_REF_NOT_FOUND,  /* a reference names no active record (422) */
+    /* A write matched a record of another person (409, service/identity.h). */
+    KT_IDENTITY_CONFLICT,
     KT_VERSION_CONFLICT,
     KT_NOT_FOUND,
     KT_GONE,

@@ -12,6 +12,7 @@
 #include "http/problem.h"
 #include "handlers/common.h"
 #include "service/healthdata.h"
+#include "service/identity.h"
 #include "handlers/students.h"
 #include "model/codec.h"
 #include "model/patch.h"
@@ -342,7 +343,8 @@ typedef struct {
     const record_resource_t *r;
     const json_value_t *body;
     bool merge;
-    bson_t shown; /* the validated document, as the answer shows it */
+    write_meta_t *meta; /* the write's: its identity_change is set by update_compose */
+    bson_t shown;       /* the validated document, as the answer shows it */
 } update_t;
 
 static bool
@@ -351,6 +353,25 @@ update_load(void *ctx, const char *id, record_t *cur, kt_error_t *err)
     update_t *u = ctx;
 
     return u->r->load(u->app, u->req, u->conn, cur, err);
+}
+
+/* A write that changes who the record is (a person's identity fields) is
+ * allowed with a reason only, and its version's kind says so. */
+static bool
+identity_rule(update_t *u, const record_t *cur, kt_error_t *err)
+{
+    u->meta->identity_change = false;
+    if (!u->r->identity || !identity_changed(&cur->doc, &u->shown))
+        return true;
+    if (u->meta->reason == NULL) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_REQUIRED, 400,
+                     "a change of last_name, first_name, birth_date or sex needs a reason "
+                     "(?reason= or X-Reason)");
+        kt_error_add_field(err, u->req->arena, "/reason", KT_REQUIRED, NULL);
+        return false;
+    }
+    u->meta->identity_change = true;
+    return true;
 }
 
 /* The new document: the body (or the body merged into the current document
@@ -368,6 +389,7 @@ update_compose(void *ctx, const record_t *cur, bson_t *stored, kt_error_t *err)
     bson_reinit(&u->shown);
     return full != NULL &&
            u->r->validate(u->app, u->req, u->conn, full, &cur->doc, &u->shown, err) &&
+           identity_rule(u, cur, err) &&
            seal(u->app, u->req, u->conn, u->r, &cur->doc, &u->shown, stored, err);
 }
 
@@ -384,7 +406,7 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
     bson_t stored = BSON_INITIALIZER;
     record_t cur;
     bool ok = false;
-    update_t u = {app, req, conn, r, NULL, merge, BSON_INITIALIZER};
+    update_t u = {app, req, conn, r, NULL, merge, &meta, BSON_INITIALIZER};
 
     record_init(&cur);
     if (conn == NULL || !handler_if_match(req, &expected, err) ||

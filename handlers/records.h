@@ -37,6 +37,9 @@ typedef struct record_resource {
      * before every write, opened or removed after every read, and reads by a
      * principal that may see it need a purpose. */
     bool health;
+    /* The records are persons (service/identity.h): an update that changes
+     * an identity field needs a reason and is recorded as "identity_change". */
+    bool identity;
 } record_resource_t;
 
 /* {"id", "version"[, "state"], ...the document's members}. */

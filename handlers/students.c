@@ -96,6 +96,7 @@ const record_resource_t students_resource = {
     .new_id = NULL,
     .write_xml = write_xml,
     .health = true,
+    .identity = true,
 };
 
 healthdata_t

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "service/healthdata.h"
+#include "service/identity.h"
 #include "model/education.h"
 #include "service/organizations.h"
 #include "service/students.h"
@@ -251,12 +252,21 @@ load_target(void *ctx, const char *id, record_t *cur, kt_error_t *err)
 }
 
 /* An update's document: the item's, with the target's education kept and
- * its health block sealed (or the stored one kept). */
+ * its health block sealed (or the stored one kept). An item that describes
+ * another person than the target (service/identity.h) is refused with
+ * IDENTITY_CONFLICT before anything is written, whether it found the target
+ * by СНИЛС, by document or by id: a package never changes who a record is
+ * (the JSON API does, with a reason). */
 static bool
 update_document(void *ctx, const record_t *cur, bson_t *full, kt_error_t *err)
 {
     const student_item_t *s = ctx;
+    unsigned differ = identity_disagree(&cur->doc, s->doc);
 
+    if (differ != 0) {
+        identity_conflict(err, s->run->arena, differ, visible(s->run, &cur->doc) ? cur->id : NULL);
+        return false;
+    }
     bson_destroy(full); /* item_document initialises it again */
     return item_document(s->run, s->item, &cur->doc, s->doc, full, err) &&
            students_check_organization(s->run->ctx->conn, s->run->arena, full, &cur->doc, err) &&

@@ -162,8 +162,14 @@ typedef struct {
     const bson_t *doc;
     const bson_t *prev_doc; /* NULL on create */
     const char *prev_hash;
-    bool named_id; /* a create whose id the client gave */
+    bool named_id;        /* a create whose id the client gave */
+    bool identity_change; /* write_meta_t.identity_change of an update */
 } record_args_t;
+
+/* The version's kind: store_kind_name(a->op), or "identity_change" for an
+ * update that changes who the record is. The version record and the feed
+ * entry carry the same. */
+const char *store_record_kind(const record_args_t *a);
 
 /* Builds version a->version into rec, initialised here on every path: the
  * caller destroys (or steals) it even when this fails. */

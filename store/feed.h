@@ -20,7 +20,7 @@ typedef struct {
     int64_t seq;
     char student_id[40];
     int64_t version;
-    char kind[8];
+    char kind[16]; /* "create", "update", "delete", "identity_change" */
     char time[32];
     char org[16];
     char from_org[16]; /* the organisation the student left with this version, or "" */

@@ -23,6 +23,12 @@ store_kind_name(write_op_t kind)
     return kind < WRITE__MAX ? kind_names[kind] : "update";
 }
 
+const char *
+store_record_kind(const record_args_t *a)
+{
+    return a->op == WRITE_UPDATE && a->identity_change ? "identity_change" : store_kind_name(a->op);
+}
+
 void
 record_init(record_t *s)
 {
@@ -174,7 +180,7 @@ store_build_record(bson_t *rec, const record_args_t *a, const write_meta_t *meta
     BSON_APPEND_INT64(rec, "version", a->version);
     if (a->kind->feed) /* a kind outside the feed has no sequence */
         BSON_APPEND_INT64(rec, "seq", a->seq);
-    BSON_APPEND_UTF8(rec, "kind", store_kind_name(a->op));
+    BSON_APPEND_UTF8(rec, "kind", store_record_kind(a));
     BSON_APPEND_UTF8(rec, "state", a->deleted ? "DELETED" : "ACTIVE");
     BSON_APPEND_UTF8(rec, "time", a->time);
     append_principal(rec, meta->principal);

@@ -36,7 +36,10 @@ typedef struct {
     const char *package_id; /* package items (NULL for API writes) */
     int64_t item;           /* 1-based item index within the package */
     const char *reason;     /* NULL or "приказ № 45 от 01.09.2026" */
-    const char *fault;      /* test builds only: "crash-after-version" */
+    /* An update that changes who the record is (a student's name, birth date
+     * or sex: service/identity.h): its version's kind is "identity_change". */
+    bool identity_change;
+    const char *fault; /* test builds only: "crash-after-version" */
 } write_meta_t;
 
 /* A record (a student, an organisation) as read: the version's document
@@ -56,7 +59,8 @@ void record_release(record_t *s);
 /* Moves src into dst (releasing what dst held); src needs no release after. */
 void record_move(record_t *dst, record_t *src);
 
-/* "create", "update", "delete". */
+/* "create", "update", "delete" (a version's kind may also be "identity_change":
+ * write_meta_t). */
 const char *store_kind_name(write_op_t kind);
 
 /* Reads the latest version (rolling the head forward and repairing it when it

@@ -499,7 +499,7 @@ reserve_feed(store_conn_t *conn, record_args_t *a, kt_error_t *err)
     const char *org = util_get_str(a->doc, "organization");
     /* A move: the school the student left learns it from its own feed. */
     const char *from = a->prev_doc != NULL ? util_get_str(a->prev_doc, "organization") : NULL;
-    const char *kind = store_kind_name(a->op);
+    const char *kind = store_record_kind(a);
 
     /* A crash after this leaves a feed entry whose version never comes
      * (crash state 3): readers wait for it up to FEED_LEASE_MS, then skip it
@@ -610,6 +610,7 @@ mongo_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t wk, 
         .prev_doc = wk == WRITE_CREATE ? NULL : &cur.doc,
         .prev_hash = wk == WRITE_CREATE ? "" : util_get_str(&cur.record, "hash"),
         .named_id = wk == WRITE_CREATE && id != NULL,
+        .identity_change = meta->identity_change,
     };
     if (a.prev_hash == NULL)
         a.prev_hash = "";

@@ -513,7 +513,7 @@ feed_append(store_conn_t *conn, record_args_t *a, kt_error_t *err)
         return false;
     sqlite_bind_text(st, 1, a->id);
     sqlite3_bind_int64(st, 2, a->version);
-    sqlite_bind_text(st, 3, store_kind_name(a->op));
+    sqlite_bind_text(st, 3, store_record_kind(a));
     sqlite_bind_text(st, 4, a->time);
     sqlite_bind_text(st, 5, org != NULL ? org : "");
     sqlite_bind_text(st, 6, from != NULL ? from : "");
@@ -640,6 +640,7 @@ write_locked(store_conn_t *conn, write_t *w, write_result_t *out, kt_error_t *er
         .prev_doc = w->op == WRITE_CREATE ? NULL : &w->cur.doc,
         .prev_hash = prev_hash != NULL ? prev_hash : "",
         .named_id = w->op == WRITE_CREATE && w->id != NULL,
+        .identity_change = w->meta->identity_change,
     };
     if (!append_version(conn, &a, w->meta, err))
         return false;

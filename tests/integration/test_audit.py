@@ -134,7 +134,8 @@ def test_changes_by_subject(client, auditor, edited):
     assert body["next_cursor"] is None
     items = body["items"]
     assert [(e["student_id"], e["version"]) for e in items] == [(edited["id"], v) for v in (3, 2, 1)]
-    assert [e["kind"] for e in items] == ["update", "update", "create"]
+    # version 2 changed the last name: an identity change (docs/api.md)
+    assert [e["kind"] for e in items] == ["update", "identity_change", "create"]
     assert items[1]["reason"] == "приказ № 2"
     assert items[1]["principal"]["subject"] == edited["editor"]
     assert "request_id" in items[1]["source"]

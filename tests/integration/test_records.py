@@ -318,7 +318,7 @@ def test_package_item_export_and_back(client, region, region_cert):
     doc = with_records(organization=org)
     sample = (XSD.parent / "samples" / "packet-records.xml").read_text(encoding="utf-8")
     student_xml = sample[sample.index("<Student "):sample.index("</Data>")]
-    student_xml = (student_xml.replace("112-233-445 95", doc["snils"])
+    student_xml = (student_xml.replace("156-742-318 79", doc["snils"])
                    .replace("<Number>345678</Number>", "<Number>" + str(uuid.uuid4().int)[:6]
                             + "</Number>")
                    .replace("<Organization>1021600001235</Organization>\n      <Achievements>",

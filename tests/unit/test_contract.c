@@ -531,6 +531,56 @@ done:
     store_conn_push(conn);
 }
 
+/* An update flagged identity_change (write_meta_t) is a version of that kind,
+ * in the version record (hashed like any other) and in the feed entry; the
+ * flag does not rename a create or a delete. */
+static void
+test_identity_change_kind(void)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_REQUEST);
+    write_meta_t meta = {.principal = &admin,
+                         .request_id = "test_contract",
+                         .reason = "ЗАГС",
+                         .identity_change = true};
+    char org[14], id[STUDENT_ID_LEN + 1] = "";
+    entries_t feed = {0};
+    int64_t since = feed_end(conn), next = 0;
+    write_result_t out;
+    kt_error_t err;
+    bson_t doc;
+    record_t r;
+
+    make_ogrn(1, org);
+    record_init(&r);
+    kt_error_clear(&err);
+    student_doc(&doc, "Личная", "Анна", NULL, org);
+    CHECK_OK(store_student_write(conn, WRITE_CREATE, NULL, 0, &doc, &meta, &out, &err), err);
+    snprintf(id, sizeof id, "%s", out.id);
+    bson_destroy(&doc);
+    student_doc(&doc, "Личная-Новая", "Анна", NULL, org);
+    CHECK_OK(store_student_write(conn, WRITE_UPDATE, id, 1, &doc, &meta, &out, &err), err);
+    bson_destroy(&doc);
+    CHECK_OK(store_student_write(conn, WRITE_DELETE, id, 2, NULL, &meta, &out, &err), err);
+    CHECK(version_of(conn, id, 1, &r));
+    check_version_record(&r, id, 1, "create", "");
+    CHECK(version_of(conn, id, 2, &r));
+    CHECK_STR(bget_str(&r.record, "kind"), "identity_change");
+    CHECK_STR(bget_str(&r.record, "reason"), "ЗАГС");
+    CHECK(version_of(conn, id, 3, &r));
+    CHECK_STR(bget_str(&r.record, "kind"), "delete");
+    check_chain(conn, &store_kind_student, id, 3);
+    feed_all(conn, since, 500, NULL, &feed, &next);
+    const char *want[] = {"create", "identity_change", "delete"};
+    size_t mine = 0;
+    for (size_t i = 0; i < feed.n; i++)
+        if (strcmp(feed.e[i].student_id, id) == 0 && mine < 3)
+            CHECK_STR(feed.e[i].kind, want[mine++]);
+    CHECK_INT(mine, 3);
+    entries_free(&feed);
+    record_release(&r);
+    store_conn_push(conn);
+}
+
 /* Organisations: the ОГРН is the id; a second create of it is 409 naming it;
  * no feed, the same chain. */
 static void
@@ -2717,6 +2767,7 @@ run_cases(void)
 {
     CONTRACT_RUN(test_record_lifecycle);
     CONTRACT_RUN(test_organization_lifecycle);
+    CONTRACT_RUN(test_identity_change_kind);
     CONTRACT_RUN(test_sixteen_writers);
     CONTRACT_RUN(test_delete_race);
     CONTRACT_RUN(test_same_snils_creates);

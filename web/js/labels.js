@@ -30,7 +30,9 @@ const ENUMS = {
 
 export const DOCUMENT_TYPES = ENUMS.type;
 
-export const ACTIONS = { create: 'создание', update: 'изменение', delete: 'удаление' };
+export const ACTIONS = {
+  create: 'создание', update: 'изменение', identity_change: 'изменение личных данных', delete: 'удаление',
+};
 
 export const ROLES = {
   region: 'региональная система', school: 'школа', ministry: 'министерство',

@@ -1,0 +1,212 @@
+/* identity: comparing the person of two student documents (service/identity.h). */
+#include "service/identity.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/utf8.h"
+#include "store/util.h"
+
+static const struct {
+    identity_field_t field;
+    const char *pointer;
+    const char *title;
+} fields[IDENTITY_FIELDS] = {
+    {IDENTITY_LAST_NAME, "/last_name", "фамилия"},
+    {IDENTITY_FIRST_NAME, "/first_name", "имя"},
+    {IDENTITY_BIRTH_DATE, "/birth_date", "дата рождения"},
+    {IDENTITY_SEX, "/sex", "пол"},
+};
+
+static bool
+is_cyrillic(uint32_t cp)
+{
+    return cp >= 0x0400 && cp <= 0x04FF;
+}
+
+/* Characters that separate parts of a name and do not count. */
+static bool
+is_separator(uint32_t cp)
+{
+    return cp == ' ' || cp == '-' || cp == '\'' || cp == 0x2019 || cp == 0x2010 || cp == 0x2011;
+}
+
+/* The Cyrillic letter a Latin one imitates, or 0. Capitals are mapped before
+ * lower-casing: "H" looks like "Н", "h" looks like nothing Cyrillic. */
+static uint32_t
+look_alike(uint32_t cp)
+{
+    static const char latin[] = "ABCEHKMOPTXYacepoxy";
+    static const uint32_t cyrillic[] = {0x0430, 0x0432, 0x0441, 0x0435, 0x043D, 0x043A, 0x043C,
+                                        0x043E, 0x0440, 0x0442, 0x0445, 0x0443, 0x0430, 0x0441,
+                                        0x0435, 0x0440, 0x043E, 0x0445, 0x0443};
+    const char *at = cp < 0x80 && cp != 0 ? strchr(latin, (int)cp) : NULL;
+
+    return at != NULL ? cyrillic[at - latin] : 0;
+}
+
+/* Lower case of the letters a name may hold (Latin, Latin-1, Cyrillic with
+ * its extensions: Tatar ә, ө, ү, җ, ң, һ), and ё as е. */
+static uint32_t
+lower(uint32_t cp)
+{
+    if ((cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7))
+        return cp + 32;
+    if (cp >= 0x0410 && cp <= 0x042F)
+        return cp + 32;
+    if (cp >= 0x0400 && cp <= 0x040F)
+        cp += 80;
+    if (((cp >= 0x0460 && cp <= 0x0481) || (cp >= 0x048A && cp <= 0x04BF) ||
+         (cp >= 0x04D0 && cp <= 0x04FF)) &&
+        cp % 2 == 0)
+        return cp + 1;
+    if (cp >= 0x04C1 && cp <= 0x04CE && cp % 2 == 1)
+        return cp + 1;
+    return cp == 0x0451 ? 0x0435 : cp;
+}
+
+/* Decodes name into cps; the count, or max + 1 when it does not fit or is
+ * not UTF-8. *cyrillic tells whether a Cyrillic letter occurs. */
+static size_t
+decode(const char *name, uint32_t *cps, size_t max, bool *cyrillic)
+{
+    size_t len = strlen(name), n = 0;
+
+    *cyrillic = false;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_decode(name + i, len - i, &cps[n]);
+        if (k == 0 || n == max)
+            return max + 1;
+        *cyrillic = *cyrillic || is_cyrillic(cps[n]);
+        i += k;
+        n++;
+    }
+    return n;
+}
+
+size_t
+identity_normalize(const char *name, uint32_t *out, size_t max)
+{
+    uint32_t raw[IDENTITY_NAME_MAX];
+    bool cyrillic = false;
+    size_t n = decode(name != NULL ? name : "", raw, IDENTITY_NAME_MAX, &cyrillic), kept = 0;
+
+    if (n > IDENTITY_NAME_MAX)
+        return max + 1;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = raw[i], alike = cyrillic ? look_alike(cp) : 0;
+        if (is_separator(cp))
+            continue;
+        if (kept == max)
+            return max + 1;
+        out[kept++] = lower(alike != 0 ? alike : cp);
+    }
+    return kept;
+}
+
+/* The edit distance of a and b, capped at 2: equal lengths allow one
+ * replacement, lengths one apart one insertion. */
+static int
+distance(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+    size_t i = 0;
+
+    if (na < nb)
+        return distance(b, nb, a, na);
+    if (na - nb > 1)
+        return 2;
+    while (i < nb && a[i] == b[i])
+        i++;
+    if (i == nb) /* equal, or a has one more at its end */
+        return na == nb ? 0 : 1;
+    if (na == nb)
+        return memcmp(a + i + 1, b + i + 1, (na - i - 1) * sizeof *a) == 0 ? 1 : 2;
+    return memcmp(a + i + 1, b + i, (nb - i) * sizeof *a) == 0 ? 1 : 2;
+}
+
+int
+identity_name_distance(const char *a, const char *b)
+{
+    uint32_t x[IDENTITY_NAME_MAX], y[IDENTITY_NAME_MAX];
+    size_t nx = identity_normalize(a, x, IDENTITY_NAME_MAX);
+    size_t ny = identity_normalize(b, y, IDENTITY_NAME_MAX);
+
+    if (nx > IDENTITY_NAME_MAX || ny > IDENTITY_NAME_MAX)
+        return a != NULL && b != NULL && strcmp(a, b) == 0 ? 0 : 2;
+    return distance(x, nx, y, ny);
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+unsigned
+identity_disagree(const bson_t *stored, const bson_t *incoming)
+{
+    int last = identity_name_distance(util_get_str(stored, "last_name"),
+                                      util_get_str(incoming, "last_name"));
+    int first = identity_name_distance(util_get_str(stored, "first_name"),
+                                       util_get_str(incoming, "first_name"));
+    unsigned mask = 0;
+
+    if (last + first > 1) { /* one typo in all is tolerated */
+        mask |= last > 0 ? IDENTITY_LAST_NAME : 0;
+        mask |= first > 0 ? IDENTITY_FIRST_NAME : 0;
+    }
+    if (!same_str(util_get_str(stored, "birth_date"), util_get_str(incoming, "birth_date")))
+        mask |= IDENTITY_BIRTH_DATE;
+    if (!same_str(util_get_str(stored, "sex"), util_get_str(incoming, "sex")))
+        mask |= IDENTITY_SEX;
+    return mask;
+}
+
+bool
+identity_changed(const bson_t *cur, const bson_t *doc)
+{
+    for (size_t i = 0; i < IDENTITY_FIELDS; i++) {
+        const char *key = fields[i].pointer + 1;
+        if (!same_str(util_get_str(cur, key), util_get_str(doc, key)))
+            return true;
+    }
+    return false;
+}
+
+const char *
+identity_field_pointer(identity_field_t f)
+{
+    for (size_t i = 0; i < IDENTITY_FIELDS; i++)
+        if (fields[i].field == f)
+            return fields[i].pointer;
+    return "";
+}
+
+const char *
+identity_field_title(identity_field_t f)
+{
+    for (size_t i = 0; i < IDENTITY_FIELDS; i++)
+        if (fields[i].field == f)
+            return fields[i].title;
+    return "";
+}
+
+void
+identity_conflict(kt_error_t *err, arena_t *arena, unsigned mask, const char *id)
+{
+    char names[128] = "";
+    size_t used = 0;
+
+    for (size_t i = 0; i < IDENTITY_FIELDS; i++)
+        if ((mask & fields[i].field) && used < sizeof names)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+                                     fields[i].title);
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_IDENTITY_CONFLICT, 409,
+                 "Запись%s%s описывает другого человека; не совпадают: %s", id ? " " : "",
+                 id ? id : "", names);
+    for (size_t i = 0; i < IDENTITY_FIELDS; i++)
+        if (mask & fields[i].field)
+            kt_error_add_field(err, arena, fields[i].pointer, KT_IDENTITY_CONFLICT,
+                               arena_printf(arena, "Не совпадает с записью%s%s (%s)", id ? " " : "",
+                                            id ? id : "", fields[i].title));
+}

@@ -364,9 +364,9 @@ identity_rule(update_t *u, const record_t *cur, kt_error_t *err)
     if (!u->r->identity || !identity_changed(&cur->doc, &u->shown))
         return true;
     if (u->meta->reason == NULL) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_REQUIRED, 400,
-                     "a change of last_name, first_name, birth_date or sex needs a reason "
-                     "(?reason= or X-Reason)");
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_REQUIRED, 400,
+                            "a change of last_name, first_name, birth_date or sex needs a reason "
+                            "(?reason= or X-Reason)");
         kt_error_add_field(err, u->req->arena, "/reason", KT_REQUIRED, NULL);
         return false;
     }

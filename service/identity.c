@@ -201,7 +201,7 @@ identity_conflict(kt_error_t *err, arena_t *arena, unsigned mask, const char *id
         if ((mask & fields[i].field) && used < sizeof names)
             used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
                                      fields[i].title);
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_IDENTITY_CONFLICT, 409,
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_IDENTITY_CONFLICT,
                  "Запись%s%s описывает другого человека; не совпадают: %s", id ? " " : "",
                  id ? id : "", names);
     for (size_t i = 0; i < IDENTITY_FIELDS; i++)

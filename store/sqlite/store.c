@@ -93,12 +93,17 @@ configure(sqlite3 *db, int timeout_ms)
 {
     int rc = sqlite3_busy_handler(db, busy_wait, (void *)(intptr_t)timeout_ms);
 
+    /* page_size first: it takes effect only on a new, empty file, before WAL.
+     * A version record is about 2 KB: at 4 KiB pages each took a page of its
+     * own; at 16 KiB the file is 40 % smaller and a full scan reads it in a
+     * third of the time (measured at 1 M students, docs/storage.md). */
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db,
-                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                          "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32768; "
-                          "PRAGMA temp_store=MEMORY;",
-                          NULL, NULL, NULL);
+        rc = sqlite3_exec(
+            db,
+            "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+            "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32768; "
+            "PRAGMA temp_store=MEMORY;",
+            NULL, NULL, NULL);
     return rc;
 }
 

@@ -1,6 +1,7 @@
 """Generators of valid test data: СНИЛС, ОГРН, ИНН, birth certificates, whole students and
 organisations."""
 
+import fcntl
 import itertools
 import os
 import random
@@ -84,9 +85,32 @@ def organization(ogrn_=None, **overrides):
 _base = _rng.randint(0, 10**6)
 
 
+_block = [0, 0]  # the next number of this process's block, and the block's end
+
+
+def _next_number():
+    """Numbers unique across the pytest processes that share a stack (its store outlives
+    each test file): blocks of 1000 taken from a counter file in KT_TEST_VAR under a lock;
+    without KT_TEST_VAR, a random base for this process."""
+    if _block[0] >= _block[1]:
+        var = os.environ.get("KT_TEST_VAR")
+        if not var:
+            return _base + next(_counter)
+        with open(os.path.join(var, "kt-data-counter"), "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.seek(0)
+            start = int(f.read() or 0)
+            f.seek(0)
+            f.truncate()
+            f.write(str(start + 1000))
+        _block[0], _block[1] = start, start + 1000
+    _block[0] += 1
+    return _block[0] - 1
+
+
 def new_birth_cert_number():
     """Unique within a test run (the store is fresh for each run)."""
-    return f"{(_base + next(_counter)) % 10**6:06d}"
+    return f"{_next_number() % 10**6:06d}"
 
 
 def student(org=SCHOOL_A, snils=True, **overrides):

@@ -24,6 +24,7 @@
 #include "core/utf8.h"
 #include "model/codec.h"
 #include "model/education.h"
+#include "model/fields.h"
 #include "model/organization.h"
 #include "model/student.h"
 #include "model/xmlio.h"
@@ -1903,6 +1904,192 @@ test_organization_item_breaking_xsd(void)
     arena_free(a);
 }
 
+/* The golden file: what the reader makes of every item of the committed
+ * packets (its attributes, its tree as JSON, each leaf's pointer as an
+ * XPath) and what the writer makes of that tree again, byte for byte. It
+ * pins the XML mapping while the code behind it changes. KT_GOLDEN_UPDATE=1
+ * rewrites tests/unit/golden/xmlio_samples.txt instead of comparing. */
+
+static void golden_pointers(arena_t *a, buf_t *out, const xmlio_item_t *it, const json_value_t *v,
+                            const char *ptr);
+
+static void
+golden_pointers(arena_t *a, buf_t *out, const xmlio_item_t *it, const json_value_t *v,
+                const char *ptr)
+{
+    size_t i = 0;
+
+    if (v->type != JSON_OBJECT && v->type != JSON_ARRAY) {
+        const char *xpath = xmlio_item_pointer_to_xpath(a, it->kind, it->xpath, ptr);
+        buf_printf(out, "  %s -> %s\n", ptr, xpath);
+        return;
+    }
+    for (const json_value_t *c = v->child; c != NULL; c = c->next, i++) {
+        const char *sub = v->type == JSON_OBJECT ? arena_printf(a, "%s/%s", ptr, c->key)
+                                                 : arena_printf(a, "%s/%zu", ptr, i);
+        golden_pointers(a, out, it, c, sub);
+    }
+}
+
+/* The record tree written back by the writer of its kind. */
+static void
+golden_write(arena_t *a, buf_t *out, const xmlio_item_t *it, const json_value_t *tree)
+{
+    xmlBufferPtr xb = xmlBufferCreate();
+    xmlTextWriterPtr w = xmlNewTextWriterMemory(xb, 0);
+    bson_t doc = BSON_INITIALIZER;
+    bool ok = fields_tree_to_bson(tree, &doc);
+
+    (void)a;
+    if (ok && it->kind == XMLIO_ITEM_STUDENT)
+        ok = xmlio_write_student(w, it->id, 7, false, &doc);
+    else if (ok)
+        ok = xmlio_write_organization(w, 7, &doc);
+    ok = ok && xmlTextWriterFlush(w) >= 0;
+    buf_printf(out, "  written %s: %s\n", ok ? "ok" : "FAILED",
+               ok ? (const char *)xmlBufferContent(xb) : "");
+    xmlFreeTextWriter(w);
+    xmlBufferFree(xb);
+    bson_destroy(&doc);
+}
+
+static void
+golden_item(arena_t *a, buf_t *out, const xmlio_item_t *it)
+{
+    const json_value_t *tree = it->student != NULL ? it->student
+                               : it->event != NULL ? it->event
+                                                   : it->organization;
+    buf_t json;
+
+    buf_printf(out, "%zu %s id=%s localId=%s reason=%s health=%d error=%s %s\n", it->index,
+               it->xpath, it->id ? it->id : "-", it->local_id ? it->local_id : "-",
+               it->reason ? it->reason : "-", it->health, kt_code_name(it->error.code),
+               it->error.message);
+    for (const kt_field_error_t *f = it->error.fields; f != NULL; f = f->next)
+        buf_printf(out, "  xsd %s: %s\n", f->pointer, f->message ? f->message : "");
+    if (tree == NULL)
+        return;
+    buf_init(&json, 0);
+    json_write(&json, tree);
+    buf_printf(out, "  tree %.*s\n", (int)json.len, json.data);
+    buf_release(&json);
+    golden_pointers(a, out, it, tree, "");
+    if (it->event == NULL)
+        golden_write(a, out, it, tree);
+}
+
+static void
+golden_packet(buf_t *out, const char *rel)
+{
+    arena_t *a = arena_new(0);
+    size_t len;
+    const char *xml = slurp(a, repo_path(a, rel), &len);
+    kt_error_t err;
+    xmlio_reader_t *r = xml != NULL ? xmlio_reader_new(schema, xml, len, &err) : NULL;
+    xmlio_item_t item;
+
+    buf_printf(out, "== %s\n", rel);
+    CHECK(r != NULL);
+    while (r != NULL && xmlio_reader_next(r, a, &item, &err))
+        golden_item(a, out, &item);
+    if (r != NULL)
+        buf_printf(out, "end %s %s\n", kt_code_name(err.code), err.message);
+    xmlio_reader_free(r);
+    arena_free(a);
+}
+
+/* Items that break the XSD inside repeating elements: their XPaths. */
+static void
+golden_broken(buf_t *out)
+{
+    arena_t *a = arena_new(0);
+    const char *xml = packet(
+        a, "<Student localId=\"b1\"><LastName>Ив</LastName><FirstName>А</FirstName>"
+           "<Sex>X</Sex><BirthDate>2015-01-01</BirthDate><Citizenship category=\"RF\">"
+           "<Country>643</Country><Country>64</Country></Citizenship><Documents>"
+           "<Document type=\"NOPE\"><Number>1</Number></Document><Document type=\"OTHER\">"
+           "<Number>2</Number><Bad/></Document></Documents><Addresses><Address kind=\"ACTUAL\">"
+           "<Text>К</Text></Address></Addresses><Organization>1027700132195</Organization>"
+           "</Student>"
+           "<Event student=\"83e01178-017e-4732-a641-207b2ab9fde5\" localId=\"b2\">"
+           "<Type>ENROLL</Type><Date>2026-13-01</Date><Grade>x</Grade></Event>"
+           "<Organization ogrn=\"1\"><Inn>1</Inn></Organization>");
+    kt_error_t err;
+    xmlio_reader_t *r = xmlio_reader_new(schema, xml, strlen(xml), &err);
+    xmlio_item_t item;
+
+    buf_printf(out, "== broken items\n");
+    while (r != NULL && xmlio_reader_next(r, a, &item, &err))
+        golden_item(a, out, &item);
+    if (r != NULL)
+        buf_printf(out, "end %s %s\n", kt_code_name(err.code), err.message);
+    xmlio_reader_free(r);
+    arena_free(a);
+}
+
+/* The export sample with a health block, in a package: episodes, their
+ * events and every health member pass the reader and the writer too. */
+static void
+golden_full_student(buf_t *out)
+{
+    static const char health[] =
+        "<Health><HealthGroup>II</HealthGroup><PeGroup>SPECIAL_A</PeGroup>"
+        "<Disability group=\"CHILD_DISABLED\"><Reason>CHILDHOOD</Reason><From>2020-01-10</From>"
+        "<Until>2031-05-20</Until></Disability><Ovz><PmpkConclusionNo>12</PmpkConclusionNo>"
+        "<Date>2021-02-03</Date><RecommendedProgram>АООП</RecommendedProgram></Ovz>"
+        "<NeedsAdaptedProgram>true</NeedsAdaptedProgram><LongTermTreatment><Needed>true</Needed>"
+        "<TrainingForm>HOME</TrainingForm></LongTermTreatment><LegalBasis kind=\"CONSENT_WRITTEN\">"
+        "<ConsentRef>согласие № 12</ConsentRef></LegalBasis></Health></Student>";
+    arena_t *a = arena_new(0);
+    size_t len;
+    const char *sample = slurp(a, repo_path(a, "xsd/samples/student.xml"), &len);
+    const char *from = sample != NULL ? strstr(sample, "<Student ") : NULL;
+    const char *end = from != NULL ? strstr(from, "</Student>") : NULL;
+    const char *xml =
+        end != NULL ? packet(a, arena_printf(a, "%.*s%s", (int)(end - from), from, health)) : NULL;
+    kt_error_t err;
+    xmlio_reader_t *r = xml != NULL ? xmlio_reader_new(schema, xml, strlen(xml), &err) : NULL;
+    xmlio_item_t item;
+
+    buf_printf(out, "== student.xml with health\n");
+    CHECK(r != NULL);
+    while (r != NULL && xmlio_reader_next(r, a, &item, &err))
+        golden_item(a, out, &item);
+    if (r != NULL)
+        buf_printf(out, "end %s %s\n", kt_code_name(err.code), err.message);
+    xmlio_reader_free(r);
+    arena_free(a);
+}
+
+static void
+test_golden_samples(void)
+{
+    arena_t *a = arena_new(0);
+    const char *path = repo_path(a, "tests/unit/golden/xmlio_samples.txt");
+    size_t len = 0;
+    const char *want = slurp(a, path, &len);
+    const char *update = getenv("KT_GOLDEN_UPDATE");
+    buf_t out;
+
+    buf_init(&out, 0);
+    golden_packet(&out, "xsd/samples/packet-small.xml");
+    golden_packet(&out, "xsd/samples/packet-records.xml");
+    golden_packet(&out, "xsd/samples/packet-organizations.xml");
+    golden_full_student(&out);
+    golden_broken(&out);
+    if (update != NULL && strcmp(update, "1") == 0) {
+        FILE *f = fopen(path, "wb");
+        CHECK(f != NULL && fwrite(out.data, 1, out.len, f) == out.len);
+        if (f != NULL)
+            fclose(f);
+    } else {
+        CHECK(want != NULL);
+        CHECK(want != NULL && len == out.len && memcmp(want, out.data, len) == 0);
+    }
+    buf_release(&out);
+    arena_free(a);
+}
+
 int
 main(void)
 {
@@ -1921,6 +2108,7 @@ main(void)
     xmlSchemaFreeParserCtxt(pctxt);
     arena_free(a);
 
+    CHECK_RUN(test_golden_samples);
     CHECK_RUN(test_sample_packet);
     CHECK_RUN(test_pointer_to_xpath_education);
     CHECK_RUN(test_write_education_round_trip);

@@ -221,39 +221,84 @@ education_rule_event(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
  * (model/fields.h names every slot). */
 
 static const field_t education_order_fields[] = {
-    FIELD_STR("number", FIELD_REQ, 50, NULL),
-    FIELD_STR("date", FIELD_REQ, 0, fields_check_date),
+    FIELD_STR("number", "Number", FIELD_REQ, 50, NULL),
+    FIELD_STR("date", "Date", FIELD_REQ, 0, fields_check_date),
     FIELD_END,
 };
 
 static const field_t education_program_fields[] = {
-    FIELD_STR("name", FIELD_REQ, 500, NULL),
-    FIELD_STR("code", FIELD_OPT, 20, NULL),
-    FIELD_BOOL("adapted", FIELD_OPT),
+    FIELD_STR("name", "Name", FIELD_REQ, 500, NULL),
+    FIELD_STR("code", "Code", FIELD_OPT, 20, NULL),
+    FIELD_BOOL("adapted", "Adapted", FIELD_OPT),
     FIELD_END,
 };
 
 static const field_t education_event_fields[] = {
-    [EV_TYPE] = FIELD_ENUM("type", FIELD_REQ, education_types),
-    [EV_DATE] = FIELD_STR("date", FIELD_REQ, 0, fields_check_date),
-    [EV_ORDER] = FIELD_OBJECT("order", FIELD_REQ, education_order_fields, NULL, 0),
-    [EV_ORGANIZATION] = FIELD_STR("organization", FIELD_OPT, 0, fields_check_ogrn),
-    [EV_LEVEL] = FIELD_ENUM("level", FIELD_OPT, education_levels),
-    [EV_PROGRAM] = FIELD_OBJECT("program", FIELD_OPT, education_program_fields, NULL, 0),
-    [EV_FORM] = FIELD_ENUM("form", FIELD_OPT, education_forms),
-    [EV_FINANCING] = FIELD_ENUM("financing", FIELD_OPT, education_financing),
-    [EV_GRADE] = FIELD_INT("grade", FIELD_OPT, 0, EDUCATION_GRADE_MAX),
-    [EV_CLASS_LETTER] = FIELD_STR("class_letter", FIELD_OPT, 10, NULL),
-    [EV_EPISODE] = FIELD_INT("episode", FIELD_OPT, 1, EDUCATION_EPISODES_MAX),
-    [EV_TO_ORGANIZATION] = FIELD_STR("to_organization", FIELD_OPT, 0, fields_check_ogrn),
-    [EV_NOTE] = FIELD_STR("note", FIELD_OPT, 1000, NULL),
+    [EV_TYPE] = FIELD_ENUM("type", "Type", FIELD_REQ, education_types),
+    [EV_DATE] = FIELD_STR("date", "Date", FIELD_REQ, 0, fields_check_date),
+    [EV_ORDER] = FIELD_OBJECT("order", "Order", FIELD_REQ, education_order_fields, NULL, 0),
+    [EV_ORGANIZATION] = FIELD_STR("organization", "Organization", FIELD_OPT, 0, fields_check_ogrn),
+    [EV_LEVEL] = FIELD_ENUM("level", "Level", FIELD_OPT, education_levels),
+    [EV_PROGRAM] = FIELD_OBJECT("program", "Program", FIELD_OPT, education_program_fields, NULL, 0),
+    [EV_FORM] = FIELD_ENUM("form", "Form", FIELD_OPT, education_forms),
+    [EV_FINANCING] = FIELD_ENUM("financing", "Financing", FIELD_OPT, education_financing),
+    [EV_GRADE] = FIELD_INT("grade", "Grade", FIELD_OPT, 0, EDUCATION_GRADE_MAX),
+    [EV_CLASS_LETTER] = FIELD_STR("class_letter", "ClassLetter", FIELD_OPT, 10, NULL),
+    [EV_EPISODE] = FIELD_INT("episode", "Episode", FIELD_OPT, 1, EDUCATION_EPISODES_MAX),
+    [EV_TO_ORGANIZATION] =
+        FIELD_STR("to_organization", "ToOrganization", FIELD_OPT, 0, fields_check_ogrn),
+    [EV_NOTE] = FIELD_STR("note", "Note", FIELD_OPT, 1000, NULL),
     [EV__MAX] = FIELD_END,
 };
 
-static const field_t education_event_root = {.type = FIELD_T_OBJECT,
-                                             .required = FIELD_REQ,
-                                             .child = education_event_fields,
-                                             .rule = education_rule_event};
+/* The stored shape of a student's education, declared for the XML exchange
+ * only: the server builds it from events (education_apply), so no body is
+ * checked against these rows (the student's member is FIELD_ASSIGNED_AS);
+ * the bounds here are documentation. */
+static const field_t education_episode_event_fields[] = {
+    FIELD_ENUM("type", "Type", FIELD_OPT, education_types),
+    FIELD_STR("date", "Date", FIELD_OPT, 0, NULL),
+    FIELD_OBJECT("order", "Order", FIELD_OPT, education_order_fields, NULL, 0),
+    FIELD_INT("grade", "Grade", FIELD_OPT, 0, EDUCATION_GRADE_MAX),
+    FIELD_STR("class_letter", "ClassLetter", FIELD_OPT, 10, NULL),
+    FIELD_STR("to_organization", "ToOrganization", FIELD_OPT, 0, NULL),
+    FIELD_STR("note", "Note", FIELD_OPT, 1000, NULL),
+    FIELD_END,
+};
+
+static const field_t education_episode_event = {
+    .xml = "Event", .type = FIELD_T_OBJECT, .child = education_episode_event_fields};
+
+static const field_t education_episode_fields[] = {
+    FIELD_INT("episode", "Number", FIELD_OPT, 1, EDUCATION_EPISODES_MAX),
+    FIELD_STR("organization", "Organization", FIELD_OPT, 0, NULL),
+    FIELD_ENUM("level", "Level", FIELD_OPT, education_levels),
+    FIELD_OBJECT("program", "Program", FIELD_OPT, education_program_fields, NULL, 0),
+    FIELD_ENUM("form", "Form", FIELD_OPT, education_forms),
+    FIELD_ENUM("financing", "Financing", FIELD_OPT, education_financing),
+    FIELD_INT("grade", "Grade", FIELD_OPT, 0, EDUCATION_GRADE_MAX),
+    FIELD_STR("class_letter", "ClassLetter", FIELD_OPT, 10, NULL),
+    FIELD_STR("enrolled_on", "EnrolledOn", FIELD_OPT, 0, NULL),
+    FIELD_OBJECT("enroll_order", "EnrollOrder", FIELD_OPT, education_order_fields, NULL, 0),
+    FIELD_STR("status", "Status", FIELD_OPT, 0, NULL),
+    FIELD_STR("ended_on", "EndedOn", FIELD_OPT, 0, NULL),
+    FIELD_STR("end_reason", "EndReason", FIELD_OPT, 0, NULL),
+    FIELD_OBJECT("end_order", "EndOrder", FIELD_OPT, education_order_fields, NULL, 0),
+    FIELD_STR("transfer_to", "TransferTo", FIELD_OPT, 0, NULL),
+    FIELD_ARRAY("events", "Events", FIELD_OPT, 0, &education_episode_event),
+    FIELD_END,
+};
+
+static const field_t education_episode = {
+    .xml = "Episode", .type = FIELD_T_OBJECT, .child = education_episode_fields};
+
+const field_t education_episodes =
+    FIELD_ARRAY("education", "Education", FIELD_OPT, EDUCATION_EPISODES_MAX, &education_episode);
+
+const field_t education_event_root = {.type = FIELD_T_OBJECT,
+                                      .required = FIELD_REQ,
+                                      .child = education_event_fields,
+                                      .rule = education_rule_event};
 
 bool
 education_event_from_json(arena_t *arena, const json_value_t *body, const char *today, bson_t *out,

@@ -22,6 +22,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "model/fields.h"
 
 #define EDUCATION_EPISODES_MAX  50  /* episodes of one student */
 #define EDUCATION_EVENTS_MAX    200 /* events of one episode */
@@ -94,5 +95,12 @@ bool education_trajectory(arena_t *arena, const bson_t *student, jw_t *w);
 
 /* Days since 1970-01-01 of a valid "YYYY-MM-DD" (for date arithmetic). */
 int64_t education_days(const char *date);
+
+/* The body of an event (an OBJECT row), for model/xmlio.c. */
+extern const field_t education_event_root;
+
+/* A student's education as the server stores it (an ARRAY row of episodes,
+ * each with its events): declared for XML only, never checked against. */
+extern const field_t education_episodes;
 
 #endif

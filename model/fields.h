@@ -67,12 +67,13 @@ typedef enum {
 
 struct field {
     const char *name;
+    const char *xml; /* the XML name (see "XML names" below), or NULL: not in the format */
     field_type_t type;
     bool required;
     size_t max;                /* characters, items of an ARRAY, or an INT's upper bound; 0: none */
     field_check_fn check;      /* STRING: shape check and normalisation, or NULL */
     const char *const *values; /* ENUM: the NULL-terminated list */
-    const field_t *child;      /* OBJECT: member table; ARRAY: the item */
+    const field_t *child;      /* OBJECT: member table; ARRAY: the item; ASSIGNED: see below */
     field_rule_fn rule;        /* OBJECT: rule across members, or NULL */
     unsigned flags;
     int64_t min; /* INT: the lower bound */
@@ -81,49 +82,76 @@ struct field {
 /*
  * One row of a table per line, in the words of its type (nginx comments every
  * slot of its module tables; here the macro names them):
- *   FIELD_STR(name, required, max, check)    a string of at most max characters
+ *   FIELD_STR(name, xml, required, max, check)
+ *                                            a string of at most max characters
  *                                            (0: no bound), checked and normalised
  *                                            by check (NULL: none)
- *   FIELD_ENUM(name, required, values)       one of values (NULL-terminated)
- *   FIELD_INT(name, required, min, max)      an integer in [min, max]
- *   FIELD_BOOL(name, required)               true or false
- *   FIELD_OBJECT(name, required, members, rule, flags)
+ *   FIELD_ENUM(name, xml, required, values)  one of values (NULL-terminated)
+ *   FIELD_INT(name, xml, required, min, max) an integer in [min, max]
+ *   FIELD_BOOL(name, xml, required)          true or false
+ *   FIELD_OBJECT(name, xml, required, members, rule, flags)
  *                                            an object of the table members, rule
  *                                            across them (NULL: none), FIELD_F_*
- *   FIELD_ARRAY(name, required, max, item)   at most max items, each the row *item
+ *   FIELD_ARRAY(name, xml, required, max, item)
+ *                                            at most max items, each the row *item
  *   FIELD_ASSIGNED(name)                     server-assigned: accepted and skipped
+ *   FIELD_ASSIGNED_AS(name, shape)           the same, with the row *shape saying
+ *                                            what the server keeps there, for XML
  *   FIELD_END                                ends a table
  * required is FIELD_REQ or FIELD_OPT. Rows of array items and roots have no
  * name and are written with designated initialisers.
+ *
+ * XML names (model/xmlio.c reads and writes the exchange format by them, so
+ * the model is declared once; the order of a table is the order of the XSD):
+ *   "LastName"   a member is the element of that name, its text the value
+ *                (INT: digits, BOOL: true/false); an OBJECT's element holds
+ *                its members
+ *   "@category"  a member is the attribute of that name of the object's
+ *                element (attributes come first in a table)
+ *   ARRAY        its xml names the container and the item row's xml each
+ *                item: <Documents><Document/>…</Documents>; an item row
+ *                without an xml name repeats the ARRAY's own element instead,
+ *                with no container: <Country>643</Country><Country>…
+ *   NULL         not part of the format (server-assigned members, whose
+ *                XML is the item's envelope, xmlio_write_student's id/version)
+ * A FIELD_ASSIGNED_AS row is skipped by the walker like any ASSIGNED one;
+ * the reader and writer of XML follow its shape row (a student's education,
+ * which only events change, model/education.h).
  */
-#define FIELD_STR(n, req, mx, chk)                                                                 \
+#define FIELD_STR(n, x, req, mx, chk)                                                              \
     {                                                                                              \
-        .name = (n), .type = FIELD_T_STRING, .required = (req), .max = (mx), .check = (chk)        \
+        .name = (n), .xml = (x), .type = FIELD_T_STRING, .required = (req), .max = (mx),           \
+        .check = (chk)                                                                             \
     }
-#define FIELD_ENUM(n, req, vals)                                                                   \
+#define FIELD_ENUM(n, x, req, vals)                                                                \
     {                                                                                              \
-        .name = (n), .type = FIELD_T_ENUM, .required = (req), .values = (vals)                     \
+        .name = (n), .xml = (x), .type = FIELD_T_ENUM, .required = (req), .values = (vals)         \
     }
-#define FIELD_INT(n, req, lo, hi)                                                                  \
+#define FIELD_INT(n, x, req, lo, hi)                                                               \
     {                                                                                              \
-        .name = (n), .type = FIELD_T_INT, .required = (req), .min = (lo), .max = (hi)              \
+        .name = (n), .xml = (x), .type = FIELD_T_INT, .required = (req), .min = (lo), .max = (hi)  \
     }
-#define FIELD_BOOL(n, req)                                                                         \
+#define FIELD_BOOL(n, x, req)                                                                      \
     {                                                                                              \
-        .name = (n), .type = FIELD_T_BOOL, .required = (req)                                       \
+        .name = (n), .xml = (x), .type = FIELD_T_BOOL, .required = (req)                           \
     }
-#define FIELD_OBJECT(n, req, members, rl, fl)                                                      \
+#define FIELD_OBJECT(n, x, req, members, rl, fl)                                                   \
     {                                                                                              \
-        .name = (n), .type = FIELD_T_OBJECT, .required = (req), .child = (members), .rule = (rl),  \
-        .flags = (fl)                                                                              \
+        .name = (n), .xml = (x), .type = FIELD_T_OBJECT, .required = (req), .child = (members),    \
+        .rule = (rl), .flags = (fl)                                                                \
     }
-#define FIELD_ARRAY(n, req, mx, item)                                                              \
+#define FIELD_ARRAY(n, x, req, mx, item)                                                           \
     {                                                                                              \
-        .name = (n), .type = FIELD_T_ARRAY, .required = (req), .max = (mx), .child = (item)        \
+        .name = (n), .xml = (x), .type = FIELD_T_ARRAY, .required = (req), .max = (mx),            \
+        .child = (item)                                                                            \
     }
 #define FIELD_ASSIGNED(n)                                                                          \
     {                                                                                              \
         .name = (n), .type = FIELD_T_ASSIGNED, .required = FIELD_OPT                               \
+    }
+#define FIELD_ASSIGNED_AS(n, shape)                                                                \
+    {                                                                                              \
+        .name = (n), .type = FIELD_T_ASSIGNED, .required = FIELD_OPT, .child = (shape)             \
     }
 #define FIELD_END                                                                                  \
     {                                                                                              \

@@ -87,50 +87,53 @@ static const char *const organization_address_kinds[] = {"LEGAL", "ACTUAL", NULL
  * (model/fields.h names every slot). */
 
 static const field_t organization_address_fields[] = {
-    FIELD_ENUM("kind", FIELD_REQ, organization_address_kinds),
-    FIELD_STR("text", FIELD_REQ, 1000, NULL),
-    FIELD_STR("region_code", FIELD_OPT, 0, fields_check_region),
-    FIELD_STR("oktmo", FIELD_OPT, 0, fields_check_oktmo),
-    FIELD_STR("fias_guid", FIELD_OPT, 0, fields_check_fias),
+    FIELD_ENUM("kind", "@kind", FIELD_REQ, organization_address_kinds),
+    FIELD_STR("text", "Text", FIELD_REQ, 1000, NULL),
+    FIELD_STR("region_code", "RegionCode", FIELD_OPT, 0, fields_check_region),
+    FIELD_STR("oktmo", "Oktmo", FIELD_OPT, 0, fields_check_oktmo),
+    FIELD_STR("fias_guid", "FiasGuid", FIELD_OPT, 0, fields_check_fias),
     FIELD_END,
 };
 
-static const field_t organization_address = {
-    .type = FIELD_T_OBJECT, .required = FIELD_REQ, .child = organization_address_fields};
+static const field_t organization_address = {.xml = "Address",
+                                             .type = FIELD_T_OBJECT,
+                                             .required = FIELD_REQ,
+                                             .child = organization_address_fields};
 
 static const field_t organization_license_fields[] = {
-    FIELD_STR("number", FIELD_REQ, 100, NULL),
-    FIELD_STR("issued_on", FIELD_REQ, 0, fields_check_date),
-    FIELD_STR("issuer", FIELD_OPT, 500, NULL),
+    FIELD_STR("number", "Number", FIELD_REQ, 100, NULL),
+    FIELD_STR("issued_on", "IssuedOn", FIELD_REQ, 0, fields_check_date),
+    FIELD_STR("issuer", "Issuer", FIELD_OPT, 500, NULL),
     FIELD_END,
 };
 
 static const field_t organization_fields[] = {
     [ORG_ID] = FIELD_ASSIGNED("id"),
     [ORG_VERSION] = FIELD_ASSIGNED("version"),
-    [ORG_OGRN] = FIELD_STR("ogrn", FIELD_REQ, 0, fields_check_ogrn),
-    [ORG_INN] = FIELD_STR("inn", FIELD_REQ, 0, organization_check_inn),
-    [ORG_KPP] = FIELD_STR("kpp", FIELD_REQ, 0, organization_check_kpp),
-    [ORG_FULL_NAME] = FIELD_STR("full_name", FIELD_REQ, 1000, NULL),
-    [ORG_SHORT_NAME] = FIELD_STR("short_name", FIELD_REQ, 500, NULL),
-    [ORG_TYPE] = FIELD_ENUM("type", FIELD_REQ, organization_types),
-    [ORG_OKTMO] = FIELD_STR("oktmo", FIELD_REQ, 0, fields_check_oktmo),
-    [ORG_ADDRESSES] =
-        FIELD_ARRAY("addresses", FIELD_REQ, ORGANIZATION_ADDRESSES_MAX, &organization_address),
-    [ORG_LICENSE] = FIELD_OBJECT("license", FIELD_REQ, organization_license_fields, NULL, 0),
-    [ORG_STATUS] = FIELD_ENUM("status", FIELD_REQ, organization_statuses),
-    [ORG_PARENT] = FIELD_STR("parent", FIELD_OPT, 0, fields_check_ogrn),
-    [ORG_HEAD_NAME] = FIELD_STR("head_name", FIELD_OPT, 300, fields_check_name),
-    [ORG_PHONE] = FIELD_STR("phone", FIELD_OPT, 32, fields_check_phone),
-    [ORG_EMAIL] = FIELD_STR("email", FIELD_OPT, 254, fields_check_email),
-    [ORG_SITE] = FIELD_STR("site", FIELD_OPT, 500, organization_check_site),
+    [ORG_OGRN] = FIELD_STR("ogrn", "@ogrn", FIELD_REQ, 0, fields_check_ogrn),
+    [ORG_INN] = FIELD_STR("inn", "Inn", FIELD_REQ, 0, organization_check_inn),
+    [ORG_KPP] = FIELD_STR("kpp", "Kpp", FIELD_REQ, 0, organization_check_kpp),
+    [ORG_FULL_NAME] = FIELD_STR("full_name", "FullName", FIELD_REQ, 1000, NULL),
+    [ORG_SHORT_NAME] = FIELD_STR("short_name", "ShortName", FIELD_REQ, 500, NULL),
+    [ORG_TYPE] = FIELD_ENUM("type", "Type", FIELD_REQ, organization_types),
+    [ORG_OKTMO] = FIELD_STR("oktmo", "Oktmo", FIELD_REQ, 0, fields_check_oktmo),
+    [ORG_ADDRESSES] = FIELD_ARRAY("addresses", "Addresses", FIELD_REQ, ORGANIZATION_ADDRESSES_MAX,
+                                  &organization_address),
+    [ORG_LICENSE] =
+        FIELD_OBJECT("license", "License", FIELD_REQ, organization_license_fields, NULL, 0),
+    [ORG_STATUS] = FIELD_ENUM("status", "Status", FIELD_REQ, organization_statuses),
+    [ORG_PARENT] = FIELD_STR("parent", "Parent", FIELD_OPT, 0, fields_check_ogrn),
+    [ORG_HEAD_NAME] = FIELD_STR("head_name", "HeadName", FIELD_OPT, 300, fields_check_name),
+    [ORG_PHONE] = FIELD_STR("phone", "Phone", FIELD_OPT, 32, fields_check_phone),
+    [ORG_EMAIL] = FIELD_STR("email", "Email", FIELD_OPT, 254, fields_check_email),
+    [ORG_SITE] = FIELD_STR("site", "Site", FIELD_OPT, 500, organization_check_site),
     [ORG__MAX] = FIELD_END,
 };
 
-static const field_t organization_root = {.type = FIELD_T_OBJECT,
-                                          .required = FIELD_REQ,
-                                          .child = organization_fields,
-                                          .rule = organization_rule};
+const field_t organization_root = {.type = FIELD_T_OBJECT,
+                                   .required = FIELD_REQ,
+                                   .child = organization_fields,
+                                   .rule = organization_rule};
 
 bool
 organization_from_json(arena_t *arena, const json_value_t *body, const char *today, bson_t *out,

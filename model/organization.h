@@ -17,6 +17,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "model/fields.h"
 
 #define ORGANIZATION_ADDRESSES_MAX 10
 
@@ -28,5 +29,8 @@
  */
 bool organization_from_json(arena_t *arena, const json_value_t *body, const char *today,
                             bson_t *out, kt_error_t *err);
+
+/* The organisation's field table (an OBJECT row), for model/xmlio.c. */
+extern const field_t organization_root;
 
 #endif

@@ -305,60 +305,66 @@ static const char *const results_certificate_types[] = {"ATTESTAT_OOO", "ATTESTA
                                                         "DIPLOMA_SPO", NULL};
 
 static const field_t results_proof_fields[] = {
-    [RESULTS_PROOF_NUMBER] = FIELD_STR("number", FIELD_OPT, 100, NULL),
-    [RESULTS_PROOF_DATE] = FIELD_STR("date", FIELD_OPT, 0, fields_check_date),
-    [RESULTS_PROOF_URL] = FIELD_STR("url", FIELD_OPT, 2000, results_check_url),
+    [RESULTS_PROOF_NUMBER] = FIELD_STR("number", "Number", FIELD_OPT, 100, NULL),
+    [RESULTS_PROOF_DATE] = FIELD_STR("date", "Date", FIELD_OPT, 0, fields_check_date),
+    [RESULTS_PROOF_URL] = FIELD_STR("url", "Url", FIELD_OPT, 2000, results_check_url),
     [RESULTS_PROOF__MAX] = FIELD_END,
 };
 
 static const field_t results_achievement_fields[] = {
-    [RESULTS_ACH_KIND] = FIELD_ENUM("kind", FIELD_REQ, results_achievement_kinds),
-    [RESULTS_ACH_TITLE] = FIELD_STR("title", FIELD_REQ, 500, NULL),
-    [RESULTS_ACH_EVENT] = FIELD_STR("event_name", FIELD_OPT, 500, NULL),
-    [RESULTS_ACH_LEVEL] = FIELD_ENUM("level", FIELD_REQ, results_levels),
-    [RESULTS_ACH_SUBJECT] = FIELD_STR("subject", FIELD_OPT, 200, NULL),
-    [RESULTS_ACH_RESULT] = FIELD_ENUM("result", FIELD_REQ, results_outcomes),
-    [RESULTS_ACH_PLACE] = FIELD_INT("place", FIELD_OPT, 1, RESULTS_PLACE_MAX),
-    [RESULTS_ACH_BADGE] = FIELD_ENUM("badge", FIELD_OPT, results_badges),
-    [RESULTS_ACH_DATE] = FIELD_STR("date", FIELD_REQ, 0, fields_check_date),
-    [RESULTS_ACH_ORGANIZER] = FIELD_STR("organizer", FIELD_OPT, 500, NULL),
-    [RESULTS_ACH_DOCUMENT] =
-        FIELD_OBJECT("document", FIELD_OPT, results_proof_fields, results_rule_proof, 0),
+    [RESULTS_ACH_KIND] = FIELD_ENUM("kind", "@kind", FIELD_REQ, results_achievement_kinds),
+    [RESULTS_ACH_TITLE] = FIELD_STR("title", "Title", FIELD_REQ, 500, NULL),
+    [RESULTS_ACH_EVENT] = FIELD_STR("event_name", "EventName", FIELD_OPT, 500, NULL),
+    [RESULTS_ACH_LEVEL] = FIELD_ENUM("level", "Level", FIELD_REQ, results_levels),
+    [RESULTS_ACH_SUBJECT] = FIELD_STR("subject", "Subject", FIELD_OPT, 200, NULL),
+    [RESULTS_ACH_RESULT] = FIELD_ENUM("result", "Result", FIELD_REQ, results_outcomes),
+    [RESULTS_ACH_PLACE] = FIELD_INT("place", "Place", FIELD_OPT, 1, RESULTS_PLACE_MAX),
+    [RESULTS_ACH_BADGE] = FIELD_ENUM("badge", "Badge", FIELD_OPT, results_badges),
+    [RESULTS_ACH_DATE] = FIELD_STR("date", "Date", FIELD_REQ, 0, fields_check_date),
+    [RESULTS_ACH_ORGANIZER] = FIELD_STR("organizer", "Organizer", FIELD_OPT, 500, NULL),
+    [RESULTS_ACH_DOCUMENT] = FIELD_OBJECT("document", "Document", FIELD_OPT, results_proof_fields,
+                                          results_rule_proof, 0),
     [RESULTS_ACH__MAX] = FIELD_END,
 };
 
 static const field_t results_exam_fields[] = {
-    [RESULTS_EXAM_KIND] = FIELD_ENUM("kind", FIELD_REQ, results_exam_kinds),
-    [RESULTS_EXAM_YEAR] = FIELD_INT("year", FIELD_REQ, RESULTS_EXAM_YEAR_MIN, RESULTS_YEAR_MAX),
-    [RESULTS_EXAM_SUBJECT_CODE] = FIELD_STR("subject_code", FIELD_OPT, 20, results_check_code),
-    [RESULTS_EXAM_SUBJECT] = FIELD_STR("subject", FIELD_REQ, 200, NULL),
-    [RESULTS_EXAM_SCORE] = FIELD_INT("score", FIELD_OPT, 0, RESULTS_SCORE_MAX),
-    [RESULTS_EXAM_MARK] = FIELD_INT("mark", FIELD_OPT, RESULTS_MARK_MIN, RESULTS_MARK_MAX),
-    [RESULTS_EXAM_PASSED] = FIELD_BOOL("passed", FIELD_OPT),
+    [RESULTS_EXAM_KIND] = FIELD_ENUM("kind", "@kind", FIELD_REQ, results_exam_kinds),
+    [RESULTS_EXAM_YEAR] =
+        FIELD_INT("year", "Year", FIELD_REQ, RESULTS_EXAM_YEAR_MIN, RESULTS_YEAR_MAX),
+    [RESULTS_EXAM_SUBJECT_CODE] =
+        FIELD_STR("subject_code", "SubjectCode", FIELD_OPT, 20, results_check_code),
+    [RESULTS_EXAM_SUBJECT] = FIELD_STR("subject", "Subject", FIELD_REQ, 200, NULL),
+    [RESULTS_EXAM_SCORE] = FIELD_INT("score", "Score", FIELD_OPT, 0, RESULTS_SCORE_MAX),
+    [RESULTS_EXAM_MARK] = FIELD_INT("mark", "Mark", FIELD_OPT, RESULTS_MARK_MIN, RESULTS_MARK_MAX),
+    [RESULTS_EXAM_PASSED] = FIELD_BOOL("passed", "Passed", FIELD_OPT),
     [RESULTS_EXAM__MAX] = FIELD_END,
 };
 
 static const field_t results_certificate_fields[] = {
-    [RESULTS_CERT_TYPE] = FIELD_ENUM("type", FIELD_REQ, results_certificate_types),
-    [RESULTS_CERT_SERIES] = FIELD_STR("series", FIELD_OPT, 20, NULL),
-    [RESULTS_CERT_NUMBER] = FIELD_STR("number", FIELD_REQ, 30, NULL),
-    [RESULTS_CERT_ISSUED_ON] = FIELD_STR("issued_on", FIELD_REQ, 0, fields_check_date),
-    [RESULTS_CERT_WITH_HONORS] = FIELD_BOOL("with_honors", FIELD_OPT),
-    [RESULTS_CERT_ORGANIZATION] = FIELD_STR("organization", FIELD_OPT, 0, fields_check_ogrn),
+    [RESULTS_CERT_TYPE] = FIELD_ENUM("type", "@type", FIELD_REQ, results_certificate_types),
+    [RESULTS_CERT_SERIES] = FIELD_STR("series", "Series", FIELD_OPT, 20, NULL),
+    [RESULTS_CERT_NUMBER] = FIELD_STR("number", "Number", FIELD_REQ, 30, NULL),
+    [RESULTS_CERT_ISSUED_ON] = FIELD_STR("issued_on", "IssuedOn", FIELD_REQ, 0, fields_check_date),
+    [RESULTS_CERT_WITH_HONORS] = FIELD_BOOL("with_honors", "WithHonors", FIELD_OPT),
+    [RESULTS_CERT_ORGANIZATION] =
+        FIELD_STR("organization", "Organization", FIELD_OPT, 0, fields_check_ogrn),
     [RESULTS_CERT__MAX] = FIELD_END,
 };
 
-const field_t results_achievement = {.type = FIELD_T_OBJECT,
+const field_t results_achievement = {.xml = "Achievement",
+                                     .type = FIELD_T_OBJECT,
                                      .required = FIELD_REQ,
                                      .child = results_achievement_fields,
                                      .rule = results_rule_achievement};
 
-const field_t results_exam = {.type = FIELD_T_OBJECT,
+const field_t results_exam = {.xml = "Exam",
+                              .type = FIELD_T_OBJECT,
                               .required = FIELD_REQ,
                               .child = results_exam_fields,
                               .rule = results_rule_exam};
 
-const field_t results_certificate = {.type = FIELD_T_OBJECT,
+const field_t results_certificate = {.xml = "Certificate",
+                                     .type = FIELD_T_OBJECT,
                                      .required = FIELD_REQ,
                                      .child = results_certificate_fields,
                                      .rule = results_rule_certificate};

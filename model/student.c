@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "model/education.h"
 #include "model/fields.h"
 #include "model/results.h"
 #include "model/validators.h"
@@ -268,59 +269,67 @@ static const char *const student_representative_kinds[] = {
  * (model/fields.h names every slot). */
 
 /* Array items and the root have no name: designated, they read better. */
+/* No xml name: a country repeats the ARRAY's own element (<Country>). */
 static const field_t student_country = {
     .type = FIELD_T_STRING, .required = FIELD_REQ, .check = fields_check_country};
 
 static const field_t student_citizenship_fields[] = {
-    [STUDENT_CIT_CATEGORY] = FIELD_ENUM("category", FIELD_REQ, student_citizenship_categories),
+    [STUDENT_CIT_CATEGORY] =
+        FIELD_ENUM("category", "@category", FIELD_REQ, student_citizenship_categories),
     [STUDENT_CIT_COUNTRIES] =
-        FIELD_ARRAY("countries", FIELD_OPT, STUDENT_COUNTRIES_MAX, &student_country),
+        FIELD_ARRAY("countries", "Country", FIELD_OPT, STUDENT_COUNTRIES_MAX, &student_country),
     [STUDENT_CIT__MAX] = FIELD_END,
 };
 
 /* Type-specific shapes of series and number: student_doc_shapes. */
 static const field_t student_document_fields[] = {
-    [STUDENT_DOC_TYPE] = FIELD_ENUM("type", FIELD_REQ, student_document_types),
+    [STUDENT_DOC_TYPE] = FIELD_ENUM("type", "@type", FIELD_REQ, student_document_types),
     [STUDENT_DOC_SERIES] =
-        FIELD_STR("series", FIELD_OPT, STUDENT_SERIES_MAX, student_check_key_part),
-    [STUDENT_DOC_NUMBER] = FIELD_STR("number", FIELD_REQ, 30, student_check_key_part),
-    [STUDENT_DOC_ISSUER] = FIELD_STR("issuer", FIELD_OPT, 500, NULL),
-    [STUDENT_DOC_ISSUED_ON] = FIELD_STR("issued_on", FIELD_OPT, 0, fields_check_date),
+        FIELD_STR("series", "Series", FIELD_OPT, STUDENT_SERIES_MAX, student_check_key_part),
+    [STUDENT_DOC_NUMBER] = FIELD_STR("number", "Number", FIELD_REQ, 30, student_check_key_part),
+    [STUDENT_DOC_ISSUER] = FIELD_STR("issuer", "Issuer", FIELD_OPT, 500, NULL),
+    [STUDENT_DOC_ISSUED_ON] = FIELD_STR("issued_on", "IssuedOn", FIELD_OPT, 0, fields_check_date),
     [STUDENT_DOC__MAX] = FIELD_END,
 };
 
-static const field_t student_document = {.type = FIELD_T_OBJECT,
+static const field_t student_document = {.xml = "Document",
+                                         .type = FIELD_T_OBJECT,
                                          .required = FIELD_REQ,
                                          .child = student_document_fields,
                                          .rule = student_rule_document};
 
 static const field_t student_address_fields[] = {
-    FIELD_ENUM("kind", FIELD_REQ, student_address_kinds),
-    FIELD_STR("text", FIELD_REQ, 1000, NULL),
-    FIELD_STR("region_code", FIELD_OPT, 0, fields_check_region),
-    FIELD_STR("oktmo", FIELD_OPT, 0, fields_check_oktmo),
-    FIELD_STR("fias_guid", FIELD_OPT, 0, fields_check_fias),
+    FIELD_ENUM("kind", "@kind", FIELD_REQ, student_address_kinds),
+    FIELD_STR("text", "Text", FIELD_REQ, 1000, NULL),
+    FIELD_STR("region_code", "RegionCode", FIELD_OPT, 0, fields_check_region),
+    FIELD_STR("oktmo", "Oktmo", FIELD_OPT, 0, fields_check_oktmo),
+    FIELD_STR("fias_guid", "FiasGuid", FIELD_OPT, 0, fields_check_fias),
     FIELD_END,
 };
 
-static const field_t student_address = {
-    .type = FIELD_T_OBJECT, .required = FIELD_REQ, .child = student_address_fields};
+static const field_t student_address = {.xml = "Address",
+                                        .type = FIELD_T_OBJECT,
+                                        .required = FIELD_REQ,
+                                        .child = student_address_fields};
 
 static const field_t student_representative_fields[] = {
-    FIELD_ENUM("kind", FIELD_REQ, student_representative_kinds),
-    FIELD_STR("last_name", FIELD_REQ, 100, fields_check_name),
-    FIELD_STR("first_name", FIELD_REQ, 100, fields_check_name),
-    FIELD_STR("middle_name", FIELD_OPT, 100, fields_check_name),
-    FIELD_STR("birth_date", FIELD_OPT, 0, fields_check_birth_date),
-    FIELD_STR("snils", FIELD_OPT, 0, fields_check_snils),
-    FIELD_OBJECT("citizenship", FIELD_OPT, student_citizenship_fields, student_rule_citizenship, 0),
-    FIELD_OBJECT("document", FIELD_OPT, student_document_fields, student_rule_document, 0),
-    FIELD_STR("phone", FIELD_OPT, 32, fields_check_phone),
-    FIELD_STR("email", FIELD_OPT, 254, fields_check_email),
+    FIELD_ENUM("kind", "@kind", FIELD_REQ, student_representative_kinds),
+    FIELD_STR("last_name", "LastName", FIELD_REQ, 100, fields_check_name),
+    FIELD_STR("first_name", "FirstName", FIELD_REQ, 100, fields_check_name),
+    FIELD_STR("middle_name", "MiddleName", FIELD_OPT, 100, fields_check_name),
+    FIELD_STR("birth_date", "BirthDate", FIELD_OPT, 0, fields_check_birth_date),
+    FIELD_STR("snils", "SNILS", FIELD_OPT, 0, fields_check_snils),
+    FIELD_OBJECT("citizenship", "Citizenship", FIELD_OPT, student_citizenship_fields,
+                 student_rule_citizenship, 0),
+    FIELD_OBJECT("document", "Document", FIELD_OPT, student_document_fields, student_rule_document,
+                 0),
+    FIELD_STR("phone", "Phone", FIELD_OPT, 32, fields_check_phone),
+    FIELD_STR("email", "Email", FIELD_OPT, 254, fields_check_email),
     FIELD_END,
 };
 
-static const field_t student_representative = {.type = FIELD_T_OBJECT,
+static const field_t student_representative = {.xml = "Representative",
+                                               .type = FIELD_T_OBJECT,
                                                .required = FIELD_REQ,
                                                .child = student_representative_fields,
                                                .flags = FIELD_F_PERSON};
@@ -402,44 +411,47 @@ static const char *const health_training_forms[] = {"HOME", "MEDICAL_ORGANIZATIO
 static const char *const health_legal_kinds[] = {"CONSENT_WRITTEN", "LAW", NULL};
 
 static const field_t health_disability_fields[] = {
-    [HEALTH_DIS_GROUP] = FIELD_ENUM("group", FIELD_REQ, health_disability_groups),
-    [HEALTH_DIS_REASON] = FIELD_ENUM("reason", FIELD_OPT, health_disability_reasons),
-    [HEALTH_DIS_FROM] = FIELD_STR("from", FIELD_REQ, 0, fields_check_date),
-    [HEALTH_DIS_UNTIL] = FIELD_STR("until", FIELD_OPT, 0, student_check_term_end),
+    [HEALTH_DIS_GROUP] = FIELD_ENUM("group", "@group", FIELD_REQ, health_disability_groups),
+    [HEALTH_DIS_REASON] = FIELD_ENUM("reason", "Reason", FIELD_OPT, health_disability_reasons),
+    [HEALTH_DIS_FROM] = FIELD_STR("from", "From", FIELD_REQ, 0, fields_check_date),
+    [HEALTH_DIS_UNTIL] = FIELD_STR("until", "Until", FIELD_OPT, 0, student_check_term_end),
     [HEALTH_DIS__MAX] = FIELD_END,
 };
 
 static const field_t health_ovz_fields[] = {
-    FIELD_STR("pmpk_conclusion_no", FIELD_REQ, 50, NULL),
-    FIELD_STR("date", FIELD_REQ, 0, fields_check_date),
-    FIELD_STR("recommended_program", FIELD_OPT, 500, NULL),
+    FIELD_STR("pmpk_conclusion_no", "PmpkConclusionNo", FIELD_REQ, 50, NULL),
+    FIELD_STR("date", "Date", FIELD_REQ, 0, fields_check_date),
+    FIELD_STR("recommended_program", "RecommendedProgram", FIELD_OPT, 500, NULL),
     FIELD_END,
 };
 
 static const field_t health_treatment_fields[] = {
-    [HEALTH_LTT_NEEDED] = FIELD_BOOL("needed", FIELD_REQ),
-    [HEALTH_LTT_FORM] = FIELD_ENUM("training_form", FIELD_OPT, health_training_forms),
+    [HEALTH_LTT_NEEDED] = FIELD_BOOL("needed", "Needed", FIELD_REQ),
+    [HEALTH_LTT_FORM] =
+        FIELD_ENUM("training_form", "TrainingForm", FIELD_OPT, health_training_forms),
     [HEALTH_LTT__MAX] = FIELD_END,
 };
 
 static const field_t health_legal_basis_fields[] = {
-    [HEALTH_LB_KIND] = FIELD_ENUM("kind", FIELD_REQ, health_legal_kinds),
-    [HEALTH_LB_CONSENT] = FIELD_STR("consent_ref", FIELD_OPT, 200, NULL),
-    [HEALTH_LB_LAW] = FIELD_STR("law_ref", FIELD_OPT, 200, NULL),
+    [HEALTH_LB_KIND] = FIELD_ENUM("kind", "@kind", FIELD_REQ, health_legal_kinds),
+    [HEALTH_LB_CONSENT] = FIELD_STR("consent_ref", "ConsentRef", FIELD_OPT, 200, NULL),
+    [HEALTH_LB_LAW] = FIELD_STR("law_ref", "LawRef", FIELD_OPT, 200, NULL),
     [HEALTH_LB__MAX] = FIELD_END,
 };
 
 /* legal_basis is required whenever the block is there at all: a block with
  * any field needs it, and a block without fields says nothing. */
 static const field_t student_health_fields[] = {
-    FIELD_ENUM("health_group", FIELD_OPT, health_groups),
-    FIELD_ENUM("pe_group", FIELD_OPT, health_pe_groups),
-    FIELD_OBJECT("disability", FIELD_OPT, health_disability_fields, student_rule_disability, 0),
-    FIELD_OBJECT("ovz", FIELD_OPT, health_ovz_fields, NULL, 0),
-    FIELD_BOOL("needs_adapted_program", FIELD_OPT),
-    FIELD_OBJECT("long_term_treatment", FIELD_OPT, health_treatment_fields, student_rule_treatment,
-                 0),
-    FIELD_OBJECT("legal_basis", FIELD_REQ, health_legal_basis_fields, student_rule_legal_basis, 0),
+    FIELD_ENUM("health_group", "HealthGroup", FIELD_OPT, health_groups),
+    FIELD_ENUM("pe_group", "PeGroup", FIELD_OPT, health_pe_groups),
+    FIELD_OBJECT("disability", "Disability", FIELD_OPT, health_disability_fields,
+                 student_rule_disability, 0),
+    FIELD_OBJECT("ovz", "Ovz", FIELD_OPT, health_ovz_fields, NULL, 0),
+    FIELD_BOOL("needs_adapted_program", "NeedsAdaptedProgram", FIELD_OPT),
+    FIELD_OBJECT("long_term_treatment", "LongTermTreatment", FIELD_OPT, health_treatment_fields,
+                 student_rule_treatment, 0),
+    FIELD_OBJECT("legal_basis", "LegalBasis", FIELD_REQ, health_legal_basis_fields,
+                 student_rule_legal_basis, 0),
     FIELD_END,
 };
 
@@ -448,33 +460,37 @@ static const field_t student_fields[] = {
     FIELD_ASSIGNED("id"),
     FIELD_ASSIGNED("version"),
     FIELD_ASSIGNED("state"),
-    FIELD_STR("last_name", FIELD_REQ, 100, fields_check_name),
-    FIELD_STR("first_name", FIELD_REQ, 100, fields_check_name),
-    FIELD_STR("middle_name", FIELD_OPT, 100, fields_check_name),
-    FIELD_ENUM("sex", FIELD_REQ, student_sexes),
-    FIELD_STR("birth_date", FIELD_REQ, 0, fields_check_birth_date),
-    FIELD_STR("birth_place", FIELD_OPT, 500, NULL),
-    FIELD_STR("snils", FIELD_OPT, 0, fields_check_snils),
-    FIELD_OBJECT("citizenship", FIELD_REQ, student_citizenship_fields, student_rule_citizenship, 0),
-    FIELD_ARRAY("documents", FIELD_REQ, STUDENT_DOCUMENTS_MAX, &student_document),
-    FIELD_ARRAY("addresses", FIELD_REQ, STUDENT_ADDRESSES_MAX, &student_address),
-    FIELD_ARRAY("representatives", FIELD_OPT, STUDENT_REPRESENTATIVES_MAX, &student_representative),
-    FIELD_STR("organization", FIELD_REQ, 0, fields_check_ogrn),
+    FIELD_STR("last_name", "LastName", FIELD_REQ, 100, fields_check_name),
+    FIELD_STR("first_name", "FirstName", FIELD_REQ, 100, fields_check_name),
+    FIELD_STR("middle_name", "MiddleName", FIELD_OPT, 100, fields_check_name),
+    FIELD_ENUM("sex", "Sex", FIELD_REQ, student_sexes),
+    FIELD_STR("birth_date", "BirthDate", FIELD_REQ, 0, fields_check_birth_date),
+    FIELD_STR("birth_place", "BirthPlace", FIELD_OPT, 500, NULL),
+    FIELD_STR("snils", "SNILS", FIELD_OPT, 0, fields_check_snils),
+    FIELD_OBJECT("citizenship", "Citizenship", FIELD_REQ, student_citizenship_fields,
+                 student_rule_citizenship, 0),
+    FIELD_ARRAY("documents", "Documents", FIELD_REQ, STUDENT_DOCUMENTS_MAX, &student_document),
+    FIELD_ARRAY("addresses", "Addresses", FIELD_REQ, STUDENT_ADDRESSES_MAX, &student_address),
+    FIELD_ARRAY("representatives", "Representatives", FIELD_OPT, STUDENT_REPRESENTATIVES_MAX,
+                &student_representative),
+    FIELD_STR("organization", "Organization", FIELD_REQ, 0, fields_check_ogrn),
     /* Read-only: changed by events only (model/education.h checks and keeps it). */
-    FIELD_ASSIGNED("education"),
+    FIELD_ASSIGNED_AS("education", &education_episodes),
     /* phase 2 */
-    FIELD_OBJECT("health", FIELD_OPT, student_health_fields, NULL, 0),
+    FIELD_OBJECT("health", "Health", FIELD_OPT, student_health_fields, NULL, 0),
     /* Phase 3: achievements, exam results, certificates (model/results.c). */
-    FIELD_ARRAY("achievements", FIELD_OPT, RESULTS_ACHIEVEMENTS_MAX, &results_achievement),
-    FIELD_ARRAY("exams", FIELD_OPT, RESULTS_EXAMS_MAX, &results_exam),
-    FIELD_ARRAY("certificates", FIELD_OPT, RESULTS_CERTIFICATES_MAX, &results_certificate),
+    FIELD_ARRAY("achievements", "Achievements", FIELD_OPT, RESULTS_ACHIEVEMENTS_MAX,
+                &results_achievement),
+    FIELD_ARRAY("exams", "Exams", FIELD_OPT, RESULTS_EXAMS_MAX, &results_exam),
+    FIELD_ARRAY("certificates", "Certificates", FIELD_OPT, RESULTS_CERTIFICATES_MAX,
+                &results_certificate),
     FIELD_END,
 };
 
-static const field_t student_root = {.type = FIELD_T_OBJECT,
-                                     .required = FIELD_REQ,
-                                     .child = student_fields,
-                                     .flags = FIELD_F_PERSON};
+const field_t student_root = {.type = FIELD_T_OBJECT,
+                              .required = FIELD_REQ,
+                              .child = student_fields,
+                              .flags = FIELD_F_PERSON};
 
 bool
 student_from_json(arena_t *arena, const json_value_t *body, const char *today, bson_t *out,

@@ -20,6 +20,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "model/fields.h"
 
 /* Limits of one student document (docs/data-model.md "Limits"). */
 #define STUDENT_DOCUMENTS_MAX       20
@@ -50,5 +51,9 @@ size_t student_keys(arena_t *arena, const bson_t *doc, const char **snils, const
  * it is out of memory. */
 const char *student_doc_claim_key(arena_t *arena, const char *type, const char *series,
                                   const char *number);
+
+/* The student's field table (an OBJECT row): model/xmlio.c reads and writes
+ * XML by its xml names. */
+extern const field_t student_root;
 
 #endif

@@ -54,8 +54,8 @@
  *     (the model trims and normalises); the XSD's string types do not
  *     collapse whitespace, so the schema and the model judge the same text.
  *
- * One table, xmlio_student below, maps XML names to JSON names; reading,
- * writing and the pointer-to-XPath translation all walk it.
+ * The models' field tables carry each member's XML name (model/fields.h);
+ * reading, writing and the pointer-to-XPath translation all walk them.
  */
 #include "model/xmlio.h"
 
@@ -74,6 +74,9 @@
 #include <libxml/xmlschemas.h>
 
 #include "core/utf8.h"
+#include "model/education.h"
+#include "model/organization.h"
+#include "model/student.h"
 
 /* libxml2 2.12 made the error handed to structured handlers const. */
 #if LIBXML_VERSION >= 21200
@@ -95,285 +98,10 @@ typedef xmlError xmlio_xml_error_t;
 #define XMLIO_SHORT_LINE_MAX  65535 /* libxml2's 16-bit line of an element */
 #define XMLIO_PROLOG_SCAN     65536 /* bytes of a file searched for a DOCTYPE */
 
-/* Mapping XML ⇄ JSON. */
-
-typedef enum {
-    XMLIO_M_END = 0,  /* ends a table */
-    XMLIO_M_TEXT,     /* <LastName>text</LastName> → "last_name": "text" */
-    XMLIO_M_OBJECT,   /* <Citizenship category="RF">…</Citizenship> → {"category": …, …} */
-    XMLIO_M_LIST,     /* <Documents><Document/>…</Documents> → "documents": [{…}, …] */
-    XMLIO_M_REPEATED, /* <Country>643</Country><Country>804</Country> → "countries": [...] */
-    XMLIO_M_INT,      /* <Grade>3</Grade> → "grade": 3 (the XSD fixes the digits) */
-    XMLIO_M_BOOL,     /* <Adapted>true</Adapted> → "adapted": true ("true" or "false") */
-    XMLIO_M__MAX
-} xmlio_shape_t;
-
-typedef struct xmlio_map xmlio_map_t;
-
-struct xmlio_map {
-    const char *xml;  /* element name (a LIST's: the container) */
-    const char *json; /* member name; NULL for an item row */
-    xmlio_shape_t shape;
-    const char *attr;         /* OBJECT: an attribute that is a member of the same name */
-    const xmlio_map_t *child; /* OBJECT: member rows; LIST, REPEATED: the item row */
-};
-
-static const xmlio_map_t xmlio_country = {"Country", NULL, XMLIO_M_TEXT, NULL, NULL};
-
-static const xmlio_map_t xmlio_citizenship[] = {
-    {"Country", "countries", XMLIO_M_REPEATED, NULL, &xmlio_country},
-    {0},
-};
-
-static const xmlio_map_t xmlio_document[] = {
-    {"Series", "series", XMLIO_M_TEXT, NULL, NULL},
-    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
-    {"Issuer", "issuer", XMLIO_M_TEXT, NULL, NULL},
-    {"IssuedOn", "issued_on", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_address[] = {
-    {"Text", "text", XMLIO_M_TEXT, NULL, NULL},
-    {"RegionCode", "region_code", XMLIO_M_TEXT, NULL, NULL},
-    {"Oktmo", "oktmo", XMLIO_M_TEXT, NULL, NULL},
-    {"FiasGuid", "fias_guid", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_representative[] = {
-    {"LastName", "last_name", XMLIO_M_TEXT, NULL, NULL},
-    {"FirstName", "first_name", XMLIO_M_TEXT, NULL, NULL},
-    {"MiddleName", "middle_name", XMLIO_M_TEXT, NULL, NULL},
-    {"BirthDate", "birth_date", XMLIO_M_TEXT, NULL, NULL},
-    {"SNILS", "snils", XMLIO_M_TEXT, NULL, NULL},
-    {"Citizenship", "citizenship", XMLIO_M_OBJECT, "category", xmlio_citizenship},
-    {"Document", "document", XMLIO_M_OBJECT, "type", xmlio_document},
-    {"Phone", "phone", XMLIO_M_TEXT, NULL, NULL},
-    {"Email", "email", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_document_item = {"Document", NULL, XMLIO_M_OBJECT, "type",
-                                                xmlio_document};
-static const xmlio_map_t xmlio_address_item = {"Address", NULL, XMLIO_M_OBJECT, "kind",
-                                               xmlio_address};
-static const xmlio_map_t xmlio_representative_item = {"Representative", NULL, XMLIO_M_OBJECT,
-                                                      "kind", xmlio_representative};
-
-/* Phase 2: the health block (docs/health.md); written only for principals
- * that may see it (service/healthdata.h removes it from the others' docs). */
-static const xmlio_map_t xmlio_disability[] = {
-    {"Reason", "reason", XMLIO_M_TEXT, NULL, NULL},
-    {"From", "from", XMLIO_M_TEXT, NULL, NULL},
-    {"Until", "until", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_ovz[] = {
-    {"PmpkConclusionNo", "pmpk_conclusion_no", XMLIO_M_TEXT, NULL, NULL},
-    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
-    {"RecommendedProgram", "recommended_program", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_treatment[] = {
-    {"Needed", "needed", XMLIO_M_BOOL, NULL, NULL},
-    {"TrainingForm", "training_form", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_legal_basis[] = {
-    {"ConsentRef", "consent_ref", XMLIO_M_TEXT, NULL, NULL},
-    {"LawRef", "law_ref", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_health[] = {
-    {"HealthGroup", "health_group", XMLIO_M_TEXT, NULL, NULL},
-    {"PeGroup", "pe_group", XMLIO_M_TEXT, NULL, NULL},
-    {"Disability", "disability", XMLIO_M_OBJECT, "group", xmlio_disability},
-    {"Ovz", "ovz", XMLIO_M_OBJECT, NULL, xmlio_ovz},
-    {"NeedsAdaptedProgram", "needs_adapted_program", XMLIO_M_BOOL, NULL, NULL},
-    {"LongTermTreatment", "long_term_treatment", XMLIO_M_OBJECT, NULL, xmlio_treatment},
-    {"LegalBasis", "legal_basis", XMLIO_M_OBJECT, "kind", xmlio_legal_basis},
-    {0},
-};
-
-/* Education (model/education.h): orders, programmes, the events of an
- * episode, the episodes; and the Event item of a package. */
-static const xmlio_map_t xmlio_order[] = {
-    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
-    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_program[] = {
-    {"Name", "name", XMLIO_M_TEXT, NULL, NULL},
-    {"Code", "code", XMLIO_M_TEXT, NULL, NULL},
-    {"Adapted", "adapted", XMLIO_M_BOOL, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_episode_event[] = {
-    {"Type", "type", XMLIO_M_TEXT, NULL, NULL},
-    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
-    {"Order", "order", XMLIO_M_OBJECT, NULL, xmlio_order},
-    {"Grade", "grade", XMLIO_M_INT, NULL, NULL},
-    {"ClassLetter", "class_letter", XMLIO_M_TEXT, NULL, NULL},
-    {"ToOrganization", "to_organization", XMLIO_M_TEXT, NULL, NULL},
-    {"Note", "note", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_episode_event_item = {"Event", NULL, XMLIO_M_OBJECT, NULL,
-                                                     xmlio_episode_event};
-
-static const xmlio_map_t xmlio_episode[] = {
-    {"Number", "episode", XMLIO_M_INT, NULL, NULL},
-    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
-    {"Level", "level", XMLIO_M_TEXT, NULL, NULL},
-    {"Program", "program", XMLIO_M_OBJECT, NULL, xmlio_program},
-    {"Form", "form", XMLIO_M_TEXT, NULL, NULL},
-    {"Financing", "financing", XMLIO_M_TEXT, NULL, NULL},
-    {"Grade", "grade", XMLIO_M_INT, NULL, NULL},
-    {"ClassLetter", "class_letter", XMLIO_M_TEXT, NULL, NULL},
-    {"EnrolledOn", "enrolled_on", XMLIO_M_TEXT, NULL, NULL},
-    {"EnrollOrder", "enroll_order", XMLIO_M_OBJECT, NULL, xmlio_order},
-    {"Status", "status", XMLIO_M_TEXT, NULL, NULL},
-    {"EndedOn", "ended_on", XMLIO_M_TEXT, NULL, NULL},
-    {"EndReason", "end_reason", XMLIO_M_TEXT, NULL, NULL},
-    {"EndOrder", "end_order", XMLIO_M_OBJECT, NULL, xmlio_order},
-    {"TransferTo", "transfer_to", XMLIO_M_TEXT, NULL, NULL},
-    {"Events", "events", XMLIO_M_LIST, NULL, &xmlio_episode_event_item},
-    {0},
-};
-
-static const xmlio_map_t xmlio_episode_item = {"Episode", NULL, XMLIO_M_OBJECT, NULL,
-                                               xmlio_episode};
-
-/* The Event item: the body of POST /api/v1/students/{id}/events; its
- * attributes student, localId and reason are the item's, not members. */
-static const xmlio_map_t xmlio_event[] = {
-    {"Type", "type", XMLIO_M_TEXT, NULL, NULL},
-    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
-    {"Order", "order", XMLIO_M_OBJECT, NULL, xmlio_order},
-    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
-    {"Level", "level", XMLIO_M_TEXT, NULL, NULL},
-    {"Program", "program", XMLIO_M_OBJECT, NULL, xmlio_program},
-    {"Form", "form", XMLIO_M_TEXT, NULL, NULL},
-    {"Financing", "financing", XMLIO_M_TEXT, NULL, NULL},
-    {"Grade", "grade", XMLIO_M_INT, NULL, NULL},
-    {"ClassLetter", "class_letter", XMLIO_M_TEXT, NULL, NULL},
-    {"Episode", "episode", XMLIO_M_INT, NULL, NULL},
-    {"ToOrganization", "to_organization", XMLIO_M_TEXT, NULL, NULL},
-    {"Note", "note", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-/* Phase 3: achievements, exam results, certificates (model/results.c). */
-
-static const xmlio_map_t xmlio_achievement_document[] = {
-    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
-    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
-    {"Url", "url", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_achievement[] = {
-    {"Title", "title", XMLIO_M_TEXT, NULL, NULL},
-    {"EventName", "event_name", XMLIO_M_TEXT, NULL, NULL},
-    {"Level", "level", XMLIO_M_TEXT, NULL, NULL},
-    {"Subject", "subject", XMLIO_M_TEXT, NULL, NULL},
-    {"Result", "result", XMLIO_M_TEXT, NULL, NULL},
-    {"Place", "place", XMLIO_M_INT, NULL, NULL},
-    {"Badge", "badge", XMLIO_M_TEXT, NULL, NULL},
-    {"Date", "date", XMLIO_M_TEXT, NULL, NULL},
-    {"Organizer", "organizer", XMLIO_M_TEXT, NULL, NULL},
-    {"Document", "document", XMLIO_M_OBJECT, NULL, xmlio_achievement_document},
-    {0},
-};
-
-static const xmlio_map_t xmlio_exam[] = {
-    {"Year", "year", XMLIO_M_INT, NULL, NULL},
-    {"SubjectCode", "subject_code", XMLIO_M_TEXT, NULL, NULL},
-    {"Subject", "subject", XMLIO_M_TEXT, NULL, NULL},
-    {"Score", "score", XMLIO_M_INT, NULL, NULL},
-    {"Mark", "mark", XMLIO_M_INT, NULL, NULL},
-    {"Passed", "passed", XMLIO_M_BOOL, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_certificate[] = {
-    {"Series", "series", XMLIO_M_TEXT, NULL, NULL},
-    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
-    {"IssuedOn", "issued_on", XMLIO_M_TEXT, NULL, NULL},
-    {"WithHonors", "with_honors", XMLIO_M_BOOL, NULL, NULL},
-    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const xmlio_map_t xmlio_achievement_item = {"Achievement", NULL, XMLIO_M_OBJECT, "kind",
-                                                   xmlio_achievement};
-static const xmlio_map_t xmlio_exam_item = {"Exam", NULL, XMLIO_M_OBJECT, "kind", xmlio_exam};
-static const xmlio_map_t xmlio_certificate_item = {"Certificate", NULL, XMLIO_M_OBJECT, "type",
-                                                   xmlio_certificate};
-
-/* The student in the order of DATA-MODEL.md and the XSD; phase 2 and 3
- * blocks become rows at the end. The attributes id, version and state are
- * the root's (xmlio_root_attrs). */
-static const xmlio_map_t xmlio_student[] = {
-    {"LastName", "last_name", XMLIO_M_TEXT, NULL, NULL},
-    {"FirstName", "first_name", XMLIO_M_TEXT, NULL, NULL},
-    {"MiddleName", "middle_name", XMLIO_M_TEXT, NULL, NULL},
-    {"Sex", "sex", XMLIO_M_TEXT, NULL, NULL},
-    {"BirthDate", "birth_date", XMLIO_M_TEXT, NULL, NULL},
-    {"BirthPlace", "birth_place", XMLIO_M_TEXT, NULL, NULL},
-    {"SNILS", "snils", XMLIO_M_TEXT, NULL, NULL},
-    {"Citizenship", "citizenship", XMLIO_M_OBJECT, "category", xmlio_citizenship},
-    {"Documents", "documents", XMLIO_M_LIST, NULL, &xmlio_document_item},
-    {"Addresses", "addresses", XMLIO_M_LIST, NULL, &xmlio_address_item},
-    {"Representatives", "representatives", XMLIO_M_LIST, NULL, &xmlio_representative_item},
-    {"Organization", "organization", XMLIO_M_TEXT, NULL, NULL},
-    {"Education", "education", XMLIO_M_LIST, NULL, &xmlio_episode_item},
-    {"Health", "health", XMLIO_M_OBJECT, NULL, xmlio_health},
-    {"Achievements", "achievements", XMLIO_M_LIST, NULL, &xmlio_achievement_item},
-    {"Exams", "exams", XMLIO_M_LIST, NULL, &xmlio_exam_item},
-    {"Certificates", "certificates", XMLIO_M_LIST, NULL, &xmlio_certificate_item},
-    {0},
-};
-
-/* The root's server-assigned attributes, members of the same name. */
-static const char *const xmlio_root_attrs[] = {"id", "version", "state", NULL};
-
-static const xmlio_map_t xmlio_license[] = {
-    {"Number", "number", XMLIO_M_TEXT, NULL, NULL},
-    {"IssuedOn", "issued_on", XMLIO_M_TEXT, NULL, NULL},
-    {"Issuer", "issuer", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-/* The organisation in the order of the XSD (docs/organizations.md); its
- * ОГРН is the root's attribute "ogrn", as is "version". */
-static const xmlio_map_t xmlio_organization[] = {
-    {"Inn", "inn", XMLIO_M_TEXT, NULL, NULL},
-    {"Kpp", "kpp", XMLIO_M_TEXT, NULL, NULL},
-    {"FullName", "full_name", XMLIO_M_TEXT, NULL, NULL},
-    {"ShortName", "short_name", XMLIO_M_TEXT, NULL, NULL},
-    {"Type", "type", XMLIO_M_TEXT, NULL, NULL},
-    {"Oktmo", "oktmo", XMLIO_M_TEXT, NULL, NULL},
-    {"Addresses", "addresses", XMLIO_M_LIST, NULL, &xmlio_address_item},
-    {"License", "license", XMLIO_M_OBJECT, NULL, xmlio_license},
-    {"Status", "status", XMLIO_M_TEXT, NULL, NULL},
-    {"Parent", "parent", XMLIO_M_TEXT, NULL, NULL},
-    {"HeadName", "head_name", XMLIO_M_TEXT, NULL, NULL},
-    {"Phone", "phone", XMLIO_M_TEXT, NULL, NULL},
-    {"Email", "email", XMLIO_M_TEXT, NULL, NULL},
-    {"Site", "site", XMLIO_M_TEXT, NULL, NULL},
-    {0},
-};
-
-static const char *const xmlio_org_root_attrs[] = {"ogrn", "version", NULL};
+/* Mapping XML ⇄ JSON: the models' field tables name every member's element
+ * or attribute (the xml column, model/fields.h); reading, writing and the
+ * pointer-to-XPath translation all walk them. What is left here is the
+ * item's envelope. */
 
 static const char *const xmlio_item_names[XMLIO_ITEM__MAX] = {
     [XMLIO_ITEM_STUDENT] = "Student",
@@ -382,25 +110,54 @@ static const char *const xmlio_item_names[XMLIO_ITEM__MAX] = {
     [XMLIO_ITEM_ORGANIZATION] = "Organization",
 };
 
-/* What an item's element converts by: its member rows and root attributes. */
+/* What an item's element converts by: its model's table, and the store's
+ * attributes of the record (id, version, state), which are members of the
+ * same name but written from the store, not from the document. */
 typedef struct {
-    const xmlio_map_t *rows;
+    const field_t *root;
     const char *const *attrs;
 } xmlio_shape_of_t;
 
+static const char *const xmlio_student_attrs[] = {"id", "version", "state", NULL};
+static const char *const xmlio_org_attrs[] = {"version", NULL};
 /* An event's attributes are the item's (student, localId, reason), not members. */
 static const char *const xmlio_no_attrs[] = {NULL};
 
-static const xmlio_shape_of_t xmlio_student_shape = {xmlio_student, xmlio_root_attrs};
-static const xmlio_shape_of_t xmlio_org_shape = {xmlio_organization, xmlio_org_root_attrs};
-static const xmlio_shape_of_t xmlio_event_shape = {xmlio_event, xmlio_no_attrs};
-
-/* The shape of each kind of item (NULL: an item without members). */
-static const xmlio_shape_of_t *const xmlio_item_shapes[XMLIO_ITEM__MAX] = {
-    [XMLIO_ITEM_STUDENT] = &xmlio_student_shape,
-    [XMLIO_ITEM_EVENT] = &xmlio_event_shape,
-    [XMLIO_ITEM_ORGANIZATION] = &xmlio_org_shape,
+/* The shape of each kind of item (root NULL: an item without members). */
+static const xmlio_shape_of_t xmlio_item_shapes[XMLIO_ITEM__MAX] = {
+    [XMLIO_ITEM_STUDENT] = {&student_root, xmlio_student_attrs},
+    [XMLIO_ITEM_EVENT] = {&education_event_root, xmlio_no_attrs},
+    [XMLIO_ITEM_ORGANIZATION] = {&organization_root, xmlio_org_attrs},
 };
+
+/* The row XML reads and writes a member by: the row itself, or an ASSIGNED
+ * row's shape (a student's education); NULL when the member has no XML. */
+static const field_t *
+xmlio_xml_row(const field_t *row)
+{
+    const field_t *x = row->type == FIELD_T_ASSIGNED ? row->child : row;
+
+    return x != NULL && x->xml != NULL ? x : NULL;
+}
+
+static bool
+xmlio_is_attribute(const field_t *x)
+{
+    return x != NULL && x->xml != NULL && x->xml[0] == '@';
+}
+
+static bool
+xmlio_is_element(const field_t *x)
+{
+    return x != NULL && x->xml != NULL && x->xml[0] != '@';
+}
+
+/* An ARRAY whose items repeat its own element with no container (Country). */
+static bool
+xmlio_repeats_itself(const field_t *x)
+{
+    return x->type == FIELD_T_ARRAY && x->child->xml == NULL;
+}
 
 /* The reader. */
 
@@ -865,23 +622,27 @@ xmlio_append(char *out, size_t cap, size_t *len, const char *fmt, ...)
     *len += strlen(out + *len);
 }
 
-/* Whether the element name inside parent repeats by design in the map:
- * the item of a LIST (Document in Documents) or a REPEATED row (Country). */
+/* Whether the element name inside parent repeats by design in table: the
+ * item of an ARRAY with a container (Document in Documents) or one that
+ * repeats itself (Country). */
 static bool
-xmlio_map_repeats(const xmlio_map_t *rows, const xmlChar *parent, const xmlChar *name)
+xmlio_table_repeats(const field_t *table, const xmlChar *parent, const xmlChar *name)
 {
-    for (const xmlio_map_t *row = rows; row->shape != XMLIO_M_END; row++) {
-        const xmlio_map_t *sub = NULL;
-        if (row->shape == XMLIO_M_REPEATED && xmlStrEqual(name, BAD_CAST row->xml))
+    for (const field_t *f = table; f->type != FIELD_T_END; f++) {
+        const field_t *x = xmlio_xml_row(f), *sub = NULL;
+        if (!xmlio_is_element(x))
+            continue;
+        if (x->type == FIELD_T_OBJECT)
+            sub = x->child;
+        if (x->type == FIELD_T_ARRAY && xmlio_repeats_itself(x) &&
+            xmlStrEqual(name, BAD_CAST x->xml))
             return true;
-        if (row->shape == XMLIO_M_LIST && xmlStrEqual(parent, BAD_CAST row->xml) &&
-            xmlStrEqual(name, BAD_CAST row->child->xml))
-            return true;
-        if (row->shape == XMLIO_M_OBJECT)
-            sub = row->child;
-        else if (row->shape == XMLIO_M_LIST)
-            sub = row->child->child;
-        if (sub != NULL && xmlio_map_repeats(sub, parent, name))
+        if (x->type == FIELD_T_ARRAY && !xmlio_repeats_itself(x)) {
+            if (xmlStrEqual(parent, BAD_CAST x->xml) && xmlStrEqual(name, BAD_CAST x->child->xml))
+                return true;
+            sub = x->child->type == FIELD_T_OBJECT ? x->child->child : NULL;
+        }
+        if (sub != NULL && xmlio_table_repeats(sub, parent, name))
             return true;
     }
     return false;
@@ -906,7 +667,7 @@ xmlio_position(const xmlNode *node)
         pos += xmlio_same_element(s, node);
     for (const xmlNode *s = node->next; s != NULL && !others; s = s->next)
         others = xmlio_same_element(s, node);
-    if (pos > 1 || others || xmlio_map_repeats(xmlio_student, parent, node->name))
+    if (pos > 1 || others || xmlio_table_repeats(student_root.child, parent, node->name))
         return pos;
     return 0;
 }
@@ -1231,11 +992,18 @@ xmlio_copy_attributes(xmlio_reader_t *r, xmlio_copy_t *c, xmlNodePtr node, kt_er
 static bool
 xmlio_health_name(const xmlChar *name)
 {
-    if (xmlStrEqual(name, BAD_CAST "Health"))
-        return true;
-    for (const xmlio_map_t *m = xmlio_health; m->xml != NULL; m++)
-        if (xmlStrEqual(name, BAD_CAST m->xml))
+    const field_t *health = NULL;
+
+    for (const field_t *f = student_root.child; f->type != FIELD_T_END; f++) {
+        if (strcmp(f->name, "health") == 0)
+            health = f;
+    }
+    if (health == NULL || xmlStrEqual(name, BAD_CAST health->xml))
+        return health != NULL;
+    for (const field_t *f = health->child; f->type != FIELD_T_END; f++) {
+        if (xmlio_is_element(xmlio_xml_row(f)) && xmlStrEqual(name, BAD_CAST f->xml))
             return true;
+    }
     return false;
 }
 
@@ -1648,21 +1416,22 @@ xmlio_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *er
         !xmlio_item_check(r, arena, c.doc, item, err))
         goto done;
     if (item->kind == XMLIO_ITEM_STUDENT && item->error.code == KT_OK) {
-        item->student = xmlio_record_tree(arena, root, &xmlio_student_shape);
+        item->student = xmlio_record_tree(arena, root, &xmlio_item_shapes[XMLIO_ITEM_STUDENT]);
         if (item->student == NULL) {
             xmlio_fail_arena(r, err);
             goto done;
         }
     }
     if (item->kind == XMLIO_ITEM_EVENT && item->error.code == KT_OK) {
-        item->event = xmlio_record_tree(arena, root, &xmlio_event_shape);
+        item->event = xmlio_record_tree(arena, root, &xmlio_item_shapes[XMLIO_ITEM_EVENT]);
         if (item->event == NULL) {
             xmlio_fail_arena(r, err);
             goto done;
         }
     }
     if (item->kind == XMLIO_ITEM_ORGANIZATION && item->error.code == KT_OK) {
-        item->organization = xmlio_record_tree(arena, root, &xmlio_org_shape);
+        item->organization =
+            xmlio_record_tree(arena, root, &xmlio_item_shapes[XMLIO_ITEM_ORGANIZATION]);
         if (item->organization == NULL) {
             xmlio_fail_arena(r, err);
             goto done;
@@ -1691,7 +1460,7 @@ xmlio_next_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_
     return xmlio_item(r, arena, item, err);
 }
 
-/* The student tree: XML → JSON by the map. */
+/* The record tree: XML → JSON by the field table. */
 
 typedef struct {
     arena_t *arena;
@@ -1776,96 +1545,111 @@ xmlio_tree_typed(xmlio_tree_t *t, const xmlNode *elem, bool number)
     return v;
 }
 
-/* Adds the attribute name of elem to obj as a member of the same name. */
+/* Adds the attribute name of elem to obj as the member key. */
 static void
-xmlio_tree_attr(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, const char *name,
-                json_type_t type)
+xmlio_tree_attr(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, const char *key,
+                const char *name, json_type_t type)
 {
     xmlChar *value = xmlGetNoNsProp(elem, BAD_CAST name);
 
     if (value == NULL)
         return;
-    xmlio_tree_add(obj, name,
+    xmlio_tree_add(obj, key,
                    xmlio_tree_node(t, type, (const char *)value, (size_t)xmlStrlen(value)));
     xmlFree(value);
 }
 
+/* The members of table that are attributes of elem (they come first). */
+static void
+xmlio_tree_attrs(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, const field_t *table)
+{
+    for (const field_t *f = table; f->type != FIELD_T_END; f++) {
+        const field_t *x = xmlio_xml_row(f);
+        if (xmlio_is_attribute(x))
+            xmlio_tree_attr(t, obj, elem, f->name, x->xml + 1, JSON_STRING);
+    }
+}
+
 static void xmlio_tree_members(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem,
-                               const xmlio_map_t *rows);
+                               const field_t *table);
 
 static json_value_t *
-xmlio_tree_object(xmlio_tree_t *t, const xmlNode *elem, const xmlio_map_t *row)
+xmlio_tree_object(xmlio_tree_t *t, const xmlNode *elem, const field_t *row)
 {
     json_value_t *obj = xmlio_tree_node(t, JSON_OBJECT, NULL, 0);
 
-    if (row->attr != NULL)
-        xmlio_tree_attr(t, obj, elem, row->attr, JSON_STRING);
+    xmlio_tree_attrs(t, obj, elem, row->child);
     xmlio_tree_members(t, obj, elem, row->child);
     return obj;
 }
 
-static json_value_t *xmlio_tree_value(xmlio_tree_t *t, const xmlNode *elem, const xmlio_map_t *row);
+static json_value_t *xmlio_tree_value(xmlio_tree_t *t, const xmlNode *elem, const field_t *row);
 
-/* Every child of parent named as the item row, converted, as an array. */
+/* Every child of parent named name, converted by the item row, as an array. */
 static json_value_t *
-xmlio_tree_array(xmlio_tree_t *t, const xmlNode *parent, const xmlio_map_t *item)
+xmlio_tree_array(xmlio_tree_t *t, const xmlNode *parent, const char *name, const field_t *item)
 {
     json_value_t *array = xmlio_tree_node(t, JSON_ARRAY, NULL, 0);
 
-    for (const xmlNode *c = xmlio_child(parent, item->xml, NULL); c != NULL;
-         c = xmlio_child(parent, item->xml, c))
+    for (const xmlNode *c = xmlio_child(parent, name, NULL); c != NULL;
+         c = xmlio_child(parent, name, c))
         xmlio_tree_add(array, NULL, xmlio_tree_value(t, c, item));
     return array;
 }
 
 static json_value_t *
-xmlio_tree_value(xmlio_tree_t *t, const xmlNode *elem, const xmlio_map_t *row)
+xmlio_tree_value(xmlio_tree_t *t, const xmlNode *elem, const field_t *row)
 {
-    switch (row->shape) {
-    case XMLIO_M_TEXT:
+    switch (row->type) {
+    case FIELD_T_STRING:
+    case FIELD_T_ENUM:
         return xmlio_tree_text(t, elem);
-    case XMLIO_M_OBJECT:
+    case FIELD_T_OBJECT:
         return xmlio_tree_object(t, elem, row);
-    case XMLIO_M_LIST:
-        return xmlio_tree_array(t, elem, row->child);
-    case XMLIO_M_INT:
+    case FIELD_T_ARRAY:
+        return xmlio_tree_array(t, elem, row->child->xml, row->child);
+    case FIELD_T_INT:
         return xmlio_tree_typed(t, elem, true);
-    case XMLIO_M_BOOL:
+    case FIELD_T_BOOL:
         return xmlio_tree_typed(t, elem, false);
     default:
         return NULL;
     }
 }
 
-/* The members of obj from elem's children, in the order of rows. A
- * REPEATED row is a member only when at least one element is there. */
+/* The members of obj from elem's children, in the order of table. An ARRAY
+ * that repeats itself is a member only when at least one element is there. */
 static void
-xmlio_tree_members(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, const xmlio_map_t *rows)
+xmlio_tree_members(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, const field_t *table)
 {
-    for (const xmlio_map_t *row = rows; row->shape != XMLIO_M_END; row++) {
-        const xmlNode *child = xmlio_child(elem, row->xml, NULL);
+    for (const field_t *f = table; f->type != FIELD_T_END; f++) {
+        const field_t *x = xmlio_xml_row(f);
+        const xmlNode *child = xmlio_is_element(x) ? xmlio_child(elem, x->xml, NULL) : NULL;
         if (child == NULL)
             continue;
-        if (row->shape == XMLIO_M_REPEATED)
-            xmlio_tree_add(obj, row->json, xmlio_tree_array(t, elem, row->child));
+        if (xmlio_repeats_itself(x))
+            xmlio_tree_add(obj, f->name, xmlio_tree_array(t, elem, x->xml, x->child));
         else
-            xmlio_tree_add(obj, row->json, xmlio_tree_value(t, child, row));
+            xmlio_tree_add(obj, f->name, xmlio_tree_value(t, child, x));
     }
 }
 
 /* The record as its model's _from_json() takes it: the root's attributes
- * first (version a number), as GET answers them, then the fields. */
+ * first (the table's, then the store's, version a number), as GET answers
+ * them, then the fields. */
 static json_value_t *
 xmlio_record_tree(arena_t *arena, const xmlNode *root, const xmlio_shape_of_t *shape)
 {
     xmlio_tree_t t = {arena, false};
     json_value_t *obj = xmlio_tree_node(&t, JSON_OBJECT, NULL, 0);
 
+    xmlio_tree_attrs(&t, obj, root, shape->root->child);
     for (size_t i = 0; shape->attrs[i] != NULL; i++) {
         bool number = strcmp(shape->attrs[i], "version") == 0;
-        xmlio_tree_attr(&t, obj, root, shape->attrs[i], number ? JSON_NUMBER : JSON_STRING);
+        xmlio_tree_attr(&t, obj, root, shape->attrs[i], shape->attrs[i],
+                        number ? JSON_NUMBER : JSON_STRING);
     }
-    xmlio_tree_members(&t, obj, root, shape->rows);
+    xmlio_tree_members(&t, obj, root, shape->root->child);
     return t.oom ? NULL : obj;
 }
 
@@ -1902,12 +1686,13 @@ xmlio_index(const char *seg, size_t *out)
     return true;
 }
 
-static const xmlio_map_t *
-xmlio_row(const xmlio_map_t *rows, const char *json)
+/* The XML row of the member name of table, or NULL when it has none. */
+static const field_t *
+xmlio_member_row(const field_t *table, const char *name)
 {
-    for (const xmlio_map_t *row = rows; row != NULL && row->shape != XMLIO_M_END; row++) {
-        if (strcmp(row->json, json) == 0)
-            return row;
+    for (const field_t *f = table; f != NULL && f->type != FIELD_T_END; f++) {
+        if (strcmp(f->name, name) == 0)
+            return xmlio_xml_row(f);
     }
     return NULL;
 }
@@ -1923,13 +1708,13 @@ xmlio_is_root_attr(const char *const *attrs, const char *seg)
 }
 
 /* Where a pointer walk stands: the members of the current object (NULL at
- * a leaf), the object's row (NULL at the root), and a LIST or REPEATED row
- * whose index comes next. */
+ * a leaf), whether it is the record's root, and an ARRAY row whose index
+ * comes next. */
 typedef struct {
     const char *const *root_attrs;
-    const xmlio_map_t *rows;
-    const xmlio_map_t *object;
-    const xmlio_map_t *pending;
+    const field_t *rows;
+    bool at_root;
+    const field_t *pending;
     char *out;
     size_t cap, len;
 } xmlio_walk_t;
@@ -1937,53 +1722,50 @@ typedef struct {
 static bool
 xmlio_walk_index(xmlio_walk_t *w, const char *seg)
 {
-    const xmlio_map_t *row = w->pending;
+    const field_t *item = w->pending->child;
     size_t i;
 
     if (!xmlio_index(seg, &i))
         return false;
     w->pending = NULL;
-    if (row->shape == XMLIO_M_REPEATED) {
+    if (item->xml == NULL) {
         xmlio_append(w->out, w->cap, &w->len, "[%zu]", i + 1);
         w->rows = NULL;
         return true;
     }
-    xmlio_append(w->out, w->cap, &w->len, "/%s[%zu]", row->child->xml, i + 1);
-    w->object = row->child;
-    w->rows = row->child->child;
+    xmlio_append(w->out, w->cap, &w->len, "/%s[%zu]", item->xml, i + 1);
+    w->rows = item->type == FIELD_T_OBJECT ? item->child : NULL;
     return true;
 }
 
 static bool
 xmlio_walk_member(xmlio_walk_t *w, const char *seg)
 {
-    const char *attr = w->object != NULL ? w->object->attr : NULL;
-    const xmlio_map_t *row;
+    const field_t *x;
 
-    /* The root attributes (a student's id, version and state) are members. */
-    if ((w->object == NULL && w->rows != NULL && xmlio_is_root_attr(w->root_attrs, seg)) ||
-        (attr != NULL && !strcmp(attr, seg))) {
+    /* The store's attributes (a student's id, version and state) are members. */
+    if (w->at_root && xmlio_is_root_attr(w->root_attrs, seg)) {
         xmlio_append(w->out, w->cap, &w->len, "/@%s", seg);
         w->rows = NULL;
         return true;
     }
-    row = xmlio_row(w->rows, seg);
-    if (row == NULL)
+    w->at_root = false;
+    x = xmlio_member_row(w->rows, seg);
+    if (x == NULL)
         return false;
-    xmlio_append(w->out, w->cap, &w->len, "/%s", row->xml);
-    w->rows = row->shape == XMLIO_M_OBJECT ? row->child : NULL;
-    w->object = row->shape == XMLIO_M_OBJECT ? row : NULL;
-    if (row->shape == XMLIO_M_LIST || row->shape == XMLIO_M_REPEATED)
-        w->pending = row;
+    xmlio_append(w->out, w->cap, &w->len, "/%s", x->xml);
+    w->rows = x->type == FIELD_T_OBJECT && !xmlio_is_attribute(x) ? x->child : NULL;
+    if (x->type == FIELD_T_ARRAY)
+        w->pending = x;
     return true;
 }
 
 /* The path below the item for a pointer into the record; false for a
- * pointer the map does not know. */
+ * pointer the table does not know. */
 static bool
 xmlio_pointer_walk(const xmlio_shape_of_t *shape, const char *pointer, char *out, size_t cap)
 {
-    xmlio_walk_t w = {shape->attrs, shape->rows, NULL, NULL, out, cap, 0};
+    xmlio_walk_t w = {shape->attrs, shape->root->child, true, NULL, out, cap, 0};
     char seg[XMLIO_SEGMENT_MAX];
 
     out[0] = '\0';
@@ -2002,7 +1784,7 @@ xmlio_pointer_walk(const xmlio_shape_of_t *shape, const char *pointer, char *out
 const char *
 xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer)
 {
-    /* The item's element, named by its XPath, says which map the pointer walks. */
+    /* The item's element, named by its XPath, says which table the pointer walks. */
     bool org = item_xpath != NULL && strncmp(item_xpath, "/Packet/Data/Organization[", 26) == 0;
 
     return xmlio_item_pointer_to_xpath(arena, org ? XMLIO_ITEM_ORGANIZATION : XMLIO_ITEM_STUDENT,
@@ -2014,20 +1796,20 @@ xmlio_item_pointer_to_xpath(arena_t *arena, xmlio_item_kind_t kind, const char *
                             const char *pointer)
 {
     const xmlio_shape_of_t *shape =
-        kind >= 0 && kind < XMLIO_ITEM__MAX ? xmlio_item_shapes[kind] : NULL;
+        kind >= 0 && kind < XMLIO_ITEM__MAX ? &xmlio_item_shapes[kind] : NULL;
     char below[XMLIO_XPATH_MAX];
     const char *xpath;
 
     if (item_xpath == NULL)
         item_xpath = "";
-    if (pointer == NULL || shape == NULL ||
+    if (pointer == NULL || shape == NULL || shape->root == NULL ||
         !xmlio_pointer_walk(shape, pointer, below, sizeof below))
         return item_xpath;
     xpath = arena_printf(arena, "%s%s", item_xpath, below);
     return xpath != NULL ? xpath : item_xpath;
 }
 
-/* Writing: BSON of the store → XML by the map. */
+/* Writing: BSON of the store → XML by the field table. */
 
 /* The document or array the iterator is at, as a bson_t over its bytes. */
 static bool
@@ -2084,84 +1866,101 @@ xmlio_write_scalar(xmlTextWriterPtr w, const bson_iter_t *it, const char *name)
     return xmlTextWriterWriteElement(w, BAD_CAST name, BAD_CAST text) >= 0;
 }
 
-static bool xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *rows);
+static bool xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const field_t *table);
 
-/* The row's attribute (type, kind, category) from the sub-document. */
+/* The member key of doc as the attribute name, when it is a string. */
 static bool
-xmlio_write_attr(xmlTextWriterPtr w, const bson_t *sub, const char *name)
+xmlio_write_attr(xmlTextWriterPtr w, const bson_t *doc, const char *key, const char *name)
 {
     bson_iter_t it;
     const char *value = NULL;
 
-    if (name == NULL || !bson_iter_init_find(&it, sub, name))
+    if (!bson_iter_init_find(&it, doc, key))
         return true;
     if (!xmlio_bson_string(&it, &value))
         return false;
     return value == NULL || xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST value) >= 0;
 }
 
+/* The members of table that are attributes (type, kind, category, ogrn). */
+static bool
+xmlio_write_attrs(xmlTextWriterPtr w, const bson_t *doc, const field_t *table)
+{
+    bool ok = true;
+
+    for (const field_t *f = table; ok && f->type != FIELD_T_END; f++) {
+        const field_t *x = xmlio_xml_row(f);
+        if (xmlio_is_attribute(x))
+            ok = xmlio_write_attr(w, doc, f->name, x->xml + 1);
+    }
+    return ok;
+}
+
 /* <Name attr="…">members</Name> from a sub-document. */
 static bool
-xmlio_write_object(xmlTextWriterPtr w, const bson_iter_t *it, const xmlio_map_t *row)
+xmlio_write_object(xmlTextWriterPtr w, const bson_iter_t *it, const field_t *row)
 {
     bson_t sub;
 
     if (!BSON_ITER_HOLDS_DOCUMENT(it) || !xmlio_bson_sub(it, &sub))
         return true;
     return xmlTextWriterStartElement(w, BAD_CAST row->xml) >= 0 &&
-           xmlio_write_attr(w, &sub, row->attr) && xmlio_write_members(w, &sub, row->child) &&
+           xmlio_write_attrs(w, &sub, row->child) && xmlio_write_members(w, &sub, row->child) &&
            xmlTextWriterEndElement(w) >= 0;
 }
 
-/* The items of an array, each as the item row says. */
+/* The items of an array, each as the item row says; name is the element
+ * of an item that is text. */
 static bool
-xmlio_write_items(xmlTextWriterPtr w, const bson_t *array, const xmlio_map_t *item)
+xmlio_write_items(xmlTextWriterPtr w, const bson_t *array, const field_t *item, const char *name)
 {
     bson_iter_t it;
     bool ok = bson_iter_init(&it, array);
 
     while (ok && bson_iter_next(&it)) {
-        if (item->shape == XMLIO_M_TEXT)
-            ok = xmlio_write_text(w, &it, item->xml);
-        else
+        if (item->type == FIELD_T_OBJECT)
             ok = xmlio_write_object(w, &it, item);
+        else
+            ok = xmlio_write_text(w, &it, name);
     }
     return ok;
 }
 
 static bool
-xmlio_write_array(xmlTextWriterPtr w, const bson_iter_t *it, const xmlio_map_t *row)
+xmlio_write_array(xmlTextWriterPtr w, const bson_iter_t *it, const field_t *row)
 {
     bson_t array;
 
     /* An empty list is written as no element: Documents needs one item. */
     if (!BSON_ITER_HOLDS_ARRAY(it) || !xmlio_bson_sub(it, &array) || bson_count_keys(&array) == 0)
         return true;
-    if (row->shape == XMLIO_M_REPEATED)
-        return xmlio_write_items(w, &array, row->child);
+    if (xmlio_repeats_itself(row))
+        return xmlio_write_items(w, &array, row->child, row->xml);
     return xmlTextWriterStartElement(w, BAD_CAST row->xml) >= 0 &&
-           xmlio_write_items(w, &array, row->child) && xmlTextWriterEndElement(w) >= 0;
+           xmlio_write_items(w, &array, row->child, row->child->xml) &&
+           xmlTextWriterEndElement(w) >= 0;
 }
 
-/* The members of doc that rows name, in the rows' order; others (the
- * store's own) are not part of the format. */
+/* The members of doc that table names as elements, in the table's order;
+ * others (the store's own) are not part of the format. */
 static bool
-xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const xmlio_map_t *rows)
+xmlio_write_members(xmlTextWriterPtr w, const bson_t *doc, const field_t *table)
 {
     bool ok = true;
 
-    for (const xmlio_map_t *row = rows; ok && row->shape != XMLIO_M_END; row++) {
+    for (const field_t *f = table; ok && f->type != FIELD_T_END; f++) {
+        const field_t *x = xmlio_xml_row(f);
         bson_iter_t it;
-        if (!bson_iter_init_find(&it, doc, row->json))
+        if (!xmlio_is_element(x) || !bson_iter_init_find(&it, doc, f->name))
             continue;
-        if (row->shape == XMLIO_M_TEXT)
-            ok = xmlio_write_text(w, &it, row->xml);
-        else if (row->shape == XMLIO_M_INT || row->shape == XMLIO_M_BOOL)
-            ok = xmlio_write_scalar(w, &it, row->xml);
-        else if (row->shape == XMLIO_M_OBJECT)
-            ok = xmlio_write_object(w, &it, row);
-        else
-            ok = xmlio_write_array(w, &it, row);
+        if (x->type == FIELD_T_STRING || x->type == FIELD_T_ENUM)
+            ok = xmlio_write_text(w, &it, x->xml);
+        else if (x->type == FIELD_T_INT || x->type == FIELD_T_BOOL)
+            ok = xmlio_write_scalar(w, &it, x->xml);
+        else if (x->type == FIELD_T_OBJECT)
+            ok = xmlio_write_object(w, &it, x);
+        else if (x->type == FIELD_T_ARRAY)
+            ok = xmlio_write_array(w, &it, x);
     }
     return ok;
 }
@@ -2185,7 +1984,7 @@ xmlio_write_root(xmlTextWriterPtr w, const char *id, int64_t version, bool delet
     if (ok)
         ok = xmlTextWriterWriteAttribute(w, BAD_CAST "state",
                                          BAD_CAST(deleted ? "DELETED" : "ACTIVE")) >= 0;
-    return ok && xmlio_write_members(w, doc, xmlio_student) && xmlTextWriterEndElement(w) >= 0;
+    return ok && xmlio_write_members(w, doc, student_root.child) && xmlTextWriterEndElement(w) >= 0;
 }
 
 bool
@@ -2198,15 +1997,17 @@ xmlio_write_organization(xmlTextWriterPtr w, int64_t version, const bson_t *doc)
     bool ok;
 
     xmlio_global_enter(&saved, NULL);
+    /* The ОГРН names the organisation: an attribute the XSD requires. */
     ok = bson_iter_init_find(&it, doc, "ogrn") && xmlio_bson_string(&it, &ogrn) && ogrn != NULL &&
          xmlTextWriterStartElement(w, BAD_CAST "Organization") >= 0 &&
          xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns", BAD_CAST XMLIO_NS) >= 0 &&
-         xmlTextWriterWriteAttribute(w, BAD_CAST "ogrn", BAD_CAST ogrn) >= 0;
+         xmlio_write_attrs(w, doc, organization_root.child);
     if (ok && version > 0) {
         snprintf(number, sizeof number, "%" PRId64, version);
         ok = xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST number) >= 0;
     }
-    ok = ok && xmlio_write_members(w, doc, xmlio_organization) && xmlTextWriterEndElement(w) >= 0;
+    ok = ok && xmlio_write_members(w, doc, organization_root.child) &&
+         xmlTextWriterEndElement(w) >= 0;
     xmlio_global_leave(&saved);
     return ok;
 }

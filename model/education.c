@@ -217,7 +217,7 @@ education_rule_event(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     }
 }
 
-/* The tables: one row per member, FIELD_STR(name, required, max, check) and its kin
+/* The tables: one row per member, FIELD_STR(name, xml, required, max, check) and its kin
  * (model/fields.h names every slot). */
 
 static const field_t education_order_fields[] = {

@@ -96,7 +96,7 @@ bool education_trajectory(arena_t *arena, const bson_t *student, jw_t *w);
 /* Days since 1970-01-01 of a valid "YYYY-MM-DD" (for date arithmetic). */
 int64_t education_days(const char *date);
 
-/* The body of an event (an OBJECT row), for model/xmlio.c. */
+/* The body of an event (an OBJECT row), for model/xmlio_tree.c. */
 extern const field_t education_event_root;
 
 /* A student's education as the server stores it (an ARRAY row of episodes,

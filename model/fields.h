@@ -101,8 +101,9 @@ struct field {
  * required is FIELD_REQ or FIELD_OPT. Rows of array items and roots have no
  * name and are written with designated initialisers.
  *
- * XML names (model/xmlio.c reads and writes the exchange format by them, so
- * the model is declared once; the order of a table is the order of the XSD):
+ * XML names (model/xmlio_tree.c and xmlio_write.c read and write the
+ * exchange by them, so the model is declared once; the order of a table is
+ * the order of the XSD):
  *   "LastName"   a member is the element of that name, its text the value
  *                (INT: digits, BOOL: true/false); an OBJECT's element holds
  *                its members

@@ -83,7 +83,7 @@ static const char *const organization_types[] = {"SCHOOL", "KINDERGARTEN", "SPO"
 static const char *const organization_statuses[] = {"ACTIVE", "REORGANIZED", "LIQUIDATED", NULL};
 static const char *const organization_address_kinds[] = {"LEGAL", "ACTUAL", NULL};
 
-/* The tables: one row per member, FIELD_STR(name, required, max, check) and its kin
+/* The tables: one row per member, FIELD_STR(name, xml, required, max, check) and its kin
  * (model/fields.h names every slot). */
 
 static const field_t organization_address_fields[] = {

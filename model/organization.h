@@ -30,7 +30,7 @@
 bool organization_from_json(arena_t *arena, const json_value_t *body, const char *today,
                             bson_t *out, kt_error_t *err);
 
-/* The organisation's field table (an OBJECT row), for model/xmlio.c. */
+/* The organisation's field table (an OBJECT row), for model/xmlio_tree.c. */
 extern const field_t organization_root;
 
 #endif

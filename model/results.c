@@ -290,7 +290,7 @@ results_rule_certificate(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     results_after_birth(cx, ptr, "issued_on", &slots[RESULTS_CERT_ISSUED_ON]);
 }
 
-/* The tables: one row per member, FIELD_STR(name, required, max, check) and its kin
+/* The tables: one row per member, FIELD_STR(name, xml, required, max, check) and its kin
  * (model/fields.h names every slot). */
 
 static const char *const results_achievement_kinds[] = {

@@ -265,7 +265,7 @@ static const char *const student_address_kinds[] = {"REGISTRATION", "RESIDENCE",
 static const char *const student_representative_kinds[] = {
     "MOTHER", "FATHER", "GUARDIAN", "TRUSTEE", "ADOPTIVE_PARENT", "OTHER", NULL};
 
-/* The tables: one row per member, FIELD_STR(name, required, max, check) and its kin
+/* The tables: one row per member, FIELD_STR(name, xml, required, max, check) and its kin
  * (model/fields.h names every slot). */
 
 /* Array items and the root have no name: designated, they read better. */

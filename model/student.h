@@ -52,8 +52,8 @@ size_t student_keys(arena_t *arena, const bson_t *doc, const char **snils, const
 const char *student_doc_claim_key(arena_t *arena, const char *type, const char *series,
                                   const char *number);
 
-/* The student's field table (an OBJECT row): model/xmlio.c reads and writes
- * XML by its xml names. */
+/* The student's field table (an OBJECT row): model/xmlio_tree.c and
+ * xmlio_write.c read and write XML by its xml names. */
 extern const field_t student_root;
 
 #endif

@@ -1,6 +1,6 @@
 """The exchange XSD checked by a second, independent implementation.
 
-libxml2 validates packages in the service (model/xmlio.c); here the Python package
+libxml2 validates packages in the service (model/xmlio_read.c); here the Python package
 `xmlschema` (its own XSD 1.0 engine, no libxml2) must agree that the schema is a valid
 XSD 1.0 schema, that every file in xsd/samples/ is valid, and that broken variants of
 them are not. The regional systems will validate with whatever their platform has, so

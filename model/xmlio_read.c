@@ -777,6 +777,26 @@ xmlio_item_check(xmlio_reader_t *r, arena_t *arena, xmlDocPtr doc, xmlio_item_t 
     return true;
 }
 
+/* The item's record as its model's tree, when it has members and is valid
+ * by the XSD; false when the arena is out of memory. */
+static bool
+xmlio_item_tree(arena_t *arena, const xmlNode *root, xmlio_item_t *item)
+{
+    const xmlio_shape_of_t *shape = &xmlio_item_shapes[item->kind];
+    json_value_t *tree;
+
+    if (shape->root == NULL || item->error.code != KT_OK)
+        return true;
+    tree = xmlio_record_tree(arena, root, shape);
+    if (item->kind == XMLIO_ITEM_STUDENT)
+        item->student = tree;
+    else if (item->kind == XMLIO_ITEM_EVENT)
+        item->event = tree;
+    else
+        item->organization = tree;
+    return tree != NULL;
+}
+
 /* Reads the item the reader is on into item. */
 static bool
 xmlio_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err)
@@ -797,27 +817,9 @@ xmlio_item(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *er
     if (!xmlio_item_attributes(r, arena, root, item, err) ||
         !xmlio_item_check(r, arena, c.doc, item, err))
         goto done;
-    if (item->kind == XMLIO_ITEM_STUDENT && item->error.code == KT_OK) {
-        item->student = xmlio_record_tree(arena, root, &xmlio_item_shapes[XMLIO_ITEM_STUDENT]);
-        if (item->student == NULL) {
-            xmlio_fail_arena(r, err);
-            goto done;
-        }
-    }
-    if (item->kind == XMLIO_ITEM_EVENT && item->error.code == KT_OK) {
-        item->event = xmlio_record_tree(arena, root, &xmlio_item_shapes[XMLIO_ITEM_EVENT]);
-        if (item->event == NULL) {
-            xmlio_fail_arena(r, err);
-            goto done;
-        }
-    }
-    if (item->kind == XMLIO_ITEM_ORGANIZATION && item->error.code == KT_OK) {
-        item->organization =
-            xmlio_record_tree(arena, root, &xmlio_item_shapes[XMLIO_ITEM_ORGANIZATION]);
-        if (item->organization == NULL) {
-            xmlio_fail_arena(r, err);
-            goto done;
-        }
+    if (!xmlio_item_tree(arena, root, item)) {
+        xmlio_fail_arena(r, err);
+        goto done;
     }
     ok = true;
 done:

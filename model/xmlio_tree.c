@@ -40,6 +40,8 @@ const xmlio_shape_of_t xmlio_item_shapes[XMLIO_ITEM__MAX] = {
     [XMLIO_ITEM_ORGANIZATION] = {&organization_root, xmlio_org_attrs},
 };
 
+static const field_t *xmlio_member_row(const field_t *table, const char *name);
+
 /* Whether the element name inside parent repeats by design in table: the
  * item of an ARRAY with a container (Document in Documents) or one that
  * repeats itself (Country). */
@@ -72,12 +74,8 @@ xmlio_table_repeats(const field_t *table, const xmlChar *parent, const xmlChar *
 bool
 xmlio_health_name(const xmlChar *name)
 {
-    const field_t *health = NULL;
+    const field_t *health = xmlio_member_row(student_root.child, "health");
 
-    for (const field_t *f = student_root.child; f->type != FIELD_T_END; f++) {
-        if (strcmp(f->name, "health") == 0)
-            health = f;
-    }
     if (health == NULL || xmlStrEqual(name, BAD_CAST health->xml))
         return health != NULL;
     for (const field_t *f = health->child; f->type != FIELD_T_END; f++) {

@@ -130,9 +130,10 @@ bool xmlio_reader_header(xmlio_reader_t *r, xmlio_header_t *header, kt_error_t *
 bool xmlio_reader_next(xmlio_reader_t *r, arena_t *arena, xmlio_item_t *item, kt_error_t *err);
 
 /* Maps a JSON Pointer of a field error ("/documents/0/number") to the XPath
- * of the element in the item ("<item xpath>/Documents/Document[1]/Number");
- * the item's element in its XPath (Student or Organization) picks the map;
- * members that are attributes map to "@type", "@kind", "@category"; a
+ * of the element in the item ("<item xpath>/Documents/Document[1]/Number")
+ * by the xml names of the field table (model/fields.h) that the item's
+ * element in its XPath (Student or Organization) picks; members that are
+ * attributes map to "@type", "@kind", "@category"; a
  * pointer of any other shape maps to item_xpath itself. The result is in
  * arena (item_xpath itself when the arena is out of memory). */
 const char *xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *pointer);

@@ -188,6 +188,7 @@ void xmlio_global_leave(const xmlio_global_t *saved);
 
 /* The scans of the bytes (xmlio_scan.c). */
 
+/* XML's whitespace (the S production). */
 static inline bool
 xmlio_space(char c)
 {

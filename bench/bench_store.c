@@ -49,6 +49,7 @@
 #include "store/sqlite/sqlite.h"
 #include "store/util.h"
 #include "model/student.h"
+#include "model/calendar.h"
 #include "model/validators.h"
 #include "model/xmlio.h"
 

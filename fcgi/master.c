@@ -257,8 +257,8 @@ master_run(const config_t *cfg)
         return 1;
     write_pid_file(cfg);
     init_store(cfg);
-    log_event(LOG_INFO, "master listening on %s with %d workers x %d threads", cfg->socket_path,
-              cfg->workers, cfg->threads);
+    log_event(LOG_INFO, "master listening on %s with %d workers x %d threads; the region's day: %s",
+              cfg->socket_path, cfg->workers, cfg->threads, cfg->time_zone);
     supervise(&m);
     close(m.listen_fd);
     log_event(LOG_INFO, "master stopped");

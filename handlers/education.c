@@ -19,6 +19,7 @@
 #include "handlers/records.h"
 #include "handlers/students.h"
 #include "model/education.h"
+#include "model/calendar.h"
 #include "model/validators.h"
 #include "service/education.h"
 #include "store/audit.h"

@@ -13,6 +13,7 @@
 #include "service/organizations.h"
 #include "handlers/records.h"
 #include "model/organization.h"
+#include "model/calendar.h"
 #include "model/validators.h"
 #include "model/xmlio.h"
 #include "store/organizations.h"

@@ -24,6 +24,7 @@
 #include "handlers/handlers.h"
 #include "service/healthdata.h"
 #include "handlers/reports.h"
+#include "model/calendar.h"
 #include "model/validators.h"
 #include "store/kind.h"
 #include "store/scan.h"
@@ -54,20 +55,28 @@ parse_date_param(const request_t *req, const char *name, const char **out, kt_er
 }
 
 /* ?known_at= — what the registry knew then: the versions written up to that
- * time (a date counts to the end of that day, UTC); NULL (absent): every
- * version, today's knowledge. */
+ * time (a date counts to the end of that day in the region's zone,
+ * model/calendar.h); NULL (absent): every version, today's knowledge. */
 static bool
 parse_known_at(const request_t *req, const char **bound, kt_error_t *err)
 {
     const char *v = request_query(req, "known_at"), *date;
+    char *end = NULL;
 
     *bound = NULL;
     if (v == NULL || strlen(v) != 10)
         return handler_time(req, "known_at", bound, err);
     if (!parse_date_param(req, "known_at", &date, err))
         return false;
-    *bound = arena_printf(req->arena, "%sT23:59:59.999Z", date);
-    return *bound != NULL;
+    end = arena_alloc(req->arena, CALENDAR_TIME_SIZE);
+    if (end == NULL)
+        return false;
+    if (!calendar_day_end(date, end)) { /* a valid date: only the C library can fail */
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "the end of the day %s", date);
+        return false;
+    }
+    *bound = end;
+    return true;
 }
 
 /* The organisation the principal may report on: NULL for the whole region. */

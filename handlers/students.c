@@ -16,6 +16,7 @@
 #include "service/students.h"
 #include "model/education.h"
 #include "model/student.h"
+#include "model/calendar.h"
 #include "model/validators.h"
 #include "model/xmlio.h"
 #include "store/audit.h"

@@ -122,6 +122,18 @@ store_value(config_t *cfg, kt_error_t *err)
     return path_value(cfg->sqlite_path, "KT_SQLITE", cfg, rel, err);
 }
 
+/* KT_TIMEZONE: checked against the zone files and made the process's zone
+ * here, at start, so that an unknown name stops the service before it
+ * serves a single wrong date. */
+static bool
+timezone_value(config_t *cfg, kt_error_t *err)
+{
+    const char *name = env_or("KT_TIMEZONE", CALENDAR_ZONE_DEFAULT);
+
+    return copy_value(cfg->time_zone, sizeof cfg->time_zone, "KT_TIMEZONE", name, err) &&
+           calendar_zone_use(cfg->time_zone, err);
+}
+
 store_t *
 config_store_new(const config_t *cfg, kt_error_t *err)
 {
@@ -165,7 +177,8 @@ config_load(config_t *cfg, kt_error_t *err)
                     env_or("KT_XSD", KT_SOURCE_DIR "/xsd/kontingent-exchange-1.xsd"), err) ||
         !copy_value(cfg->user, sizeof cfg->user, "KT_USER", env_or("KT_USER", ""), err) ||
         !copy_value(cfg->socket_group, sizeof cfg->socket_group, "KT_SOCKET_GROUP",
-                    env_or("KT_SOCKET_GROUP", ""), err))
+                    env_or("KT_SOCKET_GROUP", ""), err) ||
+        !timezone_value(cfg, err))
         return false;
     return load_numbers(cfg, err);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "model/calendar.h"
 #include "store/store.h"
 
 #define CONFIG_PATH_MAX 1024
@@ -48,9 +49,12 @@ typedef struct {
     size_t receipt_page_bytes;      /* KT_RECEIPT_PAGE_BYTES: a stored receipt page, 4 MiB */
     char xsd_path[CONFIG_PATH_MAX]; /* KT_XSD, default <source>/xsd/kontingent-exchange-1.xsd */
     int backlog;                    /* KT_BACKLOG, default 1024 */
+    char time_zone[CALENDAR_ZONE_MAX]; /* KT_TIMEZONE: the region's day, default Europe/Moscow */
 } config_t;
 
-/* Fills cfg from the environment; false with err for an invalid value. */
+/* Fills cfg from the environment; false with err for an invalid value. It
+ * also makes KT_TIMEZONE the process's zone (calendar_zone_use): call it
+ * before any thread starts. */
 bool config_load(config_t *cfg, kt_error_t *err);
 
 /* Opens the store the configuration names (KT_STORE, KT_SQLITE, MONGODB_URI, KT_DB). */

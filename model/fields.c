@@ -4,7 +4,7 @@
  * Choices made here for every model:
  *   - A date of the right shape that does not exist (2023-02-29) is
  *     DATE_RANGE, as DATA-MODEL.md calls it "impossible"; bad shape is FORMAT.
- *     Dates lie within 1900-01-01 … today.
+ *     Dates lie within 1900-01-01 … today (the region's day, model/calendar.h).
  *   - A document's issued_on is compared with its holder's birth date
  *     (FIELD_F_PERSON marks the objects that are persons).
  *   - Names: letters of the Cyrillic block (so Tatar ә or Bashkir ҡ pass),
@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/utf8.h"
+#include "model/calendar.h"
 #include "model/validators.h"
 
 #define FIELDS_DATE_MIN "1900-01-01"
@@ -742,7 +743,8 @@ fields_tree_to_bson(const json_value_t *obj, bson_t *out)
     return fields_bson_members(obj, out);
 }
 
-/* today as given when it is a real date, else the clock's. */
+/* today as given when it is a real date, else the clock's in the region's zone
+ * (model/calendar.h). */
 static const char *
 fields_today(const char *today, char now[11])
 {

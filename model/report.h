@@ -105,8 +105,9 @@ bool report_suppress(const int64_t *counts, bool *hidden, size_t n, int64_t tota
 /* Whether a single count (a total) is small: 1..REPORT_K_MIN-1. */
 bool report_small(int64_t count);
 
-/* The latest 20 September on or before today (the ОО-1 reference date), and
- * the 1 January after a reference date (age is counted on it). */
+/* The latest 20 September on or before today (the ОО-1 reference date; today
+ * is the region's day, model/calendar.h), and the 1 January after a reference
+ * date (age is counted on it). */
 void report_default_as_of(const char *today, char out[11]);
 void report_default_age_on(const char *as_of, char out[11]);
 

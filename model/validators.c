@@ -6,7 +6,6 @@
 #include "model/validators.h"
 
 #include <string.h>
-#include <time.h>
 
 /* СНИЛС numbers up to 001-001-998 were issued before the check number existed. */
 #define SNILS_UNCHECKED_MAX 1001998L
@@ -203,15 +202,4 @@ date_compare(const char *a, const char *b)
     int c = memcmp(a, b, 10);
 
     return (c > 0) - (c < 0);
-}
-
-void
-date_today(char out[11])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-
-    out[0] = '\0';
-    if (gmtime_r(&now, &tm) == NULL || strftime(out, 11, "%Y-%m-%d", &tm) != 10)
-        out[0] = '\0';
 }

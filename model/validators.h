@@ -37,7 +37,6 @@ bool date_parse(const char *s, int *y, int *m, int *d);
 /* Compares two valid "YYYY-MM-DD" strings like strcmp. */
 int date_compare(const char *a, const char *b);
 
-/* "YYYY-MM-DD" of today in UTC into out (size ≥ 11). */
-void date_today(char out[11]);
+/* date_today, the region's today: model/calendar.h. */
 
 #endif

@@ -14,6 +14,7 @@
 #include "service/students.h"
 #include "model/organization.h"
 #include "model/student.h"
+#include "model/calendar.h"
 #include "model/validators.h"
 #include "service/education.h"
 #include "service/write.h"

@@ -17,6 +17,7 @@ back, with pymongo or sqlite3, is one). Run one test with the stack up:
 scripts/test -- -k NAME (KT_STORE=mongodb scripts/test -- ... on FerretDB).
 """
 
+import datetime
 import json
 import os
 import pathlib
@@ -28,6 +29,7 @@ import time
 import pytest
 import requests
 import urllib3
+import zoneinfo
 
 _REQUIRED = ("KT_BASE_URL", "KT_TEST_VAR", "KT_CTL")
 
@@ -72,6 +74,21 @@ DB_NAME = os.environ.get("KT_DB", "kontingent")
 PID_FILE = pathlib.Path(os.environ.get("KT_PID_FILE", TEST_VAR / "run" / "kontingent-fcgi.pid"))
 WORKERS = int(os.environ.get("KT_WORKERS", "2"))
 THREADS = int(os.environ.get("KT_THREADS", "8"))
+# The stack's region time zone (scripts/lib.sh exports it): its day is "today" of every date
+# rule (docs/api.md, "Times and dates").
+TIMEZONE = zoneinfo.ZoneInfo(os.environ.get("KT_TIMEZONE") or "Europe/Moscow")
+
+
+def region_today():
+    """The date in the region's time zone now."""
+    return datetime.datetime.now(TIMEZONE).date()
+
+
+def region_day_end(date):
+    """The last millisecond of the region's day date ("YYYY-MM-DD") as the stored UTC time."""
+    start = datetime.datetime.fromisoformat(date).replace(tzinfo=TIMEZONE) + datetime.timedelta(days=1)
+    end = start.astimezone(datetime.timezone.utc) - datetime.timedelta(milliseconds=1)
+    return end.strftime("%Y-%m-%dT%H:%M:%S.") + f"{end.microsecond // 1000:03d}Z"
 TIMEOUT = 30
 
 

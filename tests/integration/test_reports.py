@@ -13,7 +13,8 @@ import pytest
 
 import threading
 
-from conftest import BASE_URL, Client, assert_problem, new_org
+from conftest import (BASE_URL, TIMEZONE, Client, assert_problem, new_org, region_day_end,
+                      region_today)
 from kt_data import new_ogrn, size, student
 
 NS = "urn:kontingent:exchange:1"
@@ -69,6 +70,24 @@ def test_report_parameters_are_checked(client, region_cert, token):
     assert_problem(client.get(mig, token=school), 403, "FORBIDDEN")
     r = client.get(url, token=school)
     assert r.status_code == 200 and r.json()["as_of"].endswith("-09-20")
+
+
+def test_default_report_dates_follow_the_regions_day(client, region_cert):
+    """Without dates the reports count to the region's today (KT_TIMEZONE), not UTC's."""
+    for _ in range(3):  # asked again only if the region's day turned over meanwhile
+        today = region_today()
+        mig = client.get("/api/v1/reports/migration", cert=region_cert)
+        cont = client.get("/api/v1/reports/contingent", cert=region_cert, params={"group_by": ""})
+        if region_today() == today:
+            break
+    else:
+        pytest.fail("the region's day turned over three times")
+    assert mig.status_code == 200 and cont.status_code == 200, (mig.text[:300], cont.text[:300])
+    ref = today.replace(month=9, day=20)
+    ref = ref if ref <= today else ref.replace(year=today.year - 1)
+    assert cont.json()["as_of"] == ref.isoformat()
+    assert mig.json()["to"] == today.isoformat()
+    assert mig.json()["from"] == ref.replace(day=1).isoformat()
 
 
 # --- the contingent and migration reports over a generated population ---------------------
@@ -251,7 +270,10 @@ def test_a_transfer_after_as_of_counts_at_the_old_school(client, region_cert, po
 def test_known_at_reproduces_an_earlier_answer(client, region_cert, population):
     orgs, items, _ = population
     before = report(client, region_cert, ["organization"], known_at="2000-01-01").json()
-    assert before["total"] == 0 and before["known_at"] == "2000-01-01T23:59:59.999Z"
+    # A date ends with the region's day (KT_TIMEZONE), answered as that UTC instant.
+    assert before["total"] == 0 and before["known_at"] == region_day_end("2000-01-01")
+    if TIMEZONE.key == "Europe/Moscow":  # the stacks' default: UTC+3 then
+        assert before["known_at"] == "2000-01-01T20:59:59.999Z"
     now = report(client, region_cert, ["organization"]).json()
     later = report(client, region_cert, ["organization"], known_at="2099-01-01T00:00:00Z").json()
     assert later["rows"] == now["rows"] and now["known_at"] is None

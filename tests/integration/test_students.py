@@ -2,13 +2,14 @@
 search, the change feed, access control, duplicates, the access log and verify/repair."""
 
 import concurrent.futures
+import datetime
 import threading
 import time
 import urllib.parse
 
 import pytest
 
-from conftest import assert_problem, run_ctl
+from conftest import assert_problem, region_today, run_ctl
 from kt_data import SCHOOL_A, SCHOOL_B, new_snils, student
 
 S = "/api/v1/students"
@@ -42,6 +43,33 @@ def test_create_read_and_etag(client, region):
     g = client.get(r.headers["Location"], token=region)
     assert g.status_code == 200 and g.headers["ETag"] == '"1"'
     assert g.json() == body
+
+
+def issued_on(date):
+    doc = student()
+    doc["documents"][0]["issued_on"] = date.isoformat()
+    return doc
+
+
+def test_today_is_the_regions_day(client, region):
+    """A document issued today in the region's zone (KT_TIMEZONE, the stack's default
+    Europe/Moscow) is accepted, also in the hours when UTC is still on the day before (21:00 to
+    24:00 UTC for Moscow); the region's tomorrow is DATE_RANGE. The unit test test_calendar pins
+    the date of given instants in other zones."""
+    for _ in range(3):  # asked again only if the region's day turned over meanwhile
+        today = region_today()
+        ok = client.post(S, token=region, json=issued_on(today))
+        late = client.post(S, token=region, json=issued_on(today + datetime.timedelta(days=1)))
+        if region_today() == today:
+            break
+    else:
+        pytest.fail("the region's day turned over three times")
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["documents"][0]["issued_on"] == today.isoformat()
+    body = assert_problem(late, 422, "VALIDATION")
+    assert [(e["pointer"], e["code"]) for e in body["errors"]] == [
+        ("/documents/0/issued_on", "DATE_RANGE")
+    ]
 
 
 def test_snils_is_normalised(client, region):

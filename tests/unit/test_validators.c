@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "model/calendar.h"
 #include "model/validators.h"
 #include "tests/unit/check.h"
 

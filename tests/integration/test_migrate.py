@@ -2,6 +2,7 @@
 chains verify there), its change feed and access log, and a second run copies nothing
 (docs/storage.md, "Moving between them"). On the SQLite stacks the copy goes to another
 SQLite file; on the FerretDB stack also from MongoDB to SQLite and back."""
+import pathlib
 import re
 import urllib.parse
 
@@ -46,6 +47,7 @@ def sqlite_env(path):
     return {"KT_STORE": "sqlite", "KT_SQLITE": str(path)}
 
 
+@pytest.mark.store("sqlite", reason="copies the whole stack's registry; on FerretDB, test_mongodb_to_sqlite_and_back copies a small one")
 def test_a_copy_to_another_sqlite_file_verifies_and_keeps_everything(seeded, tmp_path):
     source = counts(run_ctl("verify").stdout)
     out = run_ctl("migrate", "--to", "sqlite", "--sqlite", tmp_path / "copy.db", timeout=600)
@@ -57,6 +59,7 @@ def test_a_copy_to_another_sqlite_file_verifies_and_keeps_everything(seeded, tmp
         assert line and int(line.group(1)) > 0 and line.group(1) == line.group(2), out.stdout
 
 
+@pytest.mark.store("sqlite", reason="copies the whole stack's registry; on FerretDB, test_mongodb_to_sqlite_and_back copies a small one")
 def test_a_second_run_copies_nothing(seeded, tmp_path):
     target = tmp_path / "again.db"
     run_ctl("migrate", "--to", "sqlite", "--sqlite", target, timeout=600)
@@ -80,16 +83,28 @@ def test_usage_is_refused_with_exit_2(seeded):
 
 
 @pytest.mark.store("mongodb", reason="needs a MongoDB server (the FerretDB stack) for both legs")
-def test_mongodb_to_sqlite_and_back(seeded, tmp_path):
-    source = counts(run_ctl("verify").stdout)
-    run_ctl("migrate", "--to", "sqlite", "--sqlite", tmp_path / "from-mongo.db", timeout=600)
-    assert counts(run_ctl("verify", env=sqlite_env(tmp_path / "from-mongo.db")).stdout) == source
-    back = dict(sqlite_env(tmp_path / "from-mongo.db"), MONGODB_URI=MONGODB_URI)
-    out = run_ctl("migrate", "--to", "mongodb", "--db", "kt_migrate_back", env=back,
-                  timeout=600)
+def test_mongodb_to_sqlite_and_back(mongo, tmp_path):
+    """A small registry of its own (the samples, imported through the package code path),
+    so that the copies do not grow with what the rest of the suite wrote to the stack."""
+    src = {"KT_STORE": "mongodb", "KT_DB": "kt_migrate_src"}
+    back = {"KT_STORE": "mongodb", "KT_DB": "kt_migrate_back"}
+    for name in ("kt_migrate_src", "kt_migrate_back"):
+        mongo.client.drop_database(name)
+    run_ctl("init", env=src)
+    samples = pathlib.Path(__file__).resolve().parents[2] / "xsd" / "samples"
+    for sample in ("packet-organizations.xml", "packet-small.xml", "packet-records.xml"):
+        run_ctl("import", samples / sample, env=src, check=False)
+    source = counts(run_ctl("verify", env=src).stdout)
+    assert source[0] > 0
+    copy = tmp_path / "from-mongo.db"
+    run_ctl("migrate", "--to", "sqlite", "--sqlite", copy, env=src, timeout=600)
+    assert counts(run_ctl("verify", env=sqlite_env(copy)).stdout) == source
+    out = run_ctl("migrate", "--to", "mongodb", "--db", "kt_migrate_back",
+                  env=dict(sqlite_env(copy), MONGODB_URI=MONGODB_URI), timeout=600)
     assert "OK:" in out.stdout, out.stdout
-    again = run_ctl("verify", env={"KT_STORE": "mongodb", "KT_DB": "kt_migrate_back"})
-    assert counts(again.stdout) == source
+    assert counts(run_ctl("verify", env=back).stdout) == source
+    for name in ("kt_migrate_src", "kt_migrate_back"):
+        mongo.client.drop_database(name)
 
 
 def test_the_scripts_refuse_an_empty_store_beside_a_ferretdb_registry(tmp_path):

@@ -1,7 +1,9 @@
 /*
- * students: reads of versioned records that roll the head forward (for every
- * kind of store/kind.h: students, organisations), and the student kind.
- * The write protocol is write.c's; both are described in docs/storage.md.
+ * records: the MongoDB implementation's reads of versioned records, which
+ * roll the head forward (every kind of store/kind.h: students,
+ * organisations), the searches by head members, and the collections and
+ * indexes it prepares. The write protocol is write.c's; both are described
+ * in docs/storage.md.
  */
 #include "store/mongo/mongo.h"
 

@@ -178,6 +178,16 @@ bool store_build_record(bson_t *rec, const record_args_t *a, const write_meta_t 
 /* Whether two documents are equal in canonical form. */
 bool store_same_document(const bson_t *a, const bson_t *b);
 
+/* 409 DUPLICATE_SNILS or DUPLICATE_DOCUMENT (by the key's prefix) naming
+ * the holder in err->ref. */
+void store_duplicate_key(kt_error_t *err, const char *key, const char *holder);
+
+/* verify: version n of record id (v) names its record and number, links to
+ * prev_hash and matches its own hash; else false with the first broken link
+ * in problem (size ≥ 256). */
+bool store_check_link(const store_kind_t *kind, const record_t *v, const char *id, int64_t n,
+                      const char *prev_hash, char *problem);
+
 /* 409 kind->duplicate_id naming id. */
 void store_duplicate_id(kt_error_t *err, const store_kind_t *kind, const char *id);
 

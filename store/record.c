@@ -224,3 +224,41 @@ store_duplicate_id(kt_error_t *err, const store_kind_t *kind, const char *id)
     kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id, "this %s exists already", kind->name);
     snprintf(err->ref, sizeof err->ref, "%s", id);
 }
+
+void
+store_duplicate_key(kt_error_t *err, const char *key, const char *holder)
+{
+    bool snils = strncmp(key, "snils:", 6) == 0;
+
+    kt_error_set(err, KT_DOMAIN_INPUT, snils ? KT_DUPLICATE_SNILS : KT_DUPLICATE_DOCUMENT,
+                 snils ? "another student holds this SNILS"
+                       : "another student holds this document");
+    snprintf(err->ref, sizeof err->ref, "%s", holder);
+}
+
+/* Checks version n's own fields and its link to the previous hash. */
+bool
+store_check_link(const store_kind_t *kind, const record_t *v, const char *id, int64_t n,
+                 const char *prev_hash, char *problem)
+{
+    char hash[65];
+    const char *stored = util_get_str(&v->record, "hash");
+    const char *prev = util_get_str(&v->record, "prev_hash");
+    const char *sid = util_get_str(&v->record, kind->id_member);
+
+    if (sid == NULL || strcmp(sid, id) != 0 || util_get_int(&v->record, "version", 0) != n) {
+        snprintf(problem, 256, "version %lld names another %s or number", (long long)n, kind->name);
+        return false;
+    }
+    if (prev == NULL || strcmp(prev, prev_hash) != 0) {
+        snprintf(problem, 256, "version %lld does not link to the hash of version %lld",
+                 (long long)n, (long long)n - 1);
+        return false;
+    }
+    if (stored == NULL || !store_version_hash(&v->record, prev_hash, hash) ||
+        strcmp(hash, stored) != 0) {
+        snprintf(problem, 256, "version %lld: content does not match its hash", (long long)n);
+        return false;
+    }
+    return true;
+}

@@ -12,33 +12,6 @@
 #include "store/records.h"
 #include "store/util.h"
 
-/* Checks version n's own fields and its link to the previous hash. */
-static bool
-check_link(const store_kind_t *kind, const record_t *v, const char *id, int64_t n,
-           const char *prev_hash, char *problem)
-{
-    char hash[65];
-    const char *stored = util_get_str(&v->record, "hash");
-    const char *prev = util_get_str(&v->record, "prev_hash");
-    const char *sid = util_get_str(&v->record, kind->id_member);
-
-    if (sid == NULL || strcmp(sid, id) != 0 || util_get_int(&v->record, "version", 0) != n) {
-        snprintf(problem, 256, "version %lld names another %s or number", (long long)n, kind->name);
-        return false;
-    }
-    if (prev == NULL || strcmp(prev, prev_hash) != 0) {
-        snprintf(problem, 256, "version %lld does not link to the hash of version %lld",
-                 (long long)n, (long long)n - 1);
-        return false;
-    }
-    if (stored == NULL || !store_version_hash(&v->record, prev_hash, hash) ||
-        strcmp(hash, stored) != 0) {
-        snprintf(problem, 256, "version %lld: content does not match its hash", (long long)n);
-        return false;
-    }
-    return true;
-}
-
 /* The feed entry at the version's sequence must name this version. */
 static bool
 check_feed(store_conn_t *conn, const record_t *v, char *problem, kt_error_t *err, bool *ok)
@@ -79,7 +52,7 @@ verify_chain(store_conn_t *conn, const store_kind_t *kind, const char *id, long 
         record_init(&v);
         ok = mongo_load_version(conn, kind, id, n, &v, &found, err);
         if (ok && found) {
-            linked = check_link(kind, &v, id, n, prev_hash, problem);
+            linked = store_check_link(kind, &v, id, n, prev_hash, problem);
             if (linked && kind->feed)
                 ok = check_feed(conn, &v, problem, err, &linked);
             snprintf(prev_hash, sizeof prev_hash, "%s", util_get_str(&v.record, "hash") ?: "");

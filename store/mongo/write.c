@@ -274,17 +274,6 @@ insert_claim(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, const
     return rc;
 }
 
-static void
-duplicate(kt_error_t *err, const char *key, const char *holder)
-{
-    bool snils = strncmp(key, "snils:", 6) == 0;
-
-    kt_error_set(err, KT_DOMAIN_INPUT, snils ? KT_DUPLICATE_SNILS : KT_DUPLICATE_DOCUMENT,
-                 snils ? "another student holds this SNILS"
-                       : "another student holds this document");
-    snprintf(err->ref, sizeof err->ref, "%s", holder);
-}
-
 /* Takes key i of ks for version `version` of record id, or finds that this
  * write holds it already (the same version, claimed less than half the
  * youth ago). A claim that does not bind is taken over by inserting the
@@ -313,7 +302,7 @@ claim(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, keyset_t *ks
         if (c.found && !mine && !claim_binds(conn, arena, kind, key, &c, &binds, err))
             return false;
         if (binds) {
-            duplicate(err, key, c.holder);
+            store_duplicate_key(err, key, c.holder);
             return false;
         }
         int64_t next = c.found ? c.gen + 1 : 0;
@@ -358,7 +347,7 @@ none_bound(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, keyset_
         if (!claim_binds(conn, arena, kind, now->keys[i], &c, &binds, err))
             return false;
         if (binds) {
-            duplicate(err, now->keys[i], c.holder);
+            store_duplicate_key(err, now->keys[i], c.holder);
             return false;
         }
     }

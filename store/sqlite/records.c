@@ -260,18 +260,6 @@ release_key(store_conn_t *conn, const char *key, const char *id, kt_error_t *err
     return ok;
 }
 
-/* 409 naming the holder; the code follows the key's prefix, as on MongoDB. */
-static void
-duplicate(kt_error_t *err, const char *key, const char *holder)
-{
-    bool snils = strncmp(key, "snils:", 6) == 0;
-
-    kt_error_set(err, KT_DOMAIN_INPUT, snils ? KT_DUPLICATE_SNILS : KT_DUPLICATE_DOCUMENT,
-                 snils ? "another student holds this SNILS"
-                       : "another student holds this document");
-    snprintf(err->ref, sizeof err->ref, "%s", holder);
-}
-
 /* Claims key for id. A key the write adds and another record holds is
  * refused (409); a key version N carried already is only re-inserted when
  * its row is missing (after `migrate`, say), as on MongoDB it binds through
@@ -291,7 +279,7 @@ claim_key(store_conn_t *conn, const store_kind_t *kind, const char *key, const c
         return false;
     if (strcmp(holder, id) == 0)
         return true;
-    duplicate(err, key, holder);
+    store_duplicate_key(err, key, holder);
     return false;
 }
 

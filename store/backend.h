@@ -188,6 +188,17 @@ void store_duplicate_key(kt_error_t *err, const char *key, const char *holder);
 bool store_check_link(const store_kind_t *kind, const record_t *v, const char *id, int64_t n,
                       const char *prev_hash, char *problem);
 
+/* verify: counts a record and its versions under its kind in r. */
+void store_verify_count(const store_kind_t *kind, verify_report_t *r, long versions);
+
+/* verify's name for a claim key's kind ("SNILS", "document"): the value
+ * itself is personal data and never printed. */
+const char *store_key_kind(const char *key);
+
+/* Test builds (KT_FAULT_INJECTION) only: dies (SIGKILL) when meta->fault
+ * names this point, as a crash there would; otherwise nothing. */
+void store_fault_point(const write_meta_t *meta, const char *name);
+
 /* 409 kind->duplicate_id naming id. */
 void store_duplicate_id(kt_error_t *err, const store_kind_t *kind, const char *id);
 

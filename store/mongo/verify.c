@@ -130,26 +130,6 @@ each_record(store_conn_t *conn, const store_kind_t *kind, id_visit_fn fn, FILE *
     return ok && e.ok;
 }
 
-/* Where a kind's counts go in the report. */
-static void
-count_record(const store_kind_t *kind, verify_report_t *r, long versions)
-{
-    if (kind == &store_kind_organization) {
-        r->organizations++;
-        r->organization_versions += versions;
-    } else {
-        r->students++;
-        r->versions += versions;
-    }
-}
-
-/* A claim key's kind for verify's lines: the value itself is personal data. */
-static const char *
-key_kind(const char *key)
-{
-    return strncmp(key, "snils:", 6) == 0 ? "SNILS" : "document";
-}
-
 /* Records the claim keys of an active student's current version; a key that
  * another active student carries already is a duplicate (docs/storage.md). */
 static bool
@@ -176,7 +156,7 @@ note_keys(const store_kind_t *kind, const record_t *cur, FILE *out, verify_repor
         else if (strcmp(holder, cur->id) != 0) {
             r->duplicates++;
             fprintf(out, "DUPLICATE %s carried by the active students %s and %s\n",
-                    key_kind(keys[i]), holder, cur->id);
+                    store_key_kind(keys[i]), holder, cur->id);
         }
     }
     arena_free(arena);
@@ -204,7 +184,7 @@ verify_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *o
     record_release(&cur);
     if (!ok)
         return false;
-    count_record(kind, r, versions);
+    store_verify_count(kind, r, versions);
     if (problem[0] != '\0') {
         r->broken++;
         if (r->listed < VERIFY_LIST_MAX && kind == &store_kind_student)
@@ -294,7 +274,7 @@ repair_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *o
         fprintf(out, "REPAIRED %s %s: head %lld → %lld\n", kind->name, id, (long long)before,
                 (long long)s.version);
     }
-    count_record(kind, r, 0);
+    store_verify_count(kind, r, 0);
     record_release(&s);
     return ok;
 }

@@ -389,20 +389,6 @@ claims_stand(store_conn_t *conn, arena_t *arena, const store_kind_t *kind, keyse
     return true;
 }
 
-#ifdef KT_FAULT_INJECTION
-#include <signal.h>
-#include <unistd.h>
-/* Test builds only: die between two steps, as a crash would. */
-static void
-fault_point(const write_meta_t *meta, const char *name)
-{
-    if (meta->fault != NULL && strcmp(meta->fault, name) == 0)
-        raise(SIGKILL);
-}
-#else
-#define fault_point(meta, name) ((void)0)
-#endif
-
 /* A create naming its id: the id must be free (the insert of version 1
  * decides a race; this read gives the common case its clear answer). */
 static bool
@@ -532,7 +518,7 @@ append_version(store_conn_t *conn, record_args_t *a, const claims_t *cl, const w
          * forward to N+1 and move the head themselves (store_record_get);
          * `kontingentctl repair` moves every lagging head. The test build
          * dies exactly here on request (test_crash_between_version_and_head_is_completed). */
-        fault_point(meta, "crash-after-version");
+        store_fault_point(meta, "crash-after-version");
         mongo_move_head(conn, a->kind, &written, &ignored); /* a hint: failure is repaired later */
     }
     record_release(&written);

@@ -424,19 +424,6 @@ typedef struct {
     record_t cur;
 } write_t;
 
-#ifdef KT_FAULT_INJECTION
-#include <signal.h>
-/* Test builds only: die where a crash would hurt most. */
-static void
-fault_point(const write_meta_t *meta, const char *name)
-{
-    if (meta->fault != NULL && strcmp(meta->fault, name) == 0)
-        raise(SIGKILL);
-}
-#else
-#define fault_point(meta, name) ((void)0)
-#endif
-
 /* A create naming its id: the id must be new (the transaction holds the
  * write lock, so nobody can take it between this read and the insert). */
 static bool
@@ -662,7 +649,7 @@ sqlite_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t op,
     if (ok && !out->unchanged) {
         /* The test build dies here on request: the transaction is not
          * committed, so neither the version nor anything else is there. */
-        fault_point(meta, "crash-after-version");
+        store_fault_point(meta, "crash-after-version");
         ok = sqlite_commit(conn, err); /* rolls back when it fails */
     } else {
         sqlite_rollback(conn);

@@ -411,26 +411,6 @@ walk_all(walk_t *w)
     return true;
 }
 
-/* Where a kind's counts go in the report. */
-static void
-count_record(const store_kind_t *kind, verify_report_t *r, long versions)
-{
-    if (kind == &store_kind_organization) {
-        r->organizations++;
-        r->organization_versions += versions;
-    } else {
-        r->students++;
-        r->versions += versions;
-    }
-}
-
-/* A claim key's kind for verify's lines: the value itself is personal data. */
-static const char *
-key_kind(const char *key)
-{
-    return strncmp(key, "snils:", 6) == 0 ? "SNILS" : "document";
-}
-
 /* Records the claim keys of an active student's current version; a key that
  * another active student carries already is a duplicate. */
 static bool
@@ -456,7 +436,7 @@ note_keys(const store_kind_t *kind, const record_t *cur, FILE *out, verify_repor
         else if (strcmp(holder, cur->id) != 0) {
             r->duplicates++;
             fprintf(out, "DUPLICATE %s carried by the active students %s and %s\n",
-                    key_kind(ks.keys[i]), holder, cur->id);
+                    store_key_kind(ks.keys[i]), holder, cur->id);
         }
     }
     arena_free(arena);
@@ -484,7 +464,7 @@ verify_one(walk_t *w, const store_kind_t *kind, const char *id)
     record_release(&cur);
     if (!ok)
         return false;
-    count_record(kind, r, versions);
+    store_verify_count(kind, r, versions);
     if (problem[0] != '\0') {
         r->broken++;
         if (r->listed < VERIFY_LIST_MAX && kind == &store_kind_student)
@@ -783,7 +763,7 @@ repair_one(walk_t *w, const store_kind_t *kind, const char *id)
     if (ok && released > 0)
         fprintf(w->out, "RELEASED %s %s: %ld claims its current version does not carry\n",
                 kind->name, id, released);
-    count_record(kind, w->r, 0);
+    store_verify_count(kind, w->r, 0);
 done:
     record_release(&s);
     return ok;

@@ -195,6 +195,10 @@ void store_verify_count(const store_kind_t *kind, verify_report_t *r, long versi
  * itself is personal data and never printed. */
 const char *store_key_kind(const char *key);
 
+/* The summary of a verify run as kept for the auditors' console ("last";
+ * verify_last_run): out initialised here. */
+void store_verify_summary(const verify_report_t *r, bson_t *out);
+
 /* Test builds (KT_FAULT_INJECTION) only: dies (SIGKILL) when meta->fault
  * names this point, as a crash there would; otherwise nothing. */
 void store_fault_point(const write_meta_t *meta, const char *name);

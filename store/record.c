@@ -295,3 +295,29 @@ store_fault_point(const write_meta_t *meta, const char *name)
     (void)name;
 #endif
 }
+
+void
+store_verify_summary(const verify_report_t *r, bson_t *out)
+{
+    char time[32], key[16];
+    bson_t ids;
+
+    bson_init(out);
+    util_time_now(time);
+    BSON_APPEND_UTF8(out, "_id", "last");
+    BSON_APPEND_UTF8(out, "time", time);
+    BSON_APPEND_INT64(out, "students", r->students);
+    BSON_APPEND_INT64(out, "versions", r->versions);
+    BSON_APPEND_INT64(out, "organizations", r->organizations);
+    BSON_APPEND_INT64(out, "organization_versions", r->organization_versions);
+    BSON_APPEND_INT64(out, "broken", r->broken);
+    BSON_APPEND_INT64(out, "incomplete", r->incomplete);
+    BSON_APPEND_INT64(out, "duplicates", r->duplicates);
+    BSON_APPEND_BOOL(out, "ok", r->broken == 0 && r->duplicates == 0);
+    BSON_APPEND_ARRAY_BEGIN(out, "broken_students", &ids);
+    for (int i = 0; i < r->listed; i++) {
+        snprintf(key, sizeof key, "%d", i);
+        bson_append_utf8(&ids, key, -1, r->broken_ids[i], -1);
+    }
+    bson_append_array_end(out, &ids);
+}

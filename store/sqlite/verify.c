@@ -516,28 +516,11 @@ orphan_heads(walk_t *w, const store_kind_t *kind)
 static void
 store_last_run(store_conn_t *conn, const verify_report_t *r)
 {
-    char time[32], key[16];
-    bson_t doc = BSON_INITIALIZER, ids;
+    bson_t doc;
     kt_error_t ignored;
     sqlite3_stmt *st;
 
-    util_time_now(time);
-    BSON_APPEND_UTF8(&doc, "_id", "last");
-    BSON_APPEND_UTF8(&doc, "time", time);
-    BSON_APPEND_INT64(&doc, "students", r->students);
-    BSON_APPEND_INT64(&doc, "versions", r->versions);
-    BSON_APPEND_INT64(&doc, "organizations", r->organizations);
-    BSON_APPEND_INT64(&doc, "organization_versions", r->organization_versions);
-    BSON_APPEND_INT64(&doc, "broken", r->broken);
-    BSON_APPEND_INT64(&doc, "incomplete", r->incomplete);
-    BSON_APPEND_INT64(&doc, "duplicates", r->duplicates);
-    BSON_APPEND_BOOL(&doc, "ok", r->broken == 0 && r->duplicates == 0);
-    BSON_APPEND_ARRAY_BEGIN(&doc, "broken_students", &ids);
-    for (int i = 0; i < r->listed; i++) {
-        snprintf(key, sizeof key, "%d", i);
-        bson_append_utf8(&ids, key, -1, r->broken_ids[i], -1);
-    }
-    bson_append_array_end(&doc, &ids);
+    store_verify_summary(r, &doc);
     st = sqlite_stmt(conn,
                      "INSERT INTO meta(key, doc) VALUES(?1, ?2)"
                      " ON CONFLICT(key) DO UPDATE SET doc = excluded.doc",

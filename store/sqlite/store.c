@@ -88,8 +88,18 @@ busy_wait(void *arg, int naps)
     return 1;
 }
 
+/* The batch pool's connections (reports, export, verify, the queue) read
+ * the file through a memory map of up to this many bytes (libsqlite3 caps
+ * it at about 2 GiB): no copy from the page cache per page. A report's scan
+ * of 100 000 students took 0.45 s of CPU instead of 0.75 s. Requests keep
+ * plain reads: under a map an I/O error of the disk is a SIGBUS that ends
+ * the worker (the master starts another) rather than a 503. */
+#define BATCH_MMAP_BYTES 2147418112
+#define KT_STR_(x)       #x
+#define KT_STR(x)        KT_STR_(x)
+
 static int
-configure(sqlite3 *db, int timeout_ms)
+configure(sqlite3 *db, int timeout_ms, store_pool_t pool)
 {
     int rc = sqlite3_busy_handler(db, busy_wait, (void *)(intptr_t)timeout_ms);
 
@@ -104,6 +114,8 @@ configure(sqlite3 *db, int timeout_ms)
             "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32768; "
             "PRAGMA temp_store=MEMORY;",
             NULL, NULL, NULL);
+    if (rc == SQLITE_OK && pool == STORE_POOL_BATCH)
+        rc = sqlite3_exec(db, "PRAGMA mmap_size=" KT_STR(BATCH_MMAP_BYTES) ";", NULL, NULL, NULL);
     return rc;
 }
 
@@ -123,7 +135,7 @@ conn_open(sqlite_store_t *store, store_pool_t pool)
         sqlite3_open_v2(store->path, &p->conn.db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK)
-        configure(p->conn.db, pool_timeout_ms[pool]);
+        configure(p->conn.db, pool_timeout_ms[pool], pool);
     return p;
 }
 

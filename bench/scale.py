@@ -192,7 +192,7 @@ def report(sizes_file):
     print()
     head = f"{'p50 / p95 ms':46}" + "".join(f"{s:>20,}" for s, *_ in runs)
     ratio = f"p50 {last[0] // 1000:,}k/{first[0] // 1000:,}k" if first[0] >= 1000 else "p50 growth"
-    print(head + f"{ratio:>14}  target")
+    print(head + f"  {ratio:>14}  target")
     for name, target, label in ENDPOINTS:
         cells, ok = "", True
         for _, r, *_ in runs:
@@ -210,7 +210,7 @@ def report(sizes_file):
         if target:
             goal += f", p50 ≤ {target / 1000:g} s at 1 M" if target >= 1000 else \
                 f", p50 ≤ {target} ms at 1 M"
-        print(f"{label:46}{cells}{growth:>14}  {goal}")
+        print(f"{label:46}{cells}  {growth:>14}  {goal}")
     print()
     for size, _, rate, disk, versions, wal, load in runs:
         print(f"{size:>9,} students: {versions:,} versions, store files {disk / 2**20:,.0f} MB = "

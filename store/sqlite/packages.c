@@ -302,31 +302,33 @@ done:
     return ok;
 }
 
-/* Replaces the stored receipt of key with len bytes in pages of page_bytes
- * (*pages of them). Inside the caller's transaction. */
+/* The stored pieces of key in table (package_receipts: pages,
+ * package_chunks: chunks; column number is their order), replaced by len bytes
+ * of data in pieces of at most size (*count of them). Inside the caller's
+ * transaction: an earlier attempt's pieces go, this one may have fewer. */
 static bool
-put_pages(store_conn_t *conn, const char *key, const char *receipt, size_t len, size_t page_bytes,
-          int64_t *pages, kt_error_t *err)
+put_pieces(store_conn_t *conn, const char *table, const char *number, const char *key,
+           const char *data, size_t len, size_t size, int64_t *count, kt_error_t *err)
 {
-    sqlite3_stmt *st = sqlite_stmt(conn, "DELETE FROM package_receipts WHERE key = ?", err);
+    char del[96], ins[128];
+    sqlite3_stmt *st;
 
-    *pages = 0;
-    if (st == NULL)
+    *count = 0;
+    snprintf(del, sizeof del, "DELETE FROM %s WHERE key = ?", table);
+    snprintf(ins, sizeof ins, "INSERT INTO %s (key, %s, data) VALUES (?, ?, ?)", table, number);
+    if ((st = sqlite_stmt(conn, del, err)) == NULL)
         return false;
     sqlite_bind_text(st, 1, key);
-    /* An earlier attempt's pages go: this receipt may have fewer. */
-    if (!release(st, sqlite_step_done(st, conn, "delete receipt pages", err)))
+    if (!release(st, sqlite_step_done(st, conn, table, err)))
         return false;
-    for (size_t off = 0; off < len; off += page_bytes, (*pages)++) {
-        size_t part = len - off < page_bytes ? len - off : page_bytes;
-        st = sqlite_stmt(conn, "INSERT INTO package_receipts (key, page, data) VALUES (?, ?, ?)",
-                         err);
-        if (st == NULL)
+    for (size_t off = 0; off < len; off += size, (*count)++) {
+        size_t part = len - off < size ? len - off : size;
+        if ((st = sqlite_stmt(conn, ins, err)) == NULL)
             return false;
         sqlite_bind_text(st, 1, key);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)*pages);
-        sqlite3_bind_blob(st, 3, receipt + off, (int)part, SQLITE_STATIC);
-        if (!release(st, sqlite_step_done(st, conn, "store receipt page", err)))
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)*count);
+        sqlite3_bind_blob(st, 3, data + off, (int)part, SQLITE_STATIC);
+        if (!release(st, sqlite_step_done(st, conn, table, err)))
             return false;
     }
     return true;
@@ -348,7 +350,7 @@ sqlite_packages_finish(store_conn_t *conn, const char *key, const char *status,
         page_bytes = PACKAGES_PAGE_DEFAULT;
     if (!sqlite_begin(conn, err))
         goto done;
-    ok = put_pages(conn, key, receipt, len, page_bytes, &pages, err);
+    ok = put_pieces(conn, "package_receipts", "page", key, receipt, len, page_bytes, &pages, err);
     if (ok) {
         util_time_now(time);
         BSON_APPEND_UTF8(&changes, "status", status);
@@ -423,34 +425,6 @@ sqlite_packages_items_each(store_conn_t *conn, const char *key, packages_item_fn
     return release(st, ok);
 }
 
-/* Stores data as key's chunks 0..*n-1, replacing any earlier attempt's.
- * Inside the caller's transaction. */
-static bool
-put_chunks(store_conn_t *conn, const char *key, const char *data, size_t len, int64_t *n,
-           kt_error_t *err)
-{
-    sqlite3_stmt *st = sqlite_stmt(conn, "DELETE FROM package_chunks WHERE key = ?", err);
-
-    *n = 0;
-    if (st == NULL)
-        return false;
-    sqlite_bind_text(st, 1, key);
-    if (!release(st, sqlite_step_done(st, conn, "delete package chunks", err)))
-        return false;
-    for (size_t off = 0; off < len; off += CHUNK_BYTES, (*n)++) {
-        size_t part = len - off < CHUNK_BYTES ? len - off : CHUNK_BYTES;
-        st = sqlite_stmt(conn, "INSERT INTO package_chunks (key, n, data) VALUES (?, ?, ?)", err);
-        if (st == NULL)
-            return false;
-        sqlite_bind_text(st, 1, key);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)*n);
-        sqlite3_bind_blob(st, 3, data + off, (int)part, SQLITE_STATIC);
-        if (!release(st, sqlite_step_done(st, conn, "store package chunk", err)))
-            return false;
-    }
-    return true;
-}
-
 bool
 sqlite_packages_enqueue(store_conn_t *conn, const char *key, const char *data, size_t len,
                         kt_error_t *err)
@@ -461,7 +435,7 @@ sqlite_packages_enqueue(store_conn_t *conn, const char *key, const char *data, s
 
     if (!sqlite_begin(conn, err))
         goto done;
-    ok = put_chunks(conn, key, data, len, &n, err);
+    ok = put_pieces(conn, "package_chunks", "n", key, data, len, CHUNK_BYTES, &n, err);
     if (ok) {
         BSON_APPEND_UTF8(&changes, "status", "INQUEUE");
         BSON_APPEND_INT64(&changes, "chunks", n);

@@ -134,13 +134,13 @@ typedef struct store_ops {
     bool (*copy_finish)(store_conn_t *conn, kt_error_t *err);
 } store_ops_t;
 
-/* Every store and every connection starts with its backend's table. */
+/* Every store starts with its backend's table; a connection knows its store
+ * (and so its table) and the pool it goes back to. */
 struct store {
     const store_ops_t *ops;
 };
 
 struct store_conn {
-    const store_ops_t *ops;
     store_t *store;
     store_pool_t pool;
 };

@@ -166,7 +166,6 @@ mongo_conn_pop(store_t *base, store_pool_t pool)
 
     if (c == NULL)
         abort(); /* as libmongoc does when it cannot allocate */
-    c->base.ops = &store_mongo_ops;
     c->base.store = base;
     c->base.pool = pool;
     c->client = mongoc_client_pool_pop(pool_of(store, pool));

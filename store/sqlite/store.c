@@ -126,7 +126,6 @@ conn_open(sqlite_store_t *store, store_pool_t pool)
 
     if (p == NULL)
         abort(); /* as libmongoc does when it cannot allocate */
-    p->conn.base.ops = &store_sqlite_ops;
     p->conn.base.store = &store->base;
     p->conn.base.pool = pool;
     /* A failed open still gives a handle: its errors reach the first

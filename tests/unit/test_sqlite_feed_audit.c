@@ -19,6 +19,7 @@
 #include "store/copy.h"
 #include "store/sqlite/sqlite.h"
 #include "tests/unit/check.h"
+#include "tests/unit/tmp_store.h"
 
 #define SA "00000000-0000-4000-8000-00000000000a"
 #define SB "00000000-0000-4000-8000-00000000000b"
@@ -28,7 +29,7 @@
 #define ORG_A "1027700000001"
 #define ORG_B "1027700000002"
 
-static char dir[64];
+static char dir[512];
 static store_t *store;
 static store_conn_t *conn;
 
@@ -47,32 +48,20 @@ sql(const char *text)
 static bool
 open_store(void)
 {
-    char path[128];
-    kt_error_t err;
+    char path[600];
 
-    snprintf(dir, sizeof dir, "/tmp/kt_sqfeed_XXXXXX");
-    if (mkdtemp(dir) == NULL)
-        return false;
-    snprintf(path, sizeof path, "%s/kt.db", dir);
-    store = store_new(&(store_options_t){.backend = STORE_SQLITE, .sqlite_path = path}, &err);
-    if (store == NULL)
+    if ((store = tmp_store_open("sqlite-feed-audit", dir, path)) == NULL)
         return false;
     conn = store_conn_pop(store, STORE_POOL_BATCH);
-    return store_prepare(conn, &err);
+    return true;
 }
 
 static void
 close_store(void)
 {
-    char path[128];
-
     store_conn_push(conn);
     store_free(store);
-    for (const char *const *s = (const char *const[]){"", "-wal", "-shm", NULL}; *s; s++) {
-        snprintf(path, sizeof path, "%s/kt.db%s", dir, *s);
-        unlink(path);
-    }
-    rmdir(dir);
+    tmp_store_remove(dir);
 }
 
 /* --- rows as record_write leaves them --- */
@@ -807,7 +796,7 @@ copy_one(void *ctx, const bson_t *doc)
 static void
 test_copy_access_log_and_health_keys(void)
 {
-    char path[128];
+    char path[600];
     kt_error_t err;
     store_t *other;
     store_conn_t *saved = conn;

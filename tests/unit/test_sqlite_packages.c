@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "store/util.h"
 #include "tests/unit/check.h"
+#include "tests/unit/tmp_store.h"
 
 static store_t *store;
 static store_conn_t *conn;
@@ -719,26 +720,12 @@ test_copy(void)
 int
 main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    char path[600], side[640];
-    store_options_t opts = {.backend = STORE_SQLITE};
-    kt_error_t err;
+    char path[600];
     int rc;
 
-    snprintf(dir, sizeof dir, "%s/kt-sqlite-packages-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
+    if ((store = tmp_store_open("sqlite-packages", dir, path)) == NULL)
         return 1;
-    }
-    snprintf(path, sizeof path, "%s/kt.db", dir);
-    opts.sqlite_path = path;
-    kt_error_clear(&err);
-    store = store_new(&opts, &err);
-    conn = store != NULL ? store_conn_pop(store, STORE_POOL_BATCH) : NULL;
-    if (conn == NULL || !store_prepare(conn, &err)) {
-        fprintf(stderr, "cannot open %s: %s\n", path, err.message);
-        return 1;
-    }
+    conn = store_conn_pop(store, STORE_POOL_BATCH);
     CHECK_RUN(test_register);
     CHECK_RUN(test_items);
     CHECK_RUN(test_receipt_pages);
@@ -753,12 +740,7 @@ main(void)
     store_conn_push(conn);
     store_free(store);
     rc = check_failed ? 1 : 0;
-    for (const char *const *db = (const char *const[]){"kt.db", "copy.db", NULL}; *db; db++)
-        for (const char *const *s = (const char *const[]){"", "-wal", "-shm", NULL}; *s; s++) {
-            snprintf(side, sizeof side, "%s/%s%s", dir, *db, *s);
-            unlink(side);
-        }
-    rmdir(dir);
+    tmp_store_remove(dir);
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return rc;
 }

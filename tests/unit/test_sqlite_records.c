@@ -18,6 +18,7 @@
 
 #include "auth/principal.h"
 #include "check.h"
+#include "tmp_store.h"
 #include "store/backend.h"
 #include "store/records.h"
 #include "store/util.h"
@@ -32,7 +33,7 @@
 #define ORG_2       "1027739609391"
 #define MEMBERS_MAX 3
 
-static char dir[64], path[128];
+static char dir[512], path[600];
 static store_t *store;
 static principal_t admin = {
     .subject = "test_sqlite_records", .role = ROLE_ADMIN, .method = AUTH_TOKEN};
@@ -840,27 +841,8 @@ test_verify_finds_duplicates_in_the_versions(void)
 int
 main(void)
 {
-    store_conn_t *conn;
-    kt_error_t err;
-
-    snprintf(dir, sizeof dir, "/tmp/kt_sqlite_records_XXXXXX");
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
+    if ((store = tmp_store_open("sqlite-records", dir, path)) == NULL)
         return 1;
-    }
-    snprintf(path, sizeof path, "%s/test.db", dir);
-    kt_error_clear(&err);
-    store = store_new(&(store_options_t){.backend = STORE_SQLITE, .sqlite_path = path}, &err);
-    if (store == NULL) {
-        fprintf(stderr, "test_sqlite_records: %s\n", err.message);
-        return 1;
-    }
-    conn = store_conn_pop(store, STORE_POOL_BATCH);
-    if (!store_prepare(conn, &err)) {
-        fprintf(stderr, "test_sqlite_records: prepare: %s\n", err.message);
-        return 1;
-    }
-    store_conn_push(conn);
     CHECK_RUN(test_create_read_update_delete);
     CHECK_RUN(test_unchanged_update_and_412);
     CHECK_RUN(test_as_of);
@@ -878,12 +860,6 @@ main(void)
     CHECK_RUN(test_repair_rebuilds_heads_and_claims);
     CHECK_RUN(test_verify_finds_duplicates_in_the_versions);
     store_free(store);
-    char files[3][160];
-    snprintf(files[0], sizeof files[0], "%s", path);
-    snprintf(files[1], sizeof files[1], "%s-wal", path);
-    snprintf(files[2], sizeof files[2], "%s-shm", path);
-    for (int i = 0; i < 3; i++)
-        unlink(files[i]);
-    rmdir(dir);
+    tmp_store_remove(dir);
     CHECK_MAIN_END();
 }

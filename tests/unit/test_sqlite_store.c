@@ -12,6 +12,7 @@
 
 #include "store/sqlite/sqlite.h"
 #include "tests/unit/check.h"
+#include "tests/unit/tmp_store.h"
 
 static store_t *store;
 static char path[600];
@@ -78,37 +79,16 @@ test_health_leaves_the_log_foldable(void)
 int
 main(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    char dir[512], side[640];
-    store_options_t opts = {.backend = STORE_SQLITE};
-    store_conn_t *conn;
-    kt_error_t err;
+    char dir[512];
     int rc;
 
-    snprintf(dir, sizeof dir, "%s/kt-sqlite-store-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
+    if ((store = tmp_store_open("sqlite-store", dir, path)) == NULL)
         return 1;
-    }
-    snprintf(path, sizeof path, "%s/kt.db", dir);
-    opts.sqlite_path = path;
-    kt_error_clear(&err);
-    store = store_new(&opts, &err);
-    conn = store != NULL ? store_conn_pop(store, STORE_POOL_BATCH) : NULL;
-    if (conn == NULL || !store_prepare(conn, &err)) {
-        fprintf(stderr, "cannot open %s: %s\n", path, err.message);
-        return 1;
-    }
-    store_conn_push(conn);
     CHECK_RUN(test_a_pooled_connection_reads_the_present);
     CHECK_RUN(test_health_leaves_the_log_foldable);
     store_free(store);
     rc = check_failed ? 1 : 0;
-    for (const char *const *s = (const char *const[]){"", "-wal", "-shm", NULL}; *s; s++) {
-        snprintf(side, sizeof side, "%s/kt.db%s", dir, *s);
-        unlink(side);
-    }
-    rmdir(dir);
+    tmp_store_remove(dir);
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return rc;
 }

@@ -689,12 +689,12 @@ jwt_claims_read(const json_value_t *payload, jwt_claims_t *c, kt_error_t *err)
         return jwt_reject(err, "bad claim sub");
     if (role == NULL || role->type != JSON_STRING)
         return jwt_reject(err, "bad claim role");
-    c->role = principal_role_parse(role->str);
     if (!jwt_claim_copy(payload, "org", false, c->org, sizeof c->org))
         return jwt_reject(err, "bad claim org");
     if (scope != NULL && scope->type != JSON_STRING)
         return jwt_reject(err, "bad claim scope");
     c->scopes = scope != NULL ? jwt_scopes_parse(scope->str, scope->len) : 0;
+    c->role = principal_role_resolve(role->str, c->scopes);
     if (!jwt_claim_int(payload, "iat", false, &c->iat))
         return jwt_reject(err, "bad claim iat");
     if (!jwt_claim_int(payload, "exp", true, &c->exp))

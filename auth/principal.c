@@ -5,9 +5,18 @@
 
 /* Indexed by role_t; ROLE_NONE has no name so that it can never be parsed. */
 static const char *const role_names[ROLE__MAX] = {
-    [ROLE_NONE] = NULL,           [ROLE_REGION] = "region",   [ROLE_SCHOOL] = "school",
-    [ROLE_MINISTRY] = "ministry", [ROLE_AUDITOR] = "auditor", [ROLE_ADMIN] = "admin",
+    [ROLE_NONE] = NULL,
+    [ROLE_REGION] = "region",
+    [ROLE_SCHOOL] = "school",
+    [ROLE_MINISTRY] = "ministry_education",
+    [ROLE_AUDITOR] = "auditor",
+    [ROLE_ADMIN] = "admin",
+    [ROLE_MINISTRY_HEALTH] = "ministry_health",
+    [ROLE_PORTAL] = "portal",
 };
+
+/* The one ministry role before the split, still accepted (docs/security.md). */
+static const char legacy_ministry[] = "ministry";
 
 static const char *const method_names[AUTH__MAX] = {
     [AUTH_NONE] = "none",
@@ -28,11 +37,23 @@ principal_role_parse(const char *name)
 {
     if (name == NULL)
         return ROLE_NONE;
+    if (strcmp(name, legacy_ministry) == 0)
+        return ROLE_MINISTRY;
     for (unsigned i = ROLE_NONE + 1; i < ROLE__MAX; i++) {
         if (strcmp(name, role_names[i]) == 0)
             return (role_t)i;
     }
     return ROLE_NONE;
+}
+
+role_t
+principal_role_resolve(const char *name, unsigned scopes)
+{
+    /* Before the split only the health ministry had a use for the scope on a
+     * ministry token; the education ministry's are issued without it. */
+    if (name != NULL && strcmp(name, legacy_ministry) == 0 && (scopes & SCOPE_HEALTH) != 0)
+        return ROLE_MINISTRY_HEALTH;
+    return principal_role_parse(name);
 }
 
 /* Out-of-range methods read as "none" so that a log line is never NULL. */
@@ -49,5 +70,5 @@ principal_can_see_health(const principal_t *p)
 {
     if (p == NULL || (p->scopes & SCOPE_HEALTH) == 0)
         return false;
-    return p->role == ROLE_MINISTRY || p->role == ROLE_SCHOOL || p->role == ROLE_ADMIN;
+    return p->role == ROLE_MINISTRY_HEALTH || p->role == ROLE_SCHOOL || p->role == ROLE_ADMIN;
 }

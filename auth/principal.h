@@ -15,9 +15,13 @@ typedef enum {
     ROLE_NONE = 0,
     ROLE_REGION,   /* regional systems: read and write all students */
     ROLE_SCHOOL,   /* school software: its own organisation only */
-    ROLE_MINISTRY, /* ministries of education and health */
+    ROLE_MINISTRY, /* the ministry of education ("ministry_education"; "ministry" before the split)
+                    */
     ROLE_AUDITOR,  /* read-only: students, history, access log */
     ROLE_ADMIN,    /* operators */
+    ROLE_MINISTRY_HEALTH, /* the ministry of health: reads students and their health block, reports
+                           */
+    ROLE_PORTAL, /* the state services portal (ЕПГУ), by certificate: the family endpoints */
     ROLE__MAX
 } role_t;
 
@@ -43,13 +47,22 @@ typedef struct {
 /* "region", "school", ... ; NULL for ROLE_NONE or out of range. */
 const char *principal_role_name(role_t role);
 
-/* ROLE_NONE when name is not a role. */
+/* ROLE_NONE when name is not a role. "ministry", the one ministry role
+ * before the split (docs/security.md, "Roles"), reads as ROLE_MINISTRY. */
 role_t principal_role_parse(const char *name);
 
-/* Whether p may read and write the health block (docs/health.md, "Who sees
- * what"): the health scope, held by a ministry, a school (its own students
- * only, as for everything) or an admin. A region or auditor principal with
- * the scope is treated as without it. Reports use it too. */
+/* The role a token's or a certificate's role name grants with its scopes:
+ * principal_role_parse(), except that the pre-split name "ministry" with the
+ * health scope is the health ministry's (docs/security.md, "Migration of
+ * ministry tokens"). ROLE_NONE when name is not a role. */
+role_t principal_role_resolve(const char *name, unsigned scopes);
+
+/* Whether p may read the health block (docs/health.md, "Who sees what"):
+ * the health scope, held by the health ministry, a school (its own students
+ * only, as for everything) or an admin. Any other role with the scope (the
+ * education ministry, region, auditor, portal) is treated as without it.
+ * Reports use it too; writes of the block also need a route that admits
+ * writes, which the health ministry's role does not. */
 bool principal_can_see_health(const principal_t *p);
 
 /* "token", "certificate"; "none". */

@@ -58,7 +58,8 @@ usage(void)
             "       kontingentctl keys rotate [--grace SECONDS] | rewrap | status | retire KID\n"
             "       kontingentctl migrate --to sqlite|mongodb [--sqlite FILE]\n"
             "                             [--mongodb-uri URI] [--db NAME]\n"
-            "  ROLE: region, school, ministry, auditor, admin\n"
+            "  ROLE: region, school, ministry_education, ministry_health, auditor, admin\n"
+            "        (ministry: ministry_education; with --scope health: ministry_health)\n"
             "  DURATION: a number with s, m, h or d (default 1h), at most KT_TOKEN_MAX_TTL (24h)\n"
             "configuration comes from the environment (KT_VAR, KT_TOKEN_PRIVATE_KEY, ...)\n");
     return 2;
@@ -102,10 +103,12 @@ copy_arg(char *dst, size_t size, const char *value)
 static bool
 parse_token_args(int argc, char **argv, jwt_claims_t *c, long long *ttl)
 {
+    const char *role = NULL;
+
     for (int i = 0; i + 1 < argc; i += 2) {
         const char *opt = argv[i], *val = argv[i + 1];
         if (strcmp(opt, "--role") == 0)
-            c->role = principal_role_parse(val);
+            role = val;
         else if (strcmp(opt, "--org") == 0 && !copy_arg(c->org, sizeof c->org, val))
             return false;
         else if (strcmp(opt, "--sub") == 0 && !copy_arg(c->sub, sizeof c->sub, val))
@@ -118,7 +121,11 @@ parse_token_args(int argc, char **argv, jwt_claims_t *c, long long *ttl)
                  strcmp(opt, "--ttl") && strcmp(opt, "--scope"))
             return false;
     }
-    return argc % 2 == 0 && c->role != ROLE_NONE;
+    /* "ministry" is resolved as a token's role claim is (docs/security.md,
+     * "Migration of ministry tokens"); the portal authenticates by its
+     * certificate only, never by a token. */
+    c->role = principal_role_resolve(role, c->scopes);
+    return argc % 2 == 0 && c->role != ROLE_NONE && c->role != ROLE_PORTAL;
 }
 
 /* What a valid token could still not be: too long-lived, or for an ОГРН

@@ -25,21 +25,36 @@ static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
 /* Bodies of one student are small; 1 MiB is far above any valid one. */
 #define STUDENT_BODY_MAX (1u << 20)
 
-#define REGION   ROLE_BIT(ROLE_REGION)
-#define SCHOOL   ROLE_BIT(ROLE_SCHOOL)
-#define MINISTRY ROLE_BIT(ROLE_MINISTRY)
-#define AUDITOR  ROLE_BIT(ROLE_AUDITOR)
-#define ADMIN    ROLE_BIT(ROLE_ADMIN)
+#define REGION          ROLE_BIT(ROLE_REGION)
+#define SCHOOL          ROLE_BIT(ROLE_SCHOOL)
+#define MINISTRY        ROLE_BIT(ROLE_MINISTRY)
+#define AUDITOR         ROLE_BIT(ROLE_AUDITOR)
+#define ADMIN           ROLE_BIT(ROLE_ADMIN)
+#define HEALTH_MINISTRY ROLE_BIT(ROLE_MINISTRY_HEALTH)
+#define PORTAL          ROLE_BIT(ROLE_PORTAL)
 
-/* The role sets of the table, each with what the roles outside it are told. */
-#define ANYONE .roles = ROLES_ALL
+/* The role sets of the table, each with what the roles outside it are told.
+ * EVERYONE is every role there is; ANYONE every role that reads the registry's
+ * education records — not the health ministry (students and their health
+ * block, reports, organisations: below) and not the portal (its own routes). */
+#define EVERYONE .roles = ROLES_ALL
+#define ANYONE                                                                                     \
+    .roles = REGION | SCHOOL | MINISTRY | AUDITOR | ADMIN,                                         \
+    .denied = "this role does not read education records"
+#define STUDENT_READERS                                                                            \
+    .roles = REGION | SCHOOL | MINISTRY | AUDITOR | ADMIN | HEALTH_MINISTRY,                       \
+    .denied = "this role does not read students"
+#define REGISTRY_READERS                                                                           \
+    .roles = REGION | SCHOOL | MINISTRY | AUDITOR | ADMIN | HEALTH_MINISTRY,                       \
+    .denied = "this role does not read the registry of organisations"
+#define FAMILY .roles = PORTAL, .denied = "the family endpoints are for the state services portal"
 #define WRITERS                                                                                    \
     .roles = REGION | SCHOOL | MINISTRY | ADMIN, .denied = "this role may not change records"
 #define EVENT_POSTERS                                                                              \
     .roles = REGION | SCHOOL | ADMIN, .denied = "this role may not post education events"
 #define AUDITORS .roles = AUDITOR | ADMIN, .denied = "the audit endpoints are for auditors"
 #define REPORTERS                                                                                  \
-    .roles = REGION | SCHOOL | MINISTRY | ADMIN,                                                   \
+    .roles = REGION | SCHOOL | MINISTRY | ADMIN | HEALTH_MINISTRY,                                 \
     .denied = "reports are for the region, the ministries and admins"
 #define REGION_REPORTERS                                                                           \
     .roles = REGION | MINISTRY | ADMIN,                                                            \
@@ -51,14 +66,16 @@ static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
 /* clang-format off */
 const route_t routes_table[] = {
     {.method = "GET", .pattern = "/api/v1/health", .handler = handle_health,
-     .flags = ROUTE_PUBLIC, ANYONE},
-    {.method = "GET", .pattern = "/api/v1/whoami", .handler = handle_whoami, ANYONE},
+     .flags = ROUTE_PUBLIC, EVERYONE},
+    {.method = "GET", .pattern = "/api/v1/whoami", .handler = handle_whoami, EVERYONE},
 
     /* Students. A school's reads and writes are of its own students (handlers). */
-    {.method = "GET", .pattern = "/api/v1/students", .handler = handle_student_search, ANYONE},
+    {.method = "GET", .pattern = "/api/v1/students", .handler = handle_student_search,
+     STUDENT_READERS},
     {.method = "POST", .pattern = "/api/v1/students", .handler = handle_student_create, WRITERS,
      .media_types = json_types, .max_body = STUDENT_BODY_MAX},
-    {.method = "GET", .pattern = "/api/v1/students/{id}", .handler = handle_student_get, ANYONE},
+    {.method = "GET", .pattern = "/api/v1/students/{id}", .handler = handle_student_get,
+     STUDENT_READERS},
     {.method = "PUT", .pattern = "/api/v1/students/{id}", .handler = handle_student_put, WRITERS,
      .media_types = json_types, .max_body = STUDENT_BODY_MAX},
     {.method = "PATCH", .pattern = "/api/v1/students/{id}", .handler = handle_student_patch,
@@ -66,9 +83,9 @@ const route_t routes_table[] = {
     {.method = "DELETE", .pattern = "/api/v1/students/{id}", .handler = handle_student_delete,
      WRITERS},
     {.method = "GET", .pattern = "/api/v1/students/{id}/history",
-     .handler = handle_student_history, ANYONE},
+     .handler = handle_student_history, STUDENT_READERS},
     {.method = "GET", .pattern = "/api/v1/students/{id}/versions/{n}",
-     .handler = handle_student_version, ANYONE},
+     .handler = handle_student_version, STUDENT_READERS},
     {.method = "POST", .pattern = "/api/v1/students/{id}/events", .handler = handle_student_event,
      EVENT_POSTERS, .media_types = json_types, .max_body = STUDENT_BODY_MAX},
     {.method = "GET", .pattern = "/api/v1/students/{id}/trajectory",
@@ -96,14 +113,14 @@ const route_t routes_table[] = {
     {.method = "GET", .pattern = "/api/v1/reports/migration", .handler = handle_report_migration,
      .flags = ROUTE_SCAN, REGION_REPORTERS},
 
-    /* Organisations: every role reads the registry. */
+    /* Organisations: every role but the portal reads the registry. */
     {.method = "GET", .pattern = "/api/v1/organizations", .handler = handle_organization_list,
-     ANYONE},
+     REGISTRY_READERS},
     {.method = "POST", .pattern = "/api/v1/organizations",
      .handler = handle_organization_create, REGISTRARS, .media_types = json_types,
      .max_body = STUDENT_BODY_MAX},
     {.method = "GET", .pattern = "/api/v1/organizations/{ogrn}",
-     .handler = handle_organization_get, ANYONE},
+     .handler = handle_organization_get, REGISTRY_READERS},
     {.method = "PUT", .pattern = "/api/v1/organizations/{ogrn}",
      .handler = handle_organization_put, REGISTRARS, .media_types = json_types,
      .max_body = STUDENT_BODY_MAX},
@@ -111,9 +128,9 @@ const route_t routes_table[] = {
      .handler = handle_organization_patch, REGISTRARS, .media_types = patch_types,
      .max_body = STUDENT_BODY_MAX},
     {.method = "GET", .pattern = "/api/v1/organizations/{ogrn}/history",
-     .handler = handle_organization_history, ANYONE},
+     .handler = handle_organization_history, REGISTRY_READERS},
     {.method = "GET", .pattern = "/api/v1/organizations/{ogrn}/versions/{n}",
-     .handler = handle_organization_version, ANYONE},
+     .handler = handle_organization_version, REGISTRY_READERS},
 };
 /* clang-format on */
 

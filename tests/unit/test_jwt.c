@@ -517,6 +517,30 @@ test_scopes(void)
               "bad claim iat");
 }
 
+static role_t
+role_of(const char *role, const char *scope)
+{
+    jwt_claims_t c;
+    char *payload = arena_printf(
+        T, "{\"sub\":\"a\",\"role\":\"%s\",\"scope\":\"%s\",\"exp\":1800000000}", role, scope);
+
+    if (!verify(ed_a.pub, forge_ed(payload), &c))
+        return ROLE__MAX;
+    return c.role;
+}
+
+/* The ministry split (docs/security.md, "Migration of ministry tokens"): a
+ * token minted before it says "ministry" and keeps working. */
+static void
+test_ministry_roles(void)
+{
+    CHECK_INT(role_of("ministry", ""), ROLE_MINISTRY);
+    CHECK_INT(role_of("ministry", "health"), ROLE_MINISTRY_HEALTH);
+    CHECK_INT(role_of("ministry_education", "health"), ROLE_MINISTRY);
+    CHECK_INT(role_of("ministry_health", ""), ROLE_MINISTRY_HEALTH);
+    CHECK_INT(role_of("portal", ""), ROLE_PORTAL);
+}
+
 /* ---- Signatures and algorithms ------------------------------------------- */
 
 static char *
@@ -1054,6 +1078,7 @@ main(void)
     CHECK_RUN(test_role_and_org);
     CHECK_RUN(test_subject);
     CHECK_RUN(test_scopes);
+    CHECK_RUN(test_ministry_roles);
     CHECK_RUN(test_bad_signature);
     CHECK_RUN(test_wrong_key);
     CHECK_RUN(test_signature_length);

@@ -533,24 +533,18 @@ jwt_string_is(const json_value_t *v, const char *want)
     return v != NULL && v->type == JSON_STRING && v->len == n && memcmp(v->str, want, n) == 0;
 }
 
+static bool jwt_header_common(const json_value_t *header, kt_error_t *err);
+
 static bool
 jwt_header_check(const json_value_t *header, const jwt_key_t *key, kt_error_t *err)
 {
-    const json_value_t *typ = json_get(header, "typ");
-
     if (!jwt_string_is(json_get(header, "alg"), alg_names[key->alg]))
         return jwt_reject(err, "algorithm not allowed");
     /* Signed by another key (an old one after rotation, another issuer's):
      * say so in the log rather than "bad signature". */
     if (!jwt_string_is(json_get(header, "kid"), key->kid))
         return jwt_reject(err, "unknown key id");
-    if (typ != NULL && !jwt_string_is(typ, "JWT"))
-        return jwt_reject(err, "malformed token");
-    for (size_t i = 0; i < sizeof header_refused / sizeof header_refused[0]; i++) {
-        if (json_get(header, header_refused[i]) != NULL)
-            return jwt_reject(err, "unsupported header parameter");
-    }
-    return true;
+    return jwt_header_common(header, err);
 }
 
 static bool
@@ -751,6 +745,72 @@ jwt_policy_check(const json_value_t *payload, const jwt_policy_t *policy, jwt_cl
     snprintf(c->iss, sizeof c->iss, "%s", policy->issuer);
     snprintf(c->aud, sizeof c->aud, "%s", policy->audience);
     return true;
+}
+
+/* ---- The JWS shared with other verifiers (jwt.h) ------------------------- */
+
+static bool
+jwt_header_common(const json_value_t *header, kt_error_t *err)
+{
+    const json_value_t *typ = json_get(header, "typ");
+
+    if (typ != NULL && !jwt_string_is(typ, "JWT"))
+        return jwt_reject(err, "malformed token");
+    for (size_t i = 0; i < sizeof header_refused / sizeof header_refused[0]; i++) {
+        if (json_get(header, header_refused[i]) != NULL)
+            return jwt_reject(err, "unsupported header parameter");
+    }
+    return true;
+}
+
+bool
+jwt_jws_open(arena_t *arena, const char *token, size_t len, size_t max_len, jwt_jws_t *out,
+             kt_error_t *err)
+{
+    jwt_parts_t parts;
+
+    memset(out, 0, sizeof *out);
+    if (token == NULL || len > max_len)
+        return jwt_reject(err, token == NULL ? "malformed token" : "token too long");
+    if (!jwt_split(token, len, &parts) || !jwt_segment_object(arena, parts.header, &out->header))
+        return jwt_reject(err, "malformed token");
+    if (!jwt_header_common(out->header, err))
+        return false;
+    if (!jwt_segment_decode(arena, parts.signature, &out->sig, &out->sig_len))
+        return jwt_reject(err, "bad signature");
+    out->payload64 = parts.payload.ptr;
+    out->payload64_len = parts.payload.len;
+    out->signed_part = parts.signed_part.ptr;
+    out->signed_len = parts.signed_part.len;
+    return true;
+}
+
+bool
+jwt_jws_payload(arena_t *arena, const jwt_jws_t *jws, json_value_t **payload, kt_error_t *err)
+{
+    jwt_view_t seg = {jws->payload64, jws->payload64_len};
+
+    if (!jwt_segment_object(arena, seg, payload))
+        return jwt_reject(err, "malformed token");
+    return true;
+}
+
+bool
+jwt_json_string_is(const json_value_t *v, const char *want)
+{
+    return jwt_string_is(v, want);
+}
+
+bool
+jwt_audience_matches(const json_value_t *aud, const char *want)
+{
+    return jwt_audience_has(aud, want);
+}
+
+bool
+jwt_b64url_encode(buf_t *b, const void *data, size_t len)
+{
+    return b64url_encode(b, data, len);
 }
 
 /* ---- Verify and sign ----------------------------------------------------- */

@@ -18,7 +18,10 @@
 #include <stdint.h>
 
 #include "auth/principal.h"
+#include "core/arena.h"
+#include "core/buf.h"
 #include "core/error.h"
+#include "core/json.h"
 
 typedef enum { JWT_ALG_EDDSA = 0, JWT_ALG_ES256, JWT_ALG__MAX } jwt_alg_t;
 
@@ -99,5 +102,37 @@ bool jwt_verify(const jwt_key_t *key, const jwt_policy_t *policy, const char *to
  * KT_INTERNAL. iat is written when non-zero; org, iss, aud and jti when
  * non-empty; scope when any bit is set. */
 char *jwt_sign(const jwt_key_t *key, const jwt_claims_t *claims, kt_error_t *err);
+
+/*
+ * The compact JWS that other verifiers of signed tokens share (auth/esia.c):
+ * jwt_jws_open() splits a token, decodes and parses its header (which must be
+ * a JSON object, with "typ" absent or "JWT" and none of "crit", "jku", "jwk",
+ * "x5u", "x5c") and decodes its signature, all into arena; the payload is
+ * parsed only by jwt_jws_payload(), after the caller has checked the
+ * signature. Failures are KT_UNAUTHENTICATED with a reason for the log. The
+ * token is not copied: the views point into it.
+ */
+typedef struct {
+    json_value_t *header;
+    const char *payload64; /* the payload segment, base64url */
+    size_t payload64_len;
+    const char *signed_part; /* header '.' payload: what the signature covers */
+    size_t signed_len;
+    unsigned char *sig; /* the decoded signature */
+    size_t sig_len;
+} jwt_jws_t;
+
+bool jwt_jws_open(arena_t *arena, const char *token, size_t len, size_t max_len, jwt_jws_t *out,
+                  kt_error_t *err);
+bool jwt_jws_payload(arena_t *arena, const jwt_jws_t *jws, json_value_t **payload, kt_error_t *err);
+
+/* Whether v is the JSON string want. */
+bool jwt_json_string_is(const json_value_t *v, const char *want);
+
+/* Whether "aud" (a string or an array of strings) names want. */
+bool jwt_audience_matches(const json_value_t *aud, const char *want);
+
+/* base64url without padding, appended to b; false when b overflowed. */
+bool jwt_b64url_encode(buf_t *b, const void *data, size_t len);
 
 #endif

@@ -16,6 +16,9 @@
 #include "store/backend.h"
 #include "store/util.h"
 
+/* Representatives' СНИЛС a head carries: far more than a student has. */
+#define STUDENT_REPRESENTATIVES_KEYS_MAX 16
+
 static const char *const kind_names[WRITE__MAX] = {"create", "update", "delete"};
 
 const char *
@@ -64,7 +67,47 @@ store_version_id(const char *id, int64_t n, char out[64])
     snprintf(out, 64, "%s:%010lld", id, (long long)n);
 }
 
-/* The student head's search members: organisation, СНИЛС, name + birth date. */
+/* "representative_snils": the distinct СНИЛС of the student's representatives,
+ * an array (the families' service finds a parent's children by it, issue 15);
+ * written only when there is one. */
+static void
+student_representative_keys(const bson_t *doc, bson_t *head)
+{
+    const char *seen[STUDENT_REPRESENTATIVES_KEYS_MAX];
+    bson_iter_t it, reps;
+    bson_t arr;
+    size_t n = 0;
+    char idx[24];
+
+    if (!bson_iter_init_find(&it, doc, "representatives") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &reps))
+        return;
+    while (n < STUDENT_REPRESENTATIVES_KEYS_MAX && bson_iter_next(&reps)) {
+        bson_iter_t rep;
+        const char *snils;
+        bool dup = false;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&reps) || !bson_iter_recurse(&reps, &rep) ||
+            !bson_iter_find(&rep, "snils") || !BSON_ITER_HOLDS_UTF8(&rep))
+            continue;
+        snils = bson_iter_utf8(&rep, NULL);
+        for (size_t i = 0; i < n; i++)
+            dup = dup || strcmp(seen[i], snils) == 0;
+        if (!dup && snils[0] != '\0')
+            seen[n++] = snils;
+    }
+    if (n == 0)
+        return;
+    BSON_APPEND_ARRAY_BEGIN(head, "representative_snils", &arr);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(idx, sizeof idx, "%zu", i);
+        BSON_APPEND_UTF8(&arr, idx, seen[i]);
+    }
+    bson_append_array_end(head, &arr);
+}
+
+/* The student head's search members: organisation, СНИЛС, name + birth date,
+ * the representatives' СНИЛС. */
 static void
 student_head_keys(const bson_t *doc, bson_t *head)
 {
@@ -79,6 +122,7 @@ student_head_keys(const bson_t *doc, bson_t *head)
     BSON_APPEND_UTF8(head, "organization", org ? org : "");
     BSON_APPEND_UTF8(head, "snils", snils ? snils : "");
     BSON_APPEND_UTF8(head, "name_key", name_key);
+    student_representative_keys(doc, head);
 }
 
 /* Claim keys of a student: "snils:<11 digits>", "doc:<TYPE|SERIES|NUMBER>". */

@@ -369,8 +369,30 @@ insert_head_key(store_conn_t *conn, const store_kind_t *kind, const char *id, co
     return ok;
 }
 
-/* One head_keys row per string member kind->head_keys gives, while the
- * record is active; a deleted record has none (find_ids lists active heads). */
+/* The rows of one head member: a string, or each string of an array (a
+ * multi-valued key, as the representatives' СНИЛС; head_keys gives distinct
+ * values). */
+static bool
+insert_head_member(store_conn_t *conn, const store_kind_t *kind, const char *id, bson_iter_t *it,
+                   kt_error_t *err)
+{
+    bson_iter_t elems;
+    bool ok = true;
+
+    if (BSON_ITER_HOLDS_UTF8(it))
+        return insert_head_key(conn, kind, id, bson_iter_key(it), bson_iter_utf8(it, NULL), err);
+    if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &elems))
+        return true;
+    while (ok && bson_iter_next(&elems))
+        if (BSON_ITER_HOLDS_UTF8(&elems))
+            ok = insert_head_key(conn, kind, id, bson_iter_key(it), bson_iter_utf8(&elems, NULL),
+                                 err);
+    return ok;
+}
+
+/* One head_keys row per string member kind->head_keys gives (per string of
+ * an array member), while the record is active; a deleted record has none
+ * (find_ids lists active heads). */
 static bool
 put_head_keys(store_conn_t *conn, const store_kind_t *kind, const record_t *s, kt_error_t *err)
 {
@@ -389,9 +411,7 @@ put_head_keys(store_conn_t *conn, const store_kind_t *kind, const record_t *s, k
         kind->head_keys(&s->doc, &keys);
         bool more = bson_iter_init(&it, &keys);
         while (ok && more && bson_iter_next(&it))
-            if (BSON_ITER_HOLDS_UTF8(&it))
-                ok = insert_head_key(conn, kind, s->id, bson_iter_key(&it),
-                                     bson_iter_utf8(&it, NULL), err);
+            ok = insert_head_member(conn, kind, s->id, &it, err);
     }
     bson_destroy(&keys);
     return ok;

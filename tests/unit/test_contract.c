@@ -1513,6 +1513,85 @@ done:
     store_conn_push(conn);
 }
 
+/* A student whose representatives carry the given СНИЛС (NULL ends the list). */
+static void
+student_with_parents(bson_t *doc, const char *last, const char *org, const char *const *snils)
+{
+    bson_t reps, rep;
+    char idx[16];
+
+    student_doc(doc, last, "Пётр", NULL, org);
+    BSON_APPEND_ARRAY_BEGIN(doc, "representatives", &reps);
+    for (int i = 0; snils[i] != NULL; i++) {
+        snprintf(idx, sizeof idx, "%d", i);
+        BSON_APPEND_DOCUMENT_BEGIN(&reps, idx, &rep);
+        BSON_APPEND_UTF8(&rep, "kind", i % 2 ? "FATHER" : "MOTHER");
+        if (snils[i][0] != '\0')
+            BSON_APPEND_UTF8(&rep, "snils", snils[i]);
+        bson_append_document_end(&reps, &rep);
+    }
+    bson_append_array_end(doc, &reps);
+}
+
+static int
+find_by_parent(store_conn_t *conn, const char *snils, char (*ids)[40])
+{
+    int n = -1;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    CHECK_OK(store_student_find_ids(conn, "representative_snils", snils, NULL, PAGE, ids, &n, &err),
+             err);
+    return n;
+}
+
+/* The representatives' СНИЛС, a multi-valued head key (issue 15): a parent's
+ * children by index, whatever the number of representatives; a change of
+ * representatives or a delete takes the key away; verify agrees. */
+static void
+test_representative_keys(void)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    char mother[12], father[12], other[12], org[14], a[STUDENT_ID_LEN + 1], b[STUDENT_ID_LEN + 1];
+    char ids[PAGE][40];
+    const char *both[] = {mother, father, mother, "", NULL}, *one[] = {mother, NULL};
+    const char *none[] = {other, NULL};
+    write_result_t out;
+    kt_error_t err;
+    bson_t doc;
+
+    snprintf(mother, sizeof mother, "7%05d0001", tag % 100000);
+    snprintf(father, sizeof father, "7%05d0002", tag % 100000);
+    snprintf(other, sizeof other, "7%05d0003", tag % 100000);
+    make_ogrn(30, org);
+    student_with_parents(&doc, "Родителев", org, both);
+    CHECK_OK(put(conn, WRITE_CREATE, NULL, 0, &doc, &out, &err), err);
+    snprintf(a, sizeof a, "%s", out.id);
+    bson_destroy(&doc);
+    student_with_parents(&doc, "Родителева", org, one);
+    CHECK_OK(put(conn, WRITE_CREATE, NULL, 0, &doc, &out, &err), err);
+    snprintf(b, sizeof b, "%s", out.id);
+    bson_destroy(&doc);
+    CHECK_INT(find_by_parent(conn, mother, ids), 2);
+    CHECK_INT(find_by_parent(conn, father, ids), 1);
+    CHECK_STR(ids[0], a);
+    CHECK_INT(find_by_parent(conn, other, ids), 0);
+    check_chain(conn, &store_kind_student, a, 1);
+    /* The father is replaced by another representative: his key goes. */
+    student_with_parents(&doc, "Родителев", org, none);
+    CHECK_OK(put(conn, WRITE_UPDATE, a, 1, &doc, &out, &err), err);
+    bson_destroy(&doc);
+    CHECK_INT(find_by_parent(conn, father, ids), 0);
+    CHECK_INT(find_by_parent(conn, other, ids), 1);
+    CHECK_INT(find_by_parent(conn, mother, ids), 1);
+    CHECK_STR(ids[0], b);
+    check_chain(conn, &store_kind_student, a, 2);
+    /* A deleted student is nobody's child in the index. */
+    CHECK_OK(put(conn, WRITE_DELETE, b, 0, NULL, &out, &err), err);
+    CHECK_INT(find_by_parent(conn, mother, ids), 0);
+    store_conn_push(conn);
+}
+
 /* Organisations by their head's members (oktmo, type). */
 static void
 test_organization_pages(void)
@@ -2777,6 +2856,7 @@ run_cases(void)
     CONTRACT_RUN(test_feed_tailing);
     CONTRACT_RUN(test_pagination);
     CONTRACT_RUN(test_organization_pages);
+    CONTRACT_RUN(test_representative_keys);
     CONTRACT_RUN(test_scan_as_of);
     CONTRACT_RUN(test_access_log);
     CONTRACT_RUN(test_changes_by_subject);

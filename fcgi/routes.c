@@ -131,6 +131,12 @@ const route_t routes_table[] = {
      .handler = handle_organization_history, REGISTRY_READERS},
     {.method = "GET", .pattern = "/api/v1/organizations/{ogrn}/versions/{n}",
      .handler = handle_organization_version, REGISTRY_READERS},
+
+    /* The families' service: the portal, for a person signed in through ЕСИА. */
+    {.method = "GET", .pattern = "/api/v1/family/children", .handler = handle_family_children,
+     FAMILY},
+    {.method = "GET", .pattern = "/api/v1/family/children/{id}", .handler = handle_family_child,
+     FAMILY},
 };
 /* clang-format on */
 

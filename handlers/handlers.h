@@ -64,4 +64,8 @@ bool handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t
 bool handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* The families' service for the state services portal (handlers/family.c). */
+bool handle_family_children(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_family_child(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 #endif

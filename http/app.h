@@ -8,6 +8,7 @@
 #define KT_APP_H
 
 #include "auth/certmap.h"
+#include "auth/esia.h"
 #include "auth/jwt.h"
 #include "auth/revoke.h"
 #include "http/active_orgs.h"
@@ -25,6 +26,9 @@ typedef struct {
     active_orgs_t *active_orgs; /* school principals' organisations seen ACTIVE */
     certmap_t *certmap;
     xmlio_schema_t *schema; /* the exchange XSD, compiled once per worker */
+    /* ЕСИА's keys for the families' service (NULL: not configured, 503). */
+    esia_keys_t *esia_keys;
+    esia_policy_t esia_policy;
     /* The health data's master keys (empty: none usable). */
     seal_keyring_t *health_ring;
 } app_t;

@@ -226,30 +226,31 @@ int
 names_distance(const char *a, const char *b, int cap)
 {
     size_t na = strlen(a), nb = strlen(b);
-    int row[NAMES_LATIN_MAX + 1];
+    int rows[3][NAMES_LATIN_MAX + 1]; /* row i at i % 3, with rows i - 1 and i - 2 */
 
     if (na > NAMES_LATIN_MAX || nb > NAMES_LATIN_MAX)
         return cap;
     if ((na > nb ? na - nb : nb - na) >= (size_t)cap)
         return cap;
     for (size_t j = 0; j <= nb; j++)
-        row[j] = (int)j;
+        rows[0][j] = (int)j;
     for (size_t i = 1; i <= na; i++) {
-        int diag = row[0], least;
-        row[0] = (int)i;
-        least = row[0];
+        int *two = rows[(i + 1) % 3], *up = rows[(i + 2) % 3], *row = rows[i % 3], least;
+        row[0] = least = (int)i;
         for (size_t j = 1; j <= nb; j++) {
-            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
+            int best = up[j - 1] + (a[i - 1] != b[j - 1]);
+            if (up[j] + 1 < best)
+                best = up[j] + 1;
             if (row[j - 1] + 1 < best)
                 best = row[j - 1] + 1;
-            diag = up;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                two[j - 2] + 1 < best) /* two letters swapped: one edit */
+                best = two[j - 2] + 1;
             row[j] = best;
             least = best < least ? best : least;
         }
         if (least >= cap) /* every path is past the cap already */
             return cap;
     }
-    return row[nb] < cap ? row[nb] : cap;
+    return rows[na % 3][nb] < cap ? rows[na % 3][nb] : cap;
 }

@@ -45,7 +45,9 @@ size_t names_latin(const char *name, char *out);
  * length. */
 size_t names_skeleton(const char *name, char *out);
 
-/* The edit distance (Levenshtein) of two strings, capped at cap. */
+/* The edit distance of two strings, capped at cap: letters replaced, added,
+ * left out, and two neighbours swapped count one each (the optimal string
+ * alignment distance). */
 int names_distance(const char *a, const char *b, int cap);
 
 #endif

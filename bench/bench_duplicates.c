@@ -28,9 +28,11 @@
  * planted duplicate and of as many ordinary children picked at random, and
  * prints, per size: recall (the planted original found at or above the
  * threshold, and at or above the floor), precision at the threshold (of all
- * candidates at or above it, the share that are planted originals), the
- * records scored per query, and the time per query (mean, p50, p95) — and
- * the ratio of the last size's mean to the first's.
+ * candidates at or above it, the share that are planted pairs), the records
+ * the blocks held and were read and scored per query, the candidates
+ * returned per query, and the time per query (mean, p50, p95; each query is
+ * timed RUNS times and the fastest kept, as the machine is shared) — and the
+ * ratio of the last size's time to the first's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,7 @@
 #define SCHOOL_SIZE  500
 #define MAX_QUERIES  20000
 #define DEFAULT_SEED 20260901u
+#define RUNS         3 /* each query is timed this many times, the fastest kept */
 
 static principal_t bench_principal = {.subject = "bench", .role = ROLE_ADMIN, .method = AUTH_TOKEN};
 
@@ -120,7 +123,7 @@ year_of(const char *date)
 }
 
 typedef struct {
-    char last[128], first[64], middle[64], birth[11], place[64];
+    char last[128], first[64], middle[64], birth[16], place[64];
     char sex;
     char snils[12], mother_snils[12], cert[8], org[14];
     int original; /* a planted duplicate: the index of its original; else -1 */
@@ -483,6 +486,7 @@ typedef struct {
     long queries, planted, found_threshold, found_floor;
     long above, true_above; /* candidates at or above the threshold; of them, planted pairs */
     long scored;            /* candidates at or above the floor returned */
+    long read;              /* records the blocks held, read and scored */
     long by_kind[KINDS], found_by_kind[KINDS];
     double *ms;
 } stats_t;
@@ -514,15 +518,21 @@ query(store_conn_t *conn, const child_t *kids, long q, const long *dup_of, stats
     dup_candidate_t found[DUP_CANDIDATES_MAX];
     kt_error_t err;
     bson_t doc;
-    int n = 0;
-    double t0;
-    bool ok, hit_t = false, hit_f = false;
+    int n = 0, read = 0;
+    double best = 0;
+    bool ok = true, hit_t = false, hit_f = false;
 
     kt_error_clear(&err);
     child_doc(&kids[q], &doc);
-    t0 = now_ms();
-    ok = duplicates_find(conn, kids[q].id, &doc, DUP_FLOOR, found, DUP_CANDIDATES_MAX, &n, &err);
-    st->ms[st->queries++] = now_ms() - t0;
+    for (int run = 0; ok && run < RUNS; run++) { /* the best of RUNS: the machine is shared */
+        double t0 = now_ms(), ms;
+        ok = duplicates_find(conn, kids[q].id, &doc, DUP_FLOOR, found, DUP_CANDIDATES_MAX, &n,
+                             &read, &err);
+        ms = now_ms() - t0;
+        best = run == 0 || ms < best ? ms : best;
+    }
+    st->ms[st->queries++] = best;
+    st->read += read;
     bson_destroy(&doc);
     if (!ok) {
         fprintf(stderr, "search: %s\n", err.message);
@@ -558,7 +568,7 @@ cmp_double(const void *a, const void *b)
 
 typedef struct {
     long size, planted, queries;
-    double seed_s, mean, p50, p95, recall_t, recall_f, precision, per_query;
+    double seed_s, mean, p50, p95, recall_t, recall_f, precision, per_query, read_per_query;
     double recall_kind[KINDS];
 } row_t;
 
@@ -579,6 +589,7 @@ summarise(stats_t *st, row_t *row)
     row->recall_f = st->planted ? (double)st->found_floor / (double)st->planted : 0;
     row->precision = st->above ? (double)st->true_above / (double)st->above : 1;
     row->per_query = (double)st->scored / (double)st->queries;
+    row->read_per_query = (double)st->read / (double)st->queries;
     for (int k = 0; k < KINDS; k++)
         row->recall_kind[k] =
             st->by_kind[k] ? (double)st->found_by_kind[k] / (double)st->by_kind[k] : 0;
@@ -695,14 +706,14 @@ print_rows(const row_t *rows, int n)
     printf(
         "\nprobable duplicates: candidate search (floor %d, threshold %d, blocks of at most %d)\n",
         DUP_FLOOR, DUP_THRESHOLD, DUP_BLOCK_MAX);
-    printf("%10s %8s %8s %10s %10s %12s %11s %9s %9s %9s %9s\n", "students", "planted", "queries",
-           "recall@70", "recall@50", "precision@70", "cands/query", "mean ms", "p50 ms", "p95 ms",
-           "seed s");
+    printf("%10s %8s %8s %10s %10s %12s %10s %11s %9s %9s %9s %9s\n", "students", "planted",
+           "queries", "recall@70", "recall@50", "precision@70", "read/query", "cands/query",
+           "mean ms", "p50 ms", "p95 ms", "seed s");
     for (int i = 0; i < n; i++)
-        printf("%10ld %8ld %8ld %10.3f %10.3f %12.3f %11.2f %9.3f %9.3f %9.3f %9.1f\n",
+        printf("%10ld %8ld %8ld %10.3f %10.3f %12.3f %10.2f %11.2f %9.3f %9.3f %9.3f %9.1f\n",
                rows[i].size, rows[i].planted, rows[i].queries, rows[i].recall_t, rows[i].recall_f,
-               rows[i].precision, rows[i].per_query, rows[i].mean, rows[i].p50, rows[i].p95,
-               rows[i].seed_s);
+               rows[i].precision, rows[i].read_per_query, rows[i].per_query, rows[i].mean,
+               rows[i].p50, rows[i].p95, rows[i].seed_s);
     printf("\nrecall@70 by planted kind:");
     for (int k = 0; k < KINDS; k++)
         printf("  %s %.3f", kind_names[k], rows[n - 1].recall_kind[k]);

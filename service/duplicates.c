@@ -300,7 +300,7 @@ score_one(store_conn_t *conn, const char *id, const bson_t *doc, dup_candidate_t
 
 bool
 duplicates_find(store_conn_t *conn, const char *self, const bson_t *doc, int floor,
-                dup_candidate_t *out, int max, int *n, kt_error_t *err)
+                dup_candidate_t *out, int max, int *n, int *read, kt_error_t *err)
 {
     char ids[STORE_DUP_KEYS * DUP_BLOCK_MAX][40];
     int nids = 0;
@@ -308,11 +308,15 @@ duplicates_find(store_conn_t *conn, const char *self, const bson_t *doc, int flo
     bool usable;
 
     *n = 0;
+    if (read != NULL)
+        *read = 0;
     if (!block_ids(conn, doc, ids, &nids, err))
         return false;
     for (int i = 0; i < nids; i++) {
         if (self != NULL && strcmp(ids[i], self) == 0)
             continue;
+        if (read != NULL)
+            (*read)++;
         if (!score_one(conn, ids[i], doc, &c, &usable, err))
             return false;
         if (usable && c.score >= floor)
@@ -432,7 +436,7 @@ bool
 duplicates_flag(store_conn_t *conn, const char *id, const bson_t *doc, const write_meta_t *meta,
                 dup_candidate_t *out, int max, int *n, kt_error_t *err)
 {
-    if (!duplicates_find(conn, id, doc, DUP_THRESHOLD, out, max, n, err))
+    if (!duplicates_find(conn, id, doc, DUP_THRESHOLD, out, max, n, NULL, err))
         return false;
     for (int i = 0; i < *n; i++)
         if (!store_pair(conn, id, doc, &out[i], meta, err))

@@ -82,9 +82,11 @@ typedef struct {
  * The candidates of doc (the document of student self, NULL for one not
  * stored yet) scoring floor or more, best first (then by id), at most max
  * into out; *n their count. Deleted students and self are never candidates.
+ * read (nullable) gets the number of records the blocks held and were read
+ * and scored: what a search costs (bench/duplicates).
  */
 bool duplicates_find(store_conn_t *conn, const char *self, const bson_t *doc, int floor,
-                     dup_candidate_t *out, int max, int *n, kt_error_t *err);
+                     dup_candidate_t *out, int max, int *n, int *read, kt_error_t *err);
 
 /* The pair id of two students: a uuid derived from both (in either order). */
 void duplicates_pair_id(const char *a, const char *b, char out[STUDENT_ID_LEN + 1]);

@@ -326,7 +326,9 @@ latin(char *name, size_t size)
             out[at++] = (char)(upper && k == 0 ? l[k] - 32 : l[k]);
     }
     out[at] = '\0';
-    snprintf(name, size, "%s", out);
+    if (at >= size) /* the caller's buffer is smaller than the Latin form: cut it */
+        out[size - 1] = '\0';
+    memcpy(name, out, strlen(out) + 1);
 }
 
 /* The duplicate d of child o (index oi), planted as kind. */

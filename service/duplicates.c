@@ -288,7 +288,7 @@ score_one(store_conn_t *conn, const char *id, const bson_t *doc, dup_candidate_t
     } else if (ok && !s.deleted) {
         sc = duplicates_score(doc, &s.doc);
         memset(c, 0, sizeof *c);
-        snprintf(c->id, sizeof c->id, "%s", id);
+        memcpy(c->id, s.id, sizeof c->id); /* the record read is the one asked for */
         snprintf(c->org, sizeof c->org, "%s", str_or_empty(util_get_str(&s.doc, "organization")));
         c->score = sc.score;
         c->agree = sc.agree;

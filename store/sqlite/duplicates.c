@@ -185,3 +185,23 @@ sqlite_dup_pairs_list(store_conn_t *conn, const char *field, const char *value,
     sqlite3_reset(st);
     return true;
 }
+
+bool
+sqlite_dup_pairs_copy_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err)
+{
+    sqlite3_stmt *st = sqlite_stmt(conn, "SELECT doc FROM dup_pairs ORDER BY id", err);
+    bool go = true;
+    int rc = SQLITE_DONE;
+
+    while (st != NULL && go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bson_t doc;
+        if (sqlite_column_bson(st, 0, &doc))
+            go = fn(ctx, &doc);
+        bson_destroy(&doc);
+    }
+    if (st != NULL)
+        sqlite3_reset(st);
+    if (st != NULL && go && rc != SQLITE_DONE)
+        sqlite_error(err, sqlite_db(conn), rc, "copy dup_pairs");
+    return st != NULL && (!go || rc == SQLITE_DONE);
+}

@@ -59,6 +59,9 @@ static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
 #define REGION_REPORTERS                                                                           \
     .roles = REGION | MINISTRY | ADMIN,                                                            \
     .denied = "migration between schools is reported for the whole region only"
+#define DEDUPLICATORS                                                                              \
+    .roles = REGION | ADMIN,                                                                       \
+    .denied = "probable duplicates are for the region's operators and administrators"
 #define REGISTRARS                                                                                 \
     .roles = REGION | ADMIN,                                                                       \
     .denied = "only the region and administrators change the registry of organisations"
@@ -91,6 +94,14 @@ const route_t routes_table[] = {
     {.method = "GET", .pattern = "/api/v1/students/{id}/trajectory",
      .handler = handle_student_trajectory, ANYONE},
     {.method = "GET", .pattern = "/api/v1/changes", .handler = handle_changes, ANYONE},
+
+    /* Probable duplicates (docs/duplicates.md). */
+    {.method = "GET", .pattern = "/api/v1/students/{id}/duplicates",
+     .handler = handle_student_duplicates, DEDUPLICATORS},
+    {.method = "GET", .pattern = "/api/v1/duplicates", .handler = handle_duplicates_list,
+     DEDUPLICATORS},
+    {.method = "POST", .pattern = "/api/v1/duplicates/{pair}/dismiss",
+     .handler = handle_duplicate_dismiss, DEDUPLICATORS},
 
     /* Audit. */
     {.method = "GET", .pattern = "/api/v1/audit/access", .handler = handle_audit_access,

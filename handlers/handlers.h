@@ -26,6 +26,11 @@ bool handle_student_delete(const app_t *app, request_t *req, response_t *res, kt
 bool handle_student_event(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_student_trajectory(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* duplicates.c */
+bool handle_student_duplicates(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_duplicates_list(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_duplicate_dismiss(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 /* history.c */
 bool handle_student_history(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_student_version(const app_t *app, request_t *req, response_t *res, kt_error_t *err);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "service/healthdata.h"
+#include "service/duplicates.h"
 #include "service/identity.h"
 #include "model/education.h"
 #include "service/organizations.h"
@@ -103,6 +104,69 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
         bson_append_document_end(&errors, &one);
     }
     bson_append_array_end(r, &errors);
+}
+
+/* One warning of an accepted item: {code, path, message} under "warnings". */
+static void
+append_warning(bson_t *warnings, int i, const char *code, const char *path, const char *message)
+{
+    char key[16];
+    bson_t one;
+
+    snprintf(key, sizeof key, "%d", i);
+    bson_append_document_begin(warnings, key, -1, &one);
+    BSON_APPEND_UTF8(&one, "code", code);
+    BSON_APPEND_UTF8(&one, "path", path);
+    BSON_APPEND_UTF8(&one, "message", message);
+    bson_append_document_end(warnings, &one);
+}
+
+/* The names of the fields that agree, comma-separated, in arena. */
+static const char *
+agree_list(arena_t *arena, unsigned agree)
+{
+    const char *s = "";
+
+    for (int i = 0; i < DUP_AGREE_BITS; i++)
+        if (agree & (1u << i))
+            s = arena_printf(arena, "%s%s%s", s, s[0] ? ", " : "", duplicates_agree_name(1u << i));
+    return s != NULL ? s : "";
+}
+
+/* A created student's probable duplicates (docs/duplicates.md): the item
+ * is accepted and its result carries a PROBABLE_DUPLICATE warning per pair
+ * stored — naming the pair, not the other student (a receipt is served
+ * again to whoever re-sends the PacketID); a search that failed is a
+ * DUPLICATE_CHECK_FAILED warning. The created student stands either way. */
+static void
+flag_created(const run_t *run, const xmlio_item_t *item, const char *id, const bson_t *doc,
+             const write_meta_t *meta, bson_t *result)
+{
+    dup_candidate_t found[DUP_CANDIDATES_MAX];
+    char pair[STUDENT_ID_LEN + 1];
+    int n = 0;
+    kt_error_t e;
+    bson_t warnings;
+
+    kt_error_clear(&e);
+    bool ok = duplicates_flag(run->ctx->conn, id, doc, meta, found, DUP_CANDIDATES_MAX, &n, &e);
+    if (ok && n == 0)
+        return;
+    BSON_APPEND_ARRAY_BEGIN(result, "warnings", &warnings);
+    if (!ok)
+        append_warning(&warnings, 0, "DUPLICATE_CHECK_FAILED", item->xpath,
+                       "Поиск вероятных дубликатов не выполнен; запись создана "
+                       "(the duplicate search failed; the student was created)");
+    for (int i = 0; ok && i < n; i++) {
+        duplicates_pair_id(id, found[i].id, pair);
+        append_warning(&warnings, i, "PROBABLE_DUPLICATE", item->xpath,
+                       arena_printf(run->arena,
+                                    "Вероятный дубликат другой записи: пара %s, оценка %d, "
+                                    "совпадают: %s (probable duplicate: pair %s, score %d)",
+                                    pair, found[i].score, agree_list(run->arena, found[i].agree),
+                                    pair, found[i].score));
+    }
+    bson_append_array_end(result, &warnings);
 }
 
 /* --- applying one item ---------------------------------------------------------------- */
@@ -319,6 +383,8 @@ write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bso
     if (ok)
         result_ok(result, item, student_outcome(run, item, create, &cur, &out), out.id,
                   out.version);
+    if (ok && create)
+        flag_created(run, item, out.id, &full, &meta, result);
 done:
     record_release(&cur);
     bson_destroy(&full);
@@ -562,10 +628,34 @@ count(ingest_totals_t *t, const char *outcome)
         t->rejected++;
 }
 
+/* The receipt's <Error> (or <Warning>) elements of the result's array. */
+static void
+write_notes(xmlTextWriterPtr w, const bson_t *r, const char *array, const char *element)
+{
+    bson_iter_t it, arr;
+
+    if (!bson_iter_init_find(&it, r, array) || !bson_iter_recurse(&it, &arr))
+        return;
+    while (bson_iter_next(&arr)) {
+        bson_t one;
+        uint32_t len;
+        const uint8_t *data;
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+            continue;
+        bson_iter_document(&arr, &len, &data);
+        if (!bson_init_static(&one, data, len))
+            continue;
+        xmlTextWriterStartElement(w, BAD_CAST element);
+        xmlTextWriterWriteAttribute(w, BAD_CAST "code", BAD_CAST util_get_str(&one, "code"));
+        xmlTextWriterWriteAttribute(w, BAD_CAST "path", BAD_CAST util_get_str(&one, "path"));
+        xmlTextWriterWriteString(w, BAD_CAST util_get_str(&one, "message"));
+        xmlTextWriterEndElement(w);
+    }
+}
+
 static void
 write_item(xmlTextWriterPtr w, size_t index, const bson_t *r)
 {
-    bson_iter_t it, arr, e;
     char num[32];
 
     xmlTextWriterStartElement(w, BAD_CAST "Item");
@@ -579,22 +669,8 @@ write_item(xmlTextWriterPtr w, size_t index, const bson_t *r)
         xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST num);
     }
     xmlTextWriterWriteAttribute(w, BAD_CAST "result", BAD_CAST util_get_str(r, "result"));
-    if (bson_iter_init_find(&it, r, "errors") && bson_iter_recurse(&it, &arr))
-        while (bson_iter_next(&arr))
-            if (BSON_ITER_HOLDS_DOCUMENT(&arr) && bson_iter_recurse(&arr, &e)) {
-                bson_t one;
-                uint32_t len;
-                const uint8_t *data;
-                bson_iter_document(&arr, &len, &data);
-                bson_init_static(&one, data, len);
-                xmlTextWriterStartElement(w, BAD_CAST "Error");
-                xmlTextWriterWriteAttribute(w, BAD_CAST "code",
-                                            BAD_CAST util_get_str(&one, "code"));
-                xmlTextWriterWriteAttribute(w, BAD_CAST "path",
-                                            BAD_CAST util_get_str(&one, "path"));
-                xmlTextWriterWriteString(w, BAD_CAST util_get_str(&one, "message"));
-                xmlTextWriterEndElement(w);
-            }
+    write_notes(w, r, "errors", "Error");
+    write_notes(w, r, "warnings", "Warning");
     xmlTextWriterEndElement(w);
 }
 

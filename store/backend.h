@@ -20,6 +20,7 @@
 
 #include "store/audit.h"
 #include "store/copy.h"
+#include "store/duplicates.h"
 #include "store/feed.h"
 #include "store/health_keys.h"
 #include "store/packages.h"
@@ -125,6 +126,15 @@ typedef struct store_ops {
                                   kt_error_t *err);
     bool (*health_keys_each)(store_conn_t *conn, const char *lacking_kek, const char *after,
                              int limit, util_each_fn fn, void *ctx, kt_error_t *err);
+
+    /* probable duplicates' pairs (store/duplicates.h) */
+    bool (*dup_pair_put)(store_conn_t *conn, const bson_t *pair, bool replace, bool *written,
+                         kt_error_t *err);
+    bool (*dup_pair_get)(store_conn_t *conn, const char *id, bson_t *out, bool *found,
+                         kt_error_t *err);
+    bool (*dup_pairs_list)(store_conn_t *conn, const char *field, const char *value,
+                           const char *after_created, const char *after_id, int limit,
+                           util_each_fn fn, void *ctx, kt_error_t *err);
 
     /* copying a registry (store/copy.h) */
     bool (*copy_each)(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,

@@ -383,6 +383,7 @@ copy_set_name(copy_set_t set)
         [COPY_PACKAGE_ITEMS] = "package_items",
         [COPY_PACKAGE_RECEIPTS] = "package_receipts",
         [COPY_PACKAGE_CHUNKS] = "package_chunks",
+        [COPY_DUP_PAIRS] = "dup_pairs",
     };
 
     return set < COPY__MAX ? names[set] : "?";
@@ -405,4 +406,26 @@ bool
 store_copy_finish(store_conn_t *conn, kt_error_t *err)
 {
     return conn->store->ops->copy_finish(conn, err);
+}
+
+bool
+store_dup_pair_put(store_conn_t *conn, const bson_t *pair, bool replace, bool *written,
+                   kt_error_t *err)
+{
+    return conn->store->ops->dup_pair_put(conn, pair, replace, written, err);
+}
+
+bool
+store_dup_pair_get(store_conn_t *conn, const char *id, bson_t *out, bool *found, kt_error_t *err)
+{
+    return conn->store->ops->dup_pair_get(conn, id, out, found, err);
+}
+
+bool
+store_dup_pairs_list(store_conn_t *conn, const char *field, const char *value,
+                     const char *after_created, const char *after_id, int limit, util_each_fn fn,
+                     void *ctx, kt_error_t *err)
+{
+    return conn->store->ops->dup_pairs_list(conn, field, value, after_created, after_id, limit, fn,
+                                            ctx, err);
 }

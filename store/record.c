@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "model/codec.h"
 #include "model/diff.h"
+#include "model/names.h"
 #include "model/student.h"
 #include "store/backend.h"
 #include "store/util.h"
@@ -106,11 +107,33 @@ student_representative_keys(const bson_t *doc, bson_t *head)
     bson_append_array_end(head, &arr);
 }
 
+void
+store_dup_keys(const bson_t *doc, char keys[STORE_DUP_KEYS][STORE_DUP_KEY_MAX])
+{
+    const char *bd = util_get_str(doc, "birth_date");
+    char last[NAMES_LATIN_MAX], first[NAMES_LATIN_MAX];
+
+    names_skeleton(util_get_str(doc, "last_name"), last);
+    names_skeleton(util_get_str(doc, "first_name"), first);
+    bd = bd != NULL ? bd : "";
+    /* Each name part is at most 64 bytes of the key: a longer skeleton
+     * (a name of 100 letters) is cut, the same way on both sides. */
+    snprintf(keys[0], STORE_DUP_KEY_MAX, "%.64s|%s", last, bd);
+    snprintf(keys[1], STORE_DUP_KEY_MAX, "%.64s|%s", first, bd);
+    snprintf(keys[2], STORE_DUP_KEY_MAX, "%.64s|%.64s|%.4s", last, first, bd);
+}
+
+const char *const store_dup_key_names[STORE_DUP_KEYS] = {"dup_last_date", "dup_first_date",
+                                                         "dup_names_year"};
+
 /* The student head's search members: organisation, СНИЛС, name + birth date,
- * the representatives' СНИЛС. */
+ * the duplicate search's blocking keys (store_dup_keys), the representatives'
+ * СНИЛС. */
 static void
 student_head_keys(const bson_t *doc, bson_t *head)
 {
+    char keys[STORE_DUP_KEYS][STORE_DUP_KEY_MAX];
+
     const char *org = util_get_str(doc, "organization");
     const char *snils = util_get_str(doc, "snils");
     const char *ln = util_get_str(doc, "last_name");
@@ -122,6 +145,9 @@ student_head_keys(const bson_t *doc, bson_t *head)
     BSON_APPEND_UTF8(head, "organization", org ? org : "");
     BSON_APPEND_UTF8(head, "snils", snils ? snils : "");
     BSON_APPEND_UTF8(head, "name_key", name_key);
+    store_dup_keys(doc, keys);
+    for (int i = 0; i < STORE_DUP_KEYS; i++)
+        BSON_APPEND_UTF8(head, store_dup_key_names[i], keys[i]);
     student_representative_keys(doc, head);
 }
 

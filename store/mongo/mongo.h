@@ -197,6 +197,13 @@ bool mongo_health_keys_put_wraps(store_conn_t *conn, const char *dkid, const bso
                                  kt_error_t *err);
 bool mongo_health_keys_each(store_conn_t *conn, const char *lacking_kek, const char *after,
                             int limit, util_each_fn fn, void *ctx, kt_error_t *err);
+bool mongo_dup_pair_put(store_conn_t *conn, const bson_t *pair, bool replace, bool *written,
+                        kt_error_t *err);
+bool mongo_dup_pair_get(store_conn_t *conn, const char *id, bson_t *out, bool *found,
+                        kt_error_t *err);
+bool mongo_dup_pairs_list(store_conn_t *conn, const char *field, const char *value,
+                          const char *after_created, const char *after_id, int limit,
+                          util_each_fn fn, void *ctx, kt_error_t *err);
 bool mongo_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
                      kt_error_t *err);
 bool mongo_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,

@@ -295,10 +295,13 @@ create_collection(mongoc_database_t *d, const char *name, kt_error_t *err)
 static bool
 create_collections(store_conn_t *conn, kt_error_t *err)
 {
-    static const char *const names[] = {
-        "student_versions", "students",         "claims",   "changes",       "counters",
-        "access_log",       "verify_runs",      "packages", "package_items", "package_chunks",
-        "package_leases",   "package_receipts", NULL};
+    static const char *const names[] = {"student_versions", "students",
+                                        "claims",           "changes",
+                                        "counters",         "access_log",
+                                        "verify_runs",      "packages",
+                                        "package_items",    "package_chunks",
+                                        "package_leases",   "package_receipts",
+                                        "dup_pairs",        NULL};
     static const char *const org_names[] = {"organization_versions", "organizations", NULL};
     mongoc_database_t *d = mongo_database(conn);
     bool ok = true;
@@ -318,19 +321,28 @@ mongo_prepare(store_conn_t *conn, kt_error_t *err)
      * "MongoDB"): lists and searches page by _id among active heads, the
      * access log pages newest first by _id, the auditors' "what did this
      * principal change" by feed sequence, export by school in version order. */
-    static const char *const heads[] = {"organization,state,_id", "name_key,state,_id",
+    static const char *const heads[] = {"organization,state,_id",
+                                        "name_key,state,_id",
                                         "snils,state,_id",
+                                        "dup_last_date,state,_id",
+                                        "dup_first_date,state,_id",
+                                        "dup_names_year,state,_id",
                                         /* multikey: an array of the representatives' */
-                                        "representative_snils,state,_id", NULL};
+                                        "representative_snils,state,_id",
+                                        NULL};
     static const char *const access[] = {"students,_id", "subject,_id", NULL};
     static const char *const orgs[] = {"oktmo,state,_id",  "type,state,_id", "status,state,_id",
                                        "parent,state,_id", "state,_id",      NULL};
     static const char *const versions[] = {"principal.subject,seq", "doc.organization,_id", "time",
                                            NULL};
+    static const char *const pairs[] = {"organizations,state,created,_id",
+                                        "municipalities,state,created,_id", "state,created,_id",
+                                        NULL};
 
     return create_collections(conn, err) &&
            create_indexes(conn, store_kind_student.heads, heads, err) &&
            create_indexes(conn, "access_log", access, err) &&
            create_indexes(conn, store_kind_organization.heads, orgs, err) &&
-           create_indexes(conn, store_kind_student.versions, versions, err);
+           create_indexes(conn, store_kind_student.versions, versions, err) &&
+           create_indexes(conn, DUP_PAIRS, pairs, err);
 }

@@ -192,6 +192,15 @@ bool sqlite_health_keys_each(store_conn_t *conn, const char *lacking_kek, const 
                              int limit, util_each_fn fn, void *ctx, kt_error_t *err);
 
 /* copy (store/copy.h): copy.c, and packages.c for the package sets. */
+bool sqlite_dup_pair_put(store_conn_t *conn, const bson_t *pair, bool replace, bool *written,
+                         kt_error_t *err);
+/* Every pair document in id order (kontingentctl migrate: store/copy.h). */
+bool sqlite_dup_pairs_copy_each(store_conn_t *conn, util_each_fn fn, void *ctx, kt_error_t *err);
+bool sqlite_dup_pair_get(store_conn_t *conn, const char *id, bson_t *out, bool *found,
+                         kt_error_t *err);
+bool sqlite_dup_pairs_list(store_conn_t *conn, const char *field, const char *value,
+                           const char *after_created, const char *after_id, int limit,
+                           util_each_fn fn, void *ctx, kt_error_t *err);
 bool sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
                       kt_error_t *err);
 bool sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *inserted,

@@ -41,6 +41,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "store/audit.h"
+#include "store/duplicates.h"
 #include "store/feed.h"
 #include "store/health_keys.h"
 #include "store/mongo/mongo.h"
@@ -2452,6 +2453,136 @@ test_health_keys(void)
 }
 
 /* ======================================================================
+ * Case: probable duplicates' pairs — stored once, listed open and newest
+ * first (all, by organisation, by municipality) in pages, dismissed.
+ * ====================================================================== */
+
+static void
+pair_doc(bson_t *doc, int n, const char *created, const char *org_a, const char *org_b,
+         const char *state)
+{
+    char id[40], mun[16];
+    bson_t arr;
+
+    snprintf(id, sizeof id, "d0d0d0d0-%04d-4000-8000-%012d", n, tag);
+    snprintf(mun, sizeof mun, "9%06d%d", tag, n % 2); /* two municipalities */
+    bson_init(doc);
+    BSON_APPEND_UTF8(doc, "_id", id);
+    BSON_APPEND_UTF8(doc, "a", "a");
+    BSON_APPEND_UTF8(doc, "b", "b");
+    BSON_APPEND_INT32(doc, "score", 80 + n);
+    BSON_APPEND_UTF8(doc, "created", created);
+    BSON_APPEND_UTF8(doc, "state", state);
+    BSON_APPEND_ARRAY_BEGIN(doc, "organizations", &arr);
+    BSON_APPEND_UTF8(&arr, "0", org_a);
+    BSON_APPEND_UTF8(&arr, "1", org_b);
+    bson_append_array_end(doc, &arr);
+    BSON_APPEND_ARRAY_BEGIN(doc, "municipalities", &arr);
+    BSON_APPEND_UTF8(&arr, "0", mun);
+    bson_append_array_end(doc, &arr);
+}
+
+typedef struct {
+    char ids[8][40];
+    char created[8][32];
+    int n;
+} pair_page_t;
+
+static bool
+pair_visit(void *ctx, const bson_t *doc)
+{
+    pair_page_t *p = ctx;
+
+    if (p->n < 8) {
+        snprintf(p->ids[p->n], sizeof p->ids[0], "%s", bget_str(doc, "_id"));
+        snprintf(p->created[p->n], sizeof p->created[0], "%s", bget_str(doc, "created"));
+        p->n++;
+    }
+    return true;
+}
+
+static void
+list_pairs(store_conn_t *conn, const char *field, const char *value, const pair_page_t *after,
+           int limit, pair_page_t *page)
+{
+    kt_error_t err;
+    const char *ac = after != NULL ? after->created[after->n - 1] : NULL;
+    const char *ai = after != NULL ? after->ids[after->n - 1] : NULL;
+
+    memset(page, 0, sizeof *page);
+    kt_error_clear(&err);
+    CHECK_OK(store_dup_pairs_list(conn, field, value, ac, ai, limit, pair_visit, page, &err), err);
+}
+
+static void
+test_dup_pairs(void)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_REQUEST);
+    static const char *const times[] = {"2026-09-01T10:00:00.000Z", "2026-09-01T10:00:00.000Z",
+                                        "2026-09-02T10:00:00.000Z", "2026-09-03T10:00:00.000Z"};
+    char org[14], other[14], mun[16];
+    pair_page_t first, second;
+    bson_t doc, got;
+    bool written = false, found = false;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    make_ogrn(40, org);
+    make_ogrn(41, other);
+    for (int i = 0; i < 4; i++) { /* pairs 0..3; pair 3 names the other school only */
+        pair_doc(&doc, i, times[i], i == 3 ? other : org, other, "open");
+        CHECK_OK(store_dup_pair_put(conn, &doc, false, &written, &err), err);
+        CHECK(written);
+        bson_destroy(&doc);
+    }
+    pair_doc(&doc, 0, times[3], org, other, "open"); /* the same pair again: kept as it was */
+    CHECK_OK(store_dup_pair_put(conn, &doc, false, &written, &err), err);
+    CHECK(!written);
+    CHECK_OK(store_dup_pair_get(conn, bget_str(&doc, "_id"), &got, &found, &err), err);
+    CHECK(found);
+    if (found) {
+        CHECK_STR(bget_str(&got, "created"), times[0]);
+        CHECK_INT(util_get_int(&got, "score", 0), 80);
+        bson_destroy(&got);
+    }
+    bson_destroy(&doc);
+    /* By school, newest first, in pages of two: 2, then 1 and 0 (equal
+     * times: the greater id first). */
+    list_pairs(conn, "organization", org, NULL, 2, &first);
+    CHECK_INT(first.n, 2);
+    list_pairs(conn, "organization", org, &first, 2, &second);
+    CHECK_INT(second.n, 1);
+    if (first.n == 2 && second.n == 1) {
+        CHECK(strstr(first.ids[0], "-0002-") != NULL);
+        CHECK(strstr(first.ids[1], "-0001-") != NULL);
+        CHECK(strstr(second.ids[0], "-0000-") != NULL);
+    }
+    list_pairs(conn, "organization", other, NULL, 8, &first); /* every pair names it */
+    CHECK_INT(first.n, 4);
+    snprintf(mun, sizeof mun, "9%06d1", tag);
+    list_pairs(conn, "municipality", mun, NULL, 8, &first); /* pairs 1 and 3 */
+    CHECK_INT(first.n, 2);
+    /* Dismissed: out of every list, kept. */
+    pair_doc(&doc, 2, times[2], org, other, "dismissed");
+    CHECK_OK(store_dup_pair_put(conn, &doc, true, &written, &err), err);
+    CHECK(written);
+    list_pairs(conn, "organization", org, NULL, 8, &first);
+    CHECK_INT(first.n, 2);
+    list_pairs(conn, NULL, NULL, NULL, 8, &first);
+    CHECK_INT(first.n, 3);
+    CHECK_OK(store_dup_pair_get(conn, bget_str(&doc, "_id"), &got, &found, &err), err);
+    CHECK(found);
+    if (found) {
+        CHECK_STR(bget_str(&got, "state"), "dismissed");
+        bson_destroy(&got);
+    }
+    bson_destroy(&doc);
+    CHECK_OK(store_dup_pair_get(conn, "no-such-pair", &got, &found, &err), err);
+    CHECK(!found);
+    store_conn_push(conn);
+}
+
+/* ======================================================================
  * Case: a writer killed right after its version is in (crash state 4).
  * ====================================================================== */
 
@@ -2861,6 +2992,7 @@ run_cases(void)
     CONTRACT_RUN(test_access_log);
     CONTRACT_RUN(test_changes_by_subject);
     CONTRACT_RUN(test_health_keys);
+    CONTRACT_RUN(test_dup_pairs);
     CONTRACT_RUN(test_crash_after_version);
     CONTRACT_RUN(test_killed_writer);
     CONTRACT_RUN(test_verify_all);

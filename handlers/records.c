@@ -122,9 +122,48 @@ gone_extra(jw_t *w, void *ctx)
     jw_int(w, s->version);
 }
 
+/* A merged record's problem names its survivor and when and why it was merged. */
+static void
+merged_extra(jw_t *w, void *ctx)
+{
+    const record_t *s = ctx;
+
+    jw_key(w, "merged_at");
+    jw_string(w, util_get_str(&s->record, "time"));
+    jw_key(w, "reason");
+    jw_string(w, util_get_str(&s->record, "reason"));
+    jw_key(w, "version");
+    jw_int(w, s->version);
+}
+
+/* GET of a merged record: 301 to the survivor (docs/api.md, "Merge and
+ * unmerge": the child's data lives on there; an unmerge may revive this
+ * record, so the redirect is not cached). A write to it is 410 GONE with
+ * the same merged_into. */
+static bool
+answer_merged(request_t *req, response_t *res, const record_t *s, bool read, kt_error_t *err)
+{
+    const char *to = util_get_str(&s->record, "merged_into");
+
+    if (read)
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_MERGED, "the record was merged into %s",
+                     to ? to : "");
+    else
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the record was merged into %s", to ? to : "");
+    snprintf(err->ref, sizeof err->ref, "%s", to ? to : "");
+    problem_render_with(res, req, err, merged_extra, (void *)s);
+    if (read && to != NULL) {
+        response_header(res, "Location", arena_printf(req->arena, "/api/v1/students/%s", to));
+        response_header(res, "Cache-Control", "no-store");
+    }
+    return true;
+}
+
 bool
 records_answer_gone(request_t *req, response_t *res, const record_t *s, kt_error_t *err)
 {
+    if (record_is_merged(s))
+        return answer_merged(req, res, s, false, err);
     kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the record was deleted");
     problem_render_with(res, req, err, gone_extra, (void *)s);
     return true;
@@ -232,6 +271,10 @@ records_get(const app_t *app, request_t *req, response_t *res, const record_reso
         record_init(&s);
         if (!store_record_as_of(conn, r->kind, req->params[0], as_of, &s, err))
             goto done;
+    }
+    if (record_is_merged(&s)) {
+        ok = answer_merged(req, res, &s, true, err);
+        goto done;
     }
     if (s.deleted) {
         ok = records_answer_gone(req, res, &s, err);

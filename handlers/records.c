@@ -24,6 +24,13 @@ void
 records_write_json(jw_t *w, const record_resource_t *r, const char *id, int64_t version,
                    bool deleted, const bson_t *doc)
 {
+    records_write_json_state(w, r, id, version, deleted ? "DELETED" : "ACTIVE", doc);
+}
+
+void
+records_write_json_state(jw_t *w, const record_resource_t *r, const char *id, int64_t version,
+                         const char *state, const bson_t *doc)
+{
     bson_iter_t it;
 
     jw_object_begin(w);
@@ -33,7 +40,7 @@ records_write_json(jw_t *w, const record_resource_t *r, const char *id, int64_t 
     jw_int(w, version);
     if (r->with_state) {
         jw_key(w, "state");
-        jw_string(w, deleted ? "DELETED" : "ACTIVE");
+        jw_string(w, state);
     }
     if (bson_iter_init(&it, doc)) {
         while (bson_iter_next(&it)) {
@@ -515,6 +522,18 @@ write_member(jw_t *w, const bson_t *record, const char *key)
         jw_null(w);
 }
 
+/* The other record a merge or unmerge version names, when it names one
+ * (service/merge.h): only those versions carry the member. */
+static void
+write_links(jw_t *w, const bson_t *record)
+{
+    static const char *const links[] = {"merged_into", "merged_from", "unmerged", "unmerged_from"};
+
+    for (size_t i = 0; i < sizeof links / sizeof *links; i++)
+        if (util_get_str(record, links[i]) != NULL)
+            write_member(w, record, links[i]);
+}
+
 static void
 write_entry_changes(jw_t *w, const bson_t *record, const char *id_member, const bson_t *changes)
 {
@@ -530,6 +549,7 @@ write_entry_changes(jw_t *w, const bson_t *record, const char *id_member, const 
     write_member(w, record, "source");
     write_member(w, record, "reason");
     write_member(w, record, "hash");
+    write_links(w, record);
     jw_key(w, "changes");
     write_changes(w, changes);
     jw_object_end(w);
@@ -677,7 +697,7 @@ records_version(const app_t *app, request_t *req, response_t *res, const record_
     response_reset(res, 200, "application/json");
     handler_etag(req, res, n);
     jw_init(&w, &res->body);
-    records_write_json(&w, r, s.id, s.version, s.deleted, &s.doc);
+    records_write_json_state(&w, r, s.id, s.version, record_state(&s), &s.doc);
     ok = true;
 done:
     record_release(&cur);

@@ -318,25 +318,12 @@ set_ref(kt_error_t *err, const char *id)
     snprintf(err->ref, sizeof err->ref, "%s", id);
 }
 
-/* The survivor's latest version naming dup_id (merged_from or unmerged)
- * into v; *found false when none within MERGE_HISTORY_MAX. */
+/* The survivor's latest version naming dup_id (merged_from or unmerged). */
 static bool
 latest_naming(store_conn_t *conn, const record_t *s, const char *dup_id, record_t *v, bool *found,
               kt_error_t *err)
 {
-    *found = false;
-    for (int64_t n = s->version; n >= 1 && s->version - n < MERGE_HISTORY_MAX; n--) {
-        if (!store_student_get_version(conn, s->id, n, v, err))
-            return false;
-        const char *from = util_get_str(&v->record, "merged_from");
-        const char *split = util_get_str(&v->record, "unmerged");
-        if ((from != NULL && strcmp(from, dup_id) == 0) ||
-            (split != NULL && strcmp(split, dup_id) == 0)) {
-            *found = true;
-            return true;
-        }
-    }
-    return true;
+    return store_pair_latest(conn, &store_kind_student, s, dup_id, v, found, err);
 }
 
 static bool
@@ -566,7 +553,7 @@ unmerge_once(store_conn_t *conn, arena_t *arena, const merge_request_t *m, merge
         kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_MERGED,
                      "the duplicate is not merged into this record (or the merge is more than "
                      "%d versions back)",
-                     MERGE_HISTORY_MAX);
+                     STORE_PAIR_HISTORY_MAX);
         goto done;
     }
     fill_meta(&ms, m->meta, "unmerge", "unmerged", d.id);

@@ -31,9 +31,8 @@
 #include "store/records.h"
 
 /* How far back a survivor's history is read to find the version that
- * merged a duplicate (an unmerge, a completion): a longer history past the
- * merge is refused with 409 NOT_MERGED naming the bound. */
-#define MERGE_HISTORY_MAX 1000
+ * merged a duplicate (an unmerge, a completion) is STORE_PAIR_HISTORY_MAX:
+ * a longer history past the merge is refused with 409 NOT_MERGED naming it. */
 
 /* The lists that combine (docs/api.md): documents by their claim key
  * (type, series, number; the survivor's entry wins on a tie),

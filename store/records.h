@@ -157,6 +157,22 @@ typedef struct {
 bool store_record_write_pair(store_conn_t *conn, const store_kind_t *kind,
                              const write_side_t sides[2], write_result_t out[2], kt_error_t *err);
 
+/* How far back a survivor's history is read for the version naming a
+ * duplicate (store_pair_latest). */
+#define STORE_PAIR_HISTORY_MAX 1000
+
+/* The latest version of s (read down from its current one, at most
+ * STORE_PAIR_HISTORY_MAX) that names other as merged_from or unmerged, into
+ * v; *found false when none. */
+bool store_pair_latest(store_conn_t *conn, const store_kind_t *kind, const record_t *s,
+                       const char *other, record_t *v, bool *found, kt_error_t *err);
+
+/* verify: whether cur, a merged record, has a survivor whose latest version
+ * naming it is the merge; *incomplete (with the line in problem, size ≥ 256)
+ * when not — a pair whose second write is missing (MongoDB). */
+bool store_pair_check(store_conn_t *conn, const store_kind_t *kind, const record_t *cur,
+                      bool *incomplete, char *problem, kt_error_t *err);
+
 /* The student that holds a claim key ("snils:..." or "doc:..."): the holder
  * of its latest claim, "" when none (callers re-check the holder's current
  * version): fills id (size ≥ 37). */

@@ -32,16 +32,17 @@ def get(client, tok, sid):
     return client.get(f"{S}/{sid}", token=tok, allow_redirects=False)
 
 
-def merge(client, tok, survivor, duplicate, prefer=None, reason="дубликат: один ребёнок"):
+def merge(client, tok, survivor, duplicate, prefer=None, reason="дубликат: один ребёнок",
+          headers=None):
     body = {"duplicate": duplicate, "reason": reason}
     if prefer is not None:
         body["prefer"] = prefer
-    return client.post(f"{S}/{survivor}/merge", token=tok, json=body)
+    return client.post(f"{S}/{survivor}/merge", token=tok, json=body, headers=headers)
 
 
-def unmerge(client, tok, survivor, duplicate, reason="объединены ошибочно"):
+def unmerge(client, tok, survivor, duplicate, reason="объединены ошибочно", headers=None):
     return client.post(f"{S}/{survivor}/unmerge", token=tok,
-                       json={"duplicate": duplicate, "reason": reason})
+                       json={"duplicate": duplicate, "reason": reason}, headers=headers)
 
 
 def history(client, tok, sid):
@@ -311,3 +312,42 @@ def test_a_feed_follower_ends_with_the_registrys_records(client, region):
     assert {i: v for i, v in copy.items() if i in mine} == registry
     assert set(registry) == {s0, d0, made[1][0], made[2][0]}
     verify_clean()
+
+
+CUT = {"X-Kt-Fault": "crash-between-sides"}
+
+
+def test_a_pair_cut_between_its_two_writes_is_reported_and_completed(client, region, workers,
+                                                                      mongo):
+    """MongoDB has no transaction: a worker killed between the duplicate's version and the
+    survivor's leaves the duplicate merged and the survivor without the merge. verify lists
+    it as INCOMPLETE; the same request again completes it. The same for an unmerge."""
+    a, b = twins()
+    s, d = create(client, region, a), create(client, region, b)
+    prefer = {"last_name": "survivor", "organization": "survivor", "birth_place": "duplicate"}
+    assert merge(client, region, s, d, prefer=prefer, headers=CUT).status_code >= 500
+    workers.wait()
+    assert get(client, region, d).status_code == 301
+    assert [v["kind"] for v in history(client, region, s)] == ["create"]
+    out = run_ctl("verify", check=False)
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert f"INCOMPLETE student {d}: merged into {s}" in out.stdout
+
+    r = merge(client, region, s, d, prefer=prefer)
+    assert r.status_code == 200, r.text
+    assert r.json()["completed"] is True
+    assert get(client, region, s).json()["birth_place"] == b["birth_place"]
+    assert_problem(merge(client, region, s, d, prefer=prefer), 409, "ALREADY_MERGED")
+    out = run_ctl("verify")
+    assert f"INCOMPLETE student {d}" not in out.stdout
+
+    assert unmerge(client, region, s, d, headers=CUT).status_code >= 500
+    workers.wait()
+    assert get(client, region, s).json()["birth_place"] == a["birth_place"]
+    assert get(client, region, d).status_code == 301
+    assert f"INCOMPLETE student {d}" in run_ctl("verify").stdout
+    r = unmerge(client, region, s, d)
+    assert r.status_code == 200 and r.json()["completed"] is True, r.text
+    assert get(client, region, d).json()["last_name"] == b["last_name"]
+    assert [v["kind"] for v in history(client, region, d)] == ["unmerged", "merged", "create"]
+    assert f"INCOMPLETE student {d}" not in run_ctl("verify").stdout

@@ -158,7 +158,8 @@ answer_merged(request_t *req, response_t *res, const record_t *s, bool read, kt_
     else
         kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the record was merged into %s", to ? to : "");
     snprintf(err->ref, sizeof err->ref, "%s", to ? to : "");
-    problem_render_with(res, req, err, merged_extra, (void *)s);
+    /* A write meets a closed record, as after a delete: when, by whom, why. */
+    problem_render_with(res, req, err, read ? merged_extra : gone_extra, (void *)s);
     if (read && to != NULL) {
         response_header(res, "Location", arena_printf(req->arena, "/api/v1/students/%s", to));
         response_header(res, "Cache-Control", "no-store");

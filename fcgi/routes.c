@@ -66,6 +66,11 @@ static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
     .roles = REGION | ADMIN,                                                                       \
     .denied = "only the region and administrators change the registry of organisations"
 
+#define MERGERS                                                                                    \
+    .roles = REGION | ADMIN, .denied = "only the region and administrators merge records"
+/* A merge request: two ids, a reason, a choice per field. */
+#define MERGE_BODY_MAX (16u << 10)
+
 /* clang-format off */
 const route_t routes_table[] = {
     {.method = "GET", .pattern = "/api/v1/health", .handler = handle_health,
@@ -94,6 +99,12 @@ const route_t routes_table[] = {
     {.method = "GET", .pattern = "/api/v1/students/{id}/trajectory",
      .handler = handle_student_trajectory, ANYONE},
     {.method = "GET", .pattern = "/api/v1/changes", .handler = handle_changes, ANYONE},
+    /* Merge and unmerge of duplicates: the region's decision (issue 16). */
+    {.method = "POST", .pattern = "/api/v1/students/{id}/merge", .handler = handle_student_merge,
+     MERGERS, .media_types = json_types, .max_body = MERGE_BODY_MAX},
+    {.method = "POST", .pattern = "/api/v1/students/{id}/unmerge",
+     .handler = handle_student_unmerge, MERGERS, .media_types = json_types,
+     .max_body = MERGE_BODY_MAX},
 
     /* Probable duplicates (docs/duplicates.md). */
     {.method = "GET", .pattern = "/api/v1/students/{id}/duplicates",

@@ -22,6 +22,10 @@ bool handle_student_put(const app_t *app, request_t *req, response_t *res, kt_er
 bool handle_student_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* merge.c */
+bool handle_student_merge(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_unmerge(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 /* education.c */
 bool handle_student_event(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_student_trajectory(const app_t *app, request_t *req, response_t *res, kt_error_t *err);

@@ -50,6 +50,8 @@ typedef struct store_ops {
     bool (*record_write)(store_conn_t *conn, const store_kind_t *kind, write_op_t op,
                          const char *id, int64_t expected_version, const bson_t *doc,
                          const write_meta_t *meta, write_result_t *out, kt_error_t *err);
+    bool (*record_write_pair)(store_conn_t *conn, const store_kind_t *kind,
+                              const write_side_t sides[2], write_result_t out[2], kt_error_t *err);
     bool (*record_find_ids)(store_conn_t *conn, const store_kind_t *kind, const bson_t *filter,
                             const char *after, int limit, char (*ids)[40], int *n, kt_error_t *err);
     bool (*claim_holder)(store_conn_t *conn, const char *key, char *id, kt_error_t *err);
@@ -172,8 +174,10 @@ typedef struct {
     const bson_t *doc;
     const bson_t *prev_doc; /* NULL on create */
     const char *prev_hash;
-    bool named_id;        /* a create whose id the client gave */
-    bool identity_change; /* write_meta_t.identity_change of an update */
+    bool named_id;            /* a create whose id the client gave */
+    bool identity_change;     /* write_meta_t.identity_change of an update */
+    const char *version_kind; /* write_meta_t.version_kind (merge, unmerge) */
+    const char *state;        /* write_meta_t.state, NULL: by deleted */
 } record_args_t;
 
 /* The version's kind: store_kind_name(a->op), or "identity_change" for an

@@ -96,6 +96,13 @@ store_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t op, 
 }
 
 bool
+store_record_write_pair(store_conn_t *conn, const store_kind_t *kind, const write_side_t sides[2],
+                        write_result_t out[2], kt_error_t *err)
+{
+    return conn->store->ops->record_write_pair(conn, kind, sides, out, err);
+}
+
+bool
 store_record_find_ids(store_conn_t *conn, const store_kind_t *kind, const bson_t *filter,
                       const char *after, int limit, char (*ids)[40], int *n, kt_error_t *err)
 {

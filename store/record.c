@@ -31,7 +31,25 @@ store_kind_name(write_op_t kind)
 const char *
 store_record_kind(const record_args_t *a)
 {
+    if (a->version_kind != NULL)
+        return a->version_kind;
     return a->op == WRITE_UPDATE && a->identity_change ? "identity_change" : store_kind_name(a->op);
+}
+
+const char *
+record_state(const record_t *s)
+{
+    if (!s->deleted)
+        return "ACTIVE";
+    return record_is_merged(s) ? RECORD_MERGED : "DELETED";
+}
+
+bool
+record_is_merged(const record_t *s)
+{
+    const char *state = util_get_str(&s->record, "state");
+
+    return s->deleted && state != NULL && strcmp(state, RECORD_MERGED) == 0;
 }
 
 void
@@ -252,7 +270,9 @@ store_build_record(bson_t *rec, const record_args_t *a, const write_meta_t *meta
     if (a->kind->feed) /* a kind outside the feed has no sequence */
         BSON_APPEND_INT64(rec, "seq", a->seq);
     BSON_APPEND_UTF8(rec, "kind", store_record_kind(a));
-    BSON_APPEND_UTF8(rec, "state", a->deleted ? "DELETED" : "ACTIVE");
+    BSON_APPEND_UTF8(rec, "state", a->state ? a->state : a->deleted ? "DELETED" : "ACTIVE");
+    if (meta->link_member != NULL && meta->link_id != NULL)
+        BSON_APPEND_UTF8(rec, meta->link_member, meta->link_id);
     BSON_APPEND_UTF8(rec, "time", a->time);
     append_principal(rec, meta->principal);
     append_source(rec, meta);

@@ -134,6 +134,8 @@ bool mongo_record_as_of(store_conn_t *conn, const store_kind_t *kind, const char
 bool mongo_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t op, const char *id,
                         int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
                         write_result_t *out, kt_error_t *err);
+bool mongo_record_write_pair(store_conn_t *conn, const store_kind_t *kind,
+                             const write_side_t sides[2], write_result_t out[2], kt_error_t *err);
 bool mongo_record_find_ids(store_conn_t *conn, const store_kind_t *kind, const bson_t *filter,
                            const char *after, int limit, char (*ids)[40], int *n, kt_error_t *err);
 bool mongo_claim_holder(store_conn_t *conn, const char *key, char *id, kt_error_t *err);

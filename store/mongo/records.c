@@ -50,7 +50,7 @@ mongo_load_version(store_conn_t *conn, const store_kind_t *kind, const char *id,
     snprintf(out->id, sizeof out->id, "%s", id);
     out->version = n;
     const char *state = util_get_str(&out->record, "state");
-    out->deleted = state != NULL && strcmp(state, "DELETED") == 0;
+    out->deleted = state != NULL && strcmp(state, "ACTIVE") != 0; /* DELETED, MERGED */
     return true;
 }
 
@@ -61,7 +61,7 @@ head_doc(const store_kind_t *kind, const record_t *s, bson_t *head)
     bson_init(head);
     BSON_APPEND_UTF8(head, "_id", s->id);
     BSON_APPEND_INT64(head, "version", s->version);
-    BSON_APPEND_UTF8(head, "state", s->deleted ? "DELETED" : "ACTIVE");
+    BSON_APPEND_UTF8(head, "state", record_state(s));
     kind->head_keys(&s->doc, head);
     BSON_APPEND_UTF8(head, "updated_at", util_get_str(&s->record, "time"));
 }

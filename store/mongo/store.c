@@ -360,6 +360,7 @@ const store_ops_t store_mongo_ops = {
     .record_get_version = mongo_record_get_version,
     .record_as_of = mongo_record_as_of,
     .record_write = mongo_record_write,
+    .record_write_pair = mongo_record_write_pair,
     .record_find_ids = mongo_record_find_ids,
     .claim_holder = mongo_claim_holder,
     .feed_read = mongo_feed_read,

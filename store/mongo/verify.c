@@ -179,8 +179,11 @@ verify_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *o
     record_t cur;
 
     record_init(&cur);
+    char pair[256];
+    bool unpaired = false;
     bool ok = verify_chain(conn, kind, id, &versions, &lags, &bad, problem, &cur, err) &&
-              note_keys(kind, &cur, out, r, err);
+              note_keys(kind, &cur, out, r, err) &&
+              (problem[0] != '\0' || store_pair_check(conn, kind, &cur, &unpaired, pair, err));
     record_release(&cur);
     if (!ok)
         return false;
@@ -193,6 +196,10 @@ verify_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *o
     } else if (lags) {
         r->incomplete++;
         fprintf(out, "INCOMPLETE %s %s: the head lags its versions (run repair)\n", kind->name, id);
+    }
+    if (problem[0] == '\0' && unpaired) {
+        r->incomplete++;
+        fprintf(out, "INCOMPLETE %s %s: %s\n", kind->name, id, pair);
     }
     return true;
 }

@@ -438,6 +438,7 @@ const store_ops_t store_sqlite_ops = {
     .record_get_version = sqlite_record_get_version,
     .record_as_of = sqlite_record_as_of,
     .record_write = sqlite_record_write,
+    .record_write_pair = sqlite_record_write_pair,
     .record_find_ids = sqlite_record_find_ids,
     .claim_holder = sqlite_claim_holder,
     .feed_read = sqlite_feed_read,

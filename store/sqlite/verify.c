@@ -497,8 +497,12 @@ verify_one(walk_t *w, const store_kind_t *kind, const char *id)
     record_t cur;
 
     record_init(&cur);
-    bool ok = verify_chain(w->conn, kind, id, &versions, &lags, &bad, problem, &cur, w->err) &&
-              note_keys(kind, &cur, w->out, r, w->err);
+    char pair[256];
+    bool unpaired = false;
+    bool ok =
+        verify_chain(w->conn, kind, id, &versions, &lags, &bad, problem, &cur, w->err) &&
+        note_keys(kind, &cur, w->out, r, w->err) &&
+        (problem[0] != '\0' || store_pair_check(w->conn, kind, &cur, &unpaired, pair, w->err));
     record_release(&cur);
     if (!ok)
         return false;
@@ -513,6 +517,10 @@ verify_one(walk_t *w, const store_kind_t *kind, const char *id)
         r->incomplete++;
         fprintf(w->out, "INCOMPLETE %s %s: the head lags its versions (run repair)\n", kind->name,
                 id);
+    }
+    if (problem[0] == '\0' && unpaired) {
+        r->incomplete++;
+        fprintf(w->out, "INCOMPLETE %s %s: %s\n", kind->name, id, pair);
     }
     return true;
 }

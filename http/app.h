@@ -12,6 +12,7 @@
 #include "auth/revoke.h"
 #include "http/active_orgs.h"
 #include "http/config.h"
+#include "http/metrics.h"
 #include "model/seal.h"
 #include "model/xmlio.h"
 #include "store/store.h"
@@ -27,6 +28,9 @@ typedef struct {
     xmlio_schema_t *schema; /* the exchange XSD, compiled once per worker */
     /* The health data's master keys (empty: none usable). */
     seal_keyring_t *health_ring;
+    /* The counters of /metrics, shared with the master and the other
+     * workers (NULL: nothing is counted). Not owned. */
+    metrics_t *metrics;
 } app_t;
 
 /* Loads keys and maps and opens the store pool; false with err when a file is bad. */

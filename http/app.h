@@ -12,6 +12,7 @@
 #include "auth/revoke.h"
 #include "http/active_orgs.h"
 #include "http/config.h"
+#include "http/epoch.h"
 #include "http/metrics.h"
 #include "model/seal.h"
 #include "model/xmlio.h"
@@ -31,6 +32,7 @@ typedef struct {
     /* The counters of /metrics, shared with the master and the other
      * workers (NULL: nothing is counted). Not owned. */
     metrics_t *metrics;
+    epoch_cache_t *epoch; /* the store's feed epoch, read once */
 } app_t;
 
 /* Loads keys and maps and opens the store pool; false with err when a file is bad. */

@@ -2,6 +2,8 @@
  * contract: the store's operations, forwarded to the backend of the
  * connection (store/backend.h), and the conveniences built on them.
  */
+#include <openssl/rand.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store/backend.h"
@@ -137,6 +139,26 @@ feed_read(store_conn_t *conn, int64_t since, int limit, const char *org, feed_vi
 }
 
 bool
+feed_epoch_get(store_conn_t *conn, char epoch[FEED_EPOCH_MAX], kt_error_t *err)
+{
+    return counted(conn->store->ops->feed_epoch_get(conn, epoch, err), err);
+}
+
+bool
+feed_epoch_renew(store_conn_t *conn, char epoch[FEED_EPOCH_MAX], kt_error_t *err)
+{
+    unsigned char bytes[8];
+
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "no random bytes for the feed epoch");
+        return false;
+    }
+    for (size_t i = 0; i < sizeof bytes; i++)
+        snprintf(epoch + 2 * i, 3, "%02x", bytes[i]);
+    return counted(conn->store->ops->feed_epoch_set(conn, epoch, err), err);
+}
+
+bool
 audit_log_read_fields(store_conn_t *conn, const principal_t *who, const char *request_id,
                       const char *what, const char *const *student_ids, size_t n,
                       const char *const *fields, const char *purpose, kt_error_t *err)
@@ -228,6 +250,13 @@ bool
 packages_enqueue(store_conn_t *conn, const char *key, const char *data, size_t len, kt_error_t *err)
 {
     return counted(conn->store->ops->packages_enqueue(conn, key, data, len, err), err);
+}
+
+bool
+packages_progress(store_conn_t *conn, const char *key, int64_t received, int64_t done,
+                  kt_error_t *err)
+{
+    return counted(conn->store->ops->packages_progress(conn, key, received, done, err), err);
 }
 
 bool

@@ -92,6 +92,9 @@ static const code_info_t code_table[KT_CODE__MAX] = {
                             "The health data encryption key is unavailable"},
     [KT_INTEGRITY] = {"INTEGRITY", 500, "Зашифрованные медицинские данные повреждены",
                       "The encrypted health data does not authenticate"},
+    [KT_FEED_EPOCH_CHANGED] = {"FEED_EPOCH_CHANGED", 410,
+                               "Реестр восстановлен из резервной копии: синхронизируйтесь заново",
+                               "The registry was restored from a backup: resynchronise"},
     [KT_INTERNAL] = {"INTERNAL", 500, "Внутренняя ошибка", "Internal error"},
 };
 

@@ -70,9 +70,10 @@ typedef enum {
     KT_PRECONDITION_REQUIRED,
     KT_VALIDATION,
     KT_STORE_UNAVAILABLE,
-    KT_UNAVAILABLE,     /* nginx: the workers are down or overloaded */
-    KT_KEY_UNAVAILABLE, /* health data: the key file or the key it needs is missing */
-    KT_INTEGRITY,       /* health data: a ciphertext that does not authenticate */
+    KT_UNAVAILABLE,        /* nginx: the workers are down or overloaded */
+    KT_KEY_UNAVAILABLE,    /* health data: the key file or the key it needs is missing */
+    KT_INTEGRITY,          /* health data: a ciphertext that does not authenticate */
+    KT_FEED_EPOCH_CHANGED, /* a cursor or ETag of before a restore (410 feed, 412 If-Match) */
     KT_INTERNAL,
     KT_CODE__MAX
 } kt_code_t;

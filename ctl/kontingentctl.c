@@ -35,6 +35,8 @@
 #include "auth/jwt.h"
 #include "auth/revoke.h"
 #include "ctl/keys.h"
+#include "ctl/tokenkeys.h"
+#include "ctl/feedepoch.h"
 #include "ctl/migrate.h"
 #include "service/export.h"
 #include "service/ingest.h"
@@ -52,6 +54,8 @@ usage(void)
             "                                [--sub NAME] [--scope health]\n"
             "       kontingentctl token revoke --jti ID | --subject NAME\n"
             "       kontingentctl token kid\n"
+            "       kontingentctl token rotate | retire KID [--now]\n"
+            "       kontingentctl epoch [renew]\n"
             "       kontingentctl init | verify | repair\n"
             "       kontingentctl import FILE [--receipt OUT]\n"
             "       kontingentctl export --organization OGRN [--as-of 2026-09-20T00:00:00.000Z]\n"
@@ -452,6 +456,12 @@ main(int argc, char **argv)
         return cmd_token_issue(&cfg, argc - 3, argv + 3);
     if (argc >= 3 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "revoke") == 0)
         return cmd_token_revoke(&cfg, argc - 3, argv + 3);
+    if (argc >= 3 && strcmp(argv[1], "token") == 0 &&
+        (strcmp(argv[2], "rotate") == 0 || strcmp(argv[2], "retire") == 0)) {
+        int rc = strcmp(argv[2], "rotate") == 0 ? tokenkeys_rotate(&cfg, argc - 3, argv + 3)
+                                                : tokenkeys_retire(&cfg, argc - 3, argv + 3);
+        return rc == 2 ? usage() : rc;
+    }
     if (argc == 3 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "kid") == 0)
         return cmd_token_kid(&cfg);
     if (argc == 2 && strcmp(argv[1], "init") == 0)
@@ -466,6 +476,10 @@ main(int argc, char **argv)
         return cmd_export(&cfg, argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "migrate") == 0) {
         int rc = migrate_command(&cfg, argc - 2, argv + 2);
+        return rc == 2 ? usage() : rc;
+    }
+    if (argc >= 2 && strcmp(argv[1], "epoch") == 0) {
+        int rc = feedepoch_command(&cfg, argc - 2, argv + 2);
         return rc == 2 ? usage() : rc;
     }
     if (argc >= 3 && strcmp(argv[1], "keys") == 0) {

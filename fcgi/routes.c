@@ -75,6 +75,13 @@ static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
 const route_t routes_table[] = {
     {.method = "GET", .pattern = "/api/v1/health", .handler = handle_health,
      .flags = ROUTE_PUBLIC, EVERYONE},
+    {.method = "GET", .pattern = "/api/v1/health/live", .handler = handle_health_live,
+     .flags = ROUTE_PUBLIC, EVERYONE},
+    {.method = "GET", .pattern = "/api/v1/health/ready", .handler = handle_health_ready,
+     .flags = ROUTE_PUBLIC, EVERYONE},
+    /* Public to the workers; nginx lets only the loopback reach it (docs/security.md). */
+    {.method = "GET", .pattern = "/metrics", .handler = handle_metrics, .flags = ROUTE_PUBLIC,
+     EVERYONE},
     {.method = "GET", .pattern = "/api/v1/whoami", .handler = handle_whoami, EVERYONE},
 
     /* Students. A school's reads and writes are of its own students (handlers). */

@@ -11,6 +11,11 @@
 
 /* health.c */
 bool handle_health(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_health_live(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_health_ready(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* metrics.c */
+bool handle_metrics(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* whoami.c */
 bool handle_whoami(const app_t *app, request_t *req, response_t *res, kt_error_t *err);

@@ -189,8 +189,8 @@ records_wants_xml(const request_t *req)
 
 /* The record as the root element of the exchange XSD. */
 static bool
-answer_xml(request_t *req, response_t *res, const record_resource_t *r, const record_t *s,
-           kt_error_t *err)
+answer_xml(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
+           const record_t *s, kt_error_t *err)
 {
     xmlBufferPtr out = xmlBufferCreate();
     xmlTextWriterPtr w = out ? xmlNewTextWriterMemory(out, 0) : NULL;
@@ -201,7 +201,7 @@ answer_xml(request_t *req, response_t *res, const record_resource_t *r, const re
         xmlFreeTextWriter(w);
     if (ok) {
         response_reset(res, 200, "application/xml; charset=utf-8");
-        handler_etag(req, res, s->version);
+        handler_etag(app, req, res, s->version);
         buf_append(&res->body, xmlBufferContent(out), (size_t)xmlBufferLength(out));
     } else {
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot write the %s as XML",
@@ -213,13 +213,13 @@ answer_xml(request_t *req, response_t *res, const record_resource_t *r, const re
 }
 
 static void
-answer(request_t *req, response_t *res, const record_resource_t *r, int status, const char *id,
-       int64_t version, const bson_t *doc)
+answer(const app_t *app, request_t *req, response_t *res, const record_resource_t *r, int status,
+       const char *id, int64_t version, const bson_t *doc)
 {
     jw_t w;
 
     response_reset(res, status, "application/json");
-    handler_etag(req, res, version);
+    handler_etag(app, req, res, version);
     jw_init(&w, &res->body);
     records_write_json(&w, r, id, version, false, doc);
 }
@@ -262,7 +262,7 @@ answer_write(const app_t *app, request_t *req, response_t *res, store_conn_t *co
         if (extra != NULL) /* members about the write (a create's "duplicates") */
             bson_concat(&shown, extra);
     }
-    answer(req, res, r, status, out->id, out->version, &shown);
+    answer(app, req, res, r, status, out->id, out->version, &shown);
     bson_destroy(&shown);
 }
 
@@ -298,10 +298,10 @@ records_get(const app_t *app, request_t *req, response_t *res, const record_reso
         !log_read(app, req, conn, r, what, s.id, disclosed, purpose, err))
         goto done;
     if (records_wants_xml(req)) {
-        ok = answer_xml(req, res, r, &s, err);
+        ok = answer_xml(app, req, res, r, &s, err);
         goto done;
     }
-    answer(req, res, r, 200, s.id, s.version, &s.doc);
+    answer(app, req, res, r, 200, s.id, s.version, &s.doc);
     ok = true;
 done:
     record_release(&s);
@@ -468,7 +468,7 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
     update_t u = {app, req, conn, r, NULL, merge, &meta, BSON_INITIALIZER};
 
     record_init(&cur);
-    if (conn == NULL || !handler_if_match(req, &expected, err) ||
+    if (conn == NULL || !handler_if_match(app, req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
         (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)))
         goto done;
@@ -704,7 +704,7 @@ records_version(const app_t *app, request_t *req, response_t *res, const record_
         !log_read(app, req, conn, r, "version", s.id, disclosed, purpose, err))
         goto done;
     response_reset(res, 200, "application/json");
-    handler_etag(req, res, n);
+    handler_etag(app, req, res, n);
     jw_init(&w, &res->body);
     records_write_json_state(&w, r, s.id, s.version, record_state(&s), &s.doc);
     ok = true;

@@ -712,11 +712,26 @@ write_totals(xmlTextWriterPtr w, const ingest_totals_t *t)
     xmlTextWriterEndElement(w);
 }
 
+/* <Progress received= done=/> of a waiting package (docs/xml-exchange.md). */
+static void
+write_progress(xmlTextWriterPtr w, const ingest_progress_t *p)
+{
+    char n[32];
+
+    xmlTextWriterStartElement(w, BAD_CAST "Progress");
+    snprintf(n, sizeof n, "%lld", (long long)p->received);
+    xmlTextWriterWriteAttribute(w, BAD_CAST "received", BAD_CAST n);
+    snprintf(n, sizeof n, "%lld", (long long)p->done);
+    xmlTextWriterWriteAttribute(w, BAD_CAST "done", BAD_CAST n);
+    xmlTextWriterEndElement(w);
+}
+
 /* <Receipt> around the items written so far; why (nullable) is the package's
- * own error (a FAILED package). */
+ * own error (a FAILED package); progress (nullable) how far a waiting one is. */
 static char *
 build_receipt(const char *packet_id, const char *status, const ingest_totals_t *t,
-              const kt_error_t *why, xmlBufferPtr items, size_t *len)
+              const ingest_progress_t *progress, const kt_error_t *why, xmlBufferPtr items,
+              size_t *len)
 {
     xmlBufferPtr out = xmlBufferCreate();
     xmlTextWriterPtr w = xmlNewTextWriterMemory(out, 0);
@@ -727,6 +742,8 @@ build_receipt(const char *packet_id, const char *status, const ingest_totals_t *
     xmlTextWriterWriteElement(w, BAD_CAST "PacketID", BAD_CAST packet_id);
     xmlTextWriterWriteElement(w, BAD_CAST "Status", BAD_CAST status);
     write_totals(w, t);
+    if (progress != NULL)
+        write_progress(w, progress);
     if (why != NULL) {
         xmlTextWriterStartElement(w, BAD_CAST "Error");
         xmlTextWriterWriteAttribute(w, BAD_CAST "code", BAD_CAST kt_code_name(why->code));
@@ -800,7 +817,14 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
         bson_destroy(&result);
         arena_reset(run->arena);
         if (ok && in_batch == INGEST_BATCH) {
-            ok = store_batch_end(run->ctx->conn, true, err);
+            /* A queued package (the runner's) tells its INQUEUE receipt how far
+             * it got, in the batch of the items it counts. */
+            ok = run->ctx->progress == NULL ||
+                 packages_progress(run->ctx->conn, run->key, -1, item.index, err);
+            /* A failed progress write undoes the batch with it (its items are
+             * applied again by the next attempt). */
+            if (!store_batch_end(run->ctx->conn, ok, err))
+                ok = false;
             in_batch = 0;
         }
         /* Between batches only: the runner renews its lease here, and a
@@ -855,7 +879,7 @@ run_to_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id, 
     date_today(run.today);
     if (run.arena == NULL || items == NULL || !apply_all(&run, data, len, items, totals, err))
         goto done;
-    *receipt = build_receipt(packet_id, status_of(totals), totals, NULL, items, receipt_len);
+    *receipt = build_receipt(packet_id, status_of(totals), totals, NULL, NULL, items, receipt_len);
     totals_bson(totals, &tb);
     ok = *receipt != NULL && packages_finish(ctx->conn, key, status_of(totals), &tb, *receipt,
                                              *receipt_len, ctx->receipt_page, err);
@@ -872,11 +896,12 @@ done:
 }
 
 char *
-ingest_inqueue_receipt(const char *packet_id, size_t *len)
+ingest_inqueue_receipt(const char *packet_id, const ingest_progress_t *progress, size_t *len)
 {
     ingest_totals_t none = {0};
     xmlBufferPtr items = xmlBufferCreate();
-    char *xml = items ? build_receipt(packet_id, "INQUEUE", &none, NULL, items, len) : NULL;
+    char *xml =
+        items ? build_receipt(packet_id, "INQUEUE", &none, progress, NULL, items, len) : NULL;
 
     if (items != NULL)
         xmlBufferFree(items);
@@ -914,8 +939,10 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
     } else if (ctx->queue_above != 0 && count > ctx->queue_above && !health) {
         /* A package with health data is never queued: the queue keeps its bytes in the
          * store, and health data is stored only sealed (docs/health.md). */
+        ingest_progress_t progress = {.received = (int64_t)count, .done = 0};
         ok = packages_enqueue(ctx->conn, key, data, len, err) &&
-             (*receipt = ingest_inqueue_receipt(h.packet_id, receipt_len)) != NULL;
+             packages_progress(ctx->conn, key, progress.received, 0, err) &&
+             (*receipt = ingest_inqueue_receipt(h.packet_id, &progress, receipt_len)) != NULL;
         *queued = ok;
     } else {
         ok = run_to_receipt(ctx, key, h.packet_id, data, len, receipt, receipt_len, totals, err);
@@ -989,7 +1016,7 @@ failed_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id,
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
     else if (packages_items_each(ctx->conn, key, failed_item, &f, err)) {
         xmlTextWriterFlush(w);
-        xml = build_receipt(packet_id, "FAILED", totals, why, items, len);
+        xml = build_receipt(packet_id, "FAILED", totals, NULL, why, items, len);
     }
     if (w != NULL)
         xmlFreeTextWriter(w);

@@ -246,29 +246,43 @@ index_spec(bson_t *idx, const char *spec)
     BSON_APPEND_UTF8(idx, "name", name);
 }
 
-/* Creates the indexes of coll, each a comma-separated compound key. */
+/* Creates one index of coll (spec: a comma-separated compound key). */
 static bool
-create_indexes(store_conn_t *conn, const char *coll, const char *const *specs, kt_error_t *err)
+create_index(mongoc_database_t *d, const char *coll, const char *spec, kt_error_t *err)
 {
-    mongoc_database_t *d = mongo_database(conn);
     bson_t cmd = BSON_INITIALIZER, arr, idx;
     bson_error_t error;
-    char k[16];
     bool ok;
 
     BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
     BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &arr);
-    for (int i = 0; specs[i] != NULL; i++) {
-        snprintf(k, sizeof k, "%d", i);
-        bson_append_document_begin(&arr, k, -1, &idx);
-        index_spec(&idx, specs[i]);
-        bson_append_document_end(&arr, &idx);
-    }
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &idx);
+    index_spec(&idx, spec);
+    bson_append_document_end(&arr, &idx);
     bson_append_array_end(&cmd, &arr);
     ok = mongoc_database_write_command_with_opts(d, &cmd, NULL, NULL, &error);
     if (!ok)
         mongo_error(err, &error, coll);
     bson_destroy(&cmd);
+    return ok;
+}
+
+/* Creates the indexes of coll, each a comma-separated compound key — one
+ * createIndexes command per index. FerretDB 1.24 panics ("slice bounds out
+ * of range", validateIndexesForCreation in msg_createindexes.go) when one
+ * command names two or more indexes that exist already: it drops each
+ * existing one from its list by its position in the request, which the
+ * first deletion shifted (FerretDB issue #3858). With one index a command,
+ * an index that exists is simply "all indexes already exist", so every
+ * start (and every `kontingentctl init`) after the first is harmless. */
+static bool
+create_indexes(store_conn_t *conn, const char *coll, const char *const *specs, kt_error_t *err)
+{
+    mongoc_database_t *d = mongo_database(conn);
+    bool ok = true;
+
+    for (int i = 0; ok && specs[i] != NULL; i++)
+        ok = create_index(d, coll, specs[i], err);
     mongoc_database_destroy(d);
     return ok;
 }

@@ -1483,6 +1483,30 @@ run_feeders(const char *home, const char *away)
     return versions;
 }
 
+/* The feed's epoch: the original one until renewed, then a new random one
+ * each time, kept by the store. */
+static void
+test_feed_epoch(void)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    char first[FEED_EPOCH_MAX], second[FEED_EPOCH_MAX], read[FEED_EPOCH_MAX];
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    CHECK_OK(feed_epoch_get(conn, read, &err), err);
+    CHECK(strcmp(read, FEED_EPOCH_ORIGINAL) == 0 || strlen(read) == 16);
+    CHECK_OK(feed_epoch_renew(conn, first, &err), err);
+    CHECK_INT(strlen(first), 16);
+    CHECK(strspn(first, "0123456789abcdef") == 16);
+    CHECK_OK(feed_epoch_get(conn, read, &err), err);
+    CHECK_STR(read, first);
+    CHECK_OK(feed_epoch_renew(conn, second, &err), err);
+    CHECK(strcmp(first, second) != 0);
+    CHECK_OK(feed_epoch_get(conn, read, &err), err);
+    CHECK_STR(read, second);
+    store_conn_push(conn);
+}
+
 static void
 test_feed(void)
 {
@@ -2472,6 +2496,27 @@ check_lease_handover(store_conn_t *conn, const char *key, leaser_t l[2], int hol
     CHECK(!kept);
 }
 
+/* The INQUEUE receipt's progress: received set once, done moving on alone,
+ * the rest of the registration kept. */
+static void
+check_progress(store_conn_t *conn, const char *key)
+{
+    bson_t pkg = BSON_INITIALIZER;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    CHECK_OK(packages_progress(conn, key, 600, 0, &err), err);
+    CHECK_OK(packages_progress(conn, key, -1, 128, &err), err);
+    bson_destroy(&pkg);
+    CHECK_OK(packages_get(conn, key, &pkg, &err), err);
+    CHECK_INT(util_get_int(&pkg, "items_received", -1), 600);
+    CHECK_INT(util_get_int(&pkg, "items_done", -1), 128);
+    CHECK_STR(util_get_str(&pkg, "status"), "INQUEUE");
+    bson_destroy(&pkg);
+    CHECK(!packages_progress(conn, "no-such-key", 1, 0, &err));
+    CHECK_INT(err.code, KT_NOT_FOUND);
+}
+
 static void
 check_queue(store_conn_t *conn, const char *key, const char *data, size_t len)
 {
@@ -2494,6 +2539,7 @@ check_queue(store_conn_t *conn, const char *key, const char *data, size_t len)
     CHECK_OK(packages_attempt(conn, key, &attempts, &waiting, &err), err);
     CHECK(waiting);
     CHECK_INT(attempts, 1);
+    check_progress(conn, key);
     free(loaded);
     free(keys);
 }
@@ -3206,6 +3252,7 @@ run_cases(void)
     CONTRACT_RUN(test_same_snils_updates);
     CONTRACT_RUN(test_same_document);
     CONTRACT_RUN(test_feed);
+    CONTRACT_RUN(test_feed_epoch);
     CONTRACT_RUN(test_feed_tailing);
     CONTRACT_RUN(test_pagination);
     CONTRACT_RUN(test_organization_pages);

@@ -85,6 +85,9 @@ kt_config() {
     # The region's time zone: its day is "today" for every date rule (an IANA name; the
     # workers and kontingentctl refuse an unknown one at start; docs/operations.md).
     KT_TIMEZONE=${KT_TIMEZONE:-Europe/Moscow}
+    # The scripts' stacks are configured by these variables alone: no configuration file
+    # (an installed package's /etc/kontingent/kontingent.conf) unless KT_CONFIG names one.
+    KT_CONFIG=${KT_CONFIG-}
     # The store: sqlite (embedded in every worker and kontingentctl: one file, KT_SQLITE) or
     # mongodb (MONGODB_URI, else a FerretDB of ours on KT_FERRET_SOCKET).
     KT_STORE=${KT_STORE:-sqlite}
@@ -121,7 +124,7 @@ kt_config() {
     export KT_REPO KT_VAR KT_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE KT_DB \
         KT_TOKEN_ALG KT_SOCKET KT_PID_FILE KT_TOKEN_PUBLIC_KEY KT_TOKEN_PRIVATE_KEY \
         KT_CLIENT_MAP KT_USER KT_STORE KT_SQLITE MONGODB_URI KT_OWN_FERRETDB KT_FERRET_SOCKET KT_NGINX_USER \
-        KT_SOCKET_GROUP KT_RATE_LIMIT KT_RATE_BURST KT_TIMEZONE
+        KT_SOCKET_GROUP KT_RATE_LIMIT KT_RATE_BURST KT_TIMEZONE KT_CONFIG
 }
 
 # ---------------------------------------------------------------------------------------------

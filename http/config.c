@@ -143,6 +143,10 @@ load_numbers(config_t *cfg, kt_error_t *err)
     if (!number_value("KT_TOKEN_MAX_TTL", 86400, 60, CONFIG_TOKEN_TTL_CAP, 10, &n, err))
         return false;
     cfg->token_max_ttl = (long long)n;
+    /* kontingentctl's progress lines when standard error is not a terminal. */
+    if (!number_value("KT_PROGRESS_SECONDS", 10, 0, 3600, 10, &n, err))
+        return false;
+    cfg->progress_seconds = (long)n;
     return true;
 }
 

@@ -58,6 +58,7 @@ typedef struct {
     char xsd_path[CONFIG_PATH_MAX]; /* KT_XSD, default <source>/xsd/kontingent-exchange-1.xsd */
     int backlog;                    /* KT_BACKLOG, default 1024 */
     char time_zone[CALENDAR_ZONE_MAX]; /* KT_TIMEZONE: the region's day, default Europe/Moscow */
+    long progress_seconds; /* KT_PROGRESS_SECONDS: kontingentctl's progress lines, 0..3600, 10 */
 } config_t;
 
 /* Fills cfg from the configuration file (KT_CONFIG, else CONFIG_FILE_DEFAULT

@@ -4,6 +4,7 @@ when standard error is not a terminal, the files it makes 0600, and the configur
 file (KT_CONFIG) that it reads like the service."""
 
 import os
+import pathlib
 import stat
 import subprocess
 
@@ -147,3 +148,16 @@ def test_a_bad_config_line_is_named(tmp_path):
     proc = subprocess.run([CTL, "verify"], env=bare_env(KT_CONFIG=conf), capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 1 and "line 2: KT_WORKRES is not a setting" in proc.stderr
+
+
+def test_samples_apply_whole_on_a_fresh_store(tmp_path):
+    """docs/xml-exchange.md, "Posting it": the schools, then packet-small.xml, then
+    packet-records.xml — every item applied on a registry that had nothing (kontingentctl
+    import exits 0 only then)."""
+    fresh = {"KT_STORE": "sqlite", "KT_SQLITE": tmp_path / "fresh.db"}
+    run_ctl("init", env=fresh)
+    samples = pathlib.Path(os.environ.get("KT_REPO", ".")) / "xsd" / "samples"
+    for name in ("packet-organizations.xml", "packet-small.xml", "packet-records.xml"):
+        proc = run_ctl("import", samples / name, env=fresh, check=False)
+        assert proc.returncode == 0, (name, proc.stdout, proc.stderr)
+        assert " rejected 0" in proc.stdout, (name, proc.stdout)

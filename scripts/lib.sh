@@ -3,7 +3,8 @@
 #
 #   kt_config               settle every knob (KT_VAR, KT_PORT, ...) and export it
 #   kt_install_deps         Debian packages, only those missing
-#   kt_install_ferretdb     FerretDB 1.24.2 into KT_BIN_DIR, unless already there
+#   kt_install_ferretdb     FerretDB 1.24.2 into KT_BIN_DIR, unless already there (with
+#                           kt_install_go: a Go of 1.24 or newer, installed when missing)
 #   kt_ensure_venv          .venv with tests/integration/requirements.txt
 #   kt_ensure_web_deps      tests/web/node_modules from its package-lock.json (npm ci)
 #   kt_build PRESET [TARGET...]  configure once, then build (CMake presets): all, or TARGETs
@@ -179,12 +180,70 @@ kt_install_deps() {
     fi
 }
 
-# Go is at /usr/local/go/bin on the project's machines, not always on PATH.
-kt_go_path() {
-    if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
-        PATH=/usr/local/go/bin:$PATH
-        export PATH
+# Go builds FerretDB (tests and KT_STORE=mongodb development only: the service and its
+# Debian package need no Go). FerretDB v1.24.2's go.mod says `go 1.24`; Debian 12's
+# golang-go is 1.19, so the scripts bring their own when no Go of 1.24 or newer is found.
+KT_GO_VERSION=1.24.3
+
+# kt_go_ok GO: GO runs and is 1.24 or newer.
+kt_go_ok() {
+    local v major minor
+    v=$("$1" env GOVERSION 2>/dev/null) || return 1
+    v=${v#go}
+    major=${v%%.*}
+    minor=${v#*.}
+    minor=${minor%%[!0-9]*}
+    kt_is_uint "$major" && kt_is_uint "$minor" && ((major > 1 || (major == 1 && minor >= 24)))
+}
+
+# Puts a Go of 1.24 or newer first on PATH: one already there, /usr/local/go's, or one
+# installed by an earlier run; else installs go.dev's release $KT_GO_VERSION into KT_GO_ROOT
+# (/opt/kontingent/go as root, else ~/.local/share/kontingent/go), its SHA-256 checked
+# against the list go.dev publishes. An older Go elsewhere is left alone.
+kt_install_go() {
+    local go root=${KT_GO_ROOT:-}
+    if [[ -z $root ]]; then
+        root=/opt/kontingent/go
+        if [[ $(id -u) -ne 0 ]]; then root=${XDG_DATA_HOME:-$HOME/.local/share}/kontingent/go; fi
     fi
+    for go in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go "$root/bin/go"; do
+        if [[ -n $go && -x $go ]] && kt_go_ok "$go"; then
+            PATH=$(dirname "$go"):$PATH
+            export PATH
+            return 0
+        fi
+    done
+    local arch file tmp sum
+    case $(uname -m) in
+    x86_64) arch=amd64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) kt_die "no Go of 1.24 or newer, and no Go release for $(uname -m): install one, or set PATH" ;;
+    esac
+    file=go$KT_GO_VERSION.linux-$arch.tar.gz
+    kt_say "installing Go $KT_GO_VERSION into $root (to build FerretDB; once)"
+    tmp=$(mktemp -d)
+    if ! curl -fsSL --retry 3 -o "$tmp/$file" "https://go.dev/dl/$file" ||
+        ! curl -fsSL --retry 3 -o "$tmp/list.json" 'https://go.dev/dl/?mode=json&include=all'; then
+        rm -rf "$tmp"
+        kt_die "downloading Go $KT_GO_VERSION from https://go.dev/dl/ failed: install Go 1.24 or newer yourself (PATH, or /usr/local/go)"
+    fi
+    sum=$(python3 -c '
+import json, sys
+print(next(f["sha256"] for r in json.load(open(sys.argv[1])) for f in r["files"]
+           if f["filename"] == sys.argv[2]))' "$tmp/list.json" "$file") ||
+        kt_die "go.dev's list has no checksum for $file"
+    if ! printf '%s  %s\n' "$sum" "$tmp/$file" | sha256sum -c --quiet >/dev/null 2>&1; then
+        rm -rf "$tmp"
+        kt_die "$file does not match go.dev's SHA-256: not installed"
+    fi
+    rm -rf "$root.new"
+    mkdir -p "$root.new"
+    tar -C "$root.new" --strip-components=1 -xzf "$tmp/$file"
+    rm -rf "$tmp" "$root"
+    mv "$root.new" "$root"
+    kt_go_ok "$root/bin/go" || kt_die "$root/bin/go does not run"
+    PATH=$root/bin:$PATH
+    export PATH
 }
 
 kt_ferretdb_is_wanted() {
@@ -212,9 +271,7 @@ kt_install_ferretdb() {
     export KT_BIN_DIR FERRETDB
     kt_ferretdb_is_wanted "$FERRETDB" && return 0
 
-    kt_go_path
-    command -v go >/dev/null 2>&1 ||
-        kt_die "Go (1.24 or newer) is needed to build FerretDB: install it at /usr/local/go"
+    kt_install_go
     kt_say "building FerretDB $KT_FERRETDB_VERSION into $KT_BIN_DIR (once; a few minutes)"
     local tmp log rc
     tmp=$(mktemp -d)
@@ -224,7 +281,8 @@ kt_install_ferretdb() {
     (
         set -euo pipefail
         cd "$tmp"
-        export GOWORK=off GOFLAGS=-mod=mod
+        # The Go found or installed above, never one fetched behind the scenes.
+        export GOWORK=off GOFLAGS=-mod=mod GOTOOLCHAIN=local
         json=$(go mod download -json "$KT_FERRETDB_MODULE@$KT_FERRETDB_VERSION") || {
             printf '%s\n' "$json"
             exit 1

@@ -405,13 +405,11 @@ test_sample_file(void)
 static void
 test_samples_valid(void)
 {
-    static const char *const files[] = {"xsd/samples/packet-small.xml",
-                                        "xsd/samples/packet-changes.xml",
-                                        "xsd/samples/student.xml",
-                                        "xsd/samples/receipt.xml",
-                                        "xsd/samples/organization.xml",
-                                        "xsd/samples/packet-organizations.xml",
-                                        "xsd/samples/packet-records.xml"};
+    static const char *const files[] = {
+        "xsd/samples/packet-small.xml",  "xsd/samples/packet-changes.xml",
+        "xsd/samples/student.xml",       "xsd/samples/receipt.xml",
+        "xsd/samples/organization.xml",  "xsd/samples/packet-organizations.xml",
+        "xsd/samples/packet-records.xml"};
     arena_t *a = arena_new(0);
 
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {

@@ -19,6 +19,12 @@ COMMANDS = ["token issue", "token revoke", "token kid", "init", "verify", "repai
             "export", "keys", "migrate"]
 
 
+def quiet(stderr):
+    """stderr without libmongoc's start-up notice (its shared-memory counters, which some
+    machines refuse: "Falling back to malloc for counters")."""
+    return "".join(line for line in stderr.splitlines(keepends=True) if "mongoc:" not in line)
+
+
 def version():
     return requests.get(os.environ["KT_BASE_URL"] + "/api/v1/health", verify=False,
                         timeout=30).json()["version"]
@@ -26,7 +32,7 @@ def version():
 
 def test_help_and_version_of_the_tool():
     proc = run_ctl("--help")
-    assert proc.stdout.startswith("kontingentctl ") and proc.stderr == ""
+    assert proc.stdout.startswith("kontingentctl ") and quiet(proc.stderr) == ""
     for name in COMMANDS:
         assert f"kontingentctl {name}" in proc.stdout
     assert run_ctl("--version").stdout == f"kontingentctl {version()}\n"
@@ -35,7 +41,7 @@ def test_help_and_version_of_the_tool():
 @pytest.mark.parametrize("name", COMMANDS)
 def test_help_and_version_of_every_command(name):
     proc = run_ctl(*name.split(), "--help")
-    assert proc.stdout.startswith(f"usage: kontingentctl {name}") and proc.stderr == ""
+    assert proc.stdout.startswith(f"usage: kontingentctl {name}") and quiet(proc.stderr) == ""
     assert "Exit status" in proc.stdout
     assert run_ctl(*name.split(), "--version").stdout == f"kontingentctl {version()}\n"
 

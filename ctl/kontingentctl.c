@@ -660,11 +660,33 @@ help_or_version(const command_t *c, int argc, char **argv)
     return -1;
 }
 
+/* A command that reads the registry must find it: SQLite would create a new,
+ * empty file where a misconfigured path points, and verify would say OK, export
+ * write an empty Packet, keys rotate write a key and then fail its rewrap. Only
+ * init makes a store. */
+static bool
+store_found(const config_t *cfg, const char *command)
+{
+    struct stat st;
+
+    if (strcmp(cfg->store, "sqlite") != 0 || stat(cfg->sqlite_path, &st) == 0)
+        return true;
+    fprintf(stderr,
+            "kontingentctl %s: there is no store at %s (KT_SQLITE; configuration: %s): point "
+            "KT_CONFIG or KT_VAR at the service's, or make a new one with kontingentctl init\n",
+            command, cfg->sqlite_path,
+            cfg->config_file[0] ? cfg->config_file : "the environment alone");
+    return false;
+}
+
 static int
 run_command(const config_t *cfg, const command_t *c, int argc, char **argv)
 {
     const char *n = c->name;
     int rc;
+
+    if (strncmp(n, "token ", 6) != 0 && strcmp(n, "init") != 0 && !store_found(cfg, n))
+        return 1;
 
     if (strcmp(n, "token issue") == 0)
         return cmd_token_issue(cfg, argc, argv);

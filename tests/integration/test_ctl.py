@@ -167,3 +167,18 @@ def test_samples_apply_whole_on_a_fresh_store(tmp_path):
         proc = run_ctl("import", samples / name, env=fresh, check=False)
         assert proc.returncode == 0, (name, proc.stdout, proc.stderr)
         assert " rejected 0" in proc.stdout, (name, proc.stdout)
+
+
+@pytest.mark.parametrize("args", [["verify"], ["export", "--organization", "1027700132195"],
+                                  ["keys", "rotate"]])
+def test_a_store_that_is_not_there_is_not_made(tmp_path, args):
+    """A wrong path (KT_VAR, KT_SQLITE) would otherwise give a new, empty registry: verify
+    OK with 0 students, an empty Packet, a key written and its rewrap failed."""
+    missing = tmp_path / "data" / "kontingent.db"
+    (tmp_path / "data").mkdir()
+    keys = tmp_path / "health.keys"
+    proc = run_ctl(*args, env={"KT_STORE": "sqlite", "KT_SQLITE": missing,
+                               "KT_HEALTH_KEYS": keys}, check=False)
+    assert proc.returncode == 1
+    assert f"there is no store at {missing}" in proc.stderr and proc.stdout == ""
+    assert not missing.exists() and not keys.exists()

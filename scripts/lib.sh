@@ -13,6 +13,7 @@
 #   kt_prepare_sqlite       the SQLite store's file and directory, owner and mode (KT_STORE=sqlite)
 #   kt_store_init CTL       `kontingentctl init`: the store's tables/indexes, before the workers
 #   kt_store_says           one line naming the store in use
+#   kt_write_ctl_conf       $KT_VAR/kontingent.conf: the stack's settings for kontingentctl
 #   kt_start_fcgi BINARY    the FastCGI master and its workers on KT_SOCKET
 #   kt_start_nginx          nginx with nginx/kontingent.conf.in rendered for KT_VAR
 #   kt_wait_health SECONDS  until GET /api/v1/health answers 200
@@ -667,6 +668,25 @@ kt_store_init() {
         printf '%s\n' "$out" >&2
         kt_die "kontingentctl init failed for the $KT_STORE store"
     fi
+}
+
+# kt_write_ctl_conf: $KT_VAR/kontingent.conf, the stack's settings as a configuration file
+# (docs/operations.md, "The configuration file"), so that an operator's kontingentctl reads
+# the store, keys and time zone the running workers use:
+# KT_CONFIG=$KT_VAR/kontingent.conf build/release/kontingentctl verify.
+kt_write_ctl_conf() {
+    local f=$KT_VAR/kontingent.conf name
+    {
+        printf '# Written by scripts/run for the stack in %s: its settings, for kontingentctl.
+' "$KT_VAR"
+        for name in KT_VAR KT_STORE KT_SQLITE MONGODB_URI KT_DB KT_SOCKET KT_PID_FILE \
+            KT_TOKEN_ALG KT_TOKEN_PUBLIC_KEY KT_TOKEN_PRIVATE_KEY KT_CLIENT_MAP KT_TIMEZONE \
+            KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE KT_USER KT_SOCKET_GROUP; do
+            if [[ -n ${!name} ]]; then printf '%s="%s"\n' "$name" "${!name}"; fi
+        done
+    } >"$f.tmp"
+    chmod 0600 "$f.tmp"
+    mv "$f.tmp" "$f"
 }
 
 # kt_store_says: one line naming the store in use.

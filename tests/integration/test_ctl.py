@@ -182,3 +182,13 @@ def test_a_store_that_is_not_there_is_not_made(tmp_path, args):
     assert proc.returncode == 1
     assert f"there is no store at {missing}" in proc.stderr and proc.stdout == ""
     assert not missing.exists() and not keys.exists()
+
+
+def test_the_server_reports_the_same_version():
+    fcgi = pathlib.Path(CTL).with_name("kontingent-fcgi")
+    out = subprocess.run([str(fcgi), "--version"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout == f"kontingent-fcgi {version()}\n"
+    out = subprocess.run([str(fcgi), "--help"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.startswith("usage: kontingent-fcgi")
+    out = subprocess.run([str(fcgi), "--versoin"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2 and 'unknown argument "--versoin"' in out.stderr

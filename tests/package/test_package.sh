@@ -187,8 +187,14 @@ install_and_serve() {
     install_wanted || exit 77
     trap cleanup EXIT
     installed=1
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$deb" \
-        >"$out/apt.log" 2>&1 || { tail -n 30 "$out/apt.log" >&2; fail "apt-get install $deb failed"; }
+    # Its dependencies are installed already on a machine that built it, unless one of the
+    # few the build does not need (adduser, say) is missing: then the package lists first.
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$deb" \
+        >"$out/apt.log" 2>&1; then
+        { DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$deb"; } \
+            >>"$out/apt.log" 2>&1 || { tail -n 30 "$out/apt.log" >&2; fail "apt-get install $deb failed"; }
+    fi
     [[ $(stat -c %a /var/lib/kontingent/data/kontingent.db) == 600 ]] || fail "the store's file is not 0600"
     [[ $(stat -c %U /var/lib/kontingent/data/kontingent.db) == kontingent ]] || fail "the store's file is not kontingent's"
     if [[ ! -d /run/systemd/system ]]; then

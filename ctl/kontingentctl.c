@@ -152,6 +152,23 @@ usage_error(const char *command, const char *fmt, ...)
     return command_usage(command);
 }
 
+/* token issue's wrong argument: named, with the usage; false for the parser. */
+static bool token_arg_wrong(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static bool
+token_arg_wrong(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("kontingentctl token issue: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    command_usage("token issue");
+    return false;
+}
+
 /* Exactly no arguments left. */
 static int
 no_arguments(const char *command, int argc, char **argv)
@@ -212,31 +229,28 @@ parse_token_args(int argc, char **argv, jwt_claims_t *c, long long *ttl)
                      strcmp(opt, "--sub") == 0 || strcmp(opt, "--ttl") == 0 ||
                      strcmp(opt, "--scope") == 0;
         if (!known)
-            return usage_error("token issue", "unknown argument \"%s\"", opt) == 0;
+            return token_arg_wrong("unknown argument \"%s\"", opt);
         if (val == NULL)
-            return usage_error("token issue", "%s needs a value", opt) == 0;
+            return token_arg_wrong("%s needs a value", opt);
         if (strcmp(opt, "--role") == 0 && (c->role = principal_role_parse(val)) == ROLE_NONE)
-            return usage_error("token issue",
-                               "--role \"%s\": expected region, school, ministry, auditor or "
-                               "admin",
-                               val) == 0;
+            return token_arg_wrong("--role \"%s\": expected region, school, ministry, auditor or "
+                                   "admin",
+                                   val);
         if (strcmp(opt, "--org") == 0 && !copy_arg(c->org, sizeof c->org, val))
-            return usage_error("token issue", "--org is too long") == 0;
+            return token_arg_wrong("--org is too long");
         if (strcmp(opt, "--sub") == 0 && !copy_arg(c->sub, sizeof c->sub, val))
-            return usage_error("token issue", "--sub is longer than %zu bytes",
-                               sizeof c->sub - 1) == 0;
+            return token_arg_wrong("--sub is longer than %zu bytes", sizeof c->sub - 1);
         if (strcmp(opt, "--ttl") == 0 && (*ttl = parse_duration(val)) < 0)
-            return usage_error("token issue",
-                               "--ttl \"%s\": expected a number with s, m, h or d (90s, 15m, "
-                               "8h, 1d)",
-                               val) == 0;
+            return token_arg_wrong("--ttl \"%s\": expected a number with s, m, h or d (90s, 15m, "
+                                   "8h, 1d)",
+                                   val);
         if (strcmp(opt, "--scope") == 0 && strcmp(val, "health") != 0)
-            return usage_error("token issue", "--scope \"%s\": the only scope is health", val) == 0;
+            return token_arg_wrong("--scope \"%s\": the only scope is health", val);
         if (strcmp(opt, "--scope") == 0)
             c->scopes |= SCOPE_HEALTH;
     }
     if (c->role == ROLE_NONE)
-        return usage_error("token issue", "--role is required") == 0;
+        return token_arg_wrong("--role is required");
     return true;
 }
 

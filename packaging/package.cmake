@@ -43,6 +43,8 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION misc)
+# Debian ships programs stripped; the debug information stays in build/release.
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # The libraries the programs link, as dpkg-shlibdeps finds them (libfcgi0ldbl, libxml2,
 # libssl3, libsqlite3-0, libmongoc/libbson, zlib1g), and what the maintainer scripts and

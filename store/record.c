@@ -355,9 +355,18 @@ store_check_link(const store_kind_t *kind, const record_t *v, const char *id, in
 }
 
 /* Where a kind's counts go in the report. */
+static progress_t *verify_progress;
+
+void
+verify_progress_use(progress_t *p)
+{
+    verify_progress = p;
+}
+
 void
 store_verify_count(const store_kind_t *kind, verify_report_t *r, long versions)
 {
+    progress_step(verify_progress);
     if (kind == &store_kind_organization) {
         r->organizations++;
         r->organization_versions += versions;

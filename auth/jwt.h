@@ -5,7 +5,9 @@
  * The algorithm is fixed by configuration when the key is loaded; a token's
  * own "alg" header must equal it exactly or the token is rejected ("none",
  * HS256 and every other value included). The header's "kid" must be the
- * key's RFC 7638 thumbprint. Claims: sub, role, org (ОГРН, for school
+ * RFC 7638 thumbprint of one of the verifier's keys: a public key file may
+ * hold several (the current one and, during a rotation's overlap, the
+ * previous ones; docs/operations.md, "Rotating keys"). Claims: sub, role, org (ОГРН, for school
  * tokens), scope (space-separated, e.g. "health"), iss, aud, jti, iat, exp;
  * iss, aud, jti and exp are required, and what iss and aud must say and how
  * long a token may live is the verifier's policy (jwt_policy_t).
@@ -52,12 +54,28 @@ const char *jwt_alg_name(jwt_alg_t alg);
  * set to KT_INTERNAL (500): a bad key is the operator's problem, not the
  * client's. */
 jwt_key_t *jwt_key_load_public(const char *path, jwt_alg_t alg, kt_error_t *err);
+/* A public key file holds at most this many keys (PEM after PEM; text
+ * between them is ignored); jwt_key_load_public chains them in file order. */
+#define JWT_KEYS_MAX 8
 jwt_key_t *jwt_key_load_private(const char *path, jwt_alg_t alg, kt_error_t *err);
 void jwt_key_free(jwt_key_t *key);
 
 /* The key's id, JWT_KID_LEN characters: the RFC 7638 thumbprint of its
  * public part (a JWK of kty OKP/crv Ed25519, or kty EC/crv P-256). */
 const char *jwt_key_id(const jwt_key_t *key);
+
+/* The next key of a chain loaded from a public key file (NULL after the last). */
+const jwt_key_t *jwt_key_next(const jwt_key_t *key);
+
+/* The public keys of PEM text (as jwt_key_load_public, from memory). */
+jwt_key_t *jwt_key_parse_public(const char *pem, size_t len, jwt_alg_t alg, kt_error_t *err);
+
+/* A new key pair for alg (it signs). */
+jwt_key_t *jwt_key_generate(jwt_alg_t alg, kt_error_t *err);
+
+/* Appends key's PEM to out: its public part, or its private part (unencrypted:
+ * the file's mode protects it) when private_part and the key has one. */
+bool jwt_key_pem(const jwt_key_t *key, bool private_part, buf_t *out);
 
 /* What a verifier demands beyond a good signature. */
 typedef struct {

@@ -59,14 +59,29 @@ static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
 #define REGION_REPORTERS                                                                           \
     .roles = REGION | MINISTRY | ADMIN,                                                            \
     .denied = "migration between schools is reported for the whole region only"
+#define DEDUPLICATORS                                                                              \
+    .roles = REGION | ADMIN,                                                                       \
+    .denied = "probable duplicates are for the region's operators and administrators"
 #define REGISTRARS                                                                                 \
     .roles = REGION | ADMIN,                                                                       \
     .denied = "only the region and administrators change the registry of organisations"
+
+#define MERGERS                                                                                    \
+    .roles = REGION | ADMIN, .denied = "only the region and administrators merge records"
+/* A merge request: two ids, a reason, a choice per field. */
+#define MERGE_BODY_MAX (16u << 10)
 
 /* clang-format off */
 const route_t routes_table[] = {
     {.method = "GET", .pattern = "/api/v1/health", .handler = handle_health,
      .flags = ROUTE_PUBLIC, EVERYONE},
+    {.method = "GET", .pattern = "/api/v1/health/live", .handler = handle_health_live,
+     .flags = ROUTE_PUBLIC, EVERYONE},
+    {.method = "GET", .pattern = "/api/v1/health/ready", .handler = handle_health_ready,
+     .flags = ROUTE_PUBLIC, EVERYONE},
+    /* Public to the workers; nginx lets only the loopback reach it (docs/security.md). */
+    {.method = "GET", .pattern = "/metrics", .handler = handle_metrics, .flags = ROUTE_PUBLIC,
+     EVERYONE},
     {.method = "GET", .pattern = "/api/v1/whoami", .handler = handle_whoami, EVERYONE},
 
     /* Students. A school's reads and writes are of its own students (handlers). */
@@ -91,6 +106,20 @@ const route_t routes_table[] = {
     {.method = "GET", .pattern = "/api/v1/students/{id}/trajectory",
      .handler = handle_student_trajectory, ANYONE},
     {.method = "GET", .pattern = "/api/v1/changes", .handler = handle_changes, ANYONE},
+    /* Merge and unmerge of duplicates: the region's decision (issue 16). */
+    {.method = "POST", .pattern = "/api/v1/students/{id}/merge", .handler = handle_student_merge,
+     MERGERS, .media_types = json_types, .max_body = MERGE_BODY_MAX},
+    {.method = "POST", .pattern = "/api/v1/students/{id}/unmerge",
+     .handler = handle_student_unmerge, MERGERS, .media_types = json_types,
+     .max_body = MERGE_BODY_MAX},
+
+    /* Probable duplicates (docs/duplicates.md). */
+    {.method = "GET", .pattern = "/api/v1/students/{id}/duplicates",
+     .handler = handle_student_duplicates, DEDUPLICATORS},
+    {.method = "GET", .pattern = "/api/v1/duplicates", .handler = handle_duplicates_list,
+     DEDUPLICATORS},
+    {.method = "POST", .pattern = "/api/v1/duplicates/{pair}/dismiss",
+     .handler = handle_duplicate_dismiss, DEDUPLICATORS},
 
     /* Audit. */
     {.method = "GET", .pattern = "/api/v1/audit/access", .handler = handle_audit_access,

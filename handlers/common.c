@@ -76,23 +76,43 @@ handler_limit(const request_t *req, int *out, kt_error_t *err)
     return true;
 }
 
+/* The tag's epoch against the store's: the original one has none. */
+static bool
+same_epoch(const app_t *app, const char *tagged, kt_error_t *err)
+{
+    char epoch[FEED_EPOCH_MAX];
+
+    if (!epoch_cache_get(app->epoch, app->store, epoch, err))
+        return false;
+    if (strcmp(tagged != NULL ? tagged : FEED_EPOCH_ORIGINAL, epoch) == 0)
+        return true;
+    kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FEED_EPOCH_CHANGED, 412,
+                        "the ETag is of before the registry was restored from a backup: read "
+                        "the record again");
+    return false;
+}
+
 bool
-handler_if_match(const request_t *req, int64_t *out, kt_error_t *err)
+handler_if_match(const app_t *app, const request_t *req, int64_t *out, kt_error_t *err)
 {
     const char *v = request_header(req, "if-match");
     size_t n;
-    char digits[24];
+    char tag[24 + FEED_EPOCH_MAX], *dot;
 
     *out = 0;
     if (v == NULL)
         return true;
     n = strlen(v);
-    if (n >= 3 && n < sizeof digits + 2 && v[0] == '"' && v[n - 1] == '"') {
-        memcpy(digits, v + 1, n - 2);
-        digits[n - 2] = '\0';
-        if (handler_parse_int(digits, out) && *out > 0)
-            return true;
+    if (n >= 3 && n < sizeof tag + 2 && v[0] == '"' && v[n - 1] == '"') {
+        memcpy(tag, v + 1, n - 2);
+        tag[n - 2] = '\0';
+        dot = strchr(tag, '.');
+        if (dot != NULL)
+            *dot++ = '\0';
+        if (handler_parse_int(tag, out) && *out > 0 && (dot == NULL || dot[0] != '\0'))
+            return same_epoch(app, dot, err);
     }
+    *out = 0;
     kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, "If-Match must be a version in quotes");
     return false;
 }
@@ -136,9 +156,18 @@ handler_json_body(request_t *req, json_value_t **out, kt_error_t *err)
 }
 
 void
-handler_etag(request_t *req, response_t *res, int64_t version)
+handler_etag(const app_t *app, request_t *req, response_t *res, int64_t version)
 {
-    response_header(res, "ETag", arena_printf(req->arena, "\"%lld\"", (long long)version));
+    char epoch[FEED_EPOCH_MAX];
+    kt_error_t ignored;
+
+    if (!epoch_cache_get(app->epoch, app->store, epoch, &ignored))
+        return; /* no ETag rather than one that could name other content */
+    if (epoch_is_original(epoch))
+        response_header(res, "ETag", arena_printf(req->arena, "\"%lld\"", (long long)version));
+    else
+        response_header(res, "ETag",
+                        arena_printf(req->arena, "\"%lld.%s\"", (long long)version, epoch));
 }
 
 static bool

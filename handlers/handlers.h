@@ -11,6 +11,11 @@
 
 /* health.c */
 bool handle_health(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_health_live(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_health_ready(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* metrics.c */
+bool handle_metrics(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* whoami.c */
 bool handle_whoami(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
@@ -22,9 +27,18 @@ bool handle_student_put(const app_t *app, request_t *req, response_t *res, kt_er
 bool handle_student_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* merge.c */
+bool handle_student_merge(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_unmerge(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 /* education.c */
 bool handle_student_event(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_student_trajectory(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* duplicates.c */
+bool handle_student_duplicates(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_duplicates_list(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_duplicate_dismiss(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* history.c */
 bool handle_student_history(const app_t *app, request_t *req, response_t *res, kt_error_t *err);

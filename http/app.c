@@ -64,7 +64,8 @@ app_init(app_t *app, const config_t *cfg, kt_error_t *err)
     app->token_policy = (jwt_policy_t){cfg->token_issuer, cfg->token_audience, cfg->token_max_ttl};
     app->revoked = revoke_list_new(cfg->token_revoked);
     app->active_orgs = active_orgs_new();
-    if (app->revoked == NULL || app->active_orgs == NULL) {
+    app->epoch = epoch_cache_new();
+    if (app->revoked == NULL || app->active_orgs == NULL || app->epoch == NULL) {
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "no memory for the token state");
         goto fail;
     }
@@ -103,5 +104,6 @@ app_release(app_t *app)
     jwt_key_free(app->token_key);
     revoke_list_free(app->revoked);
     active_orgs_free(app->active_orgs);
+    epoch_cache_free(app->epoch);
     memset(app, 0, sizeof *app);
 }

@@ -13,6 +13,8 @@
 #include "auth/revoke.h"
 #include "http/active_orgs.h"
 #include "http/config.h"
+#include "http/epoch.h"
+#include "http/metrics.h"
 #include "model/seal.h"
 #include "model/xmlio.h"
 #include "store/store.h"
@@ -31,6 +33,10 @@ typedef struct {
     esia_policy_t esia_policy;
     /* The health data's master keys (empty: none usable). */
     seal_keyring_t *health_ring;
+    /* The counters of /metrics, shared with the master and the other
+     * workers (NULL: nothing is counted). Not owned. */
+    metrics_t *metrics;
+    epoch_cache_t *epoch; /* the store's feed epoch, read once */
 } app_t;
 
 /* Loads keys and maps and opens the store pool; false with err when a file is bad. */

@@ -63,7 +63,7 @@ sqlite_record_from_blob(const char *id, int64_t version, const bson_t *rec, reco
     record_init(out);
     snprintf(out->id, sizeof out->id, "%s", id);
     out->version = version;
-    out->deleted = state != NULL && strcmp(state, "DELETED") == 0;
+    out->deleted = state != NULL && strcmp(state, "ACTIVE") != 0; /* DELETED, MERGED */
     bson_destroy(&out->record);
     bson_copy_to(rec, &out->record);
     if (!bson_iter_init_find(&it, rec, "doc") || !BSON_ITER_HOLDS_DOCUMENT(&it))
@@ -320,7 +320,7 @@ sqlite_head_doc(const store_kind_t *kind, const record_t *s, bson_t *head)
     bson_init(head);
     BSON_APPEND_UTF8(head, "_id", s->id);
     BSON_APPEND_INT64(head, "version", s->version);
-    BSON_APPEND_UTF8(head, "state", s->deleted ? "DELETED" : "ACTIVE");
+    BSON_APPEND_UTF8(head, "state", record_state(s));
     kind->head_keys(&s->doc, head);
     BSON_APPEND_UTF8(head, "updated_at", time != NULL ? time : "");
 }
@@ -342,7 +342,7 @@ upsert_head(store_conn_t *conn, const store_kind_t *kind, const record_t *s, con
         return false;
     sqlite_bind_text(st, 1, s->id);
     sqlite3_bind_int64(st, 2, s->version);
-    sqlite_bind_text(st, 3, s->deleted ? "DELETED" : "ACTIVE");
+    sqlite_bind_text(st, 3, record_state(s));
     sqlite_bind_text(st, 4, time != NULL ? time : "");
     sqlite_bind_bson(st, 5, head);
     ok = sqlite_step_done(st, conn, "write the head", err);
@@ -474,7 +474,7 @@ load_current(store_conn_t *conn, write_t *w, kt_error_t *err)
         return w->id == NULL || id_free(conn, w->kind, w->id, err);
     if (!sqlite_record_get(conn, w->kind, w->id, &w->cur, err))
         return false;
-    if (w->cur.deleted) {
+    if (w->cur.deleted && !(w->meta->revive && record_is_merged(&w->cur))) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the %s was deleted", w->kind->name);
         return false;
     }
@@ -538,7 +538,7 @@ insert_version(store_conn_t *conn, const record_args_t *a, const write_meta_t *m
     sqlite_bind_text(st, 1, a->id);
     sqlite3_bind_int64(st, 2, a->version);
     sqlite_bind_text(st, 3, a->time);
-    sqlite_bind_text(st, 4, a->deleted ? "DELETED" : "ACTIVE");
+    sqlite_bind_text(st, 4, a->state ? a->state : a->deleted ? "DELETED" : "ACTIVE");
     if (a->kind->feed)
         sqlite3_bind_int64(st, 5, a->seq);
     sqlite_bind_text(st, 6, meta->principal->subject);
@@ -611,12 +611,15 @@ write_locked(store_conn_t *conn, write_t *w, write_result_t *out, kt_error_t *er
     snprintf(out->id, sizeof out->id, "%s", id);
     /* A delete stores the current document again, state DELETED. */
     const bson_t *doc = w->op == WRITE_DELETE ? &w->cur.doc : w->doc;
-    if (w->op == WRITE_UPDATE && store_same_document(&w->cur.doc, doc)) {
+    /* A merge or unmerge version records the event even when the document
+     * stays the same. */
+    if (w->op == WRITE_UPDATE && !w->cur.deleted && w->meta->version_kind == NULL &&
+        store_same_document(&w->cur.doc, doc)) {
         out->version = w->cur.version;
         out->unchanged = true;
         return true;
     }
-    if (w->op != WRITE_CREATE)
+    if (w->op != WRITE_CREATE && !w->cur.deleted) /* a revived record holds no keys */
         sqlite_keys_of(w->arena, w->kind, &w->cur.doc, &before);
     if (w->op != WRITE_DELETE)
         sqlite_keys_of(w->arena, w->kind, doc, &now);
@@ -636,6 +639,8 @@ write_locked(store_conn_t *conn, write_t *w, write_result_t *out, kt_error_t *er
         .prev_hash = prev_hash != NULL ? prev_hash : "",
         .named_id = w->op == WRITE_CREATE && w->id != NULL,
         .identity_change = w->meta->identity_change,
+        .version_kind = w->meta->version_kind,
+        .state = w->meta->state,
     };
     if (!append_version(conn, &a, w->meta, err))
         return false;
@@ -677,6 +682,46 @@ sqlite_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t op,
 done:
     record_release(&w.cur);
     arena_free(w.arena);
+    return ok;
+}
+
+/* Both sides in one transaction: a refusal of either writes neither. */
+bool
+sqlite_record_write_pair(store_conn_t *conn, const store_kind_t *kind, const write_side_t sides[2],
+                         write_result_t out[2], kt_error_t *err)
+{
+    arena_t *arena = arena_new(0);
+    bool ok = arena != NULL;
+
+    memset(out, 0, 2 * sizeof *out);
+    if (!ok) {
+        no_memory(err);
+        return false;
+    }
+    ok = sqlite_begin(conn, err);
+    for (int i = 0; ok && i < 2; i++) {
+        write_t w = {.kind = kind,
+                     .op = sides[i].op,
+                     .id = sides[i].id,
+                     .expected = sides[i].expected_version,
+                     .doc = sides[i].doc,
+                     .meta = sides[i].meta,
+                     .arena = arena};
+        record_init(&w.cur);
+        ok = w.id != NULL && w.expected > 0 && w.op != WRITE_CREATE;
+        if (!ok)
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "a pair write names two versions");
+        ok = ok && write_locked(conn, &w, &out[i], err);
+        record_release(&w.cur);
+    }
+    if (ok) {
+        store_fault_point(sides[1].meta, "crash-after-version");
+        ok = sqlite_commit(conn, err); /* rolls back when it fails */
+    } else {
+        sqlite_rollback(conn);
+        memset(out, 0, 2 * sizeof *out);
+    }
+    arena_free(arena);
     return ok;
 }
 

@@ -16,7 +16,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/strmap.h"
@@ -25,10 +24,8 @@
 #include "store/util.h"
 
 /* Ids per page of the walk over records; a repair commits once a page. */
-#define PAGE 256
-/* verify_all tells a terminal how far it is, every this many records. */
-#define PROGRESS_EVERY 10000
-#define META_VERIFY    "verify_last"
+#define PAGE        256
+#define META_VERIFY "verify_last"
 
 static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization};
 
@@ -366,9 +363,7 @@ struct walk {
     verify_report_t *r;
     kt_error_t *err;
     visit_fn visit;
-    bool repair;   /* a page is one write transaction */
-    long seen;     /* records visited, for the progress line */
-    bool progress; /* stderr is a terminal */
+    bool repair; /* a page is one write transaction */
 };
 
 /* The next page of record ids after `after`, from the versions (a record
@@ -398,23 +393,14 @@ page_ids(walk_t *w, const store_kind_t *kind, const char *after, char (*ids)[40]
     return rc == SQLITE_DONE;
 }
 
-static void
-progress(walk_t *w)
-{
-    if (++w->seen % PROGRESS_EVERY == 0 && w->progress)
-        fprintf(stderr, "\r%s: %ld records", w->repair ? "repair" : "verify", w->seen);
-}
-
 /* Visits one page; a repair's page is one write transaction. */
 static bool
 visit_page(walk_t *w, const store_kind_t *kind, char (*ids)[40], int n)
 {
     bool ok = !w->repair || sqlite_begin(w->conn, w->err);
 
-    for (int i = 0; ok && i < n; i++) {
+    for (int i = 0; ok && i < n; i++)
         ok = w->visit(w, kind, ids[i]);
-        progress(w);
-    }
     if (w->repair && ok)
         ok = sqlite_commit(w->conn, w->err);
     else if (w->repair)
@@ -440,12 +426,9 @@ walk_kind(walk_t *w, const store_kind_t *kind)
 static bool
 walk_all(walk_t *w)
 {
-    w->progress = isatty(STDERR_FILENO) != 0;
     for (size_t i = 0; i < sizeof verify_kinds / sizeof *verify_kinds; i++)
         if (!walk_kind(w, verify_kinds[i]))
             return false;
-    if (w->progress && w->seen >= PROGRESS_EVERY)
-        fprintf(stderr, "\r%s: %ld records\n", w->repair ? "repair" : "verify", w->seen);
     return true;
 }
 
@@ -497,8 +480,12 @@ verify_one(walk_t *w, const store_kind_t *kind, const char *id)
     record_t cur;
 
     record_init(&cur);
-    bool ok = verify_chain(w->conn, kind, id, &versions, &lags, &bad, problem, &cur, w->err) &&
-              note_keys(kind, &cur, w->out, r, w->err);
+    char pair[256];
+    bool unpaired = false;
+    bool ok =
+        verify_chain(w->conn, kind, id, &versions, &lags, &bad, problem, &cur, w->err) &&
+        note_keys(kind, &cur, w->out, r, w->err) &&
+        (problem[0] != '\0' || store_pair_check(w->conn, kind, &cur, &unpaired, pair, w->err));
     record_release(&cur);
     if (!ok)
         return false;
@@ -513,6 +500,10 @@ verify_one(walk_t *w, const store_kind_t *kind, const char *id)
         r->incomplete++;
         fprintf(w->out, "INCOMPLETE %s %s: the head lags its versions (run repair)\n", kind->name,
                 id);
+    }
+    if (problem[0] == '\0' && unpaired) {
+        r->incomplete++;
+        fprintf(w->out, "INCOMPLETE %s %s: %s\n", kind->name, id, pair);
     }
     return true;
 }

@@ -50,7 +50,9 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # libssl3, libsqlite3-0, libmongoc/libbson, zlib1g), and what the maintainer scripts and
 # the units run. Nothing for the tests: no Chromium, Node.js, Python or Go.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "nginx, openssl, adduser, tzdata, util-linux")
+# libengine-gost-openssl: loaded at run time (ЕСИА's GOST signatures, auth/esia.c), so
+# dpkg-shlibdeps cannot see it.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "nginx, openssl, adduser, tzdata, util-linux, libengine-gost-openssl")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CMAKE_SOURCE_DIR}/packaging/postinst ${CMAKE_SOURCE_DIR}/packaging/prerm
     ${CMAKE_SOURCE_DIR}/packaging/postrm ${CMAKE_SOURCE_DIR}/packaging/conffiles)

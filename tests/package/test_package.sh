@@ -53,7 +53,8 @@ build() {
     depends=$(dpkg-deb --field "$deb" Depends)
     printf 'Depends: %s\n' "$depends"
     local want
-    for want in nginx libsqlite3 libxml2 libssl3 libfcgi libmongoc libbson openssl adduser; do
+    for want in nginx libsqlite3 libxml2 libssl3 libfcgi libmongoc libbson openssl adduser \
+        libengine-gost-openssl; do
         grep -q "$want" <<<"$depends" || fail "Depends lacks $want: $depends"
     done
     if grep -qiE 'chromium|node|npm|python|golang|\bgo\b|clang|cmake|-dev\b' <<<"$depends"; then

@@ -36,12 +36,14 @@ export const ACTIONS = {
 
 export const ROLES = {
   region: 'региональная система', school: 'школа', ministry: 'министерство',
-  auditor: 'аудитор', admin: 'администратор',
+  ministry_education: 'министерство образования', ministry_health: 'министерство здравоохранения',
+  portal: 'портал госуслуг (ЕПГУ)', auditor: 'аудитор', admin: 'администратор',
 };
 
 export const READS = {
   student: 'карточка', student_as_of: 'карточка на дату', search: 'поиск', history: 'история',
   version: 'версия', audit_changes: 'журнал изменений (аудит)', export: 'выгрузка',
+  family: 'госуслуги: список детей', family_child: 'госуслуги: сведения о ребёнке',
 };
 
 // "/documents/0/number" → "Документы › 1 › Номер".

@@ -53,6 +53,9 @@ const route_t routes_table[] = {
     {.method = "GET", .pattern = "/api/v1/health", .handler = handle_health,
      .flags = ROUTE_PUBLIC, ANYONE},
     {.method = "GET", .pattern = "/api/v1/whoami", .handler = handle_whoami, ANYONE},
+    /* The contract itself, for client generators: public like health. */
+    {.method = "GET", .pattern = "/api/v1/openapi.json", .handler = handle_openapi,
+     .flags = ROUTE_PUBLIC, ANYONE},
 
     /* Students. A school's reads and writes are of its own students (handlers). */
     {.method = "GET", .pattern = "/api/v1/students", .handler = handle_student_search, ANYONE},

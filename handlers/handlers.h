@@ -12,6 +12,9 @@
 /* health.c */
 bool handle_health(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* openapi.c */
+bool handle_openapi(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 /* whoami.c */
 bool handle_whoami(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 

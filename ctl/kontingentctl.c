@@ -488,7 +488,7 @@ write_receipt(const char *path, const char *receipt, size_t len)
 static int
 import_mapped(const config_t *cfg, const char *data, size_t len, const char *receipt_path)
 {
-    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_NONE};
+    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_LOCAL};
     kt_error_t err;
     ingest_totals_t t;
     char *receipt = NULL;
@@ -589,7 +589,7 @@ write_stdout(void *wctx, const char *data, size_t len)
 static int
 cmd_export(const config_t *cfg, int argc, char **argv)
 {
-    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_NONE};
+    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_LOCAL};
     export_t e = {.principal = &who, .request_id = "kontingentctl"};
     kt_error_t err;
 

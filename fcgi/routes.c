@@ -83,6 +83,9 @@ const route_t routes_table[] = {
     {.method = "GET", .pattern = "/metrics", .handler = handle_metrics, .flags = ROUTE_PUBLIC,
      EVERYONE},
     {.method = "GET", .pattern = "/api/v1/whoami", .handler = handle_whoami, EVERYONE},
+    /* The contract itself, for client generators: public like health. */
+    {.method = "GET", .pattern = "/api/v1/openapi.json", .handler = handle_openapi,
+     .flags = ROUTE_PUBLIC, EVERYONE},
 
     /* Students. A school's reads and writes are of its own students (handlers). */
     {.method = "GET", .pattern = "/api/v1/students", .handler = handle_student_search,

@@ -17,6 +17,9 @@ bool handle_health_ready(const app_t *app, request_t *req, response_t *res, kt_e
 /* metrics.c */
 bool handle_metrics(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* openapi.c */
+bool handle_openapi(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 /* whoami.c */
 bool handle_whoami(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 

@@ -204,8 +204,7 @@ earlier_outcome(const run_t *run, const xmlio_item_t *item, const record_t *s)
 
     if (pkg == NULL || kind == NULL || strcmp(pkg, run->packet_id) != 0 ||
         util_get_int(&s->record, "source.item", 0) != (int64_t)item->index || subject == NULL ||
-        strcmp(subject, p->subject) != 0 || auth == NULL ||
-        strcmp(auth, principal_method_name(p->method)) != 0)
+        strcmp(subject, p->subject) != 0 || !principal_method_matches(p->method, auth))
         return NULL;
     return strcmp(kind, "create") == 0   ? "CREATED"
            : strcmp(kind, "delete") == 0 ? "DELETED"

@@ -37,6 +37,8 @@ static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
     .roles = REGION | SCHOOL | MINISTRY | ADMIN, .denied = "this role may not change records"
 #define EVENT_POSTERS                                                                              \
     .roles = REGION | SCHOOL | ADMIN, .denied = "this role may not post education events"
+#define PROGRESS_WRITERS                                                                           \
+    .roles = REGION | SCHOOL | ADMIN, .denied = "this role may not write progress"
 #define AUDITORS .roles = AUDITOR | ADMIN, .denied = "the audit endpoints are for auditors"
 #define REPORTERS                                                                                  \
     .roles = REGION | SCHOOL | MINISTRY | ADMIN,                                                   \
@@ -75,6 +77,18 @@ const route_t routes_table[] = {
      .handler = handle_student_trajectory, ANYONE},
     {.method = "GET", .pattern = "/api/v1/changes", .handler = handle_changes, ANYONE},
 
+    /* Current progress (docs/progress.md): written like education data. */
+    {.method = "GET", .pattern = "/api/v1/students/{id}/progress/{year}",
+     .handler = handle_progress_get, ANYONE},
+    {.method = "PUT", .pattern = "/api/v1/students/{id}/progress/{year}",
+     .handler = handle_progress_put, PROGRESS_WRITERS, .media_types = json_types,
+     .max_body = STUDENT_BODY_MAX},
+    {.method = "PATCH", .pattern = "/api/v1/students/{id}/progress/{year}",
+     .handler = handle_progress_patch, PROGRESS_WRITERS, .media_types = json_types,
+     .max_body = STUDENT_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/students/{id}/progress/{year}/history",
+     .handler = handle_progress_history, ANYONE},
+
     /* Audit. */
     {.method = "GET", .pattern = "/api/v1/audit/access", .handler = handle_audit_access,
      .flags = ROUTE_SCAN, AUDITORS},
@@ -95,6 +109,8 @@ const route_t routes_table[] = {
      .handler = handle_report_contingent, .flags = ROUTE_SCAN, REPORTERS},
     {.method = "GET", .pattern = "/api/v1/reports/migration", .handler = handle_report_migration,
      .flags = ROUTE_SCAN, REGION_REPORTERS},
+    {.method = "GET", .pattern = "/api/v1/reports/progress", .handler = handle_report_progress,
+     .flags = ROUTE_SCAN, REPORTERS},
 
     /* Organisations: every role reads the registry. */
     {.method = "GET", .pattern = "/api/v1/organizations", .handler = handle_organization_list,

@@ -383,6 +383,7 @@ copy_set_name(copy_set_t set)
         [COPY_PACKAGE_ITEMS] = "package_items",
         [COPY_PACKAGE_RECEIPTS] = "package_receipts",
         [COPY_PACKAGE_CHUNKS] = "package_chunks",
+        [COPY_PROGRESS_VERSIONS] = "progress_versions",
     };
 
     return set < COPY__MAX ? names[set] : "?";

@@ -12,6 +12,7 @@
 
 #include "model/codec.h"
 #include "model/progress.h"
+#include "model/progress_report.h"
 #include "store/progress.h"
 #include "store/util.h"
 #include "tests/unit/check.h"
@@ -214,6 +215,58 @@ test_ids_and_marks(void)
     CHECK(progress_subject_names[n] == NULL); /* a name per code, no more */
 }
 
+/* The figures: passing, quality, average; a student without marks counts nowhere. */
+static void
+test_report_cells(void)
+{
+    progress_cell_t c = {0};
+    uint8_t a[] = {5, 4, PMARK_PASS}, b[] = {5, 2, PMARK_NONE}, none[] = {0, 0},
+            na[] = {PMARK_NA, 4}, fail[] = {PMARK_FAIL}, three[] = {3, 5};
+
+    progress_cell_add(&c, a, 3);
+    progress_cell_add(&c, b, 3);
+    progress_cell_add(&c, none, 2);
+    progress_cell_add(&c, na, 2);
+    progress_cell_add(&c, fail, 1);
+    progress_cell_add(&c, three, 2);
+    CHECK_INT(c.students, 5);
+    CHECK_INT(c.passing, 2); /* a and three */
+    CHECK_INT(c.quality, 1); /* a */
+    CHECK_INT(c.marks, 7);
+    CHECK_INT(c.mark_sum, 5 + 4 + 5 + 2 + 4 + 3 + 5);
+    CHECK(progress_rate(2, 5) == 40.0);
+    CHECK(progress_rate(2, 3) == 66.7);
+    CHECK(progress_rate(1, 0) < 0);
+    CHECK(progress_average(&c) == 4.0);
+}
+
+/* Rows of 1..4 are hidden, then another so that the total does not give
+ * one away; a part or its complement of 1..4 is hidden. */
+static void
+test_report_suppression(void)
+{
+    progress_cell_t rows[3] = {{.students = 3, .passing = 3, .quality = 1},
+                               {.students = 20, .passing = 18, .quality = 10},
+                               {.students = 30, .passing = 30, .quality = 5}};
+    progress_cell_t total = {.students = 53, .passing = 51, .quality = 16};
+
+    CHECK(progress_report_suppress(rows, 3, &total, true));
+    CHECK(rows[0].hidden && rows[0].passing_hidden && rows[0].quality_hidden);
+    CHECK(rows[1].hidden); /* secondary: the smallest shown */
+    CHECK(!rows[2].hidden && !rows[2].passing_hidden && !rows[2].quality_hidden);
+    CHECK(!total.hidden);
+    CHECK(total.passing_hidden); /* 2 without: small */
+    CHECK(!total.quality_hidden);
+    /* Overlapping rows (subjects): the primary rule alone. */
+    progress_cell_t subj[2] = {{.students = 3}, {.students = 20, .passing = 16, .quality = 20}};
+    progress_cell_t all = {.students = 20, .passing = 16, .quality = 20};
+    CHECK(progress_report_suppress(subj, 2, &all, false));
+    CHECK(subj[0].hidden && !subj[1].hidden);
+    CHECK(subj[1].passing_hidden && !subj[1].quality_hidden);
+    CHECK(progress_group_parse("municipality") == PGROUP_MUNICIPALITY);
+    CHECK(progress_group_parse("sex") == PGROUP__MAX);
+}
+
 int
 main(void)
 {
@@ -224,5 +277,7 @@ main(void)
     CHECK_RUN(test_bounds);
     CHECK_RUN(test_merge);
     CHECK_RUN(test_ids_and_marks);
+    CHECK_RUN(test_report_cells);
+    CHECK_RUN(test_report_suppression);
     CHECK_MAIN_END();
 }

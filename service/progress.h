@@ -59,7 +59,9 @@ typedef struct {
  * first write (*created), otherwise the next version (out->unchanged when
  * the result equals the current one). The stored document (doc, the
  * caller's, initialised) carries the student's current organisation.
- * Errors: 404 NOT_FOUND as for reads, 422 VALIDATION (the model's field
+ * Errors: 403 FORBIDDEN for a role that may not write progress (ministry,
+ * auditor; who NULL: an internal writer, allowed), 404 NOT_FOUND as for
+ * reads, 422 VALIDATION (the model's field
  * list; a student with no organisation: /organization), 412 VERSION_CONFLICT
  * with If-Match (also for a record that does not exist yet).
  */

@@ -201,6 +201,11 @@ def test_package_items_with_receipts(client, region_cert, region):
     assert hist[0]["source"]["item"] == 3 and hist[1]["source"]["item"] == 1
 
 
+def region_marks(client, token, sid):
+    r = client.get(url(sid), token=token("region"))
+    return marks_of(r.json()) if r.status_code == 200 else None
+
+
 def test_school_package_only_its_own_students(client, token, region):
     mine, other = new_student(region, SCHOOL_A), new_student(region, SCHOOL_B)
     school_a = token("school", org=SCHOOL_A)
@@ -210,6 +215,13 @@ def test_school_package_only_its_own_students(client, token, region):
     status, got = receipt(r)
     assert [i["result"] for i in got] == ["CREATED", "REJECTED"]
     assert got[1]["errors"][0][0] == "NOT_FOUND"
+    # The ministry posts packages, but not progress: as in the API, 403 per item.
+    ministry = token("ministry")
+    r = client.post("/api/v1/packages", headers={**XML, "Authorization": f"Bearer {ministry}"},
+                    data=packet([progress_xml(other, [("RUS", "Q1", "2")])]))
+    status, got = receipt(r)
+    assert status == "REJECTED" and got[0]["errors"][0][0] == "FORBIDDEN"
+    assert region_marks(client, token, other) is None
 
 
 def test_export_carries_progress_and_round_trips(client, region_cert, region, ctl):

@@ -48,15 +48,10 @@ typedef struct {
 static const char *
 current_year(arena_t *arena)
 {
-    char today[11];
-    int y, m, d;
+    char today[11], year[PROGRESS_YEAR_LEN + 1];
 
     date_today(today);
-    if (!date_parse(today, &y, &m, &d))
-        return NULL;
-    if (m < 9)
-        y--;
-    return arena_printf(arena, "%04d-%04d", y, y + 1);
+    return progress_year_of(today, year) ? arena_strdup(arena, year) : NULL;
 }
 
 /* ?as_of=: a time, or a date counting to the end of that day (model/calendar.h). */

@@ -12,12 +12,14 @@
  */
 #include "model/progress.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
 #include "model/codec.h"
 #include "model/fields.h"
+#include "model/validators.h"
 
 const char *const progress_subjects[] = {
     "RUS",  "LIT",  "LITREAD", "NATIVE", "NATIVELIT", "FL",  "FL2",    "MATH",
@@ -89,6 +91,20 @@ progress_year_valid(const char *year)
     a = (year[0] - '0') * 1000 + (year[1] - '0') * 100 + (year[2] - '0') * 10 + (year[3] - '0');
     b = (year[5] - '0') * 1000 + (year[6] - '0') * 100 + (year[7] - '0') * 10 + (year[8] - '0');
     return a >= 2000 && a <= 2099 && b == a + 1;
+}
+
+bool
+progress_year_of(const char *date, char out[PROGRESS_YEAR_LEN + 1])
+{
+    int y, m, d;
+
+    out[0] = '\0';
+    if (date == NULL || !date_parse(date, &y, &m, &d) || y < 2000 || y > 2099)
+        return false;
+    if (m < 9)
+        y--;
+    snprintf(out, PROGRESS_YEAR_LEN + 1, "%04d-%04d", y, y + 1);
+    return true;
 }
 
 bool

@@ -57,6 +57,11 @@ extern const field_t progress_root;
 /* "2026-2027": two consecutive years from 2000 on. */
 bool progress_year_valid(const char *year);
 
+/* The academic year a date ("YYYY-MM-DD") falls in: from 1 September on,
+ * the one that starts ("2026-09-01" → "2026-2027", "2027-05-31" →
+ * "2026-2027"). False for a date that is not one. */
+bool progress_year_of(const char *date, char out[PROGRESS_YEAR_LEN + 1]);
+
 /* Whether period belongs to scheme ("Y", the year's mark, to every one). */
 bool progress_period_in_scheme(const char *scheme, const char *period);
 

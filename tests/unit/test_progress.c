@@ -130,6 +130,10 @@ test_year(void)
     CHECK(!progress_year_valid("1999-2000"));
     CHECK(!progress_year_valid("2026/2027"));
     CHECK(!progress_year_valid("2026-20270"));
+    char y[10];
+    CHECK(progress_year_of("2026-09-01", y) && strcmp(y, "2026-2027") == 0);
+    CHECK(progress_year_of("2027-08-31", y) && strcmp(y, "2026-2027") == 0);
+    CHECK(!progress_year_of("2027-02-30", y) && y[0] == '\0');
 }
 
 static void

@@ -416,12 +416,12 @@ run_store_cmd(store_conn_t *conn, store_cmd_t cmd, bool *clean, kt_error_t *err)
         if (!verify_all(conn, stdout, &r, err))
             return false;
         printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete, %ld duplicate keys; "
-               "%ld organizations, %ld versions\n",
+               "%ld organizations, %ld versions; %ld progress records, %ld versions\n",
                r.broken       ? "BROKEN"
                : r.duplicates ? "DUPLICATE"
                               : "OK",
                r.students, r.versions, r.broken, r.incomplete, r.duplicates, r.organizations,
-               r.organization_versions);
+               r.organization_versions, r.progress, r.progress_versions);
         *clean = r.broken == 0 && r.duplicates == 0;
         return true;
     case STORE_CMD_REPAIR:

@@ -85,4 +85,13 @@ bool handle_report_migration(const app_t *app, request_t *req, response_t *res, 
 bool handle_family_children(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_family_child(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* progress.c: current progress (docs/progress.md). */
+bool handle_progress_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_progress_put(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_progress_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_progress_history(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* progress_report.c: успеваемость and качество знаний (docs/reports.md). */
+bool handle_report_progress(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 #endif

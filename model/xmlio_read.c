@@ -702,7 +702,7 @@ xmlio_item_kind(xmlio_reader_t *r, xmlio_item_kind_t *kind, kt_error_t *err)
     xmlio_describe(r, name, sizeof name);
     return xmlio_fail(r, err, KT_XSD,
                       "Строка %ld: элемент %s, а в Data допускаются только Student, "
-                      "DeleteStudent, Event и Organization",
+                      "DeleteStudent, Event, Organization и Progress",
                       xmlio_line(r), name);
 }
 
@@ -742,7 +742,7 @@ static bool
 xmlio_item_attributes(xmlio_reader_t *r, arena_t *arena, const xmlNode *root, xmlio_item_t *item,
                       kt_error_t *err)
 {
-    bool event = item->kind == XMLIO_ITEM_EVENT;
+    bool event = item->kind == XMLIO_ITEM_EVENT || item->kind == XMLIO_ITEM_PROGRESS;
     bool ok = xmlio_attr(arena, root, event ? "student" : "id", &item->id) &&
               xmlio_attr(arena, root, "localId", &item->local_id);
 
@@ -792,6 +792,8 @@ xmlio_item_tree(arena_t *arena, const xmlNode *root, xmlio_item_t *item)
         item->student = tree;
     else if (item->kind == XMLIO_ITEM_EVENT)
         item->event = tree;
+    else if (item->kind == XMLIO_ITEM_PROGRESS)
+        item->progress = tree;
     else
         item->organization = tree;
     return tree != NULL;

@@ -12,6 +12,7 @@
 #include "service/identity.h"
 #include "model/education.h"
 #include "service/organizations.h"
+#include "service/progress.h"
 #include "service/students.h"
 #include "model/organization.h"
 #include "model/student.h"
@@ -566,6 +567,38 @@ done:
     return ok;
 }
 
+/* --- current progress ------------------------------------------------------------------ */
+
+/* A Progress item: merged into the student's record for the year, as
+ * PATCH /api/v1/students/{id}/progress/{year} (service/progress.h); the
+ * receipt names the progress record (its id and version). */
+static bool
+apply_progress(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    const json_value_t *year = json_get(item->progress, "year");
+    bson_t doc = BSON_INITIALIZER;
+    write_meta_t meta;
+    write_result_t out;
+    bool created = false, ok;
+
+    fill_meta(run, item, &meta);
+    progress_put_t p = {.who = run->ctx->principal,
+                        .student_id = item->id,
+                        .year = year != NULL && year->type == JSON_STRING ? year->str : "",
+                        .body = item->progress,
+                        .merge = true,
+                        .meta = &meta};
+    ok = service_progress_put(run->ctx->conn, run->arena, &p, &doc, &out, &created, err);
+    if (ok)
+        result_ok(result, item,
+                  created         ? "CREATED"
+                  : out.unchanged ? "UNCHANGED"
+                                  : "UPDATED",
+                  out.id, out.version);
+    bson_destroy(&doc);
+    return ok;
+}
+
 /* The item's result: the stored one when it was applied before, else apply
  * it now and store the result. A store outage fails the whole run. */
 static bool
@@ -590,6 +623,8 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
         ok = apply_event(run, item, result, &e);
     } else if (item->kind == XMLIO_ITEM_ORGANIZATION) {
         ok = apply_organization(run, item, result, &e);
+    } else if (item->kind == XMLIO_ITEM_PROGRESS) {
+        ok = apply_progress(run, item, result, &e);
     } else {
         ok = apply_student(run, item, result, &e);
     }

@@ -370,6 +370,9 @@ store_verify_count(const store_kind_t *kind, verify_report_t *r, long versions)
     if (kind == &store_kind_organization) {
         r->organizations++;
         r->organization_versions += versions;
+    } else if (kind == &store_kind_progress) {
+        r->progress++;
+        r->progress_versions += versions;
     } else {
         r->students++;
         r->versions += versions;
@@ -409,6 +412,8 @@ store_verify_summary(const verify_report_t *r, bson_t *out)
     BSON_APPEND_INT64(out, "versions", r->versions);
     BSON_APPEND_INT64(out, "organizations", r->organizations);
     BSON_APPEND_INT64(out, "organization_versions", r->organization_versions);
+    BSON_APPEND_INT64(out, "progress", r->progress);
+    BSON_APPEND_INT64(out, "progress_versions", r->progress_versions);
     BSON_APPEND_INT64(out, "broken", r->broken);
     BSON_APPEND_INT64(out, "incomplete", r->incomplete);
     BSON_APPEND_INT64(out, "duplicates", r->duplicates);

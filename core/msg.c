@@ -10,6 +10,8 @@
 
 extern const kt_msg_t kt_msg_catalogue[];
 extern const size_t kt_msg_catalogue_len;
+extern const kt_msg_code_t kt_msg_code_catalogue[];
+extern const size_t kt_msg_code_catalogue_len;
 
 /* One conversion of a printf format, as far as this module reads them. */
 typedef struct {
@@ -216,7 +218,7 @@ msg_put(char *out, size_t cap, const msg_spec_t *s, va_list *ap)
         return snprintf(out, cap, s->text, va_arg(*ap, int));
     case 's':
         str = va_arg(*ap, const char *);
-        return snprintf(out, cap, s->text, kt_msg(str != NULL ? str : "(null)", false));
+        return snprintf(out, cap, s->text, str != NULL ? kt_msg(str, false) : "(null)");
     case 'p':
         return snprintf(out, cap, s->text, va_arg(*ap, void *));
     default:
@@ -279,4 +281,42 @@ kt_msg_format_ru(char *out, size_t cap, const char *fmt, ...)
     va_start(ap, fmt);
     kt_msg_vformat_ru(out, cap, fmt, ap);
     va_end(ap);
+}
+
+void
+kt_msg_format(bool en, char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (en)
+        vsnprintf(out, cap, fmt, ap);
+    else
+        kt_msg_vformat_ru(out, cap, fmt, ap);
+    va_end(ap);
+}
+
+const char *
+kt_msg_code(const char *list, const char *code, bool en)
+{
+    if (list == NULL || code == NULL)
+        return NULL;
+    for (size_t i = 0; i < kt_msg_code_catalogue_len; i++) {
+        const kt_msg_code_t *c = &kt_msg_code_catalogue[i];
+        if (strcmp(c->list, list) == 0 && strcmp(c->code, code) == 0)
+            return en ? c->en : c->ru;
+    }
+    return NULL;
+}
+
+size_t
+kt_msg_code_count(void)
+{
+    return kt_msg_code_catalogue_len;
+}
+
+const kt_msg_code_t *
+kt_msg_code_at(size_t i)
+{
+    return i < kt_msg_code_catalogue_len ? &kt_msg_code_catalogue[i] : NULL;
 }

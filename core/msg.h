@@ -22,6 +22,26 @@ typedef struct {
     const char *ru; /* the Russian format, the same conversions in the same order */
 } kt_msg_t;
 
+/* The name of a value of a code list ("sex", "M" → "мужской" / "male"). */
+typedef struct {
+    const char *list;
+    const char *code;
+    const char *en;
+    const char *ru;
+} kt_msg_code_t;
+
+/* The name of code in list, in the language asked for; NULL when the
+ * catalogue has none. */
+const char *kt_msg_code(const char *list, const char *code, bool en);
+
+/* The code catalogue's entries, for tests. */
+size_t kt_msg_code_count(void);
+const kt_msg_code_t *kt_msg_code_at(size_t i);
+
+/* printf of a catalogue format in English (en) or Russian, into out. */
+void kt_msg_format(bool en, char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* The Russian format for an English one, or NULL when the catalogue has none. */
 const char *kt_msg_ru(const char *en);
 

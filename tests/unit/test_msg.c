@@ -125,6 +125,24 @@ test_wrap(void)
               "Пакет не обработан (попыток: 3); последняя ошибка: такого обучающегося нет");
 }
 
+/* Every code name in both languages, each (list, code) once. */
+static void
+test_code_names(void)
+{
+    CHECK(kt_msg_code_count() > 100);
+    for (size_t i = 0; i < kt_msg_code_count(); i++) {
+        const kt_msg_code_t *c = kt_msg_code_at(i);
+        CHECK(c->list[0] && c->code[0] && has_letter(c->en) && has_letter(c->ru));
+        for (size_t j = 0; j < i; j++)
+            CHECK(strcmp(kt_msg_code_at(j)->list, c->list) != 0 ||
+                  strcmp(kt_msg_code_at(j)->code, c->code) != 0);
+    }
+    CHECK_STR(kt_msg_code("form", "FULL_TIME", false), "очная");
+    CHECK_STR(kt_msg_code("form", "FULL_TIME", true), "full-time");
+    CHECK(kt_msg_code("form", "NOPE", false) == NULL);
+    CHECK(kt_msg_code_at(kt_msg_code_count()) == NULL);
+}
+
 int
 main(void)
 {
@@ -135,5 +153,6 @@ main(void)
     CHECK_RUN(test_russian_is_cut_at_a_character);
     CHECK_RUN(test_field_messages);
     CHECK_RUN(test_wrap);
+    CHECK_RUN(test_code_names);
     CHECK_MAIN_END();
 }

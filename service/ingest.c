@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msg.h"
 #include "service/healthdata.h"
 #include "service/duplicates.h"
 #include "service/identity.h"
@@ -91,7 +92,7 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
                                              : xmlio_item_pointer_to_xpath(run->arena, item->kind,
                                                                            item->xpath, f->pointer);
         BSON_APPEND_UTF8(&one, "path", path ? path : item->xpath);
-        BSON_APPEND_UTF8(&one, "message", f->message ? f->message : kt_code_title(f->code, false));
+        BSON_APPEND_UTF8(&one, "message", kt_field_message(f, false));
         bson_append_document_end(&errors, &one);
     }
     if (n == 0) {
@@ -101,7 +102,7 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
         BSON_APPEND_UTF8(&one, "message",
                          e->domain == KT_DOMAIN_STORE || e->domain == KT_DOMAIN_INTERNAL
                              ? kt_code_title(e->code, false)
-                             : e->message);
+                             : kt_error_message(e, false));
         bson_append_document_end(&errors, &one);
     }
     bson_append_array_end(r, &errors);
@@ -781,7 +782,7 @@ build_receipt(const char *packet_id, const char *status, const ingest_totals_t *
     if (why != NULL) {
         xmlTextWriterStartElement(w, BAD_CAST "Error");
         xmlTextWriterWriteAttribute(w, BAD_CAST "code", BAD_CAST kt_code_name(why->code));
-        xmlTextWriterWriteString(w, BAD_CAST why->message);
+        xmlTextWriterWriteString(w, BAD_CAST kt_error_message(why, false));
         xmlTextWriterEndElement(w);
     }
     xmlTextWriterStartElement(w, BAD_CAST "Items");
@@ -1065,19 +1066,26 @@ ingest_fail(const ingest_ctx_t *ctx, const char *key, int attempts, const kt_err
 {
     char packet_id[INGEST_ID_MAX], *xml = NULL;
     kt_error_t why;
+    kt_code_t code;
     size_t len = 0;
     bson_t tb;
     bool ok;
 
     memset(totals, 0, sizeof *totals);
     kt_error_clear(&why);
-    /* Our own Russian text: a store's or our internal message is not for the sender. */
-    kt_error_set(&why, KT_DOMAIN_INPUT, last->code != KT_OK ? last->code : KT_INTERNAL,
-                 "Пакет не обработан за %d попыток; последняя ошибка: %s", attempts,
-                 last->code == KT_OK || last->domain == KT_DOMAIN_STORE ||
-                         last->domain == KT_DOMAIN_INTERNAL
-                     ? kt_code_title(last->code != KT_OK ? last->code : KT_INTERNAL, false)
-                     : last->message);
+    /* Our own text: a store's or our internal message is not for the sender. */
+    if (last->code == KT_OK || last->domain == KT_DOMAIN_STORE ||
+        last->domain == KT_DOMAIN_INTERNAL) {
+        code = last->code != KT_OK ? last->code : KT_INTERNAL;
+        kt_error_set(&why, KT_DOMAIN_INPUT, code,
+                     "The package was not processed in %d attempts; the last error: %s", attempts,
+                     kt_code_title(code, true));
+        kt_msg_format_ru(why.message_ru, sizeof why.message_ru,
+                         "The package was not processed in %d attempts; the last error: %s",
+                         attempts, kt_code_title(code, false));
+    } else
+        kt_error_wrap(&why, KT_DOMAIN_INPUT, last->code, last,
+                      "The package was not processed in %d attempts; the last error: ", attempts);
     if (!sent_packet_id(ctx, key, packet_id, err) ||
         (xml = failed_receipt(ctx, key, packet_id, &why, totals, &len, err)) == NULL)
         return false;

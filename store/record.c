@@ -312,7 +312,9 @@ store_same_document(const bson_t *a, const bson_t *b)
 void
 store_duplicate_id(kt_error_t *err, const store_kind_t *kind, const char *id)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id, "this %s exists already", kind->name);
+    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id,
+                 strcmp(kind->name, "organization") == 0 ? "this organization exists already"
+                                                         : "this student exists already");
     snprintf(err->ref, sizeof err->ref, "%s", id);
 }
 

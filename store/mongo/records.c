@@ -80,7 +80,15 @@ mongo_move_head(store_conn_t *conn, const store_kind_t *kind, const record_t *s,
 static void
 not_found(kt_error_t *err, const store_kind_t *kind, const char *what)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such %s%s", kind->name, what);
+    bool org = strcmp(kind->name, "organization") == 0;
+
+    /* Whole texts per kind, as the catalogue needs them (core/msg.h). */
+    if (what[0] != '\0')
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization at that time" : "no such student at that time");
+    else
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization" : "no such student");
 }
 
 bool

@@ -22,6 +22,7 @@ static const char *const method_names[AUTH__MAX] = {
     [AUTH_NONE] = "none",
     [AUTH_TOKEN] = "token",
     [AUTH_CERT] = "certificate",
+    [AUTH_LOCAL] = "local",
 };
 
 const char *
@@ -63,6 +64,21 @@ principal_method_name(auth_method_t method)
     if ((unsigned)method >= AUTH__MAX)
         return method_names[AUTH_NONE];
     return method_names[method];
+}
+
+bool
+principal_method_matches(auth_method_t method, const char *stored)
+{
+    if (stored == NULL)
+        return false;
+    return strcmp(stored, principal_method_name(method)) == 0 ||
+           (method == AUTH_LOCAL && strcmp(stored, method_names[AUTH_NONE]) == 0);
+}
+
+const char *
+principal_method_key(auth_method_t method)
+{
+    return method == AUTH_LOCAL ? method_names[AUTH_NONE] : principal_method_name(method);
 }
 
 bool

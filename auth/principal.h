@@ -25,7 +25,9 @@ typedef enum {
     ROLE__MAX
 } role_t;
 
-typedef enum { AUTH_NONE = 0, AUTH_TOKEN, AUTH_CERT, AUTH__MAX } auth_method_t;
+/* AUTH_LOCAL: an operator's command on the server itself (kontingentctl import,
+ * export), which no token or certificate stands behind. */
+typedef enum { AUTH_NONE = 0, AUTH_TOKEN, AUTH_CERT, AUTH_LOCAL, AUTH__MAX } auth_method_t;
 
 /* Scopes are bits; the health scope (phase 2) guards the health block. */
 enum { SCOPE_HEALTH = 1u << 0 };
@@ -65,7 +67,15 @@ role_t principal_role_resolve(const char *name, unsigned scopes);
  * writes, which the health ministry's role does not. */
 bool principal_can_see_health(const principal_t *p);
 
-/* "token", "certificate"; "none". */
+/* "token", "certificate", "local"; "none". */
 const char *principal_method_name(auth_method_t method);
+
+/* True when "auth" as stored in a record names this method. kontingentctl
+ * wrote "none" before AUTH_LOCAL had its name: such records are local too. */
+bool principal_method_matches(auth_method_t method, const char *stored);
+
+/* The method's name in package keys: "none" for AUTH_LOCAL, as before it had
+ * a name, so that a package imported then is still recognised when re-sent. */
+const char *principal_method_key(auth_method_t method);
 
 #endif

@@ -416,12 +416,12 @@ run_store_cmd(store_conn_t *conn, store_cmd_t cmd, bool *clean, kt_error_t *err)
         if (!verify_all(conn, stdout, &r, err))
             return false;
         printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete, %ld duplicate keys; "
-               "%ld organizations, %ld versions\n",
+               "%ld organizations, %ld versions; %ld progress records, %ld versions\n",
                r.broken       ? "BROKEN"
                : r.duplicates ? "DUPLICATE"
                               : "OK",
                r.students, r.versions, r.broken, r.incomplete, r.duplicates, r.organizations,
-               r.organization_versions);
+               r.organization_versions, r.progress, r.progress_versions);
         *clean = r.broken == 0 && r.duplicates == 0;
         return true;
     case STORE_CMD_REPAIR:
@@ -488,7 +488,7 @@ write_receipt(const char *path, const char *receipt, size_t len)
 static int
 import_mapped(const config_t *cfg, const char *data, size_t len, const char *receipt_path)
 {
-    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_NONE};
+    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_LOCAL};
     kt_error_t err;
     ingest_totals_t t;
     char *receipt = NULL;
@@ -589,7 +589,7 @@ write_stdout(void *wctx, const char *data, size_t len)
 static int
 cmd_export(const config_t *cfg, int argc, char **argv)
 {
-    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_NONE};
+    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_LOCAL};
     export_t e = {.principal = &who, .request_id = "kontingentctl"};
     kt_error_t err;
 

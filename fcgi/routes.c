@@ -52,10 +52,15 @@ static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
     .roles = REGION | SCHOOL | MINISTRY | ADMIN, .denied = "this role may not change records"
 #define EVENT_POSTERS                                                                              \
     .roles = REGION | SCHOOL | ADMIN, .denied = "this role may not post education events"
+#define PROGRESS_WRITERS                                                                           \
+    .roles = REGION | SCHOOL | ADMIN, .denied = "this role may not write progress"
 #define AUDITORS .roles = AUDITOR | ADMIN, .denied = "the audit endpoints are for auditors"
 #define REPORTERS                                                                                  \
     .roles = REGION | SCHOOL | MINISTRY | ADMIN | HEALTH_MINISTRY,                                 \
     .denied = "reports are for the region, the ministries and admins"
+#define EDUCATION_REPORTERS                                                                        \
+    .roles = REGION | SCHOOL | MINISTRY | ADMIN,                                                   \
+    .denied = "progress reports are for the region, the ministry of education, schools and admins"
 #define REGION_REPORTERS                                                                           \
     .roles = REGION | MINISTRY | ADMIN,                                                            \
     .denied = "migration between schools is reported for the whole region only"
@@ -83,6 +88,9 @@ const route_t routes_table[] = {
     {.method = "GET", .pattern = "/metrics", .handler = handle_metrics, .flags = ROUTE_PUBLIC,
      EVERYONE},
     {.method = "GET", .pattern = "/api/v1/whoami", .handler = handle_whoami, EVERYONE},
+    /* The contract itself, for client generators: public like health. */
+    {.method = "GET", .pattern = "/api/v1/openapi.json", .handler = handle_openapi,
+     .flags = ROUTE_PUBLIC, EVERYONE},
 
     /* Students. A school's reads and writes are of its own students (handlers). */
     {.method = "GET", .pattern = "/api/v1/students", .handler = handle_student_search,
@@ -121,6 +129,18 @@ const route_t routes_table[] = {
     {.method = "POST", .pattern = "/api/v1/duplicates/{pair}/dismiss",
      .handler = handle_duplicate_dismiss, DEDUPLICATORS},
 
+    /* Current progress (docs/progress.md): written like education data. */
+    {.method = "GET", .pattern = "/api/v1/students/{id}/progress/{year}",
+     .handler = handle_progress_get, ANYONE},
+    {.method = "PUT", .pattern = "/api/v1/students/{id}/progress/{year}",
+     .handler = handle_progress_put, PROGRESS_WRITERS, .media_types = json_types,
+     .max_body = STUDENT_BODY_MAX},
+    {.method = "PATCH", .pattern = "/api/v1/students/{id}/progress/{year}",
+     .handler = handle_progress_patch, PROGRESS_WRITERS, .media_types = json_types,
+     .max_body = STUDENT_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/students/{id}/progress/{year}/history",
+     .handler = handle_progress_history, ANYONE},
+
     /* Audit. */
     {.method = "GET", .pattern = "/api/v1/audit/access", .handler = handle_audit_access,
      .flags = ROUTE_SCAN, AUDITORS},
@@ -141,6 +161,8 @@ const route_t routes_table[] = {
      .handler = handle_report_contingent, .flags = ROUTE_SCAN, REPORTERS},
     {.method = "GET", .pattern = "/api/v1/reports/migration", .handler = handle_report_migration,
      .flags = ROUTE_SCAN, REGION_REPORTERS},
+    {.method = "GET", .pattern = "/api/v1/reports/progress", .handler = handle_report_progress,
+     .flags = ROUTE_SCAN, EDUCATION_REPORTERS},
 
     /* Organisations: every role but the portal reads the registry. */
     {.method = "GET", .pattern = "/api/v1/organizations", .handler = handle_organization_list,

@@ -17,6 +17,9 @@ bool handle_health_ready(const app_t *app, request_t *req, response_t *res, kt_e
 /* metrics.c */
 bool handle_metrics(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
+/* openapi.c */
+bool handle_openapi(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
 /* whoami.c */
 bool handle_whoami(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
@@ -81,5 +84,14 @@ bool handle_report_migration(const app_t *app, request_t *req, response_t *res, 
 /* The families' service for the state services portal (handlers/family.c). */
 bool handle_family_children(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_family_child(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* progress.c: current progress (docs/progress.md). */
+bool handle_progress_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_progress_put(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_progress_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_progress_history(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* progress_report.c: успеваемость and качество знаний (docs/reports.md). */
+bool handle_report_progress(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 #endif

@@ -66,10 +66,19 @@ package_body(const app_t *app, request_t *req, const char **data, size_t *len, k
     return false;
 }
 
+/* A receipt is a document kept with its package and read by whoever asks
+ * later: its texts are Russian, whatever the request's language (docs/i18n.md). */
+static void
+receipt_language(response_t *res)
+{
+    response_header(res, "Content-Language", "ru");
+}
+
 static void
 answer_xml(response_t *res, const char *xml, size_t len)
 {
     response_reset(res, 200, "application/xml; charset=utf-8");
+    receipt_language(res);
     buf_append(&res->body, xml, len);
 }
 
@@ -192,6 +201,7 @@ answer_receipt(store_conn_t *conn, request_t *req, response_t *res, const bson_t
 {
     if (util_get_int(pkg, "receipt_bytes", 0) < (int64_t)RESPONSE_BODY_MAX) {
         response_reset(res, 200, "application/xml; charset=utf-8");
+        receipt_language(res);
         if (packages_receipt_each(conn, pkg, append_piece, &res->body, err))
             return true;
         if (err->code == KT_OK)
@@ -211,6 +221,7 @@ answer_receipt(store_conn_t *conn, request_t *req, response_t *res, const bson_t
         return false;
     }
     response_stream(res, 200, "application/xml; charset=utf-8", stream_receipt, s);
+    receipt_language(res);
     return true;
 }
 

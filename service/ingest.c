@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msg.h"
 #include "service/healthdata.h"
 #include "service/duplicates.h"
 #include "service/identity.h"
 #include "model/education.h"
 #include "service/organizations.h"
+#include "service/progress.h"
 #include "service/students.h"
 #include "model/organization.h"
 #include "model/student.h"
@@ -90,7 +92,7 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
                                              : xmlio_item_pointer_to_xpath(run->arena, item->kind,
                                                                            item->xpath, f->pointer);
         BSON_APPEND_UTF8(&one, "path", path ? path : item->xpath);
-        BSON_APPEND_UTF8(&one, "message", f->message ? f->message : kt_code_title(f->code, false));
+        BSON_APPEND_UTF8(&one, "message", kt_field_message(f, false));
         bson_append_document_end(&errors, &one);
     }
     if (n == 0) {
@@ -100,7 +102,7 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
         BSON_APPEND_UTF8(&one, "message",
                          e->domain == KT_DOMAIN_STORE || e->domain == KT_DOMAIN_INTERNAL
                              ? kt_code_title(e->code, false)
-                             : e->message);
+                             : kt_error_message(e, false));
         bson_append_document_end(&errors, &one);
     }
     bson_append_array_end(r, &errors);
@@ -204,8 +206,7 @@ earlier_outcome(const run_t *run, const xmlio_item_t *item, const record_t *s)
 
     if (pkg == NULL || kind == NULL || strcmp(pkg, run->packet_id) != 0 ||
         util_get_int(&s->record, "source.item", 0) != (int64_t)item->index || subject == NULL ||
-        strcmp(subject, p->subject) != 0 || auth == NULL ||
-        strcmp(auth, principal_method_name(p->method)) != 0)
+        strcmp(subject, p->subject) != 0 || !principal_method_matches(p->method, auth))
         return NULL;
     return strcmp(kind, "create") == 0   ? "CREATED"
            : strcmp(kind, "delete") == 0 ? "DELETED"
@@ -567,6 +568,38 @@ done:
     return ok;
 }
 
+/* --- current progress ------------------------------------------------------------------ */
+
+/* A Progress item: merged into the student's record for the year, as
+ * PATCH /api/v1/students/{id}/progress/{year} (service/progress.h); the
+ * receipt names the progress record (its id and version). */
+static bool
+apply_progress(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    const json_value_t *year = json_get(item->progress, "year");
+    bson_t doc = BSON_INITIALIZER;
+    write_meta_t meta;
+    write_result_t out;
+    bool created = false, ok;
+
+    fill_meta(run, item, &meta);
+    progress_put_t p = {.who = run->ctx->principal,
+                        .student_id = item->id,
+                        .year = year != NULL && year->type == JSON_STRING ? year->str : "",
+                        .body = item->progress,
+                        .merge = true,
+                        .meta = &meta};
+    ok = service_progress_put(run->ctx->conn, run->arena, &p, &doc, &out, &created, err);
+    if (ok)
+        result_ok(result, item,
+                  created         ? "CREATED"
+                  : out.unchanged ? "UNCHANGED"
+                                  : "UPDATED",
+                  out.id, out.version);
+    bson_destroy(&doc);
+    return ok;
+}
+
 /* The item's result: the stored one when it was applied before, else apply
  * it now and store the result. A store outage fails the whole run. */
 static bool
@@ -591,6 +624,8 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
         ok = apply_event(run, item, result, &e);
     } else if (item->kind == XMLIO_ITEM_ORGANIZATION) {
         ok = apply_organization(run, item, result, &e);
+    } else if (item->kind == XMLIO_ITEM_PROGRESS) {
+        ok = apply_progress(run, item, result, &e);
     } else {
         ok = apply_student(run, item, result, &e);
     }
@@ -747,7 +782,7 @@ build_receipt(const char *packet_id, const char *status, const ingest_totals_t *
     if (why != NULL) {
         xmlTextWriterStartElement(w, BAD_CAST "Error");
         xmlTextWriterWriteAttribute(w, BAD_CAST "code", BAD_CAST kt_code_name(why->code));
-        xmlTextWriterWriteString(w, BAD_CAST why->message);
+        xmlTextWriterWriteString(w, BAD_CAST kt_error_message(why, false));
         xmlTextWriterEndElement(w);
     }
     xmlTextWriterStartElement(w, BAD_CAST "Items");
@@ -1031,19 +1066,26 @@ ingest_fail(const ingest_ctx_t *ctx, const char *key, int attempts, const kt_err
 {
     char packet_id[INGEST_ID_MAX], *xml = NULL;
     kt_error_t why;
+    kt_code_t code;
     size_t len = 0;
     bson_t tb;
     bool ok;
 
     memset(totals, 0, sizeof *totals);
     kt_error_clear(&why);
-    /* Our own Russian text: a store's or our internal message is not for the sender. */
-    kt_error_set(&why, KT_DOMAIN_INPUT, last->code != KT_OK ? last->code : KT_INTERNAL,
-                 "Пакет не обработан за %d попыток; последняя ошибка: %s", attempts,
-                 last->code == KT_OK || last->domain == KT_DOMAIN_STORE ||
-                         last->domain == KT_DOMAIN_INTERNAL
-                     ? kt_code_title(last->code != KT_OK ? last->code : KT_INTERNAL, false)
-                     : last->message);
+    /* Our own text: a store's or our internal message is not for the sender. */
+    if (last->code == KT_OK || last->domain == KT_DOMAIN_STORE ||
+        last->domain == KT_DOMAIN_INTERNAL) {
+        code = last->code != KT_OK ? last->code : KT_INTERNAL;
+        kt_error_set(&why, KT_DOMAIN_INPUT, code,
+                     "The package was not processed in %d attempts; the last error: %s", attempts,
+                     kt_code_title(code, true));
+        kt_msg_format_ru(why.message_ru, sizeof why.message_ru,
+                         "The package was not processed in %d attempts; the last error: %s",
+                         attempts, kt_code_title(code, false));
+    } else
+        kt_error_wrap(&why, KT_DOMAIN_INPUT, last->code, last,
+                      "The package was not processed in %d attempts; the last error: ", attempts);
     if (!sent_packet_id(ctx, key, packet_id, err) ||
         (xml = failed_receipt(ctx, key, packet_id, &why, totals, &len, err)) == NULL)
         return false;

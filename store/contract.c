@@ -452,6 +452,7 @@ copy_set_name(copy_set_t set)
         [COPY_PACKAGE_RECEIPTS] = "package_receipts",
         [COPY_PACKAGE_CHUNKS] = "package_chunks",
         [COPY_DUP_PAIRS] = "dup_pairs",
+        [COPY_PROGRESS_VERSIONS] = "progress_versions",
     };
 
     return set < COPY__MAX ? names[set] : "?";

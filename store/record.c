@@ -312,7 +312,9 @@ store_same_document(const bson_t *a, const bson_t *b)
 void
 store_duplicate_id(kt_error_t *err, const store_kind_t *kind, const char *id)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id, "this %s exists already", kind->name);
+    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id,
+                 strcmp(kind->name, "organization") == 0 ? "this organization exists already"
+                                                         : "this student exists already");
     snprintf(err->ref, sizeof err->ref, "%s", id);
 }
 
@@ -370,6 +372,9 @@ store_verify_count(const store_kind_t *kind, verify_report_t *r, long versions)
     if (kind == &store_kind_organization) {
         r->organizations++;
         r->organization_versions += versions;
+    } else if (kind == &store_kind_progress) {
+        r->progress++;
+        r->progress_versions += versions;
     } else {
         r->students++;
         r->versions += versions;
@@ -409,6 +414,8 @@ store_verify_summary(const verify_report_t *r, bson_t *out)
     BSON_APPEND_INT64(out, "versions", r->versions);
     BSON_APPEND_INT64(out, "organizations", r->organizations);
     BSON_APPEND_INT64(out, "organization_versions", r->organization_versions);
+    BSON_APPEND_INT64(out, "progress", r->progress);
+    BSON_APPEND_INT64(out, "progress_versions", r->progress_versions);
     BSON_APPEND_INT64(out, "broken", r->broken);
     BSON_APPEND_INT64(out, "incomplete", r->incomplete);
     BSON_APPEND_INT64(out, "duplicates", r->duplicates);

@@ -80,7 +80,15 @@ mongo_move_head(store_conn_t *conn, const store_kind_t *kind, const record_t *s,
 static void
 not_found(kt_error_t *err, const store_kind_t *kind, const char *what)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such %s%s", kind->name, what);
+    bool org = strcmp(kind->name, "organization") == 0;
+
+    /* Whole texts per kind, as the catalogue needs them (core/msg.h). */
+    if (what[0] != '\0')
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization at that time" : "no such student at that time");
+    else
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization" : "no such student");
 }
 
 bool
@@ -316,7 +324,8 @@ create_collections(store_conn_t *conn, kt_error_t *err)
                                         "package_items",    "package_chunks",
                                         "package_leases",   "package_receipts",
                                         "dup_pairs",        NULL};
-    static const char *const org_names[] = {"organization_versions", "organizations", NULL};
+    static const char *const org_names[] = {"organization_versions", "organizations",
+                                            "progress_versions", "progress", NULL};
     mongoc_database_t *d = mongo_database(conn);
     bool ok = true;
 
@@ -348,11 +357,18 @@ mongo_prepare(store_conn_t *conn, kt_error_t *err)
     static const char *const pairs[] = {"organizations,state,created,_id",
                                         "municipalities,state,created,_id", "state,created,_id",
                                         NULL};
+    /* Progress (store/progress.h): a student's years, a school's records,
+     * export by school and the reports' time bound. */
+    static const char *const progress[] = {"student_id,state,_id", "organization,year,state,_id",
+                                           NULL};
+    static const char *const progress_versions[] = {"doc.organization,_id", "time", NULL};
 
     return create_collections(conn, err) &&
            create_indexes(conn, store_kind_student.heads, heads, err) &&
            create_indexes(conn, "access_log", access, err) &&
            create_indexes(conn, store_kind_organization.heads, orgs, err) &&
            create_indexes(conn, store_kind_student.versions, versions, err) &&
-           create_indexes(conn, DUP_PAIRS, pairs, err);
+           create_indexes(conn, DUP_PAIRS, pairs, err) &&
+           create_indexes(conn, store_kind_progress.heads, progress, err) &&
+           create_indexes(conn, store_kind_progress.versions, progress_versions, err);
 }

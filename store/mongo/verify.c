@@ -204,7 +204,8 @@ verify_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *o
     return true;
 }
 
-static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization};
+static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization,
+                                                   &store_kind_progress};
 
 static void
 store_last_run(store_conn_t *conn, const verify_report_t *r)

@@ -41,7 +41,15 @@ sqlite_table_stmt(store_conn_t *conn, const char *fmt, const char *table, kt_err
 static void
 not_found(kt_error_t *err, const store_kind_t *kind, const char *what)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such %s%s", kind->name, what);
+    bool org = strcmp(kind->name, "organization") == 0;
+
+    /* Whole texts per kind, as the catalogue needs them (core/msg.h). */
+    if (what[0] != '\0')
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization at that time" : "no such student at that time");
+    else
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization" : "no such student");
 }
 
 static void
@@ -475,7 +483,10 @@ load_current(store_conn_t *conn, write_t *w, kt_error_t *err)
     if (!sqlite_record_get(conn, w->kind, w->id, &w->cur, err))
         return false;
     if (w->cur.deleted && !(w->meta->revive && record_is_merged(&w->cur))) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the %s was deleted", w->kind->name);
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE,
+                     strcmp(w->kind->name, "organization") == 0 ? "the organization was deleted"
+                     : strcmp(w->kind->name, "progress") == 0   ? "the progress record was deleted"
+                                                              : "the student was deleted");
         return false;
     }
     if (w->expected != 0 && w->expected != w->cur.version) {

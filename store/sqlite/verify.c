@@ -27,7 +27,8 @@
 #define PAGE        256
 #define META_VERIFY "verify_last"
 
-static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization};
+static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization,
+                                                   &store_kind_progress};
 
 static void
 no_memory(kt_error_t *err)

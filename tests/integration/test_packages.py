@@ -261,6 +261,8 @@ def test_kontingentctl_import_takes_the_same_path(client, region_cert, test_var,
                                                                   cert=region_cert).content
     history = client.get(f"/api/v1/students/{items[0]['id']}/history", cert=region_cert).json()
     assert history["items"][0]["principal"]["subject"] == "kontingentctl"
+    # The operator's local command: an auth the OpenAPI document allows (it was "none").
+    assert history["items"][0]["principal"]["auth"] == "local"
 
 
 def test_export_of_an_organisation_imports_unchanged(client, region_cert, token, tmp_path):

@@ -293,6 +293,13 @@ test_role_names(void)
     CHECK_STR(principal_method_name(AUTH_TOKEN), "token");
     CHECK_STR(principal_method_name(AUTH_CERT), "certificate");
     CHECK_STR(principal_method_name(AUTH_NONE), "none");
+    CHECK_STR(principal_method_name(AUTH_LOCAL), "local");
+    CHECK(principal_method_matches(AUTH_LOCAL, "local"));
+    CHECK(principal_method_matches(AUTH_LOCAL, "none")); /* written before "local" */
+    CHECK(!principal_method_matches(AUTH_TOKEN, "none"));
+    CHECK(!principal_method_matches(AUTH_CERT, NULL));
+    CHECK_STR(principal_method_key(AUTH_LOCAL), "none");
+    CHECK_STR(principal_method_key(AUTH_CERT), "certificate");
     CHECK_STR(principal_method_name(AUTH__MAX), "none");
 }
 

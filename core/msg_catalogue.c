@@ -419,6 +419,7 @@ const kt_msg_t kt_msg_catalogue[] = {
     /* The families' service (handlers/family.c, service/family.c) and the ministries. */
     {"no such child", "такого ребёнка нет"},
     {"cursor must be a student id", "cursor должен быть идентификатором обучающегося"},
+    {"year must be an academic year, YYYY-YYYY", "year должен быть учебным годом, ГГГГ-ГГГГ"},
     {"no X-ESIA-Token", "нет заголовка X-ESIA-Token"},
     {"bad claim snils (checksum)", "неверный СНИЛС в маркере ЕСИА (контрольное число)"},
     {"the health ministry's reports are grouped by a health dimension (health_group, "

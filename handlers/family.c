@@ -18,8 +18,11 @@
 #include "handlers/common.h"
 #include "handlers/handlers.h"
 #include "model/calendar.h"
+#include "model/codec.h"
+#include "model/progress.h"
 #include "model/validators.h"
 #include "service/family.h"
+#include "service/progress.h"
 #include "store/audit.h"
 #include "store/util.h"
 
@@ -113,17 +116,80 @@ handle_family_children(const app_t *app, request_t *req, response_t *res, kt_err
     return ok;
 }
 
+/* The members of a progress record a family sees (docs/progress.md): not
+ * its ids, version or organisation. */
+static const char *const family_progress_members[] = {"year", "grade", "scheme", "marks",
+                                                      "absences"};
+
+/* "progress": the child's record for the year (ctx), null when there is none.
+ * Access was decided by family_child(), so the read is the service's with no
+ * principal to judge. */
+static bool
+family_progress(void *ctx, store_conn_t *conn, const char *id, jw_t *w, kt_error_t *err)
+{
+    const char *year = ctx;
+    record_t r;
+    bson_iter_t it;
+    bool ok;
+
+    record_init(&r);
+    jw_key(w, "progress");
+    ok = service_progress_get(conn, NULL, id, year, NULL, &r, err);
+    if (!ok && err->code == KT_NOT_FOUND) {
+        kt_error_clear(err);
+        jw_null(w);
+        ok = true;
+        goto done;
+    }
+    if (!ok)
+        goto done;
+    jw_object_begin(w);
+    for (size_t i = 0; i < sizeof family_progress_members / sizeof *family_progress_members; i++) {
+        if (!bson_iter_init_find(&it, &r.doc, family_progress_members[i]))
+            continue;
+        jw_key(w, family_progress_members[i]);
+        codec_value_to_json(w, &it);
+    }
+    jw_object_end(w);
+done:
+    record_release(&r);
+    return ok;
+}
+
+/* ?year= (YYYY-YYYY), by default the academic year of today. */
+static bool
+family_year(const request_t *req, const char *today, char year[PROGRESS_YEAR_LEN + 1],
+            kt_error_t *err)
+{
+    const char *asked = request_query(req, "year");
+
+    if (asked == NULL) {
+        if (progress_year_of(today, year))
+            return true;
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "no academic year for %s", today);
+        return false;
+    }
+    if (!progress_year_valid(asked)) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "year must be an academic year, YYYY-YYYY");
+        return false;
+    }
+    snprintf(year, PROGRESS_YEAR_LEN + 1, "%s", asked);
+    return true;
+}
+
 bool
 handle_family_child(const app_t *app, request_t *req, response_t *res, kt_error_t *err)
 {
     const char *id = req->nparams > 0 ? req->params[0] : NULL;
-    char snils[ESIA_SNILS_LEN + 1], today[11];
+    char snils[ESIA_SNILS_LEN + 1], today[11], year[PROGRESS_YEAR_LEN + 1];
     store_conn_t *conn = NULL;
     buf_t body;
     jw_t w;
     bool ok;
 
-    if (!family_person(app, req, snils, err))
+    date_today(today);
+    if (!family_year(req, today, year, err) || !family_person(app, req, snils, err))
         return false;
     if (id == NULL || !util_is_uuid(id)) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such child");
@@ -132,10 +198,9 @@ handle_family_child(const app_t *app, request_t *req, response_t *res, kt_error_
     conn = handler_conn(app, req);
     if (conn == NULL)
         return false;
-    date_today(today);
     buf_init(&body, 0);
     jw_init(&w, &body);
-    ok = family_child(conn, req->arena, snils, today, id, NULL, NULL, &w, err) &&
+    ok = family_child(conn, req->arena, snils, today, id, family_progress, year, &w, err) &&
          family_log(conn, req, snils, "family_child", &id, 1, err);
     if (ok) {
         response_reset(res, 200, "application/json");

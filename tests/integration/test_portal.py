@@ -13,6 +13,8 @@ import shutil
 import signal
 import subprocess
 import time
+import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -31,6 +33,27 @@ PORTAL_DN = "CN=EPGU-PORTAL,O=EPGU Test,C=RU"
 ITEM_MEMBERS = {"id", "relation", "last_name", "first_name", "middle_name", "birth_date",
                 "school", "class"}
 PROGRAM = {"name": "Основная образовательная программа ООО", "code": "ООО-1", "adapted": False}
+NS = "urn:kontingent:exchange:1"
+PROGRESS_MEMBERS = {"year", "grade", "scheme", "marks", "absences"}
+
+
+def academic_year(day):
+    """The academic year a day falls in (from 1 September), as model/progress.c says."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}-{start + 1}"
+
+
+def progress_package(sid, year, grade, marks, absences):
+    """A journal's package of one <Progress> item (docs/xml-exchange.md)."""
+    ms = "".join(f'<Mark subject="{s}" period="{p}" mark="{m}"/>' for s, p, m in marks)
+    ab = "".join(f'<Absence period="{p}" days="{d}" lessons="{l}" daysIllness="{i}"/>'
+                 for p, d, l, i in absences)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Packet xmlns="{NS}"><Header>'
+            f"<PacketID>{uuid.uuid4()}</PacketID><SourceSystemID>JOURNAL-7</SourceSystemID>"
+            f"<Timestamp>2026-11-01T10:00:00+03:00</Timestamp></Header><Data>"
+            f'<Progress student="{sid}" year="{year}"><Grade>{grade}</Grade>'
+            f"<Scheme>QUARTERS</Scheme><Marks>{ms}</Marks><Absences>{ab}</Absences></Progress>"
+            f"</Data></Packet>").encode()
 
 
 def openssl(*args, data=None):
@@ -153,6 +176,20 @@ def family(token, esia):
         assert r.status_code == 201, r.text
         enroll(region, r.json()["id"], org, grade, letter)
         kids.append({**r.json(), "doc": doc, "org": org, "grade": grade, "letter": letter})
+    # Each school's journal sends its child's term by package.
+    year = academic_year(region_today())
+    written = [([("RUS", "Q1", "5"), ("HIST", "Q1", "NA")], [("Q1", 3, 15, 2)]),
+               ([("RUS", "Q1", "4"), ("MATH", "Q1", "5")], [("Q1", 0, 0, 0)])]
+    for kid, (marks, absences) in zip(kids, written):
+        school = Client(BASE_URL, token("school", org=kid["org"]), session=session)
+        marks = [(s, p, m) for s, p, m in marks]
+        body = progress_package(kid["id"], year, kid["grade"], marks, absences)
+        if any(m == "NA" for _, _, m in marks):
+            body = body.replace(b'mark="NA"/>', b'mark="NA" reason="ILLNESS"/>')
+        r = school.post("/api/v1/packages", data=body, headers={"Content-Type": "application/xml"})
+        assert r.status_code == 200, r.text
+        assert ET.fromstring(r.content).findtext(f"{{{NS}}}Status") == "PROCESSED", r.text
+        kid["progress"] = {"year": year, "marks": marks, "absences": absences}
     # 16 years old, and 13 (14 tomorrow), in the region's time zone.
     today = region_today()
     teen_snils, young_snils = new_snils(), new_snils()
@@ -174,8 +211,8 @@ def family(token, esia):
             "schools": schools, "teen": (teen, teen_snils), "young": (young, young_snils)}
 
 
-def check_item(item, kid):
-    assert set(item) == ITEM_MEMBERS, item
+def check_item(item, kid, detail=False):
+    assert set(item) == ITEM_MEMBERS | ({"progress"} if detail else set()), item
     assert item["id"] == kid["id"]
     assert item["relation"] == "MOTHER"
     assert (item["last_name"], item["first_name"], item["birth_date"]) == (
@@ -213,8 +250,21 @@ def test_parent_sees_exactly_their_two_children(portal, esia, family):
     for kid in family["kids"]:
         one = ask(portal, esia, family["parent"], path=f"{F}/{kid['id']}")
         assert one.status_code == 200, one.text
-        check_item(one.json(), kid)
+        check_item(one.json(), kid, detail=True)
         nothing_else(one.text, family)
+        progress = one.json()["progress"]
+        assert set(progress) == PROGRESS_MEMBERS, progress
+        assert progress["year"] == kid["progress"]["year"] and progress["grade"] == kid["grade"]
+        assert {(m["subject"], m["period"], m["mark"]) for m in progress["marks"]} == set(
+            kid["progress"]["marks"])
+        [absence] = progress["absences"]
+        p, d, l, i = kid["progress"]["absences"][0]
+        assert (absence["period"], absence["days"], absence["lessons"]) == (p, d, l)
+        # Another year: no record, and the answer says so.
+        other = ask(portal, esia, family["parent"], path=f"{F}/{kid['id']}?year=2000-2001")
+        assert other.status_code == 200 and other.json()["progress"] is None
+    assert_problem(ask(portal, esia, family["parent"],
+                       path=f"{F}/{family['kids'][0]['id']}?year=2026"), 400, "FORMAT")
 
 
 def test_the_formatted_snils_and_rs256_name_the_same_person(portal, esia, family):

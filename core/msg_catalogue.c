@@ -415,6 +415,11 @@ const kt_msg_t kt_msg_catalogue[] = {
     {"; age on %s", "; возраст на %s"},
     {"On record but not enrolled on that date: %s",
      "Состоят на учёте, но не обучаются на эту дату: %s"},
+    /* The change feed's epoch (handlers/changes.c, handlers/common.c). */
+    {"the cursor is of before the registry was restored from a backup: start again without since",
+     "курсор выдан до восстановления реестра из резервной копии: начните заново без since"},
+    {"the ETag is of before the registry was restored from a backup: read the record again",
+     "ETag выдан до восстановления реестра из резервной копии: прочитайте запись заново"},
 };
 
 const size_t kt_msg_catalogue_len = sizeof kt_msg_catalogue / sizeof kt_msg_catalogue[0];

@@ -21,6 +21,10 @@
  *   migrate --to sqlite|mongodb [--sqlite FILE] [--mongodb-uri URI] [--db NAME]
  *             copy the registry to the other store implementation, rebuild its
  *             heads and claims, verify it (ctl/migrate.c)
+ * The texts `--help` prints are the table `commands` below. Every command takes
+ * --help and --version; a wrong argument is named, exit 2; import exits 1 when
+ * an item is rejected. The configuration is the service's (config_load: the
+ * file, then the environment). docs/operations.md, "kontingentctl".
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -41,6 +41,8 @@
 #include "core/progress.h"
 #include "auth/revoke.h"
 #include "ctl/keys.h"
+#include "ctl/tokenkeys.h"
+#include "ctl/feedepoch.h"
 #include "ctl/migrate.h"
 #include "service/export.h"
 #include "service/ingest.h"
@@ -66,6 +68,14 @@ static const command_t commands[] = {
      "Add a token id or a subject to the revocation list (KT_TOKEN_REVOKED); the workers\n"
      "apply it within a second.\n"},
     {"token kid", "", "Print the key id (RFC 7638 thumbprint) of the token-signing key.\n"},
+    {"token rotate", "",
+     "Add a new token-signing key; new tokens are signed with it, tokens of the older keys\n"
+     "stay valid until those are retired (docs/operations.md, \"Rotating token keys\").\n"},
+    {"token retire", "KID [--now]",
+     "Stop accepting tokens signed with the key KID (after its overlap; --now at once).\n"},
+    {"epoch", "[renew]",
+     "Print the change feed's epoch; renew starts a new one (after a restore: sync clients\n"
+     "resynchronise, docs/operations.md).\n"},
     {"init", "", "Create the store's tables or indexes (idempotent; the workers do it too).\n"},
     {"verify", "",
      "Recompute every student's and organisation's hash chain and find claim keys two\n"
@@ -228,6 +238,8 @@ copy_arg(char *dst, size_t size, const char *value)
 static bool
 parse_token_args(int argc, char **argv, jwt_claims_t *c, long long *ttl)
 {
+    const char *role = NULL;
+
     for (int i = 0; i < argc; i += 2) {
         const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         bool known = strcmp(opt, "--role") == 0 || strcmp(opt, "--org") == 0 ||
@@ -237,10 +249,8 @@ parse_token_args(int argc, char **argv, jwt_claims_t *c, long long *ttl)
             return token_arg_wrong("unknown argument \"%s\"", opt);
         if (val == NULL)
             return token_arg_wrong("%s needs a value", opt);
-        if (strcmp(opt, "--role") == 0 && (c->role = principal_role_parse(val)) == ROLE_NONE)
-            return token_arg_wrong("--role \"%s\": expected region, school, ministry, auditor or "
-                                   "admin",
-                                   val);
+        if (strcmp(opt, "--role") == 0)
+            role = val;
         if (strcmp(opt, "--org") == 0 && !copy_arg(c->org, sizeof c->org, val))
             return token_arg_wrong("--org is too long");
         if (strcmp(opt, "--sub") == 0 && !copy_arg(c->sub, sizeof c->sub, val))
@@ -254,8 +264,16 @@ parse_token_args(int argc, char **argv, jwt_claims_t *c, long long *ttl)
         if (strcmp(opt, "--scope") == 0)
             c->scopes |= SCOPE_HEALTH;
     }
-    if (c->role == ROLE_NONE)
+    if (role == NULL)
         return token_arg_wrong("--role is required");
+    /* "ministry" is resolved as a token's role claim is (docs/security.md,
+     * "Migration of ministry tokens"); the portal authenticates by its
+     * certificate only, never by a token. */
+    c->role = principal_role_resolve(role, c->scopes);
+    if (c->role == ROLE_NONE || c->role == ROLE_PORTAL)
+        return token_arg_wrong("--role \"%s\": expected region, school, ministry_education, "
+                               "ministry_health, auditor or admin",
+                               role);
     return true;
 }
 
@@ -403,12 +421,12 @@ run_store_cmd(store_conn_t *conn, store_cmd_t cmd, bool *clean, kt_error_t *err)
         if (!verify_all(conn, stdout, &r, err))
             return false;
         printf("%s: %ld students, %ld versions, %ld broken, %ld incomplete, %ld duplicate keys; "
-               "%ld organizations, %ld versions\n",
+               "%ld organizations, %ld versions; %ld progress records, %ld versions\n",
                r.broken       ? "BROKEN"
                : r.duplicates ? "DUPLICATE"
                               : "OK",
                r.students, r.versions, r.broken, r.incomplete, r.duplicates, r.organizations,
-               r.organization_versions);
+               r.organization_versions, r.progress, r.progress_versions);
         *clean = r.broken == 0 && r.duplicates == 0;
         return true;
     case STORE_CMD_REPAIR:
@@ -480,7 +498,7 @@ write_receipt(const char *path, const char *receipt, size_t len)
 static int
 import_mapped(const config_t *cfg, const char *data, size_t len, const char *receipt_path)
 {
-    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_NONE};
+    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_LOCAL};
     kt_error_t err;
     ingest_totals_t t;
     char *receipt = NULL;
@@ -581,7 +599,7 @@ write_stdout(void *wctx, const char *data, size_t len)
 static int
 cmd_export(const config_t *cfg, int argc, char **argv)
 {
-    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_NONE};
+    principal_t who = {.subject = "kontingentctl", .role = ROLE_ADMIN, .method = AUTH_LOCAL};
     export_t e = {.principal = &who, .request_id = "kontingentctl"};
     kt_error_t err;
 
@@ -716,6 +734,15 @@ run_command(const config_t *cfg, const command_t *c, int argc, char **argv)
         return cmd_token_issue(cfg, argc, argv);
     if (strcmp(n, "token revoke") == 0)
         return cmd_token_revoke(cfg, argc, argv);
+    if (strcmp(n, "token rotate") == 0 || strcmp(n, "token retire") == 0) {
+        rc = strcmp(n, "token rotate") == 0 ? tokenkeys_rotate(cfg, argc, argv)
+                                             : tokenkeys_retire(cfg, argc, argv);
+        return rc == 2 ? command_usage(n) : rc;
+    }
+    if (strcmp(n, "epoch") == 0) {
+        rc = feedepoch_command(cfg, argc, argv);
+        return rc == 2 ? command_usage(n) : rc;
+    }
     if (strcmp(n, "import") == 0)
         return cmd_import(cfg, argc, argv);
     if (strcmp(n, "export") == 0)

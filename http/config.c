@@ -375,6 +375,11 @@ load_settings(config_t *cfg, kt_error_t *err)
                     env_or("KT_TOKEN_AUDIENCE", "kontingent"), err) ||
         !path_value(cfg->client_map, "KT_CLIENT_MAP", cfg, "tls/clients.map", err) ||
         !path_value(cfg->health_keys, "KT_HEALTH_KEYS", cfg, "keys/health.keys", err) ||
+        !path_value(cfg->esia_keys, "KT_ESIA_KEYS", cfg, "keys/esia.pem", err) ||
+        !copy_value(cfg->esia_issuer, sizeof cfg->esia_issuer, "KT_ESIA_ISSUER",
+                    env_or("KT_ESIA_ISSUER", "http://esia.gosuslugi.ru/"), err) ||
+        !copy_value(cfg->esia_audience, sizeof cfg->esia_audience, "KT_ESIA_AUDIENCE",
+                    env_or("KT_ESIA_AUDIENCE", "kontingent"), err) ||
         !copy_value(cfg->mongodb_uri, sizeof cfg->mongodb_uri, "MONGODB_URI",
                     env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"), err) ||
         !copy_value(cfg->db_name, sizeof cfg->db_name, "KT_DB", env_or("KT_DB", "kontingent"),

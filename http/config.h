@@ -44,6 +44,9 @@ typedef struct {
     char token_revoked[CONFIG_PATH_MAX];     /* KT_TOKEN_REVOKED, the revocation list */
     char client_map[CONFIG_PATH_MAX];        /* KT_CLIENT_MAP */
     char health_keys[CONFIG_PATH_MAX];       /* KT_HEALTH_KEYS: the health data's master keys */
+    char esia_keys[CONFIG_PATH_MAX];         /* KT_ESIA_KEYS: ЕСИА's public keys (PEM) */
+    char esia_issuer[256];                   /* KT_ESIA_ISSUER: the ЕСИА tokens' "iss" */
+    char esia_audience[256];                 /* KT_ESIA_AUDIENCE: their "aud" (our client id) */
     char user[64];                           /* KT_USER: drop privileges to it when root */
     char socket_group[64];                   /* KT_SOCKET_GROUP: group that may connect */
     unsigned socket_mode;                    /* KT_SOCKET_MODE, octal, default 0660 */

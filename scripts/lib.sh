@@ -134,8 +134,10 @@ kt_config() {
 
 KT_APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev clang-format
     libfcgi-dev libmongoc-dev libbson-dev libsqlite3-dev libxml2-dev libxml2-utils libssl-dev zlib1g-dev sqlite3
+    libengine-gost-openssl # ГОСТ Р 34.10-2012: ЕСИА's signatures (auth/esia.c)
     nginx openssl curl ca-certificates
-    python3 python3-venv # scripts/test: free ports, the report, the integration tests' .venv
+    python3 python3-yaml # the build: docs/openapi.yaml → openapi.json (scripts/openapi-json)
+    python3-venv # scripts/test: free ports, the report, the integration tests' .venv
     nodejs npm chromium) # the console's browser tests (tests/web)
 
 # Installs the Debian packages that are missing; does nothing (no apt-get) when none is.

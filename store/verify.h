@@ -26,6 +26,8 @@ typedef struct {
     long versions; /* the students' */
     long organizations;
     long organization_versions;
+    long progress; /* progress records (store/progress.h) */
+    long progress_versions;
     long broken;     /* students with a broken link */
     long incomplete; /* heads lagging their versions (repairable) */
     long repaired;

@@ -17,7 +17,8 @@ from conftest import CTL, STORE, TEST_VAR, run_ctl
 from kt_data import student
 from test_packages import packet, student_xml
 
-COMMANDS = ["token issue", "token revoke", "token kid", "init", "verify", "repair", "import",
+COMMANDS = ["token issue", "token revoke", "token kid", "token rotate", "token retire", "epoch",
+            "init", "verify", "repair", "import",
             "export", "keys", "migrate"]
 
 

@@ -747,13 +747,14 @@ write_totals(xmlTextWriterPtr w, const ingest_totals_t *t)
     xmlTextWriterEndElement(w);
 }
 
-/* <Progress received= done=/> of a waiting package (docs/xml-exchange.md). */
+/* <QueueProgress received= done=/> of a waiting package (docs/xml-exchange.md);
+ * not Progress, which is an item of students' marks. */
 static void
 write_progress(xmlTextWriterPtr w, const ingest_progress_t *p)
 {
     char n[32];
 
-    xmlTextWriterStartElement(w, BAD_CAST "Progress");
+    xmlTextWriterStartElement(w, BAD_CAST "QueueProgress");
     snprintf(n, sizeof n, "%lld", (long long)p->received);
     xmlTextWriterWriteAttribute(w, BAD_CAST "received", BAD_CAST n);
     snprintf(n, sizeof n, "%lld", (long long)p->done);

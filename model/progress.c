@@ -96,6 +96,7 @@ progress_year_valid(const char *year)
 bool
 progress_year_of(const char *date, char out[PROGRESS_YEAR_LEN + 1])
 {
+    char text[32];
     int y, m, d;
 
     out[0] = '\0';
@@ -103,7 +104,8 @@ progress_year_of(const char *date, char out[PROGRESS_YEAR_LEN + 1])
         return false;
     if (m < 9)
         y--;
-    snprintf(out, PROGRESS_YEAR_LEN + 1, "%04d-%04d", y, y + 1);
+    snprintf(text, sizeof text, "%04d-%04d", y, y + 1); /* 2000..2099: nine characters */
+    memcpy(out, text, PROGRESS_YEAR_LEN + 1);
     return true;
 }
 

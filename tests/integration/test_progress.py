@@ -465,3 +465,25 @@ def test_report_scope_formats_and_params(client, token, population):
     assert svg.status_code == 200 and svg.headers["Content-Type"] == "image/svg+xml"
     ET.fromstring(svg.content)
     assert "Успеваемость" in svg.text
+
+
+@pytest.mark.store("sqlite", reason="copies the whole stack's registry, as test_migrate's")
+def test_migrate_copies_progress_and_it_verifies(region, tmp_path):
+    from conftest import run_ctl
+
+    sid = new_student(region)
+    assert region.put(url(sid), json=record([("RUS", "Q1", "5")])).status_code == 201
+    assert region.patch(url(sid), json=record([("RUS", "Q2", "4")])).status_code == 200
+
+    def progress_counts(out):
+        m = re.search(r"; (\d+) progress records, (\d+) versions", out)
+        assert m, out
+        return int(m.group(1)), int(m.group(2))
+
+    source = progress_counts(run_ctl("verify").stdout)
+    assert source[0] >= 1 and source[1] >= 2
+    out = run_ctl("migrate", "--to", "sqlite", "--sqlite", tmp_path / "copy.db", timeout=600)
+    line = re.search(r"^progress_versions\s+(\d+) read, (\d+) copied$", out.stdout, re.M)
+    assert line and int(line.group(1)) == source[1] == int(line.group(2)), out.stdout
+    copied = run_ctl("verify", env={"KT_STORE": "sqlite", "KT_SQLITE": str(tmp_path / "copy.db")})
+    assert "OK:" in copied.stdout and progress_counts(copied.stdout) == source

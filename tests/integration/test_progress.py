@@ -182,13 +182,15 @@ def test_package_items_with_receipts(client, region_cert, region):
         progress_xml(sids[2], [("RUS", "Q1", "5")], year="2026-2030", local_id="p5"),
         progress_xml(str(uuid.uuid4()), [("RUS", "Q1", "5")], local_id="p6"),
         progress_xml(sids[2], [("RUS", "Q1", "5")], grade=13, local_id="p7"),  # the XSD
+        progress_xml(sids[1], [("RUS", "Q1", "4")], local_id="p8"),  # p2 again: nothing new
     ]
     status, got = receipt(client.post("/api/v1/packages", data=packet(items), headers=XML,
                                       cert=region_cert))
     assert status == "PARTIAL"
     assert [(i["localId"], i["result"]) for i in got] == [
         ("p1", "CREATED"), ("p2", "CREATED"), ("p3", "UPDATED"), ("p4", "REJECTED"),
-        ("p5", "REJECTED"), ("p6", "REJECTED"), ("p7", "REJECTED")]
+        ("p5", "REJECTED"), ("p6", "REJECTED"), ("p7", "REJECTED"), ("p8", "UNCHANGED")]
+    assert got[7]["id"] == got[1]["id"] and got[7]["version"] == "1"
     assert got[0]["id"] == got[2]["id"] and got[2]["version"] == "2"
     assert got[3]["errors"] == [("ENUM", "/Packet/Data/Progress[4]/Marks/Mark[1]/@subject")]
     assert got[4]["errors"][0][0] == "NOT_FOUND"

@@ -96,7 +96,6 @@ progress_year_valid(const char *year)
 bool
 progress_year_of(const char *date, char out[PROGRESS_YEAR_LEN + 1])
 {
-    char text[32];
     int y, m, d;
 
     out[0] = '\0';
@@ -104,8 +103,9 @@ progress_year_of(const char *date, char out[PROGRESS_YEAR_LEN + 1])
         return false;
     if (m < 9)
         y--;
-    snprintf(text, sizeof text, "%04d-%04d", y, y + 1); /* 2000..2099: nine characters */
-    memcpy(out, text, PROGRESS_YEAR_LEN + 1);
+    /* y is 1999..2099 here; the modulo only tells the compiler so. */
+    snprintf(out, PROGRESS_YEAR_LEN + 1, "%04u-%04u", (unsigned)y % 10000u,
+             (unsigned)(y + 1) % 10000u);
     return true;
 }
 

@@ -298,6 +298,8 @@ sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
         return access_each(conn, fn, ctx, err);
     case COPY_HEALTH_KEYS:
         return keys_each(conn, fn, ctx, err);
+    case COPY_DUP_PAIRS:
+        return sqlite_dup_pairs_copy_each(conn, fn, ctx, err);
     default:
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "copy: no such set");
         return false;
@@ -324,6 +326,8 @@ sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *ins
         return access_put(conn, doc, inserted, err);
     case COPY_HEALTH_KEYS:
         return keys_put(conn, doc, inserted, err);
+    case COPY_DUP_PAIRS: /* a pair there already is kept, as copying wants */
+        return sqlite_dup_pair_put(conn, doc, false, inserted, err);
     default:
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "copy: no such set");
         return false;

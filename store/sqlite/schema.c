@@ -116,5 +116,13 @@ const char *const sqlite_schema[] = {
     " expires_ms INTEGER NOT NULL) WITHOUT ROWID;",
     /* Small documents kept by name: the last verify run ("verify_last"). */
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, doc BLOB NOT NULL);",
+    /* Probable duplicates (store/duplicates.h): the pair documents, and one
+     * row per list an open pair is in, in the lists' order (newest first). */
+    "CREATE TABLE IF NOT EXISTS dup_pairs ("
+    " id TEXT PRIMARY KEY, created TEXT NOT NULL, state TEXT NOT NULL, doc BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS dup_pair_keys ("
+    " field TEXT NOT NULL, value TEXT NOT NULL, created TEXT NOT NULL, id TEXT NOT NULL,"
+    " PRIMARY KEY (field, value, created, id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS dup_pair_keys_id ON dup_pair_keys (id);",
     NULL,
 };

@@ -355,7 +355,8 @@ const kt_msg_t kt_msg_catalogue[] = {
      "expected",
      "Строка %ld: корневой элемент %s, а ожидается Packet в пространстве имён "
      "urn:kontingent:exchange:1"},
-    {"Line %ld: element %s, where Data allows only Student, DeleteStudent, Event, Organization and Progress",
+    {"Line %ld: element %s, where Data allows only Student, DeleteStudent, Event, Organization and "
+     "Progress",
      "Строка %ld: элемент %s, а в Data допускаются только Student, DeleteStudent, Event, "
      "Organization и Progress"},
     {"the progress record was deleted", "запись об успеваемости удалена"},

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msg.h"
 #include "model/codec.h"
 #include "model/progress.h"
 #include "model/progress_report.h"
@@ -212,12 +213,12 @@ test_ids_and_marks(void)
     CHECK(progress_mark_kind("NA", &v) == PROGRESS_MARK_NA);
     CHECK(progress_period_in_scheme("QUARTERS", "Y"));
     CHECK(!progress_period_in_scheme("HALF_YEARS", "H3"));
-    size_t n = 0;
-    while (progress_subjects[n] != NULL) {
-        CHECK(progress_subject_names[n] != NULL);
-        n++;
+    /* Every subject has its names in both languages (the code list "subject"). */
+    for (size_t i = 0; progress_subjects[i] != NULL; i++) {
+        CHECK(kt_msg_code("subject", progress_subjects[i], false) != NULL);
+        CHECK(kt_msg_code("subject", progress_subjects[i], true) != NULL);
     }
-    CHECK(progress_subject_names[n] == NULL); /* a name per code, no more */
+    CHECK_STR(kt_msg_code("subject", "RUS", false), "Русский язык");
 }
 
 /* The figures: passing, quality, average; a student without marks counts nowhere. */

@@ -486,3 +486,49 @@ test('a deleted student opens by id, with the deletion in the timeline', async (
   await p.waitForSelector('#chain .verdict.ok');
   await p.context().close();
 });
+
+test('merges and unmerges in the timeline: who, when, why, and a link to the other record', async () => {
+  const editor = tokenFor('region', seed.editor);
+  const make = async (doc) => {
+    const r = await call('POST', '/api/v1/students', editor, { data: doc });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.id;
+  };
+  const survivor = await make(studentDoc(newSnils(), String(100000 + Math.floor(Math.random() * 899999))));
+  const duplicate = await make({ ...studentDoc(undefined, String(100000 + Math.floor(Math.random() * 899999))),
+    birth_place: 'Казань' });
+  const merged = await call('POST', `/api/v1/students/${survivor}/merge`, editor,
+    { data: { duplicate, reason: 'дубликат: заявка МО № 12', prefer: { birth_place: 'survivor' } } });
+  assert.equal(merged.status, 200, JSON.stringify(merged.body));
+  const p = await page();
+  await signIn(p);
+  await p.check('input[name=by][value=id]');
+  await p.fill('#q-id', duplicate);
+  await p.click('#search-form button[type=submit]');
+  await cardOpen(p);
+  assert.match(await text(p, '#card-meta'), /запись объединена с другой/);
+  const last = p.locator('#timeline article').first();
+  const shown = await last.innerText();
+  assert.match(shown, /Версия 2 — объединение: запись присоединена к другой/);
+  assert.match(shown, /дубликат: заявка МО № 12/);
+  assert.match(shown, new RegExp(`editor-${RUN}`));
+  assert.match(shown, new RegExp(`Сохранённая запись\\s+${survivor}`));
+  // The link opens the survivor's history, whose merge names the duplicate.
+  await last.locator('button.link').click();
+  await p.waitForFunction((id) => document.getElementById('card-meta').textContent.includes(id), survivor);
+  const top = await p.locator('#timeline article').first().innerText();
+  assert.match(top, /Версия 2 — объединение: присоединена запись-дубликат/);
+  assert.match(top, new RegExp(`Присоединённая запись\\s+${duplicate}`));
+  const unmerged = await call('POST', `/api/v1/students/${survivor}/unmerge`, editor,
+    { data: { duplicate, reason: 'объединены ошибочно' } });
+  assert.equal(unmerged.status, 200, JSON.stringify(unmerged.body));
+  await p.fill('#q-id', survivor);
+  await p.click('#search-form button[type=submit]');
+  await p.waitForFunction(() => /разъединение/.test(document.querySelector('#timeline article')?.innerText || ''));
+  const split = await p.locator('#timeline article').first().innerText();
+  assert.match(split, /Версия 3 — разъединение: отделена запись-дубликат/);
+  assert.match(split, /объединены ошибочно/);
+  assert.match(split, new RegExp(`Отделённая запись\\s+${duplicate}`));
+  assert.deepEqual(p.errors, []);
+  await p.context().close();
+});

@@ -7,7 +7,7 @@ import { $, h, clear, table } from './dom.js';
 import { compare, flatten, withoutHealth, changesWithoutHealth } from './diff.js';
 import { download } from './csv.js';
 import {
-  ACTIONS, DOCUMENT_TYPES, READS, ROLES, fullName, pointerKey, pointerLabel, principalText,
+  ACTIONS, DOCUMENT_TYPES, READS, ROLES, fullName, linkOf, pointerKey, pointerLabel, principalText, stateText,
   sourceText, timeText, valueText,
 } from './labels.js';
 
@@ -161,7 +161,7 @@ async function openStudent(id) {
     doc.snils ? `СНИЛС ${valueText(doc.snils, 'snils')}` : 'без СНИЛС',
     `ОГРН организации ${doc.organization}`,
     `версий: ${top}`,
-    doc.state === 'DELETED' ? 'запись удалена' : 'запись действует',
+    stateText(doc.state),
     `идентификатор ${id}`,
   ].join(' · ');
   fillCompare(top);
@@ -205,9 +205,16 @@ function renderEntry(e) {
       h('dt', {}, 'Время'), h('dd', {}, h('time', { datetime: e.time }, timeText(e.time))),
       h('dt', {}, 'Кто'), h('dd', {}, principalText(e.principal)),
       h('dt', {}, 'Источник'), h('dd', {}, sourceText(e.source)),
-      h('dt', {}, 'Основание'), h('dd', {}, e.reason || 'не указано')),
+      h('dt', {}, 'Основание'), h('dd', {}, e.reason || 'не указано'),
+      ...linkRow(e)),
     e.kind === 'create' ? h('details', {}, h('summary', {}, `Начальные данные (${rows.length} полей)`), changes) : changes,
     h('p', { class: 'noprint' }, open));
+}
+
+// A merge or unmerge names the other record: a link that opens its history.
+function linkRow(e) {
+  const link = linkOf(e);
+  return link ? [h('dt', {}, link.label), h('dd', {}, studentButton(link.id))] : [];
 }
 
 function renderTimeline() {
@@ -234,12 +241,15 @@ function timelineCsv() {
   for (const e of s.entries) {
     const base = [e.version, e.time, ACTIONS[e.kind] || e.kind, e.principal.subject,
       ROLES[e.principal.role] || e.principal.role, sourceText(e.source), e.reason || ''];
+    const link = linkOf(e);
+    const other = link ? `${link.label}: ${link.id}` : '';
     const changes = changeRows(e.changes);
-    if (changes.length === 0) rows.push([...base, '', '', '']);
-    for (const c of changes) rows.push([...base, ...c]);
+    if (changes.length === 0) rows.push([...base, '', '', '', other]);
+    for (const c of changes) rows.push([...base, ...c, other]);
   }
   download(`история-${s.id}.csv`,
-    ['Версия', 'Время (UTC)', 'Действие', 'Пользователь', 'Роль', 'Источник', 'Основание', 'Поле', 'Было', 'Стало'], rows);
+    ['Версия', 'Время (UTC)', 'Действие', 'Пользователь', 'Роль', 'Источник', 'Основание', 'Поле', 'Было', 'Стало',
+      'Связанная запись'], rows);
 }
 
 function showBox(title, headers, rows, csvName) {

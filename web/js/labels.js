@@ -16,7 +16,7 @@ export const FIELDS = {
 
 const ENUMS = {
   sex: { M: 'мужской', F: 'женский' },
-  state: { ACTIVE: 'действует', DELETED: 'удалена' },
+  state: { ACTIVE: 'действует', DELETED: 'удалена', MERGED: 'объединена с другой записью' },
   category: { RF: 'гражданин РФ', FOREIGN: 'иностранный гражданин', DUAL: 'двойное гражданство', STATELESS: 'без гражданства' },
   type: {
     BIRTH_CERT_RF: 'свидетельство о рождении РФ', PASSPORT_RF: 'паспорт РФ',
@@ -32,7 +32,26 @@ export const DOCUMENT_TYPES = ENUMS.type;
 
 export const ACTIONS = {
   create: 'создание', update: 'изменение', identity_change: 'изменение личных данных', delete: 'удаление',
+  merge: 'объединение: присоединена запись-дубликат', merged: 'объединение: запись присоединена к другой',
+  unmerge: 'разъединение: отделена запись-дубликат', unmerged: 'разъединение: запись восстановлена',
 };
+
+// The other record a merge or unmerge version names (docs/api.md, "Merge and unmerge").
+export const LINKS = {
+  merged_from: 'Присоединённая запись', merged_into: 'Сохранённая запись',
+  unmerged: 'Отделённая запись', unmerged_from: 'Запись, от которой отделена',
+};
+
+// The member of a version naming the other record of a merge or unmerge, or null.
+export function linkOf(e) {
+  const key = Object.keys(LINKS).find((k) => typeof e[k] === 'string');
+  return key ? { key, label: LINKS[key], id: e[key] } : null;
+}
+
+// How the card names a record's state.
+export function stateText(state) {
+  return { DELETED: 'запись удалена', MERGED: 'запись объединена с другой (см. историю)' }[state] || 'запись действует';
+}
 
 export const ROLES = {
   region: 'региональная система', school: 'школа', ministry: 'министерство',

@@ -189,6 +189,19 @@ bool store_student_find_ids(store_conn_t *conn, const char *field, const char *v
 bool store_record_find_ids(store_conn_t *conn, const store_kind_t *kind, const bson_t *filter,
                            const char *after, int limit, char (*ids)[40], int *n, kt_error_t *err);
 
+/*
+ * The blocking keys of the duplicate search (docs/duplicates.md): a
+ * student's head carries them as members dup_last_date (the consonant
+ * skeleton of the surname + birth date), dup_first_date (of the first name
+ * + birth date) and dup_names_year (of both names + birth year), so that
+ * store_student_find_ids by one of them reads a block of candidates from an
+ * index. Skeletons: model/names.h, names_skeleton.
+ */
+#define STORE_DUP_KEYS    3
+#define STORE_DUP_KEY_MAX 160
+extern const char *const store_dup_key_names[STORE_DUP_KEYS];
+void store_dup_keys(const bson_t *doc, char keys[STORE_DUP_KEYS][STORE_DUP_KEY_MAX]);
+
 /* The hex SHA-256 of a version record, as stored in its "hash". */
 bool store_version_hash(const bson_t *record, const char *prev_hash, char out[65]);
 

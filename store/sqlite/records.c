@@ -41,7 +41,15 @@ sqlite_table_stmt(store_conn_t *conn, const char *fmt, const char *table, kt_err
 static void
 not_found(kt_error_t *err, const store_kind_t *kind, const char *what)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such %s%s", kind->name, what);
+    bool org = strcmp(kind->name, "organization") == 0;
+
+    /* Whole texts per kind, as the catalogue needs them (core/msg.h). */
+    if (what[0] != '\0')
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization at that time" : "no such student at that time");
+    else
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization" : "no such student");
 }
 
 static void
@@ -369,8 +377,30 @@ insert_head_key(store_conn_t *conn, const store_kind_t *kind, const char *id, co
     return ok;
 }
 
-/* One head_keys row per string member kind->head_keys gives, while the
- * record is active; a deleted record has none (find_ids lists active heads). */
+/* The rows of one head member: a string, or each string of an array (a
+ * multi-valued key, as the representatives' СНИЛС; head_keys gives distinct
+ * values). */
+static bool
+insert_head_member(store_conn_t *conn, const store_kind_t *kind, const char *id, bson_iter_t *it,
+                   kt_error_t *err)
+{
+    bson_iter_t elems;
+    bool ok = true;
+
+    if (BSON_ITER_HOLDS_UTF8(it))
+        return insert_head_key(conn, kind, id, bson_iter_key(it), bson_iter_utf8(it, NULL), err);
+    if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &elems))
+        return true;
+    while (ok && bson_iter_next(&elems))
+        if (BSON_ITER_HOLDS_UTF8(&elems))
+            ok = insert_head_key(conn, kind, id, bson_iter_key(it), bson_iter_utf8(&elems, NULL),
+                                 err);
+    return ok;
+}
+
+/* One head_keys row per string member kind->head_keys gives (per string of
+ * an array member), while the record is active; a deleted record has none
+ * (find_ids lists active heads). */
 static bool
 put_head_keys(store_conn_t *conn, const store_kind_t *kind, const record_t *s, kt_error_t *err)
 {
@@ -389,9 +419,7 @@ put_head_keys(store_conn_t *conn, const store_kind_t *kind, const record_t *s, k
         kind->head_keys(&s->doc, &keys);
         bool more = bson_iter_init(&it, &keys);
         while (ok && more && bson_iter_next(&it))
-            if (BSON_ITER_HOLDS_UTF8(&it))
-                ok = insert_head_key(conn, kind, s->id, bson_iter_key(&it),
-                                     bson_iter_utf8(&it, NULL), err);
+            ok = insert_head_member(conn, kind, s->id, &it, err);
     }
     bson_destroy(&keys);
     return ok;
@@ -455,7 +483,10 @@ load_current(store_conn_t *conn, write_t *w, kt_error_t *err)
     if (!sqlite_record_get(conn, w->kind, w->id, &w->cur, err))
         return false;
     if (w->cur.deleted && !(w->meta->revive && record_is_merged(&w->cur))) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the %s was deleted", w->kind->name);
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE,
+                     strcmp(w->kind->name, "organization") == 0 ? "the organization was deleted"
+                     : strcmp(w->kind->name, "progress") == 0   ? "the progress record was deleted"
+                                                              : "the student was deleted");
         return false;
     }
     if (w->expected != 0 && w->expected != w->cur.version) {

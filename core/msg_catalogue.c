@@ -355,7 +355,8 @@ const kt_msg_t kt_msg_catalogue[] = {
      "expected",
      "Строка %ld: корневой элемент %s, а ожидается Packet в пространстве имён "
      "urn:kontingent:exchange:1"},
-    {"Line %ld: element %s, where Data allows only Student, DeleteStudent, Event, Organization and Progress",
+    {"Line %ld: element %s, where Data allows only Student, DeleteStudent, Event, Organization and "
+     "Progress",
      "Строка %ld: элемент %s, а в Data допускаются только Student, DeleteStudent, Event, "
      "Organization и Progress"},
     {"the progress record was deleted", "запись об успеваемости удалена"},
@@ -415,6 +416,36 @@ const kt_msg_t kt_msg_catalogue[] = {
     {"; age on %s", "; возраст на %s"},
     {"On record but not enrolled on that date: %s",
      "Состоят на учёте, но не обучаются на эту дату: %s"},
+    /* merge and unmerge (service/merge.c, handlers/merge.c, handlers/records.c) */
+    {"The records differ in fields the request does not resolve",
+     "Записи различаются в полях, которые запрос не разрешает"},
+    {"Changes since the merge touch fields the merge combined",
+     "Изменения после объединения затрагивают объединённые поля"},
+    {"prefer names what cannot be chosen", "В prefer указано то, что выбрать нельзя"},
+    {"Not a field of a student", "Такого поля у обучающегося нет"},
+    {"Either survivor or duplicate", "survivor (сохраняемая запись) или duplicate (дубликат)"},
+    {"Together more than %zu: choose a side in prefer",
+     "Вместе больше %zu — выберите сторону в prefer"},
+    {"The values differ: choose a side in prefer",
+     "Значения различаются — выберите сторону в prefer"},
+    {"Changed since the merge", "Изменено после объединения"},
+    {"duplicate must be a student's id", "duplicate должен быть идентификатором обучающегося"},
+    {"a record cannot be merged into itself", "Запись нельзя объединить с самой собой"},
+    {"this record was merged into another: merge into that one",
+     "Эта запись объединена с другой: объединяйте с той"},
+    {"no such student as the duplicate", "Обучающегося, указанного как дубликат, нет"},
+    {"the records are merged already", "Записи уже объединены"},
+    {"the duplicate was merged into another record", "Дубликат уже объединён с другой записью"},
+    {"the duplicate was deleted", "Дубликат удалён"},
+    {"the duplicate is not merged into this record (or the merge is more than %d versions back)",
+     "Дубликат не объединён с этой записью (или объединение дальше %d версий назад)"},
+    {"the body must be a JSON object", "Тело запроса должно быть объектом JSON"},
+    {"the request is not a merge request", "Это не запрос объединения"},
+    {"A string", "Строка"},
+    {"An object", "Объект"},
+    {"the reason is not acceptable text", "Основание — недопустимый текст"},
+    {"a merge and an unmerge need a reason", "Для объединения и разъединения нужно основание"},
+    {"the record was merged into %s", "Запись объединена с записью %s"},
 };
 
 const size_t kt_msg_catalogue_len = sizeof kt_msg_catalogue / sizeof kt_msg_catalogue[0];

@@ -23,6 +23,7 @@
 #include "model/progress.h"
 #include "model/progress_report.h"
 #include "model/validators.h"
+#include "core/msg.h"
 #include "store/kind.h"
 #include "store/scan.h"
 #include "store/util.h"
@@ -35,6 +36,7 @@ typedef struct {
     const char *as_of; /* the bound on version times ("…Z"), NULL: now */
     const char *org;   /* NULL: the whole region */
     progress_group_t group;
+    bool en;         /* the answer in English (Accept-Language) */
     strmap_t *cells; /* group value → progress_cell_t */
     progress_cell_t total;
     const char **keys; /* rows, sorted */
@@ -103,7 +105,7 @@ preport_params(request_t *req, preport_t *r, kt_error_t *err)
     if (r->group == PGROUP__MAX)
         return bad_param(err, "group_by must be one of subject, grade, school, municipality");
     if (asked != NULL && !ogrn_valid(asked))
-        return bad_param(err, "organization must be an ОГРН");
+        return bad_param(err, "organization must be an OGRN");
     r->org = asked;
     if (req->principal.role == ROLE_SCHOOL) {
         if (asked != NULL && strcmp(asked, req->principal.org) != 0) {
@@ -261,13 +263,13 @@ make_rows(arena_t *arena, preport_t *r)
 /* --- rendering ---------------------------------------------------------------------------------
  */
 
+/* A subject's name in the answer's language (the code list "subject"). */
 static const char *
-subject_name(const char *code)
+subject_name(const char *code, bool en)
 {
-    for (size_t i = 0; progress_subjects[i] != NULL; i++)
-        if (strcmp(progress_subjects[i], code) == 0)
-            return progress_subject_names[i];
-    return code;
+    const char *name = kt_msg_code("subject", code, en);
+
+    return name != NULL ? name : code;
 }
 
 static void
@@ -336,7 +338,7 @@ render_json(const preport_t *r, buf_t *out)
             jw_string(&w, r->keys[k]);
         if (r->group == PGROUP_SUBJECT) {
             jw_key(&w, "name");
-            jw_string(&w, subject_name(r->keys[k]));
+            jw_string(&w, subject_name(r->keys[k], r->en));
         }
         json_cell(&w, &r->rows[k]);
         jw_object_end(&w);
@@ -426,20 +428,20 @@ render_xml(const preport_t *r, buf_t *out)
 #define SVG_TOP   80
 
 static bool
-svg_bar(buf_t *out, int y, const char *cls, double rate, bool hidden, const char *what)
+svg_bar(buf_t *out, int y, const char *cls, double rate, bool hidden, const char *what, bool en)
 {
     int w = hidden || rate < 0 ? 1 : (int)(SVG_BAR * rate / 100.0);
+    char text[256];
 
     if (hidden || rate < 0)
-        return buf_printf(out,
-                          "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"1\" height=\"16\"/>"
-                          "<text x=\"%d\" y=\"%d\">%s: скрыто</text>\n",
-                          cls, SVG_LABEL, y, SVG_LABEL + 6, y + 13, what);
+        kt_msg_format(en, text, sizeof text, "%s: hidden", kt_msg(what, en));
+    else
+        kt_msg_format(en, text, sizeof text, "%s: %g%%", kt_msg(what, en), rate);
+    w = w > 1 ? w : 1;
     return buf_printf(out,
                       "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\"/>"
-                      "<text x=\"%d\" y=\"%d\">%s: %g%%</text>\n",
-                      cls, SVG_LABEL, y, w > 1 ? w : 1, SVG_LABEL + (w > 1 ? w : 1) + 6, y + 13,
-                      what, rate);
+                      "<text x=\"%d\" y=\"%d\">%s</text>\n",
+                      cls, SVG_LABEL, y, w, SVG_LABEL + w + 6, y + 13, text);
 }
 
 static bool
@@ -447,40 +449,49 @@ svg_row(buf_t *out, const preport_t *r, size_t k)
 {
     const progress_cell_t *c = &r->rows[k];
     int y = SVG_TOP + (int)k * SVG_ROW;
-    const char *label = r->group == PGROUP_SUBJECT ? subject_name(r->keys[k]) : r->keys[k];
+    char label[256];
 
-    return buf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", SVG_LABEL - 8, y + 20) &&
-           buf_puts(out, label[0] != '\0' ? label : "не указано") &&
-           (r->group != PGROUP_GRADE || buf_puts(out, " кл.")) && buf_puts(out, "</text>\n") &&
+    if (r->keys[k][0] == '\0')
+        snprintf(label, sizeof label, "%s", kt_msg("not given", r->en));
+    else if (r->group == PGROUP_GRADE)
+        kt_msg_format(r->en, label, sizeof label, "grade %s", r->keys[k]);
+    else
+        snprintf(label, sizeof label, "%s",
+                 r->group == PGROUP_SUBJECT ? subject_name(r->keys[k], r->en) : r->keys[k]);
+    return buf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", SVG_LABEL - 8,
+                      y + 20, label) &&
            svg_bar(out, y + 2, "s", progress_rate(c->passing, c->students), c->passing_hidden,
-                   "успеваемость") &&
+                   "success rate", r->en) &&
            svg_bar(out, y + 20, "q", progress_rate(c->quality, c->students), c->quality_hidden,
-                   "качество");
+                   "quality", r->en);
 }
 
 static bool
 render_svg(const preport_t *r, buf_t *out)
 {
     int height = SVG_TOP + (int)r->nrows * SVG_ROW + 20;
-    bool ok = buf_printf(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-        "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"t\">\n"
-        "<style>text{font:13px sans-serif;fill:#222}.h{font-size:17px;font-weight:600}"
-        ".s{fill:#2f6db5}.q{fill:#4a9d5b}</style>\n"
-        "<rect width=\"100%%\" height=\"100%%\" style=\"fill:#fff\"/>\n"
-        "<text id=\"t\" class=\"h\" x=\"16\" y=\"28\">Успеваемость и качество знаний, %s, "
-        "период %s</text>\n<text x=\"16\" y=\"52\">",
-        SVG_WIDTH, height, SVG_WIDTH, height, r->year, r->period);
+    char title[256], total[256], quality[128] = "";
+    bool ok;
 
-    if (ok && r->total.passing_hidden)
-        ok = buf_puts(out, "Итого: скрыто");
-    else if (ok)
-        ok = buf_printf(out, "Итого: успеваемость %g%%",
-                        progress_rate(r->total.passing, r->total.students));
-    if (ok && !r->total.quality_hidden)
-        ok = buf_printf(out, ", качество %g%%", progress_rate(r->total.quality, r->total.students));
-    ok = ok && buf_puts(out, "</text>\n");
+    kt_msg_format(r->en, title, sizeof title,
+                  "Success rate and quality of knowledge, %s, period %s", r->year, r->period);
+    if (r->total.passing_hidden)
+        kt_msg_format(r->en, total, sizeof total, "Total: hidden");
+    else
+        kt_msg_format(r->en, total, sizeof total, "Total: success rate %g%%",
+                      progress_rate(r->total.passing, r->total.students));
+    if (!r->total.quality_hidden)
+        kt_msg_format(r->en, quality, sizeof quality, ", quality %g%%",
+                      progress_rate(r->total.quality, r->total.students));
+    ok = buf_printf(out,
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                    "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"t\">\n"
+                    "<style>text{font:13px sans-serif;fill:#222}.h{font-size:17px;"
+                    "font-weight:600}.s{fill:#2f6db5}.q{fill:#4a9d5b}</style>\n"
+                    "<rect width=\"100%%\" height=\"100%%\" style=\"fill:#fff\"/>\n"
+                    "<text id=\"t\" class=\"h\" x=\"16\" y=\"28\">%s</text>\n"
+                    "<text x=\"16\" y=\"52\">%s%s</text>\n",
+                    SVG_WIDTH, height, SVG_WIDTH, height, title, total, quality);
     for (size_t k = 0; ok && k < r->nrows; k++)
         ok = svg_row(out, r, k);
     return ok && buf_puts(out, "</svg>\n");
@@ -547,6 +558,7 @@ handle_report_progress(const app_t *app, request_t *req, response_t *res, kt_err
 
     if (conn == NULL || !preport_params(req, &r, err))
         return false;
+    r.en = req->lang_en;
     spec.until = orgs_spec.until = r.as_of;
     r.cells = strmap_new(sizeof(progress_cell_t), PREPORT_MAX_BYTES);
     ok = r.cells != NULL && store_scan_latest(conn, &spec, &records, err) &&

@@ -42,6 +42,14 @@ typedef enum {
     KT_REF_NOT_FOUND,  /* a reference names no active record (422) */
     /* A write matched a record of another person (409, service/identity.h). */
     KT_IDENTITY_CONFLICT,
+    /* Merge and unmerge (service/merge.h). */
+    KT_MERGED,           /* the record was merged into another (301 on GET) */
+    KT_MERGE_CONFLICT,   /* fields that differ and `prefer` does not resolve (422) */
+    KT_MERGE_SELF,       /* a record named as its own duplicate (422) */
+    KT_MERGE_STATE,      /* a side is deleted or merged already (409) */
+    KT_ALREADY_MERGED,   /* the pair is merged already (409) */
+    KT_NOT_MERGED,       /* unmerge of a pair that is not merged (409) */
+    KT_UNMERGE_CONFLICT, /* changes since the merge touch the merged fields (409) */
     KT_VERSION_CONFLICT,
     KT_NOT_FOUND,
     KT_GONE,
@@ -62,9 +70,10 @@ typedef enum {
     KT_PRECONDITION_REQUIRED,
     KT_VALIDATION,
     KT_STORE_UNAVAILABLE,
-    KT_UNAVAILABLE,     /* nginx: the workers are down or overloaded */
-    KT_KEY_UNAVAILABLE, /* health data: the key file or the key it needs is missing */
-    KT_INTEGRITY,       /* health data: a ciphertext that does not authenticate */
+    KT_UNAVAILABLE,        /* nginx: the workers are down or overloaded */
+    KT_KEY_UNAVAILABLE,    /* health data: the key file or the key it needs is missing */
+    KT_INTEGRITY,          /* health data: a ciphertext that does not authenticate */
+    KT_FEED_EPOCH_CHANGED, /* a cursor or ETag of before a restore (410 feed, 412 If-Match) */
     KT_INTERNAL,
     KT_CODE__MAX
 } kt_code_t;

@@ -355,9 +355,10 @@ const kt_msg_t kt_msg_catalogue[] = {
      "expected",
      "Строка %ld: корневой элемент %s, а ожидается Packet в пространстве имён "
      "urn:kontingent:exchange:1"},
-    {"Line %ld: element %s, where Data allows only Student, DeleteStudent, Event and Organization",
-     "Строка %ld: элемент %s, а в Data допускаются только Student, DeleteStudent, Event и "
-     "Organization"},
+    {"Line %ld: element %s, where Data allows only Student, DeleteStudent, Event, Organization and Progress",
+     "Строка %ld: элемент %s, а в Data допускаются только Student, DeleteStudent, Event, "
+     "Organization и Progress"},
+    {"the progress record was deleted", "запись об успеваемости удалена"},
     {"The student's organisation is changed by transfer events (TRANSFER_OUT, TRANSFER_IN)",
      "Организация обучающегося меняется событиями перевода (TRANSFER_OUT, TRANSFER_IN)"},
     {"Allowed values: %s", "Допустимые значения: %s"},

@@ -222,7 +222,9 @@ groups_by(const contingent_t *r, report_dim_t d)
     return false;
 }
 
-/* Health dimensions: the health scope only (403 otherwise, whatever the data). */
+/* Health dimensions: the health scope only (403 otherwise, whatever the data).
+ * The health ministry reports on health dimensions only: the education
+ * ministry's statistics are not its business (docs/security.md, "Roles"). */
 static bool
 wants_health(const request_t *req, const contingent_t *r, kt_error_t *err)
 {
@@ -230,6 +232,12 @@ wants_health(const request_t *req, const contingent_t *r, kt_error_t *err)
 
     for (size_t i = 0; i < r->ndims; i++)
         asked = asked || report_dim_health(r->dims[i]);
+    if (!asked && req->principal.role == ROLE_MINISTRY_HEALTH) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
+                     "the health ministry's reports are grouped by a health dimension "
+                     "(health_group, disability, ovz)");
+        return false;
+    }
     if (asked && !principal_can_see_health(&req->principal)) {
         kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
                      "health_group, disability and ovz need the health scope");

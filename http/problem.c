@@ -67,6 +67,10 @@ write_ref(jw_t *w, const kt_error_t *err)
     if (err->code == KT_VERSION_CONFLICT) {
         jw_key(w, "current_version");
         jw_raw(w, err->ref, strlen(err->ref));
+    } else if (err->code == KT_MERGED || err->code == KT_MERGE_STATE ||
+               err->code == KT_ALREADY_MERGED || err->code == KT_GONE) {
+        jw_key(w, "merged_into"); /* the survivor (service/merge.h) */
+        jw_string(w, err->ref);
     } else {
         jw_key(w, "existing_id");
         jw_string(w, err->ref);

@@ -725,7 +725,7 @@ xmlio_item_kind(xmlio_reader_t *r, xmlio_item_kind_t *kind, kt_error_t *err)
     xmlio_describe(r, name, sizeof name);
     return xmlio_fail(r, err, KT_XSD,
                       "Line %ld: element %s, where Data allows only Student, "
-                      "DeleteStudent, Event and Organization",
+                      "DeleteStudent, Event, Organization and Progress",
                       xmlio_line(r), name);
 }
 
@@ -765,7 +765,7 @@ static bool
 xmlio_item_attributes(xmlio_reader_t *r, arena_t *arena, const xmlNode *root, xmlio_item_t *item,
                       kt_error_t *err)
 {
-    bool event = item->kind == XMLIO_ITEM_EVENT;
+    bool event = item->kind == XMLIO_ITEM_EVENT || item->kind == XMLIO_ITEM_PROGRESS;
     bool ok = xmlio_attr(arena, root, event ? "student" : "id", &item->id) &&
               xmlio_attr(arena, root, "localId", &item->local_id);
 
@@ -817,6 +817,8 @@ xmlio_item_tree(arena_t *arena, const xmlNode *root, xmlio_item_t *item)
         item->student = tree;
     else if (item->kind == XMLIO_ITEM_EVENT)
         item->event = tree;
+    else if (item->kind == XMLIO_ITEM_PROGRESS)
+        item->progress = tree;
     else
         item->organization = tree;
     return tree != NULL;

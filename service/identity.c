@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/msg.h"
-#include "core/utf8.h"
+#include "model/names.h"
 #include "store/util.h"
 
 static const struct {
@@ -19,90 +19,10 @@ static const struct {
     {IDENTITY_SEX, "/sex", "sex"},
 };
 
-static bool
-is_cyrillic(uint32_t cp)
-{
-    return cp >= 0x0400 && cp <= 0x04FF;
-}
-
-/* Characters that separate parts of a name and do not count. */
-static bool
-is_separator(uint32_t cp)
-{
-    return cp == ' ' || cp == '-' || cp == '\'' || cp == 0x2019 || cp == 0x2010 || cp == 0x2011;
-}
-
-/* The Cyrillic letter a Latin one imitates, or 0. Capitals are mapped before
- * lower-casing: "H" looks like "Н", "h" looks like nothing Cyrillic. */
-static uint32_t
-look_alike(uint32_t cp)
-{
-    static const char latin[] = "ABCEHKMOPTXYacepoxy";
-    static const uint32_t cyrillic[] = {0x0430, 0x0432, 0x0441, 0x0435, 0x043D, 0x043A, 0x043C,
-                                        0x043E, 0x0440, 0x0442, 0x0445, 0x0443, 0x0430, 0x0441,
-                                        0x0435, 0x0440, 0x043E, 0x0445, 0x0443};
-    const char *at = cp < 0x80 && cp != 0 ? strchr(latin, (int)cp) : NULL;
-
-    return at != NULL ? cyrillic[at - latin] : 0;
-}
-
-/* Lower case of the letters a name may hold (Latin, Latin-1, Cyrillic with
- * its extensions: Tatar ә, ө, ү, җ, ң, һ), and ё as е. */
-static uint32_t
-lower(uint32_t cp)
-{
-    if ((cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7))
-        return cp + 32;
-    if (cp >= 0x0410 && cp <= 0x042F)
-        return cp + 32;
-    if (cp >= 0x0400 && cp <= 0x040F)
-        cp += 80;
-    if (((cp >= 0x0460 && cp <= 0x0481) || (cp >= 0x048A && cp <= 0x04BF) ||
-         (cp >= 0x04D0 && cp <= 0x04FF)) &&
-        cp % 2 == 0)
-        return cp + 1;
-    if (cp >= 0x04C1 && cp <= 0x04CE && cp % 2 == 1)
-        return cp + 1;
-    return cp == 0x0451 ? 0x0435 : cp;
-}
-
-/* Decodes name into cps; the count, or max + 1 when it does not fit or is
- * not UTF-8. *cyrillic tells whether a Cyrillic letter occurs. */
-static size_t
-decode(const char *name, uint32_t *cps, size_t max, bool *cyrillic)
-{
-    size_t len = strlen(name), n = 0;
-
-    *cyrillic = false;
-    for (size_t i = 0; i < len;) {
-        size_t k = utf8_decode(name + i, len - i, &cps[n]);
-        if (k == 0 || n == max)
-            return max + 1;
-        *cyrillic = *cyrillic || is_cyrillic(cps[n]);
-        i += k;
-        n++;
-    }
-    return n;
-}
-
 size_t
 identity_normalize(const char *name, uint32_t *out, size_t max)
 {
-    uint32_t raw[IDENTITY_NAME_MAX];
-    bool cyrillic = false;
-    size_t n = decode(name != NULL ? name : "", raw, IDENTITY_NAME_MAX, &cyrillic), kept = 0;
-
-    if (n > IDENTITY_NAME_MAX)
-        return max + 1;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t cp = raw[i], alike = cyrillic ? look_alike(cp) : 0;
-        if (is_separator(cp))
-            continue;
-        if (kept == max)
-            return max + 1;
-        out[kept++] = lower(alike != 0 ? alike : cp);
-    }
-    return kept;
+    return names_normalize(name, out, max);
 }
 
 /* The edit distance of a and b, capped at 2: equal lengths allow one

@@ -23,9 +23,10 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "model/names.h"
 
 /* Code points kept of a normalised name; the model allows 100 characters. */
-#define IDENTITY_NAME_MAX 128
+#define IDENTITY_NAME_MAX NAMES_MAX
 
 /* The identity fields, as bits of a mask of disagreeing fields. */
 typedef enum {
@@ -37,14 +38,8 @@ typedef enum {
 
 #define IDENTITY_FIELDS 4
 
-/*
- * The comparable form of a name into out (at most max code points): lower
- * case, ё → е, no hyphens, spaces or apostrophes, and — when the name has a
- * Cyrillic letter — the Latin look-alikes (a, c, e, o, p, x, y and the
- * capitals A B C E H K M O P T X Y) as the Cyrillic letters they imitate.
- * Returns the length; a name that is not valid UTF-8 or longer than max
- * code points returns max + 1 (never equal to a normal name's length).
- */
+/* The comparable form of a name into out: names_normalize (model/names.h),
+ * kept under this name for identity matching. */
 size_t identity_normalize(const char *name, uint32_t *out, size_t max);
 
 /* The edit distance between the normalised a and b, capped: 0, 1, or 2 for

@@ -9,9 +9,11 @@
 
 #include "core/msg.h"
 #include "service/healthdata.h"
+#include "service/duplicates.h"
 #include "service/identity.h"
 #include "model/education.h"
 #include "service/organizations.h"
+#include "service/progress.h"
 #include "service/students.h"
 #include "model/organization.h"
 #include "model/student.h"
@@ -106,6 +108,69 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
     bson_append_array_end(r, &errors);
 }
 
+/* One warning of an accepted item: {code, path, message} under "warnings". */
+static void
+append_warning(bson_t *warnings, int i, const char *code, const char *path, const char *message)
+{
+    char key[16];
+    bson_t one;
+
+    snprintf(key, sizeof key, "%d", i);
+    bson_append_document_begin(warnings, key, -1, &one);
+    BSON_APPEND_UTF8(&one, "code", code);
+    BSON_APPEND_UTF8(&one, "path", path);
+    BSON_APPEND_UTF8(&one, "message", message);
+    bson_append_document_end(warnings, &one);
+}
+
+/* The names of the fields that agree, comma-separated, in arena. */
+static const char *
+agree_list(arena_t *arena, unsigned agree)
+{
+    const char *s = "";
+
+    for (int i = 0; i < DUP_AGREE_BITS; i++)
+        if (agree & (1u << i))
+            s = arena_printf(arena, "%s%s%s", s, s[0] ? ", " : "", duplicates_agree_name(1u << i));
+    return s != NULL ? s : "";
+}
+
+/* A created student's probable duplicates (docs/duplicates.md): the item
+ * is accepted and its result carries a PROBABLE_DUPLICATE warning per pair
+ * stored — naming the pair, not the other student (a receipt is served
+ * again to whoever re-sends the PacketID); a search that failed is a
+ * DUPLICATE_CHECK_FAILED warning. The created student stands either way. */
+static void
+flag_created(const run_t *run, const xmlio_item_t *item, const char *id, const bson_t *doc,
+             const write_meta_t *meta, bson_t *result)
+{
+    dup_candidate_t found[DUP_CANDIDATES_MAX];
+    char pair[STUDENT_ID_LEN + 1];
+    int n = 0;
+    kt_error_t e;
+    bson_t warnings;
+
+    kt_error_clear(&e);
+    bool ok = duplicates_flag(run->ctx->conn, id, doc, meta, found, DUP_CANDIDATES_MAX, &n, &e);
+    if (ok && n == 0)
+        return;
+    BSON_APPEND_ARRAY_BEGIN(result, "warnings", &warnings);
+    if (!ok)
+        append_warning(&warnings, 0, "DUPLICATE_CHECK_FAILED", item->xpath,
+                       "Поиск вероятных дубликатов не выполнен; запись создана "
+                       "(the duplicate search failed; the student was created)");
+    for (int i = 0; ok && i < n; i++) {
+        duplicates_pair_id(id, found[i].id, pair);
+        append_warning(&warnings, i, "PROBABLE_DUPLICATE", item->xpath,
+                       arena_printf(run->arena,
+                                    "Вероятный дубликат другой записи: пара %s, оценка %d, "
+                                    "совпадают: %s (probable duplicate: pair %s, score %d)",
+                                    pair, found[i].score, agree_list(run->arena, found[i].agree),
+                                    pair, found[i].score));
+    }
+    bson_append_array_end(result, &warnings);
+}
+
 /* --- applying one item ---------------------------------------------------------------- */
 
 static void
@@ -141,8 +206,7 @@ earlier_outcome(const run_t *run, const xmlio_item_t *item, const record_t *s)
 
     if (pkg == NULL || kind == NULL || strcmp(pkg, run->packet_id) != 0 ||
         util_get_int(&s->record, "source.item", 0) != (int64_t)item->index || subject == NULL ||
-        strcmp(subject, p->subject) != 0 || auth == NULL ||
-        strcmp(auth, principal_method_name(p->method)) != 0)
+        strcmp(subject, p->subject) != 0 || !principal_method_matches(p->method, auth))
         return NULL;
     return strcmp(kind, "create") == 0   ? "CREATED"
            : strcmp(kind, "delete") == 0 ? "DELETED"
@@ -320,6 +384,8 @@ write_student(const run_t *run, const xmlio_item_t *item, const bson_t *doc, bso
     if (ok)
         result_ok(result, item, student_outcome(run, item, create, &cur, &out), out.id,
                   out.version);
+    if (ok && create)
+        flag_created(run, item, out.id, &full, &meta, result);
 done:
     record_release(&cur);
     bson_destroy(&full);
@@ -502,6 +568,38 @@ done:
     return ok;
 }
 
+/* --- current progress ------------------------------------------------------------------ */
+
+/* A Progress item: merged into the student's record for the year, as
+ * PATCH /api/v1/students/{id}/progress/{year} (service/progress.h); the
+ * receipt names the progress record (its id and version). */
+static bool
+apply_progress(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    const json_value_t *year = json_get(item->progress, "year");
+    bson_t doc = BSON_INITIALIZER;
+    write_meta_t meta;
+    write_result_t out;
+    bool created = false, ok;
+
+    fill_meta(run, item, &meta);
+    progress_put_t p = {.who = run->ctx->principal,
+                        .student_id = item->id,
+                        .year = year != NULL && year->type == JSON_STRING ? year->str : "",
+                        .body = item->progress,
+                        .merge = true,
+                        .meta = &meta};
+    ok = service_progress_put(run->ctx->conn, run->arena, &p, &doc, &out, &created, err);
+    if (ok)
+        result_ok(result, item,
+                  created         ? "CREATED"
+                  : out.unchanged ? "UNCHANGED"
+                                  : "UPDATED",
+                  out.id, out.version);
+    bson_destroy(&doc);
+    return ok;
+}
+
 /* The item's result: the stored one when it was applied before, else apply
  * it now and store the result. A store outage fails the whole run. */
 static bool
@@ -526,6 +624,8 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
         ok = apply_event(run, item, result, &e);
     } else if (item->kind == XMLIO_ITEM_ORGANIZATION) {
         ok = apply_organization(run, item, result, &e);
+    } else if (item->kind == XMLIO_ITEM_PROGRESS) {
+        ok = apply_progress(run, item, result, &e);
     } else {
         ok = apply_student(run, item, result, &e);
     }
@@ -563,10 +663,34 @@ count(ingest_totals_t *t, const char *outcome)
         t->rejected++;
 }
 
+/* The receipt's <Error> (or <Warning>) elements of the result's array. */
+static void
+write_notes(xmlTextWriterPtr w, const bson_t *r, const char *array, const char *element)
+{
+    bson_iter_t it, arr;
+
+    if (!bson_iter_init_find(&it, r, array) || !bson_iter_recurse(&it, &arr))
+        return;
+    while (bson_iter_next(&arr)) {
+        bson_t one;
+        uint32_t len;
+        const uint8_t *data;
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+            continue;
+        bson_iter_document(&arr, &len, &data);
+        if (!bson_init_static(&one, data, len))
+            continue;
+        xmlTextWriterStartElement(w, BAD_CAST element);
+        xmlTextWriterWriteAttribute(w, BAD_CAST "code", BAD_CAST util_get_str(&one, "code"));
+        xmlTextWriterWriteAttribute(w, BAD_CAST "path", BAD_CAST util_get_str(&one, "path"));
+        xmlTextWriterWriteString(w, BAD_CAST util_get_str(&one, "message"));
+        xmlTextWriterEndElement(w);
+    }
+}
+
 static void
 write_item(xmlTextWriterPtr w, size_t index, const bson_t *r)
 {
-    bson_iter_t it, arr, e;
     char num[32];
 
     xmlTextWriterStartElement(w, BAD_CAST "Item");
@@ -580,22 +704,8 @@ write_item(xmlTextWriterPtr w, size_t index, const bson_t *r)
         xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST num);
     }
     xmlTextWriterWriteAttribute(w, BAD_CAST "result", BAD_CAST util_get_str(r, "result"));
-    if (bson_iter_init_find(&it, r, "errors") && bson_iter_recurse(&it, &arr))
-        while (bson_iter_next(&arr))
-            if (BSON_ITER_HOLDS_DOCUMENT(&arr) && bson_iter_recurse(&arr, &e)) {
-                bson_t one;
-                uint32_t len;
-                const uint8_t *data;
-                bson_iter_document(&arr, &len, &data);
-                bson_init_static(&one, data, len);
-                xmlTextWriterStartElement(w, BAD_CAST "Error");
-                xmlTextWriterWriteAttribute(w, BAD_CAST "code",
-                                            BAD_CAST util_get_str(&one, "code"));
-                xmlTextWriterWriteAttribute(w, BAD_CAST "path",
-                                            BAD_CAST util_get_str(&one, "path"));
-                xmlTextWriterWriteString(w, BAD_CAST util_get_str(&one, "message"));
-                xmlTextWriterEndElement(w);
-            }
+    write_notes(w, r, "errors", "Error");
+    write_notes(w, r, "warnings", "Warning");
     xmlTextWriterEndElement(w);
 }
 
@@ -637,11 +747,26 @@ write_totals(xmlTextWriterPtr w, const ingest_totals_t *t)
     xmlTextWriterEndElement(w);
 }
 
+/* <Progress received= done=/> of a waiting package (docs/xml-exchange.md). */
+static void
+write_progress(xmlTextWriterPtr w, const ingest_progress_t *p)
+{
+    char n[32];
+
+    xmlTextWriterStartElement(w, BAD_CAST "Progress");
+    snprintf(n, sizeof n, "%lld", (long long)p->received);
+    xmlTextWriterWriteAttribute(w, BAD_CAST "received", BAD_CAST n);
+    snprintf(n, sizeof n, "%lld", (long long)p->done);
+    xmlTextWriterWriteAttribute(w, BAD_CAST "done", BAD_CAST n);
+    xmlTextWriterEndElement(w);
+}
+
 /* <Receipt> around the items written so far; why (nullable) is the package's
- * own error (a FAILED package). */
+ * own error (a FAILED package); progress (nullable) how far a waiting one is. */
 static char *
 build_receipt(const char *packet_id, const char *status, const ingest_totals_t *t,
-              const kt_error_t *why, xmlBufferPtr items, size_t *len)
+              const ingest_progress_t *progress, const kt_error_t *why, xmlBufferPtr items,
+              size_t *len)
 {
     xmlBufferPtr out = xmlBufferCreate();
     xmlTextWriterPtr w = xmlNewTextWriterMemory(out, 0);
@@ -652,6 +777,8 @@ build_receipt(const char *packet_id, const char *status, const ingest_totals_t *
     xmlTextWriterWriteElement(w, BAD_CAST "PacketID", BAD_CAST packet_id);
     xmlTextWriterWriteElement(w, BAD_CAST "Status", BAD_CAST status);
     write_totals(w, t);
+    if (progress != NULL)
+        write_progress(w, progress);
     if (why != NULL) {
         xmlTextWriterStartElement(w, BAD_CAST "Error");
         xmlTextWriterWriteAttribute(w, BAD_CAST "code", BAD_CAST kt_code_name(why->code));
@@ -725,7 +852,14 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
         bson_destroy(&result);
         arena_reset(run->arena);
         if (ok && in_batch == INGEST_BATCH) {
-            ok = store_batch_end(run->ctx->conn, true, err);
+            /* A queued package (the runner's) tells its INQUEUE receipt how far
+             * it got, in the batch of the items it counts. */
+            ok = run->ctx->progress == NULL ||
+                 packages_progress(run->ctx->conn, run->key, -1, item.index, err);
+            /* A failed progress write undoes the batch with it (its items are
+             * applied again by the next attempt). */
+            if (!store_batch_end(run->ctx->conn, ok, err))
+                ok = false;
             in_batch = 0;
         }
         /* Between batches only: the runner renews its lease here, and a
@@ -780,7 +914,7 @@ run_to_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id, 
     date_today(run.today);
     if (run.arena == NULL || items == NULL || !apply_all(&run, data, len, items, totals, err))
         goto done;
-    *receipt = build_receipt(packet_id, status_of(totals), totals, NULL, items, receipt_len);
+    *receipt = build_receipt(packet_id, status_of(totals), totals, NULL, NULL, items, receipt_len);
     totals_bson(totals, &tb);
     ok = *receipt != NULL && packages_finish(ctx->conn, key, status_of(totals), &tb, *receipt,
                                              *receipt_len, ctx->receipt_page, err);
@@ -797,11 +931,12 @@ done:
 }
 
 char *
-ingest_inqueue_receipt(const char *packet_id, size_t *len)
+ingest_inqueue_receipt(const char *packet_id, const ingest_progress_t *progress, size_t *len)
 {
     ingest_totals_t none = {0};
     xmlBufferPtr items = xmlBufferCreate();
-    char *xml = items ? build_receipt(packet_id, "INQUEUE", &none, NULL, items, len) : NULL;
+    char *xml =
+        items ? build_receipt(packet_id, "INQUEUE", &none, progress, NULL, items, len) : NULL;
 
     if (items != NULL)
         xmlBufferFree(items);
@@ -839,8 +974,10 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
     } else if (ctx->queue_above != 0 && count > ctx->queue_above && !health) {
         /* A package with health data is never queued: the queue keeps its bytes in the
          * store, and health data is stored only sealed (docs/health.md). */
+        ingest_progress_t progress = {.received = (int64_t)count, .done = 0};
         ok = packages_enqueue(ctx->conn, key, data, len, err) &&
-             (*receipt = ingest_inqueue_receipt(h.packet_id, receipt_len)) != NULL;
+             packages_progress(ctx->conn, key, progress.received, 0, err) &&
+             (*receipt = ingest_inqueue_receipt(h.packet_id, &progress, receipt_len)) != NULL;
         *queued = ok;
     } else {
         ok = run_to_receipt(ctx, key, h.packet_id, data, len, receipt, receipt_len, totals, err);
@@ -914,7 +1051,7 @@ failed_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id,
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
     else if (packages_items_each(ctx->conn, key, failed_item, &f, err)) {
         xmlTextWriterFlush(w);
-        xml = build_receipt(packet_id, "FAILED", totals, why, items, len);
+        xml = build_receipt(packet_id, "FAILED", totals, NULL, why, items, len);
     }
     if (w != NULL)
         xmlFreeTextWriter(w);

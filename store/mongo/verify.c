@@ -179,8 +179,11 @@ verify_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *o
     record_t cur;
 
     record_init(&cur);
+    char pair[256];
+    bool unpaired = false;
     bool ok = verify_chain(conn, kind, id, &versions, &lags, &bad, problem, &cur, err) &&
-              note_keys(kind, &cur, out, r, err);
+              note_keys(kind, &cur, out, r, err) &&
+              (problem[0] != '\0' || store_pair_check(conn, kind, &cur, &unpaired, pair, err));
     record_release(&cur);
     if (!ok)
         return false;
@@ -194,10 +197,15 @@ verify_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *o
         r->incomplete++;
         fprintf(out, "INCOMPLETE %s %s: the head lags its versions (run repair)\n", kind->name, id);
     }
+    if (problem[0] == '\0' && unpaired) {
+        r->incomplete++;
+        fprintf(out, "INCOMPLETE %s %s: %s\n", kind->name, id, pair);
+    }
     return true;
 }
 
-static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization};
+static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization,
+                                                   &store_kind_progress};
 
 static void
 store_last_run(store_conn_t *conn, const verify_report_t *r)
@@ -236,22 +244,47 @@ mongo_verify_last_run(store_conn_t *conn, bson_t *out, bool *found, kt_error_t *
     return mongo_find_id(conn, "verify_runs", "last", out, found, err);
 }
 
+/* Whether the head carries every search member the kind gives the current
+ * document (a head written before a member was added lacks it: the
+ * duplicate search's blocking keys, docs/duplicates.md). */
+static bool
+members_agree(const store_kind_t *kind, const record_t *s, const bson_t *head)
+{
+    bson_t want = BSON_INITIALIZER;
+    bson_iter_t it;
+    bool agree = true;
+
+    if (!s->deleted)
+        kind->head_keys(&s->doc, &want);
+    if (bson_iter_init(&it, &want))
+        while (agree && bson_iter_next(&it)) {
+            const char *have = util_get_str(head, bson_iter_key(&it));
+            agree = !BSON_ITER_HOLDS_UTF8(&it) ||
+                    (have != NULL && strcmp(have, bson_iter_utf8(&it, NULL)) == 0);
+        }
+    bson_destroy(&want);
+    return agree;
+}
+
 static bool
 repair_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *out,
            verify_report_t *r, kt_error_t *err)
 {
     bson_t head;
-    bool found;
+    bool found, members;
     record_t s;
 
     if (!mongo_find_id(conn, kind->heads, id, &head, &found, err))
         return false;
     int64_t before = found ? util_get_int(&head, "version", 0) : 0;
-    bson_destroy(&head);
     record_init(&s);
     bool ok = mongo_record_get(conn, kind, id, &s, err) && /* rolls forward, moves the head */
               mongo_claims_restore(conn, kind, &s, &r->claims_restored, &r->claims_contested, err);
-    if (ok && s.version != before) {
+    members = !ok || s.version != before || members_agree(kind, &s, &head);
+    bson_destroy(&head);
+    if (ok && !members) /* the head is current but older than its members */
+        ok = mongo_move_head(conn, kind, &s, err);
+    if (ok && (s.version != before || !members)) {
         r->repaired++;
         fprintf(out, "REPAIRED %s %s: head %lld → %lld\n", kind->name, id, (long long)before,
                 (long long)s.version);

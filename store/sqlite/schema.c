@@ -36,6 +36,7 @@ const char *const sqlite_schema[] = {
     /* Versions and heads of students and organisations. */
     VERSIONED("student_versions", "students"),
     VERSIONED("organization_versions", "organizations"),
+    VERSIONED("progress_versions", "progress"), /* store/progress.h */
     /* The heads' search members of active records, one row per member:
      * (kind, field, value) → ids in order, for lists and searches by
      * organisation, name + birth date, СНИЛС, and the organisations' filters. */
@@ -75,7 +76,8 @@ const char *const sqlite_schema[] = {
      * walk reads the index alone. */
     "CREATE INDEX IF NOT EXISTS student_versions_latest ON student_versions (id, version, time);"
     "CREATE INDEX IF NOT EXISTS organization_versions_latest"
-    " ON organization_versions (id, version, time);",
+    " ON organization_versions (id, version, time);"
+    "CREATE INDEX IF NOT EXISTS progress_versions_latest ON progress_versions (id, version, time);",
     /* /health's write probe: one row per worker process. */
     "CREATE TABLE IF NOT EXISTS health ("
     " worker INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, filler BLOB);",
@@ -114,5 +116,13 @@ const char *const sqlite_schema[] = {
     " expires_ms INTEGER NOT NULL) WITHOUT ROWID;",
     /* Small documents kept by name: the last verify run ("verify_last"). */
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, doc BLOB NOT NULL);",
+    /* Probable duplicates (store/duplicates.h): the pair documents, and one
+     * row per list an open pair is in, in the lists' order (newest first). */
+    "CREATE TABLE IF NOT EXISTS dup_pairs ("
+    " id TEXT PRIMARY KEY, created TEXT NOT NULL, state TEXT NOT NULL, doc BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS dup_pair_keys ("
+    " field TEXT NOT NULL, value TEXT NOT NULL, created TEXT NOT NULL, id TEXT NOT NULL,"
+    " PRIMARY KEY (field, value, created, id)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS dup_pair_keys_id ON dup_pair_keys (id);",
     NULL,
 };

@@ -752,12 +752,25 @@ test_repair_rebuilds_heads_and_claims(void)
     CHECK_INT(r.incomplete, 0);
     CHECK_INT(r.broken, 0);
     free(text);
-    CHECK_INT(raw_count("SELECT count(*) FROM head_keys WHERE id = ?1", id), 3);
+    /* organization, snils, name_key and the three blocking keys */
+    CHECK_INT(raw_count("SELECT count(*) FROM head_keys WHERE id = ?1", id), 6);
     CHECK_INT(raw_count("SELECT count(*) FROM claims WHERE id = ?1", id), 1);
     text = run_verify(conn, &r, true); /* nothing left to do */
     CHECK_INT(r.repaired, 0);
     CHECK_INT(r.claims_restored, 0);
     free(text);
+    /* A head written before the blocking keys existed (docs/duplicates.md,
+     * "Existing registries"): verify calls it incomplete, repair adds them. */
+    snprintf(sql, sizeof sql, "DELETE FROM head_keys WHERE id = '%s' AND field LIKE 'dup_%%';", id);
+    raw_exec(sql);
+    text = run_verify(conn, &r, false);
+    CHECK_INT(r.incomplete, 1);
+    free(text);
+    text = run_verify(conn, &r, true);
+    CHECK_INT(r.repaired, 1);
+    free(text);
+    CHECK_INT(raw_count("SELECT count(*) FROM head_keys WHERE id = ?1 AND field LIKE 'dup_%'", id),
+              3);
     store_conn_push(conn);
 }
 

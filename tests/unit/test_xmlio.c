@@ -349,7 +349,7 @@ test_sample_packet(void)
 {
     arena_t *a = arena_new(0);
     size_t len;
-    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-changes.xml"), &len);
     run_t r;
 
     CHECK(xml != NULL);
@@ -373,7 +373,7 @@ test_sample_file(void)
     arena_t *a = arena_new(0), *item_arena = arena_new(1 << 20);
     kt_error_t err;
     xmlio_reader_t *r =
-        xmlio_reader_new_file(schema, repo_path(a, "xsd/samples/packet-small.xml"), &err);
+        xmlio_reader_new_file(schema, repo_path(a, "xsd/samples/packet-changes.xml"), &err);
     xmlio_header_t h;
     xmlio_item_t item;
     size_t n = 0;
@@ -405,12 +405,11 @@ test_sample_file(void)
 static void
 test_samples_valid(void)
 {
-    static const char *const files[] = {"xsd/samples/packet-small.xml",
-                                        "xsd/samples/student.xml",
-                                        "xsd/samples/receipt.xml",
-                                        "xsd/samples/organization.xml",
-                                        "xsd/samples/packet-organizations.xml",
-                                        "xsd/samples/packet-records.xml"};
+    static const char *const files[] = {
+        "xsd/samples/packet-small.xml",  "xsd/samples/packet-changes.xml",
+        "xsd/samples/student.xml",       "xsd/samples/receipt.xml",
+        "xsd/samples/organization.xml",  "xsd/samples/packet-organizations.xml",
+        "xsd/samples/packet-records.xml"};
     arena_t *a = arena_new(0);
 
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -1019,7 +1018,7 @@ test_truncated(void)
 {
     arena_t *a = arena_new(0);
     size_t len;
-    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-changes.xml"), &len);
     const char *cut = xml != NULL ? strstr(xml, "<Representative kind=\"FATHER\">") : NULL;
     run_t r;
 
@@ -1483,7 +1482,7 @@ test_write_round_trip(void)
 {
     arena_t *a = arena_new(0);
     size_t len, wlen = 0;
-    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-changes.xml"), &len);
     bson_t docs[3] = {BSON_INITIALIZER, BSON_INITIALIZER, BSON_INITIALIZER};
     written_t w[3] = {{"83e01178-017e-4732-a641-207b2ab9fde5", 3, false, &docs[0]},
                       {"2da35c03-2ba9-43b6-b5bf-7dc9a44fbc7b", 1, true, &docs[1]},
@@ -1534,7 +1533,7 @@ test_write_matches_export_sample(void)
 {
     arena_t *a = arena_new(0);
     size_t len, wlen = 0, slen;
-    const char *packet_xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    const char *packet_xml = slurp(a, repo_path(a, "xsd/samples/packet-changes.xml"), &len);
     const char *sample = slurp(a, repo_path(a, "xsd/samples/student.xml"), &slen);
     bson_t doc = BSON_INITIALIZER;
     written_t w = {"83e01178-017e-4732-a641-207b2ab9fde5", 3, false, &doc};
@@ -2073,7 +2072,7 @@ test_golden_samples(void)
     buf_t out;
 
     buf_init(&out, 0);
-    golden_packet(&out, "xsd/samples/packet-small.xml");
+    golden_packet(&out, "xsd/samples/packet-changes.xml");
     golden_packet(&out, "xsd/samples/packet-records.xml");
     golden_packet(&out, "xsd/samples/packet-organizations.xml");
     golden_full_student(&out);

@@ -726,7 +726,7 @@ run_command(const config_t *cfg, const command_t *c, int argc, char **argv)
         return cmd_token_revoke(cfg, argc, argv);
     if (strcmp(n, "token rotate") == 0 || strcmp(n, "token retire") == 0) {
         rc = strcmp(n, "token rotate") == 0 ? tokenkeys_rotate(cfg, argc, argv)
-                                             : tokenkeys_retire(cfg, argc, argv);
+                                            : tokenkeys_retire(cfg, argc, argv);
         return rc == 2 ? command_usage(n) : rc;
     }
     if (strcmp(n, "epoch") == 0) {

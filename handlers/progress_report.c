@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msg.h"
 #include "core/strmap.h"
 #include "handlers/common.h"
 #include "handlers/handlers.h"
@@ -103,7 +104,7 @@ preport_params(request_t *req, preport_t *r, kt_error_t *err)
     if (r->group == PGROUP__MAX)
         return bad_param(err, "group_by must be one of subject, grade, school, municipality");
     if (asked != NULL && !ogrn_valid(asked))
-        return bad_param(err, "organization must be an ОГРН");
+        return bad_param(err, "organization must be an OGRN");
     r->org = asked;
     if (req->principal.role == ROLE_SCHOOL) {
         if (asked != NULL && strcmp(asked, req->principal.org) != 0) {
@@ -262,12 +263,11 @@ make_rows(arena_t *arena, preport_t *r)
  */
 
 static const char *
-subject_name(const char *code)
+subject_name(const char *code, bool en)
 {
-    for (size_t i = 0; progress_subjects[i] != NULL; i++)
-        if (strcmp(progress_subjects[i], code) == 0)
-            return progress_subject_names[i];
-    return code;
+    const char *name = kt_msg_code("subject", code, en);
+
+    return name != NULL ? name : code;
 }
 
 static void
@@ -426,15 +426,15 @@ render_xml(const preport_t *r, buf_t *out)
 #define SVG_TOP   80
 
 static bool
-svg_bar(buf_t *out, int y, const char *cls, double rate, bool hidden, const char *what)
+svg_bar(buf_t *out, int y, const char *cls, double rate, bool hidden, const char *what, bool en)
 {
     int w = hidden || rate < 0 ? 1 : (int)(SVG_BAR * rate / 100.0);
 
     if (hidden || rate < 0)
         return buf_printf(out,
                           "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"1\" height=\"16\"/>"
-                          "<text x=\"%d\" y=\"%d\">%s: скрыто</text>\n",
-                          cls, SVG_LABEL, y, SVG_LABEL + 6, y + 13, what);
+                          "<text x=\"%d\" y=\"%d\">%s: %s</text>\n",
+                          cls, SVG_LABEL, y, SVG_LABEL + 6, y + 13, what, kt_msg("hidden", en));
     return buf_printf(out,
                       "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\"/>"
                       "<text x=\"%d\" y=\"%d\">%s: %g%%</text>\n",
@@ -443,46 +443,59 @@ svg_bar(buf_t *out, int y, const char *cls, double rate, bool hidden, const char
 }
 
 static bool
-svg_row(buf_t *out, const preport_t *r, size_t k)
+svg_row(buf_t *out, const preport_t *r, size_t k, bool en)
 {
     const progress_cell_t *c = &r->rows[k];
     int y = SVG_TOP + (int)k * SVG_ROW;
-    const char *label = r->group == PGROUP_SUBJECT ? subject_name(r->keys[k]) : r->keys[k];
+    const char *label = r->group == PGROUP_SUBJECT ? subject_name(r->keys[k], en) : r->keys[k];
+    char grade[64];
 
+    if (label[0] == '\0')
+        label = kt_msg("not given", en);
+    else if (r->group == PGROUP_GRADE) {
+        kt_msg_format(en, grade, sizeof grade, "grade %s", label);
+        label = grade;
+    }
     return buf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", SVG_LABEL - 8, y + 20) &&
-           buf_puts(out, label[0] != '\0' ? label : "не указано") &&
-           (r->group != PGROUP_GRADE || buf_puts(out, " кл.")) && buf_puts(out, "</text>\n") &&
+           buf_puts(out, label) && buf_puts(out, "</text>\n") &&
            svg_bar(out, y + 2, "s", progress_rate(c->passing, c->students), c->passing_hidden,
-                   "успеваемость") &&
+                   kt_msg("success rate", en), en) &&
            svg_bar(out, y + 20, "q", progress_rate(c->quality, c->students), c->quality_hidden,
-                   "качество");
+                   kt_msg("quality", en), en);
 }
 
 static bool
-render_svg(const preport_t *r, buf_t *out)
+render_svg(const preport_t *r, bool en, buf_t *out)
 {
+    char line[256];
     int height = SVG_TOP + (int)r->nrows * SVG_ROW + 20;
-    bool ok = buf_printf(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-        "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"t\">\n"
-        "<style>text{font:13px sans-serif;fill:#222}.h{font-size:17px;font-weight:600}"
-        ".s{fill:#2f6db5}.q{fill:#4a9d5b}</style>\n"
-        "<rect width=\"100%%\" height=\"100%%\" style=\"fill:#fff\"/>\n"
-        "<text id=\"t\" class=\"h\" x=\"16\" y=\"28\">Успеваемость и качество знаний, %s, "
-        "период %s</text>\n<text x=\"16\" y=\"52\">",
-        SVG_WIDTH, height, SVG_WIDTH, height, r->year, r->period);
+    bool ok =
+        buf_printf(out,
+                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                   "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"t\">\n"
+                   "<style>text{font:13px sans-serif;fill:#222}.h{font-size:17px;font-weight:600}"
+                   ".s{fill:#2f6db5}.q{fill:#4a9d5b}</style>\n"
+                   "<rect width=\"100%%\" height=\"100%%\" style=\"fill:#fff\"/>\n",
+                   SVG_WIDTH, height, SVG_WIDTH, height);
 
-    if (ok && r->total.passing_hidden)
-        ok = buf_puts(out, "Итого: скрыто");
-    else if (ok)
-        ok = buf_printf(out, "Итого: успеваемость %g%%",
-                        progress_rate(r->total.passing, r->total.students));
-    if (ok && !r->total.quality_hidden)
-        ok = buf_printf(out, ", качество %g%%", progress_rate(r->total.quality, r->total.students));
+    kt_msg_format(en, line, sizeof line, "Success rate and quality of knowledge, %s, period %s",
+                  r->year, r->period);
+    ok = ok && buf_puts(out, "<text id=\"t\" class=\"h\" x=\"16\" y=\"28\">") &&
+         buf_puts(out, line) && buf_puts(out, "</text>\n<text x=\"16\" y=\"52\">");
+    if (r->total.passing_hidden)
+        kt_msg_format(en, line, sizeof line, "Total: %s", kt_msg("hidden", en));
+    else
+        kt_msg_format(en, line, sizeof line, "Total: success rate %g%%",
+                      progress_rate(r->total.passing, r->total.students));
+    ok = ok && buf_puts(out, line);
+    if (!r->total.quality_hidden) {
+        kt_msg_format(en, line, sizeof line, ", quality %g%%",
+                      progress_rate(r->total.quality, r->total.students));
+        ok = ok && buf_puts(out, line);
+    }
     ok = ok && buf_puts(out, "</text>\n");
     for (size_t k = 0; ok && k < r->nrows; k++)
-        ok = svg_row(out, r, k);
+        ok = svg_row(out, r, k, en);
     return ok && buf_puts(out, "</svg>\n");
 }
 
@@ -520,7 +533,7 @@ render(const request_t *req, const preport_t *r, response_t *res, kt_error_t *er
     else if (strcmp(type, "application/xml") == 0)
         ok = render_xml(r, &res->body);
     else if (strcmp(type, "image/svg+xml") == 0)
-        ok = render_svg(r, &res->body);
+        ok = render_svg(r, req->lang_en, &res->body);
     else
         ok = render_json(r, &res->body);
     if (!ok)

@@ -28,41 +28,6 @@ const char *const progress_subjects[] = {
     "PE",   "OBZR", "ASTR",    "ECON",   "LAW",       "IND", "NATSCI", NULL,
 };
 
-const char *const progress_subject_names[] = {
-    "Русский язык",
-    "Литература",
-    "Литературное чтение",
-    "Родной язык",
-    "Литературное чтение на родном языке / Родная литература",
-    "Иностранный язык",
-    "Второй иностранный язык",
-    "Математика",
-    "Алгебра",
-    "Геометрия",
-    "Вероятность и статистика",
-    "Информатика",
-    "История",
-    "Обществознание",
-    "География",
-    "Физика",
-    "Химия",
-    "Биология",
-    "Окружающий мир",
-    "Основы религиозных культур и светской этики",
-    "Основы духовно-нравственной культуры народов России",
-    "Музыка",
-    "Изобразительное искусство",
-    "Труд (технология)",
-    "Физическая культура",
-    "Основы безопасности и защиты Родины",
-    "Астрономия",
-    "Экономика",
-    "Право",
-    "Индивидуальный проект",
-    "Естествознание",
-    NULL,
-};
-
 const char *const progress_schemes[] = {"QUARTERS", "TRIMESTERS", "HALF_YEARS", NULL};
 const char *const progress_periods[] = {"Q1", "Q2", "Q3", "Q4", "T1", "T2",
                                         "T3", "H1", "H2", "Y",  NULL};
@@ -144,7 +109,7 @@ static kt_code_t
 check_subject(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     (void)cx;
-    *msg = "Код предмета из перечня (docs/progress.md)";
+    *msg = "A subject code of the list (docs/progress.md)";
     return in_list(progress_subjects, s->str) ? KT_OK : KT_ENUM;
 }
 
@@ -152,7 +117,7 @@ static kt_code_t
 check_year(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     (void)cx;
-    *msg = "Учебный год: ГГГГ-ГГГГ, два года подряд (2026-2027)";
+    *msg = "Academic year: YYYY-YYYY, two consecutive years (2026-2027)";
     return progress_year_valid(s->str) ? KT_OK : KT_FORMAT;
 }
 
@@ -171,10 +136,10 @@ mark_rule(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     na = strcmp(slots[MARK_MARK].out->str, "NA") == 0;
     if (na && slots[MARK_REASON].state == FIELD_ABSENT)
         fields_fail(cx, fields_ptr(cx, ptr, "reason"), KT_REQUIRED,
-                    "Для «не аттестован» (NA) нужна причина");
+                    "\"Not assessed\" (NA) needs a reason");
     else if (!na && slots[MARK_REASON].state == FIELD_OK)
         fields_fail(cx, fields_ptr(cx, ptr, "reason"), KT_FORMAT,
-                    "Причина указывается только для «не аттестован» (NA)");
+                    "A reason goes only with \"not assessed\" (NA)");
 }
 
 enum { ABS_PERIOD, ABS_DAYS, ABS_LESSONS, ABS_DAYS_ILLNESS, ABS_LESSONS_ILLNESS, ABS__MAX };
@@ -193,11 +158,11 @@ absence_rule(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     if (slot_int(&slots[ABS_DAYS_ILLNESS]) > slot_int(&slots[ABS_DAYS]) &&
         slots[ABS_DAYS].state == FIELD_OK)
         fields_fail(cx, fields_ptr(cx, ptr, "days_illness"), KT_FORMAT,
-                    "Дней по болезни больше, чем дней пропущено");
+                    "More days missed for illness than days missed");
     if (slot_int(&slots[ABS_LESSONS_ILLNESS]) > slot_int(&slots[ABS_LESSONS]) &&
         slots[ABS_LESSONS].state == FIELD_OK)
         fields_fail(cx, fields_ptr(cx, ptr, "lessons_illness"), KT_FORMAT,
-                    "Уроков по болезни больше, чем уроков пропущено");
+                    "More lessons missed for illness than lessons missed");
 }
 
 enum {
@@ -246,11 +211,11 @@ check_entries(fields_ctx_t *cx, const char *ptr, const field_slot_t *slot, const
         const char *at = fields_ptr_index(cx, ptr, i);
         if (scheme != NULL && !progress_period_in_scheme(scheme, member_str(it, "period")))
             fields_fail(cx, fields_ptr(cx, at, "period"), KT_ENUM,
-                        "Период не входит в схему аттестации (scheme)");
+                        "The period is not in the attestation scheme (scheme)");
         if (repeats(slot->out, it, "period", key2))
             fields_fail(cx, at, KT_FORMAT,
-                        key2 != NULL ? "Вторая отметка по предмету за тот же период"
-                                     : "Второе число пропусков за тот же период");
+                        key2 != NULL ? "A second mark for the subject in the same period"
+                                     : "A second absence count for the same period");
     }
 }
 
@@ -322,8 +287,9 @@ same_year(arena_t *arena, const bson_t *checked, const char *year, kt_error_t *e
         strcmp(bson_iter_utf8(&it, NULL), year) == 0)
         return true;
     kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
-                 "Данные успеваемости не прошли проверку (ошибок: 1)");
-    kt_error_add_field(err, arena, "/year", KT_FORMAT, "Учебный год не совпадает с годом в адресе");
+                 "The progress data failed validation (1 error)");
+    kt_error_add_field(err, arena, "/year", KT_FORMAT,
+                       "The academic year differs from the one in the path");
     return false;
 }
 
@@ -334,9 +300,9 @@ progress_from_json(arena_t *arena, const json_value_t *body, const char *student
     bson_t checked = BSON_INITIALIZER;
     bool ok;
 
-    ok =
-        fields_from_json(arena, &progress_root, body, NULL, "Данные успеваемости", &checked, err) &&
-        same_year(arena, &checked, year, err);
+    ok = fields_from_json(arena, &progress_root, body, NULL, "The progress data failed validation",
+                          &checked, err) &&
+         same_year(arena, &checked, year, err);
     if (ok) {
         BSON_APPEND_UTF8(out, "student_id", student_id);
         BSON_APPEND_UTF8(out, "year", year);

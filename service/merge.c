@@ -145,8 +145,7 @@ merge_check_prefer(arena_t *arena, const bson_t *prefer, bson_t *out, kt_error_t
         const char *ptr = arena_printf(arena, "/prefer/%s", name);
         if (!is_top_field(name)) {
             prefer_headline(err);
-            kt_error_add_field(err, arena, ptr, KT_UNKNOWN_FIELD,
-                               "не поле обучающегося (not a field of a student)");
+            kt_error_add_field(err, arena, ptr, KT_UNKNOWN_FIELD, "not a field of a student");
             ok = false;
         } else if (side == NULL ||
                    (strcmp(side, "survivor") != 0 && strcmp(side, "duplicate") != 0)) {
@@ -227,12 +226,10 @@ union_list(arena_t *arena, const char *name, const bson_t *s, const bson_t *d, s
         }
     }
     if (n > max) {
-        field_error(err, arena, KT_MERGE_CONFLICT, CONFLICT_HEADLINE,
-                    arena_printf(arena, "/%s", name),
-                    arena_printf(arena,
-                                 "вместе больше %zu — выберите сторону в prefer (together "
-                                 "more than %zu: choose a side in prefer)",
-                                 max, max));
+        if (err->code != KT_MERGE_CONFLICT)
+            kt_error_set(err, KT_DOMAIN_INPUT, KT_MERGE_CONFLICT, "%s", CONFLICT_HEADLINE);
+        kt_error_add_fieldf(err, arena, arena_printf(arena, "/%s", name), KT_MERGE_CONFLICT,
+                            "together more than %zu: choose a side in prefer", max);
         ok = false;
     } else if (n > 0) {
         bson_append_array(out, name, -1, &list);
@@ -268,8 +265,7 @@ compose_member(arena_t *arena, const char *name, const bson_t *s, const bson_t *
     if (!hs || !hd || same_value(&x, &y)) /* one side only, or both agree */
         return copy_member(out, hs ? s : d, name);
     field_error(err, arena, KT_MERGE_CONFLICT, CONFLICT_HEADLINE, arena_printf(arena, "/%s", name),
-                "значения различаются: укажите в prefer (the values differ: choose in "
-                "prefer)");
+                "the values differ: choose a side in prefer");
     return false;
 }
 
@@ -300,8 +296,7 @@ merge_uncompose(arena_t *arena, const bson_t *before, const bson_t *merged, cons
         if (since && touched) {
             field_error(err, arena, KT_UNMERGE_CONFLICT,
                         "changes since the merge touch fields the merge combined",
-                        arena_printf(arena, "/%s", names[i]),
-                        "изменено после объединения (changed since the merge)");
+                        arena_printf(arena, "/%s", names[i]), "changed since the merge");
             ok = false;
         } else {
             copy_member(out, since ? now : before, names[i]);

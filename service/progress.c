@@ -128,9 +128,9 @@ student_org(arena_t *arena, const record_t *student, const char **org, kt_error_
     if (*org != NULL && (*org)[0] != '\0')
         return true;
     kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
-                 "Данные успеваемости не прошли проверку (ошибок: 1)");
+                 "The progress data failed validation (1 error)");
     kt_error_add_field(err, arena, "/organization", KT_REQUIRED,
-                       "Обучающийся не числится ни в одной организации");
+                       "The student is on the roll of no organisation");
     return false;
 }
 

@@ -344,15 +344,11 @@ mongo_prepare(store_conn_t *conn, kt_error_t *err)
      * "MongoDB"): lists and searches page by _id among active heads, the
      * access log pages newest first by _id, the auditors' "what did this
      * principal change" by feed sequence, export by school in version order. */
-    static const char *const heads[] = {"organization,state,_id",
-                                        "name_key,state,_id",
-                                        "snils,state,_id",
-                                        "dup_last_date,state,_id",
-                                        "dup_first_date,state,_id",
-                                        "dup_names_year,state,_id",
+    static const char *const heads[] = {"organization,state,_id", "name_key,state,_id",
+                                        "snils,state,_id", "dup_last_date,state,_id",
+                                        "dup_first_date,state,_id", "dup_names_year,state,_id",
                                         /* multikey: an array of the representatives' */
-                                        "representative_snils,state,_id",
-                                        NULL};
+                                        "representative_snils,state,_id", NULL};
     static const char *const access[] = {"students,_id", "subject,_id", NULL};
     static const char *const orgs[] = {"oktmo,state,_id",  "type,state,_id", "status,state,_id",
                                        "parent,state,_id", "state,_id",      NULL};

@@ -422,7 +422,7 @@ load_current(store_conn_t *conn, const store_kind_t *kind, write_op_t wk, const 
         kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE,
                      strcmp(kind->name, "organization") == 0 ? "the organization was deleted"
                      : strcmp(kind->name, "progress") == 0   ? "the progress record was deleted"
-                                                              : "the student was deleted");
+                                                             : "the student was deleted");
         return false;
     }
     if (expected != 0 && expected != cur->version) {

@@ -486,7 +486,7 @@ load_current(store_conn_t *conn, write_t *w, kt_error_t *err)
         kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE,
                      strcmp(w->kind->name, "organization") == 0 ? "the organization was deleted"
                      : strcmp(w->kind->name, "progress") == 0   ? "the progress record was deleted"
-                                                              : "the student was deleted");
+                                                                : "the student was deleted");
         return false;
     }
     if (w->expected != 0 && w->expected != w->cur.version) {

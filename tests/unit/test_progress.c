@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msg.h"
 #include "model/codec.h"
 #include "model/progress.h"
 #include "model/progress_report.h"
@@ -211,12 +212,10 @@ test_ids_and_marks(void)
     CHECK(progress_mark_kind("NA", &v) == PROGRESS_MARK_NA);
     CHECK(progress_period_in_scheme("QUARTERS", "Y"));
     CHECK(!progress_period_in_scheme("HALF_YEARS", "H3"));
-    size_t n = 0;
-    while (progress_subjects[n] != NULL) {
-        CHECK(progress_subject_names[n] != NULL);
-        n++;
-    }
-    CHECK(progress_subject_names[n] == NULL); /* a name per code, no more */
+    /* A name per code, in both languages (the code catalogue). */
+    for (size_t n = 0; progress_subjects[n] != NULL; n++)
+        CHECK(kt_msg_code("subject", progress_subjects[n], false) != NULL &&
+              kt_msg_code("subject", progress_subjects[n], true) != NULL);
 }
 
 /* The figures: passing, quality, average; a student without marks counts nowhere. */

@@ -58,6 +58,9 @@ static const char *const xml_types[] = {"application/xml", "text/xml", NULL};
 #define REPORTERS                                                                                  \
     .roles = REGION | SCHOOL | MINISTRY | ADMIN | HEALTH_MINISTRY,                                 \
     .denied = "reports are for the region, the ministries and admins"
+#define EDUCATION_REPORTERS                                                                        \
+    .roles = REGION | SCHOOL | MINISTRY | ADMIN,                                                   \
+    .denied = "progress reports are for the region, the ministry of education, schools and admins"
 #define REGION_REPORTERS                                                                           \
     .roles = REGION | MINISTRY | ADMIN,                                                            \
     .denied = "migration between schools is reported for the whole region only"
@@ -159,7 +162,7 @@ const route_t routes_table[] = {
     {.method = "GET", .pattern = "/api/v1/reports/migration", .handler = handle_report_migration,
      .flags = ROUTE_SCAN, REGION_REPORTERS},
     {.method = "GET", .pattern = "/api/v1/reports/progress", .handler = handle_report_progress,
-     .flags = ROUTE_SCAN, REPORTERS},
+     .flags = ROUTE_SCAN, EDUCATION_REPORTERS},
 
     /* Organisations: every role but the portal reads the registry. */
     {.method = "GET", .pattern = "/api/v1/organizations", .handler = handle_organization_list,

@@ -113,12 +113,12 @@ side_json(jw_t *w, const char *key, const char *id, int64_t version, const char 
 }
 
 static void
-answer(request_t *req, response_t *res, const merge_result_t *r, bool merge)
+answer(const app_t *app, request_t *req, response_t *res, const merge_result_t *r, bool merge)
 {
     jw_t w;
 
     response_reset(res, 200, "application/json");
-    handler_etag(req, res, r->survivor_version);
+    handler_etag(app, req, res, r->survivor_version);
     jw_init(&w, &res->body);
     jw_object_begin(&w);
     side_json(&w, "survivor", r->survivor, r->survivor_version, "ACTIVE");
@@ -164,7 +164,7 @@ merge_or_unmerge(const app_t *app, request_t *req, response_t *res, bool merge, 
     /* The write stands whatever the access log says (records_log_write). */
     records_log_write(app, req, conn, &store_kind_student, out.survivor);
     records_log_write(app, req, conn, &store_kind_student, out.duplicate);
-    answer(req, res, &out, merge);
+    answer(app, req, res, &out, merge);
     ok = true;
 done:
     bson_destroy(&prefer);

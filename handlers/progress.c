@@ -44,20 +44,20 @@ write_record(jw_t *w, const char *id, int64_t version, const bson_t *doc)
 }
 
 static void
-answer(request_t *req, response_t *res, int status, const char *id, int64_t version,
-       const bson_t *doc)
+answer(const app_t *app, request_t *req, response_t *res, int status, const char *id,
+       int64_t version, const bson_t *doc)
 {
     jw_t w;
 
     response_reset(res, status, "application/json");
-    handler_etag(req, res, version);
+    handler_etag(app, req, res, version);
     jw_init(&w, &res->body);
     write_record(&w, id, version, doc);
 }
 
 /* The record as <Progress>, the element of packages. */
 static bool
-answer_xml(request_t *req, response_t *res, const record_t *s, kt_error_t *err)
+answer_xml(const app_t *app, request_t *req, response_t *res, const record_t *s, kt_error_t *err)
 {
     xmlBufferPtr out = xmlBufferCreate();
     xmlTextWriterPtr w = out ? xmlNewTextWriterMemory(out, 0) : NULL;
@@ -68,7 +68,7 @@ answer_xml(request_t *req, response_t *res, const record_t *s, kt_error_t *err)
         xmlFreeTextWriter(w);
     if (ok) {
         response_reset(res, 200, "application/xml; charset=utf-8");
-        handler_etag(req, res, s->version);
+        handler_etag(app, req, res, s->version);
         buf_append(&res->body, xmlBufferContent(out), (size_t)xmlBufferLength(out));
     } else {
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot write the progress as XML");
@@ -102,10 +102,10 @@ handle_progress_get(const app_t *app, request_t *req, response_t *res, kt_error_
         !log_access(req, conn, as_of != NULL ? "progress_as_of" : "progress", err))
         goto done;
     if (records_wants_xml(req)) {
-        ok = answer_xml(req, res, &s, err);
+        ok = answer_xml(app, req, res, &s, err);
         goto done;
     }
-    answer(req, res, 200, s.id, s.version, &s.doc);
+    answer(app, req, res, 200, s.id, s.version, &s.doc);
     ok = true;
 done:
     record_release(&s);
@@ -128,7 +128,7 @@ put(const app_t *app, request_t *req, response_t *res, bool merge, kt_error_t *e
     bool created = false, ok = false;
     kt_error_t e;
 
-    if (conn == NULL || !handler_if_match(req, &expected, err) ||
+    if (conn == NULL || !handler_if_match(app, req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err))
         goto done;
     records_fill_meta(req, &meta, reason);
@@ -142,7 +142,7 @@ put(const app_t *app, request_t *req, response_t *res, bool merge, kt_error_t *e
     if (!service_progress_put(conn, req->arena, &p, &doc, &out, &created, err))
         goto done;
     kt_error_clear(&e);
-    answer(req, res, created ? 201 : 200, out.id, out.version,
+    answer(app, req, res, created ? 201 : 200, out.id, out.version,
            log_access(req, conn, "write", &e) ? &doc : &none);
     ok = true;
 done:

@@ -68,7 +68,9 @@ progress_year_of(const char *date, char out[PROGRESS_YEAR_LEN + 1])
         return false;
     if (m < 9)
         y--;
-    snprintf(out, PROGRESS_YEAR_LEN + 1, "%04d-%04d", y, y + 1);
+    /* y is 1999..2099 here; the modulo only tells the compiler so. */
+    snprintf(out, PROGRESS_YEAR_LEN + 1, "%04u-%04u", (unsigned)y % 10000u,
+             (unsigned)(y + 1) % 10000u);
     return true;
 }
 

@@ -301,7 +301,7 @@ json_cell(jw_t *w, const progress_cell_t *c)
 }
 
 static bool
-render_json(const preport_t *r, buf_t *out)
+render_json(const preport_t *r, bool en, buf_t *out)
 {
     jw_t w;
 
@@ -336,7 +336,7 @@ render_json(const preport_t *r, buf_t *out)
             jw_string(&w, r->keys[k]);
         if (r->group == PGROUP_SUBJECT) {
             jw_key(&w, "name");
-            jw_string(&w, subject_name(r->keys[k]));
+            jw_string(&w, subject_name(r->keys[k], en));
         }
         json_cell(&w, &r->rows[k]);
         jw_object_end(&w);
@@ -535,7 +535,7 @@ render(const request_t *req, const preport_t *r, response_t *res, kt_error_t *er
     else if (strcmp(type, "image/svg+xml") == 0)
         ok = render_svg(r, req->lang_en, &res->body);
     else
-        ok = render_json(r, &res->body);
+        ok = render_json(r, req->lang_en, &res->body);
     if (!ok)
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "the report did not fit");
     return ok;

@@ -518,6 +518,7 @@ const kt_msg_t kt_msg_catalogue[] = {
      "period — одно из Q1..Q4, T1..T3, H1, H2, Y"},
     {"group_by must be one of subject, grade, school, municipality",
      "group_by — одно из subject, grade, school, municipality"},
+    {"Total", "Итого"},
 };
 
 const size_t kt_msg_catalogue_len = sizeof kt_msg_catalogue / sizeof kt_msg_catalogue[0];
@@ -688,6 +689,16 @@ const kt_msg_code_t kt_msg_code_catalogue[] = {
     {"subject", "LAW", "Law", "Право"},
     {"subject", "IND", "Individual project", "Индивидуальный проект"},
     {"subject", "NATSCI", "Natural science", "Естествознание"},
+    {"progress_column", "subject", "Subject", "Предмет"},
+    {"progress_column", "grade", "Grade", "Класс"},
+    {"progress_column", "school", "OGRN of the school", "ОГРН школы"},
+    {"progress_column", "municipality", "OKTMO of the municipality", "ОКТМО муниципалитета"},
+    {"progress_column", "students", "Students with marks", "Обучающихся с отметками"},
+    {"progress_column", "passing", "Passing", "Успевают"},
+    {"progress_column", "quality", "With 4 and 5", "На «4» и «5»"},
+    {"progress_column", "success_rate", "Success rate, %", "Успеваемость, %"},
+    {"progress_column", "quality_rate", "Quality, %", "Качество знаний, %"},
+    {"progress_column", "average_mark", "Average mark", "Средний балл"},
 };
 
 const size_t kt_msg_code_catalogue_len =

@@ -211,4 +211,16 @@ export const CODES = {
     IND: ["Индивидуальный проект", "Individual project"],
     NATSCI: ["Естествознание", "Natural science"],
   },
+  progress_column: {
+    subject: ["Предмет", "Subject"],
+    grade: ["Класс", "Grade"],
+    school: ["ОГРН школы", "OGRN of the school"],
+    municipality: ["ОКТМО муниципалитета", "OKTMO of the municipality"],
+    students: ["Обучающихся с отметками", "Students with marks"],
+    passing: ["Успевают", "Passing"],
+    quality: ["На «4» и «5»", "With 4 and 5"],
+    success_rate: ["Успеваемость, %", "Success rate, %"],
+    quality_rate: ["Качество знаний, %", "Quality, %"],
+    average_mark: ["Средний балл", "Average mark"],
+  },
 };

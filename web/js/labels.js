@@ -33,6 +33,9 @@ export const FIELDS = {
   certificates: 'Документы об образовании', with_honors: 'С отличием', title: 'Название',
   ogrn: 'ОГРН', inn: 'ИНН', kpp: 'КПП', full_name: 'Полное наименование', short_name: 'Краткое наименование',
   head_name: 'Руководитель', site: 'Сайт', license: 'Лицензия', parent: 'Головная организация',
+  student_id: 'Обучающийся (идентификатор)', scheme: 'Схема аттестации', marks: 'Отметки',
+  period: 'Период', absences: 'Пропуски', days: 'Дней пропущено', lessons: 'Уроков пропущено',
+  days_illness: 'Дней по болезни', lessons_illness: 'Уроков по болезни',
 };
 
 // Which code list names a member's values: by "parent.key" first, then by key

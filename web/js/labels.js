@@ -50,6 +50,8 @@ const LISTS = {
   'legal_basis.kind': 'legal_basis', 'achievements.kind': 'achievement_kind',
   'achievements.level': 'achievement_level', 'achievements.result': 'achievement_result',
   badge: 'badge', 'exams.kind': 'exam_kind', 'certificates.type': 'certificate_type',
+  scheme: 'progress_scheme', period: 'progress_period', 'marks.mark': 'progress_mark',
+  'marks.reason': 'progress_reason',
 };
 
 export const DOCUMENT_TYPES = Object.fromEntries(

@@ -11,7 +11,7 @@ const dataUrl = (name) => 'data:text/javascript;base64,' + Buffer.from(
 const load = (name) => import(dataUrl(name));
 const { cell, csv } = await load('csv.js');
 const { compare, flatten, withoutHealth, changesWithoutHealth } = await load('diff.js');
-const { FIELDS, csvTime, listOf, pointerLabel, timeText, valueText } = await load('labels.js');
+const { FIELDS, ROLES, csvTime, listOf, pointerLabel, timeText, valueText } = await load('labels.js');
 const { CODES } = await load('codes.js');
 
 test('csv: BOM, CRLF, ";" between quoted cells, quotes doubled', () => {
@@ -103,4 +103,11 @@ test('labels: times say their zone; CSV times are what a spreadsheet reads', () 
   assert.match(timeText('2026-09-20T11:05:03.123Z'), /^\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d \(UTC[+−]\d\d:\d\d\)$/);
   assert.equal(csvTime('2026-09-20T11:05:03.123Z'), '20.09.2026 11:05:03');
   assert.equal(timeText(null), '—');
+});
+
+test('labels: every role of the service has a Russian name', () => {
+  const src = readFileSync(new URL('../../auth/principal.c', import.meta.url), 'utf8');
+  const roles = [...src.matchAll(/\[ROLE_[A-Z_]+\] = "([a-z_]+)"/g)].map((m) => m[1]);
+  assert.ok(roles.length >= 7, roles.join());
+  assert.deepEqual(roles.filter((r) => !ROLES[r]), []);
 });

@@ -83,7 +83,8 @@ export const ACTIONS = {
 
 export const ROLES = {
   region: 'региональная система', school: 'школа', ministry: 'министерство',
-  auditor: 'аудитор', admin: 'администратор',
+  ministry_education: 'министерство образования', ministry_health: 'министерство здравоохранения',
+  portal: 'портал госуслуг', auditor: 'аудитор', admin: 'администратор',
 };
 
 export const READS = {

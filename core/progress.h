@@ -5,8 +5,8 @@
  * and a last line at the end when any was written. A NULL progress_t * is
  * allowed everywhere and does nothing, so callers pass one only when asked.
  */
-#ifndef KT_PROGRESS_H
-#define KT_PROGRESS_H
+#ifndef KT_CORE_PROGRESS_H
+#define KT_CORE_PROGRESS_H
 
 #include <stdbool.h>
 #include <stdio.h>

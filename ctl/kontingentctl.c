@@ -21,6 +21,10 @@
  *   migrate --to sqlite|mongodb [--sqlite FILE] [--mongodb-uri URI] [--db NAME]
  *             copy the registry to the other store implementation, rebuild its
  *             heads and claims, verify it (ctl/migrate.c)
+ * The texts `--help` prints are the table `commands` below. Every command takes
+ * --help and --version; a wrong argument is named, exit 2; import exits 1 when
+ * an item is rejected. The configuration is the service's (config_load: the
+ * file, then the environment). docs/operations.md, "kontingentctl".
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -189,9 +193,10 @@ no_arguments(const char *command, int argc, char **argv)
 /* A progress report on stderr: a bar on a terminal, else lines every
  * KT_PROGRESS_SECONDS. */
 static void
-progress_open(progress_t *p, const config_t *cfg, const char *what, const char *unit)
+progress_open(progress_t *p, const config_t *cfg, const char *what, const char *unit,
+              long long total)
 {
-    progress_start(p, stderr, isatty(STDERR_FILENO) != 0, cfg->progress_seconds, what, unit, 0);
+    progress_start(p, stderr, isatty(STDERR_FILENO) != 0, cfg->progress_seconds, what, unit, total);
 }
 
 /* "90s", "15m", "12h", "30d" → seconds; -1 when malformed. Whether it is
@@ -449,8 +454,13 @@ cmd_store(const config_t *cfg, store_cmd_t cmd)
     }
     store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
     progress_t p;
+    long records = 0;
     if (cmd != STORE_CMD_INIT) {
-        progress_open(&p, cfg, cmd == STORE_CMD_VERIFY ? "verify" : "repair", "records");
+        /* The total makes the bar; without it (the count failed) a count still shows. */
+        if (!verify_count(conn, &records, &err))
+            records = 0;
+        kt_error_clear(&err);
+        progress_open(&p, cfg, cmd == STORE_CMD_VERIFY ? "verify" : "repair", "records", records);
         verify_progress_use(&p);
     }
     bool ok = run_store_cmd(conn, cmd, &clean, &err);
@@ -500,7 +510,7 @@ import_mapped(const config_t *cfg, const char *data, size_t len, const char *rec
     store_t *store = schema ? config_store_new(cfg, &err) : NULL;
     store_conn_t *conn = store ? store_conn_pop(store, STORE_POOL_BATCH) : NULL;
     progress_t p;
-    progress_open(&p, cfg, "import", "items");
+    progress_open(&p, cfg, "import", "items", 0);
     ingest_ctx_t ctx = {conn, schema, &who, import_progress, &p, 0, NULL, cfg->receipt_page_bytes};
     bool queued = false;
     char packet_id[INGEST_ID_MAX];
@@ -616,7 +626,7 @@ cmd_export(const config_t *cfg, int argc, char **argv)
     e.conn = store_conn_pop(store, STORE_POOL_BATCH);
     /* Nothing is written unless the first page was read; a later failure
      * leaves a cut, not well-formed Packet ending in EXPORT_FAILED_MARK. */
-    progress_open(&out.progress, cfg, "export", "bytes");
+    progress_open(&out.progress, cfg, "export", "bytes", 0);
     bool ok = export_begin(&e, &err) && export_send(&e, write_stdout, &out, &err);
     progress_finish(&out.progress);
     if (ok && fflush(stdout) != 0) {

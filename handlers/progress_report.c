@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/msg.h"
 #include "core/strmap.h"
 #include "handlers/common.h"
 #include "handlers/handlers.h"
@@ -25,6 +24,7 @@
 #include "model/progress.h"
 #include "model/progress_report.h"
 #include "model/validators.h"
+#include "core/msg.h"
 #include "store/kind.h"
 #include "store/scan.h"
 #include "store/util.h"
@@ -37,6 +37,7 @@ typedef struct {
     const char *as_of; /* the bound on version times ("…Z"), NULL: now */
     const char *org;   /* NULL: the whole region */
     progress_group_t group;
+    bool en;         /* the answer in English (Accept-Language) */
     strmap_t *cells; /* group value → progress_cell_t */
     progress_cell_t total;
     const char **keys; /* rows, sorted */
@@ -263,6 +264,7 @@ make_rows(arena_t *arena, preport_t *r)
 /* --- rendering ---------------------------------------------------------------------------------
  */
 
+/* A subject's name in the answer's language (the code list "subject"). */
 static const char *
 subject_name(const char *code, bool en)
 {
@@ -302,7 +304,7 @@ json_cell(jw_t *w, const progress_cell_t *c)
 }
 
 static bool
-render_json(const preport_t *r, bool en, buf_t *out)
+render_json(const preport_t *r, buf_t *out)
 {
     jw_t w;
 
@@ -337,7 +339,7 @@ render_json(const preport_t *r, bool en, buf_t *out)
             jw_string(&w, r->keys[k]);
         if (r->group == PGROUP_SUBJECT) {
             jw_key(&w, "name");
-            jw_string(&w, subject_name(r->keys[k], en));
+            jw_string(&w, subject_name(r->keys[k], r->en));
         }
         json_cell(&w, &r->rows[k]);
         jw_object_end(&w);
@@ -384,28 +386,28 @@ csv_line(buf_t *out, const char *key, const progress_cell_t *c, bool en)
 }
 
 static const char *
-csv_key(const preport_t *r, size_t k, bool en)
+csv_key(const preport_t *r, size_t k)
 {
     if (r->keys[k][0] == '\0')
-        return kt_msg("not given", en);
-    return r->group == PGROUP_SUBJECT ? subject_name(r->keys[k], en) : r->keys[k];
+        return kt_msg("not given", r->en);
+    return r->group == PGROUP_SUBJECT ? subject_name(r->keys[k], r->en) : r->keys[k];
 }
 
 static bool
-render_csv(const preport_t *r, bool en, buf_t *out)
+render_csv(const preport_t *r, buf_t *out)
 {
     static const char *const heads[] = {"students",     "passing",      "quality",
                                         "success_rate", "quality_rate", "average_mark"};
-    const char *group = kt_msg_code("progress_column", progress_group_name(r->group), en);
+    const char *group = kt_msg_code("progress_column", progress_group_name(r->group), r->en);
     bool ok = buf_puts(out, REPORT_CSV_BOM) &&
               report_csv_cell(out, group != NULL ? group : progress_group_name(r->group), false);
 
     for (size_t i = 0; ok && i < sizeof heads / sizeof *heads; i++)
-        ok = report_csv_cell(out, kt_msg_code("progress_column", heads[i], en),
+        ok = report_csv_cell(out, kt_msg_code("progress_column", heads[i], r->en),
                              i + 1 == sizeof heads / sizeof *heads);
     for (size_t k = 0; ok && k < r->nrows; k++)
-        ok = csv_line(out, csv_key(r, k, en), &r->rows[k], en);
-    return ok && csv_line(out, kt_msg("Total", en), &r->total, en);
+        ok = csv_line(out, csv_key(r, k), &r->rows[k], r->en);
+    return ok && csv_line(out, kt_msg("Total", r->en), &r->total, r->en);
 }
 
 static bool
@@ -454,73 +456,69 @@ static bool
 svg_bar(buf_t *out, int y, const char *cls, double rate, bool hidden, const char *what, bool en)
 {
     int w = hidden || rate < 0 ? 1 : (int)(SVG_BAR * rate / 100.0);
+    char text[256];
 
     if (hidden || rate < 0)
-        return buf_printf(out,
-                          "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"1\" height=\"16\"/>"
-                          "<text x=\"%d\" y=\"%d\">%s: %s</text>\n",
-                          cls, SVG_LABEL, y, SVG_LABEL + 6, y + 13, what, kt_msg("hidden", en));
+        kt_msg_format(en, text, sizeof text, "%s: hidden", kt_msg(what, en));
+    else
+        kt_msg_format(en, text, sizeof text, "%s: %g%%", kt_msg(what, en), rate);
+    w = w > 1 ? w : 1;
     return buf_printf(out,
                       "<rect class=\"%s\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\"/>"
-                      "<text x=\"%d\" y=\"%d\">%s: %g%%</text>\n",
-                      cls, SVG_LABEL, y, w > 1 ? w : 1, SVG_LABEL + (w > 1 ? w : 1) + 6, y + 13,
-                      what, rate);
+                      "<text x=\"%d\" y=\"%d\">%s</text>\n",
+                      cls, SVG_LABEL, y, w, SVG_LABEL + w + 6, y + 13, text);
 }
 
 static bool
-svg_row(buf_t *out, const preport_t *r, size_t k, bool en)
+svg_row(buf_t *out, const preport_t *r, size_t k)
 {
     const progress_cell_t *c = &r->rows[k];
     int y = SVG_TOP + (int)k * SVG_ROW;
-    const char *label = r->group == PGROUP_SUBJECT ? subject_name(r->keys[k], en) : r->keys[k];
-    char grade[64];
+    char label[256];
 
-    if (label[0] == '\0')
-        label = kt_msg("not given", en);
-    else if (r->group == PGROUP_GRADE) {
-        kt_msg_format(en, grade, sizeof grade, "grade %s", label);
-        label = grade;
-    }
-    return buf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", SVG_LABEL - 8, y + 20) &&
-           buf_puts(out, label) && buf_puts(out, "</text>\n") &&
+    if (r->keys[k][0] == '\0')
+        snprintf(label, sizeof label, "%s", kt_msg("not given", r->en));
+    else if (r->group == PGROUP_GRADE)
+        kt_msg_format(r->en, label, sizeof label, "grade %s", r->keys[k]);
+    else
+        snprintf(label, sizeof label, "%s",
+                 r->group == PGROUP_SUBJECT ? subject_name(r->keys[k], r->en) : r->keys[k]);
+    return buf_printf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", SVG_LABEL - 8,
+                      y + 20, label) &&
            svg_bar(out, y + 2, "s", progress_rate(c->passing, c->students), c->passing_hidden,
-                   kt_msg("success rate", en), en) &&
+                   "success rate", r->en) &&
            svg_bar(out, y + 20, "q", progress_rate(c->quality, c->students), c->quality_hidden,
-                   kt_msg("quality", en), en);
+                   "quality", r->en);
 }
 
 static bool
-render_svg(const preport_t *r, bool en, buf_t *out)
+render_svg(const preport_t *r, buf_t *out)
 {
-    char line[256];
     int height = SVG_TOP + (int)r->nrows * SVG_ROW + 20;
-    bool ok =
-        buf_printf(out,
-                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                   "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"t\">\n"
-                   "<style>text{font:13px sans-serif;fill:#222}.h{font-size:17px;font-weight:600}"
-                   ".s{fill:#2f6db5}.q{fill:#4a9d5b}</style>\n"
-                   "<rect width=\"100%%\" height=\"100%%\" style=\"fill:#fff\"/>\n",
-                   SVG_WIDTH, height, SVG_WIDTH, height);
+    char title[256], total[256], quality[128] = "";
+    bool ok;
 
-    kt_msg_format(en, line, sizeof line, "Success rate and quality of knowledge, %s, period %s",
-                  r->year, r->period);
-    ok = ok && buf_puts(out, "<text id=\"t\" class=\"h\" x=\"16\" y=\"28\">") &&
-         buf_puts(out, line) && buf_puts(out, "</text>\n<text x=\"16\" y=\"52\">");
+    kt_msg_format(r->en, title, sizeof title,
+                  "Success rate and quality of knowledge, %s, period %s", r->year, r->period);
     if (r->total.passing_hidden)
-        kt_msg_format(en, line, sizeof line, "Total: %s", kt_msg("hidden", en));
+        kt_msg_format(r->en, total, sizeof total, "Total: hidden");
     else
-        kt_msg_format(en, line, sizeof line, "Total: success rate %g%%",
+        kt_msg_format(r->en, total, sizeof total, "Total: success rate %g%%",
                       progress_rate(r->total.passing, r->total.students));
-    ok = ok && buf_puts(out, line);
-    if (!r->total.quality_hidden) {
-        kt_msg_format(en, line, sizeof line, ", quality %g%%",
+    if (!r->total.quality_hidden)
+        kt_msg_format(r->en, quality, sizeof quality, ", quality %g%%",
                       progress_rate(r->total.quality, r->total.students));
-        ok = ok && buf_puts(out, line);
-    }
-    ok = ok && buf_puts(out, "</text>\n");
+    ok = buf_printf(out,
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                    "viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"t\">\n"
+                    "<style>text{font:13px sans-serif;fill:#222}.h{font-size:17px;"
+                    "font-weight:600}.s{fill:#2f6db5}.q{fill:#4a9d5b}</style>\n"
+                    "<rect width=\"100%%\" height=\"100%%\" style=\"fill:#fff\"/>\n"
+                    "<text id=\"t\" class=\"h\" x=\"16\" y=\"28\">%s</text>\n"
+                    "<text x=\"16\" y=\"52\">%s%s</text>\n",
+                    SVG_WIDTH, height, SVG_WIDTH, height, title, total, quality);
     for (size_t k = 0; ok && k < r->nrows; k++)
-        ok = svg_row(out, r, k, en);
+        ok = svg_row(out, r, k);
     return ok && buf_puts(out, "</svg>\n");
 }
 
@@ -554,13 +552,13 @@ render(const request_t *req, const preport_t *r, response_t *res, kt_error_t *er
     }
     response_reset(res, 200, strcmp(type, "text/csv") == 0 ? "text/csv; charset=utf-8" : type);
     if (strcmp(type, "text/csv") == 0)
-        ok = render_csv(r, req->lang_en, &res->body);
+        ok = render_csv(r, &res->body);
     else if (strcmp(type, "application/xml") == 0)
         ok = render_xml(r, &res->body);
     else if (strcmp(type, "image/svg+xml") == 0)
-        ok = render_svg(r, req->lang_en, &res->body);
+        ok = render_svg(r, &res->body);
     else
-        ok = render_json(r, req->lang_en, &res->body);
+        ok = render_json(r, &res->body);
     if (!ok)
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "the report did not fit");
     return ok;
@@ -585,6 +583,7 @@ handle_report_progress(const app_t *app, request_t *req, response_t *res, kt_err
 
     if (conn == NULL || !preport_params(req, &r, err))
         return false;
+    r.en = req->lang_en;
     spec.until = orgs_spec.until = r.as_of;
     r.cells = strmap_new(sizeof(progress_cell_t), PREPORT_MAX_BYTES);
     ok = r.cells != NULL && store_scan_latest(conn, &spec, &records, err) &&

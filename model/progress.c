@@ -119,7 +119,7 @@ static kt_code_t
 check_year(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     (void)cx;
-    *msg = "Academic year: YYYY-YYYY, two consecutive years (2026-2027)";
+    *msg = "An academic year: YYYY-YYYY, two consecutive years (2026-2027)";
     return progress_year_valid(s->str) ? KT_OK : KT_FORMAT;
 }
 
@@ -138,10 +138,10 @@ mark_rule(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     na = strcmp(slots[MARK_MARK].out->str, "NA") == 0;
     if (na && slots[MARK_REASON].state == FIELD_ABSENT)
         fields_fail(cx, fields_ptr(cx, ptr, "reason"), KT_REQUIRED,
-                    "\"Not assessed\" (NA) needs a reason");
+                    "A mark NA (not attested) needs a reason");
     else if (!na && slots[MARK_REASON].state == FIELD_OK)
         fields_fail(cx, fields_ptr(cx, ptr, "reason"), KT_FORMAT,
-                    "A reason goes only with \"not assessed\" (NA)");
+                    "A reason is given only with the mark NA (not attested)");
 }
 
 enum { ABS_PERIOD, ABS_DAYS, ABS_LESSONS, ABS_DAYS_ILLNESS, ABS_LESSONS_ILLNESS, ABS__MAX };
@@ -160,11 +160,11 @@ absence_rule(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     if (slot_int(&slots[ABS_DAYS_ILLNESS]) > slot_int(&slots[ABS_DAYS]) &&
         slots[ABS_DAYS].state == FIELD_OK)
         fields_fail(cx, fields_ptr(cx, ptr, "days_illness"), KT_FORMAT,
-                    "More days missed for illness than days missed");
+                    "More days for illness than days missed");
     if (slot_int(&slots[ABS_LESSONS_ILLNESS]) > slot_int(&slots[ABS_LESSONS]) &&
         slots[ABS_LESSONS].state == FIELD_OK)
         fields_fail(cx, fields_ptr(cx, ptr, "lessons_illness"), KT_FORMAT,
-                    "More lessons missed for illness than lessons missed");
+                    "More lessons for illness than lessons missed");
 }
 
 enum {
@@ -213,11 +213,11 @@ check_entries(fields_ctx_t *cx, const char *ptr, const field_slot_t *slot, const
         const char *at = fields_ptr_index(cx, ptr, i);
         if (scheme != NULL && !progress_period_in_scheme(scheme, member_str(it, "period")))
             fields_fail(cx, fields_ptr(cx, at, "period"), KT_ENUM,
-                        "The period is not in the attestation scheme (scheme)");
+                        "The period is not one of the attestation scheme (scheme)");
         if (repeats(slot->out, it, "period", key2))
             fields_fail(cx, at, KT_FORMAT,
-                        key2 != NULL ? "A second mark for the subject in the same period"
-                                     : "A second absence count for the same period");
+                        key2 != NULL ? "A second mark of the subject for the same period"
+                                     : "A second absence line for the same period");
     }
 }
 
@@ -288,10 +288,10 @@ same_year(arena_t *arena, const bson_t *checked, const char *year, kt_error_t *e
     if (!bson_iter_init_find(&it, checked, "year") || !BSON_ITER_HOLDS_UTF8(&it) ||
         strcmp(bson_iter_utf8(&it, NULL), year) == 0)
         return true;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
-                 "The progress data failed validation (1 error)");
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, "%s (%zu errors)",
+                 "The progress data failed validation", (size_t)1);
     kt_error_add_field(err, arena, "/year", KT_FORMAT,
-                       "The academic year differs from the one in the path");
+                       "The academic year is not the one of the path");
     return false;
 }
 

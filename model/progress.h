@@ -44,9 +44,8 @@ typedef enum {
     PROGRESS_MARK__MAX
 } progress_mark_kind_t;
 
-/* The subject codes (NULL-terminated; their names in both languages are the
- * code list "subject" of core/msg_catalogue.c); the period schemes and their
- * periods. */
+/* The subject codes (NULL-terminated; their names are the code list
+ * "subject" of core/msg_catalogue.c), the period schemes and their periods. */
 extern const char *const progress_subjects[];
 extern const char *const progress_schemes[];
 extern const char *const progress_periods[];

@@ -569,6 +569,23 @@ done:
 
 /* --- current progress ------------------------------------------------------------------ */
 
+/* UNCHANGED, unless this very item wrote the current version (an interrupted
+ * run, resumed): then what it did. */
+static const char *
+progress_unchanged(const run_t *run, const xmlio_item_t *item, const char *id)
+{
+    const char *earlier = NULL;
+    record_t cur;
+    kt_error_t e;
+
+    record_init(&cur);
+    kt_error_clear(&e);
+    if (store_record_get(run->ctx->conn, &store_kind_progress, id, &cur, &e))
+        earlier = earlier_outcome(run, item, &cur);
+    record_release(&cur);
+    return earlier != NULL ? earlier : "UNCHANGED";
+}
+
 /* A Progress item: merged into the student's record for the year, as
  * PATCH /api/v1/students/{id}/progress/{year} (service/progress.h); the
  * receipt names the progress record (its id and version). */
@@ -592,7 +609,7 @@ apply_progress(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_er
     if (ok)
         result_ok(result, item,
                   created         ? "CREATED"
-                  : out.unchanged ? "UNCHANGED"
+                  : out.unchanged ? progress_unchanged(run, item, out.id)
                                   : "UPDATED",
                   out.id, out.version);
     bson_destroy(&doc);
@@ -746,13 +763,14 @@ write_totals(xmlTextWriterPtr w, const ingest_totals_t *t)
     xmlTextWriterEndElement(w);
 }
 
-/* <Progress received= done=/> of a waiting package (docs/xml-exchange.md). */
+/* <QueueProgress received= done=/> of a waiting package (docs/xml-exchange.md);
+ * not Progress, which is an item of students' marks. */
 static void
 write_progress(xmlTextWriterPtr w, const ingest_progress_t *p)
 {
     char n[32];
 
-    xmlTextWriterStartElement(w, BAD_CAST "Progress");
+    xmlTextWriterStartElement(w, BAD_CAST "QueueProgress");
     snprintf(n, sizeof n, "%lld", (long long)p->received);
     xmlTextWriterWriteAttribute(w, BAD_CAST "received", BAD_CAST n);
     snprintf(n, sizeof n, "%lld", (long long)p->done);

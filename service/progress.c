@@ -127,10 +127,10 @@ student_org(arena_t *arena, const record_t *student, const char **org, kt_error_
     *org = util_get_str(&student->doc, "organization");
     if (*org != NULL && (*org)[0] != '\0')
         return true;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
-                 "The progress data failed validation (1 error)");
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, "%s (%zu errors)",
+                 "The progress data failed validation", (size_t)1);
     kt_error_add_field(err, arena, "/organization", KT_REQUIRED,
-                       "The student is on the roll of no organisation");
+                       "The student is not on the roll of any organisation");
     return false;
 }
 

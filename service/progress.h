@@ -36,7 +36,16 @@
  * the portal for a parent's children). Errors: 404 NOT_FOUND for a year
  * that is not "YYYY-YYYY" consecutive, a student not visible, or no record
  * (at as_of); store errors as they come. The document is model/progress.h's;
- * out->id is the record's id (store/progress.h), not the student's.
+ * out->id is the record's id (store/progress.h), not the student's. The
+ * current academic year of a date is progress_year_of() (model/progress.h).
+ *
+ *     record_t rec;
+ *     char year[10], today[11];
+ *     date_today(today);
+ *     progress_year_of(today, year);
+ *     record_init(&rec);
+ *     if (service_progress_get(conn, NULL, child_id, year, NULL, &rec, &err)) … rec.doc …
+ *     record_release(&rec);
  */
 bool service_progress_get(store_conn_t *conn, const principal_t *who, const char *student_id,
                           const char *year, const char *as_of, record_t *out, kt_error_t *err);

@@ -122,6 +122,7 @@ typedef struct store_ops {
     bool (*verify_all)(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
     bool (*verify_last_run)(store_conn_t *conn, bson_t *out, bool *found, kt_error_t *err);
     bool (*verify_repair_all)(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
+    bool (*verify_count)(store_conn_t *conn, long *records, kt_error_t *err);
 
     /* health data keys (store/health_keys.h) */
     bool (*health_keys_insert)(store_conn_t *conn, const char *dkid, const bson_t *wraps,

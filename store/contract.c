@@ -356,6 +356,12 @@ verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t 
 }
 
 bool
+verify_count(store_conn_t *conn, long *records, kt_error_t *err)
+{
+    return conn->store->ops->verify_count(conn, records, err);
+}
+
+bool
 health_keys_insert(store_conn_t *conn, const char *dkid, const bson_t *wraps, kt_error_t *err)
 {
     return counted(conn->store->ops->health_keys_insert(conn, dkid, wraps, err), err);

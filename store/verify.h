@@ -57,6 +57,11 @@ bool verify_record(store_conn_t *conn, const store_kind_t *kind, const char *id,
  * _id "last"). */
 bool verify_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
 
+/* How many records (students, organisations) verify_all and verify_repair_all
+ * will visit: their heads, counted — the total of their progress. A head
+ * missing under a lagging write is not counted, so a run may visit a few more. */
+bool verify_count(store_conn_t *conn, long *records, kt_error_t *err);
+
 /* The progress verify_all and verify_repair_all step once per record they
  * visit (NULL, the default: none). Process-wide: kontingentctl sets it before
  * a run; the workers never do. */

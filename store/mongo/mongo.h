@@ -195,6 +195,7 @@ bool mongo_verify_record(store_conn_t *conn, const store_kind_t *kind, const cha
 bool mongo_verify_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
 bool mongo_verify_last_run(store_conn_t *conn, bson_t *out, bool *found, kt_error_t *err);
 bool mongo_verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
+bool mongo_verify_count(store_conn_t *conn, long *records, kt_error_t *err);
 bool mongo_health_keys_insert(store_conn_t *conn, const char *dkid, const bson_t *wraps,
                               kt_error_t *err);
 bool mongo_health_keys_get(store_conn_t *conn, const char *dkid, bson_t *wraps, bool *found,

@@ -392,6 +392,7 @@ const store_ops_t store_mongo_ops = {
     .verify_all = mongo_verify_all,
     .verify_last_run = mongo_verify_last_run,
     .verify_repair_all = mongo_verify_repair_all,
+    .verify_count = mongo_verify_count,
     .health_keys_insert = mongo_health_keys_insert,
     .health_keys_get = mongo_health_keys_get,
     .health_keys_put_wraps = mongo_health_keys_put_wraps,

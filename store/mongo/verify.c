@@ -303,3 +303,27 @@ mongo_verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_er
             return false;
     return true;
 }
+
+bool
+mongo_verify_count(store_conn_t *conn, long *records, kt_error_t *err)
+{
+    bson_t filter = BSON_INITIALIZER;
+    bson_error_t error;
+    bool ok = true;
+
+    *records = 0;
+    for (size_t i = 0; ok && i < sizeof verify_kinds / sizeof *verify_kinds; i++) {
+        mongoc_collection_t *c = mongo_collection(conn, verify_kinds[i]->heads);
+        int64_t n = mongoc_collection_count_documents(c, &filter, NULL, NULL, NULL, &error);
+
+        if (n < 0) {
+            mongo_error(err, &error, verify_kinds[i]->heads);
+            ok = false;
+        } else {
+            *records += (long)n;
+        }
+        mongoc_collection_destroy(c);
+    }
+    bson_destroy(&filter);
+    return ok;
+}

@@ -470,6 +470,7 @@ const store_ops_t store_sqlite_ops = {
     .verify_all = sqlite_verify_all,
     .verify_last_run = sqlite_verify_last_run,
     .verify_repair_all = sqlite_verify_repair_all,
+    .verify_count = sqlite_verify_count,
     .health_keys_insert = sqlite_health_keys_insert,
     .health_keys_get = sqlite_health_keys_get,
     .health_keys_put_wraps = sqlite_health_keys_put_wraps,

@@ -792,3 +792,26 @@ sqlite_verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_e
     memset(r, 0, sizeof *r);
     return walk_all(&w);
 }
+
+bool
+sqlite_verify_count(store_conn_t *conn, long *records, kt_error_t *err)
+{
+    *records = 0;
+    for (size_t i = 0; i < sizeof verify_kinds / sizeof *verify_kinds; i++) {
+        sqlite3_stmt *st =
+            sqlite_table_stmt(conn, "SELECT count(*) FROM %s", verify_kinds[i]->heads, err);
+        int rc;
+
+        if (st == NULL)
+            return false;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *records += (long)sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW) {
+            sqlite_error(err, sqlite_db(conn), rc, "count records");
+            return false;
+        }
+    }
+    return true;
+}

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 
 import pytest
 
@@ -98,8 +99,11 @@ def test_health_key_rotate_with_an_unreachable_store_changes_nothing(tmp_path):
     pids = worker_pids()
     # A store that opens but cannot serve the re-wrap: nothing listens on port 9; an SQLite
     # file without the registry's tables.
+    other = tmp_path / "not-the-registry.db"
+    with sqlite3.connect(other) as db:  # there (kontingentctl opens no missing file), but empty
+        db.execute("CREATE TABLE unrelated (x)")
     env = ({"MONGODB_URI": "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=500"}
-           if STORE == "mongodb" else {"KT_SQLITE": str(tmp_path / "not-the-registry.db")})
+           if STORE == "mongodb" else {"KT_SQLITE": str(other)})
     r = run_ctl("keys", "rotate", "--grace", "0", env=env, check=False, timeout=60)
     assert r.returncode == 1
     assert keys.read_bytes() == before

@@ -332,7 +332,7 @@ def inqueue_progress(resp, xsd):
     xsd.validate(resp.content)
     root = ET.fromstring(resp.content)
     assert root.findtext(q("Status")) == "INQUEUE"
-    progress = root.find(q("Progress")).attrib
+    progress = root.find(q("QueueProgress")).attrib
     return int(progress["received"]), int(progress["done"])
 
 
@@ -363,7 +363,7 @@ def test_waiting_package_reports_items_received_and_done(client, region_cert, pa
         time.sleep(0.2)
     assert seen == sorted(seen)
     root = ET.fromstring(r.content)
-    assert root.findtext(q("Status")) == "PROCESSED" and root.find(q("Progress")) is None
+    assert root.findtext(q("Status")) == "PROCESSED" and root.find(q("QueueProgress")) is None
     assert "Retry-After" not in r.headers
 
 

@@ -182,13 +182,15 @@ def test_package_items_with_receipts(client, region_cert, region):
         progress_xml(sids[2], [("RUS", "Q1", "5")], year="2026-2030", local_id="p5"),
         progress_xml(str(uuid.uuid4()), [("RUS", "Q1", "5")], local_id="p6"),
         progress_xml(sids[2], [("RUS", "Q1", "5")], grade=13, local_id="p7"),  # the XSD
+        progress_xml(sids[1], [("RUS", "Q1", "4")], local_id="p8"),  # p2 again: nothing new
     ]
     status, got = receipt(client.post("/api/v1/packages", data=packet(items), headers=XML,
                                       cert=region_cert))
     assert status == "PARTIAL"
     assert [(i["localId"], i["result"]) for i in got] == [
         ("p1", "CREATED"), ("p2", "CREATED"), ("p3", "UPDATED"), ("p4", "REJECTED"),
-        ("p5", "REJECTED"), ("p6", "REJECTED"), ("p7", "REJECTED")]
+        ("p5", "REJECTED"), ("p6", "REJECTED"), ("p7", "REJECTED"), ("p8", "UNCHANGED")]
+    assert got[7]["id"] == got[1]["id"] and got[7]["version"] == "1"
     assert got[0]["id"] == got[2]["id"] and got[2]["version"] == "2"
     assert got[3]["errors"] == [("ENUM", "/Packet/Data/Progress[4]/Marks/Mark[1]/@subject")]
     assert got[4]["errors"][0][0] == "NOT_FOUND"
@@ -472,3 +474,25 @@ def test_report_scope_formats_and_params(client, token, population):
     assert svg.status_code == 200 and svg.headers["Content-Type"] == "image/svg+xml"
     ET.fromstring(svg.content)
     assert "Успеваемость" in svg.text
+
+
+@pytest.mark.store("sqlite", reason="copies the whole stack's registry, as test_migrate's")
+def test_migrate_copies_progress_and_it_verifies(region, tmp_path):
+    from conftest import run_ctl
+
+    sid = new_student(region)
+    assert region.put(url(sid), json=record([("RUS", "Q1", "5")])).status_code == 201
+    assert region.patch(url(sid), json=record([("RUS", "Q2", "4")])).status_code == 200
+
+    def progress_counts(out):
+        m = re.search(r"; (\d+) progress records, (\d+) versions", out)
+        assert m, out
+        return int(m.group(1)), int(m.group(2))
+
+    source = progress_counts(run_ctl("verify").stdout)
+    assert source[0] >= 1 and source[1] >= 2
+    out = run_ctl("migrate", "--to", "sqlite", "--sqlite", tmp_path / "copy.db", timeout=600)
+    line = re.search(r"^progress_versions\s+(\d+) read, (\d+) copied$", out.stdout, re.M)
+    assert line and int(line.group(1)) == source[1] == int(line.group(2)), out.stdout
+    copied = run_ctl("verify", env={"KT_STORE": "sqlite", "KT_SQLITE": str(tmp_path / "copy.db")})
+    assert "OK:" in copied.stdout and progress_counts(copied.stdout) == source

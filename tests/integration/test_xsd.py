@@ -47,6 +47,8 @@ def test_schema_loads_as_xsd_1_0(schema):
         "Event",
         "Organization",
         "ContingentReport",
+        "Progress",
+        "ProgressReport",
         "Receipt",
     }
 

@@ -9,7 +9,8 @@
 #   install  installs that .deb with apt-get on this machine, starts the service as its
 #            units say, asks GET /api/v1/health through the package's nginx, issues a
 #            token with the installed kontingentctl (which reads the service's
-#            /etc/kontingent/kontingent.conf) and calls /api/v1/whoami with it; then
+#            /etc/kontingent/kontingent.conf) and calls /api/v1/whoami with it, and
+#            fetches /api/v1/openapi.json; then
 #            stops what it started, purges the package and removes what the purge keeps
 #            (/var/lib/kontingent, the user kontingent).
 #
@@ -213,6 +214,10 @@ install_and_serve() {
     token=$(kontingentctl token issue --role admin --ttl 5m)
     code=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" https://127.0.0.1:8443/api/v1/whoami)
     [[ $code == 200 ]] || fail "whoami with the installed kontingentctl's token answered $code"
+    # The API's description is built into the server: the package serves it too.
+    code=$(curl -sk -o "$out/openapi.json" -w '%{http_code}' https://127.0.0.1:8443/api/v1/openapi.json)
+    [[ $code == 200 ]] && grep -q '"openapi"' "$out/openapi.json" ||
+        fail "GET /api/v1/openapi.json answered $code"
     printf 'installed %s; it serves: %s\n' "$deb" "$body"
 }
 
@@ -220,7 +225,7 @@ case $mode in
 build) build ;;
 install) install_and_serve ;;
 *)
-    sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '2,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
     ;;
 esac

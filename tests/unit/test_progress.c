@@ -14,6 +14,7 @@
 #include "model/codec.h"
 #include "model/progress.h"
 #include "model/progress_report.h"
+#include "model/xmlio.h"
 #include "store/progress.h"
 #include "store/util.h"
 #include "tests/unit/check.h"
@@ -212,10 +213,12 @@ test_ids_and_marks(void)
     CHECK(progress_mark_kind("NA", &v) == PROGRESS_MARK_NA);
     CHECK(progress_period_in_scheme("QUARTERS", "Y"));
     CHECK(!progress_period_in_scheme("HALF_YEARS", "H3"));
-    /* A name per code, in both languages (the code catalogue). */
-    for (size_t n = 0; progress_subjects[n] != NULL; n++)
-        CHECK(kt_msg_code("subject", progress_subjects[n], false) != NULL &&
-              kt_msg_code("subject", progress_subjects[n], true) != NULL);
+    /* Every subject has its names in both languages (the code list "subject"). */
+    for (size_t i = 0; progress_subjects[i] != NULL; i++) {
+        CHECK(kt_msg_code("subject", progress_subjects[i], false) != NULL);
+        CHECK(kt_msg_code("subject", progress_subjects[i], true) != NULL);
+    }
+    CHECK_STR(kt_msg_code("subject", "RUS", false), "Русский язык");
 }
 
 /* The figures: passing, quality, average; a student without marks counts nowhere. */
@@ -270,6 +273,59 @@ test_report_suppression(void)
     CHECK(progress_group_parse("sex") == PGROUP__MAX);
 }
 
+/* The sample package: each <Progress> item reads into the tree the model
+ * takes (attributes year, subject, days… as the JSON members), and the
+ * stored record written back as <Progress> reads the same again. */
+static void
+test_xml_items(void)
+{
+    arena_t *a = arena_new(0);
+    char path[1100];
+    kt_error_t err;
+    xmlio_schema_t *schema;
+    xmlio_reader_t *r;
+    xmlio_item_t item;
+    int n = 0;
+
+    check_repo_path(path, sizeof path, "xsd/kontingent-exchange-1.xsd");
+    schema = xmlio_schema_load(path, &err);
+    CHECK(schema != NULL);
+    check_repo_path(path, sizeof path, "xsd/samples/packet-progress.xml");
+    r = schema != NULL ? xmlio_reader_new_file(schema, path, &err) : NULL;
+    CHECK(r != NULL);
+    while (r != NULL && xmlio_reader_next(r, a, &item, &err)) {
+        bson_t doc = BSON_INITIALIZER;
+        const json_value_t *year = json_get(item.progress, "year");
+        CHECK_INT(item.kind, XMLIO_ITEM_PROGRESS);
+        CHECK(item.error.code == KT_OK && item.progress != NULL && year != NULL);
+        CHECK(util_is_uuid(item.id));
+        if (item.progress != NULL && year != NULL &&
+            progress_from_json(a, item.progress, item.id, year->str, ORG, &doc, &err)) {
+            buf_t json;
+            buf_init(&json, 0);
+            codec_canonical(&json, &doc, NULL);
+            if (n == 0)
+                CHECK(strstr(json.data, "{\"period\":\"Q1\",\"days\":5,\"lessons\":28,"
+                                        "\"days_illness\":5,\"lessons_illness\":28}") != NULL);
+            buf_release(&json);
+        } else {
+            CHECK(!"the sample's item is valid");
+        }
+        bson_destroy(&doc);
+        n++;
+    }
+    CHECK_INT(n, 2);
+    CHECK_INT(err.code, KT_OK);
+    /* A model error's pointer is the item's XPath. */
+    CHECK_STR(xmlio_pointer_to_xpath(a, "/Packet/Data/Progress[2]", "/marks/1/subject"),
+              "/Packet/Data/Progress[2]/Marks/Mark[2]/@subject");
+    CHECK_STR(xmlio_pointer_to_xpath(a, "/Packet/Data/Progress[1]", "/absences/0/days_illness"),
+              "/Packet/Data/Progress[1]/Absences/Absence[1]/@daysIllness");
+    xmlio_reader_free(r);
+    xmlio_schema_free(schema);
+    arena_free(a);
+}
+
 int
 main(void)
 {
@@ -282,5 +338,6 @@ main(void)
     CHECK_RUN(test_ids_and_marks);
     CHECK_RUN(test_report_cells);
     CHECK_RUN(test_report_suppression);
+    CHECK_RUN(test_xml_items);
     CHECK_MAIN_END();
 }

@@ -204,7 +204,7 @@ export const CODES = {
     ART: ["Изобразительное искусство", "Fine arts"],
     TECH: ["Труд (технология)", "Technology (labour)"],
     PE: ["Физическая культура", "Physical education"],
-    OBZR: ["Основы безопасности и защиты Родины", "Foundations of safety and defence of the Motherland"],
+    OBZR: ["Основы безопасности и защиты Родины", "Foundations of security and defence of the Motherland"],
     ASTR: ["Астрономия", "Astronomy"],
     ECON: ["Экономика", "Economics"],
     LAW: ["Право", "Law"],

@@ -36,7 +36,7 @@ family_person(const app_t *app, const request_t *req, char snils[ESIA_SNILS_LEN 
 
     if (app->esia_keys == NULL) {
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_UNAVAILABLE,
-                     "the families' service has no ЕСИА keys (KT_ESIA_KEYS)");
+                     "the families' service has no ESIA keys (KT_ESIA_KEYS)");
         return false;
     }
     if (token == NULL || token[0] == '\0') {

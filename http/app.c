@@ -35,14 +35,14 @@ app_load_esia_keys(app_t *app, const config_t *cfg)
     kt_error_clear(&e);
     app->esia_policy = (esia_policy_t){cfg->esia_issuer, cfg->esia_audience};
     if (access(cfg->esia_keys, F_OK) != 0) {
-        log_event(LOG_INFO, "the families' service is off: no ЕСИА key file %s", cfg->esia_keys);
+        log_event(LOG_INFO, "the families' service is off: no ESIA key file %s", cfg->esia_keys);
         return;
     }
     app->esia_keys = esia_keys_load(cfg->esia_keys, &e);
     if (app->esia_keys == NULL)
         log_event(LOG_ERROR, "the families' service is off: %s", e.message);
     else
-        log_event(LOG_INFO, "ЕСИА tokens: %zu key(s) from %s, iss %s, aud %s, GOST %s",
+        log_event(LOG_INFO, "ESIA tokens: %zu key(s) from %s, iss %s, aud %s, GOST %s",
                   esia_keys_count(app->esia_keys), cfg->esia_keys, cfg->esia_issuer,
                   cfg->esia_audience, esia_gost_available() ? "available" : "unavailable");
 }

@@ -7,7 +7,8 @@ import { $, h, clear, table } from './dom.js';
 import { compare, flatten, withoutHealth, changesWithoutHealth } from './diff.js';
 import { download } from './csv.js';
 import {
-  ACTIONS, DOCUMENT_TYPES, READS, ROLES, fullName, linkOf, pointerKey, pointerLabel, principalText, stateText,
+  ACTIONS, DOCUMENT_TYPES, READS, ROLES, csvTime, fullName, linkOf, pointerKey, pointerLabel,
+  principalText, stateText,
   sourceText, timeText, valueText,
 } from './labels.js';
 
@@ -116,8 +117,22 @@ function searchParams(form) {
   return { last_name: v('last_name'), first_name: v('first_name'), birth_date: v('birth_date') };
 }
 
+// Hides the card of the child shown before: a new search, found or not, never
+// leaves the previous child on screen.
+function closeCard() {
+  state.student = null;
+  state.reads = null;
+  state.shown = null;
+  $('student').hidden = true;
+  $('view-student').classList.remove('has-card');
+  for (const id of ['timeline', 'reads', 'chain', 'version']) clear($(id));
+  $('version-box').hidden = true;
+}
+
 async function search(form) {
   const by = form.elements.by.value;
+  closeCard();
+  clear($('results'));
   if (by === 'id') {
     const id = form.elements.id.value.trim().toLowerCase();
     if (!UUID.test(id)) {
@@ -181,10 +196,8 @@ function fillCompare(top) {
 }
 
 function changeRows(changes) {
-  return changesWithoutHealth(changes, scopes()).map((c) => {
-    const key = pointerKey(c.pointer);
-    return [pointerLabel(c.pointer), valueText(c.old, key), valueText(c.new, key)];
-  });
+  return changesWithoutHealth(changes, scopes()).map((c) =>
+    [pointerLabel(c.pointer), valueText(c.old, c.pointer), valueText(c.new, c.pointer)]);
 }
 
 function changesTable(e, rows) {
@@ -239,7 +252,7 @@ function timelineCsv() {
   const s = state.student;
   const rows = [];
   for (const e of s.entries) {
-    const base = [e.version, e.time, ACTIONS[e.kind] || e.kind, e.principal.subject,
+    const base = [e.version, csvTime(e.time), ACTIONS[e.kind] || e.kind, e.principal.subject,
       ROLES[e.principal.role] || e.principal.role, sourceText(e.source), e.reason || ''];
     const link = linkOf(e);
     const other = link ? `${link.label}: ${link.id}` : '';
@@ -263,7 +276,7 @@ function showBox(title, headers, rows, csvName) {
 async function openVersion(n) {
   const s = state.student;
   const doc = withoutHealth(await api.get(`/students/${s.id}/versions/${n}`), scopes());
-  const rows = [...flatten(doc)].map(([p, v]) => [pointerLabel(p), valueText(v, pointerKey(p))]);
+  const rows = [...flatten(doc)].map(([p, v]) => [pointerLabel(p), valueText(v, p)]);
   showBox(`Версия ${n} целиком`, ['Поле', 'Значение'], rows, `версия-${n}-${s.id}.csv`);
   say(`Открыта версия ${n}.`);
 }
@@ -274,7 +287,7 @@ async function compareVersions() {
   const b = Number($('cmp-b').value);
   const [da, db] = await Promise.all([a, b].map((n) => api.get(`/students/${s.id}/versions/${n}`)));
   const rows = compare(withoutHealth(da, scopes()), withoutHealth(db, scopes()))
-    .map((d) => [pointerLabel(d.pointer), valueText(d.a, pointerKey(d.pointer)), valueText(d.b, pointerKey(d.pointer))]);
+    .map((d) => [pointerLabel(d.pointer), valueText(d.a, d.pointer), valueText(d.b, d.pointer)]);
   showBox(`Сравнение версий ${a} и ${b}`, ['Поле', `Версия ${a}`, `Версия ${b}`], rows,
     `сравнение-${a}-${b}-${s.id}.csv`);
   say(`Сравнение версий ${a} и ${b}: различий ${rows.length}.`);
@@ -312,7 +325,7 @@ async function loadReads(fresh) {
 }
 
 function readsCsv() {
-  const rows = state.reads.items.map((e) => [e.time, ...readRow(e).slice(1)]);
+  const rows = state.reads.items.map((e) => [csvTime(e.time), ...readRow(e).slice(1)]);
   download(`чтения-${state.student.id}.csv`, ['Время (UTC)', ...READ_HEADERS.slice(1)], rows);
 }
 
@@ -369,13 +382,15 @@ function changesText(changes) {
 const CHANGE_HEADERS = ['Время', 'Обучающийся', 'Версия', 'Действие', 'Источник', 'Основание', 'Изменения'];
 
 function changeRow(e, forCsv) {
-  return [forCsv ? e.time : timeText(e.time), forCsv ? e.student_id : studentButton(e.student_id), e.version,
+  return [forCsv ? csvTime(e.time) : timeText(e.time), forCsv ? e.student_id : studentButton(e.student_id), e.version,
     ACTIONS[e.kind] || e.kind, sourceText(e.source), e.reason || '', changesText(e.changes)];
 }
 
 function pReadRow(e, forCsv) {
-  return [forCsv ? e.time : timeText(e.time), READS[e.what] || e.what,
-    forCsv ? e.students.join(' ') : h('span', {}, e.students.map(studentButton)), e.request_id];
+  // Each id a button of its own, one a line: ids side by side read as one.
+  return [forCsv ? csvTime(e.time) : timeText(e.time), READS[e.what] || e.what,
+    forCsv ? e.students.join(', ') : h('ul', { class: 'ids' }, e.students.map((id) => h('li', {}, studentButton(id)))),
+    e.request_id];
 }
 
 const PREAD_HEADERS = ['Время', 'Что читал', 'Обучающиеся', 'Запрос'];

@@ -171,7 +171,7 @@ family_year(const request_t *req, const char *today, char year[PROGRESS_YEAR_LEN
     }
     if (!progress_year_valid(asked)) {
         kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                            "year must be an academic year, YYYY-YYYY");
+                            "year must be an academic year, YYYY-YYYY (2026-2027)");
         return false;
     }
     snprintf(year, PROGRESS_YEAR_LEN + 1, "%s", asked);

@@ -36,12 +36,12 @@ check_members(request_t *req, const json_value_t *body, kt_error_t *err)
         bool is_str = m->type == JSON_STRING;
         if (strcmp(m->key, "duplicate") == 0 || strcmp(m->key, "reason") == 0) {
             if (!is_str) {
-                kt_error_add_field(err, req->arena, ptr, KT_FORMAT, "строка (a string)");
+                kt_error_add_field(err, req->arena, ptr, KT_FORMAT, "A string");
                 ok = false;
             }
         } else if (strcmp(m->key, "prefer") == 0) {
             if (m->type != JSON_OBJECT) {
-                kt_error_add_field(err, req->arena, ptr, KT_FORMAT, "объект (an object)");
+                kt_error_add_field(err, req->arena, ptr, KT_FORMAT, "An object");
                 ok = false;
             }
         } else {

@@ -12,6 +12,7 @@
  * region (or one ?organization=), a school for itself only. Aggregates
  * disclose no one's record: no access-log entry.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -348,41 +349,65 @@ render_json(const preport_t *r, buf_t *out)
     return jw_ok(&w);
 }
 
-/* A count or a rate as text: "" when hidden or undefined. */
+/* The people's CSV dialect of the contingent report (docs/reports.md "CSV"):
+ * headers and subjects in the request's language, rates with the decimal
+ * separator of that language (a comma in Russian, which a Russian-locale
+ * spreadsheet reads as a number), an empty cell when hidden or undefined. */
 static bool
-put_count(buf_t *out, const char *sep, int64_t n, bool hidden)
+csv_count(buf_t *out, int64_t n, bool hidden)
 {
-    return hidden ? buf_puts(out, sep) : buf_printf(out, "%s%lld", sep, (long long)n);
+    char text[32];
+
+    snprintf(text, sizeof text, "%lld", (long long)n);
+    return report_csv_cell(out, hidden ? "" : text, false);
 }
 
 static bool
-put_number(buf_t *out, const char *sep, double v, bool hidden)
+csv_number(buf_t *out, double v, bool hidden, bool en, bool last)
 {
-    return hidden || v < 0 ? buf_puts(out, sep) : buf_printf(out, "%s%g", sep, v);
+    char text[32];
+
+    snprintf(text, sizeof text, "%g", v);
+    if (!en)
+        for (char *p = text; *p != '\0'; p++)
+            *p = *p == '.' ? ',' : *p;
+    return report_csv_cell(out, hidden || v < 0 ? "" : text, last);
 }
 
 static bool
-csv_line(buf_t *out, const char *key, const progress_cell_t *c)
+csv_line(buf_t *out, const char *key, const progress_cell_t *c, bool en)
 {
-    return buf_puts(out, key) && put_count(out, ",", c->students, c->hidden) &&
-           put_count(out, ",", c->passing, c->passing_hidden) &&
-           put_count(out, ",", c->quality, c->quality_hidden) &&
-           put_number(out, ",", progress_rate(c->passing, c->students), c->passing_hidden) &&
-           put_number(out, ",", progress_rate(c->quality, c->students), c->quality_hidden) &&
-           put_number(out, ",", progress_average(c), c->hidden) && buf_puts(out, "\r\n");
+    return report_csv_cell(out, key, false) && csv_count(out, c->students, c->hidden) &&
+           csv_count(out, c->passing, c->passing_hidden) &&
+           csv_count(out, c->quality, c->quality_hidden) &&
+           csv_number(out, progress_rate(c->passing, c->students), c->passing_hidden, en, false) &&
+           csv_number(out, progress_rate(c->quality, c->students), c->quality_hidden, en, false) &&
+           csv_number(out, progress_average(c), c->hidden, en, true);
 }
 
-/* Keys are codes, ОГРН, ОКТМО and numbers: nothing a CSV cell must quote. */
+static const char *
+csv_key(const preport_t *r, size_t k)
+{
+    if (r->keys[k][0] == '\0')
+        return kt_msg("not given", r->en);
+    return r->group == PGROUP_SUBJECT ? subject_name(r->keys[k], r->en) : r->keys[k];
+}
+
 static bool
 render_csv(const preport_t *r, buf_t *out)
 {
-    bool ok =
-        buf_printf(out, "%s,students,passing,quality,success_rate,quality_rate,average_mark\r\n",
-                   progress_group_name(r->group));
+    static const char *const heads[] = {"students",     "passing",      "quality",
+                                        "success_rate", "quality_rate", "average_mark"};
+    const char *group = kt_msg_code("progress_column", progress_group_name(r->group), r->en);
+    bool ok = buf_puts(out, REPORT_CSV_BOM) &&
+              report_csv_cell(out, group != NULL ? group : progress_group_name(r->group), false);
 
+    for (size_t i = 0; ok && i < sizeof heads / sizeof *heads; i++)
+        ok = report_csv_cell(out, kt_msg_code("progress_column", heads[i], r->en),
+                             i + 1 == sizeof heads / sizeof *heads);
     for (size_t k = 0; ok && k < r->nrows; k++)
-        ok = csv_line(out, r->keys[k], &r->rows[k]);
-    return ok && csv_line(out, "total", &r->total);
+        ok = csv_line(out, csv_key(r, k), &r->rows[k], r->en);
+    return ok && csv_line(out, kt_msg("Total", r->en), &r->total, r->en);
 }
 
 static bool

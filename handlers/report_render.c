@@ -87,8 +87,8 @@ report_render_json(const contingent_t *r, buf_t *out)
  * list separator of a Russian-locale spreadsheet), CRLF, every cell quoted,
  * a cell that a spreadsheet would run as a formula (= + - @, tab, CR) after
  * an apostrophe. */
-static bool
-csv_cell(buf_t *out, const char *s, bool last)
+bool
+report_csv_cell(buf_t *out, const char *s, bool last)
 {
     bool ok = buf_putc(out, '"');
 
@@ -145,14 +145,14 @@ dim_value(report_dim_t d, const char *v, bool en)
 static bool
 csv_header(const contingent_t *r, bool en, buf_t *out)
 {
-    bool ok = buf_puts(out, "\xEF\xBB\xBF");
+    bool ok = buf_puts(out, REPORT_CSV_BOM);
 
     for (size_t i = 0; ok && i < r->ndims; i++) {
         if (r->dims[i] == DIM_ORGANIZATION)
-            ok = csv_cell(out, kt_msg_code("report_dim", "ogrn", en), false);
-        ok = ok && csv_cell(out, dim_title(r->dims[i], en), false);
+            ok = report_csv_cell(out, kt_msg_code("report_dim", "ogrn", en), false);
+        ok = ok && report_csv_cell(out, dim_title(r->dims[i], en), false);
     }
-    return ok && csv_cell(out, kt_msg_code("report_dim", "count", en), true);
+    return ok && report_csv_cell(out, kt_msg_code("report_dim", "count", en), true);
 }
 
 bool
@@ -166,13 +166,13 @@ report_render_csv(const contingent_t *r, bool en, buf_t *out)
         for (size_t i = 0; ok && i < r->ndims; i++) {
             report_dim_t d = r->dims[i];
             if (d == DIM_ORGANIZATION)
-                ok = csv_cell(out, row->values[d], false) &&
-                     csv_cell(out, row->org_name != NULL ? row->org_name : "", false);
+                ok = report_csv_cell(out, row->values[d], false) &&
+                     report_csv_cell(out, row->org_name != NULL ? row->org_name : "", false);
             else
-                ok = csv_cell(out, dim_value(d, row->values[d], en), false);
+                ok = report_csv_cell(out, dim_value(d, row->values[d], en), false);
         }
         snprintf(n, sizeof n, "%lld", (long long)row->count);
-        ok = ok && csv_cell(out, row->hidden ? "" : n, true);
+        ok = ok && report_csv_cell(out, row->hidden ? "" : n, true);
     }
     return ok;
 }

@@ -51,6 +51,12 @@ bool report_render_xml(const contingent_t *r, buf_t *out);
 /* For people, in Russian or English (en; docs/i18n.md): the CSV dialect of
  * docs/reports.md ("CSV") and the chart. */
 bool report_render_csv(const contingent_t *r, bool en, buf_t *out);
+
+/* One cell of the people's CSV dialect (docs/reports.md "CSV"): quoted, a
+ * formula neutralised, then ";" or, for the last, CRLF. A file starts with
+ * REPORT_CSV_BOM. */
+#define REPORT_CSV_BOM "\xEF\xBB\xBF"
+bool report_csv_cell(buf_t *out, const char *s, bool last);
 bool report_render_svg(const contingent_t *r, bool en, buf_t *out);
 
 #endif

@@ -32,8 +32,11 @@ build_query(request_t *req, query_t *q, kt_error_t *err)
 
     memset(q, 0, sizeof *q);
     if (snils != NULL) {
-        if (!snils_normalize(snils, digits))
-            goto bad;
+        if (!snils_normalize(snils, digits)) {
+            kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                                "SNILS: 11 digits or XXX-XXX-XXX YY");
+            return false;
+        }
         q->claim = arena_printf(req->arena, "snils:%s", digits);
     } else if (dtype != NULL && dnum != NULL) {
         const char *series = request_query(req, "document_series");

@@ -27,8 +27,10 @@
  */
 #include "model/education.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "core/msg.h"
 #include "model/codec.h"
 #include "model/fields.h"
 #include "model/validators.h"
@@ -911,10 +913,16 @@ education_reason(arena_t *arena, const bson_t *event)
 {
     const char *type = edu_bson_str(event, "type"), *number = edu_bson_str(event, "order.number");
     const char *date = edu_bson_str(event, "order.date");
+    const char *name = type != NULL ? kt_msg_code("event_type", type, false) : NULL;
+    char shown[11] = "";
 
-    /* msgcheck: data — a version's reason, stored with it in the registry's language */
-    return arena_printf(arena, "%s: приказ № %s от %s", type ? type : "", number ? number : "",
-                        date ? date : "");
+    /* A stored text for people, in the registry's language: the event by its
+     * name, the order's date as people write it (docs/enrolment.md). */
+    if (date != NULL && strlen(date) == 10)
+        snprintf(shown, sizeof shown, "%.2s.%.2s.%.4s", date + 8, date + 5, date);
+    /* msgcheck: data */
+    return arena_printf(arena, "%s: приказ № %s от %s", name ? name : (type ? type : ""),
+                        number ? number : "", shown[0] ? shown : (date ? date : ""));
 }
 
 /* The trajectory. */

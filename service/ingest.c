@@ -145,7 +145,7 @@ flag_created(const run_t *run, const xmlio_item_t *item, const char *id, const b
              const write_meta_t *meta, bson_t *result)
 {
     dup_candidate_t found[DUP_CANDIDATES_MAX];
-    char pair[STUDENT_ID_LEN + 1];
+    char pair[STUDENT_ID_LEN + 1], text[KT_ERROR_MESSAGE_MAX];
     int n = 0;
     kt_error_t e;
     bson_t warnings;
@@ -156,17 +156,16 @@ flag_created(const run_t *run, const xmlio_item_t *item, const char *id, const b
         return;
     BSON_APPEND_ARRAY_BEGIN(result, "warnings", &warnings);
     if (!ok)
-        append_warning(&warnings, 0, "DUPLICATE_CHECK_FAILED", item->xpath,
-                       "Поиск вероятных дубликатов не выполнен; запись создана "
-                       "(the duplicate search failed; the student was created)");
+        append_warning(
+            &warnings, 0, "DUPLICATE_CHECK_FAILED", item->xpath,
+            kt_msg("The search for probable duplicates failed; the student was created", false));
     for (int i = 0; ok && i < n; i++) {
         duplicates_pair_id(id, found[i].id, pair);
-        append_warning(&warnings, i, "PROBABLE_DUPLICATE", item->xpath,
-                       arena_printf(run->arena,
-                                    "Вероятный дубликат другой записи: пара %s, оценка %d, "
-                                    "совпадают: %s (probable duplicate: pair %s, score %d)",
-                                    pair, found[i].score, agree_list(run->arena, found[i].agree),
-                                    pair, found[i].score));
+        /* Receipts are Russian (docs/i18n.md). */
+        kt_msg_format(false, text, sizeof text,
+                      "Probable duplicate of another record: pair %s, score %d; these agree: %s",
+                      pair, found[i].score, agree_list(run->arena, found[i].agree));
+        append_warning(&warnings, i, "PROBABLE_DUPLICATE", item->xpath, text);
     }
     bson_append_array_end(result, &warnings);
 }

@@ -17,18 +17,22 @@
 
 /* --- the documents --- */
 
-/* Adds a field error under the headline code (set with the first one:
- * kt_error_set clears the field list). */
+/* Sets the headline code of a list of field errors with its first one
+ * (kt_error_set clears the field list). */
 static void
-field_error(kt_error_t *err, arena_t *arena, kt_code_t code, const char *headline, const char *ptr,
-            const char *msg)
+headline(kt_error_t *err, kt_code_t code)
 {
-    if (err->code != code)
-        kt_error_set(err, KT_DOMAIN_INPUT, code, "%s", headline);
-    kt_error_add_field(err, arena, ptr, code, msg);
+    if (err->code == code)
+        return;
+    if (code == KT_MERGE_CONFLICT)
+        kt_error_set(err, KT_DOMAIN_INPUT, code,
+                     "The records differ in fields the request does not resolve");
+    else if (code == KT_UNMERGE_CONFLICT)
+        kt_error_set(err, KT_DOMAIN_INPUT, code,
+                     "Changes since the merge touch fields the merge combined");
+    else
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, "prefer names what cannot be chosen");
 }
-
-#define CONFLICT_HEADLINE "the records differ in fields the request does not resolve"
 
 /* Whether two values (iterators on them) are equal in canonical form. */
 static bool
@@ -121,13 +125,6 @@ is_top_field(const char *name)
     return strcmp(name, "health") == 0;
 }
 
-static void
-prefer_headline(kt_error_t *err)
-{
-    if (err->code != KT_VALIDATION)
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, "prefer names what cannot be chosen");
-}
-
 bool
 merge_check_prefer(arena_t *arena, const bson_t *prefer, bson_t *out, kt_error_t *err)
 {
@@ -144,14 +141,13 @@ merge_check_prefer(arena_t *arena, const bson_t *prefer, bson_t *out, kt_error_t
         const char *side = BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, NULL) : NULL;
         const char *ptr = arena_printf(arena, "/prefer/%s", name);
         if (!is_top_field(name)) {
-            prefer_headline(err);
-            kt_error_add_field(err, arena, ptr, KT_UNKNOWN_FIELD,
-                               "не поле обучающегося (not a field of a student)");
+            headline(err, KT_VALIDATION);
+            kt_error_add_field(err, arena, ptr, KT_UNKNOWN_FIELD, "Not a field of a student");
             ok = false;
         } else if (side == NULL ||
                    (strcmp(side, "survivor") != 0 && strcmp(side, "duplicate") != 0)) {
-            prefer_headline(err);
-            kt_error_add_field(err, arena, ptr, KT_ENUM, "survivor | duplicate");
+            headline(err, KT_VALIDATION);
+            kt_error_add_field(err, arena, ptr, KT_ENUM, "Either survivor or duplicate");
             ok = false;
         } else {
             BSON_APPEND_UTF8(out, name, side);
@@ -227,12 +223,9 @@ union_list(arena_t *arena, const char *name, const bson_t *s, const bson_t *d, s
         }
     }
     if (n > max) {
-        field_error(err, arena, KT_MERGE_CONFLICT, CONFLICT_HEADLINE,
-                    arena_printf(arena, "/%s", name),
-                    arena_printf(arena,
-                                 "вместе больше %zu — выберите сторону в prefer (together "
-                                 "more than %zu: choose a side in prefer)",
-                                 max, max));
+        headline(err, KT_MERGE_CONFLICT);
+        kt_error_add_fieldf(err, arena, arena_printf(arena, "/%s", name), KT_MERGE_CONFLICT,
+                            "Together more than %zu: choose a side in prefer", max);
         ok = false;
     } else if (n > 0) {
         bson_append_array(out, name, -1, &list);
@@ -267,9 +260,9 @@ compose_member(arena_t *arena, const char *name, const bson_t *s, const bson_t *
         return union_list(arena, name, s, d, union_max(name), out, err);
     if (!hs || !hd || same_value(&x, &y)) /* one side only, or both agree */
         return copy_member(out, hs ? s : d, name);
-    field_error(err, arena, KT_MERGE_CONFLICT, CONFLICT_HEADLINE, arena_printf(arena, "/%s", name),
-                "значения различаются: укажите в prefer (the values differ: choose in "
-                "prefer)");
+    headline(err, KT_MERGE_CONFLICT);
+    kt_error_add_field(err, arena, arena_printf(arena, "/%s", name), KT_MERGE_CONFLICT,
+                       "The values differ: choose a side in prefer");
     return false;
 }
 
@@ -298,10 +291,9 @@ merge_uncompose(arena_t *arena, const bson_t *before, const bson_t *merged, cons
         bool since = !same_member(merged, now, names[i]);
         bool touched = !same_member(before, merged, names[i]);
         if (since && touched) {
-            field_error(err, arena, KT_UNMERGE_CONFLICT,
-                        "changes since the merge touch fields the merge combined",
-                        arena_printf(arena, "/%s", names[i]),
-                        "изменено после объединения (changed since the merge)");
+            headline(err, KT_UNMERGE_CONFLICT);
+            kt_error_add_field(err, arena, arena_printf(arena, "/%s", names[i]),
+                               KT_UNMERGE_CONFLICT, "Changed since the merge");
             ok = false;
         } else {
             copy_member(out, since ? now : before, names[i]);

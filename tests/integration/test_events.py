@@ -96,7 +96,7 @@ def test_full_path_with_history_and_trajectory(region):
     hist = region.get(f"{S}/{sid}/history").json()["items"]
     assert len(hist) == 8
     assert any(c["pointer"] == "/organization" for c in hist[1]["changes"])
-    assert hist[0]["reason"] == "GRADUATE: приказ № GRA-1 от 2026-05-31"
+    assert hist[0]["reason"] == "окончание обучения: приказ № GRA-1 от 31.05.2026"
 
     t = region.get(f"{S}/{sid}/trajectory")
     assert t.status_code == 200, t.text
@@ -381,7 +381,7 @@ def test_events_in_packages(client, region_cert, region, token):
     assert [e["type"] for e in cur["education"][0]["events"]] == ["ENROLL", "TRANSFER_CLASS"]
     hist = region.get(f"{S}/{sid}/history").json()["items"]
     assert hist[1]["reason"] == "приказ № 45-у"
-    assert hist[0]["reason"] == "TRANSFER_CLASS: приказ № 7 от 2025-09-01"
+    assert hist[0]["reason"] == "перевод в другой класс: приказ № 7 от 01.09.2025"
     # A school's package: events on others' students are NOT_FOUND, as in the API.
     school_b = token("school", org=SCHOOL_B)
     r = client.post("/api/v1/packages", headers={**XML, "Authorization": f"Bearer {school_b}"},

@@ -126,3 +126,15 @@ def test_receipts_are_russian(client, region_cert, lang):
     for text in xsd:
         assert "(XSD: " in text and russian(text), text
         assert "Element" not in text and "expected" not in text and "not an element" not in text
+
+
+@pytest.mark.parametrize("lang,want", [(None, "ru"), ("en", "en")])
+def test_nginx_own_errors_say_their_language(client, lang, want):
+    headers = {"Accept-Language": lang} if lang else {}
+    r = client.get("/no-such-page.html", headers=headers)
+    body = assert_problem(r, 404, "NOT_FOUND")
+    assert r.headers["Content-Language"] == want
+    assert "Accept-Language" in r.headers["Vary"]
+    assert russian(body["title"]) == (want == "ru")
+    # The server's other headers stay.
+    assert r.headers["X-Content-Type-Options"] == "nosniff"

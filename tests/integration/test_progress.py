@@ -450,9 +450,16 @@ def test_report_scope_formats_and_params(client, token, population):
     csv = client.get("/api/v1/reports/progress", token=region, params=base,
                      headers={"Accept": "text/csv"})
     assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
-    lines = csv.text.strip().split("\r\n")
-    assert lines[0] == "school,students,passing,quality,success_rate,quality_rate,average_mark"
+    # The people's dialect (docs/reports.md "CSV"): BOM, ";", CRLF, Russian headers.
+    assert csv.content.startswith(b"\xef\xbb\xbf")
+    lines = csv.content.decode("utf-8-sig").strip().split("\r\n")
+    assert lines[0] == ('"ОГРН школы";"Обучающихся с отметками";"Успевают";"На «4» и «5»";'
+                        '"Успеваемость, %";"Качество знаний, %";"Средний балл"')
+    assert lines[-1].startswith('"Итого";')
     assert len(lines) == 2 + len(expected(population["people"], "school", "Q1")[0])
+    en = client.get("/api/v1/reports/progress", token=region, params=base,
+                    headers={"Accept": "text/csv", "Accept-Language": "en"})
+    assert en.content.decode("utf-8-sig").split("\r\n")[0].startswith('"OGRN of the school";')
     xml = client.get("/api/v1/reports/progress", token=region, params=base,
                      headers={"Accept": "application/xml"})
     assert xml.status_code == 200

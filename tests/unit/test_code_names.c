@@ -7,6 +7,7 @@
 #include "core/msg.h"
 #include "model/education.h"
 #include "model/organization.h"
+#include "model/progress.h"
 #include "model/results.h"
 #include "model/student.h"
 
@@ -56,6 +57,7 @@ test_every_enum_has_names(void)
     walk(&results_achievement, "achievements");
     walk(&results_exam, "exams");
     walk(&results_certificate, "certificates");
+    walk(&progress_root, "progress");
     CHECK(enums_seen >= 20); /* the walk reached the nested tables */
 }
 

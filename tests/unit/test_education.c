@@ -586,7 +586,7 @@ test_access(void)
     CHECK_INT(education_may_apply(&own, &ev, &o, &ptr), KT_OK);
     CHECK_INT(education_may_apply(&other, &ev, &o, &ptr), KT_FORBIDDEN);
     CHECK_STR(ptr, "/episode");
-    CHECK_STR(education_reason(s.arena, &ev), "EXPEL: приказ № 5 от 2024-10-01");
+    CHECK_STR(education_reason(s.arena, &ev), "отчисление: приказ № 5 от 01.10.2024");
     bson_destroy(&ev);
     st_release(&s);
 }

@@ -486,3 +486,151 @@ test('a deleted student opens by id, with the deletion in the timeline', async (
   await p.waitForSelector('#chain .verdict.ok');
   await p.context().close();
 });
+
+test('merges and unmerges in the timeline: who, when, why, and a link to the other record', async () => {
+  const editor = tokenFor('region', seed.editor);
+  const make = async (doc) => {
+    const r = await call('POST', '/api/v1/students', editor, { data: doc });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.id;
+  };
+  const survivor = await make(studentDoc(newSnils(), String(100000 + Math.floor(Math.random() * 899999))));
+  const duplicate = await make({ ...studentDoc(undefined, String(100000 + Math.floor(Math.random() * 899999))),
+    birth_place: 'Казань' });
+  const merged = await call('POST', `/api/v1/students/${survivor}/merge`, editor,
+    { data: { duplicate, reason: 'дубликат: заявка МО № 12', prefer: { birth_place: 'survivor' } } });
+  assert.equal(merged.status, 200, JSON.stringify(merged.body));
+  const p = await page();
+  await signIn(p);
+  await p.check('input[name=by][value=id]');
+  await p.fill('#q-id', duplicate);
+  await p.click('#search-form button[type=submit]');
+  await cardOpen(p);
+  assert.match(await text(p, '#card-meta'), /запись объединена с другой/);
+  const last = p.locator('#timeline article').first();
+  const shown = await last.innerText();
+  assert.match(shown, /Версия 2 — объединение: запись присоединена к другой/);
+  assert.match(shown, /дубликат: заявка МО № 12/);
+  assert.match(shown, new RegExp(`editor-${RUN}`));
+  assert.match(shown, new RegExp(`Сохранённая запись\\s+${survivor}`));
+  // The link opens the survivor's history, whose merge names the duplicate.
+  await last.locator('button.link').click();
+  await p.waitForFunction((id) => document.getElementById('card-meta').textContent.includes(id), survivor);
+  const top = await p.locator('#timeline article').first().innerText();
+  assert.match(top, /Версия 2 — объединение: присоединена запись-дубликат/);
+  assert.match(top, new RegExp(`Присоединённая запись\\s+${duplicate}`));
+  const unmerged = await call('POST', `/api/v1/students/${survivor}/unmerge`, editor,
+    { data: { duplicate, reason: 'объединены ошибочно' } });
+  assert.equal(unmerged.status, 200, JSON.stringify(unmerged.body));
+  await p.fill('#q-id', survivor);
+  await p.click('#search-form button[type=submit]');
+  await p.waitForFunction(() => /разъединение/.test(document.querySelector('#timeline article')?.innerText || ''));
+  const split = await p.locator('#timeline article').first().innerText();
+  assert.match(split, /Версия 3 — разъединение: отделена запись-дубликат/);
+  assert.match(split, /объединены ошибочно/);
+  assert.match(split, new RegExp(`Отделённая запись\\s+${duplicate}`));
+  assert.deepEqual(p.errors, []);
+  await p.context().close();
+});
+
+// --- Russian for people (docs/i18n.md) ----------------------------------------------------------
+
+test('the whole record reads in Russian in the timeline: education, achievements, exams; times with zone', async () => {
+  const editor = tokenFor('region', seed.editor);
+  const doc = {
+    ...studentDoc(newSnils(), String(100000 + Math.floor(Math.random() * 899999))),
+    achievements: [{ kind: 'OLYMPIAD', title: 'Призёр регионального этапа', level: 'REGIONAL',
+      result: 'PRIZE_WINNER', place: 3, date: '2025-01-22', document: { number: 'РЭ-17' } }],
+    exams: [{ kind: 'OGE', year: 2025, subject: 'Русский язык', score: 31, mark: 5, passed: true }],
+  };
+  const created = await call('POST', '/api/v1/students', editor, { data: doc, reason: 'приказ № 7' });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const sid = created.body.id;
+  const order = (date) => ({ number: `${date}-1`, date });
+  let r = await call('POST', `/api/v1/students/${sid}/events`, editor, { data: {
+    type: 'ENROLL', date: '2024-09-01', order: order('2024-09-01'), organization: SCHOOL, level: 'NOO',
+    program: { name: 'ООП НОО', code: 'НОО-1', adapted: false }, form: 'FULL_TIME', financing: 'BUDGET',
+    grade: 1, class_letter: 'А' } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  r = await call('POST', `/api/v1/students/${sid}/events`, editor,
+    { data: { type: 'EXPEL', date: '2025-05-20', order: order('2025-05-20') } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+
+  const p = await page();
+  await signIn(p);
+  await p.check('input[name=by][value=id]');
+  await p.fill('#q-id', sid);
+  await p.click('#search-form button[type=submit]');
+  await cardOpen(p);
+  const timeline = await text(p, '#timeline');
+  assert.match(timeline, /Обучение › 1 › Статус\tобучается\tзавершено/);
+  assert.match(timeline, /Обучение › 1 › Причина окончания\t—\tотчисление/);
+  await p.locator('#timeline details').last().evaluate((d) => { d.open = true; });
+  const first = await p.locator('#timeline article').last().innerText();
+  // A creation shows each array whole: its items' members by name.
+  assert.match(first, /Достижения\tВид: олимпиада, .*Уровень: региональный, Результат: призёр, Место: 3/);
+  assert.match(first, /Экзамены и отметки\tВид: ОГЭ, .*Сдан: да/);
+  for (const code of ['PRIZE_WINNER', 'ACTIVE', 'ENDED', 'EXPEL', 'OLYMPIAD', 'true']) {
+    assert.ok(!(timeline + first).includes(code), code);
+  }
+  // Times say their zone (the page runs in Europe/Moscow).
+  assert.match(await p.locator('#timeline time').first().innerText(),
+    /^\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d \(UTC\+03:00\)$/);
+  // «Поле» wraps between words, never inside one.
+  const broken = await p.evaluate(() => [...document.querySelectorAll('#timeline td:first-child')].some((td) => {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    const lines = new Set([...range.getClientRects()].map((rc) => Math.round(rc.top)));
+    return lines.size > 1 && td.textContent.split(/\s+/).some((w) => {
+      const probe = document.createElement('span');
+      probe.textContent = w;
+      probe.style.whiteSpace = 'nowrap';
+      td.append(probe);
+      const wide = probe.getBoundingClientRect().width > td.clientWidth;
+      probe.remove();
+      return wide;
+    });
+  }));
+  assert.equal(broken, false);
+  assert.deepEqual(p.errors, []);
+  await p.context().close();
+});
+
+test('a failed search leaves no card on screen; a malformed СНИЛС is explained in Russian', async () => {
+  const p = await page();
+  await signIn(p);
+  await openBySnils(p);
+  assert.equal(await p.isVisible('#student'), true);
+  await p.fill('#q-snils', newSnils());
+  await p.click('#search-form button[type=submit]');
+  await p.waitForFunction(() => document.getElementById('status').textContent.startsWith('Найдено: 0'));
+  assert.equal(await p.isHidden('#student'), true);
+  await openBySnils(p);
+  await p.fill('#q-snils', '123');
+  await p.click('#search-form button[type=submit]');
+  await p.waitForSelector('#alert:not([hidden])');
+  assert.match(await text(p, '#alert'), /СНИЛС: 11 цифр или XXX-XXX-XXX YY/);
+  assert.equal(await p.isHidden('#student'), true);
+  // The browser logs the refused request (400) itself; nothing else went wrong.
+  assert.deepEqual(p.errors.filter((e) => !/status of 400/.test(e)), []);
+  await p.context().close();
+});
+
+test('«Что читал»: the students of one read are separate', async () => {
+  const subject = `lister-${RUN}`;
+  const r = await call('GET', `/api/v1/students?organization=${SCHOOL}&limit=2`, tokenFor('region', subject));
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.items.length, 2);
+  const p = await page();
+  await signIn(p);
+  await p.click('nav.tabs [data-view=principal]');
+  await p.fill('#p-subject', subject);
+  await p.click('#principal-form button[type=submit]');
+  await p.waitForFunction((s) => document.getElementById('status').textContent.startsWith(`Пользователь ${s}:`), subject);
+  const ids = p.locator('#p-reads ul.ids li');
+  assert.equal(await ids.count(), 2);
+  const cell = await p.locator('#p-reads ul.ids').first().innerText();
+  assert.deepEqual(cell.split('\n').map((s) => s.trim()).filter(Boolean).sort(),
+    r.body.items.map((s) => s.id).sort());
+  await p.context().close();
+});

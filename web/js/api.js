@@ -39,7 +39,8 @@ export async function get(path, params, bearer) {
   for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== '') q.set(k, v);
   const url = '/api/v1' + path + (q.size ? '?' + q : '');
   const res = await fetch(url, {
-    headers: { Authorization: `Bearer ${bearer || token.get()}`, Accept: 'application/json' },
+    // The console speaks Russian: the API's messages come in its language (docs/i18n.md).
+    headers: { Authorization: `Bearer ${bearer || token.get()}`, Accept: 'application/json', 'Accept-Language': 'ru' },
     cache: 'no-store',
     credentials: 'omit',
   });

@@ -7,7 +7,8 @@ import { $, h, clear, table } from './dom.js';
 import { compare, flatten, withoutHealth, changesWithoutHealth } from './diff.js';
 import { download } from './csv.js';
 import {
-  ACTIONS, DOCUMENT_TYPES, READS, ROLES, fullName, pointerKey, pointerLabel, principalText,
+  ACTIONS, DOCUMENT_TYPES, READS, ROLES, csvTime, fullName, linkOf, pointerKey, pointerLabel,
+  principalText, stateText,
   sourceText, timeText, valueText,
 } from './labels.js';
 
@@ -116,8 +117,22 @@ function searchParams(form) {
   return { last_name: v('last_name'), first_name: v('first_name'), birth_date: v('birth_date') };
 }
 
+// Hides the card of the child shown before: a new search, found or not, never
+// leaves the previous child on screen.
+function closeCard() {
+  state.student = null;
+  state.reads = null;
+  state.shown = null;
+  $('student').hidden = true;
+  $('view-student').classList.remove('has-card');
+  for (const id of ['timeline', 'reads', 'chain', 'version']) clear($(id));
+  $('version-box').hidden = true;
+}
+
 async function search(form) {
   const by = form.elements.by.value;
+  closeCard();
+  clear($('results'));
   if (by === 'id') {
     const id = form.elements.id.value.trim().toLowerCase();
     if (!UUID.test(id)) {
@@ -161,7 +176,7 @@ async function openStudent(id) {
     doc.snils ? `СНИЛС ${valueText(doc.snils, 'snils')}` : 'без СНИЛС',
     `ОГРН организации ${doc.organization}`,
     `версий: ${top}`,
-    doc.state === 'DELETED' ? 'запись удалена' : 'запись действует',
+    stateText(doc.state),
     `идентификатор ${id}`,
   ].join(' · ');
   fillCompare(top);
@@ -181,10 +196,8 @@ function fillCompare(top) {
 }
 
 function changeRows(changes) {
-  return changesWithoutHealth(changes, scopes()).map((c) => {
-    const key = pointerKey(c.pointer);
-    return [pointerLabel(c.pointer), valueText(c.old, key), valueText(c.new, key)];
-  });
+  return changesWithoutHealth(changes, scopes()).map((c) =>
+    [pointerLabel(c.pointer), valueText(c.old, c.pointer), valueText(c.new, c.pointer)]);
 }
 
 function changesTable(e, rows) {
@@ -205,9 +218,16 @@ function renderEntry(e) {
       h('dt', {}, 'Время'), h('dd', {}, h('time', { datetime: e.time }, timeText(e.time))),
       h('dt', {}, 'Кто'), h('dd', {}, principalText(e.principal)),
       h('dt', {}, 'Источник'), h('dd', {}, sourceText(e.source)),
-      h('dt', {}, 'Основание'), h('dd', {}, e.reason || 'не указано')),
+      h('dt', {}, 'Основание'), h('dd', {}, e.reason || 'не указано'),
+      ...linkRow(e)),
     e.kind === 'create' ? h('details', {}, h('summary', {}, `Начальные данные (${rows.length} полей)`), changes) : changes,
     h('p', { class: 'noprint' }, open));
+}
+
+// A merge or unmerge names the other record: a link that opens its history.
+function linkRow(e) {
+  const link = linkOf(e);
+  return link ? [h('dt', {}, link.label), h('dd', {}, studentButton(link.id))] : [];
 }
 
 function renderTimeline() {
@@ -232,14 +252,17 @@ function timelineCsv() {
   const s = state.student;
   const rows = [];
   for (const e of s.entries) {
-    const base = [e.version, e.time, ACTIONS[e.kind] || e.kind, e.principal.subject,
+    const base = [e.version, csvTime(e.time), ACTIONS[e.kind] || e.kind, e.principal.subject,
       ROLES[e.principal.role] || e.principal.role, sourceText(e.source), e.reason || ''];
+    const link = linkOf(e);
+    const other = link ? `${link.label}: ${link.id}` : '';
     const changes = changeRows(e.changes);
-    if (changes.length === 0) rows.push([...base, '', '', '']);
-    for (const c of changes) rows.push([...base, ...c]);
+    if (changes.length === 0) rows.push([...base, '', '', '', other]);
+    for (const c of changes) rows.push([...base, ...c, other]);
   }
   download(`история-${s.id}.csv`,
-    ['Версия', 'Время (UTC)', 'Действие', 'Пользователь', 'Роль', 'Источник', 'Основание', 'Поле', 'Было', 'Стало'], rows);
+    ['Версия', 'Время (UTC)', 'Действие', 'Пользователь', 'Роль', 'Источник', 'Основание', 'Поле', 'Было', 'Стало',
+      'Связанная запись'], rows);
 }
 
 function showBox(title, headers, rows, csvName) {
@@ -253,7 +276,7 @@ function showBox(title, headers, rows, csvName) {
 async function openVersion(n) {
   const s = state.student;
   const doc = withoutHealth(await api.get(`/students/${s.id}/versions/${n}`), scopes());
-  const rows = [...flatten(doc)].map(([p, v]) => [pointerLabel(p), valueText(v, pointerKey(p))]);
+  const rows = [...flatten(doc)].map(([p, v]) => [pointerLabel(p), valueText(v, p)]);
   showBox(`Версия ${n} целиком`, ['Поле', 'Значение'], rows, `версия-${n}-${s.id}.csv`);
   say(`Открыта версия ${n}.`);
 }
@@ -264,7 +287,7 @@ async function compareVersions() {
   const b = Number($('cmp-b').value);
   const [da, db] = await Promise.all([a, b].map((n) => api.get(`/students/${s.id}/versions/${n}`)));
   const rows = compare(withoutHealth(da, scopes()), withoutHealth(db, scopes()))
-    .map((d) => [pointerLabel(d.pointer), valueText(d.a, pointerKey(d.pointer)), valueText(d.b, pointerKey(d.pointer))]);
+    .map((d) => [pointerLabel(d.pointer), valueText(d.a, d.pointer), valueText(d.b, d.pointer)]);
   showBox(`Сравнение версий ${a} и ${b}`, ['Поле', `Версия ${a}`, `Версия ${b}`], rows,
     `сравнение-${a}-${b}-${s.id}.csv`);
   say(`Сравнение версий ${a} и ${b}: различий ${rows.length}.`);
@@ -302,7 +325,7 @@ async function loadReads(fresh) {
 }
 
 function readsCsv() {
-  const rows = state.reads.items.map((e) => [e.time, ...readRow(e).slice(1)]);
+  const rows = state.reads.items.map((e) => [csvTime(e.time), ...readRow(e).slice(1)]);
   download(`чтения-${state.student.id}.csv`, ['Время (UTC)', ...READ_HEADERS.slice(1)], rows);
 }
 
@@ -359,13 +382,15 @@ function changesText(changes) {
 const CHANGE_HEADERS = ['Время', 'Обучающийся', 'Версия', 'Действие', 'Источник', 'Основание', 'Изменения'];
 
 function changeRow(e, forCsv) {
-  return [forCsv ? e.time : timeText(e.time), forCsv ? e.student_id : studentButton(e.student_id), e.version,
+  return [forCsv ? csvTime(e.time) : timeText(e.time), forCsv ? e.student_id : studentButton(e.student_id), e.version,
     ACTIONS[e.kind] || e.kind, sourceText(e.source), e.reason || '', changesText(e.changes)];
 }
 
 function pReadRow(e, forCsv) {
-  return [forCsv ? e.time : timeText(e.time), READS[e.what] || e.what,
-    forCsv ? e.students.join(' ') : h('span', {}, e.students.map(studentButton)), e.request_id];
+  // Each id a button of its own, one a line: ids side by side read as one.
+  return [forCsv ? csvTime(e.time) : timeText(e.time), READS[e.what] || e.what,
+    forCsv ? e.students.join(', ') : h('ul', { class: 'ids' }, e.students.map((id) => h('li', {}, studentButton(id)))),
+    e.request_id];
 }
 
 const PREAD_HEADERS = ['Время', 'Что читал', 'Обучающиеся', 'Запрос'];

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import assert_problem, new_org
+from conftest import STORE, assert_problem, new_org, run_ctl
 from kt_data import SCHOOL_A, SCHOOL_B, new_birth_cert_number, student
 from test_packages import NS, packet, post, student_xml
 
@@ -297,3 +297,30 @@ def test_deleted_student_has_no_candidates_and_is_none(client, region):
     assert "duplicates" not in create(client, region, dup)  # deleted: never a candidate
     assert_problem(client.get(f"{S}/00000000-0000-4000-8000-000000000000/duplicates",
                               token=region), 404, "NOT_FOUND")
+
+
+# --- registries older than the blocking keys ---------------------------------------------------
+
+
+def strip_blocking_keys(request, sid):
+    """What a head written before the blocking keys looks like (docs/duplicates.md, "Existing
+    registries"): the search members without dup_*."""
+    if STORE == "mongodb":
+        heads = request.getfixturevalue("mongo")["students"]
+        heads.update_one({"_id": sid}, {"$unset": {"dup_last_date": "", "dup_first_date": "",
+                                                  "dup_names_year": ""}})
+    else:
+        db = request.getfixturevalue("sqlite_db")
+        db.execute("DELETE FROM head_keys WHERE id = ? AND field LIKE 'dup_%'", (sid,))
+
+
+def test_repair_gives_older_heads_their_blocking_keys(client, region, request):
+    orig, doc, _ = original(client, region)
+    strip_blocking_keys(request, orig["id"])
+    dup = {k: v for k, v in doc.items() if k != "snils"} | {"organization": SCHOOL_B}
+    dup["documents"] = [dup["documents"][0] | {"number": new_birth_cert_number()}]
+    made = create(client, region, dup)
+    assert "duplicates" not in made  # the search cannot see a head without its keys
+    run_ctl("repair")
+    cands = client.get(f"{S}/{made['id']}/duplicates", token=region).json()["items"]
+    assert any(c["student_id"] == orig["id"] and c["score"] >= THRESHOLD for c in cands)

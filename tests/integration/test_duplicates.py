@@ -6,15 +6,19 @@ dismisses it with a reason. The planted pairs of the issue are found: a typo, ё
 transliteration, swapped first and middle names, a missing СНИЛС; a namesake born on another day
 and a twin are not flagged. Every answer naming students is access-logged."""
 
+import io
+import pathlib
 import random
 import xml.etree.ElementTree as ET
 
 import pytest
+import xmlschema
 
 from conftest import STORE, assert_problem, new_org, run_ctl
 from kt_data import SCHOOL_A, SCHOOL_B, new_birth_cert_number, student
 from test_packages import NS, packet, post, student_xml
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 S = "/api/v1/students"
 D = "/api/v1/duplicates"
 THRESHOLD = 70
@@ -154,6 +158,8 @@ def test_a_package_item_creating_a_duplicate_carries_a_warning(client, region, r
     warnings = item.findall(f"{{{NS}}}Warning")
     assert warnings and warnings[0].get("code") == "PROBABLE_DUPLICATE", r.text[:800]
     assert orig["id"] not in r.text  # the receipt names the pair, not the other child
+    xsd = xmlschema.XMLSchema10(str(ROOT / "xsd" / "kontingent-exchange-1.xsd"))
+    xsd.validate(io.BytesIO(r.content))  # <Warning> is the schema's
     cands = client.get(f"{S}/{item.get('id')}/duplicates", token=region).json()["items"]
     assert any(c["student_id"] == orig["id"] and c["score"] >= THRESHOLD for c in cands)
     assert root.findtext(f"{{{NS}}}Status") == "PROCESSED"

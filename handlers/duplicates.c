@@ -199,8 +199,8 @@ handle_student_duplicates(const app_t *app, request_t *req, response_t *res, kt_
         ok = records_answer_gone(req, res, &self, err);
         goto done;
     }
-    if (!duplicates_find(conn, self.id, &self.doc, DUP_FLOOR, found, DUP_CANDIDATES_MAX, &n, NULL,
-                         err) ||
+    if (!duplicates_find(conn, DUP_SCOPE_ALL, self.id, &self.doc, DUP_FLOOR, found,
+                         DUP_CANDIDATES_MAX, &n, NULL, err) ||
         !load_candidates(conn, found, &n, docs, err))
         goto done;
     ids[0] = self.id;

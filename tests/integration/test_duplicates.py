@@ -144,6 +144,19 @@ def test_a_namesake_born_another_day_and_a_twin_are_not_flagged(client, region):
     assert "duplicates" not in create(client, region, twin)
 
 
+def test_two_different_snils_are_not_flagged_but_shown_to_operators(client, region):
+    """Two valid, different СНИЛС are two persons at create time (the search leaves out the
+    records that hold one); an operator still sees the candidate, penalised, below the
+    threshold."""
+    orig, doc, _ = original(client, region)
+    other = child(doc["last_name"], born=doc["birth_date"], org=SCHOOL_B)  # a СНИЛС of its own
+    made = create(client, region, other)
+    assert "duplicates" not in made
+    body = client.get(f"{S}/{made['id']}/duplicates", token=region).json()
+    hit = [c for c in body["items"] if c["student_id"] == orig["id"]]
+    assert hit and 50 <= hit[0]["score"] < THRESHOLD, body
+
+
 def test_a_package_item_creating_a_duplicate_carries_a_warning(client, region, region_cert):
     orig, doc, latin = original(client, region)
     dup = {k: v for k, v in doc.items() if k != "snils"} | {"last_name": latin,

@@ -32,6 +32,7 @@ struct jwt_key {
     jwt_alg_t alg;
     bool can_sign; /* loaded from a private key */
     char kid[JWT_KID_LEN + 1];
+    jwt_key_t *next; /* the next key of a public key file; owned */
 };
 
 /* Both algorithms carry 64 raw signature bytes: Ed25519's own, or r||s. */
@@ -234,11 +235,69 @@ jwt_key_read_pem(BIO *bio, bool private_key)
     return PEM_read_bio_PUBKEY(bio, NULL, jwt_pem_no_password, NULL);
 }
 
+/* One key of bio, whose type must match alg: NULL with err when not. */
+static jwt_key_t *
+jwt_key_from_pkey(EVP_PKEY *pkey, jwt_alg_t alg, bool private_key, const char *path,
+                  kt_error_t *err)
+{
+    jwt_key_t *key = NULL;
+
+    if (!jwt_key_type_matches(pkey, alg)) {
+        jwt_key_error(err, path, alg == JWT_ALG_EDDSA ? "not an Ed25519 key" : "not a P-256 key");
+        goto fail;
+    }
+    key = calloc(1, sizeof *key);
+    if (key == NULL) {
+        jwt_key_error(err, path, "out of memory");
+        goto fail;
+    }
+    if (!jwt_key_thumbprint(pkey, alg, key->kid)) {
+        jwt_key_error(err, path, "cannot compute the key id");
+        goto fail;
+    }
+    key->pkey = pkey; /* steals pkey */
+    key->alg = alg;
+    key->can_sign = private_key;
+    return key;
+fail:
+    free(key);
+    EVP_PKEY_free(pkey);
+    return NULL;
+}
+
+/* The keys of bio: one private key, or one to JWT_KEYS_MAX public keys (a
+ * file that holds the current key and those still accepted after a
+ * rotation), chained in file order. */
+static jwt_key_t *
+jwt_key_read_all(BIO *bio, jwt_alg_t alg, bool private_key, const char *path, kt_error_t *err)
+{
+    jwt_key_t *first = NULL, **tail = &first;
+    EVP_PKEY *pkey;
+    int n = 0;
+
+    while ((first == NULL || !private_key) && (pkey = jwt_key_read_pem(bio, private_key)) != NULL) {
+        if (++n > JWT_KEYS_MAX) {
+            EVP_PKEY_free(pkey);
+            jwt_key_error(err, path, "more than JWT_KEYS_MAX (8) keys");
+            goto fail;
+        }
+        *tail = jwt_key_from_pkey(pkey, alg, private_key, path, err);
+        if (*tail == NULL)
+            goto fail;
+        tail = &(*tail)->next;
+    }
+    if (first == NULL)
+        jwt_key_error(err, path, private_key ? "not a PEM private key" : "not a PEM public key");
+    return first;
+fail:
+    jwt_key_free(first);
+    return NULL;
+}
+
 static jwt_key_t *
 jwt_key_load(const char *path, jwt_alg_t alg, bool private_key, kt_error_t *err)
 {
     BIO *bio = NULL;
-    EVP_PKEY *pkey = NULL;
     jwt_key_t *key = NULL;
 
     if (path == NULL || (unsigned)alg >= JWT_ALG__MAX) {
@@ -250,35 +309,69 @@ jwt_key_load(const char *path, jwt_alg_t alg, bool private_key, kt_error_t *err)
         jwt_key_error(err, path, "cannot open");
         goto done;
     }
-    pkey = jwt_key_read_pem(bio, private_key);
-    if (pkey == NULL) {
-        jwt_key_error(err, path, private_key ? "not a PEM private key" : "not a PEM public key");
-        goto done;
-    }
-    if (!jwt_key_type_matches(pkey, alg)) {
-        jwt_key_error(err, path, alg == JWT_ALG_EDDSA ? "not an Ed25519 key" : "not a P-256 key");
-        goto done;
-    }
-    key = calloc(1, sizeof *key);
-    if (key == NULL) {
-        jwt_key_error(err, path, "out of memory");
-        goto done;
-    }
-    if (!jwt_key_thumbprint(pkey, alg, key->kid)) {
-        jwt_key_error(err, path, "cannot compute the key id");
-        free(key);
-        key = NULL;
-        goto done;
-    }
-    key->pkey = pkey;
-    key->alg = alg;
-    key->can_sign = private_key;
-    pkey = NULL;
+    key = jwt_key_read_all(bio, alg, private_key, path, err);
 done:
-    EVP_PKEY_free(pkey);
     BIO_free(bio);
     ERR_clear_error(); /* leave no stale OpenSSL errors for unrelated code to find */
     return key;
+}
+
+jwt_key_t *
+jwt_key_parse_public(const char *pem, size_t len, jwt_alg_t alg, kt_error_t *err)
+{
+    BIO *bio = len <= INT32_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+    jwt_key_t *key = NULL;
+
+    if (bio == NULL || (unsigned)alg >= JWT_ALG__MAX)
+        jwt_key_error(err, "(memory)", "no PEM or unknown algorithm");
+    else
+        key = jwt_key_read_all(bio, alg, false, "(memory)", err);
+    BIO_free(bio);
+    ERR_clear_error();
+    return key;
+}
+
+jwt_key_t *
+jwt_key_generate(jwt_alg_t alg, kt_error_t *err)
+{
+    EVP_PKEY *pkey = NULL;
+
+    if (alg == JWT_ALG_EDDSA)
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    else if (alg == JWT_ALG_ES256)
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    ERR_clear_error();
+    if (pkey == NULL) {
+        jwt_key_error(err, "(new)", "cannot generate a key");
+        return NULL;
+    }
+    return jwt_key_from_pkey(pkey, alg, true, "(new)", err);
+}
+
+bool
+jwt_key_pem(const jwt_key_t *key, bool private_part, buf_t *out)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    long len = 0;
+    bool ok = false;
+
+    if (bio == NULL || key == NULL || (private_part && !key->can_sign))
+        goto done;
+    ok = private_part ? PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL) == 1
+                      : PEM_write_bio_PUBKEY(bio, key->pkey) == 1;
+    len = BIO_get_mem_data(bio, &data);
+    ok = ok && len > 0 && buf_append(out, data, (size_t)len);
+done:
+    BIO_free(bio);
+    ERR_clear_error();
+    return ok;
+}
+
+const jwt_key_t *
+jwt_key_next(const jwt_key_t *key)
+{
+    return key != NULL ? key->next : NULL;
 }
 
 jwt_key_t *
@@ -302,10 +395,12 @@ jwt_key_id(const jwt_key_t *key)
 void
 jwt_key_free(jwt_key_t *key)
 {
-    if (key == NULL)
-        return;
-    EVP_PKEY_free(key->pkey);
-    free(key);
+    while (key != NULL) {
+        jwt_key_t *next = key->next;
+        EVP_PKEY_free(key->pkey);
+        free(key);
+        key = next;
+    }
 }
 
 /* ---- base64url (RFC 4648 section 5, without padding) --------------------- */
@@ -533,24 +628,32 @@ jwt_string_is(const json_value_t *v, const char *want)
     return v != NULL && v->type == JSON_STRING && v->len == n && memcmp(v->str, want, n) == 0;
 }
 
+static bool jwt_header_common(const json_value_t *header, kt_error_t *err);
+
 static bool
 jwt_header_check(const json_value_t *header, const jwt_key_t *key, kt_error_t *err)
 {
-    const json_value_t *typ = json_get(header, "typ");
-
     if (!jwt_string_is(json_get(header, "alg"), alg_names[key->alg]))
         return jwt_reject(err, "algorithm not allowed");
     /* Signed by another key (an old one after rotation, another issuer's):
      * say so in the log rather than "bad signature". */
     if (!jwt_string_is(json_get(header, "kid"), key->kid))
         return jwt_reject(err, "unknown key id");
-    if (typ != NULL && !jwt_string_is(typ, "JWT"))
-        return jwt_reject(err, "malformed token");
-    for (size_t i = 0; i < sizeof header_refused / sizeof header_refused[0]; i++) {
-        if (json_get(header, header_refused[i]) != NULL)
-            return jwt_reject(err, "unsupported header parameter");
-    }
-    return true;
+    return jwt_header_common(header, err);
+}
+
+/* The key of keys whose id the header names (a public key file holds the
+ * current key and, during a rotation's overlap, the previous ones); the
+ * first when none does, which jwt_header_check then refuses. */
+static const jwt_key_t *
+jwt_key_pick(const jwt_key_t *keys, const json_value_t *header)
+{
+    const json_value_t *kid = json_get(header, "kid");
+
+    for (const jwt_key_t *k = keys; k != NULL; k = k->next)
+        if (jwt_string_is(kid, k->kid))
+            return k;
+    return keys;
 }
 
 static bool
@@ -689,12 +792,12 @@ jwt_claims_read(const json_value_t *payload, jwt_claims_t *c, kt_error_t *err)
         return jwt_reject(err, "bad claim sub");
     if (role == NULL || role->type != JSON_STRING)
         return jwt_reject(err, "bad claim role");
-    c->role = principal_role_parse(role->str);
     if (!jwt_claim_copy(payload, "org", false, c->org, sizeof c->org))
         return jwt_reject(err, "bad claim org");
     if (scope != NULL && scope->type != JSON_STRING)
         return jwt_reject(err, "bad claim scope");
     c->scopes = scope != NULL ? jwt_scopes_parse(scope->str, scope->len) : 0;
+    c->role = principal_role_resolve(role->str, c->scopes);
     if (!jwt_claim_int(payload, "iat", false, &c->iat))
         return jwt_reject(err, "bad claim iat");
     if (!jwt_claim_int(payload, "exp", true, &c->exp))
@@ -753,6 +856,72 @@ jwt_policy_check(const json_value_t *payload, const jwt_policy_t *policy, jwt_cl
     return true;
 }
 
+/* ---- The JWS shared with other verifiers (jwt.h) ------------------------- */
+
+static bool
+jwt_header_common(const json_value_t *header, kt_error_t *err)
+{
+    const json_value_t *typ = json_get(header, "typ");
+
+    if (typ != NULL && !jwt_string_is(typ, "JWT"))
+        return jwt_reject(err, "malformed token");
+    for (size_t i = 0; i < sizeof header_refused / sizeof header_refused[0]; i++) {
+        if (json_get(header, header_refused[i]) != NULL)
+            return jwt_reject(err, "unsupported header parameter");
+    }
+    return true;
+}
+
+bool
+jwt_jws_open(arena_t *arena, const char *token, size_t len, size_t max_len, jwt_jws_t *out,
+             kt_error_t *err)
+{
+    jwt_parts_t parts;
+
+    memset(out, 0, sizeof *out);
+    if (token == NULL || len > max_len)
+        return jwt_reject(err, token == NULL ? "malformed token" : "token too long");
+    if (!jwt_split(token, len, &parts) || !jwt_segment_object(arena, parts.header, &out->header))
+        return jwt_reject(err, "malformed token");
+    if (!jwt_header_common(out->header, err))
+        return false;
+    if (!jwt_segment_decode(arena, parts.signature, &out->sig, &out->sig_len))
+        return jwt_reject(err, "bad signature");
+    out->payload64 = parts.payload.ptr;
+    out->payload64_len = parts.payload.len;
+    out->signed_part = parts.signed_part.ptr;
+    out->signed_len = parts.signed_part.len;
+    return true;
+}
+
+bool
+jwt_jws_payload(arena_t *arena, const jwt_jws_t *jws, json_value_t **payload, kt_error_t *err)
+{
+    jwt_view_t seg = {jws->payload64, jws->payload64_len};
+
+    if (!jwt_segment_object(arena, seg, payload))
+        return jwt_reject(err, "malformed token");
+    return true;
+}
+
+bool
+jwt_json_string_is(const json_value_t *v, const char *want)
+{
+    return jwt_string_is(v, want);
+}
+
+bool
+jwt_audience_matches(const json_value_t *aud, const char *want)
+{
+    return jwt_audience_has(aud, want);
+}
+
+bool
+jwt_b64url_encode(buf_t *b, const void *data, size_t len)
+{
+    return b64url_encode(b, data, len);
+}
+
 /* ---- Verify and sign ----------------------------------------------------- */
 
 bool
@@ -784,6 +953,7 @@ jwt_verify(const jwt_key_t *key, const jwt_policy_t *policy, const char *token, 
         jwt_reject(err, "malformed token");
         goto done;
     }
+    key = jwt_key_pick(key, header);
     if (!jwt_header_check(header, key, err) || !jwt_signature_check(arena, key, &parts, err))
         goto done;
     if (!jwt_segment_object(arena, parts.payload, &payload)) {

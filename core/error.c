@@ -2,6 +2,7 @@
 #include "core/error.h"
 
 #include "core/arena.h"
+#include "core/msg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +41,21 @@ static const code_info_t code_table[KT_CODE__MAX] = {
     [KT_IDENTITY_CONFLICT] = {"IDENTITY_CONFLICT", 409,
                               "Найденная запись принадлежит другому человеку",
                               "The matched record is another person's"},
+    [KT_MERGED] = {"MERGED", 301, "Запись объединена с другой",
+                   "The record was merged into another"},
+    [KT_MERGE_CONFLICT] = {"MERGE_CONFLICT", 422,
+                           "Не указано, какое из различающихся значений сохранить",
+                           "Fields differ and the request does not say which side wins"},
+    [KT_MERGE_SELF] = {"MERGE_SELF", 422, "Запись нельзя объединить с самой собой",
+                       "A record cannot be merged into itself"},
+    [KT_MERGE_STATE] = {"MERGE_STATE", 409, "Запись удалена или уже объединена",
+                        "A record of the pair is deleted or merged already"},
+    [KT_ALREADY_MERGED] = {"ALREADY_MERGED", 409, "Записи уже объединены",
+                           "The records are merged already"},
+    [KT_NOT_MERGED] = {"NOT_MERGED", 409, "Записи не объединены", "The records are not merged"},
+    [KT_UNMERGE_CONFLICT] = {"UNMERGE_CONFLICT", 409,
+                             "Изменения после объединения затрагивают объединённые поля",
+                             "Changes since the merge touch the merged fields"},
     [KT_VERSION_CONFLICT] = {"VERSION_CONFLICT", 412, "Версия устарела",
                              "The version is not the current one"},
     [KT_NOT_FOUND] = {"NOT_FOUND", 404, "Не найдено", "Not found"},
@@ -77,6 +93,9 @@ static const code_info_t code_table[KT_CODE__MAX] = {
                             "The health data encryption key is unavailable"},
     [KT_INTEGRITY] = {"INTEGRITY", 500, "Зашифрованные медицинские данные повреждены",
                       "The encrypted health data does not authenticate"},
+    [KT_FEED_EPOCH_CHANGED] = {"FEED_EPOCH_CHANGED", 410,
+                               "Реестр восстановлен из резервной копии: синхронизируйтесь заново",
+                               "The registry was restored from a backup: resynchronise"},
     [KT_INTERNAL] = {"INTERNAL", 500, "Внутренняя ошибка", "Internal error"},
 };
 
@@ -98,6 +117,7 @@ error_setv(kt_error_t *err, kt_domain_t domain, kt_code_t code, int status, cons
     err->fields = NULL;
     err->nfields = 0;
     err->ref[0] = '\0';
+    kt_msg_vformat_ru(err->message_ru, sizeof err->message_ru, fmt, ap);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
 }
 
@@ -158,9 +178,65 @@ kt_code_title(kt_code_t code, bool en)
     return en ? code_info(code)->title_en : code_info(code)->title_ru;
 }
 
+const char *
+kt_error_message(const kt_error_t *err, bool en)
+{
+    return en || err->message_ru[0] == '\0' ? err->message : err->message_ru;
+}
+
+void
+kt_error_wrap(kt_error_t *err, kt_domain_t domain, kt_code_t code, const kt_error_t *inner,
+              const char *fmt, ...)
+{
+    kt_error_t copy = *inner; /* inner may be err itself */
+    size_t n;
+    va_list ap;
+
+    if (err == NULL)
+        return;
+    va_start(ap, fmt);
+    error_setv(err, domain, code, code_info(code)->status, fmt, ap);
+    va_end(ap);
+    n = strlen(err->message);
+    snprintf(err->message + n, sizeof err->message - n, "%s", kt_error_message(&copy, true));
+    n = strlen(err->message_ru);
+    snprintf(err->message_ru + n, sizeof err->message_ru - n, "%s", kt_error_message(&copy, false));
+}
+
+const char *
+kt_field_message(const kt_field_error_t *f, bool en)
+{
+    if (f->message == NULL)
+        return kt_code_title(f->code, en);
+    return en || f->message_ru == NULL ? f->message : f->message_ru;
+}
+
 bool
 kt_error_add_field(kt_error_t *err, struct arena *arena, const char *pointer, kt_code_t code,
                    const char *message)
+{
+    return kt_error_add_field2(err, arena, pointer, code, message, kt_msg(message, false));
+}
+
+bool
+kt_error_add_fieldf(kt_error_t *err, struct arena *arena, const char *pointer, kt_code_t code,
+                    const char *fmt, ...)
+{
+    char en[KT_ERROR_MESSAGE_MAX], ru[KT_ERROR_MESSAGE_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    kt_msg_vformat_ru(ru, sizeof ru, fmt, ap);
+    va_end(ap);
+    va_start(ap, fmt);
+    vsnprintf(en, sizeof en, fmt, ap);
+    va_end(ap);
+    return kt_error_add_field2(err, arena, pointer, code, en, ru);
+}
+
+bool
+kt_error_add_field2(kt_error_t *err, struct arena *arena, const char *pointer, kt_code_t code,
+                    const char *en, const char *ru)
 {
     kt_field_error_t *f = arena_calloc(arena, 1, sizeof *f);
     kt_field_error_t **tail = &err->fields;
@@ -169,8 +245,9 @@ kt_error_add_field(kt_error_t *err, struct arena *arena, const char *pointer, kt
         return false;
     f->pointer = arena_strdup(arena, pointer);
     f->code = code;
-    f->message = message ? arena_strdup(arena, message) : NULL;
-    if (f->pointer == NULL)
+    f->message = en ? arena_strdup(arena, en) : NULL;
+    f->message_ru = en ? arena_strdup(arena, ru != NULL ? ru : en) : NULL;
+    if (f->pointer == NULL || (en != NULL && (f->message == NULL || f->message_ru == NULL)))
         return false;
     while (*tail != NULL)
         tail = &(*tail)->next;

@@ -1,12 +1,14 @@
 /*
  * keys: the health key file and rotation, for kontingentctl.
  *
- *   keys rotate [--grace S]  add a new master key (KEK) to the key file and
- *                            make it current, tell the workers (SIGHUP to the
+ *   keys rotate [--grace S]  make a new master key (KEK), wrap every data key
+ *                            under it, and only then write it to the key file
+ *                            as current (a store that fails before leaves the
+ *                            file as it was), tell the workers (SIGHUP to the
  *                            master, which starts fresh workers that read it),
- *                            wait S seconds (default 3), then re-wrap every
- *                            data key under the new KEK, pass after pass,
- *                            until a pass finds nothing left
+ *                            wait S seconds (default 3), then re-wrap the data
+ *                            keys made meanwhile, pass after pass, until a pass
+ *                            finds nothing left
  *   keys rewrap              resume an interrupted re-wrap (idempotent)
  *   keys status              the KEKs of the file and how many data keys each
  *                            one wraps; exit 1 while some lack the current one
@@ -107,7 +109,7 @@ keys_write_file(const char *path, const seal_keyring_t *ring)
 }
 
 /* SIGHUP to the master: fresh workers read the key file. */
-static void
+void
 keys_tell_workers(const config_t *cfg)
 {
     FILE *f = fopen(cfg->pid_file, "re");
@@ -180,10 +182,22 @@ keys_rotate(const config_t *cfg, unsigned grace)
     if (RAND_bytes(kek->key, SEAL_KEY_LEN) != 1)
         goto done;
     k.ring.n++;
+    /* All or nothing: every data key gets a wrap under the new KEK before the
+     * file names it (a wrap adds, never replaces: the workers, which do not
+     * know the new KEK yet, read on). A store that cannot be reached or
+     * written fails here, and the key file is untouched. */
+    printf("new key %s: wrapping every data key under it first\n", kek->id);
+    if (!keys_rewrap_all(&k, 0)) {
+        fprintf(stderr, "kontingentctl keys: nothing changed: %s still holds the old keys\n",
+                cfg->health_keys);
+        goto done;
+    }
     if (!keys_write_file(cfg->health_keys, &k.ring))
         goto done;
     printf("new current key %s in %s\n", kek->id, cfg->health_keys);
     keys_tell_workers(cfg);
+    /* Data keys the old workers made meanwhile, wrapped under the old KEK
+     * only: readable by all, re-wrapped now (or by `keys rewrap`). */
     sleep(grace);
     rc = keys_rewrap_all(&k, grace > 0 ? 1 : 0) ? 0 : 1;
 done:

@@ -7,4 +7,8 @@
 /* argv: what follows "keys"; returns the exit status. */
 int keys_command(const config_t *cfg, int argc, char **argv);
 
+/* SIGHUP to the master of KT_PID_FILE (fresh workers read every key file);
+ * says on stdout whether one was found. */
+void keys_tell_workers(const config_t *cfg);
+
 #endif

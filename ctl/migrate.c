@@ -114,13 +114,13 @@ copy_all(store_conn_t *source, store_conn_t *target, bool to_mongodb, kt_error_t
     return store_copy_finish(target, err);
 }
 
-/* The target: the configuration with the backend and location the options name. */
+/* The target: the configuration with the backend and location the options name.
+ * A wrong argument is named on stderr (the caller adds the usage). */
 static bool
 target_config(const config_t *cfg, int argc, char **argv, config_t *out)
 {
     *out = *cfg;
-    for (int i = 0; i + 1 < argc; i += 2) {
-        const char *v = argv[i + 1];
+    for (int i = 0; i < argc; i += 2) {
         char *dst = strcmp(argv[i], "--to") == 0            ? out->store
                     : strcmp(argv[i], "--sqlite") == 0      ? out->sqlite_path
                     : strcmp(argv[i], "--mongodb-uri") == 0 ? out->mongodb_uri
@@ -129,12 +129,27 @@ target_config(const config_t *cfg, int argc, char **argv, config_t *out)
         size_t size = dst == out->store     ? sizeof out->store
                       : dst == out->db_name ? sizeof out->db_name
                                             : CONFIG_PATH_MAX;
-        if (dst == NULL || strlen(v) >= size)
+        if (dst == NULL) {
+            fprintf(stderr, "kontingentctl migrate: unknown argument \"%s\"\n", argv[i]);
             return false;
-        memcpy(dst, v, strlen(v) + 1);
+        }
+        if (i + 1 >= argc || strlen(argv[i + 1]) >= size) {
+            fprintf(stderr, "kontingentctl migrate: %s needs a value (at most %zu bytes)\n",
+                    argv[i], size - 1);
+            return false;
+        }
+        memcpy(dst, argv[i + 1], strlen(argv[i + 1]) + 1);
     }
-    return argc % 2 == 0 && argc >= 2 &&
-           (strcmp(out->store, "sqlite") == 0 || strcmp(out->store, "mongodb") == 0);
+    if (strcmp(out->store, "sqlite") != 0 && strcmp(out->store, "mongodb") != 0) {
+        fprintf(stderr, "kontingentctl migrate: --to must be sqlite or mongodb, not \"%s\"\n",
+                out->store);
+        return false;
+    }
+    if (argc == 0) {
+        fprintf(stderr, "kontingentctl migrate: --to is required\n");
+        return false;
+    }
+    return true;
 }
 
 static bool

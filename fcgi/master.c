@@ -18,6 +18,7 @@
 
 #include "http/log.h"
 #include "fcgi/server.h"
+#include "fcgi/routes.h"
 
 #define MAX_WORKERS    64
 #define STOP_TIMEOUT_S 30
@@ -34,6 +35,7 @@ typedef struct {
     pid_t retiring[MAX_WORKERS * 4];
     size_t nretiring;
     time_t backoff_until;
+    metrics_t *metrics; /* shared with the workers; NULL: /metrics counts nothing */
 } master_t;
 
 static int
@@ -105,7 +107,7 @@ spawn_worker(master_t *m)
 
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        _exit(server_worker_run(m->cfg, m->listen_fd));
+        _exit(server_worker_run(m->cfg, m->listen_fd, m->metrics));
     }
     if (pid < 0)
         log_event(LOG_ERROR, "fork failed: %s", strerror(errno));
@@ -139,6 +141,7 @@ reap(master_t *m)
             if (m->slots[i].pid != pid)
                 continue;
             m->slots[i].pid = 0;
+            metrics_worker_restarted(m->metrics);
             log_event(LOG_WARN, "worker %ld exited (status %d), restarting", (long)pid, status);
             if (time(NULL) - m->slots[i].started < 2)
                 m->backoff_until = time(NULL) + 1;
@@ -210,6 +213,23 @@ stop_all(master_t *m)
     }
 }
 
+/* The counters of /metrics, named after the route table, before any fork. */
+static metrics_t *
+metrics_create(void)
+{
+    metrics_t *metrics = metrics_new();
+
+    if (metrics == NULL) {
+        log_event(LOG_WARN, "no shared memory for /metrics: nothing will be counted");
+        return NULL;
+    }
+    for (size_t i = 0; i < routes_count; i++)
+        if (!metrics_route_add(metrics, routes_table[i].method, routes_table[i].pattern))
+            log_event(LOG_WARN, "/metrics: route %s %s not counted (more than %d routes)",
+                      routes_table[i].method, routes_table[i].pattern, METRICS_ROUTES);
+    return metrics;
+}
+
 static void
 supervise(master_t *m)
 {
@@ -223,6 +243,7 @@ supervise(master_t *m)
     sigaddset(&set, SIGHUP);
     for (;;) {
         fill_slots(m);
+        metrics_workers_set(m->metrics, (int)live_workers(m), m->cfg->workers);
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
             break;
@@ -257,10 +278,12 @@ master_run(const config_t *cfg)
         return 1;
     write_pid_file(cfg);
     init_store(cfg);
+    m.metrics = metrics_create();
     log_event(LOG_INFO, "master listening on %s with %d workers x %d threads; the region's day: %s",
               cfg->socket_path, cfg->workers, cfg->threads, cfg->time_zone);
     supervise(&m);
     close(m.listen_fd);
+    metrics_free(m.metrics);
     log_event(LOG_INFO, "master stopped");
     return 0;
 }

@@ -31,6 +31,7 @@
 #include "http/router.h"
 #include "fcgi/runner.h"
 #include "store/records.h"
+#include "core/observe.h"
 
 #define ACCEPT_POLL_MS  200
 #define ARENA_CAP_SLACK (16u << 20) /* arena room beyond the body itself */
@@ -203,6 +204,17 @@ write_response(FCGX_Request *fr, const request_t *req, const response_t *res)
     return ok;
 }
 
+/* Seconds since the request arrived. */
+static double
+request_elapsed(const request_t *req)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - req->started.tv_sec) +
+           (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
+}
+
 static void
 handle_request(const app_t *app, FCGX_Request *fr, arena_t *arena)
 {
@@ -218,6 +230,8 @@ handle_request(const app_t *app, FCGX_Request *fr, arena_t *arena)
     if (!write_response(fr, &req, &res) && err.code == KT_OK)
         kt_error_set(&err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "the body was cut short");
     log_request(&req, res.status, err.code != KT_OK ? &err : NULL);
+    metrics_request(app->metrics, metrics_route_index(app->metrics, req.method, req.route_pattern),
+                    res.status, request_elapsed(&req));
     response_release(&res);
     arena_reset(arena);
 }
@@ -347,8 +361,18 @@ server_init_store(const config_t *cfg)
     return status;
 }
 
+/* The store's reports (core/observe.h) counted into /metrics. */
+static void
+observe_store(void *ctx, kt_observe_t what, bool ok, kt_code_t code)
+{
+    if (what == KT_OBSERVE_STORE_OP)
+        metrics_store_op(ctx, ok, code);
+    else if (what == KT_OBSERVE_ACCESS_LOG_FAILED)
+        metrics_access_log_failed(ctx);
+}
+
 int
-server_worker_run(const config_t *cfg, int listen_fd)
+server_worker_run(const config_t *cfg, int listen_fd, metrics_t *metrics)
 {
     app_t app;
     kt_error_t err;
@@ -363,6 +387,8 @@ server_worker_run(const config_t *cfg, int listen_fd)
         app_release(&app);
         return SERVER_EXIT_CONFIG;
     }
+    app.metrics = metrics;
+    kt_observe_install(observe_store, metrics);
     int status = run_threads(&app, listen_fd);
     app_release(&app);
     log_event(LOG_INFO, "worker stopped");

@@ -18,7 +18,8 @@
 int server_init_store(const config_t *cfg);
 
 /* Runs a worker until SIGTERM/SIGINT; returns the process exit status. */
-int server_worker_run(const config_t *cfg, int listen_fd);
+/* metrics: the shared counters the master made before the fork (NULL: none). */
+int server_worker_run(const config_t *cfg, int listen_fd, metrics_t *metrics);
 
 /* Runs one parsed request through the route table into res (no I/O):
  * the core of a worker, exposed for tests and the fuzz target. */

@@ -76,25 +76,57 @@ handler_limit(const request_t *req, int *out, kt_error_t *err)
     return true;
 }
 
+/* The tag's epoch against the store's: the original one has none. */
+static bool
+same_epoch(const app_t *app, const char *tagged, kt_error_t *err)
+{
+    char epoch[FEED_EPOCH_MAX];
+
+    if (!epoch_cache_get(app->epoch, app->store, epoch, err))
+        return false;
+    if (strcmp(tagged != NULL ? tagged : FEED_EPOCH_ORIGINAL, epoch) == 0)
+        return true;
+    kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FEED_EPOCH_CHANGED, 412,
+                        "the ETag is of before the registry was restored from a backup: read "
+                        "the record again");
+    return false;
+}
+
 bool
-handler_if_match(const request_t *req, int64_t *out, kt_error_t *err)
+handler_if_match(const app_t *app, const request_t *req, int64_t *out, kt_error_t *err)
 {
     const char *v = request_header(req, "if-match");
     size_t n;
-    char digits[24];
+    char tag[24 + FEED_EPOCH_MAX], *dot;
 
     *out = 0;
     if (v == NULL)
         return true;
     n = strlen(v);
-    if (n >= 3 && n < sizeof digits + 2 && v[0] == '"' && v[n - 1] == '"') {
-        memcpy(digits, v + 1, n - 2);
-        digits[n - 2] = '\0';
-        if (handler_parse_int(digits, out) && *out > 0)
-            return true;
+    if (n >= 3 && n < sizeof tag + 2 && v[0] == '"' && v[n - 1] == '"') {
+        memcpy(tag, v + 1, n - 2);
+        tag[n - 2] = '\0';
+        dot = strchr(tag, '.');
+        if (dot != NULL)
+            *dot++ = '\0';
+        if (handler_parse_int(tag, out) && *out > 0 && (dot == NULL || dot[0] != '\0'))
+            return same_epoch(app, dot, err);
     }
+    *out = 0;
     kt_error_set(err, KT_DOMAIN_INPUT, KT_MALFORMED, "If-Match must be a version in quotes");
     return false;
+}
+
+/* A header that carries text is percent-encoded UTF-8: printable ASCII only
+ * (docs/openapi.yaml's pattern). Raw bytes beyond ASCII are refused rather
+ * than guessed at: proxies and clients disagree on their encoding. */
+static const char *
+header_text_decode(request_t *req, const char *h, size_t *len)
+{
+    for (const char *c = h; *c != '\0'; c++)
+        if (*c < 0x20 || *c > 0x7e)
+            return NULL;
+    return request_percent_decode(req->arena, h, strlen(h), false, len);
 }
 
 bool
@@ -105,8 +137,7 @@ handler_reason(request_t *req, const char **out, kt_error_t *err)
     size_t len = v ? strlen(v) : 0, chars = 0;
 
     *out = NULL;
-    if (v == NULL && h != NULL &&
-        (v = request_percent_decode(req->arena, h, strlen(h), false, &len)) == NULL)
+    if (v == NULL && h != NULL && (v = header_text_decode(req, h, &len)) == NULL)
         goto bad;
     while (v != NULL && len > 0 && (*v == ' ' || *v == '\t')) {
         v++;
@@ -136,9 +167,18 @@ handler_json_body(request_t *req, json_value_t **out, kt_error_t *err)
 }
 
 void
-handler_etag(request_t *req, response_t *res, int64_t version)
+handler_etag(const app_t *app, request_t *req, response_t *res, int64_t version)
 {
-    response_header(res, "ETag", arena_printf(req->arena, "\"%lld\"", (long long)version));
+    char epoch[FEED_EPOCH_MAX];
+    kt_error_t ignored;
+
+    if (!epoch_cache_get(app->epoch, app->store, epoch, &ignored))
+        return; /* no ETag rather than one that could name other content */
+    if (epoch_is_original(epoch))
+        response_header(res, "ETag", arena_printf(req->arena, "\"%lld\"", (long long)version));
+    else
+        response_header(res, "ETag",
+                        arena_printf(req->arena, "\"%lld.%s\"", (long long)version, epoch));
 }
 
 static bool
@@ -225,13 +265,11 @@ handler_purpose(request_t *req, const char **out, kt_error_t *err)
 {
     const char *v = request_query(req, "purpose"), *h = request_header(req, "x-purpose");
     size_t len = v != NULL ? strlen(v) : 0, chars = 0;
-    bool stated;
+    bool stated, needed = principal_can_see_health(&req->principal);
 
     *out = NULL;
-    if (!principal_can_see_health(&req->principal))
-        return true;
     if (v == NULL && h != NULL)
-        v = request_percent_decode(req->arena, h, strlen(h), false, &len);
+        v = header_text_decode(req, h, &len);
     while (v != NULL && len > 0 && (*v == ' ' || *v == '\t')) {
         v++;
         len--;
@@ -239,14 +277,19 @@ handler_purpose(request_t *req, const char **out, kt_error_t *err)
     /* Stated but not text (or not percent-encoded UTF-8) is FORMAT, not absent. */
     stated = (v != NULL && len > 0) || (v == NULL && h != NULL && h[0] != '\0');
     if (v != NULL && len > 0 && utf8_text_valid(v, len, &chars) && chars <= HEALTH_PURPOSE_MAX) {
-        *out = v;
+        *out = needed ? v : NULL;
         return true;
     }
+    /* Only a principal that may see health data must state a purpose, but a
+     * purpose that is stated is checked whoever states it (the documented
+     * form holds for every client). */
+    if (!needed && !stated)
+        return true;
     kt_error_set_status(
         err, KT_DOMAIN_INPUT, stated ? KT_FORMAT : KT_REQUIRED, 400,
-        "a principal with the health scope states the purpose of a read (?purpose= or "
-        "X-Purpose, percent-encoded UTF-8, at most %d characters, without control or "
-        "bidirectional formatting characters)",
+        "the purpose of a read (?purpose=, or X-Purpose percent-encoded) is UTF-8 text of at "
+        "most %d characters, without control or bidirectional formatting characters; a "
+        "principal with the health scope must state it",
         HEALTH_PURPOSE_MAX);
     kt_error_add_field(err, req->arena, "/purpose", err->code, NULL);
     return false;

@@ -23,8 +23,10 @@ store_conn_t *handler_conn(const app_t *app, request_t *req);
 /* ?limit= in 1..LIST_LIMIT_MAX (default LIST_LIMIT_DEFAULT); 400 otherwise. */
 bool handler_limit(const request_t *req, int *out, kt_error_t *err);
 
-/* If-Match: "N" → N; absent → 0; anything else 400. */
-bool handler_if_match(const request_t *req, int64_t *out, kt_error_t *err);
+/* If-Match: "N" (or "N.<epoch>" after a restore: docs/api.md, "Versions")
+ * → N; absent → 0; anything else 400; a tag of another feed epoch 412
+ * FEED_EPOCH_CHANGED. */
+bool handler_if_match(const app_t *app, const request_t *req, int64_t *out, kt_error_t *err);
 
 /* ?reason= or X-Reason (percent-encoded UTF-8); NULL when absent. */
 bool handler_reason(request_t *req, const char **out, kt_error_t *err);
@@ -32,8 +34,9 @@ bool handler_reason(request_t *req, const char **out, kt_error_t *err);
 /* The body as a JSON tree within the limits of a student document. */
 bool handler_json_body(request_t *req, json_value_t **out, kt_error_t *err);
 
-/* Sets ETag: "N". */
-void handler_etag(request_t *req, response_t *res, int64_t version);
+/* Sets ETag: "N", or "N.<epoch>" after a restore (none when the epoch
+ * cannot be read). */
+void handler_etag(const app_t *app, request_t *req, response_t *res, int64_t version);
 
 /* A positive decimal integer (no sign, no leading junk); false otherwise. */
 bool handler_parse_int(const char *s, int64_t *out);

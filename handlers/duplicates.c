@@ -265,13 +265,6 @@ page_visit(void *ctx, const bson_t *pair)
     return true;
 }
 
-static bool
-bad_query(kt_error_t *err, const char *what)
-{
-    kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "%s", what);
-    return false;
-}
-
 /* The list's filter (organization= a valid ОГРН, municipality= 8 digits
  * of an ОКТМО; not both) and cursor ("<created>_<pair id>"). */
 static bool
@@ -284,20 +277,30 @@ list_query(request_t *req, const char **field, const char **value, char **create
 
     *field = *value = *after = NULL;
     *created = NULL;
-    if (org != NULL && mun != NULL)
-        return bad_query(err, "organization and municipality: one filter at a time");
-    if (org != NULL && !(strlen(org) == 13 && ogrn_valid(org)))
-        return bad_query(err, "organization: not a valid OGRN");
-    if (mun != NULL && !(strlen(mun) == 8 && strspn(mun, "0123456789") == 8))
-        return bad_query(err, "municipality: not 8 digits of an OKTMO");
+    if (org != NULL && mun != NULL) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "organization and municipality: one filter at a time");
+        return false;
+    }
+    if (org != NULL && !(strlen(org) == 13 && ogrn_valid(org))) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "organization: not a valid OGRN");
+        return false;
+    }
+    if (mun != NULL && !(strlen(mun) == 8 && strspn(mun, "0123456789") == 8)) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "municipality: not 8 digits of an OKTMO");
+        return false;
+    }
     *field = org != NULL ? "organization" : mun != NULL ? "municipality" : NULL;
     *value = org != NULL ? org : mun;
     if (cursor == NULL)
         return true;
     *created = arena_strdup(req->arena, cursor);
     sep = *created != NULL ? strchr(*created, '_') : NULL;
-    if (sep == NULL || sep - *created != 24 || !util_is_uuid(sep + 1))
-        return bad_query(err, "cursor is not one of this list");
+    if (sep == NULL || sep - *created != 24 || !util_is_uuid(sep + 1)) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "cursor is not one of this list");
+        return false;
+    }
     *sep = '\0';
     *after = sep + 1;
     return true;

@@ -28,13 +28,13 @@
 #include "store/util.h"
 
 static void
-answer_version(request_t *req, response_t *res, int status, const write_result_t *out,
-               const bson_t *doc)
+answer_version(const app_t *app, request_t *req, response_t *res, int status,
+               const write_result_t *out, const bson_t *doc)
 {
     jw_t w;
 
     response_reset(res, status, "application/json");
-    handler_etag(req, res, out->version);
+    handler_etag(app, req, res, out->version);
     jw_init(&w, &res->body);
     students_write_json(&w, out->id, out->version, false, doc);
 }
@@ -54,7 +54,7 @@ answer_posted(const app_t *app, request_t *req, response_t *res, store_conn_t *c
         return false;
     if (!records_log_write(app, req, conn, &store_kind_student, out->id))
         bson_reinit(doc);
-    answer_version(req, res, 201, out, doc);
+    answer_version(app, req, res, 201, out, doc);
     return true;
 }
 
@@ -74,7 +74,7 @@ handle_student_event(const app_t *app, request_t *req, response_t *res, kt_error
 
     record_init(&cur);
     date_today(today);
-    if (conn == NULL || !handler_if_match(req, &expected, err) ||
+    if (conn == NULL || !handler_if_match(app, req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
         !education_event_from_json(req->arena, body, today, &event, err))
         goto done;
@@ -117,7 +117,7 @@ handle_student_trajectory(const app_t *app, request_t *req, response_t *res, kt_
     if (!audit_log_read(conn, &req->principal, req->request_id, "trajectory", ids, 1, err))
         goto done;
     response_reset(res, 200, "application/json");
-    handler_etag(req, res, s.version);
+    handler_etag(app, req, res, s.version);
     jw_init(&w, &res->body);
     jw_object_begin(&w);
     jw_key(&w, "id");

@@ -36,7 +36,7 @@ handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t *err
         return false;
     if (org == NULL || !ogrn_valid(org) || strlen(org) != 13) {
         kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
-                            "organization must be the ОГРН (13 digits) of a school");
+                            "organization must be the OGRN (13 digits) of a school");
         return false;
     }
     if (req->principal.role == ROLE_SCHOOL && strcmp(org, req->principal.org) != 0) {

@@ -11,6 +11,14 @@
 
 /* health.c */
 bool handle_health(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_health_live(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_health_ready(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* metrics.c */
+bool handle_metrics(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* openapi.c */
+bool handle_openapi(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* whoami.c */
 bool handle_whoami(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
@@ -21,6 +29,10 @@ bool handle_student_get(const app_t *app, request_t *req, response_t *res, kt_er
 bool handle_student_put(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_student_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* merge.c */
+bool handle_student_merge(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_student_unmerge(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 /* education.c */
 bool handle_student_event(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
@@ -68,5 +80,18 @@ bool handle_export(const app_t *app, request_t *req, response_t *res, kt_error_t
 /* reports.c: statistical reports (docs/reports.md). */
 bool handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 bool handle_report_migration(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* The families' service for the state services portal (handlers/family.c). */
+bool handle_family_children(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_family_child(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* progress.c: current progress (docs/progress.md). */
+bool handle_progress_get(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_progress_put(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_progress_patch(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+bool handle_progress_history(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
+
+/* progress_report.c: успеваемость and качество знаний (docs/reports.md). */
+bool handle_report_progress(const app_t *app, request_t *req, response_t *res, kt_error_t *err);
 
 #endif

@@ -19,6 +19,12 @@
 #include "store/packages.h"
 #include "store/util.h"
 
+/* Seconds a client waits before it polls a waiting package again: the
+ * runner takes a package within a second and records its progress every
+ * INGEST_BATCH items, so polling faster shows nothing new
+ * (docs/xml-exchange.md, "Large packages"). */
+#define PACKAGE_RETRY_AFTER "5"
+
 static void
 free_buffer(void *p)
 {
@@ -60,10 +66,19 @@ package_body(const app_t *app, request_t *req, const char **data, size_t *len, k
     return false;
 }
 
+/* A receipt is a document kept with its package and read by whoever asks
+ * later: its texts are Russian, whatever the request's language (docs/i18n.md). */
+static void
+receipt_language(response_t *res)
+{
+    response_header(res, "Content-Language", "ru");
+}
+
 static void
 answer_xml(response_t *res, const char *xml, size_t len)
 {
     response_reset(res, 200, "application/xml; charset=utf-8");
+    receipt_language(res);
     buf_append(&res->body, xml, len);
 }
 
@@ -91,6 +106,7 @@ handle_package_post(const app_t *app, request_t *req, response_t *res, kt_error_
     answer_xml(res, receipt, receipt_len);
     if (queued) {
         res->status = 202;
+        response_header(res, "Retry-After", PACKAGE_RETRY_AFTER);
         response_header(res, "Location",
                         arena_printf(req->arena, "/api/v1/packages/%s", packet_id));
     }
@@ -185,6 +201,7 @@ answer_receipt(store_conn_t *conn, request_t *req, response_t *res, const bson_t
 {
     if (util_get_int(pkg, "receipt_bytes", 0) < (int64_t)RESPONSE_BODY_MAX) {
         response_reset(res, 200, "application/xml; charset=utf-8");
+        receipt_language(res);
         if (packages_receipt_each(conn, pkg, append_piece, &res->body, err))
             return true;
         if (err->code == KT_OK)
@@ -204,6 +221,7 @@ answer_receipt(store_conn_t *conn, request_t *req, response_t *res, const bson_t
         return false;
     }
     response_stream(res, 200, "application/xml; charset=utf-8", stream_receipt, s);
+    receipt_language(res);
     return true;
 }
 
@@ -223,7 +241,10 @@ handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t
         /* Still being processed (or its processing stopped): say so in a receipt. */
         size_t len = 0;
         const char *id = util_get_str(&pkg, "packet_id");
-        char *xml = ingest_inqueue_receipt(id != NULL ? id : util_get_str(&pkg, "_id"), &len);
+        ingest_progress_t progress = {util_get_int(&pkg, "items_received", 0),
+                                      util_get_int(&pkg, "items_done", 0)};
+        char *xml =
+            ingest_inqueue_receipt(id != NULL ? id : util_get_str(&pkg, "_id"), &progress, &len);
         if (xml == NULL) {
             kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
             goto done;
@@ -231,6 +252,7 @@ handle_package_get(const app_t *app, request_t *req, response_t *res, kt_error_t
         answer_xml(res, xml, len);
         free(xml);
         res->status = 202;
+        response_header(res, "Retry-After", PACKAGE_RETRY_AFTER);
     } else if (!answer_receipt(conn, req, res, &pkg, err)) {
         goto done;
     }

@@ -25,6 +25,13 @@ void
 records_write_json(jw_t *w, const record_resource_t *r, const char *id, int64_t version,
                    bool deleted, const bson_t *doc)
 {
+    records_write_json_state(w, r, id, version, deleted ? "DELETED" : "ACTIVE", doc);
+}
+
+void
+records_write_json_state(jw_t *w, const record_resource_t *r, const char *id, int64_t version,
+                         const char *state, const bson_t *doc)
+{
     bson_iter_t it;
 
     jw_object_begin(w);
@@ -34,7 +41,7 @@ records_write_json(jw_t *w, const record_resource_t *r, const char *id, int64_t 
     jw_int(w, version);
     if (r->with_state) {
         jw_key(w, "state");
-        jw_string(w, deleted ? "DELETED" : "ACTIVE");
+        jw_string(w, state);
     }
     if (bson_iter_init(&it, doc)) {
         while (bson_iter_next(&it)) {
@@ -123,9 +130,49 @@ gone_extra(jw_t *w, void *ctx)
     jw_int(w, s->version);
 }
 
+/* A merged record's problem names its survivor and when and why it was merged. */
+static void
+merged_extra(jw_t *w, void *ctx)
+{
+    const record_t *s = ctx;
+
+    jw_key(w, "merged_at");
+    jw_string(w, util_get_str(&s->record, "time"));
+    jw_key(w, "reason");
+    jw_string(w, util_get_str(&s->record, "reason"));
+    jw_key(w, "version");
+    jw_int(w, s->version);
+}
+
+/* GET of a merged record: 301 to the survivor (docs/api.md, "Merge and
+ * unmerge": the child's data lives on there; an unmerge may revive this
+ * record, so the redirect is not cached). A write to it is 410 GONE with
+ * the same merged_into. */
+static bool
+answer_merged(request_t *req, response_t *res, const record_t *s, bool read, kt_error_t *err)
+{
+    const char *to = util_get_str(&s->record, "merged_into");
+
+    if (read)
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_MERGED, "the record was merged into %s",
+                     to ? to : "");
+    else
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the record was merged into %s", to ? to : "");
+    snprintf(err->ref, sizeof err->ref, "%s", to ? to : "");
+    /* A write meets a closed record, as after a delete: when, by whom, why. */
+    problem_render_with(res, req, err, read ? merged_extra : gone_extra, (void *)s);
+    if (read && to != NULL) {
+        response_header(res, "Location", arena_printf(req->arena, "/api/v1/students/%s", to));
+        response_header(res, "Cache-Control", "no-store");
+    }
+    return true;
+}
+
 bool
 records_answer_gone(request_t *req, response_t *res, const record_t *s, kt_error_t *err)
 {
+    if (record_is_merged(s))
+        return answer_merged(req, res, s, false, err);
     kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the record was deleted");
     problem_render_with(res, req, err, gone_extra, (void *)s);
     return true;
@@ -142,8 +189,8 @@ records_wants_xml(const request_t *req)
 
 /* The record as the root element of the exchange XSD. */
 static bool
-answer_xml(request_t *req, response_t *res, const record_resource_t *r, const record_t *s,
-           kt_error_t *err)
+answer_xml(const app_t *app, request_t *req, response_t *res, const record_resource_t *r,
+           const record_t *s, kt_error_t *err)
 {
     xmlBufferPtr out = xmlBufferCreate();
     xmlTextWriterPtr w = out ? xmlNewTextWriterMemory(out, 0) : NULL;
@@ -154,7 +201,7 @@ answer_xml(request_t *req, response_t *res, const record_resource_t *r, const re
         xmlFreeTextWriter(w);
     if (ok) {
         response_reset(res, 200, "application/xml; charset=utf-8");
-        handler_etag(req, res, s->version);
+        handler_etag(app, req, res, s->version);
         buf_append(&res->body, xmlBufferContent(out), (size_t)xmlBufferLength(out));
     } else {
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "cannot write the %s as XML",
@@ -166,13 +213,13 @@ answer_xml(request_t *req, response_t *res, const record_resource_t *r, const re
 }
 
 static void
-answer(request_t *req, response_t *res, const record_resource_t *r, int status, const char *id,
-       int64_t version, const bson_t *doc)
+answer(const app_t *app, request_t *req, response_t *res, const record_resource_t *r, int status,
+       const char *id, int64_t version, const bson_t *doc)
 {
     jw_t w;
 
     response_reset(res, status, "application/json");
-    handler_etag(req, res, version);
+    handler_etag(app, req, res, version);
     jw_init(&w, &res->body);
     records_write_json(&w, r, id, version, false, doc);
 }
@@ -215,7 +262,7 @@ answer_write(const app_t *app, request_t *req, response_t *res, store_conn_t *co
         if (extra != NULL) /* members about the write (a create's "duplicates") */
             bson_concat(&shown, extra);
     }
-    answer(req, res, r, status, out->id, out->version, &shown);
+    answer(app, req, res, r, status, out->id, out->version, &shown);
     bson_destroy(&shown);
 }
 
@@ -238,6 +285,10 @@ records_get(const app_t *app, request_t *req, response_t *res, const record_reso
         if (!store_record_as_of(conn, r->kind, req->params[0], as_of, &s, err))
             goto done;
     }
+    if (record_is_merged(&s)) {
+        ok = answer_merged(req, res, &s, true, err);
+        goto done;
+    }
     if (s.deleted) {
         ok = records_answer_gone(req, res, &s, err);
         goto done;
@@ -247,10 +298,10 @@ records_get(const app_t *app, request_t *req, response_t *res, const record_reso
         !log_read(app, req, conn, r, what, s.id, disclosed, purpose, err))
         goto done;
     if (records_wants_xml(req)) {
-        ok = answer_xml(req, res, r, &s, err);
+        ok = answer_xml(app, req, res, r, &s, err);
         goto done;
     }
-    answer(req, res, r, 200, s.id, s.version, &s.doc);
+    answer(app, req, res, r, 200, s.id, s.version, &s.doc);
     ok = true;
 done:
     record_release(&s);
@@ -417,7 +468,7 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
     update_t u = {app, req, conn, r, NULL, merge, &meta, BSON_INITIALIZER};
 
     record_init(&cur);
-    if (conn == NULL || !handler_if_match(req, &expected, err) ||
+    if (conn == NULL || !handler_if_match(app, req, &expected, err) ||
         !handler_reason(req, &reason, err) || !handler_json_body(req, &body, err) ||
         (r->health && !healthdata_check_body(&req->principal, body, req->arena, err)))
         goto done;
@@ -480,6 +531,18 @@ write_member(jw_t *w, const bson_t *record, const char *key)
         jw_null(w);
 }
 
+/* The other record a merge or unmerge version names, when it names one
+ * (service/merge.h): only those versions carry the member. */
+static void
+write_links(jw_t *w, const bson_t *record)
+{
+    static const char *const links[] = {"merged_into", "merged_from", "unmerged", "unmerged_from"};
+
+    for (size_t i = 0; i < sizeof links / sizeof *links; i++)
+        if (util_get_str(record, links[i]) != NULL)
+            write_member(w, record, links[i]);
+}
+
 static void
 write_entry_changes(jw_t *w, const bson_t *record, const char *id_member, const bson_t *changes)
 {
@@ -495,6 +558,7 @@ write_entry_changes(jw_t *w, const bson_t *record, const char *id_member, const 
     write_member(w, record, "source");
     write_member(w, record, "reason");
     write_member(w, record, "hash");
+    write_links(w, record);
     jw_key(w, "changes");
     write_changes(w, changes);
     jw_object_end(w);
@@ -640,9 +704,9 @@ records_version(const app_t *app, request_t *req, response_t *res, const record_
         !log_read(app, req, conn, r, "version", s.id, disclosed, purpose, err))
         goto done;
     response_reset(res, 200, "application/json");
-    handler_etag(req, res, n);
+    handler_etag(app, req, res, n);
     jw_init(&w, &res->body);
-    records_write_json(&w, r, s.id, s.version, s.deleted, &s.doc);
+    records_write_json_state(&w, r, s.id, s.version, record_state(&s), &s.doc);
     ok = true;
 done:
     record_release(&cur);

@@ -46,6 +46,10 @@ typedef struct record_resource {
 void records_write_json(jw_t *w, const record_resource_t *r, const char *id, int64_t version,
                         bool deleted, const bson_t *doc);
 
+/* The same with the state named ("ACTIVE", "DELETED", "MERGED": record_state). */
+void records_write_json_state(jw_t *w, const record_resource_t *r, const char *id, int64_t version,
+                              const char *state, const bson_t *doc);
+
 /* Who, where from, why: the version's bookkeeping for an API write. */
 void records_fill_meta(request_t *req, write_meta_t *meta, const char *reason);
 

@@ -111,11 +111,27 @@ accepted(const request_t *req)
     return "application/json";
 }
 
-/* The organisations' ОКТМО, as the registry said at the bound. */
+/* The organisations' ОКТМО and short names, as the registry said at the bound. */
 
 typedef struct {
     char oktmo[12];
+    char short_name[REPORT_ORG_NAME_MAX]; /* cut at a whole character */
 } org_summary_t;
+
+static void
+copy_name(char *out, size_t cap, const char *name)
+{
+    size_t n = name != NULL ? strlen(name) : 0;
+
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+            n--; /* name[n] starts a character: cut before it */
+    }
+    if (n > 0)
+        memcpy(out, name, n);
+    out[n] = '\0';
+}
 
 static bool
 keep_org(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
@@ -127,6 +143,7 @@ keep_org(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
     (void)err;
     if (oktmo != NULL && strlen(oktmo) < sizeof o->oktmo)
         memcpy(o->oktmo, oktmo, strlen(oktmo) + 1);
+    copy_name(o->short_name, sizeof o->short_name, util_get_str(v->doc, "short_name"));
     return true;
 }
 
@@ -147,6 +164,15 @@ org_oktmo(strmap_t *orgs, const char *ogrn)
     const org_summary_t *o = v != NULL ? scan_summary(v) : NULL;
 
     return o != NULL && o->oktmo[0] != '\0' ? o->oktmo : NULL;
+}
+
+static const char *
+org_short_name(strmap_t *orgs, const char *ogrn)
+{
+    void *v = orgs != NULL && ogrn[0] != '\0' ? strmap_get(orgs, ogrn) : NULL;
+    const org_summary_t *o = v != NULL ? scan_summary(v) : NULL;
+
+    return o != NULL && o->short_name[0] != '\0' ? o->short_name : NULL;
 }
 
 static bool
@@ -185,7 +211,7 @@ keep_facts(void *ctx, const scan_version_t *v, void *value, kt_error_t *err)
     return ok;
 }
 
-/* Whether the report groups by d (the registry is scanned only for ОКТМО). */
+/* Whether the report groups by d (the registry is scanned for ОКТМО and short names only). */
 static bool
 groups_by(const contingent_t *r, report_dim_t d)
 {
@@ -196,7 +222,9 @@ groups_by(const contingent_t *r, report_dim_t d)
     return false;
 }
 
-/* Health dimensions: the health scope only (403 otherwise, whatever the data). */
+/* Health dimensions: the health scope only (403 otherwise, whatever the data).
+ * The health ministry reports on health dimensions only: the education
+ * ministry's statistics are not its business (docs/security.md, "Roles"). */
 static bool
 wants_health(const request_t *req, const contingent_t *r, kt_error_t *err)
 {
@@ -204,6 +232,12 @@ wants_health(const request_t *req, const contingent_t *r, kt_error_t *err)
 
     for (size_t i = 0; i < r->ndims; i++)
         asked = asked || report_dim_health(r->dims[i]);
+    if (!asked && req->principal.role == ROLE_MINISTRY_HEALTH) {
+        kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
+                     "the health ministry's reports are grouped by a health dimension "
+                     "(health_group, disability, ovz)");
+        return false;
+    }
     if (asked && !principal_can_see_health(&req->principal)) {
         kt_error_set(err, KT_DOMAIN_AUTH, KT_FORBIDDEN,
                      "health_group, disability and ovz need the health scope");
@@ -323,6 +357,18 @@ rows_from_counts(arena_t *arena, strmap_t *counts, contingent_t *r)
     return true;
 }
 
+/* Each row's organisation by its short name, for people (CSV, the chart). */
+static bool
+name_rows(arena_t *arena, strmap_t *orgs, contingent_t *r)
+{
+    for (size_t k = 0; groups_by(r, DIM_ORGANIZATION) && k < r->nrows; k++) {
+        const char *name = org_short_name(orgs, r->rows[k].values[DIM_ORGANIZATION]);
+        if (name != NULL && (r->rows[k].org_name = arena_strdup(arena, name)) == NULL)
+            return false;
+    }
+    return true;
+}
+
 /* Small-cell suppression of the rows, the total and not_enrolled (model/report.h). */
 static bool
 report_suppress_rows(contingent_t *r)
@@ -393,12 +439,15 @@ contingent_render(const request_t *req, const contingent_t *r, response_t *res, 
         return false;
     }
     response_reset(res, 200, strcmp(type, "text/csv") == 0 ? "text/csv; charset=utf-8" : type);
-    if (strcmp(type, "text/csv") == 0)
-        ok = report_render_csv(r, &res->body);
-    else if (strcmp(type, "application/xml") == 0)
+    if (strcmp(type, "text/csv") == 0) {
+        response_header(
+            res, "Content-Disposition",
+            arena_printf(req->arena, "attachment; filename=\"contingent-%s.csv\"", r->as_of));
+        ok = report_render_csv(r, req->lang_en, &res->body);
+    } else if (strcmp(type, "application/xml") == 0)
         ok = report_render_xml(r, &res->body);
     else if (strcmp(type, "image/svg+xml") == 0)
-        ok = report_render_svg(r, &res->body);
+        ok = report_render_svg(r, req->lang_en, &res->body);
     else
         ok = report_render_json(r, &res->body);
     if (!ok)
@@ -431,10 +480,12 @@ handle_report_contingent(const app_t *app, request_t *req, response_t *res, kt_e
         return false;
     spec.until = bound;
     ok = store_scan_latest(conn, &spec, &students, err);
-    ok = ok && (!groups_by(&r, DIM_OKTMO) || scan_orgs(conn, bound, &orgs, err));
+    ok = ok && (!(groups_by(&r, DIM_OKTMO) || groups_by(&r, DIM_ORGANIZATION)) ||
+                scan_orgs(conn, bound, &orgs, err));
     counts = ok ? strmap_new(sizeof(int64_t), REPORT_MAX_BYTES) : NULL;
     ok = ok && counts != NULL && count_students(students, orgs, &r, &flt, counts) &&
-         rows_from_counts(req->arena, counts, &r) && report_suppress_rows(&r);
+         rows_from_counts(req->arena, counts, &r) && report_suppress_rows(&r) &&
+         name_rows(req->arena, orgs, &r);
     if (!ok && err->code == KT_OK)
         kt_error_set(err, KT_DOMAIN_STORE, KT_UNAVAILABLE, "out of memory for the report");
     scan_free(&spec, students);

@@ -18,6 +18,7 @@
  * rendering shows it as such and never the number. */
 typedef struct {
     const char *values[DIM__MAX];
+    const char *org_name; /* the organisation's short name (registry), NULL: unknown */
     int64_t count;
     bool hidden;
 } report_row_t;
@@ -36,6 +37,9 @@ typedef struct {
     bool not_enrolled_hidden;
 } contingent_t;
 
+/* Bytes of an organisation's short name kept for a report's rows. */
+#define REPORT_ORG_NAME_MAX 256
+
 /* At most this many bars in an SVG chart (more: 400, ask for CSV). */
 #define REPORT_SVG_ROWS_MAX 400
 
@@ -43,8 +47,10 @@ typedef struct {
 void report_json_count(jw_t *w, int64_t n, bool hidden);
 
 bool report_render_json(const contingent_t *r, buf_t *out);
-bool report_render_csv(const contingent_t *r, buf_t *out);
 bool report_render_xml(const contingent_t *r, buf_t *out);
-bool report_render_svg(const contingent_t *r, buf_t *out);
+/* For people, in Russian or English (en; docs/i18n.md): the CSV dialect of
+ * docs/reports.md ("CSV") and the chart. */
+bool report_render_csv(const contingent_t *r, bool en, buf_t *out);
+bool report_render_svg(const contingent_t *r, bool en, buf_t *out);
 
 #endif

@@ -154,7 +154,7 @@ handle_student_delete(const app_t *app, request_t *req, response_t *res, kt_erro
     bool ok = false;
 
     record_init(&cur);
-    if (conn == NULL || !handler_if_match(req, &expected, err) ||
+    if (conn == NULL || !handler_if_match(app, req, &expected, err) ||
         !handler_reason(req, &reason, err))
         goto done;
     if (reason == NULL) {

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http/log.h"
 
@@ -24,6 +25,28 @@ app_load_health_keys(app_t *app, const config_t *cfg)
     return true;
 }
 
+/* A missing or bad ЕСИА key file does not stop the worker either: only the
+ * families' service answers 503 without it. */
+static void
+app_load_esia_keys(app_t *app, const config_t *cfg)
+{
+    kt_error_t e;
+
+    kt_error_clear(&e);
+    app->esia_policy = (esia_policy_t){cfg->esia_issuer, cfg->esia_audience};
+    if (access(cfg->esia_keys, F_OK) != 0) {
+        log_event(LOG_INFO, "the families' service is off: no ЕСИА key file %s", cfg->esia_keys);
+        return;
+    }
+    app->esia_keys = esia_keys_load(cfg->esia_keys, &e);
+    if (app->esia_keys == NULL)
+        log_event(LOG_ERROR, "the families' service is off: %s", e.message);
+    else
+        log_event(LOG_INFO, "ЕСИА tokens: %zu key(s) from %s, iss %s, aud %s, GOST %s",
+                  esia_keys_count(app->esia_keys), cfg->esia_keys, cfg->esia_issuer,
+                  cfg->esia_audience, esia_gost_available() ? "available" : "unavailable");
+}
+
 bool
 app_init(app_t *app, const config_t *cfg, kt_error_t *err)
 {
@@ -41,7 +64,8 @@ app_init(app_t *app, const config_t *cfg, kt_error_t *err)
     app->token_policy = (jwt_policy_t){cfg->token_issuer, cfg->token_audience, cfg->token_max_ttl};
     app->revoked = revoke_list_new(cfg->token_revoked);
     app->active_orgs = active_orgs_new();
-    if (app->revoked == NULL || app->active_orgs == NULL) {
+    app->epoch = epoch_cache_new();
+    if (app->revoked == NULL || app->active_orgs == NULL || app->epoch == NULL) {
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "no memory for the token state");
         goto fail;
     }
@@ -59,6 +83,7 @@ app_init(app_t *app, const config_t *cfg, kt_error_t *err)
         goto fail;
     if (!app_load_health_keys(app, cfg))
         goto fail;
+    app_load_esia_keys(app, cfg);
     return true;
 fail:
     app_release(app);
@@ -75,8 +100,10 @@ app_release(app_t *app)
     }
     xmlio_schema_free(app->schema);
     certmap_free(app->certmap);
+    esia_keys_free(app->esia_keys);
     jwt_key_free(app->token_key);
     revoke_list_free(app->revoked);
     active_orgs_free(app->active_orgs);
+    epoch_cache_free(app->epoch);
     memset(app, 0, sizeof *app);
 }

@@ -8,10 +8,13 @@
 #define KT_APP_H
 
 #include "auth/certmap.h"
+#include "auth/esia.h"
 #include "auth/jwt.h"
 #include "auth/revoke.h"
 #include "http/active_orgs.h"
 #include "http/config.h"
+#include "http/epoch.h"
+#include "http/metrics.h"
 #include "model/seal.h"
 #include "model/xmlio.h"
 #include "store/store.h"
@@ -25,8 +28,15 @@ typedef struct {
     active_orgs_t *active_orgs; /* school principals' organisations seen ACTIVE */
     certmap_t *certmap;
     xmlio_schema_t *schema; /* the exchange XSD, compiled once per worker */
+    /* ЕСИА's keys for the families' service (NULL: not configured, 503). */
+    esia_keys_t *esia_keys;
+    esia_policy_t esia_policy;
     /* The health data's master keys (empty: none usable). */
     seal_keyring_t *health_ring;
+    /* The counters of /metrics, shared with the master and the other
+     * workers (NULL: nothing is counted). Not owned. */
+    metrics_t *metrics;
+    epoch_cache_t *epoch; /* the store's feed epoch, read once */
 } app_t;
 
 /* Loads keys and maps and opens the store pool; false with err when a file is bad. */

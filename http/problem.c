@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/msg.h"
 
 /* Problem type URIs are stable names documented in docs/api.md ("Errors"). */
 static void
@@ -22,12 +23,9 @@ write_type(jw_t *w, kt_code_t code)
 
 /* Why a credential was refused helps an attacker more than a client: the
  * reason goes to the server's log only (http/log.c), with the request id. */
-static const char *const unauthenticated_detail[2] = {
-    "Нужен действительный токен (Bearer) или зарегистрированный клиентский сертификат; "
-    "причина отказа записана в журнал сервера под request_id",
+static const char unauthenticated_detail[] =
     "A valid bearer token or a registered client certificate is required; the reason for the "
-    "refusal is in the server's log under the request_id",
-};
+    "refusal is in the server's log under the request_id";
 
 /* What the client may read: our own input messages, never a store's, never
  * why authentication failed. */
@@ -35,10 +33,10 @@ static const char *
 public_detail(const kt_error_t *err, bool en)
 {
     if (err->code == KT_UNAUTHENTICATED)
-        return unauthenticated_detail[en];
+        return kt_msg(unauthenticated_detail, en);
     if (err->domain == KT_DOMAIN_STORE || err->domain == KT_DOMAIN_INTERNAL)
         return kt_code_title(err->code, en);
-    return err->message[0] ? err->message : kt_code_title(err->code, en);
+    return err->message[0] ? kt_error_message(err, en) : kt_code_title(err->code, en);
 }
 
 static void
@@ -55,7 +53,7 @@ write_fields(jw_t *w, const kt_error_t *err, bool en)
         jw_key(w, "code");
         jw_string(w, kt_code_name(f->code));
         jw_key(w, "message");
-        jw_string(w, f->message ? f->message : kt_code_title(f->code, en));
+        jw_string(w, kt_field_message(f, en));
         jw_object_end(w);
     }
     jw_array_end(w);
@@ -69,6 +67,10 @@ write_ref(jw_t *w, const kt_error_t *err)
     if (err->code == KT_VERSION_CONFLICT) {
         jw_key(w, "current_version");
         jw_raw(w, err->ref, strlen(err->ref));
+    } else if (err->code == KT_MERGED || err->code == KT_MERGE_STATE ||
+               err->code == KT_ALREADY_MERGED || err->code == KT_GONE) {
+        jw_key(w, "merged_into"); /* the survivor (service/merge.h) */
+        jw_string(w, err->ref);
     } else {
         jw_key(w, "existing_id");
         jw_string(w, err->ref);

@@ -207,13 +207,62 @@ parse_content_length(request_t *req, const char *v, kt_error_t *err)
     return true;
 }
 
-/* The language is decided before anything can fail, so errors speak it. */
+/* The weight of one Accept-Language element "tag;q=0.5" (RFC 9110 12.5.4):
+ * 1000 for no q, 0 for q=0 or a malformed q; *tag_len is the tag's length. */
+static int
+language_weight(const char *el, size_t len, size_t *tag_len)
+{
+    const char *semi = memchr(el, ';', len), *q;
+    int w = 0, digits = 0;
+
+    *tag_len = semi != NULL ? (size_t)(semi - el) : len;
+    while (*tag_len > 0 && (el[*tag_len - 1] == ' ' || el[*tag_len - 1] == '\t'))
+        (*tag_len)--;
+    if (semi == NULL)
+        return 1000;
+    for (q = semi + 1; q < el + len && (*q == ' ' || *q == '\t'); q++)
+        ;
+    if (el + len - q < 3 || (q[0] != 'q' && q[0] != 'Q') || q[1] != '=')
+        return 0;
+    q += 2;
+    if (*q == '1')
+        return 1000;
+    if (*q++ != '0' || q >= el + len || *q++ != '.')
+        return 0;
+    for (; q < el + len && *q >= '0' && *q <= '9' && digits < 3; q++, digits++)
+        w = w * 10 + (*q - '0');
+    while (digits++ < 3)
+        w *= 10;
+    return w;
+}
+
+/* The language is decided before anything can fail, so errors speak it:
+ * English when an "en" range weighs more than every "ru" one and "*"
+ * (RFC 9110 12.5.4, q-values); Russian otherwise, and by default. */
 static void
 parse_language(request_t *req)
 {
     const char *al = request_header(req, "accept-language");
+    int best_en = 0, best_other = 0;
 
-    req->lang_en = al != NULL && strncasecmp(al, "en", 2) == 0;
+    req->lang_en = false;
+    for (const char *p = al; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p), tag_len;
+        int w;
+        while (len > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        w = language_weight(p, len, &tag_len);
+        if (tag_len >= 2 && strncasecmp(p, "en", 2) == 0 && (tag_len == 2 || p[2] == '-'))
+            best_en = w > best_en ? w : best_en;
+        else if ((tag_len >= 2 && strncasecmp(p, "ru", 2) == 0 && (tag_len == 2 || p[2] == '-')) ||
+                 (tag_len == 1 && p[0] == '*'))
+            best_other = w > best_other ? w : best_other;
+        p = end != NULL ? end + 1 : NULL;
+    }
+    req->lang_en = best_en > best_other;
 }
 
 static bool

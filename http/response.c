@@ -2,6 +2,7 @@
 #include "http/response.h"
 
 #include <string.h>
+#include <strings.h>
 
 void
 response_init(response_t *res)
@@ -25,6 +26,15 @@ response_header(response_t *res, const char *name, const char *value)
         return false;
     res->headers[res->nheaders++] = (kv_t){name, value, strlen(value)};
     return true;
+}
+
+static bool
+response_has_header(const response_t *res, const char *name)
+{
+    for (size_t i = 0; i < res->nheaders; i++)
+        if (strcasecmp(res->headers[i].name, name) == 0)
+            return true;
+    return false;
 }
 
 void
@@ -56,6 +66,7 @@ static const struct {
     {201, "Created"},
     {202, "Accepted"},
     {204, "No Content"},
+    {301, "Moved Permanently"},
     {304, "Not Modified"},
     {400, "Bad Request"},
     {401, "Unauthorized"},
@@ -95,6 +106,12 @@ response_head(const response_t *res, const request_t *req, buf_t *out)
             buf_printf(out, "Content-Length: %zu\r\n", res->body.len);
     }
     buf_printf(out, "X-Request-Id: %s\r\n", req->request_id);
+    /* Texts of a body are in the request's language (docs/i18n.md); a
+     * handler whose body has a fixed language names it itself. */
+    if (res->content_type != NULL && !response_has_header(res, "Content-Language")) {
+        buf_printf(out, "Content-Language: %s\r\n", req->lang_en ? "en" : "ru");
+        buf_puts(out, "Vary: Accept-Language\r\n");
+    }
     for (size_t i = 0; i < res->nheaders; i++)
         buf_printf(out, "%s: %s\r\n", res->headers[i].name, res->headers[i].value);
     return buf_puts(out, "\r\n");

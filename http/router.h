@@ -37,7 +37,8 @@ enum {
 /* Every role there is: a route open to every authenticated principal. */
 #define ROLES_ALL                                                                                  \
     (ROLE_BIT(ROLE_REGION) | ROLE_BIT(ROLE_SCHOOL) | ROLE_BIT(ROLE_MINISTRY) |                     \
-     ROLE_BIT(ROLE_AUDITOR) | ROLE_BIT(ROLE_ADMIN))
+     ROLE_BIT(ROLE_AUDITOR) | ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_MINISTRY_HEALTH) |              \
+     ROLE_BIT(ROLE_PORTAL))
 
 typedef struct {
     const char *method;

@@ -166,7 +166,7 @@ education_rule_members(fields_ctx_t *cx, const char *ptr, field_slot_t *slots,
     for (int m = EV_ORGANIZATION; m <= EV_TO_ORGANIZATION; m++) {
         const char *mptr = fields_ptr(cx, ptr, names[m]);
         if (slots[m].state != FIELD_ABSENT && !(kind->allowed & EV_BIT(m))) {
-            fields_fail(cx, mptr, KT_FORBIDDEN, "Поле не используется событием этого типа");
+            fields_fail(cx, mptr, KT_FORBIDDEN, "This field is not used by events of this type");
             slots[m].state = FIELD_BAD;
         } else if (slots[m].state == FIELD_ABSENT && (kind->required & EV_BIT(m))) {
             fields_fail(cx, mptr, KT_REQUIRED, NULL);
@@ -186,12 +186,12 @@ education_rule_level(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
 
     if (education_is_school(level) && slots[EV_GRADE].state == FIELD_ABSENT) {
         fields_fail(cx, fields_ptr(cx, ptr, "grade"), KT_REQUIRED,
-                    "Для общего образования (НОО, ООО, СОО) нужен класс");
+                    "General education (NOO, OOO, SOO) needs a grade");
         slots[EV_GRADE].state = FIELD_BAD;
     }
     if (strcmp(level, "SPO") == 0 && code != NULL && !education_okso(code)) {
         fields_fail(cx, fields_ptr(cx, fields_ptr(cx, ptr, "program"), "code"), KT_FORMAT,
-                    "Код специальности СПО по ОКСО: NN.NN.NN");
+                    "The SPO speciality code of OKSO: NN.NN.NN");
         slots[EV_PROGRAM].state = FIELD_BAD;
     }
 }
@@ -212,7 +212,7 @@ education_rule_event(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
         education_days(order_date->str) >
             education_days(slots[EV_DATE].out->str) + EDUCATION_ORDER_LAG_MAX) {
         fields_fail(cx, fields_ptr(cx, fields_ptr(cx, ptr, "order"), "date"), KT_DATE_ORDER,
-                    "Приказ датирован позже события более чем на 30 дней");
+                    "The order is dated more than 30 days after the event");
         slots[EV_ORDER].state = FIELD_BAD;
     }
 }
@@ -304,8 +304,8 @@ bool
 education_event_from_json(arena_t *arena, const json_value_t *body, const char *today, bson_t *out,
                           kt_error_t *err)
 {
-    return fields_from_json(arena, &education_event_root, body, today, "Событие обучения", out,
-                            err);
+    return fields_from_json(arena, &education_event_root, body, today,
+                            "The education event failed validation", out, err);
 }
 
 /* Trees. */
@@ -542,7 +542,7 @@ edu_push_event(edu_apply_t *a, episode_t *ep)
          c = c->next, n++)
         edu_add(a->cx, arr, NULL, c);
     if (n >= EDUCATION_EVENTS_MAX) {
-        edu_fail(a->cx, "/type", KT_FORMAT, "В эпизоде не более 200 событий");
+        edu_fail(a->cx, "/type", KT_FORMAT, "An episode has at most 200 events");
         return false;
     }
     edu_add(a->cx, arr, NULL, edu_event_entry(a));
@@ -559,8 +559,7 @@ edu_open(edu_apply_t *a)
     episode_t *ep = &a->eps.items[a->eps.n];
 
     if (main_level && episodes_open_main(&a->eps) != NULL)
-        edu_fail(a->cx, "/type", KT_EPISODE_OPEN,
-                 "Сначала завершите открытый эпизод основного образования");
+        edu_fail(a->cx, "/type", KT_EPISODE_OPEN, "End the open main-education episode first");
     for (size_t i = 0; main_level && i < a->eps.n; i++) {
         const episode_t *p = &a->eps.items[i];
         if (!episode_main(p))
@@ -568,12 +567,12 @@ edu_open(edu_apply_t *a)
         if (edu_before(a->date, edu_str(p->m[EP_ENROLLED_ON])) ||
             edu_before(a->date, edu_str(p->m[EP_ENDED_ON]))) {
             edu_fail(a->cx, "/date", KT_DATE_ORDER,
-                     "Дата раньше начала или окончания предыдущего эпизода основного образования");
+                     "The date is before the start or end of the previous main-education episode");
             break;
         }
     }
     if (a->eps.n >= EDUCATION_EPISODES_MAX) {
-        edu_fail(a->cx, "/type", KT_FORMAT, "У обучающегося не более 50 эпизодов");
+        edu_fail(a->cx, "/type", KT_FORMAT, "A student has at most 50 episodes");
         return;
     }
     memset(ep, 0, sizeof *ep);
@@ -605,8 +604,7 @@ edu_find_target(edu_apply_t *a)
     if (sel == NULL || !json_as_int64(sel, &want)) {
         episode_t *ep = episodes_open_main(&a->eps);
         if (ep == NULL)
-            edu_fail(a->cx, "/type", KT_NO_OPEN_EPISODE,
-                     "Нет открытого эпизода основного образования");
+            edu_fail(a->cx, "/type", KT_NO_OPEN_EPISODE, "No main-education episode is open");
         return ep;
     }
     for (size_t i = 0; i < a->eps.n; i++) {
@@ -614,7 +612,7 @@ edu_find_target(edu_apply_t *a)
         if (episode_number(ep) == want && episode_open(ep))
             return ep;
     }
-    edu_fail(a->cx, "/episode", KT_NO_OPEN_EPISODE, "Нет открытого эпизода с таким номером");
+    edu_fail(a->cx, "/episode", KT_NO_OPEN_EPISODE, "No open episode has this number");
     return NULL;
 }
 
@@ -639,14 +637,14 @@ edu_check_change(edu_apply_t *a, const episode_t *ep)
     if (edu_before(a->date, edu_str(ep->m[EP_ENROLLED_ON])) ||
         edu_before(a->date, episode_last_date(ep)))
         edu_fail(a->cx, "/date", KT_DATE_ORDER,
-                 "Дата раньше зачисления или предыдущего события эпизода");
+                 "The date is before the enrolment or the episode's previous event");
     if (!edu_state_ok(a->type, on_leave))
         edu_fail(a->cx, "/type", KT_EPISODE_STATE,
-                 on_leave ? "Обучающийся в академическом отпуске"
-                          : "Обучающийся не в академическом отпуске");
+                 on_leave ? "The student is on academic leave"
+                          : "The student is not on academic leave");
     if (to[0] != '\0' && strcmp(to, edu_str(ep->m[EP_ORGANIZATION])) == 0)
         edu_fail(a->cx, "/to_organization", KT_FORMAT,
-                 "Перевод в ту же организацию: это перевод в другой класс");
+                 "A transfer to the same organisation is a transfer to another class");
 }
 
 /* TRANSFER_CLASS, ACADEMIC_LEAVE, RETURN, TRANSFER_OUT, EXPEL, GRADUATE. */
@@ -707,7 +705,7 @@ edu_report(edu_ctx_t *cx, kt_error_t *err)
     if (err == NULL)
         return;
     kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
-                 "Событие противоречит истории обучения (ошибок: %zu)", cx->nerrors);
+                 "The event contradicts the education history (%zu errors)", cx->nerrors);
     err->fields = cx->fields.fields;
     err->nfields = cx->fields.nfields;
 }
@@ -730,7 +728,7 @@ education_apply(arena_t *arena, const bson_t *student, const bson_t *event, bson
     a.organization = edu_get_str(st, "organization");
     birth = edu_get_str(st, "birth_date");
     if (edu_before(a.date, birth))
-        edu_fail(&cx, "/date", KT_DATE_ORDER, "Дата события раньше даты рождения");
+        edu_fail(&cx, "/date", KT_DATE_ORDER, "The event's date is before the birth date");
     if (education_is_opening(a.type))
         edu_open(&a);
     else
@@ -749,7 +747,7 @@ education_apply(arena_t *arena, const bson_t *student, const bson_t *event, bson
     return true;
 oom:
     kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE,
-                 "Не хватило памяти на историю обучения");
+                 "Not enough memory for the education history");
     return false;
 }
 
@@ -815,19 +813,20 @@ education_check_body(arena_t *arena, const json_value_t *body, const bson_t *cur
     /* Without a stored history, an empty list is the same as none. */
     if (!given_none && (stored != NULL ? !edu_equal(given, stored)
                                        : given->type != JSON_ARRAY || given->count != 0))
-        edu_fail(&cx, "/education", KT_READ_ONLY, "История обучения меняется только событиями");
+        edu_fail(&cx, "/education", KT_READ_ONLY,
+                 "The education history is changed only by events");
     if (bson_iter_init_find(&it, doc, "organization") && BSON_ITER_HOLDS_UTF8(&it))
         org = bson_iter_utf8(&it, NULL);
     if (cur != NULL && org != NULL && strcmp(org, edu_get_str(cur, "organization")) != 0 &&
         edu_has_open_main(&cx, cur))
         edu_fail(&cx, "/organization", KT_READ_ONLY,
-                 "Организация обучающегося меняется событиями перевода (TRANSFER_OUT, "
+                 "The student's organisation is changed by transfer events (TRANSFER_OUT, "
                  "TRANSFER_IN)");
     if (cx.nerrors == 0)
         return true;
     if (err != NULL) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
-                     "Данные обучающегося не прошли проверку (ошибок: %zu)", cx.nerrors);
+                     "The student's data failed validation (%zu errors)", cx.nerrors);
         err->fields = cx.fields.fields;
         err->nfields = cx.fields.nfields;
     }
@@ -913,6 +912,7 @@ education_reason(arena_t *arena, const bson_t *event)
     const char *type = edu_bson_str(event, "type"), *number = edu_bson_str(event, "order.number");
     const char *date = edu_bson_str(event, "order.date");
 
+    /* msgcheck: data — a version's reason, stored with it in the registry's language */
     return arena_printf(arena, "%s: приказ № %s от %s", type ? type : "", number ? number : "",
                         date ? date : "");
 }

@@ -15,10 +15,13 @@
  */
 #include "model/fields.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msg.h"
 #include "core/utf8.h"
 #include "model/calendar.h"
 #include "model/validators.h"
@@ -38,6 +41,25 @@ fields_fail(fields_ctx_t *cx, const char *ptr, kt_code_t code, const char *msg)
     if (cx->fields.nfields >= FIELDS_ERRORS_MAX)
         return;
     if (!kt_error_add_field(&cx->fields, cx->arena, ptr, code, msg))
+        cx->oom = true;
+}
+
+void
+fields_failf(fields_ctx_t *cx, const char *ptr, kt_code_t code, const char *fmt, ...)
+{
+    char en[KT_ERROR_MESSAGE_MAX], ru[KT_ERROR_MESSAGE_MAX];
+    va_list ap;
+
+    cx->nerrors++;
+    if (cx->fields.nfields >= FIELDS_ERRORS_MAX)
+        return;
+    va_start(ap, fmt);
+    kt_msg_vformat_ru(ru, sizeof ru, fmt, ap);
+    va_end(ap);
+    va_start(ap, fmt);
+    vsnprintf(en, sizeof en, fmt, ap);
+    va_end(ap);
+    if (!kt_error_add_field2(&cx->fields, cx->arena, ptr, code, en, ru))
         cx->oom = true;
 }
 
@@ -220,7 +242,7 @@ fields_check_name(fields_ctx_t *cx, json_value_t *s, const char **msg)
     char *out = arena_alloc(cx->arena, s->len + 1);
     size_t i = 0, k = 0, letters = 0;
 
-    *msg = "Допустимы буквы (кириллица или латиница), пробел, дефис и апостроф";
+    *msg = "Letters (Cyrillic or Latin), space, hyphen and apostrophe are allowed";
     if (out == NULL) {
         cx->oom = true;
         return KT_FORMAT;
@@ -262,13 +284,13 @@ fields_date_shape(const json_value_t *s)
 kt_code_t
 fields_check_date(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
-    *msg = "Ожидается дата в виде ГГГГ-ММ-ДД";
+    *msg = "A date is expected as YYYY-MM-DD";
     if (!fields_date_shape(s))
         return KT_FORMAT;
-    *msg = "Такой даты не существует";
+    *msg = "There is no such date";
     if (!date_parse(s->str, NULL, NULL, NULL))
         return KT_DATE_RANGE;
-    *msg = "Дата должна быть не раньше 1900-01-01 и не позже сегодняшней";
+    *msg = "The date must be from 1900-01-01 to today";
     if (date_compare(s->str, FIELDS_DATE_MIN) < 0 || date_compare(s->str, cx->today) > 0)
         return KT_DATE_RANGE;
     return KT_OK;
@@ -290,7 +312,7 @@ fields_check_snils(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     char digits[12];
 
-    *msg = "СНИЛС: 11 цифр или XXX-XXX-XXX YY";
+    *msg = "SNILS: 11 digits or XXX-XXX-XXX YY";
     if (!snils_normalize(s->str, digits))
         return KT_FORMAT;
     *msg = NULL;
@@ -303,7 +325,7 @@ fields_check_snils(fields_ctx_t *cx, json_value_t *s, const char **msg)
 kt_code_t
 fields_check_ogrn(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
-    *msg = "ОГРН: 13 цифр";
+    *msg = "OGRN: 13 digits";
     if (!fields_digits(s, 13))
         return KT_FORMAT;
     *msg = NULL;
@@ -313,21 +335,21 @@ fields_check_ogrn(fields_ctx_t *cx, json_value_t *s, const char **msg)
 kt_code_t
 fields_check_country(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
-    *msg = "Код страны по ОКСМ: 3 цифры";
+    *msg = "Country code of OKSM: 3 digits";
     return fields_digits(s, 3) ? KT_OK : KT_FORMAT;
 }
 
 kt_code_t
 fields_check_region(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
-    *msg = "Код региона: 2 цифры";
+    *msg = "Region code: 2 digits";
     return fields_digits(s, 2) ? KT_OK : KT_FORMAT;
 }
 
 kt_code_t
 fields_check_oktmo(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
-    *msg = "ОКТМО: 8 или 11 цифр";
+    *msg = "OKTMO: 8 or 11 digits";
     return oktmo_valid(s->str) ? KT_OK : KT_FORMAT;
 }
 
@@ -347,7 +369,7 @@ fields_check_fias(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     char out[37];
 
-    *msg = "GUID ФИАС: xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    *msg = "FIAS GUID: xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
     if (s->len != 36)
         return KT_FORMAT;
     for (size_t i = 0; i < 36; i++) {
@@ -368,7 +390,7 @@ fields_check_phone(fields_ctx_t *cx, json_value_t *s, const char **msg)
     char out[1 + FIELDS_PHONE_DIGITS_MAX];
     size_t k = 0;
 
-    *msg = "Телефон: «+» и от 10 до 15 цифр";
+    *msg = "Phone: \"+\" and 10 to 15 digits";
     for (size_t i = 0; i < s->len; i++) {
         char c = s->str[i];
         if (c == ' ' || c == '-' || c == '(' || c == ')')
@@ -390,7 +412,7 @@ fields_check_email(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     const char *at = memchr(s->str, '@', s->len);
 
-    *msg = "Адрес электронной почты: один знак «@», без пробелов";
+    *msg = "E-mail address: one \"@\", no spaces";
     if (at == NULL || at == s->str || at == s->str + s->len - 1 ||
         memchr(at + 1, '@', s->len - (size_t)(at - s->str) - 1) != NULL ||
         memchr(s->str, ' ', s->len) != NULL)
@@ -447,15 +469,15 @@ fields_in_enum(const json_value_t *s, const char *const *values)
     return false;
 }
 
-/* "Допустимые значения: M, F" for an ENUM error. */
+/* "M, F": the values of an ENUM error's message. */
 static const char *
-fields_enum_message(fields_ctx_t *cx, const char *const *values)
+fields_enum_values(fields_ctx_t *cx, const char *const *values)
 {
-    const char *msg = "Допустимые значения:";
+    const char *list = "";
 
-    for (size_t i = 0; msg != NULL && values[i] != NULL; i++)
-        msg = arena_printf(cx->arena, "%s%s %s", msg, i > 0 ? "," : "", values[i]);
-    return msg;
+    for (size_t i = 0; list != NULL && values[i] != NULL; i++)
+        list = arena_printf(cx->arena, "%s%s%s", list, i > 0 ? ", " : "", values[i]);
+    return list != NULL ? list : "";
 }
 
 /* Checks a scalar value's rule (enum list, then shape) on its trimmed copy. */
@@ -466,7 +488,7 @@ fields_scalar_rule(fields_ctx_t *cx, const field_t *f, json_value_t *node, const
     kt_code_t code;
 
     if (f->type == FIELD_T_ENUM && !fields_in_enum(node, f->values)) {
-        fields_fail(cx, ptr, KT_ENUM, fields_enum_message(cx, f->values));
+        fields_failf(cx, ptr, KT_ENUM, "Allowed values: %s", fields_enum_values(cx, f->values));
         return FIELD_BAD;
     }
     if (f->check == NULL)
@@ -488,11 +510,11 @@ fields_string(fields_ctx_t *cx, const field_t *f, const json_value_t *in, const 
     size_t start = 0, end = in->len, chars;
 
     if (in->type != JSON_STRING) {
-        fields_fail(cx, ptr, KT_FORMAT, "Ожидается строка");
+        fields_fail(cx, ptr, KT_FORMAT, "A string is expected");
         return FIELD_BAD;
     }
     if (!fields_scan(in, &chars)) {
-        fields_fail(cx, ptr, KT_FORMAT, "Недопустимые управляющие символы");
+        fields_fail(cx, ptr, KT_FORMAT, "Control characters are not allowed");
         return FIELD_BAD;
     }
     while (start < end && in->str[start] == ' ')
@@ -506,7 +528,7 @@ fields_string(fields_ctx_t *cx, const field_t *f, const json_value_t *in, const 
     }
     chars -= in->len - (end - start); /* the trimmed spaces are one byte each */
     if (f->max != 0 && chars > f->max) {
-        fields_fail(cx, ptr, KT_FORMAT, arena_printf(cx->arena, "Не более %zu символов", f->max));
+        fields_failf(cx, ptr, KT_FORMAT, "At most %zu characters", f->max);
         return FIELD_BAD;
     }
     *out = fields_string_node(cx, in->str + start, end - start);
@@ -524,16 +546,16 @@ fields_array(fields_ctx_t *cx, const field_t *f, const json_value_t *in, const c
     size_t i = 0, before = cx->nerrors;
 
     if (in->type != JSON_ARRAY) {
-        fields_fail(cx, ptr, KT_FORMAT, "Ожидается массив");
+        fields_fail(cx, ptr, KT_FORMAT, "An array is expected");
         return FIELD_BAD;
     }
     if (in->count == 0) {
         if (f->required)
-            fields_fail(cx, ptr, KT_REQUIRED, "Нужен хотя бы один элемент");
+            fields_fail(cx, ptr, KT_REQUIRED, "At least one item is needed");
         return f->required ? FIELD_BAD : FIELD_ABSENT;
     }
     if (f->max != 0 && in->count > f->max) {
-        fields_fail(cx, ptr, KT_FORMAT, arena_printf(cx->arena, "Не более %zu элементов", f->max));
+        fields_failf(cx, ptr, KT_FORMAT, "At most %zu items", f->max);
         return FIELD_BAD;
     }
     *out = fields_node(cx, JSON_ARRAY);
@@ -592,7 +614,7 @@ fields_object(fields_ctx_t *cx, const field_t *f, const json_value_t *in, const 
     field_slot_t *slots;
 
     if (in->type != JSON_OBJECT) {
-        fields_fail(cx, ptr, KT_FORMAT, "Ожидается объект");
+        fields_fail(cx, ptr, KT_FORMAT, "An object is expected");
         return FIELD_BAD;
     }
     slots = arena_calloc(cx->arena, n, sizeof *slots);
@@ -623,13 +645,12 @@ fields_int(fields_ctx_t *cx, const field_t *f, const json_value_t *in, const cha
     int64_t v;
 
     if (in->type != JSON_NUMBER || !json_as_int64(in, &v)) {
-        fields_fail(cx, ptr, KT_FORMAT, "Ожидается целое число");
+        fields_fail(cx, ptr, KT_FORMAT, "An integer is expected");
         return FIELD_BAD;
     }
     if (v < f->min || v > (int64_t)f->max) {
-        fields_fail(cx, ptr, KT_FORMAT,
-                    arena_printf(cx->arena, "Ожидается число от %lld до %lld", (long long)f->min,
-                                 (long long)f->max));
+        fields_failf(cx, ptr, KT_FORMAT, "A number from %lld to %lld is expected",
+                     (long long)f->min, (long long)f->max);
         return FIELD_BAD;
     }
     *out = fields_node(cx, JSON_NUMBER);
@@ -642,7 +663,7 @@ static field_state_t
 fields_bool(fields_ctx_t *cx, const json_value_t *in, const char *ptr, json_value_t **out)
 {
     if (in->type != JSON_TRUE && in->type != JSON_FALSE) {
-        fields_fail(cx, ptr, KT_FORMAT, "Ожидается true или false");
+        fields_fail(cx, ptr, KT_FORMAT, "true or false is expected");
         return FIELD_BAD;
     }
     *out = fields_node(cx, in->type);
@@ -760,8 +781,7 @@ fields_report(fields_ctx_t *cx, const char *what, kt_error_t *err)
 {
     if (err == NULL)
         return;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, "%s не прошли проверку (ошибок: %zu)", what,
-                 cx->nerrors);
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, "%s (%zu errors)", what, cx->nerrors);
     err->fields = cx->fields.fields;
     err->nfields = cx->fields.nfields;
 }
@@ -780,7 +800,7 @@ fields_from_json(arena_t *arena, const field_t *root, const json_value_t *body, 
     fields_member(&cx, root, body, "", &slot);
     if (cx.oom) {
         kt_error_set(err, KT_DOMAIN_INPUT, KT_PAYLOAD_TOO_LARGE,
-                     "Не хватило памяти на проверку: %s", what);
+                     "Not enough memory to check the data");
         return false;
     }
     if (cx.nerrors > 0 || slot.state != FIELD_OK) {
@@ -788,7 +808,8 @@ fields_from_json(arena_t *arena, const field_t *root, const json_value_t *body, 
         return false;
     }
     if (!fields_bson_members(slot.out, out)) {
-        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "BSON документа не собран");
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL,
+                     "the document's BSON could not be built");
         return false;
     }
     return true;

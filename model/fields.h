@@ -43,7 +43,8 @@ typedef struct {
 } field_slot_t;
 
 /* Checks (and may normalise in place) a trimmed, non-empty string; returns
- * KT_OK or the code to report, with *msg the Russian text (NULL: the title). */
+ * KT_OK or the code to report, with *msg an English text of the catalogue (core/msg.h; NULL: the
+ * title). */
 typedef kt_code_t (*field_check_fn)(fields_ctx_t *cx, json_value_t *s, const char **msg);
 
 /* A rule across the members of one object at ptr, given their slots (in
@@ -171,8 +172,9 @@ struct fields_ctx {
 /*
  * Validates body against root (an OBJECT row) and appends the normalised
  * members to out (an initialised, empty bson_t). today is "YYYY-MM-DD", the
- * upper bound of dates (NULL or invalid: the clock's). what names the
- * object in the summary ("Данные обучающегося"). On failure returns false,
+ * upper bound of dates (NULL or invalid: the clock's). what is the
+ * summary, a text of the catalogue ("The student's data failed validation",
+ * followed by the count). On failure returns false,
  * err = 422 KT_VALIDATION with the field list (allocated in arena), and out
  * holds garbage the caller destroys.
  */
@@ -185,7 +187,11 @@ bool fields_from_json(arena_t *arena, const field_t *root, const json_value_t *b
 bool fields_tree_to_bson(const json_value_t *obj, bson_t *out);
 
 /* For models' checks and rules. */
+/* msg: an English text of the catalogue (core/msg.h), NULL for the code's title. */
 void fields_fail(fields_ctx_t *cx, const char *ptr, kt_code_t code, const char *msg);
+/* The same with a printf format of the catalogue, formatted in both languages. */
+void fields_failf(fields_ctx_t *cx, const char *ptr, kt_code_t code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 const char *fields_ptr(fields_ctx_t *cx, const char *ptr, const char *name);
 const char *fields_ptr_index(fields_ctx_t *cx, const char *ptr, size_t i);
 json_value_t *fields_node(fields_ctx_t *cx, json_type_t type);

@@ -21,7 +21,7 @@ static kt_code_t
 organization_check_inn(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     (void)cx;
-    *msg = "ИНН организации: 10 цифр";
+    *msg = "An organisation's INN: 10 digits";
     if (!fields_digits(s, 10))
         return KT_FORMAT;
     *msg = NULL;
@@ -32,7 +32,7 @@ static kt_code_t
 organization_check_kpp(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     (void)cx;
-    *msg = "КПП: 9 знаков, NNNNPPNNN (PP — цифры или заглавные латинские буквы)";
+    *msg = "KPP: 9 characters, NNNNPPNNN (PP digits or capital Latin letters)";
     return kpp_valid(s->str) ? KT_OK : KT_FORMAT;
 }
 
@@ -40,7 +40,7 @@ static kt_code_t
 organization_check_site(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     (void)cx;
-    *msg = "Адрес сайта без пробелов";
+    *msg = "A web address has no spaces";
     return memchr(s->str, ' ', s->len) == NULL ? KT_OK : KT_FORMAT;
 }
 
@@ -73,7 +73,7 @@ organization_rule(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
         return;
     if (strcmp(slots[ORG_OGRN].out->str, slots[ORG_PARENT].out->str) == 0) {
         fields_fail(cx, fields_ptr(cx, ptr, "parent"), KT_FORMAT,
-                    "Организация не может быть головной для самой себя");
+                    "An organisation cannot be its own parent");
         slots[ORG_PARENT].state = FIELD_BAD;
     }
 }
@@ -139,5 +139,6 @@ bool
 organization_from_json(arena_t *arena, const json_value_t *body, const char *today, bson_t *out,
                        kt_error_t *err)
 {
-    return fields_from_json(arena, &organization_root, body, today, "Данные организации", out, err);
+    return fields_from_json(arena, &organization_root, body, today,
+                            "The organisation's data failed validation", out, err);
 }

@@ -89,7 +89,7 @@ results_check_url(fields_ctx_t *cx, json_value_t *s, const char **msg)
     size_t scheme = 0;
 
     (void)cx;
-    *msg = "Ссылка: http:// или https:// и адрес без пробелов";
+    *msg = "Link: http:// or https:// and an address without spaces";
     if (s->len > 7 && strncasecmp(s->str, "http://", 7) == 0)
         scheme = 7;
     else if (s->len > 8 && strncasecmp(s->str, "https://", 8) == 0)
@@ -104,7 +104,7 @@ static kt_code_t
 results_check_code(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     (void)cx;
-    *msg = "Код предмета: латинские буквы, цифры, «.», «-», «_»";
+    *msg = "Subject code: Latin letters, digits, \".\", \"-\", \"_\"";
     for (size_t i = 0; i < s->len; i++) {
         char c = s->str[i];
         if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -118,7 +118,7 @@ static kt_code_t
 results_check_attestat_number(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
     (void)cx;
-    *msg = "Номер аттестата: 14 цифр";
+    *msg = "Certificate number: 14 digits";
     return fields_digits(s, RESULTS_ATTESTAT_DIGITS) ? KT_OK : KT_FORMAT;
 }
 
@@ -155,7 +155,8 @@ static void
 results_after_birth(fields_ctx_t *cx, const char *ptr, const char *name, field_slot_t *slot)
 {
     if (slot->state == FIELD_OK && cx->birth != NULL && date_compare(slot->out->str, cx->birth) < 0)
-        results_fail(cx, ptr, name, slot, KT_DATE_ORDER, "Дата раньше даты рождения обучающегося");
+        results_fail(cx, ptr, name, slot, KT_DATE_ORDER,
+                     "The date is before the student's birth date");
 }
 
 static bool
@@ -193,12 +194,12 @@ results_rule_gto(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
 
     if (results_is(result, "PRIZE_WINNER"))
         results_fail(cx, ptr, "result", result, KT_ENUM,
-                     "Для ГТО: PARTICIPANT (знак не получен) или WINNER (получен знак)");
+                     "For GTO: PARTICIPANT (no badge) or WINNER (badge awarded)");
     if (results_is(result, "WINNER"))
-        results_require(cx, ptr, "badge", badge, "Для ГТО с результатом WINNER нужен знак");
+        results_require(cx, ptr, "badge", badge, "GTO with the result WINNER needs a badge");
     if (results_is(result, "PARTICIPANT"))
-        results_forbid(cx, ptr, "badge", badge, "Знак указывается только с результатом WINNER");
-    results_forbid(cx, ptr, "place", &slots[RESULTS_ACH_PLACE], "В ГТО мест нет");
+        results_forbid(cx, ptr, "badge", badge, "A badge goes only with the result WINNER");
+    results_forbid(cx, ptr, "place", &slots[RESULTS_ACH_PLACE], "GTO has no places");
 }
 
 static void
@@ -208,7 +209,7 @@ results_rule_achievement(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
         results_rule_gto(cx, ptr, slots);
     else if (slots[RESULTS_ACH_KIND].state == FIELD_OK)
         results_forbid(cx, ptr, "badge", &slots[RESULTS_ACH_BADGE],
-                       "Знак отличия указывается только для ГТО");
+                       "A badge is given for GTO only");
     results_after_birth(cx, ptr, "date", &slots[RESULTS_ACH_DATE]);
 }
 
@@ -219,7 +220,7 @@ results_rule_proof(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     if (slots[RESULTS_PROOF_NUMBER].state == FIELD_ABSENT &&
         slots[RESULTS_PROOF_DATE].state == FIELD_ABSENT &&
         slots[RESULTS_PROOF_URL].state == FIELD_ABSENT)
-        fields_fail(cx, ptr, KT_REQUIRED, "Нужен номер, дата или ссылка на документ");
+        fields_fail(cx, ptr, KT_REQUIRED, "A number, a date or a link to the document is needed");
     results_after_birth(cx, ptr, "date", &slots[RESULTS_PROOF_DATE]);
 }
 
@@ -231,12 +232,13 @@ results_exam_year(fields_ctx_t *cx, const char *ptr, field_slot_t *year)
 
     if (year->state != FIELD_OK)
         return;
-    if (results_int(year) > last)
-        results_fail(
-            cx, ptr, "year", year, KT_FORMAT,
-            arena_printf(cx->arena, "Ожидается год от %d до %d", RESULTS_EXAM_YEAR_MIN, last));
-    else if (cx->birth != NULL && results_int(year) < results_year(cx->birth))
-        results_fail(cx, ptr, "year", year, KT_DATE_ORDER, "Год экзамена раньше года рождения");
+    if (results_int(year) > last) {
+        fields_failf(cx, fields_ptr(cx, ptr, "year"), KT_FORMAT, "A year from %d to %d is expected",
+                     RESULTS_EXAM_YEAR_MIN, last);
+        year->state = FIELD_BAD;
+    } else if (cx->birth != NULL && results_int(year) < results_year(cx->birth))
+        results_fail(cx, ptr, "year", year, KT_DATE_ORDER,
+                     "The exam's year is before the birth year");
 }
 
 /* passed against a mark: 2 is a fail, 3–5 a pass. */
@@ -250,9 +252,11 @@ results_exam_passed(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
         return;
     failed = results_int(mark) == RESULTS_MARK_MIN;
     if (failed && passed->out->type == JSON_TRUE)
-        results_fail(cx, ptr, "passed", passed, KT_FORMAT, "С отметкой 2 экзамен не сдан");
+        results_fail(cx, ptr, "passed", passed, KT_FORMAT,
+                     "With the mark 2 the exam is not passed");
     else if (!failed && passed->out->type == JSON_FALSE)
-        results_fail(cx, ptr, "passed", passed, KT_FORMAT, "С отметкой 3–5 экзамен сдан");
+        results_fail(cx, ptr, "passed", passed, KT_FORMAT,
+                     "With a mark of 3 to 5 the exam is passed");
 }
 
 /* ЕГЭ: a score, no mark. ОГЭ: a score, a mark or both. ГВЭ, intermediate
@@ -265,15 +269,14 @@ results_rule_exam(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
 
     results_exam_year(cx, ptr, &slots[RESULTS_EXAM_YEAR]);
     if (results_is(kind, "EGE")) {
-        results_require(cx, ptr, "score", score, "Для ЕГЭ нужен балл 0–100");
-        results_forbid(cx, ptr, "mark", mark, "Для ЕГЭ отметка не ставится, только балл");
+        results_require(cx, ptr, "score", score, "EGE needs a score of 0 to 100");
+        results_forbid(cx, ptr, "mark", mark, "EGE has a score, not a mark");
     } else if (results_is(kind, "OGE")) {
         if (score->state == FIELD_ABSENT)
-            results_require(cx, ptr, "mark", mark, "Для ОГЭ нужен балл, отметка или оба");
+            results_require(cx, ptr, "mark", mark, "OGE needs a score, a mark or both");
     } else if (kind->state == FIELD_OK) {
-        results_require(cx, ptr, "mark", mark, "Нужна отметка 2–5");
-        results_forbid(cx, ptr, "score", score,
-                       "Для этого вида балл не указывается, только отметка");
+        results_require(cx, ptr, "mark", mark, "A mark of 2 to 5 is needed");
+        results_forbid(cx, ptr, "score", score, "This kind has a mark, not a score");
     }
     results_exam_passed(cx, ptr, slots);
 }

@@ -84,7 +84,7 @@ student_check_birth_series(fields_ctx_t *cx, json_value_t *s, const char **msg)
     size_t i = 0, k = 0, letters = 0;
     uint32_t cp;
 
-    *msg = "Серия свидетельства о рождении: римское число, дефис, две русские буквы (IV-АМ)";
+    *msg = "Birth certificate series: a Roman number, a hyphen, two Russian letters (IV-АМ)";
     while (i < s->len && s->str[i] != '-' && k < STUDENT_SERIES_MAX) {
         char digit = student_roman_digit(fields_cp(s->str, s->len, &i));
         if (digit == 0)
@@ -111,14 +111,14 @@ student_check_birth_series(fields_ctx_t *cx, json_value_t *s, const char **msg)
 static kt_code_t
 student_check_passport_series(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
-    *msg = "Серия паспорта РФ: 4 цифры";
+    *msg = "RF passport series: 4 digits";
     return fields_digits(s, 4) ? KT_OK : KT_FORMAT;
 }
 
 static kt_code_t
 student_check_rf_number(fields_ctx_t *cx, json_value_t *s, const char **msg)
 {
-    *msg = "Номер документа РФ: 6 цифр";
+    *msg = "RF document number: 6 digits";
     return fields_digits(s, 6) ? KT_OK : KT_FORMAT;
 }
 
@@ -130,7 +130,7 @@ student_check_key_part(fields_ctx_t *cx, json_value_t *s, const char **msg)
     (void)cx;
     if (memchr(s->str, '|', s->len) == NULL)
         return KT_OK;
-    *msg = "Символ «|» недопустим в серии и номере документа";
+    *msg = "The character \"|\" is not allowed in a document's series and number";
     return KT_FORMAT;
 }
 
@@ -181,7 +181,7 @@ student_rule_document(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     if (slots[STUDENT_DOC_ISSUED_ON].state == FIELD_OK && cx->birth != NULL &&
         date_compare(issued->str, cx->birth) < 0) {
         fields_fail(cx, fields_ptr(cx, ptr, "issued_on"), KT_DATE_ORDER,
-                    "Дата выдачи раньше даты рождения");
+                    "The issue date is before the birth date");
         slots[STUDENT_DOC_ISSUED_ON].state = FIELD_BAD;
     }
 }
@@ -211,7 +211,7 @@ student_citizenship_rf(fields_ctx_t *cx, const char *ptr, field_slot_t *countrie
 
     if (countries->state == FIELD_OK) {
         if (countries->out->count != 1 || strcmp(countries->out->child->str, "643") != 0) {
-            fields_fail(cx, ptr, KT_FORMAT, "Для гражданства РФ указывается только страна 643");
+            fields_fail(cx, ptr, KT_FORMAT, "RF citizenship takes only the country 643");
             countries->state = FIELD_BAD;
         }
         return;
@@ -239,18 +239,18 @@ student_rule_citizenship(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     category = slots[STUDENT_CIT_CATEGORY].out->str;
     if (repeat >= 0) {
         fields_fail(cx, fields_ptr_index(cx, cptr, (size_t)repeat), KT_FORMAT,
-                    "Страна указана дважды");
+                    "The country is given twice");
         countries->state = FIELD_BAD;
     } else if (strcmp(category, "RF") == 0) {
         student_citizenship_rf(cx, cptr, countries);
     } else if (strcmp(category, "STATELESS") == 0 && n > 0) {
-        fields_fail(cx, cptr, KT_FORMAT, "Для лиц без гражданства страны не указываются");
+        fields_fail(cx, cptr, KT_FORMAT, "Stateless persons have no countries");
     } else if ((strcmp(category, "FOREIGN") == 0 || strcmp(category, "DUAL") == 0) && n == 0) {
         fields_fail(cx, cptr, KT_REQUIRED, NULL);
     } else if (strcmp(category, "FOREIGN") == 0 && russia) {
-        fields_fail(cx, cptr, KT_FORMAT, "Для иностранного гражданства страна 643 не указывается");
+        fields_fail(cx, cptr, KT_FORMAT, "Foreign citizenship does not take the country 643");
     } else if (strcmp(category, "DUAL") == 0 && n < 2) {
-        fields_fail(cx, cptr, KT_FORMAT, "Для двойного гражданства нужно не менее двух стран");
+        fields_fail(cx, cptr, KT_FORMAT, "Dual citizenship needs at least two countries");
     }
 }
 
@@ -356,7 +356,7 @@ student_check_term_end(fields_ctx_t *cx, json_value_t *s, const char **msg)
     code = fields_check_date(cx, s, msg);
     cx->today = today;
     if (code == KT_DATE_RANGE && date_parse(s->str, NULL, NULL, NULL))
-        *msg = "Дата должна быть не раньше 1900-01-01 и не позже 2100-12-31";
+        *msg = "The date must be from 1900-01-01 to 2100-12-31";
     return code;
 }
 
@@ -367,11 +367,11 @@ student_rule_disability(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
 
     if (from->state == FIELD_OK && cx->birth != NULL && date_compare(from->out->str, cx->birth) < 0)
         fields_fail(cx, fields_ptr(cx, ptr, "from"), KT_DATE_ORDER,
-                    "Инвалидность установлена раньше даты рождения");
+                    "The disability is dated before the birth date");
     if (from->state == FIELD_OK && until->state == FIELD_OK &&
         date_compare(until->out->str, from->out->str) < 0)
         fields_fail(cx, fields_ptr(cx, ptr, "until"), KT_DATE_ORDER,
-                    "Срок инвалидности кончается раньше, чем начинается");
+                    "The disability ends before it starts");
 }
 
 static void
@@ -381,7 +381,7 @@ student_rule_treatment(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
         slots[HEALTH_LTT_NEEDED].out->type == JSON_FALSE &&
         slots[HEALTH_LTT_FORM].state == FIELD_OK)
         fields_fail(cx, fields_ptr(cx, ptr, "training_form"), KT_FORMAT,
-                    "Форма обучения указывается, только когда лечение нужно");
+                    "The form of training is given only when treatment is needed");
 }
 
 static void
@@ -394,10 +394,10 @@ student_rule_legal_basis(fields_ctx_t *cx, const char *ptr, field_slot_t *slots)
     kind = slots[HEALTH_LB_KIND].out->str;
     if (strcmp(kind, "CONSENT_WRITTEN") == 0 && slots[HEALTH_LB_CONSENT].state == FIELD_ABSENT)
         fields_fail(cx, fields_ptr(cx, ptr, "consent_ref"), KT_REQUIRED,
-                    "Для письменного согласия укажите его реквизиты");
+                    "Written consent needs its reference");
     if (strcmp(kind, "LAW") == 0 && slots[HEALTH_LB_LAW].state == FIELD_ABSENT)
         fields_fail(cx, fields_ptr(cx, ptr, "law_ref"), KT_REQUIRED,
-                    "Для обработки на основании закона укажите норму закона");
+                    "Processing under the law needs the article of the law");
 }
 
 static const char *const health_groups[] = {"I", "II", "III", "IV", "V", NULL};
@@ -496,7 +496,8 @@ bool
 student_from_json(arena_t *arena, const json_value_t *body, const char *today, bson_t *out,
                   kt_error_t *err)
 {
-    return fields_from_json(arena, &student_root, body, today, "Данные обучающегося", out, err);
+    return fields_from_json(arena, &student_root, body, today,
+                            "The student's data failed validation", out, err);
 }
 
 /* Keys. */

@@ -59,6 +59,7 @@ typedef enum {
     XMLIO_ITEM_DELETE,
     XMLIO_ITEM_EVENT,        /* an education event (model/education.h) */
     XMLIO_ITEM_ORGANIZATION, /* <Organization ogrn="…">: upsert by ОГРН */
+    XMLIO_ITEM_PROGRESS,     /* <Progress student="…" year="…">: merged (model/progress.h) */
     XMLIO_ITEM__MAX
 } xmlio_item_kind_t;
 
@@ -72,7 +73,8 @@ typedef struct {
     xmlio_item_kind_t kind;
     size_t index;               /* 1-based position among the items */
     const char *xpath;          /* "/Packet/Data/Student[3]" (position among its own kind) */
-    const char *id;             /* attribute id (an Event's: attribute student), or NULL */
+    const char *id;             /* attribute id (an Event's, a Progress's: attribute student),
+                                   or NULL */
     const char *local_id;       /* attribute localId, or NULL */
     const char *reason;         /* DeleteStudent's and Event's reason attribute, or NULL */
     json_value_t *student;      /* XMLIO_ITEM_STUDENT: the student as a JSON tree, or NULL when
@@ -82,6 +84,9 @@ typedef struct {
     json_value_t *organization; /* XMLIO_ITEM_ORGANIZATION: the organisation as the JSON tree
                                    organization_from_json() takes ("ogrn" and "version" from
                                    the attributes), or NULL when the item broke the XSD */
+    json_value_t *progress;     /* XMLIO_ITEM_PROGRESS: the record as the JSON tree
+                                   progress_from_json() takes ("year" from the attribute; the
+                                   student is id), or NULL when the item broke the XSD */
     kt_error_t error;           /* the item's own XSD error (code KT_XSD, field path = XPath) */
     bool health;                /* the item's raw XML holds an element named Health or named as
                                    a member of the health block (HealthGroup, Disability, …), in
@@ -146,6 +151,11 @@ const char *xmlio_item_pointer_to_xpath(arena_t *arena, xmlio_item_kind_t kind,
  * doc (a stored organisation, model/organization.c) in the order of the
  * XSD; the ОГРН is doc's "ogrn". Stands alone like xmlio_write_student. */
 bool xmlio_write_organization(xmlTextWriterPtr w, int64_t version, const bson_t *doc);
+
+/* Writes <Progress xmlns=XMLIO_NS student=… year=… version=… organization=…>
+ * with the members of doc (a stored progress record, model/progress.h) in
+ * the order of the XSD. Stands alone like xmlio_write_student. */
+bool xmlio_write_progress(xmlTextWriterPtr w, int64_t version, const bson_t *doc);
 
 /* Writes <Student xmlns=XMLIO_NS id=… version=… state=…> with the fields of
  * doc (a stored student: the JSON names of model/student.c; other members

@@ -116,12 +116,13 @@ typedef enum {
 
 /* What the schema said about one copied document. */
 typedef struct {
-    arena_t *arena;                   /* where field errors go; NULL: keep none */
-    const char *root_xpath;           /* the XPath of the copy's root element */
-    kt_error_t fields;                /* the field errors, pointer = XPath */
-    size_t count;                     /* errors reported, kept or not */
-    bool oom;                         /* a field error did not fit in the arena */
-    char first[KT_ERROR_MESSAGE_MAX]; /* "строка N, XPath: message" of the first */
+    arena_t *arena;                      /* where field errors go; NULL: keep none */
+    const char *root_xpath;              /* the XPath of the copy's root element */
+    kt_error_t fields;                   /* the field errors, pointer = XPath */
+    size_t count;                        /* errors reported, kept or not */
+    bool oom;                            /* a field error did not fit in the arena */
+    char first[KT_ERROR_MESSAGE_MAX];    /* "Line N, XPath: message" of the first */
+    char first_ru[KT_ERROR_MESSAGE_MAX]; /* the same in Russian (core/msg.h) */
 } xmlio_vlog_t;
 
 struct xmlio_reader {
@@ -133,7 +134,7 @@ struct xmlio_reader {
     xmlio_header_t header;
     bool parse_failed; /* libxml2 reported an error while parsing */
     long parse_line;
-    char parse_message[KT_ERROR_MESSAGE_MAX];
+    int parse_code;     /* libxml2's code of the first parse error */
     xmlio_vlog_t *vlog; /* during a validation: where its errors go */
     size_t items;       /* items met so far */
     size_t count[XMLIO_ITEM__MAX];
@@ -160,7 +161,12 @@ void xmlio_clean(char *out, size_t cap, const char *msg);
 void xmlio_append(char *out, size_t cap, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Our message for an error of the parser (not well-formed XML). */
-void xmlio_parse_text(int code, char *out, size_t cap);
+/* Our text (a key of the catalogue) for libxml2's parse error code, or NULL. */
+const char *xmlio_parse_key(int code);
+
+/* xmlio_format in English (en) or in Russian from the catalogue (core/msg.h). */
+void xmlio_lformat(bool en, char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Validates doc with the reader's context, its errors into log; 0 valid,
  * 1 not, -1 when libxml2 could not tell. */

@@ -66,22 +66,38 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/msg.h"
 #include "core/utf8.h"
 
 /* Failing. */
 
+static bool xmlio_fail_texts(xmlio_reader_t *r, kt_error_t *err, kt_code_t code, const char *en,
+                             const char *ru);
+
 /* Records a whole-package error: the reader stops, and every later call
- * repeats it. Returns false, for the caller to return. */
+ * repeats it. Returns false, for the caller to return. fmt is a text of the
+ * catalogue (core/msg.h), formatted in both languages. */
 static bool __attribute__((format(printf, 4, 5)))
 xmlio_fail(xmlio_reader_t *r, kt_error_t *err, kt_code_t code, const char *fmt, ...)
 {
-    char msg[KT_ERROR_MESSAGE_MAX];
+    char en[KT_ERROR_MESSAGE_MAX], ru[KT_ERROR_MESSAGE_MAX];
     va_list ap;
 
     va_start(ap, fmt);
-    xmlio_vformat(msg, sizeof msg, fmt, ap);
+    xmlio_vformat(en, sizeof en, fmt, ap);
     va_end(ap);
-    kt_error_set(&r->failure, KT_DOMAIN_XML, code, "%s", msg);
+    va_start(ap, fmt);
+    kt_msg_vformat_ru(ru, sizeof ru, fmt, ap);
+    va_end(ap);
+    return xmlio_fail_texts(r, err, code, en, ru);
+}
+
+/* Fails with a message already formatted in both languages. */
+static bool
+xmlio_fail_texts(xmlio_reader_t *r, kt_error_t *err, kt_code_t code, const char *en, const char *ru)
+{
+    kt_error_set(&r->failure, KT_DOMAIN_XML, code, "%s", en);
+    snprintf(r->failure.message_ru, sizeof r->failure.message_ru, "%s", ru);
     r->state = XMLIO_FAILED;
     if (err != NULL)
         *err = r->failure;
@@ -99,7 +115,7 @@ xmlio_repeat(const xmlio_reader_t *r, kt_error_t *err)
 static bool
 xmlio_fail_memory(xmlio_reader_t *r, kt_error_t *err)
 {
-    return xmlio_fail(r, err, KT_INTERNAL, "Не хватило памяти на разбор XML");
+    return xmlio_fail(r, err, KT_INTERNAL, "Not enough memory to parse the XML");
 }
 
 /* The request's arena is capped: running out of it is the package's fault. */
@@ -107,15 +123,15 @@ static bool
 xmlio_fail_arena(xmlio_reader_t *r, kt_error_t *err)
 {
     return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE,
-                      "Элемент %zu пакета не поместился в память запроса", r->items);
+                      "Item %zu of the package does not fit in the request's memory", r->items);
 }
 
 /* An element with more attributes than XMLIO_MAX_ATTRIBUTES, at line. */
 static bool
 xmlio_fail_attributes(xmlio_reader_t *r, kt_error_t *err, long line)
 {
-    return xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: у элемента больше %d атрибутов", line,
-                      XMLIO_MAX_ATTRIBUTES);
+    return xmlio_fail(r, err, KT_MALFORMED, "Line %ld: the element has more than %d attributes",
+                      line, XMLIO_MAX_ATTRIBUTES);
 }
 
 /* The line of the reader's current node. */
@@ -141,17 +157,21 @@ xmlio_on_parse_error(void *ctx, xmlio_xml_error_t *e)
         return;
     r->parse_failed = true;
     r->parse_line = e->line;
-    xmlio_parse_text(e->code, r->parse_message, sizeof r->parse_message);
+    r->parse_code = e->code;
 }
 
 static bool
 xmlio_fail_parse(xmlio_reader_t *r, kt_error_t *err)
 {
     if (!r->parse_failed)
-        return xmlio_fail(r, err, KT_MALFORMED, "Строка %d: XML не прочитан",
+        return xmlio_fail(r, err, KT_MALFORMED, "Line %d: the XML could not be read",
                           xmlTextReaderGetParserLineNumber(r->xr));
-    return xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: XML некорректен: %s", r->parse_line,
-                      r->parse_message);
+    if (xmlio_parse_key(r->parse_code) == NULL)
+        return xmlio_fail(r, err, KT_MALFORMED,
+                          "Line %ld: the XML is not well-formed (libxml2 error %d)", r->parse_line,
+                          r->parse_code);
+    return xmlio_fail(r, err, KT_MALFORMED, "Line %ld: the XML is not well-formed: %s",
+                      r->parse_line, xmlio_parse_key(r->parse_code));
 }
 
 static void
@@ -164,7 +184,7 @@ xmlio_on_generic_error(void *ctx, const char *fmt, ...)
         return;
     r->parse_failed = true;
     r->parse_line = xmlTextReaderGetParserLineNumber(r->xr);
-    xmlio_parse_text(XML_I18N_CONV_FAILED, r->parse_message, sizeof r->parse_message);
+    r->parse_code = XML_I18N_CONV_FAILED;
 }
 
 static void
@@ -213,18 +233,18 @@ xmlio_read(xmlio_reader_t *r, kt_error_t *err)
         return 0;
     type = xmlTextReaderNodeType(r->xr);
     if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
-        xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: DOCTYPE в пакете не допускается",
+        xmlio_fail(r, err, KT_MALFORMED, "Line %ld: a DOCTYPE is not allowed in a package",
                    xmlio_line(r));
         return -1;
     }
     if (type == XML_READER_TYPE_ENTITY_REFERENCE || type == XML_READER_TYPE_ENTITY ||
         type == XML_READER_TYPE_NOTATION) {
-        xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: сущности в пакете не допускаются",
+        xmlio_fail(r, err, KT_MALFORMED, "Line %ld: entities are not allowed in a package",
                    xmlio_line(r));
         return -1;
     }
     if (xmlTextReaderDepth(r->xr) > XMLIO_MAX_DEPTH) {
-        xmlio_fail(r, err, KT_MALFORMED, "Строка %ld: вложенность элементов глубже %d",
+        xmlio_fail(r, err, KT_MALFORMED, "Line %ld: elements are nested deeper than %d",
                    xmlio_line(r), XMLIO_MAX_DEPTH);
         return -1;
     }
@@ -289,7 +309,7 @@ xmlio_next_child(xmlio_reader_t *r, int depth, kt_error_t *err)
             return XMLIO_NEXT_END;
         if ((type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_CDATA) &&
             !xmlio_blank(xmlTextReaderConstValue(r->xr))) {
-            xmlio_fail(r, err, KT_XSD, "Строка %ld: текст вне элементов данных не допускается",
+            xmlio_fail(r, err, KT_XSD, "Line %ld: text outside the data elements is not allowed",
                        xmlio_line(r));
             return XMLIO_NEXT_FAIL;
         }
@@ -303,10 +323,11 @@ xmlio_fail_expected(xmlio_reader_t *r, xmlio_next_t at, const char *want, kt_err
     char name[KT_ERROR_MESSAGE_MAX / 2];
 
     if (at != XMLIO_NEXT_ELEMENT)
-        return xmlio_fail(r, err, KT_XSD, "Строка %ld: ожидается элемент %s", xmlio_line(r), want);
+        return xmlio_fail(r, err, KT_XSD, "Line %ld: the element %s is expected", xmlio_line(r),
+                          want);
     xmlio_describe(r, name, sizeof name);
-    return xmlio_fail(r, err, KT_XSD, "Строка %ld: элемент %s, а ожидается %s", xmlio_line(r), name,
-                      want);
+    return xmlio_fail(r, err, KT_XSD, "Line %ld: element %s where %s is expected", xmlio_line(r),
+                      name, want);
 }
 
 /* Copying (see the module comment for why not xmlTextReaderExpand). */
@@ -318,8 +339,9 @@ xmlio_copy_count(xmlio_reader_t *r, xmlio_copy_t *c, size_t n, kt_error_t *err)
     c->bytes += n;
     if (c->bytes <= XMLIO_MAX_ITEM_BYTES)
         return true;
-    return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE, "Строка %ld: элемент пакета больше %u байт",
-                      xmlio_line(r), XMLIO_MAX_ITEM_BYTES);
+    return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE,
+                      "Line %ld: an item of the package is larger than %u bytes", xmlio_line(r),
+                      XMLIO_MAX_ITEM_BYTES);
 }
 
 static bool
@@ -327,8 +349,9 @@ xmlio_check_text(xmlio_reader_t *r, size_t len, kt_error_t *err)
 {
     if (len <= XMLIO_MAX_TEXT)
         return true;
-    return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE, "Строка %ld: текст или атрибут больше %d байт",
-                      xmlio_line(r), XMLIO_MAX_TEXT);
+    return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE,
+                      "Line %ld: a text or attribute is larger than %d bytes", xmlio_line(r),
+                      XMLIO_MAX_TEXT);
 }
 
 /* The namespace uri in scope at node, declared on node when none is. An
@@ -556,12 +579,12 @@ xmlio_root(xmlio_reader_t *r, xmlio_copy_t *c, kt_error_t *err)
     if (next == XMLIO_NEXT_FAIL)
         return false;
     if (next == XMLIO_NEXT_END)
-        return xmlio_fail(r, err, KT_MALFORMED, "В документе нет корневого элемента");
+        return xmlio_fail(r, err, KT_MALFORMED, "The document has no root element");
     if (!xmlio_is(r, "Packet")) {
         xmlio_describe(r, name, sizeof name);
         return xmlio_fail(r, err, KT_XSD,
-                          "Строка %ld: корневой элемент %s, а ожидается Packet в пространстве "
-                          "имён " XMLIO_NS,
+                          "Line %ld: the root element is %s where Packet in the namespace "
+                          "urn:kontingent:exchange:1 is expected",
                           xmlio_line(r), name);
     }
     root = xmlio_copy_element(r, c, err);
@@ -600,9 +623,10 @@ xmlio_header_check(xmlio_reader_t *r, xmlDocPtr doc, kt_error_t *err)
     log.root_xpath = "/Packet";
     ret = xmlio_validate(r, doc, &log);
     if (ret < 0)
-        return xmlio_fail(r, err, KT_INTERNAL, "Заголовок пакета не удалось проверить по XSD");
+        return xmlio_fail(r, err, KT_INTERNAL,
+                          "The package's header could not be checked against the XSD");
     if (ret > 0)
-        return xmlio_fail(r, err, KT_XSD, "%s", log.first);
+        return xmlio_fail_texts(r, err, KT_XSD, log.first, log.first_ru);
     xmlio_header_fields(doc, &r->header);
     return true;
 }
@@ -645,7 +669,7 @@ xmlio_data_attributes(xmlio_reader_t *r, kt_error_t *err)
     }
     xmlTextReaderMoveToElement(r->xr);
     if (bad)
-        return xmlio_fail(r, err, KT_XSD, "Строка %ld: у элемента Data не бывает атрибутов",
+        return xmlio_fail(r, err, KT_XSD, "Line %ld: the element Data has no attributes",
                           xmlio_line(r));
     return more < 0 ? xmlio_fail_parse(r, err) : true;
 }
@@ -660,8 +684,7 @@ xmlio_finish(xmlio_reader_t *r, kt_error_t *err)
     if (next == XMLIO_NEXT_FAIL)
         return false;
     if (next == XMLIO_NEXT_ELEMENT)
-        return xmlio_fail(r, err, KT_XSD, "Строка %ld: после Data элементов быть не должно",
-                          xmlio_line(r));
+        return xmlio_fail(r, err, KT_XSD, "Line %ld: no elements may follow Data", xmlio_line(r));
     while ((ret = xmlio_read(r, err)) > 0)
         continue;
     if (ret < 0)
@@ -701,8 +724,8 @@ xmlio_item_kind(xmlio_reader_t *r, xmlio_item_kind_t *kind, kt_error_t *err)
     }
     xmlio_describe(r, name, sizeof name);
     return xmlio_fail(r, err, KT_XSD,
-                      "Строка %ld: элемент %s, а в Data допускаются только Student, "
-                      "DeleteStudent, Event и Organization",
+                      "Line %ld: element %s, where Data allows only Student, "
+                      "DeleteStudent, Event, Organization and Progress",
                       xmlio_line(r), name);
 }
 
@@ -712,7 +735,7 @@ xmlio_item_begin(xmlio_reader_t *r, arena_t *arena, xmlio_item_kind_t kind, xmli
                  kt_error_t *err)
 {
     if (r->items >= XMLIO_MAX_ITEMS)
-        return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE, "В пакете больше %d элементов",
+        return xmlio_fail(r, err, KT_PAYLOAD_TOO_LARGE, "The package has more than %d items",
                           XMLIO_MAX_ITEMS);
     item->kind = kind;
     item->index = ++r->items;
@@ -742,7 +765,7 @@ static bool
 xmlio_item_attributes(xmlio_reader_t *r, arena_t *arena, const xmlNode *root, xmlio_item_t *item,
                       kt_error_t *err)
 {
-    bool event = item->kind == XMLIO_ITEM_EVENT;
+    bool event = item->kind == XMLIO_ITEM_EVENT || item->kind == XMLIO_ITEM_PROGRESS;
     bool ok = xmlio_attr(arena, root, event ? "student" : "id", &item->id) &&
               xmlio_attr(arena, root, "localId", &item->local_id);
 
@@ -764,13 +787,15 @@ xmlio_item_check(xmlio_reader_t *r, arena_t *arena, xmlDocPtr doc, xmlio_item_t 
     log.root_xpath = item->xpath;
     ret = xmlio_validate(r, doc, &log);
     if (ret < 0)
-        return xmlio_fail(r, err, KT_INTERNAL, "Элемент %zu пакета не удалось проверить по XSD",
+        return xmlio_fail(r, err, KT_INTERNAL,
+                          "Item %zu of the package could not be checked against the XSD",
                           item->index);
     if (log.oom)
         return xmlio_fail_arena(r, err);
     if (ret > 0) {
         /* kt_error_set() empties the field list: it moves over after. */
         kt_error_set(&item->error, KT_DOMAIN_XML, KT_XSD, "%s", log.first);
+        snprintf(item->error.message_ru, sizeof item->error.message_ru, "%s", log.first_ru);
         item->error.fields = log.fields.fields;
         item->error.nfields = log.fields.nfields;
     }
@@ -792,6 +817,8 @@ xmlio_item_tree(arena_t *arena, const xmlNode *root, xmlio_item_t *item)
         item->student = tree;
     else if (item->kind == XMLIO_ITEM_EVENT)
         item->event = tree;
+    else if (item->kind == XMLIO_ITEM_PROGRESS)
+        item->progress = tree;
     else
         item->organization = tree;
     return tree != NULL;
@@ -854,9 +881,9 @@ xmlio_prescan(xmlio_reader_t *r, const char *p, size_t len)
     long line = 0;
 
     if (len == 0)
-        xmlio_fail(r, NULL, KT_MALFORMED, "Пакет пуст");
+        xmlio_fail(r, NULL, KT_MALFORMED, "The package is empty");
     else if (xmlio_prolog_doctype(p, len, &line))
-        xmlio_fail(r, NULL, KT_MALFORMED, "Строка %ld: DOCTYPE в пакете не допускается", line);
+        xmlio_fail(r, NULL, KT_MALFORMED, "Line %ld: a DOCTYPE is not allowed in a package", line);
 }
 
 /* Fails the reader at once when an element of the len bytes at p has too
@@ -919,8 +946,8 @@ xmlio_reader_alloc(const xmlio_schema_t *schema, kt_error_t *err)
     xmlSchemaSetValidStructuredErrors(r->vctxt, xmlio_on_valid_error, r);
     return r;
 fail:
-    kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "Чтение XML не началось: %s",
-                 schema == NULL ? "нет схемы" : "нет памяти");
+    kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "Reading the XML did not start: %s",
+                 schema == NULL ? "no schema" : "out of memory");
     xmlio_reader_free(r);
     return NULL;
 }
@@ -941,7 +968,7 @@ xmlio_reader_setup(xmlio_reader_t *r, kt_error_t *err)
         ok = xmlTextReaderSetParserProp(r->xr, off[i], 0) == 0;
     if (ok)
         return r;
-    kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "Чтение XML не началось");
+    kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "Reading the XML did not start");
     xmlio_reader_free(r);
     return NULL;
 }
@@ -952,7 +979,7 @@ xmlio_reader_new(const xmlio_schema_t *schema, const char *data, size_t len, kt_
     xmlio_reader_t *r;
 
     if (len > INT32_MAX) {
-        kt_error_set(err, KT_DOMAIN_XML, KT_PAYLOAD_TOO_LARGE, "Пакет больше 2 ГБ");
+        kt_error_set(err, KT_DOMAIN_XML, KT_PAYLOAD_TOO_LARGE, "The package is larger than 2 GB");
         return NULL;
     }
     r = xmlio_reader_alloc(schema, err);
@@ -979,7 +1006,7 @@ xmlio_reader_new_file(const xmlio_schema_t *schema, const char *path, kt_error_t
     /* A descriptor, not xmlReaderForFile(): no gzip guessing, no entity loader. */
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
-        kt_error_set(err, KT_DOMAIN_XML, KT_NOT_FOUND, "Файл %.200s не открыт: %s", path,
+        kt_error_set(err, KT_DOMAIN_XML, KT_NOT_FOUND, "File %.200s not opened: %s", path,
                      strerror(errno));
         xmlio_reader_free(r);
         return NULL;

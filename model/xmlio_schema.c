@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/msg.h"
 #include "core/utf8.h"
 #include "model/student.h"
 
@@ -43,6 +44,19 @@ void __attribute__((format(printf, 3, 4))) xmlio_format(char *out, size_t cap, c
 
     va_start(ap, fmt);
     xmlio_vformat(out, cap, fmt, ap);
+    va_end(ap);
+}
+
+void
+xmlio_lformat(bool en, char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (en)
+        xmlio_vformat(out, cap, fmt, ap);
+    else
+        kt_msg_vformat_ru(out, cap, fmt, ap);
     va_end(ap);
 }
 
@@ -82,101 +96,106 @@ typedef struct {
 } xmlio_message_t;
 
 static const xmlio_message_t xmlio_schema_messages[] = {
-    {XML_SCHEMAV_CVC_ENUMERATION_VALID, "enumeration", "значения нет в списке допустимых"},
-    {XML_SCHEMAV_CVC_PATTERN_VALID, "pattern", "значение не соответствует шаблону"},
-    {XML_SCHEMAV_CVC_LENGTH_VALID, "length", "длина значения не равна заданной"},
-    {XML_SCHEMAV_CVC_MINLENGTH_VALID, "minLength", "значение короче допустимого"},
-    {XML_SCHEMAV_CVC_MAXLENGTH_VALID, "maxLength", "значение длиннее допустимого"},
-    {XML_SCHEMAV_CVC_MININCLUSIVE_VALID, "minInclusive", "значение меньше допустимого"},
-    {XML_SCHEMAV_CVC_MAXINCLUSIVE_VALID, "maxInclusive", "значение больше допустимого"},
-    {XML_SCHEMAV_CVC_MINEXCLUSIVE_VALID, "minExclusive", "значение не больше нижней границы"},
-    {XML_SCHEMAV_CVC_MAXEXCLUSIVE_VALID, "maxExclusive", "значение не меньше верхней границы"},
-    {XML_SCHEMAV_CVC_TOTALDIGITS_VALID, "totalDigits", "в значении больше цифр, чем допустимо"},
+    {XML_SCHEMAV_CVC_ENUMERATION_VALID, "enumeration",
+     "the value is not in the list of allowed ones"},
+    {XML_SCHEMAV_CVC_PATTERN_VALID, "pattern", "the value does not match the pattern"},
+    {XML_SCHEMAV_CVC_LENGTH_VALID, "length", "the value's length is not the required one"},
+    {XML_SCHEMAV_CVC_MINLENGTH_VALID, "minLength", "the value is shorter than allowed"},
+    {XML_SCHEMAV_CVC_MAXLENGTH_VALID, "maxLength", "the value is longer than allowed"},
+    {XML_SCHEMAV_CVC_MININCLUSIVE_VALID, "minInclusive", "the value is below the minimum"},
+    {XML_SCHEMAV_CVC_MAXINCLUSIVE_VALID, "maxInclusive", "the value is above the maximum"},
+    {XML_SCHEMAV_CVC_MINEXCLUSIVE_VALID, "minExclusive", "the value is not above the lower bound"},
+    {XML_SCHEMAV_CVC_MAXEXCLUSIVE_VALID, "maxExclusive", "the value is not below the upper bound"},
+    {XML_SCHEMAV_CVC_TOTALDIGITS_VALID, "totalDigits", "the value has more digits than allowed"},
     {XML_SCHEMAV_CVC_FRACTIONDIGITS_VALID, "fractionDigits",
-     "в дробной части больше цифр, чем допустимо"},
-    {XML_SCHEMAV_CVC_FACET_VALID, "facet", "значение нарушает ограничение типа"},
-    {XML_SCHEMAV_FACET, "facet", "значение нарушает ограничение типа"},
-    {XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_1, "type", "значение не соответствует типу"},
-    {XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_2, "type", "значение не соответствует типу"},
-    {XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_3, "type", "значение не соответствует типу"},
-    {XML_SCHEMAV_CVC_TYPE_3_1_1, "type", "у элемента простого типа не бывает атрибутов"},
-    {XML_SCHEMAV_CVC_TYPE_3_1_2, "type", "в элементе простого типа не бывает вложенных элементов"},
-    {XML_SCHEMAV_CVC_TYPE_1, "type", "тип элемента не найден"},
-    {XML_SCHEMAV_CVC_TYPE_2, "type", "тип элемента абстрактный"},
-    {XML_SCHEMAV_VALUE, "type", "значение не соответствует типу"},
-    {XML_SCHEMAV_CVC_ATTRIBUTE_3, "type", "значение атрибута не соответствует типу"},
-    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_1, "content", "элемент должен быть пустым"},
-    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_2, "content", "в элементе допускается только текст"},
-    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_3, "content", "текст здесь не допускается"},
-    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_4, "content", "состав или порядок элементов не по схеме"},
-    {XML_SCHEMAV_ELEMENT_CONTENT, "content", "состав или порядок элементов не по схеме"},
-    {XML_SCHEMAV_CVC_COMPLEX_TYPE_3_1, "attribute", "значение атрибута не равно заданному схемой"},
-    {XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_1, "attribute", "такого атрибута у элемента не бывает"},
-    {XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_2, "attribute", "такого атрибута у элемента не бывает"},
-    {XML_SCHEMAV_CVC_COMPLEX_TYPE_4, "attribute", "нет обязательного атрибута"},
-    {XML_SCHEMAV_CVC_COMPLEX_TYPE_5_1, "attribute", "атрибутов типа ID больше одного"},
-    {XML_SCHEMAV_CVC_COMPLEX_TYPE_5_2, "attribute", "атрибутов типа ID больше одного"},
-    {XML_SCHEMAV_CVC_AU, "attribute", "значение атрибута не равно заданному схемой"},
-    {XML_SCHEMAV_CVC_ATTRIBUTE_1, "attribute", "атрибут не описан в схеме"},
-    {XML_SCHEMAV_CVC_ATTRIBUTE_2, "attribute", "тип атрибута не найден"},
-    {XML_SCHEMAV_CVC_ATTRIBUTE_4, "attribute", "значение атрибута не равно заданному схемой"},
-    {XML_SCHEMAV_CVC_ELT_1, "element", "элемент не описан в схеме"},
-    {XML_SCHEMAV_CVC_ELT_2, "element", "элемент абстрактный"},
-    {XML_SCHEMAV_CVC_ELT_3_1, "nillable", "xsi:nil здесь не допускается"},
-    {XML_SCHEMAV_CVC_ELT_3_2_1, "nillable", "в элементе с xsi:nil не бывает содержимого"},
-    {XML_SCHEMAV_CVC_ELT_3_2_2, "nillable", "у элемента с xsi:nil не бывает значения по схеме"},
-    {XML_SCHEMAV_CVC_ELT_4_1, "type", "xsi:type не соответствует схеме"},
-    {XML_SCHEMAV_CVC_ELT_4_2, "type", "xsi:type не соответствует схеме"},
-    {XML_SCHEMAV_CVC_ELT_4_3, "type", "xsi:type не соответствует схеме"},
-    {XML_SCHEMAV_CVC_ELT_5_1_1, "fixed", "значение не соответствует заданному схемой"},
-    {XML_SCHEMAV_CVC_ELT_5_1_2, "fixed", "значение не соответствует заданному схемой"},
-    {XML_SCHEMAV_CVC_ELT_5_2_1, "fixed", "значение не соответствует заданному схемой"},
-    {XML_SCHEMAV_CVC_ELT_5_2_2_1, "fixed", "значение не соответствует заданному схемой"},
-    {XML_SCHEMAV_CVC_ELT_5_2_2_2_1, "fixed", "значение не равно заданному схемой"},
-    {XML_SCHEMAV_CVC_ELT_5_2_2_2_2, "fixed", "значение не равно заданному схемой"},
-    {XML_SCHEMAV_CVC_ELT_6, "identity", "нарушено ограничение уникальности или ключа"},
-    {XML_SCHEMAV_CVC_ELT_7, "identity", "нарушено ограничение уникальности или ключа"},
-    {XML_SCHEMAV_CVC_IDC, "identity", "нарушено ограничение уникальности или ключа"},
-    {XML_SCHEMAV_CVC_WILDCARD, "element", "элемент не допускается схемой"},
-    {XML_SCHEMAV_DOCUMENT_ELEMENT_MISSING, "element", "нет корневого элемента"},
-    {XML_SCHEMAV_NOROOT, "element", "нет корневого элемента"},
-    {XML_SCHEMAV_UNDECLAREDELEM, "element", "элемент не описан в схеме"},
-    {XML_SCHEMAV_NOTTOPLEVEL, "element", "элемент не описан в схеме"},
+     "the fraction has more digits than allowed"},
+    {XML_SCHEMAV_CVC_FACET_VALID, "facet", "the value breaks a restriction of its type"},
+    {XML_SCHEMAV_FACET, "facet", "the value breaks a restriction of its type"},
+    {XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_1, "type", "the value does not match its type"},
+    {XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_2, "type", "the value does not match its type"},
+    {XML_SCHEMAV_CVC_DATATYPE_VALID_1_2_3, "type", "the value does not match its type"},
+    {XML_SCHEMAV_CVC_TYPE_3_1_1, "type", "an element of a simple type has no attributes"},
+    {XML_SCHEMAV_CVC_TYPE_3_1_2, "type", "an element of a simple type has no child elements"},
+    {XML_SCHEMAV_CVC_TYPE_1, "type", "the element's type is not found"},
+    {XML_SCHEMAV_CVC_TYPE_2, "type", "the element's type is abstract"},
+    {XML_SCHEMAV_VALUE, "type", "the value does not match its type"},
+    {XML_SCHEMAV_CVC_ATTRIBUTE_3, "type", "the attribute's value does not match its type"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_1, "content", "the element must be empty"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_2, "content", "the element allows text only"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_3, "content", "text is not allowed here"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_2_4, "content",
+     "the elements or their order differ from the schema"},
+    {XML_SCHEMAV_ELEMENT_CONTENT, "content", "the elements or their order differ from the schema"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_3_1, "attribute",
+     "the attribute's value is not the one the schema fixes"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_1, "attribute", "the element has no such attribute"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_3_2_2, "attribute", "the element has no such attribute"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_4, "attribute", "a required attribute is missing:"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_5_1, "attribute", "more than one attribute of type ID"},
+    {XML_SCHEMAV_CVC_COMPLEX_TYPE_5_2, "attribute", "more than one attribute of type ID"},
+    {XML_SCHEMAV_CVC_AU, "attribute", "the attribute's value is not the one the schema fixes"},
+    {XML_SCHEMAV_CVC_ATTRIBUTE_1, "attribute", "the attribute is not declared in the schema"},
+    {XML_SCHEMAV_CVC_ATTRIBUTE_2, "attribute", "the attribute's type is not found"},
+    {XML_SCHEMAV_CVC_ATTRIBUTE_4, "attribute",
+     "the attribute's value is not the one the schema fixes"},
+    {XML_SCHEMAV_CVC_ELT_1, "element", "the element is not declared in the schema"},
+    {XML_SCHEMAV_CVC_ELT_2, "element", "the element is abstract"},
+    {XML_SCHEMAV_CVC_ELT_3_1, "nillable", "xsi:nil is not allowed here"},
+    {XML_SCHEMAV_CVC_ELT_3_2_1, "nillable", "an element with xsi:nil has no content"},
+    {XML_SCHEMAV_CVC_ELT_3_2_2, "nillable", "an element with xsi:nil has no fixed value"},
+    {XML_SCHEMAV_CVC_ELT_4_1, "type", "xsi:type does not match the schema"},
+    {XML_SCHEMAV_CVC_ELT_4_2, "type", "xsi:type does not match the schema"},
+    {XML_SCHEMAV_CVC_ELT_4_3, "type", "xsi:type does not match the schema"},
+    {XML_SCHEMAV_CVC_ELT_5_1_1, "fixed", "the value does not match the one the schema fixes"},
+    {XML_SCHEMAV_CVC_ELT_5_1_2, "fixed", "the value does not match the one the schema fixes"},
+    {XML_SCHEMAV_CVC_ELT_5_2_1, "fixed", "the value does not match the one the schema fixes"},
+    {XML_SCHEMAV_CVC_ELT_5_2_2_1, "fixed", "the value does not match the one the schema fixes"},
+    {XML_SCHEMAV_CVC_ELT_5_2_2_2_1, "fixed", "the value is not the one the schema fixes"},
+    {XML_SCHEMAV_CVC_ELT_5_2_2_2_2, "fixed", "the value is not the one the schema fixes"},
+    {XML_SCHEMAV_CVC_ELT_6, "identity", "a uniqueness or key constraint is broken"},
+    {XML_SCHEMAV_CVC_ELT_7, "identity", "a uniqueness or key constraint is broken"},
+    {XML_SCHEMAV_CVC_IDC, "identity", "a uniqueness or key constraint is broken"},
+    {XML_SCHEMAV_CVC_WILDCARD, "element", "the schema does not allow the element"},
+    {XML_SCHEMAV_DOCUMENT_ELEMENT_MISSING, "element", "no root element"},
+    {XML_SCHEMAV_NOROOT, "element", "no root element"},
+    {XML_SCHEMAV_UNDECLAREDELEM, "element", "the element is not declared in the schema"},
+    {XML_SCHEMAV_NOTTOPLEVEL, "element", "the element is not declared in the schema"},
 };
 
 static const xmlio_message_t xmlio_parse_messages[] = {
-    {XML_ERR_NO_MEMORY, NULL, "не хватило памяти"},
-    {XML_ERR_DOCUMENT_EMPTY, NULL, "документ пуст"},
-    {XML_ERR_DOCUMENT_END, NULL, "после корневого элемента есть ещё данные"},
-    {XML_ERR_EXTRA_CONTENT, NULL, "после корневого элемента есть ещё данные"},
-    {XML_ERR_INVALID_CHAR, NULL, "недопустимый символ или байты не в кодировке документа"},
-    {XML_ERR_INVALID_CHARREF, NULL, "ссылка на недопустимый символ"},
-    {XML_ERR_INVALID_DEC_CHARREF, NULL, "ссылка на недопустимый символ"},
-    {XML_ERR_INVALID_HEX_CHARREF, NULL, "ссылка на недопустимый символ"},
-    {XML_ERR_UNKNOWN_ENCODING, NULL, "кодировка документа не поддерживается"},
-    {XML_ERR_UNSUPPORTED_ENCODING, NULL, "кодировка документа не поддерживается"},
-    {XML_ERR_INVALID_ENCODING, NULL, "байты не соответствуют кодировке документа"},
-    {XML_I18N_CONV_FAILED, NULL, "байты не соответствуют кодировке документа"},
-    {XML_ERR_TAG_NAME_MISMATCH, NULL, "закрывающий тег не совпадает с открывающим"},
-    {XML_ERR_TAG_NOT_FINISHED, NULL, "элемент не закрыт (документ оборван?)"},
-    {XML_ERR_NOT_WELL_BALANCED, NULL, "элементы вложены неправильно"},
-    {XML_ERR_GT_REQUIRED, NULL, "тег не завершён символом >"},
-    {XML_ERR_NAME_REQUIRED, NULL, "ожидается имя"},
-    {XML_ERR_SPACE_REQUIRED, NULL, "ожидается пробел"},
-    {XML_ERR_LT_IN_ATTRIBUTE, NULL, "символ < в значении атрибута"},
-    {XML_ERR_ATTRIBUTE_NOT_STARTED, NULL, "значение атрибута не в кавычках"},
-    {XML_ERR_ATTRIBUTE_NOT_FINISHED, NULL, "значение атрибута не закрыто"},
-    {XML_ERR_ATTRIBUTE_WITHOUT_VALUE, NULL, "у атрибута нет значения"},
-    {XML_ERR_ATTRIBUTE_REDEFINED, NULL, "атрибут повторяется"},
-    {XML_NS_ERR_ATTRIBUTE_REDEFINED, NULL, "атрибут повторяется"},
-    {XML_NS_ERR_UNDEFINED_NAMESPACE, NULL, "префикс пространства имён не объявлен"},
-    {XML_NS_ERR_QNAME, NULL, "неверное имя с префиксом"},
-    {XML_ERR_UNDECLARED_ENTITY, NULL, "ссылка на сущность"},
-    {XML_ERR_ENTITYREF_SEMICOL_MISSING, NULL, "символ & вне ссылки на символ"},
-    {XML_ERR_COMMENT_NOT_FINISHED, NULL, "комментарий не закрыт"},
-    {XML_ERR_PI_NOT_FINISHED, NULL, "инструкция обработки не закрыта"},
-    {XML_ERR_CDATA_NOT_FINISHED, NULL, "раздел CDATA не закрыт"},
-    {XML_ERR_USER_STOP, NULL, "разбор остановлен"},
+    {XML_ERR_NO_MEMORY, NULL, "out of memory"},
+    {XML_ERR_DOCUMENT_EMPTY, NULL, "the document is empty"},
+    {XML_ERR_DOCUMENT_END, NULL, "there is more data after the root element"},
+    {XML_ERR_EXTRA_CONTENT, NULL, "there is more data after the root element"},
+    {XML_ERR_INVALID_CHAR, NULL,
+     "a character that is not allowed, or bytes not in the document's encoding"},
+    {XML_ERR_INVALID_CHARREF, NULL, "a reference to a character that is not allowed"},
+    {XML_ERR_INVALID_DEC_CHARREF, NULL, "a reference to a character that is not allowed"},
+    {XML_ERR_INVALID_HEX_CHARREF, NULL, "a reference to a character that is not allowed"},
+    {XML_ERR_UNKNOWN_ENCODING, NULL, "the document's encoding is not supported"},
+    {XML_ERR_UNSUPPORTED_ENCODING, NULL, "the document's encoding is not supported"},
+    {XML_ERR_INVALID_ENCODING, NULL, "the bytes do not match the document's encoding"},
+    {XML_I18N_CONV_FAILED, NULL, "the bytes do not match the document's encoding"},
+    {XML_ERR_TAG_NAME_MISMATCH, NULL, "the end tag does not match the start tag"},
+    {XML_ERR_TAG_NOT_FINISHED, NULL, "an element is not closed (is the document cut short?)"},
+    {XML_ERR_NOT_WELL_BALANCED, NULL, "the elements are not nested properly"},
+    {XML_ERR_GT_REQUIRED, NULL, "a tag does not end with >"},
+    {XML_ERR_NAME_REQUIRED, NULL, "a name is expected"},
+    {XML_ERR_SPACE_REQUIRED, NULL, "a space is expected"},
+    {XML_ERR_LT_IN_ATTRIBUTE, NULL, "a < in an attribute's value"},
+    {XML_ERR_ATTRIBUTE_NOT_STARTED, NULL, "an attribute's value is not in quotes"},
+    {XML_ERR_ATTRIBUTE_NOT_FINISHED, NULL, "an attribute's value is not closed"},
+    {XML_ERR_ATTRIBUTE_WITHOUT_VALUE, NULL, "an attribute has no value"},
+    {XML_ERR_ATTRIBUTE_REDEFINED, NULL, "an attribute is repeated"},
+    {XML_NS_ERR_ATTRIBUTE_REDEFINED, NULL, "an attribute is repeated"},
+    {XML_NS_ERR_UNDEFINED_NAMESPACE, NULL, "a namespace prefix is not declared"},
+    {XML_NS_ERR_QNAME, NULL, "a malformed prefixed name"},
+    {XML_ERR_UNDECLARED_ENTITY, NULL, "an entity reference"},
+    {XML_ERR_ENTITYREF_SEMICOL_MISSING, NULL, "a & outside a character reference"},
+    {XML_ERR_COMMENT_NOT_FINISHED, NULL, "a comment is not closed"},
+    {XML_ERR_PI_NOT_FINISHED, NULL, "a processing instruction is not closed"},
+    {XML_ERR_CDATA_NOT_FINISHED, NULL, "a CDATA section is not closed"},
+    {XML_ERR_USER_STOP, NULL, "parsing stopped"},
 };
 
 static const xmlio_message_t *
@@ -224,7 +243,7 @@ xmlio_message_names(const char *msg, const char *mark, const char *stop, char *o
 /* An element out of place: which one is missing or unexpected, and what
  * the schema expects there (names from the schema, never from the data). */
 static void
-xmlio_content_text(const char *msg, const char *fallback, char *out, size_t cap)
+xmlio_content_text(const char *msg, const char *fallback, bool en, char *out, size_t cap)
 {
     const char *rest = xmlio_message_rest(msg);
     const char *what = fallback;
@@ -232,52 +251,49 @@ xmlio_content_text(const char *msg, const char *fallback, char *out, size_t cap)
     bool listed;
 
     if (strncmp(rest, "Missing child element", 21) == 0)
-        what = "не хватает вложенного элемента";
+        what = "a child element is missing";
     else if (strncmp(rest, "This element is not expected", 28) == 0)
-        what = "элемент здесь не ожидается";
+        what = "the element is not expected here";
     listed = xmlio_message_names(rest, "Expected is ( ", " )", names, sizeof names) ||
              xmlio_message_names(rest, "Expected is one of ( ", " )", names, sizeof names);
     if (listed)
-        xmlio_format(out, cap, "%s, ожидается: %s", what, names);
+        xmlio_lformat(en, out, cap, "%s, expected: %s", what, names);
     else
-        xmlio_format(out, cap, "%s", what);
+        xmlio_lformat(en, out, cap, "%s", what);
 }
 
-/* Our message for a schema error: "<text> (XSD: <rule>)"; msg is libxml2's,
- * cleaned, read only for names that come from the schema. */
+/* Our message for a schema error: "<text> (XSD: <rule>)", in English (en)
+ * or Russian; msg is libxml2's, cleaned, read only for names that come from
+ * the schema (element and attribute names, never values of the package). */
 static void
-xmlio_schema_text(int code, const char *msg, char *out, size_t cap)
+xmlio_schema_text(int code, const char *msg, bool en, char *out, size_t cap)
 {
     const xmlio_message_t *m = xmlio_message_find(
         xmlio_schema_messages, sizeof xmlio_schema_messages / sizeof *xmlio_schema_messages, code);
     char text[KT_ERROR_MESSAGE_MAX], name[XMLIO_SEGMENT_MAX];
 
     if (m == NULL) {
-        xmlio_format(out, cap, "нарушена схема XSD (ошибка libxml2 %d)", code);
+        xmlio_lformat(en, out, cap, "the XSD is violated (libxml2 error %d)", code);
         return;
     }
     if (strcmp(m->rule, "content") == 0)
-        xmlio_content_text(msg, m->text, text, sizeof text);
+        xmlio_content_text(msg, m->text, en, text, sizeof text);
     else if (code == XML_SCHEMAV_CVC_COMPLEX_TYPE_4 &&
              xmlio_message_names(xmlio_message_rest(msg), "The attribute '", "'", name,
                                  sizeof name))
-        xmlio_format(text, sizeof text, "%s %s", m->text, name);
+        xmlio_lformat(en, text, sizeof text, "%s %s", m->text, name);
     else
-        xmlio_format(text, sizeof text, "%s", m->text);
+        xmlio_lformat(en, text, sizeof text, "%s", m->text);
     xmlio_format(out, cap, "%s (XSD: %s)", text, m->rule);
 }
 
-/* Our message for an error of the parser (not well-formed XML). */
-void
-xmlio_parse_text(int code, char *out, size_t cap)
+const char *
+xmlio_parse_key(int code)
 {
     const xmlio_message_t *m = xmlio_message_find(
         xmlio_parse_messages, sizeof xmlio_parse_messages / sizeof *xmlio_parse_messages, code);
 
-    if (m != NULL)
-        xmlio_format(out, cap, "%s", m->text);
-    else
-        xmlio_format(out, cap, "ошибка разбора (libxml2 %d)", code);
+    return m != NULL ? m->text : NULL;
 }
 
 /* Appends to out (cap bytes, len used), truncating at a character. */
@@ -386,8 +402,8 @@ xmlio_on_valid_error(void *ctx, xmlio_xml_error_t *e)
     xmlio_reader_t *r = ctx;
     xmlio_vlog_t *log = r->vlog;
     char path[XMLIO_XPATH_MAX], msg[KT_ERROR_MESSAGE_MAX], attr[XMLIO_SEGMENT_MAX];
-    char raw[KT_ERROR_MESSAGE_MAX];
-    const char *field;
+    char raw[KT_ERROR_MESSAGE_MAX], msg_ru[KT_ERROR_MESSAGE_MAX];
+    char field[KT_ERROR_MESSAGE_MAX], field_ru[KT_ERROR_MESSAGE_MAX];
     long line;
 
     if (log == NULL || e == NULL || e->level < XML_ERR_ERROR)
@@ -401,13 +417,18 @@ xmlio_on_valid_error(void *ctx, xmlio_xml_error_t *e)
         size_t len = strlen(path);
         xmlio_append(path, sizeof path, &len, "/@%s", attr);
     }
-    xmlio_schema_text(e->code, raw, msg, sizeof msg);
-    if (log->count == 1)
-        xmlio_format(log->first, sizeof log->first, "Строка %ld, %s: %s", line, path, msg);
+    xmlio_schema_text(e->code, raw, true, msg, sizeof msg);
+    xmlio_schema_text(e->code, raw, false, msg_ru, sizeof msg_ru);
+    if (log->count == 1) {
+        xmlio_lformat(true, log->first, sizeof log->first, "Line %ld, %s: %s", line, path, msg);
+        xmlio_lformat(false, log->first_ru, sizeof log->first_ru, "Line %ld, %s: %s", line, path,
+                      msg_ru);
+    }
     if (log->arena == NULL)
         return;
-    field = arena_printf(log->arena, "Строка %ld: %s", line, msg);
-    if (field == NULL || !kt_error_add_field(&log->fields, log->arena, path, KT_XSD, field))
+    xmlio_lformat(true, field, sizeof field, "Line %ld: %s", line, msg);
+    xmlio_lformat(false, field_ru, sizeof field_ru, "Line %ld: %s", line, msg_ru);
+    if (!kt_error_add_field2(&log->fields, log->arena, path, KT_XSD, field, field_ru))
         log->oom = true;
 }
 
@@ -446,7 +467,7 @@ xmlio_schema_load(const char *xsd_path, kt_error_t *err)
     xmlInitParser();
     /* Checked first: libxml2 would print its I/O error rather than report it. */
     if (xsd_path == NULL || access(xsd_path, R_OK) != 0) {
-        kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "XSD %.200s не читается: %s",
+        kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "XSD %.200s is not readable: %s",
                      xsd_path != NULL ? xsd_path : "(null)", strerror(errno));
         goto done;
     }
@@ -457,8 +478,8 @@ xmlio_schema_load(const char *xsd_path, kt_error_t *err)
     }
     schema = xsd != NULL ? calloc(1, sizeof *schema) : NULL;
     if (schema == NULL) {
-        kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "XSD %.100s не загружена: %s", xsd_path,
-                     first[0] != '\0' ? first : "нет памяти");
+        kt_error_set(err, KT_DOMAIN_XML, KT_INTERNAL, "XSD %.100s not loaded: %s", xsd_path,
+                     first[0] != '\0' ? first : "out of memory");
         xmlSchemaFree(xsd);
         goto done;
     }

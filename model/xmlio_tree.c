@@ -12,6 +12,7 @@
 
 #include "model/education.h"
 #include "model/organization.h"
+#include "model/progress.h"
 #include "model/student.h"
 
 /* Mapping XML ⇄ JSON: the models' field tables name every member's element
@@ -19,10 +20,9 @@
  * pointer-to-XPath translation all walk them. What is left here is the
  * item's envelope. */
 const char *const xmlio_item_names[XMLIO_ITEM__MAX] = {
-    [XMLIO_ITEM_STUDENT] = "Student",
-    [XMLIO_ITEM_DELETE] = "DeleteStudent",
-    [XMLIO_ITEM_EVENT] = "Event",
-    [XMLIO_ITEM_ORGANIZATION] = "Organization",
+    [XMLIO_ITEM_STUDENT] = "Student",   [XMLIO_ITEM_DELETE] = "DeleteStudent",
+    [XMLIO_ITEM_EVENT] = "Event",       [XMLIO_ITEM_ORGANIZATION] = "Organization",
+    [XMLIO_ITEM_PROGRESS] = "Progress",
 };
 
 /* The store's attributes of a record (xmlio_shape_of_t): a student's id,
@@ -38,6 +38,7 @@ const xmlio_shape_of_t xmlio_item_shapes[XMLIO_ITEM__MAX] = {
     [XMLIO_ITEM_STUDENT] = {&student_root, xmlio_student_attrs},
     [XMLIO_ITEM_EVENT] = {&education_event_root, xmlio_no_attrs},
     [XMLIO_ITEM_ORGANIZATION] = {&organization_root, xmlio_org_attrs},
+    [XMLIO_ITEM_PROGRESS] = {&progress_root, xmlio_org_attrs},
 };
 
 static const field_t *xmlio_member_row(const field_t *table, const char *name);
@@ -190,7 +191,8 @@ xmlio_tree_attrs(xmlio_tree_t *t, json_value_t *obj, const xmlNode *elem, const 
     for (const field_t *f = table; f->type != FIELD_T_END; f++) {
         const field_t *x = xmlio_xml_row(f);
         if (xmlio_is_attribute(x))
-            xmlio_tree_attr(t, obj, elem, f->name, x->xml + 1, JSON_STRING);
+            xmlio_tree_attr(t, obj, elem, f->name, x->xml + 1,
+                            x->type == FIELD_T_INT ? JSON_NUMBER : JSON_STRING);
     }
 }
 
@@ -409,8 +411,12 @@ xmlio_pointer_to_xpath(arena_t *arena, const char *item_xpath, const char *point
 {
     /* The item's element, named by its XPath, says which table the pointer walks. */
     bool org = item_xpath != NULL && strncmp(item_xpath, "/Packet/Data/Organization[", 26) == 0;
+    bool progress = item_xpath != NULL && strncmp(item_xpath, "/Packet/Data/Progress[", 22) == 0;
 
-    return xmlio_item_pointer_to_xpath(arena, org ? XMLIO_ITEM_ORGANIZATION : XMLIO_ITEM_STUDENT,
+    return xmlio_item_pointer_to_xpath(arena,
+                                       progress ? XMLIO_ITEM_PROGRESS
+                                       : org    ? XMLIO_ITEM_ORGANIZATION
+                                                : XMLIO_ITEM_STUDENT,
                                        item_xpath, pointer);
 }
 

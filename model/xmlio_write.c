@@ -13,6 +13,7 @@
 
 #include "core/utf8.h"
 #include "model/organization.h"
+#include "model/progress.h"
 #include "model/student.h"
 
 /* Writing: BSON of the store → XML by the field table. */
@@ -81,8 +82,14 @@ xmlio_write_attr(xmlTextWriterPtr w, const bson_t *doc, const char *key, const c
     bson_iter_t it;
     const char *value = NULL;
 
+    char number[24];
+
     if (!bson_iter_init_find(&it, doc, key))
         return true;
+    if (BSON_ITER_HOLDS_INT64(&it) || BSON_ITER_HOLDS_INT32(&it)) { /* an INT attribute */
+        snprintf(number, sizeof number, "%" PRId64, bson_iter_as_int64(&it));
+        return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST number) >= 0;
+    }
     if (!xmlio_bson_string(&it, &value))
         return false;
     return value == NULL || xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST value) >= 0;
@@ -227,6 +234,41 @@ xmlio_write_student(xmlTextWriterPtr w, const char *id, int64_t version, bool de
 
     xmlio_global_enter(&saved, NULL);
     ok = xmlio_write_root(w, id, version, deleted, doc);
+    xmlio_global_leave(&saved);
+    return ok;
+}
+
+/* An attribute from a string member of doc, when it holds one. */
+static bool
+xmlio_write_member_attr(xmlTextWriterPtr w, const bson_t *doc, const char *member, const char *name)
+{
+    bson_iter_t it;
+    const char *v = NULL;
+
+    if (!bson_iter_init_find(&it, doc, member))
+        return true;
+    return xmlio_bson_string(&it, &v) && v != NULL &&
+           xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST v) >= 0;
+}
+
+bool
+xmlio_write_progress(xmlTextWriterPtr w, int64_t version, const bson_t *doc)
+{
+    xmlio_global_t saved;
+    char number[24];
+    bool ok;
+
+    xmlio_global_enter(&saved, NULL);
+    ok = xmlTextWriterStartElement(w, BAD_CAST "Progress") >= 0 &&
+         xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns", BAD_CAST XMLIO_NS) >= 0 &&
+         xmlio_write_member_attr(w, doc, "student_id", "student") &&
+         xmlio_write_attrs(w, doc, progress_root.child) &&
+         xmlio_write_member_attr(w, doc, "organization", "organization");
+    if (ok && version > 0) {
+        snprintf(number, sizeof number, "%" PRId64, version);
+        ok = xmlTextWriterWriteAttribute(w, BAD_CAST "version", BAD_CAST number) >= 0;
+    }
+    ok = ok && xmlio_write_members(w, doc, progress_root.child) && xmlTextWriterEndElement(w) >= 0;
     xmlio_global_leave(&saved);
     return ok;
 }

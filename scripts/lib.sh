@@ -3,7 +3,8 @@
 #
 #   kt_config               settle every knob (KT_VAR, KT_PORT, ...) and export it
 #   kt_install_deps         Debian packages, only those missing
-#   kt_install_ferretdb     FerretDB 1.24.2 into KT_BIN_DIR, unless already there
+#   kt_install_ferretdb     FerretDB 1.24.2 into KT_BIN_DIR, unless already there (with
+#                           kt_install_go: a Go of 1.24 or newer, installed when missing)
 #   kt_ensure_venv          .venv with tests/integration/requirements.txt
 #   kt_ensure_web_deps      tests/web/node_modules from its package-lock.json (npm ci)
 #   kt_build PRESET [TARGET...]  configure once, then build (CMake presets): all, or TARGETs
@@ -12,6 +13,7 @@
 #   kt_prepare_sqlite       the SQLite store's file and directory, owner and mode (KT_STORE=sqlite)
 #   kt_store_init CTL       `kontingentctl init`: the store's tables/indexes, before the workers
 #   kt_store_says           one line naming the store in use
+#   kt_write_ctl_conf       $KT_VAR/kontingent.conf: the stack's settings for kontingentctl
 #   kt_start_fcgi BINARY    the FastCGI master and its workers on KT_SOCKET
 #   kt_start_nginx          nginx with nginx/kontingent.conf.in rendered for KT_VAR
 #   kt_wait_health SECONDS  until GET /api/v1/health answers 200
@@ -85,6 +87,9 @@ kt_config() {
     # The region's time zone: its day is "today" for every date rule (an IANA name; the
     # workers and kontingentctl refuse an unknown one at start; docs/operations.md).
     KT_TIMEZONE=${KT_TIMEZONE:-Europe/Moscow}
+    # The scripts' stacks are configured by these variables alone: no configuration file
+    # (an installed package's /etc/kontingent/kontingent.conf) unless KT_CONFIG names one.
+    KT_CONFIG=${KT_CONFIG-}
     # The store: sqlite (embedded in every worker and kontingentctl: one file, KT_SQLITE) or
     # mongodb (MONGODB_URI, else a FerretDB of ours on KT_FERRET_SOCKET).
     KT_STORE=${KT_STORE:-sqlite}
@@ -121,7 +126,7 @@ kt_config() {
     export KT_REPO KT_VAR KT_PORT KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE KT_DB \
         KT_TOKEN_ALG KT_SOCKET KT_PID_FILE KT_TOKEN_PUBLIC_KEY KT_TOKEN_PRIVATE_KEY \
         KT_CLIENT_MAP KT_USER KT_STORE KT_SQLITE MONGODB_URI KT_OWN_FERRETDB KT_FERRET_SOCKET KT_NGINX_USER \
-        KT_SOCKET_GROUP KT_RATE_LIMIT KT_RATE_BURST KT_TIMEZONE
+        KT_SOCKET_GROUP KT_RATE_LIMIT KT_RATE_BURST KT_TIMEZONE KT_CONFIG
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -129,8 +134,10 @@ kt_config() {
 
 KT_APT_PACKAGES=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev clang-format
     libfcgi-dev libmongoc-dev libbson-dev libsqlite3-dev libxml2-dev libxml2-utils libssl-dev zlib1g-dev sqlite3
+    libengine-gost-openssl # ГОСТ Р 34.10-2012: ЕСИА's signatures (auth/esia.c)
     nginx openssl curl ca-certificates
-    python3 python3-venv # scripts/test: free ports, the report, the integration tests' .venv
+    python3 python3-yaml # the build: docs/openapi.yaml → openapi.json (scripts/openapi-json)
+    python3-venv # scripts/test: free ports, the report, the integration tests' .venv
     nodejs npm chromium) # the console's browser tests (tests/web)
 
 # Installs the Debian packages that are missing; does nothing (no apt-get) when none is.
@@ -176,12 +183,70 @@ kt_install_deps() {
     fi
 }
 
-# Go is at /usr/local/go/bin on the project's machines, not always on PATH.
-kt_go_path() {
-    if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
-        PATH=/usr/local/go/bin:$PATH
-        export PATH
+# Go builds FerretDB (tests and KT_STORE=mongodb development only: the service and its
+# Debian package need no Go). FerretDB v1.24.2's go.mod says `go 1.24`; Debian 12's
+# golang-go is 1.19, so the scripts bring their own when no Go of 1.24 or newer is found.
+KT_GO_VERSION=1.24.3
+
+# kt_go_ok GO: GO runs and is 1.24 or newer.
+kt_go_ok() {
+    local v major minor
+    v=$("$1" env GOVERSION 2>/dev/null) || return 1
+    v=${v#go}
+    major=${v%%.*}
+    minor=${v#*.}
+    minor=${minor%%[!0-9]*}
+    kt_is_uint "$major" && kt_is_uint "$minor" && ((major > 1 || (major == 1 && minor >= 24)))
+}
+
+# Puts a Go of 1.24 or newer first on PATH: one already there, /usr/local/go's, or one
+# installed by an earlier run; else installs go.dev's release $KT_GO_VERSION into KT_GO_ROOT
+# (/opt/kontingent/go as root, else ~/.local/share/kontingent/go), its SHA-256 checked
+# against the list go.dev publishes. An older Go elsewhere is left alone.
+kt_install_go() {
+    local go root=${KT_GO_ROOT:-}
+    if [[ -z $root ]]; then
+        root=/opt/kontingent/go
+        if [[ $(id -u) -ne 0 ]]; then root=${XDG_DATA_HOME:-$HOME/.local/share}/kontingent/go; fi
     fi
+    for go in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go "$root/bin/go"; do
+        if [[ -n $go && -x $go ]] && kt_go_ok "$go"; then
+            PATH=$(dirname "$go"):$PATH
+            export PATH
+            return 0
+        fi
+    done
+    local arch file tmp sum
+    case $(uname -m) in
+    x86_64) arch=amd64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) kt_die "no Go of 1.24 or newer, and no Go release for $(uname -m): install one, or set PATH" ;;
+    esac
+    file=go$KT_GO_VERSION.linux-$arch.tar.gz
+    kt_say "installing Go $KT_GO_VERSION into $root (to build FerretDB; once)"
+    tmp=$(mktemp -d)
+    if ! curl -fsSL --retry 3 -o "$tmp/$file" "https://go.dev/dl/$file" ||
+        ! curl -fsSL --retry 3 -o "$tmp/list.json" 'https://go.dev/dl/?mode=json&include=all'; then
+        rm -rf "$tmp"
+        kt_die "downloading Go $KT_GO_VERSION from https://go.dev/dl/ failed: install Go 1.24 or newer yourself (PATH, or /usr/local/go)"
+    fi
+    sum=$(python3 -c '
+import json, sys
+print(next(f["sha256"] for r in json.load(open(sys.argv[1])) for f in r["files"]
+           if f["filename"] == sys.argv[2]))' "$tmp/list.json" "$file") ||
+        kt_die "go.dev's list has no checksum for $file"
+    if ! printf '%s  %s\n' "$sum" "$tmp/$file" | sha256sum -c --quiet >/dev/null 2>&1; then
+        rm -rf "$tmp"
+        kt_die "$file does not match go.dev's SHA-256: not installed"
+    fi
+    rm -rf "$root.new"
+    mkdir -p "$root.new"
+    tar -C "$root.new" --strip-components=1 -xzf "$tmp/$file"
+    rm -rf "$tmp" "$root"
+    mv "$root.new" "$root"
+    kt_go_ok "$root/bin/go" || kt_die "$root/bin/go does not run"
+    PATH=$root/bin:$PATH
+    export PATH
 }
 
 kt_ferretdb_is_wanted() {
@@ -209,9 +274,7 @@ kt_install_ferretdb() {
     export KT_BIN_DIR FERRETDB
     kt_ferretdb_is_wanted "$FERRETDB" && return 0
 
-    kt_go_path
-    command -v go >/dev/null 2>&1 ||
-        kt_die "Go (1.24 or newer) is needed to build FerretDB: install it at /usr/local/go"
+    kt_install_go
     kt_say "building FerretDB $KT_FERRETDB_VERSION into $KT_BIN_DIR (once; a few minutes)"
     local tmp log rc
     tmp=$(mktemp -d)
@@ -221,7 +284,8 @@ kt_install_ferretdb() {
     (
         set -euo pipefail
         cd "$tmp"
-        export GOWORK=off GOFLAGS=-mod=mod
+        # The Go found or installed above, never one fetched behind the scenes.
+        export GOWORK=off GOFLAGS=-mod=mod GOTOOLCHAIN=local
         json=$(go mod download -json "$KT_FERRETDB_MODULE@$KT_FERRETDB_VERSION") || {
             printf '%s\n' "$json"
             exit 1
@@ -606,6 +670,25 @@ kt_store_init() {
         printf '%s\n' "$out" >&2
         kt_die "kontingentctl init failed for the $KT_STORE store"
     fi
+}
+
+# kt_write_ctl_conf: $KT_VAR/kontingent.conf, the stack's settings as a configuration file
+# (docs/operations.md, "The configuration file"), so that an operator's kontingentctl reads
+# the store, keys and time zone the running workers use:
+# KT_CONFIG=$KT_VAR/kontingent.conf build/release/kontingentctl verify.
+kt_write_ctl_conf() {
+    local f=$KT_VAR/kontingent.conf name
+    {
+        printf '# Written by scripts/run for the stack in %s: its settings, for kontingentctl.
+' "$KT_VAR"
+        for name in KT_VAR KT_STORE KT_SQLITE MONGODB_URI KT_DB KT_SOCKET KT_PID_FILE \
+            KT_TOKEN_ALG KT_TOKEN_PUBLIC_KEY KT_TOKEN_PRIVATE_KEY KT_CLIENT_MAP KT_TIMEZONE \
+            KT_WORKERS KT_THREADS KT_MAX_BODY KT_MAX_PACKAGE KT_USER KT_SOCKET_GROUP; do
+            if [[ -n ${!name} ]]; then printf '%s="%s"\n' "$name" "${!name}"; fi
+        done
+    } >"$f.tmp"
+    chmod 0600 "$f.tmp"
+    mv "$f.tmp" "$f"
 }
 
 # kt_store_says: one line naming the store in use.

@@ -23,10 +23,10 @@ event_ref(store_conn_t *conn, arena_t *arena, const bson_t *event, const char *n
         return false;
     if (active)
         return true;
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, "Событие не прошло проверку (ошибок: 1)");
+    kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION, "The event failed validation (1 error)");
     kt_error_add_field(err, arena, name[0] == 't' ? "/to_organization" : "/organization",
                        KT_REF_NOT_FOUND,
-                       "Организации с таким ОГРН нет в реестре или она не действует");
+                       "No active organisation with this OGRN is in the registry");
     return false;
 }
 

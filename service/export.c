@@ -168,6 +168,46 @@ page_ids(export_t *e, int *n, kt_error_t *err)
 }
 
 /* Writes the page's members into the writer; shown[*k] the ids written. */
+/* The student's progress records (store/progress.h), each as it stood at
+ * as_of, after its student: a package applies them in that order. Heads
+ * list every record that ever existed (progress is never deleted). */
+#define EXPORT_PROGRESS_YEARS 64 /* academic years of one student */
+
+static bool
+write_progress(export_t *e, const char *student_id, kt_error_t *err)
+{
+    char(*ids)[40] = malloc(sizeof(*ids) * EXPORT_PROGRESS_YEARS);
+    bson_t filter = BSON_INITIALIZER;
+    int n = 0;
+    bool ok;
+
+    BSON_APPEND_UTF8(&filter, "student_id", student_id);
+    ok = ids != NULL && store_record_find_ids(e->conn, &store_kind_progress, &filter, NULL,
+                                              EXPORT_PROGRESS_YEARS, ids, &n, err);
+    for (int i = 0; ok && i < n; i++) {
+        record_t p;
+        kt_error_t e2;
+        kt_error_clear(&e2);
+        record_init(&p);
+        bool got =
+            e->as_of ? store_record_as_of(e->conn, &store_kind_progress, ids[i], e->as_of, &p, &e2)
+                     : store_record_get(e->conn, &store_kind_progress, ids[i], &p, &e2);
+        const char *sid = got ? util_get_str(&p.doc, "student_id") : NULL;
+        if (got && sid != NULL && strcmp(sid, student_id) == 0)
+            ok = xmlio_write_progress(e->writer, p.version, &p.doc);
+        else if (!got && e2.code != KT_NOT_FOUND) {
+            *err = e2;
+            ok = false;
+        }
+        record_release(&p);
+    }
+    if (ids == NULL)
+        kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory for the export");
+    free(ids);
+    bson_destroy(&filter);
+    return ok;
+}
+
 static bool
 write_members(export_t *e, int n, const char **shown, int *k, bool *disclosed, kt_error_t *err)
 {
@@ -182,7 +222,8 @@ write_members(export_t *e, int n, const char **shown, int *k, bool *disclosed, k
         record_init(&s);
         ok = read_member(e, e->ids[i], &s, &member, disclosed, err);
         if (ok && member) {
-            ok = xmlio_write_student(e->writer, s.id, s.version, false, &s.doc);
+            ok = xmlio_write_student(e->writer, s.id, s.version, false, &s.doc) &&
+                 write_progress(e, s.id, err);
             shown[(*k)++] = e->ids[i];
         }
         record_release(&s);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/msg.h"
 #include "model/names.h"
 #include "store/util.h"
 
@@ -12,10 +13,10 @@ static const struct {
     const char *pointer;
     const char *title;
 } fields[IDENTITY_FIELDS] = {
-    {IDENTITY_LAST_NAME, "/last_name", "фамилия"},
-    {IDENTITY_FIRST_NAME, "/first_name", "имя"},
-    {IDENTITY_BIRTH_DATE, "/birth_date", "дата рождения"},
-    {IDENTITY_SEX, "/sex", "пол"},
+    {IDENTITY_LAST_NAME, "/last_name", "last name"},
+    {IDENTITY_FIRST_NAME, "/first_name", "first name"},
+    {IDENTITY_BIRTH_DATE, "/birth_date", "birth date"},
+    {IDENTITY_SEX, "/sex", "sex"},
 };
 
 size_t
@@ -114,19 +115,34 @@ identity_field_title(identity_field_t f)
 void
 identity_conflict(kt_error_t *err, arena_t *arena, unsigned mask, const char *id)
 {
-    char names[128] = "";
-    size_t used = 0;
+    char en[128] = "", ru[128] = "", field_en[KT_ERROR_MESSAGE_MAX], field_ru[KT_ERROR_MESSAGE_MAX];
+    const char *sp = id ? " " : "", *shown = id ? id : "";
+    size_t n_en = 0, n_ru = 0;
 
-    for (size_t i = 0; i < IDENTITY_FIELDS; i++)
-        if ((mask & fields[i].field) && used < sizeof names)
-            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+    /* The list of names differs by language: each message is formatted
+     * twice, from the same catalogue key (core/msg.h). */
+    for (size_t i = 0; i < IDENTITY_FIELDS; i++) {
+        if (!(mask & fields[i].field))
+            continue;
+        if (n_en < sizeof en)
+            n_en += (size_t)snprintf(en + n_en, sizeof en - n_en, "%s%s", n_en ? ", " : "",
                                      fields[i].title);
+        if (n_ru < sizeof ru)
+            n_ru += (size_t)snprintf(ru + n_ru, sizeof ru - n_ru, "%s%s", n_ru ? ", " : "",
+                                     kt_msg(fields[i].title, false));
+    }
     kt_error_set(err, KT_DOMAIN_INPUT, KT_IDENTITY_CONFLICT,
-                 "Запись%s%s описывает другого человека; не совпадают: %s", id ? " " : "",
-                 id ? id : "", names);
-    for (size_t i = 0; i < IDENTITY_FIELDS; i++)
-        if (mask & fields[i].field)
-            kt_error_add_field(err, arena, fields[i].pointer, KT_IDENTITY_CONFLICT,
-                               arena_printf(arena, "Не совпадает с записью%s%s (%s)", id ? " " : "",
-                                            id ? id : "", fields[i].title));
+                 "The record%s%s describes another person; these differ: %s", sp, shown, en);
+    kt_msg_format_ru(err->message_ru, sizeof err->message_ru,
+                     "The record%s%s describes another person; these differ: %s", sp, shown, ru);
+    for (size_t i = 0; i < IDENTITY_FIELDS; i++) {
+        if (!(mask & fields[i].field))
+            continue;
+        snprintf(field_en, sizeof field_en, "Differs from the record%s%s (%s)", sp, shown,
+                 fields[i].title);
+        kt_msg_format_ru(field_ru, sizeof field_ru, "Differs from the record%s%s (%s)", sp, shown,
+                         fields[i].title);
+        kt_error_add_field2(err, arena, fields[i].pointer, KT_IDENTITY_CONFLICT, field_en,
+                            field_ru);
+    }
 }

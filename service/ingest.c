@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/msg.h"
 #include "service/healthdata.h"
 #include "service/duplicates.h"
 #include "service/identity.h"
 #include "model/education.h"
 #include "service/organizations.h"
+#include "service/progress.h"
 #include "service/students.h"
 #include "model/organization.h"
 #include "model/student.h"
@@ -90,7 +92,7 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
                                              : xmlio_item_pointer_to_xpath(run->arena, item->kind,
                                                                            item->xpath, f->pointer);
         BSON_APPEND_UTF8(&one, "path", path ? path : item->xpath);
-        BSON_APPEND_UTF8(&one, "message", f->message ? f->message : kt_code_title(f->code, false));
+        BSON_APPEND_UTF8(&one, "message", kt_field_message(f, false));
         bson_append_document_end(&errors, &one);
     }
     if (n == 0) {
@@ -100,7 +102,7 @@ result_rejected(bson_t *r, const run_t *run, const xmlio_item_t *item, const kt_
         BSON_APPEND_UTF8(&one, "message",
                          e->domain == KT_DOMAIN_STORE || e->domain == KT_DOMAIN_INTERNAL
                              ? kt_code_title(e->code, false)
-                             : e->message);
+                             : kt_error_message(e, false));
         bson_append_document_end(&errors, &one);
     }
     bson_append_array_end(r, &errors);
@@ -145,6 +147,7 @@ flag_created(const run_t *run, const xmlio_item_t *item, const char *id, const b
     dup_candidate_t found[DUP_CANDIDATES_MAX];
     char pair[STUDENT_ID_LEN + 1];
     int n = 0;
+    char text[512];
     kt_error_t e;
     bson_t warnings;
 
@@ -153,18 +156,16 @@ flag_created(const run_t *run, const xmlio_item_t *item, const char *id, const b
     if (ok && n == 0)
         return;
     BSON_APPEND_ARRAY_BEGIN(result, "warnings", &warnings);
-    if (!ok)
-        append_warning(&warnings, 0, "DUPLICATE_CHECK_FAILED", item->xpath,
-                       "Поиск вероятных дубликатов не выполнен; запись создана "
-                       "(the duplicate search failed; the student was created)");
+    if (!ok) { /* receipts are Russian (docs/i18n.md) */
+        kt_msg_format_ru(text, sizeof text, "the duplicate search failed; the student was created");
+        append_warning(&warnings, 0, "DUPLICATE_CHECK_FAILED", item->xpath, text);
+    }
     for (int i = 0; ok && i < n; i++) {
         duplicates_pair_id(id, found[i].id, pair);
-        append_warning(&warnings, i, "PROBABLE_DUPLICATE", item->xpath,
-                       arena_printf(run->arena,
-                                    "Вероятный дубликат другой записи: пара %s, оценка %d, "
-                                    "совпадают: %s (probable duplicate: pair %s, score %d)",
-                                    pair, found[i].score, agree_list(run->arena, found[i].agree),
-                                    pair, found[i].score));
+        kt_msg_format_ru(text, sizeof text,
+                         "probable duplicate of another record: pair %s, score %d, agreeing: %s",
+                         pair, found[i].score, agree_list(run->arena, found[i].agree));
+        append_warning(&warnings, i, "PROBABLE_DUPLICATE", item->xpath, text);
     }
     bson_append_array_end(result, &warnings);
 }
@@ -204,8 +205,7 @@ earlier_outcome(const run_t *run, const xmlio_item_t *item, const record_t *s)
 
     if (pkg == NULL || kind == NULL || strcmp(pkg, run->packet_id) != 0 ||
         util_get_int(&s->record, "source.item", 0) != (int64_t)item->index || subject == NULL ||
-        strcmp(subject, p->subject) != 0 || auth == NULL ||
-        strcmp(auth, principal_method_name(p->method)) != 0)
+        strcmp(subject, p->subject) != 0 || !principal_method_matches(p->method, auth))
         return NULL;
     return strcmp(kind, "create") == 0   ? "CREATED"
            : strcmp(kind, "delete") == 0 ? "DELETED"
@@ -567,6 +567,38 @@ done:
     return ok;
 }
 
+/* --- current progress ------------------------------------------------------------------ */
+
+/* A Progress item: merged into the student's record for the year, as
+ * PATCH /api/v1/students/{id}/progress/{year} (service/progress.h); the
+ * receipt names the progress record (its id and version). */
+static bool
+apply_progress(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error_t *err)
+{
+    const json_value_t *year = json_get(item->progress, "year");
+    bson_t doc = BSON_INITIALIZER;
+    write_meta_t meta;
+    write_result_t out;
+    bool created = false, ok;
+
+    fill_meta(run, item, &meta);
+    progress_put_t p = {.who = run->ctx->principal,
+                        .student_id = item->id,
+                        .year = year != NULL && year->type == JSON_STRING ? year->str : "",
+                        .body = item->progress,
+                        .merge = true,
+                        .meta = &meta};
+    ok = service_progress_put(run->ctx->conn, run->arena, &p, &doc, &out, &created, err);
+    if (ok)
+        result_ok(result, item,
+                  created         ? "CREATED"
+                  : out.unchanged ? "UNCHANGED"
+                                  : "UPDATED",
+                  out.id, out.version);
+    bson_destroy(&doc);
+    return ok;
+}
+
 /* The item's result: the stored one when it was applied before, else apply
  * it now and store the result. A store outage fails the whole run. */
 static bool
@@ -591,6 +623,8 @@ item_result(const run_t *run, const xmlio_item_t *item, bson_t *result, kt_error
         ok = apply_event(run, item, result, &e);
     } else if (item->kind == XMLIO_ITEM_ORGANIZATION) {
         ok = apply_organization(run, item, result, &e);
+    } else if (item->kind == XMLIO_ITEM_PROGRESS) {
+        ok = apply_progress(run, item, result, &e);
     } else {
         ok = apply_student(run, item, result, &e);
     }
@@ -712,11 +746,26 @@ write_totals(xmlTextWriterPtr w, const ingest_totals_t *t)
     xmlTextWriterEndElement(w);
 }
 
+/* <Progress received= done=/> of a waiting package (docs/xml-exchange.md). */
+static void
+write_progress(xmlTextWriterPtr w, const ingest_progress_t *p)
+{
+    char n[32];
+
+    xmlTextWriterStartElement(w, BAD_CAST "Progress");
+    snprintf(n, sizeof n, "%lld", (long long)p->received);
+    xmlTextWriterWriteAttribute(w, BAD_CAST "received", BAD_CAST n);
+    snprintf(n, sizeof n, "%lld", (long long)p->done);
+    xmlTextWriterWriteAttribute(w, BAD_CAST "done", BAD_CAST n);
+    xmlTextWriterEndElement(w);
+}
+
 /* <Receipt> around the items written so far; why (nullable) is the package's
- * own error (a FAILED package). */
+ * own error (a FAILED package); progress (nullable) how far a waiting one is. */
 static char *
 build_receipt(const char *packet_id, const char *status, const ingest_totals_t *t,
-              const kt_error_t *why, xmlBufferPtr items, size_t *len)
+              const ingest_progress_t *progress, const kt_error_t *why, xmlBufferPtr items,
+              size_t *len)
 {
     xmlBufferPtr out = xmlBufferCreate();
     xmlTextWriterPtr w = xmlNewTextWriterMemory(out, 0);
@@ -727,10 +776,12 @@ build_receipt(const char *packet_id, const char *status, const ingest_totals_t *
     xmlTextWriterWriteElement(w, BAD_CAST "PacketID", BAD_CAST packet_id);
     xmlTextWriterWriteElement(w, BAD_CAST "Status", BAD_CAST status);
     write_totals(w, t);
+    if (progress != NULL)
+        write_progress(w, progress);
     if (why != NULL) {
         xmlTextWriterStartElement(w, BAD_CAST "Error");
         xmlTextWriterWriteAttribute(w, BAD_CAST "code", BAD_CAST kt_code_name(why->code));
-        xmlTextWriterWriteString(w, BAD_CAST why->message);
+        xmlTextWriterWriteString(w, BAD_CAST kt_error_message(why, false));
         xmlTextWriterEndElement(w);
     }
     xmlTextWriterStartElement(w, BAD_CAST "Items");
@@ -800,7 +851,14 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
         bson_destroy(&result);
         arena_reset(run->arena);
         if (ok && in_batch == INGEST_BATCH) {
-            ok = store_batch_end(run->ctx->conn, true, err);
+            /* A queued package (the runner's) tells its INQUEUE receipt how far
+             * it got, in the batch of the items it counts. */
+            ok = run->ctx->progress == NULL ||
+                 packages_progress(run->ctx->conn, run->key, -1, item.index, err);
+            /* A failed progress write undoes the batch with it (its items are
+             * applied again by the next attempt). */
+            if (!store_batch_end(run->ctx->conn, ok, err))
+                ok = false;
             in_batch = 0;
         }
         /* Between batches only: the runner renews its lease here, and a
@@ -855,7 +913,7 @@ run_to_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id, 
     date_today(run.today);
     if (run.arena == NULL || items == NULL || !apply_all(&run, data, len, items, totals, err))
         goto done;
-    *receipt = build_receipt(packet_id, status_of(totals), totals, NULL, items, receipt_len);
+    *receipt = build_receipt(packet_id, status_of(totals), totals, NULL, NULL, items, receipt_len);
     totals_bson(totals, &tb);
     ok = *receipt != NULL && packages_finish(ctx->conn, key, status_of(totals), &tb, *receipt,
                                              *receipt_len, ctx->receipt_page, err);
@@ -872,11 +930,12 @@ done:
 }
 
 char *
-ingest_inqueue_receipt(const char *packet_id, size_t *len)
+ingest_inqueue_receipt(const char *packet_id, const ingest_progress_t *progress, size_t *len)
 {
     ingest_totals_t none = {0};
     xmlBufferPtr items = xmlBufferCreate();
-    char *xml = items ? build_receipt(packet_id, "INQUEUE", &none, NULL, items, len) : NULL;
+    char *xml =
+        items ? build_receipt(packet_id, "INQUEUE", &none, progress, NULL, items, len) : NULL;
 
     if (items != NULL)
         xmlBufferFree(items);
@@ -914,8 +973,10 @@ ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char **rec
     } else if (ctx->queue_above != 0 && count > ctx->queue_above && !health) {
         /* A package with health data is never queued: the queue keeps its bytes in the
          * store, and health data is stored only sealed (docs/health.md). */
+        ingest_progress_t progress = {.received = (int64_t)count, .done = 0};
         ok = packages_enqueue(ctx->conn, key, data, len, err) &&
-             (*receipt = ingest_inqueue_receipt(h.packet_id, receipt_len)) != NULL;
+             packages_progress(ctx->conn, key, progress.received, 0, err) &&
+             (*receipt = ingest_inqueue_receipt(h.packet_id, &progress, receipt_len)) != NULL;
         *queued = ok;
     } else {
         ok = run_to_receipt(ctx, key, h.packet_id, data, len, receipt, receipt_len, totals, err);
@@ -989,7 +1050,7 @@ failed_receipt(const ingest_ctx_t *ctx, const char *key, const char *packet_id,
         kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "out of memory");
     else if (packages_items_each(ctx->conn, key, failed_item, &f, err)) {
         xmlTextWriterFlush(w);
-        xml = build_receipt(packet_id, "FAILED", totals, why, items, len);
+        xml = build_receipt(packet_id, "FAILED", totals, NULL, why, items, len);
     }
     if (w != NULL)
         xmlFreeTextWriter(w);
@@ -1004,19 +1065,26 @@ ingest_fail(const ingest_ctx_t *ctx, const char *key, int attempts, const kt_err
 {
     char packet_id[INGEST_ID_MAX], *xml = NULL;
     kt_error_t why;
+    kt_code_t code;
     size_t len = 0;
     bson_t tb;
     bool ok;
 
     memset(totals, 0, sizeof *totals);
     kt_error_clear(&why);
-    /* Our own Russian text: a store's or our internal message is not for the sender. */
-    kt_error_set(&why, KT_DOMAIN_INPUT, last->code != KT_OK ? last->code : KT_INTERNAL,
-                 "Пакет не обработан за %d попыток; последняя ошибка: %s", attempts,
-                 last->code == KT_OK || last->domain == KT_DOMAIN_STORE ||
-                         last->domain == KT_DOMAIN_INTERNAL
-                     ? kt_code_title(last->code != KT_OK ? last->code : KT_INTERNAL, false)
-                     : last->message);
+    /* Our own text: a store's or our internal message is not for the sender. */
+    if (last->code == KT_OK || last->domain == KT_DOMAIN_STORE ||
+        last->domain == KT_DOMAIN_INTERNAL) {
+        code = last->code != KT_OK ? last->code : KT_INTERNAL;
+        kt_error_set(&why, KT_DOMAIN_INPUT, code,
+                     "The package was not processed in %d attempts; the last error: %s", attempts,
+                     kt_code_title(code, true));
+        kt_msg_format_ru(why.message_ru, sizeof why.message_ru,
+                         "The package was not processed in %d attempts; the last error: %s",
+                         attempts, kt_code_title(code, false));
+    } else
+        kt_error_wrap(&why, KT_DOMAIN_INPUT, last->code, last,
+                      "The package was not processed in %d attempts; the last error: ", attempts);
     if (!sent_packet_id(ctx, key, packet_id, err) ||
         (xml = failed_receipt(ctx, key, packet_id, &why, totals, &len, err)) == NULL)
         return false;

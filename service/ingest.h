@@ -55,9 +55,16 @@ bool ingest_package(const ingest_ctx_t *ctx, const char *data, size_t len, char 
                     size_t *receipt_len, ingest_totals_t *totals, bool *queued,
                     char packet_id[INGEST_ID_MAX], kt_error_t *err);
 
+/* How far a waiting package has got: its items, and those done. */
+typedef struct {
+    int64_t received;
+    int64_t done;
+} ingest_progress_t;
+
 /* The receipt of a package still waiting for (or in) the background: Status
- * INQUEUE, no items. malloc'd; NULL when out of memory. */
-char *ingest_inqueue_receipt(const char *packet_id, size_t *len);
+ * INQUEUE, <Progress> (when progress is not NULL), no items. malloc'd; NULL
+ * when out of memory. */
+char *ingest_inqueue_receipt(const char *packet_id, const ingest_progress_t *progress, size_t *len);
 
 /* Processes a queued package (its bytes from the store; key: its store key,
  * store/packages.h) to its receipt, skipping the items applied by an

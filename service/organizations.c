@@ -23,7 +23,7 @@ static bool
 field_error(arena_t *arena, kt_error_t *err, const char *pointer, kt_code_t code, const char *msg)
 {
     kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
-                 "Данные организации не прошли проверку (ошибок: 1)");
+                 "The organisation's data failed validation (1 error)");
     kt_error_add_field(err, arena, pointer, code, msg);
     return false;
 }
@@ -40,7 +40,7 @@ organizations_check_refs(store_conn_t *conn, arena_t *arena, const bson_t *doc, 
 
     if (cur != NULL && ogrn != NULL && strcmp(ogrn, util_get_str(cur, "ogrn") ?: "") != 0)
         return field_error(arena, err, "/ogrn", KT_FORMAT,
-                           "ОГРН — идентификатор организации, его нельзя изменить");
+                           "The OGRN identifies the organisation and cannot be changed");
     if (parent == NULL || (before != NULL && strcmp(parent, before) == 0))
         return true;
     kt_error_clear(&e);
@@ -54,5 +54,5 @@ organizations_check_refs(store_conn_t *conn, arena_t *arena, const bson_t *doc, 
         return false;
     }
     return field_error(arena, err, "/parent", KT_REF_NOT_FOUND,
-                       "Головной организации с таким ОГРН нет в реестре");
+                       "No parent organisation with this OGRN is in the registry");
 }

@@ -21,8 +21,8 @@ students_check_organization(store_conn_t *conn, arena_t *arena, const bson_t *do
     if (active)
         return true;
     kt_error_set(err, KT_DOMAIN_INPUT, KT_VALIDATION,
-                 "Данные обучающегося не прошли проверку (ошибок: 1)");
+                 "The student's data failed validation (1 error)");
     kt_error_add_field(err, arena, "/organization", KT_REF_NOT_FOUND,
-                       "Организации с таким ОГРН нет в реестре или она не действует");
+                       "No active organisation with this OGRN is in the registry");
     return false;
 }

@@ -1,6 +1,8 @@
 /* write: the one read-modify-write-retry loop (service/write.h). */
 #include "service/write.h"
 
+#include <string.h>
+
 /* One attempt: read, compose, write. */
 static bool
 update_once(store_conn_t *conn, const service_update_t *u, record_t *cur, bson_t *doc,
@@ -14,7 +16,9 @@ update_once(store_conn_t *conn, const service_update_t *u, record_t *cur, bson_t
     ok = u->load != NULL ? u->load(u->ctx, u->id, cur, err)
                          : store_record_get(conn, u->kind, u->id, cur, err);
     if (ok && cur->deleted) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the %s was deleted", u->kind->name);
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE,
+                     strcmp(u->kind->name, "organization") == 0 ? "the organization was deleted"
+                                                                : "the student was deleted");
         ok = false;
     }
     return ok && u->compose(u->ctx, cur, doc, err) &&

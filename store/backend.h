@@ -50,6 +50,8 @@ typedef struct store_ops {
     bool (*record_write)(store_conn_t *conn, const store_kind_t *kind, write_op_t op,
                          const char *id, int64_t expected_version, const bson_t *doc,
                          const write_meta_t *meta, write_result_t *out, kt_error_t *err);
+    bool (*record_write_pair)(store_conn_t *conn, const store_kind_t *kind,
+                              const write_side_t sides[2], write_result_t out[2], kt_error_t *err);
     bool (*record_find_ids)(store_conn_t *conn, const store_kind_t *kind, const bson_t *filter,
                             const char *after, int limit, char (*ids)[40], int *n, kt_error_t *err);
     bool (*claim_holder)(store_conn_t *conn, const char *key, char *id, kt_error_t *err);
@@ -57,6 +59,8 @@ typedef struct store_ops {
     /* feed (store/feed.h) */
     bool (*feed_read)(store_conn_t *conn, int64_t since, int limit, const char *org,
                       feed_visit_fn visit, void *ctx, int64_t *next, kt_error_t *err);
+    bool (*feed_epoch_get)(store_conn_t *conn, char epoch[FEED_EPOCH_MAX], kt_error_t *err);
+    bool (*feed_epoch_set)(store_conn_t *conn, const char *epoch, kt_error_t *err);
 
     /* access log and audit queries (store/audit.h) */
     bool (*audit_log_read_fields)(store_conn_t *conn, const principal_t *who,
@@ -94,6 +98,8 @@ typedef struct store_ops {
                              kt_error_t *err);
     bool (*packages_load)(store_conn_t *conn, const char *key, char **data, size_t *len,
                           kt_error_t *err);
+    bool (*packages_progress)(store_conn_t *conn, const char *key, int64_t received, int64_t done,
+                              kt_error_t *err);
     bool (*packages_chunks_drop)(store_conn_t *conn, const char *key, kt_error_t *err);
     bool (*packages_waiting)(store_conn_t *conn, char (*keys)[PACKAGES_KEY_MAX], int max, int *n,
                              kt_error_t *err);
@@ -116,6 +122,7 @@ typedef struct store_ops {
     bool (*verify_all)(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
     bool (*verify_last_run)(store_conn_t *conn, bson_t *out, bool *found, kt_error_t *err);
     bool (*verify_repair_all)(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
+    bool (*verify_count)(store_conn_t *conn, long *records, kt_error_t *err);
 
     /* health data keys (store/health_keys.h) */
     bool (*health_keys_insert)(store_conn_t *conn, const char *dkid, const bson_t *wraps,
@@ -172,8 +179,10 @@ typedef struct {
     const bson_t *doc;
     const bson_t *prev_doc; /* NULL on create */
     const char *prev_hash;
-    bool named_id;        /* a create whose id the client gave */
-    bool identity_change; /* write_meta_t.identity_change of an update */
+    bool named_id;            /* a create whose id the client gave */
+    bool identity_change;     /* write_meta_t.identity_change of an update */
+    const char *version_kind; /* write_meta_t.version_kind (merge, unmerge) */
+    const char *state;        /* write_meta_t.state, NULL: by deleted */
 } record_args_t;
 
 /* The version's kind: store_kind_name(a->op), or "identity_change" for an

@@ -31,8 +31,9 @@ typedef enum {
     COPY_PACKAGES,
     COPY_PACKAGE_ITEMS,
     COPY_PACKAGE_RECEIPTS,
-    COPY_PACKAGE_CHUNKS, /* the bytes of packages still queued */
-    COPY_DUP_PAIRS,      /* pairs of probable duplicates (store/duplicates.h) */
+    COPY_PACKAGE_CHUNKS,    /* the bytes of packages still queued */
+    COPY_DUP_PAIRS,         /* pairs of probable duplicates (store/duplicates.h) */
+    COPY_PROGRESS_VERSIONS, /* current progress (store/progress.h) */
     COPY__MAX
 } copy_set_t;
 

@@ -38,6 +38,23 @@ typedef bool (*feed_visit_fn)(void *ctx, const feed_entry_t *entry);
 bool feed_read(store_conn_t *conn, int64_t since, int limit, const char *org, feed_visit_fn visit,
                void *ctx, int64_t *next, kt_error_t *err);
 
+/*
+ * The feed's epoch (docs/api.md, "Changes"; docs/operations.md, "Backup"):
+ * which history the sequences and versions belong to. A store starts in
+ * the original epoch, FEED_EPOCH_ORIGINAL; restoring a backup re-uses
+ * sequences and versions that were handed out before, so `kontingentctl
+ * epoch renew` gives the store a new, random epoch (16 hex digits), and
+ * cursors and ETags of another epoch are refused.
+ */
+#define FEED_EPOCH_MAX      24
+#define FEED_EPOCH_ORIGINAL "0"
+
+/* The store's epoch (FEED_EPOCH_ORIGINAL when none was ever set). */
+bool feed_epoch_get(store_conn_t *conn, char epoch[FEED_EPOCH_MAX], kt_error_t *err);
+
+/* Gives the store a new random epoch, written to epoch. */
+bool feed_epoch_renew(store_conn_t *conn, char epoch[FEED_EPOCH_MAX], kt_error_t *err);
+
 /* Milliseconds since the epoch, wall clock. */
 int64_t feed_now_ms(void);
 

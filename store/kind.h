@@ -46,4 +46,8 @@ extern const store_kind_t store_kind_student;
  * (store/organizations.h). */
 extern const store_kind_t store_kind_organization;
 
+/* Current progress: one record per student and academic year, a derived
+ * uuid id, not in the feed, reads logged (store/progress.h). */
+extern const store_kind_t store_kind_progress;
+
 #endif

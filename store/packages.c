@@ -32,7 +32,7 @@ void
 packages_key(const principal_t *who, const char *packet_id, char key[PACKAGES_KEY_MAX])
 {
     static const char hex[] = "0123456789abcdef";
-    const char *method = principal_method_name(who->method);
+    const char *method = principal_method_key(who->method);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     char tag[25];

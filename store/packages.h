@@ -100,6 +100,13 @@ bool packages_items_each(store_conn_t *conn, const char *key, packages_item_fn f
 bool packages_enqueue(store_conn_t *conn, const char *key, const char *data, size_t len,
                       kt_error_t *err);
 
+/* How far a queued package has got, kept in its registration for the
+ * INQUEUE receipt: items_received (the package's items; left as it is when
+ * received < 0) and items_done (items whose result is stored). Written in
+ * the batch of the items it counts, so it is never ahead of them. */
+bool packages_progress(store_conn_t *conn, const char *key, int64_t received, int64_t done,
+                       kt_error_t *err);
+
 /* The bytes of a queued package (malloc'd into *data). */
 bool packages_load(store_conn_t *conn, const char *key, char **data, size_t *len, kt_error_t *err);
 

@@ -17,6 +17,9 @@
 #include "store/backend.h"
 #include "store/util.h"
 
+/* Representatives' СНИЛС a head carries: far more than a student has. */
+#define STUDENT_REPRESENTATIVES_KEYS_MAX 16
+
 static const char *const kind_names[WRITE__MAX] = {"create", "update", "delete"};
 
 const char *
@@ -28,7 +31,25 @@ store_kind_name(write_op_t kind)
 const char *
 store_record_kind(const record_args_t *a)
 {
+    if (a->version_kind != NULL)
+        return a->version_kind;
     return a->op == WRITE_UPDATE && a->identity_change ? "identity_change" : store_kind_name(a->op);
+}
+
+const char *
+record_state(const record_t *s)
+{
+    if (!s->deleted)
+        return "ACTIVE";
+    return record_is_merged(s) ? RECORD_MERGED : "DELETED";
+}
+
+bool
+record_is_merged(const record_t *s)
+{
+    const char *state = util_get_str(&s->record, "state");
+
+    return s->deleted && state != NULL && strcmp(state, RECORD_MERGED) == 0;
 }
 
 void
@@ -65,6 +86,45 @@ store_version_id(const char *id, int64_t n, char out[64])
     snprintf(out, 64, "%s:%010lld", id, (long long)n);
 }
 
+/* "representative_snils": the distinct СНИЛС of the student's representatives,
+ * an array (the families' service finds a parent's children by it, issue 15);
+ * written only when there is one. */
+static void
+student_representative_keys(const bson_t *doc, bson_t *head)
+{
+    const char *seen[STUDENT_REPRESENTATIVES_KEYS_MAX];
+    bson_iter_t it, reps;
+    bson_t arr;
+    size_t n = 0;
+    char idx[24];
+
+    if (!bson_iter_init_find(&it, doc, "representatives") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &reps))
+        return;
+    while (n < STUDENT_REPRESENTATIVES_KEYS_MAX && bson_iter_next(&reps)) {
+        bson_iter_t rep;
+        const char *snils;
+        bool dup = false;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&reps) || !bson_iter_recurse(&reps, &rep) ||
+            !bson_iter_find(&rep, "snils") || !BSON_ITER_HOLDS_UTF8(&rep))
+            continue;
+        snils = bson_iter_utf8(&rep, NULL);
+        for (size_t i = 0; i < n; i++)
+            dup = dup || strcmp(seen[i], snils) == 0;
+        if (!dup && snils[0] != '\0')
+            seen[n++] = snils;
+    }
+    if (n == 0)
+        return;
+    BSON_APPEND_ARRAY_BEGIN(head, "representative_snils", &arr);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(idx, sizeof idx, "%zu", i);
+        BSON_APPEND_UTF8(&arr, idx, seen[i]);
+    }
+    bson_append_array_end(head, &arr);
+}
+
 void
 store_dup_keys(const bson_t *doc, char keys[STORE_DUP_KEYS][STORE_DUP_KEY_MAX])
 {
@@ -87,7 +147,8 @@ const char *const store_dup_key_names[STORE_DUP_KEYS] = {"dup_last_date", "dup_f
                                                          "dup_names_year"};
 
 /* The student head's search members: organisation, СНИЛС, name + birth date,
- * and the duplicate search's blocking keys (store_dup_keys). */
+ * the duplicate search's blocking keys (store_dup_keys), the representatives'
+ * СНИЛС. */
 static void
 student_head_keys(const bson_t *doc, bson_t *head)
 {
@@ -107,6 +168,7 @@ student_head_keys(const bson_t *doc, bson_t *head)
     store_dup_keys(doc, keys);
     for (int i = 0; i < STORE_DUP_KEYS; i++)
         BSON_APPEND_UTF8(head, store_dup_key_names[i], keys[i]);
+    student_representative_keys(doc, head);
 }
 
 /* Claim keys of a student: "snils:<11 digits>", "doc:<TYPE|SERIES|NUMBER>". */
@@ -210,7 +272,9 @@ store_build_record(bson_t *rec, const record_args_t *a, const write_meta_t *meta
     if (a->kind->feed) /* a kind outside the feed has no sequence */
         BSON_APPEND_INT64(rec, "seq", a->seq);
     BSON_APPEND_UTF8(rec, "kind", store_record_kind(a));
-    BSON_APPEND_UTF8(rec, "state", a->deleted ? "DELETED" : "ACTIVE");
+    BSON_APPEND_UTF8(rec, "state", a->state ? a->state : a->deleted ? "DELETED" : "ACTIVE");
+    if (meta->link_member != NULL && meta->link_id != NULL)
+        BSON_APPEND_UTF8(rec, meta->link_member, meta->link_id);
     BSON_APPEND_UTF8(rec, "time", a->time);
     append_principal(rec, meta->principal);
     append_source(rec, meta);
@@ -250,7 +314,9 @@ store_same_document(const bson_t *a, const bson_t *b)
 void
 store_duplicate_id(kt_error_t *err, const store_kind_t *kind, const char *id)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id, "this %s exists already", kind->name);
+    kt_error_set(err, KT_DOMAIN_INPUT, kind->duplicate_id,
+                 strcmp(kind->name, "organization") == 0 ? "this organization exists already"
+                                                         : "this student exists already");
     snprintf(err->ref, sizeof err->ref, "%s", id);
 }
 
@@ -293,12 +359,24 @@ store_check_link(const store_kind_t *kind, const record_t *v, const char *id, in
 }
 
 /* Where a kind's counts go in the report. */
+static progress_t *verify_progress;
+
+void
+verify_progress_use(progress_t *p)
+{
+    verify_progress = p;
+}
+
 void
 store_verify_count(const store_kind_t *kind, verify_report_t *r, long versions)
 {
+    progress_step(verify_progress);
     if (kind == &store_kind_organization) {
         r->organizations++;
         r->organization_versions += versions;
+    } else if (kind == &store_kind_progress) {
+        r->progress++;
+        r->progress_versions += versions;
     } else {
         r->students++;
         r->versions += versions;
@@ -338,6 +416,8 @@ store_verify_summary(const verify_report_t *r, bson_t *out)
     BSON_APPEND_INT64(out, "versions", r->versions);
     BSON_APPEND_INT64(out, "organizations", r->organizations);
     BSON_APPEND_INT64(out, "organization_versions", r->organization_versions);
+    BSON_APPEND_INT64(out, "progress", r->progress);
+    BSON_APPEND_INT64(out, "progress_versions", r->progress_versions);
     BSON_APPEND_INT64(out, "broken", r->broken);
     BSON_APPEND_INT64(out, "incomplete", r->incomplete);
     BSON_APPEND_INT64(out, "duplicates", r->duplicates);

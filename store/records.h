@@ -40,6 +40,17 @@ typedef struct {
      * or sex: service/identity.h): its version's kind is "identity_change". */
     bool identity_change;
     const char *fault; /* test builds only: "crash-after-version" */
+    /* Merge and unmerge (service/merge.h; NULL/false for every other write):
+     * the version's kind ("merge", "merged", "unmerge", "unmerged"), its
+     * state when not the op's ("MERGED"), the member naming the other record
+     * of the pair ("merged_from", "merged_into", "unmerged", "unmerged_from")
+     * and that record's id. revive lets an update write over a MERGED
+     * current version (the duplicate an unmerge restores). */
+    const char *version_kind;
+    const char *state;
+    const char *link_member;
+    const char *link_id;
+    bool revive;
 } write_meta_t;
 
 /* A record (a student, an organisation) as read: the version's document
@@ -58,6 +69,16 @@ void record_release(record_t *s);
 
 /* Moves src into dst (releasing what dst held); src needs no release after. */
 void record_move(record_t *dst, record_t *src);
+
+/* A version's state: "ACTIVE", "DELETED", or "MERGED" (a duplicate merged
+ * into another record: deleted is true for it too, so everything that skips
+ * deleted records — claims, searches, reports, export — skips it). */
+#define RECORD_MERGED "MERGED"
+const char *record_state(const record_t *s);
+
+/* Whether s is a merged duplicate; its version names the survivor in
+ * "merged_into". */
+bool record_is_merged(const record_t *s);
 
 /* "create", "update", "delete" (a version's kind may also be "identity_change":
  * write_meta_t). */
@@ -113,6 +134,44 @@ bool store_student_write(store_conn_t *conn, write_op_t kind, const char *id,
 bool store_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t wkind,
                         const char *id, int64_t expected_version, const bson_t *doc,
                         const write_meta_t *meta, write_result_t *out, kt_error_t *err);
+
+/* One record of a two-record write: as store_record_write's arguments,
+ * expected_version required (the version doc was composed from). */
+typedef struct {
+    write_op_t op; /* WRITE_UPDATE or WRITE_DELETE */
+    const char *id;
+    int64_t expected_version;
+    const bson_t *doc; /* NULL for WRITE_DELETE */
+    const write_meta_t *meta;
+} write_side_t;
+
+/*
+ * Writes sides[0], then sides[1] (a merge: the duplicate's final version,
+ * which gives up its claims, then the survivor's, which takes them). On
+ * SQLite one transaction: both or neither. On MongoDB two writes of the
+ * insert-as-lock protocol in that order: when the second fails the first
+ * stands (out[0] filled, out[1].version 0) and the caller completes it by
+ * writing the second side alone (docs/storage.md, "Two-record writes").
+ * Each side is refused as store_record_write refuses it (410, 412).
+ */
+bool store_record_write_pair(store_conn_t *conn, const store_kind_t *kind,
+                             const write_side_t sides[2], write_result_t out[2], kt_error_t *err);
+
+/* How far back a survivor's history is read for the version naming a
+ * duplicate (store_pair_latest). */
+#define STORE_PAIR_HISTORY_MAX 1000
+
+/* The latest version of s (read down from its current one, at most
+ * STORE_PAIR_HISTORY_MAX) that names other as merged_from or unmerged, into
+ * v; *found false when none. */
+bool store_pair_latest(store_conn_t *conn, const store_kind_t *kind, const record_t *s,
+                       const char *other, record_t *v, bool *found, kt_error_t *err);
+
+/* verify: whether cur, a merged record, has a survivor whose latest version
+ * naming it is the merge; *incomplete (with the line in problem, size ≥ 256)
+ * when not — a pair whose second write is missing (MongoDB). */
+bool store_pair_check(store_conn_t *conn, const store_kind_t *kind, const record_t *cur,
+                      bool *incomplete, char *problem, kt_error_t *err);
 
 /* The student that holds a claim key ("snils:..." or "doc:..."): the holder
  * of its latest claim, "" when none (callers re-check the holder's current

@@ -51,7 +51,7 @@ scan_visit(void *ctx, const bson_t *rec)
         spec->drop(spec->ctx, scan_summary(value));
     memset(value, 0, sizeof kept + spec->value_size);
     memcpy(value, &v.version, sizeof v.version);
-    v.deleted = state != NULL && strcmp(state, "DELETED") == 0;
+    v.deleted = state != NULL && strcmp(state, "ACTIVE") != 0; /* DELETED, MERGED */
     /* doc is an empty document or a static view into rec, which the cursor
      * owns: neither needs destroying, and keep() copies what it keeps into
      * its summary, because rec is gone after this call. */

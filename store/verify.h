@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "core/error.h"
+#include "core/progress.h"
 #include "store/store.h"
 #include "store/kind.h"
 
@@ -25,6 +26,8 @@ typedef struct {
     long versions; /* the students' */
     long organizations;
     long organization_versions;
+    long progress; /* progress records (store/progress.h) */
+    long progress_versions;
     long broken;     /* students with a broken link */
     long incomplete; /* heads lagging their versions (repairable) */
     long repaired;
@@ -53,6 +56,16 @@ bool verify_record(store_conn_t *conn, const store_kind_t *kind, const char *id,
  * INCOMPLETE, DUPLICATE); stores the summary as the last run (collection verify_runs,
  * _id "last"). */
 bool verify_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
+
+/* How many records (students, organisations) verify_all and verify_repair_all
+ * will visit: their heads, counted — the total of their progress. A head
+ * missing under a lagging write is not counted, so a run may visit a few more. */
+bool verify_count(store_conn_t *conn, long *records, kt_error_t *err);
+
+/* The progress verify_all and verify_repair_all step once per record they
+ * visit (NULL, the default: none). Process-wide: kontingentctl sets it before
+ * a run; the workers never do. */
+void verify_progress_use(progress_t *p);
 
 /* The summary of the last verify_all (a copy in out, initialised by the
  * call): time, students, versions, broken, incomplete, ok, broken_students.

@@ -134,9 +134,13 @@ bool mongo_record_as_of(store_conn_t *conn, const store_kind_t *kind, const char
 bool mongo_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t op, const char *id,
                         int64_t expected_version, const bson_t *doc, const write_meta_t *meta,
                         write_result_t *out, kt_error_t *err);
+bool mongo_record_write_pair(store_conn_t *conn, const store_kind_t *kind,
+                             const write_side_t sides[2], write_result_t out[2], kt_error_t *err);
 bool mongo_record_find_ids(store_conn_t *conn, const store_kind_t *kind, const bson_t *filter,
                            const char *after, int limit, char (*ids)[40], int *n, kt_error_t *err);
 bool mongo_claim_holder(store_conn_t *conn, const char *key, char *id, kt_error_t *err);
+bool mongo_feed_epoch_get(store_conn_t *conn, char epoch[FEED_EPOCH_MAX], kt_error_t *err);
+bool mongo_feed_epoch_set(store_conn_t *conn, const char *epoch, kt_error_t *err);
 bool mongo_feed_read(store_conn_t *conn, int64_t since, int limit, const char *org,
                      feed_visit_fn visit, void *ctx, int64_t *next, kt_error_t *err);
 bool mongo_audit_log_read_fields(store_conn_t *conn, const principal_t *who, const char *request_id,
@@ -167,6 +171,8 @@ bool mongo_packages_items_each(store_conn_t *conn, const char *key, packages_ite
                                kt_error_t *err);
 bool mongo_packages_enqueue(store_conn_t *conn, const char *key, const char *data, size_t len,
                             kt_error_t *err);
+bool mongo_packages_progress(store_conn_t *conn, const char *key, int64_t received, int64_t done,
+                             kt_error_t *err);
 bool mongo_packages_load(store_conn_t *conn, const char *key, char **data, size_t *len,
                          kt_error_t *err);
 bool mongo_packages_chunks_drop(store_conn_t *conn, const char *key, kt_error_t *err);
@@ -189,6 +195,7 @@ bool mongo_verify_record(store_conn_t *conn, const store_kind_t *kind, const cha
 bool mongo_verify_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
 bool mongo_verify_last_run(store_conn_t *conn, bson_t *out, bool *found, kt_error_t *err);
 bool mongo_verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_error_t *err);
+bool mongo_verify_count(store_conn_t *conn, long *records, kt_error_t *err);
 bool mongo_health_keys_insert(store_conn_t *conn, const char *dkid, const bson_t *wraps,
                               kt_error_t *err);
 bool mongo_health_keys_get(store_conn_t *conn, const char *dkid, bson_t *wraps, bool *found,

@@ -108,6 +108,11 @@ rewrite(store_conn_t *conn, const char *key, const bson_t *changes, kt_error_t *
 
     if (!mongo_find_id(conn, PACKAGES, key, &current, &found, err))
         return false;
+    if (!found) { /* as the SQLite backend: nothing is written under an unknown key */
+        bson_destroy(&current);
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such package");
+        return false;
+    }
     if (bson_iter_init(&it, &current))
         while (bson_iter_next(&it))
             if (!bson_iter_init_find(&probe, changes, bson_iter_key(&it)))
@@ -343,6 +348,22 @@ mongo_packages_enqueue(store_conn_t *conn, const char *key, const char *data, si
     BSON_APPEND_UTF8(&changes, "status", "INQUEUE");
     BSON_APPEND_INT64(&changes, "chunks", n);
     bool ok = rewrite(conn, key, &changes, err);
+    bson_destroy(&changes);
+    return ok;
+}
+
+/* items_received and items_done of a queued package (store/packages.h). */
+bool
+mongo_packages_progress(store_conn_t *conn, const char *key, int64_t received, int64_t done,
+                        kt_error_t *err)
+{
+    bson_t changes = BSON_INITIALIZER;
+    bool ok;
+
+    if (received >= 0)
+        BSON_APPEND_INT64(&changes, "items_received", received);
+    BSON_APPEND_INT64(&changes, "items_done", done);
+    ok = rewrite(conn, key, &changes, err);
     bson_destroy(&changes);
     return ok;
 }

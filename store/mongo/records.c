@@ -50,7 +50,7 @@ mongo_load_version(store_conn_t *conn, const store_kind_t *kind, const char *id,
     snprintf(out->id, sizeof out->id, "%s", id);
     out->version = n;
     const char *state = util_get_str(&out->record, "state");
-    out->deleted = state != NULL && strcmp(state, "DELETED") == 0;
+    out->deleted = state != NULL && strcmp(state, "ACTIVE") != 0; /* DELETED, MERGED */
     return true;
 }
 
@@ -61,7 +61,7 @@ head_doc(const store_kind_t *kind, const record_t *s, bson_t *head)
     bson_init(head);
     BSON_APPEND_UTF8(head, "_id", s->id);
     BSON_APPEND_INT64(head, "version", s->version);
-    BSON_APPEND_UTF8(head, "state", s->deleted ? "DELETED" : "ACTIVE");
+    BSON_APPEND_UTF8(head, "state", record_state(s));
     kind->head_keys(&s->doc, head);
     BSON_APPEND_UTF8(head, "updated_at", util_get_str(&s->record, "time"));
 }
@@ -80,7 +80,15 @@ mongo_move_head(store_conn_t *conn, const store_kind_t *kind, const record_t *s,
 static void
 not_found(kt_error_t *err, const store_kind_t *kind, const char *what)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such %s%s", kind->name, what);
+    bool org = strcmp(kind->name, "organization") == 0;
+
+    /* Whole texts per kind, as the catalogue needs them (core/msg.h). */
+    if (what[0] != '\0')
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization at that time" : "no such student at that time");
+    else
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization" : "no such student");
 }
 
 bool
@@ -246,29 +254,43 @@ index_spec(bson_t *idx, const char *spec)
     BSON_APPEND_UTF8(idx, "name", name);
 }
 
-/* Creates the indexes of coll, each a comma-separated compound key. */
+/* Creates one index of coll (spec: a comma-separated compound key). */
 static bool
-create_indexes(store_conn_t *conn, const char *coll, const char *const *specs, kt_error_t *err)
+create_index(mongoc_database_t *d, const char *coll, const char *spec, kt_error_t *err)
 {
-    mongoc_database_t *d = mongo_database(conn);
     bson_t cmd = BSON_INITIALIZER, arr, idx;
     bson_error_t error;
-    char k[16];
     bool ok;
 
     BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
     BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &arr);
-    for (int i = 0; specs[i] != NULL; i++) {
-        snprintf(k, sizeof k, "%d", i);
-        bson_append_document_begin(&arr, k, -1, &idx);
-        index_spec(&idx, specs[i]);
-        bson_append_document_end(&arr, &idx);
-    }
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &idx);
+    index_spec(&idx, spec);
+    bson_append_document_end(&arr, &idx);
     bson_append_array_end(&cmd, &arr);
     ok = mongoc_database_write_command_with_opts(d, &cmd, NULL, NULL, &error);
     if (!ok)
         mongo_error(err, &error, coll);
     bson_destroy(&cmd);
+    return ok;
+}
+
+/* Creates the indexes of coll, each a comma-separated compound key — one
+ * createIndexes command per index. FerretDB 1.24 panics ("slice bounds out
+ * of range", validateIndexesForCreation in msg_createindexes.go) when one
+ * command names two or more indexes that exist already: it drops each
+ * existing one from its list by its position in the request, which the
+ * first deletion shifted (FerretDB issue #3858). With one index a command,
+ * an index that exists is simply "all indexes already exist", so every
+ * start (and every `kontingentctl init`) after the first is harmless. */
+static bool
+create_indexes(store_conn_t *conn, const char *coll, const char *const *specs, kt_error_t *err)
+{
+    mongoc_database_t *d = mongo_database(conn);
+    bool ok = true;
+
+    for (int i = 0; ok && specs[i] != NULL; i++)
+        ok = create_index(d, coll, specs[i], err);
     mongoc_database_destroy(d);
     return ok;
 }
@@ -302,7 +324,8 @@ create_collections(store_conn_t *conn, kt_error_t *err)
                                         "package_items",    "package_chunks",
                                         "package_leases",   "package_receipts",
                                         "dup_pairs",        NULL};
-    static const char *const org_names[] = {"organization_versions", "organizations", NULL};
+    static const char *const org_names[] = {"organization_versions", "organizations",
+                                            "progress_versions", "progress", NULL};
     mongoc_database_t *d = mongo_database(conn);
     bool ok = true;
 
@@ -321,13 +344,11 @@ mongo_prepare(store_conn_t *conn, kt_error_t *err)
      * "MongoDB"): lists and searches page by _id among active heads, the
      * access log pages newest first by _id, the auditors' "what did this
      * principal change" by feed sequence, export by school in version order. */
-    static const char *const heads[] = {"organization,state,_id",
-                                        "name_key,state,_id",
-                                        "snils,state,_id",
-                                        "dup_last_date,state,_id",
-                                        "dup_first_date,state,_id",
-                                        "dup_names_year,state,_id",
-                                        NULL};
+    static const char *const heads[] = {"organization,state,_id", "name_key,state,_id",
+                                        "snils,state,_id", "dup_last_date,state,_id",
+                                        "dup_first_date,state,_id", "dup_names_year,state,_id",
+                                        /* multikey: an array of the representatives' */
+                                        "representative_snils,state,_id", NULL};
     static const char *const access[] = {"students,_id", "subject,_id", NULL};
     static const char *const orgs[] = {"oktmo,state,_id",  "type,state,_id", "status,state,_id",
                                        "parent,state,_id", "state,_id",      NULL};
@@ -336,11 +357,18 @@ mongo_prepare(store_conn_t *conn, kt_error_t *err)
     static const char *const pairs[] = {"organizations,state,created,_id",
                                         "municipalities,state,created,_id", "state,created,_id",
                                         NULL};
+    /* Progress (store/progress.h): a student's years, a school's records,
+     * export by school and the reports' time bound. */
+    static const char *const progress[] = {"student_id,state,_id", "organization,year,state,_id",
+                                           NULL};
+    static const char *const progress_versions[] = {"doc.organization,_id", "time", NULL};
 
     return create_collections(conn, err) &&
            create_indexes(conn, store_kind_student.heads, heads, err) &&
            create_indexes(conn, "access_log", access, err) &&
            create_indexes(conn, store_kind_organization.heads, orgs, err) &&
            create_indexes(conn, store_kind_student.versions, versions, err) &&
-           create_indexes(conn, DUP_PAIRS, pairs, err);
+           create_indexes(conn, DUP_PAIRS, pairs, err) &&
+           create_indexes(conn, store_kind_progress.heads, progress, err) &&
+           create_indexes(conn, store_kind_progress.versions, progress_versions, err);
 }

@@ -179,8 +179,11 @@ verify_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *o
     record_t cur;
 
     record_init(&cur);
+    char pair[256];
+    bool unpaired = false;
     bool ok = verify_chain(conn, kind, id, &versions, &lags, &bad, problem, &cur, err) &&
-              note_keys(kind, &cur, out, r, err);
+              note_keys(kind, &cur, out, r, err) &&
+              (problem[0] != '\0' || store_pair_check(conn, kind, &cur, &unpaired, pair, err));
     record_release(&cur);
     if (!ok)
         return false;
@@ -194,10 +197,15 @@ verify_one(store_conn_t *conn, const store_kind_t *kind, const char *id, FILE *o
         r->incomplete++;
         fprintf(out, "INCOMPLETE %s %s: the head lags its versions (run repair)\n", kind->name, id);
     }
+    if (problem[0] == '\0' && unpaired) {
+        r->incomplete++;
+        fprintf(out, "INCOMPLETE %s %s: %s\n", kind->name, id, pair);
+    }
     return true;
 }
 
-static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization};
+static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization,
+                                                   &store_kind_progress};
 
 static void
 store_last_run(store_conn_t *conn, const verify_report_t *r)
@@ -294,4 +302,28 @@ mongo_verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_er
         if (!each_record(conn, verify_kinds[i], repair_one, out, r, err))
             return false;
     return true;
+}
+
+bool
+mongo_verify_count(store_conn_t *conn, long *records, kt_error_t *err)
+{
+    bson_t filter = BSON_INITIALIZER;
+    bson_error_t error;
+    bool ok = true;
+
+    *records = 0;
+    for (size_t i = 0; ok && i < sizeof verify_kinds / sizeof *verify_kinds; i++) {
+        mongoc_collection_t *c = mongo_collection(conn, verify_kinds[i]->heads);
+        int64_t n = mongoc_collection_count_documents(c, &filter, NULL, NULL, NULL, &error);
+
+        if (n < 0) {
+            mongo_error(err, &error, verify_kinds[i]->heads);
+            ok = false;
+        } else {
+            *records += (long)n;
+        }
+        mongoc_collection_destroy(c);
+    }
+    bson_destroy(&filter);
+    return ok;
 }

@@ -412,14 +412,17 @@ id_free(store_conn_t *conn, const store_kind_t *kind, const char *id, kt_error_t
 /* Checks preconditions on the current version; fills cur (version 0 on create). */
 static bool
 load_current(store_conn_t *conn, const store_kind_t *kind, write_op_t wk, const char *id,
-             int64_t expected, record_t *cur, kt_error_t *err)
+             int64_t expected, bool revive, record_t *cur, kt_error_t *err)
 {
     if (wk == WRITE_CREATE)
         return id == NULL || id_free(conn, kind, id, err);
     if (!mongo_record_get(conn, kind, id, cur, err))
         return false;
-    if (cur->deleted) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the %s was deleted", kind->name);
+    if (cur->deleted && !(revive && record_is_merged(cur))) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE,
+                     strcmp(kind->name, "organization") == 0 ? "the organization was deleted"
+                     : strcmp(kind->name, "progress") == 0   ? "the progress record was deleted"
+                                                             : "the student was deleted");
         return false;
     }
     if (expected != 0 && expected != cur->version) {
@@ -540,7 +543,8 @@ mongo_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t wk, 
     memset(out, 0, sizeof *out);
     /* Step 1: reads only; a failure or crash from here to the first claim
      * leaves nothing behind (crash state 1). */
-    if (arena == NULL || !load_current(conn, kind, wk, id, expected_version, &cur, err))
+    if (arena == NULL ||
+        !load_current(conn, kind, wk, id, expected_version, meta->revive, &cur, err))
         goto done;
     if (wk == WRITE_CREATE && id == NULL)
         util_uuid(new_id);
@@ -553,7 +557,8 @@ mongo_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t wk, 
     const bson_t *new_doc = wk == WRITE_DELETE ? &cur.doc : doc;
     /* An update to an equal document writes nothing, so a retried request
      * or a package item sent twice adds no version and no feed entry. */
-    if (wk == WRITE_UPDATE && store_same_document(&cur.doc, new_doc)) {
+    if (wk == WRITE_UPDATE && !cur.deleted && meta->version_kind == NULL &&
+        store_same_document(&cur.doc, new_doc)) {
         out->version = cur.version;
         out->unchanged = true;
         ok = true;
@@ -562,7 +567,7 @@ mongo_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t wk, 
     /* Only the keys the new document adds are claimed: those version N
      * carries already bind through it, whatever their claim's age. A delete
      * claims nothing, and its keys' claims go stale with it. */
-    if (wk != WRITE_CREATE)
+    if (wk != WRITE_CREATE && !cur.deleted) /* a revived record carries no keys */
         keys_of(arena, kind, &cur.doc, &before);
     if (wk != WRITE_DELETE)
         keys_of(arena, kind, new_doc, &now);
@@ -586,6 +591,8 @@ mongo_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t wk, 
         .prev_hash = wk == WRITE_CREATE ? "" : util_get_str(&cur.record, "hash"),
         .named_id = wk == WRITE_CREATE && id != NULL,
         .identity_change = meta->identity_change,
+        .version_kind = meta->version_kind,
+        .state = meta->state,
     };
     if (a.prev_hash == NULL)
         a.prev_hash = "";
@@ -598,6 +605,32 @@ done:
     record_release(&cur);
     arena_free(arena);
     return ok;
+}
+
+/* Two writes in order, each the protocol above; there is no transaction, so
+ * a failure (or a crash) after the first leaves it standing: the duplicate
+ * merged and the survivor not yet combined, or the survivor unmerged and
+ * the duplicate not yet restored. Both read correctly, verify reports the
+ * pair as incomplete, and the request sent again completes it
+ * (service/merge.c; docs/storage.md, "Two-record writes"). */
+bool
+mongo_record_write_pair(store_conn_t *conn, const store_kind_t *kind, const write_side_t sides[2],
+                        write_result_t out[2], kt_error_t *err)
+{
+    memset(out, 0, 2 * sizeof *out);
+    for (int i = 0; i < 2; i++) {
+        const write_side_t *s = &sides[i];
+        if (s->id == NULL || s->expected_version <= 0 || s->op == WRITE_CREATE) {
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "a pair write names two versions");
+            return false;
+        }
+        if (!mongo_record_write(conn, kind, s->op, s->id, s->expected_version, s->doc, s->meta,
+                                &out[i], err))
+            return false;
+        if (i == 0) /* the test build dies here on request: the first side stands alone */
+            store_fault_point(s->meta, "crash-between-sides");
+    }
+    return true;
 }
 
 bool

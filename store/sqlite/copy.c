@@ -17,6 +17,8 @@ str_or(const char *s, const char *fallback)
 static const store_kind_t *
 versions_kind(copy_set_t set)
 {
+    if (set == COPY_PROGRESS_VERSIONS)
+        return &store_kind_progress;
     return set == COPY_STUDENT_VERSIONS ? &store_kind_student : &store_kind_organization;
 }
 
@@ -83,7 +85,8 @@ versions_put(store_conn_t *conn, copy_set_t set, const bson_t *rec, bool *insert
     if (kind->feed)
         sqlite3_bind_int64(st, 5, util_get_int(rec, "seq", 0));
     sqlite_bind_text(st, 6, str_or(util_get_str(rec, "principal.subject"), ""));
-    sqlite_bind_text(st, 7, kind->feed ? util_get_str(rec, "doc.organization") : NULL);
+    sqlite_bind_text(
+        st, 7, kind != &store_kind_organization ? util_get_str(rec, "doc.organization") : NULL);
     sqlite_bind_bson(st, 8, rec);
     if (!sqlite_step_done(st, conn, kind->versions, err))
         return false;
@@ -282,6 +285,7 @@ sqlite_copy_each(store_conn_t *conn, copy_set_t set, util_each_fn fn, void *ctx,
     switch (set) {
     case COPY_STUDENT_VERSIONS:
     case COPY_ORGANIZATION_VERSIONS:
+    case COPY_PROGRESS_VERSIONS:
         return versions_each(conn, set, fn, ctx, err);
     case COPY_CHANGES:
         return changes_each(conn, fn, ctx, err);
@@ -309,6 +313,7 @@ sqlite_copy_put(store_conn_t *conn, copy_set_t set, const bson_t *doc, bool *ins
     switch (set) {
     case COPY_STUDENT_VERSIONS:
     case COPY_ORGANIZATION_VERSIONS:
+    case COPY_PROGRESS_VERSIONS:
         return versions_put(conn, set, doc, inserted, err);
     case COPY_CHANGES:
         return changes_put(conn, doc, inserted, err);

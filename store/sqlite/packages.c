@@ -466,6 +466,22 @@ append_chunk(sqlite3_stmt *st, int64_t n, char **buf, size_t *used)
     return true;
 }
 
+/* items_received and items_done of a queued package (store/packages.h). */
+bool
+sqlite_packages_progress(store_conn_t *conn, const char *key, int64_t received, int64_t done,
+                         kt_error_t *err)
+{
+    bson_t changes = BSON_INITIALIZER;
+    bool ok;
+
+    if (received >= 0)
+        BSON_APPEND_INT64(&changes, "items_received", received);
+    BSON_APPEND_INT64(&changes, "items_done", done);
+    ok = rewrite(conn, key, &changes, err);
+    bson_destroy(&changes);
+    return ok;
+}
+
 bool
 sqlite_packages_load(store_conn_t *conn, const char *key, char **data, size_t *len, kt_error_t *err)
 {

@@ -41,7 +41,15 @@ sqlite_table_stmt(store_conn_t *conn, const char *fmt, const char *table, kt_err
 static void
 not_found(kt_error_t *err, const store_kind_t *kind, const char *what)
 {
-    kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND, "no such %s%s", kind->name, what);
+    bool org = strcmp(kind->name, "organization") == 0;
+
+    /* Whole texts per kind, as the catalogue needs them (core/msg.h). */
+    if (what[0] != '\0')
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization at that time" : "no such student at that time");
+    else
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_NOT_FOUND,
+                     org ? "no such organization" : "no such student");
 }
 
 static void
@@ -63,7 +71,7 @@ sqlite_record_from_blob(const char *id, int64_t version, const bson_t *rec, reco
     record_init(out);
     snprintf(out->id, sizeof out->id, "%s", id);
     out->version = version;
-    out->deleted = state != NULL && strcmp(state, "DELETED") == 0;
+    out->deleted = state != NULL && strcmp(state, "ACTIVE") != 0; /* DELETED, MERGED */
     bson_destroy(&out->record);
     bson_copy_to(rec, &out->record);
     if (!bson_iter_init_find(&it, rec, "doc") || !BSON_ITER_HOLDS_DOCUMENT(&it))
@@ -320,7 +328,7 @@ sqlite_head_doc(const store_kind_t *kind, const record_t *s, bson_t *head)
     bson_init(head);
     BSON_APPEND_UTF8(head, "_id", s->id);
     BSON_APPEND_INT64(head, "version", s->version);
-    BSON_APPEND_UTF8(head, "state", s->deleted ? "DELETED" : "ACTIVE");
+    BSON_APPEND_UTF8(head, "state", record_state(s));
     kind->head_keys(&s->doc, head);
     BSON_APPEND_UTF8(head, "updated_at", time != NULL ? time : "");
 }
@@ -342,7 +350,7 @@ upsert_head(store_conn_t *conn, const store_kind_t *kind, const record_t *s, con
         return false;
     sqlite_bind_text(st, 1, s->id);
     sqlite3_bind_int64(st, 2, s->version);
-    sqlite_bind_text(st, 3, s->deleted ? "DELETED" : "ACTIVE");
+    sqlite_bind_text(st, 3, record_state(s));
     sqlite_bind_text(st, 4, time != NULL ? time : "");
     sqlite_bind_bson(st, 5, head);
     ok = sqlite_step_done(st, conn, "write the head", err);
@@ -369,8 +377,30 @@ insert_head_key(store_conn_t *conn, const store_kind_t *kind, const char *id, co
     return ok;
 }
 
-/* One head_keys row per string member kind->head_keys gives, while the
- * record is active; a deleted record has none (find_ids lists active heads). */
+/* The rows of one head member: a string, or each string of an array (a
+ * multi-valued key, as the representatives' СНИЛС; head_keys gives distinct
+ * values). */
+static bool
+insert_head_member(store_conn_t *conn, const store_kind_t *kind, const char *id, bson_iter_t *it,
+                   kt_error_t *err)
+{
+    bson_iter_t elems;
+    bool ok = true;
+
+    if (BSON_ITER_HOLDS_UTF8(it))
+        return insert_head_key(conn, kind, id, bson_iter_key(it), bson_iter_utf8(it, NULL), err);
+    if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &elems))
+        return true;
+    while (ok && bson_iter_next(&elems))
+        if (BSON_ITER_HOLDS_UTF8(&elems))
+            ok = insert_head_key(conn, kind, id, bson_iter_key(it), bson_iter_utf8(&elems, NULL),
+                                 err);
+    return ok;
+}
+
+/* One head_keys row per string member kind->head_keys gives (per string of
+ * an array member), while the record is active; a deleted record has none
+ * (find_ids lists active heads). */
 static bool
 put_head_keys(store_conn_t *conn, const store_kind_t *kind, const record_t *s, kt_error_t *err)
 {
@@ -389,9 +419,7 @@ put_head_keys(store_conn_t *conn, const store_kind_t *kind, const record_t *s, k
         kind->head_keys(&s->doc, &keys);
         bool more = bson_iter_init(&it, &keys);
         while (ok && more && bson_iter_next(&it))
-            if (BSON_ITER_HOLDS_UTF8(&it))
-                ok = insert_head_key(conn, kind, s->id, bson_iter_key(&it),
-                                     bson_iter_utf8(&it, NULL), err);
+            ok = insert_head_member(conn, kind, s->id, &it, err);
     }
     bson_destroy(&keys);
     return ok;
@@ -454,8 +482,11 @@ load_current(store_conn_t *conn, write_t *w, kt_error_t *err)
         return w->id == NULL || id_free(conn, w->kind, w->id, err);
     if (!sqlite_record_get(conn, w->kind, w->id, &w->cur, err))
         return false;
-    if (w->cur.deleted) {
-        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE, "the %s was deleted", w->kind->name);
+    if (w->cur.deleted && !(w->meta->revive && record_is_merged(&w->cur))) {
+        kt_error_set(err, KT_DOMAIN_INPUT, KT_GONE,
+                     strcmp(w->kind->name, "organization") == 0 ? "the organization was deleted"
+                     : strcmp(w->kind->name, "progress") == 0   ? "the progress record was deleted"
+                                                                : "the student was deleted");
         return false;
     }
     if (w->expected != 0 && w->expected != w->cur.version) {
@@ -518,7 +549,7 @@ insert_version(store_conn_t *conn, const record_args_t *a, const write_meta_t *m
     sqlite_bind_text(st, 1, a->id);
     sqlite3_bind_int64(st, 2, a->version);
     sqlite_bind_text(st, 3, a->time);
-    sqlite_bind_text(st, 4, a->deleted ? "DELETED" : "ACTIVE");
+    sqlite_bind_text(st, 4, a->state ? a->state : a->deleted ? "DELETED" : "ACTIVE");
     if (a->kind->feed)
         sqlite3_bind_int64(st, 5, a->seq);
     sqlite_bind_text(st, 6, meta->principal->subject);
@@ -591,12 +622,15 @@ write_locked(store_conn_t *conn, write_t *w, write_result_t *out, kt_error_t *er
     snprintf(out->id, sizeof out->id, "%s", id);
     /* A delete stores the current document again, state DELETED. */
     const bson_t *doc = w->op == WRITE_DELETE ? &w->cur.doc : w->doc;
-    if (w->op == WRITE_UPDATE && store_same_document(&w->cur.doc, doc)) {
+    /* A merge or unmerge version records the event even when the document
+     * stays the same. */
+    if (w->op == WRITE_UPDATE && !w->cur.deleted && w->meta->version_kind == NULL &&
+        store_same_document(&w->cur.doc, doc)) {
         out->version = w->cur.version;
         out->unchanged = true;
         return true;
     }
-    if (w->op != WRITE_CREATE)
+    if (w->op != WRITE_CREATE && !w->cur.deleted) /* a revived record holds no keys */
         sqlite_keys_of(w->arena, w->kind, &w->cur.doc, &before);
     if (w->op != WRITE_DELETE)
         sqlite_keys_of(w->arena, w->kind, doc, &now);
@@ -616,6 +650,8 @@ write_locked(store_conn_t *conn, write_t *w, write_result_t *out, kt_error_t *er
         .prev_hash = prev_hash != NULL ? prev_hash : "",
         .named_id = w->op == WRITE_CREATE && w->id != NULL,
         .identity_change = w->meta->identity_change,
+        .version_kind = w->meta->version_kind,
+        .state = w->meta->state,
     };
     if (!append_version(conn, &a, w->meta, err))
         return false;
@@ -657,6 +693,46 @@ sqlite_record_write(store_conn_t *conn, const store_kind_t *kind, write_op_t op,
 done:
     record_release(&w.cur);
     arena_free(w.arena);
+    return ok;
+}
+
+/* Both sides in one transaction: a refusal of either writes neither. */
+bool
+sqlite_record_write_pair(store_conn_t *conn, const store_kind_t *kind, const write_side_t sides[2],
+                         write_result_t out[2], kt_error_t *err)
+{
+    arena_t *arena = arena_new(0);
+    bool ok = arena != NULL;
+
+    memset(out, 0, 2 * sizeof *out);
+    if (!ok) {
+        no_memory(err);
+        return false;
+    }
+    ok = sqlite_begin(conn, err);
+    for (int i = 0; ok && i < 2; i++) {
+        write_t w = {.kind = kind,
+                     .op = sides[i].op,
+                     .id = sides[i].id,
+                     .expected = sides[i].expected_version,
+                     .doc = sides[i].doc,
+                     .meta = sides[i].meta,
+                     .arena = arena};
+        record_init(&w.cur);
+        ok = w.id != NULL && w.expected > 0 && w.op != WRITE_CREATE;
+        if (!ok)
+            kt_error_set(err, KT_DOMAIN_INTERNAL, KT_INTERNAL, "a pair write names two versions");
+        ok = ok && write_locked(conn, &w, &out[i], err);
+        record_release(&w.cur);
+    }
+    if (ok) {
+        store_fault_point(sides[1].meta, "crash-after-version");
+        ok = sqlite_commit(conn, err); /* rolls back when it fails */
+    } else {
+        sqlite_rollback(conn);
+        memset(out, 0, 2 * sizeof *out);
+    }
+    arena_free(arena);
     return ok;
 }
 

@@ -36,6 +36,7 @@ const char *const sqlite_schema[] = {
     /* Versions and heads of students and organisations. */
     VERSIONED("student_versions", "students"),
     VERSIONED("organization_versions", "organizations"),
+    VERSIONED("progress_versions", "progress"), /* store/progress.h */
     /* The heads' search members of active records, one row per member:
      * (kind, field, value) → ids in order, for lists and searches by
      * organisation, name + birth date, СНИЛС, and the organisations' filters. */
@@ -75,7 +76,8 @@ const char *const sqlite_schema[] = {
      * walk reads the index alone. */
     "CREATE INDEX IF NOT EXISTS student_versions_latest ON student_versions (id, version, time);"
     "CREATE INDEX IF NOT EXISTS organization_versions_latest"
-    " ON organization_versions (id, version, time);",
+    " ON organization_versions (id, version, time);"
+    "CREATE INDEX IF NOT EXISTS progress_versions_latest ON progress_versions (id, version, time);",
     /* /health's write probe: one row per worker process. */
     "CREATE TABLE IF NOT EXISTS health ("
     " worker INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, filler BLOB);",

@@ -16,7 +16,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/strmap.h"
@@ -25,12 +24,11 @@
 #include "store/util.h"
 
 /* Ids per page of the walk over records; a repair commits once a page. */
-#define PAGE 256
-/* verify_all tells a terminal how far it is, every this many records. */
-#define PROGRESS_EVERY 10000
-#define META_VERIFY    "verify_last"
+#define PAGE        256
+#define META_VERIFY "verify_last"
 
-static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization};
+static const store_kind_t *const verify_kinds[] = {&store_kind_student, &store_kind_organization,
+                                                   &store_kind_progress};
 
 static void
 no_memory(kt_error_t *err)
@@ -165,8 +163,47 @@ head_agrees(store_conn_t *conn, const store_kind_t *kind, const record_t *s, int
     return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
-/* The head_keys rows of s: one per member of the head while active, none
- * when deleted. */
+/* Whether the head member field holds value: equals it, or (a multi-valued
+ * member, an array) holds it among its strings. */
+static bool
+head_member_has(const bson_t *want, const char *field, const char *value)
+{
+    bson_iter_t it, elems;
+
+    if (field == NULL || value == NULL || !bson_iter_init_find(&it, want, field))
+        return false;
+    if (BSON_ITER_HOLDS_UTF8(&it))
+        return strcmp(bson_iter_utf8(&it, NULL), value) == 0;
+    if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &elems))
+        return false;
+    while (bson_iter_next(&elems))
+        if (BSON_ITER_HOLDS_UTF8(&elems) && strcmp(bson_iter_utf8(&elems, NULL), value) == 0)
+            return true;
+    return false;
+}
+
+/* The rows a head should have: one per string member, one per string of an
+ * array member (sqlite/records.c, put_head_keys). */
+static uint32_t
+head_rows_expected(const bson_t *want)
+{
+    bson_iter_t it, elems;
+    uint32_t n = 0;
+
+    if (!bson_iter_init(&it, want))
+        return 0;
+    while (bson_iter_next(&it)) {
+        if (BSON_ITER_HOLDS_UTF8(&it))
+            n++;
+        else if (BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &elems))
+            while (bson_iter_next(&elems))
+                n += BSON_ITER_HOLDS_UTF8(&elems) ? 1 : 0;
+    }
+    return n;
+}
+
+/* The head_keys rows of s: one per member of the head (per string of an
+ * array member) while active, none when deleted. */
 static bool
 head_keys_agree(store_conn_t *conn, const store_kind_t *kind, const record_t *s, bool *agree,
                 kt_error_t *err)
@@ -187,12 +224,11 @@ head_keys_agree(store_conn_t *conn, const store_kind_t *kind, const record_t *s,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *field = (const char *)sqlite3_column_text(st, 0);
         const char *value = (const char *)sqlite3_column_text(st, 1);
-        const char *v = field != NULL ? util_get_str(&want, field) : NULL;
-        *agree = *agree && v != NULL && value != NULL && strcmp(v, value) == 0;
+        *agree = *agree && head_member_has(&want, field, value);
         rows++;
     }
     sqlite3_reset(st);
-    *agree = *agree && rows == bson_count_keys(&want);
+    *agree = *agree && rows == head_rows_expected(&want);
     bson_destroy(&want);
     if (rc != SQLITE_DONE)
         sqlite_error(err, sqlite_db(conn), rc, "read the head keys");
@@ -328,9 +364,7 @@ struct walk {
     verify_report_t *r;
     kt_error_t *err;
     visit_fn visit;
-    bool repair;   /* a page is one write transaction */
-    long seen;     /* records visited, for the progress line */
-    bool progress; /* stderr is a terminal */
+    bool repair; /* a page is one write transaction */
 };
 
 /* The next page of record ids after `after`, from the versions (a record
@@ -360,23 +394,14 @@ page_ids(walk_t *w, const store_kind_t *kind, const char *after, char (*ids)[40]
     return rc == SQLITE_DONE;
 }
 
-static void
-progress(walk_t *w)
-{
-    if (++w->seen % PROGRESS_EVERY == 0 && w->progress)
-        fprintf(stderr, "\r%s: %ld records", w->repair ? "repair" : "verify", w->seen);
-}
-
 /* Visits one page; a repair's page is one write transaction. */
 static bool
 visit_page(walk_t *w, const store_kind_t *kind, char (*ids)[40], int n)
 {
     bool ok = !w->repair || sqlite_begin(w->conn, w->err);
 
-    for (int i = 0; ok && i < n; i++) {
+    for (int i = 0; ok && i < n; i++)
         ok = w->visit(w, kind, ids[i]);
-        progress(w);
-    }
     if (w->repair && ok)
         ok = sqlite_commit(w->conn, w->err);
     else if (w->repair)
@@ -402,12 +427,9 @@ walk_kind(walk_t *w, const store_kind_t *kind)
 static bool
 walk_all(walk_t *w)
 {
-    w->progress = isatty(STDERR_FILENO) != 0;
     for (size_t i = 0; i < sizeof verify_kinds / sizeof *verify_kinds; i++)
         if (!walk_kind(w, verify_kinds[i]))
             return false;
-    if (w->progress && w->seen >= PROGRESS_EVERY)
-        fprintf(stderr, "\r%s: %ld records\n", w->repair ? "repair" : "verify", w->seen);
     return true;
 }
 
@@ -459,8 +481,12 @@ verify_one(walk_t *w, const store_kind_t *kind, const char *id)
     record_t cur;
 
     record_init(&cur);
-    bool ok = verify_chain(w->conn, kind, id, &versions, &lags, &bad, problem, &cur, w->err) &&
-              note_keys(kind, &cur, w->out, r, w->err);
+    char pair[256];
+    bool unpaired = false;
+    bool ok =
+        verify_chain(w->conn, kind, id, &versions, &lags, &bad, problem, &cur, w->err) &&
+        note_keys(kind, &cur, w->out, r, w->err) &&
+        (problem[0] != '\0' || store_pair_check(w->conn, kind, &cur, &unpaired, pair, w->err));
     record_release(&cur);
     if (!ok)
         return false;
@@ -475,6 +501,10 @@ verify_one(walk_t *w, const store_kind_t *kind, const char *id)
         r->incomplete++;
         fprintf(w->out, "INCOMPLETE %s %s: the head lags its versions (run repair)\n", kind->name,
                 id);
+    }
+    if (problem[0] == '\0' && unpaired) {
+        r->incomplete++;
+        fprintf(w->out, "INCOMPLETE %s %s: %s\n", kind->name, id, pair);
     }
     return true;
 }
@@ -761,4 +791,27 @@ sqlite_verify_repair_all(store_conn_t *conn, FILE *out, verify_report_t *r, kt_e
 
     memset(r, 0, sizeof *r);
     return walk_all(&w);
+}
+
+bool
+sqlite_verify_count(store_conn_t *conn, long *records, kt_error_t *err)
+{
+    *records = 0;
+    for (size_t i = 0; i < sizeof verify_kinds / sizeof *verify_kinds; i++) {
+        sqlite3_stmt *st =
+            sqlite_table_stmt(conn, "SELECT count(*) FROM %s", verify_kinds[i]->heads, err);
+        int rc;
+
+        if (st == NULL)
+            return false;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *records += (long)sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW) {
+            sqlite_error(err, sqlite_db(conn), rc, "count records");
+            return false;
+        }
+    }
+    return true;
 }

@@ -59,7 +59,10 @@ def tokens():
         "school own+health": t("school", org=ORG, scope="health"),
         "school other+health": t("school", org=OTHER, scope="health"),
         "ministry": t("ministry"),
-        "ministry+health": t("ministry", scope="health"),
+        "ministry+health": t("ministry", scope="health"),  # pre-split: the health ministry
+        "ministry_education+health": t("ministry_education", scope="health"),
+        "ministry_health": t("ministry_health"),
+        "ministry_health+health": t("ministry_health", scope="health"),
         "auditor": t("auditor"),
         "auditor+health": t("auditor", scope="health"),
         "admin": t("admin"),
@@ -68,8 +71,10 @@ def tokens():
 
 
 # Which principals see the block; the school of another organisation sees no student at all.
-SEES = {"school own+health", "ministry+health", "admin+health"}
+SEES = {"school own+health", "ministry+health", "ministry_health+health", "admin+health"}
 NO_STUDENT = {"school other+health"}
+# The health ministry reads students, not the education feed or exports (docs/security.md).
+HEALTH_MINISTRY = {"ministry+health", "ministry_health", "ministry_health+health"}
 
 
 def create(client, tok, doc):
@@ -144,12 +149,16 @@ def shows_health(name, r, sid):
 
 @pytest.mark.parametrize("who", [
     "region", "region+health", "school own", "school own+health", "school other+health",
-    "ministry", "ministry+health", "auditor", "auditor+health", "admin", "admin+health"])
+    "ministry", "ministry+health", "ministry_education+health", "ministry_health",
+    "ministry_health+health", "auditor", "auditor+health", "admin", "admin+health"])
 def test_role_by_representation_matrix(client, tokens, subject, who):
     sid, (m1, m2) = subject["id"], subject["markers"]
     for name, r in representations(client, tokens[who], sid, subject["snils"]).items():
         text = r.content.decode()
         assert "health_sealed" not in text and "Health_sealed" not in text, (who, name)
+        if who in HEALTH_MINISTRY and name in ("feed", "export"):
+            assert_problem(r, 403, "FORBIDDEN")
+            continue
         if who in NO_STUDENT and name in ("json", "xml", "as_of", "version 1", "version 3",
                                           "history"):
             assert_problem(r, 404, "NOT_FOUND")
@@ -218,7 +227,8 @@ def test_writes_without_the_scope(client, tokens, subject):
     for body in ({**cur, "health": health(marker())}, {**cur, "health": {"health_group": "X"}},
                  {**cur, "health": None}, {**cur, "health": "garbage"}):
         for who in ("region", "school own", "ministry", "admin", "auditor+health",
-                    "region+health"):
+                    "region+health", "ministry_education+health", "ministry+health",
+                    "ministry_health+health"):
             r = client.put(url, token=tokens[who], json=body)
             assert_problem(r, 403, "FORBIDDEN")
     for patch in ({"health": None}, {"health": {"health_group": "I"}}):
@@ -351,9 +361,9 @@ def all_strings(value):
 def test_store_holds_no_plaintext(client, tokens, subject, raw_store):
     m = marker()
     doc = student(org=ORG, health=health(m))
-    s = create(client, tokens["ministry+health"], doc)
+    s = create(client, tokens["admin+health"], doc)
     doc["health"]["ovz"]["date"] = "2022-02-02"
-    r = client.put(f"/api/v1/students/{s['id']}", token=tokens["ministry+health"], json=doc)
+    r = client.put(f"/api/v1/students/{s['id']}", token=tokens["admin+health"], json=doc)
     assert r.status_code == 200
     secrets = [m, *subject["markers"], "CHILD_DISABLED", "SPECIAL_A", "CONSENT_WRITTEN",
                "2022-02-02", "pmpk_conclusion_no", "legal_basis"]
@@ -473,7 +483,7 @@ def test_rotation_under_concurrent_writes_loses_nothing(client, tokens):
 def test_events_keep_the_block_and_answer_without_it(client, tokens):
     """An enrolment event keeps the sealed block (education is appended after it), its
     answer carries no block, and the same document sent back afterwards changes nothing."""
-    tok = tokens["ministry+health"]
+    tok = tokens["admin+health"]
     doc = student(org=ORG, health=health(marker()))
     s = create(client, tok, doc)
     url = f"/api/v1/students/{s['id']}"

@@ -261,6 +261,8 @@ def test_kontingentctl_import_takes_the_same_path(client, region_cert, test_var,
                                                                   cert=region_cert).content
     history = client.get(f"/api/v1/students/{items[0]['id']}/history", cert=region_cert).json()
     assert history["items"][0]["principal"]["subject"] == "kontingentctl"
+    # The operator's local command: an auth the OpenAPI document allows (it was "none").
+    assert history["items"][0]["principal"]["auth"] == "local"
 
 
 def test_export_of_an_organisation_imports_unchanged(client, region_cert, token, tmp_path):
@@ -321,6 +323,48 @@ def test_large_package_is_queued_and_processed_in_the_background(client, region_
     status, totals, items = wait_receipt(client, region_cert, pid)
     assert status == "PROCESSED" and totals["created"] == "600"
     assert [int(i["index"]) for i in items] == list(range(1, 601))
+
+
+def inqueue_progress(resp, xsd):
+    """The Progress of an INQUEUE answer: 202, Retry-After, valid under the XSD."""
+    assert resp.status_code == 202, resp.text[:300]
+    assert resp.headers["Retry-After"] == "5"
+    xsd.validate(resp.content)
+    root = ET.fromstring(resp.content)
+    assert root.findtext(q("Status")) == "INQUEUE"
+    progress = root.find(q("Progress")).attrib
+    return int(progress["received"]), int(progress["done"])
+
+
+def test_waiting_package_reports_items_received_and_done(client, region_cert, package_store):
+    """An INQUEUE receipt says how many items came and how many are done, and when to ask
+    again; done counts only stored results (it is written in their transaction)."""
+    import pathlib
+    import time
+    import xmlschema
+
+    xsd = xmlschema.XMLSchema(str(pathlib.Path(__file__).parents[2] / "xsd" /
+                                  "kontingent-exchange-1.xsd"))
+    n = 600  # over KT_PACKAGE_INLINE_ITEMS (500)
+    pid, body = big_packet(n)
+    assert inqueue_progress(post(client, body, cert=region_cert), xsd) == (n, 0)
+    seen, deadline = [], time.time() + 600
+    while True:
+        stored = package_store.items(pid)
+        r = client.get(f"{P}/{pid}", cert=region_cert)
+        if r.status_code == 200:
+            break
+        received, done = inqueue_progress(r, xsd)
+        assert received == n and done % 64 == 0
+        # Read after the count of stored results: at least the batches counted then.
+        assert done >= stored // 64 * 64 and done <= package_store.items(pid)
+        seen.append(done)
+        assert time.time() < deadline, "the package was not processed"
+        time.sleep(0.2)
+    assert seen == sorted(seen)
+    root = ET.fromstring(r.content)
+    assert root.findtext(q("Status")) == "PROCESSED" and root.find(q("Progress")) is None
+    assert "Retry-After" not in r.headers
 
 
 def test_a_worker_killed_mid_package_leaves_it_to_another(client, region_cert, workers,

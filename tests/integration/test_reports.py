@@ -238,10 +238,11 @@ def test_contingent_as_csv_xml_and_svg(client, region_cert, population):
     orgs, items, _ = population
     dims = ["organization", "grade"]
     want = expected_rows(items, orgs, dims)
-    rows = list(csv.DictReader(io.StringIO(report(client, region_cert, dims, "text/csv").text)))
-    got = {(r["organization"], int(r["grade"])): int(r["count"]) if r["count"] else None
-           for r in rows if r["organization"] in orgs}
+    rows = read_csv(report(client, region_cert, dims, "text/csv"))
+    got = {(r["ОГРН"], int(r["Класс"])): int(r["Число обучающихся"]) if r["Число обучающихся"]
+           else None for r in rows if r["ОГРН"] in orgs}
     assert matches_suppressed(got, want)
+    assert {r["Организация"] for r in rows if r["ОГРН"] in orgs} == {"МБОУ «Школа № 1»"}
     r = report(client, region_cert, dims, "application/xml")
     import xmlschema
     xsd = xmlschema.XMLSchema(str(pathlib.Path(__file__).parents[2] / "xsd" /
@@ -256,6 +257,39 @@ def test_contingent_as_csv_xml_and_svg(client, region_cert, population):
     svg = ET.fromstring(r.content)
     bars = svg.findall(".//{http://www.w3.org/2000/svg}rect")[1:]  # the first is the background
     assert len(bars) == sum(1 for k in want if k[0] == orgs[0])
+    # Bars by the school's short name, not its ОГРН; dates as people write them.
+    labels = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")
+              if t.get("text-anchor") == "end"]
+    assert labels and all(label.startswith("МБОУ «Школа № 1» · ") for label in labels), labels
+    assert all(orgs[0] not in label for label in labels)
+    heading = svg.find(".//{http://www.w3.org/2000/svg}text[@id='t']").text
+    d = AS_OF.split("-")
+    assert heading.startswith(f"Контингент на {d[2]}.{d[1]}.{d[0]}: "), heading
+    texts = " ".join(t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text"))
+    assert "Состоят на учёте, но не обучаются на эту дату: " in texts
+    assert svg.find(".//{http://www.w3.org/2000/svg}g[@class='axis']") is not None
+
+
+def read_csv(resp):
+    """The people's CSV dialect (docs/reports.md): BOM, ";", CRLF, headers in the language."""
+    assert resp.headers["Content-Type"].startswith("text/csv")
+    assert resp.content.startswith(b"\xef\xbb\xbf")
+    text = resp.content.decode("utf-8-sig")
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
+    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+
+
+def test_contingent_csv_in_english_and_as_a_file(client, region_cert, population):
+    orgs, _, _ = population
+    r = client.get("/api/v1/reports/contingent", cert=region_cert,
+                   headers={"Accept": "text/csv", "Accept-Language": "en"},
+                   params={"as_of": AS_OF, "group_by": "organization,sex"})
+    assert r.status_code == 200, r.text[:300]
+    assert r.headers["Content-Language"] == "en"
+    assert r.headers["Content-Disposition"] == f'attachment; filename="contingent-{AS_OF}.csv"'
+    rows = read_csv(r)
+    assert list(rows[0]) == ["OGRN", "Organisation", "Sex", "Students"]
+    assert {row["Sex"] for row in rows} <= {"male", "female", "not given"}
 
 
 def test_a_transfer_after_as_of_counts_at_the_old_school(client, region_cert, population):

@@ -55,7 +55,7 @@ def write_entry(raw_store, r):
     return entries[0]
 
 
-@pytest.mark.parametrize("who", ["school own+health", "ministry+health", "admin+health"])
+@pytest.mark.parametrize("who", ["school own+health", "admin+health"])
 def test_empty_patch_answers_without_the_stored_block_and_is_logged(client, tokens, raw_store,
                                                                    who):
     tok = tokens[who]
@@ -95,7 +95,7 @@ def test_real_patch_and_put_do_not_echo_the_block(client, tokens, raw_store):
 
 
 def test_event_answer_is_logged(client, tokens, raw_store):
-    tok = tokens["ministry+health"]
+    tok = tokens["admin+health"]
     sid = created(client, tok, student(org=ORG, health=health(marker()))).json()["id"]
     ev = {"type": "ENROLL", "date": "2024-09-01",
           "order": {"number": f"{uuid.uuid4().hex[:6]}-у", "date": "2024-08-28"},

@@ -272,7 +272,16 @@ test_role_names(void)
         CHECK_INT(principal_role_parse(principal_role_name((role_t)r)), r);
     CHECK_STR(principal_role_name(ROLE_REGION), "region");
     CHECK_STR(principal_role_name(ROLE_SCHOOL), "school");
-    CHECK_STR(principal_role_name(ROLE_MINISTRY), "ministry");
+    CHECK_STR(principal_role_name(ROLE_MINISTRY), "ministry_education");
+    CHECK_STR(principal_role_name(ROLE_MINISTRY_HEALTH), "ministry_health");
+    CHECK_STR(principal_role_name(ROLE_PORTAL), "portal");
+    /* The pre-split name (docs/security.md, "Migration of ministry tokens"). */
+    CHECK_INT(principal_role_parse("ministry"), ROLE_MINISTRY);
+    CHECK_INT(principal_role_resolve("ministry", 0), ROLE_MINISTRY);
+    CHECK_INT(principal_role_resolve("ministry", SCOPE_HEALTH), ROLE_MINISTRY_HEALTH);
+    CHECK_INT(principal_role_resolve("ministry_education", SCOPE_HEALTH), ROLE_MINISTRY);
+    CHECK_INT(principal_role_resolve("portal", 0), ROLE_PORTAL);
+    CHECK_INT(principal_role_resolve(NULL, 0), ROLE_NONE);
     CHECK_STR(principal_role_name(ROLE_AUDITOR), "auditor");
     CHECK_STR(principal_role_name(ROLE_ADMIN), "admin");
     CHECK(principal_role_name(ROLE_NONE) == NULL);
@@ -284,6 +293,13 @@ test_role_names(void)
     CHECK_STR(principal_method_name(AUTH_TOKEN), "token");
     CHECK_STR(principal_method_name(AUTH_CERT), "certificate");
     CHECK_STR(principal_method_name(AUTH_NONE), "none");
+    CHECK_STR(principal_method_name(AUTH_LOCAL), "local");
+    CHECK(principal_method_matches(AUTH_LOCAL, "local"));
+    CHECK(principal_method_matches(AUTH_LOCAL, "none")); /* written before "local" */
+    CHECK(!principal_method_matches(AUTH_TOKEN, "none"));
+    CHECK(!principal_method_matches(AUTH_CERT, NULL));
+    CHECK_STR(principal_method_key(AUTH_LOCAL), "none");
+    CHECK_STR(principal_method_key(AUTH_CERT), "certificate");
     CHECK_STR(principal_method_name(AUTH__MAX), "none");
 }
 

@@ -853,6 +853,225 @@ done:
 }
 
 /* ======================================================================
+ * Case: two-record writes (merge and unmerge, store_record_write_pair).
+ * ====================================================================== */
+
+static write_meta_t
+pair_meta(const char *kind, const char *member, const char *other, const char *state, bool revive)
+{
+    write_meta_t m = {.principal = &admin,
+                      .request_id = "test_contract",
+                      .reason = "дубликат",
+                      .version_kind = kind,
+                      .state = state,
+                      .link_member = member,
+                      .link_id = other,
+                      .revive = revive};
+    return m;
+}
+
+/* Merges d into s (s takes doc): the duplicate's final version, then the survivor's. */
+static bool
+pair_merge(store_conn_t *conn, const char *s, int64_t sv, const char *d, int64_t dv,
+           const bson_t *doc, write_result_t out[2], kt_error_t *err)
+{
+    write_meta_t md = pair_meta("merged", "merged_into", s, RECORD_MERGED, false);
+    write_meta_t ms = pair_meta("merge", "merged_from", d, NULL, false);
+    write_side_t sides[2] = {{WRITE_DELETE, d, dv, NULL, &md}, {WRITE_UPDATE, s, sv, doc, &ms}};
+
+    kt_error_clear(err);
+    return store_record_write_pair(conn, &store_kind_student, sides, out, err);
+}
+
+/* The holder of a СНИЛС's claim is want (defined with the СНИЛС cases below). */
+static void check_holder(store_conn_t *conn, const char *snils, const char *want);
+
+static void
+test_pair_merge_and_unmerge(void)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    char org[14], sa[12], sb[12], s[STUDENT_ID_LEN + 1], d[STUDENT_ID_LEN + 1];
+    write_result_t out[2], one;
+    kt_error_t err;
+    bson_t doc, back, other;
+    record_t r;
+
+    make_ogrn(70, org);
+    make_snils(700, sa);
+    make_snils(701, sb);
+    record_init(&r);
+    student_doc(&doc, "Слияние", "Выжившая", sb, org); /* the survivor takes d's СНИЛС */
+    student_doc(&back, "Слияние", "Выжившая", sa, org);
+    student_doc(&other, "Слияние", "Другая", sb, org);
+    if (!create(conn, "Слияние", "Выжившая", sa, org, s) ||
+        !create(conn, "Слияние", "Дубликат", sb, org, d))
+        goto done;
+
+    /* A stale version of either side writes neither. */
+    CHECK(!pair_merge(conn, s, 1, d, 2, &doc, out, &err));
+    CHECK_INT(err.code, KT_VERSION_CONFLICT);
+    CHECK_INT(current_version(conn, d), 1);
+    CHECK(!pair_merge(conn, s, 2, d, 1, &doc, out, &err));
+    CHECK_INT(err.code, KT_VERSION_CONFLICT);
+    CHECK_INT(current_version(conn, d), 1);
+
+    CHECK_OK(pair_merge(conn, s, 1, d, 1, &doc, out, &err), err);
+    CHECK_INT(out[0].version, 2);
+    CHECK_INT(out[1].version, 2);
+    CHECK_OK(store_student_get(conn, d, &r, &err), err);
+    CHECK(r.deleted && record_is_merged(&r));
+    CHECK_STR(record_state(&r), RECORD_MERGED);
+    CHECK_STR(bget_str(&r.record, "kind"), "merged");
+    CHECK_STR(bget_str(&r.record, "merged_into"), s);
+    CHECK_STR(bget_str(&r.doc, "snils"), sb); /* the duplicate's document, as it was */
+    record_reset(&r);
+    CHECK_OK(store_student_get(conn, s, &r, &err), err);
+    CHECK_STR(bget_str(&r.record, "kind"), "merge");
+    CHECK_STR(bget_str(&r.record, "merged_from"), d);
+    check_holder(conn, sb, s);
+    /* The duplicate's СНИЛС is the survivor's now; the survivor's old one is free. */
+    CHECK(!put(conn, WRITE_CREATE, NULL, 0, &other, &one, &err));
+    CHECK_INT(err.code, KT_DUPLICATE_SNILS);
+    CHECK_STR(err.ref, s);
+    /* A merged record takes no ordinary write. */
+    CHECK(!put(conn, WRITE_UPDATE, d, 0, &other, &one, &err));
+    CHECK_INT(err.code, KT_GONE);
+
+    /* Unmerge: the survivor gives the СНИЛС back, the duplicate revives with it. */
+    record_reset(&r);
+    CHECK_OK(store_student_get(conn, d, &r, &err), err);
+    write_meta_t ms = pair_meta("unmerge", "unmerged", d, NULL, false);
+    write_meta_t md = pair_meta("unmerged", "unmerged_from", s, NULL, true);
+    write_side_t sides[2] = {{WRITE_UPDATE, s, 2, &back, &ms}, {WRITE_UPDATE, d, 2, &r.doc, &md}};
+    kt_error_clear(&err);
+    CHECK_OK(store_record_write_pair(conn, &store_kind_student, sides, out, &err), err);
+    CHECK_INT(out[0].version, 3);
+    CHECK_INT(out[1].version, 3);
+    record_reset(&r);
+    CHECK_OK(store_student_get(conn, d, &r, &err), err);
+    CHECK(!r.deleted);
+    CHECK_STR(bget_str(&r.record, "kind"), "unmerged");
+    CHECK_STR(bget_str(&r.record, "state"), "ACTIVE");
+    check_holder(conn, sb, d);
+    check_holder(conn, sa, s);
+    CHECK(!put(conn, WRITE_CREATE, NULL, 0, &other, &one, &err));
+    CHECK_INT(err.code, KT_DUPLICATE_SNILS);
+    CHECK_STR(err.ref, d);
+    check_chain(conn, &store_kind_student, s, 3);
+    check_chain(conn, &store_kind_student, d, 3);
+done:
+    bson_destroy(&doc);
+    bson_destroy(&back);
+    bson_destroy(&other);
+    record_release(&r);
+    store_conn_push(conn);
+}
+
+/* Several merges of one pair at once, and updates of the duplicate beside
+ * one merge: the duplicate's version N+1 decides. */
+typedef struct {
+    const char *s, *d, *org;
+    bool merger;
+    pthread_barrier_t *start;
+    long written, gone, failures;
+} racer_pair_t;
+
+static void
+pair_race_one(store_conn_t *conn, racer_pair_t *r, const bson_t *doc, int i)
+{
+    write_result_t out[2];
+    kt_error_t err;
+    bson_t upd;
+    char label[32];
+
+    snprintf(label, sizeof label, "P-%p-%d", (void *)r, i);
+    student_doc(&upd, "Слияние", label, NULL, r->org);
+    for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
+        int64_t sv = current_version(conn, r->s), dv = current_version(conn, r->d);
+        bool ok = r->merger ? pair_merge(conn, r->s, sv, r->d, dv, doc, out, &err)
+                            : put(conn, WRITE_UPDATE, r->d, dv, &upd, &out[0], &err);
+        if (ok || err.code != KT_VERSION_CONFLICT) {
+            r->written += ok;
+            r->gone += !ok && err.code == KT_GONE;
+            r->failures += !ok && err.code != KT_GONE;
+            break;
+        }
+    }
+    bson_destroy(&upd);
+}
+
+static void *
+racer_pair_run(void *arg)
+{
+    racer_pair_t *r = arg;
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    bson_t doc;
+
+    student_doc(&doc, "Слияние", "Итог", NULL, r->org);
+    pthread_barrier_wait(r->start);
+    for (int i = 0; i < (r->merger ? 1 : 5 * scale) && r->gone == 0 && r->failures == 0; i++)
+        pair_race_one(conn, r, &doc, i);
+    bson_destroy(&doc);
+    store_conn_push(conn);
+    return NULL;
+}
+
+/* mergers threads merge, the others update the duplicate. */
+static void
+pair_race(int mergers)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    racer_pair_t r[RACERS];
+    pthread_t tids[RACERS];
+    pthread_barrier_t start;
+    char org[14], s[STUDENT_ID_LEN + 1], d[STUDENT_ID_LEN + 1];
+    long merges = 0, updates = 0, failures = 0;
+    record_t last;
+    kt_error_t err;
+
+    make_ogrn(71, org);
+    record_init(&last);
+    if (!create(conn, "Слияние", "Гонка", NULL, org, s) ||
+        !create(conn, "Слияние", "Гонка2", NULL, org, d))
+        goto done;
+    pthread_barrier_init(&start, NULL, RACERS);
+    for (int i = 0; i < RACERS; i++) {
+        r[i] = (racer_pair_t){.s = s, .d = d, .org = org, .merger = i < mergers, .start = &start};
+        pthread_create(&tids[i], NULL, racer_pair_run, &r[i]);
+    }
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(tids[i], NULL);
+        merges += r[i].merger ? r[i].written : 0;
+        updates += r[i].merger ? 0 : r[i].written;
+        failures += r[i].failures;
+    }
+    pthread_barrier_destroy(&start);
+    CHECK_INT(failures, 0);
+    CHECK_INT(merges, 1); /* the others met the merged duplicate: 410 */
+    kt_error_clear(&err);
+    CHECK_OK(store_student_get(conn, d, &last, &err), err);
+    CHECK(record_is_merged(&last));
+    CHECK_INT(last.version, 2 + updates);
+    check_chain(conn, &store_kind_student, d, 2 + updates);
+    check_chain(conn, &store_kind_student, s, 2);
+done:
+    record_release(&last);
+    store_conn_push(conn);
+}
+
+static void
+test_pair_concurrent_merges(void)
+{
+    pair_race(RACERS);
+}
+
+static void
+test_pair_merge_against_updates(void)
+{
+    pair_race(1);
+}
+
+/* ======================================================================
  * Case: one СНИЛС, several writers at once.
  * ====================================================================== */
 
@@ -1264,6 +1483,30 @@ run_feeders(const char *home, const char *away)
     return versions;
 }
 
+/* The feed's epoch: the original one until renewed, then a new random one
+ * each time, kept by the store. */
+static void
+test_feed_epoch(void)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    char first[FEED_EPOCH_MAX], second[FEED_EPOCH_MAX], read[FEED_EPOCH_MAX];
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    CHECK_OK(feed_epoch_get(conn, read, &err), err);
+    CHECK(strcmp(read, FEED_EPOCH_ORIGINAL) == 0 || strlen(read) == 16);
+    CHECK_OK(feed_epoch_renew(conn, first, &err), err);
+    CHECK_INT(strlen(first), 16);
+    CHECK(strspn(first, "0123456789abcdef") == 16);
+    CHECK_OK(feed_epoch_get(conn, read, &err), err);
+    CHECK_STR(read, first);
+    CHECK_OK(feed_epoch_renew(conn, second, &err), err);
+    CHECK(strcmp(first, second) != 0);
+    CHECK_OK(feed_epoch_get(conn, read, &err), err);
+    CHECK_STR(read, second);
+    store_conn_push(conn);
+}
+
 static void
 test_feed(void)
 {
@@ -1511,6 +1754,85 @@ test_pagination(void)
 done:
     bson_destroy(&filter);
     free(class);
+    store_conn_push(conn);
+}
+
+/* A student whose representatives carry the given СНИЛС (NULL ends the list). */
+static void
+student_with_parents(bson_t *doc, const char *last, const char *org, const char *const *snils)
+{
+    bson_t reps, rep;
+    char idx[16];
+
+    student_doc(doc, last, "Пётр", NULL, org);
+    BSON_APPEND_ARRAY_BEGIN(doc, "representatives", &reps);
+    for (int i = 0; snils[i] != NULL; i++) {
+        snprintf(idx, sizeof idx, "%d", i);
+        BSON_APPEND_DOCUMENT_BEGIN(&reps, idx, &rep);
+        BSON_APPEND_UTF8(&rep, "kind", i % 2 ? "FATHER" : "MOTHER");
+        if (snils[i][0] != '\0')
+            BSON_APPEND_UTF8(&rep, "snils", snils[i]);
+        bson_append_document_end(&reps, &rep);
+    }
+    bson_append_array_end(doc, &reps);
+}
+
+static int
+find_by_parent(store_conn_t *conn, const char *snils, char (*ids)[40])
+{
+    int n = -1;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    CHECK_OK(store_student_find_ids(conn, "representative_snils", snils, NULL, PAGE, ids, &n, &err),
+             err);
+    return n;
+}
+
+/* The representatives' СНИЛС, a multi-valued head key (issue 15): a parent's
+ * children by index, whatever the number of representatives; a change of
+ * representatives or a delete takes the key away; verify agrees. */
+static void
+test_representative_keys(void)
+{
+    store_conn_t *conn = store_conn_pop(store, STORE_POOL_BATCH);
+    char mother[12], father[12], other[12], org[14], a[STUDENT_ID_LEN + 1], b[STUDENT_ID_LEN + 1];
+    char ids[PAGE][40];
+    const char *both[] = {mother, father, mother, "", NULL}, *one[] = {mother, NULL};
+    const char *none[] = {other, NULL};
+    write_result_t out;
+    kt_error_t err;
+    bson_t doc;
+
+    snprintf(mother, sizeof mother, "7%05d0001", tag % 100000);
+    snprintf(father, sizeof father, "7%05d0002", tag % 100000);
+    snprintf(other, sizeof other, "7%05d0003", tag % 100000);
+    make_ogrn(30, org);
+    student_with_parents(&doc, "Родителев", org, both);
+    CHECK_OK(put(conn, WRITE_CREATE, NULL, 0, &doc, &out, &err), err);
+    snprintf(a, sizeof a, "%s", out.id);
+    bson_destroy(&doc);
+    student_with_parents(&doc, "Родителева", org, one);
+    CHECK_OK(put(conn, WRITE_CREATE, NULL, 0, &doc, &out, &err), err);
+    snprintf(b, sizeof b, "%s", out.id);
+    bson_destroy(&doc);
+    CHECK_INT(find_by_parent(conn, mother, ids), 2);
+    CHECK_INT(find_by_parent(conn, father, ids), 1);
+    CHECK_STR(ids[0], a);
+    CHECK_INT(find_by_parent(conn, other, ids), 0);
+    check_chain(conn, &store_kind_student, a, 1);
+    /* The father is replaced by another representative: his key goes. */
+    student_with_parents(&doc, "Родителев", org, none);
+    CHECK_OK(put(conn, WRITE_UPDATE, a, 1, &doc, &out, &err), err);
+    bson_destroy(&doc);
+    CHECK_INT(find_by_parent(conn, father, ids), 0);
+    CHECK_INT(find_by_parent(conn, other, ids), 1);
+    CHECK_INT(find_by_parent(conn, mother, ids), 1);
+    CHECK_STR(ids[0], b);
+    check_chain(conn, &store_kind_student, a, 2);
+    /* A deleted student is nobody's child in the index. */
+    CHECK_OK(put(conn, WRITE_DELETE, b, 0, NULL, &out, &err), err);
+    CHECK_INT(find_by_parent(conn, mother, ids), 0);
     store_conn_push(conn);
 }
 
@@ -2174,6 +2496,27 @@ check_lease_handover(store_conn_t *conn, const char *key, leaser_t l[2], int hol
     CHECK(!kept);
 }
 
+/* The INQUEUE receipt's progress: received set once, done moving on alone,
+ * the rest of the registration kept. */
+static void
+check_progress(store_conn_t *conn, const char *key)
+{
+    bson_t pkg = BSON_INITIALIZER;
+    kt_error_t err;
+
+    kt_error_clear(&err);
+    CHECK_OK(packages_progress(conn, key, 600, 0, &err), err);
+    CHECK_OK(packages_progress(conn, key, -1, 128, &err), err);
+    bson_destroy(&pkg);
+    CHECK_OK(packages_get(conn, key, &pkg, &err), err);
+    CHECK_INT(util_get_int(&pkg, "items_received", -1), 600);
+    CHECK_INT(util_get_int(&pkg, "items_done", -1), 128);
+    CHECK_STR(util_get_str(&pkg, "status"), "INQUEUE");
+    bson_destroy(&pkg);
+    CHECK(!packages_progress(conn, "no-such-key", 1, 0, &err));
+    CHECK_INT(err.code, KT_NOT_FOUND);
+}
+
 static void
 check_queue(store_conn_t *conn, const char *key, const char *data, size_t len)
 {
@@ -2196,6 +2539,7 @@ check_queue(store_conn_t *conn, const char *key, const char *data, size_t len)
     CHECK_OK(packages_attempt(conn, key, &attempts, &waiting, &err), err);
     CHECK(waiting);
     CHECK_INT(attempts, 1);
+    check_progress(conn, key);
     free(loaded);
     free(keys);
 }
@@ -2759,6 +3103,7 @@ test_verify_all(void)
     verify_report_t r;
     bson_t last;
     bool found = false;
+    long records = -1;
     kt_error_t err;
 
     memset(&r, 0, sizeof r);
@@ -2773,6 +3118,9 @@ test_verify_all(void)
     CHECK_INT(r.broken, 0);
     CHECK_INT(r.incomplete, 0);
     CHECK_INT(r.duplicates, 0);
+    /* Nothing lags: the heads counted are the records verify visited. */
+    CHECK_OK(verify_count(conn, &records, &err), err);
+    CHECK_INT(records, r.students + r.organizations);
     CHECK_OK(verify_last_run(conn, &last, &found, &err), err);
     CHECK(found);
     if (found) {
@@ -2901,13 +3249,18 @@ run_cases(void)
     CONTRACT_RUN(test_identity_change_kind);
     CONTRACT_RUN(test_sixteen_writers);
     CONTRACT_RUN(test_delete_race);
+    CONTRACT_RUN(test_pair_merge_and_unmerge);
+    CONTRACT_RUN(test_pair_concurrent_merges);
+    CONTRACT_RUN(test_pair_merge_against_updates);
     CONTRACT_RUN(test_same_snils_creates);
     CONTRACT_RUN(test_same_snils_updates);
     CONTRACT_RUN(test_same_document);
     CONTRACT_RUN(test_feed);
+    CONTRACT_RUN(test_feed_epoch);
     CONTRACT_RUN(test_feed_tailing);
     CONTRACT_RUN(test_pagination);
     CONTRACT_RUN(test_organization_pages);
+    CONTRACT_RUN(test_representative_keys);
     CONTRACT_RUN(test_scan_as_of);
     CONTRACT_RUN(test_access_log);
     CONTRACT_RUN(test_changes_by_subject);

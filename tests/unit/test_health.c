@@ -236,7 +236,10 @@ test_who_may_see_health(void)
         unsigned scopes;
         bool sees;
     } cases[] = {
-        {ROLE_MINISTRY, SCOPE_HEALTH, true},
+        {ROLE_MINISTRY_HEALTH, SCOPE_HEALTH, true},
+        {ROLE_MINISTRY, SCOPE_HEALTH, false}, /* the education ministry, since the split */
+        {ROLE_PORTAL, SCOPE_HEALTH, false},
+        {ROLE_MINISTRY_HEALTH, 0, false},
         {ROLE_SCHOOL, SCOPE_HEALTH, true},
         {ROLE_ADMIN, SCOPE_HEALTH, true},
         {ROLE_REGION, SCOPE_HEALTH, false},

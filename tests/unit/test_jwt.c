@@ -354,6 +354,54 @@ test_round_trip_es256(void)
     check_round_trip(&ec_a);
 }
 
+/* A public key file of several keys (a rotation's overlap): a token of each
+ * verifies; once a key is left out, its tokens are "unknown key id". */
+static void
+test_key_rotation_overlap(void)
+{
+    kt_error_t err;
+    jwt_key_t *old_key = jwt_key_generate(JWT_ALG_EDDSA, &err);
+    jwt_key_t *new_key = jwt_key_generate(JWT_ALG_EDDSA, &err);
+    jwt_key_t *both = NULL, *only_new = NULL;
+    jwt_claims_t in = school_claims(), out;
+    char *old_token = NULL, *new_token = NULL;
+    buf_t pem;
+
+    buf_init(&pem, 0);
+    CHECK(old_key != NULL && new_key != NULL);
+    if (old_key == NULL || new_key == NULL)
+        goto done;
+    CHECK(strcmp(jwt_key_id(old_key), jwt_key_id(new_key)) != 0);
+    CHECK(jwt_key_pem(new_key, false, &pem));
+    only_new = jwt_key_parse_public(pem.data, pem.len, JWT_ALG_EDDSA, &err);
+    CHECK(buf_puts(&pem, "# kid old replaced-at 1700000000\n")); /* text between is skipped */
+    CHECK(jwt_key_pem(old_key, false, &pem));
+    both = jwt_key_parse_public(pem.data, pem.len, JWT_ALG_EDDSA, &err);
+    CHECK(both != NULL && only_new != NULL);
+    CHECK_STR(jwt_key_id(both), jwt_key_id(new_key)); /* the first is the newest */
+    CHECK(jwt_key_next(both) != NULL && jwt_key_next(jwt_key_next(both)) == NULL);
+    old_token = jwt_sign(old_key, &in, &err);
+    new_token = jwt_sign(new_key, &in, &err);
+    CHECK(old_token != NULL && new_token != NULL);
+    if (both == NULL || only_new == NULL || old_token == NULL || new_token == NULL)
+        goto done;
+    CHECK(jwt_verify(both, &policy, old_token, strlen(old_token), NOW, &out, &err));
+    CHECK(jwt_verify(both, &policy, new_token, strlen(new_token), NOW, &out, &err));
+    CHECK(jwt_verify(only_new, &policy, new_token, strlen(new_token), NOW, &out, &err));
+    CHECK(!jwt_verify(only_new, &policy, old_token, strlen(old_token), NOW, &out, &err));
+    CHECK_STR(err.message, "unknown key id");
+    /* A public key signs nothing; a private part is written only for a private key. */
+    CHECK(!jwt_key_pem(both, true, &pem));
+done:
+    free(old_token);
+    free(new_token);
+    jwt_key_free(both);
+    jwt_key_free(only_new);
+    jwt_key_free(old_key);
+    jwt_key_free(new_key);
+    buf_release(&pem);
+}
+
 static void
 test_round_trip_minimal(void)
 {
@@ -515,6 +563,30 @@ test_scopes(void)
     CHECK_INT(scopes_of("[\"health\"]"), 0xdead);
     CHECK_STR(why_ed("{\"sub\":\"a\",\"role\":\"region\",\"iat\":\"now\",\"exp\":1800000000}"),
               "bad claim iat");
+}
+
+static role_t
+role_of(const char *role, const char *scope)
+{
+    jwt_claims_t c;
+    char *payload = arena_printf(
+        T, "{\"sub\":\"a\",\"role\":\"%s\",\"scope\":\"%s\",\"exp\":1800000000}", role, scope);
+
+    if (!verify(ed_a.pub, forge_ed(payload), &c))
+        return ROLE__MAX;
+    return c.role;
+}
+
+/* The ministry split (docs/security.md, "Migration of ministry tokens"): a
+ * token minted before it says "ministry" and keeps working. */
+static void
+test_ministry_roles(void)
+{
+    CHECK_INT(role_of("ministry", ""), ROLE_MINISTRY);
+    CHECK_INT(role_of("ministry", "health"), ROLE_MINISTRY_HEALTH);
+    CHECK_INT(role_of("ministry_education", "health"), ROLE_MINISTRY);
+    CHECK_INT(role_of("ministry_health", ""), ROLE_MINISTRY_HEALTH);
+    CHECK_INT(role_of("portal", ""), ROLE_PORTAL);
 }
 
 /* ---- Signatures and algorithms ------------------------------------------- */
@@ -1047,6 +1119,7 @@ main(void)
     CHECK_RUN(test_round_trip_eddsa);
     CHECK_RUN(test_round_trip_es256);
     CHECK_RUN(test_round_trip_minimal);
+    CHECK_RUN(test_key_rotation_overlap);
     CHECK_RUN(test_interop);
     CHECK_RUN(test_expired);
     CHECK_RUN(test_exp_missing_or_bad);
@@ -1054,6 +1127,7 @@ main(void)
     CHECK_RUN(test_role_and_org);
     CHECK_RUN(test_subject);
     CHECK_RUN(test_scopes);
+    CHECK_RUN(test_ministry_roles);
     CHECK_RUN(test_bad_signature);
     CHECK_RUN(test_wrong_key);
     CHECK_RUN(test_signature_length);

@@ -182,6 +182,44 @@ test_percent_decode(void)
     arena_free(a);
 }
 
+/* Accept-Language with q-values (RFC 9110 12.5.4): English only when an
+ * "en" range weighs more than Russian and "*"; Russian by default. */
+static bool
+asks_english(const char *value)
+{
+    arena_t *a = arena_new(0);
+    request_t req;
+    kt_error_t err;
+    char header[128];
+    char *params[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/", header, NULL};
+    bool en;
+
+    snprintf(header, sizeof header, "HTTP_ACCEPT_LANGUAGE=%s", value);
+    en = parse(a, &req, params, &err) && req.lang_en;
+    arena_free(a);
+    return en;
+}
+
+static void
+test_accept_language(void)
+{
+    CHECK(asks_english("en"));
+    CHECK(asks_english("EN-gb"));
+    CHECK(asks_english("ru;q=0.5, en"));
+    CHECK(asks_english("de, en;q=0.3"));
+    CHECK(asks_english("en;q=0.8, ru;q=0.7"));
+    CHECK(asks_english(" en-US ; q=1.0 , *;q=0.1"));
+    CHECK(!asks_english(""));
+    CHECK(!asks_english("ru"));
+    CHECK(!asks_english("ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7"));
+    CHECK(!asks_english("en;q=0, ru"));
+    CHECK(!asks_english("en;q=0"));
+    CHECK(!asks_english("de"));
+    CHECK(!asks_english("*, en;q=0.5"));
+    CHECK(!asks_english("eng"));
+    CHECK(!asks_english("en;q=bad"));
+}
+
 int
 main(void)
 {
@@ -191,5 +229,6 @@ main(void)
     CHECK_RUN(test_bad_request_id_is_replaced);
     CHECK_RUN(test_body);
     CHECK_RUN(test_percent_decode);
+    CHECK_RUN(test_accept_language);
     CHECK_MAIN_END();
 }

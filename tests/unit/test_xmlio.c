@@ -349,7 +349,7 @@ test_sample_packet(void)
 {
     arena_t *a = arena_new(0);
     size_t len;
-    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-changes.xml"), &len);
     run_t r;
 
     CHECK(xml != NULL);
@@ -373,7 +373,7 @@ test_sample_file(void)
     arena_t *a = arena_new(0), *item_arena = arena_new(1 << 20);
     kt_error_t err;
     xmlio_reader_t *r =
-        xmlio_reader_new_file(schema, repo_path(a, "xsd/samples/packet-small.xml"), &err);
+        xmlio_reader_new_file(schema, repo_path(a, "xsd/samples/packet-changes.xml"), &err);
     xmlio_header_t h;
     xmlio_item_t item;
     size_t n = 0;
@@ -405,12 +405,11 @@ test_sample_file(void)
 static void
 test_samples_valid(void)
 {
-    static const char *const files[] = {"xsd/samples/packet-small.xml",
-                                        "xsd/samples/student.xml",
-                                        "xsd/samples/receipt.xml",
-                                        "xsd/samples/organization.xml",
-                                        "xsd/samples/packet-organizations.xml",
-                                        "xsd/samples/packet-records.xml"};
+    static const char *const files[] = {
+        "xsd/samples/packet-small.xml",  "xsd/samples/packet-changes.xml",
+        "xsd/samples/student.xml",       "xsd/samples/receipt.xml",
+        "xsd/samples/organization.xml",  "xsd/samples/packet-organizations.xml",
+        "xsd/samples/packet-records.xml"};
     arena_t *a = arena_new(0);
 
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
@@ -453,7 +452,7 @@ test_item_breaking_xsd_alone(void)
     CHECK(r.items[1].student == NULL);
     CHECK_STR(r.items[1].local_id, "2");
     CHECK(has_field(&r.items[1].error, "/Packet/Data/Student[2]/Sex"));
-    CHECK(strstr(r.items[1].error.message, "Строка 2, /Packet/Data/Student[2]/Sex") != NULL);
+    CHECK(strstr(r.items[1].error.message_ru, "Строка 2, /Packet/Data/Student[2]/Sex") != NULL);
     CHECK(strstr(r.items[1].error.message, "{" NS "}") == NULL);
     /* Item 3: the second document's number is too long. */
     CHECK_INT(r.items[2].error.code, KT_XSD);
@@ -773,7 +772,7 @@ test_not_well_formed(void)
     CHECK(r.n >= 1);
     CHECK_INT(r.end.code, KT_MALFORMED);
     CHECK_INT(r.end.status, 400);
-    CHECK(strstr(r.end.message, "Строка 1") != NULL);
+    CHECK(strstr(r.end.message_ru, "Строка 1") != NULL);
     arena_free(a);
 }
 
@@ -924,11 +923,11 @@ test_doctype_refused_first(void)
 
     run_str(a, xxe, &run);
     CHECK_INT(run.end.code, KT_MALFORMED);
-    CHECK_STR(run.end.message, "Строка 4: DOCTYPE в пакете не допускается");
+    CHECK_STR(run.end.message_ru, "Строка 4: DOCTYPE в пакете не допускается");
     CHECK(fd >= 0 && write(fd, xxe, sizeof xxe - 1) == (ssize_t)(sizeof xxe - 1));
     r = fd >= 0 ? xmlio_reader_new_file(schema, path, &err) : NULL;
     CHECK(r != NULL && !xmlio_reader_header(r, &h, &err));
-    CHECK_STR(err.message, "Строка 4: DOCTYPE в пакете не допускается");
+    CHECK_STR(err.message_ru, "Строка 4: DOCTYPE в пакете не допускается");
     xmlio_reader_free(r);
     if (fd >= 0) {
         close(fd);
@@ -1019,7 +1018,7 @@ test_truncated(void)
 {
     arena_t *a = arena_new(0);
     size_t len;
-    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-changes.xml"), &len);
     const char *cut = xml != NULL ? strstr(xml, "<Representative kind=\"FATHER\">") : NULL;
     run_t r;
 
@@ -1143,7 +1142,7 @@ test_attribute_bound(void)
     CHECK_INT(run.end.status, 400);
     CHECK(!run.header_ok); /* refused before the Header, which comes first, is read */
     CHECK_INT(run.n, 0);
-    CHECK(strstr(run.end.message, "Строка 1: у элемента больше 32 атрибутов") != NULL);
+    CHECK(strstr(run.end.message_ru, "Строка 1: у элемента больше 32 атрибутов") != NULL);
     /* The line is the element's, also after text and values the scan skips. */
     run_str(a,
             arena_printf(a,
@@ -1151,7 +1150,7 @@ test_attribute_bound(void)
                          "reason=\"a\nb\"/>\n<Student%s/></Data></Packet>",
                          junk_attributes(a, XMLIO_MAX_ATTRIBUTES + 1)),
             &run);
-    CHECK(strstr(run.end.message, "Строка 5: ") == run.end.message);
+    CHECK(strstr(run.end.message_ru, "Строка 5: ") == run.end.message_ru);
     /* At the bound the element is the XSD's to judge. */
     run_str(a, at, &run);
     CHECK_INT(run.n, 1);
@@ -1243,11 +1242,12 @@ test_item_errors_never_quote_values(void)
     CHECK(has_field(&r.items[0].error, "/Packet/Data/Student[1]/Sex"));
     CHECK(has_field(&r.items[0].error, "/Packet/Data/Student[1]/BirthDate"));
     CHECK(has_field(&r.items[0].error, "/Packet/Data/Student[1]/SNILS"));
-    CHECK(strstr(r.items[0].error.message, "Строка 1, /Packet/Data/Student[1]/Sex: ") != NULL);
+    CHECK(strstr(r.items[0].error.message_ru, "Строка 1, /Packet/Data/Student[1]/Sex: ") != NULL);
     CHECK(strstr(r.items[0].error.fields->message, "(XSD: enumeration)") != NULL);
     CHECK(has_field(&r.items[1].error, "/Packet/Data/Student[2]/Health/Disability/Reason"));
-    CHECK(strstr(r.items[1].error.fields->message, "Строка 1: ") ==
-          r.items[1].error.fields->message);
+    CHECK(strstr(r.items[1].error.fields->message_ru, "Строка 1: ") ==
+          r.items[1].error.fields->message_ru);
+    CHECK(strstr(r.items[1].error.fields->message, "Line 1: ") == r.items[1].error.fields->message);
     CHECK(strstr(r.items[1].error.fields->message, "enumeration") != NULL);
     CHECK(has_field(&r.items[2].error, "/Packet/Data/Student[3]/@state"));
     CHECK(has_field(&r.items[2].error, "/Packet/Data/Student[3]/@school"));
@@ -1257,7 +1257,7 @@ test_item_errors_never_quote_values(void)
     /* An element out of place says which the schema expects there. */
     for (const kt_field_error_t *f = r.items[2].error.fields; f != NULL; f = f->next)
         if (strstr(f->pointer, "Nickname") != NULL)
-            CHECK(strstr(f->message, "ожидается") != NULL);
+            CHECK(strstr(f->message_ru, "ожидается") != NULL);
     arena_free(a);
 }
 
@@ -1482,7 +1482,7 @@ test_write_round_trip(void)
 {
     arena_t *a = arena_new(0);
     size_t len, wlen = 0;
-    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    const char *xml = slurp(a, repo_path(a, "xsd/samples/packet-changes.xml"), &len);
     bson_t docs[3] = {BSON_INITIALIZER, BSON_INITIALIZER, BSON_INITIALIZER};
     written_t w[3] = {{"83e01178-017e-4732-a641-207b2ab9fde5", 3, false, &docs[0]},
                       {"2da35c03-2ba9-43b6-b5bf-7dc9a44fbc7b", 1, true, &docs[1]},
@@ -1533,7 +1533,7 @@ test_write_matches_export_sample(void)
 {
     arena_t *a = arena_new(0);
     size_t len, wlen = 0, slen;
-    const char *packet_xml = slurp(a, repo_path(a, "xsd/samples/packet-small.xml"), &len);
+    const char *packet_xml = slurp(a, repo_path(a, "xsd/samples/packet-changes.xml"), &len);
     const char *sample = slurp(a, repo_path(a, "xsd/samples/student.xml"), &slen);
     bson_t doc = BSON_INITIALIZER;
     written_t w = {"83e01178-017e-4732-a641-207b2ab9fde5", 3, false, &doc};
@@ -1964,9 +1964,9 @@ golden_item(arena_t *a, buf_t *out, const xmlio_item_t *it)
     buf_printf(out, "%zu %s id=%s localId=%s reason=%s health=%d error=%s %s\n", it->index,
                it->xpath, it->id ? it->id : "-", it->local_id ? it->local_id : "-",
                it->reason ? it->reason : "-", it->health, kt_code_name(it->error.code),
-               it->error.message);
+               it->error.message_ru);
     for (const kt_field_error_t *f = it->error.fields; f != NULL; f = f->next)
-        buf_printf(out, "  xsd %s: %s\n", f->pointer, f->message ? f->message : "");
+        buf_printf(out, "  xsd %s: %s\n", f->pointer, kt_field_message(f, false));
     if (tree == NULL)
         return;
     buf_init(&json, 0);
@@ -1993,7 +1993,7 @@ golden_packet(buf_t *out, const char *rel)
     while (r != NULL && xmlio_reader_next(r, a, &item, &err))
         golden_item(a, out, &item);
     if (r != NULL)
-        buf_printf(out, "end %s %s\n", kt_code_name(err.code), err.message);
+        buf_printf(out, "end %s %s\n", kt_code_name(err.code), err.message_ru);
     xmlio_reader_free(r);
     arena_free(a);
 }
@@ -2022,7 +2022,7 @@ golden_broken(buf_t *out)
     while (r != NULL && xmlio_reader_next(r, a, &item, &err))
         golden_item(a, out, &item);
     if (r != NULL)
-        buf_printf(out, "end %s %s\n", kt_code_name(err.code), err.message);
+        buf_printf(out, "end %s %s\n", kt_code_name(err.code), err.message_ru);
     xmlio_reader_free(r);
     arena_free(a);
 }
@@ -2056,7 +2056,7 @@ golden_full_student(buf_t *out)
     while (r != NULL && xmlio_reader_next(r, a, &item, &err))
         golden_item(a, out, &item);
     if (r != NULL)
-        buf_printf(out, "end %s %s\n", kt_code_name(err.code), err.message);
+        buf_printf(out, "end %s %s\n", kt_code_name(err.code), err.message_ru);
     xmlio_reader_free(r);
     arena_free(a);
 }
@@ -2072,7 +2072,7 @@ test_golden_samples(void)
     buf_t out;
 
     buf_init(&out, 0);
-    golden_packet(&out, "xsd/samples/packet-small.xml");
+    golden_packet(&out, "xsd/samples/packet-changes.xml");
     golden_packet(&out, "xsd/samples/packet-records.xml");
     golden_packet(&out, "xsd/samples/packet-organizations.xml");
     golden_full_student(&out);

@@ -43,43 +43,25 @@ may_see(const request_t *req, const char *org)
     return req->principal.role != ROLE_SCHOOL || strcmp(org, req->principal.org) == 0;
 }
 
-static void
-append_flagged(bson_t *arr, int i, const dup_candidate_t *c, const char *pair, bool shown)
-{
-    char key[16];
-    bson_t one;
-
-    snprintf(key, sizeof key, "%d", i);
-    bson_append_document_begin(arr, key, -1, &one);
-    BSON_APPEND_UTF8(&one, "pair", pair);
-    BSON_APPEND_INT32(&one, "score", c->score);
-    if (shown) {
-        BSON_APPEND_UTF8(&one, "student_id", c->id);
-        duplicates_append_agree(&one, "agree", c->agree);
-    }
-    bson_append_document_end(arr, &one);
-}
-
-void
+const char *
 duplicates_after_create(const app_t *app, request_t *req, store_conn_t *conn,
-                        const write_meta_t *meta, const char *id, const bson_t *doc, bson_t *extra)
+                        const write_meta_t *meta, const char *id, const bson_t *doc)
 {
     dup_candidate_t found[DUP_CANDIDATES_MAX];
-    const char *ids[DUP_CANDIDATES_MAX];
+    const char *ids[DUP_CANDIDATES_MAX], *value = "";
     char pair[STUDENT_ID_LEN + 1];
     size_t nshown = 0;
     int n = 0;
     kt_error_t err;
-    bson_t arr;
 
     kt_error_clear(&err);
     if (!duplicates_flag(conn, id, doc, meta, found, DUP_CANDIDATES_MAX, &n, &err)) {
         log_event(LOG_ERROR, "request %s: student %s created, its duplicates not searched: %s",
                   req->request_id, id, err.message);
-        return;
+        return NULL;
     }
     if (n == 0)
-        return;
+        return NULL;
     for (int i = 0; i < n; i++)
         if (may_see(req, found[i].org))
             ids[nshown++] = found[i].id;
@@ -88,12 +70,13 @@ duplicates_after_create(const app_t *app, request_t *req, store_conn_t *conn,
                   req->request_id, id, err.message);
         nshown = 0; /* the pairs are stored; the answer names no other student */
     }
-    BSON_APPEND_ARRAY_BEGIN(extra, "duplicates", &arr);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && value != NULL; i++) {
+        bool shown = nshown > 0 && may_see(req, found[i].org);
         duplicates_pair_id(id, found[i].id, pair);
-        append_flagged(&arr, i, &found[i], pair, nshown > 0 && may_see(req, found[i].org));
+        value = arena_printf(req->arena, "%s%s%s;score=%d%s%s", value, i ? ", " : "", pair,
+                             found[i].score, shown ? ";student=" : "", shown ? found[i].id : "");
     }
-    bson_append_array_end(extra, &arr);
+    return value;
 }
 
 /* --- GET /api/v1/students/{id}/duplicates --- */

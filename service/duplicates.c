@@ -230,13 +230,13 @@ duplicates_append_agree(bson_t *doc, const char *key, unsigned agree)
 
 /* The ids of one block, each once, added to ids. */
 static bool
-add_block(store_conn_t *conn, int k, const char *key, char (*ids)[40], int *n, kt_error_t *err)
+add_block(store_conn_t *conn, int k, const char *key, int limit, char (*ids)[40], int *n,
+          kt_error_t *err)
 {
     char block[DUP_BLOCK_MAX][40];
     int m = 0;
 
-    if (!store_student_find_ids(conn, store_dup_key_names[k], key, NULL, DUP_BLOCK_MAX, block, &m,
-                                err))
+    if (!store_student_find_ids(conn, store_dup_key_names[k], key, NULL, limit, block, &m, err))
         return false;
     for (int i = 0; i < m; i++) {
         bool seen = false;
@@ -256,6 +256,7 @@ block_ids(store_conn_t *conn, dup_scope_t scope, const bson_t *doc, char (*ids)[
           kt_error_t *err)
 {
     char keys[STORE_DUP_KEYS][STORE_DUP_KEY_MAX];
+    int limit = scope == DUP_SCOPE_FLAG ? DUP_FLAG_BLOCK_MAX : DUP_BLOCK_MAX;
     bool holders;
 
     *n = 0;
@@ -263,10 +264,10 @@ block_ids(store_conn_t *conn, dup_scope_t scope, const bson_t *doc, char (*ids)[
     holders = scope == DUP_SCOPE_ALL || keys[0][0] == STORE_DUP_NO_SNILS;
     for (int k = 0; k < STORE_DUP_KEYS; k++) {
         keys[k][0] = STORE_DUP_NO_SNILS;
-        if (!add_block(conn, k, keys[k], ids, n, err))
+        if (!add_block(conn, k, keys[k], limit, ids, n, err))
             return false;
         keys[k][0] = STORE_DUP_SNILS;
-        if (holders && !add_block(conn, k, keys[k], ids, n, err))
+        if (holders && !add_block(conn, k, keys[k], limit, ids, n, err))
             return false;
     }
     return true;

@@ -4,8 +4,9 @@
  * The candidate search reads the ids of each blocking key the student's
  * document gives (store/records.h, store_dup_keys: the consonant skeleton of
  * the surname + birth date, of the first name + birth date, of both names +
- * birth year) from the heads' index — at most DUP_BLOCK_MAX per key, so a
- * search reads a bounded number of records whatever the region's size —
+ * birth year) from the heads' index — at most DUP_BLOCK_MAX per key and
+ * kind (DUP_FLAG_BLOCK_MAX at a create), so a search reads a bounded
+ * number of records whatever the region's size —
  * scores each candidate against the document (duplicates_score) and keeps
  * the best DUP_CANDIDATES_MAX at or above a floor.
  *
@@ -36,6 +37,9 @@
  * order): at most 3 × 2 × 50 records per search. */
 #define DUP_CANDIDATES_MAX 10
 #define DUP_BLOCK_MAX      50
+/* The same at a create (DUP_SCOPE_FLAG), which every write pays for: at
+ * most 3 × 2 × 20 records. */
+#define DUP_FLAG_BLOCK_MAX 20
 
 /* What agrees between two documents, as bits; the names are the JSON
  * fields (duplicates_agree_name). A name counts as agreeing within two

@@ -553,6 +553,13 @@ const kt_msg_t kt_msg_catalogue[] = {
     {"Total: hidden", "Итого: скрыто"},
     {"%s: hidden", "%s: скрыто"},
     {"%s: %g%%", "%s: %g%%"},
+    /* probable duplicates (service/duplicates.c, handlers/duplicates.c, service/ingest.c) */
+    {"probable duplicates are for the region's operators and administrators",
+     "Вероятные дубликаты доступны только операторам региона и администраторам"},
+    {"the duplicate search failed; the student was created",
+     "Поиск вероятных дубликатов не выполнен; запись создана"},
+    {"probable duplicate of another record: pair %s, score %d, agreeing: %s",
+     "Вероятный дубликат другой записи: пара %s, оценка %d, совпадают: %s"},
 };
 
 const size_t kt_msg_catalogue_len = sizeof kt_msg_catalogue / sizeof kt_msg_catalogue[0];

@@ -43,43 +43,25 @@ may_see(const request_t *req, const char *org)
     return req->principal.role != ROLE_SCHOOL || strcmp(org, req->principal.org) == 0;
 }
 
-static void
-append_flagged(bson_t *arr, int i, const dup_candidate_t *c, const char *pair, bool shown)
-{
-    char key[16];
-    bson_t one;
-
-    snprintf(key, sizeof key, "%d", i);
-    bson_append_document_begin(arr, key, -1, &one);
-    BSON_APPEND_UTF8(&one, "pair", pair);
-    BSON_APPEND_INT32(&one, "score", c->score);
-    if (shown) {
-        BSON_APPEND_UTF8(&one, "student_id", c->id);
-        duplicates_append_agree(&one, "agree", c->agree);
-    }
-    bson_append_document_end(arr, &one);
-}
-
-void
+const char *
 duplicates_after_create(const app_t *app, request_t *req, store_conn_t *conn,
-                        const write_meta_t *meta, const char *id, const bson_t *doc, bson_t *extra)
+                        const write_meta_t *meta, const char *id, const bson_t *doc)
 {
     dup_candidate_t found[DUP_CANDIDATES_MAX];
-    const char *ids[DUP_CANDIDATES_MAX];
+    const char *ids[DUP_CANDIDATES_MAX], *value = "";
     char pair[STUDENT_ID_LEN + 1];
     size_t nshown = 0;
     int n = 0;
     kt_error_t err;
-    bson_t arr;
 
     kt_error_clear(&err);
     if (!duplicates_flag(conn, id, doc, meta, found, DUP_CANDIDATES_MAX, &n, &err)) {
         log_event(LOG_ERROR, "request %s: student %s created, its duplicates not searched: %s",
                   req->request_id, id, err.message);
-        return;
+        return NULL;
     }
     if (n == 0)
-        return;
+        return NULL;
     for (int i = 0; i < n; i++)
         if (may_see(req, found[i].org))
             ids[nshown++] = found[i].id;
@@ -88,12 +70,13 @@ duplicates_after_create(const app_t *app, request_t *req, store_conn_t *conn,
                   req->request_id, id, err.message);
         nshown = 0; /* the pairs are stored; the answer names no other student */
     }
-    BSON_APPEND_ARRAY_BEGIN(extra, "duplicates", &arr);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && value != NULL; i++) {
+        bool shown = nshown > 0 && may_see(req, found[i].org);
         duplicates_pair_id(id, found[i].id, pair);
-        append_flagged(&arr, i, &found[i], pair, nshown > 0 && may_see(req, found[i].org));
+        value = arena_printf(req->arena, "%s%s%s;score=%d%s%s", value, i ? ", " : "", pair,
+                             found[i].score, shown ? ";student=" : "", shown ? found[i].id : "");
     }
-    bson_append_array_end(extra, &arr);
+    return value;
 }
 
 /* --- GET /api/v1/students/{id}/duplicates --- */
@@ -199,8 +182,8 @@ handle_student_duplicates(const app_t *app, request_t *req, response_t *res, kt_
         ok = records_answer_gone(req, res, &self, err);
         goto done;
     }
-    if (!duplicates_find(conn, self.id, &self.doc, DUP_FLOOR, found, DUP_CANDIDATES_MAX, &n, NULL,
-                         err) ||
+    if (!duplicates_find(conn, DUP_SCOPE_ALL, self.id, &self.doc, DUP_FLOOR, found,
+                         DUP_CANDIDATES_MAX, &n, NULL, err) ||
         !load_candidates(conn, found, &n, docs, err))
         goto done;
     ids[0] = self.id;
@@ -265,13 +248,6 @@ page_visit(void *ctx, const bson_t *pair)
     return true;
 }
 
-static bool
-bad_query(kt_error_t *err, const char *what)
-{
-    kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "%s", what);
-    return false;
-}
-
 /* The list's filter (organization= a valid ОГРН, municipality= 8 digits
  * of an ОКТМО; not both) and cursor ("<created>_<pair id>"). */
 static bool
@@ -284,20 +260,30 @@ list_query(request_t *req, const char **field, const char **value, char **create
 
     *field = *value = *after = NULL;
     *created = NULL;
-    if (org != NULL && mun != NULL)
-        return bad_query(err, "organization and municipality: one filter at a time");
-    if (org != NULL && !(strlen(org) == 13 && ogrn_valid(org)))
-        return bad_query(err, "organization: not a valid OGRN");
-    if (mun != NULL && !(strlen(mun) == 8 && strspn(mun, "0123456789") == 8))
-        return bad_query(err, "municipality: not 8 digits of an OKTMO");
+    if (org != NULL && mun != NULL) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "organization and municipality: one filter at a time");
+        return false;
+    }
+    if (org != NULL && !(strlen(org) == 13 && ogrn_valid(org))) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "organization: not a valid OGRN");
+        return false;
+    }
+    if (mun != NULL && !(strlen(mun) == 8 && strspn(mun, "0123456789") == 8)) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "municipality: not 8 digits of an OKTMO");
+        return false;
+    }
     *field = org != NULL ? "organization" : mun != NULL ? "municipality" : NULL;
     *value = org != NULL ? org : mun;
     if (cursor == NULL)
         return true;
     *created = arena_strdup(req->arena, cursor);
     sep = *created != NULL ? strchr(*created, '_') : NULL;
-    if (sep == NULL || sep - *created != 24 || !util_is_uuid(sep + 1))
-        return bad_query(err, "cursor is not one of this list");
+    if (sep == NULL || sep - *created != 24 || !util_is_uuid(sep + 1)) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "cursor is not one of this list");
+        return false;
+    }
     *sep = '\0';
     *after = sep + 1;
     return true;

@@ -14,14 +14,14 @@
 
 /*
  * After student id was created with doc: stores a pair for each candidate
- * scoring at or above the threshold and appends to extra
- * "duplicates": [{pair, score, student_id, agree}] (student_id and agree
- * only of candidates the principal may see; those are access-logged). The
- * create stands whatever happens here: a failure is logged for operators
- * and the answer has no "duplicates".
+ * scoring at or above the threshold and returns the value of the answer's
+ * X-Probable-Duplicates header — "<pair>;score=<n>[;student=<id>]" per
+ * pair, comma-separated (student= only for a candidate the principal may
+ * see; those are access-logged) — in the request's arena; NULL when nothing
+ * was flagged. The body stays the stored student. The create stands
+ * whatever happens here: a failure is logged for operators (NULL).
  */
-void duplicates_after_create(const app_t *app, request_t *req, store_conn_t *conn,
-                             const write_meta_t *meta, const char *id, const bson_t *doc,
-                             bson_t *extra);
+const char *duplicates_after_create(const app_t *app, request_t *req, store_conn_t *conn,
+                                    const write_meta_t *meta, const char *id, const bson_t *doc);
 
 #endif

@@ -252,16 +252,12 @@ records_log_write(const app_t *app, request_t *req, store_conn_t *conn, const st
  */
 static void
 answer_write(const app_t *app, request_t *req, response_t *res, store_conn_t *conn,
-             const record_resource_t *r, int status, const write_result_t *out, const bson_t *doc,
-             const bson_t *extra)
+             const record_resource_t *r, int status, const write_result_t *out, const bson_t *doc)
 {
     bson_t shown = BSON_INITIALIZER;
 
-    if (records_log_write(app, req, conn, r->kind, out->id)) {
+    if (records_log_write(app, req, conn, r->kind, out->id))
         bson_copy_to_excluding_noinit(doc, &shown, HEALTH_MEMBER, NULL);
-        if (extra != NULL) /* members about the write (a create's "duplicates") */
-            bson_concat(&shown, extra);
-    }
     answer(app, req, res, r, status, out->id, out->version, &shown);
     bson_destroy(&shown);
 }
@@ -348,7 +344,8 @@ records_create(const app_t *app, request_t *req, response_t *res, const record_r
     store_conn_t *conn = handler_conn(app, req);
     json_value_t *body = NULL;
     const char *reason = NULL;
-    bson_t doc = BSON_INITIALIZER, stored = BSON_INITIALIZER, flagged = BSON_INITIALIZER;
+    bson_t doc = BSON_INITIALIZER, stored = BSON_INITIALIZER;
+    const char *flagged = NULL;
     write_meta_t meta;
     write_result_t out;
     bool ok = false;
@@ -365,14 +362,15 @@ records_create(const app_t *app, request_t *req, response_t *res, const record_r
         goto done;
     }
     if (r->identity) /* persons: probable duplicates are flagged (docs/duplicates.md) */
-        duplicates_after_create(app, req, conn, &meta, out.id, &doc, &flagged);
-    answer_write(app, req, res, conn, r, 201, &out, &doc, &flagged);
+        flagged = duplicates_after_create(app, req, conn, &meta, out.id, &doc);
+    answer_write(app, req, res, conn, r, 201, &out, &doc);
     response_header(res, "Location", arena_printf(req->arena, "%s%s", r->location, out.id));
+    if (flagged != NULL)
+        response_header(res, "X-Probable-Duplicates", flagged);
     ok = true;
 done:
     bson_destroy(&doc);
     bson_destroy(&stored);
-    bson_destroy(&flagged);
     return ok;
 }
 
@@ -482,7 +480,7 @@ records_update(const app_t *app, request_t *req, response_t *res, const record_r
                            .compose = update_compose,
                            .ctx = &u};
     if (service_update(conn, &su, &cur, &stored, &out, err)) {
-        answer_write(app, req, res, conn, r, 200, &out, &u.shown, NULL);
+        answer_write(app, req, res, conn, r, 200, &out, &u.shown);
         ok = true;
     } else if (err->code == KT_GONE && cur.deleted) {
         ok = records_answer_gone(req, res, &cur, err);

@@ -228,27 +228,47 @@ duplicates_append_agree(bson_t *doc, const char *key, unsigned agree)
     bson_append_array_end(doc, &arr);
 }
 
-/* The candidate ids of the blocking keys of doc, each once, into ids. */
+/* The ids of one block, each once, added to ids. */
 static bool
-block_ids(store_conn_t *conn, const bson_t *doc, char (*ids)[40], int *n, kt_error_t *err)
+add_block(store_conn_t *conn, int k, const char *key, int limit, char (*ids)[40], int *n,
+          kt_error_t *err)
 {
-    char keys[STORE_DUP_KEYS][STORE_DUP_KEY_MAX];
     char block[DUP_BLOCK_MAX][40];
     int m = 0;
 
+    if (!store_student_find_ids(conn, store_dup_key_names[k], key, NULL, limit, block, &m, err))
+        return false;
+    for (int i = 0; i < m; i++) {
+        bool seen = false;
+        for (int j = 0; j < *n && !seen; j++)
+            seen = strcmp(ids[j], block[i]) == 0;
+        if (!seen)
+            memcpy(ids[(*n)++], block[i], 40);
+    }
+    return true;
+}
+
+/* The candidate ids of the blocking keys of doc within scope, each once:
+ * of the records without a СНИЛС always, of those with one unless the
+ * scope leaves them out (store/records.h: a key's first letter). */
+static bool
+block_ids(store_conn_t *conn, dup_scope_t scope, const bson_t *doc, char (*ids)[40], int *n,
+          kt_error_t *err)
+{
+    char keys[STORE_DUP_KEYS][STORE_DUP_KEY_MAX];
+    int limit = scope == DUP_SCOPE_FLAG ? DUP_FLAG_BLOCK_MAX : DUP_BLOCK_MAX;
+    bool holders;
+
     *n = 0;
     store_dup_keys(doc, keys);
+    holders = scope == DUP_SCOPE_ALL || keys[0][0] == STORE_DUP_NO_SNILS;
     for (int k = 0; k < STORE_DUP_KEYS; k++) {
-        if (!store_student_find_ids(conn, store_dup_key_names[k], keys[k], NULL, DUP_BLOCK_MAX,
-                                    block, &m, err))
+        keys[k][0] = STORE_DUP_NO_SNILS;
+        if (!add_block(conn, k, keys[k], limit, ids, n, err))
             return false;
-        for (int i = 0; i < m; i++) {
-            bool seen = false;
-            for (int j = 0; j < *n && !seen; j++)
-                seen = strcmp(ids[j], block[i]) == 0;
-            if (!seen)
-                memcpy(ids[(*n)++], block[i], 40);
-        }
+        keys[k][0] = STORE_DUP_SNILS;
+        if (holders && !add_block(conn, k, keys[k], limit, ids, n, err))
+            return false;
     }
     return true;
 }
@@ -299,10 +319,10 @@ score_one(store_conn_t *conn, const char *id, const bson_t *doc, dup_candidate_t
 }
 
 bool
-duplicates_find(store_conn_t *conn, const char *self, const bson_t *doc, int floor,
-                dup_candidate_t *out, int max, int *n, int *read, kt_error_t *err)
+duplicates_find(store_conn_t *conn, dup_scope_t scope, const char *self, const bson_t *doc,
+                int floor, dup_candidate_t *out, int max, int *n, int *read, kt_error_t *err)
 {
-    char ids[STORE_DUP_KEYS * DUP_BLOCK_MAX][40];
+    char ids[STORE_DUP_KEYS * 2 * DUP_BLOCK_MAX][40];
     int nids = 0;
     dup_candidate_t c;
     bool usable;
@@ -310,7 +330,7 @@ duplicates_find(store_conn_t *conn, const char *self, const bson_t *doc, int flo
     *n = 0;
     if (read != NULL)
         *read = 0;
-    if (!block_ids(conn, doc, ids, &nids, err))
+    if (!block_ids(conn, scope, doc, ids, &nids, err))
         return false;
     for (int i = 0; i < nids; i++) {
         if (self != NULL && strcmp(ids[i], self) == 0)
@@ -436,7 +456,7 @@ bool
 duplicates_flag(store_conn_t *conn, const char *id, const bson_t *doc, const write_meta_t *meta,
                 dup_candidate_t *out, int max, int *n, kt_error_t *err)
 {
-    if (!duplicates_find(conn, id, doc, DUP_THRESHOLD, out, max, n, NULL, err))
+    if (!duplicates_find(conn, DUP_SCOPE_FLAG, id, doc, DUP_THRESHOLD, out, max, n, NULL, err))
         return false;
     for (int i = 0; i < *n; i++)
         if (!store_pair(conn, id, doc, &out[i], meta, err))

@@ -4,8 +4,9 @@
  * The candidate search reads the ids of each blocking key the student's
  * document gives (store/records.h, store_dup_keys: the consonant skeleton of
  * the surname + birth date, of the first name + birth date, of both names +
- * birth year) from the heads' index — at most DUP_BLOCK_MAX per key, so a
- * search reads a bounded number of records whatever the region's size —
+ * birth year) from the heads' index — at most DUP_BLOCK_MAX per key and
+ * kind (DUP_FLAG_BLOCK_MAX at a create), so a search reads a bounded
+ * number of records whatever the region's size —
  * scores each candidate against the document (duplicates_score) and keeps
  * the best DUP_CANDIDATES_MAX at or above a floor.
  *
@@ -31,10 +32,14 @@
 #define DUP_THRESHOLD 70
 
 /* The most candidates a search returns, and the most ids it reads per
- * blocking key (a block beyond that — one very common name born on one day —
- * is read in part, by id order). */
+ * blocking key and kind of record (with or without a СНИЛС; a block beyond
+ * that — one very common name born on one day — is read in part, by id
+ * order): at most 3 × 2 × 50 records per search. */
 #define DUP_CANDIDATES_MAX 10
-#define DUP_BLOCK_MAX      100
+#define DUP_BLOCK_MAX      50
+/* The same at a create (DUP_SCOPE_FLAG), which every write pays for: at
+ * most 3 × 2 × 20 records. */
+#define DUP_FLAG_BLOCK_MAX 20
 
 /* What agrees between two documents, as bits; the names are the JSON
  * fields (duplicates_agree_name). A name counts as agreeing within two
@@ -78,15 +83,21 @@ typedef struct {
     char org[16]; /* the candidate's organisation (ОГРН) */
 } dup_candidate_t;
 
+/* Which records a search reads: every one its blocks hold (an operator's
+ * look at a record), or — at a create — only those that may be flagged: for
+ * a document with a СНИЛС, the records without one (two valid, different
+ * СНИЛС are two persons; a shared one is refused before: DUPLICATE_SNILS). */
+typedef enum { DUP_SCOPE_ALL = 0, DUP_SCOPE_FLAG } dup_scope_t;
+
 /*
  * The candidates of doc (the document of student self, NULL for one not
- * stored yet) scoring floor or more, best first (then by id), at most max
- * into out; *n their count. Deleted students and self are never candidates.
- * read (nullable) gets the number of records the blocks held and were read
- * and scored: what a search costs (bench/duplicates).
+ * stored yet) within scope scoring floor or more, best first (then by id),
+ * at most max into out; *n their count. Deleted students and self are never
+ * candidates. read (nullable) gets the number of records the blocks held
+ * and were read and scored: what a search costs (bench/duplicates).
  */
-bool duplicates_find(store_conn_t *conn, const char *self, const bson_t *doc, int floor,
-                     dup_candidate_t *out, int max, int *n, int *read, kt_error_t *err);
+bool duplicates_find(store_conn_t *conn, dup_scope_t scope, const char *self, const bson_t *doc,
+                     int floor, dup_candidate_t *out, int max, int *n, int *read, kt_error_t *err);
 
 /* The pair id of two students: a uuid derived from both (in either order). */
 void duplicates_pair_id(const char *a, const char *b, char out[STUDENT_ID_LEN + 1]);

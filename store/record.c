@@ -128,17 +128,19 @@ student_representative_keys(const bson_t *doc, bson_t *head)
 void
 store_dup_keys(const bson_t *doc, char keys[STORE_DUP_KEYS][STORE_DUP_KEY_MAX])
 {
-    const char *bd = util_get_str(doc, "birth_date");
-    char last[NAMES_LATIN_MAX], first[NAMES_LATIN_MAX];
+    const char *bd = util_get_str(doc, "birth_date"), *snils = util_get_str(doc, "snils");
+    char last[NAMES_LATIN_MAX], first[NAMES_LATIN_MAX], holds = STORE_DUP_NO_SNILS;
 
     names_skeleton(util_get_str(doc, "last_name"), last);
     names_skeleton(util_get_str(doc, "first_name"), first);
     bd = bd != NULL ? bd : "";
+    if (snils != NULL && snils[0] != '\0')
+        holds = STORE_DUP_SNILS;
     /* Each name part is at most 64 bytes of the key: a longer skeleton
      * (a name of 100 letters) is cut, the same way on both sides. */
-    snprintf(keys[0], STORE_DUP_KEY_MAX, "%.64s|%s", last, bd);
-    snprintf(keys[1], STORE_DUP_KEY_MAX, "%.64s|%s", first, bd);
-    snprintf(keys[2], STORE_DUP_KEY_MAX, "%.64s|%.64s|%.4s", last, first, bd);
+    snprintf(keys[0], STORE_DUP_KEY_MAX, "%c|%.64s|%.10s", holds, last, bd);
+    snprintf(keys[1], STORE_DUP_KEY_MAX, "%c|%.64s|%.10s", holds, first, bd);
+    snprintf(keys[2], STORE_DUP_KEY_MAX, "%c|%.64s|%.64s|%.4s", holds, last, first, bd);
 }
 
 const char *const store_dup_key_names[STORE_DUP_KEYS] = {"dup_last_date", "dup_first_date",

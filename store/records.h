@@ -195,10 +195,14 @@ bool store_record_find_ids(store_conn_t *conn, const store_kind_t *kind, const b
  * skeleton of the surname + birth date), dup_first_date (of the first name
  * + birth date) and dup_names_year (of both names + birth year), so that
  * store_student_find_ids by one of them reads a block of candidates from an
- * index. Skeletons: model/names.h, names_skeleton.
+ * index. Each value begins with STORE_DUP_SNILS or STORE_DUP_NO_SNILS and
+ * "|": whether the record holds a СНИЛС, so that a search may leave out the
+ * records that hold one. Skeletons: model/names.h, names_skeleton.
  */
-#define STORE_DUP_KEYS    3
-#define STORE_DUP_KEY_MAX 160
+#define STORE_DUP_KEYS     3
+#define STORE_DUP_KEY_MAX  160
+#define STORE_DUP_SNILS    's'
+#define STORE_DUP_NO_SNILS 'n'
 extern const char *const store_dup_key_names[STORE_DUP_KEYS];
 void store_dup_keys(const bson_t *doc, char keys[STORE_DUP_KEYS][STORE_DUP_KEY_MAX]);
 

@@ -106,7 +106,9 @@ doc_of(const person_t *p, bson_t *doc)
     }
 }
 
-/* Whether one of the three blocking keys of a and b is the same. */
+/* Whether one of the three blocking keys of a and b is the same, but for
+ * the letter that says whether the record holds a СНИЛС (a search reads
+ * both kinds). */
 static bool
 share_key(const bson_t *a, const bson_t *b)
 {
@@ -114,8 +116,9 @@ share_key(const bson_t *a, const bson_t *b)
 
     store_dup_keys(a, ka);
     store_dup_keys(b, kb);
+    CHECK(ka[0][0] == STORE_DUP_SNILS && kb[0][0] == STORE_DUP_NO_SNILS);
     for (int i = 0; i < STORE_DUP_KEYS; i++)
-        if (strcmp(ka[i], kb[i]) == 0)
+        if (strcmp(ka[i] + 1, kb[i] + 1) == 0)
             return true;
     return false;
 }

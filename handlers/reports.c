@@ -97,6 +97,11 @@ static bool
 report_scope(const request_t *req, const char *asked, const char **org, kt_error_t *err)
 {
     *org = asked;
+    if (asked != NULL && (strlen(asked) != 13 || asked[strspn(asked, "0123456789")] != '\0')) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "organization must be an OGRN, 13 digits");
+        return false;
+    }
     if (req->principal.role != ROLE_SCHOOL)
         return true; /* the route admits only the roles that report on the whole region */
     if (asked == NULL || strcmp(asked, req->principal.org) == 0) {

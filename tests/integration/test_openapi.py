@@ -42,7 +42,7 @@ schemathesis = pytest.importorskip("schemathesis")
 pytest.importorskip("openapi_spec_validator")
 yaml = pytest.importorskip("yaml")
 
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.core.failures import Failure  # noqa: E402
@@ -162,6 +162,30 @@ def positive_data_acceptance_but_documented_rules(ctx, response, case):
         return None
 
 
+# The bodies the hooks below put in place of generated ones (as canonical JSON): a negative
+# case whose body is one of them is not negative any more.
+_STEERED_BODIES = set()
+
+
+def _steered(body):
+    _STEERED_BODIES.add(json.dumps(body, sort_keys=True))
+    return body
+
+
+def negative_data_rejection_of_what_was_sent(ctx, response, case):
+    """schemathesis's negative_data_rejection, but not for a negative case about its body whose
+    body the hooks replaced with a valid one (steering half of the cases to writes that
+    succeed): what was sent is not the invalid body the case's metadata describes."""
+    try:
+        return negative_data_rejection(ctx, response, case)
+    except Failure as failure:
+        body = case.body if isinstance(case.body, (dict, list)) else None
+        if body is None or "in body" not in str(failure) or \
+                json.dumps(body, sort_keys=True) not in _STEERED_BODIES:
+            raise
+        return None
+
+
 def _problem_media(case, status):
     """The documented problem+json media object of this operation's status, or None."""
     spec = _SPEC()
@@ -203,7 +227,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
     response_headers_conformance,
-    negative_data_rejection,
+    negative_data_rejection_of_what_was_sent,
     positive_data_acceptance_but_documented_rules,
     missing_required_header,
     unsupported_method,
@@ -839,24 +863,24 @@ def _valid_bodies(context, body):
     if SEEDED["org"] is None:
         return st.just(body)
     if label == "PATCH /api/v1/students/{id}":
-        return st.one_of(st.just(body), st.sampled_from(_VALID_PATCHES))
+        return st.one_of(st.just(body), st.sampled_from(_VALID_PATCHES).map(_steered))
     if label == "POST /api/v1/students/{id}/events":
-        return st.one_of(st.just(body), st.sampled_from(_valid_events()))
+        return st.one_of(st.just(body), st.sampled_from(_valid_events()).map(_steered))
     if label == "POST /api/v1/organizations":
         new = st.builds(lambda n: kt_data.organization(kt_data.ogrn(f"1{n:011d}")),
-                        st.integers(10**10, 10**11 - 1))
+                        st.integers(10**10, 10**11 - 1)).map(_steered)
         return st.one_of(st.just(body), new)
     if label == "PUT /api/v1/organizations/{ogrn}":
-        return st.one_of(st.just(body), st.just(kt_data.organization(SEEDED["fuzz_org"])))
+        return st.one_of(st.just(body), st.just(kt_data.organization(SEEDED["fuzz_org"])).map(_steered))
     if label == "PATCH /api/v1/organizations/{ogrn}":
-        return st.one_of(st.just(body), st.sampled_from(_VALID_ORG_PATCHES))
+        return st.one_of(st.just(body), st.sampled_from(_VALID_ORG_PATCHES).map(_steered))
     if label in ("POST /api/v1/students", "PUT /api/v1/students/{id}"):
         valid = st.builds(
             _valid_student,
             st.integers(1_002_000, 999_999_999),
             st.integers(0, 999_999),
             st.just(SEEDED["org"]),
-        )
+        ).map(_steered)
         return st.one_of(st.just(body), valid)
     return st.just(body)
 
@@ -940,5 +964,8 @@ def test_stateful_sequences_keep_to_the_spec(seeded, admin_token):
             suppress_health_check=list(HealthCheck),
             derandomize=True,
             database=None,
+            # No shrinking: a sequence against a live store cannot be replayed as it ran
+            # (ids and versions differ), and hypothesis would call that flaky.
+            phases=[Phase.explicit, Phase.generate],
         )
     )

@@ -30,6 +30,7 @@ Needs schemathesis and openapi-spec-validator (tests/integration/requirements.tx
 them the module is skipped rather than breaking the collection of the others.
 """
 
+import itertools
 import json
 import os
 import pathlib
@@ -115,7 +116,7 @@ def _refusal_reason(case, response):
          "parameters'"),
         (status == 400 and code == "FORMAT" and "cursor" in query and "cursor" in detail,
          "a cursor is a next_cursor the server gave, not any string of its shape"),
-        (status == 400 and code == "FORMAT" and "from must not be later than to" in detail,
+        (status == 400 and code == "FORMAT" and detail.startswith("from must not be"),
          "from ≤ to: JSON Schema cannot compare two parameters"),
         (status == 400 and code == "MALFORMED" and if_match is not None
          and not _IF_MATCH.fullmatch(str(if_match)),
@@ -179,6 +180,8 @@ def negative_data_rejection_of_what_was_sent(ctx, response, case):
     try:
         return negative_data_rejection(ctx, response, case)
     except Failure as failure:
+        if response.status_code == 410:
+            return None  # a deleted student is gone before its body is read: state first
         body = case.body if isinstance(case.body, (dict, list)) else None
         if body is None or "in body" not in str(failure) or \
                 json.dumps(body, sort_keys=True) not in _STEERED_BODIES:
@@ -815,9 +818,15 @@ def _seeded_queries(context, query):
     return st.one_of(st.just(query), st.sampled_from(seeded))
 
 
+# Each valid body is new to the store even when Hypothesis draws the same numbers again: it
+# replays choices (the stateful phase above all) against a store that already holds what the
+# first run created, and a 409 instead of a 201 would change what the sequence can do next.
+_fresh = itertools.count(1)
+
+
 def _valid_student(nine, number, org):
-    """A student the validator accepts, from numbers Hypothesis drew (so runs repeat)."""
-    nine = f"{nine:09d}"
+    """A student the validator accepts, from numbers Hypothesis drew, made unique."""
+    nine = f"{1_002_000 + (nine + next(_fresh) * 7_919) % 998_997_999:09d}"
     doc = kt_data.student(org=org, snils=False)
     doc["snils"] = f"{nine}{kt_data.snils_check(nine):02d}"
     doc["documents"][0]["number"] = f"{number:06d}"
@@ -867,7 +876,8 @@ def _valid_bodies(context, body):
     if label == "POST /api/v1/students/{id}/events":
         return st.one_of(st.just(body), st.sampled_from(_valid_events()).map(_steered))
     if label == "POST /api/v1/organizations":
-        new = st.builds(lambda n: kt_data.organization(kt_data.ogrn(f"1{n:011d}")),
+        new = st.builds(lambda n: kt_data.organization(kt_data.ogrn(
+            f"1{10**10 + (n + next(_fresh) * 7_919) % (9 * 10**10):011d}")),
                         st.integers(10**10, 10**11 - 1)).map(_steered)
         return st.one_of(st.just(body), new)
     if label == "PUT /api/v1/organizations/{ogrn}":
@@ -929,8 +939,8 @@ def test_server_keeps_to_the_spec(case, seeded, admin_token, api_session):
 
 # --- the stateful phase: sequences of calls that follow the document's links ---------------
 
-STATEFUL_EXAMPLES = 25
-STATEFUL_STEPS = 6
+STATEFUL_EXAMPLES = 15
+STATEFUL_STEPS = 5
 
 
 class _Workflow(schema.as_state_machine()):

@@ -69,6 +69,11 @@ handle_audit_access(const app_t *app, request_t *req, response_t *res, kt_error_
     if (!handler_limit(req, &limit, err) || !subject_param(req, &f.subject, err) ||
         !handler_period(req, &f.from, &f.to, err) || !access_cursor(req, &cursor, err))
         return false;
+    if (f.student != NULL && !util_is_uuid(f.student)) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "student must be a student id");
+        kt_error_add_field(err, req->arena, "/student", KT_FORMAT, NULL);
+        return false;
+    }
     if (f.student == NULL && f.subject == NULL) {
         kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400, "give student, subject or both");
         return false;

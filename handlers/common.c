@@ -120,24 +120,51 @@ handler_if_match(const app_t *app, const request_t *req, int64_t *out, kt_error_
 /* A header that carries text is percent-encoded UTF-8: printable ASCII only
  * (docs/openapi.yaml's pattern). Raw bytes beyond ASCII are refused rather
  * than guessed at: proxies and clients disagree on their encoding. */
+static bool
+header_printable(const char *h)
+{
+    for (const char *c = h; h != NULL && *c != '\0'; c++)
+        if (*c < 0x20 || *c > 0x7e)
+            return false;
+    return true;
+}
+
+/* The longest header that can decode to max characters: each a UTF-8
+ * sequence of up to 4 bytes, each byte "%XX" (docs/openapi.yaml's maxLength). */
+static bool
+header_text_fits(const char *h, size_t max_chars)
+{
+    return h == NULL || (strnlen(h, max_chars * 12 + 1) <= max_chars * 12 && header_printable(h));
+}
+
+/* A query parameter that is blank (absent, empty or spaces) is not given. */
+static const char *
+query_text(const request_t *req, const char *name)
+{
+    const char *v = request_query(req, name);
+
+    return v != NULL && v[strspn(v, " \t")] != '\0' ? v : NULL;
+}
+
 static const char *
 header_text_decode(request_t *req, const char *h, size_t *len)
 {
-    for (const char *c = h; *c != '\0'; c++)
-        if (*c < 0x20 || *c > 0x7e)
-            return NULL;
+    if (!header_printable(h))
+        return NULL;
     return request_percent_decode(req->arena, h, strlen(h), false, len);
 }
 
 bool
 handler_reason(request_t *req, const char **out, kt_error_t *err)
 {
-    const char *v = request_query(req, "reason");
+    const char *v = query_text(req, "reason");
     const char *h = request_header(req, "x-reason");
     size_t len = v ? strlen(v) : 0, chars = 0;
 
     *out = NULL;
-    if (v == NULL && h != NULL && (v = header_text_decode(req, h, &len)) == NULL)
+    /* Checked even when the query's reason wins: the header is malformed either way. */
+    if (!header_text_fits(h, REASON_MAX) ||
+        (v == NULL && h != NULL && (v = header_text_decode(req, h, &len)) == NULL))
         goto bad;
     while (v != NULL && len > 0 && (*v == ' ' || *v == '\t')) {
         v++;
@@ -263,7 +290,7 @@ handler_period(const request_t *req, const char **from, const char **to, kt_erro
 bool
 handler_purpose(request_t *req, const char **out, kt_error_t *err)
 {
-    const char *v = request_query(req, "purpose"), *h = request_header(req, "x-purpose");
+    const char *v = query_text(req, "purpose"), *h = request_header(req, "x-purpose");
     size_t len = v != NULL ? strlen(v) : 0, chars = 0;
     bool stated, needed = principal_can_see_health(&req->principal);
 
@@ -276,13 +303,15 @@ handler_purpose(request_t *req, const char **out, kt_error_t *err)
     }
     /* Stated but not text (or not percent-encoded UTF-8) is FORMAT, not absent. */
     stated = (v != NULL && len > 0) || (v == NULL && h != NULL && h[0] != '\0');
-    if (v != NULL && len > 0 && utf8_text_valid(v, len, &chars) && chars <= HEALTH_PURPOSE_MAX) {
+    if (v != NULL && len > 0 && utf8_text_valid(v, len, &chars) && chars <= HEALTH_PURPOSE_MAX &&
+        header_text_fits(h, HEALTH_PURPOSE_MAX)) {
         *out = needed ? v : NULL;
         return true;
     }
     /* Only a principal that may see health data must state a purpose, but a
      * purpose that is stated is checked whoever states it (the documented
      * form holds for every client). */
+    stated = stated || !header_text_fits(h, HEALTH_PURPOSE_MAX);
     if (!needed && !stated)
         return true;
     kt_error_set_status(

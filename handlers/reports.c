@@ -25,6 +25,7 @@
 #include "service/healthdata.h"
 #include "handlers/reports.h"
 #include "model/calendar.h"
+#include "model/education.h"
 #include "model/validators.h"
 #include "store/kind.h"
 #include "store/scan.h"
@@ -52,6 +53,18 @@ parse_date_param(const request_t *req, const char *name, const char **out, kt_er
     }
     *out = v;
     return true;
+}
+
+/* ?level= — one level of the code list, or absent (every level). */
+static bool
+parse_level(const request_t *req, const char **out, kt_error_t *err)
+{
+    *out = request_query(req, "level");
+    if (*out == NULL || education_level_valid(*out))
+        return true;
+    kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                        "level must be one of PRESCHOOL, NOO, OOO, SOO, SPO, DOP");
+    return false;
 }
 
 /* ?known_at= — what the registry knew then: the versions written up to that
@@ -84,6 +97,11 @@ static bool
 report_scope(const request_t *req, const char *asked, const char **org, kt_error_t *err)
 {
     *org = asked;
+    if (asked != NULL && (strlen(asked) != 13 || asked[strspn(asked, "0123456789")] != '\0')) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "organization must be an OGRN, 13 digits");
+        return false;
+    }
     if (req->principal.role != ROLE_SCHOOL)
         return true; /* the route admits only the roles that report on the whole region */
     if (asked == NULL || strcmp(asked, req->principal.org) == 0) {
@@ -411,7 +429,8 @@ contingent_params(request_t *req, contingent_t *r, contingent_filter_t *flt, con
     }
     if (!report_scope(req, request_query(req, "organization"), &flt->org, err))
         return false;
-    flt->level = request_query(req, "level");
+    if (!parse_level(req, &flt->level, err))
+        return false;
     r->as_of = r->as_of != NULL ? r->as_of : fallback;
     r->known_at = *bound;
     if (r->age_on == NULL) {
@@ -814,7 +833,8 @@ migration_params(request_t *req, migration_t *m, const char **bound, kt_error_t 
                      "migration between schools is reported for the whole region only");
         return false;
     }
-    m->level = request_query(req, "level");
+    if (!parse_level(req, &m->level, err))
+        return false;
     m->from = m->from != NULL ? m->from : start;
     m->to = m->to != NULL ? m->to : arena_strdup(req->arena, today);
     if (m->to == NULL || strcmp(m->from, m->to) > 0) {

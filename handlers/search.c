@@ -31,6 +31,12 @@ build_query(request_t *req, query_t *q, kt_error_t *err)
     char digits[12];
 
     memset(q, 0, sizeof *q);
+    /* Checked whichever search is done: a malformed parameter is refused, not ignored. */
+    if (org != NULL && (strlen(org) != 13 || org[strspn(org, "0123456789")] != '\0')) {
+        kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,
+                            "organization must be an OGRN, 13 digits");
+        return false;
+    }
     if (snils != NULL) {
         if (!snils_normalize(snils, digits)) {
             kt_error_set_status(err, KT_DOMAIN_INPUT, KT_FORMAT, 400,

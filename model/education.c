@@ -103,6 +103,15 @@ education_kind(const char *type)
     return NULL;
 }
 
+bool
+education_level_valid(const char *level)
+{
+    for (const char *const *l = education_levels; level != NULL && *l != NULL; l++)
+        if (strcmp(*l, level) == 0)
+            return true;
+    return false;
+}
+
 static bool
 education_is_school(const char *level)
 {

@@ -70,6 +70,9 @@ bool education_carry(const bson_t *current, bson_t *doc);
  * (ended by TRANSFER_OUT with transfer_to), else NULL; in arena. */
 const char *education_transfer_to(arena_t *arena, const bson_t *student);
 
+/* True when level is one of the code list's levels (PRESCHOOL, NOO, …). */
+bool education_level_valid(const char *level);
+
 /*
  * Who may post an event (docs/enrolment.md), in two steps shared by the API
  * and packages. Before applying: region and admin any; ministry and auditor

@@ -591,10 +591,24 @@ test_access(void)
     st_release(&s);
 }
 
+/* The reports' ?level= filter: the code list, exactly. */
+static void
+test_level_valid(void)
+{
+    CHECK(education_level_valid("NOO"));
+    CHECK(education_level_valid("PRESCHOOL"));
+    CHECK(education_level_valid("DOP"));
+    CHECK(!education_level_valid("noo"));
+    CHECK(!education_level_valid("NOO "));
+    CHECK(!education_level_valid(""));
+    CHECK(!education_level_valid(NULL));
+}
+
 int
 main(void)
 {
     CHECK_RUN(test_days);
+    CHECK_RUN(test_level_valid);
     CHECK_RUN(test_event_int_and_bool_rows);
     CHECK_RUN(test_event_members_by_type);
     CHECK_RUN(test_event_levels_and_dates);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/msg.h"
 #include "service/healthdata.h"
@@ -31,6 +32,12 @@
  * one fsync on SQLite. It holds the write lock while it runs, so it is small
  * enough that an API write waits well under a second behind it. */
 #define INGEST_BATCH 64
+/* ... or fewer, when the batch has run this long: a queued package renews its
+ * lease (fcgi/runner.h, 30 s) only between batches, and a slow store (FerretDB
+ * under load: several round trips an item, the duplicate search of each
+ * create) must not let 64 items outlive it. It also bounds how long a batch
+ * holds SQLite's write lock. */
+#define INGEST_BATCH_MS 2000
 
 typedef struct {
     const ingest_ctx_t *ctx;
@@ -845,6 +852,15 @@ check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_
     return ok;
 }
 
+static int64_t
+monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static bool
 apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_totals_t *t,
           kt_error_t *err)
@@ -856,9 +872,12 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
     bool ok = r != NULL && xmlio_reader_header(r, &h, err);
 
     size_t in_batch = 0;
+    int64_t batch_began = 0;
 
     while (ok && xmlio_reader_next(r, run->arena, &item, err)) {
         bson_t result = BSON_INITIALIZER;
+        if (in_batch == 0)
+            batch_began = monotonic_ms();
         ok = (in_batch > 0 || store_batch_begin(run->ctx->conn, err)) &&
              item_result(run, &item, &result, err);
         in_batch++;
@@ -868,7 +887,7 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
         }
         bson_destroy(&result);
         arena_reset(run->arena);
-        if (ok && in_batch == INGEST_BATCH) {
+        if (ok && (in_batch == INGEST_BATCH || monotonic_ms() - batch_began >= INGEST_BATCH_MS)) {
             /* A queued package (the runner's) tells its INQUEUE receipt how far
              * it got, in the batch of the items it counts. */
             ok = run->ctx->progress == NULL ||

@@ -445,6 +445,10 @@ const kt_msg_t kt_msg_catalogue[] = {
     {"An object", "Объект"},
     {"the reason is not acceptable text", "Основание — недопустимый текст"},
     {"a merge and an unmerge need a reason", "Для объединения и разъединения нужно основание"},
+    {"student must be a student id", "student — идентификатор обучающегося"},
+    {"level must be one of PRESCHOOL, NOO, OOO, SOO, SPO, DOP",
+     "level — одно из PRESCHOOL, NOO, OOO, SOO, SPO, DOP"},
+    {"organization must be an OGRN, 13 digits", "organization — ОГРН, 13 цифр"},
     {"the record was merged into %s", "Запись объединена с записью %s"},
     /* The change feed's epoch (handlers/changes.c, handlers/common.c). */
     {"A subject code of the list (docs/progress.md)", "Код предмета из перечня (docs/progress.md)"},

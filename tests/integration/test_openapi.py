@@ -90,6 +90,29 @@ def _stated(case, query_name, header_name):
     return any(isinstance(v, str) and v.strip(" \t") for v in (query, header))
 
 
+def _catalogue():
+    """English format → Russian format, from core/msg_catalogue.c: answers come in the
+    language Accept-Language picks, and schemathesis sends any Accept-Language."""
+    src = (REPO / "core" / "msg_catalogue.c").read_text(encoding="utf-8")
+    string = r'"(?:[^"\\\n]|\\.)*"'
+    pair = re.compile(r"\{\s*((?:" + string + r"\s*)+),\s*((?:" + string + r"\s*)+)\}")
+    join = lambda text: "".join(json.loads(x) for x in re.findall(string, text))  # noqa: E731
+    return {join(en): join(ru) for en, ru in pair.findall(src)}
+
+
+_CATALOGUE = _catalogue()
+
+
+def _says(detail, english, where="start"):
+    """Whether detail is the catalogue's text english (a format) in either language, compared
+    at its start (the text before its first conversion) or its end (after its last)."""
+    for text in (english, _CATALOGUE.get(english, english)):
+        part = text.split("%")[0] if where == "start" else text.split("%s")[-1]
+        if part and (detail.startswith(part) if where == "start" else detail.endswith(part)):
+            return True
+    return False
+
+
 def _refusal_reason(case, response):
     """Why the server refuses a request the document's schemas allow, when that is one of the
     rules JSON Schema cannot state (each is written in the operation's description or in
@@ -116,33 +139,36 @@ def _refusal_reason(case, response):
          "parameters'"),
         (status == 400 and code == "FORMAT" and "cursor" in query and "cursor" in detail,
          "a cursor is a next_cursor the server gave, not any string of its shape"),
-        (status == 400 and code == "FORMAT" and detail.startswith("from must not be"),
+        (status == 400 and code == "FORMAT" and (_says(detail, "from must not be later than to") or _says(detail, "from must not be after to")),
          "from ≤ to: JSON Schema cannot compare two parameters"),
         (status == 400 and code == "MALFORMED" and if_match is not None
          and not _IF_MATCH.fullmatch(str(if_match)),
          "schemathesis's coverage phase writes header values of [A-Za-z0-9] only and cannot "
          "make the quoted version If-Match's pattern asks for"),
-        (status == 400 and code == "REQUIRED" and detail.startswith("a change of")
+        (status == 400 and code == "REQUIRED" and _says(detail, "a change of last_name, first_name, birth_date or sex needs a reason (?reason= or X-Reason)")
          and not _stated(case, "reason", "X-Reason"),
          "changing identity fields (names, birth date, sex) needs a reason: a rule between "
          "the body and the stored record"),
-        (status == 400 and code == "FORMAT" and detail.startswith("reason must be")
+        (status == 400 and code == "FORMAT" and _says(detail, next(k for k in _CATALOGUE if k.startswith("reason must be percent")))
          and not (query.get("reason") or "").strip() and _stated(case, "reason", "X-Reason"),
          "X-Reason's pattern says which bytes go on the wire, not what they decode to: "
          "decoded, it must be UTF-8 text without control characters"),
-        (status == 400 and code == "FORMAT" and detail.startswith("the purpose of a read")
+        (status == 400 and code == "FORMAT" and _says(detail, next(k for k in _CATALOGUE if k.startswith("the purpose of a read")))
          and not (query.get("purpose") or "").strip() and _stated(case, "purpose", "X-Purpose"),
          "X-Purpose's pattern says which bytes go on the wire, not what they decode to: "
          "decoded, it must be UTF-8 text without control characters"),
-        (status == 400 and code == "FORMAT" and detail.endswith("not a valid value"),
+        (status == 400 and code == "FORMAT" and _says(detail, "%s: not a valid value", "end"),
          "a query's ОГРН or СНИЛС has a check digit: JSON Schema cannot compute it"),
-        (status == 400 and code == "FORMAT" and detail.startswith("group_by names"),
+        (status == 400 and code == "FORMAT" and _says(detail, "group_by names %s twice"),
          "group_by names each dimension at most once: a pattern cannot say it"),
         (status == 400 and code == "MALFORMED" and "\\u0000 is not allowed" in detail,
          "the JSON parser refuses U+0000 in every string (docs/api.md, Limits), also in "
          "members whose schema does not type them"),
         (status == 412 and code == "VERSION_CONFLICT",
          "If-Match must name the current version, which only the store knows"),
+        (status == 412 and code == "FEED_EPOCH_CHANGED",
+         "If-Match must name the store's feed epoch (after a restore), which only the store "
+         "knows"),
         (status == 410 and code == "GONE", "the student was deleted: state, not shape"),
         (status == 422 and code in ("VALIDATION", "EPISODE_OPEN", "NO_OPEN_EPISODE",
                                     "EPISODE_STATE", "REF_NOT_FOUND", "READ_ONLY"),

@@ -464,23 +464,25 @@ duplicates_flag(store_conn_t *conn, const char *id, const bson_t *doc, const wri
     return true;
 }
 
-/* The pair as dismissed by who: its members but state, then state and
- * dismissed: {subject, role, time, reason}. */
+/* The pair closed by who: its members but state, then state and under the
+ * same name the closing's {subject, role, time, reason}: "dismissed" (two
+ * children) or "merged" (one child, its records merged). */
 static void
-dismissed_doc(const bson_t *pair, const principal_t *who, const char *reason, bson_t *out)
+closed_doc(const bson_t *pair, const char *state, const principal_t *who, const char *reason,
+           bson_t *out)
 {
     char time[32];
     bson_t d;
 
     bson_init(out);
     bson_copy_to_excluding_noinit(pair, out, "state", NULL);
-    BSON_APPEND_UTF8(out, "state", "dismissed");
+    BSON_APPEND_UTF8(out, "state", state);
     util_time_now(time);
-    BSON_APPEND_DOCUMENT_BEGIN(out, "dismissed", &d);
+    BSON_APPEND_DOCUMENT_BEGIN(out, state, &d);
     BSON_APPEND_UTF8(&d, "subject", who->subject);
     BSON_APPEND_UTF8(&d, "role", str_or_empty(principal_role_name(who->role)));
     BSON_APPEND_UTF8(&d, "time", time);
-    BSON_APPEND_UTF8(&d, "reason", reason);
+    BSON_APPEND_UTF8(&d, "reason", reason != NULL ? reason : "");
     bson_append_document_end(out, &d);
 }
 
@@ -503,11 +505,37 @@ duplicates_dismiss(store_conn_t *conn, const char *id, const principal_t *who, c
         bson_steal(out, &pair); /* dismissed before: the first dismissal stands */
         return true;
     }
-    dismissed_doc(&pair, who, reason, out);
+    closed_doc(&pair, "dismissed", who, reason, out);
     bson_destroy(&pair);
     if (!store_dup_pair_put(conn, out, true, &written, err)) {
         bson_destroy(out);
         return false;
     }
     return true;
+}
+
+bool
+duplicates_close_merged(store_conn_t *conn, const char *a, const char *b, const principal_t *who,
+                        const char *reason, kt_error_t *err)
+{
+    char id[STUDENT_ID_LEN + 1];
+    bson_t pair, closed;
+    bool found = false, written = false, ok;
+    const char *state;
+
+    duplicates_pair_id(a, b, id);
+    if (!store_dup_pair_get(conn, id, &pair, &found, err))
+        return false;
+    if (!found)
+        return true; /* the pair was never flagged: nothing to close */
+    state = util_get_str(&pair, "state");
+    if (state == NULL || strcmp(state, "open") != 0) {
+        bson_destroy(&pair); /* closed before: the first closing stands */
+        return true;
+    }
+    closed_doc(&pair, "merged", who, reason, &closed);
+    bson_destroy(&pair);
+    ok = store_dup_pair_put(conn, &closed, true, &written, err);
+    bson_destroy(&closed);
+    return ok;
 }

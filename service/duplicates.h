@@ -121,4 +121,12 @@ bool duplicates_flag(store_conn_t *conn, const char *id, const bson_t *doc,
 bool duplicates_dismiss(store_conn_t *conn, const char *id, const principal_t *who,
                         const char *reason, bson_t *out, kt_error_t *err);
 
+/*
+ * After students a and b were merged (service/merge.c): their pair, when one
+ * was flagged and is still open, is closed as "merged" (who, when, why) and
+ * leaves the open lists. No pair, or one closed before: nothing changes.
+ */
+bool duplicates_close_merged(store_conn_t *conn, const char *a, const char *b,
+                             const principal_t *who, const char *reason, kt_error_t *err);
+
 #endif

@@ -8,6 +8,7 @@
 #include "model/codec.h"
 #include "model/fields.h"
 #include "model/student.h"
+#include "service/duplicates.h"
 #include "service/identity.h"
 #include "service/write.h"
 #include "store/util.h"
@@ -502,6 +503,15 @@ service_merge(store_conn_t *conn, arena_t *arena, const merge_request_t *m, merg
             break;
     }
     bson_destroy(&prefer);
+    /* The merge stands; its probable-duplicate pair, if one was flagged,
+     * leaves the open lists. Should that write fail, the pair stays open and
+     * an operator dismisses it (docs/duplicates.md): the merge is not undone. */
+    if (ok) {
+        kt_error_t pair_err;
+        kt_error_clear(&pair_err);
+        (void)duplicates_close_merged(conn, out->survivor, out->duplicate, m->meta->principal,
+                                      m->meta->reason, &pair_err);
+    }
     return ok;
 }
 

@@ -363,3 +363,28 @@ def test_repair_gives_older_heads_their_blocking_keys(client, region, request):
     run_ctl("repair")
     cands = client.get(f"{S}/{made['id']}/duplicates", token=region).json()["items"]
     assert any(c["student_id"] == orig["id"] and c["score"] >= THRESHOLD for c in cands)
+
+
+def test_a_merged_pair_leaves_the_open_list(client, region, admin):
+    """Merging the two records of a flagged pair closes it as "merged" (docs/duplicates.md)."""
+    school = new_org()
+    last, _ = surname()
+    doc = child(last, born=birth_date(), org=school)
+    orig = create(client, region, doc)
+    dup = {k: v for k, v in doc.items() if k != "snils"} | {"organization": SCHOOL_B}
+    dup["documents"] = [dup["documents"][0] | {"number": new_birth_cert_number()}]
+    made = create(client, region, dup)
+    pair = next(d["pair"] for d in made["duplicates"] if d["student_id"] == orig["id"])
+    assert pair_listed(client, region, pair, organization=school)
+    prefer = {}
+    for _ in range(3):  # learn the fields the two records differ in, then keep the original's
+        r = client.post(f"{S}/{orig['id']}/merge", token=admin,
+                        json={"duplicate": made["id"], "reason": "один ребёнок, две записи",
+                              "prefer": prefer})
+        if r.status_code != 422:
+            break
+        body = assert_problem(r, 422, "MERGE_CONFLICT")
+        prefer |= {e["pointer"]: "survivor" for e in body["errors"]}
+    assert r.status_code == 200, r.text
+    assert not pair_listed(client, region, pair, organization=school)
+    assert not pair_listed(client, region, pair)

@@ -138,3 +138,16 @@ def test_nginx_own_errors_say_their_language(client, lang, want):
     assert russian(body["title"]) == (want == "ru")
     # The server's other headers stay.
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("lang, detail", [
+    (None, "реестр организаций меняют только регион и администраторы"),
+    ("en", "only the region and administrators change the registry of organisations"),
+])
+def test_a_routes_refusal_in_both_languages(client, token, lang, detail):
+    """A route's 403 (fcgi/routes.c's `denied`) is a text of the catalogue too."""
+    school = client.with_token(token("school", org="1027700132195", sub="i18n-tests"))
+    headers = {"Accept-Language": lang} if lang else {}
+    r = school.post("/api/v1/organizations", json={}, headers=headers)
+    body = assert_problem(r, 403, "FORBIDDEN")
+    assert body["detail"] == detail

@@ -170,10 +170,14 @@ def _refusal_reason(case, response):
          "since must be a cursor of the store's feed epoch (after a restore), which only the "
          "store knows"),
         (label in ("POST /api/v1/students/{id}/merge", "POST /api/v1/students/{id}/unmerge")
-         and code in ("MERGE_SELF", "MERGE_CONFLICT", "MERGE_STATE", "ALREADY_MERGED",
+         and code in ("REQUIRED", "MERGE_SELF", "MERGE_CONFLICT", "MERGE_STATE", "ALREADY_MERGED",
                       "NOT_MERGED", "UNMERGE_CONFLICT", "REF_NOT_FOUND"),
          "a merge's rules are between two stored records: the duplicate is another existing "
-         "student, the fields where they differ are resolved (docs/api.md, Merge and unmerge)"),
+         "student, the fields where they differ are resolved; its reason comes as `reason` or "
+         "`X-Reason` (docs/api.md, Merge and unmerge)"),
+        (status == 400 and code == "FORMAT" and _says(detail, "organization must be an OGRN")
+         and re.fullmatch(r"[0-9]{13}", str(query.get("organization", ""))),
+         "an ОГРН has a check digit: JSON Schema cannot compute it"),
         (label == "GET /api/v1/duplicates" and status == 400 and code == "FORMAT"
          and query.get("organization") and query.get("municipality"),
          "organization and municipality, one filter at a time: OpenAPI has no 'at most one of "
@@ -880,6 +884,10 @@ def _valid_student(nine, number, org):
     nine = f"{1_002_000 + (nine + next(_fresh) * 7_919) % 998_997_999:09d}"
     doc = kt_data.student(org=org, snils=False)
     doc["snils"] = f"{nine}{kt_data.snils_check(nine):02d}"
+    # A series of its own: kt_data numbers its certificates "IV-КБ" 000000, 000001, … for
+    # every test file on this stack, and a drawn number under that series would take one
+    # of theirs (409 DUPLICATE_DOCUMENT in a later file).
+    doc["documents"][0]["series"] = "IV-ФЗ"
     doc["documents"][0]["number"] = f"{number:06d}"
     return doc
 

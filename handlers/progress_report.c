@@ -522,26 +522,10 @@ render_svg(const preport_t *r, buf_t *out)
     return ok && buf_puts(out, "</svg>\n");
 }
 
-static const char *
-accepted(const request_t *req)
-{
-    const char *accept = request_header(req, "accept");
-
-    if (accept == NULL || strstr(accept, "application/json") != NULL)
-        return "application/json";
-    if (strstr(accept, "text/csv") != NULL)
-        return "text/csv";
-    if (strstr(accept, "image/svg+xml") != NULL)
-        return "image/svg+xml";
-    if (strstr(accept, "application/xml") != NULL || strstr(accept, "text/xml") != NULL)
-        return "application/xml";
-    return "application/json";
-}
-
 static bool
 render(const request_t *req, const preport_t *r, response_t *res, kt_error_t *err)
 {
-    const char *type = accepted(req);
+    const char *type = report_accepted(req);
     bool ok;
 
     if (strcmp(type, "image/svg+xml") == 0 && r->nrows > REPORT_SVG_ROWS_MAX) {

@@ -113,8 +113,8 @@ report_scope(const request_t *req, const char *asked, const char **org, kt_error
     return false;
 }
 
-static const char *
-accepted(const request_t *req)
+const char *
+report_accepted(const request_t *req)
 {
     const char *accept = request_header(req, "accept");
 
@@ -446,7 +446,7 @@ contingent_params(request_t *req, contingent_t *r, contingent_filter_t *flt, con
 static bool
 contingent_render(const request_t *req, const contingent_t *r, response_t *res, kt_error_t *err)
 {
-    const char *type = accepted(req);
+    const char *type = report_accepted(req);
     bool ok;
 
     if (strcmp(type, "image/svg+xml") == 0 && r->nrows > REPORT_SVG_ROWS_MAX) {

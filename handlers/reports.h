@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/json.h"
+#include "http/request.h"
 #include "model/report.h"
 
 /* One row: the group's values (in dims order; "" = unknown) and its count;
@@ -58,5 +59,9 @@ bool report_render_csv(const contingent_t *r, bool en, buf_t *out);
 #define REPORT_CSV_BOM "\xEF\xBB\xBF"
 bool report_csv_cell(buf_t *out, const char *s, bool last);
 bool report_render_svg(const contingent_t *r, bool en, buf_t *out);
+
+/* The report format the request's Accept asks for: application/json (also
+ * when it names none of these), text/csv, image/svg+xml or application/xml. */
+const char *report_accepted(const request_t *req);
 
 #endif

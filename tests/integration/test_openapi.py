@@ -188,6 +188,9 @@ def _refusal_reason(case, response):
          and code == "REQUIRED" and not _stated(case, "reason", "X-Reason"),
          "a dismissal needs a reason, as `reason` or `X-Reason`: OpenAPI has no 'one of two "
          "parameters'"),
+        (label == "GET /api/v1/reports/progress" and status == 400 and code == "FORMAT"
+         and _says(detail, "year must be an academic year, YYYY-YYYY (2026-2027)"),
+         "an academic year is two consecutive years: a pattern cannot add one to a number"),
         (status == 412 and code == "FEED_EPOCH_CHANGED",
          "If-Match must name the store's feed epoch (after a restore), which only the store "
          "knows"),

@@ -32,11 +32,11 @@
  * one fsync on SQLite. It holds the write lock while it runs, so it is small
  * enough that an API write waits well under a second behind it. */
 #define INGEST_BATCH 64
-/* ... or fewer, when the batch has run this long: a queued package renews its
- * lease (fcgi/runner.h, 30 s) only between batches, and a slow store (FerretDB
- * under load: several round trips an item, the duplicate search of each
- * create) must not let 64 items outlive it. It also bounds how long a batch
- * holds SQLite's write lock. */
+/* A batch also ends once it has run this long, whatever its count: a queued
+ * package renews its lease (fcgi/runner.h, 30 s) only between batches, and a
+ * slow store (FerretDB under load: several round trips an item, and each
+ * create's duplicate search) must not let 64 items outlive it. It bounds how
+ * long a batch holds SQLite's write lock too. */
 #define INGEST_BATCH_MS 2000
 
 typedef struct {

@@ -1,17 +1,9 @@
 /* progress: a bar on a terminal, periodic lines elsewhere (core/progress.h). */
 #include "core/progress.h"
 
+#include "core/clock.h"
 #include <string.h>
 #include <time.h>
-
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 progress_start(progress_t *p, FILE *out, bool tty, long interval, const char *what,
@@ -26,7 +18,7 @@ progress_start(progress_t *p, FILE *out, bool tty, long interval, const char *wh
     p->what = what;
     p->unit = unit;
     p->total = total < 0 ? 0 : total;
-    p->started = p->last = now_ms();
+    p->started = p->last = clock_monotonic_ms();
 }
 
 /* "[#######-------]  45% " */
@@ -78,7 +70,7 @@ progress_update(progress_t *p, long long done)
     if (p == NULL || p->out == NULL)
         return;
     p->done = done;
-    at = now_ms();
+    at = clock_monotonic_ms();
     /* A terminal sees the bar at once, then at most every PROGRESS_REDRAW_MS. */
     if (p->tty ? !p->wrote || at - p->last >= PROGRESS_REDRAW_MS
                : at - p->last >= p->interval * 1000)
@@ -97,7 +89,7 @@ progress_finish(progress_t *p)
 {
     if (p == NULL || p->out == NULL || !p->wrote)
         return;
-    write_state(p, now_ms());
+    write_state(p, clock_monotonic_ms());
     if (p->tty)
         fputc('\n', p->out);
     fflush(p->out);

@@ -1,6 +1,7 @@
 /* active_orgs: a small per-worker cache of organisations seen ACTIVE. */
 #include "http/active_orgs.h"
 
+#include "core/clock.h"
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,15 +20,6 @@ struct active_orgs {
     pthread_mutex_t mu;
     slot_t slots[ACTIVE_ORGS_SLOTS];
 };
-
-static int64_t
-monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* FNV-1a: one slot per organisation; a collision only costs a store read. */
 static slot_t *
@@ -92,7 +84,7 @@ remember(active_orgs_t *c, const char *ogrn, int64_t now)
 bool
 active_orgs_check(active_orgs_t *c, store_t *store, const char *ogrn, bool *active, kt_error_t *err)
 {
-    int64_t now = monotonic_ms();
+    int64_t now = clock_monotonic_ms();
     store_conn_t *conn;
     bool ok;
 

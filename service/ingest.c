@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/msg.h"
+#include "core/clock.h"
 #include "service/healthdata.h"
 #include "service/duplicates.h"
 #include "service/identity.h"
@@ -852,15 +852,6 @@ check_whole(const ingest_ctx_t *ctx, const char *data, size_t len, xmlio_header_
     return ok;
 }
 
-static int64_t
-monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool
 apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_totals_t *t,
           kt_error_t *err)
@@ -877,7 +868,7 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
     while (ok && xmlio_reader_next(r, run->arena, &item, err)) {
         bson_t result = BSON_INITIALIZER;
         if (in_batch == 0)
-            batch_began = monotonic_ms();
+            batch_began = clock_monotonic_ms();
         ok = (in_batch > 0 || store_batch_begin(run->ctx->conn, err)) &&
              item_result(run, &item, &result, err);
         in_batch++;
@@ -887,7 +878,8 @@ apply_all(run_t *run, const char *data, size_t len, xmlBufferPtr items, ingest_t
         }
         bson_destroy(&result);
         arena_reset(run->arena);
-        if (ok && (in_batch == INGEST_BATCH || monotonic_ms() - batch_began >= INGEST_BATCH_MS)) {
+        if (ok &&
+            (in_batch == INGEST_BATCH || clock_monotonic_ms() - batch_began >= INGEST_BATCH_MS)) {
             /* A queued package (the runner's) tells its INQUEUE receipt how far
              * it got, in the batch of the items it counts. */
             ok = run->ctx->progress == NULL ||
